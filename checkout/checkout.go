@@ -1,0 +1,149 @@
+// Package checkout is kpcheckout's domain: checkouts, KakaoPay attempts and payments, the KRW
+// amount rules, the state machine, and the service that runs each flow over the store and
+// KakaoPay. It knows nothing of HTTP.
+package checkout
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Checkout statuses.
+const (
+	StatusOpen     = "open"
+	StatusPaid     = "paid"
+	StatusExpired  = "expired"
+	StatusCanceled = "canceled"
+)
+
+// Attempt statuses.
+const (
+	AttemptReady          = "ready"
+	AttemptAuthenticating = "authenticating" // the wallet was opened or the QR scanned
+	AttemptApproved       = "approved"
+	AttemptFailed         = "failed"
+	AttemptCanceled       = "canceled"
+	AttemptExpired        = "expired"
+)
+
+// Checkout modes.
+const (
+	ModePayment      = "payment"
+	ModeSubscription = "subscription"
+)
+
+// Device kinds an attempt is made for.
+const (
+	DeviceDesktop = "desktop"
+	DeviceMobile  = "mobile"
+)
+
+// KakaoPay is the part of KakaoPay's API the service calls: the real one or the sandbox peer,
+// both through kakaopay.Client.
+type KakaoPay interface {
+	Ready(ctx context.Context, req kakaopay.ReadyRequest) (*kakaopay.ReadyResponse, error)
+	Approve(ctx context.Context, req kakaopay.ApproveRequest) (*kakaopay.ApproveResponse, error)
+	Order(ctx context.Context, req kakaopay.OrderRequest) (*kakaopay.OrderResponse, error)
+}
+
+// Config holds what a Service needs.
+type Config struct {
+	Store    store.Store
+	KakaoPay KakaoPay
+	// BaseURL is the public URL of this server, used in KakaoPay's return URLs.
+	BaseURL string
+	Logger  *slog.Logger
+	// Now is the clock; time.Now when nil.
+	Now func() time.Time
+	// AttemptTTL is how long a KakaoPay tid stays payable; 15 minutes when zero.
+	AttemptTTL time.Duration
+	// ApproveTimeout bounds one approve call; past it the outcome is unknown and is settled
+	// from KakaoPay's order API. 20 seconds when zero.
+	ApproveTimeout time.Duration
+}
+
+// Service runs the checkout flows.
+type Service struct {
+	store    store.Store
+	kakao    KakaoPay
+	baseURL  string
+	log      *slog.Logger
+	now      func() time.Time
+	ttl      time.Duration
+	approveT time.Duration
+	notifier *Notifier
+	polls    *throttle
+}
+
+// New returns a Service.
+func New(cfg Config) (*Service, error) {
+	if cfg.Store == nil || cfg.KakaoPay == nil {
+		return nil, errors.New("checkout: a store and a KakaoPay client are required")
+	}
+	if cfg.BaseURL == "" {
+		return nil, errors.New("checkout: a base URL is required")
+	}
+	s := &Service{
+		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
+		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout,
+		notifier: NewNotifier(), polls: newThrottle(),
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.ttl == 0 {
+		s.ttl = 15 * time.Minute
+	}
+	if s.approveT == 0 {
+		s.approveT = 20 * time.Second
+	}
+	return s, nil
+}
+
+// Notifier returns the notifier that wakes status waiters.
+func (s *Service) Notifier() *Notifier { return s.notifier }
+
+// NewID returns a fresh identifier such as "cs_4kq…" with 128 random bits.
+func NewID(prefix string) string {
+	return prefix + "_" + randomString(22)
+}
+
+const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+// randomString returns n characters drawn uniformly from alphabet.
+func randomString(n int) string {
+	b := make([]byte, n)
+	buf := make([]byte, 1)
+	for i := 0; i < n; {
+		rand.Read(buf)
+		if int(buf[0]) >= 256-256%len(alphabet) {
+			continue
+		}
+		b[i] = alphabet[int(buf[0])%len(alphabet)]
+		i++
+	}
+	return string(b)
+}
+
+// event builds an event row for a state change.
+func (s *Service) event(merchantID, typ, checkoutID, objectID string, data []byte, now time.Time) *store.Event {
+	if data == nil {
+		data = []byte("{}")
+	}
+	return &store.Event{ID: NewID("evt"), MerchantID: merchantID, Type: typ, CheckoutID: checkoutID,
+		ObjectID: objectID, Data: data, CreatedAt: now}
+}
+
+func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
+
+func wrapf(op string, err error) error { return fmt.Errorf("checkout: %s: %w", op, err) }

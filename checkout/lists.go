@@ -1,0 +1,57 @@
+package checkout
+
+import (
+	"context"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// List returns a page of a merchant's checkouts, newest first, and whether more follow.
+func (s *Service) List(ctx context.Context, m *store.Merchant, p store.ListCheckouts) ([]*State, bool, error) {
+	p.MerchantID = m.ID
+	want := p.Limit
+	p.Limit++
+	list, err := s.store.ListCheckouts(ctx, p)
+	if err != nil {
+		return nil, false, wrapf("list", err)
+	}
+	more := len(list) > want
+	if more {
+		list = list[:want]
+	}
+	out := make([]*State, 0, len(list))
+	for _, c := range list {
+		st := &State{Checkout: c, Merchant: m}
+		if c.Status == StatusPaid {
+			if st.Payment, err = s.store.PaymentByCheckout(ctx, c.ID); err != nil {
+				return nil, false, wrapf("list", err)
+			}
+		}
+		out = append(out, st)
+	}
+	return out, more, nil
+}
+
+// Events returns a page of a merchant's events, newest first, and whether more follow.
+func (s *Service) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, bool, error) {
+	want := p.Limit
+	p.Limit++
+	list, err := s.store.Events(ctx, p)
+	if err != nil {
+		return nil, false, wrapf("events", err)
+	}
+	if len(list) > want {
+		return list[:want], true, nil
+	}
+	return list, false, nil
+}
+
+// IdempotencyKey reads the answer remembered for a merchant's Idempotency-Key.
+func (s *Service) IdempotencyKey(ctx context.Context, merchantID, key string) (*store.IdempotencyKey, error) {
+	return s.store.IdempotencyKey(ctx, merchantID, key)
+}
+
+// SaveIdempotencyKey remembers the answer to a request made with an Idempotency-Key.
+func (s *Service) SaveIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
+	return s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) })
+}

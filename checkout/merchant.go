@@ -1,0 +1,120 @@
+package checkout
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"errors"
+	"strings"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Default amount limits of a new merchant, in won.
+const (
+	DefaultMinAmount = 100
+	DefaultMaxAmount = 2_000_000
+)
+
+// keyPrefixLen is how much of an API key is stored in clear to find its merchant.
+const keyPrefixLen = 16
+
+// NewMerchant describes a merchant to create.
+type NewMerchant struct {
+	Name            string
+	WebhookURL      string
+	CID             string // KakaoPay's test CID when empty
+	SubscriptionCID string // KakaoPay's test subscription CID when empty
+	Livemode        bool
+}
+
+// CreatedMerchant is a new merchant with the secrets that are shown only once.
+type CreatedMerchant struct {
+	Merchant      *store.Merchant
+	APIKey        string
+	WebhookSecret string
+}
+
+// CreateMerchant adds a merchant with a fresh API key and webhook secret.
+func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedMerchant, error) {
+	nm.Name = strings.TrimSpace(nm.Name)
+	if nm.Name == "" || len([]rune(nm.Name)) > 100 {
+		return nil, invalid("name", "invalid_name", "name must be 1 to 100 characters")
+	}
+	if nm.WebhookURL != "" {
+		if err := checkURL("webhook_url", nm.WebhookURL); err != nil {
+			return nil, err
+		}
+	}
+	if nm.CID == "" {
+		nm.CID = kakaopay.TestCID
+	}
+	if nm.SubscriptionCID == "" {
+		nm.SubscriptionCID = kakaopay.TestSubscriptionCID
+	}
+	if len(nm.CID) != 10 || len(nm.SubscriptionCID) != 10 {
+		return nil, invalid("cid", "invalid_cid", "KakaoPay CIDs are 10 characters")
+	}
+	mode := "sk_test_"
+	if nm.Livemode {
+		mode = "sk_live_"
+	}
+	key := mode + randomString(32)
+	sum := sha256.Sum256([]byte(key))
+	m := &store.Merchant{
+		ID: NewID("mer"), Name: nm.Name, APIKeyPrefix: key[:keyPrefixLen], APIKeyHash: sum[:],
+		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: "whsec_" + randomString(32),
+		CID: nm.CID, SubscriptionCID: nm.SubscriptionCID,
+		MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount, CreatedAt: s.clock(),
+	}
+	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m) })
+	if err != nil {
+		return nil, wrapf("create merchant", err)
+	}
+	return &CreatedMerchant{Merchant: m, APIKey: key, WebhookSecret: m.WebhookSecret}, nil
+}
+
+// ErrBadKey means an API key matches no merchant.
+var ErrBadKey = errors.New("checkout: invalid API key")
+
+// Authenticate finds the merchant an API key belongs to, comparing the key's hash in constant
+// time.
+func (s *Service) Authenticate(ctx context.Context, key string) (*store.Merchant, error) {
+	if len(key) < keyPrefixLen+8 || len(key) > 200 ||
+		!(strings.HasPrefix(key, "sk_test_") || strings.HasPrefix(key, "sk_live_")) {
+		return nil, ErrBadKey
+	}
+	m, err := s.store.MerchantByKeyPrefix(ctx, key[:keyPrefixLen])
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, ErrBadKey
+	}
+	if err != nil {
+		return nil, wrapf("authenticate", err)
+	}
+	sum := sha256.Sum256([]byte(key))
+	if subtle.ConstantTimeCompare(sum[:], m.APIKeyHash) != 1 {
+		return nil, ErrBadKey
+	}
+	return m, nil
+}
+
+// MerchantByName finds a merchant by its display name (the demo merchant, say).
+func (s *Service) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
+	return s.store.MerchantByName(ctx, name)
+}
+
+// RotateKey gives a merchant a fresh API key; the old one stops working at once.
+func (s *Service) RotateKey(ctx context.Context, m *store.Merchant) (string, error) {
+	mode := "sk_test_"
+	if m.Livemode {
+		mode = "sk_live_"
+	}
+	key := mode + randomString(32)
+	sum := sha256.Sum256([]byte(key))
+	m.APIKeyPrefix, m.APIKeyHash = key[:keyPrefixLen], sum[:]
+	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantKey(ctx, m) }); err != nil {
+		return "", wrapf("rotate key", err)
+	}
+	return key, nil
+}

@@ -1,0 +1,157 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Pay starts a KakaoPay attempt for an open checkout on the given device kind, or returns the
+// live one already started for that kind (a double click makes one attempt).
+func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.Attempt, error) {
+	if device != DeviceDesktop && device != DeviceMobile {
+		return nil, invalid("device", "device_invalid", "unknown device kind %q", device)
+	}
+	st, err := s.State(ctx, checkoutID)
+	if err != nil {
+		return nil, err
+	}
+	c := st.Checkout
+	if c.Status != StatusOpen {
+		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
+	}
+	now := s.clock()
+	for _, a := range st.Attempts {
+		if a.Device == device && isLive(a) && a.PGToken == "" && now.Before(a.ExpiresAt) {
+			return a, nil
+		}
+	}
+	a := &store.Attempt{ID: NewID("att"), CheckoutID: c.ID, Device: device, CreatedAt: now, UpdatedAt: now}
+	a.ExpiresAt = now.Add(s.ttl)
+	if c.ExpiresAt.Before(a.ExpiresAt) {
+		a.ExpiresAt = c.ExpiresAt
+	}
+	ret := func(kind string) string {
+		return s.baseURL + "/c/" + url.PathEscape(c.ID) + "/return/" + kind + "?attempt=" + url.QueryEscape(a.ID)
+	}
+	res, err := s.kakao.Ready(ctx, kakaopay.ReadyRequest{
+		CID: st.Merchant.CID, PartnerOrderID: c.ID, PartnerUserID: c.ID,
+		ItemName: itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
+		ApprovalURL: ret("approve"), CancelURL: ret("cancel"), FailURL: ret("fail"),
+	})
+	if err != nil {
+		return nil, s.readyFailed(ctx, c, a, err)
+	}
+	a.Status, a.TID = AttemptReady, res.TID
+	a.PCURL, a.MobileURL, a.AppURL = res.NextRedirectPCURL, res.NextRedirectMobileURL, res.NextRedirectAppURL
+	a.AndroidAppScheme, a.IOSAppScheme = res.AndroidAppScheme, res.IOSAppScheme
+	if err := checkKakaoURL(a.MobileURL); err != nil {
+		return nil, s.readyFailed(ctx, c, a, err)
+	}
+	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "device": device})
+	err = s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAttempt(ctx, a); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
+	})
+	if err != nil {
+		return nil, wrapf("pay", err)
+	}
+	s.notifier.Notify(c.ID)
+	return a, nil
+}
+
+// readyFailed records an attempt that KakaoPay would not start, and says why.
+func (s *Service) readyFailed(ctx context.Context, c *store.Checkout, a *store.Attempt, cause error) error {
+	a.Status, a.TID = AttemptFailed, ""
+	a.FailureCode, a.FailureMessage = failureOf(cause)
+	s.log.WarnContext(ctx, "kakaopay ready failed", "checkout", c.ID, "err", cause)
+	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "failure_code": a.FailureCode, "failure_message": a.FailureMessage})
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAttempt(ctx, a); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.failed", c.ID, a.ID, data, a.CreatedAt))
+	})
+	if err != nil {
+		return wrapf("pay", err)
+	}
+	s.notifier.Notify(c.ID)
+	return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "KakaoPay could not start the payment: " + a.FailureMessage, Err: cause}
+}
+
+// failureOf turns a KakaoPay error into the code and message stored on an attempt.
+func failureOf(err error) (code, message string) {
+	var ke *kakaopay.Error
+	if errors.As(err, &ke) {
+		code = strconv.Itoa(ke.Code)
+		if ke.MethodResultCode != "" {
+			code = ke.MethodResultCode
+		}
+		message = ke.Message
+		if ke.MethodResultMessage != "" {
+			message = ke.MethodResultMessage
+		}
+		return code, truncate(message, 300)
+	}
+	return "network_error", truncate(err.Error(), 300)
+}
+
+// checkKakaoURL makes sure a URL from KakaoPay is one a browser may be sent to.
+func checkKakaoURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return fmt.Errorf("kakaopay: answered an unusable redirect URL %q", raw)
+	}
+	return nil
+}
+
+// itemName is what KakaoPay shows the shopper: the first item and how many more, or the
+// description, or the reference (100 characters at most).
+func itemName(c *store.Checkout) string {
+	name := c.Description
+	if len(c.Items) > 0 {
+		name = c.Items[0].Name
+		if len(c.Items) > 1 {
+			name += " 외 " + strconv.Itoa(len(c.Items)-1) + "건"
+		}
+	}
+	if name == "" {
+		name = c.Reference
+	}
+	if name == "" {
+		name = c.ID
+	}
+	return truncate(name, 100)
+}
+
+func quantity(c *store.Checkout) int {
+	var n int64
+	for _, it := range c.Items {
+		n += it.Quantity
+	}
+	if n < 1 {
+		return 1
+	}
+	return int(n)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
+}
+
+// isLive reports whether an attempt may still be paid.
+func isLive(a *store.Attempt) bool {
+	return a.Status == AttemptReady || a.Status == AttemptAuthenticating
+}

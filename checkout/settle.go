@@ -1,0 +1,402 @@
+package checkout
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Return is a shopper's return from KakaoPay to one of our return URLs.
+type Return struct {
+	CheckoutID string
+	AttemptID  string
+	Kind       string // "approve", "cancel" or "fail"
+	PGToken    string // approve only
+}
+
+// Outcome is what came of a return, for the page the shopper lands on.
+type Outcome struct {
+	State   *State
+	Attempt *store.Attempt
+	// Pending means KakaoPay's answer to approve did not come in time: the outcome is settled
+	// later from KakaoPay's order API and the page follows the status.
+	Pending bool
+}
+
+// HandleReturn settles an attempt from a shopper's return: an approval calls KakaoPay's approve
+// exactly once however often it repeats; cancel and fail end the attempt as KakaoPay reports it.
+func (s *Service) HandleReturn(ctx context.Context, r Return) (*Outcome, error) {
+	st, err := s.State(ctx, r.CheckoutID)
+	if err != nil {
+		return nil, err
+	}
+	var a *store.Attempt
+	for _, x := range st.Attempts {
+		if x.ID == r.AttemptID {
+			a = x
+		}
+	}
+	if a == nil || a.TID == "" {
+		return nil, notFound("attempt", r.AttemptID)
+	}
+	switch r.Kind {
+	case "approve":
+		return s.approve(ctx, st, a, r.PGToken)
+	case "cancel", "fail":
+		if isLive(a) && !inFlight(a) {
+			s.refresh(ctx, st, a)
+		}
+		return s.outcome(ctx, r.CheckoutID, a.ID, false)
+	}
+	return nil, invalid("kind", "return_invalid", "unknown return %q", r.Kind)
+}
+
+func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
+	if token == "" || len(token) > 100 {
+		return nil, invalid("pg_token", "pg_token_missing", "pg_token is missing or malformed")
+	}
+	if a.PGToken != "" {
+		if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) != 1 {
+			return nil, conflict("pg_token_mismatch", "this pg_token does not belong to this payment")
+		}
+		return s.awaitSettled(ctx, st.Checkout.ID, a.ID)
+	}
+	c := st.Checkout
+	if c.Status != StatusOpen {
+		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
+	}
+	if !isLive(a) {
+		return nil, conflict("attempt_"+a.Status, "this payment attempt is %s", a.Status)
+	}
+	// A pg_token is only worth an approve call once the wallet says the shopper approved:
+	// a forged or stray token then changes nothing.
+	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+	if err != nil {
+		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "could not reach KakaoPay", Err: err}
+	}
+	if order.Status != kakaopay.StatusAuthPassword {
+		if err := s.apply(ctx, c.ID, a.ID, order); err != nil {
+			return nil, err
+		}
+		out, err := s.outcome(ctx, c.ID, a.ID, false)
+		if err != nil || out.Attempt.Status == AttemptApproved {
+			return out, err
+		}
+		if !isLive(out.Attempt) {
+			return nil, conflict("attempt_"+out.Attempt.Status, "this payment attempt is %s", out.Attempt.Status)
+		}
+		return nil, conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
+	}
+	if err := s.claim(ctx, c.ID, a.ID, token); err != nil {
+		return nil, err
+	}
+	// The approve call outlives a shopper who closes the tab: the money must be settled.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	defer cancel()
+	res, err := s.kakao.Approve(actx, kakaopay.ApproveRequest{
+		CID: cidOf(st), TID: a.TID, PartnerOrderID: c.ID, PartnerUserID: c.ID, PGToken: token, TotalAmount: c.Amount,
+	})
+	switch {
+	case err == nil:
+		if err := s.paid(actx, c.ID, a.ID, approvalOf(res)); err != nil {
+			return nil, err
+		}
+	case kakaopay.IsOutcomeUnknown(err):
+		s.log.WarnContext(ctx, "kakaopay approve outcome unknown; settling from the order API", "checkout", c.ID, "attempt", a.ID, "err", err)
+		return s.outcome(ctx, c.ID, a.ID, true)
+	default:
+		if err := s.approveRefused(actx, st, a, token, err); err != nil {
+			return nil, err
+		}
+	}
+	return s.outcome(ctx, c.ID, a.ID, false)
+}
+
+// approveRefused handles KakaoPay refusing an approve: a token it does not know leaves the
+// attempt payable (the claim is released); a refused payment fails the attempt.
+func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attempt, token string, cause error) error {
+	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+	if err == nil && order.Status == kakaopay.StatusAuthPassword {
+		err := s.store.Transact(ctx, func(tx store.Tx) error {
+			cur, err := tx.Attempt(ctx, a.ID)
+			if err != nil || cur.PGToken != token || !isLive(cur) {
+				return err
+			}
+			cur.PGToken, cur.UpdatedAt = "", s.clock()
+			return tx.UpdateAttempt(ctx, cur)
+		})
+		if err != nil {
+			return wrapf("release", err)
+		}
+		return &Error{Kind: KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
+	}
+	if err == nil && order.Status != kakaopay.StatusAuthPassword {
+		if err := s.apply(ctx, st.Checkout.ID, a.ID, order); err != nil {
+			return err
+		}
+	}
+	code, msg := failureOf(cause)
+	return s.end(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
+}
+
+// claim marks an attempt as being approved with token. Only one attempt of a checkout can be
+// claimed at a time, and a token only once: this is what makes approve happen once.
+func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string) error {
+	now := s.clock()
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		st, err := txState(ctx, tx, checkoutID)
+		if err != nil {
+			return err
+		}
+		if st.Checkout.Status != StatusOpen || !now.Before(st.Checkout.ExpiresAt) {
+			return conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
+		}
+		var a *store.Attempt
+		for _, x := range st.Attempts {
+			if x.ID == attemptID {
+				a = x
+			} else if inFlight(x) || x.Status == AttemptApproved {
+				return conflict("payment_in_progress", "another payment of this checkout is being approved")
+			}
+		}
+		if a == nil || !isLive(a) || !now.Before(a.ExpiresAt) {
+			return conflict("attempt_ended", "this payment attempt has ended")
+		}
+		if a.PGToken != "" {
+			return conflict("pg_token_used", "this payment is already being approved")
+		}
+		a.PGToken, a.UpdatedAt = token, now
+		return tx.UpdateAttempt(ctx, a)
+	})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("pg_token_used", "this pg_token was already used")
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	if err != nil {
+		return wrapf("claim", err)
+	}
+	return nil
+}
+
+// awaitSettled waits for a claimed attempt's approval to finish (a repeated return while the
+// first one is still talking to KakaoPay), then answers its outcome.
+func (s *Service) awaitSettled(ctx context.Context, checkoutID, attemptID string) (*Outcome, error) {
+	deadline := time.NewTimer(s.approveT + 5*time.Second)
+	defer deadline.Stop()
+	for {
+		woken := s.notifier.Subscribe(checkoutID)
+		out, err := s.outcome(ctx, checkoutID, attemptID, false)
+		if err != nil || !isLive(out.Attempt) {
+			return out, err
+		}
+		select {
+		case <-woken:
+		case <-deadline.C:
+			out.Pending = true
+			return out, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+}
+
+func (s *Service) outcome(ctx context.Context, checkoutID, attemptID string, pending bool) (*Outcome, error) {
+	st, err := s.read(ctx, checkoutID)
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range st.Attempts {
+		if a.ID == attemptID {
+			return &Outcome{State: st, Attempt: a, Pending: pending && isLive(a)}, nil
+		}
+	}
+	return nil, notFound("attempt", attemptID)
+}
+
+// refresh asks KakaoPay how far a live attempt got, at most every two seconds per attempt, and
+// applies it. Failures are logged: the next look tries again.
+func (s *Service) refresh(ctx context.Context, st *State, a *store.Attempt) {
+	if !s.polls.allow(a.ID, s.now(), 2*time.Second) {
+		return
+	}
+	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+	if err != nil {
+		s.log.WarnContext(ctx, "kakaopay order failed", "checkout", st.Checkout.ID, "attempt", a.ID, "err", err)
+		return
+	}
+	if err := s.apply(ctx, st.Checkout.ID, a.ID, order); err != nil {
+		s.log.ErrorContext(ctx, "applying kakaopay order", "checkout", st.Checkout.ID, "attempt", a.ID, "err", err)
+	}
+}
+
+// Settle brings a live attempt in line with KakaoPay's order API; the reconciler and the
+// pages call it.
+func (s *Service) Settle(ctx context.Context, checkoutID, attemptID string) error {
+	st, err := s.read(ctx, checkoutID)
+	if err != nil {
+		return err
+	}
+	for _, a := range st.Attempts {
+		if a.ID == attemptID && isLive(a) && a.TID != "" {
+			order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+			if err != nil {
+				return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "could not reach KakaoPay", Err: err}
+			}
+			return s.apply(ctx, checkoutID, attemptID, order)
+		}
+	}
+	return nil
+}
+
+// apply moves a live attempt to what KakaoPay's order status says.
+func (s *Service) apply(ctx context.Context, checkoutID, attemptID string, o *kakaopay.OrderResponse) error {
+	switch o.Status {
+	case kakaopay.StatusSuccessPayment, kakaopay.StatusPartCancelPayment, kakaopay.StatusCancelPayment:
+		return s.paid(ctx, checkoutID, attemptID, approvalFromOrder(o))
+	case kakaopay.StatusQuitPayment:
+		return s.end(ctx, checkoutID, attemptID, AttemptCanceled, string(o.Status), "")
+	case kakaopay.StatusFailPayment, kakaopay.StatusFailAuthPassword:
+		return s.end(ctx, checkoutID, attemptID, AttemptFailed, string(o.Status), "")
+	case kakaopay.StatusReady:
+		return nil
+	default: // the shopper is somewhere in the wallet
+		return s.end(ctx, checkoutID, attemptID, AttemptAuthenticating, "", "")
+	}
+}
+
+// approval is what a successful approve (or the order API) tells of a payment.
+type approval struct {
+	aid, method string
+	amount      int64
+	approvedAt  time.Time
+}
+
+func approvalOf(r *kakaopay.ApproveResponse) approval {
+	return approval{aid: r.AID, method: string(r.PaymentMethodType), amount: r.Amount.Total, approvedAt: r.ApprovedAt.Time}
+}
+
+func approvalFromOrder(o *kakaopay.OrderResponse) approval {
+	ap := approval{method: string(o.PaymentMethodType), amount: o.Amount.Total, approvedAt: o.ApprovedAt.Time}
+	for _, d := range o.PaymentActionDetails {
+		if d.PaymentActionType == kakaopay.ActionPayment {
+			ap.aid = d.AID
+			if ap.approvedAt.IsZero() {
+				ap.approvedAt = d.ApprovedAt.Time
+			}
+			break
+		}
+	}
+	return ap
+}
+
+// paid records, once, that KakaoPay approved an attempt: the attempt, the checkout, the payment
+// and the checkout.paid event in one transaction.
+func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap approval) error {
+	now := s.clock()
+	if ap.approvedAt.IsZero() {
+		ap.approvedAt = now
+	}
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		st, err := txState(ctx, tx, checkoutID)
+		if err != nil {
+			return err
+		}
+		var a *store.Attempt
+		for _, x := range st.Attempts {
+			if x.ID == attemptID {
+				a = x
+			}
+		}
+		if a == nil || a.Status == AttemptApproved {
+			return nil // already recorded
+		}
+		c := st.Checkout
+		if ap.amount != 0 && ap.amount != c.Amount {
+			s.log.ErrorContext(ctx, "kakaopay approved another amount", "checkout", c.ID, "want", c.Amount, "got", ap.amount)
+		}
+		a.Status, a.AID, a.Method, a.UpdatedAt = AttemptApproved, ap.aid, ap.method, now
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		if st.Payment != nil {
+			// Money moved twice at KakaoPay: keep the record straight and say it loudly.
+			s.log.ErrorContext(ctx, "second approval for a paid checkout", "checkout", c.ID, "attempt", a.ID)
+			return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.approved_after_paid", c.ID, a.ID, nil, now))
+		}
+		p := &store.Payment{
+			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, Amount: c.Amount,
+			TaxFreeAmount: c.TaxFreeAmount, Method: ap.method, TID: a.TID, AID: ap.aid,
+			ApprovedAt: ap.approvedAt.UTC(), CreatedAt: now,
+		}
+		if err := tx.CreatePayment(ctx, p); err != nil {
+			return err
+		}
+		c.Status, c.UpdatedAt = StatusPaid, now
+		if err := tx.UpdateCheckout(ctx, c); err != nil {
+			return err
+		}
+		data := checkoutEventData(c)
+		data["payment"] = map[string]any{"id": p.ID, "amount": p.Amount, "method": p.Method, "approved_at": p.ApprovedAt}
+		b, _ := json.Marshal(data)
+		changed = true
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "checkout.paid", c.ID, p.ID, b, now))
+	})
+	if err != nil {
+		return wrapf("paid", err)
+	}
+	if changed {
+		s.notifier.Notify(checkoutID)
+	}
+	return nil
+}
+
+// end moves a live attempt to status (authenticating, failed or canceled) with its event.
+func (s *Service) end(ctx context.Context, checkoutID, attemptID, status, code, message string) error {
+	now := s.clock()
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		a, err := tx.Attempt(ctx, attemptID)
+		if err != nil {
+			return err
+		}
+		if !isLive(a) || a.Status == status || a.CheckoutID != checkoutID {
+			return nil
+		}
+		c, err := tx.LockCheckout(ctx, checkoutID)
+		if err != nil {
+			return err
+		}
+		a.Status, a.FailureCode, a.FailureMessage, a.UpdatedAt = status, code, message, now
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
+		changed = true
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+status, c.ID, a.ID, data, now))
+	})
+	if err != nil {
+		return wrapf("end attempt", err)
+	}
+	if changed {
+		s.notifier.Notify(checkoutID)
+	}
+	return nil
+}
+
+func cidOf(st *State) string {
+	if st.Checkout.Mode == ModeSubscription {
+		return st.Merchant.SubscriptionCID
+	}
+	return st.Merchant.CID
+}

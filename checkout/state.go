@@ -1,0 +1,270 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// State is a checkout with what a page or the status endpoint shows of it.
+type State struct {
+	Checkout *store.Checkout
+	Merchant *store.Merchant
+	Attempts []*store.Attempt // oldest first
+	Payment  *store.Payment   // when paid
+}
+
+// Latest returns the newest attempt, or nil.
+func (st *State) Latest() *store.Attempt {
+	if len(st.Attempts) == 0 {
+		return nil
+	}
+	return st.Attempts[len(st.Attempts)-1]
+}
+
+// Key identifies what a shopper sees of the state; it changes whenever the page should.
+func (st *State) Key() string {
+	k := st.Checkout.Status
+	if a := st.Latest(); a != nil {
+		k += "." + a.ID + "." + a.Status
+	}
+	return k
+}
+
+// State reads a checkout and its attempts, first expiring what is due.
+func (s *Service) State(ctx context.Context, id string) (*State, error) {
+	st, err := s.read(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if changed, err := s.expireDue(ctx, st); err != nil {
+		return nil, err
+	} else if changed {
+		return s.read(ctx, id)
+	}
+	return st, nil
+}
+
+// MerchantState reads a checkout of one merchant; another merchant's checkout is not found.
+func (s *Service) MerchantState(ctx context.Context, m *store.Merchant, id string) (*State, error) {
+	st, err := s.State(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if st.Checkout.MerchantID != m.ID {
+		return nil, notFound("checkout", id)
+	}
+	return st, nil
+}
+
+func (s *Service) read(ctx context.Context, id string) (*State, error) {
+	return readState(ctx, s.store, id)
+}
+
+func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
+	c, err := r.Checkout(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, notFound("checkout", id)
+	}
+	if err != nil {
+		return nil, wrapf("read", err)
+	}
+	st := &State{Checkout: c}
+	if st.Merchant, err = r.Merchant(ctx, c.MerchantID); err != nil {
+		return nil, wrapf("read", err)
+	}
+	if st.Attempts, err = r.AttemptsByCheckout(ctx, id); err != nil {
+		return nil, wrapf("read", err)
+	}
+	if c.Status == StatusPaid {
+		if st.Payment, err = r.PaymentByCheckout(ctx, id); err != nil {
+			return nil, wrapf("read", err)
+		}
+	}
+	return st, nil
+}
+
+// inFlight reports whether an attempt was claimed by an approve return whose outcome is not
+// settled yet: nothing may expire its checkout then.
+func inFlight(a *store.Attempt) bool { return a.PGToken != "" && isLive(a) }
+
+// expireDue expires, in one transaction, the checkout if its time has come and each unclaimed
+// attempt past its own expiry.
+func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
+	now := s.clock()
+	due := st.Checkout.Status == StatusOpen && !now.Before(st.Checkout.ExpiresAt)
+	anyAttempt := false
+	for _, a := range st.Attempts {
+		if isLive(a) && !inFlight(a) && (due || !now.Before(a.ExpiresAt)) {
+			anyAttempt = true
+		}
+	}
+	if !due && !anyAttempt {
+		return false, nil
+	}
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		cur, err := txState(ctx, tx, st.Checkout.ID)
+		if err != nil {
+			return err
+		}
+		return s.expireIn(ctx, tx, cur, now, &changed, false)
+	})
+	if err != nil {
+		return false, wrapf("expire", err)
+	}
+	if changed {
+		s.notifier.Notify(st.Checkout.ID)
+	}
+	return changed, nil
+}
+
+// expireIn expires due attempts and, when due or forced, the checkout, inside tx.
+func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time.Time, changed *bool, force bool) error {
+	c := st.Checkout
+	due := c.Status == StatusOpen && (force || !now.Before(c.ExpiresAt))
+	for _, a := range st.Attempts {
+		if inFlight(a) {
+			due = false // the shopper approved: wait for the approval's outcome
+		}
+	}
+	for _, a := range st.Attempts {
+		if !isLive(a) || inFlight(a) || (!due && now.Before(a.ExpiresAt)) {
+			continue
+		}
+		a.Status, a.UpdatedAt = AttemptExpired, now
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.expired", c.ID, a.ID, nil, now)); err != nil {
+			return err
+		}
+		*changed = true
+	}
+	if !due {
+		return nil
+	}
+	c.Status, c.UpdatedAt = StatusExpired, now
+	if err := tx.UpdateCheckout(ctx, c); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(checkoutEventData(c))
+	if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "checkout.expired", c.ID, c.ID, data, now)); err != nil {
+		return err
+	}
+	*changed = true
+	return nil
+}
+
+// txState reads a checkout inside a transaction, holding its row.
+func txState(ctx context.Context, tx store.Tx, id string) (*State, error) {
+	if _, err := tx.LockCheckout(ctx, id); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, notFound("checkout", id)
+		}
+		return nil, err
+	}
+	return readState(ctx, tx, id)
+}
+
+// Expire ends an open checkout at the merchant's request.
+func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string) (*State, error) {
+	if _, err := s.MerchantState(ctx, m, id); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		st, err := txState(ctx, tx, id)
+		if err != nil {
+			return err
+		}
+		if st.Checkout.Status != StatusOpen {
+			return conflict("checkout_"+st.Checkout.Status, "only an open checkout can be expired; this one is %s", st.Checkout.Status)
+		}
+		if err := s.expireIn(ctx, tx, st, now, &changed, true); err != nil {
+			return err
+		}
+		if st.Checkout.Status != StatusExpired {
+			return conflict("payment_in_progress", "the shopper has approved a payment that is being confirmed")
+		}
+		return nil
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, wrapf("expire", err)
+	}
+	s.notifier.Notify(id)
+	return s.read(ctx, id)
+}
+
+// ExpireDue expires every open checkout whose time has come; the server runs it periodically.
+func (s *Service) ExpireDue(ctx context.Context) (int, error) {
+	ids, err := s.store.DueCheckouts(ctx, s.clock(), 100)
+	if err != nil {
+		return 0, wrapf("expire due", err)
+	}
+	n := 0
+	for _, id := range ids {
+		st, err := s.read(ctx, id)
+		if err != nil {
+			return n, err
+		}
+		changed, err := s.expireDue(ctx, st)
+		if err != nil {
+			return n, err
+		}
+		if changed {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// checkoutEventData is the data of checkout events.
+func checkoutEventData(c *store.Checkout) map[string]any {
+	return map[string]any{"id": c.ID, "status": c.Status, "amount": c.Amount, "reference": c.Reference}
+}
+
+// Wait answers when the checkout's state key differs from known, or when wait has passed, or
+// when ctx ends. While an attempt is live it asks KakaoPay how far the shopper got, at most
+// every poll interval, so that a desktop page can say "approve in KakaoTalk".
+func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration) (*State, error) {
+	s.notifier.waiting.Add(1)
+	defer s.notifier.waiting.Add(-1)
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		woken := s.notifier.Subscribe(id)
+		st, err := s.State(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		if st.Key() != known || wait <= 0 {
+			return st, nil
+		}
+		select {
+		case <-woken:
+		case <-tick.C:
+			if a := st.Latest(); a != nil && isLive(a) {
+				s.refresh(ctx, st, a)
+			}
+		case <-timer.C:
+			return st, nil
+		case <-s.notifier.Closed():
+			return st, nil
+		case <-ctx.Done():
+			return st, nil
+		}
+	}
+}

@@ -1,0 +1,91 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// Config is every setting of kpcheckout, from flags and KPCHECKOUT_* variables.
+type Config struct {
+	Addr              string
+	BaseURL           string
+	DatabaseURL       string
+	KakaoPayAPIBase   string
+	KakaoPaySecretKey string
+	SessionKey        string
+	LogLevel          string
+	ExpirySweep       time.Duration
+}
+
+// Sandbox reports whether the server runs against its own KakaoPay sandbox.
+func (c *Config) Sandbox() bool { return c.KakaoPaySecretKey == "" }
+
+// parseConfig reads the environment, then flags that override it.
+func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	env := func(key, def string) string {
+		if v := getenv("KPCHECKOUT_" + key); v != "" {
+			return v
+		}
+		return def
+	}
+	c := &Config{}
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (KPCHECKOUT_ADDR)")
+	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "public URL of this server, used in KakaoPay's return URLs (KPCHECKOUT_BASE_URL; default http://ADDR)")
+	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "sqlite:kpcheckout.db"), "sqlite:PATH (KPCHECKOUT_DATABASE_URL)")
+	fs.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", env("KAKAOPAY_API_BASE", ""), "KakaoPay API base URL (KPCHECKOUT_KAKAOPAY_API_BASE; default: the built-in sandbox, or KakaoPay's when a secret key is set)")
+	fs.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", env("KAKAOPAY_SECRET_KEY", ""), "KakaoPay secret key; empty runs the sandbox (KPCHECKOUT_KAKAOPAY_SECRET_KEY)")
+	fs.StringVar(&c.SessionKey, "session-key", env("SESSION_KEY", ""), "key that signs shopper session cookies, at least 32 characters (KPCHECKOUT_SESSION_KEY; default: random at each start)")
+	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KPCHECKOUT_LOG_LEVEL)")
+	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired")
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), c.validate()
+}
+
+func (c *Config) validate() error {
+	if c.BaseURL == "" {
+		c.BaseURL = "http://" + c.Addr
+	}
+	c.BaseURL = strings.TrimRight(c.BaseURL, "/")
+	u, err := url.Parse(c.BaseURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("base URL %q must be an absolute http(s) URL", c.BaseURL)
+	}
+	if c.KakaoPayAPIBase == "" {
+		if c.Sandbox() {
+			c.KakaoPayAPIBase = c.BaseURL + "/sandbox"
+		} else {
+			c.KakaoPayAPIBase = "https://open-api.kakaopay.com"
+		}
+	}
+	if c.SessionKey != "" && len(c.SessionKey) < 32 {
+		return errors.New("session key must be at least 32 characters")
+	}
+	if c.ExpirySweep <= 0 {
+		return errors.New("expiry sweep must be positive")
+	}
+	return nil
+}
+
+// sqlitePath returns the file of a sqlite: database URL.
+func (c *Config) sqlitePath() (string, error) {
+	switch {
+	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
+		p := strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite:"), "//")
+		if p == "" {
+			return "", errors.New("database URL sqlite: needs a file path")
+		}
+		return p, nil
+	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
+		return "", errors.New("PostgreSQL is not supported by this build yet; use sqlite:PATH")
+	}
+	return "", fmt.Errorf("database URL %q: use sqlite:PATH", c.DatabaseURL)
+}

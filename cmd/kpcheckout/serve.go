@@ -1,0 +1,172 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+	"github.com/kpcheckout/kpcheckout/locales"
+	"github.com/kpcheckout/kpcheckout/static"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// demoMerchantName names the merchant seeded in sandbox mode.
+const demoMerchantName = "kpcheckout 데모 상점"
+
+// serve runs the HTTP server until ctx ends, then shuts down gracefully.
+func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger) error {
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	bundle, err := locales.Bundle()
+	if err != nil {
+		return err
+	}
+	assets, err := static.Load("/static/")
+	if err != nil {
+		return err
+	}
+	secret := cfg.KakaoPaySecretKey
+	var sb http.Handler
+	if cfg.Sandbox() {
+		secret = sandboxSecretKey
+		s, err := sandbox.New(sandbox.Options{BaseURL: cfg.BaseURL + "/sandbox", SecretKey: sandboxSecretKey, Bundle: bundle, Logger: log})
+		if err != nil {
+			return err
+		}
+		sb = s
+	}
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log})
+	if err != nil {
+		return err
+	}
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log})
+	if err != nil {
+		return err
+	}
+	h, err := handlers.New(handlers.Config{
+		Service: svc, Bundle: bundle, Assets: assets, Sessions: sessionStore(cfg, log),
+		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
+	})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second,
+		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(svc.Notifier().Close) // answer waiting long-polls at once
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	log.Info("kpcheckout listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "sandbox", cfg.Sandbox())
+
+	if cfg.Sandbox() {
+		if err := seedDemo(ctx, svc, cfg, stdout); err != nil {
+			log.Error("seeding the demo merchant", "err", err)
+		}
+	}
+	go sweep(ctx, svc, cfg.ExpirySweep, log)
+
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
+// sessionStore signs shopper cookies with the configured key, or a random one.
+func sessionStore(cfg *Config, log *slog.Logger) sessions.Store {
+	var key []byte
+	if cfg.SessionKey != "" {
+		sum := sha256.Sum256([]byte(cfg.SessionKey))
+		key = sum[:]
+	} else {
+		key = make([]byte, 32)
+		rand.Read(key)
+		log.Info("no KPCHECKOUT_SESSION_KEY: shopper sessions last until the next start")
+	}
+	s := sessions.NewCookieStore(key)
+	s.Options = &sessions.Options{Path: "/", MaxAge: 30 * 24 * 3600, HttpOnly: true,
+		Secure: strings.HasPrefix(cfg.BaseURL, "https://"), SameSite: http.SameSiteLaxMode}
+	return s
+}
+
+// sweep expires overdue checkouts until ctx ends.
+func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log *slog.Logger) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if n, err := svc.ExpireDue(ctx); err != nil {
+				log.Error("expiring checkouts", "err", err)
+			} else if n > 0 {
+				log.Info("expired checkouts", "count", n)
+			}
+		}
+	}
+}
+
+// seedDemo makes sure the demo merchant exists, gives it a fresh test key, and prints the key
+// and a ready checkout URL.
+func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io.Writer) error {
+	m, err := svc.MerchantByName(ctx, demoMerchantName)
+	var key string
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		cm, err := svc.CreateMerchant(ctx, checkout.NewMerchant{Name: demoMerchantName})
+		if err != nil {
+			return err
+		}
+		m, key = cm.Merchant, cm.APIKey
+	case err != nil:
+		return err
+	default:
+		if key, err = svc.RotateKey(ctx, m); err != nil {
+			return err
+		}
+	}
+	c, err := svc.Create(ctx, m, checkout.CreateParams{
+		Amount: 11000, Reference: "DEMO-" + time.Now().Format("20060102-150405"),
+		Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}},
+		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nkpcheckout is running in SANDBOX mode at %s\n", cfg.BaseURL)
+	fmt.Fprintf(stdout, "  demo merchant:  %s (%s)\n", m.Name, m.ID)
+	fmt.Fprintf(stdout, "  test API key:   %s\n", key)
+	fmt.Fprintf(stdout, "  demo checkout:  %s/c/%s\n\n", cfg.BaseURL, c.ID)
+	return nil
+}

@@ -1,0 +1,188 @@
+package handlers
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// createCheckoutRequest is the body of POST /v1/checkouts.
+type createCheckoutRequest struct {
+	Amount        *int64            `json:"amount"`
+	Currency      string            `json:"currency"`
+	Reference     string            `json:"reference"`
+	Description   string            `json:"description"`
+	Items         []store.Item      `json:"items"`
+	Customer      *customerJSON     `json:"customer"`
+	SuccessURL    string            `json:"success_url"`
+	FailureURL    string            `json:"failure_url"`
+	Mode          string            `json:"mode"`
+	Locale        string            `json:"locale"`
+	ExpiresIn     int64             `json:"expires_in"`
+	TaxFreeAmount int64             `json:"tax_free_amount"`
+	Metadata      map[string]string `json:"metadata"`
+}
+
+type customerJSON struct {
+	Name  string `json:"name"`
+	Email string `json:"email"`
+}
+
+// checkoutJSON is the checkout object of the API.
+type checkoutJSON struct {
+	ID            string            `json:"id"`
+	Object        string            `json:"object"`
+	URL           string            `json:"url"`
+	Status        string            `json:"status"`
+	Mode          string            `json:"mode"`
+	Livemode      bool              `json:"livemode"`
+	Amount        int64             `json:"amount"`
+	TaxFreeAmount int64             `json:"tax_free_amount"`
+	Currency      string            `json:"currency"`
+	Reference     string            `json:"reference"`
+	Description   string            `json:"description"`
+	Items         []store.Item      `json:"items"`
+	Customer      *customerJSON     `json:"customer"`
+	SuccessURL    string            `json:"success_url"`
+	FailureURL    string            `json:"failure_url"`
+	Locale        *string           `json:"locale"`
+	Metadata      map[string]string `json:"metadata"`
+	ExpiresAt     time.Time         `json:"expires_at"`
+	CreatedAt     time.Time         `json:"created_at"`
+	Payment       *paymentJSON      `json:"payment"`
+	Agreement     *string           `json:"agreement"`
+}
+
+// paymentJSON is the payment object of the API.
+type paymentJSON struct {
+	ID             string    `json:"id"`
+	Object         string    `json:"object"`
+	Checkout       string    `json:"checkout"`
+	Amount         int64     `json:"amount"`
+	RefundedAmount int64     `json:"refunded_amount"`
+	Currency       string    `json:"currency"`
+	Method         string    `json:"method"`
+	TID            string    `json:"tid"`
+	ApprovedAt     time.Time `json:"approved_at"`
+}
+
+func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
+	c := st.Checkout
+	out := checkoutJSON{
+		ID: c.ID, Object: "checkout", URL: a.baseURL + checkoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
+		Livemode: st.Merchant.Livemode, Amount: c.Amount, TaxFreeAmount: c.TaxFreeAmount, Currency: c.Currency,
+		Reference: c.Reference, Description: c.Description, Items: c.Items, SuccessURL: c.SuccessURL,
+		FailureURL: c.FailureURL, Metadata: c.Metadata, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
+	}
+	if out.Items == nil {
+		out.Items = []store.Item{}
+	}
+	if c.CustomerName != "" || c.CustomerEmail != "" {
+		out.Customer = &customerJSON{Name: c.CustomerName, Email: c.CustomerEmail}
+	}
+	if c.Locale != "" {
+		out.Locale = &c.Locale
+	}
+	if p := st.Payment; p != nil {
+		out.Payment = &paymentJSON{ID: p.ID, Object: "payment", Checkout: c.ID, Amount: p.Amount,
+			RefundedAmount: p.RefundedAmount, Currency: c.Currency, Method: p.Method, TID: p.TID, ApprovedAt: p.ApprovedAt}
+	}
+	return out
+}
+
+// createCheckout serves POST /v1/checkouts.
+func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	var req createCheckoutRequest
+	if err := decode(r, &req); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if req.Amount == nil {
+		writeJSONError(w, http.StatusUnprocessableEntity, "invalid_request_error", "parameter_missing", "amount is required", "amount")
+		return
+	}
+	p := checkout.CreateParams{
+		Amount: *req.Amount, TaxFreeAmount: req.TaxFreeAmount, Currency: req.Currency, Reference: req.Reference,
+		Description: req.Description, Items: req.Items, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
+		Mode: req.Mode, Locale: req.Locale, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+	}
+	if req.Customer != nil {
+		p.CustomerName, p.CustomerEmail = req.Customer.Name, req.Customer.Email
+	}
+	c, err := a.svc.Create(r.Context(), m, p)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/v1/checkouts/"+c.ID)
+	writeJSON(w, http.StatusCreated, a.checkoutObject(&checkout.State{Checkout: c, Merchant: m}))
+}
+
+// getCheckout serves GET /v1/checkouts/{id}.
+func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+}
+
+// expireCheckout serves POST /v1/checkouts/{id}/expire.
+func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+}
+
+// listCheckouts serves GET /v1/checkouts?status=&limit=&starting_after=.
+func (a *API) listCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	q := r.URL.Query()
+	limit, err := listLimit(q.Get("limit"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := q.Get("status")
+	switch status {
+	case "", checkout.StatusOpen, checkout.StatusPaid, checkout.StatusExpired, checkout.StatusCanceled:
+	default:
+		writeJSONError(w, http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "status must be open, paid, expired or canceled", "status")
+		return
+	}
+	after := q.Get("starting_after")
+	if after != "" {
+		if _, err := a.svc.MerchantState(r.Context(), m, after); err != nil {
+			writeJSONError(w, http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
+			return
+		}
+	}
+	list, more, err := a.svc.List(r.Context(), m, store.ListCheckouts{MerchantID: m.ID, Status: status, StartingAfter: after, Limit: limit})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	data := make([]checkoutJSON, 0, len(list))
+	for _, st := range list {
+		data = append(data, a.checkoutObject(st))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+}
+
+// listLimit reads ?limit= (1..100, default 10).
+func listLimit(v string) (int, error) {
+	if v == "" {
+		return 10, nil
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n < 1 || n > 100 {
+		return 0, &badRequest{http.StatusBadRequest, "parameter_invalid", "limit must be a whole number from 1 to 100", "limit"}
+	}
+	return n, nil
+}

@@ -1,0 +1,114 @@
+package handlers
+
+import (
+	"encoding/base64"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/a-h/templ"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/views"
+)
+
+// showCheckoutPage renders the hosted checkout page in whatever state the checkout is.
+func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) {
+	st, err := h.svc.State(r.Context(), r.PathValue("id"))
+	if err != nil {
+		h.showError(w, r, err, 0)
+		return
+	}
+	lang := h.lang(w, r, st.Checkout.Locale)
+	ctx := h.pageContext(r, lang)
+	m, err := h.checkoutModel(r, views.L(ctx), st, detectDevice(r))
+	if err != nil {
+		h.showError(w, r, err, 0)
+		return
+	}
+	h.render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
+}
+
+// checkoutModel builds the page's view model from the checkout's state.
+func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkout.State, d device) (views.CheckoutModel, error) {
+	c := st.Checkout
+	now := time.Now()
+	m := views.CheckoutModel{
+		ID: c.ID, MerchantName: st.Merchant.Name, Reference: c.Reference, Description: c.Description,
+		Amount: c.Amount, TaxFree: c.TaxFreeAmount, Recurring: c.Mode == checkout.ModeSubscription,
+		ExpiresAt: c.ExpiresAt.Unix(), SecondsLeft: int64(c.ExpiresAt.Sub(now).Seconds()),
+		StateKey: st.Key(), PayURL: checkoutURL(c.ID, "/pay"), Device: d.kind(),
+		StatusURL: checkoutURL(c.ID, "/status"), RefreshURL: checkoutURL(c.ID, ""),
+		OS: d.OS, InApp: d.InApp,
+		SuccessURL: templ.SafeURL(successURL(c.SuccessURL, c.ID)), FailureURL: templ.SafeURL(failureURL(c.FailureURL, c.ID)),
+		LangURL: langURL(r, l.Lang),
+	}
+	for _, it := range c.Items {
+		m.Items = append(m.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
+	}
+	switch c.Status {
+	case checkout.StatusPaid:
+		m.View, m.StatusURL = views.ViewPaid, ""
+		return m, nil
+	case checkout.StatusExpired, checkout.StatusCanceled:
+		m.View, m.StatusURL = c.Status, ""
+		return m, nil
+	}
+	a := st.Latest()
+	switch {
+	case a == nil:
+		m.View = views.ViewPay
+	case a.PGToken != "" && (a.Status == checkout.AttemptReady || a.Status == checkout.AttemptAuthenticating):
+		m.View = views.ViewConfirming
+	case a.Status == checkout.AttemptReady || a.Status == checkout.AttemptAuthenticating:
+		m.AttemptStatus = a.Status
+		m.AttemptExpiresAt, m.AttemptSecondsLeft = a.ExpiresAt.Unix(), int64(a.ExpiresAt.Sub(now).Seconds())
+		if a.Device == checkout.DeviceMobile && d.Mobile {
+			m.View, m.MobileURL = views.ViewHandoff, templ.SafeURL(a.MobileURL)
+			break
+		}
+		png, err := qrcode.Encode(a.MobileURL, qrcode.Medium, 256)
+		if err != nil {
+			return m, err
+		}
+		m.View = views.ViewQR
+		m.QRDataURI = templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+	default:
+		m.View = views.ViewPay
+		m.Outcome = a.Status
+		if a.Status == checkout.AttemptApproved { // approved but another attempt is open: should not be
+			m.Outcome = ""
+		}
+		m.OutcomeReason = failureReason(l, a)
+	}
+	return m, nil
+}
+
+// failureReason explains, in the shopper's language, why an attempt failed.
+func failureReason(l *views.Localizer, a *store.Attempt) string {
+	if a.Status != checkout.AttemptFailed || a.FailureCode == "" {
+		return ""
+	}
+	if l.Has("failure." + a.FailureCode) {
+		return l.T("failure."+a.FailureCode, nil)
+	}
+	return l.T("failure.default", nil)
+}
+
+// langURL links the page in the other language.
+func langURL(r *http.Request, lang string) string {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		if k != "lang" {
+			q[k] = v
+		}
+	}
+	if lang == "en" {
+		q.Set("lang", "ko")
+	} else {
+		q.Set("lang", "en")
+	}
+	return r.URL.Path + "?" + q.Encode()
+}

@@ -1,0 +1,83 @@
+// Package handlers is kpcheckout's HTTP surface: the shopper pages, KakaoPay's return
+// callbacks, the status endpoint, the merchant API and the middleware around them.
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/gorilla/sessions"
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/static"
+)
+
+// Config holds what the handlers need.
+type Config struct {
+	Service  *checkout.Service
+	Bundle   *i18n.Bundle
+	Assets   *static.Assets
+	Sessions sessions.Store
+	// BaseURL is the public URL of this server, without a trailing slash.
+	BaseURL string
+	// TestMode marks every page "TEST MODE" (sandbox KakaoPay).
+	TestMode bool
+	// Sandbox, when set, is mounted under /sandbox/.
+	Sandbox http.Handler
+	// Ready reports whether the database is reachable and migrated.
+	Ready  func(ctx context.Context) error
+	Logger *slog.Logger
+}
+
+// New returns the server's whole handler with every route registered.
+func New(cfg Config) (http.Handler, error) {
+	if cfg.Service == nil || cfg.Bundle == nil || cfg.Assets == nil || cfg.Sessions == nil || cfg.BaseURL == "" {
+		return nil, errors.New("handlers: service, bundle, assets, sessions and base URL are required")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
+		baseURL: cfg.BaseURL, testMode: cfg.TestMode, log: cfg.Logger}
+	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, idem: newKeyLocks()}
+
+	csrf := http.NewCrossOriginProtection()
+	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		shop.showError(w, r, &checkout.Error{Kind: checkout.KindInvalid, Code: "forbidden", Message: "cross-origin request refused"}, http.StatusForbidden)
+	}))
+
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /c/{id}", shop.showCheckoutPage)
+	mux.Handle("POST /c/{id}/pay", csrf.Handler(http.HandlerFunc(shop.startPayment)))
+	mux.HandleFunc("GET /c/{id}/qr.png", shop.showQRCode)
+	mux.HandleFunc("GET /c/{id}/status", shop.showStatus)
+	mux.HandleFunc("GET /c/{id}/return/{kind}", shop.handleReturn)
+	mux.Handle("GET /static/", cfg.Assets)
+
+	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
+	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))
+	mux.Handle("GET /v1/checkouts/{id}", api.auth(api.getCheckout))
+	mux.Handle("POST /v1/checkouts/{id}/expire", api.auth(api.idempotent(api.expireCheckout)))
+	mux.Handle("GET /v1/events", api.auth(api.listEvents))
+	mux.HandleFunc("/v1/", api.notFound)
+
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if cfg.Ready != nil {
+			if err := cfg.Ready(r.Context()); err != nil {
+				cfg.Logger.ErrorContext(r.Context(), "not ready", "err", err)
+				http.Error(w, "not ready\n", http.StatusServiceUnavailable)
+				return
+			}
+		}
+		w.Write([]byte("ready\n"))
+	})
+	if cfg.Sandbox != nil {
+		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
+	}
+	mux.HandleFunc("/", shop.notFound)
+	return withMiddleware(mux, cfg.Logger), nil
+}

@@ -1,0 +1,69 @@
+package sandbox_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+)
+
+func TestSubscription(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	first := newReady(9900)
+	first.CID = subCID
+	ans := e.pay(first)
+	sid := ans.str("sid")
+	if len(sid) != 20 || sid[0] != 'S' {
+		t.Fatalf("sid = %q", sid)
+	}
+	if p, _ := e.sb.Payment(ans.str("tid")); p.SID != sid {
+		t.Errorf("Payment.SID = %q", p.SID)
+	}
+
+	_, st := e.post("manage/subscription/status", sidReq{CID: subCID, SID: sid})
+	if st.get("available") != true || st.str("status") != "ACTIVE" || st.str("created_at") == "" {
+		t.Errorf("status = %v", st)
+	}
+
+	charge := chargeReq{CID: subCID, SID: sid, PartnerOrderID: "ch_1", PartnerUserID: first.PartnerUserID,
+		ItemName: "월 구독", Quantity: 1, TotalAmount: 9900}
+	status, ch := e.post("subscription", charge)
+	tid := ch.str("tid")
+	if status != http.StatusOK || tid == "" || tid == ans.str("tid") || ch.str("sid") != sid || ch.str("aid") == "" ||
+		ch.num("amount.total") != 9900 || ch.str("approved_at") == "" || ch.str("partner_order_id") != "ch_1" {
+		t.Fatalf("charge: %d %v", status, ch)
+	}
+	if got := e.orderStatus(subCID, tid); got != "SUCCESS_PAYMENT" {
+		t.Errorf("order of the charge = %s", got)
+	}
+	if status, res := e.post("cancel", cancelReq{CID: subCID, TID: tid, CancelAmount: 9900}); status != http.StatusOK ||
+		res.str("status") != "CANCEL_PAYMENT" {
+		t.Errorf("cancel the charge: %d %v", status, res)
+	}
+
+	bad := charge
+	bad.TotalAmount = 4444
+	status, res := e.post("subscription", bad)
+	wantError(t, status, res, http.StatusBadRequest, -780)
+	bad = charge
+	bad.PartnerUserID = "someone_else"
+	status, res = e.post("subscription", bad)
+	wantError(t, status, res, http.StatusBadRequest, -706)
+
+	status, in := e.post("manage/subscription/inactive", sidReq{CID: subCID, SID: sid})
+	if status != http.StatusOK || in.get("available") != false || in.str("status") != "INACTIVE" || in.str("inactivated_at") == "" {
+		t.Fatalf("inactive: %d %v", status, in)
+	}
+	status, res = e.post("subscription", charge)
+	wantError(t, status, res, http.StatusBadRequest, -782)
+	status, res = e.post("manage/subscription/inactive", sidReq{CID: subCID, SID: sid})
+	wantError(t, status, res, http.StatusBadRequest, -782)
+	status, res = e.post("manage/subscription/status", sidReq{CID: oneTimeCID, SID: sid})
+	wantError(t, status, res, http.StatusBadRequest, -782)
+
+	for name, want := range map[string]int{"subscription": 4, "status": 2, "inactive": 2} {
+		if got := e.sb.Calls(name); got != want {
+			t.Errorf("Calls(%q) = %d, want %d", name, got, want)
+		}
+	}
+}

@@ -1,0 +1,55 @@
+// kpcheckout: live status, countdowns and the KakaoTalk hand-off. The page works without it.
+(function () {
+  "use strict";
+  var root = document.querySelector("[data-testid=checkout]");
+  if (!root) return;
+
+  // Countdowns: <time data-countdown="unix seconds">.
+  var clocks = Array.prototype.slice.call(document.querySelectorAll("[data-countdown]"));
+  function pad(n) { return n < 10 ? "0" + n : "" + n; }
+  function tick() {
+    var now = Date.now() / 1000;
+    clocks.forEach(function (el) {
+      var left = Math.max(0, Math.floor(Number(el.getAttribute("data-countdown")) - now));
+      var m = Math.floor(left / 60), s = left % 60;
+      el.textContent = m >= 60 ? Math.floor(m / 60) + ":" + pad(m % 60) + ":" + pad(s) : m + ":" + pad(s);
+    });
+  }
+  if (clocks.length) { tick(); setInterval(tick, 1000); }
+
+  // Live status: long-poll the status endpoint; reload the server-rendered page on a change,
+  // or go on to the merchant when the checkout is paid.
+  var statusURL = root.getAttribute("data-status-url");
+  var state = root.getAttribute("data-state");
+  var delay = 1000;
+  function poll() {
+    var url = statusURL + (statusURL.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(state);
+    fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
+      .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
+      .then(function (s) {
+        delay = 1000;
+        if (s.state === state) { poll(); return; }
+        if (s.status === "paid" && s.redirect_url) { window.location.assign(s.redirect_url); return; }
+        window.location.reload();
+      })
+      .catch(function () { delay = Math.min(delay * 2, 15000); setTimeout(poll, delay); });
+  }
+  if (statusURL) poll();
+
+  // Hand-off to KakaoTalk on a phone; if the page is still in front after ~2 s, KakaoTalk did
+  // not open: offer the app store and the QR code instead.
+  var handoff = document.querySelector("[data-handoff]");
+  var fallback = document.querySelector("[data-fallback]");
+  if (handoff && fallback) {
+    var left = false;
+    var timer;
+    function showFallback() { if (!left && document.visibilityState === "visible") fallback.hidden = false; }
+    window.addEventListener("pagehide", function () { left = true; clearTimeout(timer); });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") { left = true; clearTimeout(timer); }
+    });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) { left = false; fallback.hidden = false; } });
+    timer = setTimeout(showFallback, 2000);
+    window.location.href = handoff.getAttribute("href");
+  }
+})();

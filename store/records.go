@@ -1,0 +1,108 @@
+package store
+
+import "time"
+
+// Merchant is a shop that takes payments through kpcheckout.
+type Merchant struct {
+	ID              string
+	Name            string
+	APIKeyPrefix    string // the key's first characters, to find the row; the key itself is never stored
+	APIKeyHash      []byte // SHA-256 of the whole key, compared in constant time
+	Livemode        bool
+	WebhookURL      string
+	WebhookSecret   string
+	CID             string
+	SubscriptionCID string
+	MinAmount       int64
+	MaxAmount       int64
+	CreatedAt       time.Time
+}
+
+// Checkout is one order a shopper pays on the hosted page.
+type Checkout struct {
+	ID            string
+	MerchantID    string
+	Mode          string
+	Status        string
+	Amount        int64
+	TaxFreeAmount int64
+	Currency      string
+	Reference     string
+	Description   string
+	Items         []Item
+	CustomerName  string
+	CustomerEmail string
+	SuccessURL    string
+	FailureURL    string
+	Locale        string
+	Metadata      map[string]string
+	ExpiresAt     time.Time
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Item is one line of a checkout.
+type Item struct {
+	Name      string `json:"name"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+}
+
+// Attempt is one KakaoPay ready call for a checkout, and what came of it.
+type Attempt struct {
+	ID               string
+	CheckoutID       string
+	TID              string
+	Status           string
+	Device           string
+	PCURL            string
+	MobileURL        string
+	AppURL           string
+	AndroidAppScheme string
+	IOSAppScheme     string
+	PGToken          string // set once, when the approve return claims the attempt
+	AID              string
+	Method           string
+	FailureCode      string
+	FailureMessage   string
+	ExpiresAt        time.Time
+	CreatedAt        time.Time
+	UpdatedAt        time.Time
+}
+
+// Payment is the approved attempt of a paid checkout.
+type Payment struct {
+	ID             string
+	CheckoutID     string
+	AttemptID      string
+	MerchantID     string
+	Amount         int64
+	TaxFreeAmount  int64
+	RefundedAmount int64
+	Method         string
+	TID            string
+	AID            string
+	ApprovedAt     time.Time
+	CreatedAt      time.Time
+}
+
+// Event is one entry of the timeline; the source of webhooks.
+type Event struct {
+	ID         string
+	MerchantID string
+	Type       string
+	CheckoutID string
+	ObjectID   string
+	Data       []byte // JSON
+	CreatedAt  time.Time
+}
+
+// IdempotencyKey remembers the first answer to a POST made with an Idempotency-Key.
+type IdempotencyKey struct {
+	MerchantID  string
+	Key         string
+	RequestHash string
+	StatusCode  int
+	Body        []byte
+	CreatedAt   time.Time
+}

@@ -1,0 +1,75 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url, app_url, android_app_scheme,
+	ios_app_scheme, pg_token, aid, method, failure_code, failure_message, expires_at, created_at, updated_at`
+
+// CreateAttempt inserts an attempt.
+func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(18)+`)`,
+		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
+		a.IOSAppScheme, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage,
+		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt))
+	return wrap("create attempt", err)
+}
+
+// UpdateAttempt writes an attempt's mutable fields.
+func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
+		failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
+		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt), a.ID)
+	return wrap("update attempt", oneRow(res, err))
+}
+
+// Attempt reads an attempt by id.
+func (q queries) Attempt(ctx context.Context, id string) (*store.Attempt, error) {
+	a, err := scanAttempt(q.q.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = ?`, id))
+	return a, wrap("attempt", err)
+}
+
+// AttemptsByCheckout lists a checkout's attempts, oldest first.
+func (q queries) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*store.Attempt, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, id`, checkoutID)
+	if err != nil {
+		return nil, wrap("attempts", err)
+	}
+	defer rows.Close()
+	var list []*store.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, wrap("attempts", err)
+		}
+		list = append(list, a)
+	}
+	return list, wrap("attempts", rows.Err())
+}
+
+func scanAttempt(s scanner) (*store.Attempt, error) {
+	var a store.Attempt
+	var tid, token sql.NullString
+	var expires, created, updated int64
+	err := s.Scan(&a.ID, &a.CheckoutID, &tid, &a.Status, &a.Device, &a.PCURL, &a.MobileURL, &a.AppURL,
+		&a.AndroidAppScheme, &a.IOSAppScheme, &token, &a.AID, &a.Method, &a.FailureCode, &a.FailureMessage,
+		&expires, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	a.TID, a.PGToken = tid.String, token.String
+	a.ExpiresAt, a.CreatedAt, a.UpdatedAt = fromMS(expires), fromMS(created), fromMS(updated)
+	return &a, nil
+}
+
+// nullable stores "" as NULL so that a UNIQUE column holds many unset values.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}

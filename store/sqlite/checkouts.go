@@ -1,0 +1,147 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const checkoutColumns = `id, merchant_id, mode, status, amount, tax_free_amount, currency, reference,
+	description, items, customer_name, customer_email, success_url, failure_url, locale, metadata,
+	expires_at, created_at, updated_at`
+
+// CreateCheckout inserts a checkout.
+func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error {
+	items, meta, err := checkoutJSON(c)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.ExecContext(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(19)+`)`,
+		c.ID, c.MerchantID, c.Mode, c.Status, c.Amount, c.TaxFreeAmount, c.Currency, c.Reference,
+		c.Description, items, c.CustomerName, c.CustomerEmail, c.SuccessURL, c.FailureURL, c.Locale, meta,
+		ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UpdatedAt))
+	return wrap("create checkout", err)
+}
+
+// UpdateCheckout writes a checkout's status and updated_at.
+func (t txQueries) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE checkouts SET status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+		c.Status, ms(c.ExpiresAt), ms(c.UpdatedAt), c.ID)
+	return wrap("update checkout", oneRow(res, err))
+}
+
+// Checkout reads a checkout by id.
+func (q queries) Checkout(ctx context.Context, id string) (*store.Checkout, error) {
+	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`, id))
+	return c, wrap("checkout", err)
+}
+
+// ListCheckouts lists a merchant's checkouts, newest first.
+func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*store.Checkout, error) {
+	where := []string{"merchant_id = ?"}
+	args := []any{p.MerchantID}
+	if p.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, p.Status)
+	}
+	if p.StartingAfter != "" {
+		where = append(where, `(created_at, id) < (SELECT created_at, id FROM checkouts WHERE id = ? AND merchant_id = ?)`)
+		args = append(args, p.StartingAfter, p.MerchantID)
+	}
+	args = append(args, p.Limit)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, wrap("list checkouts", err)
+	}
+	defer rows.Close()
+	var list []*store.Checkout
+	for rows.Next() {
+		c, err := scanCheckout(rows)
+		if err != nil {
+			return nil, wrap("list checkouts", err)
+		}
+		list = append(list, c)
+	}
+	return list, wrap("list checkouts", rows.Err())
+}
+
+// DueCheckouts lists open checkouts whose expiry has passed.
+func (q queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, ms(now), limit)
+	if err != nil {
+		return nil, wrap("due checkouts", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("due checkouts", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("due checkouts", rows.Err())
+}
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCheckout(s scanner) (*store.Checkout, error) {
+	var c store.Checkout
+	var items, meta string
+	var expires, created, updated int64
+	err := s.Scan(&c.ID, &c.MerchantID, &c.Mode, &c.Status, &c.Amount, &c.TaxFreeAmount, &c.Currency, &c.Reference,
+		&c.Description, &items, &c.CustomerName, &c.CustomerEmail, &c.SuccessURL, &c.FailureURL, &c.Locale, &meta,
+		&expires, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal([]byte(items), &c.Items); err != nil {
+		return nil, fmt.Errorf("items of %s: %w", c.ID, err)
+	}
+	if err := json.Unmarshal([]byte(meta), &c.Metadata); err != nil {
+		return nil, fmt.Errorf("metadata of %s: %w", c.ID, err)
+	}
+	c.ExpiresAt, c.CreatedAt, c.UpdatedAt = fromMS(expires), fromMS(created), fromMS(updated)
+	return &c, nil
+}
+
+func checkoutJSON(c *store.Checkout) (items, meta string, err error) {
+	it := c.Items
+	if it == nil {
+		it = []store.Item{}
+	}
+	b, err := json.Marshal(it)
+	if err != nil {
+		return "", "", fmt.Errorf("store: items: %w", err)
+	}
+	md := c.Metadata
+	if md == nil {
+		md = map[string]string{}
+	}
+	m, err := json.Marshal(md)
+	if err != nil {
+		return "", "", fmt.Errorf("store: metadata: %w", err)
+	}
+	return string(b), string(m), nil
+}
+
+// oneRow turns an update that matched no row into sql.ErrNoRows.
+func oneRow(res sql.Result, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return sql.ErrNoRows
+	}
+	return nil
+}

@@ -1,0 +1,54 @@
+package sqlite
+
+import (
+	"context"
+	"strings"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, created_at`
+
+// CreateEvent inserts an event.
+func (t txQueries) CreateEvent(ctx context.Context, e *store.Event) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
+		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
+	return wrap("create event", err)
+}
+
+// Events lists a merchant's events, newest first.
+func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, error) {
+	where := []string{"merchant_id = ?"}
+	args := []any{p.MerchantID}
+	if p.Type != "" {
+		where = append(where, "type = ?")
+		args = append(args, p.Type)
+	}
+	if p.CheckoutID != "" {
+		where = append(where, "checkout_id = ?")
+		args = append(args, p.CheckoutID)
+	}
+	if p.StartingAfter != "" {
+		where = append(where, `(created_at, id) < (SELECT created_at, id FROM events WHERE id = ? AND merchant_id = ?)`)
+		args = append(args, p.StartingAfter, p.MerchantID)
+	}
+	args = append(args, p.Limit)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
+		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+	if err != nil {
+		return nil, wrap("events", err)
+	}
+	defer rows.Close()
+	var list []*store.Event
+	for rows.Next() {
+		var e store.Event
+		var data string
+		var created int64
+		if err := rows.Scan(&e.ID, &e.MerchantID, &e.Type, &e.CheckoutID, &e.ObjectID, &data, &created); err != nil {
+			return nil, wrap("events", err)
+		}
+		e.Data, e.CreatedAt = []byte(data), fromMS(created)
+		list = append(list, &e)
+	}
+	return list, wrap("events", rows.Err())
+}

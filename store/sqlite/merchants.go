@@ -1,0 +1,58 @@
+package sqlite
+
+import (
+	"context"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const merchantColumns = `id, name, api_key_prefix, api_key_hash, livemode, webhook_url, webhook_secret,
+	cid, subscription_cid, min_amount, max_amount, created_at`
+
+// CreateMerchant inserts a merchant.
+func (t txQueries) CreateMerchant(ctx context.Context, m *store.Merchant) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(12)+`)`,
+		m.ID, m.Name, m.APIKeyPrefix, m.APIKeyHash, m.Livemode, m.WebhookURL, m.WebhookSecret,
+		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt))
+	return wrap("create merchant", err)
+}
+
+// Merchant reads a merchant by id.
+func (q queries) Merchant(ctx context.Context, id string) (*store.Merchant, error) {
+	return q.merchantWhere(ctx, "id = ?", id)
+}
+
+// MerchantByKeyPrefix reads the merchant whose API key starts with prefix.
+func (q queries) MerchantByKeyPrefix(ctx context.Context, prefix string) (*store.Merchant, error) {
+	return q.merchantWhere(ctx, "api_key_prefix = ?", prefix)
+}
+
+// MerchantByName reads the oldest merchant with that display name.
+func (q queries) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
+	return q.merchantWhere(ctx, "name = ? ORDER BY created_at LIMIT 1", name)
+}
+
+func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*store.Merchant, error) {
+	var m store.Merchant
+	var created int64
+	err := q.q.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
+		&m.ID, &m.Name, &m.APIKeyPrefix, &m.APIKeyHash, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
+		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created)
+	if err != nil {
+		return nil, wrap("merchant", err)
+	}
+	m.CreatedAt = fromMS(created)
+	return &m, nil
+}
+
+// ms stores times as Unix milliseconds, the same in both backends.
+func ms(t time.Time) int64 { return t.UnixMilli() }
+
+func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+
+// UpdateMerchantKey replaces a merchant's API key prefix and hash.
+func (t txQueries) UpdateMerchantKey(ctx context.Context, m *store.Merchant) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE merchants SET api_key_prefix = ?, api_key_hash = ? WHERE id = ?`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
+	return wrap("update merchant key", oneRow(res, err))
+}

@@ -1,0 +1,139 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// migrations are applied in order, each in its own transaction; append, never edit.
+var migrations = []string{
+	`CREATE TABLE merchants (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		api_key_prefix TEXT NOT NULL UNIQUE,
+		api_key_hash BLOB NOT NULL,
+		livemode INTEGER NOT NULL,
+		webhook_url TEXT NOT NULL,
+		webhook_secret TEXT NOT NULL,
+		cid TEXT NOT NULL,
+		subscription_cid TEXT NOT NULL,
+		min_amount INTEGER NOT NULL,
+		max_amount INTEGER NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE checkouts (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		mode TEXT NOT NULL,
+		status TEXT NOT NULL,
+		amount INTEGER NOT NULL CHECK (amount > 0),
+		tax_free_amount INTEGER NOT NULL CHECK (tax_free_amount >= 0),
+		currency TEXT NOT NULL,
+		reference TEXT NOT NULL,
+		description TEXT NOT NULL,
+		items TEXT NOT NULL,
+		customer_name TEXT NOT NULL,
+		customer_email TEXT NOT NULL,
+		success_url TEXT NOT NULL,
+		failure_url TEXT NOT NULL,
+		locale TEXT NOT NULL,
+		metadata TEXT NOT NULL,
+		expires_at INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX checkouts_merchant_created ON checkouts (merchant_id, created_at, id);
+	CREATE INDEX checkouts_open_expiry ON checkouts (expires_at) WHERE status = 'open';
+	CREATE TABLE attempts (
+		id TEXT PRIMARY KEY,
+		checkout_id TEXT NOT NULL REFERENCES checkouts(id),
+		tid TEXT UNIQUE,
+		status TEXT NOT NULL,
+		device TEXT NOT NULL,
+		pc_url TEXT NOT NULL,
+		mobile_url TEXT NOT NULL,
+		app_url TEXT NOT NULL,
+		android_app_scheme TEXT NOT NULL,
+		ios_app_scheme TEXT NOT NULL,
+		pg_token TEXT UNIQUE,
+		aid TEXT NOT NULL,
+		method TEXT NOT NULL,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		expires_at INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX attempts_checkout ON attempts (checkout_id, created_at);
+	CREATE TABLE payments (
+		id TEXT PRIMARY KEY,
+		checkout_id TEXT NOT NULL UNIQUE REFERENCES checkouts(id),
+		attempt_id TEXT NOT NULL UNIQUE REFERENCES attempts(id),
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount INTEGER NOT NULL CHECK (amount > 0),
+		tax_free_amount INTEGER NOT NULL,
+		refunded_amount INTEGER NOT NULL CHECK (refunded_amount >= 0 AND refunded_amount <= amount),
+		method TEXT NOT NULL,
+		tid TEXT NOT NULL,
+		aid TEXT NOT NULL,
+		approved_at INTEGER NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE events (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		type TEXT NOT NULL,
+		checkout_id TEXT NOT NULL,
+		object_id TEXT NOT NULL,
+		data TEXT NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE INDEX events_merchant_created ON events (merchant_id, created_at, id);
+	CREATE INDEX events_checkout ON events (checkout_id, created_at);
+	CREATE TABLE idempotency_keys (
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		key TEXT NOT NULL,
+		request_hash TEXT NOT NULL,
+		status_code INTEGER NOT NULL,
+		body BLOB NOT NULL,
+		created_at INTEGER NOT NULL,
+		PRIMARY KEY (merchant_id, key)
+	);`,
+}
+
+// migrate brings the schema up to date.
+func migrate(ctx context.Context, db *sql.DB) error {
+	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		if err := migrateOne(ctx, db, version, m); err != nil {
+			return fmt.Errorf("store: migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, db *sql.DB, version int, stmt string) error {
+	tx, err := db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = ?`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	if _, err := tx.ExecContext(ctx, stmt); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES (?, strftime('%s','now'))`, version); err != nil {
+		return err
+	}
+	return tx.Commit()
+}

@@ -1,0 +1,78 @@
+// Package store defines kpcheckout's persistent records and the one interface both database
+// backends (store/sqlite, store/postgres) implement.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a row does not exist; never nil, nil.
+var ErrNotFound = errors.New("store: not found")
+
+// ErrConflict is returned when a unique constraint refuses a write (a reused pg_token, a second
+// payment for one checkout).
+var ErrConflict = errors.New("store: conflict")
+
+// Store is a database holding every kpcheckout record.
+type Store interface {
+	Reader
+	// Transact runs fn in one write transaction: it commits when fn returns nil and rolls back
+	// on an error or a panic. A state change and its event row always go through one Transact.
+	Transact(ctx context.Context, fn func(Tx) error) error
+	// Ping tells whether the database answers and its migrations are current.
+	Ping(ctx context.Context) error
+	// Close releases the database.
+	Close() error
+}
+
+// Reader holds the queries that read.
+type Reader interface {
+	Merchant(ctx context.Context, id string) (*Merchant, error)
+	MerchantByKeyPrefix(ctx context.Context, prefix string) (*Merchant, error)
+	MerchantByName(ctx context.Context, name string) (*Merchant, error)
+	Checkout(ctx context.Context, id string) (*Checkout, error)
+	ListCheckouts(ctx context.Context, p ListCheckouts) ([]*Checkout, error)
+	DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error)
+	Attempt(ctx context.Context, id string) (*Attempt, error)
+	AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*Attempt, error)
+	PaymentByCheckout(ctx context.Context, checkoutID string) (*Payment, error)
+	Events(ctx context.Context, p ListEvents) ([]*Event, error)
+	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
+}
+
+// Tx is one write transaction.
+type Tx interface {
+	Reader
+	// LockCheckout reads a checkout and holds it against concurrent writers until the
+	// transaction ends.
+	LockCheckout(ctx context.Context, id string) (*Checkout, error)
+	CreateMerchant(ctx context.Context, m *Merchant) error
+	// UpdateMerchantKey replaces a merchant's API key.
+	UpdateMerchantKey(ctx context.Context, m *Merchant) error
+	CreateCheckout(ctx context.Context, c *Checkout) error
+	UpdateCheckout(ctx context.Context, c *Checkout) error
+	CreateAttempt(ctx context.Context, a *Attempt) error
+	UpdateAttempt(ctx context.Context, a *Attempt) error
+	CreatePayment(ctx context.Context, p *Payment) error
+	CreateEvent(ctx context.Context, e *Event) error
+	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
+}
+
+// ListCheckouts selects a merchant's checkouts, newest first.
+type ListCheckouts struct {
+	MerchantID    string
+	Status        string // empty: any
+	StartingAfter string // a checkout id: only older ones
+	Limit         int
+}
+
+// ListEvents selects a merchant's events, newest first.
+type ListEvents struct {
+	MerchantID    string
+	Type          string // empty: any
+	CheckoutID    string // empty: any
+	StartingAfter string
+	Limit         int
+}

@@ -1,0 +1,71 @@
+package views
+
+import "github.com/a-h/templ"
+
+// Checkout page views: what the page shows of a checkout.
+const (
+	ViewPay        = "pay"        // open, with a pay button
+	ViewQR         = "qr"         // a desktop attempt: scan the QR code
+	ViewHandoff    = "handoff"    // a phone attempt: on to KakaoTalk
+	ViewConfirming = "confirming" // approved in the wallet, KakaoPay's answer awaited
+	ViewPaid       = "paid"
+	ViewExpired    = "expired"
+	ViewCanceled   = "canceled"
+)
+
+// CheckoutModel is the view model of the hosted checkout page.
+type CheckoutModel struct {
+	ID           string
+	MerchantName string
+	Reference    string
+	Description  string
+	Items        []Item
+	Amount       int64
+	TaxFree      int64
+	Recurring    bool
+	ExpiresAt    int64 // Unix seconds
+	SecondsLeft  int64
+
+	View          string
+	Outcome       string // the latest attempt's end: "canceled", "failed", "expired" or ""
+	OutcomeReason string // already localized
+	StateKey      string
+
+	PayURL     string
+	Device     string // the device kind a pay button starts an attempt for
+	StatusURL  string
+	RefreshURL string
+	LangURL    string
+
+	QRDataURI          templ.SafeURL
+	AttemptExpiresAt   int64
+	AttemptSecondsLeft int64
+	AttemptStatus      string
+
+	MobileURL templ.SafeURL
+	OS        string // "ios", "android" or ""
+	InApp     string // "kakaotalk", "instagram", "facebook" or ""
+
+	SuccessURL templ.SafeURL
+	FailureURL templ.SafeURL
+}
+
+// Item is one line of the order.
+type Item struct {
+	Name      string
+	Quantity  int64
+	UnitPrice int64
+	Total     int64
+}
+
+// MessageModel is a short page with a title, a text and an optional link: the phone's "return
+// to your computer" page and the error pages.
+type MessageModel struct {
+	Title    string
+	Body     string
+	Note     string
+	LinkText string
+	LinkURL  templ.SafeURL
+	Tone     string // "success" or "error"
+	TestID   string
+}

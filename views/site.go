@@ -1,0 +1,110 @@
+// Package views holds kpcheckout's templ components. They get plain view-model structs and
+// find the request-wide things (localizer, CSP nonce, site settings) in the context.
+package views
+
+import (
+	"context"
+	"strconv"
+	"strings"
+
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+	"golang.org/x/text/language"
+)
+
+// Localizer translates message ids for one language.
+type Localizer struct {
+	Lang string // "ko" or "en"
+	l    *i18n.Localizer
+}
+
+// NewLocalizer returns a Localizer for lang over bundle.
+func NewLocalizer(bundle *i18n.Bundle, lang string) *Localizer {
+	return &Localizer{Lang: lang, l: i18n.NewLocalizer(bundle, lang)}
+}
+
+// T translates id with optional template data; an unknown id comes back as itself.
+func (l *Localizer) T(id string, data map[string]any) string {
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// Has reports whether id has a message.
+func (l *Localizer) Has(id string) bool {
+	_, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id})
+	return err == nil
+}
+
+// Won writes an amount as KRW is written in the language: 11,000원 or ₩11,000.
+func (l *Localizer) Won(amount int64) string {
+	s := groupThousands(amount)
+	if l.Lang == "en" {
+		if strings.HasPrefix(s, "-") {
+			return "-₩" + s[1:]
+		}
+		return "₩" + s
+	}
+	return s + "원"
+}
+
+func groupThousands(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, r := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(r)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// Site is what every page needs to know about the running server.
+type Site struct {
+	TestMode bool
+	CSSURL   string
+	JSURL    string
+	Nonce    string
+}
+
+type ctxKey int
+
+const (
+	localizerKey ctxKey = iota
+	siteKey
+)
+
+// WithRequest stores the localizer and site settings of a request in ctx.
+func WithRequest(ctx context.Context, l *Localizer, s Site) context.Context {
+	return context.WithValue(context.WithValue(ctx, localizerKey, l), siteKey, s)
+}
+
+// L returns the request's localizer (Korean with no messages when none was stored).
+func L(ctx context.Context) *Localizer {
+	if l, ok := ctx.Value(localizerKey).(*Localizer); ok {
+		return l
+	}
+	return &Localizer{Lang: "ko", l: i18n.NewLocalizer(i18n.NewBundle(language.Korean), "ko")}
+}
+
+// T translates id in the request's language.
+func T(ctx context.Context, id string) string { return L(ctx).T(id, nil) }
+
+// Td translates id with template data.
+func Td(ctx context.Context, id string, data map[string]any) string { return L(ctx).T(id, data) }
+
+// Won formats an amount in the request's language.
+func Won(ctx context.Context, amount int64) string { return L(ctx).Won(amount) }
+
+// SiteOf returns the request's site settings.
+func SiteOf(ctx context.Context) Site {
+	s, _ := ctx.Value(siteKey).(Site)
+	return s
+}

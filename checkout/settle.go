@@ -92,7 +92,9 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		}
 		return nil, conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
 	}
-	if err := s.claim(ctx, c.ID, a.ID, token); err != nil {
+	if err := s.claim(ctx, c.ID, a.ID, token); errors.Is(err, errClaimed) {
+		return s.awaitSettled(ctx, c.ID, a.ID) // the same return, a moment earlier
+	} else if err != nil {
 		return nil, err
 	}
 	// The approve call outlives a shopper who closes the tab: the money must be settled.
@@ -135,10 +137,9 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 		}
 		return &Error{Kind: KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
 	}
-	if err == nil && order.Status != kakaopay.StatusAuthPassword {
-		if err := s.apply(ctx, st.Checkout.ID, a.ID, order); err != nil {
-			return err
-		}
+	if err == nil && (order.Status == kakaopay.StatusSuccessPayment || order.Status == kakaopay.StatusPartCancelPayment ||
+		order.Status == kakaopay.StatusCancelPayment) {
+		return s.apply(ctx, st.Checkout.ID, a.ID, order) // approved after all
 	}
 	code, msg := failureOf(cause)
 	return s.end(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
@@ -168,6 +169,9 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 			return conflict("attempt_ended", "this payment attempt has ended")
 		}
 		if a.PGToken != "" {
+			if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) == 1 {
+				return errClaimed
+			}
 			return conflict("pg_token_used", "this payment is already being approved")
 		}
 		a.PGToken, a.UpdatedAt = token, now
@@ -180,11 +184,14 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 	if errors.As(err, &e) {
 		return e
 	}
-	if err != nil {
+	if err != nil && !errors.Is(err, errClaimed) {
 		return wrapf("claim", err)
 	}
-	return nil
+	return err
 }
+
+// errClaimed means the attempt is already claimed with the same token.
+var errClaimed = errors.New("checkout: attempt already claimed with this token")
 
 // awaitSettled waits for a claimed attempt's approval to finish (a repeated return while the
 // first one is still talking to KakaoPay), then answers its outcome.

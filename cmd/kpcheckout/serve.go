@@ -158,7 +158,7 @@ func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io
 	}
 	c, err := svc.Create(ctx, m, checkout.CreateParams{
 		Amount: 11000, Reference: "DEMO-" + time.Now().Format("20060102-150405"),
-		Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}},
+		Items:      []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}},
 		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",
 	})
 	if err != nil {

@@ -35,7 +35,7 @@ func (q queries) Attempt(ctx context.Context, id string) (*store.Attempt, error)
 
 // AttemptsByCheckout lists a checkout's attempts, oldest first.
 func (q queries) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*store.Attempt, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, id`, checkoutID)
+	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, rowid`, checkoutID)
 	if err != nil {
 		return nil, wrap("attempts", err)
 	}

@@ -220,7 +220,7 @@ func page(t *testing.T, html string) *goquery.Document {
 
 // testid returns the trimmed text of the element with that data-testid.
 func testid(doc *goquery.Document, id string) string {
-	return strings.Join(strings.Fields(doc.Find(`[data-testid="` + id + `"]`).First().Text()), " ")
+	return strings.Join(strings.Fields(doc.Find(`[data-testid="`+id+`"]`).First().Text()), " ")
 }
 
 // api calls the merchant API with the env's key and decodes the answer into out (when given).

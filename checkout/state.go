@@ -260,7 +260,7 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 				s.refresh(ctx, st, a)
 			}
 		case <-timer.C:
-			return st, nil
+			return s.State(ctx, id)
 		case <-s.notifier.Closed():
 			return st, nil
 		case <-ctx.Done():

@@ -1,0 +1,62 @@
+package checkout
+
+import (
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+func TestValidate(t *testing.T) {
+	m := &store.Merchant{MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount}
+	ok := func() CreateParams {
+		return CreateParams{Amount: 11000, SuccessURL: "https://shop.example/ok", FailureURL: "http://localhost:3000/cart",
+			Items: []store.Item{{Name: "커피", Quantity: 2, UnitPrice: 4500}, {Name: "빵", Quantity: 1, UnitPrice: 2000}}}
+	}
+	p := ok()
+	if err := validate(m, &p); err != nil {
+		t.Fatalf("valid params refused: %v", err)
+	}
+	if p.Currency != "KRW" || p.Mode != ModePayment || p.ExpiresIn != DefaultExpiresIn {
+		t.Errorf("defaults not filled: %+v", p)
+	}
+	for _, tc := range []struct {
+		name, param, code string
+		edit              func(*CreateParams)
+	}{
+		{"zero", "amount", "amount_invalid", func(p *CreateParams) { p.Amount, p.Items = 0, nil }},
+		{"negative", "amount", "amount_invalid", func(p *CreateParams) { p.Amount, p.Items = -100, nil }},
+		{"below minimum", "amount", "amount_too_small", func(p *CreateParams) { p.Amount, p.Items = 99, nil }},
+		{"above limit", "amount", "amount_too_large", func(p *CreateParams) { p.Amount, p.Items = 2_000_001, nil }},
+		{"dollars", "currency", "currency_unsupported", func(p *CreateParams) { p.Currency = "USD" }},
+		{"items short", "items", "items_total_mismatch", func(p *CreateParams) { p.Amount = 12000 }},
+		{"huge quantity", "items[0].quantity", "item_quantity_invalid", func(p *CreateParams) { p.Items[0].Quantity = 1 << 40 }},
+		{"no success url", "success_url", "url_missing", func(p *CreateParams) { p.SuccessURL = "" }},
+		{"javascript", "success_url", "url_invalid", func(p *CreateParams) { p.SuccessURL = "javascript:alert(1)" }},
+		{"plain http", "failure_url", "url_invalid", func(p *CreateParams) { p.FailureURL = "http://shop.example/cart" }},
+		{"relative", "failure_url", "url_invalid", func(p *CreateParams) { p.FailureURL = "/cart" }},
+		{"tax free above", "tax_free_amount", "tax_free_amount_invalid", func(p *CreateParams) { p.TaxFreeAmount = 11001 }},
+		{"short expiry", "expires_in", "expires_in_invalid", func(p *CreateParams) { p.ExpiresIn = 60 }},
+		{"locale", "locale", "locale_invalid", func(p *CreateParams) { p.Locale = "fr" }},
+		{"control chars", "reference", "string_invalid", func(p *CreateParams) { p.Reference = "a\x00b" }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := ok()
+			tc.edit(&p)
+			err := validate(m, &p)
+			e, isErr := err.(*Error)
+			if !isErr || e.Kind != KindInvalid || e.Param != tc.param || e.Code != tc.code {
+				t.Fatalf("got %v, want %s on %s", err, tc.code, tc.param)
+			}
+		})
+	}
+}
+
+func TestItemName(t *testing.T) {
+	c := &store.Checkout{ID: "cs_1", Items: []store.Item{{Name: "아메리카노"}, {Name: "라떼"}, {Name: "빵"}}}
+	if got := itemName(c); got != "아메리카노 외 2건" {
+		t.Errorf("itemName = %q", got)
+	}
+	if got := itemName(&store.Checkout{ID: "cs_1", Reference: "R-1"}); got != "R-1" {
+		t.Errorf("itemName = %q", got)
+	}
+}

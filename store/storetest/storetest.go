@@ -1,0 +1,301 @@
+// Package storetest is the conformance suite every store.Store backend passes.
+package storetest
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Run runs the suite against fresh stores made by open.
+func Run(t *testing.T, open func(t *testing.T) store.Store) {
+	tests := map[string]func(t *testing.T, s store.Store){
+		"MerchantRoundTrip":      testMerchant,
+		"CheckoutRoundTrip":      testCheckout,
+		"ListNewestFirst":        testList,
+		"AttemptTokenIsUnique":   testAttemptToken,
+		"OnePaymentPerCheckout":  testOnePayment,
+		"RollbackLeavesNothing":  testRollback,
+		"ConcurrentTransactions": testConcurrent,
+		"Idempotency":            testIdempotency,
+		"DueCheckouts":           testDue,
+	}
+	for name, fn := range tests {
+		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
+	}
+}
+
+var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
+
+func merchant(t *testing.T, s store.Store, id string) *store.Merchant {
+	t.Helper()
+	m := &store.Merchant{ID: id, Name: "상점 " + id, APIKeyPrefix: "sk_test_" + id, APIKeyHash: []byte{1, 2, 3},
+		WebhookSecret: "whsec_x", CID: "TC0ONETIME", SubscriptionCID: "TCSUBSCRIP", MinAmount: 100, MaxAmount: 2000000, CreatedAt: t0}
+	if err := s.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateMerchant(context.Background(), m) }); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func newCheckout(t *testing.T, s store.Store, m *store.Merchant, id string, at time.Time) *store.Checkout {
+	t.Helper()
+	c := &store.Checkout{ID: id, MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 11000, Currency: "KRW",
+		Reference: "R-" + id, Items: []store.Item{{Name: "아메리카노 <b>", Quantity: 2, UnitPrice: 5500}},
+		SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", Metadata: map[string]string{"k": "v"},
+		ExpiresAt: at.Add(time.Hour), CreatedAt: at, UpdatedAt: at}
+	if err := s.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateCheckout(context.Background(), c) }); err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+func testMerchant(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	got, err := s.MerchantByKeyPrefix(ctx, m.APIKeyPrefix)
+	if err != nil || got.ID != m.ID || string(got.APIKeyHash) != string(m.APIKeyHash) || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("by prefix: %+v %v", got, err)
+	}
+	if _, err := s.Merchant(ctx, "mer_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing merchant: %v", err)
+	}
+	m.APIKeyPrefix = "sk_test_rotated"
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantKey(ctx, m) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.MerchantByName(ctx, m.Name); err != nil || got.APIKeyPrefix != "sk_test_rotated" {
+		t.Errorf("by name after rotation: %+v %v", got, err)
+	}
+}
+
+func testCheckout(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	c := newCheckout(t, s, m, "cs_1", t0)
+	got, err := s.Checkout(ctx, "cs_1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Amount != 11000 || got.Items[0].Name != "아메리카노 <b>" || got.Metadata["k"] != "v" || !got.ExpiresAt.Equal(c.ExpiresAt) {
+		t.Errorf("round trip: %+v", got)
+	}
+	got.Status, got.UpdatedAt = "paid", t0.Add(time.Minute)
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCheckout(ctx, got) }); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := s.Checkout(ctx, "cs_1"); again.Status != "paid" {
+		t.Errorf("status %q after update", again.Status)
+	}
+	if _, err := s.Checkout(ctx, "cs_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("missing checkout: %v", err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		return tx.UpdateCheckout(ctx, &store.Checkout{ID: "cs_nope"})
+	})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing checkout: %v", err)
+	}
+}
+
+func testList(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	for i, id := range []string{"cs_a", "cs_b", "cs_c"} {
+		newCheckout(t, s, m, id, t0.Add(time.Duration(i)*time.Second))
+	}
+	newCheckout(t, s, other, "cs_x", t0.Add(time.Hour))
+	list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 2})
+	if err != nil || len(list) != 2 || list[0].ID != "cs_c" || list[1].ID != "cs_b" {
+		t.Fatalf("first page: %v %v", ids(list), err)
+	}
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 2, StartingAfter: "cs_b"})
+	if len(list) != 1 || list[0].ID != "cs_a" {
+		t.Errorf("second page: %v", ids(list))
+	}
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, StartingAfter: "cs_x"})
+	if len(list) != 0 {
+		t.Errorf("another merchant's cursor gave %v", ids(list))
+	}
+}
+
+func ids(list []*store.Checkout) []string {
+	var out []string
+	for _, c := range list {
+		out = append(out, c.ID)
+	}
+	return out
+}
+
+func attempt(id, checkoutID, tid string) *store.Attempt {
+	return &store.Attempt{ID: id, CheckoutID: checkoutID, TID: tid, Status: "ready", Device: "desktop",
+		MobileURL: "https://kakao.example/m", ExpiresAt: t0.Add(15 * time.Minute), CreatedAt: t0, UpdatedAt: t0}
+}
+
+func testAttemptToken(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for _, a := range []*store.Attempt{attempt("att_1", "cs_1", "T1"), attempt("att_2", "cs_1", "T2"), attempt("att_3", "cs_1", "")} {
+			if err := tx.CreateAttempt(ctx, a); err != nil {
+				return err
+			}
+		}
+		return tx.CreateAttempt(ctx, attempt("att_4", "cs_1", "")) // no tid twice: allowed
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := func(id, token string) error {
+		return s.Transact(ctx, func(tx store.Tx) error {
+			a, err := tx.Attempt(ctx, id)
+			if err != nil {
+				return err
+			}
+			a.PGToken = token
+			return tx.UpdateAttempt(ctx, a)
+		})
+	}
+	if err := set("att_1", "tok"); err != nil {
+		t.Fatal(err)
+	}
+	if err := set("att_2", "tok"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a pg_token used twice: %v", err)
+	}
+	list, _ := s.AttemptsByCheckout(ctx, "cs_1")
+	if len(list) != 4 || list[0].ID != "att_1" || list[0].PGToken != "tok" || list[2].TID != "" {
+		t.Errorf("attempts %+v", list)
+	}
+}
+
+func testOnePayment(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	pay := func(id, attemptID string) error {
+		return s.Transact(ctx, func(tx store.Tx) error {
+			if err := tx.CreateAttempt(ctx, attempt(attemptID, "cs_1", "T"+attemptID)); err != nil {
+				return err
+			}
+			return tx.CreatePayment(ctx, &store.Payment{ID: id, CheckoutID: "cs_1", AttemptID: attemptID, MerchantID: m.ID,
+				Amount: 11000, Method: "MONEY", ApprovedAt: t0, CreatedAt: t0})
+		})
+	}
+	if err := pay("pay_1", "att_1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := pay("pay_2", "att_2"); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a second payment: %v", err)
+	}
+	p, err := s.PaymentByCheckout(ctx, "cs_1")
+	if err != nil || p.ID != "pay_1" || p.Amount != 11000 {
+		t.Errorf("payment %+v %v", p, err)
+	}
+	if list, _ := s.AttemptsByCheckout(ctx, "cs_1"); len(list) != 1 {
+		t.Errorf("the failed transaction left %d attempts", len(list))
+	}
+}
+
+func testRollback(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	boom := errors.New("boom")
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		c := &store.Checkout{ID: "cs_1", MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 100, Currency: "KRW",
+			ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0}
+		if err := tx.CreateCheckout(ctx, c); err != nil {
+			return err
+		}
+		if err := tx.CreateEvent(ctx, &store.Event{ID: "evt_1", MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_1", ObjectID: "cs_1", Data: []byte("{}"), CreatedAt: t0}); err != nil {
+			return err
+		}
+		return boom
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("Transact returned %v", err)
+	}
+	if _, err := s.Checkout(ctx, "cs_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("rolled-back checkout: %v", err)
+	}
+	if ev, _ := s.Events(ctx, store.ListEvents{MerchantID: m.ID, Limit: 10}); len(ev) != 0 {
+		t.Errorf("rolled-back events: %d", len(ev))
+	}
+	func() {
+		defer func() { recover() }()
+		s.Transact(ctx, func(tx store.Tx) error {
+			tx.CreateEvent(ctx, &store.Event{ID: "evt_2", MerchantID: m.ID, Type: "x", Data: []byte("{}"), CreatedAt: t0})
+			panic("boom")
+		})
+	}()
+	if ev, _ := s.Events(ctx, store.ListEvents{MerchantID: m.ID, Limit: 10}); len(ev) != 0 {
+		t.Errorf("a panic left %d events", len(ev))
+	}
+}
+
+// testConcurrent makes many writers race on one counter: transactions must serialize.
+func testConcurrent(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for i := 0; i < 20; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- s.Transact(ctx, func(tx store.Tx) error {
+				c, err := tx.LockCheckout(ctx, "cs_1")
+				if err != nil {
+					return err
+				}
+				c.ExpiresAt = c.ExpiresAt.Add(time.Second)
+				return tx.UpdateCheckout(ctx, c)
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	c, _ := s.Checkout(ctx, "cs_1")
+	if want := t0.Add(time.Hour + 20*time.Second); !c.ExpiresAt.Equal(want) {
+		t.Errorf("lost updates: expires_at %v, want %v", c.ExpiresAt, want)
+	}
+}
+
+func testIdempotency(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: t0}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("a key saved twice: %v", err)
+	}
+	got, err := s.IdempotencyKey(ctx, m.ID, "k1")
+	if err != nil || got.StatusCode != 201 || string(got.Body) != `{"id":"cs_1"}` {
+		t.Errorf("read back %+v %v", got, err)
+	}
+	if _, err := s.IdempotencyKey(ctx, "mer_other", "k1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("another merchant's key: %v", err)
+	}
+}
+
+func testDue(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)                  // expires t0+1h
+	newCheckout(t, s, m, "cs_2", t0.Add(time.Minute)) // expires t0+1h1m
+	due, err := s.DueCheckouts(ctx, t0.Add(time.Hour), 10)
+	if err != nil || len(due) != 1 || due[0] != "cs_1" {
+		t.Errorf("due %v %v", due, err)
+	}
+}

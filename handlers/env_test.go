@@ -56,7 +56,7 @@ func (c *clock) Add(d time.Duration) {
 // env is a running kpcheckout: the app on httptest over a real SQLite file, the sandbox peer
 // on its own httptest server, a merchant with its key, and a merchant site to return to.
 type env struct {
-	t        *testing.T
+	t        testing.TB
 	srv      *httptest.Server
 	base     string
 	sb       *sandbox.Sandbox
@@ -75,9 +75,9 @@ type envOptions struct {
 	httpTimeout  time.Duration
 }
 
-func newEnv(t *testing.T) *env { return newEnvWith(t, envOptions{}) }
+func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
 
-func newEnvWith(t *testing.T, o envOptions) *env {
+func newEnvWith(t testing.TB, o envOptions) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, clock: &clock{now: time.Now().UTC()}}
@@ -209,7 +209,7 @@ func (b *browser) post(url, form string) (*http.Response, string) {
 }
 
 // page parses HTML.
-func page(t *testing.T, html string) *goquery.Document {
+func page(t testing.TB, html string) *goquery.Document {
 	t.Helper()
 	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
 	if err != nil {

@@ -8,7 +8,9 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -80,6 +82,7 @@ type Service struct {
 	approveT time.Duration
 	notifier *Notifier
 	polls    *throttle
+	starting stripes // serializes Pay per checkout, so that a double click makes one attempt
 }
 
 // New returns a Service.
@@ -147,3 +150,15 @@ func (s *Service) event(merchantID, typ, checkoutID, objectID string, data []byt
 func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
 
 func wrapf(op string, err error) error { return fmt.Errorf("checkout: %s: %w", op, err) }
+
+// stripes are mutexes picked by a key's hash.
+type stripes [64]sync.Mutex
+
+// lock locks key's stripe and returns its unlock.
+func (st *stripes) lock(key string) func() {
+	h := fnv.New32a()
+	h.Write([]byte(key))
+	mu := &st[h.Sum32()%uint32(len(st))]
+	mu.Lock()
+	return mu.Unlock
+}

@@ -45,13 +45,3 @@ func (s *Service) Events(ctx context.Context, p store.ListEvents) ([]*store.Even
 	}
 	return list, false, nil
 }
-
-// IdempotencyKey reads the answer remembered for a merchant's Idempotency-Key.
-func (s *Service) IdempotencyKey(ctx context.Context, merchantID, key string) (*store.IdempotencyKey, error) {
-	return s.store.IdempotencyKey(ctx, merchantID, key)
-}
-
-// SaveIdempotencyKey remembers the answer to a request made with an Idempotency-Key.
-func (s *Service) SaveIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	return s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) })
-}

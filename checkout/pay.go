@@ -14,11 +14,13 @@ import (
 )
 
 // Pay starts a KakaoPay attempt for an open checkout on the given device kind, or returns the
-// live one already started for that kind (a double click makes one attempt).
+// live one already started for that kind (a double click makes one attempt; across several
+// instances a second attempt can be made, and the claim in approve still lets only one pay).
 func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.Attempt, error) {
 	if device != DeviceDesktop && device != DeviceMobile {
 		return nil, invalid("device", "device_invalid", "unknown device kind %q", device)
 	}
+	defer s.starting.lock(checkoutID)()
 	st, err := s.State(ctx, checkoutID)
 	if err != nil {
 		return nil, err

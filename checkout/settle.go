@@ -154,25 +154,28 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		if err != nil {
 			return err
 		}
-		if st.Checkout.Status != StatusOpen || !now.Before(st.Checkout.ExpiresAt) {
-			return conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
-		}
 		var a *store.Attempt
 		for _, x := range st.Attempts {
 			if x.ID == attemptID {
 				a = x
-			} else if inFlight(x) || x.Status == AttemptApproved {
+			}
+		}
+		if a != nil && a.PGToken != "" {
+			if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) == 1 {
+				return errClaimed // the same return, a moment earlier: its outcome is ours
+			}
+			return conflict("pg_token_used", "this payment is already being approved")
+		}
+		if st.Checkout.Status != StatusOpen || !now.Before(st.Checkout.ExpiresAt) {
+			return conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
+		}
+		for _, x := range st.Attempts {
+			if x.ID != attemptID && (inFlight(x) || x.Status == AttemptApproved) {
 				return conflict("payment_in_progress", "another payment of this checkout is being approved")
 			}
 		}
 		if a == nil || !isLive(a) || !now.Before(a.ExpiresAt) {
 			return conflict("attempt_ended", "this payment attempt has ended")
-		}
-		if a.PGToken != "" {
-			if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) == 1 {
-				return errClaimed
-			}
-			return conflict("pg_token_used", "this payment is already being approved")
 		}
 		a.PGToken, a.UpdatedAt = token, now
 		return tx.UpdateAttempt(ctx, a)

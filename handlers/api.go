@@ -8,12 +8,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
 	"log/slog"
 	"net/http"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
@@ -25,7 +23,6 @@ type API struct {
 	svc     *checkout.Service
 	baseURL string
 	log     *slog.Logger
-	idem    *keyLocks
 }
 
 type merchantKey struct{}
@@ -198,35 +195,40 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		}
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
 		hash := hex.EncodeToString(sum[:])
-		unlock := a.idem.lock(m.ID + "\x00" + key)
-		defer unlock()
 		ctx := r.Context()
-		prev, err := a.svc.IdempotencyKey(ctx, m.ID, key)
+		prev, err := a.svc.ReserveIdempotencyKey(ctx, m.ID, key, hash, 15*time.Second)
 		switch {
-		case err == nil && prev.RequestHash != hash:
+		case errors.Is(err, checkout.ErrKeyReused):
 			writeJSONError(w, http.StatusConflict, "idempotency_error", "idempotency_key_reused",
 				"this Idempotency-Key was used with another request", "")
 			return
-		case err == nil:
+		case errors.Is(err, checkout.ErrKeyBusy):
+			writeJSONError(w, http.StatusConflict, "idempotency_error", "idempotency_key_in_use",
+				"a request with this Idempotency-Key is still running; retry shortly", "")
+			return
+		case err != nil:
+			a.fail(w, r, err)
+			return
+		case prev != nil:
 			w.Header().Set("Idempotent-Replayed", "true")
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(prev.StatusCode)
 			w.Write(prev.Body)
 			return
-		case !errors.Is(err, store.ErrNotFound):
-			a.fail(w, r, err)
-			return
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		next(rec, r, m)
+		bg := context.WithoutCancel(ctx)
 		if rec.status < 500 {
-			err := a.svc.SaveIdempotencyKey(context.WithoutCancel(ctx), &store.IdempotencyKey{
+			err = a.svc.CompleteIdempotencyKey(bg, &store.IdempotencyKey{
 				MerchantID: m.ID, Key: key, RequestHash: hash, StatusCode: rec.status, Body: rec.body.Bytes(), CreatedAt: time.Now().UTC(),
 			})
-			if err != nil {
-				a.log.ErrorContext(ctx, "saving idempotency key", "err", err)
-			}
+		} else {
+			err = a.svc.ReleaseIdempotencyKey(bg, m.ID, key)
+		}
+		if err != nil {
+			a.log.ErrorContext(ctx, "saving idempotency key", "err", err)
 		}
 		for k, v := range rec.header {
 			w.Header()[k] = v
@@ -254,16 +256,3 @@ type bufferedWriter struct {
 func (b *bufferedWriter) Header() http.Header         { return b.header }
 func (b *bufferedWriter) Write(p []byte) (int, error) { return b.body.Write(p) }
 func (b *bufferedWriter) WriteHeader(code int)        { b.status = code }
-
-// keyLocks serializes requests that share an idempotency key, in this process.
-type keyLocks struct{ stripes [64]sync.Mutex }
-
-func newKeyLocks() *keyLocks { return &keyLocks{} }
-
-func (k *keyLocks) lock(key string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	mu := &k.stripes[h.Sum32()%uint32(len(k.stripes))]
-	mu.Lock()
-	return mu.Unlock
-}

@@ -80,6 +80,9 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	if out.Items == nil {
 		out.Items = []store.Item{}
 	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
 	if c.CustomerName != "" || c.CustomerEmail != "" {
 		out.Customer = &customerJSON{Name: c.CustomerName, Email: c.CustomerEmail}
 	}

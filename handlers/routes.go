@@ -42,7 +42,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
 		baseURL: cfg.BaseURL, testMode: cfg.TestMode, log: cfg.Logger}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, idem: newKeyLocks()}
+	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger}
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

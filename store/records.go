@@ -97,7 +97,8 @@ type Event struct {
 	CreatedAt  time.Time
 }
 
-// IdempotencyKey remembers the first answer to a POST made with an Idempotency-Key.
+// IdempotencyKey remembers the first answer to a POST made with an Idempotency-Key. A zero
+// StatusCode is a reservation: the first request is still running.
 type IdempotencyKey struct {
 	MerchantID  string
 	Key         string

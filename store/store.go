@@ -58,6 +58,10 @@ type Tx interface {
 	CreatePayment(ctx context.Context, p *Payment) error
 	CreateEvent(ctx context.Context, e *Event) error
 	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
+	// UpdateIdempotencyKey stores the answer (or a new reservation) of a key.
+	UpdateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
+	// DeleteIdempotencyKey forgets a key whose request failed on our side.
+	DeleteIdempotencyKey(ctx context.Context, merchantID, key string) error
 }
 
 // ListCheckouts selects a merchant's checkouts, newest first.

@@ -17,6 +17,32 @@
   }
   if (clocks.length) { tick(); setInterval(tick, 1000); }
 
+  // Announce the time left to screen readers at 5, 3 and 1 minutes (not every second).
+  var announcer = document.querySelector("[data-countdown-announce]");
+  if (announcer && clocks.length) {
+    var said = {};
+    setInterval(function () {
+      var left = Number(clocks[0].getAttribute("data-countdown")) - Date.now() / 1000;
+      [5, 3, 1].forEach(function (m) {
+        if (left <= m * 60 && left > (m - 1) * 60 && !said[m]) {
+          said[m] = true;
+          announcer.textContent = announcer.getAttribute("data-countdown-announce").replace("%d", m);
+        }
+      });
+    }, 1000);
+  }
+
+  // After a live reload, say the new status again so that screen readers announce it.
+  var live = document.querySelector("[aria-live][role=status]");
+  try {
+    if (live && sessionStorage.getItem("kp-announce") === "1") {
+      sessionStorage.removeItem("kp-announce");
+      var html = live.innerHTML;
+      live.innerHTML = "";
+      setTimeout(function () { live.innerHTML = html; }, 150);
+    }
+  } catch (e) { /* storage may be off */ }
+
   // Live status: long-poll the status endpoint; reload the server-rendered page on a change,
   // or go on to the merchant when the checkout is paid.
   var statusURL = root.getAttribute("data-status-url");
@@ -30,6 +56,7 @@
         delay = 1000;
         if (s.state === state) { poll(); return; }
         if (s.status === "paid" && s.redirect_url) { window.location.assign(s.redirect_url); return; }
+        try { sessionStorage.setItem("kp-announce", "1"); } catch (e) { /* storage may be off */ }
         window.location.reload();
       })
       .catch(function () { delay = Math.min(delay * 2, 15000); setTimeout(poll, delay); });

@@ -19,8 +19,13 @@ type pageError struct {
 }
 
 // showWallet opens the wallet for a tid (mobile, or ?view=pc). X-Sandbox-Auto makes the wallet act
-// at once instead of showing the page.
+// at once instead of showing the page. X-Sandbox-KakaoTalk: absent plays a phone without
+// KakaoTalk: the link opens nothing (204, the browser stays where it was) and the tid is untouched.
 func (s *Sandbox) showWallet(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("X-Sandbox-KakaoTalk") == "absent" && r.URL.Query().Get("view") != "pc" {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
 	auto := r.Header.Get("X-Sandbox-Auto")
 	if auto != "" && auto != walletApprove && auto != walletCancel && auto != walletFail {
 		s.renderError(w, r, http.StatusBadRequest, "sandbox.error_bad_auto")

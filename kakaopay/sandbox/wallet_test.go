@@ -152,3 +152,12 @@ func TestApprovalRedirectKeepsTheURL(t *testing.T) {
 		}
 	}
 }
+
+func TestWalletWithoutKakaoTalkOpensNothing(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	res := e.ready(newReady(11000))
+	r, body := e.page(http.MethodGet, res.str("next_redirect_mobile_url"), http.Header{"X-Sandbox-KakaoTalk": {"absent"}})
+	if r.StatusCode != http.StatusNoContent || body != "" {
+		t.Fatalf("without KakaoTalk: %d %q", r.StatusCode, body)
+	}
+}

@@ -344,7 +344,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.approved_after_paid", c.ID, a.ID, nil, now))
 		}
 		p := &store.Payment{
-			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, Amount: c.Amount,
+			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
 			TaxFreeAmount: c.TaxFreeAmount, Method: ap.method, TID: a.TID, AID: ap.aid,
 			ApprovedAt: ap.approvedAt.UTC(), CreatedAt: now,
 		}

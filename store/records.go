@@ -70,12 +70,15 @@ type Attempt struct {
 	UpdatedAt        time.Time
 }
 
-// Payment is the approved attempt of a paid checkout.
+// Payment is money KakaoPay approved: the approved attempt of a paid checkout, or a charge of
+// a recurring agreement.
 type Payment struct {
 	ID             string
-	CheckoutID     string
-	AttemptID      string
+	CheckoutID     string // "" for a charge
+	AttemptID      string // "" for a charge
+	AgreementID    string // the agreement a charge was made on, or that the checkout set up
 	MerchantID     string
+	CID            string // the KakaoPay CID it was paid with, for refunds
 	Amount         int64
 	TaxFreeAmount  int64
 	RefundedAmount int64
@@ -106,4 +109,47 @@ type IdempotencyKey struct {
 	StatusCode  int
 	Body        []byte
 	CreatedAt   time.Time
+}
+
+// Refund is one KakaoPay cancel of part or all of a payment.
+type Refund struct {
+	ID             string
+	PaymentID      string
+	MerchantID     string
+	Amount         int64
+	TaxFreeAmount  int64
+	Reason         string
+	Status         string // pending, succeeded, failed
+	FailureCode    string
+	FailureMessage string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
+}
+
+// Agreement is a shopper's consent to recurring payments: KakaoPay's sid.
+type Agreement struct {
+	ID            string
+	MerchantID    string
+	CheckoutID    string
+	CID           string
+	SID           string
+	PartnerUserID string
+	Status        string // active, inactive
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// Charge is a payment made on an agreement with no shopper present.
+type Charge struct {
+	ID             string
+	AgreementID    string
+	MerchantID     string
+	Amount         int64
+	Reference      string
+	Status         string // pending, succeeded, failed
+	PaymentID      string
+	FailureCode    string
+	FailureMessage string
+	CreatedAt      time.Time
+	UpdatedAt      time.Time
 }

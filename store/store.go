@@ -38,6 +38,17 @@ type Reader interface {
 	Attempt(ctx context.Context, id string) (*Attempt, error)
 	AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*Attempt, error)
 	PaymentByCheckout(ctx context.Context, checkoutID string) (*Payment, error)
+	Payment(ctx context.Context, id string) (*Payment, error)
+	Refund(ctx context.Context, id string) (*Refund, error)
+	RefundsByPayment(ctx context.Context, paymentID string) ([]*Refund, error)
+	// PendingRefunds lists refunds whose KakaoPay outcome is not known yet, oldest first.
+	PendingRefunds(ctx context.Context, limit int) ([]*Refund, error)
+	// LiveAttempts lists ready or authenticating attempts made before, oldest first.
+	LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*Attempt, error)
+	Agreement(ctx context.Context, id string) (*Agreement, error)
+	AgreementByCheckout(ctx context.Context, checkoutID string) (*Agreement, error)
+	Charge(ctx context.Context, id string) (*Charge, error)
+	ChargeByPayment(ctx context.Context, paymentID string) (*Charge, error)
 	Events(ctx context.Context, p ListEvents) ([]*Event, error)
 	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
 }
@@ -56,6 +67,15 @@ type Tx interface {
 	CreateAttempt(ctx context.Context, a *Attempt) error
 	UpdateAttempt(ctx context.Context, a *Attempt) error
 	CreatePayment(ctx context.Context, p *Payment) error
+	// LockPayment reads a payment and holds it against concurrent writers.
+	LockPayment(ctx context.Context, id string) (*Payment, error)
+	UpdatePayment(ctx context.Context, p *Payment) error
+	CreateRefund(ctx context.Context, r *Refund) error
+	UpdateRefund(ctx context.Context, r *Refund) error
+	CreateAgreement(ctx context.Context, a *Agreement) error
+	UpdateAgreement(ctx context.Context, a *Agreement) error
+	CreateCharge(ctx context.Context, c *Charge) error
+	UpdateCharge(ctx context.Context, c *Charge) error
 	CreateEvent(ctx context.Context, e *Event) error
 	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
 	// UpdateIdempotencyKey stores the answer (or a new reservation) of a key.

@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -72,4 +73,23 @@ func nullable(s string) any {
 		return nil
 	}
 	return s
+}
+
+// LiveAttempts lists ready or authenticating attempts made before a time, oldest first.
+func (q queries) LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*store.Attempt, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
+		WHERE status IN ('ready', 'authenticating') AND tid IS NOT NULL AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
+	if err != nil {
+		return nil, wrap("live attempts", err)
+	}
+	defer rows.Close()
+	var list []*store.Attempt
+	for rows.Next() {
+		a, err := scanAttempt(rows)
+		if err != nil {
+			return nil, wrap("live attempts", err)
+		}
+		list = append(list, a)
+	}
+	return list, wrap("live attempts", rows.Err())
 }

@@ -66,11 +66,14 @@ var migrations = []string{
 		updated_at INTEGER NOT NULL
 	);
 	CREATE INDEX attempts_checkout ON attempts (checkout_id, created_at);
+	CREATE INDEX attempts_live ON attempts (created_at) WHERE status IN ('ready', 'authenticating');
 	CREATE TABLE payments (
 		id TEXT PRIMARY KEY,
-		checkout_id TEXT NOT NULL UNIQUE REFERENCES checkouts(id),
-		attempt_id TEXT NOT NULL UNIQUE REFERENCES attempts(id),
+		checkout_id TEXT UNIQUE REFERENCES checkouts(id),
+		attempt_id TEXT UNIQUE REFERENCES attempts(id),
+		agreement_id TEXT,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		cid TEXT NOT NULL,
 		amount INTEGER NOT NULL CHECK (amount > 0),
 		tax_free_amount INTEGER NOT NULL,
 		refunded_amount INTEGER NOT NULL CHECK (refunded_amount >= 0 AND refunded_amount <= amount),
@@ -80,6 +83,46 @@ var migrations = []string{
 		approved_at INTEGER NOT NULL,
 		created_at INTEGER NOT NULL
 	);
+	CREATE TABLE refunds (
+		id TEXT PRIMARY KEY,
+		payment_id TEXT NOT NULL REFERENCES payments(id),
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount INTEGER NOT NULL CHECK (amount > 0),
+		tax_free_amount INTEGER NOT NULL,
+		reason TEXT NOT NULL,
+		status TEXT NOT NULL,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX refunds_payment ON refunds (payment_id, created_at);
+	CREATE INDEX refunds_pending ON refunds (created_at) WHERE status = 'pending';
+	CREATE TABLE agreements (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		checkout_id TEXT NOT NULL UNIQUE REFERENCES checkouts(id),
+		cid TEXT NOT NULL,
+		sid TEXT NOT NULL UNIQUE,
+		partner_user_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE TABLE charges (
+		id TEXT PRIMARY KEY,
+		agreement_id TEXT NOT NULL REFERENCES agreements(id),
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount INTEGER NOT NULL CHECK (amount > 0),
+		reference TEXT NOT NULL,
+		status TEXT NOT NULL,
+		payment_id TEXT,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX charges_agreement ON charges (agreement_id, created_at);
 	CREATE TABLE events (
 		id TEXT PRIMARY KEY,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),

@@ -1,0 +1,89 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_id, status, created_at, updated_at`
+
+// CreateAgreement inserts an agreement.
+func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(9)+`)`,
+		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt))
+	return wrap("create agreement", err)
+}
+
+// UpdateAgreement writes an agreement's status.
+func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE agreements SET status = ?, updated_at = ? WHERE id = ?`, a.Status, ms(a.UpdatedAt), a.ID)
+	return wrap("update agreement", oneRow(res, err))
+}
+
+// Agreement reads an agreement by id.
+func (q queries) Agreement(ctx context.Context, id string) (*store.Agreement, error) {
+	a, err := scanAgreement(q.q.QueryRowContext(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE id = ?`, id))
+	return a, wrap("agreement", err)
+}
+
+// AgreementByCheckout reads the agreement a subscription checkout set up.
+func (q queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
+	a, err := scanAgreement(q.q.QueryRowContext(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID))
+	return a, wrap("agreement", err)
+}
+
+func scanAgreement(s scanner) (*store.Agreement, error) {
+	var a store.Agreement
+	var created, updated int64
+	if err := s.Scan(&a.ID, &a.MerchantID, &a.CheckoutID, &a.CID, &a.SID, &a.PartnerUserID, &a.Status, &created, &updated); err != nil {
+		return nil, err
+	}
+	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	return &a, nil
+}
+
+const chargeColumns = `id, agreement_id, merchant_id, amount, reference, status, payment_id, failure_code,
+	failure_message, created_at, updated_at`
+
+// CreateCharge inserts a charge.
+func (t txQueries) CreateCharge(ctx context.Context, c *store.Charge) error {
+	_, err := t.q.ExecContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (`+placeholders(11)+`)`,
+		c.ID, c.AgreementID, c.MerchantID, c.Amount, c.Reference, c.Status, nullable(c.PaymentID), c.FailureCode,
+		c.FailureMessage, ms(c.CreatedAt), ms(c.UpdatedAt))
+	return wrap("create charge", err)
+}
+
+// UpdateCharge writes a charge's outcome.
+func (t txQueries) UpdateCharge(ctx context.Context, c *store.Charge) error {
+	res, err := t.q.ExecContext(ctx, `UPDATE charges SET status = ?, payment_id = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
+		c.Status, nullable(c.PaymentID), c.FailureCode, c.FailureMessage, ms(c.UpdatedAt), c.ID)
+	return wrap("update charge", oneRow(res, err))
+}
+
+// Charge reads a charge by id.
+func (q queries) Charge(ctx context.Context, id string) (*store.Charge, error) {
+	c, err := scanCharge(q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id))
+	return c, wrap("charge", err)
+}
+
+// ChargeByPayment reads the charge a payment was made by.
+func (q queries) ChargeByPayment(ctx context.Context, paymentID string) (*store.Charge, error) {
+	c, err := scanCharge(q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID))
+	return c, wrap("charge", err)
+}
+
+func scanCharge(s scanner) (*store.Charge, error) {
+	var c store.Charge
+	var paymentID sql.NullString
+	var created, updated int64
+	err := s.Scan(&c.ID, &c.AgreementID, &c.MerchantID, &c.Amount, &c.Reference, &c.Status, &paymentID,
+		&c.FailureCode, &c.FailureMessage, &created, &updated)
+	if err != nil {
+		return nil, err
+	}
+	c.PaymentID = paymentID.String
+	c.CreatedAt, c.UpdatedAt = fromMS(created), fromMS(updated)
+	return &c, nil
+}

@@ -53,6 +53,9 @@ type KakaoPay interface {
 	Ready(ctx context.Context, req kakaopay.ReadyRequest) (*kakaopay.ReadyResponse, error)
 	Approve(ctx context.Context, req kakaopay.ApproveRequest) (*kakaopay.ApproveResponse, error)
 	Order(ctx context.Context, req kakaopay.OrderRequest) (*kakaopay.OrderResponse, error)
+	Cancel(ctx context.Context, req kakaopay.CancelRequest) (*kakaopay.CancelResponse, error)
+	Subscription(ctx context.Context, req kakaopay.SubscriptionRequest) (*kakaopay.ApproveResponse, error)
+	Inactive(ctx context.Context, req kakaopay.SIDRequest) (*kakaopay.SubscriptionStatusResponse, error)
 }
 
 // Config holds what a Service needs.
@@ -69,20 +72,27 @@ type Config struct {
 	// ApproveTimeout bounds one approve call; past it the outcome is unknown and is settled
 	// from KakaoPay's order API. 20 seconds when zero.
 	ApproveTimeout time.Duration
+	// SettleAfter is how old a refund whose KakaoPay answer was lost must be before the
+	// reconciler settles it from the order API, so that it never races a call still under way
+	// on another instance. 30 seconds when zero.
+	SettleAfter time.Duration
 }
 
 // Service runs the checkout flows.
 type Service struct {
-	store    store.Store
-	kakao    KakaoPay
-	baseURL  string
-	log      *slog.Logger
-	now      func() time.Time
-	ttl      time.Duration
-	approveT time.Duration
-	notifier *Notifier
-	polls    *throttle
-	starting stripes // serializes Pay per checkout, so that a double click makes one attempt
+	store       store.Store
+	kakao       KakaoPay
+	baseURL     string
+	log         *slog.Logger
+	now         func() time.Time
+	ttl         time.Duration
+	approveT    time.Duration
+	settleAfter time.Duration
+	notifier    *Notifier
+	polls       *throttle
+	starting    stripes // serializes Pay per checkout, so that a double click makes one attempt
+	refunding   stripes // serializes refunds per payment, so that KakaoPay sees them one by one
+	charging    stripes // serializes charges per agreement
 }
 
 // New returns a Service.
@@ -95,7 +105,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
-		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout,
+		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		notifier: NewNotifier(), polls: newThrottle(),
 	}
 	if s.log == nil {
@@ -109,6 +119,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.approveT == 0 {
 		s.approveT = 20 * time.Second
+	}
+	if s.settleAfter == 0 {
+		s.settleAfter = 30 * time.Second
 	}
 	return s, nil
 }

@@ -114,9 +114,7 @@ func validate(m *store.Merchant, p *CreateParams) error {
 	switch p.Mode {
 	case "":
 		p.Mode = ModePayment
-	case ModePayment:
-	case ModeSubscription:
-		return invalid("mode", "mode_unsupported", "subscription checkouts are not available yet")
+	case ModePayment, ModeSubscription:
 	default:
 		return invalid("mode", "mode_invalid", "mode must be %q or %q", ModePayment, ModeSubscription)
 	}

@@ -23,8 +23,8 @@ func (s *Service) List(ctx context.Context, m *store.Merchant, p store.ListCheck
 	for _, c := range list {
 		st := &State{Checkout: c, Merchant: m}
 		if c.Status == StatusPaid {
-			if st.Payment, err = s.store.PaymentByCheckout(ctx, c.ID); err != nil {
-				return nil, false, wrapf("list", err)
+			if st, err = readState(ctx, s.store, c.ID); err != nil {
+				return nil, false, err
 			}
 		}
 		out = append(out, st)

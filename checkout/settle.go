@@ -105,6 +105,7 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 	})
 	switch {
 	case err == nil:
+		fault("approve.after_kakaopay")
 		if err := s.paid(actx, c.ID, a.ID, approvalOf(res)); err != nil {
 			return nil, err
 		}
@@ -285,12 +286,13 @@ func (s *Service) apply(ctx context.Context, checkoutID, attemptID string, o *ka
 // approval is what a successful approve (or the order API) tells of a payment.
 type approval struct {
 	aid, method string
+	sid         string // a subscription CID's key for later charges
 	amount      int64
 	approvedAt  time.Time
 }
 
 func approvalOf(r *kakaopay.ApproveResponse) approval {
-	return approval{aid: r.AID, method: string(r.PaymentMethodType), amount: r.Amount.Total, approvedAt: r.ApprovedAt.Time}
+	return approval{aid: r.AID, method: string(r.PaymentMethodType), sid: r.SID, amount: r.Amount.Total, approvedAt: r.ApprovedAt.Time}
 }
 
 func approvalFromOrder(o *kakaopay.OrderResponse) approval {
@@ -347,6 +349,21 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
 			TaxFreeAmount: c.TaxFreeAmount, Method: ap.method, TID: a.TID, AID: ap.aid,
 			ApprovedAt: ap.approvedAt.UTC(), CreatedAt: now,
+		}
+		if c.Mode == ModeSubscription {
+			if ap.sid == "" {
+				s.log.ErrorContext(ctx, "subscription paid without a sid: no agreement", "checkout", c.ID)
+			} else {
+				ag := &store.Agreement{ID: NewID("agr"), MerchantID: c.MerchantID, CheckoutID: c.ID, CID: cidOf(st),
+					SID: ap.sid, PartnerUserID: c.ID, Status: AgreementActive, CreatedAt: now, UpdatedAt: now}
+				if err := tx.CreateAgreement(ctx, ag); err != nil {
+					return err
+				}
+				p.AgreementID = ag.ID
+				if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "agreement.activated", c.ID, ag.ID, agreementData(ag), now)); err != nil {
+					return err
+				}
+			}
 		}
 		if err := tx.CreatePayment(ctx, p); err != nil {
 			return err

@@ -15,6 +15,8 @@ type State struct {
 	Merchant *store.Merchant
 	Attempts []*store.Attempt // oldest first
 	Payment  *store.Payment   // when paid
+	// Agreement is what a paid subscription checkout set up.
+	Agreement *store.Agreement
 }
 
 // Latest returns the newest attempt, or nil.
@@ -82,6 +84,11 @@ func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 	if c.Status == StatusPaid {
 		if st.Payment, err = r.PaymentByCheckout(ctx, id); err != nil {
 			return nil, wrapf("read", err)
+		}
+		if c.Mode == ModeSubscription {
+			if st.Agreement, err = r.AgreementByCheckout(ctx, id); err != nil && !errors.Is(err, store.ErrNotFound) {
+				return nil, wrapf("read", err)
+			}
 		}
 	}
 	return st, nil

@@ -89,6 +89,9 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	if c.Locale != "" {
 		out.Locale = &c.Locale
 	}
+	if st.Agreement != nil {
+		out.Agreement = &st.Agreement.ID
+	}
 	if p := st.Payment; p != nil {
 		out.Payment = &paymentJSON{ID: p.ID, Object: "payment", Checkout: c.ID, Amount: p.Amount,
 			RefundedAmount: p.RefundedAmount, Currency: c.Currency, Method: p.Method, TID: p.TID, ApprovedAt: p.ApprovedAt}

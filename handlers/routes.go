@@ -61,6 +61,13 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))
 	mux.Handle("GET /v1/checkouts/{id}", api.auth(api.getCheckout))
 	mux.Handle("POST /v1/checkouts/{id}/expire", api.auth(api.idempotent(api.expireCheckout)))
+	mux.Handle("GET /v1/payments/{id}", api.auth(api.getPayment))
+	mux.Handle("POST /v1/payments/{id}/refunds", api.auth(api.idempotent(api.createRefund)))
+	mux.Handle("GET /v1/refunds/{id}", api.auth(api.getRefund))
+	mux.Handle("GET /v1/agreements/{id}", api.auth(api.getAgreement))
+	mux.Handle("POST /v1/agreements/{id}/charges", api.auth(api.idempotent(api.createCharge)))
+	mux.Handle("POST /v1/agreements/{id}/deactivate", api.auth(api.idempotent(api.deactivateAgreement)))
+	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
 	mux.HandleFunc("/v1/", api.notFound)
 

@@ -20,6 +20,7 @@ type Config struct {
 	SessionKey        string
 	LogLevel          string
 	ExpirySweep       time.Duration
+	SettleAfter       time.Duration
 }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
@@ -43,7 +44,8 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", env("KAKAOPAY_SECRET_KEY", ""), "KakaoPay secret key; empty runs the sandbox (KPCHECKOUT_KAKAOPAY_SECRET_KEY)")
 	fs.StringVar(&c.SessionKey, "session-key", env("SESSION_KEY", ""), "key that signs shopper session cookies, at least 32 characters (KPCHECKOUT_SESSION_KEY; default: random at each start)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KPCHECKOUT_LOG_LEVEL)")
-	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired")
+	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
+	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund whose KakaoPay answer was lost must be before it is settled from KakaoPay's order API")
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
@@ -69,8 +71,8 @@ func (c *Config) validate() error {
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return errors.New("session key must be at least 32 characters")
 	}
-	if c.ExpirySweep <= 0 {
-		return errors.New("expiry sweep must be positive")
+	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 {
+		return errors.New("expiry sweep and settle-after must be positive")
 	}
 	return nil
 }

@@ -56,7 +56,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log})
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log, SettleAfter: cfg.SettleAfter})
 	if err != nil {
 		return err
 	}
@@ -119,7 +119,7 @@ func sessionStore(cfg *Config, log *slog.Logger) sessions.Store {
 	return s
 }
 
-// sweep expires overdue checkouts until ctx ends.
+// sweep expires overdue checkouts and reconciles with KakaoPay until ctx ends.
 func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
@@ -132,6 +132,9 @@ func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log 
 				log.Error("expiring checkouts", "err", err)
 			} else if n > 0 {
 				log.Info("expired checkouts", "count", n)
+			}
+			if err := svc.Reconcile(ctx); err != nil {
+				log.Error("reconciling with KakaoPay", "err", err)
 			}
 		}
 	}

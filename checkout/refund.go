@@ -1,0 +1,246 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Refund statuses.
+const (
+	RefundPending   = "pending" // asked of KakaoPay; its answer is not recorded yet
+	RefundSucceeded = "succeeded"
+	RefundFailed    = "failed"
+)
+
+// RefundWindow is how long after approval a payment can be refunded.
+const RefundWindow = 365 * 24 * time.Hour
+
+// RefundParams is a refund request; a nil Amount refunds all that is left.
+type RefundParams struct {
+	Amount *int64
+	Reason string
+}
+
+// Payment reads one of a merchant's payments with its refunds.
+func (s *Service) Payment(ctx context.Context, m *store.Merchant, id string) (*store.Payment, []*store.Refund, error) {
+	p, err := s.store.Payment(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && p.MerchantID != m.ID) {
+		return nil, nil, notFound("payment", id)
+	}
+	if err != nil {
+		return nil, nil, wrapf("payment", err)
+	}
+	refunds, err := s.store.RefundsByPayment(ctx, id)
+	if err != nil {
+		return nil, nil, wrapf("payment", err)
+	}
+	return p, refunds, nil
+}
+
+// RefundByID reads one of a merchant's refunds.
+func (s *Service) RefundByID(ctx context.Context, m *store.Merchant, id string) (*store.Refund, error) {
+	r, err := s.store.Refund(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && r.MerchantID != m.ID) {
+		return nil, notFound("refund", id)
+	}
+	if err != nil {
+		return nil, wrapf("refund", err)
+	}
+	return r, nil
+}
+
+// Refund gives back part or all of a payment through KakaoPay's cancel. The amount is reserved
+// in the same transaction that checks what is left, so concurrent refunds never exceed the
+// payment. A KakaoPay refusal leaves the payment unchanged and says why; an answer that never
+// came leaves the refund pending until the reconciler settles it from the order API.
+func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID string, p RefundParams) (*store.Refund, error) {
+	if p.Amount != nil && *p.Amount <= 0 {
+		return nil, invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
+	}
+	if len([]rune(p.Reason)) > 200 {
+		return nil, invalid("reason", "string_too_long", "reason must be at most 200 characters")
+	}
+	if _, _, err := s.Payment(ctx, m, paymentID); err != nil {
+		return nil, err
+	}
+	defer s.refunding.lock(paymentID)()
+	if err := s.settleRefunds(ctx, paymentID, 0); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	var r *store.Refund
+	var pay *store.Payment
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		var err error
+		if pay, err = tx.LockPayment(ctx, paymentID); err != nil {
+			return err
+		}
+		refunds, err := tx.RefundsByPayment(ctx, paymentID)
+		if err != nil {
+			return err
+		}
+		left := pay.Amount - pay.RefundedAmount
+		for _, x := range refunds {
+			if x.Status == RefundPending {
+				left -= x.Amount
+			}
+		}
+		if left <= 0 {
+			return conflict("payment_refunded", "this payment is already fully refunded")
+		}
+		amount := left
+		if p.Amount != nil {
+			amount = *p.Amount
+		}
+		if amount > left {
+			return invalid("amount", "amount_exceeds_remaining", "amount %d won is more than the %d won left to refund", amount, left)
+		}
+		if now.Sub(pay.ApprovedAt) > RefundWindow {
+			return conflict("refund_window_closed", "payments can be refunded for 365 days after approval")
+		}
+		r = &store.Refund{ID: NewID("re"), PaymentID: pay.ID, MerchantID: pay.MerchantID, Amount: amount,
+			TaxFreeAmount: taxFreeShare(pay, refunds, amount, left), Reason: p.Reason, Status: RefundPending,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateRefund(ctx, r); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, s.event(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r), now))
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
+		return nil, wrapf("refund", err)
+	}
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	defer cancel()
+	res, err := s.kakao.Cancel(cctx, kakaopay.CancelRequest{
+		CID: pay.CID, TID: pay.TID, CancelAmount: r.Amount, CancelTaxFreeAmount: r.TaxFreeAmount,
+		CancelAvailableAmount: pay.Amount - pay.RefundedAmount, Payload: r.ID,
+	})
+	switch {
+	case err == nil:
+		fault("refund.after_cancel")
+		if res.ApprovedCancelAmount.Total != 0 && res.ApprovedCancelAmount.Total != r.Amount {
+			s.log.ErrorContext(ctx, "kakaopay refunded another amount", "refund", r.ID, "want", r.Amount, "got", res.ApprovedCancelAmount.Total)
+		}
+		err = s.finishRefund(cctx, r.ID, RefundSucceeded, "", "")
+	case kakaopay.IsOutcomeUnknown(err):
+		s.log.WarnContext(ctx, "kakaopay cancel outcome unknown; settling from the order API", "refund", r.ID, "err", err)
+		return s.store.Refund(ctx, r.ID)
+	default:
+		code, msg := failureOf(err)
+		if ferr := s.finishRefund(cctx, r.ID, RefundFailed, code, msg); ferr != nil {
+			return nil, ferr
+		}
+		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Message: "KakaoPay refused the refund: " + msg, Err: err}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return s.store.Refund(ctx, r.ID)
+}
+
+// taxFreeShare is the tax-free part of a refund: in proportion to the payment, and all the
+// rest of it when the refund takes what is left.
+func taxFreeShare(pay *store.Payment, refunds []*store.Refund, amount, left int64) int64 {
+	if pay.TaxFreeAmount == 0 {
+		return 0
+	}
+	var done int64
+	for _, r := range refunds {
+		if r.Status != RefundFailed {
+			done += r.TaxFreeAmount
+		}
+	}
+	if amount == left {
+		return pay.TaxFreeAmount - done
+	}
+	return min(amount*pay.TaxFreeAmount/pay.Amount, pay.TaxFreeAmount-done)
+}
+
+// finishRefund records a pending refund's outcome once: the refund, the payment's refunded
+// amount and the event in one transaction.
+func (s *Service) finishRefund(ctx context.Context, refundID, status, code, message string) error {
+	now := s.clock()
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		r, err := tx.Refund(ctx, refundID)
+		if err != nil {
+			return err
+		}
+		if r.Status != RefundPending {
+			return nil
+		}
+		pay, err := tx.LockPayment(ctx, r.PaymentID)
+		if err != nil {
+			return err
+		}
+		r.Status, r.FailureCode, r.FailureMessage, r.UpdatedAt = status, code, message, now
+		if err := tx.UpdateRefund(ctx, r); err != nil {
+			return err
+		}
+		if status == RefundSucceeded {
+			pay.RefundedAmount += r.Amount
+			if err := tx.UpdatePayment(ctx, pay); err != nil {
+				return err
+			}
+		}
+		return tx.CreateEvent(ctx, s.event(pay.MerchantID, "refund."+status, pay.CheckoutID, r.ID, refundData(r), now))
+	})
+	if err != nil {
+		return wrapf("refund", err)
+	}
+	return nil
+}
+
+// settleRefunds settles a payment's pending refunds older than age from what KakaoPay's order
+// API says was canceled: oldest first, each one KakaoPay counts is succeeded, the rest failed.
+// The caller holds the payment's refund lock.
+func (s *Service) settleRefunds(ctx context.Context, paymentID string, age time.Duration) error {
+	refunds, err := s.store.RefundsByPayment(ctx, paymentID)
+	if err != nil {
+		return wrapf("settle refunds", err)
+	}
+	var pending []*store.Refund
+	for _, r := range refunds {
+		if r.Status == RefundPending && s.clock().Sub(r.CreatedAt) >= age {
+			pending = append(pending, r)
+		}
+	}
+	if len(pending) == 0 {
+		return nil
+	}
+	pay, err := s.store.Payment(ctx, paymentID)
+	if err != nil {
+		return wrapf("settle refunds", err)
+	}
+	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: pay.CID, TID: pay.TID})
+	if err != nil {
+		return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "could not reach KakaoPay to settle an earlier refund", Err: err}
+	}
+	extra := order.CanceledAmount.Total - pay.RefundedAmount
+	for _, r := range pending {
+		status, code, msg := RefundSucceeded, "", ""
+		if extra >= r.Amount {
+			extra -= r.Amount
+		} else {
+			status, code, msg = RefundFailed, "not_canceled", "KakaoPay did not carry out this refund"
+		}
+		if err := s.finishRefund(ctx, r.ID, status, code, msg); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func refundData(r *store.Refund) []byte {
+	b, _ := json.Marshal(map[string]any{"id": r.ID, "payment": r.PaymentID, "amount": r.Amount, "status": r.Status,
+		"reason": r.Reason, "failure_code": r.FailureCode, "failure_message": r.FailureMessage})
+	return b
+}

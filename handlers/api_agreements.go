@@ -1,0 +1,95 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// agreementObject is the agreement object of the API.
+func agreementObject(a *store.Agreement) map[string]any {
+	return map[string]any{"id": a.ID, "object": "agreement", "checkout": a.CheckoutID, "status": a.Status,
+		"created_at": a.CreatedAt, "updated_at": a.UpdatedAt}
+}
+
+// chargeJSON is the charge object of the API.
+type chargeJSON struct {
+	ID             string    `json:"id"`
+	Object         string    `json:"object"`
+	Agreement      string    `json:"agreement"`
+	Amount         int64     `json:"amount"`
+	Currency       string    `json:"currency"`
+	Reference      string    `json:"reference"`
+	Status         string    `json:"status"`
+	Payment        *string   `json:"payment"`
+	FailureCode    *string   `json:"failure_code"`
+	FailureMessage *string   `json:"failure_message"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func chargeObject(c *store.Charge) chargeJSON {
+	out := chargeJSON{ID: c.ID, Object: "charge", Agreement: c.AgreementID, Amount: c.Amount, Currency: "KRW",
+		Reference: c.Reference, Status: c.Status, Payment: nullString(c.PaymentID), CreatedAt: c.CreatedAt}
+	if c.FailureCode != "" {
+		out.FailureCode, out.FailureMessage = &c.FailureCode, &c.FailureMessage
+	}
+	return out
+}
+
+// getAgreement serves GET /v1/agreements/{id}.
+func (a *API) getAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agreementObject(ag))
+}
+
+// createCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
+func (a *API) createCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	var req struct {
+		Amount    *int64 `json:"amount"`
+		Reference string `json:"reference"`
+	}
+	if err := decode(r, &req); err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	if req.Amount == nil {
+		writeJSONError(w, http.StatusUnprocessableEntity, "invalid_request_error", "parameter_missing", "amount is required", "amount")
+		return
+	}
+	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"), *req.Amount, req.Reference)
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if ch.Status == checkout.ChargePending {
+		status = http.StatusAccepted
+	}
+	writeJSON(w, status, chargeObject(ch))
+}
+
+// getCharge serves GET /v1/charges/{id}.
+func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, chargeObject(ch))
+}
+
+// deactivateAgreement serves POST /v1/agreements/{id}/deactivate.
+func (a *API) deactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, agreementObject(ag))
+}

@@ -87,6 +87,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { checkInvariants(t, e.dbPath) }) // runs before the database closes
 	e.db = db
 	bundle, err := locales.Bundle()
 	if err != nil {

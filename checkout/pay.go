@@ -44,7 +44,7 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 		return s.baseURL + "/c/" + url.PathEscape(c.ID) + "/return/" + kind + "?attempt=" + url.QueryEscape(a.ID)
 	}
 	res, err := s.kakao.Ready(ctx, kakaopay.ReadyRequest{
-		CID: st.Merchant.CID, PartnerOrderID: c.ID, PartnerUserID: c.ID,
+		CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
 		ItemName: itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
 		ApprovalURL: ret("approve"), CancelURL: ret("cancel"), FailURL: ret("fail"),
 	})

@@ -25,6 +25,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/static"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
+	"github.com/kpcheckout/kpcheckout/store/storetest"
 )
 
 // User agents of the browsers the tests play.
@@ -387,3 +388,14 @@ func (e *env) latestAttempt(id string) *store.Attempt {
 func (e *env) attemptMobileURL(id string) string { return e.latestAttempt(id).MobileURL }
 
 func (e *env) attemptTID(id string) string { return e.latestAttempt(id).TID }
+
+// checkInvariants runs the store's invariant checks on the SQLite file at path.
+func checkInvariants(t testing.TB, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckInvariants(t, db)
+}

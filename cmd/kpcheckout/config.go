@@ -28,6 +28,18 @@ func (c *Config) Sandbox() bool { return c.KakaoPaySecretKey == "" }
 
 // parseConfig reads the environment, then flags that override it.
 func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	c := newConfig(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	return c, fs.Args(), c.validate()
+}
+
+// newConfig defines the configuration flags on fs, with defaults from KPCHECKOUT_* variables.
+// Call validate after fs.Parse.
+func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	env := func(key, def string) string {
 		if v := getenv("KPCHECKOUT_" + key); v != "" {
 			return v
@@ -35,8 +47,6 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 		return def
 	}
 	c := &Config{}
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (KPCHECKOUT_ADDR)")
 	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "public URL of this server, used in KakaoPay's return URLs (KPCHECKOUT_BASE_URL; default http://ADDR)")
 	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "sqlite:kpcheckout.db"), "sqlite:PATH (KPCHECKOUT_DATABASE_URL)")
@@ -46,10 +56,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KPCHECKOUT_LOG_LEVEL)")
 	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
 	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund whose KakaoPay answer was lost must be before it is settled from KakaoPay's order API")
-	if err := fs.Parse(args); err != nil {
-		return nil, nil, err
-	}
-	return c, fs.Args(), c.validate()
+	return c
 }
 
 func (c *Config) validate() error {

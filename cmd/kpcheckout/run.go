@@ -93,12 +93,11 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 	cid := fs.String("cid", kakaopay.TestCID, "KakaoPay CID for one-time payments")
 	subCID := fs.String("subscription-cid", kakaopay.TestSubscriptionCID, "KakaoPay CID for recurring payments")
 	live := fs.Bool("live", false, "issue a live key (sk_live_…) for use with real KakaoPay credentials")
+	cfg := newConfig(fs, getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	rest := fs.Args()
-	cfg, _, err := parseConfig("merchant create", rest, getenv, stderr)
-	if err != nil {
+	if err := cfg.validate(); err != nil {
 		return err
 	}
 	db, err := openStore(ctx, cfg)

@@ -1,0 +1,308 @@
+package main
+
+import (
+	"bytes"
+	"database/sql"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+	"github.com/kpcheckout/kpcheckout/store/storetest"
+)
+
+// crashRig runs the real kpcheckout binary, built with the test-only fault points, against a
+// sandbox peer that outlives it (as KakaoPay outlives our process).
+type crashRig struct {
+	t      *testing.T
+	bin    string
+	db     string
+	addr   string
+	sb     *sandbox.Sandbox
+	sbURL  string
+	key    string
+	proc   *exec.Cmd
+	exited chan error
+	stderr *bytes.Buffer
+}
+
+func newCrashRig(t *testing.T) *crashRig {
+	dir := t.TempDir()
+	r := &crashRig{t: t, bin: filepath.Join(dir, "kpcheckout"), db: filepath.Join(dir, "crash.db")}
+	build := exec.Command("go", "build", "-tags", "faultpoints", "-o", r.bin, ".")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("building with fault points: %v\n%s", err, out)
+	}
+	sbSrv := httptest.NewUnstartedServer(nil)
+	r.sbURL = "http://" + sbSrv.Listener.Addr().String()
+	var err error
+	if r.sb, err = sandbox.New(sandbox.Options{BaseURL: r.sbURL, SecretKey: "crash-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	sbSrv.Config.Handler = r.sb
+	sbSrv.Start()
+	t.Cleanup(sbSrv.Close)
+	out, err := exec.Command(r.bin, "merchant", "create", "--name", "충돌 시험 상점", "--database-url", "sqlite:"+r.db).Output()
+	if err != nil {
+		t.Fatalf("merchant create: %v", err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	r.key = m["api_key"]
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.addr = ln.Addr().String()
+	ln.Close()
+	t.Cleanup(func() {
+		r.stop()
+		db, err := sql.Open("sqlite", "file:"+r.db+"?mode=ro")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer db.Close()
+		storetest.CheckInvariants(t, db)
+	})
+	return r
+}
+
+// start runs the server; fault names the fault point that kills it, or "".
+func (r *crashRig) start(fault string) {
+	r.t.Helper()
+	r.proc = exec.Command(r.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "500ms")
+	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.sbURL, "KPCHECKOUT_FAULT="+fault)
+	r.stderr = &bytes.Buffer{}
+	r.proc.Stderr = r.stderr
+	if err := r.proc.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.exited = make(chan error, 1)
+	go func(p *exec.Cmd, ch chan error) { ch <- p.Wait() }(r.proc, r.exited)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		if res, err := http.Get("http://" + r.addr + "/readyz"); err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			r.t.Fatalf("server did not start: %s", r.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// killedAt waits for the process to die of SIGKILL at the fault point.
+func (r *crashRig) killedAt(point string) {
+	r.t.Helper()
+	select {
+	case err := <-r.exited:
+		ee, ok := err.(*exec.ExitError)
+		if !ok || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+			r.t.Fatalf("server ended with %v, want SIGKILL", err)
+		}
+		if !strings.Contains(r.stderr.String(), "fault point reached: "+point) {
+			r.t.Fatalf("the server did not reach %s:\n%s", point, r.stderr)
+		}
+		r.proc = nil
+	case <-time.After(10 * time.Second):
+		r.t.Fatal("the server did not die at the fault point")
+	}
+}
+
+func (r *crashRig) stop() {
+	if r.proc != nil {
+		r.proc.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-r.exited:
+		case <-time.After(10 * time.Second):
+			r.proc.Process.Kill()
+		}
+		r.proc = nil
+	}
+}
+
+// api calls the merchant API; a connection the server drops answers 0.
+func (r *crashRig) api(method, path, body string, out any) int {
+	r.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+r.addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+r.key)
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if out != nil {
+		json.NewDecoder(res.Body).Decode(out)
+	}
+	return res.StatusCode
+}
+
+// eventCount counts a checkout's events of one type.
+func (r *crashRig) eventCount(checkoutID, typ string) int {
+	var list struct {
+		Data []json.RawMessage `json:"data"`
+	}
+	r.api("GET", "/v1/events?limit=100&checkout="+checkoutID+"&type="+typ, "", &list)
+	return len(list.Data)
+}
+
+// waitFor polls cond until it holds or 20 s pass.
+func (r *crashRig) waitFor(what string, cond func() bool) {
+	r.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			r.t.Fatalf("%s never happened:\n%s", what, r.stderr)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+var walletLink = regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="open-kakaotalk"`)
+
+// approveInWallet starts a phone attempt and approves it in the sandbox wallet; it returns the
+// approval URL KakaoPay sends the phone back to.
+func (r *crashRig) approveInWallet(checkoutID string) string {
+	r.t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	phone := &http.Client{Transport: phoneUA{}}
+	res, err := phone.PostForm("http://"+r.addr+"/c/"+checkoutID+"/pay", map[string][]string{"device": {"mobile"}})
+	if err != nil || res.StatusCode != 200 {
+		r.t.Fatalf("pay: %v %v", err, res)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := walletLink.FindSubmatch(body)
+	if m == nil {
+		r.t.Fatalf("no wallet link on the page")
+	}
+	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
+	req.Header.Set("X-Sandbox-Auto", "approve")
+	res, err = noRedirect.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		r.t.Fatalf("wallet: %v %v", err, res)
+	}
+	res.Body.Close()
+	return res.Header.Get("Location")
+}
+
+type crashCheckout struct {
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Payment *struct {
+		ID             string `json:"id"`
+		RefundedAmount int64  `json:"refunded_amount"`
+	} `json:"payment"`
+}
+
+func TestCrashAfterKakaoPayApprovedPaysOnce(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("approve.after_kakaopay")
+	var c crashCheckout
+	if code := r.api("POST", "/v1/checkouts", `{"amount":11000,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c); code != 201 {
+		t.Fatalf("create: %d", code)
+	}
+	approveURL := r.approveInWallet(c.ID)
+	if res, err := http.Get(approveURL); err == nil {
+		res.Body.Close()
+		t.Fatalf("the approval return answered %d; the server should have died", res.StatusCode)
+	}
+	r.killedAt("approve.after_kakaopay")
+
+	r.start("")
+	r.waitFor("the reconciler settling the payment", func() bool {
+		r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
+		return c.Status == "paid"
+	})
+	if n := r.eventCount(c.ID, "checkout.paid"); n != 1 {
+		t.Errorf("%d checkout.paid events", n)
+	}
+	if n := r.sb.Calls("approve"); n != 1 {
+		t.Errorf("%d approve calls at KakaoPay", n)
+	}
+	// The shopper's return, retried after the restart, lands on the success page: no second payment.
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(approveURL)
+	if err != nil || res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "http://127.0.0.1/ok") {
+		t.Errorf("retried return: %v %v", err, res)
+	}
+}
+
+func TestCrashInTheMiddleOfARefundRefundsOnce(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	var c crashCheckout
+	r.api("POST", "/v1/checkouts", `{"amount":11000,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	if res, err := noRedirect.Get(r.approveInWallet(c.ID)); err != nil {
+		t.Fatal(err)
+	} else {
+		res.Body.Close()
+	}
+	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
+	if c.Payment == nil {
+		t.Fatalf("not paid: %+v", c)
+	}
+	pay := c.Payment.ID
+	r.stop()
+
+	r.start("refund.after_cancel")
+	if code := r.api("POST", "/v1/payments/"+pay+"/refunds", `{"amount":4000}`, nil); code != 0 {
+		t.Fatalf("the refund answered %d; the server should have died", code)
+	}
+	r.killedAt("refund.after_cancel")
+
+	r.start("")
+	var p struct {
+		RefundedAmount int64 `json:"refunded_amount"`
+		Refunds        []struct {
+			Status string `json:"status"`
+		} `json:"refunds"`
+	}
+	r.waitFor("the reconciler settling the refund", func() bool {
+		r.api("GET", "/v1/payments/"+pay, "", &p)
+		return len(p.Refunds) == 1 && p.Refunds[0].Status == "succeeded"
+	})
+	if p.RefundedAmount != 4000 {
+		t.Errorf("refunded %d, want 4000", p.RefundedAmount)
+	}
+	if n := r.eventCount(c.ID, "refund.succeeded"); n != 1 {
+		t.Errorf("%d refund.succeeded events", n)
+	}
+	if n := r.sb.Calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls at KakaoPay", n)
+	}
+	// What is left can still be refunded, and only that.
+	if code := r.api("POST", "/v1/payments/"+pay+"/refunds", `{"amount":8000}`, nil); code != 422 {
+		t.Errorf("refund above what is left after the crash: %d", code)
+	}
+	if code := r.api("POST", "/v1/payments/"+pay+"/refunds", `{}`, nil); code != 201 {
+		t.Errorf("refund of the rest: %d", code)
+	}
+}
+
+// phoneUA sends requests as an iPhone's browser.
+type phoneUA struct{}
+
+func (phoneUA) RoundTrip(req *http.Request) (*http.Response, error) {
+	req = req.Clone(req.Context())
+	req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1")
+	return http.DefaultTransport.RoundTrip(req)
+}

@@ -1,0 +1,56 @@
+package storetest
+
+import (
+	"database/sql"
+	"testing"
+)
+
+// invariants are what must hold in the database after any test: each query counts the rows
+// that break one rule.
+var invariants = []struct{ rule, query string }{
+	{"a paid checkout has exactly one payment",
+		`SELECT COUNT(*) FROM checkouts c WHERE c.status = 'paid' AND (SELECT COUNT(*) FROM payments p WHERE p.checkout_id = c.id) != 1`},
+	{"only a paid checkout has a payment",
+		`SELECT COUNT(*) FROM payments p JOIN checkouts c ON c.id = p.checkout_id WHERE c.status != 'paid'`},
+	{"refunded_amount is the sum of succeeded refunds",
+		`SELECT COUNT(*) FROM payments p WHERE p.refunded_amount != (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status = 'succeeded')`},
+	{"refunds never exceed the payment",
+		`SELECT COUNT(*) FROM payments p WHERE p.refunded_amount > p.amount OR (SELECT COALESCE(SUM(amount), 0) FROM refunds r WHERE r.payment_id = p.id AND r.status != 'failed') > p.amount`},
+	{"a paid checkout has one checkout.paid event, others none",
+		`SELECT COUNT(*) FROM checkouts c WHERE (SELECT COUNT(*) FROM events e WHERE e.checkout_id = c.id AND e.type = 'checkout.paid') != (c.status = 'paid')`},
+	{"an expired checkout has one checkout.expired event, others none",
+		`SELECT COUNT(*) FROM checkouts c WHERE (SELECT COUNT(*) FROM events e WHERE e.checkout_id = c.id AND e.type = 'checkout.expired') != (c.status = 'expired')`},
+	{"every checkout has its checkout.created event",
+		`SELECT COUNT(*) FROM checkouts c WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = c.id AND e.type = 'checkout.created') != 1`},
+	{"every attempt has its attempt.created (or failed ready) event",
+		`SELECT COUNT(*) FROM attempts a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type IN ('attempt.created', 'attempt.failed')) < 1`},
+	{"an ended attempt has one event of its end",
+		`SELECT COUNT(*) FROM attempts a WHERE a.status IN ('canceled', 'failed', 'expired') AND (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'attempt.' || a.status) != 1`},
+	{"an approved attempt is the payment of its checkout",
+		`SELECT COUNT(*) FROM attempts a WHERE (a.status = 'approved') != EXISTS (SELECT 1 FROM payments p WHERE p.attempt_id = a.id)`},
+	{"a refund's end has one event",
+		`SELECT COUNT(*) FROM refunds r WHERE r.status != 'pending' AND (SELECT COUNT(*) FROM events e WHERE e.object_id = r.id AND e.type = 'refund.' || r.status) != 1`},
+	{"a charge's end has one event and a succeeded charge one payment",
+		`SELECT COUNT(*) FROM charges c WHERE (c.status != 'pending' AND (SELECT COUNT(*) FROM events e WHERE e.object_id = c.id AND e.type = 'charge.' || c.status) != 1)
+			OR ((c.status = 'succeeded') != (c.payment_id IS NOT NULL))`},
+	{"an agreement has its activation event, and a deactivation event when inactive",
+		`SELECT COUNT(*) FROM agreements a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.activated') != 1
+			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.deactivated') != (a.status = 'inactive')`},
+}
+
+// CheckInvariants fails t for every invariant the database breaks: the money rules that must
+// hold after any flow, crash or race (a paid checkout has exactly one payment, refunds add up
+// and never exceed the payment, every state change has its event).
+func CheckInvariants(t testing.TB, db *sql.DB) {
+	t.Helper()
+	for _, inv := range invariants {
+		var n int
+		if err := db.QueryRow(inv.query).Scan(&n); err != nil {
+			t.Errorf("invariant %q: %v", inv.rule, err)
+			continue
+		}
+		if n != 0 {
+			t.Errorf("invariant broken in %d rows: %s", n, inv.rule)
+		}
+	}
+}

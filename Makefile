@@ -25,9 +25,30 @@ check:
 test: deps check
 	$(GO) test -race -count=1 -timeout 12m ./...
 
-# deps installs what the tests need when it is missing (Debian packages).
-deps:
-	@true
+# deps installs what the tests need when it is missing: Debian's Chromium and Korean fonts for the
+# browser tests, and the npm packages they inject into pages (axe-core, pinned in
+# package-lock.json). It fails loudly when it cannot: the browser tests never skip. When all is
+# there it only looks.
+deps: browser-deps node_modules/axe-core/axe.min.js
+
+.PHONY: browser-deps
+APT_GET = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+browser-deps:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	dpkg-query -W -f='$${Status}' fonts-nanum 2>/dev/null | grep -q 'ok installed' || missing="$$missing fonts-nanum"; \
+	command -v npm >/dev/null 2>&1 || missing="$$missing npm"; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing with apt-get"; \
+	  { $(APT_GET) update && $(APT_GET) install -y $$missing; } \
+	    || { echo "deps: FAILED to install$$missing; the browser tests need them" >&2; exit 1; }; \
+	fi; \
+	test -x /usr/bin/chromium || { echo "deps: FAILED: /usr/bin/chromium is still missing" >&2; exit 1; }
+
+node_modules/axe-core/axe.min.js: package.json package-lock.json | browser-deps
+	npm ci --no-audit --no-fund || { echo "deps: FAILED: npm ci; the accessibility tests need axe-core" >&2; exit 1; }
+	@test -f $@ || { echo "deps: FAILED: npm ci did not install $@" >&2; exit 1; }
+	@touch $@
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -32,11 +32,14 @@
     }, 1000);
   }
 
-  // After a live reload, say the new status again so that screen readers announce it.
+  // After a live reload, say the new status again so that screen readers announce it; a live
+  // reload that lands on the paid page goes on to the shop, as the status poll would have.
   var live = document.querySelector("[aria-live][role=status]");
   try {
     if (live && sessionStorage.getItem("kp-announce") === "1") {
       sessionStorage.removeItem("kp-announce");
+      var onward = document.querySelector("[data-testid=paid] [data-testid=continue]");
+      if (onward) { window.location.assign(onward.getAttribute("href")); return; }
       var html = live.innerHTML;
       live.innerHTML = "";
       setTimeout(function () { live.innerHTML = html; }, 150);
@@ -48,12 +51,17 @@
   var statusURL = root.getAttribute("data-status-url");
   var state = root.getAttribute("data-state");
   var delay = 1000;
+  // A submitted form (pay, try again, pay with QR) is already taking the shopper to the new page:
+  // a reload now would cancel that navigation, so the news waits for the page it leads to.
+  var submitted = false;
+  document.addEventListener("submit", function () { submitted = true; });
   function poll() {
     var url = statusURL + (statusURL.indexOf("?") < 0 ? "?" : "&") + "wait=25&known=" + encodeURIComponent(state);
     fetch(url, { headers: { Accept: "application/json" }, cache: "no-store", credentials: "same-origin" })
       .then(function (r) { if (!r.ok) throw new Error(r.status); return r.json(); })
       .then(function (s) {
         delay = 1000;
+        if (submitted) return;
         if (s.state === state) { poll(); return; }
         if (s.status === "paid" && s.redirect_url) { window.location.assign(s.redirect_url); return; }
         try { sessionStorage.setItem("kp-announce", "1"); } catch (e) { /* storage may be off */ }

@@ -1,0 +1,568 @@
+package handlers_test
+
+import (
+	"fmt"
+	"net/url"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// The shopper's flows in a real browser: Debian's Chromium, driven as shoppers would use it,
+// against the app and the sandbox KakaoPay on 127.0.0.1. Each test fails on any console error,
+// uncaught exception or failed request of any of its tabs (see tab.listen).
+
+// sel selects by data-testid.
+func sel(id string) string { return `[data-testid="` + id + `"]` }
+
+// checkAnnounced checks that the page has the live regions a screen reader needs: the status
+// (role=status, aria-live=polite) and the countdown announcer.
+func checkAnnounced(tb *tab) {
+	tb.t.Helper()
+	if !tb.has(`[role="status"][aria-live="polite"]` + sel("status")) {
+		tb.t.Errorf("%s: no role=status aria-live=polite region", tb.name)
+	}
+	if !tb.has(`[data-countdown-announce][aria-live]`) {
+		tb.t.Errorf("%s: no [data-countdown-announce] aria-live region", tb.name)
+	}
+}
+
+// checkLang checks the page's language.
+func checkLang(tb *tab, want string) {
+	tb.t.Helper()
+	if got := eval[string](tb, `document.documentElement.lang`); got != want {
+		tb.t.Errorf("%s: html lang=%q, want %q", tb.name, got, want)
+	}
+}
+
+// walletPress presses a button of the sandbox wallet (approve, cancel or fail) once the tab is
+// there, and waits for the page that KakaoPay's return leads to.
+func walletPress(tb *tab, e *env, button string) {
+	tb.t.Helper()
+	tb.waitURL(e.sbURL+"/wallet/", 10*time.Second)
+	if st := tb.pressAndLoad(sel("wallet-" + button)); st != 200 {
+		tb.fail("after %s in the wallet: HTTP %d", button, st)
+	}
+}
+
+// checkPaid checks through the API that the checkout is paid, once.
+func checkPaid(t *testing.T, e *env, id string) {
+	t.Helper()
+	var obj checkoutObj
+	e.api("GET", "/v1/checkouts/"+id, "", &obj)
+	if obj.Status != "paid" || obj.Payment == nil || obj.Payment.Amount != obj.Amount {
+		t.Errorf("API shows %+v, want paid", obj)
+	}
+	if ev := e.events(id); count(ev, "checkout.paid") != 1 {
+		t.Errorf("events %v, want one checkout.paid", ev)
+	}
+}
+
+// checkAtSuccess checks the tab landed on the merchant's success_url for the checkout.
+func checkAtSuccess(tb *tab, e *env, id string) {
+	tb.t.Helper()
+	tb.waitURL(e.shop.URL+"/thanks", 10*time.Second)
+	u, err := url.Parse(tb.location())
+	if err != nil || u.Query().Get("checkout_id") != id {
+		tb.t.Errorf("%s ended at %s, want success_url with checkout_id=%s", tb.name, tb.location(), id)
+	}
+}
+
+// TestBrowserDesktopPaysWithPhone is the desktop flow: pay by keyboard, read the QR code off the
+// screen, scan it with a phone, approve there, and watch the desktop go on to the shop by itself.
+func TestBrowserDesktopPaysWithPhone(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+
+	desk.navigate(c.URL)
+	desk.waitVisible(sel("pay-button"))
+	checkLang(desk, "ko")
+	if got := desk.text(sel("amount")); got != "11,000원" {
+		t.Errorf("amount shows %q", got)
+	}
+	checkAnnounced(desk)
+	desk.screenshot("checkout")
+	desk.axe("the checkout page (desktop)")
+
+	// Keyboard only: Tab to the pay button, Enter.
+	desk.keyboardTo(sel("pay-button"))
+	if st := desk.enterAndLoad(); st != 200 {
+		t.Fatalf("pay: HTTP %d", st)
+	}
+	desk.waitVisible(sel("qr"))
+	if v := eval[string](desk, `document.querySelector('[data-testid="checkout"]').dataset.view`); v != "qr" {
+		t.Fatalf("after pay the desktop shows %q, want the QR view", v)
+	}
+	if r, ok := desk.inViewport(sel("qr")); !ok {
+		t.Errorf("at 1366×768 the QR code is not all on screen: %+v", r)
+	}
+	desk.waitText(`[role="status"] `+sel("status-text"), "QR 코드 스캔을 기다리고 있습니다")
+	checkAnnounced(desk)
+	scanned, shot := desk.scanQR("qr")
+	updateDocs(t, "desktop-qr.png", shot)
+	if want := e.attemptMobileURL(c.ID); scanned != want {
+		t.Fatalf("the QR code on screen says %q, want the attempt's mobile URL %q", scanned, want)
+	}
+	desk.axe("the QR view")
+
+	// The phone scans the code: KakaoPay's wallet opens there.
+	phone := ch.newTab("phone", iPhoneDevice, tabOptions{})
+	phone.navigate(scanned)
+	phone.waitVisible(sel("wallet-approve"))
+	phone.screenshot("wallet")
+	phone.axe("the sandbox wallet page")
+
+	// The desktop hears that the wallet opened and says so in its live region.
+	desk.waitFor("the desktop to say: approve in KakaoTalk",
+		`(document.querySelector('[role=status] [data-testid="status-text"]')||{}).textContent==="카카오톡에서 결제를 승인해 주세요"`, 10*time.Second)
+	checkAnnounced(desk)
+
+	start := time.Now()
+	if st := phone.pressAndLoad(sel("wallet-approve")); st != 200 {
+		t.Fatalf("approve: HTTP %d", st)
+	}
+	phone.waitVisible(sel("phone-done"))
+	if got := phone.text(sel("phone-done")); !strings.Contains(got, "컴퓨터 화면으로 돌아가") {
+		t.Errorf("the phone says %q, not to return to the computer", got)
+	}
+	phone.screenshot("return-to-computer")
+
+	desk.waitURL(e.shop.URL+"/thanks", 3*time.Second-time.Since(start))
+	t.Logf("the desktop reached success_url %v after the phone approved", time.Since(start).Round(time.Millisecond))
+	checkAtSuccess(desk, e, c.ID)
+	checkPaid(t, e, c.ID)
+	phone.axe("the phone's return-to-your-computer page")
+
+	// Back on the checkout page, the desktop shows it paid.
+	desk.navigate(c.URL)
+	desk.waitVisible(sel("paid"))
+	if href := eval[string](desk, `document.querySelector('[data-testid="continue"]').href`); !strings.HasPrefix(href, e.shop.URL+"/thanks") {
+		t.Errorf("continue link %q", href)
+	}
+	updateDocs(t, "paid.png", desk.screenshot("paid"))
+	desk.axe("the paid page")
+}
+
+// TestBrowserPhonePays is the mobile flow on an iPhone and an Android phone: tap pay, KakaoPay's
+// wallet opens, approve, land on success_url.
+func TestBrowserPhonePays(t *testing.T) {
+	for _, dev := range []shopperDevice{iPhoneDevice, androidDevice} {
+		t.Run(dev.name, func(t *testing.T) {
+			e := newEnv(t)
+			c := e.createCheckout("")
+			ch := newChrome(t)
+			phone := ch.newTab(dev.name, dev, tabOptions{})
+			phone.navigate(c.URL)
+			phone.waitVisible(sel("pay-button"))
+			if d := eval[string](phone, `document.querySelector('input[name="device"]').value`); d != "mobile" {
+				t.Errorf("the phone's pay form says device=%q", d)
+			}
+			checkAnnounced(phone)
+			shot := phone.screenshot("checkout")
+			if dev.name == "iphone" {
+				updateDocs(t, "phone-checkout.png", shot)
+			}
+			phone.axe("the checkout page (phone)")
+
+			phone.pressAndLoad(sel("pay-button"))
+			// The page hands over to KakaoTalk by itself: the sandbox's wallet opens.
+			walletPress(phone, e, "approve")
+			checkAtSuccess(phone, e, c.ID)
+			checkPaid(t, e, c.ID)
+			phone.screenshot("success")
+		})
+	}
+}
+
+// TestBrowserKakaoTalkInApp pays inside KakaoTalk's own browser: the same path, no pop-up, and
+// when KakaoPay does not open, no advice to install KakaoTalk.
+func TestBrowserKakaoTalkInApp(t *testing.T) {
+	e := newEnv(t)
+	ch := newChrome(t)
+	pages := func() int {
+		ts, err := chromedp.Targets(ch.ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, x := range ts {
+			if x.Type == "page" {
+				n++
+			}
+		}
+		return n
+	}
+
+	c := e.createCheckout("")
+	talk := ch.newTab("kakaotalk", kakaoTalkDevice, tabOptions{})
+	before := pages()
+	talk.navigate(c.URL)
+	talk.waitVisible(sel("pay-button"))
+	if n := eval[int](talk, `document.querySelectorAll('[target="_blank"]').length`); n != 0 {
+		t.Errorf("%d links open a new window inside KakaoTalk", n)
+	}
+	talk.pressAndLoad(sel("pay-button"))
+	walletPress(talk, e, "approve")
+	checkAtSuccess(talk, e, c.ID)
+	checkPaid(t, e, c.ID)
+	if after := pages(); after != before {
+		t.Errorf("the flow opened %d new windows", after-before)
+	}
+
+	// KakaoPay's link opens nothing this time: the fallback shows, without store links.
+	c2 := e.createCheckout("")
+	stuck := ch.newTab("kakaotalk-stuck", kakaoTalkDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
+	stuck.navigate(c2.URL)
+	stuck.pressAndLoad(sel("pay-button"))
+	stuck.waitVisible(sel("fallback"))
+	if stuck.has(sel("app-store")) || stuck.has(sel("play-store")) {
+		t.Error("inside KakaoTalk the fallback advises installing KakaoTalk")
+	}
+	if got := stuck.text(sel("fallback")); !strings.Contains(got, "다시 열기를 누르거나") {
+		t.Errorf("in-app fallback says %q", got)
+	}
+	if n := eval[int](stuck, `document.querySelectorAll('[target="_blank"]').length`); n != 0 {
+		t.Errorf("%d links open a new window inside KakaoTalk", n)
+	}
+	stuck.screenshot("fallback")
+}
+
+// TestBrowserPhoneWithoutKakaoTalk: KakaoTalk does not open on a plain phone browser, so the page
+// offers the app store and a QR code; the QR code, scanned by another phone, pays.
+func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	phone := ch.newTab("android-without-kakaotalk", androidDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
+	phone.navigate(c.URL)
+	phone.pressAndLoad(sel("pay-button"))
+	start := time.Now()
+	phone.waitVisible(sel("fallback"))
+	t.Logf("the fallback showed %v after the hand-off page loaded", time.Since(start).Round(time.Millisecond))
+	if !phone.has(sel("play-store")) || phone.has(sel("app-store")) {
+		t.Error("an Android phone's fallback must link Google Play, not the App Store")
+	}
+	if got := phone.text(sel("fallback")); !strings.Contains(got, "카카오톡이 열리지 않나요?") {
+		t.Errorf("fallback says %q", got)
+	}
+	phone.screenshot("fallback")
+	phone.axe("the hand-off page with its fallback")
+
+	phone.pressAndLoad(sel("pay-qr"))
+	scanned, _ := phone.scanQR("qr")
+	if want := e.attemptMobileURL(c.ID); scanned != want {
+		t.Fatalf("the phone's QR code says %q, want the attempt's mobile URL %q", scanned, want)
+	}
+
+	other := ch.newTab("iphone-scanning", iPhoneDevice, tabOptions{})
+	other.navigate(scanned)
+	walletPress(other, e, "approve")
+	other.waitVisible(sel("phone-done"))
+	checkAtSuccess(phone, e, c.ID)
+	checkPaid(t, e, c.ID)
+}
+
+// TestBrowserCancelThenRetryPays: the shopper cancels in the wallet, the page says so in Korean
+// and offers to try again, which pays.
+func TestBrowserCancelThenRetryPays(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
+	phone.navigate(c.URL)
+	phone.pressAndLoad(sel("pay-button"))
+	walletPress(phone, e, "cancel")
+	phone.waitText(`[data-outcome="canceled"]`, "결제를 취소하셨습니다.")
+	if got := phone.text(sel("pay-button")); got != "다시 결제하기" {
+		t.Errorf("retry button %q", got)
+	}
+	if href := eval[string](phone, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.shop.URL+"/cart" {
+		t.Errorf("back to shop %q", href)
+	}
+	phone.screenshot("canceled")
+	phone.axe("the canceled outcome")
+
+	phone.pressAndLoad(sel("pay-button"))
+	walletPress(phone, e, "approve")
+	checkAtSuccess(phone, e, c.ID)
+	checkPaid(t, e, c.ID)
+}
+
+// TestBrowserFailThenRetryPays: the wallet fails; the desktop learns it by itself and says why;
+// trying again with a new QR code pays.
+func TestBrowserFailThenRetryPays(t *testing.T) {
+	e := newEnv(t)
+	c := e.amountCheckout("4444") // the sandbox refuses it at approve: insufficient balance
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	desk.navigate(c.URL)
+	desk.pressAndLoad(sel("pay-button"))
+	scanned, _ := desk.scanQR("qr")
+	phone := ch.newTab("phone", iPhoneDevice, tabOptions{})
+	phone.navigate(scanned)
+	walletPress(phone, e, "approve")
+
+	desk.waitText(`[data-outcome="failed"]`, "결제에 실패했습니다.")
+	desk.waitText(`[data-outcome="failed"]`, "잔액이 부족합니다") // and why
+	checkAnnounced(desk)
+	desk.screenshot("failed")
+	desk.axe("the failed outcome")
+
+	// The phone that approved is back on the checkout page, which says the same.
+	phone.waitVisible(`[data-outcome="failed"]`)
+
+	// Once more with a wallet that fails by hand, then pays.
+	c2 := e.createCheckout("")
+	desk.navigate(c2.URL)
+	desk.pressAndLoad(sel("pay-button"))
+	scanned, _ = desk.scanQR("qr-2")
+	phone.navigate(scanned)
+	walletPress(phone, e, "fail")
+	desk.waitVisible(`[data-outcome="failed"]`)
+	desk.pressAndLoad(sel("pay-button"))
+	retry, _ := desk.scanQR("qr-retry")
+	if want := e.attemptMobileURL(c2.ID); retry != want {
+		t.Fatalf("the new QR code says %q, want the new attempt's %q", retry, want)
+	}
+	phone.navigate(retry)
+	walletPress(phone, e, "approve")
+	phone.waitVisible(sel("phone-done"))
+	checkAtSuccess(desk, e, c2.ID)
+	checkPaid(t, e, c2.ID)
+}
+
+// TestBrowserExpiry: a checkout that runs out of time says so, and the countdown is announced.
+func TestBrowserExpiry(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout(`{"amount":11000,"reference":"ORDER-EXP","expires_in":300,` +
+		`"success_url":"` + e.shop.URL + `/thanks","failure_url":"` + e.shop.URL + `/cart"}`)
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	desk.navigate(c.URL)
+	desk.waitVisible(sel("pay-button"))
+	// Five minutes left: the countdown says so to screen readers (once, not every second).
+	desk.waitFor("the countdown announcement", `/5/.test(document.querySelector("[data-countdown-announce]").textContent)`, 5*time.Second)
+	if got := desk.text(`[data-countdown-announce]`); !strings.Contains(got, "5") {
+		t.Errorf("countdown announcement %q", got)
+	}
+
+	e.clock.Add(301 * time.Second)
+	desk.reload()
+	desk.waitVisible(sel("expired"))
+	if got := desk.text(sel("expired")); !strings.Contains(got, "결제 시간이 만료되었습니다") {
+		t.Errorf("expired page says %q", got)
+	}
+	if desk.has(sel("pay-button")) {
+		t.Error("an expired checkout still offers to pay")
+	}
+	if href := eval[string](desk, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.shop.URL+"/cart" {
+		t.Errorf("back to shop %q", href)
+	}
+	desk.screenshot("expired")
+	desk.axe("the expired page")
+}
+
+// TestBrowserEnglish: the page in English, the shopper cancels on the phone, the desktop says so
+// in English by itself, and trying again pays.
+func TestBrowserEnglish(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	desk.navigate(c.URL + "?lang=en")
+	desk.waitVisible(sel("pay-button"))
+	checkLang(desk, "en")
+	if got := desk.text(sel("amount")); got != "₩11,000" {
+		t.Errorf("amount %q", got)
+	}
+	if got := desk.text(sel("pay-button")); got != "Pay with KakaoPay" {
+		t.Errorf("pay button %q", got)
+	}
+	desk.screenshot("checkout")
+	desk.axe("the checkout page in English")
+	desk.pressAndLoad(sel("pay-button"))
+	desk.waitVisible(sel("qr"))
+	checkLang(desk, "en")
+	desk.waitText(`[role="status"] `+sel("status-text"), "Waiting for you to scan the QR code")
+
+	phone := ch.newTab("phone", iPhoneDevice, tabOptions{lang: "en-US,en"})
+	scanned, _ := desk.scanQR("qr")
+	phone.navigate(scanned)
+	walletPress(phone, e, "cancel")
+	desk.waitText(`[data-outcome="canceled"]`, "You canceled the payment.")
+	if got := desk.text(sel("pay-button")); got != "Try again" {
+		t.Errorf("retry button %q", got)
+	}
+	desk.screenshot("canceled")
+	desk.axe("the canceled outcome in English")
+
+	// Try again from the keyboard, and approve in the wallet from the keyboard too.
+	desk.keyboardTo(sel("pay-button"))
+	desk.enterAndLoad()
+	scanned, _ = desk.scanQR("qr-retry")
+	phone.navigate(scanned)
+	phone.waitVisible(sel("wallet-approve"))
+	phone.keyboardTo(sel("wallet-approve"))
+	phone.enterAndLoad()
+	phone.waitVisible(sel("phone-done"))
+	checkLang(phone, "en")
+	if got := phone.text(sel("phone-done")); !strings.Contains(got, "Return to your computer") {
+		t.Errorf("phone says %q", got)
+	}
+	checkAtSuccess(desk, e, c.ID)
+	checkPaid(t, e, c.ID)
+}
+
+// TestBrowserWithoutJavaScript: with JavaScript off the shopper still pays and learns the result,
+// on a computer (QR code, then the refresh link) and on a phone (plain links and forms).
+func TestBrowserWithoutJavaScript(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	desk := ch.newTab("desktop-nojs", desktopDevice, tabOptions{noJS: true})
+	desk.navigate(c.URL)
+	desk.pressAndLoad(sel("pay-button"))
+	scanned, _ := desk.scanQR("qr")
+	if want := e.attemptMobileURL(c.ID); scanned != want {
+		t.Fatalf("QR %q, want %q", scanned, want)
+	}
+	phone := ch.newTab("phone-nojs", iPhoneDevice, tabOptions{noJS: true})
+	phone.navigate(scanned)
+	walletPress(phone, e, "approve")
+	phone.waitVisible(sel("phone-done"))
+
+	if got := desk.location(); !strings.HasPrefix(got, e.base+"/c/") {
+		t.Fatalf("without JavaScript the desktop moved by itself to %s", got)
+	}
+	// The refresh link, from the keyboard, learns the result; the continue link goes on.
+	desk.keyboardTo(sel("refresh"))
+	desk.enterAndLoad()
+	desk.waitVisible(sel("paid"))
+	desk.screenshot("paid")
+	desk.pressAndLoad(sel("continue"))
+	checkAtSuccess(desk, e, c.ID)
+	checkPaid(t, e, c.ID)
+
+	// A phone: the hand-off is a plain link.
+	c2 := e.createCheckout("")
+	phone2 := ch.newTab("android-nojs", androidDevice, tabOptions{noJS: true})
+	phone2.navigate(c2.URL)
+	phone2.pressAndLoad(sel("pay-button"))
+	phone2.waitVisible(sel("open-kakaotalk"))
+	if !phone2.has(sel("refresh")) {
+		t.Error("the hand-off page has no refresh link")
+	}
+	phone2.screenshot("handoff")
+	phone2.pressAndLoad(sel("open-kakaotalk"))
+	walletPress(phone2, e, "approve")
+	checkAtSuccess(phone2, e, c2.ID)
+	checkPaid(t, e, c2.ID)
+
+	// JavaScript was really off: no tab ever asked for the live status.
+	for _, tb := range []*tab{desk, phone, phone2} {
+		if u := tb.requested("/status"); u != "" {
+			t.Errorf("%s ran the page's script: it asked %s", tb.name, u)
+		}
+	}
+}
+
+// TestBrowserSmallPhoneAndDarkMode: on a 320×568 phone the pay button shows without scrolling;
+// in dark mode the page is dark, and the QR code keeps a white quiet zone and scans.
+func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	ch := newChrome(t)
+	for _, dark := range []bool{false, true} {
+		small := ch.newTab(fmt.Sprintf("small-phone-dark-%v", dark), smallPhone, tabOptions{dark: dark})
+		small.navigate(c.URL)
+		small.waitVisible(sel("pay-button"))
+		if r, ok := small.inViewport(sel("pay-button")); !ok {
+			t.Errorf("at 320×568 (dark %v) the pay button needs scrolling: %+v", dark, r)
+		}
+		if w := eval[int](small, `document.documentElement.scrollWidth`); w > 320 {
+			t.Errorf("at 320×568 (dark %v) the page is %d px wide: it scrolls sideways", dark, w)
+		}
+		small.screenshot("checkout")
+	}
+
+	desk := ch.newTab("desktop-dark", desktopDevice, tabOptions{dark: true})
+	desk.navigate(c.URL)
+	desk.waitVisible(sel("pay-button"))
+	if l := eval[float64](desk, luminanceJS(`getComputedStyle(document.body).backgroundColor`)); l > 0.2 {
+		t.Errorf("in dark mode the body's background has luminance %.2f: not dark", l)
+	}
+	desk.axe("the checkout page in dark mode")
+	desk.pressAndLoad(sel("pay-button"))
+	desk.waitVisible(sel("qr"))
+	if r, ok := desk.inViewport(sel("qr")); !ok {
+		t.Errorf("at 1366×768 the QR code is not all on screen: %+v", r)
+	}
+	got, shot := desk.scanQR("qr")
+	if want := e.attemptMobileURL(c.ID); got != want {
+		t.Fatalf("the dark-mode QR code says %q, want %q", got, want)
+	}
+	// The quiet zone: a ring from 6 px outside the image (in the frame's white padding, clear of
+	// its rounded corners) to 8 px inside it (the image's own margin) is all white.
+	img := desk.rect(sel("qr"))
+	out := rect{img.Left - 6, img.Top - 6, img.Right + 6, img.Bottom + 6}
+	for name, band := range map[string]rect{
+		"top":    {out.Left, out.Top, out.Right, img.Top + 8},
+		"bottom": {out.Left, img.Bottom - 8, out.Right, out.Bottom},
+		"left":   {out.Left, out.Top, img.Left + 8, out.Bottom},
+		"right":  {img.Right - 8, out.Top, out.Right, out.Bottom},
+	} {
+		if n := nonWhite(crop(t, shot, band, desktopDevice.scale)); n > 0 {
+			t.Errorf("in dark mode the QR code's quiet zone (%s) has %d pixels that are not white", name, n)
+		}
+	}
+	desk.axe("the QR view in dark mode")
+}
+
+// luminanceJS is the relative luminance (0 black … 1 white) of a CSS rgb() color expression.
+func luminanceJS(colorExpr string) string {
+	return `(function(c){var m=c.match(/[\d.]+/g).map(Number);var f=function(v){v/=255;return v<=0.03928?v/12.92:Math.pow((v+0.055)/1.055,2.4)};` +
+		`return 0.2126*f(m[0])+0.7152*f(m[1])+0.0722*f(m[2])})(` + colorExpr + `)`
+}
+
+// TestBrowserPageWeight: the checkout page with its CSS, JS and QR code stays under 100 KB
+// transferred, in a browser that has nothing cached.
+func TestBrowserPageWeight(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	e.browser(uaDesktop).payOn(c.ID) // the page now carries its QR code
+	ch := newChrome(t)
+	desk := ch.newTab("desktop-cold", desktopDevice, tabOptions{})
+	desk.navigate(c.URL)
+	desk.waitVisible(sel("qr"))
+
+	var total float64
+	var lines []string
+	reqs := desk.finishedRequests()
+	sort.Slice(reqs, func(i, j int) bool { return reqs[i].url < reqs[j].url })
+	for _, r := range reqs {
+		if !strings.HasPrefix(r.url, e.base+"/") { // data: URLs (the inline QR) are in the document
+			continue
+		}
+		total += r.size
+		lines = append(lines, fmt.Sprintf("  %-10s %7.0f B  %s", r.kind, r.size, strings.TrimPrefix(r.url, e.base)))
+	}
+	kinds := map[string]bool{}
+	for _, r := range reqs {
+		kinds[string(r.kind)] = true
+	}
+	if !kinds["Document"] || !kinds["Stylesheet"] || !kinds["Script"] {
+		t.Fatalf("the page load missed its document, CSS or JS: %v", lines)
+	}
+	report := fmt.Sprintf("checkout page (QR view) with its CSS, JS and QR code: %.0f bytes (%.1f KB) transferred, cold cache\n%s\n",
+		total, total/1000, strings.Join(lines, "\n"))
+	t.Log(report)
+	writeOutput(t, "weight.txt", report)
+	if total >= 100_000 {
+		t.Errorf("the checkout page weighs %.0f bytes, over 100 KB", total)
+	}
+}

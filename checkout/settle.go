@@ -35,12 +35,7 @@ func (s *Service) HandleReturn(ctx context.Context, r Return) (*Outcome, error) 
 	if err != nil {
 		return nil, err
 	}
-	var a *store.Attempt
-	for _, x := range st.Attempts {
-		if x.ID == r.AttemptID {
-			a = x
-		}
-	}
+	a := st.attempt(r.AttemptID)
 	if a == nil || a.TID == "" {
 		return nil, notFound("attempt", r.AttemptID)
 	}
@@ -155,12 +150,7 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		if err != nil {
 			return err
 		}
-		var a *store.Attempt
-		for _, x := range st.Attempts {
-			if x.ID == attemptID {
-				a = x
-			}
-		}
+		a := st.attempt(attemptID)
 		if a != nil && a.PGToken != "" {
 			if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) == 1 {
 				return errClaimed // the same return, a moment earlier: its outcome is ours
@@ -224,10 +214,8 @@ func (s *Service) outcome(ctx context.Context, checkoutID, attemptID string, pen
 	if err != nil {
 		return nil, err
 	}
-	for _, a := range st.Attempts {
-		if a.ID == attemptID {
-			return &Outcome{State: st, Attempt: a, Pending: pending && isLive(a)}, nil
-		}
+	if a := st.attempt(attemptID); a != nil {
+		return &Outcome{State: st, Attempt: a, Pending: pending && isLive(a)}, nil
 	}
 	return nil, notFound("attempt", attemptID)
 }
@@ -246,25 +234,6 @@ func (s *Service) refresh(ctx context.Context, st *State, a *store.Attempt) {
 	if err := s.apply(ctx, st.Checkout.ID, a.ID, order); err != nil {
 		s.log.ErrorContext(ctx, "applying kakaopay order", "checkout", st.Checkout.ID, "attempt", a.ID, "err", err)
 	}
-}
-
-// Settle brings a live attempt in line with KakaoPay's order API; the reconciler and the
-// pages call it.
-func (s *Service) Settle(ctx context.Context, checkoutID, attemptID string) error {
-	st, err := s.read(ctx, checkoutID)
-	if err != nil {
-		return err
-	}
-	for _, a := range st.Attempts {
-		if a.ID == attemptID && isLive(a) && a.TID != "" {
-			order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
-			if err != nil {
-				return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "could not reach KakaoPay", Err: err}
-			}
-			return s.apply(ctx, checkoutID, attemptID, order)
-		}
-	}
-	return nil
 }
 
 // apply moves a live attempt to what KakaoPay's order status says.
@@ -323,12 +292,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		if err != nil {
 			return err
 		}
-		var a *store.Attempt
-		for _, x := range st.Attempts {
-			if x.ID == attemptID {
-				a = x
-			}
-		}
+		a := st.attempt(attemptID)
 		if a == nil || a.Status == AttemptApproved {
 			return nil // already recorded
 		}

@@ -27,6 +27,16 @@ func (st *State) Latest() *store.Attempt {
 	return st.Attempts[len(st.Attempts)-1]
 }
 
+// attempt returns the checkout's attempt with that id, or nil.
+func (st *State) attempt(id string) *store.Attempt {
+	for _, a := range st.Attempts {
+		if a.ID == id {
+			return a
+		}
+	}
+	return nil
+}
+
 // Key identifies what a shopper sees of the state; it changes whenever the page should.
 func (st *State) Key() string {
 	k := st.Checkout.Status

@@ -69,7 +69,7 @@ func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID strin
 		return nil, err
 	}
 	defer s.refunding.lock(paymentID)()
-	if err := s.settleRefunds(ctx, paymentID, 0); err != nil {
+	if err := s.settleRefunds(ctx, paymentID, s.settleAfter); err != nil {
 		return nil, err
 	}
 	now := s.clock()

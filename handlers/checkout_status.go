@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -67,7 +68,8 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *Shopper) statusError(w http.ResponseWriter, err error) {
-	if ce, ok := err.(*checkout.Error); ok {
+	var ce *checkout.Error
+	if errors.As(err, &ce) {
 		writeJSONError(w, statusOf(ce.Kind), errorType(ce.Kind), ce.Code, ce.Message, ce.Param)
 		return
 	}

@@ -44,19 +44,13 @@ func (r *readyRequest) validate() error {
 		checkReturnURL("cancel_url", r.CancelURL),
 		checkReturnURL("fail_url", r.FailURL),
 	)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case r.Quantity <= 0:
-		return invalid("quantity must be a positive integer")
-	case r.TotalAmount <= 0:
-		return invalid("total_amount must be a positive integer")
-	case r.TaxFreeAmount == nil:
-		return invalid("tax_free_amount is required")
-	case *r.TaxFreeAmount < 0 || *r.TaxFreeAmount > r.TotalAmount:
-		return invalid("tax_free_amount must be between 0 and total_amount")
-	case r.VatAmount != nil && (*r.VatAmount < 0 || *r.VatAmount > r.TotalAmount-*r.TaxFreeAmount):
-		return invalid("vat_amount must be between 0 and the taxable amount")
+	}
+	if err := checkAmounts(r.Quantity, r.TotalAmount, r.TaxFreeAmount, r.VatAmount); err != nil {
+		return err
+	}
+	switch {
 	case r.PaymentMethodType != "" && r.PaymentMethodType != methodCard && r.PaymentMethodType != methodMoney:
 		return invalid("payment_method_type must be CARD or MONEY")
 	case r.InstallMonth != nil && (*r.InstallMonth < 0 || *r.InstallMonth > 12):

@@ -26,21 +26,10 @@ func (r *subscriptionRequest) validate() error {
 		checkOptional("item_code", r.ItemCode, 100),
 		checkOptional("payload", r.Payload, 200),
 	)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case r.Quantity <= 0:
-		return invalid("quantity must be a positive integer")
-	case r.TotalAmount <= 0:
-		return invalid("total_amount must be a positive integer")
-	case r.TaxFreeAmount == nil:
-		return invalid("tax_free_amount is required")
-	case *r.TaxFreeAmount < 0 || *r.TaxFreeAmount > r.TotalAmount:
-		return invalid("tax_free_amount must be between 0 and total_amount")
-	case r.VatAmount != nil && (*r.VatAmount < 0 || *r.VatAmount > r.TotalAmount-*r.TaxFreeAmount):
-		return invalid("vat_amount must be between 0 and the taxable amount")
 	}
-	return nil
+	return checkAmounts(r.Quantity, r.TotalAmount, r.TaxFreeAmount, r.VatAmount)
 }
 
 // chargeSubscription charges an active sid with no shopper present; the answer is approve's, with a

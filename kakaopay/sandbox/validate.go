@@ -53,3 +53,21 @@ func checkAll(errs ...error) error {
 	}
 	return nil
 }
+
+// checkAmounts applies the amount rules ready and subscription share: a positive quantity and
+// total, a required tax-free part within the total, and VAT within the taxable part.
+func checkAmounts(quantity, total int64, taxFree, vat *int64) error {
+	switch {
+	case quantity <= 0:
+		return invalid("quantity must be a positive integer")
+	case total <= 0:
+		return invalid("total_amount must be a positive integer")
+	case taxFree == nil:
+		return invalid("tax_free_amount is required")
+	case *taxFree < 0 || *taxFree > total:
+		return invalid("tax_free_amount must be between 0 and total_amount")
+	case vat != nil && (*vat < 0 || *vat > total-*taxFree):
+		return invalid("vat_amount must be between 0 and the taxable amount")
+	}
+	return nil
+}

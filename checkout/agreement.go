@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -15,9 +16,10 @@ import (
 const (
 	AgreementActive   = "active"
 	AgreementInactive = "inactive"
-	ChargePending     = "pending" // KakaoPay's answer never came: held for review, never charged again by itself
+	ChargePending     = "pending" // KakaoPay is being asked
 	ChargeSucceeded   = "succeeded"
 	ChargeFailed      = "failed"
+	ChargeUnknown     = "unknown" // KakaoPay's answer never came and cannot be looked up: never charged again by itself
 )
 
 // AgreementByID reads one of a merchant's agreements.
@@ -68,18 +70,26 @@ func (s *Service) ChargeOf(ctx context.Context, paymentID string) (*store.Charge
 	return c, nil
 }
 
-// Charge takes amount won on an active agreement with no shopper present. A refusal records a
-// failed charge and says why; a lost answer leaves the charge pending for review, since
-// KakaoPay gives it no tid to look up.
-func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID string, amount int64, reference string) (*store.Charge, error) {
+// ChargeParams is a charge on an agreement.
+type ChargeParams struct {
+	Amount    int64
+	Reference string
+	Key       *Key // the request's Idempotency-Key, bound to the charge before KakaoPay is called
+}
+
+// Charge takes an amount on an active agreement with no shopper present. The charge and its
+// Idempotency-Key binding are committed before KakaoPay is called. A refusal records a failed
+// charge and says why. A lost answer makes the charge unknown with a charge.unknown event:
+// KakaoPay gives such a charge no tid to look up, so it is never charged again by itself.
+func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID string, p ChargeParams) (*store.Charge, error) {
 	switch {
-	case amount <= 0:
+	case p.Amount <= 0:
 		return nil, invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
-	case amount < m.MinAmount:
+	case p.Amount < m.MinAmount:
 		return nil, invalid("amount", "amount_too_small", "amount must be at least %d won", m.MinAmount)
-	case amount > m.MaxAmount:
+	case p.Amount > m.MaxAmount:
 		return nil, invalid("amount", "amount_too_large", "amount must be at most %d won for this merchant", m.MaxAmount)
-	case utf8.RuneCountInString(reference) > 100 || strings.ContainsFunc(reference, isControl):
+	case utf8.RuneCountInString(p.Reference) > 100 || strings.ContainsFunc(p.Reference, isControl):
 		return nil, invalid("reference", "string_invalid", "reference must be at most 100 characters, with no control characters")
 	}
 	if _, err := s.AgreementByID(ctx, m, agreementID); err != nil {
@@ -88,7 +98,7 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 	defer s.charging.lock(agreementID)()
 	now := s.clock()
 	var ag *store.Agreement
-	ch := &store.Charge{ID: NewID("ch"), AgreementID: agreementID, MerchantID: m.ID, Amount: amount, Reference: reference,
+	ch := &store.Charge{ID: NewID("ch"), AgreementID: agreementID, MerchantID: m.ID, Amount: p.Amount, Reference: p.Reference,
 		Status: ChargePending, CreatedAt: now, UpdatedAt: now}
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		var err error
@@ -98,7 +108,13 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 		if ag.Status != AgreementActive {
 			return conflict("agreement_inactive", "this agreement is inactive and cannot be charged")
 		}
+		if !ag.DeactivateRequestedAt.IsZero() {
+			return conflict("agreement_deactivating", "this agreement is being deactivated and cannot be charged")
+		}
 		if err := tx.CreateCharge(ctx, ch); err != nil {
+			return err
+		}
+		if err := bindKey(ctx, tx, p.Key, "charge", ch.ID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, s.event(m.ID, "charge.created", ag.CheckoutID, ch.ID, chargeData(ch), now))
@@ -110,41 +126,78 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 		}
 		return nil, wrapf("charge", err)
 	}
-	name := reference
+	name := p.Reference
 	if name == "" {
 		name = ch.ID
 	}
+	fault("charge.before_kakaopay")
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
 	defer cancel()
 	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{
 		CID: ag.CID, SID: ag.SID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: truncate(name, 100),
-		Quantity: 1, TotalAmount: amount, TaxFreeAmount: 0,
+		Quantity: 1, TotalAmount: p.Amount, TaxFreeAmount: 0,
 	})
 	switch {
 	case err == nil:
-		err = s.finishCharge(cctx, ch, ag, res, "", "")
+		fault("charge.after_kakaopay")
+		err = s.finishCharge(cctx, ch.ID, res, ChargeSucceeded, "", "")
 	case kakaopay.IsOutcomeUnknown(err):
-		s.log.ErrorContext(ctx, "kakaopay subscription charge outcome unknown; held for review", "charge", ch.ID, "err", err)
-		return ch, nil
+		s.log.ErrorContext(ctx, "kakaopay subscription charge outcome unknown; held as unknown", "charge", ch.ID, "err", err)
+		err = s.finishCharge(cctx, ch.ID, nil, ChargeUnknown, "kakaopay_no_answer", "KakaoPay's answer to the charge was lost; check it in KakaoPay's merchant admin")
 	default:
 		code, msg := failureOf(err)
-		if ferr := s.finishCharge(cctx, ch, ag, nil, code, msg); ferr != nil {
-			return nil, ferr
-		}
-		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Message: "KakaoPay refused the charge: " + msg, Err: err}
+		err = s.finishCharge(cctx, ch.ID, nil, ChargeFailed, code, msg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Charge(ctx, ch.ID)
+	return s.ChargeOutcome(ctx, ch.ID)
 }
 
-// finishCharge records a charge's outcome with its payment (on success) and event.
-func (s *Service) finishCharge(ctx context.Context, ch *store.Charge, ag *store.Agreement, res *kakaopay.ApproveResponse, code, message string) error {
+// ChargeOutcome answers a charge as its request would: the charge, or KakaoPay's refusal.
+func (s *Service) ChargeOutcome(ctx context.Context, id string) (*store.Charge, error) {
+	ch, err := s.store.Charge(ctx, id)
+	if err != nil {
+		return nil, wrapf("charge", err)
+	}
+	if ch.Status == ChargeFailed {
+		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Param: ch.ID,
+			Message: "KakaoPay refused the charge " + ch.ID + ": " + ch.FailureMessage}
+	}
+	return ch, nil
+}
+
+// ListCharges lists a merchant's charges, newest first, optionally of one status.
+func (s *Service) ListCharges(ctx context.Context, p store.ListCharges) ([]*store.Charge, error) {
+	switch p.Status {
+	case "", ChargePending, ChargeSucceeded, ChargeFailed, ChargeUnknown:
+	default:
+		return nil, invalid("status", "status_invalid", "status must be pending, succeeded, failed or unknown")
+	}
+	list, err := s.store.ListCharges(ctx, p)
+	if err != nil {
+		return nil, wrapf("list charges", err)
+	}
+	return list, nil
+}
+
+// finishCharge records, once, a pending (or unknown) charge's outcome with its payment (on
+// success) and event. An answer that comes after the charge was held as unknown still counts.
+func (s *Service) finishCharge(ctx context.Context, chargeID string, res *kakaopay.ApproveResponse, status, code, message string) error {
 	now := s.clock()
-	return s.store.Transact(ctx, func(tx store.Tx) error {
-		ch.UpdatedAt = now
-		typ := "charge.failed"
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		ch, err := tx.Charge(ctx, chargeID)
+		if err != nil {
+			return err
+		}
+		if ch.Status != ChargePending && (ch.Status != ChargeUnknown || status == ChargeUnknown) {
+			return nil
+		}
+		ag, err := tx.Agreement(ctx, ch.AgreementID)
+		if err != nil {
+			return err
+		}
+		ch.Status, ch.FailureCode, ch.FailureMessage, ch.UpdatedAt = status, code, message, now
 		if res != nil {
 			approved := res.ApprovedAt.Time
 			if approved.IsZero() {
@@ -156,46 +209,120 @@ func (s *Service) finishCharge(ctx context.Context, ch *store.Charge, ag *store.
 			if err := tx.CreatePayment(ctx, p); err != nil {
 				return err
 			}
-			ch.Status, ch.PaymentID, typ = ChargeSucceeded, p.ID, "charge.succeeded"
-		} else {
-			ch.Status, ch.FailureCode, ch.FailureMessage = ChargeFailed, code, message
+			ch.PaymentID = p.ID
 		}
 		if err := tx.UpdateCharge(ctx, ch); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, s.event(ag.MerchantID, typ, ag.CheckoutID, ch.ID, chargeData(ch), now))
+		return tx.CreateEvent(ctx, s.event(ag.MerchantID, "charge."+status, ag.CheckoutID, ch.ID, chargeData(ch), now))
 	})
+	if err != nil {
+		return wrapf("charge", err)
+	}
+	return nil
 }
 
-// Deactivate ends an agreement at KakaoPay and here; it cannot be charged afterwards.
+// Deactivate ends an agreement at KakaoPay and here; it cannot be charged afterwards. The
+// request is written down before KakaoPay is asked, so that a lost answer (or a crash) is
+// finished from KakaoPay's subscription status by a retry or by the reconciler.
 func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID string) (*store.Agreement, error) {
-	ag, err := s.AgreementByID(ctx, m, agreementID)
-	if err != nil {
+	if _, err := s.AgreementByID(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
 	defer s.charging.lock(agreementID)()
-	if ag, err = s.store.Agreement(ctx, agreementID); err != nil {
+	var ag *store.Agreement
+	asked := false // an earlier request asked KakaoPay already: its answer may have been lost
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		var err error
+		if ag, err = tx.Agreement(ctx, agreementID); err != nil {
+			return err
+		}
+		if ag.Status != AgreementActive {
+			return conflict("agreement_inactive", "this agreement is already inactive")
+		}
+		if asked = !ag.DeactivateRequestedAt.IsZero(); !asked {
+			ag.DeactivateRequestedAt, ag.UpdatedAt = s.clock(), s.clock()
+			return tx.UpdateAgreement(ctx, ag)
+		}
+		return nil
+	})
+	if err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return nil, e
+		}
 		return nil, wrapf("deactivate", err)
 	}
-	if ag.Status != AgreementActive {
-		return nil, conflict("agreement_inactive", "this agreement is already inactive")
+	if err := s.deactivateAt(ctx, ag, asked); err != nil {
+		return nil, err
 	}
-	if _, err := s.kakao.Inactive(ctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID}); err != nil {
+	ag, err = s.store.Agreement(ctx, agreementID)
+	if err != nil {
+		return nil, wrapf("deactivate", err)
+	}
+	return ag, nil
+}
+
+// deactivateAt asks KakaoPay to end an agreement's sid and records what KakaoPay says. When
+// the answer is lost or refused, the subscription status tells whether the sid ended after all
+// (a repeated inactive is refused once it has); when an earlier request asked already (asked),
+// the status is read first, so that a sid is asked to end once.
+func (s *Service) deactivateAt(ctx context.Context, ag *store.Agreement, asked bool) error {
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	defer cancel()
+	if asked {
+		st, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
+		if err == nil && st.Status == kakaopay.SubscriptionInactive {
+			return s.recordDeactivation(cctx, ag.ID, true)
+		}
+	}
+	_, err := s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
+	if err == nil {
+		fault("deactivate.after_kakaopay")
+		return s.recordDeactivation(cctx, ag.ID, true)
+	}
+	st, serr := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
+	switch {
+	case serr == nil && st.Status == kakaopay.SubscriptionInactive:
+		return s.recordDeactivation(cctx, ag.ID, true)
+	case serr == nil && !kakaopay.IsOutcomeUnknown(err):
+		// KakaoPay refused and the sid is still active: nothing is under way any more.
+		if rerr := s.recordDeactivation(cctx, ag.ID, false); rerr != nil {
+			return rerr
+		}
 		code, msg := failureOf(err)
-		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Message: "KakaoPay did not end the agreement (" + code + "): " + msg, Err: err}
+		return &Error{Kind: KindUpstream, Code: "kakaopay_refused", Message: "KakaoPay did not end the agreement (" + code + "): " + msg, Err: err}
 	}
+	return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable",
+		Message: "KakaoPay did not answer; the deactivation is confirmed with KakaoPay in the background", Err: err}
+}
+
+// recordDeactivation records, once, that an agreement ended at KakaoPay (or, when ended is
+// false, that KakaoPay refused to end it and the request is over).
+func (s *Service) recordDeactivation(ctx context.Context, agreementID string, ended bool) error {
 	now := s.clock()
-	err = s.store.Transact(ctx, func(tx store.Tx) error {
-		ag.Status, ag.UpdatedAt = AgreementInactive, now
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		ag, err := tx.Agreement(ctx, agreementID)
+		if err != nil {
+			return err
+		}
+		if ag.Status != AgreementActive {
+			return nil
+		}
+		ag.DeactivateRequestedAt, ag.UpdatedAt = time.Time{}, now
+		if !ended {
+			return tx.UpdateAgreement(ctx, ag)
+		}
+		ag.Status = AgreementInactive
 		if err := tx.UpdateAgreement(ctx, ag); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, s.event(ag.MerchantID, "agreement.deactivated", ag.CheckoutID, ag.ID, agreementData(ag), now))
 	})
 	if err != nil {
-		return nil, wrapf("deactivate", err)
+		return wrapf("deactivate", err)
 	}
-	return ag, nil
+	return nil
 }
 
 func agreementData(a *store.Agreement) []byte {

@@ -56,6 +56,7 @@ type KakaoPay interface {
 	Cancel(ctx context.Context, req kakaopay.CancelRequest) (*kakaopay.CancelResponse, error)
 	Subscription(ctx context.Context, req kakaopay.SubscriptionRequest) (*kakaopay.ApproveResponse, error)
 	Inactive(ctx context.Context, req kakaopay.SIDRequest) (*kakaopay.SubscriptionStatusResponse, error)
+	SubscriptionStatus(ctx context.Context, req kakaopay.SIDRequest) (*kakaopay.SubscriptionStatusResponse, error)
 }
 
 // Config holds what a Service needs.
@@ -76,23 +77,27 @@ type Config struct {
 	// reconciler settles it from the order API, so that it never races a call still under way
 	// on another instance. 30 seconds when zero.
 	SettleAfter time.Duration
+	// ConfirmGrace is how long past its tid's life an attempt whose approve was called is still
+	// looked up at KakaoPay before it ends as failed (APPROVE_UNCONFIRMED). 1 hour when zero.
+	ConfirmGrace time.Duration
 }
 
 // Service runs the checkout flows.
 type Service struct {
-	store       store.Store
-	kakao       KakaoPay
-	baseURL     string
-	log         *slog.Logger
-	now         func() time.Time
-	ttl         time.Duration
-	approveT    time.Duration
-	settleAfter time.Duration
-	notifier    *Notifier
-	polls       *throttle
-	starting    stripes // serializes Pay per checkout, so that a double click makes one attempt
-	refunding   stripes // serializes refunds per payment, so that KakaoPay sees them one by one
-	charging    stripes // serializes charges per agreement
+	store        store.Store
+	kakao        KakaoPay
+	baseURL      string
+	log          *slog.Logger
+	now          func() time.Time
+	ttl          time.Duration
+	approveT     time.Duration
+	settleAfter  time.Duration
+	confirmGrace time.Duration
+	notifier     *Notifier
+	polls        *throttle
+	starting     stripes // serializes Pay per checkout, so that a double click makes one attempt
+	refunding    stripes // serializes refunds per payment, so that KakaoPay sees them one by one
+	charging     stripes // serializes charges per agreement
 }
 
 // New returns a Service.
@@ -106,7 +111,8 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
-		notifier: NewNotifier(), polls: newThrottle(),
+		confirmGrace: cfg.ConfirmGrace,
+		notifier:     NewNotifier(), polls: newThrottle(),
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -122,6 +128,9 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.settleAfter == 0 {
 		s.settleAfter = 30 * time.Second
+	}
+	if s.confirmGrace == 0 {
+		s.confirmGrace = time.Hour
 	}
 	return s, nil
 }

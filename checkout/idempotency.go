@@ -8,8 +8,8 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// abandonedAfter is how long a reservation holds before a retry may take it over (the first
-// request's process died).
+// abandonedAfter is how long a reservation not bound to any object holds before a retry may
+// take it over: its request died before it created anything, so KakaoPay was never called.
 const abandonedAfter = time.Minute
 
 // ErrKeyReused means an Idempotency-Key came back with another request.
@@ -18,26 +18,37 @@ var ErrKeyReused = errors.New("checkout: idempotency key used with another reque
 // ErrKeyBusy means the first request with this Idempotency-Key is still running.
 var ErrKeyBusy = errors.New("checkout: idempotency key in use by a running request")
 
+// Key is an Idempotency-Key reservation held by one request. A money call binds it to the
+// object it creates in the same transaction, before KakaoPay is called, so that a retry answers
+// that object instead of calling KakaoPay again.
+type Key struct {
+	MerchantID string
+	Key        string
+	Owner      string
+}
+
 // ReserveIdempotencyKey claims a merchant's Idempotency-Key for a request whose hash is hash.
-// It answers (nil, nil) when the caller should run the request and then Complete or Release
-// the key; the remembered answer when the same request already ran; ErrKeyReused for another
-// request. While the first request runs elsewhere it waits, up to wait, then answers ErrKeyBusy.
-// The reservation is a row, so it holds across instances sharing one database.
-func (s *Service) ReserveIdempotencyKey(ctx context.Context, merchantID, key, hash string, wait time.Duration) (*store.IdempotencyKey, error) {
+// It answers the held reservation when the caller should run the request; the row of the
+// earlier request when it should be replayed (its stored answer, or the object it is bound to);
+// ErrKeyReused for another request. While the first request runs elsewhere and has not bound
+// an object yet it waits, up to wait, then answers ErrKeyBusy. The reservation is a row, so it
+// holds across instances sharing one database.
+func (s *Service) ReserveIdempotencyKey(ctx context.Context, merchantID, key, hash string, wait time.Duration) (*Key, *store.IdempotencyKey, error) {
 	deadline := time.Now().Add(wait)
+	held := &Key{MerchantID: merchantID, Key: key, Owner: randomString(16)}
 	for {
 		var prev *store.IdempotencyKey
 		err := s.store.Transact(ctx, func(tx store.Tx) error {
-			now := s.now().UTC()
+			now := s.clock()
 			k, err := tx.IdempotencyKey(ctx, merchantID, key)
-			fresh := &store.IdempotencyKey{MerchantID: merchantID, Key: key, RequestHash: hash, CreatedAt: now}
+			fresh := &store.IdempotencyKey{MerchantID: merchantID, Key: key, RequestHash: hash, Owner: held.Owner, CreatedAt: now}
 			switch {
 			case errors.Is(err, store.ErrNotFound):
 				prev = nil
 				return tx.CreateIdempotencyKey(ctx, fresh)
 			case err != nil:
 				return err
-			case k.StatusCode == 0 && now.Sub(k.CreatedAt) > abandonedAfter:
+			case k.RequestHash == hash && k.StatusCode == 0 && k.ObjectID == "" && now.Sub(k.CreatedAt) > abandonedAfter:
 				prev = nil
 				return tx.UpdateIdempotencyKey(ctx, fresh)
 			}
@@ -45,33 +56,59 @@ func (s *Service) ReserveIdempotencyKey(ctx context.Context, merchantID, key, ha
 			return nil
 		})
 		if err != nil {
-			return nil, wrapf("idempotency key", err)
+			return nil, nil, wrapf("idempotency key", err)
 		}
 		switch {
 		case prev == nil:
-			return nil, nil
+			return held, nil, nil
 		case prev.RequestHash != hash:
-			return nil, ErrKeyReused
-		case prev.StatusCode != 0:
-			return prev, nil
+			return nil, nil, ErrKeyReused
+		case prev.StatusCode != 0 || prev.ObjectID != "":
+			return nil, prev, nil
 		case time.Now().After(deadline):
-			return nil, ErrKeyBusy
+			return nil, nil, ErrKeyBusy
 		}
 		select {
 		case <-ctx.Done():
-			return nil, ctx.Err()
+			return nil, nil, ctx.Err()
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
 }
 
-// CompleteIdempotencyKey remembers the answer of a reserved key.
-func (s *Service) CompleteIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	return s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) })
+// CompleteIdempotencyKey remembers the answer of a held key, so that a retry replays it.
+func (s *Service) CompleteIdempotencyKey(ctx context.Context, k *Key, status int, body []byte) error {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		return tx.CompleteIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: k.MerchantID, Key: k.Key, Owner: k.Owner,
+			StatusCode: status, Body: body})
+	})
+	if err != nil {
+		return wrapf("complete idempotency key", err)
+	}
+	return nil
 }
 
-// ReleaseIdempotencyKey forgets a reserved key whose request failed on our side, so that a
-// retry runs again.
-func (s *Service) ReleaseIdempotencyKey(ctx context.Context, merchantID, key string) error {
-	return s.store.Transact(ctx, func(tx store.Tx) error { return tx.DeleteIdempotencyKey(ctx, merchantID, key) })
+// ReleaseIdempotencyKey forgets a held key whose request failed before it created a money
+// object, so that a retry runs again. A key bound to an object is kept: its request may have
+// reached KakaoPay, and a retry answers that object.
+func (s *Service) ReleaseIdempotencyKey(ctx context.Context, k *Key) error {
+	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.ReleaseIdempotencyKey(ctx, k.MerchantID, k.Key, k.Owner) })
+	if err != nil {
+		return wrapf("release idempotency key", err)
+	}
+	return nil
+}
+
+// bindKey binds a held key to the money object created in tx. Another request that took the
+// key over (this one was thought dead) wins: this one creates nothing.
+func bindKey(ctx context.Context, tx store.Tx, k *Key, objectType, objectID string) error {
+	if k == nil {
+		return nil
+	}
+	err := tx.BindIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: k.MerchantID, Key: k.Key, Owner: k.Owner,
+		ObjectType: objectType, ObjectID: objectID})
+	if errors.Is(err, store.ErrConflict) {
+		return conflict("idempotency_key_in_use", "another request with this Idempotency-Key took over; retry to see its outcome")
+	}
+	return err
 }

@@ -24,6 +24,7 @@ const RefundWindow = 365 * 24 * time.Hour
 type RefundParams struct {
 	Amount *int64
 	Reason string
+	Key    *Key // the request's Idempotency-Key, bound to the refund before KakaoPay is called
 }
 
 // Payment reads one of a merchant's payments with its refunds.
@@ -54,10 +55,12 @@ func (s *Service) RefundByID(ctx context.Context, m *store.Merchant, id string) 
 	return r, nil
 }
 
-// Refund gives back part or all of a payment through KakaoPay's cancel. The amount is reserved
-// in the same transaction that checks what is left, so concurrent refunds never exceed the
-// payment. A KakaoPay refusal leaves the payment unchanged and says why; an answer that never
-// came leaves the refund pending until the reconciler settles it from the order API.
+// Refund gives back part or all of a payment through KakaoPay's cancel. Refunds of one payment
+// run one at a time on every instance: a pending refund row is the lock, checked and written in
+// one transaction, so the amount left and KakaoPay's cancel_available_amount guard are exact.
+// The refund and its Idempotency-Key binding are committed before KakaoPay is called. A
+// KakaoPay refusal leaves the payment unchanged and says why; an answer that never came leaves
+// the refund pending until the reconciler settles it from the order API.
 func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID string, p RefundParams) (*store.Refund, error) {
 	if p.Amount != nil && *p.Amount <= 0 {
 		return nil, invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
@@ -68,56 +71,12 @@ func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID strin
 	if _, _, err := s.Payment(ctx, m, paymentID); err != nil {
 		return nil, err
 	}
-	defer s.refunding.lock(paymentID)()
-	if err := s.settleRefunds(ctx, paymentID, s.settleAfter); err != nil {
+	defer s.refunding.lock(paymentID)() // spares this instance's waiters from polling each other
+	r, pay, err := s.reserveRefund(ctx, paymentID, p)
+	if err != nil {
 		return nil, err
 	}
-	now := s.clock()
-	var r *store.Refund
-	var pay *store.Payment
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		var err error
-		if pay, err = tx.LockPayment(ctx, paymentID); err != nil {
-			return err
-		}
-		refunds, err := tx.RefundsByPayment(ctx, paymentID)
-		if err != nil {
-			return err
-		}
-		left := pay.Amount - pay.RefundedAmount
-		for _, x := range refunds {
-			if x.Status == RefundPending {
-				left -= x.Amount
-			}
-		}
-		if left <= 0 {
-			return conflict("payment_refunded", "this payment is already fully refunded")
-		}
-		amount := left
-		if p.Amount != nil {
-			amount = *p.Amount
-		}
-		if amount > left {
-			return invalid("amount", "amount_exceeds_remaining", "amount %d won is more than the %d won left to refund", amount, left)
-		}
-		if now.Sub(pay.ApprovedAt) > RefundWindow {
-			return conflict("refund_window_closed", "payments can be refunded for 365 days after approval")
-		}
-		r = &store.Refund{ID: NewID("re"), PaymentID: pay.ID, MerchantID: pay.MerchantID, Amount: amount,
-			TaxFreeAmount: taxFreeShare(pay, refunds, amount, left), Reason: p.Reason, Status: RefundPending,
-			CreatedAt: now, UpdatedAt: now}
-		if err := tx.CreateRefund(ctx, r); err != nil {
-			return err
-		}
-		return tx.CreateEvent(ctx, s.event(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r), now))
-	})
-	if err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("refund", err)
-	}
+	fault("refund.before_cancel")
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
 	defer cancel()
 	res, err := s.kakao.Cancel(cctx, kakaopay.CancelRequest{
@@ -136,33 +95,128 @@ func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID strin
 		return s.store.Refund(ctx, r.ID)
 	default:
 		code, msg := failureOf(err)
-		if ferr := s.finishRefund(cctx, r.ID, RefundFailed, code, msg); ferr != nil {
-			return nil, ferr
-		}
-		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Message: "KakaoPay refused the refund: " + msg, Err: err}
+		err = s.finishRefund(cctx, r.ID, RefundFailed, code, msg)
 	}
 	if err != nil {
 		return nil, err
 	}
-	return s.store.Refund(ctx, r.ID)
+	return s.RefundOutcome(ctx, r.ID)
 }
 
-// taxFreeShare is the tax-free part of a refund: in proportion to the payment, and all the
-// rest of it when the refund takes what is left.
-func taxFreeShare(pay *store.Payment, refunds []*store.Refund, amount, left int64) int64 {
+// RefundOutcome answers a refund as its request would: the refund, or KakaoPay's refusal.
+func (s *Service) RefundOutcome(ctx context.Context, id string) (*store.Refund, error) {
+	r, err := s.store.Refund(ctx, id)
+	if err != nil {
+		return nil, wrapf("refund", err)
+	}
+	if r.Status == RefundFailed {
+		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Param: r.ID,
+			Message: "KakaoPay refused the refund " + r.ID + ": " + r.FailureMessage}
+	}
+	return r, nil
+}
+
+// errRefundBusy means another refund of the payment is in flight.
+var errRefundBusy = errors.New("checkout: another refund of this payment is in flight")
+
+// reserveRefund waits until no other refund of the payment is in flight on any instance,
+// settles one whose answer was lost, then reserves this one.
+func (s *Service) reserveRefund(ctx context.Context, paymentID string, p RefundParams) (*store.Refund, *store.Payment, error) {
+	deadline := time.Now().Add(s.settleAfter + s.approveT)
+	for {
+		if err := s.settleRefunds(ctx, paymentID, s.settleAfter); err != nil {
+			return nil, nil, err
+		}
+		r, pay, err := s.tryReserveRefund(ctx, paymentID, p)
+		if !errors.Is(err, errRefundBusy) {
+			return r, pay, err
+		}
+		if time.Now().After(deadline) {
+			return nil, nil, conflict("refund_in_progress", "another refund of this payment is being processed; retry shortly")
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// tryReserveRefund checks what is left and writes the pending refund, its event and its
+// Idempotency-Key binding in one transaction, unless another refund is pending.
+func (s *Service) tryReserveRefund(ctx context.Context, paymentID string, p RefundParams) (*store.Refund, *store.Payment, error) {
+	now := s.clock()
+	var r *store.Refund
+	var pay *store.Payment
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		var err error
+		if pay, err = tx.LockPayment(ctx, paymentID); err != nil {
+			return err
+		}
+		refunds, err := tx.RefundsByPayment(ctx, paymentID)
+		if err != nil {
+			return err
+		}
+		for _, x := range refunds {
+			if x.Status == RefundPending {
+				return errRefundBusy
+			}
+		}
+		left := pay.Amount - pay.RefundedAmount
+		if left <= 0 {
+			return conflict("payment_refunded", "this payment is already fully refunded")
+		}
+		amount := left
+		if p.Amount != nil {
+			amount = *p.Amount
+		}
+		if amount > left {
+			return invalid("amount", "amount_exceeds_remaining", "amount %d won is more than the %d won left to refund", amount, left)
+		}
+		if now.Sub(pay.ApprovedAt) > RefundWindow {
+			return conflict("refund_window_closed", "payments can be refunded for 365 days after approval")
+		}
+		r = &store.Refund{ID: NewID("re"), PaymentID: pay.ID, MerchantID: pay.MerchantID, Amount: amount,
+			TaxFreeAmount: taxFreeShare(pay, refunds, amount), Reason: p.Reason, Status: RefundPending,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.CreateRefund(ctx, r); err != nil {
+			return err
+		}
+		if err := bindKey(ctx, tx, p.Key, "refund", r.ID); err != nil {
+			return err
+		}
+		return tx.CreateEvent(ctx, s.event(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r), now))
+	})
+	var e *Error
+	switch {
+	case errors.As(err, &e):
+		return nil, nil, e
+	case errors.Is(err, errRefundBusy):
+		return nil, nil, err
+	case err != nil:
+		return nil, nil, wrapf("refund", err)
+	}
+	return r, pay, nil
+}
+
+// taxFreeShare is the tax-free part of a refund of amount won: in proportion to what is left,
+// and always such that neither the tax-free nor the taxable part left goes below zero, so the
+// last won of a payment can always be refunded.
+func taxFreeShare(pay *store.Payment, refunds []*store.Refund, amount int64) int64 {
 	if pay.TaxFreeAmount == 0 {
 		return 0
 	}
-	var done int64
+	tfLeft := pay.TaxFreeAmount
 	for _, r := range refunds {
-		if r.Status != RefundFailed {
-			done += r.TaxFreeAmount
+		if r.Status == RefundSucceeded {
+			tfLeft -= r.TaxFreeAmount
 		}
 	}
-	if amount == left {
-		return pay.TaxFreeAmount - done
-	}
-	return min(amount*pay.TaxFreeAmount/pay.Amount, pay.TaxFreeAmount-done)
+	left := pay.Amount - pay.RefundedAmount
+	share := amount * tfLeft / left
+	lo := max(0, tfLeft-(left-amount)) // the taxable part left must cover the rest
+	hi := min(amount, tfLeft)
+	return min(max(share, lo), hi)
 }
 
 // finishRefund records a pending refund's outcome once: the refund, the payment's refunded

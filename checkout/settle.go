@@ -70,9 +70,15 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 	}
 	// A pg_token is only worth an approve call once the wallet says the shopper approved:
 	// a forged or stray token then changes nothing.
-	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+	order, err := s.orderRetried(ctx, cidOf(st), a.TID)
 	if err != nil {
-		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "could not reach KakaoPay", Err: err}
+		// KakaoPay cannot be asked now: keep the token as received; the reconciler confirms it
+		// with the order API and approves, so an approval the shopper made is not lost.
+		s.log.WarnContext(ctx, "kakaopay order failed at the approve return; kept for the reconciler", "checkout", c.ID, "attempt", a.ID, "err", err)
+		if err := s.keepReturn(ctx, a.ID, token); err != nil {
+			return nil, err
+		}
+		return s.outcome(ctx, c.ID, a.ID, true)
 	}
 	if order.Status != kakaopay.StatusAuthPassword {
 		if err := s.apply(ctx, c.ID, a.ID, order); err != nil {
@@ -87,6 +93,13 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		}
 		return nil, conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
 	}
+	return s.confirm(ctx, st, a, token)
+}
+
+// confirm claims an attempt the wallet approved and calls KakaoPay's approve with its token,
+// once: the claim is what makes a repeated return wait instead of approving again.
+func (s *Service) confirm(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
+	c := st.Checkout
 	if err := s.claim(ctx, c.ID, a.ID, token); errors.Is(err, errClaimed) {
 		return s.awaitSettled(ctx, c.ID, a.ID) // the same return, a moment earlier
 	} else if err != nil {
@@ -100,6 +113,9 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 	})
 	switch {
 	case err == nil:
+		if err := s.keepSID(actx, a.ID, res.SID); err != nil {
+			return nil, err
+		}
 		fault("approve.after_kakaopay")
 		if err := s.paid(actx, c.ID, a.ID, approvalOf(res)); err != nil {
 			return nil, err
@@ -113,6 +129,60 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		}
 	}
 	return s.outcome(ctx, c.ID, a.ID, false)
+}
+
+// orderRetried asks KakaoPay's order API, trying again briefly when it fails.
+func (s *Service) orderRetried(ctx context.Context, cid, tid string) (*kakaopay.OrderResponse, error) {
+	var err error
+	for _, wait := range []time.Duration{0, 200 * time.Millisecond, 800 * time.Millisecond} {
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+		var o *kakaopay.OrderResponse
+		if o, err = s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cid, TID: tid}); err == nil {
+			return o, nil
+		}
+	}
+	return nil, err
+}
+
+// keepReturn records the pg_token of an approve return that could not be checked with
+// KakaoPay yet, for the reconciler.
+func (s *Service) keepReturn(ctx context.Context, attemptID, token string) error {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(ctx, attemptID)
+		if err != nil || !isLive(a) || a.PGToken != "" || a.ReturnedPGToken == token {
+			return err
+		}
+		a.ReturnedPGToken, a.UpdatedAt = token, s.clock()
+		return tx.UpdateAttempt(ctx, a)
+	})
+	if err != nil {
+		return wrapf("keep return", err)
+	}
+	return nil
+}
+
+// keepSID stores the sid of a subscription's approve answer before the payment is recorded, so
+// that the agreement survives a crash or a failed commit in between.
+func (s *Service) keepSID(ctx context.Context, attemptID, sid string) error {
+	if sid == "" {
+		return nil
+	}
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(ctx, attemptID)
+		if err != nil || a.SID != "" {
+			return err
+		}
+		a.SID, a.UpdatedAt = sid, s.clock()
+		return tx.UpdateAttempt(ctx, a)
+	})
+	if err != nil {
+		return wrapf("keep sid", err)
+	}
+	return nil
 }
 
 // approveRefused handles KakaoPay refusing an approve: a token it does not know leaves the
@@ -265,7 +335,7 @@ func approvalOf(r *kakaopay.ApproveResponse) approval {
 }
 
 func approvalFromOrder(o *kakaopay.OrderResponse) approval {
-	ap := approval{method: string(o.PaymentMethodType), amount: o.Amount.Total, approvedAt: o.ApprovedAt.Time}
+	ap := approval{method: string(o.PaymentMethodType), sid: o.SID, amount: o.Amount.Total, approvedAt: o.ApprovedAt.Time}
 	for _, d := range o.PaymentActionDetails {
 		if d.PaymentActionType == kakaopay.ActionPayment {
 			ap.aid = d.AID
@@ -315,6 +385,9 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			ApprovedAt: ap.approvedAt.UTC(), CreatedAt: now,
 		}
 		if c.Mode == ModeSubscription {
+			if ap.sid == "" {
+				ap.sid = a.SID // kept from the approve answer before a crash
+			}
 			if ap.sid == "" {
 				s.log.ErrorContext(ctx, "subscription paid without a sid: no agreement", "checkout", c.ID)
 			} else {

@@ -176,7 +176,10 @@ func jsonKind(k string) string {
 }
 
 // idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
-// answer; the same key with another body is a 409.
+// answer; the same key with another body is a 409. A money request binds the key to the refund
+// or charge it creates before KakaoPay is called (see idempotencyKey); a retry then answers that
+// object as it is now (202 while KakaoPay's outcome is not known) and never calls KakaoPay again.
+// A key is released only when the request failed before it created any money object.
 func (a *API) idempotent(next apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
 		key := r.Header.Get("Idempotency-Key")
@@ -196,7 +199,7 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
 		hash := hex.EncodeToString(sum[:])
 		ctx := r.Context()
-		prev, err := a.svc.ReserveIdempotencyKey(ctx, m.ID, key, hash, 15*time.Second)
+		held, prev, err := a.svc.ReserveIdempotencyKey(ctx, m.ID, key, hash, 15*time.Second)
 		switch {
 		case errors.Is(err, checkout.ErrKeyReused):
 			writeJSONError(w, http.StatusConflict, "idempotency_error", "idempotency_key_reused",
@@ -211,21 +214,25 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 			return
 		case prev != nil:
 			w.Header().Set("Idempotent-Replayed", "true")
+			if prev.StatusCode == 0 {
+				a.answerBound(w, r, m, prev.ObjectType, prev.ObjectID)
+				return
+			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(prev.StatusCode)
 			w.Write(prev.Body)
 			return
 		}
+		r = r.WithContext(context.WithValue(ctx, heldKey{}, held))
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		next(rec, r, m)
 		bg := context.WithoutCancel(ctx)
-		if rec.status < 500 {
-			err = a.svc.CompleteIdempotencyKey(bg, &store.IdempotencyKey{
-				MerchantID: m.ID, Key: key, RequestHash: hash, StatusCode: rec.status, Body: rec.body.Bytes(), CreatedAt: time.Now().UTC(),
-			})
+		if rec.status < 500 && rec.status != http.StatusAccepted {
+			err = a.svc.CompleteIdempotencyKey(bg, held, rec.status, rec.body.Bytes())
 		} else {
-			err = a.svc.ReleaseIdempotencyKey(bg, m.ID, key)
+			// Kept when bound to a money object: a retry answers that object as it is then.
+			err = a.svc.ReleaseIdempotencyKey(bg, held)
 		}
 		if err != nil {
 			a.log.ErrorContext(ctx, "saving idempotency key", "err", err)
@@ -235,6 +242,30 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		}
 		w.WriteHeader(rec.status)
 		w.Write(rec.body.Bytes())
+	}
+}
+
+type heldKey struct{}
+
+// idempotencyKey returns the Idempotency-Key reservation the request holds, or nil, for a money
+// call to bind to the object it creates.
+func idempotencyKey(r *http.Request) *checkout.Key {
+	k, _ := r.Context().Value(heldKey{}).(*checkout.Key)
+	return k
+}
+
+// answerBound answers a retry whose key is bound to a money object whose first request never
+// stored its answer (it crashed, failed after KakaoPay was called, or is still settling).
+func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merchant, objectType, id string) {
+	switch objectType {
+	case "refund":
+		ref, err := a.svc.RefundOutcome(r.Context(), id)
+		a.answerRefund(w, r, ref, err)
+	case "charge":
+		ch, err := a.svc.ChargeOutcome(r.Context(), id)
+		a.answerCharge(w, r, ch, err)
+	default:
+		a.fail(w, r, fmt.Errorf("idempotency key bound to an unknown object %q %q", objectType, id))
 	}
 }
 

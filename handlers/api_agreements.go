@@ -62,16 +62,48 @@ func (a *API) createCharge(w http.ResponseWriter, r *http.Request, m *store.Merc
 		writeJSONError(w, http.StatusUnprocessableEntity, "invalid_request_error", "parameter_missing", "amount is required", "amount")
 		return
 	}
-	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"), *req.Amount, req.Reference)
+	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"),
+		checkout.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
+	a.answerCharge(w, r, ch, err)
+}
+
+// answerCharge answers a charge request: 201 when KakaoPay charged, 202 while its outcome is
+// not known (pending, or unknown: KakaoPay's answer was lost), or the error.
+func (a *API) answerCharge(w http.ResponseWriter, r *http.Request, ch *store.Charge, err error) {
 	if err != nil {
 		a.fail(w, r, err)
 		return
 	}
 	status := http.StatusCreated
-	if ch.Status == checkout.ChargePending {
+	if ch.Status == checkout.ChargePending || ch.Status == checkout.ChargeUnknown {
 		status = http.StatusAccepted
 	}
 	writeJSON(w, status, chargeObject(ch))
+}
+
+// listCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
+func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+	q := r.URL.Query()
+	limit, err := listLimit(q.Get("limit"))
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	list, err := a.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, Status: q.Get("status"),
+		AgreementID: q.Get("agreement"), StartingAfter: q.Get("starting_after"), Limit: limit + 1})
+	if err != nil {
+		a.fail(w, r, err)
+		return
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	data := make([]chargeJSON, 0, len(list))
+	for _, c := range list {
+		data = append(data, chargeObject(c))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 }
 
 // getCharge serves GET /v1/charges/{id}.

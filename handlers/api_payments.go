@@ -72,7 +72,14 @@ func (a *API) createRefund(w http.ResponseWriter, r *http.Request, m *store.Merc
 		a.fail(w, r, err)
 		return
 	}
-	ref, err := a.svc.Refund(r.Context(), m, r.PathValue("id"), checkout.RefundParams{Amount: req.Amount, Reason: req.Reason})
+	ref, err := a.svc.Refund(r.Context(), m, r.PathValue("id"),
+		checkout.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
+	a.answerRefund(w, r, ref, err)
+}
+
+// answerRefund answers a refund request: 201 when KakaoPay refunded, 202 while its outcome is
+// settled from the order API, or the error.
+func (a *API) answerRefund(w http.ResponseWriter, r *http.Request, ref *store.Refund, err error) {
 	if err != nil {
 		a.fail(w, r, err)
 		return

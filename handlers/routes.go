@@ -67,6 +67,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/agreements/{id}", api.auth(api.getAgreement))
 	mux.Handle("POST /v1/agreements/{id}/charges", api.auth(api.idempotent(api.createCharge)))
 	mux.Handle("POST /v1/agreements/{id}/deactivate", api.auth(api.idempotent(api.deactivateAgreement)))
+	mux.Handle("GET /v1/charges", api.auth(api.listCharges))
 	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
 	mux.HandleFunc("/v1/", api.notFound)

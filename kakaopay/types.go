@@ -224,6 +224,9 @@ type OrderResponse struct {
 	CanceledAt            Time                  `json:"canceled_at"`
 	SelectedCardInfo      *SelectedCardInfo     `json:"selected_card_info"`
 	PaymentActionDetails  []PaymentActionDetail `json:"payment_action_details"`
+	// SID is the subscription key of a payment made with a subscription CID, when the answer
+	// carries it; approve's answer is the documented source.
+	SID string `json:"sid"`
 }
 
 // SubscriptionRequest is the body of Subscription (a charge on an sid).

@@ -61,6 +61,8 @@ type Attempt struct {
 	AndroidAppScheme string
 	IOSAppScheme     string
 	PGToken          string // set once, when the approve return claims the attempt
+	ReturnedPGToken  string // the token of an approve return seen while KakaoPay could not be asked; the reconciler confirms it
+	SID              string // a subscription's sid from the approve answer, kept before the payment is recorded
 	AID              string
 	Method           string
 	FailureCode      string
@@ -101,13 +103,17 @@ type Event struct {
 }
 
 // IdempotencyKey remembers the first answer to a POST made with an Idempotency-Key. A zero
-// StatusCode is a reservation: the first request is still running.
+// StatusCode is a reservation: the first request is still running, or it ended before its
+// answer was known; a reservation bound to an object (ObjectID) answers from that object.
 type IdempotencyKey struct {
 	MerchantID  string
 	Key         string
 	RequestHash string
 	StatusCode  int
 	Body        []byte
+	Owner       string // the request holding the reservation; only it may bind, complete or release it
+	ObjectType  string // "refund", "charge": the money object the request created, before KakaoPay was called
+	ObjectID    string
 	CreatedAt   time.Time
 }
 
@@ -135,8 +141,11 @@ type Agreement struct {
 	SID           string
 	PartnerUserID string
 	Status        string // active, inactive
-	CreatedAt     time.Time
-	UpdatedAt     time.Time
+	// DeactivateRequestedAt is when KakaoPay was asked to end the sid; zero when not asked, or
+	// when KakaoPay refused. The reconciler finishes a deactivation whose answer was lost.
+	DeactivateRequestedAt time.Time
+	CreatedAt             time.Time
+	UpdatedAt             time.Time
 }
 
 // Charge is a payment made on an agreement with no shopper present.
@@ -146,7 +155,7 @@ type Charge struct {
 	MerchantID     string
 	Amount         int64
 	Reference      string
-	Status         string // pending, succeeded, failed
+	Status         string // pending, succeeded, failed, unknown
 	PaymentID      string
 	FailureCode    string
 	FailureMessage string

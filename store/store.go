@@ -49,6 +49,12 @@ type Reader interface {
 	AgreementByCheckout(ctx context.Context, checkoutID string) (*Agreement, error)
 	Charge(ctx context.Context, id string) (*Charge, error)
 	ChargeByPayment(ctx context.Context, paymentID string) (*Charge, error)
+	ListCharges(ctx context.Context, p ListCharges) ([]*Charge, error)
+	// PendingCharges lists charges still pending that were made before a time, oldest first.
+	PendingCharges(ctx context.Context, before time.Time, limit int) ([]*Charge, error)
+	// DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
+	// before a time and is not confirmed yet, oldest first.
+	DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*Agreement, error)
 	Events(ctx context.Context, p ListEvents) ([]*Event, error)
 	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
 }
@@ -78,10 +84,17 @@ type Tx interface {
 	UpdateCharge(ctx context.Context, c *Charge) error
 	CreateEvent(ctx context.Context, e *Event) error
 	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
-	// UpdateIdempotencyKey stores the answer (or a new reservation) of a key.
+	// UpdateIdempotencyKey replaces a key's row (a reservation taking over an abandoned one).
 	UpdateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
-	// DeleteIdempotencyKey forgets a key whose request failed on our side.
-	DeleteIdempotencyKey(ctx context.Context, merchantID, key string) error
+	// BindIdempotencyKey binds the reservation k.Owner holds to k.ObjectType and k.ObjectID;
+	// ErrConflict when another request holds it now.
+	BindIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
+	// CompleteIdempotencyKey stores the answer of the reservation k.Owner holds; ErrConflict
+	// when another request holds it now.
+	CompleteIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
+	// ReleaseIdempotencyKey forgets the reservation owner holds, unless it is bound to an
+	// object: a request that may have reached KakaoPay never frees its key.
+	ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error
 }
 
 // ListCheckouts selects a merchant's checkouts, newest first.
@@ -89,6 +102,15 @@ type ListCheckouts struct {
 	MerchantID    string
 	Status        string // empty: any
 	StartingAfter string // a checkout id: only older ones
+	Limit         int
+}
+
+// ListCharges selects a merchant's charges, newest first.
+type ListCharges struct {
+	MerchantID    string
+	Status        string // empty: any
+	AgreementID   string // empty: any
+	StartingAfter string
 	Limit         int
 }
 

@@ -21,6 +21,8 @@ type Config struct {
 	LogLevel          string
 	ExpirySweep       time.Duration
 	SettleAfter       time.Duration
+	KakaoPayTimeout   time.Duration
+	ConfirmGrace      time.Duration
 }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
@@ -55,7 +57,9 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.StringVar(&c.SessionKey, "session-key", env("SESSION_KEY", ""), "key that signs shopper session cookies, at least 32 characters (KPCHECKOUT_SESSION_KEY; default: random at each start)")
 	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KPCHECKOUT_LOG_LEVEL)")
 	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
-	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund whose KakaoPay answer was lost must be before it is settled from KakaoPay's order API")
+	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
+	fs.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
+	fs.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
 	return c
 }
 
@@ -78,8 +82,12 @@ func (c *Config) validate() error {
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return errors.New("session key must be at least 32 characters")
 	}
-	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 {
-		return errors.New("expiry sweep and settle-after must be positive")
+	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 {
+		return errors.New("expiry sweep, settle-after, kakaopay-timeout and confirm-grace must be positive")
+	}
+	if c.SettleAfter <= c.KakaoPayTimeout {
+		// A call still under way must never be settled as lost.
+		return errors.New("settle-after must be longer than kakaopay-timeout")
 	}
 	return nil
 }

@@ -82,7 +82,7 @@ func newCrashRig(t *testing.T) *crashRig {
 // start runs the server; fault names the fault point that kills it, or "".
 func (r *crashRig) start(fault string) {
 	r.t.Helper()
-	r.proc = exec.Command(r.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "500ms")
+	r.proc = exec.Command(r.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "1500ms", "--kakaopay-timeout", "1s")
 	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
 		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.sbURL, "KPCHECKOUT_FAULT="+fault)
 	r.stderr = &bytes.Buffer{}

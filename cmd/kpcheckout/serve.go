@@ -52,11 +52,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		}
 		sb = s
 	}
-	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log})
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log,
+		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout}})
 	if err != nil {
 		return err
 	}
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log, SettleAfter: cfg.SettleAfter})
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log,
+		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace})
 	if err != nil {
 		return err
 	}

@@ -25,6 +25,7 @@ type orderResponse struct {
 	CanceledAt            string            `json:"canceled_at,omitempty"`
 	SelectedCardInfo      *selectedCardInfo `json:"selected_card_info,omitempty"`
 	PaymentActionDetails  []actionDetail    `json:"payment_action_details"`
+	SID                   string            `json:"sid,omitempty"`
 }
 
 type actionDetail struct {
@@ -67,6 +68,7 @@ func (s *Sandbox) order(_ context.Context, req *orderRequest) (any, error) {
 		CanceledAt:            formatTime(p.canceledAt),
 		SelectedCardInfo:      p.card.selected(p.installMonth),
 		PaymentActionDetails:  []actionDetail{},
+		SID:                   p.sid,
 	}
 	if p.approved() {
 		res.PaymentMethodType = p.method

@@ -3,23 +3,49 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"strings"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_id, status, created_at, updated_at`
+const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_id, status, created_at, updated_at,
+	deactivate_requested_at`
 
 // CreateAgreement inserts an agreement.
 func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(9)+`)`,
-		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt))
+	_, err := t.q.ExecContext(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(10)+`)`,
+		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt),
+		msOrZero(a.DeactivateRequestedAt))
 	return wrap("create agreement", err)
 }
 
-// UpdateAgreement writes an agreement's status.
+// UpdateAgreement writes an agreement's status and deactivation request.
 func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE agreements SET status = ?, updated_at = ? WHERE id = ?`, a.Status, ms(a.UpdatedAt), a.ID)
+	res, err := t.q.ExecContext(ctx, `UPDATE agreements SET status = ?, deactivate_requested_at = ?, updated_at = ? WHERE id = ?`,
+		a.Status, msOrZero(a.DeactivateRequestedAt), ms(a.UpdatedAt), a.ID)
 	return wrap("update agreement", oneRow(res, err))
+}
+
+// DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
+// before a time and never confirmed, oldest first.
+func (q queries) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+agreementColumns+` FROM agreements
+		WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= ?
+		ORDER BY deactivate_requested_at LIMIT ?`, ms(before), limit)
+	if err != nil {
+		return nil, wrap("deactivating agreements", err)
+	}
+	defer rows.Close()
+	var list []*store.Agreement
+	for rows.Next() {
+		a, err := scanAgreement(rows)
+		if err != nil {
+			return nil, wrap("deactivating agreements", err)
+		}
+		list = append(list, a)
+	}
+	return list, wrap("deactivating agreements", rows.Err())
 }
 
 // Agreement reads an agreement by id.
@@ -36,11 +62,14 @@ func (q queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*s
 
 func scanAgreement(s scanner) (*store.Agreement, error) {
 	var a store.Agreement
-	var created, updated int64
-	if err := s.Scan(&a.ID, &a.MerchantID, &a.CheckoutID, &a.CID, &a.SID, &a.PartnerUserID, &a.Status, &created, &updated); err != nil {
+	var created, updated, deactivate int64
+	if err := s.Scan(&a.ID, &a.MerchantID, &a.CheckoutID, &a.CID, &a.SID, &a.PartnerUserID, &a.Status, &created, &updated, &deactivate); err != nil {
 		return nil, err
 	}
 	a.CreatedAt, a.UpdatedAt = fromMS(created), fromMS(updated)
+	if deactivate > 0 {
+		a.DeactivateRequestedAt = fromMS(deactivate)
+	}
 	return &a, nil
 }
 
@@ -72,6 +101,48 @@ func (q queries) Charge(ctx context.Context, id string) (*store.Charge, error) {
 func (q queries) ChargeByPayment(ctx context.Context, paymentID string) (*store.Charge, error) {
 	c, err := scanCharge(q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID))
 	return c, wrap("charge", err)
+}
+
+// ListCharges lists a merchant's charges, newest first.
+func (q queries) ListCharges(ctx context.Context, p store.ListCharges) ([]*store.Charge, error) {
+	where := []string{"merchant_id = ?"}
+	args := []any{p.MerchantID}
+	if p.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, p.Status)
+	}
+	if p.AgreementID != "" {
+		where = append(where, "agreement_id = ?")
+		args = append(args, p.AgreementID)
+	}
+	if p.StartingAfter != "" {
+		where = append(where, `(created_at, id) < (SELECT created_at, id FROM charges WHERE id = ? AND merchant_id = ?)`)
+		args = append(args, p.StartingAfter, p.MerchantID)
+	}
+	args = append(args, p.Limit)
+	return q.charges(ctx, `WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+}
+
+// PendingCharges lists charges still pending that were made before a time, oldest first.
+func (q queries) PendingCharges(ctx context.Context, before time.Time, limit int) ([]*store.Charge, error) {
+	return q.charges(ctx, `WHERE status = 'pending' AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
+}
+
+func (q queries) charges(ctx context.Context, where string, args ...any) ([]*store.Charge, error) {
+	rows, err := q.q.QueryContext(ctx, `SELECT `+chargeColumns+` FROM charges `+where, args...)
+	if err != nil {
+		return nil, wrap("charges", err)
+	}
+	defer rows.Close()
+	var list []*store.Charge
+	for rows.Next() {
+		c, err := scanCharge(rows)
+		if err != nil {
+			return nil, wrap("charges", err)
+		}
+		list = append(list, c)
+	}
+	return list, wrap("charges", rows.Err())
 }
 
 func scanCharge(s scanner) (*store.Charge, error) {

@@ -9,22 +9,24 @@ import (
 )
 
 const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url, app_url, android_app_scheme,
-	ios_app_scheme, pg_token, aid, method, failure_code, failure_message, expires_at, created_at, updated_at`
+	ios_app_scheme, pg_token, aid, method, failure_code, failure_message, expires_at, created_at, updated_at,
+	returned_pg_token, sid`
 
 // CreateAttempt inserts an attempt.
 func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(18)+`)`,
+	_, err := t.q.ExecContext(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(20)+`)`,
 		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
 		a.IOSAppScheme, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage,
-		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt))
+		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt), a.ReturnedPGToken, a.SID)
 	return wrap("create attempt", err)
 }
 
 // UpdateAttempt writes an attempt's mutable fields.
 func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
 	res, err := t.q.ExecContext(ctx, `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
-		failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
-		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt), a.ID)
+		failure_code = ?, failure_message = ?, updated_at = ?, returned_pg_token = ?, sid = ? WHERE id = ?`,
+		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt),
+		a.ReturnedPGToken, a.SID, a.ID)
 	return wrap("update attempt", oneRow(res, err))
 }
 
@@ -58,7 +60,7 @@ func scanAttempt(s scanner) (*store.Attempt, error) {
 	var expires, created, updated int64
 	err := s.Scan(&a.ID, &a.CheckoutID, &tid, &a.Status, &a.Device, &a.PCURL, &a.MobileURL, &a.AppURL,
 		&a.AndroidAppScheme, &a.IOSAppScheme, &token, &a.AID, &a.Method, &a.FailureCode, &a.FailureMessage,
-		&expires, &created, &updated)
+		&expires, &created, &updated, &a.ReturnedPGToken, &a.SID)
 	if err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -142,6 +143,17 @@ func oneRow(res sql.Result, err error) error {
 	}
 	if n == 0 {
 		return sql.ErrNoRows
+	}
+	return nil
+}
+
+// guarded turns a guarded update that matched no row into store.ErrConflict: the row is no
+// longer in the state the update was guarded on.
+func guarded(res sql.Result, err error) error {
+	if err := oneRow(res, err); errors.Is(err, sql.ErrNoRows) {
+		return store.ErrConflict
+	} else if err != nil {
+		return err
 	}
 	return nil
 }

@@ -56,3 +56,11 @@ func (t txQueries) UpdateMerchantKey(ctx context.Context, m *store.Merchant) err
 	res, err := t.q.ExecContext(ctx, `UPDATE merchants SET api_key_prefix = ?, api_key_hash = ? WHERE id = ?`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
 	return wrap("update merchant key", oneRow(res, err))
 }
+
+// msOrZero stores an unset time as 0.
+func msOrZero(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return ms(t)
+}

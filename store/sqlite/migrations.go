@@ -143,6 +143,18 @@ var migrations = []string{
 		created_at INTEGER NOT NULL,
 		PRIMARY KEY (merchant_id, key)
 	);`,
+	// Money under faults: an Idempotency-Key is held by one request (owner) and bound to the
+	// money object it creates; the approve answer's sid and a return's pg_token are kept before
+	// they are acted on; a deactivation is remembered until KakaoPay confirms it.
+	`ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT NOT NULL DEFAULT '';
+	ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE attempts ADD COLUMN sid TEXT NOT NULL DEFAULT '';
+	ALTER TABLE attempts ADD COLUMN returned_pg_token TEXT NOT NULL DEFAULT '';
+	ALTER TABLE agreements ADD COLUMN deactivate_requested_at INTEGER NOT NULL DEFAULT 0;
+	CREATE INDEX charges_merchant_created ON charges (merchant_id, created_at, id);
+	CREATE INDEX charges_pending ON charges (created_at) WHERE status = 'pending';
+	CREATE INDEX agreements_deactivating ON agreements (deactivate_requested_at) WHERE status = 'active' AND deactivate_requested_at > 0;`,
 }
 
 // migrate brings the schema up to date.

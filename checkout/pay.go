@@ -31,7 +31,7 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 	}
 	now := s.clock()
 	for _, a := range st.Attempts {
-		if a.Device == device && isLive(a) && a.PGToken == "" && now.Before(a.ExpiresAt) {
+		if a.Device == device && isLive(a) && !Confirming(a) && now.Before(a.ExpiresAt) {
 			return a, nil
 		}
 	}

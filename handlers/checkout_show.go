@@ -60,7 +60,7 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 	switch {
 	case a == nil:
 		m.View = views.ViewPay
-	case a.PGToken != "" && (a.Status == checkout.AttemptReady || a.Status == checkout.AttemptAuthenticating):
+	case checkout.Confirming(a):
 		m.View = views.ViewConfirming
 	case a.Status == checkout.AttemptReady || a.Status == checkout.AttemptAuthenticating:
 		m.AttemptStatus = a.Status

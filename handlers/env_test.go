@@ -74,6 +74,7 @@ type env struct {
 type envOptions struct {
 	approveDelay time.Duration
 	httpTimeout  time.Duration
+	faults       *faultTransport // between kpcheckout's KakaoPay client and the sandbox
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -110,7 +111,11 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if o.httpTimeout == 0 {
 		o.httpTimeout = 10 * time.Second
 	}
-	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.sbURL, SecretKey: "test-secret", HTTPClient: &http.Client{Timeout: o.httpTimeout}})
+	var transport http.RoundTripper // nil: the default
+	if o.faults != nil {
+		transport = o.faults
+	}
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.sbURL, SecretKey: "test-secret", HTTPClient: &http.Client{Timeout: o.httpTimeout, Transport: transport}})
 	if err != nil {
 		t.Fatal(err)
 	}

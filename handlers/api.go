@@ -228,10 +228,10 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		next(rec, r, m)
 		bg := context.WithoutCancel(ctx)
-		if rec.status < 500 && rec.status != http.StatusAccepted {
+		if final(rec.status) {
 			err = a.svc.CompleteIdempotencyKey(bg, held, rec.status, rec.body.Bytes())
 		} else {
-			// Kept when bound to a money object: a retry answers that object as it is then.
+			// A key bound to a money object is kept: a retry answers that object as it is then.
 			err = a.svc.ReleaseIdempotencyKey(bg, held)
 		}
 		if err != nil {
@@ -243,6 +243,12 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		w.WriteHeader(rec.status)
 		w.Write(rec.body.Bytes())
 	}
+}
+
+// final reports whether an answer is remembered for an Idempotency-Key: not a 5xx, and not an
+// answer whose retry should see what came of it (202) or try again (409, 429).
+func final(status int) bool {
+	return status < 500 && status != http.StatusAccepted && status != http.StatusConflict && status != http.StatusTooManyRequests
 }
 
 type heldKey struct{}

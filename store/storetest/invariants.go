@@ -33,6 +33,14 @@ var invariants = []struct{ rule, query string }{
 	{"a charge's end has one event and a succeeded charge one payment",
 		`SELECT COUNT(*) FROM charges c WHERE (c.status != 'pending' AND (SELECT COUNT(*) FROM events e WHERE e.object_id = c.id AND e.type = 'charge.' || c.status) != 1)
 			OR ((c.status = 'succeeded') != (c.payment_id IS NOT NULL))`},
+	{"refunds of one payment run one at a time: at most one is pending",
+		`SELECT COUNT(*) FROM (SELECT payment_id FROM refunds WHERE status = 'pending' GROUP BY payment_id HAVING COUNT(*) > 1)`},
+	{"a paid subscription checkout has its agreement",
+		`SELECT COUNT(*) FROM checkouts c WHERE c.mode = 'subscription' AND c.status = 'paid' AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.checkout_id = c.id)`},
+	{"an Idempotency-Key bound to a money object names one that exists",
+		`SELECT COUNT(*) FROM idempotency_keys k WHERE (k.object_type = 'refund' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.object_id))
+			OR (k.object_type = 'charge' AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.id = k.object_id))
+			OR (k.object_type NOT IN ('', 'refund', 'charge'))`},
 	{"an agreement has its activation event, and a deactivation event when inactive",
 		`SELECT COUNT(*) FROM agreements a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.activated') != 1
 			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.deactivated') != (a.status = 'inactive')`},

@@ -22,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RollbackLeavesNothing":  testRollback,
 		"ConcurrentTransactions": testConcurrent,
 		"Idempotency":            testIdempotency,
+		"IdempotencyReservation": testIdempotencyReservation,
 		"DueCheckouts":           testDue,
 	}
 	for name, fn := range tests {
@@ -286,6 +287,52 @@ func testIdempotency(t *testing.T, s store.Store) {
 	}
 	if _, err := s.IdempotencyKey(ctx, "mer_other", "k1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("another merchant's key: %v", err)
+	}
+}
+
+func testIdempotencyReservation(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
+	res := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h", Owner: "first", CreatedAt: t0}
+	if err := tx(func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, res) }); err != nil {
+		t.Fatal(err)
+	}
+	other := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", Owner: "second", ObjectType: "refund", ObjectID: "re_1"}
+	if err := tx(func(tx store.Tx) error { return tx.BindIdempotencyKey(ctx, other) }); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("another owner bound the key: %v", err)
+	}
+	bind := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", Owner: "first", ObjectType: "refund", ObjectID: "re_1"}
+	if err := tx(func(tx store.Tx) error { return tx.BindIdempotencyKey(ctx, bind) }); err != nil {
+		t.Fatalf("bind: %v", err)
+	}
+	if err := tx(func(tx store.Tx) error { return tx.ReleaseIdempotencyKey(ctx, m.ID, "k", "first") }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IdempotencyKey(ctx, m.ID, "k")
+	if err != nil || got.ObjectType != "refund" || got.ObjectID != "re_1" || got.StatusCode != 0 {
+		t.Fatalf("a bound key was released: %+v %v", got, err)
+	}
+	done := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", Owner: "second", StatusCode: 201, Body: []byte("{}")}
+	if err := tx(func(tx store.Tx) error { return tx.CompleteIdempotencyKey(ctx, done) }); !errors.Is(err, store.ErrConflict) {
+		t.Errorf("another owner completed the key: %v", err)
+	}
+	done.Owner = "first"
+	if err := tx(func(tx store.Tx) error { return tx.CompleteIdempotencyKey(ctx, done) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.IdempotencyKey(ctx, m.ID, "k"); got.StatusCode != 201 {
+		t.Errorf("completed key %+v", got)
+	}
+	free := &store.IdempotencyKey{MerchantID: m.ID, Key: "free", RequestHash: "h", Owner: "o", CreatedAt: t0}
+	if err := tx(func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, free) }); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx(func(tx store.Tx) error { return tx.ReleaseIdempotencyKey(ctx, m.ID, "free", "o") }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.IdempotencyKey(ctx, m.ID, "free"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("an unbound key was kept: %v", err)
 	}
 }
 

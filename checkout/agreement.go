@@ -225,7 +225,9 @@ func (s *Service) finishCharge(ctx context.Context, chargeID string, res *kakaop
 // Deactivate ends an agreement at KakaoPay and here; it cannot be charged afterwards. The
 // request is written down before KakaoPay is asked, so that a lost answer (or a crash) is
 // finished from KakaoPay's subscription status by a retry or by the reconciler.
-func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID string) (*store.Agreement, error) {
+// The request's Idempotency-Key (key, may be nil) is bound to the agreement before KakaoPay is
+// asked, so a retry after a crash finishes this deactivation instead of waiting on the key.
+func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID string, key *Key) (*store.Agreement, error) {
 	if _, err := s.AgreementByID(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
@@ -242,9 +244,11 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 		}
 		if asked = !ag.DeactivateRequestedAt.IsZero(); !asked {
 			ag.DeactivateRequestedAt, ag.UpdatedAt = s.clock(), s.clock()
-			return tx.UpdateAgreement(ctx, ag)
+			if err := tx.UpdateAgreement(ctx, ag); err != nil {
+				return err
+			}
 		}
-		return nil
+		return bindKey(ctx, tx, key, "agreement", ag.ID)
 	})
 	if err != nil {
 		var e *Error
@@ -259,6 +263,29 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 	ag, err = s.store.Agreement(ctx, agreementID)
 	if err != nil {
 		return nil, wrapf("deactivate", err)
+	}
+	return ag, nil
+}
+
+// DeactivationOutcome answers a retried deactivation whose first request ended before its
+// answer was stored: the agreement once it ended, after finishing the deactivation with
+// KakaoPay when it is still under way.
+func (s *Service) DeactivationOutcome(ctx context.Context, id string) (*store.Agreement, error) {
+	defer s.charging.lock(id)()
+	ag, err := s.store.Agreement(ctx, id)
+	if err != nil {
+		return nil, wrapf("deactivate", err)
+	}
+	if ag.Status == AgreementActive && !ag.DeactivateRequestedAt.IsZero() {
+		if err := s.deactivateAt(ctx, ag, true); err != nil {
+			return nil, err
+		}
+	}
+	if ag, err = s.store.Agreement(ctx, id); err != nil {
+		return nil, wrapf("deactivate", err)
+	}
+	if ag.Status == AgreementActive {
+		return nil, &Error{Kind: KindUpstream, Code: "kakaopay_refused", Param: ag.ID, Message: "KakaoPay did not end the agreement " + ag.ID}
 	}
 	return ag, nil
 }

@@ -110,7 +110,9 @@ func inFlight(a *store.Attempt) bool { return a.PGToken != "" && isLive(a) }
 
 // Confirming reports whether the shopper's approve return reached us and its outcome is not
 // settled yet: being approved, or kept until KakaoPay's order API can confirm it.
-func Confirming(a *store.Attempt) bool { return (a.PGToken != "" || a.ReturnedPGToken != "") && isLive(a) }
+func Confirming(a *store.Attempt) bool {
+	return (a.PGToken != "" || a.ReturnedPGToken != "") && isLive(a)
+}
 
 // expireDue expires, in one transaction, the checkout if its time has come and each unclaimed
 // attempt past its own expiry.

@@ -177,7 +177,7 @@ func jsonKind(k string) string {
 
 // idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
 // answer; the same key with another body is a 409. A money request binds the key to the refund
-// or charge it creates before KakaoPay is called (see idempotencyKey); a retry then answers that
+// or charge it creates (a deactivation to its agreement) before KakaoPay is called (see idempotencyKey); a retry then answers that
 // object as it is now (202 while KakaoPay's outcome is not known) and never calls KakaoPay again.
 // A key is released only when the request failed before it created any money object.
 func (a *API) idempotent(next apiHandler) apiHandler {
@@ -270,6 +270,13 @@ func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merch
 	case "charge":
 		ch, err := a.svc.ChargeOutcome(r.Context(), id)
 		a.answerCharge(w, r, ch, err)
+	case "agreement":
+		ag, err := a.svc.DeactivationOutcome(r.Context(), id)
+		if err != nil {
+			a.fail(w, r, err)
+			return
+		}
+		writeJSON(w, http.StatusOK, agreementObject(ag))
 	default:
 		a.fail(w, r, fmt.Errorf("idempotency key bound to an unknown object %q %q", objectType, id))
 	}

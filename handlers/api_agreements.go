@@ -118,7 +118,7 @@ func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchan
 
 // deactivateAgreement serves POST /v1/agreements/{id}/deactivate.
 func (a *API) deactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
-	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"))
+	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		a.fail(w, r, err)
 		return

@@ -112,7 +112,7 @@ type IdempotencyKey struct {
 	StatusCode  int
 	Body        []byte
 	Owner       string // the request holding the reservation; only it may bind, complete or release it
-	ObjectType  string // "refund", "charge": the money object the request created, before KakaoPay was called
+	ObjectType  string // "refund", "charge", "agreement" (a deactivation): what the request made KakaoPay act on, bound before it was called
 	ObjectID    string
 	CreatedAt   time.Time
 }

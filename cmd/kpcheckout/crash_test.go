@@ -30,6 +30,7 @@ type crashRig struct {
 	addr   string
 	sb     *sandbox.Sandbox
 	sbURL  string
+	proxy  *faultProxy // between the server and the sandbox, as a flaky network
 	key    string
 	proc   *exec.Cmd
 	exited chan error
@@ -52,6 +53,7 @@ func newCrashRig(t *testing.T) *crashRig {
 	sbSrv.Config.Handler = r.sb
 	sbSrv.Start()
 	t.Cleanup(sbSrv.Close)
+	r.proxy = newFaultProxy(t, r.sbURL)
 	out, err := exec.Command(r.bin, "merchant", "create", "--name", "충돌 시험 상점", "--database-url", "sqlite:"+r.db).Output()
 	if err != nil {
 		t.Fatalf("merchant create: %v", err)
@@ -61,12 +63,7 @@ func newCrashRig(t *testing.T) *crashRig {
 		t.Fatal(err)
 	}
 	r.key = m["api_key"]
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.addr = ln.Addr().String()
-	ln.Close()
+	r.addr = freeAddr(t)
 	t.Cleanup(func() {
 		r.stop()
 		db, err := sql.Open("sqlite", "file:"+r.db+"?mode=ro")
@@ -82,9 +79,9 @@ func newCrashRig(t *testing.T) *crashRig {
 // start runs the server; fault names the fault point that kills it, or "".
 func (r *crashRig) start(fault string) {
 	r.t.Helper()
-	r.proc = exec.Command(r.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "1500ms", "--kakaopay-timeout", "1s")
+	r.proc = exec.Command(r.bin, r.serveArgs()...)
 	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
-		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.sbURL, "KPCHECKOUT_FAULT="+fault)
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase(), "KPCHECKOUT_FAULT="+fault)
 	r.stderr = &bytes.Buffer{}
 	r.proc.Stderr = r.stderr
 	if err := r.proc.Start(); err != nil {
@@ -92,20 +89,47 @@ func (r *crashRig) start(fault string) {
 	}
 	r.exited = make(chan error, 1)
 	go func(p *exec.Cmd, ch chan error) { ch <- p.Wait() }(r.proc, r.exited)
+	if !waitReady(r.t, r.addr) {
+		r.t.Fatalf("server did not start: %s", r.stderr)
+	}
+}
+
+// serveArgs are the server's flags: a fast reconciler, and KakaoPay calls that time out soon
+// enough for the tests to see lost answers settled.
+func (r *crashRig) serveArgs() []string {
+	return []string{"serve", "--expiry-sweep", "200ms", "--settle-after", "1500ms", "--kakaopay-timeout", "1s"}
+}
+
+// kakaoBase is where the server reaches KakaoPay: the sandbox, through the fault proxy.
+func (r *crashRig) kakaoBase() string { return r.proxy.URL() }
+
+// freeAddr returns a loopback address nothing listens on.
+func freeAddr(t *testing.T) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// waitReady waits up to 10 s for the server at addr to answer /readyz.
+func waitReady(t *testing.T, addr string) bool {
+	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
-	for {
-		if res, err := http.Get("http://" + r.addr + "/readyz"); err == nil {
+	for time.Now().Before(deadline) {
+		if res, err := http.Get("http://" + addr + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return
+				return true
 			}
-		}
-		if time.Now().After(deadline) {
-			r.t.Fatalf("server did not start: %s", r.stderr)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
+	return false
 }
+
+func decodeJSON(r io.Reader, out any) { json.NewDecoder(r).Decode(out) }
 
 // killedAt waits for the process to die of SIGKILL at the fault point.
 func (r *crashRig) killedAt(point string) {

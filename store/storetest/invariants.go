@@ -40,7 +40,8 @@ var invariants = []struct{ rule, query string }{
 	{"an Idempotency-Key bound to a money object names one that exists",
 		`SELECT COUNT(*) FROM idempotency_keys k WHERE (k.object_type = 'refund' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.object_id))
 			OR (k.object_type = 'charge' AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.id = k.object_id))
-			OR (k.object_type NOT IN ('', 'refund', 'charge'))`},
+			OR (k.object_type = 'agreement' AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.id = k.object_id))
+			OR (k.object_type NOT IN ('', 'refund', 'charge', 'agreement'))`},
 	{"an agreement has its activation event, and a deactivation event when inactive",
 		`SELECT COUNT(*) FROM agreements a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.activated') != 1
 			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.deactivated') != (a.status = 'inactive')`},

@@ -1,0 +1,345 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// apiKey calls the merchant API of the server at addr with an Idempotency-Key (none when
+// key is ""); a connection the server drops answers 0.
+func (r *crashRig) apiAt(addr, key, method, path, body string, out any) int {
+	r.t.Helper()
+	req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+r.key)
+	req.Header.Set("Content-Type", "application/json")
+	if key != "" {
+		req.Header.Set("Idempotency-Key", key)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if out != nil {
+		decodeJSON(res.Body, out)
+	}
+	return res.StatusCode
+}
+
+// startAnother runs a second server process on the same database and returns its address.
+func (r *crashRig) startAnother() string {
+	r.t.Helper()
+	addr := freeAddr(r.t)
+	p := exec.Command(r.bin, r.serveArgs()...)
+	p.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase())
+	if err := p.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { p.Process.Kill(); p.Wait() })
+	if !waitReady(r.t, addr) {
+		r.t.Fatal("the second server did not start")
+	}
+	return addr
+}
+
+// subscribe pays a subscription checkout and returns its id and agreement.
+func (r *crashRig) subscribe() (string, string) {
+	r.t.Helper()
+	var c struct {
+		ID        string  `json:"id"`
+		Agreement *string `json:"agreement"`
+	}
+	if code := r.api("POST", "/v1/checkouts", `{"amount":9900,"mode":"subscription","success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c); code != 201 {
+		r.t.Fatalf("create: %d", code)
+	}
+	r.returnTo(r.approveInWallet(c.ID))
+	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
+	if c.Agreement == nil {
+		r.t.Fatalf("no agreement: %+v", c)
+	}
+	return c.ID, *c.Agreement
+}
+
+// pay pays an amount-won checkout and returns its id and payment.
+func (r *crashRig) pay(amount int) (string, string) {
+	r.t.Helper()
+	var c crashCheckout
+	r.api("POST", "/v1/checkouts", fmt.Sprintf(`{"amount":%d,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, amount), &c)
+	r.returnTo(r.approveInWallet(c.ID))
+	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
+	if c.Payment == nil {
+		r.t.Fatalf("not paid: %+v", c)
+	}
+	return c.ID, c.Payment.ID
+}
+
+// returnTo follows KakaoPay's return to us, as the shopper's browser does.
+func (r *crashRig) returnTo(url string) {
+	r.t.Helper()
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.Get(url)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	res.Body.Close()
+}
+
+type moneyObj struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
+}
+
+func TestCrashDuringAChargeThenRetryWithTheSameKey(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	checkoutID, agr := r.subscribe()
+	r.stop()
+
+	r.start("charge.after_kakaopay")
+	body := `{"amount":3000,"reference":"2026-12"}`
+	if code := r.apiAt(r.addr, "charge-dec", "POST", "/v1/agreements/"+agr+"/charges", body, nil); code != 0 {
+		t.Fatalf("the charge answered %d; the server should have died", code)
+	}
+	r.killedAt("charge.after_kakaopay")
+
+	r.start("")
+	var ch moneyObj
+	if code := r.apiAt(r.addr, "charge-dec", "POST", "/v1/agreements/"+agr+"/charges", body, &ch); code != http.StatusAccepted || !strings.HasPrefix(ch.ID, "ch_") {
+		t.Fatalf("retry after the crash: %d %+v", code, ch)
+	}
+	r.waitFor("the charge held as unknown", func() bool {
+		var got moneyObj
+		r.api("GET", "/v1/charges/"+ch.ID, "", &got)
+		return got.Status == "unknown"
+	})
+	var again moneyObj
+	if code := r.apiAt(r.addr, "charge-dec", "POST", "/v1/agreements/"+agr+"/charges", body, &again); code != http.StatusAccepted || again.ID != ch.ID || again.Status != "unknown" {
+		t.Errorf("second retry: %d %+v", code, again)
+	}
+	var list struct {
+		Data []moneyObj `json:"data"`
+	}
+	r.api("GET", "/v1/charges?status=unknown", "", &list)
+	if len(list.Data) != 1 || list.Data[0].ID != ch.ID {
+		t.Errorf("unknown charges listed: %+v", list)
+	}
+	if n := r.sb.Calls("subscription"); n != 1 {
+		t.Errorf("%d charges at KakaoPay for one Idempotency-Key", n)
+	}
+	if n := r.eventCount(checkoutID, "charge.unknown"); n != 1 {
+		t.Errorf("%d charge.unknown events", n)
+	}
+}
+
+func TestCrashDuringARefundThenRetryWithTheSameKey(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	checkoutID, pay := r.pay(11000)
+	r.stop()
+
+	r.start("refund.after_cancel")
+	if code := r.apiAt(r.addr, "refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, nil); code != 0 {
+		t.Fatalf("the refund answered %d; the server should have died", code)
+	}
+	r.killedAt("refund.after_cancel")
+
+	r.start("")
+	var ref moneyObj
+	if code := r.apiAt(r.addr, "refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &ref); code/100 != 2 || !strings.HasPrefix(ref.ID, "re_") {
+		t.Fatalf("retry after the crash: %d %+v", code, ref)
+	}
+	r.waitFor("the refund settled", func() bool {
+		var got moneyObj
+		r.api("GET", "/v1/refunds/"+ref.ID, "", &got)
+		return got.Status == "succeeded"
+	})
+	var again moneyObj
+	if code := r.apiAt(r.addr, "refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &again); code != 201 || again.ID != ref.ID {
+		t.Errorf("retry once settled: %d %+v", code, again)
+	}
+	var p struct {
+		RefundedAmount int64      `json:"refunded_amount"`
+		Refunds        []moneyObj `json:"refunds"`
+	}
+	r.api("GET", "/v1/payments/"+pay, "", &p)
+	if p.RefundedAmount != 1000 || len(p.Refunds) != 1 {
+		t.Errorf("payment after retries: %+v", p)
+	}
+	if n := r.sb.Calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls at KakaoPay for one Idempotency-Key", n)
+	}
+	if n := r.eventCount(checkoutID, "refund.succeeded"); n != 1 {
+		t.Errorf("%d refund.succeeded events", n)
+	}
+}
+
+func TestCrashDuringADeactivateThenRetry(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	checkoutID, agr := r.subscribe()
+	r.stop()
+
+	r.start("deactivate.after_kakaopay")
+	if code := r.apiAt(r.addr, "end-1", "POST", "/v1/agreements/"+agr+"/deactivate", "", nil); code != 0 {
+		t.Fatalf("deactivate answered %d; the server should have died", code)
+	}
+	r.killedAt("deactivate.after_kakaopay")
+
+	r.start("")
+	var ag moneyObj
+	if code := r.apiAt(r.addr, "end-1", "POST", "/v1/agreements/"+agr+"/deactivate", "", &ag); code != 200 || ag.Status != "inactive" {
+		t.Fatalf("retry after the crash: %d %+v", code, ag)
+	}
+	if code := r.api("POST", "/v1/agreements/"+agr+"/charges", `{"amount":3000}`, nil); code != http.StatusConflict {
+		t.Errorf("charging the ended agreement: %d", code)
+	}
+	if n := r.sb.Calls("inactive"); n != 1 {
+		t.Errorf("%d inactive calls at KakaoPay", n)
+	}
+	if n := r.eventCount(checkoutID, "agreement.deactivated"); n != 1 {
+		t.Errorf("%d agreement.deactivated events", n)
+	}
+}
+
+func TestCrashAfterKakaoPayApprovedASubscriptionKeepsItsAgreement(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("approve.after_kakaopay")
+	var c struct {
+		ID        string  `json:"id"`
+		Status    string  `json:"status"`
+		Agreement *string `json:"agreement"`
+	}
+	r.api("POST", "/v1/checkouts", `{"amount":9900,"mode":"subscription","success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c)
+	approveURL := r.approveInWallet(c.ID)
+	if res, err := http.Get(approveURL); err == nil {
+		res.Body.Close()
+		t.Fatalf("the approval return answered %d; the server should have died", res.StatusCode)
+	}
+	r.killedAt("approve.after_kakaopay")
+	r.start("")
+	r.waitFor("the reconciler settling the subscription", func() bool {
+		r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
+		return c.Status == "paid"
+	})
+	if c.Agreement == nil {
+		t.Fatalf("paid without its agreement: %+v", c)
+	}
+	if n := r.eventCount(c.ID, "agreement.activated"); n != 1 {
+		t.Errorf("%d agreement.activated events", n)
+	}
+	if n := r.sb.Calls("approve"); n != 1 {
+		t.Errorf("%d approve calls", n)
+	}
+}
+
+func TestLostAnswersThroughAFlakyNetwork(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	_, pay := r.pay(11000)
+	_, agr := r.subscribe()
+
+	// KakaoPay refunds, then the connection drops before its answer reaches us.
+	r.proxy.set("cancel", fault{kind: faultDrop}, 1)
+	var ref, again moneyObj
+	if code := r.apiAt(r.addr, "r-drop", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &ref); code != http.StatusAccepted {
+		t.Fatalf("refund with a dropped answer: %d %+v", code, ref)
+	}
+	if code := r.apiAt(r.addr, "r-drop", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &again); code/100 != 2 || again.ID != ref.ID {
+		t.Errorf("retry: %d %+v", code, again)
+	}
+	r.waitFor("the dropped refund settled", func() bool {
+		r.api("GET", "/v1/refunds/"+ref.ID, "", &again)
+		return again.Status == "succeeded"
+	})
+
+	// KakaoPay charges, then a proxy answers 500 in its place.
+	r.proxy.set("subscription", fault{kind: faultFail500After}, 1)
+	var ch moneyObj
+	if code := r.apiAt(r.addr, "c-500", "POST", "/v1/agreements/"+agr+"/charges", `{"amount":3000}`, &ch); code != http.StatusAccepted || ch.Status != "unknown" {
+		t.Fatalf("charge answered 500: %d %+v", code, ch)
+	}
+	if code := r.apiAt(r.addr, "c-500", "POST", "/v1/agreements/"+agr+"/charges", `{"amount":3000}`, &again); code != http.StatusAccepted || again.ID != ch.ID {
+		t.Errorf("retry: %d %+v", code, again)
+	}
+
+	// KakaoPay ends the sid, then the connection drops.
+	r.proxy.set("manage/subscription/inactive", fault{kind: faultDrop}, 1)
+	if code := r.apiAt(r.addr, "d-drop", "POST", "/v1/agreements/"+agr+"/deactivate", "", &again); code != 200 || again.Status != "inactive" {
+		t.Errorf("deactivate with a dropped answer: %d %+v", code, again)
+	}
+
+	// A slow KakaoPay (longer than our timeout) on a refund: one cancel, settled once.
+	r.proxy.set("cancel", fault{kind: faultDelay, delay: 1500 * time.Millisecond}, 1)
+	if code := r.apiAt(r.addr, "r-slow", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":3000}`, &ref); code != http.StatusAccepted {
+		t.Fatalf("slow refund: %d %+v", code, ref)
+	}
+	r.waitFor("the slow refund settled", func() bool {
+		r.api("GET", "/v1/refunds/"+ref.ID, "", &again)
+		return again.Status == "succeeded"
+	})
+
+	var p struct {
+		RefundedAmount int64 `json:"refunded_amount"`
+	}
+	r.api("GET", "/v1/payments/"+pay, "", &p)
+	if p.RefundedAmount != 5000 {
+		t.Errorf("refunded %d, want 5000", p.RefundedAmount)
+	}
+	for endpoint, want := range map[string]int{"cancel": 2, "subscription": 1, "inactive": 1} {
+		if n := r.sb.Calls(endpoint); n != want {
+			t.Errorf("%d %s calls at KakaoPay, want %d", n, endpoint, want)
+		}
+	}
+}
+
+func TestTwoProcessesRefundConcurrentlyAsOne(t *testing.T) {
+	r := newCrashRig(t)
+	r.start("")
+	second := r.startAnother()
+	_, pay := r.pay(11000)
+	addrs := []string{r.addr, second}
+	codes := make([]int, 20)
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			codes[i] = r.apiAt(addrs[i%2], fmt.Sprintf("two-%d", i), "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, nil)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	ok, refused := 0, 0
+	for _, c := range codes {
+		switch {
+		case c == http.StatusCreated:
+			ok++
+		case c == http.StatusUnprocessableEntity || c == http.StatusConflict:
+			refused++
+		default:
+			t.Errorf("a refund answered %d", c)
+		}
+	}
+	if ok != 11 || refused != 9 {
+		t.Errorf("%d refunds succeeded and %d were refused (%v), want 11 and 9", ok, refused, codes)
+	}
+	var p struct {
+		RefundedAmount int64 `json:"refunded_amount"`
+	}
+	r.api("GET", "/v1/payments/"+pay, "", &p)
+	if p.RefundedAmount != 11000 {
+		t.Errorf("refunded %d", p.RefundedAmount)
+	}
+	if n := r.sb.Calls("cancel"); n != 11 {
+		t.Errorf("%d cancel calls at KakaoPay, want 11", n)
+	}
+}

@@ -111,8 +111,9 @@ type badRequest struct {
 
 func (e *badRequest) Error() string { return e.message }
 
-// decode reads one JSON object from the body into v, strictly: unknown fields, wrong types,
-// trailing data and bodies over the limit are refused with a clear message.
+// decode reads one JSON object from the body into v, strictly: unknown, repeated or
+// case-twisted fields, wrong types, invalid UTF-8, trailing data and bodies over the limit are
+// refused with a clear message.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
 		return &badRequest{http.StatusUnsupportedMediaType, "content_type_invalid", "send the body as application/json", ""}
@@ -127,6 +128,9 @@ func decode(r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
+	}
+	if err := strictJSON(body); err != nil {
+		return err
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

@@ -1069,3 +1069,23 @@ func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
 		t.Errorf("%d KakaoPay ready calls for 5 checkouts", n)
 	}
 }
+
+func TestAPIRefusesAmbiguousJSON(t *testing.T) {
+	e := newEnv(t)
+	urls := `"success_url":"` + e.shop.URL + `/ok","failure_url":"` + e.shop.URL + `/no"`
+	for _, tc := range []struct{ name, body, param string }{
+		{"an amount given twice", `{"amount":1000,"amount":500000,` + urls + `}`, "amount"},
+		{"an amount twice but for case", `{"amount":1000,"AMOUNT":500000,` + urls + `}`, "AMOUNT"},
+		{"invalid UTF-8", "{\"amount\":1000,\"description\":\"\xed\xa0\x80\"," + urls + `}`, "description"},
+		{"a lone surrogate", `{"amount":1000,"reference":"\udc00",` + urls + `}`, "reference"},
+		{"a control character in metadata", `{"amount":1000,"metadata":{"memo":"a\u001bb"},` + urls + `}`, "metadata[memo]"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, body := apiMust(t, e, e.key, "POST", "/v1/checkouts", tc.body, nil)
+			checkAPIError(t, res, body, []int{400}, "invalid_request_error", tc.param)
+		})
+	}
+	if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		t.Errorf("%d checkouts were created from ambiguous bodies", n)
+	}
+}

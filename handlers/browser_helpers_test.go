@@ -578,14 +578,34 @@ func repoRoot(t testing.TB) string {
 func (tb *tab) scanQR(name string) (text string, screenshot []byte) {
 	tb.t.Helper()
 	tb.waitVisible(`[data-testid="qr"]`)
-	shot := tb.screenshot(name)
-	r := tb.rect(".qr-frame")
-	frame := crop(tb.t, shot, rect{r.Left - 8, r.Top - 8, r.Right + 8, r.Bottom + 8}, tb.dev.scale)
-	return decodeQR(tb.t, frame), shot
+	// A loaded machine may paint the image a few frames after it is laid out: look again, as a
+	// phone's camera would, before calling the code unreadable.
+	var err error
+	for range 10 {
+		shot := tb.screenshot(name)
+		r := tb.rect(".qr-frame")
+		frame := crop(tb.t, shot, rect{r.Left - 8, r.Top - 8, r.Right + 8, r.Bottom + 8}, tb.dev.scale)
+		if text, err = readQR(tb.t, frame); err == nil {
+			return text, shot
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	tb.t.Fatalf("no QR code could be read off the screen: %v", err)
+	return "", nil
 }
 
 // decodeQR finds and decodes the one QR code in an image.
 func decodeQR(t *testing.T, img image.Image) string {
+	t.Helper()
+	text, err := readQR(t, img)
+	if err != nil {
+		t.Fatalf("no QR code could be read off the screen: %v", err)
+	}
+	return text
+}
+
+// readQR finds and decodes the one QR code in an image, or says why it cannot.
+func readQR(t *testing.T, img image.Image) (string, error) {
 	t.Helper()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
@@ -593,9 +613,9 @@ func decodeQR(t *testing.T, img image.Image) string {
 	}
 	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
 	if err != nil {
-		t.Fatalf("no QR code could be read off the screen: %v", err)
+		return "", err
 	}
-	return res.GetText()
+	return res.GetText(), nil
 }
 
 // crop cuts a CSS-pixel rectangle out of a screenshot taken at the device's scale.

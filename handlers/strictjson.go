@@ -7,18 +7,23 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
-// strictJSON refuses what encoding/json would accept silently: a key given twice in one object
-// (or twice but for case, since the decoder matches fields case-insensitively and keeps the
-// last), invalid UTF-8 or lone surrogates (replaced by U+FFFD without a word), and control
-// characters in metadata. Bodies that are not JSON at all are left to the decoder's message.
+// strictJSON refuses what encoding/json would accept silently: a key given twice in one object,
+// also twice but for case (the decoder matches fields case-insensitively and keeps the last),
+// invalid UTF-8 and lone surrogate escapes (replaced by U+FFFD without a word), and control
+// characters in the keys and values of the top-level metadata object. It returns a *badRequest
+// naming the field, or nil; bodies that are not JSON at all are left to the decoder's message.
 func strictJSON(body []byte) error {
+	if !json.Valid(body) {
+		return nil // the decoder reports syntax errors; a walk would stop at them half-way
+	}
 	w := &jsonWalker{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
-	w.dec.UseNumber()
-	err := w.value("", false)
-	if bad, ok := err.(*badRequest); ok {
+	w.dec.UseNumber() // so a huge number is not a float overflow that ends the walk early
+	if bad, ok := w.value("", false).(*badRequest); ok {
 		return bad
 	}
 	return nil
@@ -30,71 +35,67 @@ type jsonWalker struct {
 	body []byte
 }
 
-// next returns the next token and its raw bytes.
+// next returns the next token and its raw text, without the separators before it.
 func (w *jsonWalker) next() (json.Token, []byte, error) {
 	start := w.dec.InputOffset()
 	tok, err := w.dec.Token()
 	if err != nil {
 		return nil, nil, err
 	}
-	raw := bytes.TrimLeft(w.body[start:w.dec.InputOffset()], " \t\r\n,:")
-	return tok, raw, nil
+	return tok, bytes.TrimLeft(w.body[start:w.dec.InputOffset()], " \t\r\n,:"), nil
 }
 
-// value checks one value at path; inMeta says it is a value of the top-level metadata object.
+// value checks the value at path; inMeta says it is a value of the top-level metadata object.
 func (w *jsonWalker) value(path string, inMeta bool) error {
 	tok, raw, err := w.next()
 	if err != nil {
 		return err
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		if t == '{' {
-			return w.object(path)
-		}
-		if t == '[' {
-			return w.array(path)
-		}
-	case string:
-		return checkString(t, raw, path, inMeta)
+	switch tok {
+	case json.Delim('{'):
+		return w.object(path)
+	case json.Delim('['):
+		return w.array(path)
+	}
+	if s, ok := tok.(string); ok {
+		return checkString(s, raw, path, inMeta)
 	}
 	return nil
 }
 
 func (w *jsonWalker) object(path string) error {
-	seen := map[string]string{} // lower-cased key → key as written
+	// The decoder fills the metadata field from "Metadata" too, so that spelling is checked alike.
+	meta := strings.EqualFold(path, "metadata")
+	seen := map[string]string{} // folded key → key as first written
 	for w.dec.More() {
 		tok, raw, err := w.next()
 		if err != nil {
 			return err
 		}
 		key, _ := tok.(string)
-		child := key
+		child, keyPath := key, key
 		switch {
-		case path == "metadata":
-			child = "metadata[" + key + "]"
+		case meta:
+			child, keyPath = path+"["+key+"]", path
 		case path != "":
-			child = path + "." + key
+			child, keyPath = path+"."+key, path+"."+key
 		}
-		if err := checkString(key, raw, child, path == "metadata"); err != nil {
-			if path == "metadata" {
-				err.(*badRequest).param = "metadata"
-			}
+		if err := checkString(key, raw, keyPath, meta); err != nil {
 			return err
 		}
-		if first, dup := seen[strings.ToLower(key)]; dup {
+		if first, dup := seen[foldKey(key)]; dup {
 			msg := fmt.Sprintf("%q appears twice in the same object", key)
 			if first != key {
-				msg = fmt.Sprintf("%q and %q differ only in case; send each field once, as documented", first, key)
+				msg = fmt.Sprintf("%q and %q differ only in case; send the field once", first, key)
 			}
 			return &badRequest{http.StatusBadRequest, "parameter_duplicate", msg, child}
 		}
-		seen[strings.ToLower(key)] = key
-		if err := w.value(child, path == "metadata"); err != nil {
+		seen[foldKey(key)] = key
+		if err := w.value(child, meta); err != nil {
 			return err
 		}
 	}
-	_, _, err := w.next() // }
+	_, _, err := w.next() // the closing brace
 	return err
 }
 
@@ -104,15 +105,27 @@ func (w *jsonWalker) array(path string) error {
 			return err
 		}
 	}
-	_, _, err := w.next() // ]
+	_, _, err := w.next() // the closing bracket
 	return err
 }
 
-// checkString refuses a string whose raw text is not valid UTF-8 or holds a lone surrogate
-// escape, and, in metadata, one holding a control character.
+// foldKey maps every rune to the smallest of its case-fold set, as encoding/json does when it
+// matches a key to a field, so "s", "S" and "ſ" (long s) collide here as they do there.
+func foldKey(key string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			m = min(m, f)
+		}
+		return m
+	}, key)
+}
+
+// checkString refuses a string, given decoded and as raw text, that is not valid UTF-8 or holds
+// a lone surrogate escape, and, in metadata, one that holds a control character.
 func checkString(s string, raw []byte, path string, inMeta bool) error {
-	if !utf8.Valid(raw) || (strings.ContainsRune(s, utf8.RuneError) && !hasReplacementChar(raw)) {
-		return &badRequest{http.StatusBadRequest, "string_invalid_utf8", path + " is not valid UTF-8 text", path}
+	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
+		return &badRequest{http.StatusBadRequest, "string_invalid_utf8", path + " must be valid UTF-8 text", path}
 	}
 	if inMeta && strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return &badRequest{http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path}
@@ -120,7 +133,38 @@ func checkString(s string, raw []byte, path string, inMeta bool) error {
 	return nil
 }
 
-// hasReplacementChar reports whether raw JSON text spells U+FFFD itself, literally or escaped.
-func hasReplacementChar(raw []byte) bool {
-	return bytes.Contains(raw, []byte("\uFFFD")) || bytes.Contains(bytes.ToLower(raw), []byte(`\ufffd`))
+// hasLoneSurrogate reports whether the raw text of a JSON string escapes half of a UTF-16
+// surrogate pair alone. The decoder turns it into U+FFFD, which is then indistinguishable from
+// a U+FFFD the client meant, so the escapes are read here. raw has passed the decoder's syntax
+// check, so every \u is followed by four hex digits.
+func hasLoneSurrogate(raw []byte) bool {
+	for i := 0; i < len(raw); i++ {
+		if raw[i] != '\\' {
+			continue
+		}
+		i++ // the escaped byte, so the u of `\\u` is not taken for an escape
+		if raw[i] != 'u' {
+			continue
+		}
+		r := hexRune(raw[i+1:])
+		i += 4
+		if !utf16.IsSurrogate(r) {
+			continue
+		}
+		// A high half must be followed at once by an escaped low half.
+		if r >= 0xdc00 || !bytes.HasPrefix(raw[i+1:], []byte(`\u`)) {
+			return true
+		}
+		if low := hexRune(raw[i+3:]); low < 0xdc00 || low > 0xdfff {
+			return true
+		}
+		i += 6
+	}
+	return false
+}
+
+// hexRune reads the four hex digits of a \u escape.
+func hexRune(b []byte) rune {
+	n, _ := strconv.ParseUint(string(b[:4]), 16, 32)
+	return rune(n)
 }

@@ -80,6 +80,9 @@ type Config struct {
 	// ConfirmGrace is how long past its tid's life an attempt whose approve was called is still
 	// looked up at KakaoPay before it ends as failed (APPROVE_UNCONFIRMED). 1 hour when zero.
 	ConfirmGrace time.Duration
+	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
+	// pages make, all together. 50 when zero.
+	OrderLookups float64
 }
 
 // Service runs the checkout flows.
@@ -94,6 +97,8 @@ type Service struct {
 	settleAfter  time.Duration
 	confirmGrace time.Duration
 	notifier     *Notifier
+	snaps        *snapshots
+	watch        *watchers
 	polls        *throttle
 	starting     stripes // serializes Pay per checkout, so that a double click makes one attempt
 	refunding    stripes // serializes refunds per payment, so that KakaoPay sees them one by one
@@ -112,8 +117,12 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
-		notifier:     NewNotifier(), polls: newThrottle(),
+		notifier:     NewNotifier(), snaps: newSnapshots(), polls: newThrottle(),
 	}
+	if cfg.OrderLookups == 0 {
+		cfg.OrderLookups = 50
+	}
+	s.watch = newWatchers(cfg.OrderLookups)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -7,40 +7,58 @@ import (
 )
 
 // Notifier wakes the status long-polls of a checkout when its state changes, in process; the
-// PostgreSQL backend feeds it from LISTEN/NOTIFY so that every instance wakes.
+// PostgreSQL backend feeds it from LISTEN/NOTIFY so that every instance wakes. A waiter costs a
+// channel, shared by every waiter of the same checkout, and nothing else.
 type Notifier struct {
 	mu      sync.Mutex
-	chans   map[string]chan struct{}
+	topics  map[string]*topic
 	waiting atomic.Int64
 	closed  chan struct{}
 	once    sync.Once
 }
 
-// NewNotifier returns an empty Notifier.
-func NewNotifier() *Notifier {
-	return &Notifier{chans: make(map[string]chan struct{}), closed: make(chan struct{})}
+// topic is the channel the waiters of one checkout share until its next change.
+type topic struct {
+	ch chan struct{}
+	n  int // subscriptions not cancelled yet
 }
 
-// Subscribe returns a channel that is closed at the next Notify(key) or at Close.
-func (n *Notifier) Subscribe(key string) <-chan struct{} {
+// NewNotifier returns an empty Notifier.
+func NewNotifier() *Notifier {
+	return &Notifier{topics: make(map[string]*topic), closed: make(chan struct{})}
+}
+
+// Subscribe returns a channel that is closed at the next Notify(key) or at Close, and the
+// cancel that every exit path must call: the last cancel frees the key's entry.
+func (n *Notifier) Subscribe(key string) (<-chan struct{}, func()) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	ch, ok := n.chans[key]
+	t, ok := n.topics[key]
 	if !ok {
-		ch = make(chan struct{})
-		n.chans[key] = ch
+		t = &topic{ch: make(chan struct{})}
+		n.topics[key] = t
 	}
-	return ch
+	t.n++
+	var once sync.Once
+	return t.ch, func() {
+		once.Do(func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			if t.n--; t.n == 0 && n.topics[key] == t {
+				delete(n.topics, key)
+			}
+		})
+	}
 }
 
 // Notify wakes everyone subscribed to key.
 func (n *Notifier) Notify(key string) {
 	n.mu.Lock()
-	ch, ok := n.chans[key]
-	delete(n.chans, key)
+	t, ok := n.topics[key]
+	delete(n.topics, key)
 	n.mu.Unlock()
 	if ok {
-		close(ch)
+		close(t.ch)
 	}
 }
 
@@ -52,6 +70,13 @@ func (n *Notifier) Closed() <-chan struct{} { return n.closed }
 
 // Waiting tells how many long-polls are waiting now.
 func (n *Notifier) Waiting() int64 { return n.waiting.Load() }
+
+// keys tells how many checkouts have subscriptions, for tests of what is freed.
+func (n *Notifier) keys() int {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return len(n.topics)
+}
 
 // throttle lets a KakaoPay order look-up for one tid happen at most once per interval.
 type throttle struct {

@@ -67,7 +67,7 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 	if err != nil {
 		return nil, wrapf("pay", err)
 	}
-	s.notifier.Notify(c.ID)
+	s.changed(c.ID)
 	return a, nil
 }
 
@@ -86,7 +86,7 @@ func (s *Service) readyFailed(ctx context.Context, c *store.Checkout, a *store.A
 	if err != nil {
 		return wrapf("pay", err)
 	}
-	s.notifier.Notify(c.ID)
+	s.changed(c.ID)
 	return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "KakaoPay could not start the payment: " + a.FailureMessage, Err: cause}
 }
 

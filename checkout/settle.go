@@ -263,17 +263,21 @@ func (s *Service) awaitSettled(ctx context.Context, checkoutID, attemptID string
 	deadline := time.NewTimer(s.approveT + 5*time.Second)
 	defer deadline.Stop()
 	for {
-		woken := s.notifier.Subscribe(checkoutID)
+		woken, cancel := s.notifier.Subscribe(checkoutID)
 		out, err := s.outcome(ctx, checkoutID, attemptID, false)
 		if err != nil || !isLive(out.Attempt) {
+			cancel()
 			return out, err
 		}
 		select {
 		case <-woken:
+			cancel()
 		case <-deadline.C:
+			cancel()
 			out.Pending = true
 			return out, nil
 		case <-ctx.Done():
+			cancel()
 			return nil, ctx.Err()
 		}
 	}
@@ -419,7 +423,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		return wrapf("paid", err)
 	}
 	if changed {
-		s.notifier.Notify(checkoutID)
+		s.changed(checkoutID)
 	}
 	return nil
 }
@@ -453,7 +457,7 @@ func (s *Service) end(ctx context.Context, checkoutID, attemptID, status, code, 
 		return wrapf("end attempt", err)
 	}
 	if changed {
-		s.notifier.Notify(checkoutID)
+		s.changed(checkoutID)
 	}
 	return nil
 }

@@ -141,7 +141,7 @@ func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
 		return false, wrapf("expire", err)
 	}
 	if changed {
-		s.notifier.Notify(st.Checkout.ID)
+		s.changed(st.Checkout.ID)
 	}
 	return changed, nil
 }
@@ -225,7 +225,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string) (*St
 		}
 		return nil, wrapf("expire", err)
 	}
-	s.notifier.Notify(id)
+	s.changed(id)
 	return s.read(ctx, id)
 }
 
@@ -258,36 +258,45 @@ func checkoutEventData(c *store.Checkout) map[string]any {
 }
 
 // Wait answers when the checkout's state key differs from known, or when wait has passed, or
-// when ctx ends. While an attempt is live it asks KakaoPay how far the shopper got, at most
-// every poll interval, so that a desktop page can say "approve in KakaoTalk".
+// when ctx ends. A waiting poll sleeps on the notifier and answers from the state snapshot; the
+// checkout's watcher asks KakaoPay how far the shopper got meanwhile. An unknown checkout is
+// not found before anything is allocated for it.
 func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration) (*State, error) {
+	st, err := s.Snapshot(ctx, id)
+	if err != nil || st.Key() != known || wait <= 0 {
+		return st, err
+	}
 	s.notifier.waiting.Add(1)
 	defer s.notifier.waiting.Add(-1)
+	defer s.watchCheckout(id)()
 	timer := time.NewTimer(wait)
 	defer timer.Stop()
-	tick := time.NewTicker(2 * time.Second)
-	defer tick.Stop()
 	for {
-		woken := s.notifier.Subscribe(id)
-		st, err := s.State(ctx, id)
-		if err != nil {
-			return nil, err
+		woken, cancel := s.notifier.Subscribe(id)
+		// Read again once subscribed, so that a change in between is not missed.
+		if st, err = s.Snapshot(ctx, id); err != nil || st.Key() != known {
+			cancel()
+			return st, err
 		}
-		if st.Key() != known || wait <= 0 {
-			return st, nil
+		var due <-chan time.Time // the state changes by itself then: an expiry
+		if d := st.nextDeadline(); !d.IsZero() {
+			t := time.NewTimer(max(d.Sub(s.now()), 0) + 10*time.Millisecond)
+			defer t.Stop()
+			due = t.C
 		}
 		select {
 		case <-woken:
-		case <-tick.C:
-			if a := st.Latest(); a != nil && isLive(a) {
-				s.refresh(ctx, st, a)
-			}
+		case <-due:
 		case <-timer.C:
-			return s.State(ctx, id)
+			cancel()
+			return s.Snapshot(ctx, id)
 		case <-s.notifier.Closed():
+			cancel()
 			return st, nil
 		case <-ctx.Done():
+			cancel()
 			return st, nil
 		}
+		cancel()
 	}
 }

@@ -1,0 +1,117 @@
+package checkout
+
+import (
+	"context"
+	"hash/fnv"
+	"sync"
+	"time"
+)
+
+// snapshotTTL bounds how long a cached state is answered without a query: changes made by this
+// process drop it at once; this covers changes made by another instance on the same database.
+const snapshotTTL = 2 * time.Second
+
+// maxSnapshots bounds the cache, so that polls of many checkouts cannot grow memory without end.
+const maxSnapshots = 20000
+
+// snapshots caches checkout states for the status path, dropped by every change this process
+// makes. A load that raced a change is not cached: each key's stripe counts its changes.
+type snapshots struct {
+	mu      sync.Mutex
+	m       map[string]snapshot
+	changes [256]uint64
+}
+
+type snapshot struct {
+	st    *State
+	until time.Time
+}
+
+func newSnapshots() *snapshots { return &snapshots{m: make(map[string]snapshot)} }
+
+func stripe(id string) int {
+	h := fnv.New32a()
+	h.Write([]byte(id))
+	return int(h.Sum32() % 256)
+}
+
+// get returns the cached state of id while it is valid, with the change count a load must
+// present to put.
+func (c *snapshots) get(id string, now time.Time) (*State, uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s, ok := c.m[id]; ok && now.Before(s.until) {
+		return s.st, 0
+	}
+	return nil, c.changes[stripe(id)]
+}
+
+// put caches st until until, unless id's stripe changed since gen was read.
+func (c *snapshots) put(id string, st *State, gen uint64, until time.Time, now time.Time) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.changes[stripe(id)] != gen {
+		return
+	}
+	if len(c.m) >= maxSnapshots {
+		for k, s := range c.m {
+			if !now.Before(s.until) {
+				delete(c.m, k)
+			}
+		}
+		if len(c.m) >= maxSnapshots {
+			return
+		}
+	}
+	c.m[id] = snapshot{st: st, until: until}
+}
+
+// drop forgets id's state after a change.
+func (c *snapshots) drop(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	delete(c.m, id)
+	c.changes[stripe(id)]++
+}
+
+// Snapshot returns a checkout's state for the status path: from memory while nothing changed,
+// else read (expiring what is due) and remembered. The state is shared: callers must not
+// modify it.
+func (s *Service) Snapshot(ctx context.Context, id string) (*State, error) {
+	now := s.now()
+	st, gen := s.snaps.get(id, now)
+	if st != nil {
+		return st, nil
+	}
+	st, err := s.State(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	until := now.Add(snapshotTTL)
+	if d := st.nextDeadline(); !d.IsZero() && d.Before(until) {
+		until = d
+	}
+	s.snaps.put(id, st, gen, until, now)
+	return st, nil
+}
+
+// changed records that a checkout's state changed: its snapshot is dropped and its waiters wake.
+func (s *Service) changed(id string) {
+	s.snaps.drop(id)
+	s.notifier.Notify(id)
+}
+
+// nextDeadline is when the state changes by itself (the checkout or a live attempt expires),
+// or zero.
+func (st *State) nextDeadline() time.Time {
+	if st.Checkout.Status != StatusOpen {
+		return time.Time{}
+	}
+	d := st.Checkout.ExpiresAt
+	for _, a := range st.Attempts {
+		if isLive(a) && !inFlight(a) && a.ExpiresAt.Before(d) {
+			d = a.ExpiresAt
+		}
+	}
+	return d
+}

@@ -581,13 +581,21 @@ func (tb *tab) scanQR(name string) (text string, screenshot []byte) {
 	// A loaded machine may paint the image a few frames after it is laid out: look again, as a
 	// phone's camera would, before calling the code unreadable.
 	var err error
-	for range 10 {
+	for range 25 {
+		before := tb.rect(".qr-frame")
 		shot := tb.screenshot(name)
 		r := tb.rect(".qr-frame")
+		if r != before { // the layout moved while the picture was taken
+			time.Sleep(200 * time.Millisecond)
+			continue
+		}
 		frame := crop(tb.t, shot, rect{r.Left - 8, r.Top - 8, r.Right + 8, r.Bottom + 8}, tb.dev.scale)
 		if text, err = readQR(tb.t, frame); err == nil {
 			return text, shot
 		}
+		var buf bytes.Buffer
+		png.Encode(&buf, frame)
+		tb.save(name+"-unreadable", buf.Bytes())
 		time.Sleep(200 * time.Millisecond)
 	}
 	tb.t.Fatalf("no QR code could be read off the screen: %v", err)

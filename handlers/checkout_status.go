@@ -39,12 +39,21 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	known := q.Get("known")
 	if wait > 0 && known == "" {
-		st, err := h.svc.State(r.Context(), id)
+		st, err := h.svc.Snapshot(r.Context(), id)
 		if err != nil {
 			h.statusError(w, err)
 			return
 		}
 		known = st.Key()
+	}
+	if wait > 0 {
+		if release := h.waits.acquire(r); release != nil {
+			defer release()
+		} else {
+			// Too many waiting polls: answer now, and ask the page to come back a little later.
+			w.Header().Set("Retry-After", "5")
+			wait = 0
+		}
 	}
 	st, err := h.svc.Wait(r.Context(), id, known, wait)
 	if err != nil {

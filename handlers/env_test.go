@@ -75,6 +75,7 @@ type envOptions struct {
 	approveDelay time.Duration
 	httpTimeout  time.Duration
 	faults       *faultTransport // between kpcheckout's KakaoPay client and the sandbox
+	waitsPerIP   int             // cap on the long-polls one client may hold
 }
 
 func newEnv(t testing.TB) *env { return newEnvWith(t, envOptions{}) }
@@ -131,7 +132,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	h, err := handlers.New(handlers.Config{
 		Service: e.svc, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.base, TestMode: true, Ready: db.Ping,
+		BaseURL: e.base, TestMode: true, Ready: db.Ping, MaxWaitingPerIP: o.waitsPerIP,
 	})
 	if err != nil {
 		t.Fatal(err)

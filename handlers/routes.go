@@ -28,8 +28,12 @@ type Config struct {
 	// Sandbox, when set, is mounted under /sandbox/.
 	Sandbox http.Handler
 	// Ready reports whether the database is reachable and migrated.
-	Ready  func(ctx context.Context) error
-	Logger *slog.Logger
+	Ready func(ctx context.Context) error
+	// MaxWaiting and MaxWaitingPerIP cap the status long-polls waiting at once, in all and per
+	// client address (20,000 and 100 when zero); past them a poll answers at once.
+	MaxWaiting      int
+	MaxWaitingPerIP int
+	Logger          *slog.Logger
 }
 
 // New returns the server's whole handler with every route registered.
@@ -41,7 +45,7 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
-		baseURL: cfg.BaseURL, testMode: cfg.TestMode, log: cfg.Logger}
+		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), log: cfg.Logger}
 	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger}
 
 	csrf := http.NewCrossOriginProtection()

@@ -27,6 +27,7 @@ type Shopper struct {
 	sessions sessions.Store
 	baseURL  string
 	testMode bool
+	waits    *waitLimit
 	log      *slog.Logger
 }
 

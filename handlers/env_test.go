@@ -116,7 +116,9 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	if o.faults != nil {
 		transport = o.faults
 	}
-	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.sbURL, SecretKey: "test-secret", HTTPClient: &http.Client{Timeout: o.httpTimeout, Transport: transport}})
+	metrics := handlers.NewMetrics()
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.sbURL, SecretKey: "test-secret",
+		HTTPClient: &http.Client{Timeout: o.httpTimeout, Transport: transport}, Observe: metrics.ObserveKakaoPay})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +134,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	h, err := handlers.New(handlers.Config{
 		Service: e.svc, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.base, TestMode: true, Ready: db.Ping, MaxWaitingPerIP: o.waitsPerIP,
+		BaseURL: e.base, TestMode: true, Ready: db.Ping, MaxWaitingPerIP: o.waitsPerIP, Metrics: metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -15,8 +15,8 @@ import (
 const maxBody = 64 << 10
 
 // withMiddleware adds, around every request: a request id (X-Request-Id, also passed to
-// KakaoPay), one JSON log line, panic recovery, a body limit and baseline security headers.
-func withMiddleware(next http.Handler, log *slog.Logger) http.Handler {
+// KakaoPay), one JSON log line and its metrics, panic recovery, a body limit and baseline security headers.
+func withMiddleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -40,8 +40,10 @@ func withMiddleware(next http.Handler, log *slog.Logger) http.Handler {
 					http.Error(rec, "internal error", http.StatusInternalServerError)
 				}
 			}
+			d := time.Since(start)
+			m.observe(r, rec.status, d)
 			log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration_ms", time.Since(start).Milliseconds())
+				"status", rec.status, "duration_ms", d.Milliseconds())
 		}()
 		next.ServeHTTP(rec, r)
 	})

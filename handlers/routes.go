@@ -33,7 +33,9 @@ type Config struct {
 	// client address (20,000 and 100 when zero); past them a poll answers at once.
 	MaxWaiting      int
 	MaxWaitingPerIP int
-	Logger          *slog.Logger
+	// Metrics are served at /metrics; NewMetrics() when nil.
+	Metrics *Metrics
+	Logger  *slog.Logger
 }
 
 // New returns the server's whole handler with every route registered.
@@ -76,6 +78,11 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
 	mux.HandleFunc("/v1/", api.notFound)
 
+	if cfg.Metrics == nil {
+		cfg.Metrics = NewMetrics()
+	}
+	cfg.Metrics.watch(cfg.Service)
+	mux.Handle("GET /metrics", cfg.Metrics.handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
@@ -91,5 +98,5 @@ func New(cfg Config) (http.Handler, error) {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
 	}
 	mux.HandleFunc("/", shop.notFound)
-	return withMiddleware(mux, cfg.Logger), nil
+	return withMiddleware(mux, cfg.Logger, cfg.Metrics), nil
 }

@@ -42,6 +42,9 @@ type Options struct {
 	HTTPClient *http.Client
 	// Logger receives one Debug line per call; it defaults to slog.Default().
 	Logger *slog.Logger
+	// Observe, when set, is told of every call: its endpoint, its outcome ("ok", "refused" for a
+	// 4xx answer, "unknown" when KakaoPay may have acted: see IsOutcomeUnknown) and duration.
+	Observe func(endpoint, outcome string, d time.Duration)
 }
 
 // Client talks to KakaoPay (or the sandbox peer). It is safe for concurrent use.
@@ -50,6 +53,7 @@ type Client struct {
 	secretKey string
 	http      *http.Client
 	log       *slog.Logger
+	observe   func(endpoint, outcome string, d time.Duration)
 }
 
 // New returns a Client for opts, checking that BaseURL is an absolute http(s) URL.
@@ -68,7 +72,7 @@ func New(opts Options) (*Client, error) {
 	if opts.SecretKey == "" {
 		return nil, fmt.Errorf("kakaopay: secret key is required")
 	}
-	c := &Client{base: base, secretKey: opts.SecretKey, http: opts.HTTPClient, log: opts.Logger}
+	c := &Client{base: base, secretKey: opts.SecretKey, http: opts.HTTPClient, log: opts.Logger, observe: opts.Observe}
 	if c.http == nil {
 		c.http = &http.Client{Timeout: DefaultTimeout}
 	}
@@ -141,6 +145,17 @@ func (c *Client) Inactive(ctx context.Context, req SIDRequest) (*SubscriptionSta
 	return call[SubscriptionStatusResponse](ctx, c, "manage/subscription/inactive", req)
 }
 
+// outcomeOf names a call's outcome for metrics.
+func outcomeOf(err error) string {
+	switch {
+	case err == nil:
+		return "ok"
+	case IsOutcomeUnknown(err):
+		return "unknown"
+	}
+	return "refused"
+}
+
 // call POSTs in to endpoint and returns the decoded 2xx answer.
 func call[T any](ctx context.Context, c *Client, endpoint string, in any) (*T, error) {
 	var out T
@@ -168,6 +183,9 @@ func (c *Client) do(ctx context.Context, endpoint string, in, out any) (err erro
 			attrs = append(attrs, slog.String("error", err.Error()))
 		}
 		c.log.LogAttrs(ctx, slog.LevelDebug, "kakaopay call", attrs...)
+		if c.observe != nil {
+			c.observe(endpoint, outcomeOf(err), time.Since(start))
+		}
 	}()
 
 	body, err := json.Marshal(in)

@@ -23,6 +23,9 @@ type Config struct {
 	SettleAfter       time.Duration
 	KakaoPayTimeout   time.Duration
 	ConfirmGrace      time.Duration
+	MaxWaiting        int
+	MaxWaitingPerIP   int
+	OrderLookups      float64
 }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
@@ -59,6 +62,9 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
 	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
 	fs.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
+	fs.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
+	fs.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
+	fs.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	fs.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
 	return c
 }
@@ -84,6 +90,9 @@ func (c *Config) validate() error {
 	}
 	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 {
 		return errors.New("expiry sweep, settle-after, kakaopay-timeout and confirm-grace must be positive")
+	}
+	if c.MaxWaiting <= 0 || c.MaxWaitingPerIP <= 0 || c.OrderLookups <= 0 {
+		return errors.New("max-waiting, max-waiting-per-ip and order-lookups must be positive")
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

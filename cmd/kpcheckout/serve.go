@@ -52,19 +52,22 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		}
 		sb = s
 	}
+	metrics := handlers.NewMetrics()
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log,
-		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout}})
+		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout}, Observe: metrics.ObserveKakaoPay})
 	if err != nil {
 		return err
 	}
 	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log,
-		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace})
+		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
+		OrderLookups: cfg.OrderLookups})
 	if err != nil {
 		return err
 	}
 	h, err := handlers.New(handlers.Config{
 		Service: svc, Bundle: bundle, Assets: assets, Sessions: sessionStore(cfg, log),
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
+		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Metrics: metrics,
 	})
 	if err != nil {
 		return err

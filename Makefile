@@ -3,7 +3,7 @@
 GO ?= go
 BIN := bin/kpcheckout
 
-.PHONY: run build test check generate bench deps clean
+.PHONY: run build test check generate bench bench-micro deps clean
 
 run: build
 	./$(BIN) serve
@@ -50,7 +50,12 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json | browser-deps
 	@test -f $@ || { echo "deps: FAILED: npm ci did not install $@" >&2; exit 1; }
 	@touch $@
 
-bench:
+# bench starts the built server on loopback and measures it against bare baselines in the same
+# run (see cmd/kpbench); the table lands in docs/benchmarks.md. bench-micro runs the Go benchmarks.
+bench: build
+	$(GO) run ./cmd/kpbench -server $(BIN) -out docs/benchmarks.md
+
+bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

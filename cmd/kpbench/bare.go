@@ -1,0 +1,65 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+)
+
+// bareStatus is the status answer the bare server gives from memory, the size of kpcheckout's.
+var bareStatus = []byte(`{"id":"cs_4kqXbTnE2mYpR8sLwV9hZc","status":"open","attempt_status":"ready","redirect_url":null,` +
+	`"expires_at":"2026-11-28T12:00:00Z","state":"open.att_7QmZpL2vXn9sRt4wKc8yHb.ready"}` + "\n")
+
+// serveBare is the baseline: a bare net/http server that answers the status JSON from memory
+// and holds long-polls on a channel, as a server doing nothing else would.
+func serveBare(ctx context.Context, addr string, stdout io.Writer) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	var mu sync.Mutex
+	waits := map[string]chan struct{}{}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /status", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(bareStatus)
+	})
+	mux.HandleFunc("GET /wait", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		mu.Lock()
+		ch, ok := waits[id]
+		if !ok {
+			ch = make(chan struct{})
+			waits[id] = ch
+		}
+		mu.Unlock()
+		select {
+		case <-ch:
+		case <-time.After(30 * time.Second):
+		case <-r.Context().Done():
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(bareStatus)
+	})
+	mux.HandleFunc("POST /wake", func(w http.ResponseWriter, r *http.Request) {
+		id := r.URL.Query().Get("id")
+		mu.Lock()
+		ch, ok := waits[id]
+		delete(waits, id)
+		mu.Unlock()
+		if ok {
+			close(ch)
+		}
+	})
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
+	go func() { <-ctx.Done(); srv.Close() }()
+	if err := srv.Serve(ln); err != http.ErrServerClosed {
+		return err
+	}
+	return nil
+}

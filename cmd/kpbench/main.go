@@ -1,0 +1,67 @@
+// Command kpbench measures kpcheckout on this machine: it builds nothing itself, starts the
+// given server binary on loopback with a fresh SQLite file in sandbox mode, drives it with the
+// load generator below, and prints a Markdown table whose every figure has a baseline measured
+// in the same run (a bare net/http server, a bare loop of SQLite inserts) and their ratio.
+//
+//	go run ./cmd/kpbench -server bin/kpcheckout -out docs/benchmarks.md
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "kpbench:", err)
+		os.Exit(1)
+	}
+}
+
+// options are kpbench's flags.
+type options struct {
+	server    string
+	duration  time.Duration
+	waiters   int
+	approvals int
+	out       string
+	bare      string
+}
+
+func run(ctx context.Context, args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("kpbench", flag.ContinueOnError)
+	var o options
+	fs.StringVar(&o.server, "server", "bin/kpcheckout", "the kpcheckout binary to measure")
+	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long each throughput scenario runs")
+	fs.IntVar(&o.waiters, "waiters", 10000, "status long-polls held open at once")
+	fs.IntVar(&o.approvals, "approvals", 300, "waiting checkouts approved by phones, 200 a second")
+	fs.StringVar(&o.out, "out", "", "also write the table, with the command and the machine, to this Markdown file")
+	short := fs.Bool("short", false, "a smoke run of a few seconds: 1 s scenarios, 200 waiters, 20 approvals")
+	fs.StringVar(&o.bare, "bare", "", "internal: serve the bare baseline on this address")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if o.bare != "" {
+		return serveBare(ctx, o.bare, stdout)
+	}
+	if *short {
+		o.duration, o.waiters, o.approvals = time.Second, 200, 20
+	}
+	rows, err := measure(ctx, o)
+	if err != nil {
+		return err
+	}
+	table := renderTable(rows)
+	fmt.Fprint(stdout, table)
+	if o.out != "" {
+		return writeReport(o, args, table)
+	}
+	return nil
+}

@@ -1,0 +1,381 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Browsers the load plays.
+const (
+	uaDesktop = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+	uaPhone   = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+// measure runs every scenario and returns the table's rows.
+func measure(ctx context.Context, o options) ([]row, error) {
+	dir, err := os.MkdirTemp("", "kpbench")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	var rows []row
+
+	insert, err := sqliteInserts(ctx, filepath.Join(dir, "bare.db"), o.duration)
+	if err != nil {
+		return nil, err
+	}
+	bare, bareAddr, err := startProcess(ctx, "listening ", nil, os.Args[0], "-bare", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	defer bare.stop()
+	bareHTTP := hammer(ctx, 64, o.duration, func(ctx context.Context) bool {
+		_, ok := get(ctx, statusClient, "http://"+bareAddr+"/status", 200)
+		return ok
+	})
+
+	srv, s, err := startServer(ctx, o, dir)
+	if err != nil {
+		return nil, err
+	}
+	defer srv.stop()
+
+	create := hammer(ctx, 16, o.duration, func(ctx context.Context) bool { _, ok := s.create(ctx); return ok })
+	rows = append(rows, row{"create a checkout (`POST /v1/checkouts`, 16 clients)", perSec(create), "SQLite insert loop, same pragmas: " + fmt.Sprintf("%.0f/s", insert),
+		ratio(create.rate(), insert), "≥ 3,000/s and ≥ 0.5×"})
+
+	for _, p := range []struct{ name, ua, device, target string }{
+		{"desktop page with QR (`GET /c/{id}`, 64 clients)", uaDesktop, "desktop", "≥ 8,000/s, p99 ≤ 20 ms"},
+		{"phone page (`GET /c/{id}`, 64 clients)", uaPhone, "mobile", ""},
+	} {
+		id, _, err := s.payable(ctx, p.ua, p.device)
+		if err != nil {
+			return nil, err
+		}
+		r := hammer(ctx, 64, o.duration, func(ctx context.Context) bool {
+			_, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", p.ua)
+			return ok
+		})
+		rows = append(rows, row{p.name, perSec(r) + ", p99 " + ms(r.p99), "", "", p.target})
+	}
+
+	id, _, err := s.payable(ctx, uaDesktop, "desktop")
+	if err != nil {
+		return nil, err
+	}
+	status := hammer(ctx, 64, o.duration, func(ctx context.Context) bool {
+		_, ok := get(ctx, statusClient, s.base+"/c/"+id+"/status", 200)
+		return ok
+	})
+	rows = append(rows, row{"status poll (`GET /c/{id}/status`, 64 clients)", perSec(status) + ", p99 " + ms(status.p99),
+		"bare net/http JSON: " + perSec(bareHTTP), ratio(status.rate(), bareHTTP.rate()), "≥ 0.4×"})
+
+	w, err := s.waiters(ctx, srv, o)
+	if err != nil {
+		return nil, err
+	}
+	bw := bareWaiters(ctx, bare, bareAddr, o)
+	rows = append(rows,
+		row{fmt.Sprintf("RSS while %d long-polls wait (start → end of 5 s idle)", o.waiters), mb(w.rss1) + " → " + mb(w.rss2),
+			"bare long-poll server: " + mb(bw.rss1) + " → " + mb(bw.rss2), ratio(float64(w.rss2), float64(bw.rss2)), "≤ 1.25×, flat"},
+		row{fmt.Sprintf("CPU while %d long-polls wait and nothing happens", o.waiters), fmt.Sprintf("%.3f cores", w.cores),
+			fmt.Sprintf("bare: %.3f cores", bw.cores), "", "≤ 0.1 core"},
+		row{fmt.Sprintf("approve return → its waiting poll answers (%d phones, 200/s)", o.approvals), "p50 " + ms(w.p50) + ", p99 " + ms(w.p99) + w.note,
+			"bare wake: p50 " + ms(bw.p50) + ", p99 " + ms(bw.p99), "", "p99 ≤ 50 ms"},
+		row{"KakaoPay order look-ups while shoppers only wait", fmt.Sprintf("%.1f/s", w.orders), "", "", "≤ --order-lookups (50/s)"},
+	)
+
+	flows := hammer(ctx, 16, o.duration, func(ctx context.Context) bool { return s.flow(ctx) })
+	rows = append(rows, row{"whole sandbox flows (create, pay, approve in the wallet, return; 16 clients)", perSec(flows), "", "", "≥ 800/s"})
+	return rows, nil
+}
+
+// statusClient keeps 64 connections for the status scenarios.
+var statusClient = newClient(64)
+
+// shop is the server under test as a merchant and its shoppers see it.
+type shop struct {
+	base, key string
+	c         *http.Client
+}
+
+// startServer starts kpcheckout in sandbox mode on a fresh SQLite file.
+func startServer(ctx context.Context, o options, dir string) (*process, *shop, error) {
+	addr, err := freeAddr()
+	if err != nil {
+		return nil, nil, err
+	}
+	env := []string{"KPCHECKOUT_ADDR=" + addr, "KPCHECKOUT_DATABASE_URL=sqlite:" + filepath.Join(dir, "kpcheckout.db"),
+		"KPCHECKOUT_LOG_LEVEL=warn", "KPCHECKOUT_KAKAOPAY_SECRET_KEY="}
+	p, key, err := startProcess(ctx, "test API key:", env, o.server, "serve",
+		"--max-waiting", strconv.Itoa(o.waiters*2), "--max-waiting-per-ip", strconv.Itoa(o.waiters*2))
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, &shop{base: "http://" + addr, key: key, c: newClient(256)}, nil
+}
+
+// create makes an 11,000-won checkout and returns its id.
+func (s *shop) create(ctx context.Context) (string, bool) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/v1/checkouts", strings.NewReader(
+		`{"amount":11000,"reference":"BENCH","success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`))
+	if err != nil {
+		return "", false
+	}
+	req.Header.Set("Authorization", "Bearer "+s.key)
+	req.Header.Set("Content-Type", "application/json")
+	body, ok := do(s.c, req, http.StatusCreated)
+	if !ok {
+		return "", false
+	}
+	m := checkoutID.FindSubmatch(body)
+	if m == nil {
+		return "", false
+	}
+	return string(m[1]), true
+}
+
+var (
+	checkoutID = regexp.MustCompile(`"id":"(cs_[A-Za-z0-9]+)"`)
+	walletLink = regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="open-kakaotalk"`)
+	stateField = regexp.MustCompile(`"state":"([^"]+)"`)
+)
+
+// payable makes a checkout with a live attempt for a device; for a phone it also returns the
+// wallet URL KakaoTalk would open.
+func (s *shop) payable(ctx context.Context, ua, device string) (id, wallet string, err error) {
+	id, ok := s.create(ctx)
+	if !ok {
+		return "", "", fmt.Errorf("creating a checkout failed")
+	}
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/c/"+id+"/pay", strings.NewReader(url.Values{"device": {device}}.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("User-Agent", ua)
+	if _, ok := do(s.c, req, http.StatusSeeOther); !ok {
+		return "", "", fmt.Errorf("paying %s failed", id)
+	}
+	if device != "mobile" {
+		return id, "", nil
+	}
+	page, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", ua)
+	m := walletLink.FindSubmatch(page)
+	if !ok || m == nil {
+		return "", "", fmt.Errorf("no wallet link on %s", id)
+	}
+	return id, strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil
+}
+
+// approve approves in the sandbox wallet and returns the URL KakaoPay sends the phone back to.
+func (s *shop) approve(ctx context.Context, wallet string) (string, bool) {
+	loc, ok := get(ctx, s.c, wallet, http.StatusSeeOther, "X-Sandbox-Auto", "approve", "User-Agent", uaPhone)
+	return string(loc), ok
+}
+
+// flow is one whole sandbox payment.
+func (s *shop) flow(ctx context.Context) bool {
+	_, wallet, err := s.payable(ctx, uaPhone, "mobile")
+	if err != nil {
+		return false
+	}
+	back, ok := s.approve(ctx, wallet)
+	if !ok {
+		return false
+	}
+	loc, ok := get(ctx, s.c, back, http.StatusSeeOther, "User-Agent", uaPhone)
+	return ok && strings.HasPrefix(string(loc), "http://127.0.0.1/ok")
+}
+
+// waitResult is what the long-poll scenario measured.
+type waitResult struct {
+	rss1, rss2 int64
+	cores      float64
+	p50, p99   time.Duration
+	orders     float64
+	note       string
+}
+
+// waiters holds o.waiters long-polls on as many checkouts with live attempts, measures the
+// server at rest, then approves o.approvals of them at 200/s and times each wake.
+func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult, error) {
+	type waiting struct{ id, wallet, state string }
+	list := make([]waiting, o.waiters)
+	var mu sync.Mutex
+	var firstErr error
+	var wg sync.WaitGroup
+	next := make(chan int)
+	for range 32 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range next {
+				id, wallet, err := s.payable(ctx, uaPhone, "mobile")
+				if err == nil {
+					body, _ := get(ctx, s.c, s.base+"/c/"+id+"/status", 200)
+					if m := stateField.FindSubmatch(body); m != nil {
+						list[i] = waiting{id, wallet, string(m[1])}
+						continue
+					}
+					err = fmt.Errorf("no state for %s", id)
+				}
+				mu.Lock()
+				firstErr = err
+				mu.Unlock()
+			}
+		}()
+	}
+	for i := range list {
+		next <- i
+	}
+	close(next)
+	wg.Wait()
+	if firstErr != nil {
+		return waitResult{}, firstErr
+	}
+	answered := make([]time.Time, len(list))
+	polls := newClient(len(list) + 16)
+	defer polls.CloseIdleConnections()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var pw sync.WaitGroup
+	for i, w := range list {
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			if _, ok := get(pctx, polls, s.base+"/c/"+w.id+"/status?wait=30&known="+url.QueryEscape(w.state), 200); ok {
+				answered[i] = time.Now()
+			}
+		}()
+		if i%200 == 199 {
+			time.Sleep(20 * time.Millisecond) // within the listen backlog
+		}
+	}
+	if err := s.awaitMetric(ctx, "kpcheckout_status_waiting", float64(len(list))); err != nil {
+		return waitResult{}, err
+	}
+	var r waitResult
+	orders0 := s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`)
+	r.rss1 = srv.rss()
+	r.cores = srv.cores(5 * time.Second)
+	r.rss2 = srv.rss()
+	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / 5
+
+	sent := make([]time.Time, o.approvals)
+	tick := time.NewTicker(time.Second / 200)
+	var aw sync.WaitGroup
+	for k := range sent {
+		<-tick.C
+		aw.Add(1)
+		go func() {
+			defer aw.Done()
+			back, ok := s.approve(ctx, list[k].wallet)
+			if !ok {
+				return
+			}
+			sent[k] = time.Now()
+			get(ctx, s.c, back, http.StatusSeeOther, "User-Agent", uaPhone)
+		}()
+	}
+	tick.Stop()
+	aw.Wait()
+	deadline := time.Now().Add(10 * time.Second)
+	var lat []time.Duration
+	for k := range sent {
+		for answered[k].IsZero() && time.Now().Before(deadline) {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if !sent[k].IsZero() && !answered[k].IsZero() {
+			lat = append(lat, max(answered[k].Sub(sent[k]), 0))
+		}
+	}
+	if len(lat) < len(sent) {
+		r.note = fmt.Sprintf(" (%d of %d woke)", len(lat), len(sent))
+	}
+	r.p50, r.p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+	cancel()
+	pw.Wait()
+	return r, nil
+}
+
+// metric reads one sample of the server's /metrics, or 0.
+func (s *shop) metric(ctx context.Context, name string) float64 {
+	body, ok := get(ctx, s.c, s.base+"/metrics", 200)
+	if !ok {
+		return 0
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, name+" "); ok {
+			v, _ := strconv.ParseFloat(strings.TrimSpace(rest), 64)
+			return v
+		}
+	}
+	return 0
+}
+
+// awaitMetric waits up to 60 s for a metric to reach want.
+func (s *shop) awaitMetric(ctx context.Context, name string, want float64) error {
+	deadline := time.Now().Add(60 * time.Second)
+	for s.metric(ctx, name) < want {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s never reached %.0f (at %.0f)", name, want, s.metric(ctx, name))
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil
+}
+
+// bareWaiters holds as many long-polls on the bare server and measures it the same way.
+func bareWaiters(ctx context.Context, bare *process, addr string, o options) waitResult {
+	answered := make([]time.Time, o.waiters)
+	polls := newClient(o.waiters + 16)
+	defer polls.CloseIdleConnections()
+	pctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var pw sync.WaitGroup
+	for i := range answered {
+		pw.Add(1)
+		go func() {
+			defer pw.Done()
+			if _, ok := get(pctx, polls, fmt.Sprintf("http://%s/wait?id=%d", addr, i), 200); ok {
+				answered[i] = time.Now()
+			}
+		}()
+		if i%200 == 199 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	time.Sleep(2 * time.Second) // the bare server has no gauge: let the last ones arrive
+	var r waitResult
+	r.rss1 = bare.rss()
+	r.cores = bare.cores(5 * time.Second)
+	r.rss2 = bare.rss()
+	c := newClient(16)
+	sent := make([]time.Time, o.approvals)
+	tick := time.NewTicker(time.Second / 200)
+	for k := range sent {
+		<-tick.C
+		sent[k] = time.Now()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, fmt.Sprintf("http://%s/wake?id=%d", addr, k), nil)
+		do(c, req, 200)
+	}
+	tick.Stop()
+	time.Sleep(200 * time.Millisecond)
+	var lat []time.Duration
+	for k := range sent {
+		if !answered[k].IsZero() {
+			lat = append(lat, max(answered[k].Sub(sent[k]), 0))
+		}
+	}
+	r.p50, r.p99 = percentile(lat, 0.5), percentile(lat, 0.99)
+	cancel()
+	pw.Wait()
+	return r
+}

@@ -39,8 +39,15 @@ func (s *Service) Reconcile(ctx context.Context) error {
 
 // reconcileAttempt settles one live attempt from KakaoPay's order API.
 func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now time.Time) error {
+	if s.watched(a.CheckoutID) && !Confirming(a) && now.Before(a.ExpiresAt) {
+		return nil // its watcher asks KakaoPay already
+	}
 	st, err := s.read(ctx, a.CheckoutID)
 	if err != nil {
+		return err
+	}
+	// The reconciler's look-ups share the watchers' rate: KakaoPay sees one bound in all.
+	if err := s.watch.limiter.Wait(ctx); err != nil {
 		return err
 	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})

@@ -11,28 +11,46 @@ import (
 )
 
 // Watching asks KakaoPay how far shoppers got only for checkouts somebody is watching (a status
-// long-poll is waiting): one watcher per checkout, however many pages wait on it, asking with
-// backoff and under one global rate, and stopping when the last page leaves. The reconciler
-// covers the attempts nobody watches.
+// long-poll is waiting): one entry per checkout, however many pages wait on it, looked at with
+// backoff (2 s, 4 s, … 30 s while nothing changes) and under one global rate of order look-ups,
+// and forgotten when the last page leaves. One scheduler goroutine and a few workers serve every
+// watched checkout, so a watched checkout costs a map entry. The reconciler covers the attempts
+// nobody watches.
 const (
-	watchFirst = 2 * time.Second
-	watchMax   = 30 * time.Second
+	watchFirst   = 2 * time.Second
+	watchMax     = 30 * time.Second
+	watchTick    = 250 * time.Millisecond
+	watchWorkers = 8
 )
 
-// watchers are the running watchers by checkout id.
+// watchers are the watched checkouts by id.
 type watchers struct {
 	mu      sync.Mutex
 	m       map[string]*watcher
-	limiter *rate.Limiter // all order look-ups of this process
+	limiter *rate.Limiter // every order look-up of this process
+	looks   chan string   // checkout ids due for a look, to the workers
+	started sync.Once
 }
 
 type watcher struct {
-	n    int // waiting polls
-	stop chan struct{}
+	n       int           // waiting polls
+	next    time.Time     // when it is looked at next
+	wait    time.Duration // the backoff
+	key     string        // the state key and order status the last look saw
+	looking bool
 }
 
 func newWatchers(perSecond float64) *watchers {
-	return &watchers{m: make(map[string]*watcher), limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+	return &watchers{m: make(map[string]*watcher), looks: make(chan string, watchWorkers),
+		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+}
+
+// watched reports whether pages are watching a checkout (its watcher asks KakaoPay about it).
+func (s *Service) watched(id string) bool {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	_, ok := s.watch.m[id]
+	return ok
 }
 
 // Watchers tells how many checkouts are being watched now.
@@ -42,16 +60,16 @@ func (s *Service) Watchers() int {
 	return len(s.watch.m)
 }
 
-// watchCheckout counts one more page watching a checkout, starting its watcher if it is the
-// first; the returned release must be called when the page stops waiting.
+// watchCheckout counts one more page watching a checkout; the returned release must be called
+// when the page stops waiting.
 func (s *Service) watchCheckout(id string) (release func()) {
+	s.watch.started.Do(func() { go s.scheduleLooks() })
 	s.watch.mu.Lock()
 	defer s.watch.mu.Unlock()
 	w, ok := s.watch.m[id]
 	if !ok {
-		w = &watcher{stop: make(chan struct{})}
+		w = &watcher{next: time.Now().Add(watchFirst), wait: watchFirst}
 		s.watch.m[id] = w
-		go s.runWatcher(id, w.stop)
 	}
 	w.n++
 	var once sync.Once
@@ -61,61 +79,83 @@ func (s *Service) watchCheckout(id string) (release func()) {
 			defer s.watch.mu.Unlock()
 			if w.n--; w.n == 0 {
 				delete(s.watch.m, id)
-				close(w.stop)
 			}
 		})
 	}
 }
 
-// runWatcher looks at a watched checkout until stop: each look reads it from the database (so a
-// change another instance made wakes this one's pages too) and, while its latest attempt is
-// live and not being confirmed, asks KakaoPay's order API how far the shopper got. It asks
-// again after 2 s, then 4, 8, … up to 30 s while nothing changes.
-func (s *Service) runWatcher(id string, stop <-chan struct{}) {
-	wait, last := watchFirst, ""
-	timer := time.NewTimer(wait)
-	defer timer.Stop()
+// scheduleLooks hands the watched checkouts that are due to the workers, as far as the global
+// rate allows; the others wait for their next turn, backing off.
+func (s *Service) scheduleLooks() {
+	for range watchWorkers {
+		go s.lookWorker()
+	}
+	tick := time.NewTicker(watchTick)
+	defer tick.Stop()
+	defer close(s.watch.looks)
 	for {
 		select {
-		case <-stop:
-			return
 		case <-s.notifier.Closed():
 			return
-		case <-timer.C:
+		case now := <-tick.C:
+			for _, id := range s.dueLooks(now) {
+				s.watch.looks <- id
+			}
 		}
-		key := s.look(id, stop)
-		if key != last {
-			wait, last = watchFirst, key
-		} else {
-			wait = min(2*wait, watchMax)
-		}
-		timer.Reset(wait)
 	}
 }
 
-// look is one look of a watcher; it answers the state key it saw.
-func (s *Service) look(id string, stop <-chan struct{}) string {
+// dueLooks picks the checkouts due for a look now that the rate allows.
+func (s *Service) dueLooks(now time.Time) []string {
+	s.watch.mu.Lock()
+	defer s.watch.mu.Unlock()
+	var due []string
+	for id, w := range s.watch.m {
+		if w.looking || now.Before(w.next) {
+			continue
+		}
+		if !s.watch.limiter.AllowN(now, 1) {
+			w.next, w.wait = now.Add(w.wait), min(2*w.wait, watchMax) // no turn this time
+			continue
+		}
+		w.looking = true
+		due = append(due, id)
+	}
+	return due
+}
+
+func (s *Service) lookWorker() {
+	for id := range s.watch.looks {
+		key := s.look(id)
+		s.watch.mu.Lock()
+		if w, ok := s.watch.m[id]; ok {
+			if key != w.key {
+				// Pages waiting on an older state look again: the change may have been made by
+				// another instance, which this one's notifier never heard of.
+				s.notifier.Notify(id)
+				w.wait, w.key = watchFirst, key
+			} else {
+				w.wait = min(2*w.wait, watchMax)
+			}
+			w.next, w.looking = time.Now().Add(w.wait), false
+		}
+		s.watch.mu.Unlock()
+	}
+}
+
+// look is one look at a watched checkout: its state (re-read once the snapshot is older than
+// snapshotTTL, so a change another instance made wakes this one's pages too) and, while its
+// latest attempt is live and not being confirmed, KakaoPay's word on how far the shopper got.
+// It answers what it saw, for the backoff.
+func (s *Service) look(id string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), s.approveT)
 	defer cancel()
-	go func() {
-		select {
-		case <-stop:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	st, err := s.read(ctx, id)
+	st, err := s.Snapshot(ctx, id)
 	if err != nil {
 		return ""
 	}
-	if cached, _ := s.snaps.get(id, s.now()); cached != nil && cached.Key() != st.Key() {
-		s.changed(id)
-	}
 	a := st.Latest()
 	if st.Checkout.Status != StatusOpen || a == nil || a.TID == "" || !isLive(a) || Confirming(a) {
-		return st.Key()
-	}
-	if err := s.watch.limiter.Wait(ctx); err != nil {
 		return st.Key()
 	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})

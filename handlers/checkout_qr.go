@@ -3,8 +3,6 @@ package handlers
 import (
 	"net/http"
 
-	qrcode "github.com/skip2/go-qrcode"
-
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
@@ -21,7 +19,7 @@ func (h *Shopper) showQRCode(w http.ResponseWriter, r *http.Request) {
 		h.notFound(w, r)
 		return
 	}
-	png, err := qrcode.Encode(a.MobileURL, qrcode.Medium, 256)
+	png, err := h.qr.get(a.ID, a.MobileURL)
 	if err != nil {
 		h.showError(w, r, err, http.StatusInternalServerError)
 		return

@@ -7,7 +7,6 @@ import (
 	"time"
 
 	"github.com/a-h/templ"
-	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -69,7 +68,7 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 			m.View, m.MobileURL = views.ViewHandoff, templ.SafeURL(a.MobileURL)
 			break
 		}
-		png, err := qrcode.Encode(a.MobileURL, qrcode.Medium, 256)
+		png, err := h.qr.get(a.ID, a.MobileURL)
 		if err != nil {
 			return m, err
 		}

@@ -47,7 +47,8 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
-		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), log: cfg.Logger}
+		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP),
+		qr: newQRCodes(), log: cfg.Logger}
 	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger}
 
 	csrf := http.NewCrossOriginProtection()

@@ -28,6 +28,7 @@ type Shopper struct {
 	baseURL  string
 	testMode bool
 	waits    *waitLimit
+	qr       *qrCodes
 	log      *slog.Logger
 }
 

@@ -75,7 +75,7 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		// KakaoPay cannot be asked now: keep the token as received; the reconciler confirms it
 		// with the order API and approves, so an approval the shopper made is not lost.
 		s.log.WarnContext(ctx, "kakaopay order failed at the approve return; kept for the reconciler", "checkout", c.ID, "attempt", a.ID, "err", err)
-		if err := s.keepReturn(ctx, a.ID, token); err != nil {
+		if err := s.keepReturn(ctx, c.ID, a.ID, token); err != nil {
 			return nil, err
 		}
 		return s.outcome(ctx, c.ID, a.ID, true)
@@ -150,7 +150,7 @@ func (s *Service) orderRetried(ctx context.Context, cid, tid string) (*kakaopay.
 
 // keepReturn records the pg_token of an approve return that could not be checked with
 // KakaoPay yet, for the reconciler.
-func (s *Service) keepReturn(ctx context.Context, attemptID, token string) error {
+func (s *Service) keepReturn(ctx context.Context, checkoutID, attemptID, token string) error {
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		a, err := tx.Attempt(ctx, attemptID)
 		if err != nil || !isLive(a) || a.PGToken != "" || a.ReturnedPGToken == token {
@@ -162,6 +162,7 @@ func (s *Service) keepReturn(ctx context.Context, attemptID, token string) error
 	if err != nil {
 		return wrapf("keep return", err)
 	}
+	s.changed(checkoutID) // the page says "confirming" now
 	return nil
 }
 
@@ -201,6 +202,7 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 		if err != nil {
 			return wrapf("release", err)
 		}
+		s.changed(st.Checkout.ID)
 		return &Error{Kind: KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
 	}
 	if err == nil && (order.Status == kakaopay.StatusSuccessPayment || order.Status == kakaopay.StatusPartCancelPayment ||
@@ -250,6 +252,9 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 	}
 	if err != nil && !errors.Is(err, errClaimed) {
 		return wrapf("claim", err)
+	}
+	if err == nil {
+		s.changed(checkoutID) // the page says "confirming" now
 	}
 	return err
 }

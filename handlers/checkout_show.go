@@ -15,7 +15,7 @@ import (
 
 // showCheckoutPage renders the hosted checkout page in whatever state the checkout is.
 func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) {
-	st, err := h.svc.State(r.Context(), r.PathValue("id"))
+	st, err := h.svc.Snapshot(r.Context(), r.PathValue("id"))
 	if err != nil {
 		h.showError(w, r, err, 0)
 		return

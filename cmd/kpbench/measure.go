@@ -116,8 +116,11 @@ func startServer(ctx context.Context, o options, dir string) (*process, *shop, e
 	}
 	env := []string{"KPCHECKOUT_ADDR=" + addr, "KPCHECKOUT_DATABASE_URL=sqlite:" + filepath.Join(dir, "kpcheckout.db"),
 		"KPCHECKOUT_LOG_LEVEL=warn", "KPCHECKOUT_KAKAOPAY_SECRET_KEY="}
-	p, key, err := startProcess(ctx, "test API key:", env, o.server, "serve",
-		"--max-waiting", strconv.Itoa(o.waiters*2), "--max-waiting-per-ip", strconv.Itoa(o.waiters*2))
+	args := []string{"serve", "--max-waiting", strconv.Itoa(o.waiters * 2), "--max-waiting-per-ip", strconv.Itoa(o.waiters * 2)}
+	if o.pprof != "" {
+		args = append(args, "--pprof-addr", o.pprof)
+	}
+	p, key, err := startProcess(ctx, "test API key:", env, o.server, args...)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -266,6 +269,11 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	r.rss1 = srv.rss()
 	r.cores = srv.cores(5 * time.Second)
 	r.rss2 = srv.rss()
+	if o.pprof != "" {
+		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap", "heap-waiting.pprof")
+		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/goroutine", "goroutine-waiting.pprof")
+		saveProfile(ctx, s.base+"/metrics", "metrics-waiting.txt")
+	}
 	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / 5
 
 	sent := make([]time.Time, o.approvals)
@@ -303,6 +311,13 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	cancel()
 	pw.Wait()
 	return r, nil
+}
+
+// saveProfile saves a profile of the server to file, for go tool pprof.
+func saveProfile(ctx context.Context, url, file string) {
+	if body, ok := get(ctx, newClient(1), url, 200); ok {
+		os.WriteFile(file, body, 0o644)
+	}
 }
 
 // metric reads one sample of the server's /metrics, or 0.

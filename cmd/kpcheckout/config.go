@@ -26,6 +26,7 @@ type Config struct {
 	MaxWaiting        int
 	MaxWaitingPerIP   int
 	OrderLookups      float64
+	PprofAddr         string
 }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
@@ -65,6 +66,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	fs.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	fs.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
 	fs.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
+	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty (KPCHECKOUT_PPROF_ADDR)")
 	fs.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
 	return c
 }

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -83,6 +84,9 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	srv.RegisterOnShutdown(svc.Notifier().Close) // answer waiting long-polls at once
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	if cfg.PprofAddr != "" {
+		go servePprof(cfg.PprofAddr, log)
+	}
 	log.Info("kpcheckout listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "sandbox", cfg.Sandbox())
 
 	if cfg.Sandbox() {
@@ -107,6 +111,18 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	return nil
+}
+
+// servePprof serves Go's profiles on their own listener, never on the public one.
+func servePprof(addr string, log *slog.Logger) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	log.Info("profiles served", "addr", addr)
+	if err := srv.ListenAndServe(); err != nil {
+		log.Error("profiles", "err", err)
+	}
 }
 
 // sessionStore signs shopper cookies with the configured key, or a random one.

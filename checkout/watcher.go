@@ -42,7 +42,7 @@ type watcher struct {
 
 func newWatchers(perSecond float64) *watchers {
 	return &watchers{m: make(map[string]*watcher), looks: make(chan string, watchWorkers),
-		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond)))}
+		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10)))} // a tenth of a second's burst
 }
 
 // watched reports whether pages are watching a checkout (its watcher asks KakaoPay about it).

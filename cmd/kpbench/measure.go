@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -243,7 +244,7 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	if firstErr != nil {
 		return waitResult{}, firstErr
 	}
-	answered := make([]time.Time, len(list))
+	answered := make([]atomic.Int64, len(list)) // unix nanoseconds of each poll's answer
 	polls := newClient(len(list) + 16)
 	defer polls.CloseIdleConnections()
 	pctx, cancel := context.WithCancel(ctx)
@@ -254,7 +255,7 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 		go func() {
 			defer pw.Done()
 			if _, ok := get(pctx, polls, s.base+"/c/"+w.id+"/status?wait=30&known="+url.QueryEscape(w.state), 200); ok {
-				answered[i] = time.Now()
+				answered[i].Store(time.Now().UnixNano())
 			}
 		}()
 		if i%200 == 199 {
@@ -297,11 +298,11 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	deadline := time.Now().Add(10 * time.Second)
 	var lat []time.Duration
 	for k := range sent {
-		for answered[k].IsZero() && time.Now().Before(deadline) {
+		for answered[k].Load() == 0 && time.Now().Before(deadline) {
 			time.Sleep(5 * time.Millisecond)
 		}
-		if !sent[k].IsZero() && !answered[k].IsZero() {
-			lat = append(lat, max(answered[k].Sub(sent[k]), 0))
+		if at := answered[k].Load(); !sent[k].IsZero() && at != 0 {
+			lat = append(lat, max(time.Unix(0, at).Sub(sent[k]), 0))
 		}
 	}
 	if len(lat) < len(sent) {
@@ -349,7 +350,7 @@ func (s *shop) awaitMetric(ctx context.Context, name string, want float64) error
 
 // bareWaiters holds as many long-polls on the bare server and measures it the same way.
 func bareWaiters(ctx context.Context, bare *process, addr string, o options) waitResult {
-	answered := make([]time.Time, o.waiters)
+	answered := make([]atomic.Int64, o.waiters) // unix nanoseconds of each poll's answer
 	polls := newClient(o.waiters + 16)
 	defer polls.CloseIdleConnections()
 	pctx, cancel := context.WithCancel(ctx)
@@ -360,7 +361,7 @@ func bareWaiters(ctx context.Context, bare *process, addr string, o options) wai
 		go func() {
 			defer pw.Done()
 			if _, ok := get(pctx, polls, fmt.Sprintf("http://%s/wait?id=%d", addr, i), 200); ok {
-				answered[i] = time.Now()
+				answered[i].Store(time.Now().UnixNano())
 			}
 		}()
 		if i%200 == 199 {
@@ -385,8 +386,8 @@ func bareWaiters(ctx context.Context, bare *process, addr string, o options) wai
 	time.Sleep(200 * time.Millisecond)
 	var lat []time.Duration
 	for k := range sent {
-		if !answered[k].IsZero() {
-			lat = append(lat, max(answered[k].Sub(sent[k]), 0))
+		if at := answered[k].Load(); at != 0 {
+			lat = append(lat, max(time.Unix(0, at).Sub(sent[k]), 0))
 		}
 	}
 	r.p50, r.p99 = percentile(lat, 0.5), percentile(lat, 0.99)

@@ -1,0 +1,46 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestMain lets the test binary play the bare baseline server, as kpbench re-runs itself for it.
+func TestMain(m *testing.M) {
+	for i, a := range os.Args {
+		if a == "-bare" && i+1 < len(os.Args) {
+			if err := serveBare(context.Background(), os.Args[i+1], os.Stdout); err != nil {
+				os.Exit(1)
+			}
+			os.Exit(0)
+		}
+	}
+	os.Exit(m.Run())
+}
+
+// TestBenchSmoke runs every scenario briefly against the real server: the table must be whole
+// and nothing may fail. It asserts no speed; make bench measures that.
+func TestBenchSmoke(t *testing.T) {
+	bin := filepath.Join(t.TempDir(), "kpcheckout")
+	if out, err := exec.Command("go", "build", "-o", bin, "../kpcheckout").CombinedOutput(); err != nil {
+		t.Fatalf("building the server: %v\n%s", err, out)
+	}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"-server", bin, "-duration", "300ms", "-waiters", "50", "-approvals", "10",
+		"-out", filepath.Join(t.TempDir(), "bench.md")}, &out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := out.String()
+	if n := strings.Count(table, "\n| "); n != 10 {
+		t.Errorf("%d rows in the table, want 10:\n%s", n, table)
+	}
+	if strings.Contains(table, "failed") || strings.Contains(table, "woke)") {
+		t.Errorf("a scenario failed:\n%s", table)
+	}
+}

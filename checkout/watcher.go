@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"math"
 	"sync"
 	"time"
 
@@ -42,7 +43,8 @@ type watcher struct {
 
 func newWatchers(perSecond float64) *watchers {
 	return &watchers{m: make(map[string]*watcher), looks: make(chan string, watchWorkers),
-		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(perSecond/10)))} // a tenth of a second's burst
+		// The burst is one tick's worth, so the scheduler can use the whole rate.
+		limiter: rate.NewLimiter(rate.Limit(perSecond), max(1, int(math.Ceil(perSecond*watchTick.Seconds()))))}
 }
 
 // watched reports whether pages are watching a checkout (its watcher asks KakaoPay about it).

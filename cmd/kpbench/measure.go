@@ -50,7 +50,9 @@ func measure(ctx context.Context, o options) ([]row, error) {
 	}
 	defer srv.stop()
 
+	profiled := profileCPU(ctx, o, "cpu-create.pprof")
 	create := hammer(ctx, 16, o.duration, func(ctx context.Context) bool { _, ok := s.create(ctx); return ok })
+	<-profiled
 	rows = append(rows, row{"create a checkout (`POST /v1/checkouts`, 16 clients)", perSec(create), "SQLite insert loop, same pragmas: " + fmt.Sprintf("%.0f/s", insert),
 		ratio(create.rate(), insert), "≥ 3,000/s and ≥ 0.5×"})
 
@@ -95,7 +97,9 @@ func measure(ctx context.Context, o options) ([]row, error) {
 		row{"KakaoPay order look-ups while shoppers only wait", fmt.Sprintf("%.1f/s", w.orders), "", "", "≤ --order-lookups (50/s)"},
 	)
 
+	profiled = profileCPU(ctx, o, "cpu-flows.pprof")
 	flows := hammer(ctx, 16, o.duration, func(ctx context.Context) bool { return s.flow(ctx) })
+	<-profiled
 	rows = append(rows, row{"whole sandbox flows (create, pay, approve in the wallet, return; 16 clients)", perSec(flows), "", "", "≥ 800/s"})
 	return rows, nil
 }
@@ -312,6 +316,22 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	cancel()
 	pw.Wait()
 	return r, nil
+}
+
+// profileCPU saves the server's CPU profile over the next scenario to file when -pprof is set;
+// the channel closes when it is saved.
+func profileCPU(ctx context.Context, o options, file string) <-chan struct{} {
+	done := make(chan struct{})
+	if o.pprof == "" {
+		close(done)
+		return done
+	}
+	secs := max(1, int(o.duration.Seconds()))
+	go func() {
+		defer close(done)
+		saveProfile(ctx, fmt.Sprintf("http://%s/debug/pprof/profile?seconds=%d", o.pprof, secs), file)
+	}()
+	return done
 }
 
 // saveProfile saves a profile of the server to file, for go tool pprof.

@@ -278,25 +278,28 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 			cancel()
 			return st, err
 		}
-		var due <-chan time.Time // the state changes by itself then: an expiry
+		due := time.NewTimer(time.Hour) // the state changes by itself then: an expiry
 		if d := st.nextDeadline(); !d.IsZero() {
-			t := time.NewTimer(max(d.Sub(s.now()), 0) + 10*time.Millisecond)
-			defer t.Stop()
-			due = t.C
+			due.Reset(max(d.Sub(s.now()), 0) + 10*time.Millisecond)
 		}
+		var timedOut, ended bool
 		select {
 		case <-woken:
-		case <-due:
+		case <-due.C:
 		case <-timer.C:
-			cancel()
-			return s.Snapshot(ctx, id)
+			timedOut = true
 		case <-s.notifier.Closed():
-			cancel()
-			return st, nil
+			ended = true
 		case <-ctx.Done():
-			cancel()
+			ended = true
+		}
+		due.Stop()
+		cancel()
+		switch {
+		case timedOut:
+			return s.Snapshot(ctx, id)
+		case ended:
 			return st, nil
 		}
-		cancel()
 	}
 }

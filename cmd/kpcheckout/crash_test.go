@@ -227,6 +227,19 @@ func (r *crashRig) approveInWallet(checkoutID string) string {
 	return res.Header.Get("Location")
 }
 
+// returnAndDie approves a checkout in the wallet and sends the shopper back to a server started
+// at approve.after_kakaopay, which dies there; it returns the approval URL.
+func (r *crashRig) returnAndDie(checkoutID string) string {
+	r.t.Helper()
+	approveURL := r.approveInWallet(checkoutID)
+	if res, err := http.Get(approveURL); err == nil {
+		res.Body.Close()
+		r.t.Fatalf("the approval return answered %d; the server should have died", res.StatusCode)
+	}
+	r.killedAt("approve.after_kakaopay")
+	return approveURL
+}
+
 type crashCheckout struct {
 	ID      string `json:"id"`
 	Status  string `json:"status"`
@@ -243,13 +256,7 @@ func TestCrashAfterKakaoPayApprovedPaysOnce(t *testing.T) {
 	if code := r.api("POST", "/v1/checkouts", `{"amount":11000,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c); code != 201 {
 		t.Fatalf("create: %d", code)
 	}
-	approveURL := r.approveInWallet(c.ID)
-	if res, err := http.Get(approveURL); err == nil {
-		res.Body.Close()
-		t.Fatalf("the approval return answered %d; the server should have died", res.StatusCode)
-	}
-	r.killedAt("approve.after_kakaopay")
-
+	approveURL := r.returnAndDie(c.ID)
 	r.start("")
 	r.waitFor("the reconciler settling the payment", func() bool {
 		r.api("GET", "/v1/checkouts/"+c.ID, "", &c)

@@ -14,7 +14,7 @@ const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_i
 
 // CreateAgreement inserts an agreement.
 func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(10)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(10)+`)`,
 		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt),
 		msOrZero(a.DeactivateRequestedAt))
 	return wrap("create agreement", err)
@@ -22,7 +22,7 @@ func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) erro
 
 // UpdateAgreement writes an agreement's status and deactivation request.
 func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE agreements SET status = ?, deactivate_requested_at = ?, updated_at = ? WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE agreements SET status = ?, deactivate_requested_at = ?, updated_at = ? WHERE id = ?`,
 		a.Status, msOrZero(a.DeactivateRequestedAt), ms(a.UpdatedAt), a.ID)
 	return wrap("update agreement", oneRow(res, err))
 }
@@ -30,7 +30,7 @@ func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) erro
 // DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
 // before a time and never confirmed, oldest first.
 func (q queries) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+agreementColumns+` FROM agreements
+	rows, err := q.query(ctx, `SELECT `+agreementColumns+` FROM agreements
 		WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= ?
 		ORDER BY deactivate_requested_at LIMIT ?`, ms(before), limit)
 	if err != nil {
@@ -50,13 +50,13 @@ func (q queries) DeactivatingAgreements(ctx context.Context, before time.Time, l
 
 // Agreement reads an agreement by id.
 func (q queries) Agreement(ctx context.Context, id string) (*store.Agreement, error) {
-	a, err := scanAgreement(q.q.QueryRowContext(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE id = ?`, id))
+	a, err := scanAgreement(q.queryRow(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE id = ?`, id))
 	return a, wrap("agreement", err)
 }
 
 // AgreementByCheckout reads the agreement a subscription checkout set up.
 func (q queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
-	a, err := scanAgreement(q.q.QueryRowContext(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID))
+	a, err := scanAgreement(q.queryRow(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID))
 	return a, wrap("agreement", err)
 }
 
@@ -78,7 +78,7 @@ const chargeColumns = `id, agreement_id, merchant_id, amount, reference, status,
 
 // CreateCharge inserts a charge.
 func (t txQueries) CreateCharge(ctx context.Context, c *store.Charge) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (`+placeholders(11)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (`+placeholders(11)+`)`,
 		c.ID, c.AgreementID, c.MerchantID, c.Amount, c.Reference, c.Status, nullable(c.PaymentID), c.FailureCode,
 		c.FailureMessage, ms(c.CreatedAt), ms(c.UpdatedAt))
 	return wrap("create charge", err)
@@ -86,20 +86,20 @@ func (t txQueries) CreateCharge(ctx context.Context, c *store.Charge) error {
 
 // UpdateCharge writes a charge's outcome.
 func (t txQueries) UpdateCharge(ctx context.Context, c *store.Charge) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE charges SET status = ?, payment_id = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE charges SET status = ?, payment_id = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
 		c.Status, nullable(c.PaymentID), c.FailureCode, c.FailureMessage, ms(c.UpdatedAt), c.ID)
 	return wrap("update charge", oneRow(res, err))
 }
 
 // Charge reads a charge by id.
 func (q queries) Charge(ctx context.Context, id string) (*store.Charge, error) {
-	c, err := scanCharge(q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id))
+	c, err := scanCharge(q.queryRow(ctx, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id))
 	return c, wrap("charge", err)
 }
 
 // ChargeByPayment reads the charge a payment was made by.
 func (q queries) ChargeByPayment(ctx context.Context, paymentID string) (*store.Charge, error) {
-	c, err := scanCharge(q.q.QueryRowContext(ctx, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID))
+	c, err := scanCharge(q.queryRow(ctx, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID))
 	return c, wrap("charge", err)
 }
 
@@ -129,7 +129,7 @@ func (q queries) PendingCharges(ctx context.Context, before time.Time, limit int
 }
 
 func (q queries) charges(ctx context.Context, where string, args ...any) ([]*store.Charge, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+chargeColumns+` FROM charges `+where, args...)
+	rows, err := q.query(ctx, `SELECT `+chargeColumns+` FROM charges `+where, args...)
 	if err != nil {
 		return nil, wrap("charges", err)
 	}

@@ -14,7 +14,7 @@ const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url
 
 // CreateAttempt inserts an attempt.
 func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(20)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(20)+`)`,
 		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
 		a.IOSAppScheme, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage,
 		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt), a.ReturnedPGToken, a.SID)
@@ -23,7 +23,7 @@ func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
 
 // UpdateAttempt writes an attempt's mutable fields.
 func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
+	res, err := t.exec(ctx, `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
 		failure_code = ?, failure_message = ?, updated_at = ?, returned_pg_token = ?, sid = ? WHERE id = ?`,
 		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt),
 		a.ReturnedPGToken, a.SID, a.ID)
@@ -32,13 +32,13 @@ func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
 
 // Attempt reads an attempt by id.
 func (q queries) Attempt(ctx context.Context, id string) (*store.Attempt, error) {
-	a, err := scanAttempt(q.q.QueryRowContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = ?`, id))
+	a, err := scanAttempt(q.queryRow(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE id = ?`, id))
 	return a, wrap("attempt", err)
 }
 
 // AttemptsByCheckout lists a checkout's attempts, oldest first.
 func (q queries) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*store.Attempt, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, rowid`, checkoutID)
+	rows, err := q.query(ctx, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, rowid`, checkoutID)
 	if err != nil {
 		return nil, wrap("attempts", err)
 	}
@@ -79,7 +79,7 @@ func nullable(s string) any {
 
 // LiveAttempts lists ready or authenticating attempts made before a time, oldest first.
 func (q queries) LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*store.Attempt, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+attemptColumns+` FROM attempts
+	rows, err := q.query(ctx, `SELECT `+attemptColumns+` FROM attempts
 		WHERE status IN ('ready', 'authenticating') AND tid IS NOT NULL AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
 	if err != nil {
 		return nil, wrap("live attempts", err)

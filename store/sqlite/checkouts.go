@@ -22,7 +22,7 @@ func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error 
 	if err != nil {
 		return err
 	}
-	_, err = t.q.ExecContext(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(19)+`)`,
+	_, err = t.exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(19)+`)`,
 		c.ID, c.MerchantID, c.Mode, c.Status, c.Amount, c.TaxFreeAmount, c.Currency, c.Reference,
 		c.Description, items, c.CustomerName, c.CustomerEmail, c.SuccessURL, c.FailureURL, c.Locale, meta,
 		ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UpdatedAt))
@@ -31,14 +31,14 @@ func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error 
 
 // UpdateCheckout writes a checkout's status and updated_at.
 func (t txQueries) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE checkouts SET status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE checkouts SET status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 		c.Status, ms(c.ExpiresAt), ms(c.UpdatedAt), c.ID)
 	return wrap("update checkout", oneRow(res, err))
 }
 
 // Checkout reads a checkout by id.
 func (q queries) Checkout(ctx context.Context, id string) (*store.Checkout, error) {
-	c, err := scanCheckout(q.q.QueryRowContext(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`, id))
+	c, err := scanCheckout(q.queryRow(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`, id))
 	return c, wrap("checkout", err)
 }
 
@@ -55,7 +55,7 @@ func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 		args = append(args, p.StartingAfter, p.MerchantID)
 	}
 	args = append(args, p.Limit)
-	rows, err := q.q.QueryContext(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+strings.Join(where, " AND ")+
+	rows, err := q.query(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, wrap("list checkouts", err)
@@ -74,7 +74,7 @@ func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 
 // DueCheckouts lists open checkouts whose expiry has passed.
 func (q queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, ms(now), limit)
+	rows, err := q.query(ctx, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? ORDER BY expires_at LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, wrap("due checkouts", err)
 	}

@@ -11,7 +11,7 @@ const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, creat
 
 // CreateEvent inserts an event.
 func (t txQueries) CreateEvent(ctx context.Context, e *store.Event) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
 		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
 	return wrap("create event", err)
 }
@@ -33,7 +33,7 @@ func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event
 		args = append(args, p.StartingAfter, p.MerchantID)
 	}
 	args = append(args, p.Limit)
-	rows, err := q.q.QueryContext(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
+	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, wrap("events", err)

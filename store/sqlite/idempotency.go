@@ -10,7 +10,7 @@ const idempotencyColumns = `merchant_id, key, request_hash, status_code, body, o
 
 // CreateIdempotencyKey remembers an answer or a reservation; a key already used is store.ErrConflict.
 func (t txQueries) CreateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO idempotency_keys (`+idempotencyColumns+`) VALUES (`+placeholders(9)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO idempotency_keys (`+idempotencyColumns+`) VALUES (`+placeholders(9)+`)`,
 		k.MerchantID, k.Key, k.RequestHash, k.StatusCode, nonNil(k.Body), k.Owner, k.ObjectType, k.ObjectID, ms(k.CreatedAt))
 	return wrap("create idempotency key", err)
 }
@@ -19,7 +19,7 @@ func (t txQueries) CreateIdempotencyKey(ctx context.Context, k *store.Idempotenc
 func (q queries) IdempotencyKey(ctx context.Context, merchantID, key string) (*store.IdempotencyKey, error) {
 	var k store.IdempotencyKey
 	var created int64
-	err := q.q.QueryRowContext(ctx, `SELECT `+idempotencyColumns+` FROM idempotency_keys WHERE merchant_id = ? AND key = ?`,
+	err := q.queryRow(ctx, `SELECT `+idempotencyColumns+` FROM idempotency_keys WHERE merchant_id = ? AND key = ?`,
 		merchantID, key).Scan(&k.MerchantID, &k.Key, &k.RequestHash, &k.StatusCode, &k.Body, &k.Owner, &k.ObjectType, &k.ObjectID, &created)
 	if err != nil {
 		return nil, wrap("idempotency key", err)
@@ -30,7 +30,7 @@ func (q queries) IdempotencyKey(ctx context.Context, merchantID, key string) (*s
 
 // UpdateIdempotencyKey replaces a key's row: a new reservation taking over an abandoned one.
 func (t txQueries) UpdateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE idempotency_keys SET request_hash = ?, status_code = ?, body = ?, owner = ?,
+	res, err := t.exec(ctx, `UPDATE idempotency_keys SET request_hash = ?, status_code = ?, body = ?, owner = ?,
 		object_type = ?, object_id = ?, created_at = ? WHERE merchant_id = ? AND key = ?`,
 		k.RequestHash, k.StatusCode, nonNil(k.Body), k.Owner, k.ObjectType, k.ObjectID, ms(k.CreatedAt), k.MerchantID, k.Key)
 	return wrap("update idempotency key", oneRow(res, err))
@@ -39,7 +39,7 @@ func (t txQueries) UpdateIdempotencyKey(ctx context.Context, k *store.Idempotenc
 // BindIdempotencyKey binds the reservation k.Owner holds to k.ObjectType and k.ObjectID; a
 // reservation another request took over is store.ErrConflict.
 func (t txQueries) BindIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE idempotency_keys SET object_type = ?, object_id = ?
+	res, err := t.exec(ctx, `UPDATE idempotency_keys SET object_type = ?, object_id = ?
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0 AND object_id = ''`,
 		k.ObjectType, k.ObjectID, k.MerchantID, k.Key, k.Owner)
 	return wrap("bind idempotency key", guarded(res, err))
@@ -47,7 +47,7 @@ func (t txQueries) BindIdempotencyKey(ctx context.Context, k *store.IdempotencyK
 
 // CompleteIdempotencyKey stores the answer of the reservation k.Owner holds.
 func (t txQueries) CompleteIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE idempotency_keys SET status_code = ?, body = ?
+	res, err := t.exec(ctx, `UPDATE idempotency_keys SET status_code = ?, body = ?
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0`,
 		k.StatusCode, nonNil(k.Body), k.MerchantID, k.Key, k.Owner)
 	return wrap("complete idempotency key", guarded(res, err))
@@ -55,7 +55,7 @@ func (t txQueries) CompleteIdempotencyKey(ctx context.Context, k *store.Idempote
 
 // ReleaseIdempotencyKey forgets the reservation owner holds, unless it is bound to an object.
 func (t txQueries) ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error {
-	_, err := t.q.ExecContext(ctx, `DELETE FROM idempotency_keys
+	_, err := t.exec(ctx, `DELETE FROM idempotency_keys
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0 AND object_id = ''`, merchantID, key, owner)
 	return wrap("release idempotency key", err)
 }

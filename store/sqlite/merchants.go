@@ -12,7 +12,7 @@ const merchantColumns = `id, name, api_key_prefix, api_key_hash, livemode, webho
 
 // CreateMerchant inserts a merchant.
 func (t txQueries) CreateMerchant(ctx context.Context, m *store.Merchant) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(12)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(12)+`)`,
 		m.ID, m.Name, m.APIKeyPrefix, m.APIKeyHash, m.Livemode, m.WebhookURL, m.WebhookSecret,
 		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt))
 	return wrap("create merchant", err)
@@ -36,7 +36,7 @@ func (q queries) MerchantByName(ctx context.Context, name string) (*store.Mercha
 func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*store.Merchant, error) {
 	var m store.Merchant
 	var created int64
-	err := q.q.QueryRowContext(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
+	err := q.queryRow(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
 		&m.ID, &m.Name, &m.APIKeyPrefix, &m.APIKeyHash, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
 		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created)
 	if err != nil {
@@ -53,7 +53,7 @@ func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // UpdateMerchantKey replaces a merchant's API key prefix and hash.
 func (t txQueries) UpdateMerchantKey(ctx context.Context, m *store.Merchant) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE merchants SET api_key_prefix = ?, api_key_hash = ? WHERE id = ?`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
+	res, err := t.exec(ctx, `UPDATE merchants SET api_key_prefix = ?, api_key_hash = ? WHERE id = ?`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
 	return wrap("update merchant key", oneRow(res, err))
 }
 

@@ -12,7 +12,7 @@ const paymentColumns = `id, checkout_id, attempt_id, agreement_id, merchant_id, 
 
 // CreatePayment inserts a payment; a second payment for one checkout is store.ErrConflict.
 func (t txQueries) CreatePayment(ctx context.Context, p *store.Payment) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO payments (`+paymentColumns+`) VALUES (`+placeholders(14)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO payments (`+paymentColumns+`) VALUES (`+placeholders(14)+`)`,
 		p.ID, nullable(p.CheckoutID), nullable(p.AttemptID), nullable(p.AgreementID), p.MerchantID, p.CID, p.Amount,
 		p.TaxFreeAmount, p.RefundedAmount, p.Method, p.TID, p.AID, ms(p.ApprovedAt), ms(p.CreatedAt))
 	return wrap("create payment", err)
@@ -20,7 +20,7 @@ func (t txQueries) CreatePayment(ctx context.Context, p *store.Payment) error {
 
 // UpdatePayment writes a payment's refunded amount.
 func (t txQueries) UpdatePayment(ctx context.Context, p *store.Payment) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE payments SET refunded_amount = ? WHERE id = ?`, p.RefundedAmount, p.ID)
+	res, err := t.exec(ctx, `UPDATE payments SET refunded_amount = ? WHERE id = ?`, p.RefundedAmount, p.ID)
 	return wrap("update payment", oneRow(res, err))
 }
 
@@ -31,13 +31,13 @@ func (t txQueries) LockPayment(ctx context.Context, id string) (*store.Payment, 
 
 // Payment reads a payment by id.
 func (q queries) Payment(ctx context.Context, id string) (*store.Payment, error) {
-	p, err := scanPayment(q.q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id))
+	p, err := scanPayment(q.queryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id))
 	return p, wrap("payment", err)
 }
 
 // PaymentByCheckout reads the payment of a paid checkout.
 func (q queries) PaymentByCheckout(ctx context.Context, checkoutID string) (*store.Payment, error) {
-	p, err := scanPayment(q.q.QueryRowContext(ctx, `SELECT `+paymentColumns+` FROM payments WHERE checkout_id = ?`, checkoutID))
+	p, err := scanPayment(q.queryRow(ctx, `SELECT `+paymentColumns+` FROM payments WHERE checkout_id = ?`, checkoutID))
 	return p, wrap("payment", err)
 }
 

@@ -11,7 +11,7 @@ const refundColumns = `id, payment_id, merchant_id, amount, tax_free_amount, rea
 
 // CreateRefund inserts a refund.
 func (t txQueries) CreateRefund(ctx context.Context, r *store.Refund) error {
-	_, err := t.q.ExecContext(ctx, `INSERT INTO refunds (`+refundColumns+`) VALUES (`+placeholders(11)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO refunds (`+refundColumns+`) VALUES (`+placeholders(11)+`)`,
 		r.ID, r.PaymentID, r.MerchantID, r.Amount, r.TaxFreeAmount, r.Reason, r.Status, r.FailureCode,
 		r.FailureMessage, ms(r.CreatedAt), ms(r.UpdatedAt))
 	return wrap("create refund", err)
@@ -19,14 +19,14 @@ func (t txQueries) CreateRefund(ctx context.Context, r *store.Refund) error {
 
 // UpdateRefund writes a refund's outcome.
 func (t txQueries) UpdateRefund(ctx context.Context, r *store.Refund) error {
-	res, err := t.q.ExecContext(ctx, `UPDATE refunds SET status = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
+	res, err := t.exec(ctx, `UPDATE refunds SET status = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
 		r.Status, r.FailureCode, r.FailureMessage, ms(r.UpdatedAt), r.ID)
 	return wrap("update refund", oneRow(res, err))
 }
 
 // Refund reads a refund by id.
 func (q queries) Refund(ctx context.Context, id string) (*store.Refund, error) {
-	r, err := scanRefund(q.q.QueryRowContext(ctx, `SELECT `+refundColumns+` FROM refunds WHERE id = ?`, id))
+	r, err := scanRefund(q.queryRow(ctx, `SELECT `+refundColumns+` FROM refunds WHERE id = ?`, id))
 	return r, wrap("refund", err)
 }
 
@@ -41,7 +41,7 @@ func (q queries) PendingRefunds(ctx context.Context, limit int) ([]*store.Refund
 }
 
 func (q queries) refunds(ctx context.Context, where string, args ...any) ([]*store.Refund, error) {
-	rows, err := q.q.QueryContext(ctx, `SELECT `+refundColumns+` FROM refunds `+where, args...)
+	rows, err := q.query(ctx, `SELECT `+refundColumns+` FROM refunds `+where, args...)
 	if err != nil {
 		return nil, wrap("refunds", err)
 	}

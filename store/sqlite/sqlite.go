@@ -45,7 +45,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	reader.SetMaxOpenConns(8)
-	return &DB{queries: queries{q: reader}, writer: writer, reader: reader}, nil
+	reader.SetMaxIdleConns(8) // the default of 2 closed and reopened connections under load
+	return &DB{queries: queries{reads: newStatements(reader), writes: newStatements(writer)}, writer: writer, reader: reader}, nil
 }
 
 // Transact runs fn in one immediate write transaction.
@@ -54,6 +55,9 @@ func (db *DB) Transact(ctx context.Context, fn func(store.Tx) error) (err error)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
 	}
+	// Statements first met in this transaction are prepared once it has ended (this defer runs
+	// after the rollback below): the writer has one connection.
+	defer db.writes.prepareWanted(context.WithoutCancel(ctx))
 	defer func() {
 		if p := recover(); p != nil {
 			tx.Rollback()
@@ -63,7 +67,7 @@ func (db *DB) Transact(ctx context.Context, fn func(store.Tx) error) (err error)
 			tx.Rollback()
 		}
 	}()
-	if err = fn(txQueries{queries{q: tx}}); err != nil {
+	if err = fn(txQueries{queries{reads: db.reads, writes: db.writes, tx: tx}}); err != nil {
 		return err
 	}
 	if err = tx.Commit(); err != nil {
@@ -86,6 +90,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.reads.close()
+	db.writes.close()
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
@@ -96,16 +102,6 @@ type txQueries struct{ queries }
 func (t txQueries) LockCheckout(ctx context.Context, id string) (*store.Checkout, error) {
 	return t.Checkout(ctx, id)
 }
-
-// dbtx is what *sql.DB and *sql.Tx share.
-type dbtx interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
-
-// queries runs the SQL of every table over a pool or a transaction.
-type queries struct{ q dbtx }
 
 // wrap turns driver errors into the store's sentinels.
 func wrap(op string, err error) error {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/kpcheckout/kpcheckout/store"
 	sqlite "modernc.org/sqlite"
@@ -20,6 +21,11 @@ type DB struct {
 	queries
 	writer *sql.DB
 	reader *sql.DB
+
+	jobs      chan *job     // Transact calls waiting for the committer
+	closing   chan struct{} // closed by Close
+	committed chan struct{} // closed when the committer has stopped
+	closeOnce sync.Once
 }
 
 var _ store.Store = (*DB)(nil)
@@ -46,34 +52,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8) // the default of 2 closed and reopened connections under load
-	return &DB{queries: queries{reads: newStatements(reader), writes: newStatements(writer)}, writer: writer, reader: reader}, nil
-}
-
-// Transact runs fn in one immediate write transaction.
-func (db *DB) Transact(ctx context.Context, fn func(store.Tx) error) (err error) {
-	tx, err := db.writer.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("store: begin: %w", err)
+	db := &DB{
+		queries: queries{reads: newStatements(reader), writes: newStatements(writer)},
+		writer:  writer, reader: reader,
+		jobs: make(chan *job), closing: make(chan struct{}), committed: make(chan struct{}),
 	}
-	// Statements first met in this transaction are prepared once it has ended (this defer runs
-	// after the rollback below): the writer has one connection.
-	defer db.writes.prepareWanted(context.WithoutCancel(ctx))
-	defer func() {
-		if p := recover(); p != nil {
-			tx.Rollback()
-			panic(p)
-		}
-		if err != nil {
-			tx.Rollback()
-		}
-	}()
-	if err = fn(txQueries{queries{reads: db.reads, writes: db.writes, tx: tx}}); err != nil {
-		return err
-	}
-	if err = tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
-	}
-	return nil
+	go db.commit()
+	return db, nil
 }
 
 // Ping checks that the database answers and its schema is current.
@@ -90,6 +75,8 @@ func (db *DB) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (db *DB) Close() error {
+	db.closeOnce.Do(func() { close(db.closing) })
+	<-db.committed
 	db.reads.close()
 	db.writes.close()
 	return errors.Join(db.reader.Close(), db.writer.Close())

@@ -102,6 +102,7 @@ func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Resul
 		}
 		return q.reads.db.ExecContext(ctx, query, args...)
 	}
+	ctx = context.WithoutCancel(ctx) // see runBatch
 	if st := q.writes.get(query); st != nil {
 		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
 	}
@@ -116,6 +117,7 @@ func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Row
 		}
 		return q.reads.db.QueryContext(ctx, query, args...)
 	}
+	ctx = context.WithoutCancel(ctx) // see runBatch
 	if st := q.writes.get(query); st != nil {
 		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
 	}
@@ -130,6 +132,7 @@ func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.R
 		}
 		return q.reads.db.QueryRowContext(ctx, query, args...)
 	}
+	ctx = context.WithoutCancel(ctx) // see runBatch
 	if st := q.writes.get(query); st != nil {
 		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 	}

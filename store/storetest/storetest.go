@@ -4,6 +4,7 @@ package storetest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -21,6 +22,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"OnePaymentPerCheckout":  testOnePayment,
 		"RollbackLeavesNothing":  testRollback,
 		"ConcurrentTransactions": testConcurrent,
+		"ConcurrentAllOrNothing": testConcurrentAllOrNothing,
 		"Idempotency":            testIdempotency,
 		"IdempotencyReservation": testIdempotencyReservation,
 		"DueCheckouts":           testDue,
@@ -344,5 +346,76 @@ func testDue(t *testing.T, s store.Store) {
 	due, err := s.DueCheckouts(ctx, t0.Add(time.Hour), 10)
 	if err != nil || len(due) != 1 || due[0] != "cs_1" {
 		t.Errorf("due %v %v", due, err)
+	}
+}
+
+// testConcurrentAllOrNothing races transactions that commit, fail or panic after writing: each
+// one's writes are all there or all gone, whatever the others did at the same time.
+func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	boom := errors.New("boom")
+	const n = 120
+	outcomes := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					outcomes[i] = fmt.Sprint("panic: ", p)
+				}
+			}()
+			id := fmt.Sprintf("cs_%03d", i)
+			err := s.Transact(ctx, func(tx store.Tx) error {
+				c := &store.Checkout{ID: id, MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 100, Currency: "KRW",
+					ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0}
+				if err := tx.CreateCheckout(ctx, c); err != nil {
+					return err
+				}
+				if err := tx.CreateEvent(ctx, &store.Event{ID: "evt_" + id, MerchantID: m.ID, Type: "checkout.created",
+					CheckoutID: id, ObjectID: id, Data: []byte("{}"), CreatedAt: t0}); err != nil {
+					return err
+				}
+				switch i % 5 {
+				case 1:
+					return boom
+				case 3:
+					panic(id)
+				}
+				return nil
+			})
+			switch {
+			case err == nil:
+				outcomes[i] = "ok"
+			case errors.Is(err, boom):
+				outcomes[i] = "boom"
+			default:
+				outcomes[i] = err.Error()
+			}
+		}()
+	}
+	wg.Wait()
+	events, err := s.Events(ctx, store.ListEvents{MerchantID: m.ID, Limit: 1000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != n/5*3 {
+		t.Errorf("%d events committed, want %d", len(events), n/5*3)
+	}
+	for i, got := range outcomes {
+		id := fmt.Sprintf("cs_%03d", i)
+		want := map[int]string{1: "boom", 3: "panic: " + id}[i%5]
+		if want == "" {
+			want = "ok"
+		}
+		if got != want {
+			t.Errorf("%s: Transact gave %q, want %q", id, got, want)
+		}
+		_, err := s.Checkout(ctx, id)
+		if committed := err == nil; committed != (want == "ok") {
+			t.Errorf("%s (%s): checkout committed = %v", id, want, committed)
+		}
 	}
 }

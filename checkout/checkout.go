@@ -117,7 +117,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
-		notifier:     NewNotifier(), snaps: newSnapshots(), polls: newThrottle(),
+		notifier:     NewNotifier(), polls: newThrottle(),
 	}
 	if cfg.OrderLookups == 0 {
 		cfg.OrderLookups = 50
@@ -129,6 +129,7 @@ func New(cfg Config) (*Service, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	s.snaps = newSnapshots(s.now)
 	if s.ttl == 0 {
 		s.ttl = 15 * time.Minute
 	}

@@ -17,9 +17,12 @@ const maxSnapshots = 20000
 // snapshots caches checkout states for the status path, dropped by every change this process
 // makes. A load that raced a change is not cached: each key's stripe counts its changes.
 type snapshots struct {
-	mu      sync.Mutex
-	m       map[string]snapshot
-	changes [256]uint64
+	now func() time.Time
+
+	mu       sync.Mutex
+	m        map[string]snapshot
+	changes  [256]uint64
+	sweeping bool // a sweep of expired states is scheduled
 }
 
 type snapshot struct {
@@ -27,7 +30,9 @@ type snapshot struct {
 	until time.Time
 }
 
-func newSnapshots() *snapshots { return &snapshots{m: make(map[string]snapshot)} }
+func newSnapshots(now func() time.Time) *snapshots {
+	return &snapshots{now: now, m: make(map[string]snapshot)}
+}
 
 func stripe(id string) int {
 	h := fnv.New32a()
@@ -64,6 +69,28 @@ func (c *snapshots) put(id string, st *State, gen uint64, until time.Time, now t
 		}
 	}
 	c.m[id] = snapshot{st: st, until: until}
+	if !c.sweeping {
+		c.sweeping = true
+		time.AfterFunc(snapshotTTL, c.sweep)
+	}
+}
+
+// sweep forgets expired states, so that checkouts nobody polls any more hold no memory. It runs
+// every snapshotTTL while the cache holds anything.
+func (c *snapshots) sweep() {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.m {
+		if !now.Before(s.until) {
+			delete(c.m, k)
+		}
+	}
+	if len(c.m) == 0 {
+		c.sweeping = false
+		return
+	}
+	time.AfterFunc(snapshotTTL, c.sweep)
 }
 
 // drop forgets id's state after a change.

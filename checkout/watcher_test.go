@@ -180,3 +180,22 @@ func TestWatchersShareOneOrderRate(t *testing.T) {
 	}
 	eventually(t, "watchers stopped", func() bool { return s.Watchers() == 0 })
 }
+
+func TestSnapshotsOfCheckoutsNobodyPollsAreForgotten(t *testing.T) {
+	s, m, _ := newTestService(t, 50)
+	for range 20 {
+		st := waitingCheckout(t, s, m)
+		if _, err := s.Snapshot(context.Background(), st.Checkout.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	snapshots := func() int {
+		s.snaps.mu.Lock()
+		defer s.snaps.mu.Unlock()
+		return len(s.snaps.m)
+	}
+	if n := snapshots(); n == 0 {
+		t.Fatal("no snapshot was cached")
+	}
+	eventually(t, "the cache emptied once nobody polled", func() bool { return snapshots() == 0 })
+}

@@ -282,6 +282,9 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 		if d := st.nextDeadline(); !d.IsZero() {
 			due.Reset(max(d.Sub(s.now()), 0) + 10*time.Millisecond)
 		}
+		// A waiter holds a channel and timers, not the state: 10,000 waiters would otherwise keep
+		// 10,000 states alive after the snapshot cache has let them go.
+		st = nil
 		var timedOut, ended bool
 		select {
 		case <-woken:
@@ -298,8 +301,8 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 		switch {
 		case timedOut:
 			return s.Snapshot(ctx, id)
-		case ended:
-			return st, nil
+		case ended: // shutting down, or the client left: answer what is known now
+			return s.Snapshot(context.WithoutCancel(ctx), id)
 		}
 	}
 }

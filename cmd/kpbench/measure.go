@@ -275,9 +275,10 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	r.cores = srv.cores(5 * time.Second)
 	r.rss2 = srv.rss()
 	if o.pprof != "" {
-		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap", "heap-waiting.pprof")
-		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/goroutine", "goroutine-waiting.pprof")
+		// Metrics first: the heap profile runs a GC (gc=1), so that it shows the live heap only.
 		saveProfile(ctx, s.base+"/metrics", "metrics-waiting.txt")
+		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap?gc=1", "heap-waiting.pprof")
+		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/goroutine", "goroutine-waiting.pprof")
 	}
 	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / 5
 

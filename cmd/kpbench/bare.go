@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync"
 	"time"
 )
@@ -55,6 +56,8 @@ func serveBare(ctx context.Context, addr string, stdout io.Writer) error {
 			close(ch)
 		}
 	})
+	// Its heap, for kpbench -pprof to compare with the server's; the bare server is on loopback.
+	mux.Handle("GET /debug/pprof/heap", pprof.Handler("heap"))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	fmt.Fprintf(stdout, "listening %s\n", ln.Addr())
 	go func() { <-ctx.Done(); srv.Close() }()

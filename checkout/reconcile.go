@@ -56,7 +56,7 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 		if a.PGToken != "" && !now.Before(a.ExpiresAt.Add(s.confirmGrace)) {
 			// Approve was called and KakaoPay cannot tell us what came of it, long after the
 			// tid died: end it, so that the checkout reaches a final status.
-			if err := s.end(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", "KakaoPay could not confirm the payment"); err != nil {
+			if err := s.moveLive(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", "KakaoPay could not confirm the payment"); err != nil {
 				return err
 			}
 			_, err := s.State(ctx, a.CheckoutID) // expires what is due
@@ -64,7 +64,7 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 		}
 		return nil
 	}
-	if order.Status == kakaopay.StatusAuthPassword && a.PGToken == "" && a.ReturnedPGToken != "" && now.Before(a.ExpiresAt) {
+	if walletApproved(order.Status) && a.PGToken == "" && a.ReturnedPGToken != "" && now.Before(a.ExpiresAt) {
 		// The shopper's return came while KakaoPay could not be asked: finish it now.
 		if _, err := s.confirm(ctx, st, a, a.ReturnedPGToken); err != nil {
 			s.log.WarnContext(ctx, "reconcile: confirming a kept return", "attempt", a.ID, "err", err)
@@ -74,10 +74,10 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 	if err := s.apply(ctx, a.CheckoutID, a.ID, order); err != nil {
 		return err
 	}
-	if !now.Before(a.ExpiresAt) && !isSettled(order.Status) {
+	if !now.Before(a.ExpiresAt) && !orderSettled(order.Status) {
 		if a.PGToken != "" {
 			// Approved in the wallet, but KakaoPay never took our approve: the tid is dead.
-			if err := s.end(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", ""); err != nil {
+			if err := s.moveLive(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", ""); err != nil {
 				return err
 			}
 		}
@@ -143,14 +143,4 @@ func (s *Service) reconcileCharges(ctx context.Context, now time.Time) error {
 		}
 	}
 	return nil
-}
-
-// isSettled reports whether an order status is final.
-func isSettled(st kakaopay.OrderStatus) bool {
-	switch st {
-	case kakaopay.StatusSuccessPayment, kakaopay.StatusPartCancelPayment, kakaopay.StatusCancelPayment,
-		kakaopay.StatusQuitPayment, kakaopay.StatusFailPayment, kakaopay.StatusFailAuthPassword:
-		return true
-	}
-	return false
 }

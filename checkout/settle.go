@@ -43,7 +43,7 @@ func (s *Service) HandleReturn(ctx context.Context, r Return) (*Outcome, error) 
 	case "approve":
 		return s.approve(ctx, st, a, r.PGToken)
 	case "cancel", "fail":
-		if isLive(a) && !inFlight(a) {
+		if Live(a) && !inFlight(a) {
 			s.refresh(ctx, st, a)
 		}
 		return s.outcome(ctx, r.CheckoutID, a.ID, false)
@@ -62,10 +62,10 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		return s.awaitSettled(ctx, st.Checkout.ID, a.ID)
 	}
 	c := st.Checkout
-	if c.Status != StatusOpen {
+	if !isOpen(c) {
 		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
-	if !isLive(a) {
+	if !Live(a) {
 		return nil, conflict("attempt_"+a.Status, "this payment attempt is %s", a.Status)
 	}
 	// A pg_token is only worth an approve call once the wallet says the shopper approved:
@@ -80,15 +80,15 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 		}
 		return s.outcome(ctx, c.ID, a.ID, true)
 	}
-	if order.Status != kakaopay.StatusAuthPassword {
+	if !walletApproved(order.Status) {
 		if err := s.apply(ctx, c.ID, a.ID, order); err != nil {
 			return nil, err
 		}
 		out, err := s.outcome(ctx, c.ID, a.ID, false)
-		if err != nil || out.Attempt.Status == AttemptApproved {
+		if err != nil || Approved(out.Attempt) {
 			return out, err
 		}
-		if !isLive(out.Attempt) {
+		if !Live(out.Attempt) {
 			return nil, conflict("attempt_"+out.Attempt.Status, "this payment attempt is %s", out.Attempt.Status)
 		}
 		return nil, conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
@@ -153,7 +153,7 @@ func (s *Service) orderRetried(ctx context.Context, cid, tid string) (*kakaopay.
 func (s *Service) keepReturn(ctx context.Context, checkoutID, attemptID, token string) error {
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		a, err := tx.Attempt(ctx, attemptID)
-		if err != nil || !isLive(a) || a.PGToken != "" || a.ReturnedPGToken == token {
+		if err != nil || !Live(a) || a.PGToken != "" || a.ReturnedPGToken == token {
 			return err
 		}
 		a.ReturnedPGToken, a.UpdatedAt = token, s.clock()
@@ -190,10 +190,10 @@ func (s *Service) keepSID(ctx context.Context, attemptID, sid string) error {
 // attempt payable (the claim is released); a refused payment fails the attempt.
 func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attempt, token string, cause error) error {
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
-	if err == nil && order.Status == kakaopay.StatusAuthPassword {
+	if err == nil && walletApproved(order.Status) {
 		err := s.store.Transact(ctx, func(tx store.Tx) error {
 			cur, err := tx.Attempt(ctx, a.ID)
-			if err != nil || cur.PGToken != token || !isLive(cur) {
+			if err != nil || cur.PGToken != token || !Live(cur) {
 				return err
 			}
 			cur.PGToken, cur.UpdatedAt = "", s.clock()
@@ -205,12 +205,11 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 		s.changed(st.Checkout.ID)
 		return &Error{Kind: KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
 	}
-	if err == nil && (order.Status == kakaopay.StatusSuccessPayment || order.Status == kakaopay.StatusPartCancelPayment ||
-		order.Status == kakaopay.StatusCancelPayment) {
+	if err == nil && orderMoveOf(order.Status).paid {
 		return s.apply(ctx, st.Checkout.ID, a.ID, order) // approved after all
 	}
 	code, msg := failureOf(cause)
-	return s.end(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
+	return s.moveLive(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
 }
 
 // claim marks an attempt as being approved with token. Only one attempt of a checkout can be
@@ -229,15 +228,15 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 			}
 			return conflict("pg_token_used", "this payment is already being approved")
 		}
-		if st.Checkout.Status != StatusOpen || !now.Before(st.Checkout.ExpiresAt) {
+		if !st.Open() || !now.Before(st.Checkout.ExpiresAt) {
 			return conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
 		}
 		for _, x := range st.Attempts {
-			if x.ID != attemptID && (inFlight(x) || x.Status == AttemptApproved) {
+			if x.ID != attemptID && (inFlight(x) || Approved(x)) {
 				return conflict("payment_in_progress", "another payment of this checkout is being approved")
 			}
 		}
-		if a == nil || !isLive(a) || !now.Before(a.ExpiresAt) {
+		if a == nil || !Live(a) || !now.Before(a.ExpiresAt) {
 			return conflict("attempt_ended", "this payment attempt has ended")
 		}
 		a.PGToken, a.UpdatedAt = token, now
@@ -270,7 +269,7 @@ func (s *Service) awaitSettled(ctx context.Context, checkoutID, attemptID string
 	for {
 		woken, cancel := s.notifier.Subscribe(checkoutID)
 		out, err := s.outcome(ctx, checkoutID, attemptID, false)
-		if err != nil || !isLive(out.Attempt) {
+		if err != nil || !Live(out.Attempt) {
 			cancel()
 			return out, err
 		}
@@ -294,7 +293,7 @@ func (s *Service) outcome(ctx context.Context, checkoutID, attemptID string, pen
 		return nil, err
 	}
 	if a := st.attempt(attemptID); a != nil {
-		return &Outcome{State: st, Attempt: a, Pending: pending && isLive(a)}, nil
+		return &Outcome{State: st, Attempt: a, Pending: pending && Live(a)}, nil
 	}
 	return nil, notFound("attempt", attemptID)
 }
@@ -317,17 +316,16 @@ func (s *Service) refresh(ctx context.Context, st *State, a *store.Attempt) {
 
 // apply moves a live attempt to what KakaoPay's order status says.
 func (s *Service) apply(ctx context.Context, checkoutID, attemptID string, o *kakaopay.OrderResponse) error {
-	switch o.Status {
-	case kakaopay.StatusSuccessPayment, kakaopay.StatusPartCancelPayment, kakaopay.StatusCancelPayment:
+	m := orderMoveOf(o.Status)
+	switch {
+	case m.paid:
 		return s.paid(ctx, checkoutID, attemptID, approvalFromOrder(o))
-	case kakaopay.StatusQuitPayment:
-		return s.end(ctx, checkoutID, attemptID, AttemptCanceled, string(o.Status), "")
-	case kakaopay.StatusFailPayment, kakaopay.StatusFailAuthPassword:
-		return s.end(ctx, checkoutID, attemptID, AttemptFailed, string(o.Status), "")
-	case kakaopay.StatusReady:
+	case m.to == "":
 		return nil
-	default: // the shopper is somewhere in the wallet
-		return s.end(ctx, checkoutID, attemptID, AttemptAuthenticating, "", "")
+	case m.to == AttemptAuthenticating: // the shopper is somewhere in the wallet
+		return s.moveLive(ctx, checkoutID, attemptID, m.to, "", "")
+	default:
+		return s.moveLive(ctx, checkoutID, attemptID, m.to, string(o.Status), "")
 	}
 }
 
@@ -372,14 +370,17 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			return err
 		}
 		a := st.attempt(attemptID)
-		if a == nil || a.Status == AttemptApproved {
+		if a == nil || Approved(a) {
 			return nil // already recorded
 		}
 		c := st.Checkout
 		if ap.amount != 0 && ap.amount != c.Amount {
 			s.log.ErrorContext(ctx, "kakaopay approved another amount", "checkout", c.ID, "want", c.Amount, "got", ap.amount)
 		}
-		a.Status, a.AID, a.Method, a.UpdatedAt = AttemptApproved, ap.aid, ap.method, now
+		if err := moveAttempt(a, AttemptApproved, now); err != nil {
+			return err
+		}
+		a.AID, a.Method = ap.aid, ap.method
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return err
 		}
@@ -414,7 +415,9 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		if err := tx.CreatePayment(ctx, p); err != nil {
 			return err
 		}
-		c.Status, c.UpdatedAt = StatusPaid, now
+		if err := moveCheckout(c, StatusPaid, now); err != nil {
+			return err
+		}
 		if err := tx.UpdateCheckout(ctx, c); err != nil {
 			return err
 		}
@@ -433,8 +436,9 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 	return nil
 }
 
-// end moves a live attempt to status (authenticating, failed or canceled) with its event.
-func (s *Service) end(ctx context.Context, checkoutID, attemptID, status, code, message string) error {
+// moveLive moves a live attempt to status (authenticating, failed or canceled) with its event;
+// an attempt that is no longer live, or already there, stays as it is.
+func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, status AttemptStatus, code, message string) error {
 	now := s.clock()
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
@@ -443,23 +447,26 @@ func (s *Service) end(ctx context.Context, checkoutID, attemptID, status, code, 
 		if err != nil {
 			return err
 		}
-		if !isLive(a) || a.Status == status || a.CheckoutID != checkoutID {
+		if !Live(a) || StatusOf(a) == status || a.CheckoutID != checkoutID {
 			return nil
 		}
 		c, err := tx.LockCheckout(ctx, checkoutID)
 		if err != nil {
 			return err
 		}
-		a.Status, a.FailureCode, a.FailureMessage, a.UpdatedAt = status, code, message, now
+		if err := moveAttempt(a, status, now); err != nil {
+			return err
+		}
+		a.FailureCode, a.FailureMessage = code, message
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return err
 		}
 		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
 		changed = true
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+status, c.ID, a.ID, data, now))
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
 	})
 	if err != nil {
-		return wrapf("end attempt", err)
+		return wrapf("move attempt", err)
 	}
 	if changed {
 		s.changed(checkoutID)

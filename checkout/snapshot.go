@@ -132,12 +132,12 @@ func (s *Service) changed(id string) {
 // nextDeadline is when the state changes by itself (the checkout or a live attempt expires),
 // or zero.
 func (st *State) nextDeadline() time.Time {
-	if st.Checkout.Status != StatusOpen {
+	if !st.Open() {
 		return time.Time{}
 	}
 	d := st.Checkout.ExpiresAt
 	for _, a := range st.Attempts {
-		if isLive(a) && !inFlight(a) && a.ExpiresAt.Before(d) {
+		if Live(a) && !inFlight(a) && a.ExpiresAt.Before(d) {
 			d = a.ExpiresAt
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"slices"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
@@ -91,7 +92,7 @@ func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 	if st.Attempts, err = r.AttemptsByCheckout(ctx, id); err != nil {
 		return nil, wrapf("read", err)
 	}
-	if c.Status == StatusPaid {
+	if isPaid(c) {
 		if st.Payment, err = r.PaymentByCheckout(ctx, id); err != nil {
 			return nil, wrapf("read", err)
 		}
@@ -104,38 +105,22 @@ func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 	return st, nil
 }
 
-// inFlight reports whether an attempt was claimed by an approve return whose outcome is not
-// settled yet: nothing may expire its checkout then.
-func inFlight(a *store.Attempt) bool { return a.PGToken != "" && isLive(a) }
-
-// Confirming reports whether the shopper's approve return reached us and its outcome is not
-// settled yet: being approved, or kept until KakaoPay's order API can confirm it.
-func Confirming(a *store.Attempt) bool {
-	return (a.PGToken != "" || a.ReturnedPGToken != "") && isLive(a)
-}
-
 // expireDue expires, in one transaction, the checkout if its time has come and each unclaimed
 // attempt past its own expiry.
 func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
 	now := s.clock()
-	due := st.Checkout.Status == StatusOpen && !now.Before(st.Checkout.ExpiresAt)
-	anyAttempt := false
-	for _, a := range st.Attempts {
-		if isLive(a) && !inFlight(a) && (due || !now.Before(a.ExpiresAt)) {
-			anyAttempt = true
-		}
-	}
-	if !due && !anyAttempt {
+	due := st.Open() && !now.Before(st.Checkout.ExpiresAt)
+	if !due && !slices.ContainsFunc(st.Attempts, func(a *store.Attempt) bool { return expiring(a, false, now) }) {
 		return false, nil
 	}
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
 		cur, err := txState(ctx, tx, st.Checkout.ID)
 		if err != nil {
 			return err
 		}
-		return s.expireIn(ctx, tx, cur, now, &changed, false)
+		changed, err = s.expireIn(ctx, tx, cur, now, false)
+		return err
 	})
 	if err != nil {
 		return false, wrapf("expire", err)
@@ -146,41 +131,41 @@ func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
 	return changed, nil
 }
 
-// expireIn expires due attempts and, when due or forced, the checkout, inside tx.
-func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time.Time, changed *bool, force bool) error {
+// expireIn expires due attempts and, when due or forced, the checkout, inside tx, and reports
+// whether it changed anything.
+func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time.Time, force bool) (bool, error) {
 	c := st.Checkout
-	due := c.Status == StatusOpen && (force || !now.Before(c.ExpiresAt))
+	due := st.Open() && (force || !now.Before(c.ExpiresAt)) && !slices.ContainsFunc(st.Attempts, inFlight)
+	changed := false
 	for _, a := range st.Attempts {
-		if inFlight(a) {
-			due = false // the shopper approved: wait for the approval's outcome
-		}
-	}
-	for _, a := range st.Attempts {
-		if !isLive(a) || inFlight(a) || (!due && now.Before(a.ExpiresAt)) {
+		if !expiring(a, due, now) {
 			continue
 		}
-		a.Status, a.UpdatedAt = AttemptExpired, now
+		if err := moveAttempt(a, AttemptExpired, now); err != nil {
+			return changed, err
+		}
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
-			return err
+			return changed, err
 		}
 		if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.expired", c.ID, a.ID, nil, now)); err != nil {
-			return err
+			return changed, err
 		}
-		*changed = true
+		changed = true
 	}
 	if !due {
-		return nil
+		return changed, nil
 	}
-	c.Status, c.UpdatedAt = StatusExpired, now
+	if err := moveCheckout(c, StatusExpired, now); err != nil {
+		return changed, err
+	}
 	if err := tx.UpdateCheckout(ctx, c); err != nil {
-		return err
+		return changed, err
 	}
 	data, _ := json.Marshal(checkoutEventData(c))
 	if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "checkout.expired", c.ID, c.ID, data, now)); err != nil {
-		return err
+		return changed, err
 	}
-	*changed = true
-	return nil
+	return true, nil
 }
 
 // txState reads a checkout inside a transaction, holding its row.
@@ -200,20 +185,18 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string) (*St
 		return nil, err
 	}
 	now := s.clock()
-	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
 		st, err := txState(ctx, tx, id)
 		if err != nil {
 			return err
 		}
-		if st.Checkout.Status != StatusOpen {
+		if !st.Open() {
 			return conflict("checkout_"+st.Checkout.Status, "only an open checkout can be expired; this one is %s", st.Checkout.Status)
 		}
-		if err := s.expireIn(ctx, tx, st, now, &changed, true); err != nil {
+		if _, err := s.expireIn(ctx, tx, st, now, true); err != nil {
 			return err
 		}
-		if st.Checkout.Status != StatusExpired {
+		if st.Open() {
 			return conflict("payment_in_progress", "the shopper has approved a payment that is being confirmed")
 		}
 		return nil

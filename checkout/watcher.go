@@ -157,7 +157,7 @@ func (s *Service) look(id string) string {
 		return ""
 	}
 	a := st.Latest()
-	if st.Checkout.Status != StatusOpen || a == nil || a.TID == "" || !isLive(a) || Confirming(a) {
+	if !st.Open() || a == nil || a.TID == "" || !Live(a) || Confirming(a) {
 		return st.Key()
 	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})

@@ -39,61 +39,57 @@ func chargeObject(c *store.Charge) chargeJSON {
 }
 
 // getAgreement serves GET /v1/agreements/{id}.
-func (a *API) getAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) getAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, agreementObject(ag))
+	return nil
 }
 
 // createCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
-func (a *API) createCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) createCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount    *int64 `json:"amount"`
 		Reference string `json:"reference"`
 	}
 	if err := decode(r, &req); err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if req.Amount == nil {
-		writeJSONError(w, http.StatusUnprocessableEntity, "invalid_request_error", "parameter_missing", "amount is required", "amount")
-		return
+		return invalidParam("parameter_missing", "amount is required", "amount")
 	}
 	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"),
 		checkout.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
-	a.answerCharge(w, r, ch, err)
+	return a.answerCharge(w, ch, err)
 }
 
 // answerCharge answers a charge request: 201 when KakaoPay charged, 202 while its outcome is
 // not known (pending, or unknown: KakaoPay's answer was lost), or the error.
-func (a *API) answerCharge(w http.ResponseWriter, r *http.Request, ch *store.Charge, err error) {
+func (a *API) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) error {
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusCreated
 	if ch.Status == checkout.ChargePending || ch.Status == checkout.ChargeUnknown {
 		status = http.StatusAccepted
 	}
 	writeJSON(w, status, chargeObject(ch))
+	return nil
 }
 
 // listCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
-func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	list, err := a.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, Status: q.Get("status"),
 		AgreementID: q.Get("agreement"), StartingAfter: q.Get("starting_after"), Limit: limit + 1})
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	more := len(list) > limit
 	if more {
@@ -104,24 +100,25 @@ func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merch
 		data = append(data, chargeObject(c))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
 }
 
 // getCharge serves GET /v1/charges/{id}.
-func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, chargeObject(ch))
+	return nil
 }
 
 // deactivateAgreement serves POST /v1/agreements/{id}/deactivate.
-func (a *API) deactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) deactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, agreementObject(ag))
+	return nil
 }

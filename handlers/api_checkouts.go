@@ -100,15 +100,13 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 }
 
 // createCheckout serves POST /v1/checkouts.
-func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createCheckoutRequest
 	if err := decode(r, &req); err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	if req.Amount == nil {
-		writeJSONError(w, http.StatusUnprocessableEntity, "invalid_request_error", "parameter_missing", "amount is required", "amount")
-		return
+		return invalidParam("parameter_missing", "amount is required", "amount")
 	}
 	p := checkout.CreateParams{
 		Amount: *req.Amount, TaxFreeAmount: req.TaxFreeAmount, Currency: req.Currency, Reference: req.Reference,
@@ -120,65 +118,60 @@ func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	}
 	c, err := a.svc.Create(r.Context(), m, p)
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	w.Header().Set("Location", "/v1/checkouts/"+c.ID)
 	writeJSON(w, http.StatusCreated, a.checkoutObject(&checkout.State{Checkout: c, Merchant: m}))
+	return nil
 }
 
 // getCheckout serves GET /v1/checkouts/{id}.
-func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+	return nil
 }
 
 // expireCheckout serves POST /v1/checkouts/{id}/expire.
-func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+	return nil
 }
 
 // listCheckouts serves GET /v1/checkouts?status=&limit=&starting_after=.
-func (a *API) listCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) listCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	status := q.Get("status")
-	switch status {
-	case "", checkout.StatusOpen, checkout.StatusPaid, checkout.StatusExpired, checkout.StatusCanceled:
-	default:
-		writeJSONError(w, http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "status must be open, paid, expired or canceled", "status")
-		return
+	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
+		return invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
 	after := q.Get("starting_after")
 	if after != "" {
 		if _, err := a.svc.MerchantState(r.Context(), m, after); err != nil {
-			writeJSONError(w, http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
-			return
+			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
 	list, more, err := a.svc.List(r.Context(), m, store.ListCheckouts{MerchantID: m.ID, Status: status, StartingAfter: after, Limit: limit})
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	data := make([]checkoutJSON, 0, len(list))
 	for _, st := range list {
 		data = append(data, a.checkoutObject(st))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
 }
 
 // listLimit reads ?limit= (1..100, default 10).
@@ -188,7 +181,7 @@ func listLimit(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 100 {
-		return 0, &badRequest{http.StatusBadRequest, "parameter_invalid", "limit must be a whole number from 1 to 100", "limit"}
+		return 0, invalidParam("parameter_invalid", "limit must be a whole number from 1 to 100", "limit")
 	}
 	return n, nil
 }

@@ -19,23 +19,22 @@ type eventJSON struct {
 }
 
 // listEvents serves GET /v1/events?type=&limit=&starting_after=.
-func (a *API) listEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) listEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	list, more, err := a.svc.Events(r.Context(), store.ListEvents{
 		MerchantID: m.ID, Type: q.Get("type"), CheckoutID: q.Get("checkout"), StartingAfter: q.Get("starting_after"), Limit: limit,
 	})
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	data := make([]eventJSON, 0, len(list))
 	for _, e := range list {
 		data = append(data, eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data})
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
 }

@@ -53,50 +53,49 @@ func nullString(s string) *string {
 }
 
 // getPayment serves GET /v1/payments/{id}.
-func (a *API) getPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) getPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	p, refunds, err := a.svc.Payment(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, paymentObject(p, refunds))
+	return nil
 }
 
 // createRefund serves POST /v1/payments/{id}/refunds {amount, reason}.
-func (a *API) createRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) createRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount *int64 `json:"amount"`
 		Reason string `json:"reason"`
 	}
 	if err := decode(r, &req); err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	ref, err := a.svc.Refund(r.Context(), m, r.PathValue("id"),
 		checkout.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
-	a.answerRefund(w, r, ref, err)
+	return a.answerRefund(w, ref, err)
 }
 
 // answerRefund answers a refund request: 201 when KakaoPay refunded, 202 while its outcome is
 // settled from the order API, or the error.
-func (a *API) answerRefund(w http.ResponseWriter, r *http.Request, ref *store.Refund, err error) {
+func (a *API) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) error {
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	status := http.StatusCreated
 	if ref.Status == checkout.RefundPending {
 		status = http.StatusAccepted // KakaoPay's answer was lost; the reconciler settles it
 	}
 	writeJSON(w, status, refundObject(ref))
+	return nil
 }
 
 // getRefund serves GET /v1/refunds/{id}.
-func (a *API) getRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) {
+func (a *API) getRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ref, err := a.svc.RefundByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
-		a.fail(w, r, err)
-		return
+		return err
 	}
 	writeJSON(w, http.StatusOK, refundObject(ref))
+	return nil
 }

@@ -197,7 +197,7 @@ func manyKeys(n int) map[string]any {
 	return m
 }
 
-var statusesInvalid = []int{http.StatusBadRequest, http.StatusUnprocessableEntity}
+var statusesInvalid = []int{http.StatusBadRequest}
 
 func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 	e := newEnv(t)
@@ -987,7 +987,6 @@ func TestShopperBadInput(t *testing.T) {
 		{"pg_token empty", "GET", ret + "&pg_token=", "", http.StatusBadRequest, true},
 		{"approve without attempt", "GET", "/c/" + c.ID + "/return/approve?pg_token=abc", "", http.StatusNotFound, true},
 		{"status wait negative", "GET", "/c/" + c.ID + "/status?wait=-1", "", http.StatusBadRequest, false},
-		{"status wait huge", "GET", "/c/" + c.ID + "/status?wait=99999999999999999999", "", http.StatusBadRequest, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -2,17 +2,17 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
 // startPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
 // and answers with a redirect to the page (POST-redirect-GET).
-func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) {
+func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
-		h.showError(w, r, &checkout.Error{Kind: checkout.KindInvalid, Code: "default", Message: "bad form"}, http.StatusBadRequest)
-		return
+		return bodyError(err)
 	}
 	d := detectDevice(r)
 	kind := d.kind()
@@ -24,12 +24,11 @@ func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) {
 	}
 	a, err := h.svc.Pay(r.Context(), id, kind)
 	if err != nil {
-		h.showError(w, r, err, 0)
-		return
+		return err
 	}
 	s := h.session(r)
 	began, _ := s.Values["attempts"].([]string)
-	if !contains(began, a.ID) {
+	if !slices.Contains(began, a.ID) {
 		began = append(began, a.ID)
 		if len(began) > 10 {
 			began = began[len(began)-10:]
@@ -38,13 +37,5 @@ func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) {
 		h.save(w, r, s)
 	}
 	http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
+	return nil
 }

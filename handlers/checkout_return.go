@@ -2,30 +2,29 @@ package handlers
 
 import (
 	"net/http"
+	"slices"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
 // handleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
-func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) {
+func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) error {
 	id, kind := r.PathValue("id"), r.PathValue("kind")
 	if kind != "approve" && kind != "cancel" && kind != "fail" {
-		h.notFound(w, r)
-		return
+		return errNotFound
 	}
 	q := r.URL.Query()
 	out, err := h.svc.HandleReturn(r.Context(), checkout.Return{
 		CheckoutID: id, AttemptID: q.Get("attempt"), Kind: kind, PGToken: q.Get("pg_token"),
 	})
 	if err != nil {
-		h.showError(w, r, err, 0)
-		return
+		return err
 	}
 	c := out.State.Checkout
-	if out.Attempt.Status == checkout.AttemptApproved && c.Status == checkout.StatusPaid {
+	if checkout.Approved(out.Attempt) && out.State.Paid() {
 		began, _ := h.session(r).Values["attempts"].([]string)
-		if out.Attempt.Device == checkout.DeviceDesktop && !contains(began, out.Attempt.ID) {
+		if out.Attempt.Device == checkout.DeviceDesktop && !slices.Contains(began, out.Attempt.ID) {
 			// The phone that scanned the desktop's QR code: the desktop page goes on by itself.
 			lang := h.lang(w, r, c.Locale)
 			ctx := h.pageContext(r, lang)
@@ -34,11 +33,12 @@ func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) {
 				Title: l.T("phone_done.title", nil), Body: l.T("phone_done.body", nil),
 				Note: l.T("phone_done.close", nil), Tone: "success", TestID: "phone-done",
 			}))
-			return
+			return nil
 		}
 		http.Redirect(w, r, successURL(c.SuccessURL, c.ID), http.StatusSeeOther)
-		return
+		return nil
 	}
 	// Canceled, failed or still being confirmed: the checkout page says which and what next.
 	http.Redirect(w, r, checkoutURL(c.ID, ""), http.StatusSeeOther)
+	return nil
 }

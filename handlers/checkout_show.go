@@ -14,20 +14,19 @@ import (
 )
 
 // showCheckoutPage renders the hosted checkout page in whatever state the checkout is.
-func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) {
+func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.Snapshot(r.Context(), r.PathValue("id"))
 	if err != nil {
-		h.showError(w, r, err, 0)
-		return
+		return err
 	}
 	lang := h.lang(w, r, st.Checkout.Locale)
 	ctx := h.pageContext(r, lang)
 	m, err := h.checkoutModel(r, views.L(ctx), st, detectDevice(r))
 	if err != nil {
-		h.showError(w, r, err, 0)
-		return
+		return err
 	}
 	h.render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
+	return nil
 }
 
 // checkoutModel builds the page's view model from the checkout's state.
@@ -47,12 +46,15 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 	for _, it := range c.Items {
 		m.Items = append(m.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
 	}
-	switch c.Status {
+	switch st.Status() {
 	case checkout.StatusPaid:
 		m.View, m.StatusURL = views.ViewPaid, ""
 		return m, nil
-	case checkout.StatusExpired, checkout.StatusCanceled:
-		m.View, m.StatusURL = c.Status, ""
+	case checkout.StatusExpired:
+		m.View, m.StatusURL = views.ViewExpired, ""
+		return m, nil
+	case checkout.StatusCanceled:
+		m.View, m.StatusURL = views.ViewCanceled, ""
 		return m, nil
 	}
 	a := st.Latest()
@@ -61,8 +63,8 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		m.View = views.ViewPay
 	case checkout.Confirming(a):
 		m.View = views.ViewConfirming
-	case a.Status == checkout.AttemptReady || a.Status == checkout.AttemptAuthenticating:
-		m.AttemptStatus = a.Status
+	case checkout.Live(a):
+		m.WalletOpened = checkout.WalletOpened(a)
 		m.AttemptExpiresAt, m.AttemptSecondsLeft = a.ExpiresAt.Unix(), int64(a.ExpiresAt.Sub(now).Seconds())
 		if a.Device == checkout.DeviceMobile && d.Mobile {
 			m.View, m.MobileURL = views.ViewHandoff, templ.SafeURL(a.MobileURL)
@@ -76,18 +78,22 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		m.QRDataURI = templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
 	default:
 		m.View = views.ViewPay
-		m.Outcome = a.Status
-		if a.Status == checkout.AttemptApproved { // approved but another attempt is open: should not be
-			m.Outcome = ""
-		}
+		m.Outcome = outcomes[checkout.StatusOf(a)] // none for an approved attempt of an open checkout: should not be
 		m.OutcomeReason = failureReason(l, a)
 	}
 	return m, nil
 }
 
+// outcomes are what the page says of an attempt that ended without paying.
+var outcomes = map[checkout.AttemptStatus]string{
+	checkout.AttemptCanceled: views.OutcomeCanceled,
+	checkout.AttemptFailed:   views.OutcomeFailed,
+	checkout.AttemptExpired:  views.OutcomeExpired,
+}
+
 // failureReason explains, in the shopper's language, why an attempt failed.
 func failureReason(l *views.Localizer, a *store.Attempt) string {
-	if a.Status != checkout.AttemptFailed || a.FailureCode == "" {
+	if checkout.StatusOf(a) != checkout.AttemptFailed || a.FailureCode == "" {
 		return ""
 	}
 	if l.Has("failure." + a.FailureCode) {

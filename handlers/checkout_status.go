@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -25,24 +24,23 @@ const maxWait = 30 * time.Second
 
 // showStatus answers the checkout's status; with ?wait=N it waits up to N seconds (at most 30)
 // for the state to differ from ?known= (or from what it is now).
-func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) {
+func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	q := r.URL.Query()
 	var wait time.Duration
 	if v := q.Get("wait"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 0 {
-			writeJSONError(w, http.StatusBadRequest, "invalid_request_error", "parameter_invalid", "wait must be a whole number of seconds", "wait")
-			return
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return invalidParam("parameter_invalid", "wait must be a whole number of seconds", "wait")
 		}
-		wait = min(time.Duration(n)*time.Second, maxWait)
+		// Clamped before it becomes a duration: a huge wait must not overflow into a short one.
+		wait = time.Duration(min(n, uint64(maxWait/time.Second))) * time.Second
 	}
 	known := q.Get("known")
 	if wait > 0 && known == "" {
 		st, err := h.svc.Snapshot(r.Context(), id)
 		if err != nil {
-			h.statusError(w, err)
-			return
+			return err
 		}
 		known = st.Key()
 	}
@@ -57,14 +55,13 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	st, err := h.svc.Wait(r.Context(), id, known, wait)
 	if err != nil {
-		h.statusError(w, err)
-		return
+		return err
 	}
 	out := statusJSON{ID: st.Checkout.ID, Status: st.Checkout.Status, ExpiresAt: st.Checkout.ExpiresAt.Format(time.RFC3339), State: st.Key()}
 	if a := st.Latest(); a != nil {
 		out.AttemptStatus = &a.Status
 	}
-	switch st.Checkout.Status {
+	switch st.Status() {
 	case checkout.StatusPaid:
 		u := successURL(st.Checkout.SuccessURL, st.Checkout.ID)
 		out.RedirectURL = &u
@@ -74,26 +71,6 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	writeJSON(w, http.StatusOK, out)
+	return nil
 }
 
-func (h *Shopper) statusError(w http.ResponseWriter, err error) {
-	var ce *checkout.Error
-	if errors.As(err, &ce) {
-		writeJSONError(w, statusOf(ce.Kind), errorType(ce.Kind), ce.Code, ce.Message, ce.Param)
-		return
-	}
-	h.log.Error("status", "err", err)
-	writeJSONError(w, http.StatusInternalServerError, "api_error", "internal", "internal error", "")
-}
-
-// writeJSON writes v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		http.Error(w, `{"error":{"type":"api_error","code":"internal","message":"encoding failed","param":null}}`, http.StatusInternalServerError)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}

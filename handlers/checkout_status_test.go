@@ -62,3 +62,41 @@ func TestStatusOfUnknownCheckoutIs404(t *testing.T) {
 		}
 	}
 }
+
+func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
+	e := newEnv(t)
+	c := e.createCheckout("")
+	known := e.status(c.ID, "").State
+	woke := make(chan statusObj, 2)
+	// 18446744074 s overflowed to a 0.29 s wait once it was multiplied into a time.Duration; a
+	// number past uint64 is as good as "as long as allowed" too.
+	for _, wait := range []string{"18446744074", "99999999999999999999"} {
+		go func() { woke <- e.status(c.ID, "?wait="+wait+"&known="+known) }()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for e.svc.Notifier().Waiting() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the polls never waited")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(time.Second)
+	select {
+	case st := <-woke:
+		t.Fatalf("a poll answered early: %+v", st)
+	default:
+	}
+	if res := e.api("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil); res.StatusCode != 200 {
+		t.Fatalf("expire: %d", res.StatusCode)
+	}
+	for range 2 {
+		select {
+		case st := <-woke:
+			if st.Status != "expired" {
+				t.Errorf("a waiting poll answered %+v", st)
+			}
+		case <-time.After(3 * time.Second):
+			t.Fatal("a waiting poll did not wake")
+		}
+	}
+}

@@ -194,7 +194,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 		t.Errorf("%d charge.unknown events", n)
 	}
 	var ae apiError
-	if res := e.api("GET", "/v1/charges?status=lost", "", &ae); res.StatusCode != 422 || ae.Error.Param == nil || *ae.Error.Param != "status" {
+	if res := e.api("GET", "/v1/charges?status=lost", "", &ae); res.StatusCode != 400 || ae.Error.Param == nil || *ae.Error.Param != "status" {
 		t.Errorf("bad status filter: %d %+v", res.StatusCode, ae)
 	}
 }

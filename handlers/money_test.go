@@ -71,7 +71,7 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 		t.Fatalf("second refund: %d %+v", code, r)
 	}
 	code, _, ae := e.refund(pay, `{"amount":4000}`)
-	if code != http.StatusUnprocessableEntity || ae.Error.Code != "amount_exceeds_remaining" || ae.Error.Param == nil || *ae.Error.Param != "amount" {
+	if code != http.StatusBadRequest || ae.Error.Code != "amount_exceeds_remaining" || ae.Error.Param == nil || *ae.Error.Param != "amount" {
 		t.Fatalf("refund above what is left: %d %+v", code, ae)
 	}
 	for _, bad := range []string{`{"amount":0}`, `{"amount":-5}`, `{"amount":1.5}`, `{"amount":"100"}`, `{"amont":1}`, `[`} {
@@ -255,7 +255,7 @@ func TestRecurringAgreement(t *testing.T) {
 	if res.StatusCode != http.StatusBadGateway || !strings.Contains(ae.Error.Message, "잔액") && !strings.Contains(ae.Error.Message, "INSUFFICIENT") {
 		t.Errorf("declined charge: %d %+v", res.StatusCode, ae)
 	}
-	if res := e.api("POST", "/v1/agreements/"+agr+"/charges", `{"amount":50}`, &ae); res.StatusCode != 422 {
+	if res := e.api("POST", "/v1/agreements/"+agr+"/charges", `{"amount":50}`, &ae); res.StatusCode != 400 {
 		t.Errorf("charge below the minimum: %d", res.StatusCode)
 	}
 

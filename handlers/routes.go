@@ -5,8 +5,11 @@ package handlers
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gorilla/sessions"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -38,6 +41,28 @@ type Config struct {
 	Logger  *slog.Logger
 }
 
+// catchAll are the patterns that answer paths no route has.
+var catchAll = []string{"/", "/v1/"}
+
+// notAllowed answers a 405 error, with the Allow header set, when the request's path has routes
+// but none for its method; nil when the path has none at all.
+func notAllowed(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) error {
+	var allow []string
+	for _, m := range []string{http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := mux.Handler(probe); pattern != "" && !slices.Contains(catchAll, pattern) {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		return nil
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	return &httpError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
+		message: fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, " or "))}
+}
+
 // New returns the server's whole handler with every route registered.
 func New(cfg Config) (http.Handler, error) {
 	if cfg.Service == nil || cfg.Bundle == nil || cfg.Assets == nil || cfg.Sessions == nil || cfg.BaseURL == "" {
@@ -53,15 +78,15 @@ func New(cfg Config) (http.Handler, error) {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		shop.showError(w, r, &checkout.Error{Kind: checkout.KindInvalid, Code: "forbidden", Message: "cross-origin request refused"}, http.StatusForbidden)
+		shop.showError(w, r, &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "forbidden", message: "cross-origin request refused"})
 	}))
 
 	mux := http.NewServeMux()
-	mux.HandleFunc("GET /c/{id}", shop.showCheckoutPage)
-	mux.Handle("POST /c/{id}/pay", csrf.Handler(http.HandlerFunc(shop.startPayment)))
-	mux.HandleFunc("GET /c/{id}/qr.png", shop.showQRCode)
-	mux.HandleFunc("GET /c/{id}/status", shop.showStatus)
-	mux.HandleFunc("GET /c/{id}/return/{kind}", shop.handleReturn)
+	mux.Handle("GET /c/{id}", shop.page(shop.showCheckoutPage))
+	mux.Handle("POST /c/{id}/pay", csrf.Handler(shop.page(shop.startPayment)))
+	mux.Handle("GET /c/{id}/qr.png", shop.page(shop.showQRCode))
+	mux.Handle("GET /c/{id}/status", shop.json(shop.showStatus))
+	mux.Handle("GET /c/{id}/return/{kind}", shop.page(shop.handleReturn))
 	mux.Handle("GET /static/", cfg.Assets)
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
@@ -77,7 +102,14 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/charges", api.auth(api.listCharges))
 	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
-	mux.HandleFunc("/v1/", api.notFound)
+	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := notAllowed(mux, w, r); err != nil {
+			w.Header().Set("Cache-Control", "no-store")
+			writeError(w, r, cfg.Logger, err)
+			return
+		}
+		api.notFound(w, r)
+	}))
 
 	if cfg.Metrics == nil {
 		cfg.Metrics = NewMetrics()
@@ -98,6 +130,11 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Sandbox != nil {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
 	}
-	mux.HandleFunc("/", shop.notFound)
+	mux.Handle("/", shop.page(func(w http.ResponseWriter, r *http.Request) error {
+		if err := notAllowed(mux, w, r); err != nil {
+			return err
+		}
+		return errNotFound
+	}))
 	return withMiddleware(mux, cfg.Logger, cfg.Metrics), nil
 }

@@ -3,7 +3,6 @@ package handlers
 import (
 	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -110,52 +109,49 @@ func (h *Shopper) render(w http.ResponseWriter, r *http.Request, ctx context.Con
 	w.Write(buf.Bytes())
 }
 
-// showError answers a localized error page for err; status 0 derives it from err.
-func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error, status int) {
-	code := "default"
-	var ce *checkout.Error
-	if errors.As(err, &ce) {
-		code = ce.Code
-		if status == 0 {
-			status = statusOf(ce.Kind)
+// shopperHandler is a shopper page or endpoint: it writes its answer or returns the error to
+// answer.
+type shopperHandler func(w http.ResponseWriter, r *http.Request) error
+
+// page serves a shopper page: an error gets a localized error page.
+func (h *Shopper) page(next shopperHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := next(w, r); err != nil {
+			h.showError(w, r, err)
 		}
-	}
-	if status == 0 {
-		status = http.StatusInternalServerError
-	}
-	if status >= 500 {
-		h.log.ErrorContext(r.Context(), "shopper request failed", "path", r.URL.Path, "err", err)
+	})
+}
+
+// json serves an endpoint the page's script calls: an error gets the API's JSON error object.
+func (h *Shopper) json(next shopperHandler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := next(w, r); err != nil {
+			writeError(w, r, h.log, err)
+		}
+	})
+}
+
+// showError answers a localized error page for err, in the status asHTTPError gives it; its
+// code picks the message (error.<code>, or error.default).
+func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
+	he := asHTTPError(err)
+	if he.status >= 500 {
+		h.log.ErrorContext(r.Context(), "shopper request failed", "path", r.URL.Path, "status", he.status, "err", err)
 	}
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
 	l := views.L(ctx)
-	body := l.T("error."+code, nil)
-	if !l.Has("error." + code) {
-		body = l.T("error.default", nil)
+	body := l.T("error.default", nil)
+	if l.Has("error." + he.code) {
+		body = l.T("error."+he.code, nil)
 	}
-	h.render(w, r, ctx, status, views.Message(views.MessageModel{
+	h.render(w, r, ctx, he.status, views.Message(views.MessageModel{
 		Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error",
 	}))
 }
 
-func (h *Shopper) notFound(w http.ResponseWriter, r *http.Request) {
-	h.showError(w, r, &checkout.Error{Kind: checkout.KindNotFound, Code: "resource_missing"}, http.StatusNotFound)
-}
-
-// statusOf maps an error kind to its HTTP status.
-func statusOf(k checkout.Kind) int {
-	switch k {
-	case checkout.KindInvalid:
-		return http.StatusBadRequest
-	case checkout.KindNotFound:
-		return http.StatusNotFound
-	case checkout.KindConflict:
-		return http.StatusConflict
-	case checkout.KindUpstream:
-		return http.StatusBadGateway
-	}
-	return http.StatusInternalServerError
-}
+// errNotFound is the answer to a shopper path that leads nowhere.
+var errNotFound = &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "resource_missing", message: "not found"}
 
 // checkoutURL returns a path of a checkout's pages.
 func checkoutURL(id, rest string) string {

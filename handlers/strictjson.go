@@ -23,7 +23,7 @@ func strictJSON(body []byte) error {
 	}
 	w := &jsonWalker{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	w.dec.UseNumber() // so a huge number is not a float overflow that ends the walk early
-	if bad, ok := w.value("", false).(*badRequest); ok {
+	if bad, ok := w.value("", false).(*httpError); ok {
 		return bad
 	}
 	return nil
@@ -88,7 +88,7 @@ func (w *jsonWalker) object(path string) error {
 			if first != key {
 				msg = fmt.Sprintf("%q and %q differ only in case; send the field once", first, key)
 			}
-			return &badRequest{http.StatusBadRequest, "parameter_duplicate", msg, child}
+			return requestError(http.StatusBadRequest, "parameter_duplicate", msg, child)
 		}
 		seen[foldKey(key)] = key
 		if err := w.value(child, meta); err != nil {
@@ -125,10 +125,10 @@ func foldKey(key string) string {
 // a lone surrogate escape, and, in metadata, one that holds a control character.
 func checkString(s string, raw []byte, path string, inMeta bool) error {
 	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
-		return &badRequest{http.StatusBadRequest, "string_invalid_utf8", path + " must be valid UTF-8 text", path}
+		return requestError(http.StatusBadRequest, "string_invalid_utf8", path + " must be valid UTF-8 text", path)
 	}
 	if inMeta && strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return &badRequest{http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path}
+		return requestError(http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path)
 	}
 	return nil
 }

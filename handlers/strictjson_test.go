@@ -31,7 +31,7 @@ func TestStrictJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := strictJSON([]byte(tc.body))
-			bad, ok := err.(*badRequest)
+			bad, ok := err.(*httpError)
 			if !ok || bad.status != http.StatusBadRequest || bad.code != tc.code || bad.param != tc.param || bad.message == "" {
 				t.Errorf("strictJSON(%q) = %#v, want %s on %q", tc.body, err, tc.code, tc.param)
 			}

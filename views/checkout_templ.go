@@ -634,7 +634,7 @@ func statusText(p CheckoutModel) templ.Component {
 		ctx = templ.ClearChildren(ctx)
 		switch p.View {
 		case ViewQR:
-			if p.AttemptStatus == "authenticating" {
+			if p.WalletOpened {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 51, "<p data-testid=\"status-text\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err
@@ -672,7 +672,7 @@ func statusText(p CheckoutModel) templ.Component {
 				}
 			}
 		case ViewHandoff:
-			if p.AttemptStatus == "authenticating" {
+			if p.WalletOpened {
 				templ_7745c5c3_Err = templruntime.WriteString(templ_7745c5c3_Buffer, 55, "<p data-testid=\"status-text\">")
 				if templ_7745c5c3_Err != nil {
 					return templ_7745c5c3_Err

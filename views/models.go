@@ -13,6 +13,13 @@ const (
 	ViewCanceled   = "canceled"
 )
 
+// How the latest attempt ended, when the page offers to pay again; each has its outcome.* message.
+const (
+	OutcomeCanceled = "canceled"
+	OutcomeFailed   = "failed"
+	OutcomeExpired  = "expired"
+)
+
 // CheckoutModel is the view model of the hosted checkout page.
 type CheckoutModel struct {
 	ID           string
@@ -27,7 +34,7 @@ type CheckoutModel struct {
 	SecondsLeft  int64
 
 	View          string
-	Outcome       string // the latest attempt's end: "canceled", "failed", "expired" or ""
+	Outcome       string // the latest attempt's end: OutcomeCanceled, OutcomeFailed, OutcomeExpired or ""
 	OutcomeReason string // already localized
 	StateKey      string
 
@@ -40,7 +47,7 @@ type CheckoutModel struct {
 	QRDataURI          templ.SafeURL
 	AttemptExpiresAt   int64
 	AttemptSecondsLeft int64
-	AttemptStatus      string
+	WalletOpened       bool // the shopper opened the attempt in KakaoTalk
 
 	MobileURL templ.SafeURL
 	OS        string // "ios", "android" or ""

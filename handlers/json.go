@@ -1,0 +1,105 @@
+package handlers
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// writeJSON writes v as JSON with status.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		http.Error(w, `{"error":{"type":"api_error","code":"internal","message":"encoding failed","param":null}}`, http.StatusInternalServerError)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	w.Write(append(b, '\n'))
+}
+
+// decode reads one JSON object from the body into v, strictly: unknown, repeated or
+// case-twisted fields, wrong types, invalid UTF-8, trailing data and bodies over the limit are
+// refused with a clear message.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return requestError(http.StatusUnsupportedMediaType, "content_type_invalid", "send the body as application/json", "")
+	}
+	body, err := io.ReadAll(r.Body)
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return requestError(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body must be at most %d bytes", mbe.Limit), "")
+	}
+	if err != nil {
+		return requestError(http.StatusBadRequest, "body_invalid", "could not read the body", "")
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	if err := strictJSON(body); err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return requestError(http.StatusBadRequest, "json_invalid", "the body holds more than one JSON value", "")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return requestError(http.StatusBadRequest, "json_invalid", "the body is not valid JSON", "")
+	case errors.As(err, &te):
+		field := te.Field
+		msg := fmt.Sprintf("%s must be %s", field, jsonKind(te.Type.Kind().String()))
+		if field == "" {
+			msg = "the body must be a JSON object"
+		}
+		return requestError(http.StatusBadRequest, "parameter_invalid", msg, field)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return requestError(http.StatusBadRequest, "parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
+	}
+	return requestError(http.StatusBadRequest, "json_invalid", "the body is not valid JSON", "")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int64", "int", "int32":
+		return "a whole number (KRW has no minor unit)"
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return "of another type"
+}
+
+// bodyError is the answer to a body that could not be read.
+func bodyError(err error) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return requestError(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body must be at most %d bytes", mbe.Limit), "")
+	}
+	return requestError(http.StatusBadRequest, "body_invalid", "could not read the body", "")
+}
+
+// requestError is a request that could not be read: a 400 (or 413, 415) invalid_request_error.
+func requestError(status int, code, message, param string) *httpError {
+	return &httpError{status: status, typ: "invalid_request_error", code: code, message: message, param: param}
+}

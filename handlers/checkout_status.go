@@ -73,4 +73,3 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) error {
 	writeJSON(w, http.StatusOK, out)
 	return nil
 }
-

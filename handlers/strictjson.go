@@ -125,7 +125,7 @@ func foldKey(key string) string {
 // a lone surrogate escape, and, in metadata, one that holds a control character.
 func checkString(s string, raw []byte, path string, inMeta bool) error {
 	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
-		return requestError(http.StatusBadRequest, "string_invalid_utf8", path + " must be valid UTF-8 text", path)
+		return requestError(http.StatusBadRequest, "string_invalid_utf8", path+" must be valid UTF-8 text", path)
 	}
 	if inMeta && strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return requestError(http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path)

@@ -13,7 +13,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -45,9 +48,13 @@ type KakaoPay interface {
 type Config struct {
 	Store    store.Store
 	KakaoPay KakaoPay
-	// BaseURL is the public URL of this server, used in KakaoPay's return URLs.
-	BaseURL string
-	Logger  *slog.Logger
+	// ReturnURL builds the URL KakaoPay returns a shopper to after an attempt: kind is
+	// "approve", "cancel" or "fail". The routes are the HTTP layer's (handlers.ReturnURL).
+	ReturnURL func(checkoutID, attemptID, kind string) string
+	// Bundle holds the messages of what the service words itself (the item name KakaoPay shows);
+	// locales.Bundle() when nil.
+	Bundle *i18n.Bundle
+	Logger    *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// AttemptTTL is how long a KakaoPay tid stays payable; 15 minutes when zero.
@@ -71,7 +78,8 @@ type Config struct {
 type Service struct {
 	store        store.Store
 	kakao        KakaoPay
-	baseURL      string
+	returnURL    func(checkoutID, attemptID, kind string) string
+	bundle       *i18n.Bundle
 	log          *slog.Logger
 	now          func() time.Time
 	ttl          time.Duration
@@ -92,14 +100,21 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Store == nil || cfg.KakaoPay == nil {
 		return nil, errors.New("checkout: a store and a KakaoPay client are required")
 	}
-	if cfg.BaseURL == "" {
-		return nil, errors.New("checkout: a base URL is required")
+	if cfg.ReturnURL == nil {
+		return nil, errors.New("checkout: a return URL builder is required")
 	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, baseURL: cfg.BaseURL, log: cfg.Logger,
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
 		notifier:     NewNotifier(), polls: newThrottle(),
+	}
+	if s.bundle == nil {
+		b, err := locales.Bundle()
+		if err != nil {
+			return nil, err
+		}
+		s.bundle = b
 	}
 	if cfg.OrderLookups == 0 {
 		cfg.OrderLookups = 50

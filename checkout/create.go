@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"net/mail"
 	"net/url"
 	"strconv"
 	"strings"
@@ -65,6 +66,13 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 	return c, nil
 }
 
+// isEmailAddress reports whether s is a bare e-mail address (RFC 5322 addr-spec), not a display
+// name with one in angle brackets.
+func isEmailAddress(s string) bool {
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
 // validate applies the amount, item, URL and field rules, filling defaults in p.
 func validate(m *store.Merchant, p *CreateParams) error {
 	switch strings.ToUpper(p.Currency) {
@@ -102,7 +110,7 @@ func validate(m *store.Merchant, p *CreateParams) error {
 			return invalid(f.param, "string_invalid", "%s contains invalid characters", f.param)
 		}
 	}
-	if p.CustomerEmail != "" && !strings.Contains(p.CustomerEmail, "@") {
+	if p.CustomerEmail != "" && !isEmailAddress(p.CustomerEmail) {
 		return invalid("customer.email", "email_invalid", "customer.email is not an email address")
 	}
 	if err := checkURL("success_url", p.SuccessURL); err != nil {

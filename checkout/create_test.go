@@ -3,6 +3,7 @@ package checkout
 import (
 	"testing"
 
+	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -52,11 +53,38 @@ func TestValidate(t *testing.T) {
 }
 
 func TestItemName(t *testing.T) {
-	c := &store.Checkout{ID: "cs_1", Items: []store.Item{{Name: "아메리카노"}, {Name: "라떼"}, {Name: "빵"}}}
-	if got := itemName(c); got != "아메리카노 외 2건" {
-		t.Errorf("itemName = %q", got)
+	bundle, err := locales.Bundle()
+	if err != nil {
+		t.Fatal(err)
 	}
-	if got := itemName(&store.Checkout{ID: "cs_1", Reference: "R-1"}); got != "R-1" {
-		t.Errorf("itemName = %q", got)
+	s := &Service{bundle: bundle}
+	two := []store.Item{{Name: "아메리카노"}, {Name: "라떼"}}
+	three := append(two, store.Item{Name: "빵"})
+	for _, tc := range []struct {
+		c    *store.Checkout
+		want string
+	}{
+		{&store.Checkout{ID: "cs_1", Items: three}, "아메리카노 외 2건"},
+		{&store.Checkout{ID: "cs_1", Items: three, Locale: "ko"}, "아메리카노 외 2건"},
+		{&store.Checkout{ID: "cs_1", Items: two, Locale: "en"}, "아메리카노 and 1 more item"},
+		{&store.Checkout{ID: "cs_1", Items: three, Locale: "en"}, "아메리카노 and 2 more items"},
+		{&store.Checkout{ID: "cs_1", Items: two[:1]}, "아메리카노"},
+		{&store.Checkout{ID: "cs_1", Reference: "R-1"}, "R-1"},
+	} {
+		if got := s.itemName(tc.c); got != tc.want {
+			t.Errorf("itemName(%v, %q) = %q, want %q", len(tc.c.Items), tc.c.Locale, got, tc.want)
+		}
+	}
+}
+
+func TestIsEmailAddress(t *testing.T) {
+	for s, want := range map[string]bool{
+		"kim@example.com": true, "kim.cs+shop@mail.example.co.kr": true,
+		"not-an-email": false, "kim@": false, "@example.com": false, "kim@@example.com": false,
+		"김철수 <kim@example.com>": false, "kim@example.com, lee@example.com": false, " kim@example.com": false,
+	} {
+		if got := isEmailAddress(s); got != want {
+			t.Errorf("isEmailAddress(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

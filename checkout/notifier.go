@@ -6,9 +6,10 @@ import (
 	"time"
 )
 
-// Notifier wakes the status long-polls of a checkout when its state changes, in process; the
-// PostgreSQL backend feeds it from LISTEN/NOTIFY so that every instance wakes. A waiter costs a
-// channel, shared by every waiter of the same checkout, and nothing else.
+// Notifier wakes the status long-polls of a checkout when its state changes, in this process. A
+// change another instance makes on a shared database reaches this one's waiters through the
+// checkout's watcher, which re-reads a watched checkout's state (see watcher.go). A waiter costs
+// a channel, shared by every waiter of the same checkout, and nothing else.
 type Notifier struct {
 	mu      sync.Mutex
 	topics  map[string]*topic

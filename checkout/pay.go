@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/nicksnyder/go-i18n/v2/i18n"
+
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -40,13 +42,10 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 	if c.ExpiresAt.Before(a.ExpiresAt) {
 		a.ExpiresAt = c.ExpiresAt
 	}
-	ret := func(kind string) string {
-		return s.baseURL + "/c/" + url.PathEscape(c.ID) + "/return/" + kind + "?attempt=" + url.QueryEscape(a.ID)
-	}
 	res, err := s.kakao.Ready(ctx, kakaopay.ReadyRequest{
 		CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
-		ItemName: itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
-		ApprovalURL: ret("approve"), CancelURL: ret("cancel"), FailURL: ret("fail"),
+		ItemName: s.itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
+		ApprovalURL: s.returnURL(c.ID, a.ID, "approve"), CancelURL: s.returnURL(c.ID, a.ID, "cancel"), FailURL: s.returnURL(c.ID, a.ID, "fail"),
 	})
 	if err != nil {
 		return nil, s.readyFailed(ctx, c, a, err)
@@ -116,14 +115,19 @@ func checkKakaoURL(raw string) error {
 	return nil
 }
 
-// itemName is what KakaoPay shows the shopper: the first item and how many more, or the
-// description, or the reference (100 characters at most).
-func itemName(c *store.Checkout) string {
+// itemName is what KakaoPay shows the shopper, in the checkout's language (Korean unless it has
+// one): the first item and how many more, or the description, or the reference (100 characters
+// at most).
+func (s *Service) itemName(c *store.Checkout) string {
 	name := c.Description
 	if len(c.Items) > 0 {
 		name = c.Items[0].Name
-		if len(c.Items) > 1 {
-			name += " 외 " + strconv.Itoa(len(c.Items)-1) + "건"
+		if more := len(c.Items) - 1; more > 0 {
+			loc := i18n.NewLocalizer(s.bundle, c.Locale, "ko")
+			if n, err := loc.Localize(&i18n.LocalizeConfig{MessageID: "kakaopay.item_name_more", PluralCount: more,
+				TemplateData: map[string]any{"First": name, "More": more}}); err == nil {
+				name = n
+			}
 		}
 	}
 	if name == "" {

@@ -49,7 +49,10 @@ func newTestService(t *testing.T, lookups float64) (*Service, *store.Merchant, *
 		t.Fatal(err)
 	}
 	ck := &countingKakaoPay{KakaoPay: kp}
-	s, err := New(Config{Store: db, KakaoPay: ck, BaseURL: "http://127.0.0.1:1", OrderLookups: lookups})
+	returnURL := func(checkoutID, attemptID, kind string) string {
+		return "http://127.0.0.1:1/c/" + checkoutID + "/return/" + kind + "?attempt=" + attemptID
+	}
+	s, err := New(Config{Store: db, KakaoPay: ck, ReturnURL: returnURL, OrderLookups: lookups})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ type createCheckoutRequest struct {
 	Currency      string            `json:"currency"`
 	Reference     string            `json:"reference"`
 	Description   string            `json:"description"`
-	Items         []store.Item      `json:"items"`
+	Items         []itemJSON        `json:"items"`
 	Customer      *customerJSON     `json:"customer"`
 	SuccessURL    string            `json:"success_url"`
 	FailureURL    string            `json:"failure_url"`
@@ -24,6 +24,13 @@ type createCheckoutRequest struct {
 	ExpiresIn     int64             `json:"expires_in"`
 	TaxFreeAmount int64             `json:"tax_free_amount"`
 	Metadata      map[string]string `json:"metadata"`
+}
+
+// itemJSON is one line of a checkout's order in the API.
+type itemJSON struct {
+	Name      string `json:"name"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
 }
 
 type customerJSON struct {
@@ -44,7 +51,7 @@ type checkoutJSON struct {
 	Currency      string            `json:"currency"`
 	Reference     string            `json:"reference"`
 	Description   string            `json:"description"`
-	Items         []store.Item      `json:"items"`
+	Items         []itemJSON        `json:"items"`
 	Customer      *customerJSON     `json:"customer"`
 	SuccessURL    string            `json:"success_url"`
 	FailureURL    string            `json:"failure_url"`
@@ -74,11 +81,11 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	out := checkoutJSON{
 		ID: c.ID, Object: "checkout", URL: a.baseURL + checkoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
 		Livemode: st.Merchant.Livemode, Amount: c.Amount, TaxFreeAmount: c.TaxFreeAmount, Currency: c.Currency,
-		Reference: c.Reference, Description: c.Description, Items: c.Items, SuccessURL: c.SuccessURL,
+		Reference: c.Reference, Description: c.Description, Items: make([]itemJSON, 0, len(c.Items)), SuccessURL: c.SuccessURL,
 		FailureURL: c.FailureURL, Metadata: c.Metadata, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
 	}
-	if out.Items == nil {
-		out.Items = []store.Item{}
+	for _, it := range c.Items {
+		out.Items = append(out.Items, itemJSON(it))
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}
@@ -110,8 +117,11 @@ func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	}
 	p := checkout.CreateParams{
 		Amount: *req.Amount, TaxFreeAmount: req.TaxFreeAmount, Currency: req.Currency, Reference: req.Reference,
-		Description: req.Description, Items: req.Items, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
+		Description: req.Description, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
 		Mode: req.Mode, Locale: req.Locale, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+	}
+	for _, it := range req.Items {
+		p.Items = append(p.Items, store.Item(it))
 	}
 	if req.Customer != nil {
 		p.CustomerName, p.CustomerEmail = req.Customer.Name, req.Customer.Email

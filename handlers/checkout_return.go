@@ -2,11 +2,20 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/views"
 )
+
+// ReturnURL builds, for the checkout service, the URLs KakaoPay returns a shopper to: the
+// checkout's id in the path and the attempt's in the query, under baseURL (no trailing slash).
+func ReturnURL(baseURL string) func(checkoutID, attemptID, kind string) string {
+	return func(checkoutID, attemptID, kind string) string {
+		return baseURL + checkoutURL(checkoutID, "/return/"+kind) + "?attempt=" + url.QueryEscape(attemptID)
+	}
+}
 
 // handleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
 func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) error {

@@ -124,7 +124,7 @@ func newEnvWith(t testing.TB, o envOptions) *env {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	e.base = "http://" + srv.Listener.Addr().String()
-	e.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: e.base, Now: e.clock.Now, ApproveTimeout: o.httpTimeout})
+	e.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.base), Now: e.clock.Now, ApproveTimeout: o.httpTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

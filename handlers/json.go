@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
+	"slices"
 	"strings"
 )
 
@@ -43,8 +45,10 @@ func decode(r *http.Request, v any) error {
 	if err := strictJSON(body); err != nil {
 		return err
 	}
+	if field := unknownField(body, reflect.TypeOf(v), ""); field != "" {
+		return requestError(http.StatusBadRequest, "parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
@@ -67,9 +71,6 @@ func jsonError(err error) error {
 			msg = "the body must be a JSON object"
 		}
 		return requestError(http.StatusBadRequest, "parameter_invalid", msg, field)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		field := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return requestError(http.StatusBadRequest, "parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
 	}
 	return requestError(http.StatusBadRequest, "json_invalid", "the body is not valid JSON", "")
 }
@@ -102,4 +103,70 @@ func bodyError(err error) error {
 // requestError is a request that could not be read: a 400 (or 413, 415) invalid_request_error.
 func requestError(status int, code, message, param string) *httpError {
 	return &httpError{status: status, typ: "invalid_request_error", code: code, message: message, param: param}
+}
+
+// unknownField names, by its path ("items[0].colour"), the first key of the JSON object body that
+// the struct type t (or what t points to) has no field for, or answers "". Keys match fields as
+// encoding/json matches them, case-insensitively; maps (metadata) take any key. Bodies that are
+// not objects of the expected shape are left to the decoder.
+func unknownField(body []byte, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) != nil {
+			return ""
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			child := k
+			if path != "" {
+				child = path + "." + k
+			}
+			f, ok := jsonField(t, k)
+			if !ok {
+				return child
+			}
+			if bad := unknownField(obj[k], f.Type, child); bad != "" {
+				return bad
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var list []json.RawMessage
+		if json.Unmarshal(body, &list) != nil {
+			return ""
+		}
+		for i, el := range list {
+			if bad := unknownField(el, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
+}
+
+// jsonField finds the field of struct type t that encoding/json fills from key.
+func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, key) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
 }

@@ -26,7 +26,9 @@
       [5, 3, 1].forEach(function (m) {
         if (left <= m * 60 && left > (m - 1) * 60 && !said[m]) {
           said[m] = true;
-          announcer.textContent = announcer.getAttribute("data-countdown-announce").replace("%d", m);
+          // The server words both plural forms; one minute takes the singular.
+          var form = m === 1 ? "data-countdown-announce-one" : "data-countdown-announce";
+          announcer.textContent = announcer.getAttribute(form).replace("%d", m);
         }
       });
     }, 1000);

@@ -43,9 +43,9 @@ type Checkout struct {
 
 // Item is one line of a checkout.
 type Item struct {
-	Name      string `json:"name"`
-	Quantity  int64  `json:"quantity"`
-	UnitPrice int64  `json:"unit_price"`
+	Name      string
+	Quantity  int64
+	UnitPrice int64
 }
 
 // Attempt is one KakaoPay ready call for a checkout, and what came of it.

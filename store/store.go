@@ -1,5 +1,5 @@
-// Package store defines kpcheckout's persistent records and the one interface both database
-// backends (store/sqlite, store/postgres) implement.
+// Package store defines kpcheckout's persistent records and the interface a database backend
+// implements: store/sqlite today; store/storetest is the conformance suite any backend must pass.
 package store
 
 import (

@@ -1,5 +1,5 @@
 // Package views holds kpcheckout's templ components. They get plain view-model structs and
-// find the request-wide things (localizer, CSP nonce, site settings) in the context.
+// find the request-wide things (localizer, site settings) in the context.
 package views
 
 import (
@@ -25,6 +25,15 @@ func NewLocalizer(bundle *i18n.Bundle, lang string) *Localizer {
 // T translates id with optional template data; an unknown id comes back as itself.
 func (l *Localizer) T(id string, data map[string]any) string {
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	if err != nil {
+		return id
+	}
+	return s
+}
+
+// N translates id in the plural form for count (data may use it too).
+func (l *Localizer) N(id string, count int, data map[string]any) string {
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
 	if err != nil {
 		return id
 	}
@@ -71,7 +80,6 @@ type Site struct {
 	TestMode bool
 	CSSURL   string
 	JSURL    string
-	Nonce    string
 }
 
 type ctxKey int
@@ -99,6 +107,11 @@ func T(ctx context.Context, id string) string { return L(ctx).T(id, nil) }
 
 // Td translates id with template data.
 func Td(ctx context.Context, id string, data map[string]any) string { return L(ctx).T(id, data) }
+
+// Tn translates id in the plural form for count, with template data.
+func Tn(ctx context.Context, id string, count int, data map[string]any) string {
+	return L(ctx).N(id, count, data)
+}
 
 // Won formats an amount in the request's language.
 func Won(ctx context.Context, amount int64) string { return L(ctx).Won(amount) }

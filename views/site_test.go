@@ -1,6 +1,10 @@
 package views
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/locales"
+)
 
 func TestWon(t *testing.T) {
 	for _, tc := range []struct {
@@ -13,6 +17,26 @@ func TestWon(t *testing.T) {
 	} {
 		if got := (&Localizer{Lang: tc.lang}).Won(tc.amount); got != tc.want {
 			t.Errorf("Won(%s, %d) = %q, want %q", tc.lang, tc.amount, got, tc.want)
+		}
+	}
+}
+
+func TestPluralForms(t *testing.T) {
+	bundle, err := locales.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		lang  string
+		count int
+		want  string
+	}{
+		{"en", 1, "1 minute left to pay"}, {"en", 3, "3 minutes left to pay"},
+		{"ko", 1, "결제 시간이 1분 남았습니다"}, {"ko", 3, "결제 시간이 3분 남았습니다"},
+	} {
+		l := NewLocalizer(bundle, tc.lang)
+		if got := l.N("checkout.minutes_left", tc.count, map[string]any{"Minutes": tc.count}); got != tc.want {
+			t.Errorf("%s %d: %q, want %q", tc.lang, tc.count, got, tc.want)
 		}
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
@@ -105,7 +106,7 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, BaseURL: cfg.BaseURL})
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL)})
 	if err != nil {
 		return err
 	}

@@ -59,7 +59,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, BaseURL: cfg.BaseURL, Logger: log,
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
 		OrderLookups: cfg.OrderLookups})
 	if err != nil {

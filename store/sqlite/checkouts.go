@@ -92,6 +92,13 @@ func (q queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]
 
 type scanner interface{ Scan(dest ...any) error }
 
+// itemRow is how an item is kept in the checkouts.items column.
+type itemRow struct {
+	Name      string `json:"name"`
+	Quantity  int64  `json:"quantity"`
+	UnitPrice int64  `json:"unit_price"`
+}
+
 func scanCheckout(s scanner) (*store.Checkout, error) {
 	var c store.Checkout
 	var items, meta string
@@ -102,8 +109,12 @@ func scanCheckout(s scanner) (*store.Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal([]byte(items), &c.Items); err != nil {
+	var rows []itemRow
+	if err := json.Unmarshal([]byte(items), &rows); err != nil {
 		return nil, fmt.Errorf("items of %s: %w", c.ID, err)
+	}
+	for _, it := range rows {
+		c.Items = append(c.Items, store.Item(it))
 	}
 	if err := json.Unmarshal([]byte(meta), &c.Metadata); err != nil {
 		return nil, fmt.Errorf("metadata of %s: %w", c.ID, err)
@@ -113,9 +124,9 @@ func scanCheckout(s scanner) (*store.Checkout, error) {
 }
 
 func checkoutJSON(c *store.Checkout) (items, meta string, err error) {
-	it := c.Items
-	if it == nil {
-		it = []store.Item{}
+	it := make([]itemRow, 0, len(c.Items))
+	for _, x := range c.Items {
+		it = append(it, itemRow(x))
 	}
 	b, err := json.Marshal(it)
 	if err != nil {

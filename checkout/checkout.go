@@ -54,7 +54,7 @@ type Config struct {
 	// Bundle holds the messages of what the service words itself (the item name KakaoPay shows);
 	// locales.Bundle() when nil.
 	Bundle *i18n.Bundle
-	Logger    *slog.Logger
+	Logger *slog.Logger
 	// Now is the clock; time.Now when nil.
 	Now func() time.Time
 	// AttemptTTL is how long a KakaoPay tid stays payable; 15 minutes when zero.

@@ -27,6 +27,8 @@ type Config struct {
 	MaxWaitingPerIP   int
 	OrderLookups      float64
 	PprofAddr         string
+
+	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
@@ -43,35 +45,48 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 	return c, fs.Args(), c.validate()
 }
 
-// newConfig defines the configuration flags on fs, with defaults from KPCHECKOUT_* variables.
-// Call validate after fs.Parse.
+// newConfig defines the configuration flags on fs. Each flag has a KPCHECKOUT_* variable, its
+// name in capitals with _ for - (--base-url: KPCHECKOUT_BASE_URL), which sets it unless the flag
+// is given. Call validate after fs.Parse: it reports a variable that does not parse.
 func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
-	env := func(key, def string) string {
-		if v := getenv("KPCHECKOUT_" + key); v != "" {
-			return v
-		}
-		return def
-	}
 	c := &Config{}
-	fs.StringVar(&c.Addr, "addr", env("ADDR", "127.0.0.1:8080"), "listen address (KPCHECKOUT_ADDR)")
-	fs.StringVar(&c.BaseURL, "base-url", env("BASE_URL", ""), "public URL of this server, used in KakaoPay's return URLs (KPCHECKOUT_BASE_URL; default http://ADDR)")
-	fs.StringVar(&c.DatabaseURL, "database-url", env("DATABASE_URL", "sqlite:kpcheckout.db"), "sqlite:PATH (KPCHECKOUT_DATABASE_URL)")
-	fs.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", env("KAKAOPAY_API_BASE", ""), "KakaoPay API base URL (KPCHECKOUT_KAKAOPAY_API_BASE; default: the built-in sandbox, or KakaoPay's when a secret key is set)")
-	fs.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", env("KAKAOPAY_SECRET_KEY", ""), "KakaoPay secret key; empty runs the sandbox (KPCHECKOUT_KAKAOPAY_SECRET_KEY)")
-	fs.StringVar(&c.SessionKey, "session-key", env("SESSION_KEY", ""), "key that signs shopper session cookies, at least 32 characters (KPCHECKOUT_SESSION_KEY; default: random at each start)")
-	fs.StringVar(&c.LogLevel, "log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (KPCHECKOUT_LOG_LEVEL)")
-	fs.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
-	fs.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
-	fs.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
-	fs.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
-	fs.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
-	fs.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
-	fs.StringVar(&c.PprofAddr, "pprof-addr", env("PPROF_ADDR", ""), "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty (KPCHECKOUT_PPROF_ADDR)")
-	fs.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
+	mine := flag.NewFlagSet("", flag.ContinueOnError)
+	mine.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	mine.StringVar(&c.BaseURL, "base-url", "", "public URL of this server, used in KakaoPay's return URLs (default http://ADDR)")
+	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH")
+	mine.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", "", "KakaoPay API base URL (default: the built-in sandbox, or KakaoPay's when a secret key is set)")
+	mine.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", "", "KakaoPay secret key; empty runs the sandbox")
+	mine.StringVar(&c.SessionKey, "session-key", "", "key that signs shopper session cookies, at least 32 characters (default: random at each start)")
+	mine.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
+	mine.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
+	mine.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
+	mine.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
+	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
+	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
+	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
+	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
+	mine.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
+	mine.VisitAll(func(f *flag.Flag) {
+		name := envName(f.Name)
+		if v := getenv(name); v != "" {
+			if err := f.Value.Set(v); err != nil {
+				c.envErrs = append(c.envErrs, fmt.Errorf("%s=%q: %w", name, v, err))
+			}
+		}
+		fs.Var(f.Value, f.Name, f.Usage+" ("+name+")")
+	})
 	return c
 }
 
+// envName is the KPCHECKOUT_* variable of a flag.
+func envName(flagName string) string {
+	return "KPCHECKOUT_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
 func (c *Config) validate() error {
+	if err := errors.Join(c.envErrs...); err != nil {
+		return err
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}

@@ -7,7 +7,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 
@@ -30,8 +33,12 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the SQLite file at path and runs the migrations.
+// Open opens (creating if needed) the SQLite file at path and runs the migrations. A directory
+// that is missing, or where the file cannot be created or written, is said in words.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if err := checkPlace(path); err != nil {
+		return nil, err
+	}
 	pragmas := url.Values{}
 	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
 		pragmas.Add("_pragma", p)
@@ -59,6 +66,34 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	go db.commit()
 	return db, nil
+}
+
+// checkPlace tells, before SQLite would say "unable to open database file (14)", why the file at
+// path cannot be opened for writing: its directory is missing or not a directory, or the file or
+// its directory is read-only.
+func checkPlace(path string) error {
+	dir := filepath.Dir(path)
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("store: the database directory %s does not exist; create it or choose another path", dir)
+	case err != nil:
+		return fmt.Errorf("store: the database directory %s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("store: %s is not a directory, so the database %s cannot be kept in it", dir, path)
+	}
+	if f, err := os.OpenFile(path, os.O_RDWR, 0); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("store: the database file %s cannot be opened for writing: %w", path, err)
+	}
+	// SQLite creates the file, and keeps its -wal and -shm files, in the directory.
+	probe, err := os.CreateTemp(dir, ".kpcheckout-probe-*")
+	if err != nil {
+		return fmt.Errorf("store: the database directory %s is not writable (SQLite keeps %s and its -wal and -shm files there): %w", dir, filepath.Base(path), err)
+	}
+	probe.Close()
+	return os.Remove(probe.Name())
 }
 
 // Ping checks that the database answers and its schema is current.

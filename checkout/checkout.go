@@ -145,27 +145,9 @@ func New(cfg Config) (*Service, error) {
 // Notifier returns the notifier that wakes status waiters.
 func (s *Service) Notifier() *Notifier { return s.notifier }
 
-// NewID returns a fresh identifier such as "cs_4kq…" with 128 random bits.
-func NewID(prefix string) string {
-	return prefix + "_" + randomString(22)
-}
-
-const alphabet = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-// randomString returns n characters drawn uniformly from alphabet.
-func randomString(n int) string {
-	b := make([]byte, n)
-	buf := make([]byte, 1)
-	for i := 0; i < n; {
-		rand.Read(buf)
-		if int(buf[0]) >= 256-256%len(alphabet) {
-			continue
-		}
-		b[i] = alphabet[int(buf[0])%len(alphabet)]
-		i++
-	}
-	return string(b)
-}
+// NewID returns a fresh identifier such as "cs_4KQ…": the prefix and 128 random bits in
+// base32 (crypto/rand.Text).
+func NewID(prefix string) string { return prefix + "_" + rand.Text() }
 
 // event builds an event row for a state change.
 func (s *Service) event(merchantID, typ, checkoutID, objectID string, data []byte, now time.Time) *store.Event {

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"time"
 
@@ -35,7 +36,7 @@ type Key struct {
 // holds across instances sharing one database.
 func (s *Service) ReserveIdempotencyKey(ctx context.Context, merchantID, key, hash string, wait time.Duration) (*Key, *store.IdempotencyKey, error) {
 	deadline := time.Now().Add(wait)
-	held := &Key{MerchantID: merchantID, Key: key, Owner: randomString(16)}
+	held := &Key{MerchantID: merchantID, Key: key, Owner: rand.Text()}
 	for {
 		var prev *store.IdempotencyKey
 		err := s.store.Transact(ctx, func(tx store.Tx) error {

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
@@ -60,11 +61,11 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	if nm.Livemode {
 		mode = "sk_live_"
 	}
-	key := mode + randomString(32)
+	key := mode + rand.Text()
 	sum := sha256.Sum256([]byte(key))
 	m := &store.Merchant{
 		ID: NewID("mer"), Name: nm.Name, APIKeyPrefix: key[:keyPrefixLen], APIKeyHash: sum[:],
-		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: "whsec_" + randomString(32),
+		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: "whsec_" + rand.Text(),
 		CID: nm.CID, SubscriptionCID: nm.SubscriptionCID,
 		MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount, CreatedAt: s.clock(),
 	}
@@ -110,7 +111,7 @@ func (s *Service) RotateKey(ctx context.Context, m *store.Merchant) (string, err
 	if m.Livemode {
 		mode = "sk_live_"
 	}
-	key := mode + randomString(32)
+	key := mode + rand.Text()
 	sum := sha256.Sum256([]byte(key))
 	m.APIKeyPrefix, m.APIKeyHash = key[:keyPrefixLen], sum[:]
 	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantKey(ctx, m) }); err != nil {

@@ -318,7 +318,7 @@ func TestTwoProcessesRefundConcurrentlyAsOne(t *testing.T) {
 		switch {
 		case c == http.StatusCreated:
 			ok++
-		case c == http.StatusUnprocessableEntity || c == http.StatusConflict:
+		case c == http.StatusBadRequest || c == http.StatusConflict:
 			refused++
 		default:
 			t.Errorf("a refund answered %d", c)

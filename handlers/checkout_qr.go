@@ -16,12 +16,12 @@ func (h *Shopper) showQRCode(w http.ResponseWriter, r *http.Request) error {
 	if !st.Open() || a == nil || !checkout.Live(a) {
 		return errNotFound
 	}
-	png, err := h.qr.get(a.ID, a.MobileURL)
+	qr, err := h.qr.get(a.ID, a.MobileURL)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(png)
+	w.Write(qr.png)
 	return nil
 }

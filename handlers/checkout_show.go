@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"encoding/base64"
 	"net/http"
 	"net/url"
 	"time"
@@ -70,12 +69,11 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 			m.View, m.MobileURL = views.ViewHandoff, templ.SafeURL(a.MobileURL)
 			break
 		}
-		png, err := h.qr.get(a.ID, a.MobileURL)
+		qr, err := h.qr.get(a.ID, a.MobileURL)
 		if err != nil {
 			return m, err
 		}
-		m.View = views.ViewQR
-		m.QRDataURI = templ.SafeURL("data:image/png;base64," + base64.StdEncoding.EncodeToString(png))
+		m.View, m.QRDataURI = views.ViewQR, templ.SafeURL(qr.dataURI)
 	default:
 		m.View = views.ViewPay
 		m.Outcome = outcomes[checkout.StatusOf(a)] // none for an approved attempt of an open checkout: should not be

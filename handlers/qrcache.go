@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"encoding/base64"
 	"sync"
 
 	qrcode "github.com/skip2/go-qrcode"
@@ -9,33 +10,39 @@ import (
 // maxQRCodes bounds the QR codes kept in memory.
 const maxQRCodes = 4096
 
-// qrCodes keeps the PNG of each attempt's QR code: an attempt's mobile URL never changes, and
-// drawing the code costs more than the rest of the page, so a desktop page that reloads (or many
-// pages at once) draws it once.
+// qrCodes keeps each attempt's QR code, as a PNG and as the page's data: URI: an attempt's
+// mobile URL never changes, and drawing the code costs more than the rest of the page, so a
+// desktop page that reloads (or many pages at once) draws and encodes it once.
 type qrCodes struct {
-	mu  sync.Mutex
-	png map[string][]byte // by attempt id
+	mu    sync.Mutex
+	codes map[string]qrCode // by attempt id
 }
 
-func newQRCodes() *qrCodes { return &qrCodes{png: make(map[string][]byte)} }
+type qrCode struct {
+	png     []byte
+	dataURI string
+}
+
+func newQRCodes() *qrCodes { return &qrCodes{codes: make(map[string]qrCode)} }
 
 // get returns the QR code of url, the mobile URL of attempt attemptID.
-func (q *qrCodes) get(attemptID, url string) ([]byte, error) {
+func (q *qrCodes) get(attemptID, url string) (qrCode, error) {
 	q.mu.Lock()
-	png, ok := q.png[attemptID]
+	code, ok := q.codes[attemptID]
 	q.mu.Unlock()
 	if ok {
-		return png, nil
+		return code, nil
 	}
 	png, err := qrcode.Encode(url, qrcode.Medium, 256)
 	if err != nil {
-		return nil, err
+		return qrCode{}, err
 	}
+	code = qrCode{png: png, dataURI: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if len(q.png) >= maxQRCodes {
-		clear(q.png) // attempts live 15 minutes: starting over costs one drawing each
+	if len(q.codes) >= maxQRCodes {
+		clear(q.codes) // attempts live 15 minutes: starting over costs one drawing each
 	}
-	q.png[attemptID] = png
-	return png, nil
+	q.codes[attemptID] = code
+	return code, nil
 }

@@ -320,13 +320,12 @@ func (s *Service) apply(ctx context.Context, checkoutID, attemptID string, o *ka
 	switch {
 	case m.paid:
 		return s.paid(ctx, checkoutID, attemptID, approvalFromOrder(o))
-	case m.to == "":
-		return nil
-	case m.to == AttemptAuthenticating: // the shopper is somewhere in the wallet
-		return s.moveLive(ctx, checkoutID, attemptID, m.to, "", "")
-	default:
+	case m.ending:
 		return s.moveLive(ctx, checkoutID, attemptID, m.to, string(o.Status), "")
+	case m.to != "": // the shopper is somewhere in the wallet
+		return s.moveLive(ctx, checkoutID, attemptID, m.to, "", "")
 	}
+	return nil
 }
 
 // approval is what a successful approve (or the order API) tells of a payment.
@@ -447,7 +446,7 @@ func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, st
 		if err != nil {
 			return err
 		}
-		if !Live(a) || StatusOf(a) == status || a.CheckoutID != checkoutID {
+		if !needsMove(a, status) || a.CheckoutID != checkoutID {
 			return nil
 		}
 		c, err := tx.LockCheckout(ctx, checkoutID)

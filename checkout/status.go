@@ -130,8 +130,9 @@ func expiring(a *store.Attempt, due bool, now time.Time) bool {
 
 // orderMove is what an answer of KakaoPay's order API means for a live attempt.
 type orderMove struct {
-	to   AttemptStatus // the attempt's status from now on; "" when it stays as it is
-	paid bool          // KakaoPay approved the payment: record it
+	to     AttemptStatus // the attempt's status from now on; "" when it stays as it is
+	paid   bool          // KakaoPay approved the payment: record it
+	ending bool          // the attempt ends without paying: the order status is its failure code
 }
 
 // orderMoveOf reads an order status. ISSUED_SID means KakaoPay issued a subscription key
@@ -141,9 +142,9 @@ func orderMoveOf(st kakaopay.OrderStatus) orderMove {
 	case kakaopay.StatusSuccessPayment, kakaopay.StatusPartCancelPayment, kakaopay.StatusCancelPayment:
 		return orderMove{to: AttemptApproved, paid: true}
 	case kakaopay.StatusQuitPayment:
-		return orderMove{to: AttemptCanceled}
+		return orderMove{to: AttemptCanceled, ending: true}
 	case kakaopay.StatusFailPayment, kakaopay.StatusFailAuthPassword, kakaopay.StatusIssuedSID:
-		return orderMove{to: AttemptFailed}
+		return orderMove{to: AttemptFailed, ending: true}
 	case kakaopay.StatusReady:
 		return orderMove{}
 	default: // SEND_TMS, OPEN_PAYMENT, SELECT_METHOD, ARS_WAITING, AUTH_PASSWORD: in the wallet
@@ -158,5 +159,8 @@ func walletApproved(st kakaopay.OrderStatus) bool { return st == kakaopay.Status
 // orderSettled reports whether an order status is final.
 func orderSettled(st kakaopay.OrderStatus) bool {
 	m := orderMoveOf(st)
-	return m.to != "" && m.to != AttemptAuthenticating
+	return m.paid || m.ending
 }
+
+// needsMove reports whether a live attempt is not at status yet.
+func needsMove(a *store.Attempt, to AttemptStatus) bool { return Live(a) && StatusOf(a) != to }

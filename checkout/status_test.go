@@ -19,10 +19,10 @@ func TestEveryOrderStatusMovesALiveAttempt(t *testing.T) {
 		kakaopay.StatusSuccessPayment:    {to: AttemptApproved, paid: true},
 		kakaopay.StatusPartCancelPayment: {to: AttemptApproved, paid: true},
 		kakaopay.StatusCancelPayment:     {to: AttemptApproved, paid: true},
-		kakaopay.StatusQuitPayment:       {to: AttemptCanceled},
-		kakaopay.StatusFailPayment:       {to: AttemptFailed},
-		kakaopay.StatusFailAuthPassword:  {to: AttemptFailed},
-		kakaopay.StatusIssuedSID:         {to: AttemptFailed},
+		kakaopay.StatusQuitPayment:       {to: AttemptCanceled, ending: true},
+		kakaopay.StatusFailPayment:       {to: AttemptFailed, ending: true},
+		kakaopay.StatusFailAuthPassword:  {to: AttemptFailed, ending: true},
+		kakaopay.StatusIssuedSID:         {to: AttemptFailed, ending: true},
 	} {
 		if got := orderMoveOf(st); got != want {
 			t.Errorf("%s: %+v, want %+v", st, got, want)

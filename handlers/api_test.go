@@ -16,15 +16,16 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
 // checkoutList is a page of GET /v1/checkouts.
 type checkoutList struct {
-	Object  string        `json:"object"`
-	Data    []checkoutObj `json:"data"`
-	HasMore bool          `json:"has_more"`
+	Object  string                        `json:"object"`
+	Data    []handlerstest.CheckoutObject `json:"data"`
+	HasMore bool                          `json:"has_more"`
 }
 
 func listIDs(l checkoutList) []string {
@@ -55,19 +56,8 @@ func objectDiff(want, got map[string]any) []string {
 	return out
 }
 
-// payViaSandbox pays a checkout on a phone through the sandbox wallet.
-func payViaSandbox(t *testing.T, e *env, id string) {
-	t.Helper()
-	phone := e.browser(uaIPhone)
-	phone.payOn(id)
-	res, _ := phone.walletAct(e.attemptMobileURL(id), "approve")
-	if !strings.HasPrefix(res.Request.URL.String(), e.shop.URL+"/") {
-		t.Fatalf("paying %s ended at %s", id, res.Request.URL)
-	}
-}
-
 func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	cases := []struct {
 		name   string
 		change map[string]any
@@ -108,12 +98,12 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e.clock.Add(time.Second) // this checkout is the newest: the list below starts with it
-			body := validCheckoutBody(e, tc.change)
+			e.Clock.Add(time.Second) // this checkout is the newest: the list below starts with it
+			body := e.ValidCheckoutBody(tc.change)
 			var sent map[string]any
 			json.Unmarshal([]byte(body), &sent)
-			before := e.count1("SELECT COUNT(*) FROM checkouts")
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, nil)
+			before := e.CountRows("SELECT COUNT(*) FROM checkouts")
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, nil)
 			if res.StatusCode != http.StatusCreated {
 				t.Fatalf("create: %d %s", res.StatusCode, data)
 			}
@@ -125,7 +115,7 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 			if !strings.HasPrefix(id, "cs_") || len(id) < 10 {
 				t.Fatalf("id %q", id)
 			}
-			if got["object"] != "checkout" || got["status"] != "open" || got["url"] != e.base+"/c/"+id {
+			if got["object"] != "checkout" || got["status"] != "open" || got["url"] != e.URL+"/c/"+id {
 				t.Errorf("object %v status %v url %v", got["object"], got["status"], got["url"])
 			}
 			if got["amount"] != sent["amount"] || got["currency"] != "KRW" {
@@ -137,7 +127,7 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 			if p, present := got["payment"]; !present || p != nil {
 				t.Errorf("payment %v (present %v), want null", p, present)
 			}
-			if loc := res.Header.Get("Location"); loc != "/v1/checkouts/"+id && loc != e.base+"/v1/checkouts/"+id {
+			if loc := res.Header.Get("Location"); loc != "/v1/checkouts/"+id && loc != e.URL+"/v1/checkouts/"+id {
 				t.Errorf("Location %q", loc)
 			}
 			expiresIn := 3600 * time.Second
@@ -150,16 +140,16 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 				}
 			}
 			exp, _ := time.Parse(time.RFC3339, fmt.Sprint(got["expires_at"]))
-			if d := exp.Sub(e.clock.Now().Add(expiresIn)); d < -time.Second || d > time.Second {
+			if d := exp.Sub(e.Clock.Now().Add(expiresIn)); d < -time.Second || d > time.Second {
 				t.Errorf("expires_at %v, want now + %v", got["expires_at"], expiresIn)
 			}
 			tc.check(t, got)
-			if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != before+1 {
+			if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before+1 {
 				t.Errorf("%d checkouts stored, want one more than %d", n, before)
 			}
 
 			// GET answers the same object.
-			res, again := apiMust(t, e, e.key, "GET", "/v1/checkouts/"+id, "", nil)
+			res, again := apiMust(t, e, e.Key, "GET", "/v1/checkouts/"+id, "", nil)
 			var read map[string]any
 			json.Unmarshal(again, &read)
 			if res.StatusCode != http.StatusOK {
@@ -172,14 +162,14 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 			var l struct {
 				Data []map[string]any `json:"data"`
 			}
-			e.api("GET", "/v1/checkouts?limit=1", "", &l)
+			e.API("GET", "/v1/checkouts?limit=1", "", &l)
 			if len(l.Data) != 1 {
 				t.Fatalf("list holds %d", len(l.Data))
 			}
 			for _, d := range objectDiff(read, l.Data[0]) {
 				t.Errorf("the list differs from GET: %s", d)
 			}
-			if ev := e.events(id); count(ev, "checkout.created") != 1 {
+			if ev := e.Events(id); handlerstest.Count(ev, "checkout.created") != 1 {
 				t.Errorf("events %v", ev)
 			}
 		})
@@ -187,31 +177,31 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 }
 
 func TestListCheckouts(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	var ids []string // oldest first
 	for i := range 3 {
-		ids = append(ids, e.amountCheckout(fmt.Sprint(1000+i)).ID)
-		e.clock.Add(time.Second)
+		ids = append(ids, e.AmountCheckout(fmt.Sprint(1000+i)).ID)
+		e.Clock.Add(time.Second)
 	}
 	var l checkoutList
-	if res := e.api("GET", "/v1/checkouts?limit=2", "", &l); res.StatusCode != http.StatusOK {
+	if res := e.API("GET", "/v1/checkouts?limit=2", "", &l); res.StatusCode != http.StatusOK {
 		t.Fatalf("list: %d", res.StatusCode)
 	}
 	if want := []string{ids[2], ids[1]}; l.Object != "list" || !reflect.DeepEqual(listIDs(l), want) || !l.HasMore {
 		t.Fatalf("limit=2: %s %v has_more=%v, want %v has_more=true", l.Object, listIDs(l), l.HasMore, want)
 	}
 	l = checkoutList{}
-	e.api("GET", "/v1/checkouts?limit=2&starting_after="+ids[1], "", &l)
+	e.API("GET", "/v1/checkouts?limit=2&starting_after="+ids[1], "", &l)
 	if want := []string{ids[0]}; !reflect.DeepEqual(listIDs(l), want) || l.HasMore {
 		t.Fatalf("starting_after: %v has_more=%v, want %v has_more=false", listIDs(l), l.HasMore, want)
 	}
 	l = checkoutList{}
-	e.api("GET", "/v1/checkouts", "", &l)
+	e.API("GET", "/v1/checkouts", "", &l)
 	if want := []string{ids[2], ids[1], ids[0]}; !reflect.DeepEqual(listIDs(l), want) || l.HasMore {
 		t.Fatalf("default list: %v has_more=%v", listIDs(l), l.HasMore)
 	}
 
-	payViaSandbox(t, e, ids[1])
+	e.PayByPhone(ids[1])
 	for _, tc := range []struct {
 		status string
 		want   []string
@@ -223,7 +213,7 @@ func TestListCheckouts(t *testing.T) {
 	} {
 		t.Run("status="+tc.status, func(t *testing.T) {
 			var l checkoutList
-			e.api("GET", "/v1/checkouts?status="+tc.status, "", &l)
+			e.API("GET", "/v1/checkouts?status="+tc.status, "", &l)
 			if !reflect.DeepEqual(listIDs(l), tc.want) || l.HasMore {
 				t.Errorf("%v has_more=%v, want %v", listIDs(l), l.HasMore, tc.want)
 			}
@@ -247,25 +237,25 @@ func TestListCheckouts(t *testing.T) {
 		{"unknown starting_after", "starting_after=cs_nope", "starting_after"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, e.key, "GET", "/v1/checkouts?"+tc.query, "", nil)
+			res, data := apiMust(t, e, e.Key, "GET", "/v1/checkouts?"+tc.query, "", nil)
 			checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", tc.param)
 		})
 	}
 	t.Run("events bad limit", func(t *testing.T) {
-		res, data := apiMust(t, e, e.key, "GET", "/v1/events?limit=0", "", nil)
+		res, data := apiMust(t, e, e.Key, "GET", "/v1/events?limit=0", "", nil)
 		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "limit")
 	})
 }
 
 func TestIdempotencyKey(t *testing.T) {
 	t.Run("same key, same body", func(t *testing.T) {
-		e := newEnv(t)
-		body := validCheckoutBody(e, nil)
+		e := handlerstest.New(t)
+		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "order-1-create"}
 		var ids []string
 		for i := range 3 {
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, hdr)
-			var c checkoutObj
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			var c handlerstest.CheckoutObject
 			json.Unmarshal(data, &c)
 			if res.StatusCode != http.StatusCreated || c.ID == "" {
 				t.Fatalf("request %d: %d %s", i, res.StatusCode, data)
@@ -282,38 +272,38 @@ func TestIdempotencyKey(t *testing.T) {
 		if ids[0] != ids[1] || ids[0] != ids[2] {
 			t.Errorf("ids %v, want one", ids)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
-		if ev := e.events(ids[0]); count(ev, "checkout.created") != 1 {
+		if ev := e.Events(ids[0]); handlerstest.Count(ev, "checkout.created") != 1 {
 			t.Errorf("events %v", ev)
 		}
 		// Without the key, the same body makes another checkout.
-		if c := e.createCheckout(body); c.ID == ids[0] {
+		if c := e.CreateCheckout(body); c.ID == ids[0] {
 			t.Error("a request without a key replayed")
 		}
 	})
 
 	t.Run("same key, other body", func(t *testing.T) {
-		e := newEnv(t)
+		e := handlerstest.New(t)
 		hdr := map[string]string{"Idempotency-Key": "k1"}
-		first, _ := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), hdr)
+		first, _ := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
 		if first.StatusCode != http.StatusCreated {
 			t.Fatalf("first: %d", first.StatusCode)
 		}
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, map[string]any{"reference": "ORDER-2"}), hdr)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"reference": "ORDER-2"}), hdr)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("same key, other endpoint", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
 		hdr := map[string]string{"Idempotency-Key": "k2"}
-		apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), hdr)
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
+		apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
 			t.Errorf("checkout %s", got.Status)
@@ -321,46 +311,46 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("keys are per merchant", func(t *testing.T) {
-		e := newEnv(t)
-		other, err := e.svc.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+		e := handlerstest.New(t)
+		other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		hdr := map[string]string{"Idempotency-Key": "shared"}
-		body := validCheckoutBody(e, nil)
-		var a, b checkoutObj
-		ra := e.apiKey(e.key, "POST", "/v1/checkouts", body, &a, hdr)
-		rb := e.apiKey(other.APIKey, "POST", "/v1/checkouts", body, &b, hdr)
+		body := e.ValidCheckoutBody(nil)
+		var a, b handlerstest.CheckoutObject
+		ra := e.APIAs(e.Key, "POST", "/v1/checkouts", body, &a, hdr)
+		rb := e.APIAs(other.APIKey, "POST", "/v1/checkouts", body, &b, hdr)
 		if ra.StatusCode != http.StatusCreated || rb.StatusCode != http.StatusCreated || a.ID == b.ID || rb.Header.Get("Idempotent-Replayed") != "" {
 			t.Errorf("two merchants with one key: %d %s, %d %s replayed=%q", ra.StatusCode, a.ID, rb.StatusCode, b.ID, rb.Header.Get("Idempotent-Replayed"))
 		}
 	})
 
 	t.Run("refused create replays the refusal", func(t *testing.T) {
-		e := newEnv(t)
+		e := handlerstest.New(t)
 		hdr := map[string]string{"Idempotency-Key": "bad"}
-		body := validCheckoutBody(e, map[string]any{"amount": 99, "items": nil})
+		body := e.ValidCheckoutBody(map[string]any{"amount": 99, "items": nil})
 		for range 2 {
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, hdr)
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
 			checkAPIError(t, res, data, statusesInvalid, "", "amount")
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("key too long", func(t *testing.T) {
-		e := newEnv(t)
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
+		e := handlerstest.New(t)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
 		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "idempotency_error", "")
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("concurrent", func(t *testing.T) {
-		e := newEnv(t)
-		body := validCheckoutBody(e, nil)
+		e := handlerstest.New(t)
+		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "concurrent-1"}
 		var wg sync.WaitGroup
 		ids := make([]string, 10)
@@ -369,12 +359,12 @@ func TestIdempotencyKey(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, data, err := apiRaw(e, e.key, "POST", "/v1/checkouts", body, hdr)
+				res, data, err := apiRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
 				if err != nil {
 					t.Errorf("request %d: %v", i, err)
 					return
 				}
-				var c checkoutObj
+				var c handlerstest.CheckoutObject
 				json.Unmarshal(data, &c)
 				ids[i], codes[i] = c.ID, res.StatusCode
 			}()
@@ -385,7 +375,7 @@ func TestIdempotencyKey(t *testing.T) {
 				t.Errorf("request %d: %d %q, want 201 %q", i, codes[i], ids[i], ids[0])
 			}
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
@@ -397,13 +387,13 @@ func TestExpireOpenCheckout(t *testing.T) {
 		attempt bool // a shopper has started paying
 	}{{"no attempt", false}, {"live attempt", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			c := e.createCheckout("")
-			phone := e.browser(uaIPhone)
+			e := handlerstest.New(t)
+			c := e.CreateCheckout("")
+			phone := e.Browser(handlerstest.UAIPhone)
 			if tc.attempt {
-				phone.payOn(c.ID)
+				phone.PayOn(c.ID)
 			}
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 			var got map[string]any
 			json.Unmarshal(data, &got)
 			if res.StatusCode != http.StatusOK || got["status"] != "expired" || got["id"] != c.ID || got["object"] != "checkout" {
@@ -412,36 +402,36 @@ func TestExpireOpenCheckout(t *testing.T) {
 			if getCheckoutObj(t, e, c.ID).Status != "expired" {
 				t.Error("GET does not say expired")
 			}
-			ev := e.events(c.ID)
-			if count(ev, "checkout.expired") != 1 {
+			ev := e.Events(c.ID)
+			if handlerstest.Count(ev, "checkout.expired") != 1 {
 				t.Errorf("events %v", ev)
 			}
 			if !tc.attempt {
 				return
 			}
-			if a := e.latestAttempt(c.ID); a.Status != "expired" || count(ev, "attempt.expired") != 1 {
+			if a := e.LatestAttempt(c.ID); a.Status != "expired" || handlerstest.Count(ev, "attempt.expired") != 1 {
 				t.Errorf("attempt %s, events %v", a.Status, ev)
 			}
 			// The shopper approves in the wallet afterwards: the return is refused and no money moves.
-			res, html := phone.do(phone.noRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
+			res, html := phone.Do(phone.NoRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
 			checkErrorPage(t, res, html, http.StatusConflict, "")
-			if n := e.sb.Calls("approve"); n != 0 || e.count1("SELECT COUNT(*) FROM payments") != 0 {
-				t.Errorf("%d approve calls, %d payments after expire", n, e.count1("SELECT COUNT(*) FROM payments"))
+			if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
+				t.Errorf("%d approve calls, %d payments after expire", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 			}
 		})
 	}
 }
 
 func TestConcurrentExpireExpiresOnce(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	var wg sync.WaitGroup
 	codes := make([]int, 6)
 	for i := range codes {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, data, err := apiRaw(e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+			res, data, err := apiRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 			if err != nil {
 				t.Error(err)
 				return
@@ -462,16 +452,16 @@ func TestConcurrentExpireExpiresOnce(t *testing.T) {
 	if ok != 1 {
 		t.Errorf("expire answers %v, want one 200 and the rest 409", codes)
 	}
-	if ev := e.events(c.ID); count(ev, "checkout.expired") != 1 {
+	if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
 		t.Errorf("events %v", ev)
 	}
 }
 
 func TestEventsFilterByType(t *testing.T) {
-	e := newEnv(t)
-	paid, open := e.createCheckout(""), e.createCheckout("")
-	payViaSandbox(t, e, paid.ID)
-	e.api("POST", "/v1/checkouts/"+open.ID+"/expire", "", nil)
+	e := handlerstest.New(t)
+	paid, open := e.CreateCheckout(""), e.CreateCheckout("")
+	e.PayByPhone(paid.ID)
+	e.API("POST", "/v1/checkouts/"+open.ID+"/expire", "", nil)
 	type eventList struct {
 		Object string `json:"object"`
 		Data   []struct {
@@ -495,7 +485,7 @@ func TestEventsFilterByType(t *testing.T) {
 	} {
 		t.Run(tc.typ, func(t *testing.T) {
 			var l eventList
-			if res := e.api("GET", "/v1/events?type="+tc.typ, "", &l); res.StatusCode != http.StatusOK {
+			if res := e.API("GET", "/v1/events?type="+tc.typ, "", &l); res.StatusCode != http.StatusOK {
 				t.Fatalf("events: %d", res.StatusCode)
 			}
 			if l.Object != "list" || len(l.Data) != tc.n || l.HasMore {
@@ -513,7 +503,7 @@ func TestEventsFilterByType(t *testing.T) {
 	}
 	t.Run("paid event data", func(t *testing.T) {
 		var l eventList
-		e.api("GET", "/v1/events?type=checkout.paid", "", &l)
+		e.API("GET", "/v1/events?type=checkout.paid", "", &l)
 		var d struct {
 			ID      string `json:"id"`
 			Status  string `json:"status"`
@@ -533,7 +523,7 @@ func TestEventsFilterByType(t *testing.T) {
 }
 
 func TestHealthAndUnknownRoutes(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	for _, tc := range []struct{ path, body string }{{"/healthz", "ok"}, {"/readyz", "ready"}} {
 		t.Run(tc.path, func(t *testing.T) {
 			res, data := apiMust(t, e, "", "GET", tc.path, "", nil)
@@ -542,14 +532,14 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 			}
 		})
 	}
-	c := e.createCheckout("")
+	c := e.CreateCheckout("")
 	for _, tc := range []struct{ name, method, path, key string }{
-		{"bogus", "GET", "/v1/bogus", e.key},
+		{"bogus", "GET", "/v1/bogus", e.Key},
 		{"bogus without key", "GET", "/v1/bogus", ""},
-		{"bogus POST", "POST", "/v1/bogus", e.key},
-		{"nested bogus", "GET", "/v1/checkouts/" + c.ID + "/bogus", e.key},
-		{"DELETE checkout", "DELETE", "/v1/checkouts/" + c.ID, e.key},
-		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.key},
+		{"bogus POST", "POST", "/v1/bogus", e.Key},
+		{"nested bogus", "GET", "/v1/checkouts/" + c.ID + "/bogus", e.Key},
+		{"DELETE checkout", "DELETE", "/v1/checkouts/" + c.ID, e.Key},
+		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.Key},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
@@ -565,7 +555,7 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 // PostgreSQL deployment of the design): a retried request that reaches the other instance must
 // still replay, not create a second checkout.
 func TestIdempotencyKeyAcrossInstances(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		t.Fatal(err)
@@ -575,17 +565,17 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: e.svc, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.base, TestMode: true, Ready: e.db.Ping,
+		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
+		BaseURL: e.URL, TestMode: true, Ready: e.DB.Ping,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := httptest.NewServer(h)
 	t.Cleanup(second.Close)
-	instances := []string{e.base, second.URL}
+	instances := []string{e.URL, second.URL}
 
-	body := validCheckoutBody(e, nil)
+	body := e.ValidCheckoutBody(nil)
 	for round := range 10 {
 		key := fmt.Sprintf("retry-%d", round)
 		var wg sync.WaitGroup
@@ -596,7 +586,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				req, _ := http.NewRequest("POST", instances[i%2]+"/v1/checkouts", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+e.key)
+				req.Header.Set("Authorization", "Bearer "+e.Key)
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", key)
 				<-start
@@ -606,7 +596,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 					return
 				}
 				defer res.Body.Close()
-				var c checkoutObj
+				var c handlerstest.CheckoutObject
 				json.NewDecoder(res.Body).Decode(&c)
 				if res.StatusCode != http.StatusCreated {
 					t.Errorf("round %d request %d: %d", round, i, res.StatusCode)
@@ -624,37 +614,37 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 			t.Errorf("round %d: one Idempotency-Key answered %d different checkouts %v", round, len(distinct), ids)
 		}
 	}
-	if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 10 {
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 10 {
 		t.Errorf("%d checkouts stored for 10 idempotency keys", n)
 	}
 }
 
 func TestCheckoutURLTemplatesAndLocale(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout(validCheckoutBody(e, map[string]any{
-		"success_url": e.shop.URL + "/orders/{CHECKOUT_ID}/done",
-		"failure_url": e.shop.URL + "/cart?checkout={CHECKOUT_ID}",
+	e := handlerstest.New(t)
+	c := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{
+		"success_url": e.Shop.URL + "/orders/{CHECKOUT_ID}/done",
+		"failure_url": e.Shop.URL + "/cart?checkout={CHECKOUT_ID}",
 		"locale":      "en",
 	}))
 	got := getCheckoutObj(t, e, c.ID)
-	if got.URL != e.base+"/c/"+c.ID {
+	if got.URL != e.URL+"/c/"+c.ID {
 		t.Errorf("url %q", got.URL)
 	}
-	res, html := e.browser(uaDesktop).get(c.URL)
-	doc := page(t, html)
-	if res.StatusCode != http.StatusOK || doc.Find("html").AttrOr("lang", "") != "en" || testid(doc, "amount") != "₩11,000" {
-		t.Errorf("locale en: %d lang=%q amount=%q", res.StatusCode, doc.Find("html").AttrOr("lang", ""), testid(doc, "amount"))
+	res, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+	doc := handlerstest.Page(t, html)
+	if res.StatusCode != http.StatusOK || doc.Find("html").AttrOr("lang", "") != "en" || handlerstest.TextOf(doc, "amount") != "₩11,000" {
+		t.Errorf("locale en: %d lang=%q amount=%q", res.StatusCode, doc.Find("html").AttrOr("lang", ""), handlerstest.TextOf(doc, "amount"))
 	}
-	payViaSandbox(t, e, c.ID)
-	st := e.status(c.ID, "")
-	if want := e.shop.URL + "/orders/" + c.ID + "/done"; st.RedirectURL == nil || *st.RedirectURL != want {
+	e.PayByPhone(c.ID)
+	st := e.Status(c.ID, "")
+	if want := e.Shop.URL + "/orders/" + c.ID + "/done"; st.RedirectURL == nil || *st.RedirectURL != want {
 		t.Errorf("redirect_url %v, want %s", st.RedirectURL, want)
 	}
 
-	other := e.createCheckout(validCheckoutBody(e, map[string]any{"failure_url": e.shop.URL + "/cart?checkout={CHECKOUT_ID}"}))
-	e.api("POST", "/v1/checkouts/"+other.ID+"/expire", "", nil)
-	_, html = e.browser(uaDesktop).get(other.URL)
-	if href := page(t, html).Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.shop.URL+"/cart?checkout="+other.ID {
+	other := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"failure_url": e.Shop.URL + "/cart?checkout={CHECKOUT_ID}"}))
+	e.API("POST", "/v1/checkouts/"+other.ID+"/expire", "", nil)
+	_, html = e.Browser(handlerstest.UADesktop).Get(other.URL)
+	if href := handlerstest.Page(t, html).Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.Shop.URL+"/cart?checkout="+other.ID {
 		t.Errorf("back to shop %q", href)
 	}
 }

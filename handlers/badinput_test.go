@@ -13,16 +13,17 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // apiRaw sends one merchant API request and reads the whole answer. It never calls t.Fatal, so
 // that goroutines may use it. An empty key sends no Authorization header.
-func apiRaw(e *env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte, error) {
+func apiRaw(e *handlerstest.Env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte, error) {
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
 	}
-	req, err := http.NewRequest(method, e.base+path, rd)
+	req, err := http.NewRequest(method, e.URL+path, rd)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -45,7 +46,7 @@ func apiRaw(e *env, key, method, path, body string, hdr map[string]string) (*htt
 }
 
 // apiMust is apiRaw for the test goroutine.
-func apiMust(t *testing.T, e *env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte) {
+func apiMust(t *testing.T, e *handlerstest.Env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte) {
 	t.Helper()
 	res, data, err := apiRaw(e, key, method, path, body, hdr)
 	if err != nil {
@@ -57,9 +58,9 @@ func apiMust(t *testing.T, e *env, key, method, path, body string, hdr map[strin
 // checkAPIError checks that an answer is a JSON error in the API's shape with one of the wanted
 // statuses, a type and a code, and the param (when wantParam is not empty; a wantParam ending
 // in "*" matches as a prefix). It returns the decoded error.
-func checkAPIError(t *testing.T, res *http.Response, body []byte, wantStatus []int, wantType, wantParam string) apiError {
+func checkAPIError(t *testing.T, res *http.Response, body []byte, wantStatus []int, wantType, wantParam string) handlerstest.APIError {
 	t.Helper()
-	var out apiError
+	var out handlerstest.APIError
 	if res.StatusCode >= 500 {
 		t.Fatalf("answered %d (never a 5xx for bad input): %s", res.StatusCode, body)
 	}
@@ -113,47 +114,20 @@ func checkErrorPage(t *testing.T, res *http.Response, html string, want int, tex
 	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
 		t.Errorf("Content-Type %q, want a page", ct)
 	}
-	doc := page(t, html)
+	doc := handlerstest.Page(t, html)
 	if doc.Find(`[data-testid="error"]`).Length() != 1 {
 		t.Errorf("no error message on the page: %.300s", html)
 	}
 	if text != "" && !strings.Contains(doc.Text(), text) {
-		t.Errorf("the page does not say %q: %q", text, testid(doc, "error"))
+		t.Errorf("the page does not say %q: %q", text, handlerstest.TextOf(doc, "error"))
 	}
-}
-
-// validCheckoutBody is a valid create body (11,000 won, two items) with fields replaced or, when the
-// value is nil, removed.
-func validCheckoutBody(e *env, change map[string]any) string {
-	body := map[string]any{
-		"amount":    11000,
-		"reference": "ORDER-1",
-		"items": []map[string]any{
-			{"name": "아메리카노", "quantity": 2, "unit_price": 4500},
-			{"name": "크루아상", "quantity": 1, "unit_price": 2000},
-		},
-		"success_url": e.shop.URL + "/thanks",
-		"failure_url": e.shop.URL + "/cart",
-	}
-	for k, v := range change {
-		if v == nil {
-			delete(body, k)
-		} else {
-			body[k] = v
-		}
-	}
-	b, err := json.Marshal(body)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	return string(b)
 }
 
 // sandboxApprovalURL asks the sandbox wallet to approve the checkout's latest attempt at once and
 // returns the approval URL (with the real pg_token) that KakaoPay would send the browser to.
-func sandboxApprovalURL(t *testing.T, b *browser, id string) string {
+func sandboxApprovalURL(t *testing.T, b *handlerstest.Browser, id string) string {
 	t.Helper()
-	res, _ := b.do(b.noRedirect(), http.MethodGet, b.e.attemptMobileURL(id), nil, map[string]string{"X-Sandbox-Auto": "approve"})
+	res, _ := b.Do(b.NoRedirect(), http.MethodGet, b.Env.AttemptMobileURL(id), nil, map[string]string{"X-Sandbox-Auto": "approve"})
 	loc := res.Header.Get("Location")
 	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "pg_token=") {
 		t.Fatalf("sandbox wallet answered %d %q", res.StatusCode, loc)
@@ -179,10 +153,10 @@ func setQueryParam(t *testing.T, raw, k, v string) string {
 }
 
 // getCheckoutObj reads a checkout through the API.
-func getCheckoutObj(t *testing.T, e *env, id string) checkoutObj {
+func getCheckoutObj(t *testing.T, e *handlerstest.Env, id string) handlerstest.CheckoutObject {
 	t.Helper()
-	var c checkoutObj
-	if res := e.api("GET", "/v1/checkouts/"+id, "", &c); res.StatusCode != http.StatusOK {
+	var c handlerstest.CheckoutObject
+	if res := e.API("GET", "/v1/checkouts/"+id, "", &c); res.StatusCode != http.StatusOK {
 		t.Fatalf("GET checkout %s: %d", id, res.StatusCode)
 	}
 	return c
@@ -200,11 +174,11 @@ func manyKeys(n int) map[string]any {
 var statusesInvalid = []int{http.StatusBadRequest, http.StatusUnprocessableEntity}
 
 func TestCreateCheckoutRefusesBadInput(t *testing.T) {
-	e := newEnv(t)
-	body := func(change map[string]any) string { return validCheckoutBody(e, change) }
+	e := handlerstest.New(t)
+	body := func(change map[string]any) string { return e.ValidCheckoutBody(change) }
 	noItems := func(change map[string]any) string {
 		change["items"] = nil
-		return validCheckoutBody(e, change)
+		return e.ValidCheckoutBody(change)
 	}
 	cases := []struct {
 		name        string
@@ -217,7 +191,7 @@ func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 		{"amount negative", noItems(map[string]any{"amount": -1000}), "", statusesInvalid, "amount"},
 		{"amount fractional", noItems(map[string]any{"amount": 100.5}), "", statusesInvalid, "amount"},
 		{"amount string", noItems(map[string]any{"amount": "1000"}), "", statusesInvalid, "amount"},
-		{"amount null", `{"amount":null,"success_url":"` + e.shop.URL + `/t","failure_url":"` + e.shop.URL + `/c"}`, "", statusesInvalid, "amount"},
+		{"amount null", `{"amount":null,"success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`, "", statusesInvalid, "amount"},
 		{"amount missing", noItems(map[string]any{"amount": nil}), "", statusesInvalid, "amount"},
 		{"amount above merchant limit", noItems(map[string]any{"amount": 2000001}), "", statusesInvalid, "amount"},
 		{"amount below 100", noItems(map[string]any{"amount": 99}), "", statusesInvalid, "amount"},
@@ -266,31 +240,31 @@ func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			before := e.count1("SELECT COUNT(*) FROM checkouts")
-			events := e.count1("SELECT COUNT(*) FROM events")
+			before := e.CountRows("SELECT COUNT(*) FROM checkouts")
+			events := e.CountRows("SELECT COUNT(*) FROM events")
 			hdr := map[string]string{}
 			if tc.contentType != "" {
 				hdr["Content-Type"] = tc.contentType
 			}
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", tc.body, hdr)
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, hdr)
 			checkAPIError(t, res, data, tc.status, "", tc.param)
-			if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != before {
+			if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before {
 				t.Errorf("a refused create stored a checkout: %d → %d", before, n)
 			}
-			if n := e.count1("SELECT COUNT(*) FROM events"); n != events {
+			if n := e.CountRows("SELECT COUNT(*) FROM events"); n != events {
 				t.Errorf("a refused create wrote an event: %d → %d", events, n)
 			}
 		})
 	}
 	// The same body, fixed, is accepted: the cases above fail for the reason they name.
-	if res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body(nil), nil); res.StatusCode != http.StatusCreated {
+	if res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body(nil), nil); res.StatusCode != http.StatusCreated {
 		t.Fatalf("the valid body is refused: %d %s", res.StatusCode, data)
 	}
 }
 
 func TestUnknownCheckoutIDs(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	const ko, en = "결제 정보를 찾을 수 없습니다", "We could not find this payment"
 	cases := []struct {
 		name, method, path string
@@ -315,23 +289,23 @@ func TestUnknownCheckoutIDs(t *testing.T) {
 			if !tc.page {
 				key := ""
 				if strings.HasPrefix(tc.path, "/v1/") {
-					key = e.key
+					key = e.Key
 				}
 				res, data := apiMust(t, e, key, tc.method, tc.path, "", nil)
 				checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
 				return
 			}
-			b := e.browser(uaDesktop)
+			b := e.Browser(handlerstest.UADesktop)
 			var body io.Reader
 			if tc.method == "POST" {
 				body = strings.NewReader("device=desktop")
 			}
-			res, html := b.do(b.noRedirect(), tc.method, tc.path, body, nil)
+			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
 			checkErrorPage(t, res, html, http.StatusNotFound, tc.text)
 		})
 	}
-	if n := e.count1("SELECT COUNT(*) FROM attempts"); n != 0 || e.sb.Calls("ready") != 0 {
-		t.Errorf("%d attempts, %d ready calls after unknown ids", n, e.sb.Calls("ready"))
+	if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+		t.Errorf("%d attempts, %d ready calls after unknown ids", n, e.Sandbox.Calls("ready"))
 	}
 	if st := getCheckoutObj(t, e, c.ID); st.Status != "open" {
 		t.Errorf("checkout %s after bad returns", st.Status)
@@ -339,16 +313,16 @@ func TestUnknownCheckoutIDs(t *testing.T) {
 }
 
 func TestAPIKeysRefused(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	cases := []struct{ name, auth string }{
 		{"missing", ""},
 		{"empty bearer", "Bearer "},
 		{"wrong key", "Bearer sk_test_wrongwrongwrongwrongwrongwrong"},
-		{"right prefix, wrong secret", "Bearer " + e.key[:16] + strings.Repeat("x", len(e.key)-16)},
+		{"right prefix, wrong secret", "Bearer " + e.Key[:16] + strings.Repeat("x", len(e.Key)-16)},
 		{"not a key", "Bearer hello"},
 		{"basic", "Basic " + "c2tfdGVzdF86"},
-		{"key without scheme", e.key},
+		{"key without scheme", e.Key},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -360,13 +334,13 @@ func TestAPIKeysRefused(t *testing.T) {
 				{"GET", "/v1/checkouts/" + c.ID, ""},
 				{"GET", "/v1/checkouts", ""},
 				{"GET", "/v1/events", ""},
-				{"POST", "/v1/checkouts", validCheckoutBody(e, nil)},
+				{"POST", "/v1/checkouts", e.ValidCheckoutBody(nil)},
 				{"POST", "/v1/checkouts/" + c.ID + "/expire", ""},
 			} {
-				before := e.count1("SELECT COUNT(*) FROM checkouts")
+				before := e.CountRows("SELECT COUNT(*) FROM checkouts")
 				res, data := apiMust(t, e, "", req.method, req.path, req.body, hdr)
 				checkAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
-				if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != before {
+				if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before {
 					t.Errorf("%s %s without a valid key stored a checkout", req.method, req.path)
 				}
 			}
@@ -378,14 +352,14 @@ func TestAPIKeysRefused(t *testing.T) {
 }
 
 func TestOtherMerchantSeesNothing(t *testing.T) {
-	e := newEnv(t)
-	other, err := e.svc.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	e := handlerstest.New(t)
+	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	mine := e.createCheckout("")
-	var theirs checkoutObj
-	if res := e.apiKey(other.APIKey, "POST", "/v1/checkouts", validCheckoutBody(e, nil), &theirs, nil); res.StatusCode != http.StatusCreated {
+	mine := e.CreateCheckout("")
+	var theirs handlerstest.CheckoutObject
+	if res := e.APIAs(other.APIKey, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), &theirs, nil); res.StatusCode != http.StatusCreated {
 		t.Fatalf("other merchant's create: %d", res.StatusCode)
 	}
 
@@ -402,16 +376,16 @@ func TestOtherMerchantSeesNothing(t *testing.T) {
 		if got := getCheckoutObj(t, e, mine.ID); got.Status != "open" {
 			t.Errorf("another merchant expired the checkout: %s", got.Status)
 		}
-		if n := count(e.events(mine.ID), "checkout.expired"); n != 0 {
+		if n := handlerstest.Count(e.Events(mine.ID), "checkout.expired"); n != 0 {
 			t.Errorf("%d checkout.expired events", n)
 		}
 	})
 	t.Run("list", func(t *testing.T) {
 		for _, q := range []string{"", "?status=open", "?limit=100"} {
 			var list struct {
-				Data []checkoutObj `json:"data"`
+				Data []handlerstest.CheckoutObject `json:"data"`
 			}
-			e.apiKey(other.APIKey, "GET", "/v1/checkouts"+q, "", &list, nil)
+			e.APIAs(other.APIKey, "GET", "/v1/checkouts"+q, "", &list, nil)
 			if len(list.Data) != 1 || list.Data[0].ID != theirs.ID {
 				t.Errorf("list%s shows %+v, want only its own %s", q, list.Data, theirs.ID)
 			}
@@ -427,14 +401,14 @@ func TestOtherMerchantSeesNothing(t *testing.T) {
 				Checkout string `json:"checkout"`
 			} `json:"data"`
 		}
-		e.apiKey(other.APIKey, "GET", "/v1/events?limit=100", "", &list, nil)
+		e.APIAs(other.APIKey, "GET", "/v1/events?limit=100", "", &list, nil)
 		for _, ev := range list.Data {
 			if ev.Checkout == mine.ID {
 				t.Errorf("another merchant sees an event of %s", mine.ID)
 			}
 		}
 		list.Data = nil
-		e.apiKey(other.APIKey, "GET", "/v1/events?checkout="+mine.ID, "", &list, nil)
+		e.APIAs(other.APIKey, "GET", "/v1/events?checkout="+mine.ID, "", &list, nil)
 		if len(list.Data) != 0 {
 			t.Errorf("events?checkout= of another merchant's checkout: %d events", len(list.Data))
 		}
@@ -443,25 +417,25 @@ func TestOtherMerchantSeesNothing(t *testing.T) {
 
 func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("forged before the wallet approved", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(c.ID)
-		a := e.latestAttempt(c.ID)
-		forged := e.base + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
-		res, html := phone.do(phone.noRedirect(), "GET", forged, nil, nil)
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(c.ID)
+		a := e.LatestAttempt(c.ID)
+		forged := e.URL + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
+		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
 		checkErrorPage(t, res, html, 0, "")
-		if n := e.sb.Calls("approve"); n != 0 {
+		if n := e.Sandbox.Calls("approve"); n != 0 {
 			t.Errorf("a forged token before approval reached KakaoPay's approve %d times", n)
 		}
-		if got := e.latestAttempt(c.ID); got.ID != a.ID || got.PGToken != "" || (got.Status != "ready" && got.Status != "authenticating") {
+		if got := e.LatestAttempt(c.ID); got.ID != a.ID || got.PGToken != "" || (got.Status != "ready" && got.Status != "authenticating") {
 			t.Fatalf("attempt after the forged token: %s %s token=%q", got.ID, got.Status, got.PGToken)
 		}
-		res, _ = phone.walletAct(a.MobileURL, "approve")
-		if !strings.HasPrefix(res.Request.URL.String(), e.shop.URL+"/thanks") {
+		res, _ = phone.WalletAct(a.MobileURL, "approve")
+		if !strings.HasPrefix(res.Request.URL.String(), e.Shop.URL+"/thanks") {
 			t.Fatalf("the real approval ended at %s", res.Request.URL)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
 			t.Errorf("%d payments", n)
 		}
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
@@ -470,70 +444,70 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("forged after the wallet approved", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(c.ID)
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(c.ID)
 		realURL := sandboxApprovalURL(t, phone, c.ID)
-		res, html := phone.do(phone.noRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
 		checkErrorPage(t, res, html, 0, "")
-		if n := e.count1("SELECT COUNT(*) FROM payments"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM payments"); n != 0 {
 			t.Fatalf("a forged token made %d payments", n)
 		}
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
 			t.Fatalf("checkout %s after a forged token", got.Status)
 		}
-		res, _ = phone.do(phone.noRedirect(), "GET", realURL, nil, nil)
-		if loc, _ := res.Location(); res.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), e.shop.URL+"/thanks") {
+		res, _ = phone.Do(phone.NoRedirect(), "GET", realURL, nil, nil)
+		if loc, _ := res.Location(); res.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), e.Shop.URL+"/thanks") {
 			t.Fatalf("the real approval answered %d %v", res.StatusCode, loc)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
 			t.Errorf("%d payments", n)
 		}
-		if ev := e.events(c.ID); count(ev, "checkout.paid") != 1 {
+		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.paid") != 1 {
 			t.Errorf("events %v", ev)
 		}
 	})
 
 	t.Run("real token replayed after success", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(c.ID)
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(c.ID)
 		realURL := sandboxApprovalURL(t, phone, c.ID)
-		want := e.shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
-		for i, b := range []*browser{phone, phone, e.browser(uaIPhone)} {
-			res, body := b.do(b.noRedirect(), "GET", realURL, nil, nil)
+		want := e.Shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
+		for i, b := range []*handlerstest.Browser{phone, phone, e.Browser(handlerstest.UAIPhone)} {
+			res, body := b.Do(b.NoRedirect(), "GET", realURL, nil, nil)
 			loc, _ := res.Location()
 			if res.StatusCode != http.StatusSeeOther || loc == nil || loc.String() != want {
 				t.Errorf("return %d answered %d %v, want a redirect to %s: %.200s", i, res.StatusCode, loc, want, body)
 			}
 		}
 		// Another token on the paid attempt's URL is not taken for the real one.
-		res, html := phone.do(phone.noRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
 		checkErrorPage(t, res, html, 0, "")
-		if n := e.sb.Calls("approve"); n != 1 {
+		if n := e.Sandbox.Calls("approve"); n != 1 {
 			t.Errorf("%d approve calls, want 1", n)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
 			t.Errorf("%d payments", n)
 		}
-		if ev := e.events(c.ID); count(ev, "checkout.paid") != 1 {
+		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.paid") != 1 {
 			t.Errorf("events %v", ev)
 		}
 	})
 
 	t.Run("another checkout's token", func(t *testing.T) {
-		e := newEnv(t)
-		a, b := e.createCheckout(""), e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(a.ID)
-		phone.payOn(b.ID)
+		e := handlerstest.New(t)
+		a, b := e.CreateCheckout(""), e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(a.ID)
+		phone.PayOn(b.ID)
 		realA, realB := sandboxApprovalURL(t, phone, a.ID), sandboxApprovalURL(t, phone, b.ID)
 		ub, _ := url.Parse(realB)
-		res, html := phone.do(phone.noRedirect(), "GET", setQueryParam(t, realA, "pg_token", ub.Query().Get("pg_token")), nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realA, "pg_token", ub.Query().Get("pg_token")), nil, nil)
 		checkErrorPage(t, res, html, 0, "")
-		if n := e.count1("SELECT COUNT(*) FROM payments"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM payments"); n != 0 {
 			t.Fatalf("another checkout's token made %d payments", n)
 		}
 		for _, id := range []string{a.ID, b.ID} {
@@ -543,26 +517,26 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		}
 		// Each token still pays its own checkout, once.
 		for _, u := range []string{realA, realB} {
-			if res, _ := phone.do(phone.noRedirect(), "GET", u, nil, nil); res.StatusCode != http.StatusSeeOther {
+			if res, _ := phone.Do(phone.NoRedirect(), "GET", u, nil, nil); res.StatusCode != http.StatusSeeOther {
 				t.Errorf("the real approval answered %d", res.StatusCode)
 			}
 		}
 		for _, id := range []string{a.ID, b.ID} {
-			if n := e.count1("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", id); n != 1 {
+			if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", id); n != 1 {
 				t.Errorf("checkout %s has %d payments", id, n)
 			}
 		}
 	})
 
 	t.Run("missing token", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(c.ID)
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(c.ID)
 		realURL := sandboxApprovalURL(t, phone, c.ID)
-		res, html := phone.do(phone.noRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
 		checkErrorPage(t, res, html, http.StatusBadRequest, "잘못된 결제 승인 요청입니다")
-		if n := e.sb.Calls("approve"); n != 0 {
+		if n := e.Sandbox.Calls("approve"); n != 0 {
 			t.Errorf("%d approve calls", n)
 		}
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
@@ -571,76 +545,76 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("another checkout's attempt", func(t *testing.T) {
-		e := newEnv(t)
-		a, b := e.createCheckout(""), e.createCheckout("")
-		phone := e.browser(uaIPhone)
-		phone.payOn(a.ID)
-		phone.payOn(b.ID)
+		e := handlerstest.New(t)
+		a, b := e.CreateCheckout(""), e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(a.ID)
+		phone.PayOn(b.ID)
 		realB := sandboxApprovalURL(t, phone, b.ID)
 		// B's approval URL (B's attempt and token) on A's path.
 		forged := strings.Replace(realB, "/c/"+b.ID+"/", "/c/"+a.ID+"/", 1)
-		res, html := phone.do(phone.noRedirect(), "GET", forged, nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
 		checkErrorPage(t, res, html, http.StatusNotFound, "결제 정보를 찾을 수 없습니다")
-		if n := e.sb.Calls("approve"); n != 0 || e.count1("SELECT COUNT(*) FROM payments") != 0 {
-			t.Errorf("%d approve calls, %d payments", n, e.count1("SELECT COUNT(*) FROM payments"))
+		if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
+			t.Errorf("%d approve calls, %d payments", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 		}
 	})
 }
 
 func TestExpiredCheckoutCannotBePaid(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	var obj checkoutObj
-	if res := e.api("POST", "/v1/checkouts/"+c.ID+"/expire", "", &obj); res.StatusCode != http.StatusOK || obj.Status != "expired" {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	var obj handlerstest.CheckoutObject
+	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", &obj); res.StatusCode != http.StatusOK || obj.Status != "expired" {
 		t.Fatalf("expire: %d %+v", res.StatusCode, obj)
 	}
 	t.Run("pay", func(t *testing.T) {
 		for _, lang := range []struct{ q, text string }{{"", "결제 시간이 만료된 주문입니다"}, {"?lang=en", "This checkout has expired"}} {
-			b := e.browser(uaDesktop)
-			res, html := b.do(b.noRedirect(), "POST", "/c/"+c.ID+"/pay"+lang.q, strings.NewReader("device=desktop"), nil)
+			b := e.Browser(handlerstest.UADesktop)
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+lang.q, strings.NewReader("device=desktop"), nil)
 			checkErrorPage(t, res, html, http.StatusConflict, lang.text)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM attempts"); n != 0 || e.sb.Calls("ready") != 0 {
-			t.Errorf("%d attempts, %d ready calls for an expired checkout", n, e.sb.Calls("ready"))
+		if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+			t.Errorf("%d attempts, %d ready calls for an expired checkout", n, e.Sandbox.Calls("ready"))
 		}
 	})
 	t.Run("expire again", func(t *testing.T) {
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
-		if ev := e.events(c.ID); count(ev, "checkout.expired") != 1 {
+		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
 			t.Errorf("events %v", ev)
 		}
 	})
 	t.Run("page", func(t *testing.T) {
-		res, html := e.browser(uaDesktop).get(c.URL)
-		doc := page(t, html)
+		res, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+		doc := handlerstest.Page(t, html)
 		if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="expired"]`).Length() != 1 {
 			t.Fatalf("page of an expired checkout: %d view=%q", res.StatusCode, doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""))
 		}
-		if href := doc.Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.shop.URL+"/cart" {
+		if href := doc.Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.Shop.URL+"/cart" {
 			t.Errorf("back to shop %q", href)
 		}
 		if doc.Find(`[data-testid="pay-button"]`).Length() != 0 {
 			t.Error("an expired checkout offers to pay")
 		}
-		if st := e.status(c.ID, ""); st.Status != "expired" || st.RedirectURL == nil || *st.RedirectURL != e.shop.URL+"/cart" {
+		if st := e.Status(c.ID, ""); st.Status != "expired" || st.RedirectURL == nil || *st.RedirectURL != e.Shop.URL+"/cart" {
 			t.Errorf("status %+v", st)
 		}
 	})
 }
 
 func TestCheckoutExpiresByTime(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout(validCheckoutBody(e, map[string]any{"expires_in": 300}))
-	e.clock.Add(299 * time.Second)
-	_, html := e.browser(uaDesktop).get(c.URL)
-	if v := page(t, html).Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "pay" {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"expires_in": 300}))
+	e.Clock.Add(299 * time.Second)
+	_, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+	if v := handlerstest.Page(t, html).Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "pay" {
 		t.Fatalf("at 299 s the page shows %q", v)
 	}
-	e.clock.Add(2 * time.Second)
+	e.Clock.Add(2 * time.Second)
 	for i := range 2 {
-		res, html := e.browser(uaDesktop).get(c.URL)
-		doc := page(t, html)
+		res, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+		doc := handlerstest.Page(t, html)
 		if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="expired"]`).Length() != 1 {
 			t.Fatalf("GET %d at 301 s: %d view=%q", i, res.StatusCode, doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""))
 		}
@@ -655,7 +629,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
-			res, _, err := apiRaw(e, e.key, "GET", path, "", nil)
+			res, _, err := apiRaw(e, e.Key, "GET", path, "", nil)
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Errorf("GET %s: %v %v", path, res, err)
 			}
@@ -665,126 +639,126 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 	if got := getCheckoutObj(t, e, c.ID); got.Status != "expired" {
 		t.Errorf("API status %q", got.Status)
 	}
-	if ev := e.events(c.ID); count(ev, "checkout.expired") != 1 {
+	if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
 		t.Errorf("events %v, want one checkout.expired", ev)
 	}
-	b := e.browser(uaDesktop)
-	res, html := b.do(b.noRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
+	b := e.Browser(handlerstest.UADesktop)
+	res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
 	checkErrorPage(t, res, html, http.StatusConflict, "결제 시간이 만료된 주문입니다")
 }
 
 func TestAttemptExpires(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	desktop := e.browser(uaDesktop)
-	desktop.payOn(c.ID)
-	mobileURL := e.attemptMobileURL(c.ID)
-	e.clock.Add(16 * time.Minute)
-	_, html := desktop.get(c.URL)
-	doc := page(t, html)
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	desktop := e.Browser(handlerstest.UADesktop)
+	desktop.PayOn(c.ID)
+	mobileURL := e.AttemptMobileURL(c.ID)
+	e.Clock.Add(16 * time.Minute)
+	_, html := desktop.Get(c.URL)
+	doc := handlerstest.Page(t, html)
 	if v := doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "pay" || doc.Find(`[data-outcome="expired"]`).Length() != 1 {
 		t.Fatalf("after 16 minutes the page shows %q outcome=%q", v, doc.Find(`[data-testid="outcome"]`).AttrOr("data-outcome", ""))
 	}
-	if !strings.Contains(testid(doc, "outcome"), "결제 요청 시간이 지났습니다") {
-		t.Errorf("outcome text %q", testid(doc, "outcome"))
+	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제 요청 시간이 지났습니다") {
+		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if doc.Find(`[data-testid="pay-button"]`).Length() != 1 {
 		t.Error("no pay button to try again")
 	}
-	if got := e.latestAttempt(c.ID); got.Status != "expired" {
+	if got := e.LatestAttempt(c.ID); got.Status != "expired" {
 		t.Errorf("attempt %s", got.Status)
 	}
 	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
 		t.Errorf("checkout %s", got.Status)
 	}
-	if ev := e.events(c.ID); count(ev, "attempt.expired") != 1 {
+	if ev := e.Events(c.ID); handlerstest.Count(ev, "attempt.expired") != 1 {
 		t.Errorf("events %v", ev)
 	}
-	phone := e.browser(uaIPhone)
-	res, _ := phone.do(phone.noRedirect(), "GET", mobileURL, nil, map[string]string{"X-Sandbox-Auto": "approve"})
+	phone := e.Browser(handlerstest.UAIPhone)
+	res, _ := phone.Do(phone.NoRedirect(), "GET", mobileURL, nil, map[string]string{"X-Sandbox-Auto": "approve"})
 	if res.StatusCode < 400 {
 		t.Errorf("the sandbox wallet answered %d for an expired tid", res.StatusCode)
 	}
 	// A new attempt pays.
-	desktop.payOn(c.ID)
-	if e.attemptMobileURL(c.ID) == mobileURL {
+	desktop.PayOn(c.ID)
+	if e.AttemptMobileURL(c.ID) == mobileURL {
 		t.Fatal("pay reused the expired attempt")
 	}
-	phone.walletAct(e.attemptMobileURL(c.ID), "approve")
+	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
 		t.Errorf("after a new attempt the checkout is %s", got.Status)
 	}
 }
 
 func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	phone := e.browser(uaIPhone)
-	phone.payOn(c.ID)
-	phone.walletAct(e.attemptMobileURL(c.ID), "approve")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	phone := e.Browser(handlerstest.UAIPhone)
+	phone.PayOn(c.ID)
+	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
 		t.Fatalf("checkout %s", got.Status)
 	}
-	ready := e.sb.Calls("ready")
+	ready := e.Sandbox.Calls("ready")
 	t.Run("pay", func(t *testing.T) {
-		for _, b := range []*browser{phone, e.browser(uaDesktop)} {
-			res, html := b.do(b.noRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
+		for _, b := range []*handlerstest.Browser{phone, e.Browser(handlerstest.UADesktop)} {
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
 			checkErrorPage(t, res, html, http.StatusConflict, "이미 결제가 완료된 주문입니다")
 		}
-		if n := e.sb.Calls("ready"); n != ready {
+		if n := e.Sandbox.Calls("ready"); n != ready {
 			t.Errorf("paying a paid checkout called ready")
 		}
 	})
 	t.Run("expire", func(t *testing.T) {
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" || got.Payment == nil {
 			t.Errorf("checkout %+v", got)
 		}
 	})
-	if n := e.count1("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
+	if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
 		t.Errorf("%d payments", n)
 	}
 }
 
 func TestPagesEscapeMerchantInput(t *testing.T) {
 	const script, img = `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`
-	e := newEnv(t)
-	evil, err := e.svc.CreateMerchant(context.Background(), checkout.NewMerchant{Name: img + script})
+	e := handlerstest.New(t)
+	evil, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: img + script})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
 		name, key string
 		change    map[string]any
-		check     func(t *testing.T, c checkoutObj, html string)
+		check     func(t *testing.T, c handlerstest.CheckoutObject, html string)
 	}{
-		{"item name and reference", e.key, map[string]any{
+		{"item name and reference", e.Key, map[string]any{
 			"amount": 1000, "reference": img, "description": script,
 			"items": []map[string]any{{"name": script, "quantity": 1, "unit_price": 500}, {"name": img, "quantity": 1, "unit_price": 500}},
-		}, func(t *testing.T, c checkoutObj, html string) {
-			doc := page(t, html)
-			if items := testid(doc, "items"); !strings.Contains(items, script) || !strings.Contains(items, img) {
+		}, func(t *testing.T, c handlerstest.CheckoutObject, html string) {
+			doc := handlerstest.Page(t, html)
+			if items := handlerstest.TextOf(doc, "items"); !strings.Contains(items, script) || !strings.Contains(items, img) {
 				t.Errorf("items show %q", items)
 			}
-			if got := testid(doc, "reference"); got != img {
+			if got := handlerstest.TextOf(doc, "reference"); got != img {
 				t.Errorf("reference shows %q", got)
 			}
 		}},
-		{"description", e.key, map[string]any{"amount": 1000, "items": nil, "reference": script, "description": script + img},
-			func(t *testing.T, c checkoutObj, html string) {
-				doc := page(t, html)
+		{"description", e.Key, map[string]any{"amount": 1000, "items": nil, "reference": script, "description": script + img},
+			func(t *testing.T, c handlerstest.CheckoutObject, html string) {
+				doc := handlerstest.Page(t, html)
 				if got := strings.TrimSpace(doc.Find(".description").Text()); got != script+img {
 					t.Errorf("description shows %q", got)
 				}
-				if got := testid(doc, "reference"); got != script {
+				if got := handlerstest.TextOf(doc, "reference"); got != script {
 					t.Errorf("reference shows %q", got)
 				}
 			}},
 		{"merchant name", evil.APIKey, map[string]any{"reference": script},
-			func(t *testing.T, c checkoutObj, html string) {
-				doc := page(t, html)
-				if got := testid(doc, "merchant-name"); got != img+script {
+			func(t *testing.T, c handlerstest.CheckoutObject, html string) {
+				doc := handlerstest.Page(t, html)
+				if got := handlerstest.TextOf(doc, "merchant-name"); got != img+script {
 					t.Errorf("merchant shows %q", got)
 				}
 				if !strings.Contains(doc.Find("title").Text(), img+script) {
@@ -794,14 +768,14 @@ func TestPagesEscapeMerchantInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			body := validCheckoutBody(e, tc.change)
-			var c checkoutObj
-			if res := e.apiKey(tc.key, "POST", "/v1/checkouts", body, &c, nil); res.StatusCode != http.StatusCreated {
+			body := e.ValidCheckoutBody(tc.change)
+			var c handlerstest.CheckoutObject
+			if res := e.APIAs(tc.key, "POST", "/v1/checkouts", body, &c, nil); res.StatusCode != http.StatusCreated {
 				t.Fatalf("create: %d", res.StatusCode)
 			}
 			// The API answers what was sent, verbatim.
 			var got map[string]any
-			e.apiKey(tc.key, "GET", "/v1/checkouts/"+c.ID, "", &got, nil)
+			e.APIAs(tc.key, "GET", "/v1/checkouts/"+c.ID, "", &got, nil)
 			var sent map[string]any
 			json.Unmarshal([]byte(body), &sent)
 			for _, k := range []string{"reference", "description", "items"} {
@@ -813,7 +787,7 @@ func TestPagesEscapeMerchantInput(t *testing.T) {
 				}
 			}
 			for _, lang := range []string{"", "?lang=en"} {
-				res, html := e.browser(uaDesktop).get(c.URL + lang)
+				res, html := e.Browser(handlerstest.UADesktop).Get(c.URL + lang)
 				if res.StatusCode != http.StatusOK {
 					t.Fatalf("page: %d", res.StatusCode)
 				}
@@ -829,10 +803,10 @@ func TestPagesEscapeMerchantInput(t *testing.T) {
 }
 
 func TestSecurityHeaders(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	_, html := e.browser(uaDesktop).get(c.URL)
-	css := page(t, html).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	_, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+	css := handlerstest.Page(t, html).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
 	cases := []struct {
 		name, method, path, key string
 		page                    bool // an HTML page: CSP and nosniff
@@ -843,9 +817,9 @@ func TestSecurityHeaders(t *testing.T) {
 		{"unknown path", "GET", "/nope", "", true},
 		{"status", "GET", "/c/" + c.ID + "/status", "", false},
 		{"status not found", "GET", "/c/cs_nope/status", "", false},
-		{"API", "GET", "/v1/checkouts/" + c.ID, e.key, false},
+		{"API", "GET", "/v1/checkouts/" + c.ID, e.Key, false},
 		{"API without key", "GET", "/v1/checkouts/" + c.ID, "", false},
-		{"API unknown route", "GET", "/v1/bogus", e.key, false},
+		{"API unknown route", "GET", "/v1/bogus", e.Key, false},
 		{"stylesheet", "GET", css, "", false},
 		{"healthz", "GET", "/healthz", "", false},
 		{"readyz", "GET", "/readyz", "", false},
@@ -887,10 +861,10 @@ func TestSecurityHeaders(t *testing.T) {
 	})
 	t.Run("pay redirect", func(t *testing.T) {
 		for _, device := range []string{"desktop", "mobile"} {
-			b := e.browser(uaDesktop)
-			res, _ := b.do(b.noRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device="+device), nil)
+			b := e.Browser(handlerstest.UADesktop)
+			res, _ := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device="+device), nil)
 			loc, err := res.Location()
-			if res.StatusCode != http.StatusSeeOther || err != nil || loc.String() != e.base+"/c/"+c.ID {
+			if res.StatusCode != http.StatusSeeOther || err != nil || loc.String() != e.URL+"/c/"+c.ID {
 				t.Errorf("pay (%s) answered %d Location %v, want the checkout's own page", device, res.StatusCode, loc)
 			}
 			if res.Header.Get("X-Request-Id") == "" {
@@ -901,26 +875,26 @@ func TestSecurityHeaders(t *testing.T) {
 }
 
 func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	cases := []struct {
 		kind string
 		want func(id string) string
 	}{
-		{"approve", func(id string) string { return e.shop.URL + "/thanks?checkout_id=" + id + "&order=ORDER-1" }},
-		{"cancel", func(id string) string { return e.base + "/c/" + id }},
-		{"fail", func(id string) string { return e.base + "/c/" + id }},
+		{"approve", func(id string) string { return e.Shop.URL + "/thanks?checkout_id=" + id + "&order=ORDER-1" }},
+		{"cancel", func(id string) string { return e.URL + "/c/" + id }},
+		{"fail", func(id string) string { return e.URL + "/c/" + id }},
 	}
 	for _, tc := range cases {
 		t.Run(tc.kind, func(t *testing.T) {
-			c := e.createCheckout("")
-			phone := e.browser(uaIPhone)
-			phone.payOn(c.ID)
-			res, _ := phone.do(phone.noRedirect(), "GET", e.attemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": tc.kind})
+			c := e.CreateCheckout("")
+			phone := e.Browser(handlerstest.UAIPhone)
+			phone.PayOn(c.ID)
+			res, _ := phone.Do(phone.NoRedirect(), "GET", e.AttemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": tc.kind})
 			ret, err := res.Location()
-			if err != nil || !strings.HasPrefix(ret.String(), e.base+"/c/"+c.ID+"/return/"+tc.kind+"?") {
+			if err != nil || !strings.HasPrefix(ret.String(), e.URL+"/c/"+c.ID+"/return/"+tc.kind+"?") {
 				t.Fatalf("the sandbox sent the browser to %v", ret)
 			}
-			res, body := phone.do(phone.noRedirect(), "GET", ret.String(), nil, nil)
+			res, body := phone.Do(phone.NoRedirect(), "GET", ret.String(), nil, nil)
 			loc, err := res.Location()
 			if res.StatusCode != http.StatusSeeOther || err != nil || loc.String() != tc.want(c.ID) {
 				t.Errorf("%s return answered %d Location %v, want %s: %.200s", tc.kind, res.StatusCode, loc, tc.want(c.ID), body)
@@ -931,19 +905,19 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 		})
 	}
 	t.Run("approve of a desktop attempt on the phone", func(t *testing.T) {
-		c := e.createCheckout("")
-		e.browser(uaDesktop).payOn(c.ID)
-		phone := e.browser(uaIPhone)
-		res, html := phone.do(phone.noRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
-		if res.StatusCode != http.StatusOK || page(t, html).Find(`[data-testid="phone-done"]`).Length() != 1 {
+		c := e.CreateCheckout("")
+		e.Browser(handlerstest.UADesktop).PayOn(c.ID)
+		phone := e.Browser(handlerstest.UAIPhone)
+		res, html := phone.Do(phone.NoRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
+		if res.StatusCode != http.StatusOK || handlerstest.Page(t, html).Find(`[data-testid="phone-done"]`).Length() != 1 {
 			t.Errorf("the phone got %d Location %q, want the done page", res.StatusCode, res.Header.Get("Location"))
 		}
 	})
 }
 
 func TestCrossOriginPayRefused(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	cases := []struct {
 		name string
 		hdr  map[string]string
@@ -956,25 +930,25 @@ func TestCrossOriginPayRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			b := e.browser(uaDesktop)
-			res, html := b.do(b.noRedirect(), "POST", "/c/"+c.ID+"/pay"+tc.lang, strings.NewReader("device=desktop"), tc.hdr)
+			b := e.Browser(handlerstest.UADesktop)
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+tc.lang, strings.NewReader("device=desktop"), tc.hdr)
 			checkErrorPage(t, res, html, http.StatusForbidden, tc.text)
 			if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 				t.Errorf("CSP = %q", csp)
 			}
-			if n := e.count1("SELECT COUNT(*) FROM attempts"); n != 0 || e.sb.Calls("ready") != 0 {
-				t.Errorf("a cross-origin POST made %d attempts, %d ready calls", n, e.sb.Calls("ready"))
+			if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+				t.Errorf("a cross-origin POST made %d attempts, %d ready calls", n, e.Sandbox.Calls("ready"))
 			}
 		})
 	}
 }
 
 func TestShopperBadInput(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	phone := e.browser(uaIPhone)
-	phone.payOn(c.ID)
-	a := e.latestAttempt(c.ID)
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	phone := e.Browser(handlerstest.UAIPhone)
+	phone.PayOn(c.ID)
+	a := e.LatestAttempt(c.ID)
 	ret := "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID)
 	cases := []struct {
 		name, method, path, body string
@@ -991,31 +965,31 @@ func TestShopperBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			attempts := e.count1("SELECT COUNT(*) FROM attempts")
-			b := e.browser(uaDesktop)
+			attempts := e.CountRows("SELECT COUNT(*) FROM attempts")
+			b := e.Browser(handlerstest.UADesktop)
 			var body io.Reader
 			if tc.body != "" {
 				body = strings.NewReader(tc.body)
 			}
-			res, html := b.do(b.noRedirect(), tc.method, tc.path, body, nil)
+			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
 			if tc.page {
 				checkErrorPage(t, res, html, tc.status, "")
 			} else {
 				checkAPIError(t, res, []byte(html), []int{tc.status}, "", "wait")
 			}
-			if n := e.count1("SELECT COUNT(*) FROM attempts"); n != attempts {
+			if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != attempts {
 				t.Errorf("attempts %d → %d", attempts, n)
 			}
 		})
 	}
-	if got := e.latestAttempt(c.ID); got.ID != a.ID || got.PGToken != "" || got.Status != "ready" && got.Status != "authenticating" {
+	if got := e.LatestAttempt(c.ID); got.ID != a.ID || got.PGToken != "" || got.Status != "ready" && got.Status != "authenticating" {
 		t.Errorf("attempt after bad returns: %s %s token=%q", got.ID, got.Status, got.PGToken)
 	}
-	if n := e.sb.Calls("approve"); n != 0 {
+	if n := e.Sandbox.Calls("approve"); n != 0 {
 		t.Errorf("%d approve calls", n)
 	}
 	t.Run("query string on the page", func(t *testing.T) {
-		res, html := e.browser(uaDesktop).get(c.URL + "?device=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&x=%22%3E%3Cimg%20src=x%20onerror=alert(1)%3E")
+		res, html := e.Browser(handlerstest.UADesktop).Get(c.URL + "?device=%22%3E%3Cscript%3Ealert(1)%3C/script%3E&x=%22%3E%3Cimg%20src=x%20onerror=alert(1)%3E")
 		if res.StatusCode != http.StatusOK {
 			t.Fatalf("page: %d", res.StatusCode)
 		}
@@ -1028,12 +1002,12 @@ func TestShopperBadInput(t *testing.T) {
 }
 
 func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	// Several checkouts, each paid with a burst of clicks that start together.
 	for round := range 5 {
-		c := e.createCheckout("")
-		b := e.browser(uaDesktop)
-		b.get(c.URL)
+		c := e.CreateCheckout("")
+		b := e.Browser(handlerstest.UADesktop)
+		b.Get(c.URL)
 		var wg sync.WaitGroup
 		start := make(chan struct{})
 		codes := make([]int, 8)
@@ -1041,11 +1015,11 @@ func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				req, _ := http.NewRequest("POST", e.base+"/c/"+c.ID+"/pay", strings.NewReader("device=desktop"))
+				req, _ := http.NewRequest("POST", e.URL+"/c/"+c.ID+"/pay", strings.NewReader("device=desktop"))
 				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-				req.Header.Set("User-Agent", uaDesktop)
+				req.Header.Set("User-Agent", handlerstest.UADesktop)
 				<-start
-				res, err := b.noRedirect().Do(req)
+				res, err := b.NoRedirect().Do(req)
 				if err != nil {
 					t.Error(err)
 					return
@@ -1061,18 +1035,18 @@ func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
 				t.Errorf("round %d click %d answered %d", round, i, code)
 			}
 		}
-		if n := e.count1("SELECT COUNT(*) FROM attempts WHERE checkout_id = ?", c.ID); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM attempts WHERE checkout_id = ?", c.ID); n != 1 {
 			t.Errorf("round %d: %d clicks made %d attempts, want 1", round, len(codes), n)
 		}
 	}
-	if n, want := e.sb.Calls("ready"), 5; n != want {
+	if n, want := e.Sandbox.Calls("ready"), 5; n != want {
 		t.Errorf("%d KakaoPay ready calls for 5 checkouts", n)
 	}
 }
 
 func TestAPIRefusesAmbiguousJSON(t *testing.T) {
-	e := newEnv(t)
-	urls := `"success_url":"` + e.shop.URL + `/ok","failure_url":"` + e.shop.URL + `/no"`
+	e := handlerstest.New(t)
+	urls := `"success_url":"` + e.Shop.URL + `/ok","failure_url":"` + e.Shop.URL + `/no"`
 	for _, tc := range []struct{ name, body, param string }{
 		{"an amount given twice", `{"amount":1000,"amount":500000,` + urls + `}`, "amount"},
 		{"an amount twice but for case", `{"amount":1000,"AMOUNT":500000,` + urls + `}`, "AMOUNT"},
@@ -1081,11 +1055,11 @@ func TestAPIRefusesAmbiguousJSON(t *testing.T) {
 		{"a control character in metadata", `{"amount":1000,"metadata":{"memo":"a\u001bb"},` + urls + `}`, "metadata[memo]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := apiMust(t, e, e.key, "POST", "/v1/checkouts", tc.body, nil)
+			res, body := apiMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, nil)
 			checkAPIError(t, res, body, []int{400}, "invalid_request_error", tc.param)
 		})
 	}
-	if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 		t.Errorf("%d checkouts were created from ambiguous bodies", n)
 	}
 }

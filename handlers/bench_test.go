@@ -5,12 +5,14 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // BenchmarkCheckoutPage measures serving the hosted page of an open checkout.
 func BenchmarkCheckoutPage(b *testing.B) {
-	e := newEnv(b)
-	c := e.createCheckout("")
+	e := handlerstest.New(b)
+	c := e.CreateCheckout("")
 	client := &http.Client{}
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -26,13 +28,13 @@ func BenchmarkCheckoutPage(b *testing.B) {
 
 // BenchmarkCreateCheckout measures POST /v1/checkouts end to end, SQLite write included.
 func BenchmarkCreateCheckout(b *testing.B) {
-	e := newEnv(b)
+	e := handlerstest.New(b)
 	body := `{"amount":11000,"reference":"B","success_url":"https://shop.example/ok","failure_url":"https://shop.example/no"}`
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		req, _ := http.NewRequest("POST", e.base+"/v1/checkouts", strings.NewReader(body))
-		req.Header.Set("Authorization", "Bearer "+e.key)
+		req, _ := http.NewRequest("POST", e.URL+"/v1/checkouts", strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+e.Key)
 		res, err := http.DefaultClient.Do(req)
 		if err != nil || res.StatusCode != 201 {
 			b.Fatal(err, res)
@@ -44,12 +46,12 @@ func BenchmarkCreateCheckout(b *testing.B) {
 
 // BenchmarkStatus measures the status endpoint without waiting.
 func BenchmarkStatus(b *testing.B) {
-	e := newEnv(b)
-	c := e.createCheckout("")
+	e := handlerstest.New(b)
+	c := e.CreateCheckout("")
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		res, err := http.Get(e.base + "/c/" + c.ID + "/status")
+		res, err := http.Get(e.URL + "/c/" + c.ID + "/status")
 		if err != nil {
 			b.Fatal(err)
 		}

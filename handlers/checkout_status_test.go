@@ -5,35 +5,37 @@ import (
 	"net/http"
 	"testing"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 func TestStatusLongPollsAreCappedPerClient(t *testing.T) {
-	e := newEnvWith(t, envOptions{waitsPerIP: 2})
-	c := e.createCheckout("")
-	known := e.status(c.ID, "").State
-	woke := make(chan statusObj, 2)
+	e := handlerstest.NewWith(t, handlerstest.Options{WaitsPerIP: 2})
+	c := e.CreateCheckout("")
+	known := e.Status(c.ID, "").State
+	woke := make(chan handlerstest.StatusObject, 2)
 	for range 2 {
-		go func() { woke <- e.status(c.ID, "?wait=20&known="+known) }()
+		go func() { woke <- e.Status(c.ID, "?wait=20&known="+known) }()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.svc.Notifier().Waiting() < 2 {
+	for e.Service.Notifier().Waiting() < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the two polls never waited")
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	start := time.Now()
-	res, err := http.Get(e.base + "/c/" + c.ID + "/status?wait=20&known=" + known)
+	res, err := http.Get(e.URL + "/c/" + c.ID + "/status?wait=20&known=" + known)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var third statusObj
+	var third handlerstest.StatusObject
 	json.NewDecoder(res.Body).Decode(&third)
 	res.Body.Close()
 	if res.StatusCode != 200 || res.Header.Get("Retry-After") != "5" || third.State != known || time.Since(start) > 2*time.Second {
 		t.Errorf("a third poll over the cap: %d Retry-After %q %+v after %v", res.StatusCode, res.Header.Get("Retry-After"), third, time.Since(start))
 	}
-	if res := e.api("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil); res.StatusCode != 200 {
+	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil); res.StatusCode != 200 {
 		t.Fatalf("expire: %d", res.StatusCode)
 	}
 	for range 2 {
@@ -49,10 +51,10 @@ func TestStatusLongPollsAreCappedPerClient(t *testing.T) {
 }
 
 func TestStatusOfUnknownCheckoutIs404(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	for _, q := range []string{"", "?wait=5", "?wait=5&known=open"} {
 		start := time.Now()
-		res, err := http.Get(e.base + "/c/cs_doesnotexist/status" + q)
+		res, err := http.Get(e.URL + "/c/cs_doesnotexist/status" + q)
 		if err != nil {
 			t.Fatal(err)
 		}

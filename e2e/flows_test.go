@@ -1,4 +1,4 @@
-package handlers_test
+package e2e
 
 import (
 	"fmt"

@@ -1,4 +1,4 @@
-package handlers_test
+package e2e
 
 import (
 	"bytes"
@@ -558,7 +558,7 @@ func writeOutput(t *testing.T, file, content string) {
 	}
 }
 
-// repoRoot is the module's directory (the tests run in handlers/).
+// repoRoot is the module's directory (the tests run in e2e/).
 func repoRoot(t testing.TB) string {
 	dir, err := os.Getwd()
 	if err != nil {

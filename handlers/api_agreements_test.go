@@ -1,34 +1,95 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
 )
 
-func TestTaxFreeShareLeavesTheLastWonRefundable(t *testing.T) {
+func TestRecurringAgreement(t *testing.T) {
 	e := handlerstest.New(t)
-	c := e.CreateCheckout(`{"amount":10000,"tax_free_amount":9999,"reference":"TF","success_url":"` + e.Shop.URL + `/ok","failure_url":"` + e.Shop.URL + `/no"}`)
-	pay := e.PayByPhone(c.ID)
-	var taxFree int64
-	for i, body := range []string{`{"amount":1}`, `{"amount":1}`, `{"amount":3333}`, `{}`} {
-		code, r, ae := e.Refund(pay, body)
-		if code != http.StatusCreated || r.Status != "succeeded" {
-			t.Fatalf("refund %d %s: %d %+v %+v", i, body, code, r, ae)
-		}
-		if r.TaxFreeAmount > r.Amount || r.TaxFreeAmount < 0 {
-			t.Errorf("refund %d: tax-free %d of %d", i, r.TaxFreeAmount, r.Amount)
-		}
-		taxFree += r.TaxFreeAmount
+	c := e.CreateCheckout(`{"amount":9900,"mode":"subscription","reference":"SUB-1","description":"월간 원두 구독",` +
+		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`)
+	b := e.Browser(handlerstest.UAIPhone)
+	_, html := b.Get(c.URL)
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "recurring"); !strings.Contains(got, "정기 결제") {
+		t.Errorf("the page does not say it sets up recurring payments: %q", got)
 	}
-	if taxFree != 9999 {
-		t.Errorf("refunded %d won tax-free, want 9999", taxFree)
+	_, html = b.Get(c.URL + "?lang=en")
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "recurring"); !strings.Contains(got, "recurring payments") {
+		t.Errorf("English page: %q", got)
 	}
-	if info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID)); info.CanceledAmount != 10000 {
-		t.Errorf("KakaoPay canceled %d", info.CanceledAmount)
+	e.PayByPhone(c.ID)
+	var obj struct {
+		Agreement *string `json:"agreement"`
+		Payment   struct {
+			ID string `json:"id"`
+		} `json:"payment"`
+	}
+	e.API("GET", "/v1/checkouts/"+c.ID, "", &obj)
+	if obj.Agreement == nil || !strings.HasPrefix(*obj.Agreement, "agr_") {
+		t.Fatalf("checkout agreement %v", obj.Agreement)
+	}
+	agr := *obj.Agreement
+	var ag handlerstest.AgreementObject
+	e.API("GET", "/v1/agreements/"+agr, "", &ag)
+	if ag.Status != "active" || ag.Object != "agreement" {
+		t.Fatalf("agreement %+v", ag)
+	}
+
+	var ch handlerstest.ChargeObject
+	res := e.API("POST", "/v1/agreements/"+agr+"/charges", `{"amount":9900,"reference":"SUB-1-2026-12"}`, &ch)
+	if res.StatusCode != 201 || ch.Status != "succeeded" || ch.Payment == nil {
+		t.Fatalf("charge: %d %+v", res.StatusCode, ch)
+	}
+	if code, r, _ := e.Refund(*ch.Payment, `{"amount":4900}`); code != 201 || r.Status != "succeeded" {
+		t.Fatalf("refund of a charge: %d %+v", code, r)
+	}
+	var p handlerstest.PaymentObject
+	e.API("GET", "/v1/payments/"+*ch.Payment, "", &p)
+	if p.RefundedAmount != 4900 || p.Agreement == nil || *p.Agreement != agr {
+		t.Errorf("charge payment %+v", p)
+	}
+	var ae handlerstest.APIError
+	res = e.API("POST", "/v1/agreements/"+agr+"/charges", `{"amount":4444}`, &ae)
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(ae.Error.Message, "잔액") && !strings.Contains(ae.Error.Message, "INSUFFICIENT") {
+		t.Errorf("declined charge: %d %+v", res.StatusCode, ae)
+	}
+	if res := e.API("POST", "/v1/agreements/"+agr+"/charges", `{"amount":50}`, &ae); res.StatusCode != 422 {
+		t.Errorf("charge below the minimum: %d", res.StatusCode)
+	}
+
+	res = e.API("POST", "/v1/agreements/"+agr+"/deactivate", "", &ag)
+	if res.StatusCode != 200 || ag.Status != "inactive" {
+		t.Fatalf("deactivate: %d %+v", res.StatusCode, ag)
+	}
+	if res := e.API("POST", "/v1/agreements/"+agr+"/charges", `{"amount":9900}`, &ae); res.StatusCode != 409 || ae.Error.Code != "agreement_inactive" {
+		t.Errorf("charging an inactive agreement: %d %+v", res.StatusCode, ae)
+	}
+	if res := e.API("POST", "/v1/agreements/"+agr+"/deactivate", "", &ae); res.StatusCode != 409 {
+		t.Errorf("deactivating twice: %d", res.StatusCode)
+	}
+	kp, _ := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret"})
+	info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID))
+	st, err := kp.SubscriptionStatus(context.Background(), kakaopay.SIDRequest{CID: kakaopay.TestSubscriptionCID, SID: info.SID})
+	if err != nil || st.Status != kakaopay.SubscriptionInactive {
+		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
+	}
+	ev := e.Events(c.ID)
+	for typ, n := range map[string]int{"agreement.activated": 1, "charge.succeeded": 1, "charge.failed": 1, "agreement.deactivated": 1} {
+		if handlerstest.Count(ev, typ) != n {
+			t.Errorf("%d %s events, want %d (%v)", handlerstest.Count(ev, typ), typ, n, ev)
+		}
+	}
+	other, _ := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	if res := e.APIAs(other.APIKey, "GET", "/v1/agreements/"+agr, "", nil, nil); res.StatusCode != 404 {
+		t.Errorf("another merchant reads the agreement: %d", res.StatusCode)
 	}
 }
 
@@ -109,54 +170,6 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 	}
 }
 
-func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
-	f := handlerstest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	f.Set("cancel", "drop", 1)
-	var r handlerstest.RefundObject
-	res := e.APIIdempotent("refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &r)
-	if res.StatusCode != http.StatusAccepted || r.Status != "pending" {
-		t.Fatalf("refund with a lost answer: %d %+v", res.StatusCode, r)
-	}
-	var again handlerstest.RefundObject
-	if res := e.APIIdempotent("refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &again); res.StatusCode != http.StatusAccepted || again.ID != r.ID {
-		t.Errorf("retry while pending: %d %+v", res.StatusCode, again)
-	}
-	e.Clock.Add(31 * time.Second)
-	e.Reconcile()
-	if res := e.APIIdempotent("refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &again); res.StatusCode != http.StatusCreated || again.ID != r.ID || again.Status != "succeeded" {
-		t.Errorf("retry once settled: %d %+v", res.StatusCode, again)
-	}
-	// KakaoPay answered 500 without acting: the refund is settled as not made, and a retry with
-	// the same key answers that outcome; a new key refunds.
-	f.Set("cancel", "fail", 1)
-	if res := e.APIIdempotent("refund-2", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &r); res.StatusCode != http.StatusAccepted {
-		t.Fatalf("refund answered 500: %d %+v", res.StatusCode, r)
-	}
-	e.Clock.Add(31 * time.Second)
-	e.Reconcile()
-	var ae handlerstest.APIError
-	if res := e.APIIdempotent("refund-2", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &ae); res.StatusCode != http.StatusBadGateway || ae.Error.Param == nil || *ae.Error.Param != r.ID {
-		t.Errorf("retry of a refund KakaoPay never made: %d %+v", res.StatusCode, ae)
-	}
-	if res := e.APIIdempotent("refund-3", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &r); res.StatusCode != http.StatusCreated {
-		t.Errorf("new refund: %d %+v", res.StatusCode, r)
-	}
-	var p handlerstest.PaymentObject
-	e.API("GET", "/v1/payments/"+pay, "", &p)
-	if p.RefundedAmount != 3000 {
-		t.Errorf("refunded %d, want 3000", p.RefundedAmount)
-	}
-	if info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID)); info.CanceledAmount != 3000 {
-		t.Errorf("KakaoPay canceled %d, want 3000", info.CanceledAmount)
-	}
-	if n := e.Sandbox.Calls("cancel"); n != 2 {
-		t.Errorf("%d cancel calls reached KakaoPay, want 2", n)
-	}
-}
-
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	f := handlerstest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
@@ -198,59 +211,5 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	}
 	if n := e.Sandbox.Calls("inactive"); n != 2 {
 		t.Errorf("%d inactive calls reached KakaoPay, want 2 (one per agreement)", n)
-	}
-}
-
-func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
-	f := handlerstest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
-	f.Set("order", "fail", -1)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
-		t.Fatalf("while KakaoPay cannot be asked the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
-	}
-	e.Clock.Add(6 * time.Second)
-	e.Reconcile()
-	if st := e.Status(c.ID, ""); st.Status != "open" {
-		t.Fatalf("paid before KakaoPay confirmed: %+v", st)
-	}
-	f.Clear("order")
-	e.Reconcile()
-	if st := e.Status(c.ID, ""); st.Status != "paid" {
-		t.Fatalf("after the order API came back: %+v", st)
-	}
-	if n := e.Sandbox.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls", n)
-	}
-	if n := handlerstest.Count(e.Events(c.ID), "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events", n)
-	}
-}
-
-func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
-	f := handlerstest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
-	f.Set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
-	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	f.Set("order", "fail", -1) // and KakaoPay's order API stays down
-	e.Clock.Add(16 * time.Minute)
-	e.Reconcile()
-	var ae handlerstest.APIError
-	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", &ae); res.StatusCode != http.StatusConflict {
-		t.Errorf("expire while an approval is unconfirmed: %d %+v", res.StatusCode, ae)
-	}
-	e.Clock.Add(time.Hour)
-	e.Reconcile()
-	if a := e.LatestAttempt(c.ID); a.Status != "failed" || a.FailureCode != "APPROVE_UNCONFIRMED" {
-		t.Errorf("attempt %s %s", a.Status, a.FailureCode)
-	}
-	if st := e.Status(c.ID, ""); st.Status != "expired" {
-		t.Errorf("checkout %+v, want expired", st)
 	}
 }

@@ -1,0 +1,89 @@
+package handlers_test
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+)
+
+func TestHealthAndUnknownRoutes(t *testing.T) {
+	e := handlerstest.New(t)
+	for _, tc := range []struct{ path, body string }{{"/healthz", "ok"}, {"/readyz", "ready"}} {
+		t.Run(tc.path, func(t *testing.T) {
+			res, data := apiMust(t, e, "", "GET", tc.path, "", nil)
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(data), tc.body) {
+				t.Errorf("%d %q", res.StatusCode, data)
+			}
+		})
+	}
+	c := e.CreateCheckout("")
+	for _, tc := range []struct{ name, method, path, key string }{
+		{"bogus", "GET", "/v1/bogus", e.Key},
+		{"bogus without key", "GET", "/v1/bogus", ""},
+		{"bogus POST", "POST", "/v1/bogus", e.Key},
+		{"nested bogus", "GET", "/v1/checkouts/" + c.ID + "/bogus", e.Key},
+		{"DELETE checkout", "DELETE", "/v1/checkouts/" + c.ID, e.Key},
+		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.Key},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
+			checkAPIError(t, res, data, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, "", "")
+		})
+	}
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		t.Errorf("checkout %s", got.Status)
+	}
+}
+
+func TestUnknownCheckoutIDs(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	const ko, en = "결제 정보를 찾을 수 없습니다", "We could not find this payment"
+	cases := []struct {
+		name, method, path string
+		page               bool   // a localized page, else JSON
+		text               string // what the page says
+	}{
+		{"API checkout", "GET", "/v1/checkouts/cs_nope", false, ""},
+		{"API expire", "POST", "/v1/checkouts/cs_nope/expire", false, ""},
+		{"page", "GET", "/c/cs_nope", true, ko},
+		{"page in English", "GET", "/c/cs_nope?lang=en", true, en},
+		{"status", "GET", "/c/cs_nope/status", false, ""},
+		{"status long-poll", "GET", "/c/cs_nope/status?wait=1", false, ""},
+		{"pay", "POST", "/c/cs_nope/pay", true, ko},
+		{"qr", "GET", "/c/cs_nope/qr.png", true, ko},
+		{"approve return", "GET", "/c/cs_nope/return/approve?attempt=x&pg_token=y", true, ko},
+		{"cancel return", "GET", "/c/cs_nope/return/cancel?attempt=x", true, ko},
+		{"unknown return kind", "GET", "/c/" + c.ID + "/return/bogus?attempt=x&pg_token=y", true, ko},
+		{"unknown attempt", "GET", "/c/" + c.ID + "/return/approve?attempt=att_nope&pg_token=y", true, ko},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.page {
+				key := ""
+				if strings.HasPrefix(tc.path, "/v1/") {
+					key = e.Key
+				}
+				res, data := apiMust(t, e, key, tc.method, tc.path, "", nil)
+				checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+				return
+			}
+			b := e.Browser(handlerstest.UADesktop)
+			var body io.Reader
+			if tc.method == "POST" {
+				body = strings.NewReader("device=desktop")
+			}
+			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
+			checkErrorPage(t, res, html, http.StatusNotFound, tc.text)
+		})
+	}
+	if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+		t.Errorf("%d attempts, %d ready calls after unknown ids", n, e.Sandbox.Calls("ready"))
+	}
+	if st := getCheckoutObj(t, e, c.ID); st.Status != "open" {
+		t.Errorf("checkout %s after bad returns", st.Status)
+	}
+}

@@ -6,266 +6,151 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"reflect"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/gorilla/sessions"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
-// checkoutList is a page of GET /v1/checkouts.
-type checkoutList struct {
-	Object  string        `json:"object"`
-	Data    []checkoutObj `json:"data"`
-	HasMore bool          `json:"has_more"`
-}
-
-func listIDs(l checkoutList) []string {
-	ids := []string{}
-	for _, c := range l.Data {
-		ids = append(ids, c.ID)
-	}
-	return ids
-}
-
-// objectDiff names the fields in which two decoded JSON objects differ.
-func objectDiff(want, got map[string]any) []string {
-	var out []string
-	for k, w := range want {
-		g, ok := got[k]
-		if !ok || !reflect.DeepEqual(w, g) {
-			a, _ := json.Marshal(w)
-			b, _ := json.Marshal(g)
-			out = append(out, fmt.Sprintf("%s: %s, then %s", k, a, b))
-		}
-	}
-	for k, g := range got {
-		if _, ok := want[k]; !ok {
-			b, _ := json.Marshal(g)
-			out = append(out, fmt.Sprintf("%s: absent, then %s", k, b))
-		}
-	}
-	return out
-}
-
-// payViaSandbox pays a checkout on a phone through the sandbox wallet.
-func payViaSandbox(t *testing.T, e *env, id string) {
-	t.Helper()
-	phone := e.browser(uaIPhone)
-	phone.payOn(id)
-	res, _ := phone.walletAct(e.attemptMobileURL(id), "approve")
-	if !strings.HasPrefix(res.Request.URL.String(), e.shop.URL+"/") {
-		t.Fatalf("paying %s ended at %s", id, res.Request.URL)
-	}
-}
-
-func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
-	e := newEnv(t)
-	cases := []struct {
-		name   string
-		change map[string]any
-		check  func(t *testing.T, got map[string]any)
-	}{
-		{"with items", nil, func(t *testing.T, got map[string]any) {
-			items, _ := json.Marshal(got["items"])
-			want := `[{"name":"아메리카노","quantity":2,"unit_price":4500},{"name":"크루아상","quantity":1,"unit_price":2000}]`
-			if string(items) != want {
-				t.Errorf("items %s, want %s", items, want)
-			}
-			if got["reference"] != "ORDER-1" {
-				t.Errorf("reference %v", got["reference"])
-			}
-		}},
-		{"amount only", map[string]any{"items": nil, "amount": 100, "description": "테스트 주문"}, func(t *testing.T, got map[string]any) {
-			if items, ok := got["items"].([]any); !ok || len(items) != 0 {
-				t.Errorf("items %v, want []", got["items"])
-			}
-			if got["description"] != "테스트 주문" {
-				t.Errorf("description %v", got["description"])
-			}
-		}},
-		{"every field", map[string]any{
-			"currency": "KRW", "description": "커피 두 잔", "customer": map[string]any{"name": "김철수", "email": "kim@example.com"},
-			"mode": "payment", "locale": "en", "expires_in": 600, "tax_free_amount": 1000, "metadata": map[string]any{"order": "42"},
-		}, func(t *testing.T, got map[string]any) {
-			if c, _ := got["customer"].(map[string]any); c["name"] != "김철수" || c["email"] != "kim@example.com" {
-				t.Errorf("customer %v", got["customer"])
-			}
-			if got["locale"] != "en" || got["mode"] != "payment" || got["tax_free_amount"] != float64(1000) {
-				t.Errorf("locale %v mode %v tax_free_amount %v", got["locale"], got["mode"], got["tax_free_amount"])
-			}
-			if m, _ := got["metadata"].(map[string]any); m["order"] != "42" {
-				t.Errorf("metadata %v", got["metadata"])
-			}
-		}},
+func TestAPIKeysRefused(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	cases := []struct{ name, auth string }{
+		{"missing", ""},
+		{"empty bearer", "Bearer "},
+		{"wrong key", "Bearer sk_test_wrongwrongwrongwrongwrongwrong"},
+		{"right prefix, wrong secret", "Bearer " + e.Key[:16] + strings.Repeat("x", len(e.Key)-16)},
+		{"not a key", "Bearer hello"},
+		{"basic", "Basic " + "c2tfdGVzdF86"},
+		{"key without scheme", e.Key},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			e.clock.Add(time.Second) // this checkout is the newest: the list below starts with it
-			body := validCheckoutBody(e, tc.change)
-			var sent map[string]any
-			json.Unmarshal([]byte(body), &sent)
-			before := e.count1("SELECT COUNT(*) FROM checkouts")
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, nil)
-			if res.StatusCode != http.StatusCreated {
-				t.Fatalf("create: %d %s", res.StatusCode, data)
+			hdr := map[string]string{}
+			if tc.auth != "" {
+				hdr["Authorization"] = tc.auth
 			}
-			var got map[string]any
-			if err := json.Unmarshal(data, &got); err != nil {
-				t.Fatal(err)
-			}
-			id, _ := got["id"].(string)
-			if !strings.HasPrefix(id, "cs_") || len(id) < 10 {
-				t.Fatalf("id %q", id)
-			}
-			if got["object"] != "checkout" || got["status"] != "open" || got["url"] != e.base+"/c/"+id {
-				t.Errorf("object %v status %v url %v", got["object"], got["status"], got["url"])
-			}
-			if got["amount"] != sent["amount"] || got["currency"] != "KRW" {
-				t.Errorf("amount %v currency %v", got["amount"], got["currency"])
-			}
-			if got["success_url"] != sent["success_url"] || got["failure_url"] != sent["failure_url"] {
-				t.Errorf("urls %v %v", got["success_url"], got["failure_url"])
-			}
-			if p, present := got["payment"]; !present || p != nil {
-				t.Errorf("payment %v (present %v), want null", p, present)
-			}
-			if loc := res.Header.Get("Location"); loc != "/v1/checkouts/"+id && loc != e.base+"/v1/checkouts/"+id {
-				t.Errorf("Location %q", loc)
-			}
-			expiresIn := 3600 * time.Second
-			if v, ok := sent["expires_in"].(float64); ok {
-				expiresIn = time.Duration(v) * time.Second
-			}
-			for _, k := range []string{"expires_at", "created_at"} {
-				if _, err := time.Parse(time.RFC3339, fmt.Sprint(got[k])); err != nil {
-					t.Errorf("%s %v is not RFC 3339", k, got[k])
+			for _, req := range []struct{ method, path, body string }{
+				{"GET", "/v1/checkouts/" + c.ID, ""},
+				{"GET", "/v1/checkouts", ""},
+				{"GET", "/v1/events", ""},
+				{"POST", "/v1/checkouts", e.ValidCheckoutBody(nil)},
+				{"POST", "/v1/checkouts/" + c.ID + "/expire", ""},
+			} {
+				before := e.CountRows("SELECT COUNT(*) FROM checkouts")
+				res, data := apiMust(t, e, "", req.method, req.path, req.body, hdr)
+				checkAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
+				if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before {
+					t.Errorf("%s %s without a valid key stored a checkout", req.method, req.path)
 				}
 			}
-			exp, _ := time.Parse(time.RFC3339, fmt.Sprint(got["expires_at"]))
-			if d := exp.Sub(e.clock.Now().Add(expiresIn)); d < -time.Second || d > time.Second {
-				t.Errorf("expires_at %v, want now + %v", got["expires_at"], expiresIn)
-			}
-			tc.check(t, got)
-			if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != before+1 {
-				t.Errorf("%d checkouts stored, want one more than %d", n, before)
-			}
-
-			// GET answers the same object.
-			res, again := apiMust(t, e, e.key, "GET", "/v1/checkouts/"+id, "", nil)
-			var read map[string]any
-			json.Unmarshal(again, &read)
-			if res.StatusCode != http.StatusOK {
-				t.Fatalf("GET answered %d %s", res.StatusCode, again)
-			}
-			for _, d := range objectDiff(got, read) {
-				t.Errorf("GET differs from the create answer: %s", d)
-			}
-			// And so does the list.
-			var l struct {
-				Data []map[string]any `json:"data"`
-			}
-			e.api("GET", "/v1/checkouts?limit=1", "", &l)
-			if len(l.Data) != 1 {
-				t.Fatalf("list holds %d", len(l.Data))
-			}
-			for _, d := range objectDiff(read, l.Data[0]) {
-				t.Errorf("the list differs from GET: %s", d)
-			}
-			if ev := e.events(id); count(ev, "checkout.created") != 1 {
-				t.Errorf("events %v", ev)
-			}
 		})
+	}
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		t.Errorf("checkout %s after refused expire", got.Status)
 	}
 }
 
-func TestListCheckouts(t *testing.T) {
-	e := newEnv(t)
-	var ids []string // oldest first
-	for i := range 3 {
-		ids = append(ids, e.amountCheckout(fmt.Sprint(1000+i)).ID)
-		e.clock.Add(time.Second)
+func TestOtherMerchantSeesNothing(t *testing.T) {
+	e := handlerstest.New(t)
+	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	if err != nil {
+		t.Fatal(err)
 	}
-	var l checkoutList
-	if res := e.api("GET", "/v1/checkouts?limit=2", "", &l); res.StatusCode != http.StatusOK {
-		t.Fatalf("list: %d", res.StatusCode)
-	}
-	if want := []string{ids[2], ids[1]}; l.Object != "list" || !reflect.DeepEqual(listIDs(l), want) || !l.HasMore {
-		t.Fatalf("limit=2: %s %v has_more=%v, want %v has_more=true", l.Object, listIDs(l), l.HasMore, want)
-	}
-	l = checkoutList{}
-	e.api("GET", "/v1/checkouts?limit=2&starting_after="+ids[1], "", &l)
-	if want := []string{ids[0]}; !reflect.DeepEqual(listIDs(l), want) || l.HasMore {
-		t.Fatalf("starting_after: %v has_more=%v, want %v has_more=false", listIDs(l), l.HasMore, want)
-	}
-	l = checkoutList{}
-	e.api("GET", "/v1/checkouts", "", &l)
-	if want := []string{ids[2], ids[1], ids[0]}; !reflect.DeepEqual(listIDs(l), want) || l.HasMore {
-		t.Fatalf("default list: %v has_more=%v", listIDs(l), l.HasMore)
+	mine := e.CreateCheckout("")
+	var theirs handlerstest.CheckoutObject
+	if res := e.APIAs(other.APIKey, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), &theirs, nil); res.StatusCode != http.StatusCreated {
+		t.Fatalf("other merchant's create: %d", res.StatusCode)
 	}
 
-	payViaSandbox(t, e, ids[1])
-	for _, tc := range []struct {
-		status string
-		want   []string
-	}{
-		{"paid", []string{ids[1]}},
-		{"open", []string{ids[2], ids[0]}},
-		{"expired", []string{}},
-		{"canceled", []string{}},
-	} {
-		t.Run("status="+tc.status, func(t *testing.T) {
-			var l checkoutList
-			e.api("GET", "/v1/checkouts?status="+tc.status, "", &l)
-			if !reflect.DeepEqual(listIDs(l), tc.want) || l.HasMore {
-				t.Errorf("%v has_more=%v, want %v", listIDs(l), l.HasMore, tc.want)
+	t.Run("read", func(t *testing.T) {
+		res, data := apiMust(t, e, other.APIKey, "GET", "/v1/checkouts/"+mine.ID, "", nil)
+		checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+		if strings.Contains(string(data), "ORDER-1") || strings.Contains(string(data), "아메리카노") {
+			t.Errorf("the 404 tells of the checkout: %s", data)
+		}
+	})
+	t.Run("expire", func(t *testing.T) {
+		res, data := apiMust(t, e, other.APIKey, "POST", "/v1/checkouts/"+mine.ID+"/expire", "", nil)
+		checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+		if got := getCheckoutObj(t, e, mine.ID); got.Status != "open" {
+			t.Errorf("another merchant expired the checkout: %s", got.Status)
+		}
+		if n := handlerstest.Count(e.Events(mine.ID), "checkout.expired"); n != 0 {
+			t.Errorf("%d checkout.expired events", n)
+		}
+	})
+	t.Run("list", func(t *testing.T) {
+		for _, q := range []string{"", "?status=open", "?limit=100"} {
+			var list struct {
+				Data []handlerstest.CheckoutObject `json:"data"`
 			}
-			for _, c := range l.Data {
-				if c.Status != tc.status {
-					t.Errorf("%s is %s", c.ID, c.Status)
-				}
-				if (c.Payment != nil) != (tc.status == "paid") {
-					t.Errorf("%s payment %+v", c.ID, c.Payment)
-				}
+			e.APIAs(other.APIKey, "GET", "/v1/checkouts"+q, "", &list, nil)
+			if len(list.Data) != 1 || list.Data[0].ID != theirs.ID {
+				t.Errorf("list%s shows %+v, want only its own %s", q, list.Data, theirs.ID)
 			}
-		})
-	}
+		}
+	})
+	t.Run("starting_after another merchant's checkout", func(t *testing.T) {
+		res, data := apiMust(t, e, other.APIKey, "GET", "/v1/checkouts?starting_after="+mine.ID, "", nil)
+		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "starting_after")
+	})
+	t.Run("events", func(t *testing.T) {
+		var list struct {
+			Data []struct {
+				Checkout string `json:"checkout"`
+			} `json:"data"`
+		}
+		e.APIAs(other.APIKey, "GET", "/v1/events?limit=100", "", &list, nil)
+		for _, ev := range list.Data {
+			if ev.Checkout == mine.ID {
+				t.Errorf("another merchant sees an event of %s", mine.ID)
+			}
+		}
+		list.Data = nil
+		e.APIAs(other.APIKey, "GET", "/v1/events?checkout="+mine.ID, "", &list, nil)
+		if len(list.Data) != 0 {
+			t.Errorf("events?checkout= of another merchant's checkout: %d events", len(list.Data))
+		}
+	})
+}
 
-	for _, tc := range []struct{ name, query, param string }{
-		{"limit 0", "limit=0", "limit"},
-		{"limit 101", "limit=101", "limit"},
-		{"limit x", "limit=x", "limit"},
-		{"limit negative", "limit=-1", "limit"},
-		{"bad status", "status=bogus", "status"},
-		{"unknown starting_after", "starting_after=cs_nope", "starting_after"},
+func TestAPIRefusesAmbiguousJSON(t *testing.T) {
+	e := handlerstest.New(t)
+	urls := `"success_url":"` + e.Shop.URL + `/ok","failure_url":"` + e.Shop.URL + `/no"`
+	for _, tc := range []struct{ name, body, param string }{
+		{"an amount given twice", `{"amount":1000,"amount":500000,` + urls + `}`, "amount"},
+		{"an amount twice but for case", `{"amount":1000,"AMOUNT":500000,` + urls + `}`, "AMOUNT"},
+		{"invalid UTF-8", "{\"amount\":1000,\"description\":\"\xed\xa0\x80\"," + urls + `}`, "description"},
+		{"a lone surrogate", `{"amount":1000,"reference":"\udc00",` + urls + `}`, "reference"},
+		{"a control character in metadata", `{"amount":1000,"metadata":{"memo":"a\u001bb"},` + urls + `}`, "metadata[memo]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, e.key, "GET", "/v1/checkouts?"+tc.query, "", nil)
-			checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", tc.param)
+			res, body := apiMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, nil)
+			checkAPIError(t, res, body, []int{400}, "invalid_request_error", tc.param)
 		})
 	}
-	t.Run("events bad limit", func(t *testing.T) {
-		res, data := apiMust(t, e, e.key, "GET", "/v1/events?limit=0", "", nil)
-		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "limit")
-	})
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		t.Errorf("%d checkouts were created from ambiguous bodies", n)
+	}
 }
 
 func TestIdempotencyKey(t *testing.T) {
 	t.Run("same key, same body", func(t *testing.T) {
-		e := newEnv(t)
-		body := validCheckoutBody(e, nil)
+		e := handlerstest.New(t)
+		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "order-1-create"}
 		var ids []string
 		for i := range 3 {
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, hdr)
-			var c checkoutObj
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			var c handlerstest.CheckoutObject
 			json.Unmarshal(data, &c)
 			if res.StatusCode != http.StatusCreated || c.ID == "" {
 				t.Fatalf("request %d: %d %s", i, res.StatusCode, data)
@@ -282,38 +167,38 @@ func TestIdempotencyKey(t *testing.T) {
 		if ids[0] != ids[1] || ids[0] != ids[2] {
 			t.Errorf("ids %v, want one", ids)
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
-		if ev := e.events(ids[0]); count(ev, "checkout.created") != 1 {
+		if ev := e.Events(ids[0]); handlerstest.Count(ev, "checkout.created") != 1 {
 			t.Errorf("events %v", ev)
 		}
 		// Without the key, the same body makes another checkout.
-		if c := e.createCheckout(body); c.ID == ids[0] {
+		if c := e.CreateCheckout(body); c.ID == ids[0] {
 			t.Error("a request without a key replayed")
 		}
 	})
 
 	t.Run("same key, other body", func(t *testing.T) {
-		e := newEnv(t)
+		e := handlerstest.New(t)
 		hdr := map[string]string{"Idempotency-Key": "k1"}
-		first, _ := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), hdr)
+		first, _ := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
 		if first.StatusCode != http.StatusCreated {
 			t.Fatalf("first: %d", first.StatusCode)
 		}
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, map[string]any{"reference": "ORDER-2"}), hdr)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"reference": "ORDER-2"}), hdr)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("same key, other endpoint", func(t *testing.T) {
-		e := newEnv(t)
-		c := e.createCheckout("")
+		e := handlerstest.New(t)
+		c := e.CreateCheckout("")
 		hdr := map[string]string{"Idempotency-Key": "k2"}
-		apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), hdr)
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
+		apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
 		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
 		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
 			t.Errorf("checkout %s", got.Status)
@@ -321,46 +206,46 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("keys are per merchant", func(t *testing.T) {
-		e := newEnv(t)
-		other, err := e.svc.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+		e := handlerstest.New(t)
+		other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
 		if err != nil {
 			t.Fatal(err)
 		}
 		hdr := map[string]string{"Idempotency-Key": "shared"}
-		body := validCheckoutBody(e, nil)
-		var a, b checkoutObj
-		ra := e.apiKey(e.key, "POST", "/v1/checkouts", body, &a, hdr)
-		rb := e.apiKey(other.APIKey, "POST", "/v1/checkouts", body, &b, hdr)
+		body := e.ValidCheckoutBody(nil)
+		var a, b handlerstest.CheckoutObject
+		ra := e.APIAs(e.Key, "POST", "/v1/checkouts", body, &a, hdr)
+		rb := e.APIAs(other.APIKey, "POST", "/v1/checkouts", body, &b, hdr)
 		if ra.StatusCode != http.StatusCreated || rb.StatusCode != http.StatusCreated || a.ID == b.ID || rb.Header.Get("Idempotent-Replayed") != "" {
 			t.Errorf("two merchants with one key: %d %s, %d %s replayed=%q", ra.StatusCode, a.ID, rb.StatusCode, b.ID, rb.Header.Get("Idempotent-Replayed"))
 		}
 	})
 
 	t.Run("refused create replays the refusal", func(t *testing.T) {
-		e := newEnv(t)
+		e := handlerstest.New(t)
 		hdr := map[string]string{"Idempotency-Key": "bad"}
-		body := validCheckoutBody(e, map[string]any{"amount": 99, "items": nil})
+		body := e.ValidCheckoutBody(map[string]any{"amount": 99, "items": nil})
 		for range 2 {
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", body, hdr)
+			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
 			checkAPIError(t, res, data, statusesInvalid, "", "amount")
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("key too long", func(t *testing.T) {
-		e := newEnv(t)
-		res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts", validCheckoutBody(e, nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
+		e := handlerstest.New(t)
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
 		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "idempotency_error", "")
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
 
 	t.Run("concurrent", func(t *testing.T) {
-		e := newEnv(t)
-		body := validCheckoutBody(e, nil)
+		e := handlerstest.New(t)
+		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "concurrent-1"}
 		var wg sync.WaitGroup
 		ids := make([]string, 10)
@@ -369,12 +254,12 @@ func TestIdempotencyKey(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, data, err := apiRaw(e, e.key, "POST", "/v1/checkouts", body, hdr)
+				res, data, err := apiRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
 				if err != nil {
 					t.Errorf("request %d: %v", i, err)
 					return
 				}
-				var c checkoutObj
+				var c handlerstest.CheckoutObject
 				json.Unmarshal(data, &c)
 				ids[i], codes[i] = c.ID, res.StatusCode
 			}()
@@ -385,187 +270,17 @@ func TestIdempotencyKey(t *testing.T) {
 				t.Errorf("request %d: %d %q, want 201 %q", i, codes[i], ids[i], ids[0])
 			}
 		}
-		if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 1 {
+		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
 	})
-}
-
-func TestExpireOpenCheckout(t *testing.T) {
-	for _, tc := range []struct {
-		name    string
-		attempt bool // a shopper has started paying
-	}{{"no attempt", false}, {"live attempt", true}} {
-		t.Run(tc.name, func(t *testing.T) {
-			e := newEnv(t)
-			c := e.createCheckout("")
-			phone := e.browser(uaIPhone)
-			if tc.attempt {
-				phone.payOn(c.ID)
-			}
-			res, data := apiMust(t, e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-			var got map[string]any
-			json.Unmarshal(data, &got)
-			if res.StatusCode != http.StatusOK || got["status"] != "expired" || got["id"] != c.ID || got["object"] != "checkout" {
-				t.Fatalf("expire: %d %s", res.StatusCode, data)
-			}
-			if getCheckoutObj(t, e, c.ID).Status != "expired" {
-				t.Error("GET does not say expired")
-			}
-			ev := e.events(c.ID)
-			if count(ev, "checkout.expired") != 1 {
-				t.Errorf("events %v", ev)
-			}
-			if !tc.attempt {
-				return
-			}
-			if a := e.latestAttempt(c.ID); a.Status != "expired" || count(ev, "attempt.expired") != 1 {
-				t.Errorf("attempt %s, events %v", a.Status, ev)
-			}
-			// The shopper approves in the wallet afterwards: the return is refused and no money moves.
-			res, html := phone.do(phone.noRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
-			checkErrorPage(t, res, html, http.StatusConflict, "")
-			if n := e.sb.Calls("approve"); n != 0 || e.count1("SELECT COUNT(*) FROM payments") != 0 {
-				t.Errorf("%d approve calls, %d payments after expire", n, e.count1("SELECT COUNT(*) FROM payments"))
-			}
-		})
-	}
-}
-
-func TestConcurrentExpireExpiresOnce(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	var wg sync.WaitGroup
-	codes := make([]int, 6)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, data, err := apiRaw(e, e.key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			codes[i] = res.StatusCode
-			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
-				t.Errorf("expire %d: %d %s", i, res.StatusCode, data)
-			}
-		}()
-	}
-	wg.Wait()
-	ok := 0
-	for _, code := range codes {
-		if code == http.StatusOK {
-			ok++
-		}
-	}
-	if ok != 1 {
-		t.Errorf("expire answers %v, want one 200 and the rest 409", codes)
-	}
-	if ev := e.events(c.ID); count(ev, "checkout.expired") != 1 {
-		t.Errorf("events %v", ev)
-	}
-}
-
-func TestEventsFilterByType(t *testing.T) {
-	e := newEnv(t)
-	paid, open := e.createCheckout(""), e.createCheckout("")
-	payViaSandbox(t, e, paid.ID)
-	e.api("POST", "/v1/checkouts/"+open.ID+"/expire", "", nil)
-	type eventList struct {
-		Object string `json:"object"`
-		Data   []struct {
-			ID       string          `json:"id"`
-			Object   string          `json:"object"`
-			Type     string          `json:"type"`
-			Checkout string          `json:"checkout"`
-			Data     json.RawMessage `json:"data"`
-		} `json:"data"`
-		HasMore bool `json:"has_more"`
-	}
-	for _, tc := range []struct {
-		typ      string
-		checkout string
-		n        int
-	}{
-		{"checkout.paid", paid.ID, 1},
-		{"checkout.expired", open.ID, 1},
-		{"checkout.created", "", 2},
-		{"refund.succeeded", "", 0},
-	} {
-		t.Run(tc.typ, func(t *testing.T) {
-			var l eventList
-			if res := e.api("GET", "/v1/events?type="+tc.typ, "", &l); res.StatusCode != http.StatusOK {
-				t.Fatalf("events: %d", res.StatusCode)
-			}
-			if l.Object != "list" || len(l.Data) != tc.n || l.HasMore {
-				t.Fatalf("%d events (has_more %v), want %d", len(l.Data), l.HasMore, tc.n)
-			}
-			for _, ev := range l.Data {
-				if ev.Type != tc.typ || ev.Object != "event" || !strings.HasPrefix(ev.ID, "evt_") {
-					t.Errorf("event %+v", ev)
-				}
-				if tc.checkout != "" && ev.Checkout != tc.checkout {
-					t.Errorf("event of %s, want %s", ev.Checkout, tc.checkout)
-				}
-			}
-		})
-	}
-	t.Run("paid event data", func(t *testing.T) {
-		var l eventList
-		e.api("GET", "/v1/events?type=checkout.paid", "", &l)
-		var d struct {
-			ID      string `json:"id"`
-			Status  string `json:"status"`
-			Amount  int64  `json:"amount"`
-			Payment struct {
-				ID     string `json:"id"`
-				Amount int64  `json:"amount"`
-			} `json:"payment"`
-		}
-		if len(l.Data) != 1 || json.Unmarshal(l.Data[0].Data, &d) != nil {
-			t.Fatalf("events %+v", l.Data)
-		}
-		if d.ID != paid.ID || d.Status != "paid" || d.Amount != 11000 || !strings.HasPrefix(d.Payment.ID, "pay_") || d.Payment.Amount != 11000 {
-			t.Errorf("checkout.paid data %s", l.Data[0].Data)
-		}
-	})
-}
-
-func TestHealthAndUnknownRoutes(t *testing.T) {
-	e := newEnv(t)
-	for _, tc := range []struct{ path, body string }{{"/healthz", "ok"}, {"/readyz", "ready"}} {
-		t.Run(tc.path, func(t *testing.T) {
-			res, data := apiMust(t, e, "", "GET", tc.path, "", nil)
-			if res.StatusCode != http.StatusOK || !strings.Contains(string(data), tc.body) {
-				t.Errorf("%d %q", res.StatusCode, data)
-			}
-		})
-	}
-	c := e.createCheckout("")
-	for _, tc := range []struct{ name, method, path, key string }{
-		{"bogus", "GET", "/v1/bogus", e.key},
-		{"bogus without key", "GET", "/v1/bogus", ""},
-		{"bogus POST", "POST", "/v1/bogus", e.key},
-		{"nested bogus", "GET", "/v1/checkouts/" + c.ID + "/bogus", e.key},
-		{"DELETE checkout", "DELETE", "/v1/checkouts/" + c.ID, e.key},
-		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.key},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
-			checkAPIError(t, res, data, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, "", "")
-		})
-	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
-		t.Errorf("checkout %s", got.Status)
-	}
 }
 
 // TestIdempotencyKeyAcrossInstances plays two kpcheckout instances over one database (the
 // PostgreSQL deployment of the design): a retried request that reaches the other instance must
 // still replay, not create a second checkout.
 func TestIdempotencyKeyAcrossInstances(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		t.Fatal(err)
@@ -575,17 +290,17 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: e.svc, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.base, TestMode: true, Ready: e.db.Ping,
+		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
+		BaseURL: e.URL, TestMode: true, Ready: e.DB.Ping,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	second := httptest.NewServer(h)
 	t.Cleanup(second.Close)
-	instances := []string{e.base, second.URL}
+	instances := []string{e.URL, second.URL}
 
-	body := validCheckoutBody(e, nil)
+	body := e.ValidCheckoutBody(nil)
 	for round := range 10 {
 		key := fmt.Sprintf("retry-%d", round)
 		var wg sync.WaitGroup
@@ -596,7 +311,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				req, _ := http.NewRequest("POST", instances[i%2]+"/v1/checkouts", strings.NewReader(body))
-				req.Header.Set("Authorization", "Bearer "+e.key)
+				req.Header.Set("Authorization", "Bearer "+e.Key)
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Idempotency-Key", key)
 				<-start
@@ -606,7 +321,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 					return
 				}
 				defer res.Body.Close()
-				var c checkoutObj
+				var c handlerstest.CheckoutObject
 				json.NewDecoder(res.Body).Decode(&c)
 				if res.StatusCode != http.StatusCreated {
 					t.Errorf("round %d request %d: %d", round, i, res.StatusCode)
@@ -624,37 +339,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 			t.Errorf("round %d: one Idempotency-Key answered %d different checkouts %v", round, len(distinct), ids)
 		}
 	}
-	if n := e.count1("SELECT COUNT(*) FROM checkouts"); n != 10 {
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 10 {
 		t.Errorf("%d checkouts stored for 10 idempotency keys", n)
-	}
-}
-
-func TestCheckoutURLTemplatesAndLocale(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout(validCheckoutBody(e, map[string]any{
-		"success_url": e.shop.URL + "/orders/{CHECKOUT_ID}/done",
-		"failure_url": e.shop.URL + "/cart?checkout={CHECKOUT_ID}",
-		"locale":      "en",
-	}))
-	got := getCheckoutObj(t, e, c.ID)
-	if got.URL != e.base+"/c/"+c.ID {
-		t.Errorf("url %q", got.URL)
-	}
-	res, html := e.browser(uaDesktop).get(c.URL)
-	doc := page(t, html)
-	if res.StatusCode != http.StatusOK || doc.Find("html").AttrOr("lang", "") != "en" || testid(doc, "amount") != "₩11,000" {
-		t.Errorf("locale en: %d lang=%q amount=%q", res.StatusCode, doc.Find("html").AttrOr("lang", ""), testid(doc, "amount"))
-	}
-	payViaSandbox(t, e, c.ID)
-	st := e.status(c.ID, "")
-	if want := e.shop.URL + "/orders/" + c.ID + "/done"; st.RedirectURL == nil || *st.RedirectURL != want {
-		t.Errorf("redirect_url %v, want %s", st.RedirectURL, want)
-	}
-
-	other := e.createCheckout(validCheckoutBody(e, map[string]any{"failure_url": e.shop.URL + "/cart?checkout={CHECKOUT_ID}"}))
-	e.api("POST", "/v1/checkouts/"+other.ID+"/expire", "", nil)
-	_, html = e.browser(uaDesktop).get(other.URL)
-	if href := page(t, html).Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.shop.URL+"/cart?checkout="+other.ID {
-		t.Errorf("back to shop %q", href)
 	}
 }

@@ -5,14 +5,16 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 func TestMetrics(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	e.payByPhone(c.ID)
-	e.browser(uaDesktop).get(c.URL)
-	res, err := http.Get(e.base + "/metrics")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	e.PayByPhone(c.ID)
+	e.Browser(handlerstest.UADesktop).Get(c.URL)
+	res, err := http.Get(e.URL + "/metrics")
 	if err != nil {
 		t.Fatal(err)
 	}

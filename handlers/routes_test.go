@@ -1,14 +1,96 @@
 package handlers_test
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
+func TestHealthAndUnknownRoutes(t *testing.T) {
+	e := handlerstest.New(t)
+	for _, tc := range []struct{ path, body string }{{"/healthz", "ok"}, {"/readyz", "ready"}} {
+		t.Run(tc.path, func(t *testing.T) {
+			res, data := apiMust(t, e, "", "GET", tc.path, "", nil)
+			if res.StatusCode != http.StatusOK || !strings.Contains(string(data), tc.body) {
+				t.Errorf("%d %q", res.StatusCode, data)
+			}
+		})
+	}
+	c := e.CreateCheckout("")
+	for _, tc := range []struct{ name, method, path, key string }{
+		{"bogus", "GET", "/v1/bogus", e.Key},
+		{"bogus without key", "GET", "/v1/bogus", ""},
+		{"bogus POST", "POST", "/v1/bogus", e.Key},
+		{"nested bogus", "GET", "/v1/checkouts/" + c.ID + "/bogus", e.Key},
+		{"DELETE checkout", "DELETE", "/v1/checkouts/" + c.ID, e.Key},
+		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.Key},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
+			checkAPIError(t, res, data, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, "", "")
+		})
+	}
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		t.Errorf("checkout %s", got.Status)
+	}
+}
+
+func TestUnknownCheckoutIDs(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	const ko, en = "결제 정보를 찾을 수 없습니다", "We could not find this payment"
+	cases := []struct {
+		name, method, path string
+		page               bool   // a localized page, else JSON
+		text               string // what the page says
+	}{
+		{"API checkout", "GET", "/v1/checkouts/cs_nope", false, ""},
+		{"API expire", "POST", "/v1/checkouts/cs_nope/expire", false, ""},
+		{"page", "GET", "/c/cs_nope", true, ko},
+		{"page in English", "GET", "/c/cs_nope?lang=en", true, en},
+		{"status", "GET", "/c/cs_nope/status", false, ""},
+		{"status long-poll", "GET", "/c/cs_nope/status?wait=1", false, ""},
+		{"pay", "POST", "/c/cs_nope/pay", true, ko},
+		{"qr", "GET", "/c/cs_nope/qr.png", true, ko},
+		{"approve return", "GET", "/c/cs_nope/return/approve?attempt=x&pg_token=y", true, ko},
+		{"cancel return", "GET", "/c/cs_nope/return/cancel?attempt=x", true, ko},
+		{"unknown return kind", "GET", "/c/" + c.ID + "/return/bogus?attempt=x&pg_token=y", true, ko},
+		{"unknown attempt", "GET", "/c/" + c.ID + "/return/approve?attempt=att_nope&pg_token=y", true, ko},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !tc.page {
+				key := ""
+				if strings.HasPrefix(tc.path, "/v1/") {
+					key = e.Key
+				}
+				res, data := apiMust(t, e, key, tc.method, tc.path, "", nil)
+				checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+				return
+			}
+			b := e.Browser(handlerstest.UADesktop)
+			var body io.Reader
+			if tc.method == "POST" {
+				body = strings.NewReader("device=desktop")
+			}
+			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
+			checkErrorPage(t, res, html, http.StatusNotFound, tc.text)
+		})
+	}
+	if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+		t.Errorf("%d attempts, %d ready calls after unknown ids", n, e.Sandbox.Calls("ready"))
+	}
+	if st := getCheckoutObj(t, e, c.ID); st.Status != "open" {
+		t.Errorf("checkout %s after bad returns", st.Status)
+	}
+}
+
 func TestWrongMethodOnARouteIs405WithAllow(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	for _, tc := range []struct {
 		method, path, allow string
 		page                bool // a shopper path answers a page, the API JSON
@@ -22,7 +104,7 @@ func TestWrongMethodOnARouteIs405WithAllow(t *testing.T) {
 		{"POST", "/c/" + c.ID + "/status", "GET, HEAD", true},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			res, data := apiMust(t, e, e.key, tc.method, tc.path, "", nil)
+			res, data := apiMust(t, e, e.Key, tc.method, tc.path, "", nil)
 			if got := res.Header.Get("Allow"); got != tc.allow {
 				t.Errorf("Allow %q, want %q", got, tc.allow)
 			}
@@ -36,37 +118,37 @@ func TestWrongMethodOnARouteIs405WithAllow(t *testing.T) {
 		})
 	}
 	for _, path := range []string{"/v1/bogus", "/c/" + c.ID + "/bogus"} {
-		if res, _ := apiMust(t, e, e.key, "PUT", path, "", nil); res.StatusCode != http.StatusNotFound || res.Header.Get("Allow") != "" {
+		if res, _ := apiMust(t, e, e.Key, "PUT", path, "", nil); res.StatusCode != http.StatusNotFound || res.Header.Get("Allow") != "" {
 			t.Errorf("PUT %s: %d Allow %q, want 404 without Allow", path, res.StatusCode, res.Header.Get("Allow"))
 		}
 	}
 }
 
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
-		res, data := apiMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": scheme + " " + e.key})
+		res, data := apiMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": scheme + " " + e.Key})
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d %s", scheme, res.StatusCode, data)
 		}
 	}
-	for _, h := range []string{"Basic " + e.key, "Bearer", "Bearer ", e.key, "Bearer" + e.key} {
+	for _, h := range []string{"Basic " + e.Key, "Bearer", "Bearer ", e.Key, "Bearer" + e.Key} {
 		res, data := apiMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": h})
 		checkAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
 	}
 }
 
 func TestAPIAnswersAreNeverCached(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	for _, tc := range []struct{ method, path, key string }{
-		{"GET", "/v1/checkouts/" + c.ID, e.key},
-		{"GET", "/v1/checkouts", e.key},
+		{"GET", "/v1/checkouts/" + c.ID, e.Key},
+		{"GET", "/v1/checkouts", e.Key},
 		{"GET", "/v1/checkouts", ""},
-		{"GET", "/v1/checkouts/cs_nope", e.key},
-		{"GET", "/v1/bogus", e.key},
-		{"PUT", "/v1/checkouts", e.key},
-		{"POST", "/v1/checkouts", e.key},
+		{"GET", "/v1/checkouts/cs_nope", e.Key},
+		{"GET", "/v1/bogus", e.Key},
+		{"PUT", "/v1/checkouts", e.Key},
+		{"POST", "/v1/checkouts", e.Key},
 	} {
 		res, _ := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
 		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {

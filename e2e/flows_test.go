@@ -1,4 +1,4 @@
-package handlers_test
+package e2e
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // The shopper's flows in a real browser: Debian's Chromium, driven as shoppers would use it,
@@ -40,31 +42,31 @@ func checkLang(tb *tab, want string) {
 
 // walletPress presses a button of the sandbox wallet (approve, cancel or fail) once the tab is
 // there, and waits for the page that KakaoPay's return leads to.
-func walletPress(tb *tab, e *env, button string) {
+func walletPress(tb *tab, e *handlerstest.Env, button string) {
 	tb.t.Helper()
-	tb.waitURL(e.sbURL+"/wallet/", 10*time.Second)
+	tb.waitURL(e.SandboxURL+"/wallet/", 10*time.Second)
 	if st := tb.pressAndLoad(sel("wallet-" + button)); st != 200 {
 		tb.fail("after %s in the wallet: HTTP %d", button, st)
 	}
 }
 
 // checkPaid checks through the API that the checkout is paid, once.
-func checkPaid(t *testing.T, e *env, id string) {
+func checkPaid(t *testing.T, e *handlerstest.Env, id string) {
 	t.Helper()
-	var obj checkoutObj
-	e.api("GET", "/v1/checkouts/"+id, "", &obj)
+	var obj handlerstest.CheckoutObject
+	e.API("GET", "/v1/checkouts/"+id, "", &obj)
 	if obj.Status != "paid" || obj.Payment == nil || obj.Payment.Amount != obj.Amount {
 		t.Errorf("API shows %+v, want paid", obj)
 	}
-	if ev := e.events(id); count(ev, "checkout.paid") != 1 {
+	if ev := e.Events(id); handlerstest.Count(ev, "checkout.paid") != 1 {
 		t.Errorf("events %v, want one checkout.paid", ev)
 	}
 }
 
 // checkAtSuccess checks the tab landed on the merchant's success_url for the checkout.
-func checkAtSuccess(tb *tab, e *env, id string) {
+func checkAtSuccess(tb *tab, e *handlerstest.Env, id string) {
 	tb.t.Helper()
-	tb.waitURL(e.shop.URL+"/thanks", 10*time.Second)
+	tb.waitURL(e.Shop.URL+"/thanks", 10*time.Second)
 	u, err := url.Parse(tb.location())
 	if err != nil || u.Query().Get("checkout_id") != id {
 		tb.t.Errorf("%s ended at %s, want success_url with checkout_id=%s", tb.name, tb.location(), id)
@@ -74,8 +76,8 @@ func checkAtSuccess(tb *tab, e *env, id string) {
 // TestBrowserDesktopPaysWithPhone is the desktop flow: pay by keyboard, read the QR code off the
 // screen, scan it with a phone, approve there, and watch the desktop go on to the shop by itself.
 func TestBrowserDesktopPaysWithPhone(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
 
@@ -105,7 +107,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	checkAnnounced(desk)
 	scanned, shot := desk.scanQR("qr")
 	updateDocs(t, "desktop-qr.png", shot)
-	if want := e.attemptMobileURL(c.ID); scanned != want {
+	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("the QR code on screen says %q, want the attempt's mobile URL %q", scanned, want)
 	}
 	desk.axe("the QR view")
@@ -132,7 +134,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	}
 	phone.screenshot("return-to-computer")
 
-	desk.waitURL(e.shop.URL+"/thanks", 3*time.Second-time.Since(start))
+	desk.waitURL(e.Shop.URL+"/thanks", 3*time.Second-time.Since(start))
 	t.Logf("the desktop reached success_url %v after the phone approved", time.Since(start).Round(time.Millisecond))
 	checkAtSuccess(desk, e, c.ID)
 	checkPaid(t, e, c.ID)
@@ -141,7 +143,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	// Back on the checkout page, the desktop shows it paid.
 	desk.navigate(c.URL)
 	desk.waitVisible(sel("paid"))
-	if href := eval[string](desk, `document.querySelector('[data-testid="continue"]').href`); !strings.HasPrefix(href, e.shop.URL+"/thanks") {
+	if href := eval[string](desk, `document.querySelector('[data-testid="continue"]').href`); !strings.HasPrefix(href, e.Shop.URL+"/thanks") {
 		t.Errorf("continue link %q", href)
 	}
 	updateDocs(t, "paid.png", desk.screenshot("paid"))
@@ -153,8 +155,8 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 func TestBrowserPhonePays(t *testing.T) {
 	for _, dev := range []shopperDevice{iPhoneDevice, androidDevice} {
 		t.Run(dev.name, func(t *testing.T) {
-			e := newEnv(t)
-			c := e.createCheckout("")
+			e := handlerstest.New(t)
+			c := e.CreateCheckout("")
 			ch := newChrome(t)
 			phone := ch.newTab(dev.name, dev, tabOptions{})
 			phone.navigate(c.URL)
@@ -182,7 +184,7 @@ func TestBrowserPhonePays(t *testing.T) {
 // TestBrowserKakaoTalkInApp pays inside KakaoTalk's own browser: the same path, no pop-up, and
 // when KakaoPay does not open, no advice to install KakaoTalk.
 func TestBrowserKakaoTalkInApp(t *testing.T) {
-	e := newEnv(t)
+	e := handlerstest.New(t)
 	ch := newChrome(t)
 	pages := func() int {
 		ts, err := chromedp.Targets(ch.ctx)
@@ -198,7 +200,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 		return n
 	}
 
-	c := e.createCheckout("")
+	c := e.CreateCheckout("")
 	talk := ch.newTab("kakaotalk", kakaoTalkDevice, tabOptions{})
 	before := pages()
 	talk.navigate(c.URL)
@@ -215,7 +217,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 	}
 
 	// KakaoPay's link opens nothing this time: the fallback shows, without store links.
-	c2 := e.createCheckout("")
+	c2 := e.CreateCheckout("")
 	stuck := ch.newTab("kakaotalk-stuck", kakaoTalkDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
 	stuck.navigate(c2.URL)
 	stuck.pressAndLoad(sel("pay-button"))
@@ -235,8 +237,8 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 // TestBrowserPhoneWithoutKakaoTalk: KakaoTalk does not open on a plain phone browser, so the page
 // offers the app store and a QR code; the QR code, scanned by another phone, pays.
 func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	phone := ch.newTab("android-without-kakaotalk", androidDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
 	phone.navigate(c.URL)
@@ -255,7 +257,7 @@ func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
 
 	phone.pressAndLoad(sel("pay-qr"))
 	scanned, _ := phone.scanQR("qr")
-	if want := e.attemptMobileURL(c.ID); scanned != want {
+	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("the phone's QR code says %q, want the attempt's mobile URL %q", scanned, want)
 	}
 
@@ -270,8 +272,8 @@ func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
 // TestBrowserCancelThenRetryPays: the shopper cancels in the wallet, the page says so in Korean
 // and offers to try again, which pays.
 func TestBrowserCancelThenRetryPays(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
 	phone.navigate(c.URL)
@@ -281,7 +283,7 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	if got := phone.text(sel("pay-button")); got != "다시 결제하기" {
 		t.Errorf("retry button %q", got)
 	}
-	if href := eval[string](phone, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.shop.URL+"/cart" {
+	if href := eval[string](phone, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.Shop.URL+"/cart" {
 		t.Errorf("back to shop %q", href)
 	}
 	phone.screenshot("canceled")
@@ -296,8 +298,8 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 // TestBrowserFailThenRetryPays: the wallet fails; the desktop learns it by itself and says why;
 // trying again with a new QR code pays.
 func TestBrowserFailThenRetryPays(t *testing.T) {
-	e := newEnv(t)
-	c := e.amountCheckout("4444") // the sandbox refuses it at approve: insufficient balance
+	e := handlerstest.New(t)
+	c := e.AmountCheckout("4444") // the sandbox refuses it at approve: insufficient balance
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
 	desk.navigate(c.URL)
@@ -317,7 +319,7 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	phone.waitVisible(`[data-outcome="failed"]`)
 
 	// Once more with a wallet that fails by hand, then pays.
-	c2 := e.createCheckout("")
+	c2 := e.CreateCheckout("")
 	desk.navigate(c2.URL)
 	desk.pressAndLoad(sel("pay-button"))
 	scanned, _ = desk.scanQR("qr-2")
@@ -326,7 +328,7 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	desk.waitVisible(`[data-outcome="failed"]`)
 	desk.pressAndLoad(sel("pay-button"))
 	retry, _ := desk.scanQR("qr-retry")
-	if want := e.attemptMobileURL(c2.ID); retry != want {
+	if want := e.AttemptMobileURL(c2.ID); retry != want {
 		t.Fatalf("the new QR code says %q, want the new attempt's %q", retry, want)
 	}
 	phone.navigate(retry)
@@ -338,9 +340,9 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 
 // TestBrowserExpiry: a checkout that runs out of time says so, and the countdown is announced.
 func TestBrowserExpiry(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout(`{"amount":11000,"reference":"ORDER-EXP","expires_in":300,` +
-		`"success_url":"` + e.shop.URL + `/thanks","failure_url":"` + e.shop.URL + `/cart"}`)
+	e := handlerstest.New(t)
+	c := e.CreateCheckout(`{"amount":11000,"reference":"ORDER-EXP","expires_in":300,` +
+		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`)
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
 	desk.navigate(c.URL)
@@ -351,7 +353,7 @@ func TestBrowserExpiry(t *testing.T) {
 		t.Errorf("countdown announcement %q", got)
 	}
 
-	e.clock.Add(301 * time.Second)
+	e.Clock.Add(301 * time.Second)
 	desk.reload()
 	desk.waitVisible(sel("expired"))
 	if got := desk.text(sel("expired")); !strings.Contains(got, "결제 시간이 만료되었습니다") {
@@ -360,7 +362,7 @@ func TestBrowserExpiry(t *testing.T) {
 	if desk.has(sel("pay-button")) {
 		t.Error("an expired checkout still offers to pay")
 	}
-	if href := eval[string](desk, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.shop.URL+"/cart" {
+	if href := eval[string](desk, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.Shop.URL+"/cart" {
 		t.Errorf("back to shop %q", href)
 	}
 	desk.screenshot("expired")
@@ -370,8 +372,8 @@ func TestBrowserExpiry(t *testing.T) {
 // TestBrowserEnglish: the page in English, the shopper cancels on the phone, the desktop says so
 // in English by itself, and trying again pays.
 func TestBrowserEnglish(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
 	desk.navigate(c.URL + "?lang=en")
@@ -421,14 +423,14 @@ func TestBrowserEnglish(t *testing.T) {
 // TestBrowserWithoutJavaScript: with JavaScript off the shopper still pays and learns the result,
 // on a computer (QR code, then the refresh link) and on a phone (plain links and forms).
 func TestBrowserWithoutJavaScript(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop-nojs", desktopDevice, tabOptions{noJS: true})
 	desk.navigate(c.URL)
 	desk.pressAndLoad(sel("pay-button"))
 	scanned, _ := desk.scanQR("qr")
-	if want := e.attemptMobileURL(c.ID); scanned != want {
+	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("QR %q, want %q", scanned, want)
 	}
 	phone := ch.newTab("phone-nojs", iPhoneDevice, tabOptions{noJS: true})
@@ -436,7 +438,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	walletPress(phone, e, "approve")
 	phone.waitVisible(sel("phone-done"))
 
-	if got := desk.location(); !strings.HasPrefix(got, e.base+"/c/") {
+	if got := desk.location(); !strings.HasPrefix(got, e.URL+"/c/") {
 		t.Fatalf("without JavaScript the desktop moved by itself to %s", got)
 	}
 	// The refresh link, from the keyboard, learns the result; the continue link goes on.
@@ -449,7 +451,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	checkPaid(t, e, c.ID)
 
 	// A phone: the hand-off is a plain link.
-	c2 := e.createCheckout("")
+	c2 := e.CreateCheckout("")
 	phone2 := ch.newTab("android-nojs", androidDevice, tabOptions{noJS: true})
 	phone2.navigate(c2.URL)
 	phone2.pressAndLoad(sel("pay-button"))
@@ -474,8 +476,8 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 // TestBrowserSmallPhoneAndDarkMode: on a 320×568 phone the pay button shows without scrolling;
 // in dark mode the page is dark, and the QR code keeps a white quiet zone and scans.
 func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	for _, dark := range []bool{false, true} {
 		small := ch.newTab(fmt.Sprintf("small-phone-dark-%v", dark), smallPhone, tabOptions{dark: dark})
@@ -503,7 +505,7 @@ func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
 		t.Errorf("at 1366×768 the QR code is not all on screen: %+v", r)
 	}
 	got, shot := desk.scanQR("qr")
-	if want := e.attemptMobileURL(c.ID); got != want {
+	if want := e.AttemptMobileURL(c.ID); got != want {
 		t.Fatalf("the dark-mode QR code says %q, want %q", got, want)
 	}
 	// The quiet zone: a ring from 6 px outside the image (in the frame's white padding, clear of
@@ -532,9 +534,9 @@ func luminanceJS(colorExpr string) string {
 // TestBrowserPageWeight: the checkout page with its CSS, JS and QR code stays under 100 KB
 // transferred, in a browser that has nothing cached.
 func TestBrowserPageWeight(t *testing.T) {
-	e := newEnv(t)
-	c := e.createCheckout("")
-	e.browser(uaDesktop).payOn(c.ID) // the page now carries its QR code
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	e.Browser(handlerstest.UADesktop).PayOn(c.ID) // the page now carries its QR code
 	ch := newChrome(t)
 	desk := ch.newTab("desktop-cold", desktopDevice, tabOptions{})
 	desk.navigate(c.URL)
@@ -545,11 +547,11 @@ func TestBrowserPageWeight(t *testing.T) {
 	reqs := desk.finishedRequests()
 	sort.Slice(reqs, func(i, j int) bool { return reqs[i].url < reqs[j].url })
 	for _, r := range reqs {
-		if !strings.HasPrefix(r.url, e.base+"/") { // data: URLs (the inline QR) are in the document
+		if !strings.HasPrefix(r.url, e.URL+"/") { // data: URLs (the inline QR) are in the document
 			continue
 		}
 		total += r.size
-		lines = append(lines, fmt.Sprintf("  %-10s %7.0f B  %s", r.kind, r.size, strings.TrimPrefix(r.url, e.base)))
+		lines = append(lines, fmt.Sprintf("  %-10s %7.0f B  %s", r.kind, r.size, strings.TrimPrefix(r.url, e.URL)))
 	}
 	kinds := map[string]bool{}
 	for _, r := range reqs {

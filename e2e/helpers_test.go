@@ -1,4 +1,4 @@
-package handlers_test
+package e2e
 
 import (
 	"bytes"
@@ -26,6 +26,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // The browser tests drive Debian's Chromium (never a downloaded browser) through chromedp. Each
@@ -108,17 +110,17 @@ type shopperDevice struct {
 }
 
 var (
-	desktopDevice = shopperDevice{name: "desktop", ua: uaDesktop, platform: "Win32", width: 1366, height: 768, scale: 1,
+	desktopDevice = shopperDevice{name: "desktop", ua: handlerstest.UADesktop, platform: "Win32", width: 1366, height: 768, scale: 1,
 		hints: &emulation.UserAgentMetadata{Platform: "Windows", PlatformVersion: "15.0.0", Architecture: "x86", Bitness: "64",
 			Brands: []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: "126"}, {Brand: "Google Chrome", Version: "126"}}}}
-	iPhoneDevice = shopperDevice{name: "iphone", ua: uaIPhone, platform: "iPhone", width: 390, height: 844, scale: 2, mobile: true}
+	iPhoneDevice = shopperDevice{name: "iphone", ua: handlerstest.UAIPhone, platform: "iPhone", width: 390, height: 844, scale: 2, mobile: true}
 	// androidDevice is a Galaxy S24 in Chrome, which says it is mobile in Sec-CH-UA-Mobile too.
-	androidDevice = shopperDevice{name: "android", ua: uaAndroid, platform: "Linux armv8l", width: 384, height: 832, scale: 2, mobile: true,
+	androidDevice = shopperDevice{name: "android", ua: handlerstest.UAAndroid, platform: "Linux armv8l", width: 384, height: 832, scale: 2, mobile: true,
 		hints: &emulation.UserAgentMetadata{Platform: "Android", PlatformVersion: "14.0.0", Model: "SM-S921N", Mobile: true,
 			Brands: []*emulation.UserAgentBrandVersion{{Brand: "Chromium", Version: "126"}, {Brand: "Google Chrome", Version: "126"}}}}
-	kakaoTalkDevice = shopperDevice{name: "kakaotalk", ua: uaKakaoTalk, platform: "iPhone", width: 390, height: 844, scale: 2, mobile: true}
+	kakaoTalkDevice = shopperDevice{name: "kakaotalk", ua: handlerstest.UAKakaoTalk, platform: "iPhone", width: 390, height: 844, scale: 2, mobile: true}
 	// smallPhone is an iPhone SE (1st generation): the smallest screen we support.
-	smallPhone = shopperDevice{name: "small-phone", ua: strings.Replace(uaIPhone, "17_5", "15_8", 1), platform: "iPhone",
+	smallPhone = shopperDevice{name: "small-phone", ua: strings.Replace(handlerstest.UAIPhone, "17_5", "15_8", 1), platform: "iPhone",
 		width: 320, height: 568, scale: 2, mobile: true}
 )
 
@@ -556,7 +558,7 @@ func writeOutput(t *testing.T, file, content string) {
 	}
 }
 
-// repoRoot is the module's directory (the tests run in handlers/).
+// repoRoot is the module's directory (the tests run in e2e/).
 func repoRoot(t testing.TB) string {
 	dir, err := os.Getwd()
 	if err != nil {

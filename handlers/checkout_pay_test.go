@@ -1,0 +1,168 @@
+package handlers_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+)
+
+func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
+	e := handlerstest.New(t)
+	// Several checkouts, each paid with a burst of clicks that start together.
+	for round := range 5 {
+		c := e.CreateCheckout("")
+		b := e.Browser(handlerstest.UADesktop)
+		b.Get(c.URL)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		codes := make([]int, 8)
+		for i := range codes {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				req, _ := http.NewRequest("POST", e.URL+"/c/"+c.ID+"/pay", strings.NewReader("device=desktop"))
+				req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+				req.Header.Set("User-Agent", handlerstest.UADesktop)
+				<-start
+				res, err := b.NoRedirect().Do(req)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				res.Body.Close()
+				codes[i] = res.StatusCode
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, code := range codes {
+			if code != http.StatusSeeOther {
+				t.Errorf("round %d click %d answered %d", round, i, code)
+			}
+		}
+		if n := e.CountRows("SELECT COUNT(*) FROM attempts WHERE checkout_id = ?", c.ID); n != 1 {
+			t.Errorf("round %d: %d clicks made %d attempts, want 1", round, len(codes), n)
+		}
+	}
+	if n, want := e.Sandbox.Calls("ready"), 5; n != want {
+		t.Errorf("%d KakaoPay ready calls for 5 checkouts", n)
+	}
+}
+
+func TestReadyRefusedShowsError(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.AmountCheckout("6666")
+	b := e.Browser(handlerstest.UADesktop)
+	res, html := b.Post("/c/"+c.ID+"/pay", "device=desktop")
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(html, "카카오페이와 연결하지 못했습니다") {
+		t.Fatalf("ready refused: %d", res.StatusCode)
+	}
+	_, html = b.Get(c.URL)
+	if handlerstest.Page(t, html).Find(`[data-outcome="failed"]`).Length() != 1 {
+		t.Error("the page does not say the last try failed")
+	}
+}
+
+func TestCrossOriginPayRefused(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	cases := []struct {
+		name string
+		hdr  map[string]string
+		lang string
+		text string
+	}{
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "", "허용되지 않는 요청입니다"},
+		{"cross-site fetch in English", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "?lang=en", "This request is not allowed"},
+		{"foreign origin only", map[string]string{"Origin": "https://evil.example"}, "", "허용되지 않는 요청입니다"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			b := e.Browser(handlerstest.UADesktop)
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+tc.lang, strings.NewReader("device=desktop"), tc.hdr)
+			checkErrorPage(t, res, html, http.StatusForbidden, tc.text)
+			if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+				t.Errorf("CSP = %q", csp)
+			}
+			if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+				t.Errorf("a cross-origin POST made %d attempts, %d ready calls", n, e.Sandbox.Calls("ready"))
+			}
+		})
+	}
+}
+
+func TestExpiredCheckoutCannotBePaid(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	var obj handlerstest.CheckoutObject
+	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", &obj); res.StatusCode != http.StatusOK || obj.Status != "expired" {
+		t.Fatalf("expire: %d %+v", res.StatusCode, obj)
+	}
+	t.Run("pay", func(t *testing.T) {
+		for _, lang := range []struct{ q, text string }{{"", "결제 시간이 만료된 주문입니다"}, {"?lang=en", "This checkout has expired"}} {
+			b := e.Browser(handlerstest.UADesktop)
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+lang.q, strings.NewReader("device=desktop"), nil)
+			checkErrorPage(t, res, html, http.StatusConflict, lang.text)
+		}
+		if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
+			t.Errorf("%d attempts, %d ready calls for an expired checkout", n, e.Sandbox.Calls("ready"))
+		}
+	})
+	t.Run("expire again", func(t *testing.T) {
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
+		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
+			t.Errorf("events %v", ev)
+		}
+	})
+	t.Run("page", func(t *testing.T) {
+		res, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
+		doc := handlerstest.Page(t, html)
+		if res.StatusCode != http.StatusOK || doc.Find(`[data-testid="expired"]`).Length() != 1 {
+			t.Fatalf("page of an expired checkout: %d view=%q", res.StatusCode, doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""))
+		}
+		if href := doc.Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.Shop.URL+"/cart" {
+			t.Errorf("back to shop %q", href)
+		}
+		if doc.Find(`[data-testid="pay-button"]`).Length() != 0 {
+			t.Error("an expired checkout offers to pay")
+		}
+		if st := e.Status(c.ID, ""); st.Status != "expired" || st.RedirectURL == nil || *st.RedirectURL != e.Shop.URL+"/cart" {
+			t.Errorf("status %+v", st)
+		}
+	})
+}
+
+func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	phone := e.Browser(handlerstest.UAIPhone)
+	phone.PayOn(c.ID)
+	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+		t.Fatalf("checkout %s", got.Status)
+	}
+	ready := e.Sandbox.Calls("ready")
+	t.Run("pay", func(t *testing.T) {
+		for _, b := range []*handlerstest.Browser{phone, e.Browser(handlerstest.UADesktop)} {
+			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
+			checkErrorPage(t, res, html, http.StatusConflict, "이미 결제가 완료된 주문입니다")
+		}
+		if n := e.Sandbox.Calls("ready"); n != ready {
+			t.Errorf("paying a paid checkout called ready")
+		}
+	})
+	t.Run("expire", func(t *testing.T) {
+		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
+		if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" || got.Payment == nil {
+			t.Errorf("checkout %+v", got)
+		}
+	})
+	if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
+		t.Errorf("%d payments", n)
+	}
+}

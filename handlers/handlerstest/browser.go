@@ -1,0 +1,131 @@
+package handlerstest
+
+import (
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/PuerkitoBio/goquery"
+)
+
+// User agents of the browsers the tests play.
+const (
+	UADesktop   = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Safari/537.36"
+	UAIPhone    = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+	UAAndroid   = "Mozilla/5.0 (Linux; Android 14; SM-S921N) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0 Mobile Safari/537.36"
+	UAKakaoTalk = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Mobile/15E148 KAKAOTALK 10.8.5"
+)
+
+// Browser is one shopper's browser over HTTP: a cookie jar and a User-Agent.
+type Browser struct {
+	Env    *Env        // the app it browses
+	Header http.Header // sent with every request
+	ua     string
+	client *http.Client
+}
+
+// Browser returns a new shopper's browser that sends the User-Agent ua.
+func (e *Env) Browser(ua string) *Browser {
+	jar, _ := cookiejar.New(nil)
+	return &Browser{Env: e, ua: ua, Header: http.Header{}, client: &http.Client{Jar: jar, Timeout: 40 * time.Second}}
+}
+
+// NoRedirect returns the browser's client that stops at the first redirect.
+func (b *Browser) NoRedirect() *http.Client {
+	c := *b.client
+	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	return &c
+}
+
+// Do sends a request with client c (a path is on the app) and reads the whole answer.
+func (b *Browser) Do(c *http.Client, method, url string, body io.Reader, hdr map[string]string) (*http.Response, string) {
+	b.Env.t.Helper()
+	if strings.HasPrefix(url, "/") {
+		url = b.Env.URL + url
+	}
+	req, err := http.NewRequest(method, url, body)
+	if err != nil {
+		b.Env.t.Fatal(err)
+	}
+	req.Header.Set("User-Agent", b.ua)
+	for k, v := range b.Header {
+		req.Header[k] = v
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	if method == http.MethodPost && body != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	res, err := c.Do(req)
+	if err != nil {
+		b.Env.t.Fatalf("%s %s: %v", method, url, err)
+	}
+	defer res.Body.Close()
+	data, _ := io.ReadAll(res.Body)
+	return res, string(data)
+}
+
+// Get follows redirects.
+func (b *Browser) Get(url string) (*http.Response, string) {
+	b.Env.t.Helper()
+	return b.Do(b.client, http.MethodGet, url, nil, nil)
+}
+
+// Post submits a form and follows redirects.
+func (b *Browser) Post(url, form string) (*http.Response, string) {
+	b.Env.t.Helper()
+	return b.Do(b.client, http.MethodPost, url, strings.NewReader(form), nil)
+}
+
+// PayOn presses the pay button of checkout id's page and returns the page that follows.
+func (b *Browser) PayOn(id string) string {
+	b.Env.t.Helper()
+	res, html := b.Get("/c/" + id)
+	if res.StatusCode != http.StatusOK {
+		b.Env.t.Fatalf("checkout page: %d", res.StatusCode)
+	}
+	doc := Page(b.Env.t, html)
+	form := doc.Find(`[data-testid="pay-button"]`).Closest("form")
+	action, _ := form.Attr("action")
+	device, _ := form.Find(`input[name="device"]`).Attr("value")
+	res, html = b.Post(action, "device="+device)
+	if res.StatusCode != http.StatusOK || res.Request.URL.Path != "/c/"+id {
+		b.Env.t.Fatalf("pay: %d at %s", res.StatusCode, res.Request.URL)
+	}
+	return html
+}
+
+// WalletAct opens the sandbox wallet at walletURL, presses the button (approve, cancel or
+// fail) and follows KakaoPay's redirect back to the app.
+func (b *Browser) WalletAct(walletURL, button string) (*http.Response, string) {
+	b.Env.t.Helper()
+	res, html := b.Get(walletURL)
+	if res.StatusCode != http.StatusOK {
+		b.Env.t.Fatalf("wallet page: %d %s", res.StatusCode, html)
+	}
+	doc := Page(b.Env.t, html)
+	action, ok := doc.Find(`[data-testid="wallet-` + button + `"]`).Closest("form").Attr("action")
+	if !ok {
+		b.Env.t.Fatalf("no %s button on the wallet page", button)
+	}
+	return b.Post(action, "")
+}
+
+// Page parses HTML.
+func Page(t testing.TB, html string) *goquery.Document {
+	t.Helper()
+	doc, err := goquery.NewDocumentFromReader(strings.NewReader(html))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc
+}
+
+// TextOf returns the trimmed text of the element whose data-testid is id.
+func TextOf(doc *goquery.Document, id string) string {
+	return strings.Join(strings.Fields(doc.Find(`[data-testid="`+id+`"]`).First().Text()), " ")
+}

@@ -1,0 +1,178 @@
+// Package handlerstest runs kpcheckout for tests: the app on httptest over a real SQLite file,
+// the sandbox KakaoPay on its own httptest server, a merchant with its API key, a merchant site
+// to return to, and shoppers' browsers. The handlers tests and the Chromium tests in e2e share it.
+package handlerstest
+
+import (
+	"context"
+	"database/sql"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+	"github.com/kpcheckout/kpcheckout/locales"
+	"github.com/kpcheckout/kpcheckout/static"
+	"github.com/kpcheckout/kpcheckout/store/sqlite"
+	"github.com/kpcheckout/kpcheckout/store/storetest"
+)
+
+// Clock is a test clock that only moves when told.
+type Clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+// Now returns the clock's time.
+func (c *Clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+// Add moves the clock on by d.
+func (c *Clock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// Env is a running kpcheckout with everything around it. Its database's invariants are checked
+// when the test ends.
+type Env struct {
+	t      testing.TB
+	dbPath string
+
+	URL        string            // the app's base URL
+	Sandbox    *sandbox.Sandbox  // the sandbox KakaoPay
+	SandboxURL string            // its base URL
+	Service    *checkout.Service // the app's service, over DB
+	DB         *sqlite.DB        // the app's database
+	Clock      *Clock            // the time of the app and the sandbox
+	Key        string            // the merchant's API key
+	MerchantID string            // the merchant's id
+	Shop       *httptest.Server  // the merchant's site: success and failure URLs land here
+}
+
+// Options change how New sets the app up; the zero value is the default.
+type Options struct {
+	ApproveDelay time.Duration // how long the sandbox takes to answer approve for amount 5555 (30 s)
+	HTTPTimeout  time.Duration // the KakaoPay client's timeout and the approve timeout (10 s)
+	Faults       *Faults       // between kpcheckout's KakaoPay client and the sandbox
+	WaitsPerIP   int           // cap on the long-polls one client may hold
+}
+
+// New starts kpcheckout with the default options.
+func New(t testing.TB) *Env { return NewWith(t, Options{}) }
+
+// NewWith starts kpcheckout with options o; everything stops when the test ends.
+func NewWith(t testing.TB, o Options) *Env {
+	t.Helper()
+	ctx := context.Background()
+	e := &Env{t: t, Clock: &Clock{now: time.Now().UTC()}}
+	e.dbPath = filepath.Join(t.TempDir(), "kpcheckout.db")
+	db, err := sqlite.Open(ctx, e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { checkInvariants(t, e.dbPath) }) // runs before the database closes
+	e.DB = db
+	bundle, err := locales.Bundle()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv := httptest.NewUnstartedServer(nil)
+	e.SandboxURL = "http://" + sbSrv.Listener.Addr().String()
+	if o.ApproveDelay == 0 {
+		o.ApproveDelay = 30 * time.Second
+	}
+	e.Sandbox, err = sandbox.New(sandbox.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret", Now: e.Clock.Now, Bundle: bundle, ApproveDelay: o.ApproveDelay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sbSrv.Config.Handler = e.Sandbox
+	sbSrv.Start()
+	t.Cleanup(sbSrv.Close)
+
+	if o.HTTPTimeout == 0 {
+		o.HTTPTimeout = 10 * time.Second
+	}
+	var transport http.RoundTripper // nil: the default
+	if o.Faults != nil {
+		transport = o.Faults
+	}
+	metrics := handlers.NewMetrics()
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret",
+		HTTPClient: &http.Client{Timeout: o.HTTPTimeout, Transport: transport}, Observe: metrics.ObserveKakaoPay})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewUnstartedServer(nil)
+	e.URL = "http://" + srv.Listener.Addr().String()
+	e.Service, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	assets, err := static.Load("/static/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := handlers.New(handlers.Config{
+		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
+		BaseURL: e.URL, TestMode: true, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = h
+	srv.Start()
+	t.Cleanup(func() { e.Service.Notifier().Close(); srv.Close() })
+
+	e.Shop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, "merchant site: "+r.URL.String())
+	}))
+	t.Cleanup(e.Shop.Close)
+
+	cm, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "테스트 카페"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Key, e.MerchantID = cm.APIKey, cm.Merchant.ID
+	return e
+}
+
+// CountRows runs a COUNT query straight on the SQLite file.
+func (e *Env) CountRows(query string, args ...any) int {
+	e.t.Helper()
+	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?mode=ro")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query, args...).Scan(&n); err != nil {
+		e.t.Fatal(err)
+	}
+	return n
+}
+
+// checkInvariants runs the store's invariant checks on the SQLite file at path.
+func checkInvariants(t testing.TB, path string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	storetest.CheckInvariants(t, db)
+}

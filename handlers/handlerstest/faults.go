@@ -1,0 +1,72 @@
+package handlerstest
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+)
+
+// Faults plays a flaky network between kpcheckout and KakaoPay (Options.Faults): per endpoint,
+// the next calls can be dropped after KakaoPay acted ("drop"), answered 500 without reaching
+// KakaoPay ("fail"), or cut before reaching it ("cut").
+type Faults struct {
+	mu    sync.Mutex
+	rules map[string]*faultRule
+}
+
+type faultRule struct {
+	kind string
+	n    int // calls left; < 0: every call
+}
+
+// NewFaults returns a network without faults.
+func NewFaults() *Faults { return &Faults{rules: map[string]*faultRule{}} }
+
+// Set makes the next n calls to endpoint ("cancel", "manage/subscription/inactive", …) fail as
+// kind; n < 0 means every call until Clear.
+func (f *Faults) Set(endpoint, kind string, n int) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.rules[endpoint] = &faultRule{kind: kind, n: n}
+}
+
+// Clear lets the calls to endpoint through again.
+func (f *Faults) Clear(endpoint string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.rules, endpoint)
+}
+
+func (f *Faults) take(endpoint string) string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.rules[endpoint]
+	if r == nil || r.n == 0 {
+		return ""
+	}
+	if r.n > 0 {
+		r.n--
+	}
+	return r.kind
+}
+
+// RoundTrip sends req to KakaoPay unless a fault is set for its endpoint.
+func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
+	switch f.take(strings.TrimPrefix(req.URL.Path, "/online/v1/payment/")) {
+	case "drop":
+		res, err := http.DefaultTransport.RoundTrip(req)
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		return nil, errors.New("fault: connection reset after KakaoPay acted")
+	case "fail":
+		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}}, Request: req,
+			Body: io.NopCloser(strings.NewReader(`{"error_code":-9999,"error_message":"fault: internal error"}`))}, nil
+	case "cut":
+		return nil, errors.New("fault: connection refused")
+	}
+	return http.DefaultTransport.RoundTrip(req)
+}

@@ -1,0 +1,206 @@
+package handlers_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+)
+
+// apiRaw sends one merchant API request and reads the whole answer. It never calls t.Fatal, so
+// that goroutines may use it. An empty key sends no Authorization header.
+func apiRaw(e *handlerstest.Env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte, error) {
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, e.URL+path, rd)
+	if err != nil {
+		return nil, nil, err
+	}
+	if key != "" {
+		req.Header.Set("Authorization", "Bearer "+key)
+	}
+	if body != "" {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer res.Body.Close()
+	data, err := io.ReadAll(res.Body)
+	return res, data, err
+}
+
+// apiMust is apiRaw for the test goroutine.
+func apiMust(t *testing.T, e *handlerstest.Env, key, method, path, body string, hdr map[string]string) (*http.Response, []byte) {
+	t.Helper()
+	res, data, err := apiRaw(e, key, method, path, body, hdr)
+	if err != nil {
+		t.Fatalf("%s %s: %v", method, path, err)
+	}
+	return res, data
+}
+
+// checkAPIError checks that an answer is a JSON error in the API's shape with one of the wanted
+// statuses, a type and a code, and the param (when wantParam is not empty; a wantParam ending
+// in "*" matches as a prefix). It returns the decoded error.
+func checkAPIError(t *testing.T, res *http.Response, body []byte, wantStatus []int, wantType, wantParam string) handlerstest.APIError {
+	t.Helper()
+	var out handlerstest.APIError
+	if res.StatusCode >= 500 {
+		t.Fatalf("answered %d (never a 5xx for bad input): %s", res.StatusCode, body)
+	}
+	ok := false
+	for _, s := range wantStatus {
+		ok = ok || res.StatusCode == s
+	}
+	if !ok {
+		t.Errorf("status %d, want one of %v: %s", res.StatusCode, wantStatus, body)
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		t.Errorf("Content-Type %q, want application/json", ct)
+	}
+	var raw map[string]map[string]json.RawMessage
+	if err := json.Unmarshal(body, &raw); err != nil {
+		t.Fatalf("not the error shape: %v: %s", err, body)
+	}
+	for _, k := range []string{"type", "code", "message", "param"} {
+		if _, present := raw["error"][k]; !present {
+			t.Errorf("error object has no %q: %s", k, body)
+		}
+	}
+	if err := json.Unmarshal(body, &out); err != nil {
+		t.Fatalf("not the error shape: %v: %s", err, body)
+	}
+	if out.Error.Type == "" || out.Error.Code == "" || out.Error.Message == "" {
+		t.Errorf("type, code and message must be set: %s", body)
+	}
+	if wantType != "" && out.Error.Type != wantType {
+		t.Errorf("type %q, want %q", out.Error.Type, wantType)
+	}
+	if wantParam != "" {
+		got := ""
+		if out.Error.Param != nil {
+			got = *out.Error.Param
+		}
+		if p, prefix := strings.CutSuffix(wantParam, "*"); prefix && !strings.HasPrefix(got, p) || !prefix && got != wantParam {
+			t.Errorf("param %q, want %q: %s", got, wantParam, body)
+		}
+	}
+	return out
+}
+
+// checkErrorPage checks that an answer is a localized HTML error page with a 4xx status (or
+// exactly want, when not 0) that says text.
+func checkErrorPage(t *testing.T, res *http.Response, html string, want int, text string) {
+	t.Helper()
+	if res.StatusCode >= 500 || res.StatusCode < 400 || want != 0 && res.StatusCode != want {
+		t.Errorf("status %d, want %s", res.StatusCode, map[bool]string{true: "a 4xx page", false: fmt.Sprintf("a %d page", want)}[want == 0])
+	}
+	if ct := res.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/html") {
+		t.Errorf("Content-Type %q, want a page", ct)
+	}
+	doc := handlerstest.Page(t, html)
+	if doc.Find(`[data-testid="error"]`).Length() != 1 {
+		t.Errorf("no error message on the page: %.300s", html)
+	}
+	if text != "" && !strings.Contains(doc.Text(), text) {
+		t.Errorf("the page does not say %q: %q", text, handlerstest.TextOf(doc, "error"))
+	}
+}
+
+var statusesInvalid = []int{http.StatusBadRequest}
+
+// sandboxApprovalURL asks the sandbox wallet to approve the checkout's latest attempt at once and
+// returns the approval URL (with the real pg_token) that KakaoPay would send the browser to.
+func sandboxApprovalURL(t *testing.T, b *handlerstest.Browser, id string) string {
+	t.Helper()
+	res, _ := b.Do(b.NoRedirect(), http.MethodGet, b.Env.AttemptMobileURL(id), nil, map[string]string{"X-Sandbox-Auto": "approve"})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "pg_token=") {
+		t.Fatalf("sandbox wallet answered %d %q", res.StatusCode, loc)
+	}
+	return loc
+}
+
+// setQueryParam returns raw with the query parameter k set to v (removed when v is empty).
+func setQueryParam(t *testing.T, raw, k, v string) string {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	if v == "" {
+		q.Del(k)
+	} else {
+		q.Set(k, v)
+	}
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// getCheckoutObj reads a checkout through the API.
+func getCheckoutObj(t *testing.T, e *handlerstest.Env, id string) handlerstest.CheckoutObject {
+	t.Helper()
+	var c handlerstest.CheckoutObject
+	if res := e.API("GET", "/v1/checkouts/"+id, "", &c); res.StatusCode != http.StatusOK {
+		t.Fatalf("GET checkout %s: %d", id, res.StatusCode)
+	}
+	return c
+}
+
+// manyKeys returns a metadata map of n keys.
+func manyKeys(n int) map[string]any {
+	m := map[string]any{}
+	for i := range n {
+		m[fmt.Sprintf("k%d", i)] = "v"
+	}
+	return m
+}
+
+// checkoutList is a page of GET /v1/checkouts.
+type checkoutList struct {
+	Object  string                        `json:"object"`
+	Data    []handlerstest.CheckoutObject `json:"data"`
+	HasMore bool                          `json:"has_more"`
+}
+
+func listIDs(l checkoutList) []string {
+	ids := []string{}
+	for _, c := range l.Data {
+		ids = append(ids, c.ID)
+	}
+	return ids
+}
+
+// objectDiff names the fields in which two decoded JSON objects differ.
+func objectDiff(want, got map[string]any) []string {
+	var out []string
+	for k, w := range want {
+		g, ok := got[k]
+		if !ok || !reflect.DeepEqual(w, g) {
+			a, _ := json.Marshal(w)
+			b, _ := json.Marshal(g)
+			out = append(out, fmt.Sprintf("%s: %s, then %s", k, a, b))
+		}
+	}
+	for k, g := range got {
+		if _, ok := want[k]; !ok {
+			b, _ := json.Marshal(g)
+			out = append(out, fmt.Sprintf("%s: absent, then %s", k, b))
+		}
+	}
+	return out
+}

@@ -28,12 +28,24 @@ func TestAuthorization(t *testing.T) {
 		"old KakaoAK":   "KakaoAK " + testKey,
 		"empty key":     "SECRET_KEY ",
 		"wrong key":     "SECRET_KEY nope",
-		"lowercase tag": "secret_key " + testKey,
+		"wrong dev key": "DEV_SECRET_KEY nope",
+		"bearer":        "Bearer " + testKey,
+		"no space":      "SECRET_KEY" + testKey,
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, res := e.postRaw("ready", "application/json", auth, body)
 			wantError(t, status, res, http.StatusUnauthorized, -401)
 		})
+	}
+}
+
+func TestStrictKeyTakesEitherScheme(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	body, _ := json.Marshal(newReady(1000))
+	for _, auth := range []string{"SECRET_KEY " + testKey, "DEV_SECRET_KEY " + testKey, "secret_key " + testKey, "Dev_Secret_Key " + testKey} {
+		if status, res := e.postRaw("ready", "application/json", auth, body); status != http.StatusOK {
+			t.Errorf("Authorization %q: %d %v", auth, status, res)
+		}
 	}
 }
 
@@ -43,7 +55,10 @@ func TestAnyKeyWhenNoSecretKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(newReady(1000))
-	for auth, want := range map[string]int{"SECRET_KEY anything": 200, "SECRET_KEY ": 401, "": 401} {
+	for auth, want := range map[string]int{
+		"SECRET_KEY anything": 200, "DEV_SECRET_KEY DEVa1b2c3": 200, "dev_secret_key mine": 200, "secret_key x": 200,
+		"SECRET_KEY ": 401, "DEV_SECRET_KEY  ": 401, "KakaoAK x": 401, "DEV_SECRET_KEYx": 401, "garbled": 401, "": 401,
+	} {
 		r, _ := http.NewRequest(http.MethodPost, "http://sandbox.test/online/v1/payment/ready", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		if auth != "" {

@@ -50,7 +50,7 @@ func TestStrictKeyTakesEitherScheme(t *testing.T) {
 }
 
 func TestAnyKeyWhenNoSecretKey(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{BaseURL: "http://sandbox.test"})
+	sb, err := sandbox.New(sandbox.Options{BaseURL: "http://sandbox.test", ReturnHosts: []string{"shop.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -82,6 +82,8 @@ func (s *Sandbox) startApproval(req *approveRequest) (*payment, error) {
 		return nil, fail(codeMismatch, "partner_user_id differs from ready")
 	case req.TotalAmount != nil && *req.TotalAmount != p.amount.Total:
 		return nil, fail(codeMismatch, "total_amount %d differs from ready's %d", *req.TotalAmount, p.amount.Total)
+	case p.status == statusFailPassword:
+		return nil, passwordFailure()
 	case p.status != statusAuthPassword && !p.payable():
 		return nil, fail(codeAlreadyDone, "payment is already processed (%s)", p.status)
 	case s.expired(p):
@@ -140,6 +142,13 @@ func (s *Sandbox) completeApproval(p *payment, payload string) approveResponse {
 func approvalFailure() error {
 	e := fail(codeApproveFailed, "approval failure!")
 	e.extras = &extras{MethodResultCode: "INSUFFICIENT_BALANCE", MethodResultMessage: "잔액이 부족합니다."}
+	return e
+}
+
+// passwordFailure is approve's answer for a tid whose password authentication failed in the wallet.
+func passwordFailure() error {
+	e := fail(codeApproveFailed, "approval failure! password authentication failed")
+	e.extras = &extras{MethodResultCode: "AUTH_PASSWORD_FAILED", MethodResultMessage: "비밀번호 인증에 실패했습니다."}
 	return e
 }
 

@@ -127,13 +127,19 @@ func (s *Sandbox) completeApproval(p *payment, payload string) approveResponse {
 	if p.method == methodCard {
 		p.card = newCardInfo(p.installMonth)
 	}
+	kind, charged := actionPayment, p.amount.Total
 	if s.subCIDs[p.cid] {
 		sub := &subscription{sid: newID('S'), cid: p.cid, partnerUserID: p.partnerUserID, itemName: p.itemName,
 			method: p.method, active: true, createdAt: now, lastApprovedAt: now}
+		if s.sidOnly[p.cid] {
+			// Only the sid is issued: nothing is charged, so there is nothing to cancel either.
+			p.status, p.card, kind, charged = statusIssuedSID, nil, actionIssuedSID, 0
+			sub.lastApprovedAt = time.Time{}
+		}
 		s.subs[sub.sid] = sub
 		p.sid = sub.sid
 	}
-	p.actions = append(p.actions, action{aid: p.aid, kind: actionPayment, at: now, amount: p.amount.Total, payload: payload})
+	p.actions = append(p.actions, action{aid: p.aid, kind: kind, at: now, amount: charged, payload: payload})
 	s.log.Info("sandbox: approved", "tid", p.tid, "aid", p.aid, "sid", p.sid)
 	return approveAnswer(p)
 }

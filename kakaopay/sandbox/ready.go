@@ -31,7 +31,8 @@ type readyResponse struct {
 	CreatedAt             string `json:"created_at"`
 }
 
-func (r *readyRequest) validate() error {
+// validate checks the request; minTotal is 0 for an SID-only CID, which charges nothing, else 1.
+func (r *readyRequest) validate(minTotal int64) error {
 	err := checkAll(
 		checkCID(r.CID),
 		checkText("partner_order_id", r.PartnerOrderID, 100),
@@ -45,7 +46,7 @@ func (r *readyRequest) validate() error {
 	if err != nil {
 		return err
 	}
-	if err := checkAmounts(r.Quantity, r.TotalAmount, r.TaxFreeAmount, r.VatAmount); err != nil {
+	if err := checkAmounts(r.Quantity, r.TotalAmount, minTotal, r.TaxFreeAmount, r.VatAmount); err != nil {
 		return err
 	}
 	switch {
@@ -59,8 +60,12 @@ func (r *readyRequest) validate() error {
 
 // ready registers a payment and answers the URLs that open the simulated wallet.
 func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
+	minTotal := int64(1)
+	if s.sidOnly[req.CID] {
+		minTotal = 0
+	}
 	err := checkAll(
-		req.validate(),
+		req.validate(minTotal),
 		s.checkReturnHost("approval_url", req.ApprovalURL),
 		s.checkReturnHost("cancel_url", req.CancelURL),
 		s.checkReturnHost("fail_url", req.FailURL),

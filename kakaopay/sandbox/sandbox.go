@@ -40,6 +40,9 @@ type Options struct {
 	ApproveDelay time.Duration
 	// SubscriptionCIDs are the CIDs whose approval issues an sid, {"TCSUBSCRIP"} by default.
 	SubscriptionCIDs []string
+	// SIDOnlyCIDs are subscription CIDs whose approval only issues an sid and charges nothing: the
+	// order status becomes ISSUED_SID and ready accepts a total_amount of 0. None by default.
+	SIDOnlyCIDs []string
 	// Bundle holds the wallet's messages, locales.Bundle() by default.
 	Bundle *i18n.Bundle
 	// Logger receives one line per state change or refused call; nothing is logged when nil.
@@ -54,6 +57,7 @@ type Sandbox struct {
 	ttl     time.Duration
 	delay   time.Duration
 	subCIDs map[string]bool
+	sidOnly map[string]bool
 	hosts   map[string]bool // allowed return hosts besides loopback, lower case
 	loc     *i18n.Localizer
 	log     *slog.Logger
@@ -83,6 +87,7 @@ func New(opts Options) (*Sandbox, error) {
 		ttl:      opts.TIDTTL,
 		delay:    opts.ApproveDelay,
 		subCIDs:  map[string]bool{},
+		sidOnly:  map[string]bool{},
 		hosts:    hosts,
 		log:      opts.Logger,
 		payments: map[string]*payment{},
@@ -107,6 +112,10 @@ func New(opts Options) (*Sandbox, error) {
 	}
 	for _, c := range cids {
 		s.subCIDs[c] = true
+	}
+	for _, c := range opts.SIDOnlyCIDs {
+		s.subCIDs[c] = true
+		s.sidOnly[c] = true
 	}
 	bundle := opts.Bundle
 	if bundle == nil {

@@ -2,7 +2,7 @@ package sandbox
 
 import "time"
 
-// KakaoPay's order statuses that the sandbox reaches.
+// KakaoPay's order statuses, all of which the sandbox reaches.
 const (
 	statusReady        = "READY"
 	statusSendTMS      = "SEND_TMS"      // the PC page sent the request to the shopper's KakaoTalk
@@ -10,6 +10,7 @@ const (
 	statusSelectMethod = "SELECT_METHOD" // the shopper picked a payment method
 	statusARSWaiting   = "ARS_WAITING"   // phone (ARS) authentication pending
 	statusAuthPassword = "AUTH_PASSWORD" // password entered; approve may follow
+	statusIssuedSID    = "ISSUED_SID"    // an SID-only CID issued an sid and charged nothing
 	statusSuccess      = "SUCCESS_PAYMENT"
 	statusPartCancel   = "PART_CANCEL_PAYMENT"
 	statusCancel       = "CANCEL_PAYMENT"
@@ -30,9 +31,15 @@ const (
 	methodMoney = "MONEY"
 	methodCard  = "CARD"
 
-	actionPayment = "PAYMENT"
-	actionCancel  = "CANCEL"
+	actionPayment   = "PAYMENT"
+	actionCancel    = "CANCEL"
+	actionIssuedSID = "ISSUED_SID"
 )
+
+// usePointNone is the subscription status answer's use_point_status: whether the shopper pays
+// subscription charges wholly with KakaoPay points. KakaoPay's values are not in kakaopay-api.md;
+// the sandbox's shoppers never do, so it always answers this one.
+const usePointNone = "NONE"
 
 // amount is KakaoPay's amount object.
 type amount struct {

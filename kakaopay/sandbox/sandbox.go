@@ -135,7 +135,8 @@ func New(opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-// ServeHTTP answers the KakaoPay API under /online/v1/payment/ and the wallet under /wallet/.
+// ServeHTTP answers the KakaoPay API under /online/v1/payment/ and the wallet pages under
+// /wallet/{tid}/: info (PC), mInfo (mobile web) and aInfo (app).
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }

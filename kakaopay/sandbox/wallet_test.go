@@ -335,6 +335,16 @@ func TestSandboxAutoHeader(t *testing.T) {
 	if r.StatusCode != http.StatusBadRequest {
 		t.Errorf("bad X-Sandbox-Auto: %d", r.StatusCode)
 	}
+	for _, page := range []string{"next_redirect_pc_url", "next_redirect_app_url"} {
+		res := e.ready(newReady(1000))
+		r, _ := e.page(http.MethodGet, res.str(page)+"?kpayTid="+res.str("tid"), http.Header{"X-Sandbox-Auto": {"approve"}})
+		if loc := r.Header.Get("Location"); r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, approvalURL+"&pg_token=") {
+			t.Errorf("auto approve on %s: %d %q", page, r.StatusCode, loc)
+		}
+		if got := e.orderStatus(oneTimeCID, res.str("tid")); got != "AUTH_PASSWORD" {
+			t.Errorf("auto approve on %s: status %s", page, got)
+		}
+	}
 }
 
 func TestApprovalRedirectKeepsTheURL(t *testing.T) {

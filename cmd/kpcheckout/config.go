@@ -27,6 +27,9 @@ type Config struct {
 	MaxWaitingPerIP   int
 	OrderLookups      float64
 	PprofAddr         string
+	// SandboxReturnHosts are the hosts, besides this server's and loopback, that the built-in
+	// sandbox's wallet may send a shopper back to (a client's approval_url, cancel_url, fail_url).
+	SandboxReturnHosts []string
 
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
@@ -66,6 +69,15 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
 	mine.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
+	mine.Func("sandbox-return-hosts", "comma-separated hosts, besides this server's and loopback, that the sandbox's wallet may return shoppers to", func(v string) error {
+		c.SandboxReturnHosts = nil
+		for h := range strings.SplitSeq(v, ",") {
+			if h = strings.TrimSpace(h); h != "" {
+				c.SandboxReturnHosts = append(c.SandboxReturnHosts, h)
+			}
+		}
+		return nil
+	})
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -62,9 +63,15 @@ func TestCommands(t *testing.T) {
 	}
 }
 
-// TestServeSandbox starts the real server in sandbox mode, reads the printed key and checkout,
-// pays it through the built-in sandbox, and shuts down on cancel.
-func TestServeSandbox(t *testing.T) {
+// serving is `kpcheckout serve` running in this process on its embedded defaults, as `make run`
+// starts it: the key and demo checkout it printed, and how to stop it.
+type serving struct {
+	addr, key, checkoutURL string
+	stop                   func() error // cancels serve and waits for it to return
+}
+
+func startServe(t *testing.T) *serving {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -80,21 +87,44 @@ func TestServeSandbox(t *testing.T) {
 		}), pw, io.Discard)
 		pw.Close()
 	}()
-	var key, checkoutURL string
+	s := &serving{addr: addr}
 	sc := bufio.NewScanner(pr)
-	for sc.Scan() && (key == "" || checkoutURL == "") {
+	for sc.Scan() && (s.key == "" || s.checkoutURL == "") {
 		f := strings.Fields(sc.Text())
 		switch {
 		case strings.HasPrefix(sc.Text(), "  test API key:"):
-			key = f[len(f)-1]
+			s.key = f[len(f)-1]
 		case strings.HasPrefix(sc.Text(), "  demo checkout:"):
-			checkoutURL = f[len(f)-1]
+			s.checkoutURL = f[len(f)-1]
 		}
 	}
 	go io.Copy(io.Discard, pr)
-	if key == "" || !strings.HasPrefix(checkoutURL, "http://"+addr+"/c/cs_") {
-		t.Fatalf("serve printed key %q and checkout %q", key, checkoutURL)
+	stopped := false
+	s.stop = func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(10 * time.Second):
+			return errors.New("serve did not shut down")
+		}
 	}
+	t.Cleanup(func() { s.stop() })
+	if s.key == "" || !strings.HasPrefix(s.checkoutURL, "http://"+addr+"/c/cs_") {
+		t.Fatalf("serve printed key %q and checkout %q", s.key, s.checkoutURL)
+	}
+	return s
+}
+
+// TestServeSandbox starts the real server in sandbox mode, reads the printed key and checkout,
+// pays it through the built-in sandbox, and shuts down on cancel.
+func TestServeSandbox(t *testing.T) {
+	srv := startServe(t)
+	addr, key, checkoutURL := srv.addr, srv.key, srv.checkoutURL
 	res, err := http.Get(checkoutURL)
 	if err != nil || res.StatusCode != 200 {
 		t.Fatalf("demo checkout: %v %v", err, res)
@@ -119,13 +149,7 @@ func TestServeSandbox(t *testing.T) {
 			t.Errorf("%s: %v %v", path, err, res)
 		}
 	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("serve returned %v", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("serve did not shut down")
+	if err := srv.stop(); err != nil {
+		t.Fatalf("serve: %v", err)
 	}
 }

@@ -19,7 +19,8 @@ import (
 // version is set by the build (-ldflags "-X main.version=…").
 var version = "dev"
 
-// sandboxSecretKey is what the client sends to the built-in sandbox.
+// sandboxSecretKey is what kpcheckout's own client sends to the built-in sandbox, which takes any
+// key.
 const sandboxSecretKey = "kpcheckout-sandbox-secret-key"
 
 // run dispatches to a subcommand; serve is the default.

@@ -47,7 +47,8 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	var sb http.Handler
 	if cfg.Sandbox() {
 		secret = sandboxSecretKey
-		s, err := sandbox.New(sandbox.Options{BaseURL: cfg.BaseURL + "/sandbox", SecretKey: sandboxSecretKey, Bundle: bundle, Logger: log})
+		// The sandbox takes any key, so that a KakaoPay client with its own DEV key works against it.
+		s, err := sandbox.New(sandbox.Options{BaseURL: cfg.BaseURL + "/sandbox", ReturnHosts: cfg.SandboxReturnHosts, Bundle: bundle, Logger: log})
 		if err != nil {
 			return err
 		}

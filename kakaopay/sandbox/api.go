@@ -48,12 +48,14 @@ func handle[Req any](s *Sandbox, name string, serve func(context.Context, *Req) 
 	})
 }
 
-// authorize checks "Authorization: SECRET_KEY {key}".
+// authorize checks "Authorization: SECRET_KEY {key}". DEV_SECRET_KEY, which many public clients send
+// with a dev key, is accepted too, and the scheme is matched case-insensitively.
 func (s *Sandbox) authorize(r *http.Request) error {
-	key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "SECRET_KEY ")
-	if !ok || strings.TrimSpace(key) == "" {
+	scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	key = strings.TrimSpace(key)
+	if key == "" || (!strings.EqualFold(scheme, "SECRET_KEY") && !strings.EqualFold(scheme, "DEV_SECRET_KEY")) {
 		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized,
-			message: `missing or malformed Authorization header: want "SECRET_KEY {secret key}"`}
+			message: `missing or malformed Authorization header: want "SECRET_KEY {secret key}" or "DEV_SECRET_KEY {secret key}"`}
 	}
 	if s.secret != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.secret)) != 1 {
 		return &apiError{status: http.StatusUnauthorized, code: codeUnauthorized, message: "invalid secret key"}

@@ -28,7 +28,9 @@ func TestAuthorization(t *testing.T) {
 		"old KakaoAK":   "KakaoAK " + testKey,
 		"empty key":     "SECRET_KEY ",
 		"wrong key":     "SECRET_KEY nope",
-		"lowercase tag": "secret_key " + testKey,
+		"wrong dev key": "DEV_SECRET_KEY nope",
+		"bearer":        "Bearer " + testKey,
+		"no space":      "SECRET_KEY" + testKey,
 	} {
 		t.Run(name, func(t *testing.T) {
 			status, res := e.postRaw("ready", "application/json", auth, body)
@@ -37,13 +39,26 @@ func TestAuthorization(t *testing.T) {
 	}
 }
 
+func TestStrictKeyTakesEitherScheme(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	body, _ := json.Marshal(newReady(1000))
+	for _, auth := range []string{"SECRET_KEY " + testKey, "DEV_SECRET_KEY " + testKey, "secret_key " + testKey, "Dev_Secret_Key " + testKey} {
+		if status, res := e.postRaw("ready", "application/json", auth, body); status != http.StatusOK {
+			t.Errorf("Authorization %q: %d %v", auth, status, res)
+		}
+	}
+}
+
 func TestAnyKeyWhenNoSecretKey(t *testing.T) {
-	sb, err := sandbox.New(sandbox.Options{BaseURL: "http://sandbox.test"})
+	sb, err := sandbox.New(sandbox.Options{BaseURL: "http://sandbox.test", ReturnHosts: []string{"shop.example"}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	body, _ := json.Marshal(newReady(1000))
-	for auth, want := range map[string]int{"SECRET_KEY anything": 200, "SECRET_KEY ": 401, "": 401} {
+	for auth, want := range map[string]int{
+		"SECRET_KEY anything": 200, "DEV_SECRET_KEY DEVa1b2c3": 200, "dev_secret_key mine": 200, "secret_key x": 200,
+		"SECRET_KEY ": 401, "DEV_SECRET_KEY  ": 401, "KakaoAK x": 401, "DEV_SECRET_KEYx": 401, "garbled": 401, "": 401,
+	} {
 		r, _ := http.NewRequest(http.MethodPost, "http://sandbox.test/online/v1/payment/ready", bytes.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
 		if auth != "" {

@@ -82,6 +82,8 @@ func (s *Sandbox) startApproval(req *approveRequest) (*payment, error) {
 		return nil, fail(codeMismatch, "partner_user_id differs from ready")
 	case req.TotalAmount != nil && *req.TotalAmount != p.amount.Total:
 		return nil, fail(codeMismatch, "total_amount %d differs from ready's %d", *req.TotalAmount, p.amount.Total)
+	case p.status == statusFailPassword:
+		return nil, passwordFailure()
 	case p.status != statusAuthPassword && !p.payable():
 		return nil, fail(codeAlreadyDone, "payment is already processed (%s)", p.status)
 	case s.expired(p):
@@ -125,13 +127,19 @@ func (s *Sandbox) completeApproval(p *payment, payload string) approveResponse {
 	if p.method == methodCard {
 		p.card = newCardInfo(p.installMonth)
 	}
+	kind, charged := actionPayment, p.amount.Total
 	if s.subCIDs[p.cid] {
 		sub := &subscription{sid: newID('S'), cid: p.cid, partnerUserID: p.partnerUserID, itemName: p.itemName,
 			method: p.method, active: true, createdAt: now, lastApprovedAt: now}
+		if s.sidOnly[p.cid] {
+			// Only the sid is issued: nothing is charged, so there is nothing to cancel either.
+			p.status, p.card, kind, charged = statusIssuedSID, nil, actionIssuedSID, 0
+			sub.lastApprovedAt = time.Time{}
+		}
 		s.subs[sub.sid] = sub
 		p.sid = sub.sid
 	}
-	p.actions = append(p.actions, action{aid: p.aid, kind: actionPayment, at: now, amount: p.amount.Total, payload: payload})
+	p.actions = append(p.actions, action{aid: p.aid, kind: kind, at: now, amount: charged, payload: payload})
 	s.log.Info("sandbox: approved", "tid", p.tid, "aid", p.aid, "sid", p.sid)
 	return approveAnswer(p)
 }
@@ -140,6 +148,13 @@ func (s *Sandbox) completeApproval(p *payment, payload string) approveResponse {
 func approvalFailure() error {
 	e := fail(codeApproveFailed, "approval failure!")
 	e.extras = &extras{MethodResultCode: "INSUFFICIENT_BALANCE", MethodResultMessage: "잔액이 부족합니다."}
+	return e
+}
+
+// passwordFailure is approve's answer for a tid whose password authentication failed in the wallet.
+func passwordFailure() error {
+	e := fail(codeApproveFailed, "approval failure! password authentication failed")
+	e.extras = &extras{MethodResultCode: "AUTH_PASSWORD_FAILED", MethodResultMessage: "비밀번호 인증에 실패했습니다."}
 	return e
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -19,17 +20,21 @@ func TestReadyWalletApprove(t *testing.T) {
 	res := e.ready(req)
 
 	tid := res.str("tid")
-	if len(tid) != 20 || tid[0] != 'T' {
-		t.Fatalf("tid = %q, want T + 19 characters", tid)
+	if !regexp.MustCompile(`^T[0-9a-f]{19}$`).MatchString(tid) {
+		t.Fatalf("tid = %q, want T + 19 lower-case hex digits", tid)
 	}
-	mobile := e.srv.URL + "/wallet/" + tid
-	if res.str("next_redirect_mobile_url") != mobile || res.str("next_redirect_app_url") != mobile ||
-		res.str("next_redirect_pc_url") != mobile+"?view=pc" {
+	wallet := e.srv.URL + "/wallet/" + tid
+	mobile := wallet + "/mInfo"
+	if res.str("next_redirect_mobile_url") != mobile || res.str("next_redirect_app_url") != wallet+"/aInfo" ||
+		res.str("next_redirect_pc_url") != wallet+"/info" {
 		t.Errorf("redirect URLs = %v", res)
 	}
-	scheme := "kakaotalk://kakaopay/pg?url=" + url.QueryEscape(mobile)
+	scheme := "kakaotalk://kakaopay/pg?url=" + wallet + "/aInfo" // not percent-encoded, as KakaoPay's
 	if res.str("android_app_scheme") != scheme || res.str("ios_app_scheme") != scheme {
 		t.Errorf("app schemes = %q, %q", res.str("android_app_scheme"), res.str("ios_app_scheme"))
+	}
+	if tms, ok := res.get("tms_result").(bool); !ok || tms {
+		t.Errorf("tms_result = %v, want false", res.get("tms_result"))
 	}
 	if got := res.str("created_at"); got != "2025-03-01T12:04:05" {
 		t.Errorf("created_at = %q, want Korea time without zone", got)
@@ -45,7 +50,7 @@ func TestReadyWalletApprove(t *testing.T) {
 	if got := e.orderStatus(oneTimeCID, tid); got != "OPEN_PAYMENT" {
 		t.Errorf("status after opening the wallet = %s", got)
 	}
-	r, _ = e.page(http.MethodPost, mobile+"/approve", nil)
+	r, _ = e.page(http.MethodPost, wallet+"/approve", nil)
 	loc := r.Header.Get("Location")
 	if r.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, approvalURL+"&pg_token=") {
 		t.Fatalf("wallet approve: %d Location %q", r.StatusCode, loc)

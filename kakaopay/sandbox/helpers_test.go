@@ -34,6 +34,7 @@ type readyReq struct {
 	ApprovalURL    string `json:"approval_url"`
 	CancelURL      string `json:"cancel_url"`
 	FailURL        string `json:"fail_url"`
+	PaymentMethod  string `json:"payment_method_type,omitempty"`
 	Unknown        string `json:"some_future_field,omitempty"`
 }
 
@@ -123,6 +124,9 @@ func newEnv(t *testing.T, opts sandbox.Options) *env {
 	if opts.SecretKey == "" {
 		opts.SecretKey = testKey
 	}
+	if opts.ReturnHosts == nil {
+		opts.ReturnHosts = []string{"shop.example"}
+	}
 	sb, err := sandbox.New(opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
@@ -179,6 +183,20 @@ func (e *env) page(method, rawURL string, header http.Header) (*http.Response, s
 	return res, string(b)
 }
 
+// form posts a wallet form (absolute URL) without following redirects.
+func (e *env) form(rawURL string, values url.Values) (*http.Response, string) {
+	e.t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, rawURL, strings.NewReader(values.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := e.client.Do(req)
+	if err != nil {
+		e.t.Fatalf("POST %s: %v", rawURL, err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, string(b)
+}
+
 func newReady(amount int) readyReq {
 	return readyReq{
 		CID: oneTimeCID, PartnerOrderID: "cs_1", PartnerUserID: "user_1", ItemName: "커피 세트",
@@ -203,7 +221,7 @@ func (e *env) approveInWallet(res obj) string {
 	if r, _ := e.page(http.MethodGet, res.str("next_redirect_mobile_url"), nil); r.StatusCode != http.StatusOK {
 		e.t.Fatalf("wallet page: status %d", r.StatusCode)
 	}
-	r, _ := e.page(http.MethodPost, res.str("next_redirect_mobile_url")+"/approve", nil)
+	r, _ := e.page(http.MethodPost, walletAction(res, "approve"), nil)
 	if r.StatusCode != http.StatusSeeOther {
 		e.t.Fatalf("wallet approve: status %d", r.StatusCode)
 	}
@@ -212,6 +230,11 @@ func (e *env) approveInWallet(res obj) string {
 		e.t.Fatal(err)
 	}
 	return loc.Query().Get("pg_token")
+}
+
+// walletAction is the URL a wallet button of the ready answer res posts to.
+func walletAction(res obj, action string) string {
+	return strings.TrimSuffix(res.str("next_redirect_mobile_url"), "/mInfo") + "/" + action
 }
 
 func approveFor(req readyReq, tid, token string) approveReq {

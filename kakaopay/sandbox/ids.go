@@ -10,6 +10,7 @@ import (
 
 const (
 	upperHex   = "0123456789ABCDEF"
+	lowerHex   = "0123456789abcdef"
 	lowerAlnum = "0123456789abcdefghijklmnopqrstuvwxyz"
 	digits     = "0123456789"
 )
@@ -30,15 +31,16 @@ func randomString(alphabet string, n int) string {
 	return string(out)
 }
 
-// newID returns a 20-character KakaoPay id such as a tid "T…", aid "A…" or sid "S…".
+// newID returns a 20-character KakaoPay id such as an aid "A…" or sid "S…".
 func newID(prefix byte) string {
 	return string(prefix) + randomString(upperHex, 19)
 }
 
-// newTID returns a tid not yet issued; the caller holds s.mu.
+// newTID returns a tid not yet issued, "T" and 19 lower-case hex digits as KakaoPay's; the caller
+// holds s.mu.
 func (s *Sandbox) newTID() string {
 	for {
-		if tid := newID('T'); s.payments[tid] == nil {
+		if tid := "T" + randomString(lowerHex, 19); s.payments[tid] == nil {
 			return tid
 		}
 	}

@@ -70,7 +70,7 @@ func (s *Sandbox) order(_ context.Context, req *orderRequest) (any, error) {
 		PaymentActionDetails:  []actionDetail{},
 		SID:                   p.sid,
 	}
-	if p.approved() {
+	if p.approved() || p.status == statusIssuedSID {
 		res.PaymentMethodType = p.method
 	}
 	for _, a := range p.actions {

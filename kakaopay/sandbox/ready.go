@@ -1,9 +1,6 @@
 package sandbox
 
-import (
-	"context"
-	"net/url"
-)
+import "context"
 
 type readyRequest struct {
 	CID               string            `json:"cid"`
@@ -25,6 +22,7 @@ type readyRequest struct {
 
 type readyResponse struct {
 	TID                   string `json:"tid"`
+	TMSResult             bool   `json:"tms_result"` // whether ready itself sent a KakaoTalk message: never here
 	NextRedirectAppURL    string `json:"next_redirect_app_url"`
 	NextRedirectMobileURL string `json:"next_redirect_mobile_url"`
 	NextRedirectPCURL     string `json:"next_redirect_pc_url"`
@@ -33,7 +31,8 @@ type readyResponse struct {
 	CreatedAt             string `json:"created_at"`
 }
 
-func (r *readyRequest) validate() error {
+// validate checks the request; minTotal is 0 for an SID-only CID, which charges nothing, else 1.
+func (r *readyRequest) validate(minTotal int64) error {
 	err := checkAll(
 		checkCID(r.CID),
 		checkText("partner_order_id", r.PartnerOrderID, 100),
@@ -47,7 +46,7 @@ func (r *readyRequest) validate() error {
 	if err != nil {
 		return err
 	}
-	if err := checkAmounts(r.Quantity, r.TotalAmount, r.TaxFreeAmount, r.VatAmount); err != nil {
+	if err := checkAmounts(r.Quantity, r.TotalAmount, minTotal, r.TaxFreeAmount, r.VatAmount); err != nil {
 		return err
 	}
 	switch {
@@ -61,7 +60,17 @@ func (r *readyRequest) validate() error {
 
 // ready registers a payment and answers the URLs that open the simulated wallet.
 func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
-	if err := req.validate(); err != nil {
+	minTotal := int64(1)
+	if s.sidOnly[req.CID] {
+		minTotal = 0
+	}
+	err := checkAll(
+		req.validate(minTotal),
+		s.checkReturnHost("approval_url", req.ApprovalURL),
+		s.checkReturnHost("cancel_url", req.CancelURL),
+		s.checkReturnHost("fail_url", req.FailURL),
+	)
+	if err != nil {
 		return nil, err
 	}
 	if req.TotalAmount == amountReadyRefused {
@@ -83,6 +92,7 @@ func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
 		quantity:       req.Quantity,
 		amount:         amount{Total: req.TotalAmount, TaxFree: taxFree, Vat: vat},
 		method:         chooseMethod(req.PaymentMethodType, req.TotalAmount),
+		methodFixed:    req.PaymentMethodType != "",
 		approvalURL:    req.ApprovalURL,
 		cancelURL:      req.CancelURL,
 		failURL:        req.FailURL,
@@ -99,13 +109,13 @@ func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
 	s.mu.Unlock()
 	s.log.Info("sandbox: ready", "tid", p.tid, "cid", p.cid, "total_amount", p.amount.Total)
 
-	mobile := s.base + "/wallet/" + p.tid
-	scheme := "kakaotalk://kakaopay/pg?url=" + url.QueryEscape(mobile)
+	app := s.walletURL(p.tid, pageApp)
+	scheme := "kakaotalk://kakaopay/pg?url=" + app // KakaoPay leaves the url= value unescaped
 	return readyResponse{
 		TID:                   p.tid,
-		NextRedirectAppURL:    mobile,
-		NextRedirectMobileURL: mobile,
-		NextRedirectPCURL:     mobile + "?view=pc",
+		NextRedirectAppURL:    app,
+		NextRedirectMobileURL: s.walletURL(p.tid, pageMobile),
+		NextRedirectPCURL:     s.walletURL(p.tid, pagePC),
 		AndroidAppScheme:      scheme,
 		IOSAppScheme:          scheme,
 		CreatedAt:             formatTime(p.createdAt),

@@ -12,9 +12,15 @@ func (s *Sandbox) routes() *http.ServeMux {
 	mux.Handle("POST /online/v1/payment/manage/subscription/status", handle(s, "status", s.subscriptionStatus))
 	mux.Handle("POST /online/v1/payment/manage/subscription/inactive", handle(s, "inactive", s.inactivateSubscription))
 
-	mux.HandleFunc("GET /wallet/{tid}", s.showWallet)
-	mux.HandleFunc("POST /wallet/{tid}/approve", s.walletAction(walletApprove))
-	mux.HandleFunc("POST /wallet/{tid}/cancel", s.walletAction(walletCancel))
-	mux.HandleFunc("POST /wallet/{tid}/fail", s.walletAction(walletFail))
+	mux.HandleFunc("GET /wallet/{tid}/"+pagePC, s.showPC)
+	mux.HandleFunc("GET /wallet/{tid}/"+pageMobile, s.showPhone(pageMobile))
+	mux.HandleFunc("GET /wallet/{tid}/"+pageApp, s.showPhone(pageApp))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletTMS, s.sendTMS)
+	mux.HandleFunc("POST /wallet/{tid}/"+walletMethod, s.walletStep(walletMethod))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletARS, s.walletStep(walletARS))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletApprove, s.walletAction(walletApprove))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletWrongPassword, s.walletAction(walletWrongPassword))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletCancel, s.walletAction(walletCancel))
+	mux.HandleFunc("POST /wallet/{tid}/"+walletFail, s.walletAction(walletFail))
 	return mux
 }

@@ -25,8 +25,13 @@ type Options struct {
 	// BaseURL is the public URL the handler is mounted at, without a trailing slash, e.g.
 	// "http://127.0.0.1:8080/sandbox"; wallet URLs are built from it.
 	BaseURL string
-	// SecretKey, when set, is the only accepted key; when empty any non-empty key is accepted.
+	// SecretKey, when set, is the only accepted key (a strict mode for tests); when empty any non-empty
+	// key is accepted. Either way the Authorization scheme may be SECRET_KEY or DEV_SECRET_KEY.
 	SecretKey string
+	// ReturnHosts are the hosts, besides BaseURL's host and loopback hosts (127.0.0.0/8, ::1,
+	// localhost), that approval, cancel and fail URLs may point at, as KakaoPay allows only a
+	// merchant's registered site domains. Compared case-insensitively; a port is ignored.
+	ReturnHosts []string
 	// Now is the clock, time.Now by default; tests move it to expire tids.
 	Now func() time.Time
 	// TIDTTL is how long a tid can be approved after ready, 15 minutes by default.
@@ -35,6 +40,9 @@ type Options struct {
 	ApproveDelay time.Duration
 	// SubscriptionCIDs are the CIDs whose approval issues an sid, {"TCSUBSCRIP"} by default.
 	SubscriptionCIDs []string
+	// SIDOnlyCIDs are subscription CIDs whose approval only issues an sid and charges nothing: the
+	// order status becomes ISSUED_SID and ready accepts a total_amount of 0. None by default.
+	SIDOnlyCIDs []string
 	// Bundle holds the wallet's messages, locales.Bundle() by default.
 	Bundle *i18n.Bundle
 	// Logger receives one line per state change or refused call; nothing is logged when nil.
@@ -49,6 +57,8 @@ type Sandbox struct {
 	ttl     time.Duration
 	delay   time.Duration
 	subCIDs map[string]bool
+	sidOnly map[string]bool
+	hosts   map[string]bool // allowed return hosts besides loopback, lower case
 	loc     *i18n.Localizer
 	log     *slog.Logger
 	mux     *http.ServeMux
@@ -62,8 +72,13 @@ type Sandbox struct {
 // New checks opts, fills in the defaults and returns a ready Sandbox.
 func New(opts Options) (*Sandbox, error) {
 	base := strings.TrimSuffix(opts.BaseURL, "/")
-	if u, err := url.Parse(base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, fmt.Errorf("sandbox: BaseURL %q must be an absolute http(s) URL", opts.BaseURL)
+	}
+	hosts, err := returnHosts(u.Hostname(), opts.ReturnHosts)
+	if err != nil {
+		return nil, err
 	}
 	s := &Sandbox{
 		base:     base,
@@ -72,6 +87,8 @@ func New(opts Options) (*Sandbox, error) {
 		ttl:      opts.TIDTTL,
 		delay:    opts.ApproveDelay,
 		subCIDs:  map[string]bool{},
+		sidOnly:  map[string]bool{},
+		hosts:    hosts,
 		log:      opts.Logger,
 		payments: map[string]*payment{},
 		subs:     map[string]*subscription{},
@@ -96,6 +113,10 @@ func New(opts Options) (*Sandbox, error) {
 	for _, c := range cids {
 		s.subCIDs[c] = true
 	}
+	for _, c := range opts.SIDOnlyCIDs {
+		s.subCIDs[c] = true
+		s.sidOnly[c] = true
+	}
 	bundle := opts.Bundle
 	if bundle == nil {
 		b, err := locales.Bundle()
@@ -114,7 +135,8 @@ func New(opts Options) (*Sandbox, error) {
 	return s, nil
 }
 
-// ServeHTTP answers the KakaoPay API under /online/v1/payment/ and the wallet under /wallet/.
+// ServeHTTP answers the KakaoPay API under /online/v1/payment/ and the wallet pages under
+// /wallet/{tid}/: info (PC), mInfo (mobile web) and aInfo (app).
 func (s *Sandbox) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	s.mux.ServeHTTP(w, r)
 }

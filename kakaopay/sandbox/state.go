@@ -2,15 +2,19 @@ package sandbox
 
 import "time"
 
-// KakaoPay's order statuses that the sandbox reaches.
+// KakaoPay's order statuses, all of which the sandbox reaches.
 const (
 	statusReady        = "READY"
-	statusSendTMS      = "SEND_TMS"
-	statusOpen         = "OPEN_PAYMENT"
-	statusAuthPassword = "AUTH_PASSWORD"
+	statusSendTMS      = "SEND_TMS"      // the PC page sent the request to the shopper's KakaoTalk
+	statusOpen         = "OPEN_PAYMENT"  // the payment screen is open on the phone
+	statusSelectMethod = "SELECT_METHOD" // the shopper picked a payment method
+	statusARSWaiting   = "ARS_WAITING"   // phone (ARS) authentication pending
+	statusAuthPassword = "AUTH_PASSWORD" // password entered; approve may follow
+	statusIssuedSID    = "ISSUED_SID"    // an SID-only CID issued an sid and charged nothing
 	statusSuccess      = "SUCCESS_PAYMENT"
 	statusPartCancel   = "PART_CANCEL_PAYMENT"
 	statusCancel       = "CANCEL_PAYMENT"
+	statusFailPassword = "FAIL_AUTH_PASSWORD" // a wrong password ended the tid
 	statusQuit         = "QUIT_PAYMENT"
 	statusFail         = "FAIL_PAYMENT"
 )
@@ -27,9 +31,15 @@ const (
 	methodMoney = "MONEY"
 	methodCard  = "CARD"
 
-	actionPayment = "PAYMENT"
-	actionCancel  = "CANCEL"
+	actionPayment   = "PAYMENT"
+	actionCancel    = "CANCEL"
+	actionIssuedSID = "ISSUED_SID"
 )
+
+// usePointNone is the subscription status answer's use_point_status: whether the shopper pays
+// subscription charges wholly with KakaoPay points. KakaoPay's values are not in kakaopay-api.md;
+// the sandbox's shoppers never do, so it always answers this one.
+const usePointNone = "NONE"
 
 // amount is KakaoPay's amount object.
 type amount struct {
@@ -56,7 +66,8 @@ type payment struct {
 	itemName, itemCode            string
 	quantity                      int64
 	amount                        amount
-	method                        string // decided at ready, shown once approved
+	method                        string // decided at ready or in the wallet, shown once approved
+	methodFixed                   bool   // ready asked for this method; the wallet offers no other
 	installMonth                  int
 	approvalURL, cancelURL        string
 	failURL                       string
@@ -91,7 +102,31 @@ func (p *payment) approved() bool {
 
 // payable reports whether the shopper can still act in the wallet.
 func (p *payment) payable() bool {
-	return p.status == statusReady || p.status == statusSendTMS || p.status == statusOpen
+	switch p.status {
+	case statusReady, statusSendTMS, statusOpen, statusSelectMethod, statusARSWaiting:
+		return true
+	}
+	return false
+}
+
+// advance moves a payable tid forward to to, one of SEND_TMS and OPEN_PAYMENT, never back: opening
+// the payment screen after a KakaoTalk message moves SEND_TMS on, but re-opening the PC page or the
+// payment screen leaves a later status (SELECT_METHOD, ARS_WAITING) as it is.
+func (p *payment) advance(to string) {
+	rank := func(status string) int {
+		switch status {
+		case statusReady:
+			return 0
+		case statusSendTMS:
+			return 1
+		case statusOpen:
+			return 2
+		}
+		return 3
+	}
+	if rank(p.status) < rank(to) {
+		p.status = to
+	}
 }
 
 // left is what can still be canceled.

@@ -29,7 +29,7 @@ func (r *subscriptionRequest) validate() error {
 	if err != nil {
 		return err
 	}
-	return checkAmounts(r.Quantity, r.TotalAmount, r.TaxFreeAmount, r.VatAmount)
+	return checkAmounts(r.Quantity, r.TotalAmount, 1, r.TaxFreeAmount, r.VatAmount)
 }
 
 // chargeSubscription charges an active sid with no shopper present; the answer is approve's, with a

@@ -17,6 +17,7 @@ type subscriptionStatusResponse struct {
 	CreatedAt         string `json:"created_at"`
 	LastApprovedAt    string `json:"last_approved_at,omitempty"`
 	InactivatedAt     string `json:"inactivated_at,omitempty"`
+	UsePointStatus    string `json:"use_point_status"`
 }
 
 func (k *subscriptionKey) validate() error {
@@ -69,5 +70,6 @@ func subscriptionAnswer(sub *subscription) subscriptionStatusResponse {
 		CreatedAt:         formatTime(sub.createdAt),
 		LastApprovedAt:    formatTime(sub.lastApprovedAt),
 		InactivatedAt:     formatTime(sub.inactivatedAt),
+		UsePointStatus:    usePointNone,
 	}
 }

@@ -21,7 +21,7 @@ func TestSubscription(t *testing.T) {
 	}
 
 	_, st := e.post("manage/subscription/status", sidReq{CID: subCID, SID: sid})
-	if st.get("available") != true || st.str("status") != "ACTIVE" || st.str("created_at") == "" {
+	if st.get("available") != true || st.str("status") != "ACTIVE" || st.str("created_at") == "" || st.str("use_point_status") == "" {
 		t.Errorf("status = %v", st)
 	}
 
@@ -65,5 +65,43 @@ func TestSubscription(t *testing.T) {
 		if got := e.sb.Calls(name); got != want {
 			t.Errorf("Calls(%q) = %d, want %d", name, got, want)
 		}
+	}
+}
+
+func TestSIDOnlyCIDIssuesAnSID(t *testing.T) {
+	const sidOnlyCID = "TCSIDONLY0"
+	e := newEnv(t, sandbox.Options{SIDOnlyCIDs: []string{sidOnlyCID}})
+	zero := newReady(0)
+	status, res := e.post("ready", zero)
+	wantError(t, status, res, http.StatusBadRequest, -2) // a one-time CID must charge something
+
+	req := newReady(0)
+	req.CID = sidOnlyCID
+	ready := e.ready(req)
+	tid := ready.str("tid")
+	status, ans := e.post("approve", approveFor(req, tid, e.approveInWallet(ready)))
+	sid := ans.str("sid")
+	if status != http.StatusOK || len(sid) != 20 || sid[0] != 'S' {
+		t.Fatalf("approve: %d %v", status, ans)
+	}
+	_, ord := e.post("order", orderReq{CID: sidOnlyCID, TID: tid})
+	details, _ := ord.get("payment_action_details").([]any)
+	if ord.str("status") != "ISSUED_SID" || ord.str("sid") != sid || ord.num("cancel_available_amount.total") != 0 || len(details) != 1 ||
+		obj(details[0].(map[string]any)).str("payment_action_type") != "ISSUED_SID" || obj(details[0].(map[string]any)).num("amount") != 0 {
+		t.Errorf("order after an SID-only approval = %v", ord)
+	}
+	status, res = e.post("approve", approveFor(req, tid, "abcdefghij0123456789"))
+	wantError(t, status, res, http.StatusBadRequest, -702)
+	status, res = e.post("cancel", cancelReq{CID: sidOnlyCID, TID: tid, CancelAmount: 1})
+	wantError(t, status, res, http.StatusBadRequest, -781)
+
+	_, st := e.post("manage/subscription/status", sidReq{CID: sidOnlyCID, SID: sid})
+	if st.get("available") != true || st.str("status") != "ACTIVE" || st.get("last_approved_at") != nil {
+		t.Errorf("status of the issued sid = %v", st)
+	}
+	charge := chargeReq{CID: sidOnlyCID, SID: sid, PartnerOrderID: "ch_1", PartnerUserID: req.PartnerUserID,
+		ItemName: "월 구독", Quantity: 1, TotalAmount: 9900}
+	if status, ch := e.post("subscription", charge); status != http.StatusOK || ch.num("amount.total") != 9900 {
+		t.Errorf("first charge on the issued sid: %d %v", status, ch)
 	}
 }

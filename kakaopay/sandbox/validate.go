@@ -54,14 +54,14 @@ func checkAll(errs ...error) error {
 	return nil
 }
 
-// checkAmounts applies the amount rules ready and subscription share: a positive quantity and
-// total, a required tax-free part within the total, and VAT within the taxable part.
-func checkAmounts(quantity, total int64, taxFree, vat *int64) error {
+// checkAmounts applies the amount rules ready and subscription share: a positive quantity, a total
+// of at least minTotal, a required tax-free part within the total, and VAT within the taxable part.
+func checkAmounts(quantity, total, minTotal int64, taxFree, vat *int64) error {
 	switch {
 	case quantity <= 0:
 		return invalid("quantity must be a positive integer")
-	case total <= 0:
-		return invalid("total_amount must be a positive integer")
+	case total < minTotal || total < 0:
+		return invalid("total_amount must be at least %d", minTotal)
 	case taxFree == nil:
 		return invalid("tax_free_amount is required")
 	case *taxFree < 0 || *taxFree > total:

@@ -5,12 +5,29 @@ import (
 	"strings"
 )
 
-// What the shopper can do in the wallet; also the values of the X-Sandbox-Auto header.
+// Wallet pages, named as KakaoPay's: the PC page (a QR code, or a phone number that gets a KakaoTalk
+// message), the payment screen in a phone's browser, and the one opened from an app. Each tolerates
+// a query string, such as the ?kpayTid= KakaoPay's toolkit appends.
 const (
-	walletApprove = "approve"
-	walletCancel  = "cancel"
-	walletFail    = "fail"
+	pagePC     = "info"
+	pageMobile = "mInfo"
+	pageApp    = "aInfo"
 )
+
+// What the shopper can do in the wallet; approve, cancel and fail are also the values of the
+// X-Sandbox-Auto header.
+const (
+	walletApprove       = "approve"        // the right password: AUTH_PASSWORD, back to approval_url
+	walletCancel        = "cancel"         // closes the screen: QUIT_PAYMENT, back to cancel_url
+	walletFail          = "fail"           // the wallet fails: FAIL_PAYMENT, back to fail_url
+	walletWrongPassword = "wrong-password" // FAIL_AUTH_PASSWORD, back to fail_url
+	walletMethod        = "method"         // SELECT_METHOD, the payment screen stays
+	walletARS           = "ars"            // ARS_WAITING, the payment screen stays
+	walletTMS           = "tms"            // SEND_TMS, the PC page stays
+)
+
+// maxForm bounds a wallet form body; the largest holds a phone number.
+const maxForm = 4 << 10
 
 // pageError is why the wallet cannot show or act on a tid.
 type pageError struct {
@@ -18,39 +35,71 @@ type pageError struct {
 	msgID  string
 }
 
-// showWallet opens the wallet for a tid (mobile, or ?view=pc). X-Sandbox-Auto makes the wallet act
-// at once instead of showing the page. X-Sandbox-KakaoTalk: absent plays a phone without
-// KakaoTalk: the link opens nothing (204, the browser stays where it was) and the tid is untouched.
-func (s *Sandbox) showWallet(w http.ResponseWriter, r *http.Request) {
-	if r.Header.Get("X-Sandbox-KakaoTalk") == "absent" && r.URL.Query().Get("view") != "pc" {
-		w.WriteHeader(http.StatusNoContent)
+func (s *Sandbox) walletURL(tid, page string) string { return s.base + "/wallet/" + tid + "/" + page }
+
+// showPC opens the PC page. Opening it changes nothing: the status moves once the shopper sends the
+// request to KakaoTalk (SEND_TMS) or opens the payment screen from the QR code (OPEN_PAYMENT).
+func (s *Sandbox) showPC(w http.ResponseWriter, r *http.Request) {
+	if s.autoAct(w, r) {
 		return
 	}
-	auto := r.Header.Get("X-Sandbox-Auto")
-	if auto != "" && auto != walletApprove && auto != walletCancel && auto != walletFail {
-		s.renderError(w, r, http.StatusBadRequest, "sandbox.error_bad_auto")
-		return
-	}
-	pc := r.URL.Query().Get("view") == "pc"
 	s.mu.Lock()
 	p, perr := s.walletPayment(r.PathValue("tid"))
 	var snapshot payment
 	if perr == nil {
-		p.status = openedStatus(p.status, pc)
 		snapshot = *p
 	}
 	s.mu.Unlock()
-	switch {
-	case perr != nil:
+	if perr != nil {
 		s.renderError(w, r, perr.status, perr.msgID)
-	case auto != "":
-		s.act(w, r, auto)
-	default:
-		s.renderWallet(w, r, &snapshot, pc)
+		return
+	}
+	s.renderPC(w, r, http.StatusOK, &snapshot, "")
+}
+
+// showPhone opens the payment screen of page (mobile web or app), which moves the tid to
+// OPEN_PAYMENT. X-Sandbox-KakaoTalk: absent plays a phone without KakaoTalk: the link opens nothing
+// (204, the browser stays where it was) and the tid is untouched.
+func (s *Sandbox) showPhone(page string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Sandbox-KakaoTalk") == "absent" {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		if s.autoAct(w, r) {
+			return
+		}
+		s.mu.Lock()
+		p, perr := s.walletPayment(r.PathValue("tid"))
+		var snapshot payment
+		if perr == nil {
+			p.advance(statusOpen)
+			snapshot = *p
+		}
+		s.mu.Unlock()
+		if perr != nil {
+			s.renderError(w, r, perr.status, perr.msgID)
+			return
+		}
+		s.renderPhone(w, r, &snapshot, page)
 	}
 }
 
-// walletAction handles one of the wallet's buttons.
+// autoAct handles X-Sandbox-Auto: the wallet acts at once instead of showing the page. It reports
+// whether it answered the request.
+func (s *Sandbox) autoAct(w http.ResponseWriter, r *http.Request) bool {
+	switch auto := r.Header.Get("X-Sandbox-Auto"); auto {
+	case "":
+		return false
+	case walletApprove, walletCancel, walletFail:
+		s.act(w, r, auto)
+	default:
+		s.renderError(w, r, http.StatusBadRequest, "sandbox.error_bad_auto")
+	}
+	return true
+}
+
+// walletAction handles one of the buttons that end the wallet.
 func (s *Sandbox) walletAction(action string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { s.act(w, r, action) }
 }
@@ -59,29 +108,132 @@ func (s *Sandbox) walletAction(action string) http.HandlerFunc {
 // pg_token, or the cancel or fail URL. A tid can be acted on once.
 func (s *Sandbox) act(w http.ResponseWriter, r *http.Request, action string) {
 	s.mu.Lock()
-	p, perr := s.walletPayment(r.PathValue("tid"))
-	var target string
-	if perr == nil {
-		switch action {
-		case walletApprove:
-			p.status = statusAuthPassword
-			p.pgToken = randomString(lowerAlnum, 20)
-			target = withQuery(p.approvalURL, "pg_token="+p.pgToken)
-		case walletCancel:
-			p.status = statusQuit
-			target = p.cancelURL
-		default:
-			p.status = statusFail
-			target = p.failURL
-		}
-		s.log.Info("sandbox: wallet", "tid", p.tid, "action", action, "status", p.status)
-	}
+	target, perr := s.finish(r.PathValue("tid"), action)
 	s.mu.Unlock()
 	if perr != nil {
 		s.renderError(w, r, perr.status, perr.msgID)
 		return
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
+}
+
+// finish ends the wallet of a tid as action says and returns where the browser goes. A return URL
+// off the allowed hosts is refused and the tid left as it was; ready refuses such URLs, so this
+// only guards against a bug. The caller holds s.mu.
+func (s *Sandbox) finish(tid, action string) (string, *pageError) {
+	p, perr := s.walletPayment(tid)
+	if perr != nil {
+		return "", perr
+	}
+	status, target := statusFail, p.failURL
+	switch action {
+	case walletApprove:
+		status, target = statusAuthPassword, p.approvalURL
+	case walletCancel:
+		status, target = statusQuit, p.cancelURL
+	case walletWrongPassword:
+		status = statusFailPassword
+	}
+	if !s.returnAllowed(target) {
+		s.log.Warn("sandbox: refused a return URL", "tid", p.tid, "action", action, "url", target)
+		return "", &pageError{http.StatusForbidden, "sandbox.error_bad_return"}
+	}
+	p.status = status
+	if action == walletApprove {
+		p.pgToken = randomString(lowerAlnum, 20)
+		target = withQuery(target, "pg_token="+p.pgToken)
+	}
+	s.log.Info("sandbox: wallet", "tid", p.tid, "action", action, "status", p.status)
+	return target, nil
+}
+
+// walletStep handles a step on the payment screen (picking a method, ARS) and shows the screen
+// again: the form's page field says which one (mobile web unless aInfo).
+func (s *Sandbox) walletStep(action string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			s.renderError(w, r, http.StatusBadRequest, "sandbox.error_bad_form")
+			return
+		}
+		page := pageMobile
+		if r.PostForm.Get("page") == pageApp {
+			page = pageApp
+		}
+		tid := r.PathValue("tid")
+		s.mu.Lock()
+		p, perr := s.walletPayment(tid)
+		if perr == nil {
+			perr = s.step(p, action, r.PostForm.Get("method"))
+		}
+		s.mu.Unlock()
+		if perr != nil {
+			s.renderError(w, r, perr.status, perr.msgID)
+			return
+		}
+		http.Redirect(w, r, s.walletURL(tid, page), http.StatusSeeOther)
+	}
+}
+
+// step moves a payable tid to SELECT_METHOD (with the method picked, if any) or ARS_WAITING; the
+// caller holds s.mu.
+func (s *Sandbox) step(p *payment, action, method string) *pageError {
+	switch action {
+	case walletMethod:
+		switch {
+		case method == "":
+		case method != methodMoney && method != methodCard, p.methodFixed && method != p.method:
+			return &pageError{http.StatusBadRequest, "sandbox.error_bad_method"}
+		default:
+			p.method = method
+		}
+		p.status = statusSelectMethod
+	case walletARS:
+		p.status = statusARSWaiting
+	}
+	s.log.Info("sandbox: wallet", "tid", p.tid, "action", action, "status", p.status, "method", p.method)
+	return nil
+}
+
+// sendTMS handles the PC page's phone-number form: KakaoPay sends the payment request to that
+// KakaoTalk (SEND_TMS) and the PC page waits.
+func (s *Sandbox) sendTMS(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+	if err := r.ParseForm(); err != nil {
+		s.renderError(w, r, http.StatusBadRequest, "sandbox.error_bad_form")
+		return
+	}
+	valid := validPhone(r.PostForm.Get("phone"))
+	tid := r.PathValue("tid")
+	s.mu.Lock()
+	p, perr := s.walletPayment(tid)
+	var snapshot payment
+	if perr == nil {
+		if valid {
+			p.advance(statusSendTMS)
+			s.log.Info("sandbox: wallet", "tid", p.tid, "action", walletTMS, "status", p.status)
+		}
+		snapshot = *p
+	}
+	s.mu.Unlock()
+	switch {
+	case perr != nil:
+		s.renderError(w, r, perr.status, perr.msgID)
+	case !valid:
+		s.renderPC(w, r, http.StatusBadRequest, &snapshot, s.t("sandbox.pc_phone_invalid", nil))
+	default:
+		http.Redirect(w, r, s.walletURL(tid, pagePC), http.StatusSeeOther)
+	}
+}
+
+// validPhone accepts a Korean mobile number, 01 and 8 or 9 more digits, with optional hyphens or
+// spaces.
+func validPhone(raw string) bool {
+	n := strings.NewReplacer("-", "", " ", "").Replace(strings.TrimSpace(raw))
+	if len(n) < 10 || len(n) > 11 || !strings.HasPrefix(n, "01") {
+		return false
+	}
+	return strings.Trim(n, digits) == ""
 }
 
 // walletPayment finds a tid the shopper can still act on; the caller holds s.mu.
@@ -96,18 +248,6 @@ func (s *Sandbox) walletPayment(tid string) (*payment, *pageError) {
 		return nil, &pageError{http.StatusGone, "sandbox.error_expired"}
 	}
 	return p, nil
-}
-
-// openedStatus is the status after the wallet was opened: on a PC KakaoPay sends a KakaoTalk
-// message (SEND_TMS); on the phone the payment screen is open (OPEN_PAYMENT).
-func openedStatus(status string, pc bool) string {
-	switch {
-	case pc && status == statusReady:
-		return statusSendTMS
-	case !pc:
-		return statusOpen
-	}
-	return status
 }
 
 // withQuery appends a query parameter to u, keeping its query string and fragment.

@@ -22,6 +22,7 @@ func (h *harness) subscribe(amount int64) (*store.Checkout, *store.Agreement) {
 }
 
 func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	if ag.Status != checkout.AgreementActive || !strings.HasPrefix(ag.ID, "agr_") || ag.CheckoutID != c.ID || ag.CID != kakaopay.TestSubscriptionCID {
@@ -49,6 +50,7 @@ func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
 }
 
 func TestChargeWithoutTheShopper(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	approves := h.calls("approve")
@@ -110,6 +112,7 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 }
 
 func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	got, err := h.svc.Deactivate(h.ctx, h.m, ag.ID, nil)

@@ -8,6 +8,7 @@ import (
 )
 
 func TestPayStartsOneAttemptPerDevice(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	var wg sync.WaitGroup
@@ -53,6 +54,7 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 }
 
 func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(6666) // the sandbox refuses 6,666 won at ready
 	_, err := h.svc.Pay(h.ctx, c.ID, checkout.DeviceDesktop)

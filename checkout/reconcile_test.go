@@ -37,6 +37,7 @@ func wantSettledPaid(t *testing.T, h *harness, c *store.Checkout) {
 }
 
 func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	a := h.start(c.ID)
@@ -64,6 +65,7 @@ func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 }
 
 func TestApproveTimeoutIsSettledOnce(t *testing.T) {
+	t.Parallel()
 	// Amount 5555: the sandbox answers approve only after a delay longer than our timeout.
 	h := newHarnessWith(t, harnessOptions{approveDelay: 1500 * time.Millisecond, approveTimeout: 300 * time.Millisecond})
 	c := h.create(5555)
@@ -80,6 +82,7 @@ func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 }
 
 func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.createWith(checkout.CreateParams{Amount: 9900, Mode: checkout.ModeSubscription, Reference: "SUB-LOST"})
 	a := h.start(c.ID)
@@ -105,6 +108,7 @@ func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 }
 
 func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	a := h.start(c.ID)
@@ -129,6 +133,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	a := h.start(c.ID)
@@ -157,6 +162,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 }
 
 func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	quit, idle := h.create(0), h.create(0)
 	h.wallet(h.start(quit.ID), "cancel") // the shopper quits, but the return never reaches us
@@ -181,6 +187,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 }
 
 func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	pay := h.pay(c)
@@ -264,6 +271,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	for _, kind := range []string{"drop", "fail", "cut"} {
@@ -303,6 +311,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.

@@ -45,6 +45,7 @@ func TestTaxFreeShare(t *testing.T) {
 }
 
 func TestRefundsFullPartialAndRepeated(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	pay := h.pay(c)
@@ -105,6 +106,7 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 }
 
 func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	pay := h.pay(h.create(10000))
 	var wg sync.WaitGroup
@@ -141,6 +143,7 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 }
 
 func TestRefundWindowCloses(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	pay := h.pay(h.create(0))
 	h.clock.Add(366 * 24 * time.Hour)
@@ -152,6 +155,7 @@ func TestRefundWindowCloses(t *testing.T) {
 }
 
 func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	pay := h.pay(c)
@@ -176,6 +180,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 }
 
 func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	pay := h.pay(h.create(0))
 	const hash = "POST /v1/payments/…/refunds {amount:1000}"
@@ -209,6 +214,7 @@ func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 }
 
 func TestRefundTaxFreeShares(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	half := h.pay(h.createWith(checkout.CreateParams{Amount: 10000, TaxFreeAmount: 5000}))
 	if r, err := h.svc.Refund(h.ctx, h.m, half.ID, checkout.RefundParams{Amount: won(3000)}); err != nil || r.TaxFreeAmount != 1500 {

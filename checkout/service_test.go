@@ -114,7 +114,7 @@ type harness struct {
 
 type harnessOptions struct {
 	approveDelay   time.Duration // how long the sandbox holds approve for amount 5555
-	approveTimeout time.Duration // the service's approve timeout and the client's HTTP timeout
+	approveTimeout time.Duration // the service's bound on one approve call
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -147,8 +147,10 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	if o.approveTimeout == 0 {
 		o.approveTimeout = 10 * time.Second
 	}
+	// Only approve is bounded by approveTimeout: ready and order keep a roomy timeout, so that a
+	// loaded machine does not fail them.
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: h.sbURL, SecretKey: "test-secret",
-		HTTPClient: &http.Client{Timeout: o.approveTimeout, Transport: h.faults}})
+		HTTPClient: &http.Client{Timeout: 20 * time.Second, Transport: h.faults}})
 	if err != nil {
 		t.Fatal(err)
 	}

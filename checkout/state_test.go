@@ -13,6 +13,7 @@ import (
 )
 
 func TestEventsRecordEachTransition(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	other := h.create(0) // its events are not c's
@@ -98,6 +99,7 @@ func TestEventsRecordEachTransition(t *testing.T) {
 }
 
 func TestOpenCheckoutExpires(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.createWith(checkout.CreateParams{Amount: 11000, ExpiresIn: checkout.MinExpiresIn})
 	a := h.start(c.ID)
@@ -129,6 +131,7 @@ func TestOpenCheckoutExpires(t *testing.T) {
 }
 
 func TestExpireDueExpiresWhatNobodyReads(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	short := h.createWith(checkout.CreateParams{Amount: 11000, ExpiresIn: checkout.MinExpiresIn})
 	long := h.create(0)
@@ -148,6 +151,7 @@ func TestExpireDueExpiresWhatNobodyReads(t *testing.T) {
 }
 
 func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
+	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
 	a := h.start(c.ID)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -124,6 +125,13 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	h := &harness{t: t, ctx: context.Background(), clock: &clock{now: time.Now().UTC()},
 		faults: &faults{rules: map[string]*faultRule{}}}
 	path := filepath.Join(t.TempDir(), "kpcheckout.db")
+	schema, err := migrated()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, schema, 0o600); err != nil {
+		t.Fatal(err)
+	}
 	db, err := sqlite.Open(h.ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -167,6 +175,25 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	h.m = cm.Merchant
 	return h
 }
+
+// migrated is a freshly migrated database file, made once: each harness starts from a copy
+// instead of running every migration again (a third of the tests' CPU under -race).
+var migrated = sync.OnceValues(func() ([]byte, error) {
+	dir, err := os.MkdirTemp("", "kpcheckout-schema")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "kpcheckout.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.Close(); err != nil {
+		return nil, err
+	}
+	return os.ReadFile(path)
+})
 
 // checkInvariants runs the store's money invariants on the SQLite file at path.
 func checkInvariants(t *testing.T, path string) {

@@ -1,7 +1,6 @@
 package checkout_test
 
 import (
-	"context"
 	"errors"
 	"strings"
 	"sync"
@@ -165,7 +164,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kp.Cancel(context.Background(), kakaopay.CancelRequest{CID: pay.CID, TID: pay.TID, CancelAmount: 1000}); err != nil {
+	if _, err := kp.Cancel(h.ctx, kakaopay.CancelRequest{CID: pay.CID, TID: pay.TID, CancelAmount: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	_, err = h.svc.Refund(h.ctx, h.m, pay.ID, checkout.RefundParams{Amount: won(2000)})
@@ -183,7 +182,7 @@ func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	pay := h.pay(h.create(0))
-	const hash = "POST /v1/payments/…/refunds {amount:1000}"
+	const hash = "sha256 of the request" // the same request each time
 	held, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "refund-1", hash, time.Second)
 	if err != nil || held == nil || prev != nil {
 		t.Fatalf("first reservation: %v %+v %+v", err, held, prev)

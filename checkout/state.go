@@ -73,8 +73,14 @@ func (s *Service) MerchantState(ctx context.Context, m *store.Merchant, id strin
 	return st, nil
 }
 
-func (s *Service) read(ctx context.Context, id string) (*State, error) {
-	return readState(ctx, s.store, id)
+// read reads a checkout's state from one snapshot of the store: an approve committing meanwhile
+// is seen whole or not at all.
+func (s *Service) read(ctx context.Context, id string) (st *State, err error) {
+	err = s.store.View(ctx, func(r store.Reader) error {
+		st, err = readState(ctx, r, id)
+		return err
+	})
+	return st, err
 }
 
 func readState(ctx context.Context, r store.Reader, id string) (*State, error) {

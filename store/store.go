@@ -21,6 +21,10 @@ type Store interface {
 	// Transact runs fn in one write transaction: it commits when fn returns nil and rolls back
 	// on an error or a panic. A state change and its event row always go through one Transact.
 	Transact(ctx context.Context, fn func(Tx) error) error
+	// View runs fn over one consistent snapshot of the database: what several reads see was all
+	// committed together (a checkout and its attempts, never one before a commit and the other
+	// after it).
+	View(ctx context.Context, fn func(Reader) error) error
 	// Ping tells whether the database answers and its migrations are current.
 	Ping(ctx context.Context) error
 	// Close releases the database.

@@ -96,6 +96,23 @@ func checkPlace(path string) error {
 	return os.Remove(probe.Name())
 }
 
+// View runs fn in a read transaction on the reader pool: in WAL mode it sees one snapshot, taken
+// at its first read, however many commits land meanwhile.
+func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
+	tx, err := db.reader.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: view: %w", err)
+	}
+	defer tx.Rollback()
+	// The reader pool's statements, bound to tx: a read transaction holds one pooled connection.
+	if err := fn(queries{reads: db.reads, writes: db.reads, tx: tx}); err != nil {
+		return err
+	}
+	err = tx.Commit()
+	db.reads.prepareWanted(ctx) // what ran unprepared in the transaction runs prepared next time
+	return err
+}
+
 // Ping checks that the database answers and its schema is current.
 func (db *DB) Ping(ctx context.Context) error {
 	var v int

@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Idempotency":            testIdempotency,
 		"IdempotencyReservation": testIdempotencyReservation,
 		"DueCheckouts":           testDue,
+		"ViewIsOneSnapshot":      testView,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -417,5 +418,50 @@ func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 		if committed := err == nil; committed != (want == "ok") {
 			t.Errorf("%s (%s): checkout committed = %v", id, want, committed)
 		}
+	}
+}
+
+// testView: reads inside one View see the database as it was at the first of them, though a
+// write commits in between; a View after the commit sees it.
+func testView(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	var before, during string
+	err := s.View(ctx, func(r store.Reader) error {
+		c, err := r.Checkout(ctx, "cs_1")
+		if err != nil {
+			return err
+		}
+		before = c.Status
+		paid := *c
+		paid.Status = "paid"
+		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCheckout(ctx, &paid) }); err != nil {
+			return err
+		}
+		if c, err = r.Checkout(ctx, "cs_1"); err != nil {
+			return err
+		}
+		during = c.Status
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before != "open" || during != "open" {
+		t.Errorf("inside one view the checkout read %q, then %q after another commit; want open both times", before, during)
+	}
+	err = s.View(ctx, func(r store.Reader) error {
+		c, err := r.Checkout(ctx, "cs_1")
+		if err == nil && c.Status != "paid" {
+			t.Errorf("a later view reads %q", c.Status)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.View(ctx, func(r store.Reader) error { _, err := r.Checkout(ctx, "cs_nope"); return err }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a view's error: %v", err)
 	}
 }

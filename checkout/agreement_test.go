@@ -1,0 +1,154 @@
+package checkout_test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// subscribe pays a subscription checkout of amount won and returns it with its agreement.
+func (h *harness) subscribe(amount int64) (*store.Checkout, *store.Agreement) {
+	h.t.Helper()
+	c := h.createWith(checkout.CreateParams{Amount: amount, Mode: checkout.ModeSubscription, Reference: "SUB-1", Description: "월간 원두 구독"})
+	h.pay(c)
+	ag := h.state(c.ID).Agreement
+	if ag == nil {
+		h.t.Fatalf("subscription %s has no agreement", c.ID)
+	}
+	return c, ag
+}
+
+func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c, ag := h.subscribe(9900)
+	if ag.Status != checkout.AgreementActive || !strings.HasPrefix(ag.ID, "agr_") || ag.CheckoutID != c.ID || ag.CID != kakaopay.TestSubscriptionCID {
+		t.Fatalf("agreement %+v", ag)
+	}
+	st := h.state(c.ID)
+	if st.Payment.AgreementID != ag.ID || st.Payment.CID != kakaopay.TestSubscriptionCID || st.Payment.Amount != 9900 {
+		t.Errorf("first payment %+v", st.Payment)
+	}
+	if info := h.tid(st.Payment.TID); info.SID == "" || info.SID != ag.SID || info.CID != kakaopay.TestSubscriptionCID {
+		t.Errorf("KakaoPay has %+v for agreement sid %q", info, ag.SID)
+	}
+	if got, err := h.svc.AgreementOf(h.ctx, c.ID); err != nil || got == nil || got.ID != ag.ID {
+		t.Errorf("AgreementOf: %v %+v", err, got)
+	}
+	if n := h.count(c.ID, "agreement.activated"); n != 1 {
+		t.Errorf("%d agreement.activated events", n)
+	}
+	// A one-time payment sets up no agreement.
+	one := h.create(0)
+	h.pay(one)
+	if got, err := h.svc.AgreementOf(h.ctx, one.ID); err != nil || got != nil || h.state(one.ID).Agreement != nil {
+		t.Errorf("a one-time payment has agreement %+v (%v)", got, err)
+	}
+}
+
+func TestChargeWithoutTheShopper(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c, ag := h.subscribe(9900)
+	approves := h.calls("approve")
+	ch, err := h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900, Reference: "SUB-1-2026-12"})
+	if err != nil || ch.Status != checkout.ChargeSucceeded || ch.PaymentID == "" || ch.Amount != 9900 || !strings.HasPrefix(ch.ID, "ch_") {
+		t.Fatalf("charge: %v %+v", err, ch)
+	}
+	if n := h.calls("subscription"); n != 1 {
+		t.Errorf("%d subscription calls, want 1", n)
+	}
+	if n := h.calls("approve"); n != approves {
+		t.Errorf("a charge called approve: %d calls, was %d", n, approves)
+	}
+	p, _ := h.payment(ch.PaymentID)
+	if p.AgreementID != ag.ID || p.CheckoutID != "" || p.Amount != 9900 {
+		t.Errorf("charge payment %+v", p)
+	}
+	if got, err := h.svc.ChargeOf(h.ctx, p.ID); err != nil || got == nil || got.ID != ch.ID {
+		t.Errorf("ChargeOf: %v %+v", err, got)
+	}
+	if got, err := h.svc.ChargeByID(h.ctx, h.m, ch.ID); err != nil || got.Reference != "SUB-1-2026-12" {
+		t.Errorf("ChargeByID: %v %+v", err, got)
+	}
+	// A charge's payment is refunded like any other.
+	if r, err := h.svc.Refund(h.ctx, h.m, p.ID, checkout.RefundParams{Amount: won(4900)}); err != nil || r.Status != checkout.RefundSucceeded {
+		t.Fatalf("refund of a charge: %v %+v", err, r)
+	}
+	if p, _ := h.payment(ch.PaymentID); p.RefundedAmount != 4900 {
+		t.Errorf("charge payment refunded %d", p.RefundedAmount)
+	}
+
+	// KakaoPay declines 4,444 won: a failed charge that says why.
+	_, err = h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 4444})
+	failed, lerr := h.svc.ListCharges(h.ctx, store.ListCharges{MerchantID: h.m.ID, Status: checkout.ChargeFailed, Limit: 10})
+	if lerr != nil || len(failed) != 1 || failed[0].PaymentID != "" {
+		t.Fatalf("failed charges: %v %+v", lerr, failed)
+	}
+	e := wantError(t, err, checkout.KindUpstream, "kakaopay_refused", failed[0].ID)
+	if !strings.Contains(e.Message, "잔액") {
+		t.Errorf("the refusal does not say why: %q", e.Message)
+	}
+	for _, tc := range []struct {
+		amount int64
+		code   string
+	}{{0, "amount_invalid"}, {50, "amount_too_small"}, {2_000_001, "amount_too_large"}} {
+		_, err = h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: tc.amount})
+		wantError(t, err, checkout.KindInvalid, tc.code, "amount")
+	}
+	if n := h.calls("subscription"); n != 2 {
+		t.Errorf("%d subscription calls, want 2 (invalid charges never reach KakaoPay)", n)
+	}
+	_, err = h.svc.ListCharges(h.ctx, store.ListCharges{MerchantID: h.m.ID, Status: "lost"})
+	wantError(t, err, checkout.KindInvalid, "status_invalid", "status")
+	for typ, n := range map[string]int{"charge.created": 2, "charge.succeeded": 1, "charge.failed": 1} {
+		if got := h.count(c.ID, typ); got != n {
+			t.Errorf("%d %s events, want %d", got, typ, n)
+		}
+	}
+}
+
+func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c, ag := h.subscribe(9900)
+	got, err := h.svc.Deactivate(h.ctx, h.m, ag.ID, nil)
+	if err != nil || got.Status != checkout.AgreementInactive {
+		t.Fatalf("deactivate: %v %+v", err, got)
+	}
+	if n := h.calls("inactive"); n != 1 {
+		t.Errorf("%d inactive calls", n)
+	}
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: h.sbURL, SecretKey: "test-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, err := kp.SubscriptionStatus(h.ctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID}); err != nil || st.Status != kakaopay.SubscriptionInactive {
+		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
+	}
+	_, err = h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900})
+	wantError(t, err, checkout.KindConflict, "agreement_inactive", "")
+	if n := h.calls("subscription"); n != 0 {
+		t.Errorf("%d subscription calls on an inactive agreement", n)
+	}
+	_, err = h.svc.Deactivate(h.ctx, h.m, ag.ID, nil)
+	wantError(t, err, checkout.KindConflict, "agreement_inactive", "")
+	if n := h.calls("inactive"); n != 1 {
+		t.Errorf("%d inactive calls after deactivating twice", n)
+	}
+	if n := h.count(c.ID, "agreement.deactivated"); n != 1 {
+		t.Errorf("%d agreement.deactivated events", n)
+	}
+
+	other, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "다른 상점"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = h.svc.AgreementByID(h.ctx, other.Merchant, ag.ID)
+	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+	_, err = h.svc.Charge(h.ctx, other.Merchant, ag.ID, checkout.ChargeParams{Amount: 9900})
+	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+}

@@ -1,0 +1,350 @@
+package checkout_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// waitFor polls cond in real time, for what the sandbox does on its own (a delayed approve).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s never happened", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
+// event, however often the reconciler ran.
+func wantSettledPaid(t *testing.T, h *harness, c *store.Checkout) {
+	t.Helper()
+	st := h.state(c.ID)
+	if st.Checkout.Status != string(checkout.StatusPaid) || st.Payment == nil || st.Payment.Amount != c.Amount || st.Latest().Status != string(checkout.AttemptApproved) {
+		t.Fatalf("after reconciling: checkout %s, attempt %s, payment %+v", st.Checkout.Status, st.Latest().Status, st.Payment)
+	}
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls, want 1", n)
+	}
+	if n := h.count(c.ID, "checkout.paid"); n != 1 {
+		t.Errorf("%d checkout.paid events, want 1", n)
+	}
+}
+
+func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	h.faults.set("approve", "drop", 1) // KakaoPay approves; its answer never reaches us
+	out, err := h.returnApprove(c, a, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !out.Pending || out.State.Checkout.Status != string(checkout.StatusOpen) || !checkout.Confirming(out.Attempt) {
+		t.Fatalf("a lost approve answer: pending %v, checkout %s, attempt %s", out.Pending, out.State.Checkout.Status, out.Attempt.Status)
+	}
+	if info := h.tid(a.TID); info.Status != "SUCCESS_PAYMENT" {
+		t.Fatalf("KakaoPay has %s", info.Status)
+	}
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	h.reconcile() // the second pass changes nothing
+	wantSettledPaid(t, h, c)
+	// The shopper's reload after settlement answers the payment without asking KakaoPay again.
+	if again, err := h.returnApprove(c, a, token); err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.Pending {
+		t.Errorf("return after settlement: %v %+v", err, again)
+	}
+	wantSettledPaid(t, h, c)
+}
+
+func TestApproveTimeoutIsSettledOnce(t *testing.T) {
+	t.Parallel()
+	// Amount 5555: the sandbox answers approve only after a delay longer than our timeout.
+	h := newHarnessWith(t, harnessOptions{approveDelay: 1500 * time.Millisecond, approveTimeout: 300 * time.Millisecond})
+	c := h.create(5555)
+	a := h.start(c.ID)
+	out, err := h.returnApprove(c, a, h.approveInWallet(a))
+	if err != nil || !out.Pending || out.State.Checkout.Status != string(checkout.StatusOpen) {
+		t.Fatalf("a timed-out approve: %v %+v", err, out)
+	}
+	waitFor(t, "the sandbox approving", func() bool { return h.tid(a.TID).Status == "SUCCESS_PAYMENT" })
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	h.reconcile()
+	wantSettledPaid(t, h, c)
+}
+
+func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.createWith(checkout.CreateParams{Amount: 9900, Mode: checkout.ModeSubscription, Reference: "SUB-LOST"})
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	h.faults.set("approve", "drop", 1) // the answer with the sid is lost: the order API has it too
+	if _, err := h.returnApprove(c, a, token); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	h.reconcile()
+	wantSettledPaid(t, h, c)
+	ag := h.state(c.ID).Agreement
+	if ag == nil || ag.Status != checkout.AgreementActive || ag.SID != h.tid(a.TID).SID {
+		t.Fatalf("agreement %+v", ag)
+	}
+	if n := h.count(c.ID, "agreement.activated"); n != 1 {
+		t.Errorf("%d agreement.activated events", n)
+	}
+	if ch, err := h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 5000}); err != nil || ch.Status != checkout.ChargeSucceeded {
+		t.Errorf("charging the agreement: %v %+v", err, ch)
+	}
+}
+
+func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	h.faults.set("order", "fail", -1)
+	out, err := h.returnApprove(c, a, token)
+	if err != nil || !out.Pending || !checkout.Confirming(out.Attempt) {
+		t.Fatalf("while KakaoPay cannot be asked: %v %+v", err, out)
+	}
+	if n := h.calls("approve"); n != 0 {
+		t.Fatalf("%d approve calls before KakaoPay confirmed the wallet's approval", n)
+	}
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusOpen) {
+		t.Fatalf("paid before KakaoPay confirmed: %s", st.Checkout.Status)
+	}
+	h.faults.clear("order")
+	h.reconcile()
+	h.reconcile()
+	wantSettledPaid(t, h, c)
+}
+
+func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	h.faults.set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
+	if _, err := h.returnApprove(c, a, token); err != nil {
+		t.Fatal(err)
+	}
+	h.faults.set("order", "fail", -1) // and KakaoPay's order API stays down
+	h.clock.Add(16 * time.Minute)
+	h.reconcile()
+	_, err := h.svc.Expire(h.ctx, h.m, c.ID)
+	wantError(t, err, checkout.KindConflict, "payment_in_progress", "")
+	h.clock.Add(time.Hour)
+	h.reconcile()
+	st := h.state(c.ID)
+	if a := st.Latest(); a.Status != string(checkout.AttemptFailed) || a.FailureCode != "APPROVE_UNCONFIRMED" {
+		t.Errorf("attempt %s %s", a.Status, a.FailureCode)
+	}
+	if st.Checkout.Status != string(checkout.StatusExpired) || st.Payment != nil {
+		t.Errorf("checkout %s, want expired", st.Checkout.Status)
+	}
+	if n := h.calls("approve"); n != 0 {
+		t.Errorf("%d approve calls reached KakaoPay", n)
+	}
+}
+
+func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	quit, idle := h.create(0), h.create(0)
+	h.wallet(h.start(quit.ID), "cancel") // the shopper quits, but the return never reaches us
+	h.start(idle.ID)
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	if a := h.state(quit.ID).Latest(); a.Status != string(checkout.AttemptCanceled) || a.FailureCode != "QUIT_PAYMENT" {
+		t.Errorf("quit attempt is %s %s", a.Status, a.FailureCode)
+	}
+	if a := h.state(idle.ID).Latest(); a.Status != string(checkout.AttemptReady) {
+		t.Errorf("idle attempt is %s before its tid dies", a.Status)
+	}
+	h.clock.Add(15 * time.Minute)
+	h.reconcile()
+	st := h.state(idle.ID)
+	if st.Latest().Status != string(checkout.AttemptExpired) || st.Checkout.Status != string(checkout.StatusOpen) {
+		t.Errorf("after 15 minutes: attempt %s, checkout %s (the checkout itself stays open)", st.Latest().Status, st.Checkout.Status)
+	}
+	if h.count(quit.ID, "attempt.canceled") != 1 || h.count(idle.ID, "attempt.expired") != 1 {
+		t.Errorf("events %v and %v", h.events(quit.ID), h.events(idle.ID))
+	}
+}
+
+func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	pay := h.pay(c)
+	refundWithKey := func(key string, amount int64) (*store.Refund, error) {
+		t.Helper()
+		held, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, key, key, time.Second)
+		switch {
+		case err != nil:
+			t.Fatal(err)
+		case prev != nil: // a retry: the refund its key is bound to, as it is now
+			if prev.ObjectType != "refund" {
+				t.Fatalf("key %s bound to %+v", key, prev)
+			}
+			return h.svc.RefundOutcome(h.ctx, prev.ObjectID)
+		}
+		return h.svc.Refund(h.ctx, h.m, pay.ID, checkout.RefundParams{Amount: won(amount), Key: held})
+	}
+
+	// KakaoPay refunds, and its answer is lost.
+	h.faults.set("cancel", "drop", 1)
+	r, err := refundWithKey("refund-1", 1000)
+	if err != nil || r.Status != checkout.RefundPending {
+		t.Fatalf("refund with a lost answer: %v %+v", err, r)
+	}
+	if again, err := refundWithKey("refund-1", 1000); err != nil || again.ID != r.ID || again.Status != checkout.RefundPending {
+		t.Errorf("retry while pending: %v %+v", err, again)
+	}
+	h.reconcile() // too young to settle: it may still be under way elsewhere
+	if got, _ := h.svc.RefundByID(h.ctx, h.m, r.ID); got.Status != checkout.RefundPending {
+		t.Errorf("settled %s before SettleAfter", got.Status)
+	}
+	h.clock.Add(31 * time.Second)
+	h.reconcile()
+	h.reconcile()
+	if again, err := refundWithKey("refund-1", 1000); err != nil || again.ID != r.ID || again.Status != checkout.RefundSucceeded {
+		t.Errorf("retry once settled: %v %+v", err, again)
+	}
+	if n := h.count(c.ID, "refund.succeeded"); n != 1 {
+		t.Errorf("%d refund.succeeded events", n)
+	}
+
+	// KakaoPay answered 500 without acting: settled as not made; the same key answers that
+	// outcome, a new key refunds.
+	h.faults.set("cancel", "fail", 1)
+	r2, err := refundWithKey("refund-2", 2000)
+	if err != nil || r2.Status != checkout.RefundPending {
+		t.Fatalf("refund answered 500: %v %+v", err, r2)
+	}
+	h.clock.Add(31 * time.Second)
+	h.reconcile()
+	_, err = refundWithKey("refund-2", 2000)
+	wantError(t, err, checkout.KindUpstream, "kakaopay_refused", r2.ID)
+	if r3, err := refundWithKey("refund-3", 2000); err != nil || r3.Status != checkout.RefundSucceeded {
+		t.Errorf("new refund: %v %+v", err, r3)
+	}
+
+	// A lost answer nobody reconciles is settled by the payment's next refund before it starts.
+	h.faults.set("cancel", "drop", 1)
+	r4, err := refundWithKey("refund-4", 500)
+	if err != nil || r4.Status != checkout.RefundPending {
+		t.Fatalf("refund with a lost answer: %v %+v", err, r4)
+	}
+	h.clock.Add(31 * time.Second)
+	if r5, err := refundWithKey("refund-5", 500); err != nil || r5.Status != checkout.RefundSucceeded {
+		t.Fatalf("the next refund: %v %+v", err, r5)
+	}
+	if got, _ := h.svc.RefundByID(h.ctx, h.m, r4.ID); got.Status != checkout.RefundSucceeded {
+		t.Errorf("the lost refund is %s", got.Status)
+	}
+
+	p, _ := h.payment(pay.ID)
+	if info := h.tid(pay.TID); p.RefundedAmount != 4000 || info.CanceledAmount != 4000 {
+		t.Errorf("refunded %d here and %d at KakaoPay, want 4000", p.RefundedAmount, info.CanceledAmount)
+	}
+	if n := h.calls("cancel"); n != 4 {
+		t.Errorf("%d cancel calls reached KakaoPay, want 4 (one per refund KakaoPay made)", n)
+	}
+	if n := h.count(c.ID, "refund.failed"); n != 1 {
+		t.Errorf("%d refund.failed events", n)
+	}
+}
+
+func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c, ag := h.subscribe(9900)
+	for _, kind := range []string{"drop", "fail", "cut"} {
+		before := h.calls("subscription")
+		h.faults.set("subscription", kind, 1)
+		key := "charge-" + kind
+		held, _, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, key, key, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ch, err := h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900, Reference: "M-" + kind, Key: held})
+		if err != nil || ch.Status != checkout.ChargeUnknown || ch.PaymentID != "" {
+			t.Fatalf("%s: charge %v %+v", kind, err, ch)
+		}
+		for range 2 { // the merchant's server retries: the same charge, never a second call
+			_, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, key, key, time.Second)
+			if err != nil || prev == nil || prev.ObjectType != "charge" || prev.ObjectID != ch.ID {
+				t.Fatalf("%s: retry %v %+v", kind, err, prev)
+			}
+			if again, err := h.svc.ChargeOutcome(h.ctx, prev.ObjectID); err != nil || again.Status != checkout.ChargeUnknown {
+				t.Errorf("%s: retry answered %v %+v", kind, err, again)
+			}
+		}
+		h.clock.Add(time.Minute)
+		h.reconcile()
+		if got := h.calls("subscription") - before; got > 1 {
+			t.Errorf("%s: %d subscription calls at KakaoPay for one key", kind, got)
+		}
+	}
+	unknown, err := h.svc.ListCharges(h.ctx, store.ListCharges{MerchantID: h.m.ID, Status: checkout.ChargeUnknown, Limit: 10})
+	if err != nil || len(unknown) != 3 {
+		t.Fatalf("unknown charges: %v %d", err, len(unknown))
+	}
+	if n := h.count(c.ID, "charge.unknown"); n != 3 {
+		t.Errorf("%d charge.unknown events", n)
+	}
+}
+
+func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c, ag := h.subscribe(9900)
+	// KakaoPay ends the sid, then both its answer and the status look-up are lost.
+	h.faults.set("manage/subscription/inactive", "drop", 1)
+	h.faults.set("manage/subscription/status", "fail", 1)
+	_, err := h.svc.Deactivate(h.ctx, h.m, ag.ID, nil)
+	wantError(t, err, checkout.KindUpstream, "kakaopay_unavailable", "")
+	_, err = h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900})
+	wantError(t, err, checkout.KindConflict, "agreement_deactivating", "")
+	if got, err := h.svc.Deactivate(h.ctx, h.m, ag.ID, nil); err != nil || got.Status != checkout.AgreementInactive {
+		t.Fatalf("retried deactivate: %v %+v", err, got)
+	}
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	if n := h.calls("inactive"); n != 1 {
+		t.Errorf("%d inactive calls at KakaoPay, want 1", n)
+	}
+	if n := h.count(c.ID, "agreement.deactivated"); n != 1 {
+		t.Errorf("%d agreement.deactivated events", n)
+	}
+
+	// The reconciler finishes a deactivation nobody retries.
+	_, ag2 := h.subscribe(9900)
+	h.faults.set("manage/subscription/inactive", "cut", 1)
+	h.faults.set("manage/subscription/status", "fail", 1)
+	_, err = h.svc.Deactivate(h.ctx, h.m, ag2.ID, nil)
+	wantError(t, err, checkout.KindUpstream, "kakaopay_unavailable", "")
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	if got, err := h.svc.AgreementByID(h.ctx, h.m, ag2.ID); err != nil || got.Status != checkout.AgreementInactive {
+		t.Errorf("after reconciling: %v %+v", err, got)
+	}
+	if n := h.calls("inactive"); n != 2 {
+		t.Errorf("%d inactive calls reached KakaoPay, want 2 (one per agreement)", n)
+	}
+}

@@ -1,0 +1,208 @@
+package checkout_test
+
+import (
+	"sync"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+)
+
+func TestApproveReturnPaysTheCheckout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	out, err := h.returnApprove(c, a, token)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := out.State
+	if st.Checkout.Status != string(checkout.StatusPaid) || out.Attempt.Status != string(checkout.AttemptApproved) || out.Pending {
+		t.Fatalf("after the approve return: checkout %s, attempt %s, pending %v", st.Checkout.Status, out.Attempt.Status, out.Pending)
+	}
+	p := st.Payment
+	if p == nil || p.Amount != 11000 || p.RefundedAmount != 0 || p.AttemptID != a.ID || p.TID != a.TID || p.AID == "" || p.Method == "" {
+		t.Fatalf("payment %+v", p)
+	}
+	if info := h.tid(a.TID); info.Status != "SUCCESS_PAYMENT" || info.TotalAmount != 11000 || info.PartnerOrderID != c.ID {
+		t.Errorf("KakaoPay has %+v", info)
+	}
+	// The shopper reloads the return page: the same outcome, and KakaoPay is not asked again.
+	again, err := h.returnApprove(c, a, token)
+	if err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.State.Payment.ID != p.ID {
+		t.Fatalf("repeated return: %v %+v", err, again)
+	}
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls, want 1", n)
+	}
+	if n := h.count(c.ID, "checkout.paid"); n != 1 {
+		t.Errorf("%d checkout.paid events", n)
+	}
+	// A paid checkout takes no new attempt.
+	_, err = h.svc.Pay(h.ctx, c.ID, checkout.DeviceDesktop)
+	wantError(t, err, checkout.KindConflict, "checkout_paid", "")
+}
+
+func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	var wg sync.WaitGroup
+	outs := make([]*checkout.Outcome, 20)
+	errs := make([]error, len(outs))
+	for i := range outs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			outs[i], errs[i] = h.returnApprove(c, a, token)
+		}()
+	}
+	wg.Wait()
+	for i, out := range outs {
+		if errs[i] != nil {
+			t.Errorf("return %d: %v", i, errs[i])
+			continue
+		}
+		// Each return's state is one snapshot: never the approved attempt of a checkout still open
+		// (seen about once in 60 returns while the checkout and its attempts were read apart).
+		if !checkout.Approved(out.Attempt) || !out.State.Paid() || out.Pending {
+			t.Errorf("return %d saw checkout %s, attempt %s, pending %v", i, out.State.Checkout.Status, out.Attempt.Status, out.Pending)
+		}
+	}
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
+		t.Errorf("checkout %s after the returns", st.Checkout.Status)
+	}
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
+	}
+	if n := h.count(c.ID, "checkout.paid"); n != 1 {
+		t.Errorf("%d checkout.paid events, want 1", n)
+	}
+	if p := h.state(c.ID).Payment; p == nil || p.Amount != 11000 {
+		t.Errorf("payment %+v", p)
+	}
+}
+
+func TestForgedPGTokenChangesNothing(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+
+	// Before the shopper approved in the wallet: KakaoPay is not asked to approve.
+	_, err := h.returnApprove(c, a, "forgedtoken000000000")
+	wantError(t, err, checkout.KindConflict, "not_approved", "")
+	if n := h.calls("approve"); n != 0 {
+		t.Errorf("%d approve calls for a token the wallet never gave", n)
+	}
+	_, err = h.returnApprove(c, a, "")
+	wantError(t, err, checkout.KindInvalid, "pg_token_missing", "pg_token")
+
+	// After the shopper approved: KakaoPay refuses the forged token and the attempt stays payable.
+	token := h.approveInWallet(a)
+	_, err = h.returnApprove(c, a, "forgedtoken000000000")
+	wantError(t, err, checkout.KindConflict, "pg_token_invalid", "")
+	st := h.state(c.ID)
+	if st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().Status == string(checkout.AttemptFailed) || st.Payment != nil {
+		t.Fatalf("after a forged token: checkout %s, attempt %s", st.Checkout.Status, st.Latest().Status)
+	}
+	if n := h.count(c.ID, "checkout.paid"); n != 0 {
+		t.Errorf("%d checkout.paid events after a forged token", n)
+	}
+
+	// The shopper's own token still pays, once.
+	out, err := h.returnApprove(c, a, token)
+	if err != nil || out.State.Checkout.Status != string(checkout.StatusPaid) {
+		t.Fatalf("the real token: %v %+v", err, out)
+	}
+	// A forged token against the paid checkout is refused without asking KakaoPay.
+	approves := h.calls("approve")
+	_, err = h.returnApprove(c, a, "forgedtoken000000000")
+	wantError(t, err, checkout.KindConflict, "pg_token_mismatch", "")
+	if n := h.calls("approve"); n != approves {
+		t.Errorf("%d approve calls after the forged return, want %d", n, approves)
+	}
+	if p := h.state(c.ID).Payment; p == nil || p.Amount != 11000 {
+		t.Errorf("payment %+v", p)
+	}
+}
+
+func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(4444) // the sandbox's wallet cannot pay 4,444 won
+	a := h.start(c.ID)
+	out, err := h.returnApprove(c, a, h.approveInWallet(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Attempt.Status != string(checkout.AttemptFailed) || out.Attempt.FailureCode != "INSUFFICIENT_BALANCE" || out.Attempt.FailureMessage != "잔액이 부족합니다." {
+		t.Errorf("attempt %s %s %q", out.Attempt.Status, out.Attempt.FailureCode, out.Attempt.FailureMessage)
+	}
+	if st := out.State; st.Checkout.Status != string(checkout.StatusOpen) || st.Payment != nil {
+		t.Fatalf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
+	}
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls", n)
+	}
+	if n := h.count(c.ID, "attempt.failed"); n != 1 {
+		t.Errorf("%d attempt.failed events", n)
+	}
+	// The shopper can try again: a fresh attempt.
+	next := h.start(c.ID)
+	if next.ID == a.ID || next.Status != string(checkout.AttemptReady) || next.TID == a.TID {
+		t.Errorf("retry attempt %+v", next)
+	}
+}
+
+func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		action string
+		status checkout.AttemptStatus
+		code   string
+	}{
+		{"cancel", checkout.AttemptCanceled, "QUIT_PAYMENT"},
+		{"fail", checkout.AttemptFailed, "FAIL_PAYMENT"},
+	} {
+		t.Run(tc.action, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			c := h.create(0)
+			a := h.start(c.ID)
+			h.wallet(a, tc.action)
+			out, err := h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: c.ID, AttemptID: a.ID, Kind: tc.action})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if checkout.StatusOf(out.Attempt) != tc.status || out.Attempt.FailureCode != tc.code || out.State.Checkout.Status != string(checkout.StatusOpen) {
+				t.Fatalf("attempt %s %s, checkout %s", out.Attempt.Status, out.Attempt.FailureCode, out.State.Checkout.Status)
+			}
+			if n := h.count(c.ID, "attempt."+string(tc.status)); n != 1 {
+				t.Errorf("%d attempt.%s events", n, tc.status)
+			}
+			// The checkout is still payable, and pays.
+			p := h.pay(c)
+			if p.Amount != 11000 || p.AttemptID == a.ID {
+				t.Errorf("payment %+v", p)
+			}
+			if n := h.calls("approve"); n != 1 {
+				t.Errorf("%d approve calls", n)
+			}
+		})
+	}
+}
+
+func TestReturnOfAnUnknownAttemptIsNotFound(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	h.start(c.ID)
+	_, err := h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
+	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+	_, err = h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: "cs_nope", AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
+	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+}

@@ -1,6 +1,9 @@
 package checkout_test
 
 import (
+	"net/http"
+	"net/url"
+	"strings"
 	"testing"
 	"time"
 
@@ -347,4 +350,63 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	if n := h.calls("inactive"); n != 2 {
 		t.Errorf("%d inactive calls reached KakaoPay, want 2 (one per agreement)", n)
 	}
+}
+
+// TestReconcilerFollowsEveryWalletStep walks an attempt through the wallet's steps as KakaoPay
+// reports them (OPEN_PAYMENT, SELECT_METHOD, ARS_WAITING, then a wrong password): the steps keep
+// the attempt live and "in the wallet", the wrong password fails it, and nothing is approved.
+func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	walletBase := a.MobileURL[:strings.LastIndex(a.MobileURL, "/")]
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	step := func(method, path string, form url.Values, wantKakaoPay string) {
+		t.Helper()
+		var res *http.Response
+		var err error
+		if method == http.MethodGet {
+			res, err = noRedirect.Get(walletBase + path)
+		} else {
+			res, err = noRedirect.PostForm(walletBase+path, form)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode >= 400 {
+			t.Fatalf("wallet %s %s: %d", method, path, res.StatusCode)
+		}
+		if got := h.tid(a.TID).Status; got != wantKakaoPay {
+			t.Fatalf("after %s %s KakaoPay says %s, want %s", method, path, got, wantKakaoPay)
+		}
+		h.clock.Add(6 * time.Second)
+		h.reconcile()
+	}
+	step(http.MethodGet, "/mInfo", nil, "OPEN_PAYMENT")
+	if got := h.state(c.ID).Latest(); !checkout.WalletOpened(got) {
+		t.Fatalf("after OPEN_PAYMENT the attempt is %s", got.Status)
+	}
+	step(http.MethodPost, "/method", url.Values{"method": {"MONEY"}}, "SELECT_METHOD")
+	step(http.MethodPost, "/ars", url.Values{}, "ARS_WAITING")
+	st := h.state(c.ID)
+	if got := st.Latest(); !checkout.WalletOpened(got) || !checkout.Live(got) || !st.Open() {
+		t.Fatalf("in the wallet the attempt is %s, the checkout %s", got.Status, st.Checkout.Status)
+	}
+	if n := h.count(c.ID, "attempt.authenticating"); n != 1 {
+		t.Errorf("%d attempt.authenticating events for one stay in the wallet", n)
+	}
+	step(http.MethodPost, "/wrong-password", url.Values{}, "FAIL_AUTH_PASSWORD")
+	st = h.state(c.ID)
+	if got := st.Latest(); checkout.StatusOf(got) != checkout.AttemptFailed || got.FailureCode != "FAIL_AUTH_PASSWORD" || !st.Open() {
+		t.Errorf("after a wrong password: attempt %s %s, checkout %s", got.Status, got.FailureCode, st.Checkout.Status)
+	}
+	if _, err := h.returnApprove(c, a, "forged-token"); err == nil {
+		t.Error("an approve return for the failed attempt was accepted")
+	}
+	if n := h.calls("approve"); n != 0 {
+		t.Errorf("%d approve calls reached KakaoPay", n)
+	}
+	h.pay(c) // the checkout is still payable with a new attempt
 }

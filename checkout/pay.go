@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 
@@ -156,3 +157,53 @@ func truncate(s string, n int) string {
 	}
 	return string([]rune(s)[:n])
 }
+
+// Leave ends a checkout's live attempts at the shopper's request (the page's "결제 취소"): the
+// shopper goes back to the shop without paying, and the checkout stays open for another try. An
+// attempt whose approval is being confirmed cannot be left: its money may already have moved.
+func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) {
+	now := s.clock()
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		st, err := txState(ctx, tx, checkoutID)
+		if err != nil {
+			return err
+		}
+		if slices.ContainsFunc(st.Attempts, Confirming) {
+			return conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
+		}
+		for _, a := range st.Attempts {
+			if !Live(a) {
+				continue
+			}
+			if err := moveAttempt(a, AttemptCanceled, now); err != nil {
+				return err
+			}
+			a.FailureCode = codeShopperCanceled
+			if err := tx.UpdateAttempt(ctx, a); err != nil {
+				return err
+			}
+			data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": AttemptCanceled, "failure_code": a.FailureCode})
+			if err := tx.CreateEvent(ctx, s.event(st.Checkout.MerchantID, "attempt.canceled", checkoutID, a.ID, data, now)); err != nil {
+				return err
+			}
+			changed = true
+		}
+		return nil
+	})
+	var e *Error
+	if errors.As(err, &e) {
+		return nil, e
+	}
+	if err != nil {
+		return nil, wrapf("leave", err)
+	}
+	if changed {
+		s.changed(checkoutID)
+	}
+	return s.read(ctx, checkoutID)
+}
+
+// codeShopperCanceled is the failure code of an attempt the shopper left on our page.
+const codeShopperCanceled = "SHOPPER_CANCELED"

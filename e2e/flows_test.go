@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"fmt"
+	"net/http"
 	"net/url"
 	"sort"
 	"strings"
@@ -29,6 +30,44 @@ func checkAnnounced(tb *tab) {
 	}
 	if !tb.has(`[data-countdown-announce][aria-live]`) {
 		tb.t.Errorf("%s: no [data-countdown-announce] aria-live region", tb.name)
+	}
+}
+
+// checkView checks what every view of the checkout page must be: one h2 (the view's heading),
+// no refresh link while JavaScript runs (it is the no-script way), and, on a view that ends a
+// payment (paid, expired, canceled, an attempt's outcome), a link onward to the shop.
+func checkView(tb *tab) {
+	tb.t.Helper()
+	view := eval[string](tb, `document.querySelector('[data-testid="checkout"]').dataset.view`)
+	if n := eval[int](tb, `document.querySelectorAll('[data-testid="checkout"] h2').length`); n != 1 {
+		tb.t.Errorf("%s: the %s view has %d h2 headings, want 1", tb.name, view, n)
+	}
+	if tb.has(sel("refresh")) {
+		tb.t.Errorf("%s: the %s view shows the no-script refresh link with JavaScript on", tb.name, view)
+	}
+	switch {
+	case view == "paid":
+		if !tb.has(sel("continue")) {
+			tb.t.Errorf("%s: the paid view has no link onward", tb.name)
+		}
+	case view == "expired" || view == "canceled" || tb.has(sel("outcome")):
+		if !tb.has(sel("back-to-shop")) {
+			tb.t.Errorf("%s: the %s view has no link back to the shop", tb.name, view)
+		}
+	case view == "qr" || view == "handoff":
+		if !tb.has(sel("leave")) {
+			tb.t.Errorf("%s: the %s view has no way out", tb.name, view)
+		}
+	}
+}
+
+// checkAboveFold checks that each element shows without scrolling.
+func checkAboveFold(tb *tab, sels ...string) {
+	tb.t.Helper()
+	for _, s := range sels {
+		if r, ok := tb.inViewport(s); !ok {
+			tb.t.Errorf("%s: at %d×%d %s needs scrolling: %+v", tb.name, tb.dev.width, tb.dev.height, s, r)
+		}
 	}
 }
 
@@ -88,6 +127,8 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 		t.Errorf("amount shows %q", got)
 	}
 	checkAnnounced(desk)
+	checkView(desk)
+	checkAboveFold(desk, sel("pay-button"))
 	desk.screenshot("checkout")
 	desk.axe("the checkout page (desktop)")
 
@@ -105,6 +146,11 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	}
 	desk.waitText(`[role="status"] `+sel("status-text"), "QR 코드 스캔을 기다리고 있습니다")
 	checkAnnounced(desk)
+	checkView(desk)
+	checkAboveFold(desk, sel("qr"), sel("steps"))
+	if n := eval[int](desk, `document.querySelectorAll("time[data-countdown]").length`); n != 1 {
+		t.Errorf("the QR view shows %d countdowns, want 1", n)
+	}
 	scanned, shot := desk.scanQR("qr")
 	updateDocs(t, "desktop-qr.png", shot)
 	if want := e.AttemptMobileURL(c.ID); scanned != want {
@@ -121,16 +167,29 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 
 	// The desktop hears that the wallet opened and says so in its live region.
 	desk.waitFor("the desktop to say: approve in KakaoTalk",
-		`(document.querySelector('[role=status] [data-testid="status-text"]')||{}).textContent==="카카오톡에서 결제를 승인해 주세요"`, 10*time.Second)
+		`(document.querySelector('[role=status] [data-testid="status-text"]')||{}).textContent==="카카오톡에서 결제를 완료해 주세요"`, 10*time.Second)
 	checkAnnounced(desk)
+	checkView(desk)
+	if h := desk.text("#view-heading"); h != "카카오톡에서 결제를 완료해 주세요" {
+		t.Errorf("after the scan the heading says %q", h)
+	}
+	if step := desk.text(`[data-testid="steps"] [aria-current="step"]`); step != "카카오톡에서 결제합니다." {
+		t.Errorf("after the scan the current step is %q", step)
+	}
+	desk.screenshot("after-scan")
 
 	start := time.Now()
 	if st := phone.pressAndLoad(sel("wallet-approve")); st != 200 {
 		t.Fatalf("approve: HTTP %d", st)
 	}
 	phone.waitVisible(sel("phone-done"))
-	if got := phone.text(sel("phone-done")); !strings.Contains(got, "컴퓨터 화면으로 돌아가") {
+	if got := phone.text(sel("phone-done")); !strings.Contains(got, "컴퓨터 화면에서 다음 단계가") {
 		t.Errorf("the phone says %q, not to return to the computer", got)
+	}
+	for _, id := range []string{"receipt-reference", "receipt-paid-at", "receipt-method"} {
+		if phone.text(sel(id)) == "" {
+			t.Errorf("the phone's payment-complete page has no %s", id)
+		}
 	}
 	phone.screenshot("return-to-computer")
 
@@ -143,8 +202,15 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	// Back on the checkout page, the desktop shows it paid.
 	desk.navigate(c.URL)
 	desk.waitVisible(sel("paid"))
+	checkView(desk)
 	if href := eval[string](desk, `document.querySelector('[data-testid="continue"]').href`); !strings.HasPrefix(href, e.Shop.URL+"/thanks") {
 		t.Errorf("continue link %q", href)
+	}
+	if got := desk.text(sel("continue")); got != "테스트 카페로 돌아가기" {
+		t.Errorf("the way back says %q, want it to name the merchant", got)
+	}
+	if got := desk.text(sel("receipt-method")); got == "" || desk.text(sel("receipt-paid-at")) == "" || desk.text(sel("receipt-reference")) == "" {
+		t.Errorf("the paid page's receipt: %q", desk.text(sel("receipt")))
 	}
 	updateDocs(t, "paid.png", desk.screenshot("paid"))
 	desk.axe("the paid page")
@@ -165,6 +231,8 @@ func TestBrowserPhonePays(t *testing.T) {
 				t.Errorf("the phone's pay form says device=%q", d)
 			}
 			checkAnnounced(phone)
+			checkView(phone)
+			checkAboveFold(phone, sel("pay-button"))
 			shot := phone.screenshot("checkout")
 			if dev.name == "iphone" {
 				updateDocs(t, "phone-checkout.png", shot)
@@ -177,6 +245,10 @@ func TestBrowserPhonePays(t *testing.T) {
 			checkAtSuccess(phone, e, c.ID)
 			checkPaid(t, e, c.ID)
 			phone.screenshot("success")
+			phone.navigate(c.URL)
+			phone.waitVisible(sel("paid"))
+			checkView(phone)
+			phone.screenshot("paid")
 		})
 	}
 }
@@ -225,7 +297,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 	if stuck.has(sel("app-store")) || stuck.has(sel("play-store")) {
 		t.Error("inside KakaoTalk the fallback advises installing KakaoTalk")
 	}
-	if got := stuck.text(sel("fallback")); !strings.Contains(got, "다시 열기를 누르거나") {
+	if got := stuck.text(sel("fallback")); !strings.Contains(got, "다른 브라우저로 열기") {
 		t.Errorf("in-app fallback says %q", got)
 	}
 	if n := eval[int](stuck, `document.querySelectorAll('[target="_blank"]').length`); n != 0 {
@@ -252,10 +324,17 @@ func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
 	if got := phone.text(sel("fallback")); !strings.Contains(got, "카카오톡이 열리지 않나요?") {
 		t.Errorf("fallback says %q", got)
 	}
+	if eval[bool](phone, `!document.querySelector("[data-opening]").hidden`) {
+		t.Error("the page still says it is opening KakaoTalk beside the fallback")
+	}
+	checkView(phone)
 	phone.screenshot("fallback")
 	phone.axe("the hand-off page with its fallback")
 
 	phone.pressAndLoad(sel("pay-qr"))
+	if got := phone.text(`[data-testid="steps"] li`); !strings.Contains(got, "다른 휴대폰") {
+		t.Errorf("a QR code on a phone says to scan it with %q", got)
+	}
 	scanned, _ := phone.scanQR("qr")
 	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("the phone's QR code says %q, want the attempt's mobile URL %q", scanned, want)
@@ -279,13 +358,14 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	phone.navigate(c.URL)
 	phone.pressAndLoad(sel("pay-button"))
 	walletPress(phone, e, "cancel")
-	phone.waitText(`[data-outcome="canceled"]`, "결제를 취소하셨습니다.")
+	phone.waitText(`[data-outcome="canceled"]`, "결제가 취소되었습니다.")
 	if got := phone.text(sel("pay-button")); got != "다시 결제하기" {
 		t.Errorf("retry button %q", got)
 	}
 	if href := eval[string](phone, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.Shop.URL+"/cart" {
 		t.Errorf("back to shop %q", href)
 	}
+	checkView(phone)
 	phone.screenshot("canceled")
 	phone.axe("the canceled outcome")
 
@@ -293,6 +373,53 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	walletPress(phone, e, "approve")
 	checkAtSuccess(phone, e, c.ID)
 	checkPaid(t, e, c.ID)
+}
+
+// TestBrowserLeaveGoesBackToTheShop: on the QR view the shopper presses "결제 취소하고 돌아가기":
+// the page goes back to the shop, the payment request ends, and the old QR code, approved in the
+// wallet afterwards, pays nothing.
+func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	desk.navigate(c.URL)
+	desk.pressAndLoad(sel("pay-button"))
+	desk.waitVisible(sel("qr"))
+	scanned, _ := desk.scanQR("qr")
+	if got := desk.text(sel("leave")); got != "결제 취소하고 돌아가기" {
+		t.Errorf("the way out says %q", got)
+	}
+	desk.pressAndLoad(sel("leave"))
+	desk.waitURL(e.Shop.URL+"/cart", 5*time.Second)
+	if ev := e.Events(c.ID); handlerstest.Count(ev, "attempt.canceled") != 1 {
+		t.Errorf("events %v, want one attempt.canceled", ev)
+	}
+
+	phone := ch.newTab("phone", iPhoneDevice, tabOptions{})
+	phone.navigate(scanned)
+	phone.waitVisible(sel("wallet-approve"))
+	phone.expectErrorPage(http.StatusConflict)
+	if st := phone.pressAndLoad(sel("wallet-approve")); st != http.StatusConflict {
+		t.Errorf("approving the left payment: HTTP %d, want 409", st)
+	}
+	phone.waitVisible(sel("error"))
+	if got := phone.text(sel("error")); !strings.Contains(got, "취소된 결제입니다. 결제된 금액은 없습니다.") {
+		t.Errorf("approving the left payment says %q", got)
+	}
+	if href := eval[string](phone, `(document.querySelector('[data-testid="message-link"]')||{}).href||""`); href != c.URL {
+		t.Errorf("the error page leads to %q, want the checkout page", href)
+	}
+	phone.screenshot("left-then-approved")
+	phone.axe("an error page")
+	if n := e.Sandbox.Calls("approve"); n != 0 {
+		t.Errorf("%d approve calls reached KakaoPay", n)
+	}
+
+	// The checkout is still open: the shopper can come back and pay.
+	desk.navigate(c.URL)
+	desk.waitText(`[data-outcome="canceled"]`, "결제가 취소되었습니다.")
+	checkView(desk)
 }
 
 // TestBrowserFailThenRetryPays: the wallet fails; the desktop learns it by itself and says why;
@@ -309,9 +436,10 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	phone.navigate(scanned)
 	walletPress(phone, e, "approve")
 
-	desk.waitText(`[data-outcome="failed"]`, "결제에 실패했습니다.")
+	desk.waitText(`[data-outcome="failed"]`, "결제가 완료되지 않았습니다.")
 	desk.waitText(`[data-outcome="failed"]`, "잔액이 부족합니다") // and why
 	checkAnnounced(desk)
+	checkView(desk)
 	desk.screenshot("failed")
 	desk.axe("the failed outcome")
 
@@ -365,6 +493,7 @@ func TestBrowserExpiry(t *testing.T) {
 	if href := eval[string](desk, `document.querySelector('[data-testid="back-to-shop"]').href`); href != e.Shop.URL+"/cart" {
 		t.Errorf("back to shop %q", href)
 	}
+	checkView(desk)
 	desk.screenshot("expired")
 	desk.axe("the expired page")
 }
@@ -382,7 +511,7 @@ func TestBrowserEnglish(t *testing.T) {
 	if got := desk.text(sel("amount")); got != "₩11,000" {
 		t.Errorf("amount %q", got)
 	}
-	if got := desk.text(sel("pay-button")); got != "Pay with KakaoPay" {
+	if got := desk.text(sel("pay-button")); got != "Pay ₩11,000" {
 		t.Errorf("pay button %q", got)
 	}
 	desk.screenshot("checkout")
@@ -396,7 +525,7 @@ func TestBrowserEnglish(t *testing.T) {
 	scanned, _ := desk.scanQR("qr")
 	phone.navigate(scanned)
 	walletPress(phone, e, "cancel")
-	desk.waitText(`[data-outcome="canceled"]`, "You canceled the payment.")
+	desk.waitText(`[data-outcome="canceled"]`, "The payment was canceled. No money was taken.")
 	if got := desk.text(sel("pay-button")); got != "Try again" {
 		t.Errorf("retry button %q", got)
 	}
@@ -413,7 +542,7 @@ func TestBrowserEnglish(t *testing.T) {
 	phone.enterAndLoad()
 	phone.waitVisible(sel("phone-done"))
 	checkLang(phone, "en")
-	if got := phone.text(sel("phone-done")); !strings.Contains(got, "Return to your computer") {
+	if got := phone.text(sel("phone-done")); !strings.Contains(got, "moves on by itself") {
 		t.Errorf("phone says %q", got)
 	}
 	checkAtSuccess(desk, e, c.ID)
@@ -483,8 +612,17 @@ func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
 		small := ch.newTab(fmt.Sprintf("small-phone-dark-%v", dark), smallPhone, tabOptions{dark: dark})
 		small.navigate(c.URL)
 		small.waitVisible(sel("pay-button"))
-		if r, ok := small.inViewport(sel("pay-button")); !ok {
-			t.Errorf("at 320×568 (dark %v) the pay button needs scrolling: %+v", dark, r)
+		checkAboveFold(small, sel("pay-button"))
+		if !dark {
+			// A QR code on a 320×568 screen (the page asked for the computer's view) fits too.
+			c2 := e.CreateCheckout("")
+			small.navigate(c2.URL + "?device=desktop")
+			small.pressAndLoad(sel("pay-button"))
+			small.waitVisible(sel("qr"))
+			checkAboveFold(small, sel("qr"))
+			small.screenshot("qr")
+			small.navigate(c.URL)
+			small.waitVisible(sel("pay-button"))
 		}
 		if w := eval[int](small, `document.documentElement.scrollWidth`); w > 320 {
 			t.Errorf("at 320×568 (dark %v) the page is %d px wide: it scrolls sideways", dark, w)
@@ -501,9 +639,7 @@ func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
 	desk.axe("the checkout page in dark mode")
 	desk.pressAndLoad(sel("pay-button"))
 	desk.waitVisible(sel("qr"))
-	if r, ok := desk.inViewport(sel("qr")); !ok {
-		t.Errorf("at 1366×768 the QR code is not all on screen: %+v", r)
-	}
+	checkAboveFold(desk, sel("qr"))
 	got, shot := desk.scanQR("qr")
 	if want := e.AttemptMobileURL(c.ID); got != want {
 		t.Fatalf("the dark-mode QR code says %q, want %q", got, want)

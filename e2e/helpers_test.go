@@ -143,6 +143,18 @@ type tab struct {
 	mu       sync.Mutex
 	problems []string
 	reqs     map[network.RequestID]*request
+	expected map[int64]int // error statuses of pages the test means to reach, by count left
+}
+
+// expectErrorPage tells the tab that the next page it loads answers status on purpose: an error
+// page is then what is tested, not a problem.
+func (tb *tab) expectErrorPage(status int64) {
+	tb.mu.Lock()
+	defer tb.mu.Unlock()
+	if tb.expected == nil {
+		tb.expected = map[int64]int{}
+	}
+	tb.expected[status]++
 }
 
 // request is what a tab saw of one HTTP request.
@@ -236,7 +248,10 @@ func (tb *tab) listen(ev any) {
 	case *network.EventResponseReceived:
 		r := req(ev.RequestID)
 		r.status = ev.Response.Status
-		if ev.Response.Status >= 400 {
+		switch {
+		case ev.Response.Status >= 400 && ev.Type == network.ResourceTypeDocument && tb.expected[ev.Response.Status] > 0:
+			tb.expected[ev.Response.Status]--
+		case ev.Response.Status >= 400:
 			tb.problems = append(tb.problems, fmt.Sprintf("HTTP %d for %s %s", ev.Response.Status, ev.Type, ev.Response.URL))
 		}
 	case *network.EventLoadingFinished:

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"slices"
 
@@ -37,5 +38,22 @@ func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
 		h.save(w, r, s)
 	}
 	http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
+	return nil
+}
+
+// leavePayment ends the live attempt at the shopper's request and takes them back to the shop;
+// a payment already being confirmed stays, and the page says so.
+func (h *Shopper) leavePayment(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	st, err := h.svc.Leave(r.Context(), id)
+	var ce *checkout.Error
+	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
+		http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, failureURL(st.Checkout.FailureURL, id), http.StatusSeeOther)
 	return nil
 }

@@ -166,3 +166,65 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 		t.Errorf("%d payments", n)
 	}
 }
+
+func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
+	f := handlerstest.NewFaults()
+	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	c := e.CreateCheckout("")
+	desktop := e.Browser(handlerstest.UADesktop)
+	desktop.PayOn(c.ID)
+	res, html := desktop.Get(c.URL)
+	csp := res.Header.Get("Content-Security-Policy")
+	if !strings.Contains(csp, "form-action 'self' "+e.Shop.URL) || !strings.Contains(csp, "frame-ancestors 'none'") {
+		t.Errorf("the checkout page's CSP %q does not let its leave form go back to the shop", csp)
+	}
+	if action := handlerstest.Page(t, html).Find(`form:has([data-testid="leave"])`).AttrOr("action", ""); action != "/c/"+c.ID+"/cancel" {
+		t.Fatalf("leave form posts to %q", action)
+	}
+	mobileURL := e.AttemptMobileURL(c.ID)
+
+	res, _ = desktop.Do(desktop.NoRedirect(), "POST", e.URL+"/c/"+c.ID+"/cancel", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != e.Shop.URL+"/cart" {
+		t.Fatalf("leave: %d to %q, want 303 to the failure URL", res.StatusCode, res.Header.Get("Location"))
+	}
+	if a := e.LatestAttempt(c.ID); a.Status != "canceled" || a.FailureCode != "SHOPPER_CANCELED" {
+		t.Errorf("the attempt is %s %s", a.Status, a.FailureCode)
+	}
+	if st := e.Status(c.ID, ""); st.Status != "open" {
+		t.Errorf("the checkout is %s: leaving a payment leaves the checkout open", st.Status)
+	}
+	// Leaving twice changes nothing more.
+	desktop.Do(desktop.NoRedirect(), "POST", e.URL+"/c/"+c.ID+"/cancel", nil, nil)
+	if n := handlerstest.Count(e.Events(c.ID), "attempt.canceled"); n != 1 {
+		t.Errorf("%d attempt.canceled events", n)
+	}
+	// The shopper approves the left payment in KakaoTalk anyway: nothing is paid.
+	phone := e.Browser(handlerstest.UAIPhone)
+	res, _ = phone.WalletAct(mobileURL, "approve")
+	if res.StatusCode != http.StatusConflict || e.Sandbox.Calls("approve") != 0 {
+		t.Errorf("approving a left payment: %d, %d approve calls", res.StatusCode, e.Sandbox.Calls("approve"))
+	}
+
+	// An approval being confirmed cannot be left: the page says it is confirming.
+	c2 := e.CreateCheckout("")
+	phone.PayOn(c2.ID)
+	f.Set("order", "fail", -1)
+	phone.WalletAct(e.AttemptMobileURL(c2.ID), "approve")
+	res, _ = phone.Do(phone.NoRedirect(), "POST", e.URL+"/c/"+c2.ID+"/cancel", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/c/"+c2.ID {
+		t.Errorf("leaving a payment being confirmed: %d to %q, want back to the page", res.StatusCode, res.Header.Get("Location"))
+	}
+	if a := e.LatestAttempt(c2.ID); a.Status == "canceled" {
+		t.Error("an approval being confirmed was canceled")
+	}
+	f.Clear("order")
+
+	res, _ = phone.Do(phone.NoRedirect(), "POST", e.URL+"/c/cs_nope/cancel", nil, nil)
+	if res.StatusCode != http.StatusNotFound {
+		t.Errorf("leaving an unknown checkout: %d", res.StatusCode)
+	}
+	res, _ = phone.Do(phone.NoRedirect(), "POST", e.URL+"/c/"+c.ID+"/cancel", nil, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site leave: %d", res.StatusCode)
+	}
+}

@@ -19,7 +19,7 @@ func TestQRCodeImage(t *testing.T) {
 	desktop := e.Browser(handlerstest.UADesktop)
 	qr := "/c/" + c.ID + "/qr.png"
 	res, html := desktop.Do(desktop.NoRedirect(), "GET", qr, nil, nil)
-	checkErrorPage(t, res, html, http.StatusNotFound, "결제 정보를 찾을 수 없습니다") // no attempt yet
+	checkErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다") // no attempt yet
 
 	desktop.PayOn(c.ID)
 	res, body := desktop.Get(qr)

@@ -39,8 +39,10 @@ func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) error {
 			ctx := h.pageContext(r, lang)
 			l := views.L(ctx)
 			h.render(w, r, ctx, http.StatusOK, views.Message(views.MessageModel{
-				Title: l.T("phone_done.title", nil), Body: l.T("phone_done.body", nil),
-				Note: l.T("phone_done.close", nil), Tone: "success", TestID: "phone-done",
+				Title: l.T("phone_done.title", nil),
+				Body:  l.T("paid.body", map[string]any{"Merchant": out.State.Merchant.Name, "Amount": l.Won(c.Amount)}),
+				Note:  l.T("phone_done.body", nil) + " " + l.T("phone_done.close", nil), Tone: "success", TestID: "phone-done",
+				Details: receipt(l, out.State), Footer: l.T("footer.page", map[string]any{"Merchant": out.State.Merchant.Name}),
 			}))
 			return nil
 		}

@@ -63,7 +63,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="canceled"]`).Length() != 1 {
 		t.Fatalf("after cancel: %s outcome=%q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
 	}
-	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제를 취소하셨습니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제가 취소되었습니다") {
 		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if href := doc.Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.Shop.URL+"/cart" {
@@ -94,7 +94,7 @@ func TestFailShowsReasonAndRetryPays(t *testing.T) {
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
 	_, html := desktop.Get(c.URL)
 	doc := handlerstest.Page(t, html)
-	if doc.Find(`[data-outcome="failed"]`).Length() != 1 || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제에 실패했습니다") {
+	if doc.Find(`[data-outcome="failed"]`).Length() != 1 || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제가 완료되지 않았습니다") {
 		t.Fatalf("desktop after fail: %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if ev := e.Events(c.ID); handlerstest.Count(ev, "attempt.failed") != 1 {
@@ -303,7 +303,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		// B's approval URL (B's attempt and token) on A's path.
 		forged := strings.Replace(realB, "/c/"+b.ID+"/", "/c/"+a.ID+"/", 1)
 		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
-		checkErrorPage(t, res, html, http.StatusNotFound, "결제 정보를 찾을 수 없습니다")
+		checkErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다")
 		if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
 			t.Errorf("%d approve calls, %d payments", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 		}

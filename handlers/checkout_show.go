@@ -24,6 +24,7 @@ func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
+	w.Header().Set("Content-Security-Policy", formCSP(st.Checkout.FailureURL))
 	h.render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
 	return nil
 }
@@ -36,7 +37,7 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		ID: c.ID, MerchantName: st.Merchant.Name, Reference: c.Reference, Description: c.Description,
 		Amount: c.Amount, TaxFree: c.TaxFreeAmount, Recurring: c.Mode == checkout.ModeSubscription,
 		ExpiresAt: c.ExpiresAt.Unix(), SecondsLeft: int64(c.ExpiresAt.Sub(now).Seconds()),
-		StateKey: st.Key(), PayURL: checkoutURL(c.ID, "/pay"), Device: d.kind(),
+		StateKey: st.Key(), PayURL: checkoutURL(c.ID, "/pay"), CancelURL: checkoutURL(c.ID, "/cancel"), Device: d.kind(), OnPhone: d.Mobile,
 		StatusURL: checkoutURL(c.ID, "/status"), RefreshURL: checkoutURL(c.ID, ""),
 		OS: d.OS, InApp: d.InApp,
 		SuccessURL: templ.SafeURL(successURL(c.SuccessURL, c.ID)), FailureURL: templ.SafeURL(failureURL(c.FailureURL, c.ID)),
@@ -47,7 +48,7 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 	}
 	switch st.Status() {
 	case checkout.StatusPaid:
-		m.View, m.StatusURL = views.ViewPaid, ""
+		m.View, m.StatusURL, m.Receipt = views.ViewPaid, "", receipt(l, st)
 		return m, nil
 	case checkout.StatusExpired:
 		m.View, m.StatusURL = views.ViewExpired, ""
@@ -80,6 +81,24 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		m.OutcomeReason = failureReason(l, a)
 	}
 	return m, nil
+}
+
+// receipt lists what a paid checkout's page (and the phone's "payment complete" page) shows
+// beside the amount: the order number, when it was paid and how.
+func receipt(l *views.Localizer, st *checkout.State) []views.Detail {
+	var d []views.Detail
+	if ref := st.Checkout.Reference; ref != "" {
+		d = append(d, views.Detail{Label: l.T("checkout.reference", nil), Value: ref, TestID: "receipt-reference"})
+	}
+	if p := st.Payment; p != nil {
+		d = append(d, views.Detail{Label: l.T("receipt.paid_at", nil), Value: l.DateTime(p.ApprovedAt), TestID: "receipt-paid-at"})
+		method := l.T("method.default", nil)
+		if l.Has("method." + p.Method) {
+			method = l.T("method."+p.Method, nil)
+		}
+		d = append(d, views.Detail{Label: l.T("receipt.method", nil), Value: method, TestID: "receipt-method"})
+	}
+	return d
 }
 
 // outcomes are what the page says of an attempt that ended without paying.

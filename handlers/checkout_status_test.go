@@ -71,7 +71,7 @@ func TestDesktopPaysByQRWithPhone(t *testing.T) {
 	if res.StatusCode != 200 || doc.Find(`[data-testid="phone-done"]`).Length() != 1 {
 		t.Fatalf("phone after approving: %d %s", res.StatusCode, res.Request.URL)
 	}
-	if !strings.Contains(doc.Text(), "컴퓨터 화면으로 돌아가") {
+	if !strings.Contains(doc.Text(), "컴퓨터 화면에서 다음 단계가") {
 		t.Error("the phone is not told to return to the computer")
 	}
 
@@ -125,7 +125,7 @@ func TestStatusFollowsWalletProgress(t *testing.T) {
 		t.Fatalf("status after the wallet opened: %+v", got)
 	}
 	_, html := desktop.Get(c.URL)
-	if s := handlerstest.TextOf(handlerstest.Page(t, html), "status-text"); s != "카카오톡에서 결제를 승인해 주세요" {
+	if s := handlerstest.TextOf(handlerstest.Page(t, html), "status-text"); s != "카카오톡에서 결제를 완료해 주세요" {
 		t.Errorf("desktop status text %q", s)
 	}
 }

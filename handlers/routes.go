@@ -84,6 +84,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.Handle("GET /c/{id}", shop.page(shop.showCheckoutPage))
 	mux.Handle("POST /c/{id}/pay", csrf.Handler(shop.page(shop.startPayment)))
+	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shop.page(shop.leavePayment)))
 	mux.Handle("GET /c/{id}/qr.png", shop.page(shop.showQRCode))
 	mux.Handle("GET /c/{id}/status", shop.json(shop.showStatus))
 	mux.Handle("GET /c/{id}/return/{kind}", shop.page(shop.handleReturn))

@@ -41,7 +41,7 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 func TestUnknownCheckoutIDs(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	const ko, en = "결제 정보를 찾을 수 없습니다", "We could not find this payment"
+	const ko, en = "결제 페이지를 찾을 수 없습니다", "We could not find this payment"
 	cases := []struct {
 		name, method, path string
 		page               bool   // a localized page, else JSON

@@ -38,6 +38,17 @@ const sessionName = "kpcheckout"
 const pageCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
 	"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
 
+// formCSP is pageCSP for a page whose forms may end at another origin: the checkout page's
+// "cancel and go back" form is answered with a redirect to the shop, and browsers hold a form's
+// redirects to form-action too.
+func formCSP(target string) string {
+	u, err := url.Parse(target)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return pageCSP
+	}
+	return strings.Replace(pageCSP, "form-action 'self'", "form-action 'self' "+u.Scheme+"://"+u.Host, 1)
+}
+
 var matcher = language.NewMatcher([]language.Tag{language.Korean, language.English})
 
 // session returns the shopper's session; a cookie that no longer decodes starts a new one.
@@ -101,7 +112,9 @@ func (h *Shopper) render(w http.ResponseWriter, r *http.Request, ctx context.Con
 	}
 	hd := w.Header()
 	hd.Set("Content-Type", "text/html; charset=utf-8")
-	hd.Set("Content-Security-Policy", pageCSP)
+	if hd.Get("Content-Security-Policy") == "" { // a page may have set its own (see formCSP)
+		hd.Set("Content-Security-Policy", pageCSP)
+	}
 	hd.Set("Cache-Control", "no-store")
 	hd.Set("Vary", "Accept-Language, User-Agent, Sec-CH-UA-Mobile, Cookie")
 	hd.Set("Accept-CH", "Sec-CH-UA-Mobile")
@@ -132,7 +145,8 @@ func (h *Shopper) json(next shopperHandler) http.Handler {
 }
 
 // showError answers a localized error page for err, in the status asHTTPError gives it; its
-// code picks the message (error.<code>, or error.default).
+// code picks the message (error.<code>, or error.default). When the path names a checkout, the
+// page leads on: back to its payment page while it is open, else back to the shop.
 func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
 	he := asHTTPError(err)
 	if he.status >= 500 {
@@ -145,9 +159,21 @@ func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
 	if l.Has("error." + he.code) {
 		body = l.T("error."+he.code, nil)
 	}
-	h.render(w, r, ctx, he.status, views.Message(views.MessageModel{
-		Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error",
-	}))
+	m := views.MessageModel{Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error"}
+	if id := r.PathValue("id"); id != "" && he.status != http.StatusNotFound {
+		if st, err := h.svc.Snapshot(r.Context(), id); err == nil {
+			m.Footer = l.T("footer.page", map[string]any{"Merchant": st.Merchant.Name})
+			switch {
+			case st.Open():
+				m.LinkURL, m.LinkText = templ.SafeURL(checkoutURL(id, "")), l.T("error.back_to_page", nil)
+			case st.Paid():
+				m.LinkURL, m.LinkText = templ.SafeURL(successURL(st.Checkout.SuccessURL, id)), views.BackTo(ctx, st.Merchant.Name)
+			default:
+				m.LinkURL, m.LinkText = templ.SafeURL(failureURL(st.Checkout.FailureURL, id)), views.BackTo(ctx, st.Merchant.Name)
+			}
+		}
+	}
+	h.render(w, r, ctx, he.status, views.Message(m))
 }
 
 // errNotFound is the answer to a shopper path that leads nowhere.

@@ -16,7 +16,7 @@ func TestEnglishPage(t *testing.T) {
 	b := e.Browser(handlerstest.UADesktop)
 	_, html := b.Get(c.URL + "?lang=en")
 	doc := handlerstest.Page(t, html)
-	if doc.Find("html").AttrOr("lang", "") != "en" || handlerstest.TextOf(doc, "amount") != "₩11,000" || handlerstest.TextOf(doc, "pay-button") != "Pay with KakaoPay" {
+	if doc.Find("html").AttrOr("lang", "") != "en" || handlerstest.TextOf(doc, "amount") != "₩11,000" || handlerstest.TextOf(doc, "pay-button") != "Pay ₩11,000" {
 		t.Fatalf("English page: lang=%q amount=%q", doc.Find("html").AttrOr("lang", ""), handlerstest.TextOf(doc, "amount"))
 	}
 	_, html = b.Get(c.URL) // remembered in the cookie

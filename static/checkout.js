@@ -80,12 +80,15 @@
   if (handoff && fallback) {
     var left = false;
     var timer;
-    function showFallback() { if (!left && document.visibilityState === "visible") fallback.hidden = false; }
+    var opening = document.querySelector("[data-opening]");
+    if (opening) opening.hidden = false;
+    function reveal() { fallback.hidden = false; if (opening) opening.hidden = true; }
+    function showFallback() { if (!left && document.visibilityState === "visible") reveal(); }
     window.addEventListener("pagehide", function () { left = true; clearTimeout(timer); });
     document.addEventListener("visibilitychange", function () {
       if (document.visibilityState === "hidden") { left = true; clearTimeout(timer); }
     });
-    window.addEventListener("pageshow", function (e) { if (e.persisted) { left = false; fallback.hidden = false; } });
+    window.addEventListener("pageshow", function (e) { if (e.persisted) { left = false; reveal(); } });
     timer = setTimeout(showFallback, 2000);
     window.location.href = handoff.getAttribute("href");
   }

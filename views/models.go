@@ -39,7 +39,9 @@ type CheckoutModel struct {
 	StateKey      string
 
 	PayURL     string
+	CancelURL  string // ends the live attempt and goes back to the shop
 	Device     string // the device kind a pay button starts an attempt for
+	OnPhone    bool   // the page is on a phone (a QR code there is for another phone)
 	StatusURL  string
 	RefreshURL string
 	LangURL    string
@@ -55,6 +57,16 @@ type CheckoutModel struct {
 
 	SuccessURL templ.SafeURL
 	FailureURL templ.SafeURL
+
+	Receipt []Detail // the paid checkout: order number, paid at, method
+}
+
+// Detail is one labelled line of a receipt.
+type Detail struct {
+	Label string
+	Value string
+	// TestID names the value for the browser tests.
+	TestID string
 }
 
 // Item is one line of the order.
@@ -73,6 +85,8 @@ type MessageModel struct {
 	Note     string
 	LinkText string
 	LinkURL  templ.SafeURL
-	Tone     string // "success" or "error"
+	Tone     string // "success", "neutral" or "error"
 	TestID   string
+	Details  []Detail // a receipt, on the phone's "payment complete" page
+	Footer   string   // whose payment page this is; "" when not known
 }

@@ -6,6 +6,7 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
@@ -38,6 +39,16 @@ func (l *Localizer) N(id string, count int, data map[string]any) string {
 		return id
 	}
 	return s
+}
+
+// DateTime writes a moment in Korea's time, as the language writes it: "2026년 12월 1일 15:04"
+// or "Dec 1, 2026, 15:04 KST".
+func (l *Localizer) DateTime(t time.Time) string {
+	t = t.In(time.FixedZone("KST", 9*60*60))
+	if l.Lang == "en" {
+		return t.Format("Jan 2, 2006, 15:04 MST")
+	}
+	return t.Format("2006년 1월 2일 15:04")
 }
 
 // Has reports whether id has a message.

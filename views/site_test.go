@@ -40,3 +40,11 @@ func TestPluralForms(t *testing.T) {
 		}
 	}
 }
+
+func TestRoParticle(t *testing.T) {
+	for name, want := range map[string]string{"테스트 카페": "로", "김밥천국": "으로", "서울": "로", "상점": "으로", "Shop": "(으)로", "": "(으)로"} {
+		if got := ro(name); got != want {
+			t.Errorf("ro(%q) = %q, want %q", name, got, want)
+		}
+	}
+}

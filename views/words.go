@@ -1,0 +1,56 @@
+package views
+
+import (
+	"context"
+	"unicode/utf8"
+)
+
+// statusText is what the page's live region says of the checkout's state.
+func statusText(ctx context.Context, p CheckoutModel) string {
+	switch p.View {
+	case ViewQR:
+		if p.WalletOpened {
+			return T(ctx, "status.approve")
+		}
+		return T(ctx, "status.scan")
+	case ViewHandoff:
+		if p.WalletOpened {
+			return T(ctx, "status.approve")
+		}
+		return T(ctx, "status.opening")
+	case ViewConfirming:
+		return T(ctx, "status.confirming")
+	case ViewPaid:
+		return T(ctx, "status.paid")
+	case ViewExpired, ViewCanceled:
+		return T(ctx, p.View+".title")
+	case ViewPay:
+		if p.Outcome != "" {
+			return T(ctx, "outcome."+p.Outcome)
+		}
+	}
+	return ""
+}
+
+// BackTo is the label of a link back to the merchant's shop, naming it ("테스트 카페로 돌아가기",
+// "Back to Test Cafe"); a page that does not know the merchant says "back to the shop".
+func BackTo(ctx context.Context, merchant string) string {
+	if merchant == "" {
+		return T(ctx, "back_to_shop")
+	}
+	return Td(ctx, "back_to", map[string]any{"Merchant": merchant, "Ro": ro(merchant)})
+}
+
+// ro is the Korean particle "(으)로" that fits after name: "로" after a vowel or ㄹ, "으로" after
+// another final consonant, and "(으)로" when the name does not end in Hangul.
+func ro(name string) string {
+	r, _ := utf8.DecodeLastRuneInString(name)
+	if r < 0xAC00 || r > 0xD7A3 {
+		return "(으)로"
+	}
+	switch (r - 0xAC00) % 28 {
+	case 0, 8: // no final consonant, or ㄹ
+		return "로"
+	}
+	return "으로"
+}

@@ -440,7 +440,7 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	desk.waitText(`[data-outcome="failed"]`, "잔액이 부족합니다") // and why
 	checkAnnounced(desk)
 	checkView(desk)
-	desk.screenshot("failed")
+	updateDocs(t, "failed.png", desk.screenshot("failed"))
 	desk.axe("the failed outcome")
 
 	// The phone that approved is back on the checkout page, which says the same.
@@ -702,5 +702,99 @@ func TestBrowserPageWeight(t *testing.T) {
 	writeOutput(t, "weight.txt", report)
 	if total >= 100_000 {
 		t.Errorf("the checkout page weighs %.0f bytes, over 100 KB", total)
+	}
+}
+
+// TestBrowserEveryStateInBothLanguages walks each state a shopper can meet, in Korean and in
+// English, checks each view's shape (one heading, a way on, no refresh link with JavaScript) and
+// keeps a screenshot of each in test-output/screenshots.
+func TestBrowserEveryStateInBothLanguages(t *testing.T) {
+	for _, lang := range []string{"ko", "en"} {
+		t.Run(lang, func(t *testing.T) {
+			e := handlerstest.New(t)
+			ch := newChrome(t)
+			accept := map[string]string{"ko": "ko-KR,ko", "en": "en-US,en"}[lang]
+			desk := ch.newTab("desktop", desktopDevice, tabOptions{lang: accept})
+			phone := ch.newTab("phone", iPhoneDevice, tabOptions{lang: accept})
+			shot := func(tb *tab, name string) {
+				t.Helper()
+				checkLang(tb, lang)
+				tb.screenshot(lang + "-" + name)
+			}
+			// pay opens a checkout of amount on the desktop and has the phone scan its QR code.
+			pay := func(amount string) handlerstest.CheckoutObject {
+				t.Helper()
+				c := e.AmountCheckout(amount)
+				desk.navigate(c.URL)
+				desk.pressAndLoad(sel("pay-button"))
+				scanned, _ := desk.scanQR(lang + "-" + amount)
+				phone.navigate(scanned)
+				phone.waitVisible(sel("wallet-approve"))
+				desk.waitFor("the desktop to hear of the scan", `document.querySelector("[data-testid=steps] li:nth-child(2)").getAttribute("aria-current")==="step"`, 10*time.Second)
+				return c
+			}
+
+			c := e.CreateCheckout("")
+			desk.navigate(c.URL)
+			desk.waitVisible(sel("pay-button"))
+			checkView(desk)
+			shot(desk, "checkout")
+			c = pay("11000")
+			checkView(desk)
+			shot(desk, "after-scan")
+			phone.pressAndLoad(sel("wallet-approve"))
+			phone.waitVisible(sel("phone-done"))
+			shot(phone, "phone-paid")
+			desk.waitURL(e.Shop.URL+"/thanks", 10*time.Second)
+			desk.navigate(c.URL)
+			desk.waitVisible(sel("paid"))
+			checkView(desk)
+			shot(desk, "paid")
+
+			for _, tc := range []struct{ amount, button, outcome, name string }{
+				{"11001", "cancel", "canceled", "canceled"},
+				{"11002", "fail", "failed", "failed"},
+				{"11003", "wrong-password", "failed", "wrong-password"},
+				{"4444", "approve", "failed", "insufficient-balance"},
+			} {
+				pay(tc.amount)
+				phone.pressAndLoad(sel("wallet-" + tc.button))
+				desk.waitVisible(`[data-outcome="` + tc.outcome + `"]`)
+				checkView(desk)
+				if strings.Contains(desk.text(sel("outcome")), "사유") || strings.Contains(desk.text(sel("outcome")), "거절") {
+					t.Errorf("%s: the outcome says %q", tc.name, desk.text(sel("outcome")))
+				}
+				shot(desk, tc.name)
+			}
+
+			exp := e.CreateCheckout(`{"amount":11000,"expires_in":300,"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`)
+			e.Clock.Add(301 * time.Second)
+			desk.navigate(exp.URL)
+			desk.waitVisible(sel("expired"))
+			checkView(desk)
+			shot(desk, "expired")
+
+			inApp := ch.newTab("kakaotalk", kakaoTalkDevice, tabOptions{lang: accept, headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
+			inApp.navigate(e.CreateCheckout("").URL)
+			inApp.pressAndLoad(sel("pay-button"))
+			inApp.waitVisible(sel("fallback"))
+			checkView(inApp)
+			shot(inApp, "in-app-fallback")
+
+			noJS := ch.newTab("android-nojs", androidDevice, tabOptions{lang: accept, noJS: true, headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
+			noJS.navigate(e.CreateCheckout("").URL)
+			noJS.pressAndLoad(sel("pay-button"))
+			noJS.waitVisible(sel("fallback-noscript"))
+			if !noJS.has(sel("refresh")) || !noJS.has(sel("pay-qr")) {
+				t.Error("without JavaScript the phone page has no refresh link or no QR way")
+			}
+			shot(noJS, "nojs-without-kakaotalk")
+
+			lost := ch.newTab("lost", desktopDevice, tabOptions{lang: accept})
+			lost.expectErrorPage(http.StatusNotFound)
+			lost.navigate(e.URL + "/c/cs_doesnotexist")
+			lost.waitVisible(sel("error"))
+			shot(lost, "not-found")
+		})
 	}
 }

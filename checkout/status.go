@@ -112,6 +112,10 @@ func WalletOpened(a *store.Attempt) bool { return StatusOf(a) == AttemptAuthenti
 // Approved reports whether KakaoPay approved the attempt's payment.
 func Approved(a *store.Attempt) bool { return StatusOf(a) == AttemptApproved }
 
+// Failed reports whether the attempt ended in a failure (its FailureCode says which), not a
+// cancel or an expiry.
+func Failed(a *store.Attempt) bool { return StatusOf(a) == AttemptFailed }
+
 // inFlight reports whether an attempt was claimed by an approve return whose outcome is not
 // settled yet: nothing may expire its checkout then.
 func inFlight(a *store.Attempt) bool { return a.PGToken != "" && Live(a) }

@@ -110,7 +110,7 @@ var outcomes = map[checkout.AttemptStatus]string{
 
 // failureReason explains, in the shopper's language, why an attempt failed.
 func failureReason(l *views.Localizer, a *store.Attempt) string {
-	if checkout.StatusOf(a) != checkout.AttemptFailed || a.FailureCode == "" {
+	if !checkout.Failed(a) || a.FailureCode == "" {
 		return ""
 	}
 	if l.Has("failure." + a.FailureCode) {

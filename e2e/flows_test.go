@@ -798,3 +798,42 @@ func TestBrowserEveryStateInBothLanguages(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserTestWalletPaysWithoutAPhone: on one computer, in test mode, the QR view's "테스트 지갑
+// 열기" opens the wallet in a new tab; approving there sends the checkout page on to the shop.
+func TestBrowserTestWalletPaysWithoutAPhone(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	ch := newChrome(t)
+	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	desk.navigate(c.URL)
+	desk.pressAndLoad(sel("pay-button"))
+	desk.waitVisible(sel("test-wallet"))
+	if got := desk.text(sel("test-unreachable")); !strings.Contains(got, "휴대폰에서 열 수 없습니다") {
+		t.Errorf("the loopback note says %q", got)
+	}
+	checkView(desk)
+	desk.screenshot("test-tools")
+	desk.axe("the QR view with the test tools")
+
+	wallet := desk.pressForNewTab(sel("test-wallet"), "test-wallet")
+	wallet.waitVisible(sel("wallet-approve"))
+	if got := wallet.location(); got != e.AttemptMobileURL(c.ID) {
+		t.Errorf("the test wallet opened %q, want the attempt's wallet", got)
+	}
+	wallet.pressAndLoad(sel("wallet-approve"))
+	// The wallet's tab is this browser's: it goes on to the shop, and so does the checkout's tab.
+	checkAtSuccess(wallet, e, c.ID)
+	checkAtSuccess(desk, e, c.ID)
+	checkPaid(t, e, c.ID)
+
+	// The banner's link explains test mode.
+	desk.navigate(c.URL)
+	desk.press(sel("test-mode-help"))
+	desk.waitVisible(sel("test-mode-page"))
+	if got := desk.text(sel("test-amounts")); !strings.Contains(got, "4444") {
+		t.Errorf("the test-mode page's amounts: %q", got)
+	}
+	desk.screenshot("test-mode-page")
+	desk.axe("the test-mode page")
+}

@@ -23,6 +23,7 @@ import (
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/cdproto/target"
 	"github.com/chromedp/chromedp"
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
@@ -260,8 +261,10 @@ func (tb *tab) listen(ev any) {
 	case *network.EventLoadingFailed:
 		r := req(ev.RequestID)
 		// A navigation cancels what the page was loading (the status long-poll); the sandbox
-		// playing a phone without KakaoTalk answers 204, which leaves the browser where it was.
-		if ev.Canceled || r.status == 204 {
+		// playing a phone without KakaoTalk answers 204, which leaves the browser where it was; a
+		// tab attached while its first load was under way (pressForNewTab) hears of that load
+		// only as it is replaced (ERR_CACHE_MISS), never of its sending.
+		if ev.Canceled || r.status == 204 || r.url == "" {
 			return
 		}
 		tb.problems = append(tb.problems, fmt.Sprintf("request failed: %s %s: %s %s", ev.Type, r.url, ev.ErrorText, ev.BlockedReason))
@@ -441,6 +444,31 @@ func (tb *tab) press(sel string) {
 	} else {
 		tb.do("click "+sel, chromedp.Click(chromedp.CSS(sel)))
 	}
+}
+
+// pressForNewTab presses a link that opens a new tab (target=_blank) and returns that tab, seen
+// as a shopper's window like the others, with the same device.
+func (tb *tab) pressForNewTab(sel, name string) *tab {
+	tb.t.Helper()
+	opened := chromedp.WaitNewTarget(tb.ctx, func(info *target.Info) bool { return info.Type == "page" })
+	tb.press(sel)
+	var id target.ID
+	select {
+	case id = <-opened:
+	case <-time.After(actionTimeout):
+	}
+	if id == "" {
+		tb.fail("pressing %s opened no new tab", sel)
+	}
+	nt := &tab{t: tb.t, name: name, dev: tb.dev, reqs: map[network.RequestID]*request{}}
+	ctx, cancel := chromedp.NewContext(tb.ctx, chromedp.WithTargetID(id), chromedp.WithListener(nt.listen))
+	nt.ctx = ctx
+	tb.t.Cleanup(nt.checkClean)
+	tb.t.Cleanup(cancel)
+	if err := chromedp.Do(ctx); err != nil {
+		tb.fail("attaching to the tab %s opened: %v", sel, err)
+	}
+	return nt
 }
 
 // pressAndLoad presses the element and waits for the page it leads to; it returns that page's

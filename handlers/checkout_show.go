@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net"
 	"net/http"
 	"net/url"
 	"time"
@@ -75,12 +76,29 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 			return m, err
 		}
 		m.View, m.QRDataURI = views.ViewQR, templ.SafeURL(qr.dataURI)
+		if h.testMode {
+			m.TestWalletURL, m.Unreachable = templ.SafeURL(a.MobileURL), IsLoopback(h.baseURL)
+		}
 	default:
 		m.View = views.ViewPay
 		m.Outcome = outcomes[checkout.StatusOf(a)] // none for an approved attempt of an open checkout: should not be
 		m.OutcomeReason = failureReason(l, a)
 	}
 	return m, nil
+}
+
+// IsLoopback reports whether a URL's host is this computer only, so that no phone can open it.
+func IsLoopback(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if h := u.Hostname(); h == "localhost" {
+		return true
+	} else if ip := net.ParseIP(h); ip != nil {
+		return ip.IsLoopback()
+	}
+	return false
 }
 
 // receipt lists what a paid checkout's page (and the phone's "payment complete" page) shows

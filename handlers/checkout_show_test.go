@@ -199,3 +199,66 @@ func BenchmarkCheckoutPage(b *testing.B) {
 		res.Body.Close()
 	}
 }
+
+func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
+	for _, live := range []bool{false, true} {
+		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
+		c := e.CreateCheckout("")
+		desktop := e.Browser(handlerstest.UADesktop)
+		desktop.PayOn(c.ID)
+		_, html := desktop.Get(c.URL)
+		doc := handlerstest.Page(t, html)
+		link := doc.Find(`[data-testid="test-wallet"]`)
+		if live {
+			if link.Length() != 0 || doc.Find(`[data-testid="test-tools"]`).Length() != 0 || doc.Find(`[data-testid="test-mode"]`).Length() != 0 {
+				t.Error("a live page shows test tools")
+			}
+			continue
+		}
+		if href := link.AttrOr("href", ""); href != e.AttemptMobileURL(c.ID) || link.AttrOr("target", "") != "_blank" || !strings.Contains(link.AttrOr("rel", ""), "noopener") {
+			t.Errorf("the test wallet link is %q target %q rel %q, want the attempt's wallet in a new tab", href, link.AttrOr("target", ""), link.AttrOr("rel", ""))
+		}
+		if got := strings.TrimSpace(link.Text()); got != "테스트 지갑 열기" {
+			t.Errorf("the test wallet link says %q", got)
+		}
+		// The test server listens on 127.0.0.1: the page says no phone can open its QR code.
+		if got := handlerstest.TextOf(doc, "test-unreachable"); !strings.Contains(got, "휴대폰에서 열 수 없습니다") {
+			t.Errorf("a loopback QR code is not explained: %q", got)
+		}
+		if href := doc.Find(`[data-testid="test-mode-help"]`).AttrOr("href", ""); href != "/test-mode?lang=ko" {
+			t.Errorf("the banner links %q", href)
+		}
+		// The phone's hand-off page has no test wallet: it is the wallet's device.
+		c2 := e.CreateCheckout("")
+		phone := e.Browser(handlerstest.UAIPhone)
+		phone.PayOn(c2.ID)
+		if _, html := phone.Get(c2.URL); handlerstest.Page(t, html).Find(`[data-testid="test-wallet"]`).Length() != 0 {
+			t.Error("the hand-off page offers the test wallet")
+		}
+	}
+}
+
+func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
+	e := handlerstest.New(t)
+	b := e.Browser(handlerstest.UADesktop)
+	for lang, want := range map[string][]string{
+		"ko": {"테스트 모드 안내", "잔액 부족", "X-Sandbox-Auto", "TC0ONETIME", "TCSUBSCRIP", "DEV_SECRET_KEY"},
+		"en": {"Testing in test mode", "insufficient balance", "X-Sandbox-Auto", "TC0ONETIME", "TCSUBSCRIP", "DEV_SECRET_KEY"},
+	} {
+		res, html := b.Get(e.URL + "/test-mode?lang=" + lang)
+		doc := handlerstest.Page(t, html)
+		text := doc.Text()
+		if res.StatusCode != 200 || doc.Find("html").AttrOr("lang", "") != lang {
+			t.Fatalf("%s: %d lang %q", lang, res.StatusCode, doc.Find("html").AttrOr("lang", ""))
+		}
+		for _, w := range append(want, "4444", "5555", "6666") {
+			if !strings.Contains(text, w) {
+				t.Errorf("%s: the test-mode page does not mention %q", lang, w)
+			}
+		}
+	}
+	live := handlerstest.NewWith(t, handlerstest.Options{Live: true})
+	if res, _ := live.Browser(handlerstest.UADesktop).Get(live.URL + "/test-mode"); res.StatusCode != 404 {
+		t.Errorf("live mode serves the test-mode page: %d", res.StatusCode)
+	}
+}

@@ -131,6 +131,9 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Sandbox != nil {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
 	}
+	if cfg.TestMode {
+		mux.Handle("GET /test-mode", shop.page(shop.showTestMode))
+	}
 	mux.Handle("/", shop.page(func(w http.ResponseWriter, r *http.Request) error {
 		if err := notAllowed(mux, w, r); err != nil {
 			return err

@@ -205,3 +205,12 @@ func successURL(raw, id string) string {
 func failureURL(raw, id string) string {
 	return strings.ReplaceAll(raw, "{CHECKOUT_ID}", url.QueryEscape(id))
 }
+
+// showTestMode explains test mode (served in test mode only): the sandbox's outcomes by amount,
+// X-Sandbox-Auto and the test CIDs, so that nobody needs the README to try a payment.
+func (h *Shopper) showTestMode(w http.ResponseWriter, r *http.Request) error {
+	lang := h.lang(w, r, "")
+	ctx := h.pageContext(r, lang)
+	h.render(w, r, ctx, http.StatusOK, views.TestModePage(views.TestModeModel{LangURL: langURL(r, lang), BaseURL: h.baseURL}))
+	return nil
+}

@@ -52,8 +52,14 @@ type CheckoutModel struct {
 	WalletOpened       bool // the shopper opened the attempt in KakaoTalk
 
 	MobileURL templ.SafeURL
-	OS        string // "ios", "android" or ""
-	InApp     string // "kakaotalk", "instagram", "facebook" or ""
+	// TestWalletURL, in test mode only, opens the sandbox wallet of the attempt in a new tab, as
+	// if a phone had scanned the QR code.
+	TestWalletURL templ.SafeURL
+	// Unreachable says, in test mode, that the QR code's address (a loopback base URL) is one no
+	// phone can open.
+	Unreachable bool
+	OS          string // "ios", "android" or ""
+	InApp       string // "kakaotalk", "instagram", "facebook" or ""
 
 	SuccessURL templ.SafeURL
 	FailureURL templ.SafeURL

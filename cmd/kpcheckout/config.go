@@ -115,7 +115,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
-		return errors.New("session key must be at least 32 characters")
+		return fmt.Errorf("the session key is %d characters; it must be at least 32: set KPCHECKOUT_SESSION_KEY to a longer secret, or leave it empty for a random key at each start", len(c.SessionKey))
 	}
 	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 {
 		return errors.New("expiry sweep, settle-after, kakaopay-timeout and confirm-grace must be positive")

@@ -67,6 +67,8 @@ func TestCommands(t *testing.T) {
 // starts it: the key and demo checkout it printed, and how to stop it.
 type serving struct {
 	addr, key, checkoutURL string
+	databaseURL            string
+	banner                 string       // what it printed, up to its advice for phones
 	stop                   func() error // cancels serve and waits for it to return
 }
 
@@ -81,15 +83,14 @@ func startServe(t *testing.T) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
+	s := &serving{addr: addr, databaseURL: "sqlite:" + filepath.Join(t.TempDir(), "s.db")}
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{
-			"KPCHECKOUT_ADDR": addr, "KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "s.db"),
-		}), pw, io.Discard)
+		done <- run(ctx, nil, env(map[string]string{"KPCHECKOUT_ADDR": addr, "KPCHECKOUT_DATABASE_URL": s.databaseURL}), pw, io.Discard)
 		pw.Close()
 	}()
-	s := &serving{addr: addr}
 	sc := bufio.NewScanner(pr)
-	for sc.Scan() && (s.key == "" || s.checkoutURL == "") {
+	for sc.Scan() && !strings.Contains(sc.Text(), "KPCHECKOUT_ADDR=0.0.0.0") {
+		s.banner += sc.Text() + "\n"
 		f := strings.Fields(sc.Text())
 		switch {
 		case strings.HasPrefix(sc.Text(), "  test API key:"):

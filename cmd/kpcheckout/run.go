@@ -9,10 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"strconv"
+	"strings"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
@@ -53,11 +57,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New("usage: kpcheckout merchant create --name N [--webhook-url U] [--cid C] [--subscription-cid C] [--live]")
 		}
 		return createMerchant(ctx, args[1:], getenv, stdout, stderr)
+	case "checkout":
+		if len(args) == 0 || args[0] != "create" {
+			return errors.New(`usage: kpcheckout checkout create --amount N [--item "name:quantity:unit_price" …] [--mode subscription] [--merchant NAME]`)
+		}
+		return createCheckout(ctx, args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, checkout create, version)", cmd)
 }
 
 func buildVersion() string {
@@ -83,7 +92,11 @@ func openStore(ctx context.Context, cfg *Config) (*sqlite.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	return sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return nil, fmt.Errorf("%w (KPCHECKOUT_DATABASE_URL=sqlite:PATH keeps it elsewhere)", err)
+	}
+	return db, nil
 }
 
 // createMerchant serves `kpcheckout merchant create`, printing {"id","api_key","webhook_secret"}.
@@ -122,6 +135,88 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"id": cm.Merchant.ID, "api_key": cm.APIKey, "webhook_secret": cm.WebhookSecret})
+}
+
+// createCheckout serves `kpcheckout checkout create`: a checkout for the demo merchant (or the one
+// named), printed as its URL, so that a first try needs no API call.
+func createCheckout(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("checkout create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	amount := fs.Int64("amount", 0, "the amount in won (default: what the items add up to)")
+	var items []store.Item
+	fs.Func("item", `an order line "name:quantity:unit_price", e.g. "아메리카노:2:4500" (repeatable)`, func(v string) error {
+		it, err := parseItem(v)
+		if err == nil {
+			items = append(items, it)
+		}
+		return err
+	})
+	mode := fs.String("mode", checkout.ModePayment, "payment, or subscription (sets up recurring payments)")
+	merchant := fs.String("merchant", demoMerchantName, "the merchant's name")
+	reference := fs.String("reference", "", "the order number (default CLI-<time>)")
+	locale := fs.String("locale", "", "the page's language: ko or en (default: the shopper's)")
+	cfg := newConfig(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	if *amount == 0 {
+		for _, it := range items {
+			*amount += it.Quantity * it.UnitPrice
+		}
+	}
+	if *reference == "" {
+		*reference = "CLI-" + time.Now().Format("20060102-150405")
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL)})
+	if err != nil {
+		return err
+	}
+	m, err := svc.MerchantByName(ctx, *merchant)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("no merchant named %q in %s: start kpcheckout serve once (it makes the demo merchant) or create one with kpcheckout merchant create", *merchant, cfg.DatabaseURL)
+	}
+	if err != nil {
+		return err
+	}
+	c, err := svc.Create(ctx, m, checkout.CreateParams{
+		Amount: *amount, Items: items, Mode: *mode, Reference: *reference, Locale: *locale,
+		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",
+	})
+	if err != nil {
+		var ce *checkout.Error
+		if errors.As(err, &ce) {
+			if ce.Param != "" {
+				return fmt.Errorf("%s: %s", ce.Param, ce.Message)
+			}
+			return errors.New(ce.Message)
+		}
+		return err
+	}
+	fmt.Fprintf(stdout, "%s/c/%s\n", cfg.BaseURL, c.ID)
+	return nil
+}
+
+// parseItem reads "name:quantity:unit_price"; the name may hold colons itself.
+func parseItem(v string) (store.Item, error) {
+	i := strings.LastIndex(v, ":")
+	j := strings.LastIndex(v[:max(i, 0)], ":")
+	if i < 0 || j < 0 {
+		return store.Item{}, fmt.Errorf("%q is not name:quantity:unit_price", v)
+	}
+	qty, err1 := strconv.ParseInt(v[j+1:i], 10, 64)
+	price, err2 := strconv.ParseInt(v[i+1:], 10, 64)
+	if err1 != nil || err2 != nil || v[:j] == "" {
+		return store.Item{}, fmt.Errorf("%q is not name:quantity:unit_price with whole numbers", v)
+	}
+	return store.Item{Name: v[:j], Quantity: qty, UnitPrice: price}, nil
 }
 
 // noKakaoPay stands in for KakaoPay in commands that never pay.

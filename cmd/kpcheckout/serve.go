@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -30,6 +31,12 @@ const demoMerchantName = "kpcheckout 데모 상점"
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger) error {
+	// The address first: a port in use stops the start before anything is opened or written.
+	ln, err := listen(cfg.Addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
@@ -74,10 +81,6 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
-	}
 	// A body dripped slowly is cut within ReadTimeout; WriteTimeout leaves room for a 30 s long-poll.
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
@@ -112,6 +115,20 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	return nil
+}
+
+// listen listens on addr, saying in words what to change when it cannot.
+func listen(addr string) (net.Listener, error) {
+	ln, err := net.Listen("tcp", addr)
+	switch {
+	case errors.Is(err, syscall.EADDRINUSE):
+		return nil, fmt.Errorf("the address %s is already in use: stop what uses it, or choose another with KPCHECKOUT_ADDR (e.g. KPCHECKOUT_ADDR=127.0.0.1:8081 make run)", addr)
+	case errors.Is(err, syscall.EACCES):
+		return nil, fmt.Errorf("not allowed to listen on %s (ports below 1024 need privileges): choose another with KPCHECKOUT_ADDR", addr)
+	case err != nil:
+		return nil, fmt.Errorf("cannot listen on %s: %w (set KPCHECKOUT_ADDR to host:port)", addr, err)
+	}
+	return ln, nil
 }
 
 // servePprof serves Go's profiles on their own listener, never on the public one.
@@ -195,5 +212,29 @@ func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io
 	fmt.Fprintf(stdout, "  demo merchant:  %s (%s)\n", m.Name, m.ID)
 	fmt.Fprintf(stdout, "  test API key:   %s\n", key)
 	fmt.Fprintf(stdout, "  demo checkout:  %s/c/%s\n\n", cfg.BaseURL, c.ID)
+	if handlers.IsLoopback(cfg.BaseURL) {
+		fmt.Fprintf(stdout, "  Phones cannot open %s. The checkout page's \"테스트 지갑 열기\" pays without one;\n", cfg.BaseURL)
+		if ip := lanAddress(); ip != "" {
+			_, port, _ := net.SplitHostPort(cfg.Addr)
+			fmt.Fprintf(stdout, "  to scan the QR code with a phone on this network, start it with:\n")
+			fmt.Fprintf(stdout, "    KPCHECKOUT_ADDR=0.0.0.0:%s KPCHECKOUT_BASE_URL=http://%s make run\n\n", port, net.JoinHostPort(ip, port))
+		} else {
+			fmt.Fprintf(stdout, "  to use a phone, start it with KPCHECKOUT_ADDR=0.0.0.0:PORT and KPCHECKOUT_BASE_URL=http://<this computer's address>:PORT.\n\n")
+		}
+	}
 	return nil
+}
+
+// lanAddress is this computer's first private IPv4 address on an interface that is up, or "".
+func lanAddress() string {
+	addrs, err := net.InterfaceAddrs()
+	if err != nil {
+		return ""
+	}
+	for _, a := range addrs {
+		if n, ok := a.(*net.IPNet); ok && n.IP.To4() != nil && n.IP.IsPrivate() {
+			return n.IP.String()
+		}
+	}
+	return ""
 }

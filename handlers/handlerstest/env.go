@@ -69,6 +69,9 @@ type Options struct {
 	HTTPTimeout  time.Duration // the KakaoPay client's timeout and the approve timeout (10 s)
 	Faults       *Faults       // between kpcheckout's KakaoPay client and the sandbox
 	WaitsPerIP   int           // cap on the long-polls one client may hold
+	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
+	// (the peer is still the sandbox).
+	Live bool
 }
 
 // New starts kpcheckout with the default options.
@@ -129,7 +132,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.URL, TestMode: true, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics,
+		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestCheckoutCreatePrintsItsURL(t *testing.T) {
+	srv := startServe(t) // makes the demo merchant
+	vars := env(map[string]string{"KPCHECKOUT_ADDR": srv.addr, "KPCHECKOUT_DATABASE_URL": srv.databaseURL})
+	var out, errb bytes.Buffer
+	err := run(context.Background(), []string{"checkout", "create", "--item", "아메리카노:2:4500", "--item", "크루아상:1:2000"}, vars, &out, &errb)
+	if err != nil {
+		t.Fatalf("%v: %s", err, errb.String())
+	}
+	url := strings.TrimSpace(out.String())
+	if !strings.HasPrefix(url, "http://"+srv.addr+"/c/cs_") {
+		t.Fatalf("checkout create printed %q", out.String())
+	}
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(string(body), "11,000원") || !strings.Contains(string(body), "크루아상") {
+		t.Errorf("the printed checkout: %d", res.StatusCode)
+	}
+
+	out.Reset()
+	if err := run(context.Background(), []string{"checkout", "create", "--amount", "5000", "--mode", "subscription"}, vars, &out, &errb); err != nil || !strings.Contains(out.String(), "/c/cs_") {
+		t.Errorf("a subscription checkout: %v %q", err, out.String())
+	}
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"checkout", "create"}, "amount"},
+		{[]string{"checkout", "create", "--amount", "11000", "--item", "커피"}, "name:quantity:unit_price"},
+		{[]string{"checkout", "create", "--amount", "11000", "--merchant", "없는 상점"}, "no merchant named"},
+		{[]string{"checkout", "create", "--amount", "11000", "--mode", "weekly"}, "mode"},
+		{[]string{"checkout"}, "usage: kpcheckout checkout create"},
+	} {
+		err := run(context.Background(), tc.args, vars, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%v: %v, want it to say %q", tc.args, err, tc.want)
+		}
+	}
+}
+
+func TestParseItem(t *testing.T) {
+	for in, want := range map[string]string{"아메리카노:2:4500": "아메리카노 2 4500", "커피: 라지:1:5000": "커피: 라지 1 5000"} {
+		it, err := parseItem(in)
+		if got := it.Name + " " + strconv.FormatInt(it.Quantity, 10) + " " + strconv.FormatInt(it.UnitPrice, 10); err != nil || got != want {
+			t.Errorf("parseItem(%q) = %q, %v", in, got, err)
+		}
+	}
+	for _, bad := range []string{"커피", "커피:2", ":2:100", "커피:x:100", "커피:1:"} {
+		if _, err := parseItem(bad); err == nil {
+			t.Errorf("parseItem(%q) accepted", bad)
+		}
+	}
+}

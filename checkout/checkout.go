@@ -69,6 +69,8 @@ type Config struct {
 	// ConfirmGrace is how long past its tid's life an attempt whose approve was called is still
 	// looked up at KakaoPay before it ends as failed (APPROVE_UNCONFIRMED). 1 hour when zero.
 	ConfirmGrace time.Duration
+	// WebhookAllowPrivate lets a live merchant's webhook endpoints resolve to private addresses.
+	WebhookAllowPrivate bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
@@ -76,23 +78,24 @@ type Config struct {
 
 // Service runs the checkout flows.
 type Service struct {
-	store        store.Store
-	kakao        KakaoPay
-	returnURL    func(checkoutID, attemptID, kind string) string
-	bundle       *i18n.Bundle
-	log          *slog.Logger
-	now          func() time.Time
-	ttl          time.Duration
-	approveT     time.Duration
-	settleAfter  time.Duration
-	confirmGrace time.Duration
-	notifier     *Notifier
-	snaps        *snapshots
-	watch        *watchers
-	polls        *throttle
-	starting     stripes // serializes Pay per checkout, so that a double click makes one attempt
-	refunding    stripes // serializes refunds per payment, so that KakaoPay sees them one by one
-	charging     stripes // serializes charges per agreement
+	store               store.Store
+	kakao               KakaoPay
+	returnURL           func(checkoutID, attemptID, kind string) string
+	bundle              *i18n.Bundle
+	webhookAllowPrivate bool
+	log                 *slog.Logger
+	now                 func() time.Time
+	ttl                 time.Duration
+	approveT            time.Duration
+	settleAfter         time.Duration
+	confirmGrace        time.Duration
+	notifier            *Notifier
+	snaps               *snapshots
+	watch               *watchers
+	polls               *throttle
+	starting            stripes // serializes Pay per checkout, so that a double click makes one attempt
+	refunding           stripes // serializes refunds per payment, so that KakaoPay sees them one by one
+	charging            stripes // serializes charges per agreement
 }
 
 // New returns a Service.
@@ -104,7 +107,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("checkout: a return URL builder is required")
 	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, log: cfg.Logger,
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
 		notifier:     NewNotifier(), polls: newThrottle(),

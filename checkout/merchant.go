@@ -10,6 +10,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // Default amount limits of a new merchant, in won.
@@ -43,11 +44,6 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	if nm.Name == "" || len([]rune(nm.Name)) > 100 {
 		return nil, invalid("name", "invalid_name", "name must be 1 to 100 characters")
 	}
-	if nm.WebhookURL != "" {
-		if err := checkURL("webhook_url", nm.WebhookURL); err != nil {
-			return nil, err
-		}
-	}
 	if nm.CID == "" {
 		nm.CID = kakaopay.TestCID
 	}
@@ -65,11 +61,29 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	sum := sha256.Sum256([]byte(key))
 	m := &store.Merchant{
 		ID: NewID("mer"), Name: nm.Name, APIKeyPrefix: key[:keyPrefixLen], APIKeyHash: sum[:],
-		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: "whsec_" + rand.Text(),
+		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: webhook.NewSecret(),
 		CID: nm.CID, SubscriptionCID: nm.SubscriptionCID,
 		MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount, CreatedAt: s.clock(),
 	}
-	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, m) })
+	// --webhook-url makes the merchant's first webhook endpoint, signed with the secret shown now.
+	var ep *store.WebhookEndpoint
+	if nm.WebhookURL != "" {
+		if err := s.checkEndpointURL(ctx, m, nm.WebhookURL); err != nil {
+			var e *Error
+			if errors.As(err, &e) {
+				e.Param = "webhook_url"
+			}
+			return nil, err
+		}
+		ep = &store.WebhookEndpoint{ID: NewID("we"), MerchantID: m.ID, URL: nm.WebhookURL, EnabledEvents: []string{"*"},
+			Secret: m.WebhookSecret, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt}
+	}
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateMerchant(ctx, m); err != nil || ep == nil {
+			return err
+		}
+		return tx.CreateWebhookEndpoint(ctx, ep)
+	})
 	if err != nil {
 		return nil, wrapf("create merchant", err)
 	}

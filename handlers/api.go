@@ -19,10 +19,16 @@ import (
 
 // API serves the merchant JSON API under /v1/.
 type API struct {
-	svc     *checkout.Service
-	baseURL string
-	log     *slog.Logger
+	svc        *checkout.Service
+	baseURL    string
+	log        *slog.Logger
+	deliveries interface{ Wake() }
 }
+
+// noWake is Config.Deliveries when there is no Deliverer in this process.
+type noWake struct{}
+
+func (noWake) Wake() {}
 
 type merchantKey struct{}
 

@@ -36,6 +36,9 @@ type Config struct {
 	// client address (20,000 and 100 when zero); past them a poll answers at once.
 	MaxWaiting      int
 	MaxWaitingPerIP int
+	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
+	// to wake (a background Deliverer still finds them on its next tick).
+	Deliveries interface{ Wake() }
 	// Metrics are served at /metrics; NewMetrics() when nil.
 	Metrics *Metrics
 	Logger  *slog.Logger
@@ -74,7 +77,10 @@ func New(cfg Config) (http.Handler, error) {
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
 		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP),
 		qr: newQRCodes(), log: cfg.Logger}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger}
+	if cfg.Deliveries == nil {
+		cfg.Deliveries = noWake{}
+	}
+	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries}
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -103,6 +109,15 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/charges", api.auth(api.listCharges))
 	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
+	mux.Handle("GET /v1/events/{id}", api.auth(api.getEvent))
+	mux.Handle("POST /v1/events/{id}/redeliver", api.auth(api.idempotent(api.redeliverEvent)))
+	mux.Handle("POST /v1/webhook_endpoints", api.auth(api.idempotent(api.createEndpoint)))
+	mux.Handle("GET /v1/webhook_endpoints", api.auth(api.listEndpoints))
+	mux.Handle("GET /v1/webhook_endpoints/{id}", api.auth(api.getEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}", api.auth(api.idempotent(api.updateEndpoint)))
+	mux.Handle("DELETE /v1/webhook_endpoints/{id}", api.auth(api.deleteEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", api.auth(api.idempotent(api.rotateEndpointSecret)))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/test", api.auth(api.idempotent(api.testEndpoint)))
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
 			w.Header().Set("Cache-Control", "no-store")

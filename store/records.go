@@ -162,3 +162,55 @@ type Charge struct {
 	CreatedAt      time.Time
 	UpdatedAt      time.Time
 }
+
+// WebhookEndpoint is a URL of a merchant's that receives its events.
+type WebhookEndpoint struct {
+	ID            string
+	MerchantID    string
+	URL           string
+	Description   string
+	EnabledEvents []string // event types, or "*" for every one
+	Disabled      bool
+	Secret        string // whsec_…, signs every delivery
+	// PreviousSecret still signs deliveries, beside Secret, until PreviousSecretExpiresAt: a
+	// rotation's overlap.
+	PreviousSecret          string
+	PreviousSecretExpiresAt time.Time
+	CreatedAt               time.Time
+	UpdatedAt               time.Time
+}
+
+// Delivery statuses.
+const (
+	DeliveryPending   = "pending"
+	DeliverySucceeded = "succeeded"
+	DeliveryFailed    = "failed"
+)
+
+// Delivery is one event to POST to one endpoint: the outbox row, written in the transaction of
+// the state change whose event it carries.
+type Delivery struct {
+	ID            string
+	Seq           int64 // the outbox's order; a checkout's deliveries to an endpoint go in it
+	EventID       string
+	EndpointID    string
+	MerchantID    string
+	CheckoutID    string
+	Status        string
+	Attempts      int
+	NextAttemptAt time.Time
+	LockedUntil   time.Time // a worker holds it until then
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
+}
+
+// DeliveryAttempt is one POST of a delivery and what came of it.
+type DeliveryAttempt struct {
+	DeliveryID string
+	N          int       // 1 for the first try
+	StatusCode int       // 0 when no answer came
+	Error      string    // a connection error, a timeout, a refused address
+	Excerpt    string    // the start of the answer's body (at most 1 KB)
+	Latency    time.Duration
+	At         time.Time
+}

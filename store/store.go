@@ -60,7 +60,17 @@ type Reader interface {
 	// before a time and is not confirmed yet, oldest first.
 	DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*Agreement, error)
 	Events(ctx context.Context, p ListEvents) ([]*Event, error)
+	Event(ctx context.Context, id string) (*Event, error)
 	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
+	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
+	// WebhookEndpoints lists a merchant's endpoints, oldest first.
+	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)
+	// DeliveriesByEvent lists an event's deliveries, oldest first.
+	DeliveriesByEvent(ctx context.Context, eventID string) ([]*Delivery, error)
+	// DeliveryAttempts lists a delivery's tries, first first.
+	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error)
+	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.
+	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
 }
 
 // Tx is one write transaction.
@@ -86,7 +96,21 @@ type Tx interface {
 	UpdateAgreement(ctx context.Context, a *Agreement) error
 	CreateCharge(ctx context.Context, c *Charge) error
 	UpdateCharge(ctx context.Context, c *Charge) error
+	// CreateEvent inserts an event and, in the same transaction, a pending delivery of it to
+	// each enabled endpoint of its merchant whose enabled_events match its type (the outbox).
+	// A ping is delivered only where it is sent (EnqueueDelivery).
 	CreateEvent(ctx context.Context, e *Event) error
+	// EnqueueDelivery adds a delivery of an event to one endpoint (a redelivery, a ping).
+	EnqueueDelivery(ctx context.Context, d *Delivery) error
+	// ClaimDeliveries holds, until now+lease, up to limit pending deliveries whose time has come
+	// and that no worker holds, each the oldest pending one of its checkout for its endpoint.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// RecordDeliveryAttempt stores a try and the delivery as it is after it.
+	RecordDeliveryAttempt(ctx context.Context, d *Delivery, a *DeliveryAttempt) error
+	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
+	UpdateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
+	// DeleteWebhookEndpoint removes an endpoint; its pending deliveries end failed.
+	DeleteWebhookEndpoint(ctx context.Context, id string) error
 	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
 	// UpdateIdempotencyKey replaces a key's row (a reservation taking over an abandoned one).
 	UpdateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error

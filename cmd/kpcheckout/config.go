@@ -30,9 +30,15 @@ type Config struct {
 	// SandboxReturnHosts are the hosts, besides this server's and loopback, that the built-in
 	// sandbox's wallet may send a shopper back to (a client's approval_url, cancel_url, fail_url).
 	SandboxReturnHosts []string
+	// WebhookAllowPrivate lets webhook endpoints be (and resolve to) loopback, private and
+	// link-local addresses with real KakaoPay credentials; the sandbox always allows them.
+	WebhookAllowPrivate bool
 
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
+
+// webhookAllowPrivate reports whether webhooks may go to addresses that are not public.
+func (c *Config) webhookAllowPrivate() bool { return c.Sandbox() || c.WebhookAllowPrivate }
 
 // Sandbox reports whether the server runs against its own KakaoPay sandbox.
 func (c *Config) Sandbox() bool { return c.KakaoPaySecretKey == "" }
@@ -78,6 +84,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 		}
 		return nil
 	})
+	mine.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints reach loopback, private and link-local addresses with real KakaoPay credentials (always allowed in sandbox mode)")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {

@@ -24,6 +24,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // demoMerchantName names the merchant seeded in sandbox mode.
@@ -69,14 +70,16 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
-		OrderLookups: cfg.OrderLookups})
+		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate()})
 	if err != nil {
 		return err
 	}
+	// Webhooks go out from the outbox, here and on every other instance over the same database.
+	deliverer := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: cfg.webhookAllowPrivate(), Logger: log})
 	h, err := handlers.New(handlers.Config{
 		Service: svc, Bundle: bundle, Assets: assets, Sessions: sessionStore(cfg, log),
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
-		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Metrics: metrics,
+		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Metrics: metrics, Deliveries: deliverer,
 	})
 	if err != nil {
 		return err
@@ -99,6 +102,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		}
 	}
 	go sweep(ctx, svc, cfg.ExpirySweep, log)
+	go deliverer.Run(ctx)
 
 	select {
 	case err := <-errc:

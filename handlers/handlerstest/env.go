@@ -24,6 +24,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/static"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // Clock is a test clock that only moves when told.
@@ -52,15 +53,16 @@ type Env struct {
 	t      testing.TB
 	dbPath string
 
-	URL        string            // the app's base URL
-	Sandbox    *sandbox.Sandbox  // the sandbox KakaoPay
-	SandboxURL string            // its base URL
-	Service    *checkout.Service // the app's service, over DB
-	DB         *sqlite.DB        // the app's database
-	Clock      *Clock            // the time of the app and the sandbox
-	Key        string            // the merchant's API key
-	MerchantID string            // the merchant's id
-	Shop       *httptest.Server  // the merchant's site: success and failure URLs land here
+	URL        string             // the app's base URL
+	Sandbox    *sandbox.Sandbox   // the sandbox KakaoPay
+	SandboxURL string             // its base URL
+	Service    *checkout.Service  // the app's service, over DB
+	DB         *sqlite.DB         // the app's database
+	Clock      *Clock             // the time of the app and the sandbox
+	Key        string             // the merchant's API key
+	MerchantID string             // the merchant's id
+	Shop       *httptest.Server   // the merchant's site: success and failure URLs land here
+	Deliverer  *webhook.Deliverer // sends the outbox's webhooks
 }
 
 // Options change how New sets the app up; the zero value is the default.
@@ -72,6 +74,8 @@ type Options struct {
 	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
 	// (the peer is still the sandbox).
 	Live bool
+	// WebhookTimeout bounds one webhook POST (10 s when zero).
+	WebhookTimeout time.Duration
 }
 
 // New starts kpcheckout with the default options.
@@ -130,9 +134,16 @@ func NewWith(t testing.TB, o Options) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Webhooks go to receivers on 127.0.0.1, on the test clock; Run looks every second and when
+	// the API queues one, and tests may call DeliverDue to deliver at once.
+	e.Deliverer = webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true, Timeout: o.WebhookTimeout, Now: e.Clock.Now})
+	dctx, stopDeliveries := context.WithCancel(ctx)
+	delivering := make(chan struct{})
+	go func() { defer close(delivering); e.Deliverer.Run(dctx) }()
+	t.Cleanup(func() { stopDeliveries(); <-delivering })
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
-		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics,
+		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -9,13 +9,6 @@ import (
 
 const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, created_at`
 
-// CreateEvent inserts an event.
-func (t txQueries) CreateEvent(ctx context.Context, e *store.Event) error {
-	_, err := t.exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
-		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
-	return wrap("create event", err)
-}
-
 // Events lists a merchant's events, newest first.
 func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, error) {
 	where := []string{"merchant_id = ?"}

@@ -155,6 +155,48 @@ var migrations = []string{
 	CREATE INDEX charges_merchant_created ON charges (merchant_id, created_at, id);
 	CREATE INDEX charges_pending ON charges (created_at) WHERE status = 'pending';
 	CREATE INDEX agreements_deactivating ON agreements (deactivate_requested_at) WHERE status = 'active' AND deactivate_requested_at > 0;`,
+	`CREATE TABLE webhook_endpoints (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		url TEXT NOT NULL,
+		description TEXT NOT NULL,
+		enabled_events TEXT NOT NULL,
+		disabled INTEGER NOT NULL,
+		secret TEXT NOT NULL,
+		previous_secret TEXT NOT NULL,
+		previous_secret_expires_at INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, created_at);
+	CREATE TABLE webhook_deliveries (
+		seq INTEGER PRIMARY KEY AUTOINCREMENT,
+		id TEXT NOT NULL UNIQUE,
+		event_id TEXT NOT NULL REFERENCES events(id),
+		endpoint_id TEXT NOT NULL,
+		merchant_id TEXT NOT NULL,
+		checkout_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		attempts INTEGER NOT NULL,
+		next_attempt_at INTEGER NOT NULL,
+		locked_until INTEGER NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, checkout_id, seq) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+	CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, status, updated_at);
+	CREATE TABLE webhook_attempts (
+		delivery_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		status_code INTEGER NOT NULL,
+		error TEXT NOT NULL,
+		excerpt TEXT NOT NULL,
+		latency_ms INTEGER NOT NULL,
+		at INTEGER NOT NULL,
+		PRIMARY KEY (delivery_id, n)
+	);`,
 }
 
 // migrate brings the schema up to date.

@@ -1,0 +1,314 @@
+package webhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/big"
+	"net"
+	"net/http"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Store is what delivering needs of kpcheckout's store.
+type Store interface {
+	Transact(ctx context.Context, fn func(store.Tx) error) error
+	Event(ctx context.Context, id string) (*store.Event, error)
+	Merchant(ctx context.Context, id string) (*store.Merchant, error)
+	WebhookEndpoint(ctx context.Context, id string) (*store.WebhookEndpoint, error)
+	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
+}
+
+// Config configures a Deliverer.
+type Config struct {
+	Store Store
+	// AllowPrivate lets deliveries reach loopback, private and link-local addresses. Off, every
+	// delivery resolves its endpoint's host and dials only a public address (no redirects are
+	// ever followed), so a merchant's URL cannot reach inside the network kpcheckout runs in.
+	AllowPrivate bool
+	// Timeout bounds one POST, 10 s when zero.
+	Timeout time.Duration
+	// RetryFor is how long a delivery is tried again before it ends failed, 3 days when zero; an
+	// endpoint that took none of its deliveries for that long is disabled.
+	RetryFor time.Duration
+	// Now is the clock, time.Now when nil.
+	Now    func() time.Time
+	Logger *slog.Logger
+}
+
+// Deliverer POSTs the outbox's deliveries to merchants' endpoints, at least once each: a non-2xx
+// answer, a timeout, a refused connection or a redirect is tried again with exponential backoff
+// and jitter. Several Deliverers (instances) may run over one database: each delivery is claimed
+// by one at a time, and a checkout's events reach an endpoint in order.
+type Deliverer struct {
+	store    Store
+	client   *http.Client
+	now      func() time.Time
+	retryFor time.Duration
+	log      *slog.Logger
+	wake     chan struct{}
+}
+
+// ErrPrivateAddress refuses an endpoint whose host is a loopback, private or link-local address.
+var ErrPrivateAddress = errors.New("webhook: the endpoint's address is not a public one")
+
+// NewDeliverer returns a Deliverer.
+func NewDeliverer(cfg Config) *Deliverer {
+	d := &Deliverer{store: cfg.Store, now: cfg.Now, retryFor: cfg.RetryFor, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	if d.now == nil {
+		d.now = time.Now
+	}
+	if d.retryFor == 0 {
+		d.retryFor = 72 * time.Hour
+	}
+	if d.log == nil {
+		d.log = slog.New(slog.DiscardHandler)
+	}
+	timeout := cfg.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	d.client = NewClient(cfg.AllowPrivate, timeout)
+	return d
+}
+
+// NewClient is the HTTP client deliveries go out with: no proxy, no redirects followed, and,
+// unless allowPrivate, no connection to an address that is not public.
+func NewClient(allowPrivate bool, timeout time.Duration) *http.Client {
+	dialer := &net.Dialer{Timeout: timeout}
+	if !allowPrivate {
+		dialer.Control = func(network, address string, _ syscall.RawConn) error {
+			host, _, err := net.SplitHostPort(address)
+			if err != nil {
+				return err
+			}
+			if ip := net.ParseIP(host); ip == nil || !Public(ip) {
+				return fmt.Errorf("%w: %s", ErrPrivateAddress, host)
+			}
+			return nil
+		}
+	}
+	return &http.Client{
+		Timeout:       timeout,
+		Transport:     &http.Transport{DialContext: dialer.DialContext, MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ResponseHeaderTimeout: timeout},
+		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
+	}
+}
+
+// Public reports whether ip is an address on the public internet.
+func Public(ip net.IP) bool {
+	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
+		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
+}
+
+// Wake makes Run look for due deliveries now instead of at its next tick.
+func (d *Deliverer) Wake() {
+	select {
+	case d.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Run delivers until ctx ends, looking for due deliveries every second and when woken.
+func (d *Deliverer) Run(ctx context.Context) {
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		for {
+			n, err := d.DeliverDue(ctx)
+			if err != nil && ctx.Err() == nil {
+				d.log.ErrorContext(ctx, "webhook deliveries", "err", err)
+			}
+			if n == 0 || err != nil {
+				break
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-d.wake:
+		}
+	}
+}
+
+// claimBatch is how many deliveries one pass claims; lease is how long a claim holds.
+const (
+	claimBatch = 16
+	lease      = time.Minute
+)
+
+// DeliverDue claims the deliveries whose time has come, POSTs each (concurrently) and records
+// what came of it. It answers how many it tried.
+func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	var claimed []*store.Delivery
+	err := d.store.Transact(ctx, func(tx store.Tx) (err error) {
+		claimed, err = tx.ClaimDeliveries(ctx, d.now(), lease, claimBatch)
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("webhook: claim: %w", err)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(claimed))
+	for i, dl := range claimed {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = d.deliver(context.WithoutCancel(ctx), dl)
+		}()
+	}
+	wg.Wait()
+	return len(claimed), errors.Join(errs...)
+}
+
+// Payload is the JSON body of a delivery.
+type Payload struct {
+	ID        string          `json:"id"`
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	Livemode  bool            `json:"livemode"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// deliver makes one try of a delivery and records it.
+func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
+	ev, err := d.store.Event(ctx, dl.EventID)
+	if err != nil {
+		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
+	}
+	ep, err := d.store.WebhookEndpoint(ctx, dl.EndpointID)
+	if errors.Is(err, store.ErrNotFound) {
+		return d.record(ctx, dl, &store.DeliveryAttempt{Error: "the endpoint was deleted"}, true)
+	}
+	if err != nil {
+		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
+	}
+	m, err := d.store.Merchant(ctx, ev.MerchantID)
+	if err != nil {
+		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
+	}
+	body, err := json.Marshal(Payload{ID: ev.ID, Type: ev.Type, CreatedAt: ev.CreatedAt, Livemode: m.Livemode, Data: ev.Data})
+	if err != nil {
+		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
+	}
+	now := d.now()
+	secrets := []string{ep.Secret}
+	if ep.PreviousSecret != "" && now.Before(ep.PreviousSecretExpiresAt) {
+		secrets = append(secrets, ep.PreviousSecret)
+	}
+	hdr, err := Sign(ev.ID, now, body, secrets...)
+	if err != nil {
+		return d.record(ctx, dl, &store.DeliveryAttempt{Error: err.Error()}, false)
+	}
+	return d.record(ctx, dl, d.post(ctx, ep.URL, hdr, body), false)
+}
+
+// post sends one delivery and tells what came of it.
+func (d *Deliverer) post(ctx context.Context, url string, hdr http.Header, body []byte) *store.DeliveryAttempt {
+	a := &store.DeliveryAttempt{}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		a.Error = err.Error()
+		return a
+	}
+	for k, v := range hdr {
+		req.Header[k] = v
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "kpcheckout-webhooks/1")
+	start := time.Now()
+	res, err := d.client.Do(req)
+	if err != nil {
+		a.Latency, a.Error = time.Since(start), err.Error()
+		return a
+	}
+	defer res.Body.Close()
+	excerpt, _ := io.ReadAll(io.LimitReader(res.Body, 1<<10))
+	io.Copy(io.Discard, io.LimitReader(res.Body, 64<<10)) // so the connection can be kept; an endless body is cut
+	a.Latency, a.StatusCode, a.Excerpt = time.Since(start), res.StatusCode, string(bytes.ToValidUTF8(excerpt, nil))
+	if res.StatusCode >= 300 && res.StatusCode < 400 {
+		a.Error = "redirects are not followed: " + res.Header.Get("Location")
+	}
+	return a
+}
+
+// record stores a try and moves the delivery on: succeeded on a 2xx, failed once it has been
+// tried for RetryFor (or when its endpoint is gone), else due again after a backoff.
+func (d *Deliverer) record(ctx context.Context, dl *store.Delivery, a *store.DeliveryAttempt, gone bool) error {
+	now := d.now()
+	dl.Attempts++
+	a.DeliveryID, a.N, a.At = dl.ID, dl.Attempts, now
+	dl.UpdatedAt, dl.LockedUntil = now, time.Time{}
+	switch {
+	case a.StatusCode >= 200 && a.StatusCode < 300:
+		dl.Status = store.DeliverySucceeded
+	case gone || !now.Before(dl.CreatedAt.Add(d.retryFor)):
+		dl.Status = store.DeliveryFailed
+	default:
+		dl.NextAttemptAt = now.Add(Backoff(dl.Attempts))
+	}
+	err := d.store.Transact(ctx, func(tx store.Tx) error { return tx.RecordDeliveryAttempt(ctx, dl, a) })
+	if err != nil {
+		return fmt.Errorf("webhook: record delivery %s: %w", dl.ID, err)
+	}
+	if dl.Status == store.DeliveryFailed && !gone {
+		return d.disableIfDead(ctx, dl.EndpointID)
+	}
+	return nil
+}
+
+// Backoff is how long a delivery waits after its n-th failed try: 10 s doubling up to 6 hours,
+// give or take a fifth (so that endpoints coming back are not hit all at once).
+func Backoff(n int) time.Duration {
+	base := 10 * time.Second << min(n-1, 12)
+	base = min(base, 6*time.Hour)
+	j, err := rand.Int(rand.Reader, big.NewInt(int64(base/5)+1))
+	if err != nil {
+		return base
+	}
+	return base - base/10 + time.Duration(j.Int64())
+}
+
+// disableIfDead disables an endpoint that has taken no delivery for RetryFor, with an event.
+func (d *Deliverer) disableIfDead(ctx context.Context, endpointID string) error {
+	last, err := d.store.LastDeliverySuccess(ctx, endpointID)
+	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	now := d.now()
+	return d.store.Transact(ctx, func(tx store.Tx) error {
+		ep, err := tx.WebhookEndpoint(ctx, endpointID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		if err != nil || ep.Disabled || now.Sub(later(last, ep.CreatedAt)) < d.retryFor {
+			return err
+		}
+		ep.Disabled, ep.UpdatedAt = true, now
+		if err := tx.UpdateWebhookEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		data, _ := json.Marshal(map[string]any{"id": ep.ID, "url": ep.URL, "reason": "no delivery succeeded for " + d.retryFor.String()})
+		d.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint", ep.ID, "url", ep.URL)
+		return tx.CreateEvent(ctx, &store.Event{ID: "evt_" + rand.Text(), MerchantID: ep.MerchantID, Type: "webhook_endpoint.disabled",
+			ObjectID: ep.ID, Data: data, CreatedAt: now})
+	})
+}
+
+// later is the later of two times.
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}

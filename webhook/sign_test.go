@@ -1,0 +1,82 @@
+package webhook
+
+import (
+	"errors"
+	"regexp"
+	"testing"
+	"time"
+)
+
+func TestSignHeaders(t *testing.T) {
+	h, err := Sign("evt_1", testNow.Add(900*time.Millisecond), testBody, secretA, secretB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{
+		"Kpcheckout-Signature": `^t=1700000000,v1=[0-9a-f]{64},v1=[0-9a-f]{64}$`,
+		"webhook-id":           `^evt_1$`,
+		"webhook-timestamp":    `^1700000000$`,
+		"webhook-signature":    `^v1,[A-Za-z0-9+/]{43}= v1,[A-Za-z0-9+/]{43}=$`,
+	}
+	for name, pattern := range want {
+		if got := h.Values(name); len(got) != 1 || !regexp.MustCompile(pattern).MatchString(got[0]) {
+			t.Errorf("%s = %q, want one value matching %s", name, got, pattern)
+		}
+	}
+	if len(h) != len(want) {
+		t.Errorf("%d headers, want %d: %v", len(h), len(want), h)
+	}
+}
+
+// The test vector of the Standard Webhooks libraries.
+func TestSignStandardVector(t *testing.T) {
+	h, err := Sign("msg_p5jXN8AQM9LWM0D4loKWxJek", time.Unix(1614265330, 0), []byte(`{"test": 2432232314}`), secretA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := h.Get("webhook-signature"), "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE="; got != want {
+		t.Errorf("webhook-signature = %q, want %q", got, want)
+	}
+}
+
+// Secrets must differ in both signatures, in the same order as given.
+func TestSignRotationOrder(t *testing.T) {
+	ab, _ := Sign("evt_1", testNow, testBody, secretA, secretB)
+	a, _ := Sign("evt_1", testNow, testBody, secretA)
+	b, _ := Sign("evt_1", testNow, testBody, secretB)
+	if got, want := ab.Get(SignatureHeader), a.Get(SignatureHeader)+b.Get(SignatureHeader)[len("t=1700000000"):]; got != want {
+		t.Errorf("Kpcheckout-Signature = %q, want %q", got, want)
+	}
+	if got, want := ab.Get("webhook-signature"), a.Get("webhook-signature")+" "+b.Get("webhook-signature"); got != want {
+		t.Errorf("webhook-signature = %q, want %q", got, want)
+	}
+	if a.Get(SignatureHeader) == b.Get(SignatureHeader) {
+		t.Error("two secrets give the same signature")
+	}
+}
+
+func TestSignErrors(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		id      string
+		secrets []string
+		is      error
+	}{
+		{"no secret", "evt_1", nil, nil},
+		{"empty id", "", []string{secretA}, nil},
+		{"id with a space", "evt 1", []string{secretA}, nil},
+		{"id with a newline", "evt_1\r\nX-Evil: 1", []string{secretA}, nil},
+		{"malformed secret", "evt_1", []string{"whsec_short"}, ErrSecret},
+		{"one malformed of two", "evt_1", []string{secretA, "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"}, ErrSecret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h, err := Sign(tc.id, testNow, testBody, tc.secrets...)
+			if err == nil || h != nil {
+				t.Fatalf("Sign = %v, %v; want an error", h, err)
+			}
+			if tc.is != nil && !errors.Is(err, tc.is) {
+				t.Fatalf("Sign: %v, want %v", err, tc.is)
+			}
+		})
+	}
+}

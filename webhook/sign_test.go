@@ -1,10 +1,17 @@
 package webhook
 
 import (
+	"bytes"
 	"errors"
+	"os"
+	"os/exec"
 	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 func TestSignHeaders(t *testing.T) {
@@ -78,5 +85,70 @@ func TestSignErrors(t *testing.T) {
 				t.Fatalf("Sign: %v, want %v", err, tc.is)
 			}
 		})
+	}
+}
+
+// The official Standard Webhooks Go library verifies what Sign sends, with
+// each secret of a rotation, and signs exactly as Sign does.
+func TestSignStandardWebhooksLibrary(t *testing.T) {
+	fresh := NewSecret()
+	now := time.Now() // the library checks its tolerance against the clock
+	h, err := Sign("msg_2Zb3gBHS3GvMLKtrGiyN5tJ6MMi", now, testBody, secretA, secretB, fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{secretA, secretB, fresh} {
+		wh, err := standardwebhooks.NewWebhook(secret)
+		if err != nil {
+			t.Fatalf("NewWebhook(%q): %v", secret, err)
+		}
+		if err := wh.Verify(testBody, h); err != nil {
+			t.Errorf("library Verify with %q: %v", secret, err)
+		}
+		if err := wh.Verify(append(bytes.Clone(testBody), ' '), h); !errors.Is(err, standardwebhooks.ErrNoMatchingSignature) {
+			t.Errorf("library Verify of a changed body with %q = %v, want ErrNoMatchingSignature", secret, err)
+		}
+		sig, err := wh.Sign("msg_2Zb3gBHS3GvMLKtrGiyN5tJ6MMi", now, testBody)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(" "+h.Get(standardwebhooks.HeaderWebhookSignature)+" ", " "+sig+" ") {
+			t.Errorf("library signature %q not among %q", sig, h.Get(standardwebhooks.HeaderWebhookSignature))
+		}
+	}
+	other, err := standardwebhooks.NewWebhook(NewSecret())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Verify(testBody, h); !errors.Is(err, standardwebhooks.ErrNoMatchingSignature) {
+		t.Errorf("library Verify with another secret = %v, want ErrNoMatchingSignature", err)
+	}
+}
+
+// The shell recipe of the package doc and the README computes the same v1 as
+// Sign: printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"
+func TestSignOpenSSL(t *testing.T) {
+	if _, err := exec.LookPath("openssl"); err != nil {
+		t.Skip("openssl is not installed")
+	}
+	for _, secret := range []string{secretA, secretB, NewSecret()} {
+		h, err := Sign("evt_1", testNow, testBody, secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("sh", "-c", `printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"`)
+		cmd.Env = append(os.Environ(), "t="+strconv.FormatInt(testNow.Unix(), 10), "body="+string(testBody), "secret="+secret)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("openssl: %v", err)
+		}
+		// OpenSSL 3 prints "SHA2-256(stdin)= <hex>", older ones "(stdin)= <hex>".
+		_, hex, ok := strings.Cut(strings.TrimSpace(string(out)), "= ")
+		if !ok {
+			t.Fatalf("openssl printed %q", out)
+		}
+		if got, want := h.Get(SignatureHeader), "t=1700000000,v1="+hex; got != want {
+			t.Errorf("Sign with %q: %s, openssl: %s", secret, got, want)
+		}
 	}
 }

@@ -17,11 +17,15 @@
 //
 //   - Kpcheckout-Signature, v1: the HMAC key is the bytes of the whole secret
 //     string, "whsec_" included (as Stripe does), and the signed message is
-//     "<t>.<body>". In a shell:
-//     printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"
+//     "<t>.<body>".
 //   - webhook-signature, v1: the HMAC key is the base64-decoded part after
 //     "whsec_", and the signed message is "<id>.<timestamp>.<body>", as
 //     Standard Webhooks 1.0 says.
+//
+// So the hex after v1= can be computed in a shell, with the raw body in
+// body.json (byte for byte) and t from the header:
+//
+//	{ printf '%s.' "$t"; cat body.json; } | openssl dgst -sha256 -hmac "$secret"
 //
 // A merchant reads the raw body, then calls [Verify] with the
 // Kpcheckout-Signature header before parsing the JSON. Verify accepts the

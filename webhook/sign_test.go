@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -125,30 +126,46 @@ func TestSignStandardWebhooksLibrary(t *testing.T) {
 	}
 }
 
-// The shell recipe of the package doc and the README computes the same v1 as
-// Sign: printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"
+// The shell recipes of the package doc and the README compute the same v1 as
+// Sign, the body given in a file or in a variable.
 func TestSignOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		t.Skip("openssl is not installed")
 	}
+	file := filepath.Join(t.TempDir(), "body.json")
+	if err := os.WriteFile(file, testBody, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	recipes := []string{
+		`{ printf '%s.' "$t"; cat "$file"; } | openssl dgst -sha256 -hmac "$secret"`,
+		`printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"`,
+	}
 	for _, secret := range []string{secretA, secretB, NewSecret()} {
-		h, err := Sign("evt_1", testNow, testBody, secret)
-		if err != nil {
-			t.Fatal(err)
+		for _, recipe := range recipes {
+			openSSL(t, recipe, secret, file)
 		}
-		cmd := exec.Command("sh", "-c", `printf '%s.%s' "$t" "$body" | openssl dgst -sha256 -hmac "$secret"`)
-		cmd.Env = append(os.Environ(), "t="+strconv.FormatInt(testNow.Unix(), 10), "body="+string(testBody), "secret="+secret)
-		out, err := cmd.Output()
-		if err != nil {
-			t.Fatalf("openssl: %v", err)
-		}
-		// OpenSSL 3 prints "SHA2-256(stdin)= <hex>", older ones "(stdin)= <hex>".
-		_, hex, ok := strings.Cut(strings.TrimSpace(string(out)), "= ")
-		if !ok {
-			t.Fatalf("openssl printed %q", out)
-		}
-		if got, want := h.Get(SignatureHeader), "t=1700000000,v1="+hex; got != want {
-			t.Errorf("Sign with %q: %s, openssl: %s", secret, got, want)
-		}
+	}
+}
+
+// openSSL runs recipe in sh and compares its HMAC with Sign's v1.
+func openSSL(t *testing.T, recipe, secret, file string) {
+	t.Helper()
+	h, err := Sign("evt_1", testNow, testBody, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sh", "-c", recipe)
+	cmd.Env = append(os.Environ(), "t="+strconv.FormatInt(testNow.Unix(), 10), "body="+string(testBody), "file="+file, "secret="+secret)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("%s: %v", recipe, err)
+	}
+	// OpenSSL 3 prints "SHA2-256(stdin)= <hex>", older ones "(stdin)= <hex>".
+	_, hex, ok := strings.Cut(strings.TrimSpace(string(out)), "= ")
+	if !ok {
+		t.Fatalf("%s printed %q", recipe, out)
+	}
+	if got, want := h.Get(SignatureHeader), "t=1700000000,v1="+hex; got != want {
+		t.Errorf("Sign with %q: %s; %s: %s", secret, got, recipe, want)
 	}
 }

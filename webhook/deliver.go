@@ -206,7 +206,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if ep.PreviousSecret != "" && now.Before(ep.PreviousSecretExpiresAt) {
 		secrets = append(secrets, ep.PreviousSecret)
 	}
-	hdr, err := Sign(ev.ID, now, body, secrets...)
+	hdr, err := Sign(ev.ID, time.Now(), body, secrets...) // the wall clock: receivers check it against theirs
 	if err != nil {
 		return d.record(ctx, dl, &store.DeliveryAttempt{Error: err.Error()}, false)
 	}

@@ -1,0 +1,385 @@
+package handlers_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/webhook"
+)
+
+// receiver is a merchant's webhook endpoint: it verifies each delivery with the Standard
+// Webhooks library (not our code) and with webhook.Verify, and answers as told.
+type receiver struct {
+	t      *testing.T
+	srv    *httptest.Server
+	secret string
+
+	mu     sync.Mutex
+	answer []func(w http.ResponseWriter) // one per request, then 204
+	got    []webhook.Payload             // verified deliveries, in arrival order
+	tries  int
+}
+
+func newReceiver(t *testing.T) *receiver {
+	rc := &receiver{t: t}
+	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
+	t.Cleanup(rc.srv.Close)
+	return rc
+}
+
+func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	rc.mu.Lock()
+	rc.tries++
+	var answer func(w http.ResponseWriter)
+	if len(rc.answer) > 0 {
+		answer, rc.answer = rc.answer[0], rc.answer[1:]
+	}
+	secret := rc.secret
+	rc.mu.Unlock()
+	if answer != nil {
+		answer(w)
+		return
+	}
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		rc.t.Errorf("standard webhooks: %v", err)
+	}
+	if err := wh.Verify(body, r.Header); err != nil {
+		rc.t.Errorf("the Standard Webhooks library refuses a delivery: %v", err)
+		http.Error(w, "bad signature", 400)
+		return
+	}
+	if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, 0); err != nil {
+		rc.t.Errorf("webhook.Verify refuses a delivery: %v", err)
+	}
+	var p webhook.Payload
+	if err := json.Unmarshal(body, &p); err != nil || r.Header.Get("Webhook-Id") != p.ID {
+		rc.t.Errorf("delivery %s: %v, webhook-id %q", body, err, r.Header.Get("Webhook-Id"))
+	}
+	rc.mu.Lock()
+	rc.got = append(rc.got, p)
+	rc.mu.Unlock()
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// then queues answers for the next requests.
+func (rc *receiver) then(answers ...func(w http.ResponseWriter)) {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	rc.answer = append(rc.answer, answers...)
+}
+
+func (rc *receiver) received() []webhook.Payload {
+	rc.mu.Lock()
+	defer rc.mu.Unlock()
+	return append([]webhook.Payload(nil), rc.got...)
+}
+
+func status(code int) func(w http.ResponseWriter) {
+	return func(w http.ResponseWriter) { http.Error(w, fmt.Sprintf("answer %d", code), code) }
+}
+
+type endpointObject struct {
+	ID            string   `json:"id"`
+	URL           string   `json:"url"`
+	EnabledEvents []string `json:"enabled_events"`
+	Disabled      bool     `json:"disabled"`
+	Secret        string   `json:"secret"`
+}
+
+// endpoint registers rc for events and keeps its secret.
+func (rc *receiver) endpoint(e *handlerstest.Env, events ...string) endpointObject {
+	rc.t.Helper()
+	b, _ := json.Marshal(map[string]any{"url": rc.srv.URL + "/hooks", "enabled_events": events})
+	var ep endpointObject
+	if res := e.API("POST", "/v1/webhook_endpoints", string(b), &ep); res.StatusCode != 201 || !strings.HasPrefix(ep.Secret, "whsec_") {
+		rc.t.Fatalf("create endpoint: %d %+v", res.StatusCode, ep)
+	}
+	rc.mu.Lock()
+	rc.secret = ep.Secret
+	rc.mu.Unlock()
+	return ep
+}
+
+// deliver runs the deliverer until nothing is due (the app's own background Deliverer may take
+// some of them: this waits for those too).
+func deliver(t *testing.T, e *handlerstest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		n, err := e.Deliverer.DeliverDue(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		inFlight := e.CountRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND locked_until > ?`, e.Clock.Now().UnixMilli())
+		if n == 0 && inFlight == 0 {
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatal("deliveries still due after 10 s")
+}
+
+// TestShopperWhoClosesTheTabStillGetsTheOrderPaid is the issue's "done when": the shopper
+// approves in KakaoTalk, the return reaches us and we approve, and the tab closes before it
+// reaches the shop's success_url. The merchant's endpoint gets checkout.paid, verified by the
+// Standard Webhooks library, once.
+func TestShopperWhoClosesTheTabStillGetsTheOrderPaid(t *testing.T) {
+	e := handlerstest.New(t)
+	rc := newReceiver(t)
+	rc.endpoint(e, "checkout.paid")
+	c := e.CreateCheckout("")
+	phone := e.Browser(handlerstest.UAIPhone)
+	phone.PayOn(c.ID)
+	next := e.AttemptMobileURL(c.ID)
+	for _, auto := range []string{"approve", ""} { // the wallet, then our approve return
+		req, _ := http.NewRequest("GET", next, nil)
+		if auto != "" {
+			req.Header.Set("X-Sandbox-Auto", auto)
+		}
+		res, err := phone.NoRedirect().Do(req)
+		if err != nil || res.StatusCode != http.StatusSeeOther {
+			t.Fatalf("%s: %v %v", next, err, res)
+		}
+		res.Body.Close()
+		next = res.Header.Get("Location")
+	}
+	if !strings.HasPrefix(next, e.Shop.URL+"/thanks") {
+		t.Fatalf("the return sends the shopper to %s", next)
+	}
+	// The tab closes here: the shop's success_url never sees the shopper.
+	if st := e.Status(c.ID, ""); st.Status != "paid" {
+		t.Fatalf("the checkout is %s", st.Status)
+	}
+	deliver(t, e)
+	got := rc.received()
+	if len(got) != 1 || got[0].Type != "checkout.paid" || got[0].Livemode {
+		t.Fatalf("the merchant received %+v, want one checkout.paid", got)
+	}
+	var data struct {
+		ID      string `json:"id"`
+		Status  string `json:"status"`
+		Amount  int64  `json:"amount"`
+		Payment struct {
+			Amount int64 `json:"amount"`
+		} `json:"payment"`
+	}
+	if err := json.Unmarshal(got[0].Data, &data); err != nil || data.ID != c.ID || data.Status != "paid" || data.Payment.Amount != 11000 {
+		t.Errorf("checkout.paid data %s: %v", got[0].Data, err)
+	}
+	deliver(t, e)
+	e.Clock.Add(time.Hour)
+	deliver(t, e)
+	if n := len(rc.received()); n != 1 {
+		t.Errorf("%d deliveries of one event", n)
+	}
+}
+
+func TestWebhookRetriesUntilTheReceiverTakesIt(t *testing.T) {
+	e := handlerstest.NewWith(t, handlerstest.Options{WebhookTimeout: 300 * time.Millisecond})
+	rc := newReceiver(t)
+	rc.endpoint(e, "*")
+	hang := func(w http.ResponseWriter) { time.Sleep(time.Second) }
+	hangUp := func(w http.ResponseWriter) {
+		conn, _, err := w.(http.Hijacker).Hijack()
+		if err == nil {
+			conn.Close()
+		}
+	}
+	endless := func(w http.ResponseWriter) {
+		w.WriteHeader(500)
+		chunk := []byte(strings.Repeat("x", 4096))
+		for range 1 << 12 { // 16 MB, far past what is read
+			if _, err := w.Write(chunk); err != nil {
+				return
+			}
+		}
+	}
+	moved := func(w http.ResponseWriter) {
+		w.Header().Set("Location", "http://127.0.0.1:1/elsewhere")
+		w.WriteHeader(http.StatusMovedPermanently)
+	}
+	rc.then(status(500), moved, hang, hangUp, endless)
+	e.CreateCheckout("")
+	deliver(t, e)
+	for range 5 {
+		e.Clock.Add(7 * time.Hour) // past any backoff
+		deliver(t, e)
+	}
+	got := rc.received()
+	if len(got) != 1 || got[0].Type != "checkout.created" {
+		t.Fatalf("received %+v, want checkout.created once", got)
+	}
+	var ev struct {
+		Deliveries []struct {
+			Status   string `json:"status"`
+			Attempts []struct {
+				StatusCode   *int   `json:"status_code"`
+				Error        string `json:"error"`
+				ResponseBody string `json:"response_body"`
+			} `json:"attempts"`
+		} `json:"deliveries"`
+	}
+	if res := e.API("GET", "/v1/events/"+got[0].ID, "", &ev); res.StatusCode != 200 || len(ev.Deliveries) != 1 {
+		t.Fatalf("event: %d %+v", res.StatusCode, ev)
+	}
+	d := ev.Deliveries[0]
+	if d.Status != "succeeded" || len(d.Attempts) != 6 {
+		t.Fatalf("delivery %+v, want succeeded after 6 tries", d)
+	}
+	code := func(i int) int {
+		if d.Attempts[i].StatusCode == nil {
+			return 0
+		}
+		return *d.Attempts[i].StatusCode
+	}
+	if code(0) != 500 || !strings.Contains(d.Attempts[0].ResponseBody, "answer 500") {
+		t.Errorf("try 1: %+v", d.Attempts[0])
+	}
+	if code(1) != 301 || !strings.Contains(d.Attempts[1].Error, "redirect") {
+		t.Errorf("try 2 (a redirect, not followed): %+v", d.Attempts[1])
+	}
+	if code(2) != 0 || d.Attempts[2].Error == "" || code(3) != 0 || d.Attempts[3].Error == "" {
+		t.Errorf("tries 3 and 4 (a hang, a hang-up): %+v %+v", d.Attempts[2], d.Attempts[3])
+	}
+	if code(4) != 500 || len(d.Attempts[4].ResponseBody) != 1024 {
+		t.Errorf("try 5 (an endless body): %d, %d bytes kept", code(4), len(d.Attempts[4].ResponseBody))
+	}
+	if code(5) != 204 {
+		t.Errorf("try 6: %+v", d.Attempts[5])
+	}
+}
+
+func TestWebhooksOfACheckoutArriveInOrder(t *testing.T) {
+	e := handlerstest.New(t)
+	rc := newReceiver(t)
+	rc.endpoint(e, "*")
+	rc.then(status(503)) // the first event waits for its retry; the ones after it wait for it
+	c := e.CreateCheckout("")
+	e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+	deliver(t, e)
+	if n := len(rc.received()); n != 0 {
+		t.Fatalf("%d events arrived while the first one of the checkout waits", n)
+	}
+	e.Clock.Add(time.Minute)
+	deliver(t, e)
+	var types []string
+	for _, p := range rc.received() {
+		types = append(types, p.Type)
+	}
+	if strings.Join(types, ",") != "checkout.created,checkout.expired" {
+		t.Errorf("arrived in order %v", types)
+	}
+}
+
+func TestWebhookEndpointThatNeverAnswersIsDisabled(t *testing.T) {
+	e := handlerstest.New(t)
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	dead := "http://" + ln.Addr().String() + "/hooks" // nobody listens there
+	ln.Close()
+	var ep endpointObject
+	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+dead+`"}`, &ep)
+	e.CreateCheckout("")
+	deliver(t, e)
+	for range 20 {
+		e.Clock.Add(6 * time.Hour)
+		deliver(t, e)
+	}
+	var got endpointObject
+	e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got)
+	if !got.Disabled {
+		t.Errorf("an endpoint that took nothing for 3 days is %+v", got)
+	}
+	if handlerstest.Count(e.Events(""), "webhook_endpoint.disabled") != 1 {
+		t.Errorf("events %v", e.Events(""))
+	}
+}
+
+func TestWebhookEndpointsAPI(t *testing.T) {
+	e := handlerstest.New(t)
+	rc := newReceiver(t)
+	ep := rc.endpoint(e, "checkout.paid", "refund.succeeded")
+	var got endpointObject
+	if res := e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got); res.StatusCode != 200 || got.Secret != "" || got.URL != rc.srv.URL+"/hooks" {
+		t.Errorf("get: %d %+v (the secret is shown only once)", res.StatusCode, got)
+	}
+	var list struct{ Data []endpointObject }
+	if e.API("GET", "/v1/webhook_endpoints", "", &list); len(list.Data) != 1 {
+		t.Errorf("list %+v", list)
+	}
+	if res := e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"enabled_events":["*"],"description":"주문 서버"}`, &got); res.StatusCode != 200 || got.EnabledEvents[0] != "*" {
+		t.Errorf("update: %d %+v", res.StatusCode, got)
+	}
+	var rotated endpointObject
+	if e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/rotate_secret", "", &rotated); rotated.Secret == "" || rotated.Secret == ep.Secret {
+		t.Errorf("rotate: %+v", rotated)
+	}
+	// During the overlap a delivery carries a signature for each secret: the old one still verifies.
+	var ping struct {
+		ID string `json:"id"`
+	}
+	if res := e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/test", "", &ping); res.StatusCode != 201 {
+		t.Fatalf("test: %d", res.StatusCode)
+	}
+	deliver(t, e)
+	if got := rc.received(); len(got) != 1 || got[0].Type != "ping" {
+		t.Errorf("after the test: %+v", got)
+	}
+	rc.mu.Lock()
+	rc.secret = rotated.Secret
+	rc.mu.Unlock()
+	var redelivered struct{ Deliveries []struct{ Status string } }
+	if res := e.API("POST", "/v1/events/"+ping.ID+"/redeliver", `{"webhook_endpoint":"`+ep.ID+`"}`, &redelivered); res.StatusCode != 200 || len(redelivered.Deliveries) != 2 {
+		t.Errorf("redeliver: %d %+v", res.StatusCode, redelivered)
+	}
+	deliver(t, e)
+	if n := len(rc.received()); n != 2 {
+		t.Errorf("%d deliveries after the redelivery", n)
+	}
+
+	long := "https://example.com/" + strings.Repeat("a", 2048)
+	for body, param := range map[string]string{
+		`{"url":"/hooks"}`:                   "url",
+		`{"url":"ftp://example.com/hooks"}`:  "url",
+		`{"url":"http://example.com/hooks"}`: "url",
+		`{"url":"` + long + `"}`:             "url",
+		`{}`:                                 "url",
+		`{"url":"https://example.com","enabled_events":["checkout.payed"]}`: "enabled_events[0]",
+		`{"url":"https://example.com","enabled_events":[]}`:                 "enabled_events",
+		`{"url":"https://example.com","colour":"red"}`:                      "colour",
+	} {
+		var ae handlerstest.APIError
+		if res := e.API("POST", "/v1/webhook_endpoints", body, &ae); res.StatusCode != 400 || ae.Error.Param == nil || *ae.Error.Param != param {
+			t.Errorf("%s: %d %+v, want 400 on %s", body, res.StatusCode, ae, param)
+		}
+	}
+	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/v1/webhook_endpoints/" + ep.ID, "/v1/events/" + ping.ID} {
+		if res := e.APIAs(other.APIKey, "GET", path, "", nil, nil); res.StatusCode != 404 {
+			t.Errorf("another merchant reads %s: %d", path, res.StatusCode)
+		}
+	}
+	if res := e.API("DELETE", "/v1/webhook_endpoints/"+ep.ID, "", nil); res.StatusCode != 200 {
+		t.Errorf("delete: %d", res.StatusCode)
+	}
+	if res := e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", nil); res.StatusCode != 404 {
+		t.Errorf("after delete: %d", res.StatusCode)
+	}
+}

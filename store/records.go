@@ -207,10 +207,10 @@ type Delivery struct {
 // DeliveryAttempt is one POST of a delivery and what came of it.
 type DeliveryAttempt struct {
 	DeliveryID string
-	N          int       // 1 for the first try
-	StatusCode int       // 0 when no answer came
-	Error      string    // a connection error, a timeout, a refused address
-	Excerpt    string    // the start of the answer's body (at most 1 KB)
+	N          int    // 1 for the first try
+	StatusCode int    // 0 when no answer came
+	Error      string // a connection error, a timeout, a refused address
+	Excerpt    string // the start of the answer's body (at most 1 KB)
 	Latency    time.Duration
 	At         time.Time
 }

@@ -119,6 +119,11 @@ func (s *Service) MerchantByName(ctx context.Context, name string) (*store.Merch
 	return s.store.MerchantByName(ctx, name)
 }
 
+// MerchantByID finds a merchant by its id.
+func (s *Service) MerchantByID(ctx context.Context, id string) (*store.Merchant, error) {
+	return s.store.Merchant(ctx, id)
+}
+
 // RotateKey gives a merchant a fresh API key; the old one stops working at once.
 func (s *Service) RotateKey(ctx context.Context, m *store.Merchant) (string, error) {
 	mode := "sk_test_"

@@ -2,6 +2,7 @@ package checkout_test
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"sync"
@@ -194,4 +195,28 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	}
 	_, err = h.svc.Expire(h.ctx, other.Merchant, h.create(0).ID)
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+}
+
+func TestLiveMerchantsWebhooksMustBePublicHTTPS(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	live, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "라이브 상점", Livemode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []string{"https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.0.0.7/hooks", "https://[::1]/hooks", "http://127.0.0.1:9/hooks"} {
+		_, err := h.svc.CreateWebhookEndpoint(h.ctx, live.Merchant, checkout.EndpointParams{URL: &u})
+		var ce *checkout.Error
+		if !errors.As(err, &ce) || ce.Param != "url" {
+			t.Errorf("a live merchant's endpoint %s: %v", u, err)
+		}
+	}
+	test, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "테스트 상점"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	local := "http://127.0.0.1:9/hooks"
+	if _, err := h.svc.CreateWebhookEndpoint(h.ctx, test.Merchant, checkout.EndpointParams{URL: &local}); err != nil {
+		t.Errorf("a test merchant's endpoint on this computer: %v", err)
+	}
 }

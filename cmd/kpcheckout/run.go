@@ -62,11 +62,16 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			return errors.New(`usage: kpcheckout checkout create --amount N [--item "name:quantity:unit_price" …] [--mode subscription] [--merchant NAME]`)
 		}
 		return createCheckout(ctx, args[1:], getenv, stdout, stderr)
+	case "webhook":
+		if len(args) == 0 {
+			return errors.New(webhookUsage)
+		}
+		return webhookCommand(ctx, args[0], args[1:], getenv, stdout, stderr)
 	case "version":
 		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, checkout create, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, checkout create, webhook, version)", cmd)
 }
 
 func buildVersion() string {
@@ -217,6 +222,109 @@ func parseItem(v string) (store.Item, error) {
 		return store.Item{}, fmt.Errorf("%q is not name:quantity:unit_price with whole numbers", v)
 	}
 	return store.Item{Name: v[:j], Quantity: qty, UnitPrice: price}, nil
+}
+
+const webhookUsage = `usage: kpcheckout webhook create --merchant M --url U [--events t1,t2] [--description D]
+       kpcheckout webhook list --merchant M
+       kpcheckout webhook update ID --merchant M [--url U] [--events …] [--description D] [--disabled=true|false]
+       kpcheckout webhook delete ID --merchant M`
+
+// webhookCommand serves `kpcheckout webhook create|list|update|delete`, printing JSON as the API
+// answers it (the secret only when created).
+func webhookCommand(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("webhook "+verb, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
+	var p checkout.EndpointParams
+	fs.Func("url", "where events are POSTed (https; http on this computer for a test merchant)", func(v string) error { p.URL = &v; return nil })
+	fs.Func("description", "a note for you", func(v string) error { p.Description = &v; return nil })
+	fs.Func("events", `event types, comma-separated, or "*" for all`, func(v string) error {
+		p.EnabledEvents = strings.Split(v, ",")
+		return nil
+	})
+	fs.Func("disabled", "true stops deliveries to the endpoint, false resumes them", func(v string) error {
+		b, err := strconv.ParseBool(v)
+		p.Disabled = &b
+		return err
+	})
+	var id string
+	if (verb == "update" || verb == "delete") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		id, args = args[0], args[1:]
+	}
+	cfg := newConfig(fs, getenv)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := cfg.validate(); err != nil {
+		return err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL),
+		WebhookAllowPrivate: cfg.webhookAllowPrivate()})
+	if err != nil {
+		return err
+	}
+	m, err := svc.MerchantByName(ctx, *merchant)
+	if errors.Is(err, store.ErrNotFound) {
+		m, err = svc.MerchantByID(ctx, *merchant)
+	}
+	if err != nil {
+		return fmt.Errorf("no merchant %q: %w", *merchant, err)
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	var out any
+	switch verb {
+	case "create":
+		var ce *checkout.CreatedEndpoint
+		if ce, err = svc.CreateWebhookEndpoint(ctx, m, p); err == nil {
+			out = endpointOut(ce.Endpoint, ce.Secret)
+		}
+	case "list":
+		var list []*store.WebhookEndpoint
+		if list, err = svc.WebhookEndpoints(ctx, m); err == nil {
+			all := []any{}
+			for _, ep := range list {
+				all = append(all, endpointOut(ep, ""))
+			}
+			out = all
+		}
+	case "update":
+		var ep *store.WebhookEndpoint
+		if ep, err = svc.UpdateWebhookEndpoint(ctx, m, id, p); err == nil {
+			out = endpointOut(ep, "")
+		}
+	case "delete":
+		if err = svc.DeleteWebhookEndpoint(ctx, m, id); err == nil {
+			out = map[string]any{"id": id, "deleted": true}
+		}
+	default:
+		return errors.New(webhookUsage)
+	}
+	var ce *checkout.Error
+	if errors.As(err, &ce) {
+		if ce.Param != "" {
+			return fmt.Errorf("%s: %s", ce.Param, ce.Message)
+		}
+		return errors.New(ce.Message)
+	}
+	if err != nil {
+		return err
+	}
+	return enc.Encode(out)
+}
+
+func endpointOut(ep *store.WebhookEndpoint, secret string) map[string]any {
+	out := map[string]any{"id": ep.ID, "url": ep.URL, "description": ep.Description, "enabled_events": ep.EnabledEvents,
+		"disabled": ep.Disabled, "created_at": ep.CreatedAt}
+	if secret != "" {
+		out["secret"] = secret
+	}
+	return out
 }
 
 // noKakaoPay stands in for KakaoPay in commands that never pay.

@@ -3,8 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,5 +67,59 @@ func TestParseItem(t *testing.T) {
 		if _, err := parseItem(bad); err == nil {
 			t.Errorf("parseItem(%q) accepted", bad)
 		}
+	}
+}
+
+func TestWebhookCommands(t *testing.T) {
+	db := "sqlite:" + filepath.Join(t.TempDir(), "w.db")
+	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": db})
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"merchant", "create", "--name", "웹훅 상점", "--webhook-url", "http://127.0.0.1:9/hooks"}, vars, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var created struct {
+		ID            string `json:"id"`
+		WebhookSecret string `json:"webhook_secret"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &created); err != nil || created.ID == "" {
+		t.Fatalf("merchant create printed %q: %v", out.String(), err)
+	}
+	do := func(args ...string) (map[string]any, []map[string]any, error) {
+		t.Helper()
+		out.Reset()
+		err := run(context.Background(), append([]string{"webhook"}, args...), vars, &out, io.Discard)
+		var one map[string]any
+		var many []map[string]any
+		if json.Unmarshal(out.Bytes(), &one) != nil {
+			json.Unmarshal(out.Bytes(), &many)
+		}
+		return one, many, err
+	}
+	_, list, err := do("list", "--merchant", "웹훅 상점")
+	if err != nil || len(list) != 1 || list[0]["url"] != "http://127.0.0.1:9/hooks" || list[0]["secret"] != nil {
+		t.Fatalf("merchant create --webhook-url made %v (%v)", list, err)
+	}
+	ep, _, err := do("create", "--merchant", created.ID, "--url", "https://shop.example/hooks", "--events", "checkout.paid,refund.succeeded")
+	if err != nil || !strings.HasPrefix(fmt.Sprint(ep["secret"]), "whsec_") {
+		t.Fatalf("create: %v %v", ep, err)
+	}
+	id := fmt.Sprint(ep["id"])
+	if up, _, err := do("update", id, "--merchant", "웹훅 상점", "--disabled=true", "--events", "*"); err != nil || up["disabled"] != true {
+		t.Errorf("update: %v %v", up, err)
+	}
+	if _, _, err := do("create", "--merchant", "웹훅 상점", "--url", "ftp://x"); err == nil || !strings.Contains(err.Error(), "url") {
+		t.Errorf("a bad url: %v", err)
+	}
+	if _, _, err := do("create", "--merchant", "웹훅 상점", "--url", "https://x.example", "--events", "checkout.payed"); err == nil || !strings.Contains(err.Error(), "checkout.payed") {
+		t.Errorf("an unknown event type: %v", err)
+	}
+	if del, _, err := do("delete", id, "--merchant", "웹훅 상점"); err != nil || del["deleted"] != true {
+		t.Errorf("delete: %v %v", del, err)
+	}
+	if _, _, err := do("delete", id, "--merchant", "웹훅 상점"); err == nil {
+		t.Error("deleting twice worked")
+	}
+	if _, _, err := do("list", "--merchant", "없는 상점"); err == nil {
+		t.Error("an unknown merchant was accepted")
 	}
 }

@@ -53,7 +53,7 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 		Locale: p.Locale, Metadata: p.Metadata, ExpiresAt: now.Add(time.Duration(p.ExpiresIn) * time.Second),
 		CreatedAt: now, UpdatedAt: now,
 	}
-	data, _ := json.Marshal(map[string]any{"amount": c.Amount, "reference": c.Reference})
+	data, _ := json.Marshal(checkoutEventData(c))
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err

@@ -15,6 +15,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
@@ -103,6 +104,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/charges", api.auth(api.listCharges))
 	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
+	mux.Handle("GET /v1/openapi.json", docs.OpenAPIHandler())
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
 			w.Header().Set("Cache-Control", "no-store")

@@ -64,6 +64,20 @@ func TestRecurringAgreement(t *testing.T) {
 	if res := e.API("POST", "/v1/agreements/"+agr+"/charges", `{"amount":50}`, &ae); res.StatusCode != 400 {
 		t.Errorf("charge below the minimum: %d", res.StatusCode)
 	}
+	var got handlerstest.ChargeObject
+	if res := e.API("GET", "/v1/charges/"+ch.ID, "", &got); res.StatusCode != 200 || got.ID != ch.ID || got.Status != "succeeded" || *got.Payment != *ch.Payment {
+		t.Errorf("reading the charge: %d %+v", res.StatusCode, got)
+	}
+	var failed struct {
+		Data []struct {
+			Amount      int64   `json:"amount"`
+			FailureCode *string `json:"failure_code"`
+		} `json:"data"`
+	}
+	e.API("GET", "/v1/charges?status=failed&agreement="+agr+"&limit=5", "", &failed)
+	if len(failed.Data) != 1 || failed.Data[0].Amount != 4444 || failed.Data[0].FailureCode == nil {
+		t.Errorf("the agreement's failed charges: %+v", failed)
+	}
 
 	res = e.API("POST", "/v1/agreements/"+agr+"/deactivate", "", &ag)
 	if res.StatusCode != 200 || ag.Status != "inactive" {

@@ -33,7 +33,7 @@ func apiRaw(e *handlerstest.Env, key, method, path, body string, hdr map[string]
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.Client.Do(req)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
@@ -118,6 +119,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("DELETE /v1/webhook_endpoints/{id}", api.auth(api.deleteEndpoint))
 	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", api.auth(api.idempotent(api.rotateEndpointSecret)))
 	mux.Handle("POST /v1/webhook_endpoints/{id}/test", api.auth(api.idempotent(api.testEndpoint)))
+	mux.Handle("GET /v1/openapi.json", docs.OpenAPIHandler())
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
 			w.Header().Set("Cache-Control", "no-store")

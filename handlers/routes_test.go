@@ -1,11 +1,20 @@
 package handlers_test
 
 import (
+	"bytes"
+	"go/ast"
+	"go/parser"
+	"go/token"
 	"io"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/getkin/kin-openapi/openapi3"
+
+	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -154,5 +163,82 @@ func TestAPIAnswersAreNeverCached(t *testing.T) {
 		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("%s %s (%d): Cache-Control %q", tc.method, tc.path, res.StatusCode, cc)
 		}
+	}
+}
+
+// TestOpenAPIDocumentsEveryAPIRoute checks docs/openapi.json against the routes: every /v1
+// pattern routes.go registers is an operation of the document, and every operation of the
+// document is served (it answers 401 without a key, or 200 for the document itself).
+func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
+	doc, err := openapi3.NewLoader().LoadFromData(docs.OpenAPI)
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			documented[method+" "+path] = true
+		}
+	}
+	registered := apiPatterns(t)
+	for _, p := range registered {
+		if !documented[p] {
+			t.Errorf("routes.go registers %q; docs/openapi.json does not have it", p)
+		}
+	}
+	e := handlerstest.New(t)
+	for op := range documented {
+		if !slices.Contains(registered, op) {
+			t.Errorf("docs/openapi.json has %q; routes.go does not register it", op)
+		}
+		method, path, _ := strings.Cut(op, " ")
+		res, data := apiMust(t, e, "", method, strings.ReplaceAll(path, "{id}", "x_1"), "", nil)
+		if want := http.StatusUnauthorized; res.StatusCode != want && !(path == "/v1/openapi.json" && res.StatusCode == http.StatusOK) {
+			t.Errorf("%s without a key: %d %s, want %d", op, res.StatusCode, data, want)
+		}
+	}
+}
+
+// apiPatterns reads the "METHOD /v1/…" patterns routes.go gives mux.Handle and mux.HandleFunc.
+func apiPatterns(t *testing.T) []string {
+	t.Helper()
+	f, err := parser.ParseFile(token.NewFileSet(), "routes.go", nil, parser.SkipObjectResolution)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var patterns []string
+	ast.Inspect(f, func(n ast.Node) bool {
+		call, ok := n.(*ast.CallExpr)
+		if !ok || len(call.Args) == 0 {
+			return true
+		}
+		if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
+			return true
+		}
+		lit, ok := call.Args[0].(*ast.BasicLit)
+		if !ok || lit.Kind != token.STRING {
+			return true
+		}
+		p, err := strconv.Unquote(lit.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, path, ok := strings.Cut(p, " "); ok && strings.HasPrefix(path, "/v1/") {
+			patterns = append(patterns, p)
+		}
+		return true
+	})
+	if len(patterns) < 10 {
+		t.Fatalf("found only %d API routes in routes.go: %v", len(patterns), patterns)
+	}
+	return patterns
+}
+
+func TestOpenAPIIsServed(t *testing.T) {
+	e := handlerstest.New(t)
+	res, data := apiMust(t, e, "", "GET", "/v1/openapi.json", "", nil)
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" ||
+		res.Header.Get("Cache-Control") != "public, max-age=300" || !bytes.Equal(data, docs.OpenAPI) {
+		t.Errorf("%d %v, %d bytes", res.StatusCode, res.Header, len(data))
 	}
 }

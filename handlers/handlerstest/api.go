@@ -109,7 +109,7 @@ func (e *Env) APIAs(key, method, path, body string, out any, hdr map[string]stri
 	for k, v := range hdr {
 		req.Header.Set(k, v)
 	}
-	res, err := http.DefaultClient.Do(req)
+	res, err := e.Client.Do(req)
 	if err != nil {
 		e.t.Fatal(err)
 	}

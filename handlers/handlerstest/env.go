@@ -63,6 +63,9 @@ type Env struct {
 	MerchantID string             // the merchant's id
 	Shop       *httptest.Server   // the merchant's site: success and failure URLs land here
 	Deliverer  *webhook.Deliverer // sends the outbox's webhooks
+	// Client is the merchant's HTTP client: it checks every /v1 call and its answer against
+	// docs/openapi.json (see openAPICheck).
+	Client *http.Client
 }
 
 // Options change how New sets the app up; the zero value is the default.
@@ -150,6 +153,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	srv.Config.Handler = h
 	srv.Start()
+	e.Client = &http.Client{Transport: newOpenAPICheck(t, e.URL, http.DefaultTransport)}
 	t.Cleanup(func() { e.Service.Notifier().Close(); srv.Close() })
 
 	e.Shop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

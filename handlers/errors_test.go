@@ -46,3 +46,14 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 		}
 	}
 }
+
+func TestAPanicAnswersTheErrorObject(t *testing.T) {
+	h := withMiddleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at /secret/path") }),
+		slog.New(slog.DiscardHandler), NewMetrics())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/checkouts", nil))
+	body := rec.Body.String()
+	if rec.Code != 500 || !strings.Contains(body, `"type":"api_error"`) || strings.Contains(body, "secret") {
+		t.Errorf("a panic answered %d %s", rec.Code, body)
+	}
+}

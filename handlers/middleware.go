@@ -3,6 +3,7 @@ package handlers
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -36,8 +37,8 @@ func withMiddleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handle
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
-				if !rec.wrote {
-					http.Error(rec, "internal error", http.StatusInternalServerError)
+				if !rec.wrote { // the API's error object, as every other failure answers
+					writeError(rec, r, slog.New(slog.DiscardHandler), fmt.Errorf("panic: %v", p))
 				}
 			}
 			d := time.Since(start)

@@ -45,7 +45,7 @@ func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 	c := h.create(0)
 	a := h.start(c.ID)
 	token := h.approveInWallet(a)
-	h.faults.set("approve", "drop", 1) // KakaoPay approves; its answer never reaches us
+	h.faults.Set("approve", "drop", 1) // KakaoPay approves; its answer never reaches us
 	out, err := h.returnApprove(c, a, token)
 	if err != nil {
 		t.Fatal(err)
@@ -90,7 +90,7 @@ func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 	c := h.createWith(checkout.CreateParams{Amount: 9900, Mode: checkout.ModeSubscription, Reference: "SUB-LOST"})
 	a := h.start(c.ID)
 	token := h.approveInWallet(a)
-	h.faults.set("approve", "drop", 1) // the answer with the sid is lost: the order API has it too
+	h.faults.Set("approve", "drop", 1) // the answer with the sid is lost: the order API has it too
 	if _, err := h.returnApprove(c, a, token); err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 	c := h.create(0)
 	a := h.start(c.ID)
 	token := h.approveInWallet(a)
-	h.faults.set("order", "fail", -1)
+	h.faults.Set("order", "fail", -1)
 	out, err := h.returnApprove(c, a, token)
 	if err != nil || !out.Pending || !checkout.Confirming(out.Attempt) {
 		t.Fatalf("while KakaoPay cannot be asked: %v %+v", err, out)
@@ -129,7 +129,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusOpen) {
 		t.Fatalf("paid before KakaoPay confirmed: %s", st.Checkout.Status)
 	}
-	h.faults.clear("order")
+	h.faults.Clear("order")
 	h.reconcile()
 	h.reconcile()
 	wantSettledPaid(t, h, c)
@@ -141,11 +141,11 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	c := h.create(0)
 	a := h.start(c.ID)
 	token := h.approveInWallet(a)
-	h.faults.set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
+	h.faults.Set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
 	if _, err := h.returnApprove(c, a, token); err != nil {
 		t.Fatal(err)
 	}
-	h.faults.set("order", "fail", -1) // and KakaoPay's order API stays down
+	h.faults.Set("order", "fail", -1) // and KakaoPay's order API stays down
 	h.clock.Add(16 * time.Minute)
 	h.reconcile()
 	_, err := h.svc.Expire(h.ctx, h.m, c.ID)
@@ -210,7 +210,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	}
 
 	// KakaoPay refunds, and its answer is lost.
-	h.faults.set("cancel", "drop", 1)
+	h.faults.Set("cancel", "drop", 1)
 	r, err := refundWithKey("refund-1", 1000)
 	if err != nil || r.Status != checkout.RefundPending {
 		t.Fatalf("refund with a lost answer: %v %+v", err, r)
@@ -234,7 +234,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 
 	// KakaoPay answered 500 without acting: settled as not made; the same key answers that
 	// outcome, a new key refunds.
-	h.faults.set("cancel", "fail", 1)
+	h.faults.Set("cancel", "fail", 1)
 	r2, err := refundWithKey("refund-2", 2000)
 	if err != nil || r2.Status != checkout.RefundPending {
 		t.Fatalf("refund answered 500: %v %+v", err, r2)
@@ -248,7 +248,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	}
 
 	// A lost answer nobody reconciles is settled by the payment's next refund before it starts.
-	h.faults.set("cancel", "drop", 1)
+	h.faults.Set("cancel", "drop", 1)
 	r4, err := refundWithKey("refund-4", 500)
 	if err != nil || r4.Status != checkout.RefundPending {
 		t.Fatalf("refund with a lost answer: %v %+v", err, r4)
@@ -279,7 +279,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 	c, ag := h.subscribe(9900)
 	for _, kind := range []string{"drop", "fail", "cut"} {
 		before := h.calls("subscription")
-		h.faults.set("subscription", kind, 1)
+		h.faults.Set("subscription", kind, 1)
 		key := "charge-" + kind
 		held, _, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, key, key, time.Second)
 		if err != nil {
@@ -318,8 +318,8 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	h := newHarness(t)
 	c, ag := h.subscribe(9900)
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.
-	h.faults.set("manage/subscription/inactive", "drop", 1)
-	h.faults.set("manage/subscription/status", "fail", 1)
+	h.faults.Set("manage/subscription/inactive", "drop", 1)
+	h.faults.Set("manage/subscription/status", "fail", 1)
 	_, err := h.svc.Deactivate(h.ctx, h.m, ag.ID, nil)
 	wantError(t, err, checkout.KindUpstream, "kakaopay_unavailable", "")
 	_, err = h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900})
@@ -338,8 +338,8 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 
 	// The reconciler finishes a deactivation nobody retries.
 	_, ag2 := h.subscribe(9900)
-	h.faults.set("manage/subscription/inactive", "cut", 1)
-	h.faults.set("manage/subscription/status", "fail", 1)
+	h.faults.Set("manage/subscription/inactive", "cut", 1)
+	h.faults.Set("manage/subscription/status", "fail", 1)
 	_, err = h.svc.Deactivate(h.ctx, h.m, ag2.ID, nil)
 	wantError(t, err, checkout.KindUpstream, "kakaopay_unavailable", "")
 	h.clock.Add(time.Minute)

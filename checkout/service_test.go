@@ -4,19 +4,18 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
@@ -26,81 +25,6 @@ import (
 // The service tests drive checkout.Service through its exported API only, over a real SQLite
 // file and the sandbox peer on 127.0.0.1, so that they hold across refactors of its insides.
 
-// clock is a test clock that moves only when told; the service and the sandbox share it.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// faults plays a flaky network between the KakaoPay client and the sandbox: per endpoint
-// ("approve", "cancel", "order", …), the next calls are dropped after the sandbox acted
-// ("drop"), answered 500 without reaching it ("fail"), or cut before reaching it ("cut").
-type faults struct {
-	mu    sync.Mutex
-	rules map[string]*faultRule
-}
-
-type faultRule struct {
-	kind string
-	n    int // calls left; < 0: every call until cleared
-}
-
-// set makes the next n calls to endpoint fail as kind; n < 0 means every call until clear.
-func (f *faults) set(endpoint, kind string, n int) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.rules[endpoint] = &faultRule{kind: kind, n: n}
-}
-
-func (f *faults) clear(endpoint string) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	delete(f.rules, endpoint)
-}
-
-func (f *faults) take(endpoint string) string {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	r := f.rules[endpoint]
-	if r == nil || r.n == 0 {
-		return ""
-	}
-	if r.n > 0 {
-		r.n--
-	}
-	return r.kind
-}
-
-func (f *faults) RoundTrip(req *http.Request) (*http.Response, error) {
-	switch f.take(strings.TrimPrefix(req.URL.Path, "/online/v1/payment/")) {
-	case "drop":
-		res, err := http.DefaultTransport.RoundTrip(req)
-		if err == nil {
-			io.Copy(io.Discard, res.Body)
-			res.Body.Close()
-		}
-		return nil, errors.New("fault: connection reset after KakaoPay acted")
-	case "fail":
-		return &http.Response{StatusCode: 500, Header: http.Header{"Content-Type": {"application/json"}}, Request: req,
-			Body: io.NopCloser(strings.NewReader(`{"error_code":-9999,"error_message":"fault: internal error"}`))}, nil
-	case "cut":
-		return nil, errors.New("fault: connection refused")
-	}
-	return http.DefaultTransport.RoundTrip(req)
-}
-
 // harness is a checkout.Service over a real SQLite file and the sandbox peer, with one merchant.
 type harness struct {
 	t      *testing.T
@@ -108,8 +32,8 @@ type harness struct {
 	svc    *checkout.Service
 	sb     *sandbox.Sandbox
 	sbURL  string
-	faults *faults
-	clock  *clock
+	faults *kakaopaytest.Faults
+	clock  *kakaopaytest.Clock
 	m      *store.Merchant
 }
 
@@ -122,8 +46,8 @@ func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions
 
 func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 	t.Helper()
-	h := &harness{t: t, ctx: context.Background(), clock: &clock{now: time.Now().UTC()},
-		faults: &faults{rules: map[string]*faultRule{}}}
+	h := &harness{t: t, ctx: context.Background(), clock: kakaopaytest.NewClock(time.Now().UTC()),
+		faults: kakaopaytest.NewFaults()}
 	path := filepath.Join(t.TempDir(), "kpcheckout.db")
 	schema, err := migrated()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRecurringAgreement(t *testing.T) {
@@ -145,7 +146,7 @@ func TestSubscriptionSettledByTheReconcilerKeepsItsAgreement(t *testing.T) {
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	checkoutID, agr := e.Subscribe("9900")
 	for _, kind := range []string{"drop", "fail", "cut"} {
@@ -185,7 +186,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	checkoutID, agr := e.Subscribe("9900")
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.

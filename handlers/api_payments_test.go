@@ -10,6 +10,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRefundsFullPartialAndRepeated(t *testing.T) {
@@ -171,7 +172,7 @@ func TestTaxFreeShareLeavesTheLastWonRefundable(t *testing.T) {
 }
 
 func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
 	pay := e.PayByPhone(c.ID)

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
@@ -168,7 +169,7 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 }
 
 func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
 	desktop := e.Browser(handlerstest.UADesktop)

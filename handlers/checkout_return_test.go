@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
@@ -348,7 +349,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 }
 
 func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
@@ -377,7 +378,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
-	f := handlerstest.NewFaults()
+	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,6 +18,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
@@ -27,42 +27,22 @@ import (
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
-// Clock is a test clock that only moves when told.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now returns the clock's time.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-// Add moves the clock on by d.
-func (c *Clock) Add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // Env is a running kpcheckout with everything around it. Its database's invariants are checked
 // when the test ends.
 type Env struct {
 	t      testing.TB
 	dbPath string
 
-	URL        string             // the app's base URL
-	Sandbox    *sandbox.Sandbox   // the sandbox KakaoPay
-	SandboxURL string             // its base URL
-	Service    *checkout.Service  // the app's service, over DB
-	DB         *sqlite.DB         // the app's database
-	Clock      *Clock             // the time of the app and the sandbox
-	Key        string             // the merchant's API key
-	MerchantID string             // the merchant's id
-	Shop       *httptest.Server   // the merchant's site: success and failure URLs land here
-	Deliverer  *webhook.Deliverer // sends the outbox's webhooks
+	URL        string              // the app's base URL
+	Sandbox    *sandbox.Sandbox    // the sandbox KakaoPay
+	SandboxURL string              // its base URL
+	Service    *checkout.Service   // the app's service, over DB
+	DB         *sqlite.DB          // the app's database
+	Clock      *kakaopaytest.Clock // the time of the app and the sandbox
+	Key        string              // the merchant's API key
+	MerchantID string              // the merchant's id
+	Shop       *httptest.Server    // the merchant's site: success and failure URLs land here
+	Deliverer  *webhook.Deliverer  // sends the outbox's webhooks
 	// Client is the merchant's HTTP client: it checks every /v1 call and its answer against
 	// docs/openapi.json (see openAPICheck).
 	Client *http.Client
@@ -70,10 +50,10 @@ type Env struct {
 
 // Options change how New sets the app up; the zero value is the default.
 type Options struct {
-	ApproveDelay time.Duration // how long the sandbox takes to answer approve for amount 5555 (30 s)
-	HTTPTimeout  time.Duration // the KakaoPay client's timeout and the approve timeout (10 s)
-	Faults       *Faults       // between kpcheckout's KakaoPay client and the sandbox
-	WaitsPerIP   int           // cap on the long-polls one client may hold
+	ApproveDelay time.Duration        // how long the sandbox takes to answer approve for amount 5555 (30 s)
+	HTTPTimeout  time.Duration        // the KakaoPay client's timeout and the approve timeout (10 s)
+	Faults       *kakaopaytest.Faults // between kpcheckout's KakaoPay client and the sandbox
+	WaitsPerIP   int                  // cap on the long-polls one client may hold
 	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
 	// (the peer is still the sandbox).
 	Live bool
@@ -88,7 +68,7 @@ func New(t testing.TB) *Env { return NewWith(t, Options{}) }
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := context.Background()
-	e := &Env{t: t, Clock: &Clock{now: time.Now().UTC()}}
+	e := &Env{t: t, Clock: kakaopaytest.NewClock(time.Now().UTC())}
 	e.dbPath = filepath.Join(t.TempDir(), "kpcheckout.db")
 	db, err := sqlite.Open(ctx, e.dbPath)
 	if err != nil {

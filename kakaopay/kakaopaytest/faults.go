@@ -1,4 +1,6 @@
-package handlerstest
+// Package kakaopaytest helps test code that talks to KakaoPay (or its sandbox peer): a clock the
+// service and the sandbox share, and a flaky network between the client and KakaoPay.
+package kakaopaytest
 
 import (
 	"errors"
@@ -8,7 +10,7 @@ import (
 	"sync"
 )
 
-// Faults plays a flaky network between kpcheckout and KakaoPay (Options.Faults): per endpoint,
+// Faults plays a flaky network between kpcheckout and KakaoPay (an http.Client's Transport): per endpoint,
 // the next calls can be dropped after KakaoPay acted ("drop"), answered 500 without reaching
 // KakaoPay ("fail"), or cut before reaching it ("cut").
 type Faults struct {

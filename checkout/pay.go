@@ -177,15 +177,7 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 			if !Live(a) {
 				continue
 			}
-			if err := moveAttempt(a, AttemptCanceled, now); err != nil {
-				return err
-			}
-			a.FailureCode = codeShopperCanceled
-			if err := tx.UpdateAttempt(ctx, a); err != nil {
-				return err
-			}
-			data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": AttemptCanceled, "failure_code": a.FailureCode})
-			if err := tx.CreateEvent(ctx, s.event(st.Checkout.MerchantID, "attempt.canceled", checkoutID, a.ID, data, now)); err != nil {
+			if err := s.moveAttemptIn(ctx, tx, st.Checkout, a, AttemptCanceled, codeShopperCanceled, "", now); err != nil {
 				return err
 			}
 			changed = true

@@ -453,16 +453,8 @@ func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, st
 		if err != nil {
 			return err
 		}
-		if err := moveAttempt(a, status, now); err != nil {
-			return err
-		}
-		a.FailureCode, a.FailureMessage = code, message
-		if err := tx.UpdateAttempt(ctx, a); err != nil {
-			return err
-		}
-		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
 		changed = true
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
+		return s.moveAttemptIn(ctx, tx, c, a, status, code, message, now)
 	})
 	if err != nil {
 		return wrapf("move attempt", err)
@@ -471,6 +463,20 @@ func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, st
 		s.changed(checkoutID)
 	}
 	return nil
+}
+
+// moveAttemptIn moves a live attempt to status inside tx, with its failure code and message and
+// its event (attempt.<status>).
+func (s *Service) moveAttemptIn(ctx context.Context, tx store.Tx, c *store.Checkout, a *store.Attempt, status AttemptStatus, code, message string, now time.Time) error {
+	if err := moveAttempt(a, status, now); err != nil {
+		return err
+	}
+	a.FailureCode, a.FailureMessage = code, message
+	if err := tx.UpdateAttempt(ctx, a); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
+	return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
 }
 
 func cidOf(st *State) string {

@@ -113,29 +113,14 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 	cid := fs.String("cid", kakaopay.TestCID, "KakaoPay CID for one-time payments")
 	subCID := fs.String("subscription-cid", kakaopay.TestSubscriptionCID, "KakaoPay CID for recurring payments")
 	live := fs.Bool("live", false, "issue a live key (sk_live_…) for use with real KakaoPay credentials")
-	cfg := newConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL)})
-	if err != nil {
-		return err
-	}
+	defer done()
 	cm, err := svc.CreateMerchant(ctx, checkout.NewMerchant{Name: *name, WebhookURL: *webhook, CID: *cid, SubscriptionCID: *subCID, Livemode: *live})
 	if err != nil {
-		var ce *checkout.Error
-		if errors.As(err, &ce) {
-			return errors.New(ce.Message)
-		}
-		return err
+		return cliError(err)
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -161,12 +146,11 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 	reference := fs.String("reference", "", "the order number (default CLI-<time>)")
 	locale := fs.String("locale", "", "the page's language: ko or en (default: the shopper's)")
 	cfg := newConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	svc, done, err := offline(ctx, fs, cfg, args)
+	if err != nil {
 		return err
 	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
+	defer done()
 	if *amount == 0 {
 		for _, it := range items {
 			*amount += it.Quantity * it.UnitPrice
@@ -174,15 +158,6 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 	}
 	if *reference == "" {
 		*reference = "CLI-" + time.Now().Format("20060102-150405")
-	}
-	db, err := openStore(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL)})
-	if err != nil {
-		return err
 	}
 	m, err := svc.MerchantByName(ctx, *merchant)
 	if errors.Is(err, store.ErrNotFound) {
@@ -196,14 +171,7 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",
 	})
 	if err != nil {
-		var ce *checkout.Error
-		if errors.As(err, &ce) {
-			if ce.Param != "" {
-				return fmt.Errorf("%s: %s", ce.Param, ce.Message)
-			}
-			return errors.New(ce.Message)
-		}
-		return err
+		return cliError(err)
 	}
 	fmt.Fprintf(stdout, "%s/c/%s\n", cfg.BaseURL, c.ID)
 	return nil
@@ -251,23 +219,11 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	if (verb == "update" || verb == "delete") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
 	}
-	cfg := newConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if err := cfg.validate(); err != nil {
-		return err
-	}
-	db, err := openStore(ctx, cfg)
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL),
-		WebhookAllowPrivate: cfg.webhookAllowPrivate()})
-	if err != nil {
-		return err
-	}
+	defer done()
 	m, err := svc.MerchantByName(ctx, *merchant)
 	if errors.Is(err, store.ErrNotFound) {
 		m, err = svc.MerchantByID(ctx, *merchant)
@@ -305,15 +261,8 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	default:
 		return errors.New(webhookUsage)
 	}
-	var ce *checkout.Error
-	if errors.As(err, &ce) {
-		if ce.Param != "" {
-			return fmt.Errorf("%s: %s", ce.Param, ce.Message)
-		}
-		return errors.New(ce.Message)
-	}
 	if err != nil {
-		return err
+		return cliError(err)
 	}
 	return enc.Encode(out)
 }
@@ -325,6 +274,40 @@ func endpointOut(ep *store.WebhookEndpoint, secret string) map[string]any {
 		out["secret"] = secret
 	}
 	return out
+}
+
+// offline parses a command's flags and opens the store and a service that never calls KakaoPay,
+// for the commands that only read and write the database; done closes them.
+func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) (svc *checkout.Service, done func(), err error) {
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	if err := cfg.validate(); err != nil {
+		return nil, nil, err
+	}
+	db, err := openStore(ctx, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL),
+		WebhookAllowPrivate: cfg.webhookAllowPrivate()})
+	if err != nil {
+		db.Close()
+		return nil, nil, err
+	}
+	return svc, func() { db.Close() }, nil
+}
+
+// cliError words a refusal of the domain for the command line: "param: message".
+func cliError(err error) error {
+	var ce *checkout.Error
+	if !errors.As(err, &ce) {
+		return err
+	}
+	if ce.Param != "" {
+		return fmt.Errorf("%s: %s", ce.Param, ce.Message)
+	}
+	return errors.New(ce.Message)
 }
 
 // noKakaoPay stands in for KakaoPay in commands that never pay.

@@ -14,8 +14,8 @@ import (
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
-// EventTypes are the event types an endpoint can ask for (besides "*"); ping is sent on demand.
-var EventTypes = []string{
+// eventTypes are the event types an endpoint can ask for (besides "*"); ping is sent on demand.
+var eventTypes = []string{
 	"checkout.created", "checkout.paid", "checkout.expired", "checkout.canceled",
 	"attempt.created", "attempt.authenticating", "attempt.canceled", "attempt.failed", "attempt.expired",
 	"attempt.approved_after_paid",
@@ -95,7 +95,7 @@ func (s *Service) applyEndpoint(ctx context.Context, m *store.Merchant, ep *stor
 			return invalid("enabled_events", "parameter_invalid", `enabled_events must list event types, or be ["*"]`)
 		}
 		for i, t := range p.EnabledEvents {
-			if t != "*" && !slices.Contains(EventTypes, t) {
+			if t != "*" && !slices.Contains(eventTypes, t) {
 				return invalid("enabled_events["+itoa(i)+"]", "event_type_unknown", "unknown event type %q", t)
 			}
 		}

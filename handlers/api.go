@@ -22,7 +22,7 @@ type API struct {
 	svc        *checkout.Service
 	baseURL    string
 	log        *slog.Logger
-	deliveries interface{ Wake() }
+	deliveries Waker
 }
 
 // noWake is Config.Deliveries when there is no Deliverer in this process.

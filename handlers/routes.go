@@ -39,11 +39,14 @@ type Config struct {
 	MaxWaitingPerIP int
 	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
 	// to wake (a background Deliverer still finds them on its next tick).
-	Deliveries interface{ Wake() }
+	Deliveries Waker
 	// Metrics are served at /metrics; NewMetrics() when nil.
 	Metrics *Metrics
 	Logger  *slog.Logger
 }
+
+// Waker is what wakes a background worker: the webhook Deliverer, when the API queues a delivery.
+type Waker interface{ Wake() }
 
 // catchAll are the patterns that answer paths no route has.
 var catchAll = []string{"/", "/v1/"}

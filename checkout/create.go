@@ -41,6 +41,11 @@ const (
 
 // Create validates p against the merchant's rules and stores a new open checkout.
 func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams) (*store.Checkout, error) {
+	return s.create(ctx, m, p, "")
+}
+
+// create stores a checkout, opened from a payment link when linkID is set.
+func (s *Service) create(ctx context.Context, m *store.Merchant, p CreateParams, linkID string) (*store.Checkout, error) {
 	if err := validate(m, &p); err != nil {
 		return nil, err
 	}
@@ -51,7 +56,7 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 		Description: p.Description, Items: p.Items, CustomerName: p.CustomerName,
 		CustomerEmail: p.CustomerEmail, SuccessURL: p.SuccessURL, FailureURL: p.FailureURL,
 		Locale: p.Locale, Metadata: p.Metadata, ExpiresAt: now.Add(time.Duration(p.ExpiresIn) * time.Second),
-		CreatedAt: now, UpdatedAt: now,
+		CreatedAt: now, UpdatedAt: now, LinkID: linkID,
 	}
 	data, _ := json.Marshal(checkoutEventData(c))
 	err := s.store.Transact(ctx, func(tx store.Tx) error {

@@ -61,6 +61,7 @@ type checkoutJSON struct {
 	CreatedAt     time.Time         `json:"created_at"`
 	Payment       *paymentJSON      `json:"payment"`
 	Agreement     *string           `json:"agreement"`
+	Link          *string           `json:"link"`
 }
 
 // paymentJSON is the payment object of the API.
@@ -98,6 +99,9 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	}
 	if st.Agreement != nil {
 		out.Agreement = &st.Agreement.ID
+	}
+	if c.LinkID != "" {
+		out.Link = &c.LinkID
 	}
 	if p := st.Payment; p != nil {
 		out.Payment = &paymentJSON{ID: p.ID, Object: "payment", Checkout: c.ID, Amount: p.Amount,

@@ -25,6 +25,11 @@ type qrCode struct {
 
 func newQRCodes() *qrCodes { return &qrCodes{codes: make(map[string]qrCode)} }
 
+// pngDataURI is a PNG as a data: URI.
+func pngDataURI(png []byte) string {
+	return "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)
+}
+
 // get returns the QR code of url, the mobile URL of attempt attemptID.
 func (q *qrCodes) get(attemptID, url string) (qrCode, error) {
 	q.mu.Lock()
@@ -37,7 +42,7 @@ func (q *qrCodes) get(attemptID, url string) (qrCode, error) {
 	if err != nil {
 		return qrCode{}, err
 	}
-	code = qrCode{png: png, dataURI: "data:image/png;base64," + base64.StdEncoding.EncodeToString(png)}
+	code = qrCode{png: png, dataURI: pngDataURI(png)}
 	q.mu.Lock()
 	defer q.mu.Unlock()
 	if len(q.codes) >= maxQRCodes {

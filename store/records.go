@@ -39,6 +39,26 @@ type Checkout struct {
 	ExpiresAt     time.Time
 	CreatedAt     time.Time
 	UpdatedAt     time.Time
+	LinkID        string // the payment link a shopper opened it from, or ""
+}
+
+// Link is a payment link: a public URL (/l/{slug}) that opens a fresh checkout on each visit.
+type Link struct {
+	ID          string
+	Slug        string // the public URL's last part; not derived from ID
+	MerchantID  string
+	Amount      int64
+	Items       []Item
+	Description string
+	SuccessURL  string
+	FailureURL  string
+	Reusable    bool // false: it stops after one paid checkout
+	MaxUses     int  // paid checkouts it allows; 0: no limit
+	Active      bool
+	ExpiresAt   time.Time // zero: never
+	Metadata    map[string]string
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 // Item is one line of a checkout.

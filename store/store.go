@@ -62,6 +62,12 @@ type Reader interface {
 	Events(ctx context.Context, p ListEvents) ([]*Event, error)
 	Event(ctx context.Context, id string) (*Event, error)
 	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
+	Link(ctx context.Context, id string) (*Link, error)
+	LinkBySlug(ctx context.Context, slug string) (*Link, error)
+	// Links lists a merchant's links, newest first.
+	Links(ctx context.Context, merchantID string, limit int) ([]*Link, error)
+	// LinkPaidCount counts the paid checkouts opened from a link.
+	LinkPaidCount(ctx context.Context, linkID string) (int, error)
 	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
 	// WebhookEndpoints lists a merchant's endpoints, oldest first.
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)
@@ -107,6 +113,9 @@ type Tx interface {
 	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
 	// RecordDeliveryAttempt stores a try and the delivery as it is after it.
 	RecordDeliveryAttempt(ctx context.Context, d *Delivery, a *DeliveryAttempt) error
+	CreateLink(ctx context.Context, l *Link) error
+	// UpdateLink writes a link's active flag and updated_at.
+	UpdateLink(ctx context.Context, l *Link) error
 	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
 	UpdateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
 	// DeleteWebhookEndpoint removes an endpoint; its pending deliveries end failed.

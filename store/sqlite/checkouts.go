@@ -14,7 +14,7 @@ import (
 
 const checkoutColumns = `id, merchant_id, mode, status, amount, tax_free_amount, currency, reference,
 	description, items, customer_name, customer_email, success_url, failure_url, locale, metadata,
-	expires_at, created_at, updated_at`
+	expires_at, created_at, updated_at, link_id`
 
 // CreateCheckout inserts a checkout.
 func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error {
@@ -22,10 +22,10 @@ func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error 
 	if err != nil {
 		return err
 	}
-	_, err = t.exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(19)+`)`,
+	_, err = t.exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(20)+`)`,
 		c.ID, c.MerchantID, c.Mode, c.Status, c.Amount, c.TaxFreeAmount, c.Currency, c.Reference,
 		c.Description, items, c.CustomerName, c.CustomerEmail, c.SuccessURL, c.FailureURL, c.Locale, meta,
-		ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UpdatedAt))
+		ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UpdatedAt), c.LinkID)
 	return wrap("create checkout", err)
 }
 
@@ -105,7 +105,7 @@ func scanCheckout(s scanner) (*store.Checkout, error) {
 	var expires, created, updated int64
 	err := s.Scan(&c.ID, &c.MerchantID, &c.Mode, &c.Status, &c.Amount, &c.TaxFreeAmount, &c.Currency, &c.Reference,
 		&c.Description, &items, &c.CustomerName, &c.CustomerEmail, &c.SuccessURL, &c.FailureURL, &c.Locale, &meta,
-		&expires, &created, &updated)
+		&expires, &created, &updated, &c.LinkID)
 	if err != nil {
 		return nil, err
 	}

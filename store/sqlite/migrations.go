@@ -197,6 +197,26 @@ var migrations = []string{
 		at INTEGER NOT NULL,
 		PRIMARY KEY (delivery_id, n)
 	);`,
+	`CREATE TABLE links (
+		id TEXT PRIMARY KEY,
+		slug TEXT NOT NULL UNIQUE,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount INTEGER NOT NULL CHECK (amount > 0),
+		items TEXT NOT NULL,
+		description TEXT NOT NULL,
+		success_url TEXT NOT NULL,
+		failure_url TEXT NOT NULL,
+		reusable INTEGER NOT NULL,
+		max_uses INTEGER NOT NULL,
+		active INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL,
+		metadata TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		updated_at INTEGER NOT NULL
+	);
+	CREATE INDEX links_merchant_created ON links (merchant_id, created_at, id);
+	ALTER TABLE checkouts ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX checkouts_link_paid ON checkouts (link_id) WHERE link_id <> '' AND status = 'paid';`,
 }
 
 // migrate brings the schema up to date.

@@ -1,0 +1,135 @@
+package checkout
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// LinkParams is what a merchant sends to create a payment link.
+type LinkParams struct {
+	Amount      int64
+	Items       []store.Item
+	Description string
+	SuccessURL  string
+	FailureURL  string
+	Reusable    *bool // true when nil
+	MaxUses     int
+	ExpiresAt   time.Time
+	Metadata    map[string]string
+}
+
+// CreateLink stores a payment link; its slug is random, not derived from its id.
+func (s *Service) CreateLink(ctx context.Context, m *store.Merchant, p LinkParams) (*store.Link, error) {
+	cp := CreateParams{Amount: p.Amount, Items: p.Items, Description: p.Description, SuccessURL: p.SuccessURL,
+		FailureURL: p.FailureURL, Metadata: p.Metadata}
+	if err := validate(m, &cp); err != nil {
+		return nil, err
+	}
+	now := s.clock()
+	if p.MaxUses < 0 {
+		return nil, invalid("max_uses", "max_uses_invalid", "max_uses must be 0 (no limit) or more")
+	}
+	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(now) {
+		return nil, invalid("expires_at", "expires_at_invalid", "expires_at must be in the future")
+	}
+	l := &store.Link{ID: NewID("lnk"), Slug: strings.ToLower(rand.Text()[:16]), MerchantID: m.ID, Amount: cp.Amount,
+		Items: cp.Items, Description: cp.Description, SuccessURL: cp.SuccessURL, FailureURL: cp.FailureURL,
+		Reusable: p.Reusable == nil || *p.Reusable, MaxUses: p.MaxUses, Active: true, ExpiresAt: p.ExpiresAt.UTC(),
+		Metadata: cp.Metadata, CreatedAt: now, UpdatedAt: now}
+	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateLink(ctx, l) }); err != nil {
+		return nil, wrapf("create link", err)
+	}
+	return l, nil
+}
+
+// Link reads one of a merchant's links.
+func (s *Service) Link(ctx context.Context, m *store.Merchant, id string) (*store.Link, error) {
+	l, err := s.store.Link(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && l.MerchantID != m.ID) {
+		return nil, notFound("link", id)
+	}
+	if err != nil {
+		return nil, wrapf("link", err)
+	}
+	return l, nil
+}
+
+// Links lists a merchant's links, newest first.
+func (s *Service) Links(ctx context.Context, m *store.Merchant, limit int) ([]*store.Link, error) {
+	list, err := s.store.Links(ctx, m.ID, limit)
+	if err != nil {
+		return nil, wrapf("links", err)
+	}
+	return list, nil
+}
+
+// LinkPaidCount is how many checkouts opened from a link were paid.
+func (s *Service) LinkPaidCount(ctx context.Context, l *store.Link) (int, error) {
+	n, err := s.store.LinkPaidCount(ctx, l.ID)
+	if err != nil {
+		return 0, wrapf("link", err)
+	}
+	return n, nil
+}
+
+// DeactivateLink stops a link: its URL opens no more checkouts (those opened stay payable).
+func (s *Service) DeactivateLink(ctx context.Context, m *store.Merchant, id string) (*store.Link, error) {
+	l, err := s.Link(ctx, m, id)
+	if err != nil {
+		return nil, err
+	}
+	if !l.Active {
+		return l, nil
+	}
+	l.Active, l.UpdatedAt = false, s.clock()
+	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateLink(ctx, l) }); err != nil {
+		return nil, wrapf("deactivate link", err)
+	}
+	return l, nil
+}
+
+// OpenLink reads a link by its public slug for a visit: unknown slugs are not found, and a link
+// that is deactivated, expired or used up (a one-time link once paid, or max_uses paid
+// checkouts) is refused with link_inactive, link_expired or link_used_up.
+func (s *Service) OpenLink(ctx context.Context, slug string) (*store.Link, *store.Merchant, error) {
+	l, err := s.store.LinkBySlug(ctx, slug)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, notFound("link", slug)
+	}
+	if err != nil {
+		return nil, nil, wrapf("link", err)
+	}
+	m, err := s.store.Merchant(ctx, l.MerchantID)
+	if err != nil {
+		return nil, nil, wrapf("link", err)
+	}
+	switch {
+	case !l.Active:
+		return l, m, conflict("link_inactive", "this payment link was deactivated")
+	case !l.ExpiresAt.IsZero() && !s.clock().Before(l.ExpiresAt):
+		return l, m, conflict("link_expired", "this payment link has expired")
+	}
+	paid, err := s.LinkPaidCount(ctx, l)
+	if err != nil {
+		return nil, nil, err
+	}
+	if (!l.Reusable && paid > 0) || (l.MaxUses > 0 && paid >= l.MaxUses) {
+		return l, m, conflict("link_used_up", "this payment link has been used")
+	}
+	return l, m, nil
+}
+
+// VisitLink opens a fresh checkout from a link for a shopper who followed it.
+func (s *Service) VisitLink(ctx context.Context, slug string) (*store.Checkout, error) {
+	l, m, err := s.OpenLink(ctx, slug)
+	if err != nil {
+		return nil, err
+	}
+	return s.create(ctx, m, CreateParams{Amount: l.Amount, Items: l.Items, Description: l.Description,
+		Reference: l.ID, SuccessURL: l.SuccessURL, FailureURL: l.FailureURL, Metadata: l.Metadata}, l.ID)
+}

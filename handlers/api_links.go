@@ -1,0 +1,140 @@
+package handlers
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// linkJSON is the payment link object of the API.
+type linkJSON struct {
+	ID          string            `json:"id"`
+	Object      string            `json:"object"`
+	URL         string            `json:"url"`
+	Active      bool              `json:"active"`
+	Reusable    bool              `json:"reusable"`
+	MaxUses     *int              `json:"max_uses"`
+	PaidCount   int               `json:"paid_count"`
+	Amount      int64             `json:"amount"`
+	Currency    string            `json:"currency"`
+	Items       []itemJSON        `json:"items"`
+	Description string            `json:"description"`
+	SuccessURL  string            `json:"success_url"`
+	FailureURL  string            `json:"failure_url"`
+	ExpiresAt   *time.Time        `json:"expires_at"`
+	Metadata    map[string]string `json:"metadata"`
+	CreatedAt   time.Time         `json:"created_at"`
+}
+
+func (a *API) linkObject(l *store.Link, paid int) linkJSON {
+	out := linkJSON{ID: l.ID, Object: "link", URL: a.baseURL + linkURL(l.Slug, ""), Active: l.Active, Reusable: l.Reusable,
+		PaidCount: paid, Amount: l.Amount, Currency: "KRW", Items: make([]itemJSON, 0, len(l.Items)), Description: l.Description,
+		SuccessURL: l.SuccessURL, FailureURL: l.FailureURL, Metadata: l.Metadata, CreatedAt: l.CreatedAt}
+	for _, it := range l.Items {
+		out.Items = append(out.Items, itemJSON(it))
+	}
+	if l.MaxUses > 0 {
+		out.MaxUses = &l.MaxUses
+	}
+	if !l.ExpiresAt.IsZero() {
+		out.ExpiresAt = &l.ExpiresAt
+	}
+	if out.Metadata == nil {
+		out.Metadata = map[string]string{}
+	}
+	return out
+}
+
+// createLinkRequest is the body of POST /v1/links.
+type createLinkRequest struct {
+	Amount      *int64            `json:"amount"`
+	Items       []itemJSON        `json:"items"`
+	Description string            `json:"description"`
+	SuccessURL  string            `json:"success_url"`
+	FailureURL  string            `json:"failure_url"`
+	Reusable    *bool             `json:"reusable"`
+	MaxUses     int               `json:"max_uses"`
+	ExpiresAt   *time.Time        `json:"expires_at"`
+	Metadata    map[string]string `json:"metadata"`
+}
+
+// createLink serves POST /v1/links.
+func (a *API) createLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	var req createLinkRequest
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Amount == nil {
+		return invalidParam("parameter_missing", "amount is required", "amount")
+	}
+	p := checkout.LinkParams{Amount: *req.Amount, Description: req.Description, SuccessURL: req.SuccessURL,
+		FailureURL: req.FailureURL, Reusable: req.Reusable, MaxUses: req.MaxUses, Metadata: req.Metadata}
+	for _, it := range req.Items {
+		p.Items = append(p.Items, store.Item(it))
+	}
+	if req.ExpiresAt != nil {
+		p.ExpiresAt = *req.ExpiresAt
+	}
+	l, err := a.svc.CreateLink(r.Context(), m, p)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/v1/links/"+l.ID)
+	writeJSON(w, http.StatusCreated, a.linkObject(l, 0))
+	return nil
+}
+
+// listLinks serves GET /v1/links?limit=.
+func (a *API) listLinks(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	limit, err := listLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.Links(r.Context(), m, limit+1)
+	if err != nil {
+		return err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	data := make([]linkJSON, 0, len(list))
+	for _, l := range list {
+		paid, err := a.svc.LinkPaidCount(r.Context(), l)
+		if err != nil {
+			return err
+		}
+		data = append(data, a.linkObject(l, paid))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
+}
+
+// getLink serves GET /v1/links/{id}.
+func (a *API) getLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	l, err := a.svc.Link(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return a.answerLink(w, r, l)
+}
+
+// deactivateLink serves POST /v1/links/{id}/deactivate.
+func (a *API) deactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return a.answerLink(w, r, l)
+}
+
+func (a *API) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link) error {
+	paid, err := a.svc.LinkPaidCount(r.Context(), l)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, a.linkObject(l, paid))
+	return nil
+}

@@ -1,0 +1,102 @@
+package sqlite
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const linkColumns = `id, slug, merchant_id, amount, items, description, success_url, failure_url, reusable, max_uses,
+	active, expires_at, metadata, created_at, updated_at`
+
+// CreateLink inserts a payment link.
+func (t txQueries) CreateLink(ctx context.Context, l *store.Link) error {
+	items, meta, err := checkoutJSON(&store.Checkout{Items: l.Items, Metadata: l.Metadata})
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(ctx, `INSERT INTO links (`+linkColumns+`) VALUES (`+placeholders(15)+`)`,
+		l.ID, l.Slug, l.MerchantID, l.Amount, items, l.Description, l.SuccessURL, l.FailureURL, l.Reusable, l.MaxUses,
+		l.Active, msOrZero(l.ExpiresAt), meta, ms(l.CreatedAt), ms(l.UpdatedAt))
+	return wrap("create link", err)
+}
+
+// UpdateLink writes a link's active flag.
+func (t txQueries) UpdateLink(ctx context.Context, l *store.Link) error {
+	res, err := t.exec(ctx, `UPDATE links SET active = ?, updated_at = ? WHERE id = ?`, l.Active, ms(l.UpdatedAt), l.ID)
+	return wrap("update link", oneRow(res, err))
+}
+
+// Link reads a link by id.
+func (q queries) Link(ctx context.Context, id string) (*store.Link, error) {
+	return q.oneLink(ctx, `SELECT `+linkColumns+` FROM links WHERE id = ?`, id)
+}
+
+// LinkBySlug reads a link by its public slug.
+func (q queries) LinkBySlug(ctx context.Context, slug string) (*store.Link, error) {
+	return q.oneLink(ctx, `SELECT `+linkColumns+` FROM links WHERE slug = ?`, slug)
+}
+
+func (q queries) oneLink(ctx context.Context, query string, arg string) (*store.Link, error) {
+	rows, err := q.query(ctx, query, arg)
+	if err != nil {
+		return nil, wrap("link", err)
+	}
+	list, err := scanLinks(rows)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// Links lists a merchant's links, newest first.
+func (q queries) Links(ctx context.Context, merchantID string, limit int) ([]*store.Link, error) {
+	rows, err := q.query(ctx, `SELECT `+linkColumns+` FROM links WHERE merchant_id = ? ORDER BY created_at DESC, id DESC LIMIT ?`,
+		merchantID, limit)
+	if err != nil {
+		return nil, wrap("links", err)
+	}
+	return scanLinks(rows)
+}
+
+// LinkPaidCount counts a link's paid checkouts.
+func (q queries) LinkPaidCount(ctx context.Context, linkID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM checkouts WHERE link_id = ? AND status = 'paid'`, linkID).Scan(&n)
+	return n, wrap("link paid count", err)
+}
+
+func scanLinks(rows rowsScanner) ([]*store.Link, error) {
+	defer rows.Close()
+	var list []*store.Link
+	for rows.Next() {
+		var l store.Link
+		var items, meta string
+		var expires, created, updated int64
+		if err := rows.Scan(&l.ID, &l.Slug, &l.MerchantID, &l.Amount, &items, &l.Description, &l.SuccessURL, &l.FailureURL,
+			&l.Reusable, &l.MaxUses, &l.Active, &expires, &meta, &created, &updated); err != nil {
+			return nil, wrap("links", err)
+		}
+		var rowsItems []itemRow
+		if err := json.Unmarshal([]byte(items), &rowsItems); err != nil {
+			return nil, fmt.Errorf("store: items of link %s: %w", l.ID, err)
+		}
+		for _, it := range rowsItems {
+			l.Items = append(l.Items, store.Item(it))
+		}
+		if err := json.Unmarshal([]byte(meta), &l.Metadata); err != nil {
+			return nil, fmt.Errorf("store: metadata of link %s: %w", l.ID, err)
+		}
+		if expires > 0 {
+			l.ExpiresAt = fromMS(expires)
+		}
+		l.CreatedAt, l.UpdatedAt = fromMS(created), fromMS(updated)
+		list = append(list, &l)
+	}
+	return list, wrap("links", rows.Err())
+}

@@ -6,6 +6,8 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"errors"
+	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -137,4 +139,31 @@ func (s *Service) RotateKey(ctx context.Context, m *store.Merchant) (string, err
 		return "", wrapf("rotate key", err)
 	}
 	return key, nil
+}
+
+// SetEmbedOrigins replaces the origins whose pages may frame the merchant's checkouts: each an
+// https origin ("https://shop.example", a port allowed), or http on this computer for a test
+// merchant; at most 10. An empty list lets no page frame them.
+func (s *Service) SetEmbedOrigins(ctx context.Context, m *store.Merchant, origins []string) (*store.Merchant, error) {
+	if len(origins) > 10 {
+		return nil, invalid("embed_origins", "too_many_origins", "at most 10 embed origins")
+	}
+	clean := make([]string, 0, len(origins))
+	for i, o := range origins {
+		u, err := url.Parse(o)
+		param := "embed_origins[" + itoa(i) + "]"
+		switch {
+		case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
+			return nil, invalid(param, "origin_invalid", "%q is not an origin: scheme://host[:port] and nothing else", o)
+		case u.Scheme == "http" && !m.Livemode && isLoopbackHost(u.Hostname()):
+		case u.Scheme != "https":
+			return nil, invalid(param, "origin_invalid", "%q must use https (http only on this computer, for a test merchant)", o)
+		}
+		clean = append(clean, strings.ToLower(u.Scheme+"://"+u.Host))
+	}
+	m.EmbedOrigins = slices.Compact(slices.Sorted(slices.Values(clean)))
+	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantEmbedOrigins(ctx, m) }); err != nil {
+		return nil, wrapf("embed origins", err)
+	}
+	return m, nil
 }

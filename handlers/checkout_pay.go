@@ -37,7 +37,11 @@ func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
 		s.Values["attempts"] = began
 		h.save(w, r, s)
 	}
-	http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
+	back := checkoutURL(id, "")
+	if r.PostForm.Get("embed") == "1" {
+		back += "?embed=1" // still inside the merchant's frame
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/a-h/templ"
@@ -25,7 +26,21 @@ func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Security-Policy", formCSP(st.Checkout.FailureURL))
+	csp := formCSP(st.Checkout.FailureURL)
+	if m.Embed = r.URL.Query().Get("embed") == "1"; m.Embed {
+		// Framed by the merchant's own pages, and theirs only; read now, not from the snapshot,
+		// so that a change of origins applies at once.
+		merchant, err := h.svc.MerchantByID(r.Context(), st.Merchant.ID)
+		if err != nil {
+			return err
+		}
+		if len(merchant.EmbedOrigins) > 0 {
+			csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors "+strings.Join(merchant.EmbedOrigins, " "), 1)
+			w.Header().Del("X-Frame-Options")
+			m.EmbedOrigins = merchant.EmbedOrigins
+		}
+	}
+	w.Header().Set("Content-Security-Policy", csp)
 	h.render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
 	return nil
 }

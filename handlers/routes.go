@@ -118,6 +118,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/events", api.auth(api.listEvents))
 	mux.Handle("GET /v1/events/{id}", api.auth(api.getEvent))
 	mux.Handle("POST /v1/events/{id}/redeliver", api.auth(api.idempotent(api.redeliverEvent)))
+	mux.Handle("GET /v1/merchant", api.auth(api.getMerchant))
+	mux.Handle("POST /v1/merchant", api.auth(api.idempotent(api.updateMerchant)))
 	mux.Handle("POST /v1/links", api.auth(api.idempotent(api.createLink)))
 	mux.Handle("GET /v1/links", api.auth(api.listLinks))
 	mux.Handle("GET /v1/links/{id}", api.auth(api.getLink))

@@ -41,12 +41,29 @@
     if (live && sessionStorage.getItem("kp-announce") === "1") {
       sessionStorage.removeItem("kp-announce");
       var onward = document.querySelector("[data-testid=paid] [data-testid=continue]");
-      if (onward) { window.location.assign(onward.getAttribute("href")); return; }
+      var framed = window.parent !== window && root.hasAttribute("data-embed-origins");
+      if (onward && !framed) { window.location.assign(onward.getAttribute("href")); return; }
       var html = live.innerHTML;
       live.innerHTML = "";
       setTimeout(function () { live.innerHTML = html; }, 150);
     }
   } catch (e) { /* storage may be off */ }
+
+  // Inside a merchant's frame (/c/{id}?embed=1): tell the parent page, at its registered origin
+  // only, that the checkout is there and each status it reaches; the parent decides where to go.
+  var embedOrigins = (root.getAttribute("data-embed-origins") || "").split(" ").filter(Boolean);
+  var parentOrigin = null;
+  if (window.parent !== window && embedOrigins.length) {
+    var ancestors = window.location.ancestorOrigins;
+    var candidate = ancestors && ancestors.length ? ancestors[0] : (document.referrer ? new URL(document.referrer).origin : "");
+    if (embedOrigins.indexOf(candidate) >= 0) parentOrigin = candidate;
+  }
+  var checkoutID = window.location.pathname.split("/")[2];
+  function tellParent(type, s) {
+    if (!parentOrigin) return;
+    window.parent.postMessage({ type: type, checkout: checkoutID, status: s.status, redirect_url: s.redirect_url || null }, parentOrigin);
+  }
+  tellParent("kpcheckout.status", { status: root.getAttribute("data-view") === "paid" ? "paid" : (root.getAttribute("data-state") || "open").split(".")[0] });
 
   // Live status: long-poll the status endpoint; reload the server-rendered page on a change,
   // or go on to the merchant when the checkout is paid.
@@ -65,7 +82,8 @@
         delay = 1000;
         if (submitted) return;
         if (s.state === state) { poll(); return; }
-        if (s.status === "paid" && s.redirect_url) { window.location.assign(s.redirect_url); return; }
+        tellParent("kpcheckout.status", s);
+        if (s.status === "paid" && s.redirect_url && !parentOrigin) { window.location.assign(s.redirect_url); return; }
         try { sessionStorage.setItem("kp-announce", "1"); } catch (e) { /* storage may be off */ }
         window.location.reload();
       })

@@ -16,6 +16,9 @@ type Merchant struct {
 	MinAmount       int64
 	MaxAmount       int64
 	CreatedAt       time.Time
+	// EmbedOrigins are the origins ("https://shop.example") whose pages may frame the merchant's
+	// checkouts (/c/{id}?embed=1); none may when empty.
+	EmbedOrigins []string
 }
 
 // Checkout is one order a shopper pays on the hosted page.

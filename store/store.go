@@ -86,6 +86,8 @@ type Tx interface {
 	// transaction ends.
 	LockCheckout(ctx context.Context, id string) (*Checkout, error)
 	CreateMerchant(ctx context.Context, m *Merchant) error
+	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
+	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// UpdateMerchantKey replaces a merchant's API key.
 	UpdateMerchantKey(ctx context.Context, m *Merchant) error
 	CreateCheckout(ctx context.Context, c *Checkout) error

@@ -65,6 +65,11 @@ type CheckoutModel struct {
 	FailureURL templ.SafeURL
 
 	Receipt []Detail // the paid checkout: order number, paid at, method
+
+	// Embed is the page inside a merchant's iframe (?embed=1): it tells the parent of each status
+	// with postMessage, to EmbedOrigins only, and hands phones over at the top level.
+	Embed        bool
+	EmbedOrigins []string
 }
 
 // Detail is one labelled line of a receipt.

@@ -54,3 +54,12 @@ func ro(name string) string {
 	}
 	return "으로"
 }
+
+// top is the target of a link that leaves the checkout: the whole window when the page is framed
+// (a merchant's modal), else the page itself.
+func top(p CheckoutModel) string {
+	if p.Embed {
+		return "_top"
+	}
+	return "_self"
+}

@@ -53,10 +53,14 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "migrations are current")
 		return nil
 	case "merchant":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New("usage: kpcheckout merchant create --name N [--webhook-url U] [--cid C] [--subscription-cid C] [--live]")
+		switch {
+		case len(args) > 0 && args[0] == "create":
+			return createMerchant(ctx, args[1:], getenv, stdout, stderr)
+		case len(args) > 0 && args[0] == "update":
+			return updateMerchant(ctx, args[1:], getenv, stdout, stderr)
 		}
-		return createMerchant(ctx, args[1:], getenv, stdout, stderr)
+		return errors.New("usage: kpcheckout merchant create --name N [--webhook-url U] [--cid C] [--subscription-cid C] [--live]\n" +
+			"       kpcheckout merchant update --merchant M --embed-origins https://shop.example[,…]")
 	case "checkout":
 		if len(args) == 0 || args[0] != "create" {
 			return errors.New(`usage: kpcheckout checkout create --amount N [--item "name:quantity:unit_price" …] [--mode subscription] [--merchant NAME]`)
@@ -125,6 +129,45 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"id": cm.Merchant.ID, "api_key": cm.APIKey, "webhook_secret": cm.WebhookSecret})
+}
+
+// updateMerchant serves `kpcheckout merchant update`: the origins whose pages may frame the
+// merchant's checkouts (an empty --embed-origins lets none).
+func updateMerchant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("merchant update", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
+	var origins *[]string
+	fs.Func("embed-origins", "comma-separated origins (https://shop.example) whose pages may frame the merchant's checkouts", func(v string) error {
+		list := []string{}
+		for o := range strings.SplitSeq(v, ",") {
+			if o = strings.TrimSpace(o); o != "" {
+				list = append(list, o)
+			}
+		}
+		origins = &list
+		return nil
+	})
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	m, err := svc.MerchantByName(ctx, *merchant)
+	if errors.Is(err, store.ErrNotFound) {
+		m, err = svc.MerchantByID(ctx, *merchant)
+	}
+	if err != nil {
+		return fmt.Errorf("no merchant %q: %w", *merchant, err)
+	}
+	if origins != nil {
+		if m, err = svc.SetEmbedOrigins(ctx, m, *origins); err != nil {
+			return cliError(err)
+		}
+	}
+	enc := json.NewEncoder(stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(map[string]any{"id": m.ID, "name": m.Name, "embed_origins": m.EmbedOrigins})
 }
 
 // createCheckout serves `kpcheckout checkout create`: a checkout for the demo merchant (or the one

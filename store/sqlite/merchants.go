@@ -2,20 +2,36 @@ package sqlite
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
 const merchantColumns = `id, name, api_key_prefix, api_key_hash, livemode, webhook_url, webhook_secret,
-	cid, subscription_cid, min_amount, max_amount, created_at`
+	cid, subscription_cid, min_amount, max_amount, created_at, embed_origins`
 
 // CreateMerchant inserts a merchant.
 func (t txQueries) CreateMerchant(ctx context.Context, m *store.Merchant) error {
-	_, err := t.exec(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(12)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(13)+`)`,
 		m.ID, m.Name, m.APIKeyPrefix, m.APIKeyHash, m.Livemode, m.WebhookURL, m.WebhookSecret,
-		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt))
+		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins))
 	return wrap("create merchant", err)
+}
+
+// UpdateMerchantEmbedOrigins writes the origins allowed to frame a merchant's checkouts.
+func (t txQueries) UpdateMerchantEmbedOrigins(ctx context.Context, m *store.Merchant) error {
+	res, err := t.exec(ctx, `UPDATE merchants SET embed_origins = ? WHERE id = ?`, originsJSON(m.EmbedOrigins), m.ID)
+	return wrap("update merchant", oneRow(res, err))
+}
+
+func originsJSON(origins []string) string {
+	if origins == nil {
+		origins = []string{}
+	}
+	b, _ := json.Marshal(origins) // a list of strings always encodes
+	return string(b)
 }
 
 // Merchant reads a merchant by id.
@@ -36,11 +52,15 @@ func (q queries) MerchantByName(ctx context.Context, name string) (*store.Mercha
 func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*store.Merchant, error) {
 	var m store.Merchant
 	var created int64
+	var origins string
 	err := q.queryRow(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
 		&m.ID, &m.Name, &m.APIKeyPrefix, &m.APIKeyHash, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
-		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created)
+		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created, &origins)
 	if err != nil {
 		return nil, wrap("merchant", err)
+	}
+	if err := json.Unmarshal([]byte(origins), &m.EmbedOrigins); err != nil {
+		return nil, fmt.Errorf("store: embed origins of %s: %w", m.ID, err)
 	}
 	m.CreatedAt = fromMS(created)
 	return &m, nil

@@ -217,6 +217,7 @@ var migrations = []string{
 	CREATE INDEX links_merchant_created ON links (merchant_id, created_at, id);
 	ALTER TABLE checkouts ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX checkouts_link_paid ON checkouts (link_id) WHERE link_id <> '' AND status = 'paid';`,
+	`ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';`,
 }
 
 // migrate brings the schema up to date.

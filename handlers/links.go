@@ -79,7 +79,7 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, 
 	}
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
-	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l), Amount: l.Amount, URL: h.baseURL + linkURL(slug, ""),
+	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + linkURL(slug, ""),
 		PayURL: linkURL(slug, "?open=1"),
 		QRURL:  h.baseURL + linkURL(slug, "/qr.png")}
 	if ce != nil {
@@ -89,9 +89,11 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, 
 	return nil
 }
 
-// linkTitle is what a link is for: its first item, its description, or its merchant's order.
-func linkTitle(l *store.Link) string {
+// linkTitle is what a link is for: its items ("아메리카노 외 1건"), its description, or its id.
+func linkTitle(l *store.Link, loc *views.Localizer) string {
 	switch {
+	case len(l.Items) > 1:
+		return loc.N("kakaopay.item_name_more", len(l.Items)-1, map[string]any{"First": l.Items[0].Name, "More": len(l.Items) - 1})
 	case len(l.Items) > 0:
 		return l.Items[0].Name
 	case l.Description != "":
@@ -142,7 +144,7 @@ func (h *Shopper) linkPoster(w http.ResponseWriter, r *http.Request) error {
 	}
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
-	h.render(w, r, ctx, http.StatusOK, views.Poster(views.PosterModel{MerchantName: m.Name, Title: linkTitle(l), Amount: l.Amount,
+	h.render(w, r, ctx, http.StatusOK, views.Poster(views.PosterModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount,
 		QRDataURI: templ.SafeURL(pngDataURI(png))}))
 	return nil
 }

@@ -108,3 +108,22 @@ func TestBrowserLinkPaysAndOpensAFreshCheckoutNextTime(t *testing.T) {
 	phone.screenshot("link-closed")
 	phone.axe("a closed link's page")
 }
+
+// TestBrowserEmbeddedCheckoutOnAPhoneHandsOverAtTheTop: inside the merchant's modal on a phone,
+// the hand-off to KakaoTalk moves the whole window (the merchant's embed script does it at the
+// checkout's request), never only the frame.
+func TestBrowserEmbeddedCheckoutOnAPhoneHandsOverAtTheTop(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	e.Browser(handlerstest.UAIPhone).PayOn(c.ID) // a phone attempt: the modal opens on the hand-off
+	shop := merchantPage(t, e, c.URL)
+	e.API("POST", "/v1/merchant", `{"embed_origins":["`+shop.URL+`"]}`, nil)
+	ch := newChrome(t)
+	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
+	phone.navigate(shop.URL)
+	phone.waitURL(e.SandboxURL+"/wallet/", 10*time.Second)
+	phone.waitVisible(sel("wallet-approve"))
+	phone.pressAndLoad(sel("wallet-approve"))
+	checkAtSuccess(phone, e, c.ID)
+	checkPaid(t, e, c.ID)
+}

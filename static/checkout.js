@@ -108,6 +108,11 @@
     });
     window.addEventListener("pageshow", function (e) { if (e.persisted) { left = false; reveal(); } });
     timer = setTimeout(showFallback, 2000);
-    window.location.href = handoff.getAttribute("href");
+    if (parentOrigin) {
+      // Framed: a page may not move its parent by itself, so the parent's embed script does.
+      window.parent.postMessage({ type: "kpcheckout.open", checkout: checkoutID, url: handoff.href }, parentOrigin);
+    } else {
+      window.location.href = handoff.getAttribute("href");
+    }
   }
 })();

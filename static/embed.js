@@ -25,7 +25,12 @@
       "border:0;color:#fff;cursor:pointer";
     function onMessage(e) {
       var d = e.data;
-      if (e.origin !== u.origin || e.source !== frame.contentWindow || !d || d.type !== "kpcheckout.status") return;
+      if (e.origin !== u.origin || e.source !== frame.contentWindow || !d) return;
+      if (d.type === "kpcheckout.open" && /^https?:/.test(d.url)) {
+        window.location.href = d.url; // a phone: on to KakaoTalk's payment, in the whole window
+        return;
+      }
+      if (d.type !== "kpcheckout.status") return;
       if (cb.onStatus) cb.onStatus(d);
       if (d.status === "paid" && cb.onPaid) cb.onPaid(d);
     }

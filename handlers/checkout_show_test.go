@@ -278,7 +278,7 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 	if got := strings.TrimSpace(link.Text()); got != "카카오페이 결제창에서 휴대폰 번호로 결제" {
 		t.Errorf("the PC page link says %q", got)
 	}
-	if got := handlerstest.TextOf(doc, "pc-pay"); !strings.Contains(got, "새 탭에서 열리며") {
+	if got := handlerstest.TextOf(doc, "pc-pay"); !strings.Contains(got, "새 탭에서 열립니다") {
 		t.Errorf("the PC page choice does not say it opens a new tab: %q", got)
 	}
 	for _, id := range []string{"qr", "steps", "time-left", "leave", "test-wallet"} {

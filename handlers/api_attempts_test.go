@@ -5,14 +5,10 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"image/png"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/makiuchi-d/gozxing"
-	"github.com/makiuchi-d/gozxing/qrcode"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
@@ -59,19 +55,7 @@ func qrText(t *testing.T, dataURI string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img, err := png.Decode(bytes.NewReader(b))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := qrcode.NewQRCodeReader().Decode(bmp, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return got.GetText()
+	return qrCodeText(t, b)
 }
 
 func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {

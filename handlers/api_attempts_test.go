@@ -101,6 +101,22 @@ func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
 	}
 }
 
+func TestHeadlessDesktopAttemptSendsAComputerBackToTheShop(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	a := startAttempt(t, e, c.ID, "desktop", http.StatusCreated)
+	// KakaoPay's PC page, opened by the merchant's page, returns the computer itself to
+	// approval_url once the phone approved: it has no session of ours and is no phone.
+	computer := e.Browser(handlerstest.UADesktop)
+	res, _ := computer.WalletAct(a.MobileURL, "approve")
+	if got := res.Request.URL.String(); !strings.HasPrefix(got, e.Shop.URL+"/thanks") {
+		t.Errorf("the computer ended at %s, want the shop's success URL", got)
+	}
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+		t.Errorf("checkout %s, want paid", got.Status)
+	}
+}
+
 func TestHeadlessAppAttemptIsTheMobileOne(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")

@@ -20,22 +20,38 @@ import (
 // live one already started for that kind (a double click makes one attempt; across several
 // instances a second attempt can be made, and the claim in approve still lets only one pay).
 func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.Attempt, error) {
+	a, _, err := s.start(ctx, nil, checkoutID, device)
+	return a, err
+}
+
+// StartAttempt is Pay for merchant m's own checkout, server to server: another merchant's
+// checkout is not found. started reports whether a new attempt was made rather than the live one
+// returned.
+func (s *Service) StartAttempt(ctx context.Context, m *store.Merchant, checkoutID, device string) (a *store.Attempt, started bool, err error) {
+	return s.start(ctx, m, checkoutID, device)
+}
+
+// start is Pay, for any merchant's checkout when m is nil.
+func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, device string) (*store.Attempt, bool, error) {
 	if device != DeviceDesktop && device != DeviceMobile {
-		return nil, invalid("device", "device_invalid", "unknown device kind %q", device)
+		return nil, false, invalid("device", "device_invalid", "unknown device kind %q", device)
 	}
 	defer s.starting.lock(checkoutID)()
 	st, err := s.State(ctx, checkoutID)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	c := st.Checkout
+	if m != nil && c.MerchantID != m.ID {
+		return nil, false, notFound("checkout", checkoutID)
+	}
 	if !isOpen(c) {
-		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
+		return nil, false, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
 	now := s.clock()
 	for _, a := range st.Attempts {
 		if a.Device == device && Live(a) && !Confirming(a) && now.Before(a.ExpiresAt) {
-			return a, nil
+			return a, false, nil
 		}
 	}
 	a := &store.Attempt{ID: NewID("att"), CheckoutID: c.ID, Device: device, CreatedAt: now, UpdatedAt: now}
@@ -49,13 +65,13 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 		ApprovalURL: s.returnURL(c.ID, a.ID, "approve"), CancelURL: s.returnURL(c.ID, a.ID, "cancel"), FailURL: s.returnURL(c.ID, a.ID, "fail"),
 	})
 	if err != nil {
-		return nil, s.readyFailed(ctx, c, a, err)
+		return nil, false, s.readyFailed(ctx, c, a, err)
 	}
 	a.Status, a.TID = string(AttemptReady), res.TID
 	a.PCURL, a.MobileURL, a.AppURL = res.NextRedirectPCURL, res.NextRedirectMobileURL, res.NextRedirectAppURL
 	a.AndroidAppScheme, a.IOSAppScheme = res.AndroidAppScheme, res.IOSAppScheme
 	if err := checkKakaoURL(a.MobileURL); err != nil {
-		return nil, s.readyFailed(ctx, c, a, err)
+		return nil, false, s.readyFailed(ctx, c, a, err)
 	}
 	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "device": device})
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
@@ -65,10 +81,10 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
 	})
 	if err != nil {
-		return nil, wrapf("pay", err)
+		return nil, false, wrapf("pay", err)
 	}
 	s.changed(c.ID)
-	return a, nil
+	return a, true, nil
 }
 
 // readyFailed records an attempt that KakaoPay would not start, and says why.

@@ -67,3 +67,34 @@ func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
 		t.Errorf("%d attempt.failed events", n)
 	}
 }
+
+func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile)
+	if err != nil || !started || a.Device != checkout.DeviceMobile || a.Status != string(checkout.AttemptReady) {
+		t.Fatalf("first start: %v started %v %+v", err, started, a)
+	}
+	again, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile)
+	if err != nil || started || again.ID != a.ID {
+		t.Fatalf("second start: %v started %v %s, want the live %s", err, started, again.ID, a.ID)
+	}
+	if n := h.calls("ready"); n != 1 {
+		t.Errorf("%d ready calls, want 1", n)
+	}
+	other, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "다른 가게"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = h.svc.StartAttempt(h.ctx, other.Merchant, c.ID, checkout.DeviceDesktop)
+	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+	if _, err := h.svc.Expire(h.ctx, h.m, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceDesktop)
+	wantError(t, err, checkout.KindConflict, "checkout_expired", "")
+	if n := h.calls("ready"); n != 1 {
+		t.Errorf("%d ready calls after the refusals, want 1", n)
+	}
+}

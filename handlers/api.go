@@ -23,6 +23,7 @@ type API struct {
 	baseURL    string
 	log        *slog.Logger
 	deliveries Waker
+	qr         *qrCodes
 }
 
 // noWake is Config.Deliveries when there is no Deliverer in this process.

@@ -122,14 +122,15 @@ func (a *API) testEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merc
 
 // deliveryJSON is one delivery of an event, with its tries.
 type deliveryJSON struct {
-	ID              string        `json:"id"`
-	WebhookEndpoint string        `json:"webhook_endpoint"`
-	Status          string        `json:"status"`
-	Attempts        []attemptJSON `json:"attempts"`
-	NextAttemptAt   *time.Time    `json:"next_attempt_at"`
+	ID              string                `json:"id"`
+	WebhookEndpoint string                `json:"webhook_endpoint"`
+	Status          string                `json:"status"`
+	Attempts        []deliveryAttemptJSON `json:"attempts"`
+	NextAttemptAt   *time.Time            `json:"next_attempt_at"`
 }
 
-type attemptJSON struct {
+// deliveryAttemptJSON is one try of a webhook delivery (DeliveryAttempt in docs/openapi.json).
+type deliveryAttemptJSON struct {
 	At           time.Time `json:"at"`
 	StatusCode   *int      `json:"status_code"`
 	Error        string    `json:"error,omitempty"`
@@ -169,13 +170,13 @@ func (a *API) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merch
 	}{eventJSON: eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data},
 		Deliveries: []deliveryJSON{}}
 	for _, d := range got.Deliveries {
-		dj := deliveryJSON{ID: d.ID, WebhookEndpoint: d.EndpointID, Status: d.Status, Attempts: []attemptJSON{}}
+		dj := deliveryJSON{ID: d.ID, WebhookEndpoint: d.EndpointID, Status: d.Status, Attempts: []deliveryAttemptJSON{}}
 		if d.Status == store.DeliveryPending {
 			next := d.NextAttemptAt
 			dj.NextAttemptAt = &next
 		}
 		for _, t := range d.Attempts {
-			aj := attemptJSON{At: t.At, Error: t.Error, ResponseBody: t.Excerpt, LatencyMS: t.Latency.Milliseconds()}
+			aj := deliveryAttemptJSON{At: t.At, Error: t.Error, ResponseBody: t.Excerpt, LatencyMS: t.Latency.Milliseconds()}
 			if t.StatusCode != 0 {
 				code := t.StatusCode
 				aj.StatusCode = &code

@@ -33,8 +33,10 @@ func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) error {
 	c := out.State.Checkout
 	if checkout.Approved(out.Attempt) && out.State.Paid() {
 		began, _ := h.session(r).Values["attempts"].([]string)
-		if out.Attempt.Device == checkout.DeviceDesktop && !slices.Contains(began, out.Attempt.ID) {
-			// The phone that scanned the desktop's QR code: the desktop page goes on by itself.
+		if out.Attempt.Device == checkout.DeviceDesktop && !slices.Contains(began, out.Attempt.ID) && detectDevice(r).Mobile {
+			// The phone that scanned the desktop's QR code: the desktop page goes on by itself. A
+			// computer that did not begin the attempt is back from KakaoPay's own PC page (linked
+			// by a merchant's headless page): it goes on to the shop below.
 			lang := h.lang(w, r, c.Locale)
 			ctx := h.pageContext(r, lang)
 			l := views.L(ctx)

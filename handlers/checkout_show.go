@@ -91,6 +91,9 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 			return m, err
 		}
 		m.View, m.QRDataURI = views.ViewQR, templ.SafeURL(qr.dataURI)
+		if a.Device == checkout.DeviceDesktop && !d.Mobile {
+			m.PCURL = webURL(a.PCURL)
+		}
 		if h.testMode {
 			m.TestWalletURL, m.Unreachable = templ.SafeURL(a.MobileURL), IsLoopback(h.baseURL)
 		}
@@ -100,6 +103,15 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		m.OutcomeReason = failureReason(l, a)
 	}
 	return m, nil
+}
+
+// webURL is raw when it is an absolute http(s) URL (KakaoPay's answer, linked only if so), or "".
+func webURL(raw string) templ.SafeURL {
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+		return ""
+	}
+	return templ.SafeURL(raw)
 }
 
 // IsLoopback reports whether a URL's host is this computer only, so that no phone can open it.

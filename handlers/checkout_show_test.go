@@ -262,3 +262,65 @@ func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
 		t.Errorf("live mode serves the test-mode page: %d", res.StatusCode)
 	}
 }
+
+func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
+	e := handlerstest.New(t)
+	c := e.CreateCheckout("")
+	desktop := e.Browser(handlerstest.UADesktop)
+	desktop.PayOn(c.ID)
+	pcURL := e.LatestAttempt(c.ID).PCURL
+	_, html := desktop.Get(c.URL)
+	doc := handlerstest.Page(t, html)
+	link := doc.Find(`[data-testid="pc-pay-link"]`)
+	if href := link.AttrOr("href", ""); pcURL == "" || href != pcURL || link.AttrOr("target", "") != "_blank" || !strings.Contains(link.AttrOr("rel", ""), "noopener") {
+		t.Errorf("the PC page link is %q target %q rel %q, want the attempt's pc_url %q in a new tab", href, link.AttrOr("target", ""), link.AttrOr("rel", ""), pcURL)
+	}
+	if got := strings.TrimSpace(link.Text()); got != "카카오페이 결제창에서 휴대폰 번호로 결제" {
+		t.Errorf("the PC page link says %q", got)
+	}
+	if got := handlerstest.TextOf(doc, "pc-pay"); !strings.Contains(got, "새 탭에서 열립니다") {
+		t.Errorf("the PC page choice does not say it opens a new tab: %q", got)
+	}
+	for _, id := range []string{"qr", "steps", "time-left", "leave", "test-wallet"} {
+		if doc.Find(`[data-testid="`+id+`"]`).Length() != 1 {
+			t.Errorf("the QR view lost %s", id)
+		}
+	}
+	if n := doc.Find("h2").Length(); n != 1 {
+		t.Errorf("the QR view has %d h2, want 1", n)
+	}
+	_, html = desktop.Get(c.URL + "?lang=en")
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "pc-pay-link"); got != "Pay with your phone number in KakaoPay's payment window" {
+		t.Errorf("in English the PC page link says %q", got)
+	}
+
+	// In the new tab the shopper sends the request to a phone number; the phone opens it and
+	// approves; the checkout is paid.
+	res, pc := desktop.Get(pcURL)
+	action, ok := handlerstest.Page(t, pc).Find(`[data-testid="wallet-send-tms"]`).Closest("form").Attr("action")
+	if res.StatusCode != http.StatusOK || !ok {
+		t.Fatalf("KakaoPay's PC page: %d, send form %v", res.StatusCode, ok)
+	}
+	res, pc = desktop.Post(action, "phone=010-1234-5678")
+	sent := handlerstest.Page(t, pc)
+	if res.StatusCode != http.StatusOK || sent.Find(`[data-testid="wallet-tms-sent"]`).Length() != 1 {
+		t.Fatalf("send to KakaoTalk: %d", res.StatusCode)
+	}
+	message := sent.Find(`[data-testid="wallet-open-mobile"]`).AttrOr("href", "")
+	if message != e.AttemptMobileURL(c.ID) {
+		t.Fatalf("after sending, the PC page links %q, want the payment screen", message)
+	}
+	e.Browser(handlerstest.UAIPhone).WalletAct(message, "approve")
+	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+		t.Errorf("checkout %s after the phone approved, want paid", got.Status)
+	}
+
+	// A phone showing a QR code for another phone gets no PC page.
+	c2 := e.CreateCheckout("")
+	phone := e.Browser(handlerstest.UAIPhone)
+	phone.PayOn(c2.ID)
+	_, html = phone.Post("/c/"+c2.ID+"/pay", "device=desktop")
+	if doc := handlerstest.Page(t, html); doc.Find(`[data-testid="qr"]`).Length() != 1 || doc.Find(`[data-testid="pc-pay"]`).Length() != 0 {
+		t.Errorf("the phone's QR view: qr %d, pc-pay %d, want the QR code only", doc.Find(`[data-testid="qr"]`).Length(), doc.Find(`[data-testid="pc-pay"]`).Length())
+	}
+}

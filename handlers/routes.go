@@ -78,13 +78,14 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	qr := newQRCodes() // the page and the API draw an attempt's QR code once between them
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
 		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP),
-		qr: newQRCodes(), log: cfg.Logger}
+		qr: qr, log: cfg.Logger}
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries}
+	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: qr}
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -107,6 +108,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))
 	mux.Handle("GET /v1/checkouts/{id}", api.auth(api.getCheckout))
 	mux.Handle("POST /v1/checkouts/{id}/expire", api.auth(api.idempotent(api.expireCheckout)))
+	mux.Handle("POST /v1/checkouts/{id}/attempts", api.auth(api.idempotent(api.createAttempt)))
 	mux.Handle("GET /v1/payments/{id}", api.auth(api.getPayment))
 	mux.Handle("POST /v1/payments/{id}/refunds", api.auth(api.idempotent(api.createRefund)))
 	mux.Handle("GET /v1/refunds/{id}", api.auth(api.getRefund))

@@ -52,6 +52,9 @@ type CheckoutModel struct {
 	WalletOpened       bool // the shopper opened the attempt in KakaoTalk
 
 	MobileURL templ.SafeURL
+	// PCURL is KakaoPay's own PC page of a computer's attempt: there the shopper can type a
+	// phone number and get the payment request in KakaoTalk instead of scanning the QR code.
+	PCURL templ.SafeURL
 	// TestWalletURL, in test mode only, opens the sandbox wallet of the attempt in a new tab, as
 	// if a phone had scanned the QR code.
 	TestWalletURL templ.SafeURL

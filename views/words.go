@@ -63,3 +63,12 @@ func top(p CheckoutModel) string {
 	}
 	return "_self"
 }
+
+// newTab is the target of a link that opens beside the checkout: a new tab, except in a
+// merchant's frame, where pop-ups are blocked (in-app browsers) and the whole window goes.
+func newTab(p CheckoutModel) string {
+	if p.Embed {
+		return "_top"
+	}
+	return "_blank"
+}

@@ -261,6 +261,9 @@ func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpoint
 	if err != nil {
 		return nil, err
 	}
+	if endpointID != "" && !slices.ContainsFunc(eps, func(ep *store.WebhookEndpoint) bool { return ep.ID == endpointID }) {
+		return nil, notFound("webhook_endpoint", endpointID)
+	}
 	now := s.clock()
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		for _, ep := range eps {

@@ -310,7 +310,7 @@ func TestWebhookEndpointThatNeverAnswersIsDisabled(t *testing.T) {
 }
 
 func TestWebhookEndpointsAPI(t *testing.T) {
-	e := handlerstest.New(t)
+	e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true})
 	rc := newReceiver(t)
 	ep := rc.endpoint(e, "checkout.paid", "refund.succeeded")
 	var got endpointObject
@@ -350,6 +350,20 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	if n := len(rc.received()); n != 2 {
 		t.Errorf("%d deliveries after the redelivery", n)
 	}
+
+	var ae handlerstest.APIError
+	if res := e.API("POST", "/v1/events/"+ping.ID+"/redeliver", `{"webhook_endpoint":"we_nope"}`, &ae); res.StatusCode != 404 {
+		t.Errorf("redeliver to an unknown endpoint: %d %+v", res.StatusCode, ae)
+	}
+	// A disabled endpoint gets nothing more (but a test ping, on request).
+	e.CreateCheckout("") // queued for the endpoint, then the endpoint is disabled before it goes
+	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":true}`, nil)
+	e.CreateCheckout("") // not even queued
+	deliver(t, e)
+	if n := len(rc.received()); n != 2 {
+		t.Errorf("a disabled endpoint received %d deliveries, want still 2", n)
+	}
+	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":false}`, nil)
 
 	long := "https://example.com/" + strings.Repeat("a", 2048)
 	for body, param := range map[string]string{

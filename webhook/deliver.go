@@ -195,6 +195,9 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
 	}
+	if ep.Disabled && ev.Type != "ping" { // a ping tests an endpoint on request, disabled or not
+		return d.record(ctx, dl, &store.DeliveryAttempt{Error: "the endpoint is disabled"}, true)
+	}
 	m, err := d.store.Merchant(ctx, ev.MerchantID)
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)

@@ -59,6 +59,9 @@ type Options struct {
 	Live bool
 	// WebhookTimeout bounds one webhook POST (10 s when zero).
 	WebhookTimeout time.Duration
+	// ManualDeliveries runs no background Deliverer: webhooks go only when the test calls
+	// Env.Deliverer.DeliverDue.
+	ManualDeliveries bool
 }
 
 // New starts kpcheckout with the default options.
@@ -120,10 +123,12 @@ func NewWith(t testing.TB, o Options) *Env {
 	// Webhooks go to receivers on 127.0.0.1, on the test clock; Run looks every second and when
 	// the API queues one, and tests may call DeliverDue to deliver at once.
 	e.Deliverer = webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true, Timeout: o.WebhookTimeout, Now: e.Clock.Now})
-	dctx, stopDeliveries := context.WithCancel(ctx)
-	delivering := make(chan struct{})
-	go func() { defer close(delivering); e.Deliverer.Run(dctx) }()
-	t.Cleanup(func() { stopDeliveries(); <-delivering })
+	if !o.ManualDeliveries {
+		dctx, stopDeliveries := context.WithCancel(ctx)
+		delivering := make(chan struct{})
+		go func() { defer close(delivering); e.Deliverer.Run(dctx) }()
+		t.Cleanup(func() { stopDeliveries(); <-delivering })
+	}
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,

@@ -53,8 +53,7 @@ func (h *Shopper) openLink(w http.ResponseWriter, r *http.Request) error {
 		return h.showLink(w, r, slug, http.StatusOK)
 	}
 	c, err := h.svc.VisitLink(r.Context(), slug)
-	var ce *checkout.Error
-	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
+	if linkClosed(err) != nil {
 		return h.showLink(w, r, slug, http.StatusGone)
 	}
 	if err != nil {
@@ -64,17 +63,24 @@ func (h *Shopper) openLink(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+// linkClosed is the refusal of a link that exists but opens no checkout now (closed, used up,
+// expired), or nil: its page still shows, with why.
+func linkClosed(err error) *checkout.Error {
+	var ce *checkout.Error
+	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
+		return ce
+	}
+	return nil
+}
+
 // linkMessages name what a link page says of a link that opens no checkout now.
 var linkMessages = map[string]string{"link_inactive": "link.inactive", "link_expired": "link.expired", "link_used_up": "link.used_up"}
 
 // showLink renders a link's page.
 func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, status int) error {
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
-	var ce *checkout.Error
-	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
-		err = nil
-	}
-	if err != nil {
+	closed := linkClosed(err)
+	if err != nil && closed == nil {
 		return err
 	}
 	lang := h.lang(w, r, "")
@@ -82,8 +88,8 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, 
 	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + linkURL(slug, ""),
 		PayURL: linkURL(slug, "?open=1"),
 		QRURL:  h.baseURL + linkURL(slug, "/qr.png")}
-	if ce != nil {
-		p.Unavailable, p.FailureURL = linkMessages[ce.Code], l.FailureURL
+	if closed != nil {
+		p.Unavailable, p.FailureURL = linkMessages[closed.Code], l.FailureURL
 	}
 	h.render(w, r, ctx, status, views.LinkPage(p))
 	return nil
@@ -114,11 +120,8 @@ func (h *Shopper) linkQR(w http.ResponseWriter, r *http.Request) error {
 		size = n
 	}
 	slug := r.PathValue("slug")
-	if _, _, err := h.svc.OpenLink(r.Context(), slug); err != nil {
-		var ce *checkout.Error
-		if !errors.As(err, &ce) || ce.Kind != checkout.KindConflict {
-			return err
-		}
+	if _, _, err := h.svc.OpenLink(r.Context(), slug); err != nil && linkClosed(err) == nil {
+		return err
 	}
 	png, err := qrcode.Encode(h.baseURL+linkURL(slug, ""), qrcode.Medium, size)
 	if err != nil {
@@ -134,8 +137,7 @@ func (h *Shopper) linkQR(w http.ResponseWriter, r *http.Request) error {
 func (h *Shopper) linkPoster(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
-	var ce *checkout.Error
-	if err != nil && !(errors.As(err, &ce) && ce.Kind == checkout.KindConflict) {
+	if err != nil && linkClosed(err) == nil {
 		return err
 	}
 	png, err := qrcode.Encode(h.baseURL+linkURL(slug, ""), qrcode.Medium, 560)

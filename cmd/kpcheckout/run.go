@@ -153,12 +153,9 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer done()
-	m, err := svc.MerchantByName(ctx, *merchant)
-	if errors.Is(err, store.ErrNotFound) {
-		m, err = svc.MerchantByID(ctx, *merchant)
-	}
+	m, err := findMerchant(ctx, svc, *merchant)
 	if err != nil {
-		return fmt.Errorf("no merchant %q: %w", *merchant, err)
+		return err
 	}
 	if origins != nil {
 		if m, err = svc.SetEmbedOrigins(ctx, m, *origins); err != nil {
@@ -267,12 +264,9 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 		return err
 	}
 	defer done()
-	m, err := svc.MerchantByName(ctx, *merchant)
-	if errors.Is(err, store.ErrNotFound) {
-		m, err = svc.MerchantByID(ctx, *merchant)
-	}
+	m, err := findMerchant(ctx, svc, *merchant)
 	if err != nil {
-		return fmt.Errorf("no merchant %q: %w", *merchant, err)
+		return err
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -339,6 +333,18 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 		return nil, nil, err
 	}
 	return svc, func() { db.Close() }, nil
+}
+
+// findMerchant finds a merchant by its display name or, failing that, its id.
+func findMerchant(ctx context.Context, svc *checkout.Service, nameOrID string) (*store.Merchant, error) {
+	m, err := svc.MerchantByName(ctx, nameOrID)
+	if errors.Is(err, store.ErrNotFound) {
+		m, err = svc.MerchantByID(ctx, nameOrID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("no merchant %q: %w", nameOrID, err)
+	}
+	return m, nil
 }
 
 // cliError words a refusal of the domain for the command line: "param: message".

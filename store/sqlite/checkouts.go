@@ -92,6 +92,26 @@ func (q queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]
 
 type scanner interface{ Scan(dest ...any) error }
 
+// decodeItemsAndMeta reads the items and metadata columns of a checkout or a link.
+func decodeItemsAndMeta(id, items, meta string) ([]store.Item, map[string]string, error) {
+	var rows []itemRow
+	if err := json.Unmarshal([]byte(items), &rows); err != nil {
+		return nil, nil, fmt.Errorf("items of %s: %w", id, err)
+	}
+	list := make([]store.Item, 0, len(rows))
+	for _, it := range rows {
+		list = append(list, store.Item(it))
+	}
+	var md map[string]string
+	if err := json.Unmarshal([]byte(meta), &md); err != nil {
+		return nil, nil, fmt.Errorf("metadata of %s: %w", id, err)
+	}
+	if len(list) == 0 {
+		list = nil
+	}
+	return list, md, nil
+}
+
 // itemRow is how an item is kept in the checkouts.items column.
 type itemRow struct {
 	Name      string `json:"name"`
@@ -109,15 +129,8 @@ func scanCheckout(s scanner) (*store.Checkout, error) {
 	if err != nil {
 		return nil, err
 	}
-	var rows []itemRow
-	if err := json.Unmarshal([]byte(items), &rows); err != nil {
-		return nil, fmt.Errorf("items of %s: %w", c.ID, err)
-	}
-	for _, it := range rows {
-		c.Items = append(c.Items, store.Item(it))
-	}
-	if err := json.Unmarshal([]byte(meta), &c.Metadata); err != nil {
-		return nil, fmt.Errorf("metadata of %s: %w", c.ID, err)
+	if c.Items, c.Metadata, err = decodeItemsAndMeta(c.ID, items, meta); err != nil {
+		return nil, err
 	}
 	c.ExpiresAt, c.CreatedAt, c.UpdatedAt = fromMS(expires), fromMS(created), fromMS(updated)
 	return &c, nil

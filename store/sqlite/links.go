@@ -2,7 +2,6 @@ package sqlite
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/kpcheckout/kpcheckout/store"
@@ -82,15 +81,9 @@ func scanLinks(rows rowsScanner) ([]*store.Link, error) {
 			&l.Reusable, &l.MaxUses, &l.Active, &expires, &meta, &created, &updated); err != nil {
 			return nil, wrap("links", err)
 		}
-		var rowsItems []itemRow
-		if err := json.Unmarshal([]byte(items), &rowsItems); err != nil {
-			return nil, fmt.Errorf("store: items of link %s: %w", l.ID, err)
-		}
-		for _, it := range rowsItems {
-			l.Items = append(l.Items, store.Item(it))
-		}
-		if err := json.Unmarshal([]byte(meta), &l.Metadata); err != nil {
-			return nil, fmt.Errorf("store: metadata of link %s: %w", l.ID, err)
+		var err error
+		if l.Items, l.Metadata, err = decodeItemsAndMeta(l.ID, items, meta); err != nil {
+			return nil, fmt.Errorf("store: %w", err)
 		}
 		if expires > 0 {
 			l.ExpiresAt = fromMS(expires)

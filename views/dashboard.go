@@ -115,3 +115,35 @@ func conversion(paid, opened int) string {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// DashCheckoutModel is one checkout of the merchant, with its payment and refunds.
+type DashCheckoutModel struct {
+	Nav         DashNav
+	ID          string
+	Status      string
+	Reference   string
+	Description string
+	Amount      int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Attempts    int
+	Payment     *DashPayment // nil until paid
+}
+
+// DashPayment is a paid checkout's payment.
+type DashPayment struct {
+	ID         string
+	Method     string
+	ApprovedAt time.Time
+	Refunded   int64
+	Refunds    []DashRefund
+}
+
+// DashRefund is one refund of a payment.
+type DashRefund struct {
+	ID        string
+	Amount    int64
+	Status    string
+	Reason    string
+	CreatedAt time.Time
+}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net/mail"
 	"strings"
+	"sync"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -89,13 +90,14 @@ var ErrBadLogin = errors.New("checkout: wrong e-mail or password")
 
 // dummyHash is hashed against when no user has the e-mail, so that an unknown e-mail takes as
 // long to refuse as a wrong password.
-var dummyHash = hashPassword("kpcheckout-no-such-user")
+// It is made at the first sign-in, not when the program starts.
+var dummyHash = sync.OnceValue(func() string { return hashPassword("kpcheckout-no-such-user") })
 
 // AuthenticateUser finds the user with this e-mail and password.
 func (s *Service) AuthenticateUser(ctx context.Context, email, password string) (*store.User, error) {
 	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
 	if errors.Is(err, store.ErrNotFound) {
-		checkPassword(dummyHash, password)
+		checkPassword(dummyHash(), password)
 		return nil, ErrBadLogin
 	}
 	if err != nil {

@@ -185,22 +185,16 @@ func throttleKeys(r *http.Request, email string) []string {
 	return []string{"email:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + ip}
 }
 
-// locked tells whether any of keys has failed loginMaxFailures times in the last loginLockout.
-func (t *loginThrottle) locked(now time.Time, keys []string) bool {
+// try counts a sign-in against keys before its password is checked, so that guesses sent in
+// parallel cannot pass the limit; false, counting nothing, when a key is locked.
+func (t *loginThrottle) try(now time.Time, keys []string) bool {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	for _, k := range keys {
 		if f := t.fails[k]; f != nil && f.n >= loginMaxFailures && now.Sub(f.last) < loginLockout {
-			return true
+			return false
 		}
 	}
-	return false
-}
-
-// fail counts a failure against keys.
-func (t *loginThrottle) fail(now time.Time, keys []string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
 	if len(t.fails) > 100_000 { // forget what has aged out, so that the map stays bounded
 		for k, f := range t.fails {
 			if now.Sub(f.last) >= loginLockout {
@@ -217,14 +211,20 @@ func (t *loginThrottle) fail(now time.Time, keys []string) {
 		f.n++
 		f.last = now
 	}
+	return true
 }
 
-// succeed forgets the account's failures (not the address's: one good password does not clear
-// an address that guesses at others).
+// succeed takes back what try counted: the account's failures are forgotten, the address keeps
+// its earlier ones (one good password does not clear an address that guesses at others).
 func (t *loginThrottle) succeed(keys []string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	delete(t.fails, keys[0])
+	for _, k := range keys[1:] {
+		if f := t.fails[k]; f != nil && f.n > 0 {
+			f.n--
+		}
+	}
 }
 
 // pageContext is the shopper pages' context, for the dashboard's language.

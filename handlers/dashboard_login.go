@@ -28,13 +28,12 @@ func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
 	keys := throttleKeys(r, email)
 	now := h.svc.Now()
-	if h.throttle.locked(now, keys) {
+	if !h.throttle.try(now, keys) {
 		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked"})
 		return nil
 	}
 	u, err := h.svc.AuthenticateUser(r.Context(), email, password)
 	if errors.Is(err, checkout.ErrBadLogin) {
-		h.throttle.fail(now, keys)
 		h.renderLogin(w, r, http.StatusUnauthorized, views.LoginModel{Email: email, Error: "dash.login.wrong"})
 		return nil
 	}

@@ -2,7 +2,9 @@ package handlers_test
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -151,5 +153,36 @@ func TestDashboardRefusesCrossSitePosts(t *testing.T) {
 	}
 	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusOK {
 		t.Errorf("a refused cross-site sign-out signed the user out: %d", res.StatusCode)
+	}
+}
+
+func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
+	e := handlerstest.New(t)
+	email, _ := dashUser(t, e, "owner@cafe.example")
+	codes := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			res, _, err := apiRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes <- res.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for c := range codes {
+		if c == http.StatusUnauthorized {
+			checked++
+		} else if c != http.StatusTooManyRequests {
+			t.Errorf("a guess answered %d", c)
+		}
+	}
+	if checked != 5 {
+		t.Errorf("%d of 20 parallel guesses were checked, want 5", checked)
 	}
 }

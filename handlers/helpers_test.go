@@ -2,6 +2,7 @@ package handlers_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"image/png"
@@ -15,6 +16,7 @@ import (
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -227,4 +229,20 @@ func qrCodeText(t *testing.T, pngData []byte) string {
 		t.Fatalf("QR code: %v", err)
 	}
 	return got.GetText()
+}
+
+// dashUser makes a dashboard user of e's merchant and returns its e-mail and password.
+func dashUser(t *testing.T, e *handlerstest.Env, email string) (string, string) {
+	t.Helper()
+	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return email, cu.Password
+}
+
+// signIn posts the dashboard's sign-in form without following the redirect.
+func signIn(b *handlerstest.Browser, email, password string) (*http.Response, string) {
+	form := url.Values{"email": {email}, "password": {password}}
+	return b.Do(b.NoRedirect(), http.MethodPost, "/dashboard/login", strings.NewReader(form.Encode()), nil)
 }

@@ -1,5 +1,6 @@
 // Package handlers is kpcheckout's HTTP surface: the shopper pages, KakaoPay's return
-// callbacks, the status endpoint, the merchant API and the middleware around them.
+// callbacks, the status endpoint, the merchant API, the merchant dashboard and the middleware
+// around them.
 package handlers
 
 import (
@@ -103,6 +104,15 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /l/{slug}/qr.png", shop.page(shop.linkQR))
 	mux.Handle("GET /l/{slug}/poster", shop.page(shop.linkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
+
+	dash := newDashboard(shop, cfg)
+	mux.Handle("GET /dashboard/login", dash.public(dash.showLoginPage))
+	mux.Handle("POST /dashboard/login", csrf.Handler(dash.public(dash.signIn)))
+	mux.Handle("POST /dashboard/logout", csrf.Handler(dash.public(dash.signOut)))
+	mux.Handle("GET /dashboard", dash.signedIn(dash.showHome))
+	mux.Handle("GET /dashboard/{$}", dash.signedIn(dash.showHome))
+	mux.Handle("GET /dashboard/checkouts", dash.signedIn(dash.listCheckouts))
+	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.signedIn(dash.showCheckout))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))

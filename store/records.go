@@ -237,3 +237,23 @@ type DeliveryAttempt struct {
 	Latency    time.Duration
 	At         time.Time
 }
+
+// User is a person who signs in to a merchant's dashboard.
+type User struct {
+	ID                string
+	MerchantID        string
+	Email             string // unique across users, compared case-insensitively
+	PasswordHash      string // argon2id, in the $argon2id$v=19$m=…,t=…,p=…$salt$hash form
+	Role              string // owner or staff
+	CreatedAt         time.Time
+	PasswordChangedAt time.Time
+}
+
+// DayTotals are one day's numbers of a merchant, for the dashboard.
+type DayTotals struct {
+	Day            time.Time // midnight, in the location asked for
+	Opened         int       // checkouts created that day
+	Paid           int       // payments approved that day
+	PaidAmount     int64
+	RefundedAmount int64 // refunds that succeeded, by the day they were asked
+}

@@ -77,6 +77,12 @@ type Reader interface {
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error)
 	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.
 	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
+	User(ctx context.Context, id string) (*User, error)
+	// UserByEmail finds a user by e-mail, whatever its case.
+	UserByEmail(ctx context.Context, email string) (*User, error)
+	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
+	// days counted in loc, oldest first, a row for every day.
+	DailyTotals(ctx context.Context, merchantID string, from, to time.Time, loc *time.Location) ([]DayTotals, error)
 }
 
 // Tx is one write transaction.
@@ -86,6 +92,8 @@ type Tx interface {
 	// transaction ends.
 	LockCheckout(ctx context.Context, id string) (*Checkout, error)
 	CreateMerchant(ctx context.Context, m *Merchant) error
+	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
+	CreateUser(ctx context.Context, u *User) error
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// UpdateMerchantKey replaces a merchant's API key.

@@ -11,6 +11,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
 func TestCheckoutCreatePrintsItsURL(t *testing.T) {
@@ -121,5 +124,68 @@ func TestWebhookCommands(t *testing.T) {
 	}
 	if _, _, err := do("list", "--merchant", "없는 상점"); err == nil {
 		t.Error("an unknown merchant was accepted")
+	}
+}
+
+func TestUserCreate(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "u.db")
+	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
+	ctx := context.Background()
+	var out bytes.Buffer
+	if err := run(ctx, []string{"merchant", "create", "--name", "사용자 상점"}, vars, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var m struct{ ID string }
+	if err := json.Unmarshal(out.Bytes(), &m); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(ctx, []string{"user", "create", "--merchant", "사용자 상점", "--email", "owner@shop.example"}, vars, &out, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	var u struct {
+		ID         string `json:"id"`
+		MerchantID string `json:"merchant_id"`
+		Role       string `json:"role"`
+		Password   string `json:"password"`
+	}
+	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(u.ID, "usr_") || u.MerchantID != m.ID || u.Role != "owner" || len(u.Password) < 20 {
+		t.Fatalf("user create printed %s", out.String())
+	}
+
+	out.Reset()
+	err := createUser(ctx, []string{"--merchant", m.ID, "--email", "staff@shop.example", "--role", "staff", "--password-stdin"},
+		vars, strings.NewReader("a long enough secret\n"), &out, io.Discard)
+	if err != nil || strings.Contains(out.String(), "password") || !strings.Contains(out.String(), `"role": "staff"`) {
+		t.Fatalf("--password-stdin: %v, printed %s", err, out.String())
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: func(string, string, string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, password := range map[string]string{"owner@shop.example": u.Password, "STAFF@shop.example": "a long enough secret"} {
+		if _, err := svc.AuthenticateUser(ctx, email, password); err != nil {
+			t.Errorf("%s cannot sign in: %v", email, err)
+		}
+	}
+
+	for _, args := range [][]string{
+		{"user", "create", "--merchant", m.ID, "--email", "owner@shop.example"},
+		{"user", "create", "--merchant", "nope", "--email", "x@shop.example"},
+		{"user", "create", "--merchant", m.ID, "--email", "x@shop.example", "--role", "admin"},
+		{"user", "create", "--merchant", m.ID},
+		{"user"},
+	} {
+		if err := run(ctx, args, vars, io.Discard, io.Discard); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

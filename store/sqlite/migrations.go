@@ -218,6 +218,18 @@ var migrations = []string{
 	ALTER TABLE checkouts ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX checkouts_link_paid ON checkouts (link_id) WHERE link_id <> '' AND status = 'paid';`,
 	`ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';`,
+	`CREATE TABLE users (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		email TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		role TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
+		created_at INTEGER NOT NULL,
+		password_changed_at INTEGER NOT NULL
+	);
+	CREATE UNIQUE INDEX users_email ON users (lower(email));
+	CREATE INDEX payments_merchant_approved ON payments (merchant_id, approved_at);
+	CREATE INDEX refunds_merchant_created ON refunds (merchant_id, created_at);`,
 }
 
 // migrate brings the schema up to date.

@@ -27,6 +27,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"IdempotencyReservation": testIdempotencyReservation,
 		"DueCheckouts":           testDue,
 		"ViewIsOneSnapshot":      testView,
+		"Users":                  testUsers,
+		"DailyTotals":            testDailyTotals,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

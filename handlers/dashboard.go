@@ -1,0 +1,234 @@
+package handlers
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gorilla/sessions"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Dashboard serves the merchant dashboard under /dashboard/: its users sign in with an e-mail
+// and password and see their own merchant's numbers and checkouts.
+type Dashboard struct {
+	shop     *Shopper // for the language, the page context, render and the error page
+	svc      *checkout.Service
+	sessions sessions.Store
+	secure   bool // the cookie is Secure: the base URL is https
+	throttle *loginThrottle
+	seoul    *time.Location
+	log      *slog.Logger
+}
+
+// dashSessionName is the dashboard's cookie, apart from the shopper's: signing out of one
+// leaves the other.
+const dashSessionName = "kpcheckout_dash"
+
+// Dashboard session limits: idle since the last request, and since signing in.
+const (
+	dashIdleTimeout     = 30 * time.Minute
+	dashAbsoluteTimeout = 12 * time.Hour
+)
+
+func newDashboard(shop *Shopper, cfg Config) *Dashboard {
+	seoul, err := time.LoadLocation("Asia/Seoul")
+	if err != nil { // no tzdata: Korea has had no daylight saving since 1988
+		seoul = time.FixedZone("KST", 9*60*60)
+	}
+	return &Dashboard{shop: shop, svc: cfg.Service, sessions: cfg.Sessions, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
+		throttle: newLoginThrottle(), seoul: seoul, log: cfg.Logger}
+}
+
+// dashHandler is a page of a signed-in user.
+type dashHandler func(w http.ResponseWriter, r *http.Request, u *store.User) error
+
+// public serves a dashboard page that needs no user (the sign-in form).
+func (h *Dashboard) public(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return h.shop.page(next)
+}
+
+// signedIn serves a page to a signed-in user; anyone else is sent to the sign-in form.
+func (h *Dashboard) signedIn(next dashHandler) http.Handler {
+	return h.shop.page(func(w http.ResponseWriter, r *http.Request) error {
+		u, err := h.user(w, r)
+		if errors.Is(err, errSignedOut) {
+			http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return next(w, r, u)
+	})
+}
+
+// errSignedOut means the request has no live dashboard session.
+var errSignedOut = errors.New("handlers: not signed in")
+
+// user returns the signed-in user, ending a session that has been idle 30 minutes, that began 12
+// hours ago or before the user's password last changed; it marks the session seen now.
+func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*store.User, error) {
+	s := h.session(r)
+	uid, _ := s.Values["uid"].(string)
+	signedIn, _ := s.Values["signed_in"].(int64)
+	seen, _ := s.Values["seen"].(int64)
+	if uid == "" {
+		return nil, errSignedOut
+	}
+	now := h.svc.Now()
+	if now.Sub(time.UnixMilli(seen)) > dashIdleTimeout || now.Sub(time.UnixMilli(signedIn)) > dashAbsoluteTimeout {
+		h.endSession(w, r, s)
+		return nil, errSignedOut
+	}
+	u, err := h.svc.User(r.Context(), uid)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordChangedAt.After(time.UnixMilli(signedIn))) {
+		h.endSession(w, r, s)
+		return nil, errSignedOut
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.Values["seen"] = now.UnixMilli()
+	h.save(w, r, s)
+	return u, nil
+}
+
+// session returns the dashboard session; a cookie that no longer decodes starts a new one.
+func (h *Dashboard) session(r *http.Request) *sessions.Session {
+	s, err := h.sessions.Get(r, dashSessionName)
+	if err != nil {
+		h.log.DebugContext(r.Context(), "dashboard cookie dropped", "err", err)
+	}
+	return s
+}
+
+// startSession gives u a fresh session: nothing from before signing in is carried over.
+func (h *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u *store.User) {
+	s := sessions.NewSession(h.sessions, dashSessionName)
+	s.IsNew = true
+	now := h.svc.Now().UnixMilli()
+	s.Values["uid"], s.Values["signed_in"], s.Values["seen"] = u.ID, now, now
+	h.save(w, r, s)
+}
+
+// endSession deletes the dashboard cookie.
+func (h *Dashboard) endSession(w http.ResponseWriter, r *http.Request, s *sessions.Session) {
+	s.Values = map[any]any{}
+	h.save(w, r, s, -1)
+}
+
+// save writes the session's cookie: HttpOnly, SameSite=Lax, Secure over https, for /dashboard
+// only, dropped by the browser after the absolute timeout (maxAge -1 deletes it).
+func (h *Dashboard) save(w http.ResponseWriter, r *http.Request, s *sessions.Session, maxAge ...int) {
+	age := int(dashAbsoluteTimeout / time.Second)
+	if len(maxAge) > 0 {
+		age = maxAge[0]
+	}
+	s.Options = &sessions.Options{Path: "/dashboard", MaxAge: age, HttpOnly: true, Secure: h.secure, SameSite: http.SameSiteLaxMode}
+	if err := s.Save(r, w); err != nil {
+		h.log.WarnContext(r.Context(), "saving dashboard session", "err", err)
+	}
+}
+
+// loginURL is the sign-in form, in the request's language when it names one.
+func loginURL(r *http.Request) string {
+	if l := r.URL.Query().Get("lang"); l == "ko" || l == "en" {
+		return "/dashboard/login?lang=" + l
+	}
+	return "/dashboard/login"
+}
+
+// dashURL is a dashboard path with the query q, which may be empty.
+func dashURL(path string, q url.Values) string {
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}
+
+// Sign-in throttle: after loginMaxFailures failures an account (by the e-mail typed, whether it
+// exists or not) or a client address is locked for loginLockout.
+const (
+	loginMaxFailures = 5
+	loginLockout     = 15 * time.Minute
+)
+
+// loginThrottle counts failed sign-ins in memory. It is one process's: several instances each
+// count their own, and a restart forgets; a shared table is left for later.
+type loginThrottle struct {
+	mu    sync.Mutex
+	fails map[string]*loginFailures
+}
+
+type loginFailures struct {
+	n    int
+	last time.Time // the latest failure; the count starts again loginLockout after it
+}
+
+func newLoginThrottle() *loginThrottle { return &loginThrottle{fails: map[string]*loginFailures{}} }
+
+// throttleKeys are the counters a sign-in counts against: its account and its address.
+func throttleKeys(r *http.Request, email string) []string {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return []string{"email:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + ip}
+}
+
+// try counts a sign-in against keys before its password is checked, so that guesses sent in
+// parallel cannot pass the limit; false, counting nothing, when a key is locked.
+func (t *loginThrottle) try(now time.Time, keys []string) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range keys {
+		if f := t.fails[k]; f != nil && f.n >= loginMaxFailures && now.Sub(f.last) < loginLockout {
+			return false
+		}
+	}
+	if len(t.fails) > 100_000 { // forget what has aged out, so that the map stays bounded
+		for k, f := range t.fails {
+			if now.Sub(f.last) >= loginLockout {
+				delete(t.fails, k)
+			}
+		}
+	}
+	for _, k := range keys {
+		f := t.fails[k]
+		if f == nil || now.Sub(f.last) >= loginLockout {
+			f = &loginFailures{}
+			t.fails[k] = f
+		}
+		f.n++
+		f.last = now
+	}
+	return true
+}
+
+// succeed takes back what try counted: the account's failures are forgotten, the address keeps
+// its earlier ones (one good password does not clear an address that guesses at others).
+func (t *loginThrottle) succeed(keys []string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.fails, keys[0])
+	for _, k := range keys[1:] {
+		if f := t.fails[k]; f != nil && f.n > 0 {
+			f.n--
+		}
+	}
+}
+
+// pageContext is the shopper pages' context, for the dashboard's language.
+func (h *Dashboard) pageContext(w http.ResponseWriter, r *http.Request) (context.Context, string) {
+	lang := h.shop.lang(w, r, "")
+	return h.shop.pageContext(r, lang), lang
+}

@@ -1,0 +1,61 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/views"
+)
+
+// showLoginPage serves the sign-in form; a signed-in user goes on to the dashboard.
+func (h *Dashboard) showLoginPage(w http.ResponseWriter, r *http.Request) error {
+	if _, err := h.user(w, r); err == nil {
+		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+		return nil
+	}
+	h.renderLogin(w, r, http.StatusOK, views.LoginModel{})
+	return nil
+}
+
+// signIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
+// answer; five failures lock the account and the address for 15 minutes.
+func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return invalidParam("invalid_form", "the form could not be read", "")
+	}
+	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
+	keys := throttleKeys(r, email)
+	now := h.svc.Now()
+	if !h.throttle.try(now, keys) {
+		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked"})
+		return nil
+	}
+	u, err := h.svc.AuthenticateUser(r.Context(), email, password)
+	if errors.Is(err, checkout.ErrBadLogin) {
+		h.renderLogin(w, r, http.StatusUnauthorized, views.LoginModel{Email: email, Error: "dash.login.wrong"})
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	h.throttle.succeed(keys)
+	h.startSession(w, r, u)
+	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
+	return nil
+}
+
+// signOut ends the session and goes back to the sign-in form.
+func (h *Dashboard) signOut(w http.ResponseWriter, r *http.Request) error {
+	h.endSession(w, r, h.session(r))
+	http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+	return nil
+}
+
+func (h *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status int, m views.LoginModel) {
+	ctx, lang := h.pageContext(w, r)
+	m.Action = "/dashboard/login"
+	m.LangURL = langURL(r, lang)
+	h.shop.render(w, r, ctx, status, views.DashLogin(m))
+}

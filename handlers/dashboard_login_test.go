@@ -1,0 +1,188 @@
+package handlers_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+)
+
+func TestDashboardSignInAndOut(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+
+	res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+		t.Fatalf("signed out /dashboard: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	res, body := b.Get("/dashboard/login")
+	doc := handlerstest.Page(t, body)
+	if res.StatusCode != 200 || doc.Find(`[data-testid=login] input[name=password][type=password]`).Length() != 1 ||
+		!strings.Contains(body, "대시보드 로그인") || res.Header.Get("Content-Security-Policy") == "" {
+		t.Fatalf("login page: %d %s", res.StatusCode, body)
+	}
+
+	res, _ = signIn(b, strings.ToUpper(email), password)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		t.Fatalf("sign in: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "kpcheckout_dash" {
+			cookie = c
+		}
+	}
+	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Path != "/dashboard" {
+		t.Fatalf("session cookie %+v", cookie)
+	}
+	res, body = b.Get("/dashboard")
+	doc = handlerstest.Page(t, body)
+	if res.StatusCode != 200 || handlerstest.TextOf(doc, "dash-user") != email || handlerstest.TextOf(doc, "dash-merchant") != "테스트 카페" {
+		t.Fatalf("home: %d %s", res.StatusCode, body)
+	}
+	if res, _ := b.Get("/dashboard/login"); res.Request.URL.Path != "/dashboard" {
+		t.Errorf("the login page of a signed-in user leads to %s", res.Request.URL.Path)
+	}
+
+	res, _ = b.Do(b.NoRedirect(), "POST", "/dashboard/logout", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+		t.Fatalf("sign out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after signing out /dashboard answers %d", res.StatusCode)
+	}
+}
+
+func TestDashboardWrongPasswordAndUnknownEmailLookAlike(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	wrongRes, wrong := signIn(b, email, password+"x")
+	unknownRes, unknown := signIn(b, "nobody@cafe.example", password)
+	w, u := handlerstest.Page(t, wrong), handlerstest.Page(t, unknown)
+	if wrongRes.StatusCode != http.StatusUnauthorized || unknownRes.StatusCode != wrongRes.StatusCode ||
+		handlerstest.TextOf(w, "login-error") == "" || handlerstest.TextOf(w, "login-error") != handlerstest.TextOf(u, "login-error") {
+		t.Fatalf("wrong password %d %q, unknown e-mail %d %q", wrongRes.StatusCode, handlerstest.TextOf(w, "login-error"),
+			unknownRes.StatusCode, handlerstest.TextOf(u, "login-error"))
+	}
+	if strings.Replace(wrong, email, "", 1) != strings.Replace(unknown, "nobody@cafe.example", "", 1) {
+		t.Errorf("the two answers differ beyond the e-mail typed")
+	}
+	if res, _ := b.Get("/dashboard"); res.Request.URL.Path != "/dashboard/login" {
+		t.Errorf("a refused sign-in reached %s", res.Request.URL.Path)
+	}
+}
+
+func TestDashboardLockout(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	attacker := e.Browser(handlerstest.UADesktop)
+	for i := range 5 {
+		if res, _ := signIn(attacker, email, "guess-"+string(rune('a'+i))); res.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("failure %d: %d", i+1, res.StatusCode)
+		}
+	}
+	// Locked: even the right password is refused, and an unknown e-mail from the same address too.
+	res, body := signIn(attacker, email, password)
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "login-error"), "15분") {
+		t.Fatalf("sixth try: %d %s", res.StatusCode, body)
+	}
+	if res, _ := signIn(attacker, "other@cafe.example", "whatever-password"); res.StatusCode != http.StatusTooManyRequests {
+		t.Errorf("the locked address tried another account: %d", res.StatusCode)
+	}
+	e.Clock.Add(15*time.Minute + time.Second)
+	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, password); res.StatusCode != http.StatusSeeOther {
+		t.Errorf("after 15 minutes: %d", res.StatusCode)
+	}
+}
+
+func TestDashboardSessionExpires(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	signedIn := func(b *handlerstest.Browser) bool {
+		res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil)
+		return res.StatusCode == http.StatusOK
+	}
+
+	idle := e.Browser(handlerstest.UADesktop)
+	signIn(idle, email, password)
+	e.Clock.Add(29 * time.Minute)
+	if !signedIn(idle) {
+		t.Fatal("signed out after 29 idle minutes")
+	}
+	e.Clock.Add(31 * time.Minute)
+	if signedIn(idle) {
+		t.Error("still signed in after 31 idle minutes")
+	}
+
+	busy := e.Browser(handlerstest.UADesktop)
+	signIn(busy, email, password)
+	for range 12*2 - 1 { // a request every 29 minutes, for 11 hours and 7 minutes
+		e.Clock.Add(29 * time.Minute)
+		if !signedIn(busy) {
+			t.Fatal("a busy session ended early")
+		}
+	}
+	e.Clock.Add(29 * time.Minute) // 11 h 36 min
+	if !signedIn(busy) {
+		t.Fatal("a busy session ended before 12 hours")
+	}
+	e.Clock.Add(25 * time.Minute) // 12 h 1 min
+	if signedIn(busy) {
+		t.Error("still signed in 12 hours after signing in")
+	}
+}
+
+func TestDashboardRefusesCrossSitePosts(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+	form := "email=" + email + "&password=" + password
+	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/login", strings.NewReader(form), cross); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site sign-in: %d", res.StatusCode)
+	}
+	signIn(b, email, password)
+	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/logout", nil, cross); res.StatusCode != http.StatusForbidden {
+		t.Errorf("cross-site sign-out: %d", res.StatusCode)
+	}
+	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusOK {
+		t.Errorf("a refused cross-site sign-out signed the user out: %d", res.StatusCode)
+	}
+}
+
+func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
+	e := handlerstest.New(t)
+	email, _ := dashUser(t, e, "owner@cafe.example")
+	codes := make(chan int, 20)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			res, _, err := apiRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
+				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			codes <- res.StatusCode
+		})
+	}
+	wg.Wait()
+	close(codes)
+	checked := 0
+	for c := range codes {
+		if c == http.StatusUnauthorized {
+			checked++
+		} else if c != http.StatusTooManyRequests {
+			t.Errorf("a guess answered %d", c)
+		}
+	}
+	if checked != 5 {
+		t.Errorf("%d of 20 parallel guesses were checked, want 5", checked)
+	}
+}

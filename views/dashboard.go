@@ -1,0 +1,149 @@
+package views
+
+import (
+	"strconv"
+	"time"
+)
+
+// LoginModel is the dashboard's sign-in form.
+type LoginModel struct {
+	Action  string
+	LangURL string
+	Email   string // what was typed, kept after a refusal
+	Error   string // a message id, or ""
+}
+
+// DashNav is what every signed-in dashboard page shows at its top.
+type DashNav struct {
+	Merchant string
+	Email    string
+	Active   string // "home" or "checkouts"
+	LangURL  string
+}
+
+// DashHomeModel is the dashboard's home: today's numbers and the last days' chart.
+type DashHomeModel struct {
+	Nav            DashNav
+	PaidCount      int
+	PaidAmount     int64
+	RefundedAmount int64
+	Opened         int
+	Days           []DashDay // oldest first, today last
+}
+
+// DashDay is one day of the chart.
+type DashDay struct {
+	Day            time.Time // midnight in Korea
+	Paid           int64
+	Refunded       int64
+	PaidCount      int
+	OpenedCheckout int
+}
+
+// DashCheckoutsModel is a page of the merchant's checkouts.
+type DashCheckoutsModel struct {
+	Nav      DashNav
+	Status   string   // the filter, "" for all
+	Statuses []string // the filter's choices
+	Rows     []DashCheckoutRow
+	NextURL  string // the next page, "" on the last
+}
+
+// DashCheckoutRow is one checkout in the list.
+type DashCheckoutRow struct {
+	ID        string
+	Status    string
+	Reference string
+	Amount    int64
+	Refunded  int64
+	CreatedAt time.Time
+}
+
+// Chart geometry, in the SVG's own units.
+const (
+	chartW, chartH   = 700, 220
+	chartTop         = 10
+	chartBase        = 190 // the bars' baseline; day labels below it
+	chartBarW        = 16
+	chartPlotH       = chartBase - chartTop
+	chartLabelOffset = 20
+)
+
+// chartBar is one bar of the chart.
+type chartBar struct {
+	X, Y, W, H int
+	Class      string
+}
+
+// chartBars draws days as pairs of bars, paid then refunded, on one scale.
+func chartBars(days []DashDay) []chartBar {
+	var top int64 = 1
+	for _, d := range days {
+		top = max(top, d.Paid, d.Refunded)
+	}
+	group := chartW / max(len(days), 1)
+	var bars []chartBar
+	for i, d := range days {
+		x := i*group + (group-2*chartBarW)/2
+		for j, v := range []int64{d.Paid, d.Refunded} {
+			h := int(v * chartPlotH / top)
+			if v > 0 && h == 0 {
+				h = 1 // a small amount still shows
+			}
+			class := "bar-paid"
+			if j == 1 {
+				class = "bar-refunded"
+			}
+			bars = append(bars, chartBar{X: x + j*chartBarW, Y: chartBase - h, W: chartBarW, H: h, Class: class})
+		}
+	}
+	return bars
+}
+
+// chartLabelX is the middle of day i's bars.
+func chartLabelX(i, n int) string { return strconv.Itoa(i*(chartW/max(n, 1)) + chartW/max(n, 1)/2) }
+
+// dayLabel writes a chart day short: 12/1 (both languages write it so).
+func dayLabel(d time.Time) string { return strconv.Itoa(int(d.Month())) + "/" + strconv.Itoa(d.Day()) }
+
+// conversion writes paid out of opened as a percentage, or a dash when nothing was opened.
+func conversion(paid, opened int) string {
+	if opened == 0 {
+		return "—"
+	}
+	return strconv.FormatFloat(float64(paid)*100/float64(opened), 'f', 1, 64) + "%"
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+// DashCheckoutModel is one checkout of the merchant, with its payment and refunds.
+type DashCheckoutModel struct {
+	Nav         DashNav
+	ID          string
+	Status      string
+	Reference   string
+	Description string
+	Amount      int64
+	CreatedAt   time.Time
+	ExpiresAt   time.Time
+	Attempts    int
+	Payment     *DashPayment // nil until paid
+}
+
+// DashPayment is a paid checkout's payment.
+type DashPayment struct {
+	ID         string
+	Method     string
+	ApprovedAt time.Time
+	Refunded   int64
+	Refunds    []DashRefund
+}
+
+// DashRefund is one refund of a payment.
+type DashRefund struct {
+	ID        string
+	Amount    int64
+	Status    string
+	Reason    string
+	CreatedAt time.Time
+}

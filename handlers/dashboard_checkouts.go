@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"encoding/csv"
 	"net/http"
 	"net/url"
+	"strconv"
+	"strings"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -33,7 +36,8 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *sto
 			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
-	list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, StartingAfter: after, Limit: dashPageSize})
+	search := strings.TrimSpace(q.Get("q"))
+	list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, Search: search, StartingAfter: after, Limit: dashPageSize})
 	if err != nil {
 		return err
 	}
@@ -41,7 +45,15 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *sto
 	if err != nil {
 		return err
 	}
-	p := views.DashCheckoutsModel{Nav: nav, Status: status, Statuses: dashStatuses}
+	filter := url.Values{}
+	if status != "" {
+		filter.Set("status", status)
+	}
+	if search != "" {
+		filter.Set("q", search)
+	}
+	p := views.DashCheckoutsModel{Nav: nav, Status: status, Search: search, Statuses: dashStatuses,
+		CSVURL: dashURL("/dashboard/checkouts.csv", filter)}
 	for _, st := range list {
 		row := views.DashCheckoutRow{ID: st.Checkout.ID, Status: st.Checkout.Status, Reference: st.Checkout.Reference,
 			Amount: st.Checkout.Amount, CreatedAt: st.Checkout.CreatedAt}
@@ -52,12 +64,73 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *sto
 	}
 	if more && len(list) > 0 {
 		next := url.Values{"starting_after": {list[len(list)-1].Checkout.ID}}
-		if status != "" {
-			next.Set("status", status)
+		for k, v := range filter {
+			next[k] = v
 		}
 		p.NextURL = dashURL("/dashboard/checkouts", next)
 	}
 	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashCheckouts(p))
 	return nil
+}
+
+// csvExportMax bounds one export; a merchant narrows it with the filter.
+const csvExportMax = 10000
+
+// exportCheckouts serves /dashboard/checkouts.csv?status=&q=: the filtered checkouts for the
+// merchant's accounting, newest first, as CSV in UTF-8 with a BOM (so that Excel reads Korean),
+// amounts as whole won and times in Asia/Seoul. A cell that a spreadsheet would read as a formula
+// is quoted with a leading apostrophe.
+func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	q := r.URL.Query()
+	status := q.Get("status")
+	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
+		return invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
+	}
+	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	if err != nil {
+		return err
+	}
+	ctx, _ := h.pageContext(w, r)
+	l := views.L(ctx)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="checkouts.csv"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("\ufeff"))
+	cw := csv.NewWriter(w)
+	cw.Write([]string{l.T("dash.csv.id", nil), l.T("dash.csv.reference", nil), l.T("dash.csv.status", nil), l.T("dash.csv.amount", nil),
+		l.T("dash.csv.refunded", nil), l.T("dash.csv.customer_email", nil), l.T("dash.csv.created_at", nil), l.T("dash.csv.paid_at", nil)})
+	after, n := "", 0
+	for n < csvExportMax {
+		list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, Search: strings.TrimSpace(q.Get("q")),
+			StartingAfter: after, Limit: 100})
+		if err != nil {
+			return err
+		}
+		for _, st := range list {
+			c := st.Checkout
+			var refunded int64
+			paidAt := ""
+			if p := st.Payment; p != nil {
+				refunded, paidAt = p.RefundedAmount, p.ApprovedAt.In(h.seoul).Format("2006-01-02 15:04:05")
+			}
+			cw.Write([]string{c.ID, cellSafe(c.Reference), c.Status, strconv.FormatInt(c.Amount, 10), strconv.FormatInt(refunded, 10),
+				cellSafe(c.CustomerEmail), c.CreatedAt.In(h.seoul).Format("2006-01-02 15:04:05"), paidAt})
+			after = c.ID
+			n++
+		}
+		if !more || len(list) == 0 {
+			break
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// cellSafe keeps a spreadsheet from reading a merchant's or shopper's text as a formula.
+func cellSafe(s string) string {
+	if s != "" && strings.ContainsRune("=+-@\t\r", rune(s[0])) {
+		return "'" + s
+	}
+	return s
 }

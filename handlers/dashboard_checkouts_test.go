@@ -2,9 +2,13 @@ package handlers_test
 
 import (
 	"context"
+	"encoding/csv"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
@@ -85,5 +89,57 @@ func TestDashboardShowsOnlyItsMerchant(t *testing.T) {
 	doc = handlerstest.Page(t, body)
 	if got := handlerstest.TextOf(doc, "today-paid-amount"); got != "0원" || handlerstest.TextOf(doc, "today-conversion") != "—" {
 		t.Errorf("another merchant's home shows paid %q", got)
+	}
+}
+
+func TestDashboardSearchAndCSVExport(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	paid := e.CreateCheckout(`{"amount":11000,"reference":"ORDER-7001","customer":{"name":"김카카오","email":"Kim@Example.com"},` +
+		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`)
+	e.PayByPhone(paid.ID)
+	e.Clock.Add(time.Second)
+	formula := e.CreateCheckout(`{"amount":2000,"reference":"=HYPERLINK(\"x\")","success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`)
+	e.Clock.Add(time.Second)
+	other := e.CreateCheckout(`{"amount":3000,"reference":"ORDER_8","success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`)
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+
+	for q, want := range map[string][]string{
+		"ORDER-7":         {paid.ID},
+		"order_":          {other.ID}, // the start of a reference, in any case; "_" is itself, not a wildcard
+		"ORDER%":          nil,
+		paid.ID:           {paid.ID},
+		"kim@example.com": {paid.ID},
+		"":                {other.ID, formula.ID, paid.ID},
+	} {
+		_, body := b.Get("/dashboard/checkouts?q=" + url.QueryEscape(q))
+		var got []string
+		handlerstest.Page(t, body).Find(`[data-testid=checkout-row]`).Each(func(_ int, s *goquery.Selection) { got = append(got, s.AttrOr("data-id", "")) })
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("search %q: %v, want %v", q, got, want)
+		}
+	}
+
+	res, body := b.Get("/dashboard/checkouts.csv")
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.HasPrefix(body, "\ufeff") {
+		t.Fatalf("csv: %d %q %q", res.StatusCode, res.Header.Get("Content-Type"), body[:min(20, len(body))])
+	}
+	rows, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(body, "\ufeff"))).ReadAll()
+	if err != nil || len(rows) != 4 || rows[0][1] != "주문번호" {
+		t.Fatalf("csv rows %v: %v", rows, err)
+	}
+	last := rows[3] // newest first: the paid one was made first
+	if last[0] != paid.ID || last[2] != "paid" || last[3] != "11000" || last[5] != "Kim@Example.com" || last[7] == "" {
+		t.Errorf("the paid row %v", last)
+	}
+	if at, err := time.ParseInLocation("2006-01-02 15:04:05", last[6], time.FixedZone("KST", 9*3600)); err != nil || at.Sub(e.Clock.Now()).Abs() > time.Minute {
+		t.Errorf("created_at %q is not Korean time: %v", last[6], err)
+	}
+	if rows[2][1] != `'=HYPERLINK("x")` {
+		t.Errorf("a formula-looking reference is exported as %q", rows[2][1])
+	}
+	if _, body := b.Get("/dashboard/checkouts.csv?status=paid&q=ORDER-7"); strings.Count(body, "\n") != 2 {
+		t.Errorf("the filtered export:\n%s", body)
 	}
 }

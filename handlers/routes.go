@@ -112,6 +112,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard", dash.signedIn(dash.showHome))
 	mux.Handle("GET /dashboard/{$}", dash.signedIn(dash.showHome))
 	mux.Handle("GET /dashboard/checkouts", dash.signedIn(dash.listCheckouts))
+	mux.Handle("GET /dashboard/checkouts.csv", dash.signedIn(dash.exportCheckouts))
 	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.signedIn(dash.showCheckout))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))

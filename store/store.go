@@ -148,6 +148,7 @@ type Tx interface {
 type ListCheckouts struct {
 	MerchantID    string
 	Status        string // empty: any
+	Search        string // empty: any; else a checkout id, a reference starting so, or a customer e-mail
 	StartingAfter string // a checkout id: only older ones
 	Limit         int
 }

@@ -44,7 +44,9 @@ type DashDay struct {
 type DashCheckoutsModel struct {
 	Nav      DashNav
 	Status   string   // the filter, "" for all
+	Search   string   // a checkout id, the start of a reference, or a customer's e-mail
 	Statuses []string // the filter's choices
+	CSVURL   string   // the filtered list as CSV
 	Rows     []DashCheckoutRow
 	NextURL  string // the next page, "" on the last
 }

@@ -50,6 +50,10 @@ func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 		where = append(where, "status = ?")
 		args = append(args, p.Status)
 	}
+	if p.Search != "" {
+		where = append(where, `(id = ? OR reference LIKE ? ESCAPE '\' OR lower(customer_email) = lower(?))`)
+		args = append(args, p.Search, likePrefix(p.Search), p.Search)
+	}
 	if p.StartingAfter != "" {
 		where = append(where, `(created_at, id) < (SELECT created_at, id FROM checkouts WHERE id = ? AND merchant_id = ?)`)
 		args = append(args, p.StartingAfter, p.MerchantID)
@@ -70,6 +74,11 @@ func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 		list = append(list, c)
 	}
 	return list, wrap("list checkouts", rows.Err())
+}
+
+// likePrefix is a LIKE pattern for values that start with s, its wildcards escaped.
+func likePrefix(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s) + "%"
 }
 
 // DueCheckouts lists open checkouts whose expiry has passed.

@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+	"strconv"
+	"strings"
 
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -34,6 +36,32 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *stor
 		for _, rf := range refunds {
 			p.Payment.Refunds = append(p.Payment.Refunds, views.DashRefund{ID: rf.ID, Amount: rf.Amount, Status: rf.Status, Reason: rf.Reason, CreatedAt: rf.CreatedAt})
 		}
+	}
+	for _, a := range st.Attempts {
+		row := views.DashAttempt{ID: a.ID, Device: a.Device, Status: a.Status, CreatedAt: a.CreatedAt}
+		if a.FailureCode != "" {
+			row.Failure = strings.TrimSpace(a.FailureCode + " " + a.FailureMessage)
+		}
+		p.AttemptRows = append(p.AttemptRows, row)
+	}
+	events, _, err := h.svc.Events(r.Context(), store.ListEvents{MerchantID: m.ID, CheckoutID: c.ID, Limit: 100})
+	if err != nil {
+		return err
+	}
+	for i := len(events) - 1; i >= 0; i-- { // oldest first
+		got, err := h.svc.Event(r.Context(), m, events[i].ID)
+		if err != nil {
+			return err
+		}
+		ev := views.DashEvent{ID: got.Event.ID, Type: got.Event.Type, CreatedAt: got.Event.CreatedAt}
+		for _, d := range got.Deliveries {
+			summary := d.Status
+			if n := len(d.Attempts); n > 0 && d.Attempts[n-1].StatusCode != 0 {
+				summary += " " + strconv.Itoa(d.Attempts[n-1].StatusCode)
+			}
+			ev.Deliveries = append(ev.Deliveries, summary)
+		}
+		p.Timeline = append(p.Timeline, ev)
 	}
 	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashCheckout(p))

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
@@ -31,6 +33,14 @@ func TestDashboardCheckoutPage(t *testing.T) {
 	}
 	if rows := doc.Find(`[data-testid=refund-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "한 잔 취소") || !strings.Contains(rows.Text(), "환불 완료") {
 		t.Errorf("refunds: %q", rows.Text())
+	}
+	if rows := doc.Find(`[data-testid=attempt-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "approved") {
+		t.Errorf("attempts: %q", rows.Text())
+	}
+	var types []string
+	doc.Find(`[data-testid=timeline-event]`).Each(func(_ int, s *goquery.Selection) { types = append(types, s.AttrOr("data-type", "")) })
+	if len(types) < 4 || types[0] != "checkout.created" || types[len(types)-1] != "refund.succeeded" {
+		t.Errorf("timeline, oldest first: %v", types)
 	}
 
 	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})

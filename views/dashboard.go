@@ -130,6 +130,25 @@ type DashCheckoutModel struct {
 	ExpiresAt   time.Time
 	Attempts    int
 	Payment     *DashPayment // nil until paid
+	AttemptRows []DashAttempt
+	Timeline    []DashEvent // oldest first
+}
+
+// DashAttempt is one KakaoPay payment request of a checkout.
+type DashAttempt struct {
+	ID        string
+	Device    string
+	Status    string
+	Failure   string // KakaoPay's code and message, when it failed
+	CreatedAt time.Time
+}
+
+// DashEvent is one event of a checkout's timeline, with where it was delivered.
+type DashEvent struct {
+	ID         string
+	Type       string
+	CreatedAt  time.Time
+	Deliveries []string // each delivery's status, with its last answer ("succeeded 204")
 }
 
 // DashPayment is a paid checkout's payment.

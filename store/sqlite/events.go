@@ -9,7 +9,8 @@ import (
 
 const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, created_at`
 
-// Events lists a merchant's events, newest first.
+// Events lists a merchant's events, newest first; events of one millisecond in the reverse of
+// the order they were written (rowid), so a checkout's timeline reads as it happened.
 func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, error) {
 	where := []string{"merchant_id = ?"}
 	args := []any{p.MerchantID}
@@ -22,12 +23,12 @@ func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event
 		args = append(args, p.CheckoutID)
 	}
 	if p.StartingAfter != "" {
-		where = append(where, `(created_at, id) < (SELECT created_at, id FROM events WHERE id = ? AND merchant_id = ?)`)
+		where = append(where, `(created_at, rowid) < (SELECT created_at, rowid FROM events WHERE id = ? AND merchant_id = ?)`)
 		args = append(args, p.StartingAfter, p.MerchantID)
 	}
 	args = append(args, p.Limit)
 	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+		` ORDER BY created_at DESC, rowid DESC LIMIT ?`, args...)
 	if err != nil {
 		return nil, wrap("events", err)
 	}

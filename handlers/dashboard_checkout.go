@@ -32,7 +32,8 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *stor
 		if err != nil {
 			return err
 		}
-		p.Payment = &views.DashPayment{ID: pay.ID, Method: pay.Method, ApprovedAt: pay.ApprovedAt, Refunded: pay.RefundedAmount}
+		p.Payment = &views.DashPayment{ID: pay.ID, Method: pay.Method, ApprovedAt: pay.ApprovedAt, Refunded: pay.RefundedAmount,
+			Left: pay.Amount - pay.RefundedAmount}
 		for _, rf := range refunds {
 			p.Payment.Refunds = append(p.Payment.Refunds, views.DashRefund{ID: rf.ID, Amount: rf.Amount, Status: rf.Status, Reason: rf.Reason, CreatedAt: rf.CreatedAt})
 		}

@@ -114,6 +114,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard/checkouts", dash.signedIn(dash.listCheckouts))
 	mux.Handle("GET /dashboard/checkouts.csv", dash.signedIn(dash.exportCheckouts))
 	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.signedIn(dash.showCheckout))
+	mux.Handle("POST /dashboard/payments/{paymentID}/refund/confirm", csrf.Handler(dash.signedIn(dash.confirmRefund)))
+	mux.Handle("POST /dashboard/payments/{paymentID}/refund", csrf.Handler(dash.signedIn(dash.refund)))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))

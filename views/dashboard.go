@@ -118,6 +118,8 @@ func conversion(paid, opened int) string {
 
 func itoa(n int) string { return strconv.Itoa(n) }
 
+func itoa64(n int64) string { return strconv.FormatInt(n, 10) }
+
 // DashCheckoutModel is one checkout of the merchant, with its payment and refunds.
 type DashCheckoutModel struct {
 	Nav         DashNav
@@ -157,7 +159,19 @@ type DashPayment struct {
 	Method     string
 	ApprovedAt time.Time
 	Refunded   int64
+	Left       int64 // what can still be refunded
 	Refunds    []DashRefund
+}
+
+// DashRefundConfirmModel is the step that confirms a refund before it is made.
+type DashRefundConfirmModel struct {
+	Nav        DashNav
+	PaymentID  string
+	CheckoutID string
+	Amount     int64
+	Left       int64
+	Reason     string
+	Token      string // makes the refund happen once
 }
 
 // DashRefund is one refund of a payment.

@@ -1,0 +1,113 @@
+package handlers
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/views"
+)
+
+// refundForm reads a dashboard refund form: the amount (whole won; empty refunds all that is
+// left) and the reason.
+func refundForm(r *http.Request) (amount *int64, reason string, err error) {
+	if err := r.ParseForm(); err != nil {
+		return nil, "", bodyError(err)
+	}
+	reason = strings.TrimSpace(r.PostForm.Get("reason"))
+	if v := strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("amount")), ",", ""); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 {
+			return nil, "", invalidParam("amount_invalid", "amount must be a positive whole number of won", "amount")
+		}
+		amount = &n
+	}
+	return amount, reason, nil
+}
+
+// confirmRefund serves POST /dashboard/payments/{paymentID}/refund/confirm: it shows what will be
+// refunded, with a one-time token that makes the refund happen once however often it is sent.
+func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	if err != nil {
+		return err
+	}
+	pay, _, err := h.svc.Payment(r.Context(), m, r.PathValue("paymentID"))
+	if err != nil {
+		return err
+	}
+	amount, reason, err := refundForm(r)
+	if err != nil {
+		return err
+	}
+	left := pay.Amount - pay.RefundedAmount
+	if amount == nil {
+		amount = &left
+	}
+	if *amount > left {
+		return invalidParam("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
+	}
+	nav, err := h.nav(w, r, u, "checkouts")
+	if err != nil {
+		return err
+	}
+	ctx, _ := h.pageContext(w, r)
+	h.shop.render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
+		CheckoutID: pay.CheckoutID, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
+	return nil
+}
+
+// refund serves POST /dashboard/payments/{paymentID}/refund: the confirmed refund. The form's
+// token is an Idempotency-Key bound to the refund before KakaoPay is called, so a double click
+// or a resent form refunds once.
+func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	if err != nil {
+		return err
+	}
+	amount, reason, err := refundForm(r)
+	if err != nil {
+		return err
+	}
+	token := r.PostForm.Get("token")
+	if len(token) < 16 || len(token) > 64 {
+		return invalidParam("parameter_invalid", "the confirmation is missing: refund again from the checkout's page", "token")
+	}
+	paymentID := r.PathValue("paymentID")
+	pay, _, err := h.svc.Payment(r.Context(), m, paymentID)
+	if err != nil {
+		return err
+	}
+	back := "/dashboard/checkouts/" + pay.CheckoutID
+	sum := sha256.Sum256([]byte(paymentID + "\n" + r.PostForm.Get("amount") + "\n" + reason))
+	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-refund-"+token, hex.EncodeToString(sum[:]), 15*time.Second)
+	switch {
+	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
+		return &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "refund_in_progress",
+			message: "this refund was already sent"}
+	case err != nil:
+		return err
+	case prev != nil: // the same confirmation again: its refund is done or under way
+		http.Redirect(w, r, back, http.StatusSeeOther)
+		return nil
+	}
+	_, err = h.svc.Refund(r.Context(), m, paymentID, checkout.RefundParams{Amount: amount, Reason: reason, Key: held})
+	if err != nil {
+		if rerr := h.svc.ReleaseIdempotencyKey(r.Context(), held); rerr != nil {
+			h.log.ErrorContext(r.Context(), "releasing a dashboard refund's key", "err", rerr)
+		}
+		return err
+	}
+	if err := h.svc.CompleteIdempotencyKey(r.Context(), held, http.StatusSeeOther, nil); err != nil {
+		h.log.ErrorContext(r.Context(), "completing a dashboard refund's key", "err", err)
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
+	return nil
+}

@@ -18,25 +18,32 @@ const dashPageSize = 50
 // dashStatuses are the list's filter choices.
 var dashStatuses = []string{string(checkout.StatusOpen), string(checkout.StatusPaid), string(checkout.StatusExpired), string(checkout.StatusCanceled)}
 
+// checkoutFilter reads the list's filter (?status=, ?q=) for the user's merchant.
+func (h *Dashboard) checkoutFilter(r *http.Request, u *store.User) (*store.Merchant, store.ListCheckouts, error) {
+	q := r.URL.Query()
+	f := store.ListCheckouts{Status: q.Get("status"), Search: strings.TrimSpace(q.Get("q"))}
+	if _, ok := checkout.ParseCheckoutStatus(f.Status); f.Status != "" && !ok {
+		return nil, f, invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
+	}
+	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	return m, f, err
+}
+
 // listCheckouts serves /dashboard/checkouts?status=&starting_after=: the user's merchant's
 // checkouts, newest first, 50 a page.
 func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	q := r.URL.Query()
-	status := q.Get("status")
-	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
-		return invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
-	}
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	m, f, err := h.checkoutFilter(r, u)
 	if err != nil {
 		return err
 	}
+	status, search := f.Status, f.Search
+	q := r.URL.Query()
 	after := q.Get("starting_after")
 	if after != "" {
 		if _, err := h.svc.MerchantState(r.Context(), m, after); err != nil {
 			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
-	search := strings.TrimSpace(q.Get("q"))
 	list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, Search: search, StartingAfter: after, Limit: dashPageSize})
 	if err != nil {
 		return err
@@ -82,12 +89,7 @@ const csvExportMax = 10000
 // amounts as whole won and times in Asia/Seoul. A cell that a spreadsheet would read as a formula
 // is quoted with a leading apostrophe.
 func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	q := r.URL.Query()
-	status := q.Get("status")
-	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
-		return invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
-	}
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	m, f, err := h.checkoutFilter(r, u)
 	if err != nil {
 		return err
 	}
@@ -102,8 +104,8 @@ func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *s
 		l.T("dash.csv.refunded", nil), l.T("dash.csv.customer_email", nil), l.T("dash.csv.created_at", nil), l.T("dash.csv.paid_at", nil)})
 	after, n := "", 0
 	for n < csvExportMax {
-		list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, Search: strings.TrimSpace(q.Get("q")),
-			StartingAfter: after, Limit: 100})
+		f.StartingAfter, f.Limit = after, 100
+		list, more, err := h.svc.List(r.Context(), m, f)
 		if err != nil {
 			return err
 		}

@@ -201,15 +201,11 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 		origins = &list
 		return nil
 	})
-	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	svc, m, done, err := offlineMerchant(ctx, fs, newConfig(fs, getenv), args, merchant)
 	if err != nil {
 		return err
 	}
 	defer done()
-	m, err := findMerchant(ctx, svc, *merchant)
-	if err != nil {
-		return err
-	}
 	if origins != nil {
 		if m, err = svc.SetEmbedOrigins(ctx, m, *origins); err != nil {
 			return cliError(err)
@@ -312,15 +308,11 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	if (verb == "update" || verb == "delete") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
 	}
-	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	svc, m, done, err := offlineMerchant(ctx, fs, newConfig(fs, getenv), args, merchant)
 	if err != nil {
 		return err
 	}
 	defer done()
-	m, err := findMerchant(ctx, svc, *merchant)
-	if err != nil {
-		return err
-	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	var out any
@@ -386,6 +378,21 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 		return nil, nil, err
 	}
 	return svc, func() { db.Close() }, nil
+}
+
+// offlineMerchant is offline for a command about one merchant, named (or identified) by the
+// flag *merchant once the flags are parsed.
+func offlineMerchant(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string, merchant *string) (*checkout.Service, *store.Merchant, func(), error) {
+	svc, done, err := offline(ctx, fs, cfg, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	m, err := findMerchant(ctx, svc, *merchant)
+	if err != nil {
+		done()
+		return nil, nil, nil, err
+	}
+	return svc, m, done, nil
 }
 
 // findMerchant finds a merchant by its display name or, failing that, its id.

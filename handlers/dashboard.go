@@ -15,6 +15,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/views"
 )
 
 // Dashboard serves the merchant dashboard under /dashboard/: its users sign in with an e-mail
@@ -48,8 +49,19 @@ func newDashboard(shop *Shopper, cfg Config) *Dashboard {
 		throttle: newLoginThrottle(), seoul: seoul, log: cfg.Logger}
 }
 
+// dashUser is the signed-in user with its merchant: every dashboard page shows that merchant's
+// data and no other's.
+type dashUser struct {
+	*store.User
+	Merchant *store.Merchant
+}
+
+// Owner reports whether the user may manage keys, webhook endpoints, users and settings; staff
+// see everything else and refund.
+func (u *dashUser) Owner() bool { return u.Role == checkout.RoleOwner }
+
 // dashHandler is a page of a signed-in user.
-type dashHandler func(w http.ResponseWriter, r *http.Request, u *store.User) error
+type dashHandler func(w http.ResponseWriter, r *http.Request, u *dashUser) error
 
 // public serves a dashboard page that needs no user (the sign-in form).
 func (h *Dashboard) public(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {
@@ -67,6 +79,45 @@ func (h *Dashboard) signedIn(next dashHandler) http.Handler {
 		if err != nil {
 			return err
 		}
+		if err := next(w, r, u); err != nil {
+			h.showError(w, r, u, err)
+		}
+		return nil
+	})
+}
+
+// showError answers a signed-in user's refused request with a dashboard page that says why,
+// in the status asHTTPError gives it (dash.error.<code>, or dash.error.default), and leads
+// back to the page the form was on.
+func (h *Dashboard) showError(w http.ResponseWriter, r *http.Request, u *dashUser, err error) {
+	he := asHTTPError(err)
+	if he.status >= 500 {
+		h.log.ErrorContext(r.Context(), "dashboard request failed", "path", r.URL.Path, "status", he.status, "err", err)
+	}
+	ctx, _ := h.pageContext(w, r)
+	l := views.L(ctx)
+	body := l.T("dash.error.default", nil)
+	if l.Has("dash.error." + he.code) {
+		body = l.T("dash.error."+he.code, nil)
+	}
+	back := "/dashboard"
+	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/dashboard") && ref.Path != r.URL.Path {
+		back = dashURL(ref.Path, ref.Query())
+	}
+	h.shop.render(w, r, ctx, he.status, views.DashError(views.DashErrorModel{Nav: h.nav(w, r, u, ""), Body: body, BackURL: back}))
+}
+
+// errOwnersOnly answers a staff user on an owner's page or form.
+var errOwnersOnly = &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "owner_only",
+	message: "only the merchant's owners may do this"}
+
+// owner serves a page or form that only owners may use (keys, webhook endpoints, users,
+// settings and the other actions that are not a refund); staff get 403.
+func (h *Dashboard) owner(next dashHandler) http.Handler {
+	return h.signedIn(func(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+		if !u.Owner() {
+			return errOwnersOnly
+		}
 		return next(w, r, u)
 	})
 }
@@ -76,7 +127,7 @@ var errSignedOut = errors.New("handlers: not signed in")
 
 // user returns the signed-in user, ending a session that has been idle 30 minutes, that began 12
 // hours ago or before the user's password last changed; it marks the session seen now.
-func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*store.User, error) {
+func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*dashUser, error) {
 	s := h.session(r)
 	uid, _ := s.Values["uid"].(string)
 	signedIn, _ := s.Values["signed_in"].(int64)
@@ -97,9 +148,13 @@ func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*store.User, e
 	if err != nil {
 		return nil, err
 	}
+	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	if err != nil {
+		return nil, err
+	}
 	s.Values["seen"] = now.UnixMilli()
 	h.save(w, r, s)
-	return u, nil
+	return &dashUser{User: u, Merchant: m}, nil
 }
 
 // session returns the dashboard session; a cookie that no longer decodes starts a new one.

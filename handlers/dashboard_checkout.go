@@ -11,19 +11,13 @@ import (
 
 // showCheckout serves /dashboard/checkouts/{checkoutID}: one of the user's merchant's checkouts,
 // with its payment and refunds; another merchant's is not found.
-func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
-	if err != nil {
-		return err
-	}
+func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	m := u.Merchant
 	st, err := h.svc.MerchantState(r.Context(), m, r.PathValue("checkoutID"))
 	if err != nil {
 		return err
 	}
-	nav, err := h.nav(w, r, u, "checkouts")
-	if err != nil {
-		return err
-	}
+	nav := h.nav(w, r, u, "checkouts")
 	c := st.Checkout
 	p := views.DashCheckoutModel{Nav: nav, ID: c.ID, Status: c.Status, Reference: c.Reference, Description: c.Description,
 		Amount: c.Amount, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Attempts: len(st.Attempts)}

@@ -19,19 +19,18 @@ const dashPageSize = 50
 var dashStatuses = []string{string(checkout.StatusOpen), string(checkout.StatusPaid), string(checkout.StatusExpired), string(checkout.StatusCanceled)}
 
 // checkoutFilter reads the list's filter (?status=, ?q=) for the user's merchant.
-func (h *Dashboard) checkoutFilter(r *http.Request, u *store.User) (*store.Merchant, store.ListCheckouts, error) {
+func (h *Dashboard) checkoutFilter(r *http.Request, u *dashUser) (*store.Merchant, store.ListCheckouts, error) {
 	q := r.URL.Query()
 	f := store.ListCheckouts{Status: q.Get("status"), Search: strings.TrimSpace(q.Get("q"))}
 	if _, ok := checkout.ParseCheckoutStatus(f.Status); f.Status != "" && !ok {
 		return nil, f, invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
-	return m, f, err
+	return u.Merchant, f, nil
 }
 
 // listCheckouts serves /dashboard/checkouts?status=&starting_after=: the user's merchant's
 // checkouts, newest first, 50 a page.
-func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *store.User) error {
+func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m, f, err := h.checkoutFilter(r, u)
 	if err != nil {
 		return err
@@ -48,10 +47,7 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *sto
 	if err != nil {
 		return err
 	}
-	nav, err := h.nav(w, r, u, "checkouts")
-	if err != nil {
-		return err
-	}
+	nav := h.nav(w, r, u, "checkouts")
 	filter := url.Values{}
 	if status != "" {
 		filter.Set("status", status)
@@ -88,7 +84,7 @@ const csvExportMax = 10000
 // merchant's accounting, newest first, as CSV in UTF-8 with a BOM (so that Excel reads Korean),
 // amounts as whole won and times in Asia/Seoul. A cell that a spreadsheet would read as a formula
 // is quoted with a leading apostrophe.
-func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *store.User) error {
+func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m, f, err := h.checkoutFilter(r, u)
 	if err != nil {
 		return err

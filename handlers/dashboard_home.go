@@ -3,7 +3,6 @@ package handlers
 import (
 	"net/http"
 
-	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -12,11 +11,8 @@ const chartDays = 14
 
 // showHome serves the dashboard's home: today's numbers and the last 14 days' paid and refunded
 // amounts, in Korea's days.
-func (h *Dashboard) showHome(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	nav, err := h.nav(w, r, u, "home")
-	if err != nil {
-		return err
-	}
+func (h *Dashboard) showHome(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	nav := h.nav(w, r, u, "home")
 	totals, err := h.svc.DailyTotals(r.Context(), u.MerchantID, chartDays, h.seoul)
 	if err != nil {
 		return err
@@ -35,11 +31,7 @@ func (h *Dashboard) showHome(w http.ResponseWriter, r *http.Request, u *store.Us
 }
 
 // nav is the top of a signed-in page: the user's merchant and e-mail.
-func (h *Dashboard) nav(w http.ResponseWriter, r *http.Request, u *store.User, active string) (views.DashNav, error) {
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
-	if err != nil {
-		return views.DashNav{}, err
-	}
+func (h *Dashboard) nav(w http.ResponseWriter, r *http.Request, u *dashUser, active string) views.DashNav {
 	lang := h.shop.lang(w, r, "")
-	return views.DashNav{Merchant: m.Name, Email: u.Email, Active: active, LangURL: langURL(r, lang)}, nil
+	return views.DashNav{Merchant: u.Merchant.Name, Email: u.Email, Owner: u.Owner(), Active: active, LangURL: langURL(r, lang)}
 }

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -34,11 +33,8 @@ func refundForm(r *http.Request) (amount *int64, reason string, err error) {
 
 // confirmRefund serves POST /dashboard/payments/{paymentID}/refund/confirm: it shows what will be
 // refunded, with a one-time token that makes the refund happen once however often it is sent.
-func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
-	if err != nil {
-		return err
-	}
+func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	m := u.Merchant
 	pay, _, err := h.svc.Payment(r.Context(), m, r.PathValue("paymentID"))
 	if err != nil {
 		return err
@@ -54,10 +50,7 @@ func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *sto
 	if *amount > left {
 		return invalidParam("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
 	}
-	nav, err := h.nav(w, r, u, "checkouts")
-	if err != nil {
-		return err
-	}
+	nav := h.nav(w, r, u, "checkouts")
 	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
 		CheckoutID: pay.CheckoutID, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
@@ -67,11 +60,8 @@ func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *sto
 // refund serves POST /dashboard/payments/{paymentID}/refund: the confirmed refund. The form's
 // token is an Idempotency-Key bound to the refund before KakaoPay is called, so a double click
 // or a resent form refunds once.
-func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *store.User) error {
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
-	if err != nil {
-		return err
-	}
+func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	m := u.Merchant
 	amount, reason, err := refundForm(r)
 	if err != nil {
 		return err

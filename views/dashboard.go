@@ -17,8 +17,16 @@ type LoginModel struct {
 type DashNav struct {
 	Merchant string
 	Email    string
-	Active   string // "home" or "checkouts"
+	Owner    bool   // the user is an owner: the owners' pages are listed
+	Active   string // the page's section: home, checkouts, links, webhooks, keys, users, settings or account
 	LangURL  string
+}
+
+// DashErrorModel is a dashboard page that says why a request was refused, with a way back.
+type DashErrorModel struct {
+	Nav     DashNav
+	Body    string // the message, localized
+	BackURL string
 }
 
 // DashHomeModel is the dashboard's home: today's numbers and the last days' chart.

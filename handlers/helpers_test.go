@@ -234,7 +234,14 @@ func qrCodeText(t *testing.T, pngData []byte) string {
 // dashUser makes a dashboard user of e's merchant and returns its e-mail and password.
 func dashUser(t *testing.T, e *handlerstest.Env, email string) (string, string) {
 	t.Helper()
-	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email})
+	return dashUserAs(t, e, email, checkout.RoleOwner)
+}
+
+// dashUserAs creates a dashboard user of e's merchant with role (owner or staff) and returns
+// its e-mail and password.
+func dashUserAs(t *testing.T, e *handlerstest.Env, email, role string) (string, string) {
+	t.Helper()
+	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email, Role: role})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -18,24 +19,64 @@ const dashPageSize = 50
 // dashStatuses are the list's filter choices.
 var dashStatuses = []string{string(checkout.StatusOpen), string(checkout.StatusPaid), string(checkout.StatusExpired), string(checkout.StatusCanceled)}
 
-// checkoutFilter reads the list's filter (?status=, ?q=) for the user's merchant.
-func (h *Dashboard) checkoutFilter(r *http.Request, u *dashUser) (*store.Merchant, store.ListCheckouts, error) {
+// checkoutFilter reads the list's filter for the user's merchant: ?status=, ?q= (a checkout id,
+// the start of a reference, or a customer's e-mail) and ?from=&to= (days in Korea, both
+// included). It returns the filter for the store and the same filter as a query, for the next
+// page's link and the CSV export.
+func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Values, error) {
 	q := r.URL.Query()
 	f := store.ListCheckouts{Status: q.Get("status"), Search: strings.TrimSpace(q.Get("q"))}
 	if _, ok := checkout.ParseCheckoutStatus(f.Status); f.Status != "" && !ok {
-		return nil, f, invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
+		return f, nil, invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
-	return u.Merchant, f, nil
+	day := func(name string) (time.Time, error) {
+		v := strings.TrimSpace(q.Get(name))
+		if v == "" {
+			return time.Time{}, nil
+		}
+		d, err := time.ParseInLocation(time.DateOnly, v, h.seoul)
+		if err != nil {
+			return d, invalidParam("date_invalid", name+" must be a date: YYYY-MM-DD", name)
+		}
+		return d, nil
+	}
+	from, err := day("from")
+	if err != nil {
+		return f, nil, err
+	}
+	to, err := day("to")
+	if err != nil {
+		return f, nil, err
+	}
+	if !from.IsZero() && !to.IsZero() && to.Before(from) {
+		return f, nil, invalidParam("date_range_invalid", "to must not be before from", "to")
+	}
+	filter := url.Values{}
+	if f.Status != "" {
+		filter.Set("status", f.Status)
+	}
+	if f.Search != "" {
+		filter.Set("q", f.Search)
+	}
+	if !from.IsZero() {
+		f.CreatedFrom = from
+		filter.Set("from", from.Format(time.DateOnly))
+	}
+	if !to.IsZero() {
+		f.CreatedBefore = to.AddDate(0, 0, 1)
+		filter.Set("to", to.Format(time.DateOnly))
+	}
+	return f, filter, nil
 }
 
-// listCheckouts serves /dashboard/checkouts?status=&starting_after=: the user's merchant's
-// checkouts, newest first, 50 a page.
+// listCheckouts serves /dashboard/checkouts?status=&q=&from=&to=&starting_after=: the user's
+// merchant's checkouts, newest first, 50 a page.
 func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
-	m, f, err := h.checkoutFilter(r, u)
+	m := u.Merchant
+	f, filter, err := h.checkoutFilter(r)
 	if err != nil {
 		return err
 	}
-	status, search := f.Status, f.Search
 	q := r.URL.Query()
 	after := q.Get("starting_after")
 	if after != "" {
@@ -43,20 +84,13 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *das
 			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
-	list, more, err := h.svc.List(r.Context(), m, store.ListCheckouts{Status: status, Search: search, StartingAfter: after, Limit: dashPageSize})
+	f.StartingAfter, f.Limit = after, dashPageSize
+	list, more, err := h.svc.List(r.Context(), m, f)
 	if err != nil {
 		return err
 	}
-	nav := h.nav(w, r, u, "checkouts")
-	filter := url.Values{}
-	if status != "" {
-		filter.Set("status", status)
-	}
-	if search != "" {
-		filter.Set("q", search)
-	}
-	p := views.DashCheckoutsModel{Nav: nav, Status: status, Search: search, Statuses: dashStatuses,
-		CSVURL: dashURL("/dashboard/checkouts.csv", filter)}
+	p := views.DashCheckoutsModel{Nav: h.nav(w, r, u, "checkouts"), Status: f.Status, Search: f.Search, From: filter.Get("from"), To: filter.Get("to"),
+		Statuses: dashStatuses, CSVURL: dashURL("/dashboard/checkouts.csv", filter)}
 	for _, st := range list {
 		row := views.DashCheckoutRow{ID: st.Checkout.ID, Status: st.Checkout.Status, Reference: st.Checkout.Reference,
 			Amount: st.Checkout.Amount, CreatedAt: st.Checkout.CreatedAt}
@@ -80,12 +114,13 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *das
 // csvExportMax bounds one export; a merchant narrows it with the filter.
 const csvExportMax = 10000
 
-// exportCheckouts serves /dashboard/checkouts.csv?status=&q=: the filtered checkouts for the
+// exportCheckouts serves /dashboard/checkouts.csv?status=&q=&from=&to=: the filtered checkouts for the
 // merchant's accounting, newest first, as CSV in UTF-8 with a BOM (so that Excel reads Korean),
 // amounts as whole won and times in Asia/Seoul. A cell that a spreadsheet would read as a formula
 // is quoted with a leading apostrophe.
 func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
-	m, f, err := h.checkoutFilter(r, u)
+	m := u.Merchant
+	f, _, err := h.checkoutFilter(r)
 	if err != nil {
 		return err
 	}

@@ -143,3 +143,57 @@ func TestDashboardSearchAndCSVExport(t *testing.T) {
 		t.Errorf("the filtered export:\n%s", body)
 	}
 }
+
+func TestDashboardCheckoutsByDate(t *testing.T) {
+	e := handlerstest.New(t)
+	seoul := time.FixedZone("KST", 9*60*60)
+	older := e.AmountCheckout("1000")
+	olderDay := e.Clock.Now().In(seoul).Format(time.DateOnly)
+	e.Clock.Add(48 * time.Hour)
+	newer := e.AmountCheckout("2000")
+	newerDay := e.Clock.Now().In(seoul).Format(time.DateOnly)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+
+	listed := func(query string) []string {
+		t.Helper()
+		res, body := b.Get("/dashboard/checkouts?" + query)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d", query, res.StatusCode)
+		}
+		var ids []string
+		handlerstest.Page(t, body).Find(`[data-testid=checkout-row]`).Each(func(_ int, s *goquery.Selection) {
+			id, _ := s.Attr("data-id")
+			ids = append(ids, id)
+		})
+		return ids
+	}
+	for query, want := range map[string][]string{
+		"from=" + olderDay + "&to=" + olderDay: {older.ID},
+		"from=" + newerDay:                     {newer.ID},
+		"to=" + olderDay:                       {older.ID},
+		"from=" + olderDay + "&to=" + newerDay: {newer.ID, older.ID},
+	} {
+		if got := listed(query); strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("%s: %v, want %v", query, got, want)
+		}
+	}
+	// The filter is kept in the form and in the export.
+	_, body := b.Get("/dashboard/checkouts?from=" + newerDay)
+	doc := handlerstest.Page(t, body)
+	if v, _ := doc.Find("#from").Attr("value"); v != newerDay {
+		t.Errorf("from field: %q", v)
+	}
+	csvURL, _ := doc.Find(`[data-testid=csv-export]`).Attr("href")
+	_, export := b.Get(csvURL)
+	if recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(export, "\ufeff"))).ReadAll(); err != nil || len(recs) != 2 || recs[1][0] != newer.ID {
+		t.Errorf("export of %s: %v %v", csvURL, recs, err)
+	}
+	for _, bad := range []string{"from=2026-13-01", "to=yesterday", "from=" + newerDay + "&to=" + olderDay} {
+		res, body := b.Get("/dashboard/checkouts?" + bad)
+		if res.StatusCode != 400 || handlerstest.TextOf(handlerstest.Page(t, body), "error-body") == "" {
+			t.Errorf("%s: %d", bad, res.StatusCode)
+		}
+	}
+}

@@ -147,9 +147,11 @@ type Tx interface {
 // ListCheckouts selects a merchant's checkouts, newest first.
 type ListCheckouts struct {
 	MerchantID    string
-	Status        string // empty: any
-	Search        string // empty: any; else a checkout id, a reference starting so, or a customer e-mail
-	StartingAfter string // a checkout id: only older ones
+	Status        string    // empty: any
+	Search        string    // empty: any; else a checkout id, a reference starting so, or a customer e-mail
+	CreatedFrom   time.Time // zero: any; else created at or after it
+	CreatedBefore time.Time // zero: any; else created before it
+	StartingAfter string    // a checkout id: only older ones
 	Limit         int
 }
 

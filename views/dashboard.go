@@ -53,6 +53,7 @@ type DashCheckoutsModel struct {
 	Nav      DashNav
 	Status   string   // the filter, "" for all
 	Search   string   // a checkout id, the start of a reference, or a customer's e-mail
+	From, To string   // the days, YYYY-MM-DD in Korea, both included; "" for no bound
 	Statuses []string // the filter's choices
 	CSVURL   string   // the filtered list as CSV
 	Rows     []DashCheckoutRow

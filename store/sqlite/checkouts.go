@@ -54,6 +54,14 @@ func (q queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 		where = append(where, `(id = ? OR reference LIKE ? ESCAPE '\' OR lower(customer_email) = lower(?))`)
 		args = append(args, p.Search, likePrefix(p.Search), p.Search)
 	}
+	if !p.CreatedFrom.IsZero() {
+		where = append(where, "created_at >= ?")
+		args = append(args, ms(p.CreatedFrom))
+	}
+	if !p.CreatedBefore.IsZero() {
+		where = append(where, "created_at < ?")
+		args = append(args, ms(p.CreatedBefore))
+	}
 	if p.StartingAfter != "" {
 		where = append(where, `(created_at, id) < (SELECT created_at, id FROM checkouts WHERE id = ? AND merchant_id = ?)`)
 		args = append(args, p.StartingAfter, p.MerchantID)

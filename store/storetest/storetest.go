@@ -126,6 +126,15 @@ func testList(t *testing.T, s store.Store) {
 	if len(list) != 0 {
 		t.Errorf("another merchant's cursor gave %v", ids(list))
 	}
+	// Dates: from is inclusive, before is not.
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: t0.Add(time.Second), CreatedBefore: t0.Add(2 * time.Second)})
+	if len(list) != 1 || list[0].ID != "cs_b" {
+		t.Errorf("created in [t0+1s, t0+2s): %v", ids(list))
+	}
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: t0.Add(time.Second), StartingAfter: "cs_c"})
+	if len(list) != 1 || list[0].ID != "cs_b" {
+		t.Errorf("from t0+1s after cs_c: %v", ids(list))
+	}
 }
 
 func ids(list []*store.Checkout) []string {

@@ -35,6 +35,7 @@ type harness struct {
 	faults *kakaopaytest.Faults
 	clock  *kakaopaytest.Clock
 	m      *store.Merchant
+	db     store.Store // for a second service over the same database: another instance
 }
 
 type harnessOptions struct {
@@ -61,6 +62,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	h.db = db
 	t.Cleanup(func() { checkInvariants(t, path) }) // runs before the database closes
 
 	srv := httptest.NewUnstartedServer(nil)

@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gorilla/sessions"
@@ -25,7 +23,6 @@ type Dashboard struct {
 	svc      *checkout.Service
 	sessions sessions.Store
 	secure   bool // the cookie is Secure: the base URL is https
-	throttle *loginThrottle
 	seoul    *time.Location
 	log      *slog.Logger
 }
@@ -46,7 +43,7 @@ func newDashboard(shop *Shopper, cfg Config) *Dashboard {
 		seoul = time.FixedZone("KST", 9*60*60)
 	}
 	return &Dashboard{shop: shop, svc: cfg.Service, sessions: cfg.Sessions, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
-		throttle: newLoginThrottle(), seoul: seoul, log: cfg.Logger}
+		seoul: seoul, log: cfg.Logger}
 }
 
 // dashUser is the signed-in user with its merchant: every dashboard page shows that merchant's
@@ -208,78 +205,6 @@ func dashURL(path string, q url.Values) string {
 		return path
 	}
 	return path + "?" + q.Encode()
-}
-
-// Sign-in throttle: after loginMaxFailures failures an account (by the e-mail typed, whether it
-// exists or not) or a client address is locked for loginLockout.
-const (
-	loginMaxFailures = 5
-	loginLockout     = 15 * time.Minute
-)
-
-// loginThrottle counts failed sign-ins in memory. It is one process's: several instances each
-// count their own, and a restart forgets; a shared table is left for later.
-type loginThrottle struct {
-	mu    sync.Mutex
-	fails map[string]*loginFailures
-}
-
-type loginFailures struct {
-	n    int
-	last time.Time // the latest failure; the count starts again loginLockout after it
-}
-
-func newLoginThrottle() *loginThrottle { return &loginThrottle{fails: map[string]*loginFailures{}} }
-
-// throttleKeys are the counters a sign-in counts against: its account and its address.
-func throttleKeys(r *http.Request, email string) []string {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
-	return []string{"email:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + ip}
-}
-
-// try counts a sign-in against keys before its password is checked, so that guesses sent in
-// parallel cannot pass the limit; false, counting nothing, when a key is locked.
-func (t *loginThrottle) try(now time.Time, keys []string) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for _, k := range keys {
-		if f := t.fails[k]; f != nil && f.n >= loginMaxFailures && now.Sub(f.last) < loginLockout {
-			return false
-		}
-	}
-	if len(t.fails) > 100_000 { // forget what has aged out, so that the map stays bounded
-		for k, f := range t.fails {
-			if now.Sub(f.last) >= loginLockout {
-				delete(t.fails, k)
-			}
-		}
-	}
-	for _, k := range keys {
-		f := t.fails[k]
-		if f == nil || now.Sub(f.last) >= loginLockout {
-			f = &loginFailures{}
-			t.fails[k] = f
-		}
-		f.n++
-		f.last = now
-	}
-	return true
-}
-
-// succeed takes back what try counted: the account's failures are forgotten, the address keeps
-// its earlier ones (one good password does not clear an address that guesses at others).
-func (t *loginThrottle) succeed(keys []string) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	delete(t.fails, keys[0])
-	for _, k := range keys[1:] {
-		if f := t.fails[k]; f != nil && f.n > 0 {
-			f.n--
-		}
-	}
 }
 
 // pageContext is the shopper pages' context, for the dashboard's language.

@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"errors"
+	"net"
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
@@ -19,20 +20,22 @@ func (h *Dashboard) showLoginPage(w http.ResponseWriter, r *http.Request) error 
 }
 
 // signIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
-// answer; five failures lock the account and the address for 15 minutes.
+// answer; five failures lock the account and the address for 15 minutes (checkout.SignIn).
 func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return invalidParam("invalid_form", "the form could not be read", "")
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	keys := throttleKeys(r, email)
-	now := h.svc.Now()
-	if !h.throttle.try(now, keys) {
+	addr, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		addr = r.RemoteAddr
+	}
+	u, err := h.svc.SignIn(r.Context(), email, password, addr)
+	if errors.Is(err, checkout.ErrLoginLocked) {
 		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked"})
 		return nil
 	}
-	u, err := h.svc.AuthenticateUser(r.Context(), email, password)
 	if errors.Is(err, checkout.ErrBadLogin) {
 		h.renderLogin(w, r, http.StatusUnauthorized, views.LoginModel{Email: email, Error: "dash.login.wrong"})
 		return nil
@@ -40,7 +43,6 @@ func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	h.throttle.succeed(keys)
 	h.startSession(w, r, u)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	return nil

@@ -249,6 +249,12 @@ type User struct {
 	PasswordChangedAt time.Time
 }
 
+// LoginFailures counts the failed dashboard sign-ins of one account or one client address.
+type LoginFailures struct {
+	Count int
+	Last  time.Time // the latest failure
+}
+
 // DayTotals are one day's numbers of a merchant, for the dashboard.
 type DayTotals struct {
 	Day            time.Time // midnight, in the location asked for

@@ -78,6 +78,10 @@ type Reader interface {
 	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.
 	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
 	User(ctx context.Context, id string) (*User, error)
+	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
+	Secret(ctx context.Context, name string) ([]byte, error)
+	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
+	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
 	// UserByEmail finds a user by e-mail, whatever its case.
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
@@ -92,6 +96,10 @@ type Tx interface {
 	// transaction ends.
 	LockCheckout(ctx context.Context, id string) (*Checkout, error)
 	CreateMerchant(ctx context.Context, m *Merchant) error
+	// CreateSecret stores a named secret; ErrConflict when the name has one.
+	CreateSecret(ctx context.Context, name string, value []byte) error
+	// PutLoginFailures sets the failed sign-ins counted against key; a zero count forgets it.
+	PutLoginFailures(ctx context.Context, key string, f LoginFailures) error
 	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.

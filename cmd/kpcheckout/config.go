@@ -65,7 +65,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH")
 	mine.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", "", "KakaoPay API base URL (default: the built-in sandbox, or KakaoPay's when a secret key is set)")
 	mine.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", "", "KakaoPay secret key; empty runs the sandbox")
-	mine.StringVar(&c.SessionKey, "session-key", "", "key that signs shopper session cookies, at least 32 characters (default: random at each start)")
+	mine.StringVar(&c.SessionKey, "session-key", "", "secret that encrypts and signs shopper and dashboard session cookies, at least 32 characters; every instance needs the same (default: a random key made once and kept in the database)")
 	mine.StringVar(&c.LogLevel, "log-level", "info", "debug, info, warn or error")
 	mine.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
 	mine.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
@@ -122,7 +122,7 @@ func (c *Config) validate() error {
 		}
 	}
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
-		return fmt.Errorf("the session key is %d characters; it must be at least 32: set KPCHECKOUT_SESSION_KEY to a longer secret, or leave it empty for a random key at each start", len(c.SessionKey))
+		return fmt.Errorf("the session key is %d characters; it must be at least 32: set KPCHECKOUT_SESSION_KEY to a longer secret, or leave it empty for a random key kept in the database", len(c.SessionKey))
 	}
 	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 {
 		return errors.New("expiry sweep, settle-after, kakaopay-timeout and confirm-grace must be positive")

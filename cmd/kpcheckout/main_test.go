@@ -74,6 +74,12 @@ type serving struct {
 
 func startServe(t *testing.T) *serving {
 	t.Helper()
+	return startServeOn(t, "sqlite:"+filepath.Join(t.TempDir(), "s.db"))
+}
+
+// startServeOn is startServe over the database at databaseURL.
+func startServeOn(t *testing.T, databaseURL string) *serving {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -83,7 +89,7 @@ func startServe(t *testing.T) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	s := &serving{addr: addr, databaseURL: "sqlite:" + filepath.Join(t.TempDir(), "s.db")}
+	s := &serving{addr: addr, databaseURL: databaseURL}
 	go func() {
 		done <- run(ctx, nil, env(map[string]string{"KPCHECKOUT_ADDR": addr, "KPCHECKOUT_DATABASE_URL": s.databaseURL}), pw, io.Discard)
 		pw.Close()

@@ -2,8 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io"
@@ -11,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
-	"strings"
 	"syscall"
 	"time"
 
@@ -76,8 +73,12 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	// Webhooks go out from the outbox, here and on every other instance over the same database.
 	deliverer := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: cfg.webhookAllowPrivate(), Logger: log})
+	sess, err := sessionStore(ctx, cfg, svc, log)
+	if err != nil {
+		return err
+	}
 	h, err := handlers.New(handlers.Config{
-		Service: svc, Bundle: bundle, Assets: assets, Sessions: sessionStore(cfg, log),
+		Service: svc, Bundle: bundle, Assets: assets, Sessions: sess,
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
 		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Metrics: metrics, Deliveries: deliverer,
 	})
@@ -147,21 +148,19 @@ func servePprof(addr string, log *slog.Logger) {
 	}
 }
 
-// sessionStore signs shopper cookies with the configured key, or a random one.
-func sessionStore(cfg *Config, log *slog.Logger) sessions.Store {
-	var key []byte
+// sessionStore is the cookie store of shopper and dashboard sessions, keyed by
+// KPCHECKOUT_SESSION_KEY or, when it is unset, by a random key made once and kept in the
+// database: a restart, and every other instance over the database, keeps people signed in.
+func sessionStore(ctx context.Context, cfg *Config, svc *checkout.Service, log *slog.Logger) (sessions.Store, error) {
 	if cfg.SessionKey != "" {
-		sum := sha256.Sum256([]byte(cfg.SessionKey))
-		key = sum[:]
-	} else {
-		key = make([]byte, 32)
-		rand.Read(key)
-		log.Info("no KPCHECKOUT_SESSION_KEY: shopper sessions last until the next start")
+		return handlers.NewSessions([]byte(cfg.SessionKey), cfg.BaseURL), nil
 	}
-	s := sessions.NewCookieStore(key)
-	s.Options = &sessions.Options{Path: "/", MaxAge: 30 * 24 * 3600, HttpOnly: true,
-		Secure: strings.HasPrefix(cfg.BaseURL, "https://"), SameSite: http.SameSiteLaxMode}
-	return s
+	secret, err := svc.SharedSecret(ctx, "session")
+	if err != nil {
+		return nil, err
+	}
+	log.Info("no KPCHECKOUT_SESSION_KEY: sessions use a key kept in the database")
+	return handlers.NewSessions(secret, cfg.BaseURL), nil
 }
 
 // sweep expires overdue checkouts and reconciles with KakaoPay until ctx ends.

@@ -230,6 +230,16 @@ var migrations = []string{
 	CREATE UNIQUE INDEX users_email ON users (lower(email));
 	CREATE INDEX payments_merchant_approved ON payments (merchant_id, approved_at);
 	CREATE INDEX refunds_merchant_created ON refunds (merchant_id, created_at);`,
+	`CREATE TABLE secrets (
+		name TEXT PRIMARY KEY,
+		value BLOB NOT NULL,
+		created_at INTEGER NOT NULL
+	);
+	CREATE TABLE login_failures (
+		key TEXT PRIMARY KEY,
+		count INTEGER NOT NULL,
+		last_at INTEGER NOT NULL
+	);`,
 }
 
 // migrate brings the schema up to date.

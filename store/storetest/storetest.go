@@ -28,6 +28,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"DueCheckouts":           testDue,
 		"ViewIsOneSnapshot":      testView,
 		"Users":                  testUsers,
+		"Secrets":                testSecrets,
+		"LoginFailures":          testLoginFailures,
 		"DailyTotals":            testDailyTotals,
 	}
 	for name, fn := range tests {

@@ -13,7 +13,6 @@ import (
 	"testing"
 	"time"
 
-
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/kakaopay"

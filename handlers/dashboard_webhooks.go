@@ -52,7 +52,8 @@ func (h *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, u *das
 	}
 	form := views.DashEndpointForm{URL: strings.TrimSpace(r.PostForm.Get("url")),
 		Description: strings.TrimSpace(r.PostForm.Get("description")), Events: r.PostForm["events"], Token: r.PostForm.Get("token")}
-	p := checkout.EndpointParams{Description: &form.Description, EnabledEvents: slices.Clone(form.Events)}
+	// No box ticked is an empty list, which the service refuses, rather than nil ("all events").
+	p := checkout.EndpointParams{Description: &form.Description, EnabledEvents: append([]string{}, form.Events...)}
 	if form.URL != "" {
 		p.URL = &form.URL
 	}
@@ -61,9 +62,6 @@ func (h *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, u *das
 	}
 	content := form.URL + "\n" + form.Description + "\n" + strings.Join(p.EnabledEvents, ",")
 	done, err := h.once(r, u.Merchant, "create", "", content, func() (string, error) {
-		if len(p.EnabledEvents) == 0 {
-			return "", invalidParam("events_missing", "choose at least one event", "enabled_events")
-		}
 		ce, err := h.svc.CreateWebhookEndpoint(r.Context(), u.Merchant, p)
 		if err != nil {
 			return "", err

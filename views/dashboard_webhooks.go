@@ -91,17 +91,22 @@ type DashEndpointDeleteModel struct {
 // latencyMS writes a try's latency in whole milliseconds.
 func latencyMS(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
-// describedBy points a field at its hint and, when the form was refused there, at why.
-func describedBy(f DashEndpointForm, field, hint string) templ.Attributes {
+// fieldAttrs points a field at its hint and, when the form was refused there, marks it invalid
+// and points it at why (aria-invalid="true": a bare aria-invalid would mean false).
+func fieldAttrs(f DashEndpointForm, field, hint string) templ.Attributes {
+	attrs := templ.Attributes{}
 	ids := []string{}
 	if hint != "" {
 		ids = append(ids, hint)
 	}
 	if f.ErrorField == field {
 		ids = append(ids, "endpoint-"+field+"-error")
+		if field != "events" { // the events' fieldset is a group: its boxes are not invalid one by one
+			attrs["aria-invalid"] = "true"
+		}
 	}
-	if len(ids) == 0 {
-		return templ.Attributes{}
+	if len(ids) > 0 {
+		attrs["aria-describedby"] = strings.Join(ids, " ")
 	}
-	return templ.Attributes{"aria-describedby": strings.Join(ids, " ")}
+	return attrs
 }

@@ -250,6 +250,49 @@ func (s *Service) Event(ctx context.Context, m *store.Merchant, id string) (*Eve
 	return out, nil
 }
 
+// EndpointDelivery is one delivery to an endpoint, with its event and its tries.
+type EndpointDelivery struct {
+	Delivery
+	Event *store.Event
+}
+
+// EndpointDeliveries lists an endpoint's latest deliveries, newest first, at most limit, each
+// with its event and tries.
+func (s *Service) EndpointDeliveries(ctx context.Context, m *store.Merchant, id string, limit int) ([]*EndpointDelivery, error) {
+	if _, err := s.WebhookEndpoint(ctx, m, id); err != nil {
+		return nil, err
+	}
+	var out []*EndpointDelivery
+	err := s.store.View(ctx, func(q store.Reader) error {
+		list, err := q.DeliveriesByEndpoint(ctx, id, limit)
+		if err != nil {
+			return err
+		}
+		for _, d := range list {
+			ev, err := q.Event(ctx, d.EventID)
+			if err != nil {
+				return err
+			}
+			tries, err := q.DeliveryAttempts(ctx, d.ID)
+			if err != nil {
+				return err
+			}
+			out = append(out, &EndpointDelivery{Delivery: Delivery{Delivery: d, Attempts: tries}, Event: ev})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrapf("endpoint deliveries", err)
+	}
+	return out, nil
+}
+
+// EndpointEventTypes lists the event types an endpoint can ask for by name ("*" asks for all);
+// ping is left out: it goes only where it is sent.
+func EndpointEventTypes() []string {
+	return slices.DeleteFunc(slices.Clone(eventTypes), func(t string) bool { return t == "ping" })
+}
+
 // Redeliver sends an event again now to every enabled endpoint that asks for its type (or to
 // the one endpoint given).
 func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpointID string) (*EventDeliveries, error) {

@@ -73,6 +73,8 @@ type Reader interface {
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)
 	// DeliveriesByEvent lists an event's deliveries, oldest first.
 	DeliveriesByEvent(ctx context.Context, eventID string) ([]*Delivery, error)
+	// DeliveriesByEndpoint lists an endpoint's latest deliveries, newest first, at most limit.
+	DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*Delivery, error)
 	// DeliveryAttempts lists a delivery's tries, first first.
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error)
 	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.

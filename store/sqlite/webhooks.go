@@ -103,6 +103,16 @@ func (q queries) DeliveriesByEvent(ctx context.Context, eventID string) ([]*stor
 	return scanDeliveries(rows)
 }
 
+// DeliveriesByEndpoint lists an endpoint's latest deliveries, newest first.
+func (q queries) DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*store.Delivery, error) {
+	rows, err := q.query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY seq DESC LIMIT ?`,
+		endpointID, limit)
+	if err != nil {
+		return nil, wrap("deliveries of endpoint", err)
+	}
+	return scanDeliveries(rows)
+}
+
 // DeliveryAttempts lists a delivery's tries.
 func (q queries) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*store.DeliveryAttempt, error) {
 	rows, err := q.query(ctx, `SELECT delivery_id, n, status_code, error, excerpt, latency_ms, at FROM webhook_attempts

@@ -154,10 +154,10 @@ type DashAgreement struct {
 	Deactivating  bool   // KakaoPay was asked to end it and has not answered yet
 	CreatedAt     time.Time
 	Charges       []DashChargeRow // newest first
-	MoreCharges   bool         // older charges than these exist
-	CanCharge     bool         // an owner sees the charge form: the agreement is chargeable
-	CanDeactivate bool         // an owner sees the deactivate button: the agreement is active
-	MinAmount     int64        // the merchant's limits, shown beside the charge form
+	MoreCharges   bool            // older charges than these exist
+	CanCharge     bool            // an owner sees the charge form: the agreement is chargeable
+	CanDeactivate bool            // an owner sees the deactivate button: the agreement is active
+	MinAmount     int64           // the merchant's limits, shown beside the charge form
 	MaxAmount     int64
 }
 

@@ -22,6 +22,11 @@ const (
 	ChargeUnknown     = "unknown" // KakaoPay's answer never came and cannot be looked up: never charged again by itself
 )
 
+// Chargeable reports whether an agreement may be charged: active, and not being deactivated.
+func Chargeable(a *store.Agreement) bool {
+	return a.Status == AgreementActive && a.DeactivateRequestedAt.IsZero()
+}
+
 // AgreementByID reads one of a merchant's agreements.
 func (s *Service) AgreementByID(ctx context.Context, m *store.Merchant, id string) (*store.Agreement, error) {
 	a, err := s.store.Agreement(ctx, id)
@@ -44,6 +49,27 @@ func (s *Service) AgreementOf(ctx context.Context, checkoutID string) (*store.Ag
 		return nil, wrapf("agreement", err)
 	}
 	return a, nil
+}
+
+// ListAgreements returns a page of a merchant's agreements, newest first, and whether more
+// follow.
+func (s *Service) ListAgreements(ctx context.Context, m *store.Merchant, p store.ListAgreements) ([]*store.Agreement, bool, error) {
+	switch p.Status {
+	case "", AgreementActive, AgreementInactive:
+	default:
+		return nil, false, invalid("status", "status_invalid", "status must be active or inactive")
+	}
+	p.MerchantID = m.ID
+	want := p.Limit
+	p.Limit++
+	list, err := s.store.ListAgreements(ctx, p)
+	if err != nil {
+		return nil, false, wrapf("list agreements", err)
+	}
+	if len(list) > want {
+		return list[:want], true, nil
+	}
+	return list, false, nil
 }
 
 // ChargeByID reads one of a merchant's charges.
@@ -77,20 +103,29 @@ type ChargeParams struct {
 	Key       *Key // the request's Idempotency-Key, bound to the charge before KakaoPay is called
 }
 
+// CheckCharge tells whether m may charge p's amount and reference (a dashboard checks before
+// it asks for a confirmation); Charge checks the same.
+func CheckCharge(m *store.Merchant, p ChargeParams) error {
+	switch {
+	case p.Amount <= 0:
+		return invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
+	case p.Amount < m.MinAmount:
+		return invalid("amount", "amount_too_small", "amount must be at least %d won", m.MinAmount)
+	case p.Amount > m.MaxAmount:
+		return invalid("amount", "amount_too_large", "amount must be at most %d won for this merchant", m.MaxAmount)
+	case utf8.RuneCountInString(p.Reference) > 100 || strings.ContainsFunc(p.Reference, isControl):
+		return invalid("reference", "string_invalid", "reference must be at most 100 characters, with no control characters")
+	}
+	return nil
+}
+
 // Charge takes an amount on an active agreement with no shopper present. The charge and its
 // Idempotency-Key binding are committed before KakaoPay is called. A refusal records a failed
 // charge and says why. A lost answer makes the charge unknown with a charge.unknown event:
 // KakaoPay gives such a charge no tid to look up, so it is never charged again by itself.
 func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID string, p ChargeParams) (*store.Charge, error) {
-	switch {
-	case p.Amount <= 0:
-		return nil, invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
-	case p.Amount < m.MinAmount:
-		return nil, invalid("amount", "amount_too_small", "amount must be at least %d won", m.MinAmount)
-	case p.Amount > m.MaxAmount:
-		return nil, invalid("amount", "amount_too_large", "amount must be at most %d won for this merchant", m.MaxAmount)
-	case utf8.RuneCountInString(p.Reference) > 100 || strings.ContainsFunc(p.Reference, isControl):
-		return nil, invalid("reference", "string_invalid", "reference must be at most 100 characters, with no control characters")
+	if err := CheckCharge(m, p); err != nil {
+		return nil, err
 	}
 	if _, err := s.AgreementByID(ctx, m, agreementID); err != nil {
 		return nil, err

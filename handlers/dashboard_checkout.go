@@ -5,12 +5,15 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
 // showCheckout serves /dashboard/checkouts/{checkoutID}: one of the user's merchant's checkouts,
-// with its payment and refunds; another merchant's is not found.
+// with its payment and refunds, and the agreement a subscription checkout set up with its
+// charges; another merchant's is not found. Owners may expire it while open, and charge or end
+// its agreement.
 func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	st, err := h.svc.MerchantState(r.Context(), m, r.PathValue("checkoutID"))
@@ -20,7 +23,7 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dash
 	nav := h.nav(w, r, u, "checkouts")
 	c := st.Checkout
 	p := views.DashCheckoutModel{Nav: nav, ID: c.ID, Status: c.Status, Reference: c.Reference, Description: c.Description,
-		Amount: c.Amount, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Attempts: len(st.Attempts)}
+		Amount: c.Amount, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Attempts: len(st.Attempts), CanExpire: u.Owner() && st.Open()}
 	if st.Payment != nil {
 		pay, refunds, err := h.svc.Payment(r.Context(), m, st.Payment.ID)
 		if err != nil {
@@ -30,6 +33,11 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dash
 			Left: pay.Amount - pay.RefundedAmount}
 		for _, rf := range refunds {
 			p.Payment.Refunds = append(p.Payment.Refunds, views.DashRefund{ID: rf.ID, Amount: rf.Amount, Status: rf.Status, Reason: rf.Reason, CreatedAt: rf.CreatedAt})
+		}
+	}
+	if st.Agreement != nil {
+		if p.Agreement, err = h.agreementSection(r, u, st.Agreement); err != nil {
+			return err
 		}
 	}
 	for _, a := range st.Attempts {
@@ -61,4 +69,24 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dash
 	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashCheckout(p))
 	return nil
+}
+
+// agreementCharges is how many of an agreement's charges, newest first, its checkout's page lists.
+const agreementCharges = 50
+
+// agreementSection is a subscription checkout's agreement as its page shows it.
+func (h *Dashboard) agreementSection(r *http.Request, u *dashUser, ag *store.Agreement) (*views.DashAgreement, error) {
+	m := u.Merchant
+	charges, err := h.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, AgreementID: ag.ID, Limit: agreementCharges + 1})
+	if err != nil {
+		return nil, err
+	}
+	active := ag.Status == checkout.AgreementActive
+	a := &views.DashAgreement{ID: ag.ID, Status: ag.Status, Deactivating: active && !checkout.Chargeable(ag), CreatedAt: ag.CreatedAt,
+		MoreCharges: len(charges) > agreementCharges, CanCharge: u.Owner() && checkout.Chargeable(ag), CanDeactivate: u.Owner() && active,
+		MinAmount: m.MinAmount, MaxAmount: m.MaxAmount}
+	for _, c := range charges[:min(len(charges), agreementCharges)] {
+		a.Charges = append(a.Charges, chargeRow(c))
+	}
+	return a, nil
 }

@@ -51,6 +51,8 @@ type Reader interface {
 	LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*Attempt, error)
 	Agreement(ctx context.Context, id string) (*Agreement, error)
 	AgreementByCheckout(ctx context.Context, checkoutID string) (*Agreement, error)
+	// ListAgreements lists a merchant's agreements, newest first.
+	ListAgreements(ctx context.Context, p ListAgreements) ([]*Agreement, error)
 	Charge(ctx context.Context, id string) (*Charge, error)
 	ChargeByPayment(ctx context.Context, paymentID string) (*Charge, error)
 	ListCharges(ctx context.Context, p ListCharges) ([]*Charge, error)
@@ -171,6 +173,14 @@ type ListCharges struct {
 	Status        string // empty: any
 	AgreementID   string // empty: any
 	StartingAfter string
+	Limit         int
+}
+
+// ListAgreements selects a merchant's agreements, newest first.
+type ListAgreements struct {
+	MerchantID    string
+	Status        string // empty: any
+	StartingAfter string // an agreement id: only older ones
 	Limit         int
 }
 

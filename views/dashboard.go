@@ -143,6 +143,34 @@ type DashCheckoutModel struct {
 	Payment     *DashPayment // nil until paid
 	AttemptRows []DashAttempt
 	Timeline    []DashEvent // oldest first
+	CanExpire   bool        // an owner sees an open checkout's expire button
+	// Agreement is what a paid subscription checkout set up, or nil.
+	Agreement *DashAgreement
+}
+
+// DashAgreement is a subscription checkout's recurring agreement, with its charges.
+type DashAgreement struct {
+	ID            string
+	Status        string // active, inactive
+	Deactivating  bool   // KakaoPay was asked to end it and has not answered yet
+	CreatedAt     time.Time
+	Charges       []DashChargeRow // newest first
+	MoreCharges   bool            // older charges than these exist
+	CanCharge     bool            // an owner sees the charge form: the agreement is chargeable
+	CanDeactivate bool            // an owner sees the deactivate button: the agreement is active
+	MinAmount     int64           // the merchant's limits, shown beside the charge form
+	MaxAmount     int64
+}
+
+// DashChargeRow is one charge on an agreement.
+type DashChargeRow struct {
+	ID        string
+	Amount    int64
+	Reference string
+	Status    string // pending, succeeded, failed, unknown
+	Failure   string // KakaoPay's refusal, when it failed
+	PaymentID string // the payment it made, or ""
+	CreatedAt time.Time
 }
 
 // DashAttempt is one KakaoPay payment request of a checkout.

@@ -30,22 +30,8 @@ func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) erro
 // DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
 // before a time and never confirmed, oldest first.
 func (q queries) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
-	rows, err := q.query(ctx, `SELECT `+agreementColumns+` FROM agreements
-		WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= ?
+	return q.agreements(ctx, `WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= ?
 		ORDER BY deactivate_requested_at LIMIT ?`, ms(before), limit)
-	if err != nil {
-		return nil, wrap("deactivating agreements", err)
-	}
-	defer rows.Close()
-	var list []*store.Agreement
-	for rows.Next() {
-		a, err := scanAgreement(rows)
-		if err != nil {
-			return nil, wrap("deactivating agreements", err)
-		}
-		list = append(list, a)
-	}
-	return list, wrap("deactivating agreements", rows.Err())
 }
 
 // Agreement reads an agreement by id.
@@ -58,6 +44,39 @@ func (q queries) Agreement(ctx context.Context, id string) (*store.Agreement, er
 func (q queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
 	a, err := scanAgreement(q.queryRow(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID))
 	return a, wrap("agreement", err)
+}
+
+// ListAgreements lists a merchant's agreements, newest first.
+func (q queries) ListAgreements(ctx context.Context, p store.ListAgreements) ([]*store.Agreement, error) {
+	where := []string{"merchant_id = ?"}
+	args := []any{p.MerchantID}
+	if p.Status != "" {
+		where = append(where, "status = ?")
+		args = append(args, p.Status)
+	}
+	if p.StartingAfter != "" {
+		where = append(where, `(created_at, id) < (SELECT created_at, id FROM agreements WHERE id = ? AND merchant_id = ?)`)
+		args = append(args, p.StartingAfter, p.MerchantID)
+	}
+	args = append(args, p.Limit)
+	return q.agreements(ctx, `WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT ?`, args...)
+}
+
+func (q queries) agreements(ctx context.Context, where string, args ...any) ([]*store.Agreement, error) {
+	rows, err := q.query(ctx, `SELECT `+agreementColumns+` FROM agreements `+where, args...)
+	if err != nil {
+		return nil, wrap("agreements", err)
+	}
+	defer rows.Close()
+	var list []*store.Agreement
+	for rows.Next() {
+		a, err := scanAgreement(rows)
+		if err != nil {
+			return nil, wrap("agreements", err)
+		}
+		list = append(list, a)
+	}
+	return list, wrap("agreements", rows.Err())
 }
 
 func scanAgreement(s scanner) (*store.Agreement, error) {

@@ -25,6 +25,9 @@ type Dashboard struct {
 	secure   bool // the cookie is Secure: the base URL is https
 	seoul    *time.Location
 	log      *slog.Logger
+	// deliveries is woken when a form queues a webhook delivery (a test event, a redelivery),
+	// so that it goes out now rather than at the deliverer's next tick.
+	deliveries Waker
 }
 
 // dashSessionName is the dashboard's cookie, apart from the shopper's: signing out of one
@@ -43,7 +46,7 @@ func newDashboard(shop *Shopper, cfg Config) *Dashboard {
 		seoul = time.FixedZone("KST", 9*60*60)
 	}
 	return &Dashboard{shop: shop, svc: cfg.Service, sessions: cfg.Sessions, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
-		seoul: seoul, log: cfg.Logger}
+		seoul: seoul, log: cfg.Logger, deliveries: cfg.Deliveries}
 }
 
 // dashUser is the signed-in user with its merchant: every dashboard page shows that merchant's

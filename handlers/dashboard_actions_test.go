@@ -28,11 +28,6 @@ func form(t *testing.T, html, id string) (string, url.Values) {
 	return action, values
 }
 
-// send posts a form without following its redirect; hdr may make it cross-site.
-func send(b *handlerstest.Browser, action string, values url.Values, hdr map[string]string) (*http.Response, string) {
-	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader(values.Encode()), hdr)
-}
-
 // sendTimes sends the same form n times at once, as a double (or triple) click does.
 func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values) []int {
 	codes := make([]int, n)
@@ -48,8 +43,6 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 	wg.Wait()
 	return codes
 }
-
-var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 // stranger signs in a user of another merchant, who must find none of e's merchant's things.
 func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {

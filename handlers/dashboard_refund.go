@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -51,9 +52,13 @@ func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *das
 		return invalidParam("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
 	}
 	nav := h.nav(w, r, u, "checkouts")
+	back, err := h.paymentPage(r, pay)
+	if err != nil {
+		return err
+	}
 	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
-		CheckoutID: pay.CheckoutID, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
+		BackURL: back, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
 	return nil
 }
 
@@ -75,7 +80,10 @@ func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) 
 	if err != nil {
 		return err
 	}
-	back := "/dashboard/checkouts/" + pay.CheckoutID
+	back, err := h.paymentPage(r, pay)
+	if err != nil {
+		return err
+	}
 	sum := sha256.Sum256([]byte(paymentID + "\n" + r.PostForm.Get("amount") + "\n" + reason))
 	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-refund-"+token, hex.EncodeToString(sum[:]), 15*time.Second)
 	switch {
@@ -100,4 +108,17 @@ func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) 
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
+}
+
+// paymentPage is the dashboard page that shows a payment: its checkout's, or for a recurring
+// charge's payment (which has no checkout), the charge's.
+func (h *Dashboard) paymentPage(r *http.Request, pay *store.Payment) (string, error) {
+	if pay.CheckoutID != "" {
+		return "/dashboard/checkouts/" + pay.CheckoutID, nil
+	}
+	ch, err := h.svc.ChargeOf(r.Context(), pay.ID)
+	if err != nil {
+		return "", err
+	}
+	return "/dashboard/charges/" + ch.ID, nil
 }

@@ -165,6 +165,7 @@ func (h *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 	if err != nil {
 		return err
 	}
+	h.deliveries.Wake()
 	http.Redirect(w, r, "/dashboard/webhooks/"+id+"?done=test", http.StatusSeeOther)
 	return nil
 }
@@ -198,6 +199,7 @@ func (h *Dashboard) redeliverWebhook(w http.ResponseWriter, r *http.Request, u *
 	if err != nil {
 		return err
 	}
+	h.deliveries.Wake()
 	http.Redirect(w, r, "/dashboard/webhooks/"+id+"?done=redeliver", http.StatusSeeOther)
 	return nil
 }

@@ -45,20 +45,6 @@ func formOf(t *testing.T, doc *goquery.Document, testid string) (string, url.Val
 	return action, values
 }
 
-// send posts a form without following its redirect.
-func send(b *handlerstest.Browser, action string, values url.Values, hdr ...map[string]string) (*http.Response, string) {
-	h := map[string]string{}
-	for _, m := range hdr {
-		for k, v := range m {
-			h[k] = v
-		}
-	}
-	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader(values.Encode()), h)
-}
-
-// crossSite are the headers a browser sends with a form posted from another site.
-var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
-
 // endpointCount counts the endpoints of e's merchant.
 func endpointCount(t *testing.T, e *handlerstest.Env) int {
 	t.Helper()

@@ -253,3 +253,17 @@ func signIn(b *handlerstest.Browser, email, password string) (*http.Response, st
 	form := url.Values{"email": {email}, "password": {password}}
 	return b.Do(b.NoRedirect(), http.MethodPost, "/dashboard/login", strings.NewReader(form.Encode()), nil)
 }
+
+// send posts a form without following its redirect; hdr (crossSite, say) are added headers.
+func send(b *handlerstest.Browser, action string, values url.Values, hdr ...map[string]string) (*http.Response, string) {
+	h := map[string]string{}
+	for _, m := range hdr {
+		for k, v := range m {
+			h[k] = v
+		}
+	}
+	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader(values.Encode()), h)
+}
+
+// crossSite are the headers a browser sends with a form posted from another site.
+var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}

@@ -3,6 +3,8 @@ package views
 import (
 	"strconv"
 	"time"
+
+	"github.com/a-h/templ"
 )
 
 // LoginModel is the dashboard's sign-in form.
@@ -20,6 +22,14 @@ type DashNav struct {
 	Owner    bool   // the user is an owner: the owners' pages are listed
 	Active   string // the page's section: home, checkouts, links, webhooks, keys, users, settings or account
 	LangURL  string
+}
+
+// navCurrent marks the menu's link to the page's own section as the current page.
+func navCurrent(active, section string) templ.Attributes {
+	if active == section {
+		return templ.Attributes{"aria-current": "page"}
+	}
+	return nil
 }
 
 // DashErrorModel is a dashboard page that says why a request was refused, with a way back.
@@ -202,13 +212,13 @@ type DashPayment struct {
 
 // DashRefundConfirmModel is the step that confirms a refund before it is made.
 type DashRefundConfirmModel struct {
-	Nav        DashNav
-	PaymentID  string
-	CheckoutID string
-	Amount     int64
-	Left       int64
-	Reason     string
-	Token      string // makes the refund happen once
+	Nav       DashNav
+	PaymentID string
+	BackURL   string // the page that shows the payment
+	Amount    int64
+	Left      int64
+	Reason    string
+	Token     string // makes the refund happen once
 }
 
 // DashRefund is one refund of a payment.

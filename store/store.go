@@ -80,6 +80,8 @@ type Reader interface {
 	User(ctx context.Context, id string) (*User, error)
 	// UserByEmail finds a user by e-mail, whatever its case.
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	// Users lists a merchant's dashboard users, oldest first.
+	Users(ctx context.Context, merchantID string) ([]*User, error)
 	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
 	// days counted in loc, oldest first, a row for every day.
 	DailyTotals(ctx context.Context, merchantID string, from, to time.Time, loc *time.Location) ([]DayTotals, error)
@@ -94,6 +96,11 @@ type Tx interface {
 	CreateMerchant(ctx context.Context, m *Merchant) error
 	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
+	// UpdateUser writes a user's password hash, password_changed_at and role; ErrNotFound when
+	// it is gone.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes a dashboard user; ErrNotFound when it is gone.
+	DeleteUser(ctx context.Context, id string) error
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// UpdateMerchantKey replaces a merchant's API key.

@@ -96,6 +96,9 @@ type Tx interface {
 	CreateMerchant(ctx context.Context, m *Merchant) error
 	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
+	// LockUsers lists a merchant's users, oldest first, and holds them against concurrent
+	// writers until the transaction ends: the rule that a merchant keeps an owner is checked on it.
+	LockUsers(ctx context.Context, merchantID string) ([]*User, error)
 	// UpdateUser writes a user's password hash, password_changed_at and role; ErrNotFound when
 	// it is gone.
 	UpdateUser(ctx context.Context, u *User) error

@@ -16,6 +16,11 @@ func (t txQueries) CreateUser(ctx context.Context, u *store.User) error {
 	return wrap("create user", err)
 }
 
+// LockUsers lists a merchant's users; the immediate transaction already holds SQLite's write lock.
+func (t txQueries) LockUsers(ctx context.Context, merchantID string) ([]*store.User, error) {
+	return t.Users(ctx, merchantID)
+}
+
 // UpdateUser writes a user's password hash, password change time and role.
 func (t txQueries) UpdateUser(ctx context.Context, u *store.User) error {
 	res, err := t.exec(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, role = ? WHERE id = ?`,

@@ -58,6 +58,16 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 	if list, err := s.Users(ctx, "mer_none"); err != nil || len(list) != 0 {
 		t.Errorf("a merchant without users: %v %v", list, err)
 	}
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		locked, err := tx.LockUsers(ctx, u.MerchantID)
+		if err == nil && (len(locked) != 2 || locked[0].ID != u.ID || locked[1].ID != staff.ID) {
+			t.Errorf("locked users: %v", locked)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	changedAt := t0.Add(time.Hour + 123*time.Millisecond)
 	up := *staff

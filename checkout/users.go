@@ -31,8 +31,8 @@ const (
 	argonKeyLen  = 32
 )
 
-// minPasswordLen is the shortest password a user may have.
-const minPasswordLen = 12
+// MinPasswordLen is the shortest password a user may have, in characters.
+const MinPasswordLen = 12
 
 // NewUser describes a dashboard user to create.
 type NewUser struct {
@@ -122,11 +122,11 @@ func checkRole(role string) error {
 	return nil
 }
 
-// checkNewPassword refuses a password shorter than minPasswordLen characters or longer than
+// checkNewPassword refuses a password shorter than MinPasswordLen characters or longer than
 // 1024 bytes; param names the field it came in.
 func checkNewPassword(param, password string) error {
-	if len([]rune(password)) < minPasswordLen || len(password) > 1024 {
-		return invalid(param, "invalid_password", "password must be %d to 1024 characters", minPasswordLen)
+	if len([]rune(password)) < MinPasswordLen || len(password) > 1024 {
+		return invalid(param, "invalid_password", "password must be %d to 1024 characters", MinPasswordLen)
 	}
 	return nil
 }

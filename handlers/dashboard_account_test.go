@@ -41,7 +41,7 @@ func TestDashboardAccountShowsTheUser(t *testing.T) {
 		t.Errorf("the menu's e-mail links to %q and is not marked current", href)
 	}
 	for _, name := range []string{"current_password", "new_password", "new_password_again"} {
-		if doc.Find(`[data-testid=password-form] input[type=password][name=` + name + `]`).Length() != 1 {
+		if doc.Find(`[data-testid=password-form] input[type=password][name=`+name+`]`).Length() != 1 {
 			t.Errorf("no %s field", name)
 		}
 	}

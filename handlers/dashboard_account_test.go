@@ -85,6 +85,9 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 		if v, _ := doc.Find(`input[name=` + c.field + `]`).Attr("aria-invalid"); v != "true" {
 			t.Errorf("%s: the field is not marked invalid", c.name)
 		}
+		if href, _ := doc.Find(`[data-testid=lang-switch]`).Attr("href"); href != "/dashboard/account?lang=en" {
+			t.Errorf("%s: the language switch leads to %q", c.name, href)
+		}
 	}
 	if !dashSignedIn(here) || !dashSignedIn(other) {
 		t.Fatal("a refused change signed someone out")

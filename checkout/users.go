@@ -31,8 +31,8 @@ const (
 	argonKeyLen  = 32
 )
 
-// minPasswordLen is the shortest password a user may have.
-const minPasswordLen = 12
+// MinPasswordLen is the shortest password a user may have, in characters.
+const MinPasswordLen = 12
 
 // NewUser describes a dashboard user to create.
 type NewUser struct {
@@ -57,14 +57,14 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*CreatedUser, err
 	if nu.Role == "" {
 		nu.Role = RoleOwner
 	}
-	if nu.Role != RoleOwner && nu.Role != RoleStaff {
-		return nil, invalid("role", "invalid_role", "role must be owner or staff")
+	if err := checkRole(nu.Role); err != nil {
+		return nil, err
 	}
 	if nu.Password == "" {
 		nu.Password = rand.Text()
 	}
-	if len([]rune(nu.Password)) < minPasswordLen || len(nu.Password) > 1024 {
-		return nil, invalid("password", "invalid_password", "password must be %d to 1024 characters", minPasswordLen)
+	if err := checkNewPassword("password", nu.Password); err != nil {
+		return nil, err
 	}
 	if _, err := s.store.Merchant(ctx, nu.MerchantID); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
@@ -112,6 +112,176 @@ func (s *Service) AuthenticateUser(ctx context.Context, email, password string) 
 // User reads a dashboard user by id.
 func (s *Service) User(ctx context.Context, id string) (*store.User, error) {
 	return s.store.User(ctx, id)
+}
+
+// checkRole refuses a role that is neither owner nor staff.
+func checkRole(role string) error {
+	if role != RoleOwner && role != RoleStaff {
+		return invalid("role", "invalid_role", "role must be owner or staff")
+	}
+	return nil
+}
+
+// checkNewPassword refuses a password shorter than MinPasswordLen characters or longer than
+// 1024 bytes; param names the field it came in.
+func checkNewPassword(param, password string) error {
+	if len([]rune(password)) < MinPasswordLen || len(password) > 1024 {
+		return invalid(param, "invalid_password", "password must be %d to 1024 characters", MinPasswordLen)
+	}
+	return nil
+}
+
+// Users lists m's dashboard users, oldest first.
+func (s *Service) Users(ctx context.Context, m *store.Merchant) ([]*store.User, error) {
+	list, err := s.store.Users(ctx, m.ID)
+	if err != nil {
+		return nil, wrapf("users", err)
+	}
+	return list, nil
+}
+
+// MerchantUser reads one of m's users; another merchant's user is not found.
+func (s *Service) MerchantUser(ctx context.Context, m *store.Merchant, id string) (*store.User, error) {
+	u, err := s.store.User(ctx, id)
+	if errors.Is(err, store.ErrNotFound) || err == nil && u.MerchantID != m.ID {
+		return nil, notFound("user", id)
+	}
+	if err != nil {
+		return nil, wrapf("user", err)
+	}
+	return u, nil
+}
+
+// ChangePassword replaces a user's password when current is its password now. The change time
+// is kept to the millisecond the store keeps, so that a session begun in that same millisecond
+// (the changing browser's new one) is not taken for an older one; every session begun before
+// it ends.
+func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*store.User, error) {
+	u, err := s.store.User(ctx, userID)
+	if err != nil {
+		return nil, wrapf("change password", err)
+	}
+	if !checkPassword(u.PasswordHash, current) {
+		return nil, invalid("current_password", "wrong_password", "the current password is wrong")
+	}
+	if err := checkNewPassword("new_password", next); err != nil {
+		return nil, err
+	}
+	return s.setPassword(ctx, u, next)
+}
+
+// ResetPassword gives the user with this e-mail a new password, generated when password is
+// empty, and ends its sessions; for an operator, who needs no current password.
+func (s *Service) ResetPassword(ctx context.Context, email, password string) (*CreatedUser, error) {
+	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, invalid("email", "resource_missing", "no user has the e-mail %q", email)
+	}
+	if err != nil {
+		return nil, wrapf("reset password", err)
+	}
+	if password == "" {
+		password = rand.Text()
+	}
+	if err := checkNewPassword("password", password); err != nil {
+		return nil, err
+	}
+	if u, err = s.setPassword(ctx, u, password); err != nil {
+		return nil, err
+	}
+	return &CreatedUser{User: u, Password: password}, nil
+}
+
+// setPassword writes password's hash to u, read with its old hash. The hash is made before the
+// write lock is taken (argon2id takes tens of milliseconds); a change that came in between wins,
+// and this one is refused.
+func (s *Service) setPassword(ctx context.Context, u *store.User, password string) (*store.User, error) {
+	hash := hashPassword(password)
+	now := s.clock().Truncate(time.Millisecond)
+	var changed *store.User
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		cur, err := tx.User(ctx, u.ID)
+		if err != nil {
+			return err
+		}
+		if cur.PasswordHash != u.PasswordHash {
+			return conflict("password_changed", "the password was changed meanwhile")
+		}
+		cur.PasswordHash, cur.PasswordChangedAt = hash, now
+		changed = cur
+		return tx.UpdateUser(ctx, cur)
+	})
+	if err != nil {
+		return nil, wrapf("set password", err)
+	}
+	return changed, nil
+}
+
+// errLastOwner refuses to leave a merchant without an owner, who alone can manage its users.
+var errLastOwner = conflict("last_owner", "a merchant must keep at least one owner")
+
+// SetRole makes one of m's users an owner or staff. The last owner cannot become staff.
+func (s *Service) SetRole(ctx context.Context, m *store.Merchant, userID, role string) (*store.User, error) {
+	if err := checkRole(role); err != nil {
+		return nil, err
+	}
+	var changed *store.User
+	err := s.changeUser(ctx, m, userID, func(tx store.Tx, u *store.User, owners int) error {
+		if u.Role == role {
+			changed = u
+			return nil
+		}
+		if u.Role == RoleOwner && owners <= 1 {
+			return errLastOwner
+		}
+		u.Role = role
+		changed = u
+		return tx.UpdateUser(ctx, u)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return changed, nil
+}
+
+// RemoveUser deletes one of m's users, which ends its sessions. The last owner cannot be removed.
+func (s *Service) RemoveUser(ctx context.Context, m *store.Merchant, userID string) error {
+	return s.changeUser(ctx, m, userID, func(tx store.Tx, u *store.User, owners int) error {
+		if u.Role == RoleOwner && owners <= 1 {
+			return errLastOwner
+		}
+		return tx.DeleteUser(ctx, u.ID)
+	})
+}
+
+// changeUser runs fn on one of m's users in a transaction that holds m's users, with the number
+// of m's owners, so that two owners demoting each other at once cannot leave none.
+func (s *Service) changeUser(ctx context.Context, m *store.Merchant, userID string, fn func(tx store.Tx, u *store.User, owners int) error) error {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		users, err := tx.LockUsers(ctx, m.ID)
+		if err != nil {
+			return err
+		}
+		owners := 0
+		var target *store.User
+		for _, u := range users {
+			if u.Role == RoleOwner {
+				owners++
+			}
+			if u.ID == userID {
+				target = u
+			}
+		}
+		if target == nil {
+			return notFound("user", userID)
+		}
+		return fn(tx, target, owners)
+	})
+	var ce *Error
+	if err == nil || errors.As(err, &ce) {
+		return err
+	}
+	return wrapf("change user", err)
 }
 
 // Now is the service's time: the test clock in tests.

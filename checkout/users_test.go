@@ -3,9 +3,12 @@ package checkout_test
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store"
 )
 
 func TestCreateAndAuthenticateUser(t *testing.T) {
@@ -43,5 +46,142 @@ func TestCreateAndAuthenticateUser(t *testing.T) {
 		if _, err := h.svc.CreateUser(h.ctx, nu); !errors.As(err, &ce) || ce.Kind != checkout.KindInvalid {
 			t.Errorf("%+v: %v, want invalid", nu, err)
 		}
+	}
+}
+
+// errCode is the code of a *checkout.Error, or "" for any other error.
+func errCode(err error) string {
+	var ce *checkout.Error
+	if errors.As(err, &ce) {
+		return ce.Code
+	}
+	return ""
+}
+
+func TestChangePassword(t *testing.T) {
+	h := newHarness(t)
+	cu, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: h.m.ID, Email: "owner@cafe.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, old := cu.User.ID, cu.Password
+	if _, err := h.svc.ChangePassword(h.ctx, id, old+"x", "a new long password"); errCode(err) != "wrong_password" {
+		t.Errorf("wrong current password: %v", err)
+	}
+	if _, err := h.svc.ChangePassword(h.ctx, id, old, "short"); errCode(err) != "invalid_password" {
+		t.Errorf("a short new password: %v", err)
+	}
+	h.clock.Add(1500 * time.Microsecond)
+	u, err := h.svc.ChangePassword(h.ctx, id, old, "a new long password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := h.clock.Now().Truncate(time.Millisecond)
+	if !u.PasswordChangedAt.Equal(want) {
+		t.Errorf("changed at %v, want the clock to the millisecond %v", u.PasswordChangedAt, want)
+	}
+	if got, err := h.svc.User(h.ctx, id); err != nil || !got.PasswordChangedAt.Equal(want) {
+		t.Errorf("stored: %+v %v", got, err)
+	}
+	if _, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", old); !errors.Is(err, checkout.ErrBadLogin) {
+		t.Errorf("the old password: %v", err)
+	}
+	if _, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", "a new long password"); err != nil {
+		t.Errorf("the new password: %v", err)
+	}
+
+	reset, err := h.svc.ResetPassword(h.ctx, "OWNER@cafe.example", "")
+	if err != nil || len(reset.Password) < 20 {
+		t.Fatalf("reset: %+v %v", reset, err)
+	}
+	if _, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", reset.Password); err != nil {
+		t.Errorf("the reset password: %v", err)
+	}
+	if _, err := h.svc.ResetPassword(h.ctx, "nobody@cafe.example", ""); errCode(err) != "resource_missing" {
+		t.Errorf("reset of an unknown e-mail: %v", err)
+	}
+	if _, err := h.svc.ResetPassword(h.ctx, "owner@cafe.example", "short"); errCode(err) != "invalid_password" {
+		t.Errorf("reset to a short password: %v", err)
+	}
+}
+
+func TestUserRolesKeepAnOwner(t *testing.T) {
+	h := newHarness(t)
+	add := func(email, role string) *store.User {
+		t.Helper()
+		cu, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: h.m.ID, Email: email, Role: role})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return cu.User
+	}
+	owner, staff := add("owner@cafe.example", checkout.RoleOwner), add("staff@cafe.example", checkout.RoleStaff)
+	if _, err := h.svc.SetRole(h.ctx, h.m, owner.ID, checkout.RoleStaff); errCode(err) != "last_owner" {
+		t.Errorf("demoting the last owner: %v", err)
+	}
+	if err := h.svc.RemoveUser(h.ctx, h.m, owner.ID); errCode(err) != "last_owner" {
+		t.Errorf("removing the last owner: %v", err)
+	}
+	if _, err := h.svc.SetRole(h.ctx, h.m, staff.ID, "admin"); errCode(err) != "invalid_role" {
+		t.Errorf("an unknown role: %v", err)
+	}
+	if u, err := h.svc.SetRole(h.ctx, h.m, staff.ID, checkout.RoleOwner); err != nil || u.Role != checkout.RoleOwner {
+		t.Fatalf("promoting: %+v %v", u, err)
+	}
+	if u, err := h.svc.SetRole(h.ctx, h.m, staff.ID, checkout.RoleOwner); err != nil || u.Role != checkout.RoleOwner {
+		t.Errorf("the same role again: %+v %v", u, err)
+	}
+
+	// Two owners demoting each other at once: one wins, the other is refused.
+	var wg sync.WaitGroup
+	errs := make([]error, 2)
+	for i, id := range []string{owner.ID, staff.ID} {
+		wg.Go(func() { _, errs[i] = h.svc.SetRole(h.ctx, h.m, id, checkout.RoleStaff) })
+	}
+	wg.Wait()
+	if (errs[0] == nil) == (errs[1] == nil) || errCode(errs[0])+errCode(errs[1]) != "last_owner" {
+		t.Errorf("concurrent demotions: %v, %v", errs[0], errs[1])
+	}
+	list, err := h.svc.Users(h.ctx, h.m)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("users: %v %v", list, err)
+	}
+	owners := 0
+	for _, u := range list {
+		if u.Role == checkout.RoleOwner {
+			owners++
+		}
+	}
+	if owners != 1 {
+		t.Errorf("%d owners after the race, want 1", owners)
+	}
+
+	other, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "다른 상점"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func() error{
+		"read":   func() error { _, err := h.svc.MerchantUser(h.ctx, other.Merchant, owner.ID); return err },
+		"role":   func() error { _, err := h.svc.SetRole(h.ctx, other.Merchant, staff.ID, checkout.RoleOwner); return err },
+		"remove": func() error { return h.svc.RemoveUser(h.ctx, other.Merchant, staff.ID) },
+	} {
+		var ce *checkout.Error
+		if err := fn(); !errors.As(err, &ce) || ce.Kind != checkout.KindNotFound {
+			t.Errorf("%s another merchant's user: %v", name, err)
+		}
+	}
+
+	staffNow := list[0]
+	if staffNow.Role == checkout.RoleOwner {
+		staffNow = list[1]
+	}
+	if err := h.svc.RemoveUser(h.ctx, h.m, staffNow.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.svc.RemoveUser(h.ctx, h.m, staffNow.ID); errCode(err) != "resource_missing" {
+		t.Errorf("removing twice: %v", err)
+	}
+	if _, err := h.svc.User(h.ctx, staffNow.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the removed user: %v", err)
 	}
 }

@@ -134,6 +134,13 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard/agreements/{agreementID}/deactivate", dash.owner(dash.showDeactivateConfirm))
 	mux.Handle("POST /dashboard/agreements/{agreementID}/deactivate", csrf.Handler(dash.owner(dash.deactivateAgreement)))
 	mux.Handle("GET /dashboard/charges/{chargeID}", dash.signedIn(dash.showCharge))
+	mux.Handle("GET /dashboard/account", dash.signedIn(dash.showAccount))
+	mux.Handle("POST /dashboard/account/password", csrf.Handler(dash.signedIn(dash.changePassword)))
+	mux.Handle("GET /dashboard/users", dash.owner(dash.listUsers))
+	mux.Handle("POST /dashboard/users", csrf.Handler(dash.owner(dash.addUser)))
+	mux.Handle("POST /dashboard/users/{userID}/role", csrf.Handler(dash.owner(dash.setUserRole)))
+	mux.Handle("GET /dashboard/users/{userID}/remove", dash.owner(dash.confirmRemoveUser))
+	mux.Handle("POST /dashboard/users/{userID}/remove", csrf.Handler(dash.owner(dash.removeUser)))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))

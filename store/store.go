@@ -88,6 +88,8 @@ type Reader interface {
 	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
 	// UserByEmail finds a user by e-mail, whatever its case.
 	UserByEmail(ctx context.Context, email string) (*User, error)
+	// Users lists a merchant's dashboard users, oldest first.
+	Users(ctx context.Context, merchantID string) ([]*User, error)
 	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
 	// days counted in loc, oldest first, a row for every day.
 	DailyTotals(ctx context.Context, merchantID string, from, to time.Time, loc *time.Location) ([]DayTotals, error)
@@ -106,6 +108,14 @@ type Tx interface {
 	PutLoginFailures(ctx context.Context, key string, f LoginFailures) error
 	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
+	// LockUsers lists a merchant's users, oldest first, and holds them against concurrent
+	// writers until the transaction ends: the rule that a merchant keeps an owner is checked on it.
+	LockUsers(ctx context.Context, merchantID string) ([]*User, error)
+	// UpdateUser writes a user's password hash, password_changed_at and role; ErrNotFound when
+	// it is gone.
+	UpdateUser(ctx context.Context, u *User) error
+	// DeleteUser removes a dashboard user; ErrNotFound when it is gone.
+	DeleteUser(ctx context.Context, id string) error
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// UpdateMerchantKey replaces a merchant's API key.

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -64,10 +63,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return errors.New("usage: kpcheckout merchant create --name N [--webhook-url U] [--cid C] [--subscription-cid C] [--live]\n" +
 			"       kpcheckout merchant update --merchant M --embed-origins https://shop.example[,…]")
 	case "user":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New(userUsage)
-		}
-		return createUser(ctx, args[1:], getenv, os.Stdin, stdout, stderr)
+		return userCommand(ctx, args, getenv, os.Stdin, stdout, stderr)
 	case "checkout":
 		if len(args) == 0 || args[0] != "create" {
 			return errors.New(`usage: kpcheckout checkout create --amount N [--item "name:quantity:unit_price" …] [--mode subscription] [--merchant NAME]`)
@@ -82,7 +78,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, user create, checkout create, webhook, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, user, checkout create, webhook, version)", cmd)
 }
 
 func buildVersion() string {
@@ -136,52 +132,6 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(map[string]string{"id": cm.Merchant.ID, "api_key": cm.APIKey, "webhook_secret": cm.WebhookSecret})
-}
-
-const userUsage = "usage: kpcheckout user create --merchant M --email E [--role owner|staff] [--password-stdin]"
-
-// createUser serves `kpcheckout user create`: a dashboard user of a merchant (its name or id),
-// printed as JSON with its password, generated unless --password-stdin reads one from stdin.
-func createUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
-	email := fs.String("email", "", "the user's e-mail, used to sign in (required)")
-	role := fs.String("role", checkout.RoleOwner, "owner or staff")
-	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
-	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
-	if err != nil {
-		return err
-	}
-	defer done()
-	if *merchant == "" || *email == "" {
-		return errors.New(userUsage)
-	}
-	m, err := findMerchant(ctx, svc, *merchant)
-	if err != nil {
-		return err
-	}
-	nu := checkout.NewUser{MerchantID: m.ID, Email: *email, Role: *role}
-	if *fromStdin {
-		line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("reading the password: %w", err)
-		}
-		if nu.Password = strings.TrimRight(line, "\r\n"); nu.Password == "" {
-			return errors.New("--password-stdin: stdin holds no password")
-		}
-	}
-	cu, err := svc.CreateUser(ctx, nu)
-	if err != nil {
-		return cliError(err)
-	}
-	out := map[string]string{"id": cu.User.ID, "merchant_id": m.ID, "email": cu.User.Email, "role": cu.User.Role}
-	if !*fromStdin {
-		out["password"] = cu.Password
-	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(out)
 }
 
 // updateMerchant serves `kpcheckout merchant update`: the origins whose pages may frame the

@@ -16,6 +16,42 @@ func (t txQueries) CreateUser(ctx context.Context, u *store.User) error {
 	return wrap("create user", err)
 }
 
+// LockUsers lists a merchant's users; the immediate transaction already holds SQLite's write lock.
+func (t txQueries) LockUsers(ctx context.Context, merchantID string) ([]*store.User, error) {
+	return t.Users(ctx, merchantID)
+}
+
+// UpdateUser writes a user's password hash, password change time and role.
+func (t txQueries) UpdateUser(ctx context.Context, u *store.User) error {
+	res, err := t.exec(ctx, `UPDATE users SET password_hash = ?, password_changed_at = ?, role = ? WHERE id = ?`,
+		u.PasswordHash, ms(u.PasswordChangedAt), u.Role, u.ID)
+	return wrap("update user", oneRow(res, err))
+}
+
+// DeleteUser removes a user.
+func (t txQueries) DeleteUser(ctx context.Context, id string) error {
+	res, err := t.exec(ctx, `DELETE FROM users WHERE id = ?`, id)
+	return wrap("delete user", oneRow(res, err))
+}
+
+// Users lists a merchant's users, oldest first.
+func (q queries) Users(ctx context.Context, merchantID string) ([]*store.User, error) {
+	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users WHERE merchant_id = ? ORDER BY created_at, id`, merchantID)
+	if err != nil {
+		return nil, wrap("users", err)
+	}
+	defer rows.Close()
+	var list []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, wrap("users", err)
+		}
+		list = append(list, u)
+	}
+	return list, wrap("users", rows.Err())
+}
+
 // User reads a user by id.
 func (q queries) User(ctx context.Context, id string) (*store.User, error) {
 	return q.userWhere(ctx, "id = ?", id)
@@ -27,12 +63,16 @@ func (q queries) UserByEmail(ctx context.Context, email string) (*store.User, er
 }
 
 func (q queries) userWhere(ctx context.Context, where string, arg any) (*store.User, error) {
+	u, err := scanUser(q.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	return u, wrap("user", err)
+}
+
+// scanUser reads a row of userColumns.
+func scanUser(row interface{ Scan(...any) error }) (*store.User, error) {
 	var u store.User
 	var created, changed int64
-	err := q.queryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg).Scan(
-		&u.ID, &u.MerchantID, &u.Email, &u.PasswordHash, &u.Role, &created, &changed)
-	if err != nil {
-		return nil, wrap("user", err)
+	if err := row.Scan(&u.ID, &u.MerchantID, &u.Email, &u.PasswordHash, &u.Role, &created, &changed); err != nil {
+		return nil, err
 	}
 	u.CreatedAt, u.PasswordChangedAt = fromMS(created), fromMS(changed)
 	return &u, nil

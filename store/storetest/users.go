@@ -35,6 +35,78 @@ func testUsers(t *testing.T, s store.Store) {
 	if err := create(&dup); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("the same e-mail in another case: %v", err)
 	}
+	testUserChanges(t, s, u)
+}
+
+// testUserChanges lists, updates and removes users; another merchant's user is never listed.
+func testUserChanges(t *testing.T, s store.Store, u *store.User) {
+	ctx := context.Background()
+	other := merchant(t, s, "mer_2")
+	staff := &store.User{ID: "usr_3", MerchantID: u.MerchantID, Email: "staff@shop.example", PasswordHash: "$argon2id$y", Role: "staff",
+		CreatedAt: t0.Add(time.Minute), PasswordChangedAt: t0.Add(time.Minute)}
+	elsewhere := &store.User{ID: "usr_4", MerchantID: other.ID, Email: "owner@other.example", PasswordHash: "$argon2id$z", Role: "owner",
+		CreatedAt: t0, PasswordChangedAt: t0}
+	for _, nu := range []*store.User{staff, elsewhere} {
+		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, nu) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := s.Users(ctx, u.MerchantID)
+	if err != nil || len(list) != 2 || list[0].ID != u.ID || list[1].ID != staff.ID || list[1].Role != "staff" {
+		t.Fatalf("users: %v %v", list, err)
+	}
+	if list, err := s.Users(ctx, "mer_none"); err != nil || len(list) != 0 {
+		t.Errorf("a merchant without users: %v %v", list, err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		locked, err := tx.LockUsers(ctx, u.MerchantID)
+		if err == nil && (len(locked) != 2 || locked[0].ID != u.ID || locked[1].ID != staff.ID) {
+			t.Errorf("locked users: %v", locked)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	changedAt := t0.Add(time.Hour + 123*time.Millisecond)
+	up := *staff
+	up.PasswordHash, up.PasswordChangedAt, up.Role = "$argon2id$new", changedAt, "owner"
+	up.Email, up.MerchantID, up.CreatedAt = "ignored@shop.example", other.ID, t0.Add(time.Hour) // not written
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, &up) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.User(ctx, staff.ID)
+	if err != nil || got.PasswordHash != "$argon2id$new" || !got.PasswordChangedAt.Equal(changedAt) || got.Role != "owner" ||
+		got.Email != staff.Email || got.MerchantID != staff.MerchantID || !got.CreatedAt.Equal(staff.CreatedAt) {
+		t.Errorf("updated: %+v %v", got, err)
+	}
+	gone := &store.User{ID: "usr_nope", Role: "staff"}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, gone) }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing user: %v", err)
+	}
+
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, staff.ID) }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.User(ctx, staff.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a removed user: %v", err)
+	}
+	if _, err := s.UserByEmail(ctx, staff.Email); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a removed user by e-mail: %v", err)
+	}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, staff.ID) }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("removing twice: %v", err)
+	}
+	if list, err := s.Users(ctx, other.ID); err != nil || len(list) != 1 || list[0].ID != elsewhere.ID {
+		t.Errorf("the other merchant's users: %v %v", list, err)
+	}
+	// The e-mail is free again once its user is gone.
+	again := *staff
+	again.ID = "usr_5"
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, &again) }); err != nil {
+		t.Errorf("re-adding a removed user's e-mail: %v", err)
+	}
 }
 
 // testDailyTotals puts money on both sides of a Korean midnight (15:00 UTC).

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+)
+
+const userUsage = "usage: kpcheckout user create --merchant M --email E [--role owner|staff] [--password-stdin]\n" +
+	"       kpcheckout user list --merchant M\n" +
+	"       kpcheckout user password --email E [--password-stdin]"
+
+// userCommand serves `kpcheckout user create|list|password`.
+func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return errors.New(userUsage)
+	}
+	switch args[0] {
+	case "create":
+		return createUser(ctx, args[1:], getenv, stdin, stdout, stderr)
+	case "list":
+		return listUsers(ctx, args[1:], getenv, stdout, stderr)
+	case "password":
+		return resetPassword(ctx, args[1:], getenv, stdin, stdout, stderr)
+	}
+	return errors.New(userUsage)
+}
+
+// createUser serves `kpcheckout user create`: a dashboard user of a merchant (its name or id),
+// printed as JSON with its password, generated unless --password-stdin reads one from stdin.
+func createUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
+	email := fs.String("email", "", "the user's e-mail, used to sign in (required)")
+	role := fs.String("role", checkout.RoleOwner, "owner or staff")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if *merchant == "" || *email == "" {
+		return errors.New(userUsage)
+	}
+	m, err := findMerchant(ctx, svc, *merchant)
+	if err != nil {
+		return err
+	}
+	nu := checkout.NewUser{MerchantID: m.ID, Email: *email, Role: *role}
+	if *fromStdin {
+		if nu.Password, err = readPassword(stdin); err != nil {
+			return err
+		}
+	}
+	cu, err := svc.CreateUser(ctx, nu)
+	if err != nil {
+		return cliError(err)
+	}
+	out := map[string]string{"id": cu.User.ID, "merchant_id": m.ID, "email": cu.User.Email, "role": cu.User.Role}
+	if !*fromStdin {
+		out["password"] = cu.Password
+	}
+	return writeUserJSON(stdout, out)
+}
+
+// listUsers serves `kpcheckout user list`: a merchant's dashboard users as a JSON array, oldest
+// first.
+func listUsers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if *merchant == "" {
+		return errors.New(userUsage)
+	}
+	m, err := findMerchant(ctx, svc, *merchant)
+	if err != nil {
+		return err
+	}
+	list, err := svc.Users(ctx, m)
+	if err != nil {
+		return err
+	}
+	out := []map[string]string{}
+	for _, u := range list {
+		out = append(out, map[string]string{"id": u.ID, "email": u.Email, "role": u.Role,
+			"created_at": u.CreatedAt.Format(time.RFC3339), "password_changed_at": u.PasswordChangedAt.Format(time.RFC3339)})
+	}
+	return writeUserJSON(stdout, out)
+}
+
+// resetPassword serves `kpcheckout user password`: a new password for the user with the e-mail,
+// generated and printed unless --password-stdin reads one; the user's sessions end.
+func resetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	email := fs.String("email", "", "the user's e-mail (required)")
+	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
+	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	if err != nil {
+		return err
+	}
+	defer done()
+	if *email == "" {
+		return errors.New(userUsage)
+	}
+	var password string
+	if *fromStdin {
+		if password, err = readPassword(stdin); err != nil {
+			return err
+		}
+	}
+	cu, err := svc.ResetPassword(ctx, *email, password)
+	if err != nil {
+		return cliError(err)
+	}
+	out := map[string]string{"id": cu.User.ID, "merchant_id": cu.User.MerchantID, "email": cu.User.Email, "role": cu.User.Role}
+	if !*fromStdin {
+		out["password"] = cu.Password
+	}
+	return writeUserJSON(stdout, out)
+}
+
+// readPassword reads a password from the first line of stdin.
+func readPassword(stdin io.Reader) (string, error) {
+	line, err := bufio.NewReader(io.LimitReader(stdin, 4096)).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("reading the password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if password == "" {
+		return "", errors.New("--password-stdin: stdin holds no password")
+	}
+	return password, nil
+}
+
+// writeUserJSON writes a user command's answer as indented JSON.
+func writeUserJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/store/sqlite"
+)
+
+func TestUserListAndPassword(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "u.db")
+	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
+	ctx := context.Background()
+	do := func(stdin string, args ...string) (string, error) {
+		var out bytes.Buffer
+		err := userCommand(ctx, args, vars, strings.NewReader(stdin), &out, io.Discard)
+		return out.String(), err
+	}
+	if err := run(ctx, []string{"merchant", "create", "--name", "사용자 상점"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if err := run(ctx, []string{"merchant", "create", "--name", "다른 상점"}, vars, io.Discard, io.Discard); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := do("", "create", "--merchant", "사용자 상점", "--email", "owner@shop.example"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := do("a long enough secret\n", "create", "--merchant", "사용자 상점", "--email", "staff@shop.example", "--role", "staff", "--password-stdin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := do("", "create", "--merchant", "다른 상점", "--email", "owner@other.example"); err != nil {
+		t.Fatal(err)
+	}
+
+	out, err := do("", "list", "--merchant", "사용자 상점")
+	var list []map[string]string
+	if err != nil || json.Unmarshal([]byte(out), &list) != nil {
+		t.Fatalf("list: %v %s", err, out)
+	}
+	if len(list) != 2 || list[0]["email"] != "owner@shop.example" || list[1]["role"] != "staff" || list[0]["created_at"] == "" ||
+		strings.Contains(out, "argon2") {
+		t.Errorf("list printed %s", out)
+	}
+
+	out, err = do("", "password", "--email", "STAFF@shop.example")
+	var reset map[string]string
+	if err != nil || json.Unmarshal([]byte(out), &reset) != nil || reset["email"] != "staff@shop.example" || len(reset["password"]) < 20 {
+		t.Fatalf("password: %v %s", err, out)
+	}
+	out, err = do("another long secret\n", "password", "--email", "owner@shop.example", "--password-stdin")
+	if err != nil || strings.Contains(out, "password") {
+		t.Fatalf("password --password-stdin: %v %s", err, out)
+	}
+	db, err := sqlite.Open(ctx, dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: func(string, string, string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for email, password := range map[string]string{"staff@shop.example": reset["password"], "owner@shop.example": "another long secret"} {
+		if _, err := svc.AuthenticateUser(ctx, email, password); err != nil {
+			t.Errorf("%s cannot sign in with the new password: %v", email, err)
+		}
+	}
+	if _, err := svc.AuthenticateUser(ctx, "staff@shop.example", "a long enough secret"); err == nil {
+		t.Error("the old password still signs in")
+	}
+
+	for _, args := range [][]string{
+		{"list"},
+		{"list", "--merchant", "없는 상점"},
+		{"password"},
+		{"password", "--email", "nobody@shop.example"},
+		{"frobnicate"},
+		{},
+	} {
+		if _, err := do("", args...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
+	}
+	if _, err := do("short\n", "password", "--email", "owner@shop.example", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "12") {
+		t.Errorf("a short password: %v", err)
+	}
+	if _, err := do("", "password", "--email", "owner@shop.example", "--password-stdin"); err == nil {
+		t.Error("an empty stdin was accepted")
+	}
+}

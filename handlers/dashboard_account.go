@@ -1,0 +1,70 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/views"
+)
+
+// showAccount serves GET /dashboard/account: the user's e-mail and role and the password form.
+func (h *Dashboard) showAccount(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	h.renderAccount(w, r, u, http.StatusOK, views.DashAccountModel{Changed: r.URL.Query().Get("changed") == "1"})
+	return nil
+}
+
+// changePassword serves POST /dashboard/account/password. A wrong current password counts
+// against the sign-in throttle of the user's e-mail and address, as a failed sign-in does. The
+// change ends every other session; this browser gets a fresh one, begun no earlier than the
+// change, so it stays signed in.
+func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		return bodyError(err)
+	}
+	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
+	refuse := func(status int, field, msg string) error {
+		h.renderAccount(w, r, u, status, views.DashAccountModel{Errors: map[string]string{field: msg}})
+		return nil
+	}
+	if next != r.PostForm.Get("new_password_again") {
+		return refuse(http.StatusBadRequest, "new_password_again", "dash.account.mismatch")
+	}
+	// The current password is checked as a sign-in is, against the same throttle: a stolen
+	// session cannot guess it faster than the sign-in form could.
+	_, err := h.svc.SignIn(r.Context(), u.Email, current, clientAddr(r))
+	switch {
+	case errors.Is(err, checkout.ErrLoginLocked):
+		return refuse(http.StatusTooManyRequests, "current_password", "dash.account.locked")
+	case errors.Is(err, checkout.ErrBadLogin):
+		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
+	case err != nil:
+		return err
+	}
+	changed, err := h.svc.ChangePassword(r.Context(), u.ID, current, next)
+	var ce *checkout.Error
+	if errors.As(err, &ce) && ce.Code == "wrong_password" { // changed in between
+		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
+	}
+	if ce != nil && ce.Param == "new_password" {
+		return refuse(http.StatusBadRequest, "new_password", "dash.account.too_short")
+	}
+	if err != nil {
+		return err
+	}
+	h.startSession(w, r, changed)
+	http.Redirect(w, r, "/dashboard/account?changed=1", http.StatusSeeOther)
+	return nil
+}
+
+func (h *Dashboard) renderAccount(w http.ResponseWriter, r *http.Request, u *dashUser, status int, m views.DashAccountModel) {
+	m.Nav = h.nav(w, r, u, "account")
+	m.Email, m.Role, m.MinLen = u.Email, u.Role, checkout.MinPasswordLen
+	ctx, lang := h.pageContext(w, r)
+	if r.Method == http.MethodPost { // the form's own path has no page: switch language on the account page
+		m.Nav.LangURL = langURL(&http.Request{URL: &url.URL{Path: "/dashboard/account"}}, lang)
+	}
+	h.shop.render(w, r, ctx, status, views.DashAccount(m))
+}

@@ -116,6 +116,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.signedIn(dash.showCheckout))
 	mux.Handle("POST /dashboard/payments/{paymentID}/refund/confirm", csrf.Handler(dash.signedIn(dash.confirmRefund)))
 	mux.Handle("POST /dashboard/payments/{paymentID}/refund", csrf.Handler(dash.signedIn(dash.refund)))
+	mux.Handle("GET /dashboard/keys", dash.owner(dash.listKeys))
+	mux.Handle("POST /dashboard/keys", csrf.Handler(dash.owner(dash.createKey)))
+	mux.Handle("GET /dashboard/keys/{keyID}/revoke", dash.owner(dash.confirmRevokeKey))
+	mux.Handle("POST /dashboard/keys/{keyID}/revoke", csrf.Handler(dash.owner(dash.revokeKey)))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))

@@ -2,9 +2,6 @@ package checkout
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"net/url"
 	"slices"
@@ -20,9 +17,6 @@ const (
 	DefaultMinAmount = 100
 	DefaultMaxAmount = 2_000_000
 )
-
-// keyPrefixLen is how much of an API key is stored in clear to find its merchant.
-const keyPrefixLen = 16
 
 // NewMerchant describes a merchant to create.
 type NewMerchant struct {
@@ -55,18 +49,12 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	if len(nm.CID) != 10 || len(nm.SubscriptionCID) != 10 {
 		return nil, invalid("cid", "invalid_cid", "KakaoPay CIDs are 10 characters")
 	}
-	mode := "sk_test_"
-	if nm.Livemode {
-		mode = "sk_live_"
-	}
-	key := mode + rand.Text()
-	sum := sha256.Sum256([]byte(key))
 	m := &store.Merchant{
-		ID: NewID("mer"), Name: nm.Name, APIKeyPrefix: key[:keyPrefixLen], APIKeyHash: sum[:],
-		Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: webhook.NewSecret(),
+		ID: NewID("mer"), Name: nm.Name, Livemode: nm.Livemode, WebhookURL: nm.WebhookURL, WebhookSecret: webhook.NewSecret(),
 		CID: nm.CID, SubscriptionCID: nm.SubscriptionCID,
 		MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount, CreatedAt: s.clock(),
 	}
+	key, k := s.newKey(m, "", "")
 	// --webhook-url makes the merchant's first webhook endpoint, signed with the secret shown now.
 	var ep *store.WebhookEndpoint
 	if nm.WebhookURL != "" {
@@ -81,7 +69,10 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 			Secret: m.WebhookSecret, CreatedAt: m.CreatedAt, UpdatedAt: m.CreatedAt}
 	}
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		if err := tx.CreateMerchant(ctx, m); err != nil || ep == nil {
+		if err := tx.CreateMerchant(ctx, m); err != nil {
+			return err
+		}
+		if err := tx.CreateAPIKey(ctx, k); err != nil || ep == nil {
 			return err
 		}
 		return tx.CreateWebhookEndpoint(ctx, ep)
@@ -92,30 +83,6 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	return &CreatedMerchant{Merchant: m, APIKey: key, WebhookSecret: m.WebhookSecret}, nil
 }
 
-// ErrBadKey means an API key matches no merchant.
-var ErrBadKey = errors.New("checkout: invalid API key")
-
-// Authenticate finds the merchant an API key belongs to, comparing the key's hash in constant
-// time.
-func (s *Service) Authenticate(ctx context.Context, key string) (*store.Merchant, error) {
-	if len(key) < keyPrefixLen+8 || len(key) > 200 ||
-		!(strings.HasPrefix(key, "sk_test_") || strings.HasPrefix(key, "sk_live_")) {
-		return nil, ErrBadKey
-	}
-	m, err := s.store.MerchantByKeyPrefix(ctx, key[:keyPrefixLen])
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrBadKey
-	}
-	if err != nil {
-		return nil, wrapf("authenticate", err)
-	}
-	sum := sha256.Sum256([]byte(key))
-	if subtle.ConstantTimeCompare(sum[:], m.APIKeyHash) != 1 {
-		return nil, ErrBadKey
-	}
-	return m, nil
-}
-
 // MerchantByName finds a merchant by its display name (the demo merchant, say).
 func (s *Service) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
 	return s.store.MerchantByName(ctx, name)
@@ -124,21 +91,6 @@ func (s *Service) MerchantByName(ctx context.Context, name string) (*store.Merch
 // MerchantByID finds a merchant by its id.
 func (s *Service) MerchantByID(ctx context.Context, id string) (*store.Merchant, error) {
 	return s.store.Merchant(ctx, id)
-}
-
-// RotateKey gives a merchant a fresh API key; the old one stops working at once.
-func (s *Service) RotateKey(ctx context.Context, m *store.Merchant) (string, error) {
-	mode := "sk_test_"
-	if m.Livemode {
-		mode = "sk_live_"
-	}
-	key := mode + rand.Text()
-	sum := sha256.Sum256([]byte(key))
-	m.APIKeyPrefix, m.APIKeyHash = key[:keyPrefixLen], sum[:]
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantKey(ctx, m) }); err != nil {
-		return "", wrapf("rotate key", err)
-	}
-	return key, nil
 }
 
 // SetEmbedOrigins replaces the origins whose pages may frame the merchant's checkouts: each an

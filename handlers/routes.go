@@ -141,6 +141,10 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("POST /dashboard/users/{userID}/role", csrf.Handler(dash.owner(dash.setUserRole)))
 	mux.Handle("GET /dashboard/users/{userID}/remove", dash.owner(dash.confirmRemoveUser))
 	mux.Handle("POST /dashboard/users/{userID}/remove", csrf.Handler(dash.owner(dash.removeUser)))
+	mux.Handle("GET /dashboard/keys", dash.owner(dash.listKeys))
+	mux.Handle("POST /dashboard/keys", csrf.Handler(dash.owner(dash.createKey)))
+	mux.Handle("GET /dashboard/keys/{keyID}/revoke", dash.owner(dash.confirmRevokeKey))
+	mux.Handle("POST /dashboard/keys/{keyID}/revoke", csrf.Handler(dash.owner(dash.revokeKey)))
 
 	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
 	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))

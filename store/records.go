@@ -6,8 +6,6 @@ import "time"
 type Merchant struct {
 	ID              string
 	Name            string
-	APIKeyPrefix    string // the key's first characters, to find the row; the key itself is never stored
-	APIKeyHash      []byte // SHA-256 of the whole key, compared in constant time
 	Livemode        bool
 	WebhookURL      string
 	WebhookSecret   string
@@ -236,6 +234,21 @@ type DeliveryAttempt struct {
 	Excerpt    string // the start of the answer's body (at most 1 KB)
 	Latency    time.Duration
 	At         time.Time
+}
+
+// APIKey is one of a merchant's secret API keys; a merchant may have several. The key itself
+// is never stored.
+type APIKey struct {
+	ID          string
+	MerchantID  string
+	Prefix      string // the key's first characters, to find the row
+	Hash        []byte // SHA-256 of the whole key, compared in constant time
+	Last4       string // the key's last four characters, to tell keys apart; "" for a key made before keys had rows of their own
+	Label       string // the owner's name for it, or ""
+	CreateToken string // the dashboard form's one-time token that made it, so that a resent form makes no second key; "" otherwise
+	CreatedAt   time.Time
+	LastUsedAt  time.Time // zero: never used
+	RevokedAt   time.Time // zero: active
 }
 
 // User is a person who signs in to a merchant's dashboard.

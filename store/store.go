@@ -34,7 +34,6 @@ type Store interface {
 // Reader holds the queries that read.
 type Reader interface {
 	Merchant(ctx context.Context, id string) (*Merchant, error)
-	MerchantByKeyPrefix(ctx context.Context, prefix string) (*Merchant, error)
 	MerchantByName(ctx context.Context, name string) (*Merchant, error)
 	Checkout(ctx context.Context, id string) (*Checkout, error)
 	ListCheckouts(ctx context.Context, p ListCheckouts) ([]*Checkout, error)
@@ -81,6 +80,11 @@ type Reader interface {
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error)
 	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.
 	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
+	APIKey(ctx context.Context, id string) (*APIKey, error)
+	// APIKeyByPrefix finds a key, revoked or not, by the first characters of its secret.
+	APIKeyByPrefix(ctx context.Context, prefix string) (*APIKey, error)
+	// APIKeys lists a merchant's keys, revoked ones too, newest first.
+	APIKeys(ctx context.Context, merchantID string) ([]*APIKey, error)
 	User(ctx context.Context, id string) (*User, error)
 	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
 	Secret(ctx context.Context, name string) ([]byte, error)
@@ -118,8 +122,14 @@ type Tx interface {
 	DeleteUser(ctx context.Context, id string) error
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
-	// UpdateMerchantKey replaces a merchant's API key.
-	UpdateMerchantKey(ctx context.Context, m *Merchant) error
+	// CreateAPIKey inserts a merchant's API key; ErrConflict when its prefix, or its
+	// CreateToken for that merchant, is taken.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// RevokeAPIKey marks a key revoked at at; a key already revoked keeps its first time.
+	RevokeAPIKey(ctx context.Context, id string, at time.Time) error
+	// TouchAPIKey records that a key was used at at, unless its last use is already at or
+	// after notBefore: busy keys are written at most once per interval.
+	TouchAPIKey(ctx context.Context, id string, at, notBefore time.Time) error
 	CreateCheckout(ctx context.Context, c *Checkout) error
 	UpdateCheckout(ctx context.Context, c *Checkout) error
 	CreateAttempt(ctx context.Context, a *Attempt) error

@@ -9,14 +9,16 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-const merchantColumns = `id, name, api_key_prefix, api_key_hash, livemode, webhook_url, webhook_secret,
+// merchantColumns leave out api_key_prefix and api_key_hash: a merchant's keys are in api_keys.
+const merchantColumns = `id, name, livemode, webhook_url, webhook_secret,
 	cid, subscription_cid, min_amount, max_amount, created_at, embed_origins`
 
-// CreateMerchant inserts a merchant.
+// CreateMerchant inserts a merchant. The unused api_key_prefix column is NOT NULL UNIQUE, so it
+// gets the merchant's id, which no key starts with (see the api_keys migration).
 func (t txQueries) CreateMerchant(ctx context.Context, m *store.Merchant) error {
-	_, err := t.exec(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(13)+`)`,
-		m.ID, m.Name, m.APIKeyPrefix, m.APIKeyHash, m.Livemode, m.WebhookURL, m.WebhookSecret,
-		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins))
+	_, err := t.exec(ctx, `INSERT INTO merchants (`+merchantColumns+`, api_key_prefix, api_key_hash) VALUES (`+placeholders(13)+`)`,
+		m.ID, m.Name, m.Livemode, m.WebhookURL, m.WebhookSecret,
+		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins), m.ID, []byte{})
 	return wrap("create merchant", err)
 }
 
@@ -39,11 +41,6 @@ func (q queries) Merchant(ctx context.Context, id string) (*store.Merchant, erro
 	return q.merchantWhere(ctx, "id = ?", id)
 }
 
-// MerchantByKeyPrefix reads the merchant whose API key starts with prefix.
-func (q queries) MerchantByKeyPrefix(ctx context.Context, prefix string) (*store.Merchant, error) {
-	return q.merchantWhere(ctx, "api_key_prefix = ?", prefix)
-}
-
 // MerchantByName reads the oldest merchant with that display name.
 func (q queries) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
 	return q.merchantWhere(ctx, "name = ? ORDER BY created_at LIMIT 1", name)
@@ -54,7 +51,7 @@ func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*sto
 	var created int64
 	var origins string
 	err := q.queryRow(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
-		&m.ID, &m.Name, &m.APIKeyPrefix, &m.APIKeyHash, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
+		&m.ID, &m.Name, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
 		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created, &origins)
 	if err != nil {
 		return nil, wrap("merchant", err)
@@ -70,12 +67,6 @@ func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*sto
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-// UpdateMerchantKey replaces a merchant's API key prefix and hash.
-func (t txQueries) UpdateMerchantKey(ctx context.Context, m *store.Merchant) error {
-	res, err := t.exec(ctx, `UPDATE merchants SET api_key_prefix = ?, api_key_hash = ? WHERE id = ?`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
-	return wrap("update merchant key", oneRow(res, err))
-}
 
 // msOrZero stores an unset time as 0.
 func msOrZero(t time.Time) int64 {

@@ -240,6 +240,27 @@ var migrations = []string{
 		count INTEGER NOT NULL,
 		last_at INTEGER NOT NULL
 	);`,
+	// Several API keys per merchant. Each merchant's one key moves here unchanged, so it keeps
+	// working (its last four characters are not known). merchants.api_key_prefix and
+	// api_key_hash stay, as SQLite cannot drop a UNIQUE column without rebuilding the table,
+	// but nothing reads them any more: a new merchant fills them with its id and no hash.
+	`CREATE TABLE api_keys (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		prefix TEXT NOT NULL,
+		hash BLOB NOT NULL,
+		last4 TEXT NOT NULL,
+		label TEXT NOT NULL,
+		create_token TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		last_used_at INTEGER,
+		revoked_at INTEGER
+	);
+	CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix);
+	CREATE INDEX api_keys_merchant ON api_keys (merchant_id, created_at);
+	CREATE UNIQUE INDEX api_keys_create_token ON api_keys (merchant_id, create_token) WHERE create_token <> '';
+	INSERT INTO api_keys (id, merchant_id, prefix, hash, last4, label, create_token, created_at)
+		SELECT 'key_' || upper(hex(randomblob(13))), id, api_key_prefix, api_key_hash, '', '', '', created_at FROM merchants;`,
 }
 
 // migrate brings the schema up to date.

@@ -25,7 +25,7 @@ func TestWALStaysBounded(t *testing.T) {
 	defer db.Close()
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
 	if err := db.Transact(ctx, func(tx store.Tx) error {
-		return tx.CreateMerchant(ctx, &store.Merchant{ID: "mer_1", Name: "m", APIKeyPrefix: "sk_1", APIKeyHash: []byte{1}, CreatedAt: at})
+		return tx.CreateMerchant(ctx, &store.Merchant{ID: "mer_1", Name: "m", CreatedAt: at})
 	}); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Users":                  testUsers,
 		"Secrets":                testSecrets,
 		"LoginFailures":          testLoginFailures,
+		"APIKeys":                testAPIKeys,
 		"DailyTotals":            testDailyTotals,
 		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,
 		"ListAgreements":         testListAgreements,
@@ -43,8 +44,7 @@ var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 func merchant(t *testing.T, s store.Store, id string) *store.Merchant {
 	t.Helper()
-	m := &store.Merchant{ID: id, Name: "상점 " + id, APIKeyPrefix: "sk_test_" + id, APIKeyHash: []byte{1, 2, 3},
-		WebhookSecret: "whsec_x", CID: "TC0ONETIME", SubscriptionCID: "TCSUBSCRIP", MinAmount: 100, MaxAmount: 2000000, CreatedAt: t0}
+	m := &store.Merchant{ID: id, Name: "상점 " + id, WebhookSecret: "whsec_x", CID: "TC0ONETIME", SubscriptionCID: "TCSUBSCRIP", MinAmount: 100, MaxAmount: 2000000, CreatedAt: t0}
 	if err := s.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateMerchant(context.Background(), m) }); err != nil {
 		t.Fatal(err)
 	}
@@ -66,19 +66,15 @@ func newCheckout(t *testing.T, s store.Store, m *store.Merchant, id string, at t
 func testMerchant(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	m := merchant(t, s, "mer_1")
-	got, err := s.MerchantByKeyPrefix(ctx, m.APIKeyPrefix)
-	if err != nil || got.ID != m.ID || string(got.APIKeyHash) != string(m.APIKeyHash) || !got.CreatedAt.Equal(t0) {
-		t.Fatalf("by prefix: %+v %v", got, err)
+	got, err := s.Merchant(ctx, m.ID)
+	if err != nil || got.Name != m.Name || got.CID != m.CID || got.MaxAmount != m.MaxAmount || !got.CreatedAt.Equal(t0) {
+		t.Fatalf("by id: %+v %v", got, err)
 	}
 	if _, err := s.Merchant(ctx, "mer_nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("missing merchant: %v", err)
 	}
-	m.APIKeyPrefix = "sk_test_rotated"
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantKey(ctx, m) }); err != nil {
-		t.Fatal(err)
-	}
-	if got, err := s.MerchantByName(ctx, m.Name); err != nil || got.APIKeyPrefix != "sk_test_rotated" {
-		t.Errorf("by name after rotation: %+v %v", got, err)
+	if got, err := s.MerchantByName(ctx, m.Name); err != nil || got.ID != m.ID {
+		t.Errorf("by name: %+v %v", got, err)
 	}
 }
 

@@ -98,6 +98,8 @@ type Tx interface {
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// UpdateMerchantKey replaces a merchant's API key.
 	UpdateMerchantKey(ctx context.Context, m *Merchant) error
+	// UpdateMerchantSettings writes a merchant's display name and amount limits.
+	UpdateMerchantSettings(ctx context.Context, m *Merchant) error
 	CreateCheckout(ctx context.Context, c *Checkout) error
 	UpdateCheckout(ctx context.Context, c *Checkout) error
 	CreateAttempt(ctx context.Context, a *Attempt) error

@@ -29,6 +29,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ViewIsOneSnapshot":      testView,
 		"Users":                  testUsers,
 		"DailyTotals":            testDailyTotals,
+		"MerchantSettings":       testMerchantSettings,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

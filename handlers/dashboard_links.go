@@ -111,52 +111,52 @@ func linkForm(r *http.Request) views.DashLinkFormModel {
 		MaxUses: v("max_uses"), ExpiresOn: v("expires_on"), SuccessURL: v("success_url"), FailureURL: v("failure_url")}
 }
 
-// fieldError is a form field refused, with the message id's code and its data.
-type fieldError struct {
+// formFieldError is a form field refused, with the message id's code and its data.
+type formFieldError struct {
 	field, code string
 	data        map[string]any
 }
 
-// parseWon reads a whole number typed in a form; thousands separators are allowed.
-func parseWon(s string) (int64, bool) {
+// parseFormInt reads a whole number typed in a form; thousands separators are allowed.
+func parseFormInt(s string) (int64, bool) {
 	n, err := strconv.ParseInt(strings.ReplaceAll(strings.ReplaceAll(s, ",", ""), " ", ""), 10, 64)
 	return n, err == nil
 }
 
 // linkParams turns the form into the service's parameters: an amount, or one item whose price
 // and quantity make it; the day it expires is a day in Korea, the link working until its end.
-func (h *Dashboard) linkParams(f views.DashLinkFormModel) (checkout.LinkParams, *fieldError) {
+func (h *Dashboard) linkParams(f views.DashLinkFormModel) (checkout.LinkParams, *formFieldError) {
 	p := checkout.LinkParams{Description: f.Description, SuccessURL: f.SuccessURL, FailureURL: f.FailureURL, Reusable: &f.Reusable}
 	if f.ItemName != "" || f.ItemPrice != "" {
-		qty, ok := parseWon(f.ItemQuantity)
+		qty, ok := parseFormInt(f.ItemQuantity)
 		if !ok || qty < 1 || qty > 10000 {
-			return p, &fieldError{field: "item_quantity", code: "item_quantity_invalid"}
+			return p, &formFieldError{field: "item_quantity", code: "item_quantity_invalid"}
 		}
-		price, ok := parseWon(f.ItemPrice)
+		price, ok := parseFormInt(f.ItemPrice)
 		if !ok || price < 0 || price > checkout.MaxAmountCeiling {
-			return p, &fieldError{field: "item_price", code: "item_price_invalid"}
+			return p, &formFieldError{field: "item_price", code: "item_price_invalid"}
 		}
 		p.Items = []store.Item{{Name: f.ItemName, Quantity: qty, UnitPrice: price}}
 		p.Amount = qty * price // both bounded: no overflow
 	}
 	if f.Amount != "" || len(p.Items) == 0 {
-		n, ok := parseWon(f.Amount)
+		n, ok := parseFormInt(f.Amount)
 		if !ok {
-			return p, &fieldError{field: "amount", code: "amount_invalid"}
+			return p, &formFieldError{field: "amount", code: "amount_invalid"}
 		}
 		p.Amount = n
 	}
 	if f.MaxUses != "" {
 		n, err := strconv.Atoi(f.MaxUses)
 		if err != nil || n < 0 {
-			return p, &fieldError{field: "max_uses", code: "max_uses_invalid"}
+			return p, &formFieldError{field: "max_uses", code: "max_uses_invalid"}
 		}
 		p.MaxUses = n
 	}
 	if f.ExpiresOn != "" {
 		day, err := time.ParseInLocation(time.DateOnly, f.ExpiresOn, h.seoul)
 		if err != nil {
-			return p, &fieldError{field: "expires_on", code: "expires_at_invalid"}
+			return p, &formFieldError{field: "expires_on", code: "expires_at_invalid"}
 		}
 		p.ExpiresAt = day.AddDate(0, 0, 1)
 	}
@@ -168,8 +168,8 @@ var linkFields = map[string]string{"amount": "amount", "description": "descripti
 	"failure_url": "failure_url", "max_uses": "max_uses", "expires_at": "expires_on", "items": "item_price",
 	"items[0].name": "item_name", "items[0].quantity": "item_quantity", "items[0].unit_price": "item_price"}
 
-// formField is the field a refused service call is about, or nil when err is no refusal.
-func formField(err error, fields map[string]string, m *store.Merchant) *fieldError {
+// refusedField is the field a refused service call is about, or nil when err is no refusal.
+func refusedField(err error, fields map[string]string, m *store.Merchant) *formFieldError {
 	var ce *checkout.Error
 	if !errors.As(err, &ce) || ce.Kind != checkout.KindInvalid {
 		return nil
@@ -178,12 +178,12 @@ func formField(err error, fields map[string]string, m *store.Merchant) *fieldErr
 	if field == "" {
 		field = "form"
 	}
-	return &fieldError{field: field, code: ce.Code, data: map[string]any{"Min": m.MinAmount, "Max": m.MaxAmount}}
+	return &formFieldError{field: field, code: ce.Code, data: map[string]any{"Min": m.MinAmount, "Max": m.MaxAmount}}
 }
 
-// fieldMessage words a refused field: dash.<area>.error.<code>, else dash.error.<code>, else the
-// default. Amounts in data are written in won.
-func fieldMessage(ctx context.Context, area string, fe *fieldError) map[string]string {
+// refusedFieldMessage words a refused field: dash.<area>.error.<code>, else dash.error.<code>,
+// else the default. Amounts in data are written in won.
+func refusedFieldMessage(ctx context.Context, area string, fe *formFieldError) map[string]string {
 	l := views.L(ctx)
 	data := map[string]any{}
 	for k, v := range fe.data {
@@ -245,7 +245,7 @@ func (h *Dashboard) createLink(w http.ResponseWriter, r *http.Request, u *dashUs
 		if rerr := h.svc.ReleaseIdempotencyKey(r.Context(), held); rerr != nil {
 			h.log.ErrorContext(r.Context(), "releasing a dashboard link's key", "err", rerr)
 		}
-		if fe := formField(err, linkFields, m); fe != nil {
+		if fe := refusedField(err, linkFields, m); fe != nil {
 			return h.refuseLinkForm(w, r, u, f, fe)
 		}
 		return err
@@ -258,12 +258,12 @@ func (h *Dashboard) createLink(w http.ResponseWriter, r *http.Request, u *dashUs
 }
 
 // refuseLinkForm shows the link form again, as typed, with fe's message beside its field.
-func (h *Dashboard) refuseLinkForm(w http.ResponseWriter, r *http.Request, u *dashUser, f views.DashLinkFormModel, fe *fieldError) error {
+func (h *Dashboard) refuseLinkForm(w http.ResponseWriter, r *http.Request, u *dashUser, f views.DashLinkFormModel, fe *formFieldError) error {
 	if fe.data == nil {
 		fe.data = map[string]any{"Min": u.Merchant.MinAmount, "Max": u.Merchant.MaxAmount}
 	}
 	ctx, _ := h.pageContext(w, r)
-	f.Errors = fieldMessage(ctx, "links", fe)
+	f.Errors = refusedFieldMessage(ctx, "links", fe)
 	h.renderLinkForm(w, r, u, http.StatusBadRequest, f)
 	return nil
 }

@@ -28,13 +28,13 @@ func newLinkForm(t *testing.T, b *handlerstest.Browser) url.Values {
 		"success_url": {b.Env.Shop.URL + "/thanks"}, "failure_url": {b.Env.Shop.URL + "/cart"}}
 }
 
-// postForm posts values to path as b without following the redirect.
-func postForm(b *handlerstest.Browser, path string, values url.Values, hdr map[string]string) (*http.Response, string) {
+// sendDashForm posts values to path as b without following the redirect.
+func sendDashForm(b *handlerstest.Browser, path string, values url.Values, hdr map[string]string) (*http.Response, string) {
 	return b.Do(b.NoRedirect(), http.MethodPost, path, strings.NewReader(values.Encode()), hdr)
 }
 
-// crossSite are the headers of a form sent from another site.
-var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+// evilSiteHeaders are the headers of a form sent from another site.
+var evilSiteHeaders = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 
 func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	e := handlerstest.New(t)
@@ -55,10 +55,10 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	var wg sync.WaitGroup
 	for range 3 {
 		wg.Add(1)
-		go func() { defer wg.Done(); postForm(b, "/dashboard/links", form, nil) }()
+		go func() { defer wg.Done(); sendDashForm(b, "/dashboard/links", form, nil) }()
 	}
 	wg.Wait()
-	res, _ := postForm(b, "/dashboard/links", form, nil)
+	res, _ := sendDashForm(b, "/dashboard/links", form, nil)
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 1 {
 		t.Fatalf("%d links after four sends of one form, want 1", n)
 	}
@@ -72,7 +72,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 		changed[k] = v
 	}
 	changed.Set("amount", "16000")
-	if res, body := postForm(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
+	if res, body := sendDashForm(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
 		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보냈습니다") {
 		t.Errorf("the same token with another amount: %d", res.StatusCode)
 	}
@@ -192,7 +192,7 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 		for k, v := range c.change {
 			form.Set(k, v)
 		}
-		res, body := postForm(b, "/dashboard/links", form, nil)
+		res, body := sendDashForm(b, "/dashboard/links", form, nil)
 		doc := handlerstest.Page(t, body)
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%v: %d, want 400", c.change, res.StatusCode)
@@ -221,15 +221,15 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 	// A form refused once, corrected and sent again with its token, makes its link.
 	form := newLinkForm(t, b)
 	form.Set("amount", "abc")
-	postForm(b, "/dashboard/links", form, nil)
+	sendDashForm(b, "/dashboard/links", form, nil)
 	form.Set("amount", "12000")
-	if res, _ := postForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := sendDashForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the corrected form: %d", res.StatusCode)
 	}
 	// Without its token the form does nothing.
 	form = newLinkForm(t, b)
 	form.Del("token")
-	if res, _ := postForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusBadRequest {
+	if res, _ := sendDashForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("no token: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 1 {
@@ -257,14 +257,14 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	}
 	action := doc.Find(`[data-testid=deactivate-confirm-button]`).Closest("form").AttrOr("action", "")
 	// From another site, nothing happens.
-	if res, _ := postForm(b, action, url.Values{}, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := sendDashForm(b, action, url.Values{}, evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site deactivation: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links WHERE active"); n != 1 {
 		t.Fatal("a cross-site post deactivated the link")
 	}
 	for range 2 {
-		if res, _ := postForm(b, action, url.Values{}, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/links/"+linkID {
+		if res, _ := sendDashForm(b, action, url.Values{}, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/links/"+linkID {
 			t.Errorf("deactivate: %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
@@ -346,7 +346,7 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 
 	// A create form from another site is refused before anything is made.
 	form := newLinkForm(t, ob)
-	if res, _ := postForm(ob, "/dashboard/links", form, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := sendDashForm(ob, "/dashboard/links", form, evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site create: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 2 {

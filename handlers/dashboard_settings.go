@@ -47,14 +47,14 @@ func (h *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, u *dash
 	}
 	p := checkout.MerchantSettings{Name: f.Name, EmbedOrigins: origins}
 	var ok bool
-	if p.MinAmount, ok = parseWon(f.MinAmount); !ok {
-		return h.refuseSettings(w, r, u, f, &fieldError{field: "min_amount", code: "min_amount_invalid"})
+	if p.MinAmount, ok = parseFormInt(f.MinAmount); !ok {
+		return h.refuseSettings(w, r, u, f, &formFieldError{field: "min_amount", code: "min_amount_invalid"})
 	}
-	if p.MaxAmount, ok = parseWon(f.MaxAmount); !ok {
-		return h.refuseSettings(w, r, u, f, &fieldError{field: "max_amount", code: "max_amount_invalid"})
+	if p.MaxAmount, ok = parseFormInt(f.MaxAmount); !ok {
+		return h.refuseSettings(w, r, u, f, &formFieldError{field: "max_amount", code: "max_amount_invalid"})
 	}
 	if _, err := h.svc.UpdateMerchantSettings(r.Context(), u.Merchant, p); err != nil {
-		fe := formField(err, settingsFields, u.Merchant)
+		fe := refusedField(err, settingsFields, u.Merchant)
 		if fe == nil {
 			return err
 		}
@@ -82,13 +82,13 @@ func originIndex(err error) (int, bool) {
 }
 
 // refuseSettings shows the settings form again, as typed, with fe's message beside its field.
-func (h *Dashboard) refuseSettings(w http.ResponseWriter, r *http.Request, u *dashUser, f views.DashSettingsModel, fe *fieldError) error {
+func (h *Dashboard) refuseSettings(w http.ResponseWriter, r *http.Request, u *dashUser, f views.DashSettingsModel, fe *formFieldError) error {
 	if fe.data == nil {
 		fe.data = map[string]any{}
 	}
 	fe.data["Ceiling"] = int64(checkout.MaxAmountCeiling)
 	ctx, _ := h.pageContext(w, r)
-	f.Errors = fieldMessage(ctx, "settings", fe)
+	f.Errors = refusedFieldMessage(ctx, "settings", fe)
 	h.renderSettings(w, r, u, http.StatusBadRequest, f)
 	return nil
 }

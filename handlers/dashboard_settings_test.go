@@ -32,7 +32,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 		t.Fatalf("the settings page: %d name %q", res.StatusCode, doc.Find(`#name`).AttrOr("value", ""))
 	}
 
-	res, _ = postForm(b, "/dashboard/settings", settingsForm(), nil)
+	res, _ = sendDashForm(b, "/dashboard/settings", settingsForm(), nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/settings?saved=1" {
 		t.Fatalf("save: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -45,7 +45,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 			doc.Find(`#min_amount`).AttrOr("value", ""), doc.Find(`#max_amount`).AttrOr("value", ""), doc.Find(`#embed_origins`).Text())
 	}
 	// Sending the same form again is harmless.
-	if res, _ := postForm(b, "/dashboard/settings", settingsForm(), nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := sendDashForm(b, "/dashboard/settings", settingsForm(), nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the same form again: %d", res.StatusCode)
 	}
 
@@ -98,7 +98,7 @@ func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 		for k, v := range c.change {
 			form.Set(k, v)
 		}
-		res, body := postForm(b, "/dashboard/settings", form, nil)
+		res, body := sendDashForm(b, "/dashboard/settings", form, nil)
 		doc := handlerstest.Page(t, body)
 		if res.StatusCode != http.StatusBadRequest {
 			t.Errorf("%v: %d, want 400", c.change, res.StatusCode)
@@ -130,13 +130,13 @@ func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	}
 	res, body := b.Get("/dashboard/settings")
 	checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
-	res, body = postForm(b, "/dashboard/settings", settingsForm(), nil)
+	res, body = sendDashForm(b, "/dashboard/settings", settingsForm(), nil)
 	checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
 
 	owner, pw := dashUser(t, e, "owner@cafe.example")
 	ob := e.Browser(handlerstest.UADesktop)
 	signIn(ob, owner, pw)
-	if res, _ := postForm(ob, "/dashboard/settings", settingsForm(), crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := sendDashForm(ob, "/dashboard/settings", settingsForm(), evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site save: %d", res.StatusCode)
 	}
 	if m, _ := e.Service.MerchantByID(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != checkout.DefaultMaxAmount {

@@ -108,20 +108,54 @@ func (s *Service) OpenLink(ctx context.Context, slug string) (*store.Link, *stor
 	if err != nil {
 		return nil, nil, wrapf("link", err)
 	}
-	switch {
-	case !l.Active:
+	now := s.clock()
+	state := LinkStateAt(l, 0, now) // deactivated or expired: no need to count its payments
+	if state == LinkActive {
+		paid, err := s.LinkPaidCount(ctx, l)
+		if err != nil {
+			return nil, nil, err
+		}
+		state = LinkStateAt(l, paid, now)
+	}
+	switch state {
+	case LinkInactive:
 		return l, m, conflict("link_inactive", "this payment link was deactivated")
-	case !l.ExpiresAt.IsZero() && !s.clock().Before(l.ExpiresAt):
+	case LinkExpired:
 		return l, m, conflict("link_expired", "this payment link has expired")
-	}
-	paid, err := s.LinkPaidCount(ctx, l)
-	if err != nil {
-		return nil, nil, err
-	}
-	if (!l.Reusable && paid > 0) || (l.MaxUses > 0 && paid >= l.MaxUses) {
+	case LinkUsedUp:
 		return l, m, conflict("link_used_up", "this payment link has been used")
 	}
 	return l, m, nil
+}
+
+// LinkState is whether a link's URL opens checkouts now, and if not, why.
+type LinkState string
+
+// A link's states.
+const (
+	LinkActive   LinkState = "active"   // it opens checkouts
+	LinkInactive LinkState = "inactive" // the merchant deactivated it
+	LinkExpired  LinkState = "expired"  // its expires_at has passed
+	LinkUsedUp   LinkState = "used_up"  // a one-time link was paid, or max_uses checkouts were
+)
+
+// LinkStateAt is l's state at now, given how many of its checkouts were paid: deactivated
+// first, then expired, then used up.
+func LinkStateAt(l *store.Link, paid int, now time.Time) LinkState {
+	switch {
+	case !l.Active:
+		return LinkInactive
+	case !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt):
+		return LinkExpired
+	case (!l.Reusable && paid > 0) || (l.MaxUses > 0 && paid >= l.MaxUses):
+		return LinkUsedUp
+	}
+	return LinkActive
+}
+
+// LinkState is l's state now, given how many of its checkouts were paid.
+func (s *Service) LinkState(l *store.Link, paid int) LinkState {
+	return LinkStateAt(l, paid, s.clock())
 }
 
 // VisitLink opens a fresh checkout from a link for a shopper who followed it.

@@ -116,3 +116,25 @@
     }
   }
 })();
+
+// Dashboard: a read-only URL field selects itself when focused, and its copy button, hidden
+// without this script, copies it.
+(function () {
+  "use strict";
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-select-all]"), function (input) {
+    input.addEventListener("focus", function () { input.select(); });
+  });
+  if (!navigator.clipboard || !window.isSecureContext) return;
+  Array.prototype.forEach.call(document.querySelectorAll("button[data-copy]"), function (button) {
+    var input = document.getElementById(button.getAttribute("data-copy"));
+    if (!input) return;
+    var label = button.textContent;
+    button.hidden = false;
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        button.textContent = button.getAttribute("data-copied");
+        setTimeout(function () { button.textContent = label; }, 2000);
+      }, function () { input.focus(); input.select(); });
+    });
+  });
+})();

@@ -130,6 +130,8 @@ type Tx interface {
 	// TouchAPIKey records that a key was used at at, unless its last use is already at or
 	// after notBefore: busy keys are written at most once per interval.
 	TouchAPIKey(ctx context.Context, id string, at, notBefore time.Time) error
+	// UpdateMerchantSettings writes a merchant's display name and amount limits.
+	UpdateMerchantSettings(ctx context.Context, m *Merchant) error
 	CreateCheckout(ctx context.Context, c *Checkout) error
 	UpdateCheckout(ctx context.Context, c *Checkout) error
 	CreateAttempt(ctx context.Context, a *Attempt) error

@@ -91,9 +91,9 @@ type DashEndpointDeleteModel struct {
 // latencyMS writes a try's latency in whole milliseconds.
 func latencyMS(d time.Duration) string { return strconv.FormatInt(d.Milliseconds(), 10) }
 
-// fieldAttrs points a field at its hint and, when the form was refused there, marks it invalid
+// endpointFieldAttrs points a field at its hint and, when the form was refused there, marks it invalid
 // and points it at why (aria-invalid="true": a bare aria-invalid would mean false).
-func fieldAttrs(f DashEndpointForm, field, hint string) templ.Attributes {
+func endpointFieldAttrs(f DashEndpointForm, field, hint string) templ.Attributes {
 	attrs := templ.Attributes{}
 	ids := []string{}
 	if hint != "" {

@@ -75,3 +75,9 @@ func msOrZero(t time.Time) int64 {
 	}
 	return ms(t)
 }
+
+// UpdateMerchantSettings writes a merchant's display name and amount limits.
+func (t txQueries) UpdateMerchantSettings(ctx context.Context, m *store.Merchant) error {
+	res, err := t.exec(ctx, `UPDATE merchants SET name = ?, min_amount = ?, max_amount = ? WHERE id = ?`, m.Name, m.MinAmount, m.MaxAmount, m.ID)
+	return wrap("update merchant settings", oneRow(res, err))
+}

@@ -34,6 +34,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"DailyTotals":            testDailyTotals,
 		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,
 		"ListAgreements":         testListAgreements,
+		"MerchantSettings":       testMerchantSettings,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

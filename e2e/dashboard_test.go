@@ -97,3 +97,106 @@ func TestBrowserDashboardRefundsPartOfAPayment(t *testing.T) {
 	desk.axe("a partly refunded checkout's page")
 	updateDocs(t, "dashboard-checkout.png", desk.screenshot("refunded"))
 }
+
+// TestBrowserDashboardEveryPagePassesAxe opens every dashboard page an owner reaches, and the
+// pages its forms answer with (a key, a webhook secret, a new user's password shown once), in
+// Korean, and some in English; a staff user's refusal too. axe-core finds no serious or
+// critical violation on any, and no page logs an error.
+func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
+	e := handlerstest.New(t)
+	paid := e.CreateCheckout("")
+	e.PayByPhone(paid.ID)
+	open := e.AmountCheckout("5000")
+	sub, agreement := e.Subscribe("9900")
+	var obj struct{ ID string }
+	e.API("POST", "/v1/agreements/"+agreement+"/charges", `{"amount":9900,"reference":"SUB-2"}`, &obj)
+	charge := obj.ID
+	e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &obj)
+	link := obj.ID
+	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
+	endpoint := obj.ID
+	staff, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: checkout.RoleStaff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := e.Service.APIKeys(context.Background(), m)
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v", err)
+	}
+
+	c := newChrome(t)
+	desk := c.newTab("owner", desktopDevice, tabOptions{})
+	signInToDashboard(desk, e, "owner@cafe.example", checkout.RoleOwner)
+	pages := []struct{ path, what, shot string }{
+		{"/dashboard/checkouts", "the checkouts list", ""},
+		{"/dashboard/checkouts/" + paid.ID, "a paid checkout", ""},
+		{"/dashboard/checkouts/" + open.ID, "an open checkout", ""},
+		{"/dashboard/checkouts/" + open.ID + "/expire", "the expiry's confirmation", ""},
+		{"/dashboard/checkouts/" + sub, "a subscription checkout with its agreement", ""},
+		{"/dashboard/agreements", "the agreements", ""},
+		{"/dashboard/agreements/" + agreement + "/deactivate", "the agreement's deactivation", ""},
+		{"/dashboard/charges/" + charge, "a charge", ""},
+		{"/dashboard/links", "the links", "dashboard-links.png"},
+		{"/dashboard/links/new", "the new link form", ""},
+		{"/dashboard/links/" + link, "a link", ""},
+		{"/dashboard/links/" + link + "/deactivate", "the link's deactivation", ""},
+		{"/dashboard/webhooks", "the webhook endpoints", "dashboard-webhooks.png"},
+		{"/dashboard/webhooks/" + endpoint, "an endpoint with its deliveries", ""},
+		{"/dashboard/webhooks/" + endpoint + "/delete", "the endpoint's deletion", ""},
+		{"/dashboard/keys", "the API keys", ""},
+		{"/dashboard/keys/" + keys[0].ID + "/revoke", "the key's revocation", ""},
+		{"/dashboard/users", "the users", ""},
+		{"/dashboard/users/" + staff.User.ID + "/remove", "the user's removal", ""},
+		{"/dashboard/account", "the account", ""},
+		{"/dashboard/settings", "the settings", "dashboard-settings.png"},
+		{"/dashboard/settings?lang=en", "the settings in English", ""},
+		{"/dashboard/webhooks?lang=en", "the webhook endpoints in English", ""},
+		{"/dashboard/checkouts/" + sub + "?lang=en", "a subscription checkout in English", ""},
+	}
+	for _, p := range pages {
+		desk.navigate(e.URL + p.path)
+		desk.waitVisible("main h1")
+		desk.axe(p.what)
+		if p.shot != "" {
+			updateDocs(t, p.shot, desk.screenshot(strings.TrimSuffix(p.shot, ".png")))
+		}
+	}
+	desk.navigate(e.URL + "/dashboard?lang=ko")
+
+	// What a form answers with, shown once.
+	desk.navigate(e.URL + "/dashboard/keys")
+	desk.typeInto("#key-label", "주문 서버")
+	desk.pressAndLoad(sel("key-create"))
+	desk.waitVisible(sel("created-masked"))
+	desk.axe("a new key, shown once")
+	updateDocs(t, "dashboard-key.png", desk.screenshot("key"))
+	desk.navigate(e.URL + "/dashboard/webhooks")
+	desk.typeInto("#endpoint-url", e.Shop.URL+"/orders/hook")
+	desk.pressAndLoad(sel("endpoint-add"))
+	desk.waitVisible("main h1")
+	desk.axe("a new endpoint's secret, shown once")
+	desk.navigate(e.URL + "/dashboard/users")
+	desk.typeInto("#email", "new@cafe.example")
+	desk.pressAndLoad(sel("add-user"))
+	desk.waitVisible(sel("user-added"))
+	desk.axe("a new user's password, shown once")
+
+	// Staff: no owners' menu, and an owner's page says why it is refused.
+	st := c.newTab("staff", desktopDevice, tabOptions{})
+	st.navigate(e.URL + "/dashboard/login")
+	st.typeInto("#email", staff.User.Email)
+	st.typeInto("#password", staff.Password)
+	st.pressAndLoad(sel("login-submit"))
+	st.waitVisible(sel("today-paid-count"))
+	if st.has(sel("nav-keys")) || st.has(sel("nav-settings")) {
+		t.Error("staff see the owners' menu")
+	}
+	st.expectErrorPage(403)
+	st.navigate(e.URL + "/dashboard/settings")
+	st.waitVisible(sel("error-body"))
+	st.axe("a staff user's refusal")
+}

@@ -137,11 +137,7 @@ func receipt(l *views.Localizer, st *checkout.State) []views.Detail {
 	}
 	if p := st.Payment; p != nil {
 		d = append(d, views.Detail{Label: l.T("receipt.paid_at", nil), Value: l.DateTime(p.ApprovedAt), TestID: "receipt-paid-at"})
-		method := l.T("method.default", nil)
-		if l.Has("method." + p.Method) {
-			method = l.T("method."+p.Method, nil)
-		}
-		d = append(d, views.Detail{Label: l.T("receipt.method", nil), Value: method, TestID: "receipt-method"})
+		d = append(d, views.Detail{Label: l.T("receipt.method", nil), Value: l.PaymentMethod(p.Method), TestID: "receipt-method"})
 	}
 	return d
 }

@@ -72,3 +72,20 @@ func newTab(p CheckoutModel) string {
 	}
 	return "_blank"
 }
+
+// PaymentMethod names how KakaoPay took a payment (MONEY, CARD) in the localizer's language.
+func (l *Localizer) PaymentMethod(method string) string {
+	if l.Has("method." + method) {
+		return l.T("method."+method, nil)
+	}
+	return l.T("method.default", nil)
+}
+
+// wordOr is the message prefix+value, or value itself when there is none (a status a newer
+// version added).
+func wordOr(ctx context.Context, prefix, value string) string {
+	if l := L(ctx); l.Has(prefix + value) {
+		return l.T(prefix+value, nil)
+	}
+	return value
+}

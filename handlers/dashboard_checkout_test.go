@@ -34,7 +34,7 @@ func TestDashboardCheckoutPage(t *testing.T) {
 	if rows := doc.Find(`[data-testid=refund-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "한 잔 취소") || !strings.Contains(rows.Text(), "환불 완료") {
 		t.Errorf("refunds: %q", rows.Text())
 	}
-	if rows := doc.Find(`[data-testid=attempt-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "approved") {
+	if rows := doc.Find(`[data-testid=attempt-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "휴대폰") || !strings.Contains(rows.Text(), "승인") {
 		t.Errorf("attempts: %q", rows.Text())
 	}
 	var types []string

@@ -60,6 +60,17 @@ type Server struct {
 // dropped when the test ends. The test fails when no server can be had.
 func (s *Server) Database(t testing.TB) string {
 	t.Helper()
+	return s.create(t, true)
+}
+
+// EmptyDatabase is Database with no schema at all, for tests of the migrations.
+func (s *Server) EmptyDatabase(t testing.TB) string {
+	t.Helper()
+	return s.create(t, false)
+}
+
+func (s *Server) create(t testing.TB, migrated bool) string {
+	t.Helper()
 	ctx := context.Background()
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -71,8 +82,12 @@ func (s *Server) Database(t testing.TB) string {
 		t.Fatalf("pgtest: %v", s.err)
 	}
 	name := "kpt_" + strings.ToLower(rand.Text()[:12])
-	// CREATE DATABASE cannot take parameters; the names are ours, made of [a-z0-9_].
-	if _, err := s.admin.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+s.template); err != nil {
+	// CREATE DATABASE takes no parameters; the names are ours, made of [a-z0-9_].
+	create := "CREATE DATABASE " + name
+	if migrated {
+		create += " TEMPLATE " + s.template
+	}
+	if _, err := s.admin.Exec(ctx, create); err != nil {
 		t.Fatalf("pgtest: create database: %v", err)
 	}
 	t.Cleanup(func() {

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -28,6 +29,9 @@ import (
 // races; each loss means another transaction committed, so this takes heavy contention.
 const maxTries = 64
 
+// defaultMaxConns is how many connections one instance opens at most, unless its URL says.
+const defaultMaxConns = 16
+
 // DB is a PostgreSQL-backed store.Store.
 type DB struct {
 	queries
@@ -36,12 +40,18 @@ type DB struct {
 
 var _ store.Store = (*DB)(nil)
 
-// Open connects to the database at url (postgres://…), and brings its schema up to date; when
-// several instances start together one of them migrates and the others wait for it.
+// Open connects to the database at url (postgres://…, with pgx's pool_* parameters if wanted),
+// and brings its schema up to date; when several instances start together one of them migrates
+// and the others wait for it.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("store: database URL: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		// pgx's default, the number of CPUs but at least 4, is less than SQLite's 8 readers and
+		// its writer; pool_max_conns in the URL sets another.
+		cfg.MaxConns = defaultMaxConns
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -204,15 +214,11 @@ func (p *params) add(v any) string {
 
 // placeholders returns "$1, $2, …, $n".
 func placeholders(n int) string {
-	var p params
-	s := ""
-	for i := range n {
-		if i > 0 {
-			s += ", "
-		}
-		s += p.add(nil)
+	list := make([]string, n)
+	for i := range list {
+		list[i] = "$" + strconv.Itoa(i+1)
 	}
-	return s
+	return strings.Join(list, ", ")
 }
 
 // oneRow turns a write that matched no row into pgx.ErrNoRows.

@@ -29,22 +29,8 @@ func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) erro
 // DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
 // before a time and never confirmed, oldest first.
 func (q queries) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
-	rows, err := q.db.Query(ctx, `SELECT `+agreementColumns+` FROM agreements
-		WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= $1
+	return q.agreements(ctx, `WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= $1
 		ORDER BY deactivate_requested_at LIMIT $2`, ms(before), limit)
-	if err != nil {
-		return nil, q.wrap("deactivating agreements", err)
-	}
-	defer rows.Close()
-	var list []*store.Agreement
-	for rows.Next() {
-		a, err := scanAgreement(rows)
-		if err != nil {
-			return nil, q.wrap("deactivating agreements", err)
-		}
-		list = append(list, a)
-	}
-	return list, q.wrap("deactivating agreements", rows.Err())
 }
 
 // Agreement reads an agreement by id.
@@ -57,6 +43,37 @@ func (q queries) Agreement(ctx context.Context, id string) (*store.Agreement, er
 func (q queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
 	a, err := scanAgreement(q.db.QueryRow(ctx, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = $1`, checkoutID))
 	return a, q.wrap("agreement", err)
+}
+
+// ListAgreements lists a merchant's agreements, newest first.
+func (q queries) ListAgreements(ctx context.Context, p store.ListAgreements) ([]*store.Agreement, error) {
+	var args params
+	where := []string{"merchant_id = " + args.add(p.MerchantID)}
+	if p.Status != "" {
+		where = append(where, "status = "+args.add(p.Status))
+	}
+	if p.StartingAfter != "" {
+		where = append(where, `(created_at, id) < (SELECT created_at, id FROM agreements WHERE id = `+args.add(p.StartingAfter)+
+			` AND merchant_id = `+args.add(p.MerchantID)+`)`)
+	}
+	return q.agreements(ctx, `WHERE `+strings.Join(where, " AND ")+` ORDER BY created_at DESC, id DESC LIMIT `+args.add(p.Limit), args...)
+}
+
+func (q queries) agreements(ctx context.Context, where string, args ...any) ([]*store.Agreement, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+agreementColumns+` FROM agreements `+where, args...)
+	if err != nil {
+		return nil, q.wrap("agreements", err)
+	}
+	defer rows.Close()
+	var list []*store.Agreement
+	for rows.Next() {
+		a, err := scanAgreement(rows)
+		if err != nil {
+			return nil, q.wrap("agreements", err)
+		}
+		list = append(list, a)
+	}
+	return list, q.wrap("agreements", rows.Err())
 }
 
 func scanAgreement(s scanner) (*store.Agreement, error) {

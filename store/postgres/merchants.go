@@ -8,14 +8,16 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-const merchantColumns = `id, name, api_key_prefix, api_key_hash, livemode, webhook_url, webhook_secret,
+// merchantColumns leave out api_key_prefix and api_key_hash: a merchant's keys are in api_keys.
+const merchantColumns = `id, name, livemode, webhook_url, webhook_secret,
 	cid, subscription_cid, min_amount, max_amount, created_at, embed_origins`
 
-// CreateMerchant inserts a merchant.
+// CreateMerchant inserts a merchant. The unused api_key_prefix column is NOT NULL UNIQUE, so it
+// gets the merchant's id, which no key starts with (see the api_keys migration).
 func (t txQueries) CreateMerchant(ctx context.Context, m *store.Merchant) error {
-	_, err := t.db.Exec(ctx, `INSERT INTO merchants (`+merchantColumns+`) VALUES (`+placeholders(13)+`)`,
-		m.ID, m.Name, m.APIKeyPrefix, m.APIKeyHash, m.Livemode, m.WebhookURL, m.WebhookSecret,
-		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins))
+	_, err := t.db.Exec(ctx, `INSERT INTO merchants (`+merchantColumns+`, api_key_prefix, api_key_hash) VALUES (`+placeholders(13)+`)`,
+		m.ID, m.Name, m.Livemode, m.WebhookURL, m.WebhookSecret,
+		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins), m.ID, []byte{})
 	return t.wrap("create merchant", err)
 }
 
@@ -25,10 +27,11 @@ func (t txQueries) UpdateMerchantEmbedOrigins(ctx context.Context, m *store.Merc
 	return t.wrap("update merchant", oneRow(tag, err))
 }
 
-// UpdateMerchantKey replaces a merchant's API key prefix and hash.
-func (t txQueries) UpdateMerchantKey(ctx context.Context, m *store.Merchant) error {
-	tag, err := t.db.Exec(ctx, `UPDATE merchants SET api_key_prefix = $1, api_key_hash = $2 WHERE id = $3`, m.APIKeyPrefix, m.APIKeyHash, m.ID)
-	return t.wrap("update merchant key", oneRow(tag, err))
+// UpdateMerchantSettings writes a merchant's display name and amount limits.
+func (t txQueries) UpdateMerchantSettings(ctx context.Context, m *store.Merchant) error {
+	tag, err := t.db.Exec(ctx, `UPDATE merchants SET name = $1, min_amount = $2, max_amount = $3 WHERE id = $4`,
+		m.Name, m.MinAmount, m.MaxAmount, m.ID)
+	return t.wrap("update merchant settings", oneRow(tag, err))
 }
 
 func originsJSON(origins []string) string {
@@ -44,11 +47,6 @@ func (q queries) Merchant(ctx context.Context, id string) (*store.Merchant, erro
 	return q.merchantWhere(ctx, "id = $1", id)
 }
 
-// MerchantByKeyPrefix reads the merchant whose API key starts with prefix.
-func (q queries) MerchantByKeyPrefix(ctx context.Context, prefix string) (*store.Merchant, error) {
-	return q.merchantWhere(ctx, "api_key_prefix = $1", prefix)
-}
-
 // MerchantByName reads the oldest merchant with that display name.
 func (q queries) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
 	return q.merchantWhere(ctx, "name = $1 ORDER BY created_at LIMIT 1", name)
@@ -59,7 +57,7 @@ func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*sto
 	var created int64
 	var origins string
 	err := q.db.QueryRow(ctx, `SELECT `+merchantColumns+` FROM merchants WHERE `+where, arg).Scan(
-		&m.ID, &m.Name, &m.APIKeyPrefix, &m.APIKeyHash, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
+		&m.ID, &m.Name, &m.Livemode, &m.WebhookURL, &m.WebhookSecret,
 		&m.CID, &m.SubscriptionCID, &m.MinAmount, &m.MaxAmount, &created, &origins)
 	if err != nil {
 		return nil, q.wrap("merchant", err)

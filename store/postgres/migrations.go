@@ -248,6 +248,29 @@ var migrations = []string{
 		count INTEGER NOT NULL,
 		last_at BIGINT NOT NULL
 	);`,
+	// Several API keys per merchant. Each merchant's one key moves here unchanged, so it keeps
+	// working (its last four characters are not known). merchants.api_key_prefix and
+	// api_key_hash stay, as in SQLite (same version, same schema), but nothing reads them any
+	// more: a new merchant fills them with its id and no hash. The moved key's id is 26
+	// upper-case hex digits, as SQLite's randomblob makes; gen_random_uuid is core PostgreSQL
+	// (13+), gen_random_bytes needs pgcrypto.
+	`CREATE TABLE api_keys (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		prefix TEXT NOT NULL,
+		hash BYTEA NOT NULL,
+		last4 TEXT NOT NULL,
+		label TEXT NOT NULL,
+		create_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_used_at BIGINT,
+		revoked_at BIGINT
+	);
+	CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix);
+	CREATE INDEX api_keys_merchant ON api_keys (merchant_id, created_at);
+	CREATE UNIQUE INDEX api_keys_create_token ON api_keys (merchant_id, create_token) WHERE create_token <> '';
+	INSERT INTO api_keys (id, merchant_id, prefix, hash, last4, label, create_token, created_at)
+		SELECT 'key_' || upper(substr(md5(gen_random_uuid()::text), 1, 26)), id, api_key_prefix, api_key_hash, '', '', '', created_at FROM merchants;`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

@@ -103,3 +103,38 @@ func TestTransactRunsALostRaceAgain(t *testing.T) {
 		t.Errorf("Transact: %v after %d tries; want the error of the only one", err, tries)
 	}
 }
+
+// A merchant's one API key from before api_keys moves there unchanged, so it keeps working.
+func TestMigrationMovesTheMerchantKey(t *testing.T) {
+	ctx := context.Background()
+	url := pg.EmptyDatabase(t)
+	const before = 7 // the schema up to the secrets and login failures
+	if err := postgres.MigrateTo(ctx, url, before); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
+		webhook_secret, cid, subscription_cid, min_amount, max_amount, created_at) VALUES
+		('mer_old', '오래된 상점', 'sk_test_OLDOLDOL', '\x0102', false, '', 'whsec_x', 'TC0ONETIME', 'TCSUBSCRIP', 100, 2000000, 1764147600000)`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k, err := db.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
+	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
+		k.CreatedAt.UnixMilli() != 1764147600000 || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
+		t.Fatalf("the old key after the migration: %+v %v", k, err)
+	}
+	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
+		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
+	}
+}

@@ -16,6 +16,48 @@ func (t txQueries) CreateUser(ctx context.Context, u *store.User) error {
 	return t.wrap("create user", err)
 }
 
+// LockUsers lists a merchant's users and locks their rows until the transaction ends: a second
+// transaction locking them waits, then loses the serialization race and runs again on what the
+// first wrote.
+func (t txQueries) LockUsers(ctx context.Context, merchantID string) ([]*store.User, error) {
+	return t.users(ctx, "lock users", `SELECT `+userColumns+` FROM users WHERE merchant_id = $1 ORDER BY created_at, id FOR UPDATE`, merchantID)
+}
+
+// UpdateUser writes a user's password hash, password change time and role.
+func (t txQueries) UpdateUser(ctx context.Context, u *store.User) error {
+	tag, err := t.db.Exec(ctx, `UPDATE users SET password_hash = $1, password_changed_at = $2, role = $3 WHERE id = $4`,
+		u.PasswordHash, ms(u.PasswordChangedAt), u.Role, u.ID)
+	return t.wrap("update user", oneRow(tag, err))
+}
+
+// DeleteUser removes a user.
+func (t txQueries) DeleteUser(ctx context.Context, id string) error {
+	tag, err := t.db.Exec(ctx, `DELETE FROM users WHERE id = $1`, id)
+	return t.wrap("delete user", oneRow(tag, err))
+}
+
+// Users lists a merchant's users, oldest first.
+func (q queries) Users(ctx context.Context, merchantID string) ([]*store.User, error) {
+	return q.users(ctx, "users", `SELECT `+userColumns+` FROM users WHERE merchant_id = $1 ORDER BY created_at, id`, merchantID)
+}
+
+func (q queries) users(ctx context.Context, op, query string, args ...any) ([]*store.User, error) {
+	rows, err := q.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, q.wrap(op, err)
+	}
+	defer rows.Close()
+	var list []*store.User
+	for rows.Next() {
+		u, err := scanUser(rows)
+		if err != nil {
+			return nil, q.wrap(op, err)
+		}
+		list = append(list, u)
+	}
+	return list, q.wrap(op, rows.Err())
+}
+
 // User reads a user by id.
 func (q queries) User(ctx context.Context, id string) (*store.User, error) {
 	return q.userWhere(ctx, "id = $1", id)
@@ -27,12 +69,15 @@ func (q queries) UserByEmail(ctx context.Context, email string) (*store.User, er
 }
 
 func (q queries) userWhere(ctx context.Context, where string, arg any) (*store.User, error) {
+	u, err := scanUser(q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg))
+	return u, q.wrap("user", err)
+}
+
+func scanUser(s scanner) (*store.User, error) {
 	var u store.User
 	var created, changed int64
-	err := q.db.QueryRow(ctx, `SELECT `+userColumns+` FROM users WHERE `+where, arg).Scan(
-		&u.ID, &u.MerchantID, &u.Email, &u.PasswordHash, &u.Role, &created, &changed)
-	if err != nil {
-		return nil, q.wrap("user", err)
+	if err := s.Scan(&u.ID, &u.MerchantID, &u.Email, &u.PasswordHash, &u.Role, &created, &changed); err != nil {
+		return nil, err
 	}
 	u.CreatedAt, u.PasswordChangedAt = fromMS(created), fromMS(changed)
 	return &u, nil

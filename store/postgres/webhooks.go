@@ -85,6 +85,13 @@ func (q queries) DeliveriesByEvent(ctx context.Context, eventID string) ([]*stor
 	return q.deliveries(rows, err)
 }
 
+// DeliveriesByEndpoint lists an endpoint's latest deliveries, newest first.
+func (q queries) DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*store.Delivery, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT $2`,
+		endpointID, limit)
+	return q.deliveries(rows, err)
+}
+
 // DeliveryAttempts lists a delivery's tries.
 func (q queries) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*store.DeliveryAttempt, error) {
 	rows, err := q.db.Query(ctx, `SELECT delivery_id, n, status_code, error, excerpt, latency_ms, at FROM webhook_attempts

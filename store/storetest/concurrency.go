@@ -267,3 +267,69 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+var errLastOwner = errors.New("the last owner")
+
+// testRacingOwnerRemovals: owners removed or made staff at once, each after checking on
+// LockUsers that another owner stays, never leave a merchant without one.
+func testRacingOwnerRemovals(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	const n = 4
+	for i := range n {
+		u := &store.User{ID: fmt.Sprintf("usr_%d", i), MerchantID: m.ID, Email: fmt.Sprintf("owner%d@shop.example", i),
+			PasswordHash: "$argon2id$x", Role: "owner", CreatedAt: t0, PasswordChangedAt: t0}
+		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	errs := race(n, func(i int) error {
+		return s.Transact(ctx, func(tx store.Tx) error {
+			users, err := tx.LockUsers(ctx, m.ID)
+			if err != nil {
+				return err
+			}
+			var me *store.User
+			owners := 0
+			for _, u := range users {
+				if u.Role == "owner" {
+					owners++
+				}
+				if u.ID == fmt.Sprintf("usr_%d", i) {
+					me = u
+				}
+			}
+			if me == nil || me.Role != "owner" || owners < 2 {
+				return errLastOwner
+			}
+			if i%2 == 0 {
+				return tx.DeleteUser(ctx, me.ID)
+			}
+			staff := *me
+			staff.Role = "staff"
+			return tx.UpdateUser(ctx, &staff)
+		})
+	})
+	done := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			done++
+		case !errors.Is(err, errLastOwner):
+			t.Errorf("removal %d: %v", i, err)
+		}
+	}
+	users, err := s.Users(ctx, m.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owners := 0
+	for _, u := range users {
+		if u.Role == "owner" {
+			owners++
+		}
+	}
+	if owners != 1 || done != n-1 {
+		t.Errorf("%d owners left after %d of %d removals", owners, done, n)
+	}
+}

@@ -27,9 +27,9 @@ test: deps check
 
 # deps installs what the tests need when it is missing: Debian's Chromium and Korean fonts for the
 # browser tests, and the npm packages they inject into pages (axe-core, pinned in
-# package-lock.json). It fails loudly when it cannot: the browser tests never skip. When all is
-# there it only looks.
-deps: browser-deps node_modules/axe-core/axe.min.js
+# package-lock.json); Debian's PostgreSQL server for the PostgreSQL tests. It fails loudly when it
+# cannot: the browser and PostgreSQL tests never skip. When all is there it only looks.
+deps: browser-deps postgres-deps node_modules/axe-core/axe.min.js
 
 .PHONY: browser-deps
 APT_GET = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -44,6 +44,21 @@ browser-deps:
 	    || { echo "deps: FAILED to install$$missing; the browser tests need them" >&2; exit 1; }; \
 	fi; \
 	test -x /usr/bin/chromium || { echo "deps: FAILED: /usr/bin/chromium is still missing" >&2; exit 1; }
+
+# postgres-deps installs Debian's postgresql when no initdb is on PATH or in
+# /usr/lib/postgresql/*/bin: the tests start a private server of their own from it
+# (store/postgres/pgtest), never the system's. With KPCHECKOUT_TEST_DATABASE_URL set the tests use
+# that server instead, and nothing is installed.
+.PHONY: postgres-deps
+postgres-deps:
+	@if [ -z "$$KPCHECKOUT_TEST_DATABASE_URL" ] && ! command -v initdb >/dev/null 2>&1 \
+	    && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then \
+	  echo "deps: installing postgresql with apt-get"; \
+	  { $(APT_GET) update && $(APT_GET) install -y postgresql; } \
+	    || { echo "deps: FAILED to install postgresql; the PostgreSQL tests need it" >&2; exit 1; }; \
+	  ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || { echo "deps: FAILED: no initdb in /usr/lib/postgresql/*/bin after installing postgresql" >&2; exit 1; }; \
+	fi
 
 node_modules/axe-core/axe.min.js: package.json package-lock.json | browser-deps
 	npm ci --no-audit --no-fund || { echo "deps: FAILED: npm ci; the accessibility tests need axe-core" >&2; exit 1; }

@@ -1,5 +1,6 @@
 // Package store defines kpcheckout's persistent records and the interface a database backend
-// implements: store/sqlite today; store/storetest is the conformance suite any backend must pass.
+// implements: store/sqlite (one process) and store/postgres (several instances); store/storetest is
+// the conformance suite both pass.
 package store
 
 import (
@@ -20,6 +21,9 @@ type Store interface {
 	Reader
 	// Transact runs fn in one write transaction: it commits when fn returns nil and rolls back
 	// on an error or a panic. A state change and its event row always go through one Transact.
+	// Transactions behave as if run one at a time; a backend may run fn again when the database
+	// refuses it for a concurrent one (PostgreSQL's serialization failures), so fn only reads and
+	// writes through its Tx and sets its own results.
 	Transact(ctx context.Context, fn func(Tx) error) error
 	// View runs fn over one consistent snapshot of the database: what several reads see was all
 	// committed together (a checkout and its attempts, never one before a commit and the other

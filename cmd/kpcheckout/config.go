@@ -62,7 +62,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine := flag.NewFlagSet("", flag.ContinueOnError)
 	mine.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
 	mine.StringVar(&c.BaseURL, "base-url", "", "public URL of this server, used in KakaoPay's return URLs (default http://ADDR)")
-	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH")
+	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH, or postgres://USER:PASSWORD@HOST/DATABASE for PostgreSQL, which several instances can share")
 	mine.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", "", "KakaoPay API base URL (default: the built-in sandbox, or KakaoPay's when a secret key is set)")
 	mine.StringVar(&c.KakaoPaySecretKey, "kakaopay-secret-key", "", "KakaoPay secret key; empty runs the sandbox")
 	mine.StringVar(&c.SessionKey, "session-key", "", "secret that encrypts and signs shopper and dashboard session cookies, at least 32 characters; every instance needs the same (default: a random key made once and kept in the database)")
@@ -137,17 +137,32 @@ func (c *Config) validate() error {
 	return nil
 }
 
-// sqlitePath returns the file of a sqlite: database URL.
-func (c *Config) sqlitePath() (string, error) {
+// Database backends a database URL selects.
+const (
+	backendSQLite   = "sqlite"
+	backendPostgres = "postgres"
+)
+
+// database reads the database URL: the SQLite backend and its file's path (sqlite:PATH), or the
+// PostgreSQL backend and the URL itself (postgres://… or postgresql://…).
+func (c *Config) database() (backend, target string, err error) {
 	switch {
 	case strings.HasPrefix(c.DatabaseURL, "sqlite:"):
 		p := strings.TrimPrefix(strings.TrimPrefix(c.DatabaseURL, "sqlite:"), "//")
 		if p == "" {
-			return "", errors.New("database URL sqlite: needs a file path")
+			return "", "", errors.New("database URL sqlite: needs a file path")
 		}
-		return p, nil
+		return backendSQLite, p, nil
 	case strings.HasPrefix(c.DatabaseURL, "postgres://"), strings.HasPrefix(c.DatabaseURL, "postgresql://"):
-		return "", errors.New("PostgreSQL is not supported by this build yet; use sqlite:PATH")
+		return backendPostgres, c.DatabaseURL, nil
 	}
-	return "", fmt.Errorf("database URL %q: use sqlite:PATH", c.DatabaseURL)
+	return "", "", fmt.Errorf("database URL %q: use sqlite:PATH, or postgres://USER:PASSWORD@HOST/DATABASE for PostgreSQL", c.databaseName())
+}
+
+// databaseName is the database URL as messages may show it: without its password.
+func (c *Config) databaseName() string {
+	if u, err := url.Parse(c.DatabaseURL); err == nil && u.User != nil {
+		return u.Redacted()
+	}
+	return c.DatabaseURL
 }

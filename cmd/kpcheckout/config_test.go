@@ -33,3 +33,26 @@ func TestEveryFlagHasItsVariable(t *testing.T) {
 		t.Errorf("a variable that does not parse: %v", err)
 	}
 }
+
+func TestDatabaseURLChoosesTheBackend(t *testing.T) {
+	for _, tc := range []struct{ url, backend, target string }{
+		{"sqlite:kp.db", backendSQLite, "kp.db"},
+		{"sqlite:///var/lib/kp.db", backendSQLite, "/var/lib/kp.db"},
+		{"postgres://kp:secret@db.internal/kp", backendPostgres, "postgres://kp:secret@db.internal/kp"},
+		{"postgresql://db.internal/kp?sslmode=require", backendPostgres, "postgresql://db.internal/kp?sslmode=require"},
+		{"mysql://kp:secret@db.internal/kp", "", ""},
+		{"sqlite:", "", ""},
+	} {
+		c := &Config{DatabaseURL: tc.url}
+		backend, target, err := c.database()
+		if backend != tc.backend || target != tc.target || (err != nil) != (tc.backend == "") {
+			t.Errorf("%s: %q %q %v", tc.url, backend, target, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("%s: the error shows the password: %v", tc.url, err)
+		}
+		if strings.Contains(c.databaseName(), "secret") {
+			t.Errorf("%s: databaseName shows the password: %s", tc.url, c.databaseName())
+		}
+	}
+}

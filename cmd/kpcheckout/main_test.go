@@ -6,16 +6,32 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"maps"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
 )
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+// pg is the PostgreSQL server of this test binary, started by the first test that needs it.
+var pg pgtest.Server
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	}
+	os.Exit(code)
+}
 
 func TestMerchantCreatePrintsKeyOnce(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
@@ -50,8 +66,8 @@ func TestCommands(t *testing.T) {
 	if err := run(context.Background(), []string{"bogus"}, env(nil), &out, io.Discard); err == nil {
 		t.Error("an unknown command was accepted")
 	}
-	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": "postgres://x"}), &out, io.Discard); err == nil {
-		t.Error("postgres was accepted")
+	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": "mysql://x"}), &out, io.Discard); err == nil {
+		t.Error("mysql was accepted")
 	}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")
 	out.Reset()
@@ -80,6 +96,12 @@ func startServe(t *testing.T) *serving {
 // startServeOn is startServe over the database at databaseURL.
 func startServeOn(t *testing.T, databaseURL string) *serving {
 	t.Helper()
+	return startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": databaseURL})
+}
+
+// startServeEnv is startServe with the KPCHECKOUT_* variables vars, on a free address.
+func startServeEnv(t *testing.T, vars map[string]string) *serving {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -89,9 +111,11 @@ func startServeOn(t *testing.T, databaseURL string) *serving {
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
-	s := &serving{addr: addr, databaseURL: databaseURL}
+	s := &serving{addr: addr, databaseURL: vars["KPCHECKOUT_DATABASE_URL"]}
+	vars = maps.Clone(vars)
+	vars["KPCHECKOUT_ADDR"] = addr
 	go func() {
-		done <- run(ctx, nil, env(map[string]string{"KPCHECKOUT_ADDR": addr, "KPCHECKOUT_DATABASE_URL": s.databaseURL}), pw, io.Discard)
+		done <- run(ctx, nil, env(vars), pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)
@@ -158,5 +182,67 @@ func TestServeSandbox(t *testing.T) {
 	}
 	if err := srv.stop(); err != nil {
 		t.Fatalf("serve: %v", err)
+	}
+}
+
+// TestServeOnPostgres migrates an empty PostgreSQL database with `kpcheckout migrate`, starts two
+// instances of `kpcheckout serve` on it, and pays the demo checkout as a phone would: it starts
+// paying on one instance, KakaoPay's return lands on the other, and the first answers it paid.
+func TestServeOnPostgres(t *testing.T) {
+	dbURL := pg.EmptyDatabase(t)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard); err != nil {
+		t.Fatalf("migrate: %v", err)
+	}
+	a := startServeOn(t, dbURL)
+	// b asks a's sandbox, as both instances would ask KakaoPay: the built-in sandbox keeps its
+	// payments in its own process. The demo merchant is there already: b gives it a new key.
+	b := startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL, "KPCHECKOUT_KAKAOPAY_API_BASE": "http://" + a.addr + "/sandbox"})
+	id := a.checkoutURL[strings.LastIndex(a.checkoutURL, "/")+1:]
+
+	phone := &http.Client{Transport: phoneUA{}}
+	res, err := phone.PostForm("http://"+a.addr+"/c/"+id+"/pay", map[string][]string{"device": {"mobile"}})
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("pay on a: %v %v", err, res)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	m := walletLink.FindSubmatch(body)
+	if m == nil {
+		t.Fatalf("no wallet link on the page")
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
+	req.Header.Set("X-Sandbox-Auto", "approve")
+	res, err = noRedirect.Do(req)
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("wallet: %v %v", err, res)
+	}
+	res.Body.Close()
+	approveURL := strings.Replace(res.Header.Get("Location"), a.addr, b.addr, 1)
+	if res, err = noRedirect.Get(approveURL); err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("the approval return on b: %v %v", err, res)
+	}
+	res.Body.Close()
+
+	req, _ = http.NewRequest("GET", "http://"+a.addr+"/v1/checkouts/"+id, nil)
+	req.Header.Set("Authorization", "Bearer "+b.key)
+	res, err = http.DefaultClient.Do(req)
+	if err != nil || res.StatusCode != 200 {
+		t.Fatalf("the checkout on a: %v %v", err, res)
+	}
+	var c struct{ Status string }
+	err = json.NewDecoder(res.Body).Decode(&c)
+	res.Body.Close()
+	if err != nil || c.Status != "paid" {
+		t.Errorf("a says the checkout is %q (%v), want paid", c.Status, err)
+	}
+	for _, srv := range []*serving{a, b} {
+		if res, err := http.Get("http://" + srv.addr + "/readyz"); err != nil || res.StatusCode != 200 {
+			t.Errorf("readyz: %v %v", err, res)
+		}
+		if err := srv.stop(); err != nil {
+			t.Errorf("serve: %v", err)
+		}
 	}
 }

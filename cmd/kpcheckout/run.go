@@ -18,6 +18,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
@@ -99,12 +100,20 @@ func newLogger(cfg *Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
 }
 
-func openStore(ctx context.Context, cfg *Config) (*sqlite.DB, error) {
-	path, err := cfg.sqlitePath()
+// openStore opens the database the configuration names, bringing its schema up to date.
+func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
+	backend, target, err := cfg.database()
 	if err != nil {
 		return nil, err
 	}
-	db, err := sqlite.Open(ctx, path)
+	if backend == backendPostgres {
+		db, err := postgres.Open(ctx, target)
+		if err != nil {
+			return nil, fmt.Errorf("%w (KPCHECKOUT_DATABASE_URL=%s)", err, cfg.databaseName())
+		}
+		return db, nil
+	}
+	db, err := sqlite.Open(ctx, target)
 	if err != nil {
 		return nil, fmt.Errorf("%w (KPCHECKOUT_DATABASE_URL=sqlite:PATH keeps it elsewhere)", err)
 	}
@@ -200,7 +209,7 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 	}
 	m, err := svc.MerchantByName(ctx, *merchant)
 	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("no merchant named %q in %s: start kpcheckout serve once (it makes the demo merchant) or create one with kpcheckout merchant create", *merchant, cfg.DatabaseURL)
+		return fmt.Errorf("no merchant named %q in %s: start kpcheckout serve once (it makes the demo merchant) or create one with kpcheckout merchant create", *merchant, cfg.databaseName())
 	}
 	if err != nil {
 		return err

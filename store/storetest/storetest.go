@@ -35,6 +35,11 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,
 		"ListAgreements":         testListAgreements,
 		"MerchantSettings":       testMerchantSettings,
+		"DuplicateApprove":       testDuplicateApprove,
+		"RacingRefunds":          testRacingRefunds,
+		"ConcurrentIdempotency":  testConcurrentIdempotencyKeys,
+		"ConcurrentClaims":       testConcurrentClaims,
+		"RacingOwnerRemovals":    testRacingOwnerRemovals,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -1,0 +1,325 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// migrations are applied in order, each in its own transaction; append, never edit. They mirror
+// store/sqlite's list one for one (version n here is version n there), in PostgreSQL's types:
+// SQLite's INTEGER times and amounts are BIGINT, its 0/1 flags BOOLEAN, its BLOBs BYTEA. Where
+// SQLite orders rows of one millisecond by rowid, a seq identity column does it here.
+var migrations = []string{
+	`CREATE TABLE merchants (
+		id TEXT PRIMARY KEY,
+		name TEXT NOT NULL,
+		api_key_prefix TEXT NOT NULL UNIQUE,
+		api_key_hash BYTEA NOT NULL,
+		livemode BOOLEAN NOT NULL,
+		webhook_url TEXT NOT NULL,
+		webhook_secret TEXT NOT NULL,
+		cid TEXT NOT NULL,
+		subscription_cid TEXT NOT NULL,
+		min_amount BIGINT NOT NULL,
+		max_amount BIGINT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE checkouts (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		mode TEXT NOT NULL,
+		status TEXT NOT NULL,
+		amount BIGINT NOT NULL CHECK (amount > 0),
+		tax_free_amount BIGINT NOT NULL CHECK (tax_free_amount >= 0),
+		currency TEXT NOT NULL,
+		reference TEXT NOT NULL,
+		description TEXT NOT NULL,
+		items TEXT NOT NULL,
+		customer_name TEXT NOT NULL,
+		customer_email TEXT NOT NULL,
+		success_url TEXT NOT NULL,
+		failure_url TEXT NOT NULL,
+		locale TEXT NOT NULL,
+		metadata TEXT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX checkouts_merchant_created ON checkouts (merchant_id, created_at, id);
+	CREATE INDEX checkouts_open_expiry ON checkouts (expires_at) WHERE status = 'open';
+	CREATE TABLE attempts (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY,
+		id TEXT PRIMARY KEY,
+		checkout_id TEXT NOT NULL REFERENCES checkouts(id),
+		tid TEXT UNIQUE,
+		status TEXT NOT NULL,
+		device TEXT NOT NULL,
+		pc_url TEXT NOT NULL,
+		mobile_url TEXT NOT NULL,
+		app_url TEXT NOT NULL,
+		android_app_scheme TEXT NOT NULL,
+		ios_app_scheme TEXT NOT NULL,
+		pg_token TEXT UNIQUE,
+		aid TEXT NOT NULL,
+		method TEXT NOT NULL,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		expires_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX attempts_checkout ON attempts (checkout_id, created_at, seq);
+	CREATE INDEX attempts_live ON attempts (created_at) WHERE status IN ('ready', 'authenticating');
+	CREATE TABLE payments (
+		id TEXT PRIMARY KEY,
+		checkout_id TEXT UNIQUE REFERENCES checkouts(id),
+		attempt_id TEXT UNIQUE REFERENCES attempts(id),
+		agreement_id TEXT,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		cid TEXT NOT NULL,
+		amount BIGINT NOT NULL CHECK (amount > 0),
+		tax_free_amount BIGINT NOT NULL,
+		refunded_amount BIGINT NOT NULL CHECK (refunded_amount >= 0 AND refunded_amount <= amount),
+		method TEXT NOT NULL,
+		tid TEXT NOT NULL,
+		aid TEXT NOT NULL,
+		approved_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE refunds (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY,
+		id TEXT PRIMARY KEY,
+		payment_id TEXT NOT NULL REFERENCES payments(id),
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount BIGINT NOT NULL CHECK (amount > 0),
+		tax_free_amount BIGINT NOT NULL,
+		reason TEXT NOT NULL,
+		status TEXT NOT NULL,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX refunds_payment ON refunds (payment_id, created_at, seq);
+	CREATE INDEX refunds_pending ON refunds (created_at, seq) WHERE status = 'pending';
+	CREATE TABLE agreements (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		checkout_id TEXT NOT NULL UNIQUE REFERENCES checkouts(id),
+		cid TEXT NOT NULL,
+		sid TEXT NOT NULL UNIQUE,
+		partner_user_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE TABLE charges (
+		id TEXT PRIMARY KEY,
+		agreement_id TEXT NOT NULL REFERENCES agreements(id),
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount BIGINT NOT NULL CHECK (amount > 0),
+		reference TEXT NOT NULL,
+		status TEXT NOT NULL,
+		payment_id TEXT,
+		failure_code TEXT NOT NULL,
+		failure_message TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX charges_agreement ON charges (agreement_id, created_at);
+	CREATE TABLE events (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY,
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		type TEXT NOT NULL,
+		checkout_id TEXT NOT NULL,
+		object_id TEXT NOT NULL,
+		data TEXT NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE INDEX events_merchant_created ON events (merchant_id, created_at, seq);
+	CREATE INDEX events_checkout ON events (checkout_id, created_at);
+	CREATE TABLE idempotency_keys (
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		key TEXT NOT NULL,
+		request_hash TEXT NOT NULL,
+		status_code INTEGER NOT NULL,
+		body BYTEA NOT NULL,
+		created_at BIGINT NOT NULL,
+		PRIMARY KEY (merchant_id, key)
+	);`,
+	// Money under faults: an Idempotency-Key is held by one request (owner) and bound to the
+	// money object it creates; the approve answer's sid and a return's pg_token are kept before
+	// they are acted on; a deactivation is remembered until KakaoPay confirms it.
+	`ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT NOT NULL DEFAULT '';
+	ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT NOT NULL DEFAULT '';
+	ALTER TABLE attempts ADD COLUMN sid TEXT NOT NULL DEFAULT '';
+	ALTER TABLE attempts ADD COLUMN returned_pg_token TEXT NOT NULL DEFAULT '';
+	ALTER TABLE agreements ADD COLUMN deactivate_requested_at BIGINT NOT NULL DEFAULT 0;
+	CREATE INDEX charges_merchant_created ON charges (merchant_id, created_at, id);
+	CREATE INDEX charges_pending ON charges (created_at) WHERE status = 'pending';
+	CREATE INDEX agreements_deactivating ON agreements (deactivate_requested_at) WHERE status = 'active' AND deactivate_requested_at > 0;`,
+	`CREATE TABLE webhook_endpoints (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		url TEXT NOT NULL,
+		description TEXT NOT NULL,
+		enabled_events TEXT NOT NULL,
+		disabled BOOLEAN NOT NULL,
+		secret TEXT NOT NULL,
+		previous_secret TEXT NOT NULL,
+		previous_secret_expires_at BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX webhook_endpoints_merchant ON webhook_endpoints (merchant_id, created_at);
+	CREATE TABLE webhook_deliveries (
+		seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+		id TEXT NOT NULL UNIQUE,
+		event_id TEXT NOT NULL REFERENCES events(id),
+		endpoint_id TEXT NOT NULL,
+		merchant_id TEXT NOT NULL,
+		checkout_id TEXT NOT NULL,
+		status TEXT NOT NULL,
+		attempts INTEGER NOT NULL,
+		next_attempt_at BIGINT NOT NULL,
+		locked_until BIGINT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX webhook_deliveries_due ON webhook_deliveries (next_attempt_at) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_order ON webhook_deliveries (endpoint_id, checkout_id, seq) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_event ON webhook_deliveries (event_id);
+	CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, status, updated_at);
+	CREATE TABLE webhook_attempts (
+		delivery_id TEXT NOT NULL,
+		n INTEGER NOT NULL,
+		status_code INTEGER NOT NULL,
+		error TEXT NOT NULL,
+		excerpt TEXT NOT NULL,
+		latency_ms BIGINT NOT NULL,
+		at BIGINT NOT NULL,
+		PRIMARY KEY (delivery_id, n)
+	);`,
+	`CREATE TABLE links (
+		id TEXT PRIMARY KEY,
+		slug TEXT NOT NULL UNIQUE,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		amount BIGINT NOT NULL CHECK (amount > 0),
+		items TEXT NOT NULL,
+		description TEXT NOT NULL,
+		success_url TEXT NOT NULL,
+		failure_url TEXT NOT NULL,
+		reusable BOOLEAN NOT NULL,
+		max_uses INTEGER NOT NULL,
+		active BOOLEAN NOT NULL,
+		expires_at BIGINT NOT NULL,
+		metadata TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		updated_at BIGINT NOT NULL
+	);
+	CREATE INDEX links_merchant_created ON links (merchant_id, created_at, id);
+	ALTER TABLE checkouts ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
+	CREATE INDEX checkouts_link_paid ON checkouts (link_id) WHERE link_id <> '' AND status = 'paid';`,
+	`ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';`,
+	`CREATE TABLE users (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		email TEXT NOT NULL,
+		password_hash TEXT NOT NULL,
+		role TEXT NOT NULL CHECK (role IN ('owner', 'staff')),
+		created_at BIGINT NOT NULL,
+		password_changed_at BIGINT NOT NULL
+	);
+	CREATE UNIQUE INDEX users_email ON users (lower(email));
+	CREATE INDEX payments_merchant_approved ON payments (merchant_id, approved_at);
+	CREATE INDEX refunds_merchant_created ON refunds (merchant_id, created_at);`,
+	`CREATE TABLE secrets (
+		name TEXT PRIMARY KEY,
+		value BYTEA NOT NULL,
+		created_at BIGINT NOT NULL
+	);
+	CREATE TABLE login_failures (
+		key TEXT PRIMARY KEY,
+		count INTEGER NOT NULL,
+		last_at BIGINT NOT NULL
+	);`,
+	// Several API keys per merchant. Each merchant's one key moves here unchanged, so it keeps
+	// working (its last four characters are not known). merchants.api_key_prefix and
+	// api_key_hash stay, as in SQLite (same version, same schema), but nothing reads them any
+	// more: a new merchant fills them with its id and no hash. The moved key's id is 26
+	// upper-case hex digits, as SQLite's randomblob makes; gen_random_uuid is core PostgreSQL
+	// (13+), gen_random_bytes needs pgcrypto.
+	`CREATE TABLE api_keys (
+		id TEXT PRIMARY KEY,
+		merchant_id TEXT NOT NULL REFERENCES merchants(id),
+		prefix TEXT NOT NULL,
+		hash BYTEA NOT NULL,
+		last4 TEXT NOT NULL,
+		label TEXT NOT NULL,
+		create_token TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		last_used_at BIGINT,
+		revoked_at BIGINT
+	);
+	CREATE UNIQUE INDEX api_keys_prefix ON api_keys (prefix);
+	CREATE INDEX api_keys_merchant ON api_keys (merchant_id, created_at);
+	CREATE UNIQUE INDEX api_keys_create_token ON api_keys (merchant_id, create_token) WHERE create_token <> '';
+	INSERT INTO api_keys (id, merchant_id, prefix, hash, last4, label, create_token, created_at)
+		SELECT 'key_' || upper(substr(md5(gen_random_uuid()::text), 1, 26)), id, api_key_prefix, api_key_hash, '', '', '', created_at FROM merchants;`,
+}
+
+// migrateLock is the key of the session-level advisory lock held while migrating, so that
+// instances starting together migrate one after another (the later ones find nothing to do).
+const migrateLock = 0x6b70636865636b6f // "kpchecko"
+
+// migrate brings the schema up to date under the advisory lock.
+func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLock)); err != nil {
+		return fmt.Errorf("store: migrate: lock: %w", err)
+	}
+	// The lock ends with the session too: a process that dies here leaves no lock behind.
+	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLock))
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return fmt.Errorf("store: migrate: %w", err)
+	}
+	for i, m := range migrations {
+		version := i + 1
+		if err := migrateOne(ctx, conn.Conn(), version, m); err != nil {
+			return fmt.Errorf("store: migration %d: %w", version, err)
+		}
+	}
+	return nil
+}
+
+func migrateOne(ctx context.Context, conn *pgx.Conn, version int, stmt string) error {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	var n int
+	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	// Several statements in one string: the simple protocol runs them all, in the transaction.
+	if _, err := tx.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, extract(epoch FROM now())::bigint)`, version); err != nil {
+		return err
+	}
+	return tx.Commit(ctx)
+}

@@ -1,0 +1,140 @@
+package postgres_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/postgres"
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
+	"github.com/kpcheckout/kpcheckout/store/storetest"
+)
+
+// pg is the PostgreSQL server of this test binary, started by the first test that needs it.
+var pg pgtest.Server
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		os.Stderr.WriteString("pgtest: " + err.Error() + "\n")
+	}
+	os.Exit(code)
+}
+
+func open(t *testing.T) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), pg.Database(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
+}
+
+// Instances starting together on an empty database migrate it once, one after another under
+// the advisory lock, and each finds the schema current.
+func TestOpenTogetherMigratesOnce(t *testing.T) {
+	ctx := context.Background()
+	url := pg.EmptyDatabase(t)
+	const n = 6
+	errs := make(chan error, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Go(func() {
+			db, err := postgres.Open(ctx, url)
+			if err == nil {
+				err = db.Ping(ctx)
+				db.Close()
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var rows, versions int
+	if err := conn.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
+		t.Fatal(err)
+	}
+	if rows != versions || rows == 0 {
+		t.Errorf("schema_migrations holds %d rows of %d versions", rows, versions)
+	}
+}
+
+// A transaction whose statement fails with a serialization failure runs again, even when fn
+// turns the error into one of its own; one that fails otherwise runs once.
+func TestTransactRunsALostRaceAgain(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	tries := 0
+	err := db.Transact(ctx, func(tx store.Tx) error {
+		if tries++; tries == 1 {
+			return fmt.Errorf("fn's own error, not wrapping: %v", postgres.Raise(ctx, tx, "40001"))
+		}
+		return tx.CreateSecret(ctx, "s", []byte("v"))
+	})
+	if err != nil || tries != 2 {
+		t.Errorf("Transact: %v after %d tries; want success on the second", err, tries)
+	}
+	tries = 0
+	err = db.Transact(ctx, func(tx store.Tx) error {
+		tries++
+		return postgres.Raise(ctx, tx, "22012") // division by zero
+	})
+	if err == nil || tries != 1 {
+		t.Errorf("Transact: %v after %d tries; want the error of the only one", err, tries)
+	}
+}
+
+// A merchant's one API key from before api_keys moves there unchanged, so it keeps working.
+func TestMigrationMovesTheMerchantKey(t *testing.T) {
+	ctx := context.Background()
+	url := pg.EmptyDatabase(t)
+	const before = 7 // the schema up to the secrets and login failures
+	if err := postgres.MigrateTo(ctx, url, before); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = conn.Exec(ctx, `INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
+		webhook_secret, cid, subscription_cid, min_amount, max_amount, created_at) VALUES
+		('mer_old', '오래된 상점', 'sk_test_OLDOLDOL', '\x0102', false, '', 'whsec_x', 'TC0ONETIME', 'TCSUBSCRIP', 100, 2000000, 1764147600000)`)
+	conn.Close(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	k, err := db.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
+	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
+		k.CreatedAt.UnixMilli() != 1764147600000 || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
+		t.Fatalf("the old key after the migration: %+v %v", k, err)
+	}
+	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
+		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
+	}
+}

@@ -1,0 +1,227 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+const endpointColumns = `id, merchant_id, url, description, enabled_events, disabled, secret, previous_secret,
+	previous_secret_expires_at, created_at, updated_at`
+
+const deliveryColumns = `seq, id, event_id, endpoint_id, merchant_id, checkout_id, status, attempts, next_attempt_at,
+	locked_until, created_at, updated_at`
+
+// enqueueMatching is the outbox: a pending delivery of the event to each enabled endpoint of its
+// merchant whose enabled_events hold its type or "*". Its arguments: the event id, then the
+// event's type (for the filter). A delivery's id is 24 hex digits, as SQLite makes them.
+const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
+		attempts, next_attempt_at, locked_until, created_at, updated_at)
+	SELECT 'whd_' || substr(md5(gen_random_uuid()::text), 1, 24), ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
+		0, ev.created_at, 0, ev.created_at, ev.created_at
+	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
+	WHERE ev.id = $1 AND ev.type <> 'ping' AND NOT ep.disabled
+		AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(ep.enabled_events::jsonb) AS t(value) WHERE t.value IN ('*', $2))
+	ORDER BY ep.created_at, ep.id`
+
+// CreateEvent inserts an event and its deliveries (see store.Tx).
+func (t txQueries) CreateEvent(ctx context.Context, e *store.Event) error {
+	_, err := t.db.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
+		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
+	if err != nil {
+		return t.wrap("create event", err)
+	}
+	_, err = t.db.Exec(ctx, enqueueMatching, e.ID, e.Type)
+	return t.wrap("enqueue deliveries", err)
+}
+
+// EnqueueDelivery adds one delivery.
+func (t txQueries) EnqueueDelivery(ctx context.Context, d *store.Delivery) error {
+	err := t.db.QueryRow(ctx, `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
+		attempts, next_attempt_at, locked_until, created_at, updated_at) VALUES (`+placeholders(11)+`) RETURNING seq`,
+		d.ID, d.EventID, d.EndpointID, d.MerchantID, d.CheckoutID, d.Status, d.Attempts, ms(d.NextAttemptAt),
+		msOrZero(d.LockedUntil), ms(d.CreatedAt), ms(d.UpdatedAt)).Scan(&d.Seq)
+	return t.wrap("enqueue delivery", err)
+}
+
+// ClaimDeliveries holds due deliveries for a worker (see store.Tx). Rows another instance is
+// claiming at this moment are skipped, not waited for: its lease will say they are taken.
+func (t txQueries) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Delivery, error) {
+	rows, err := t.db.Query(ctx, `WITH claimed AS (
+			UPDATE webhook_deliveries SET locked_until = $1
+			WHERE seq IN (
+				SELECT d.seq FROM webhook_deliveries d
+				WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2
+					AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+						WHERE e.endpoint_id = d.endpoint_id AND e.checkout_id = d.checkout_id AND d.checkout_id <> ''
+							AND e.status = 'pending' AND e.seq < d.seq)
+				ORDER BY d.next_attempt_at, d.seq LIMIT $3
+				FOR UPDATE OF d SKIP LOCKED)
+			RETURNING `+deliveryColumns+`)
+		SELECT `+deliveryColumns+` FROM claimed ORDER BY next_attempt_at, seq`, ms(now.Add(lease)), ms(now), limit)
+	return t.deliveries(rows, err)
+}
+
+// RecordDeliveryAttempt stores a try and the delivery after it.
+func (t txQueries) RecordDeliveryAttempt(ctx context.Context, d *store.Delivery, a *store.DeliveryAttempt) error {
+	_, err := t.db.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, n, status_code, error, excerpt, latency_ms, at)
+		VALUES (`+placeholders(7)+`)`, a.DeliveryID, a.N, a.StatusCode, a.Error, a.Excerpt, a.Latency.Milliseconds(), ms(a.At))
+	if err != nil {
+		return t.wrap("record delivery attempt", err)
+	}
+	tag, err := t.db.Exec(ctx, `UPDATE webhook_deliveries SET status = $1, attempts = $2, next_attempt_at = $3, locked_until = $4,
+		updated_at = $5 WHERE id = $6`, d.Status, d.Attempts, ms(d.NextAttemptAt), msOrZero(d.LockedUntil), ms(d.UpdatedAt), d.ID)
+	return t.wrap("record delivery attempt", oneRow(tag, err))
+}
+
+// DeliveriesByEvent lists an event's deliveries.
+func (q queries) DeliveriesByEvent(ctx context.Context, eventID string) ([]*store.Delivery, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE event_id = $1 ORDER BY seq`, eventID)
+	return q.deliveries(rows, err)
+}
+
+// DeliveriesByEndpoint lists an endpoint's latest deliveries, newest first.
+func (q queries) DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*store.Delivery, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+deliveryColumns+` FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY seq DESC LIMIT $2`,
+		endpointID, limit)
+	return q.deliveries(rows, err)
+}
+
+// DeliveryAttempts lists a delivery's tries.
+func (q queries) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*store.DeliveryAttempt, error) {
+	rows, err := q.db.Query(ctx, `SELECT delivery_id, n, status_code, error, excerpt, latency_ms, at FROM webhook_attempts
+		WHERE delivery_id = $1 ORDER BY n`, deliveryID)
+	if err != nil {
+		return nil, q.wrap("delivery attempts", err)
+	}
+	defer rows.Close()
+	var list []*store.DeliveryAttempt
+	for rows.Next() {
+		var a store.DeliveryAttempt
+		var latency, at int64
+		if err := rows.Scan(&a.DeliveryID, &a.N, &a.StatusCode, &a.Error, &a.Excerpt, &latency, &at); err != nil {
+			return nil, q.wrap("delivery attempts", err)
+		}
+		a.Latency, a.At = time.Duration(latency)*time.Millisecond, fromMS(at)
+		list = append(list, &a)
+	}
+	return list, q.wrap("delivery attempts", rows.Err())
+}
+
+// LastDeliverySuccess is when an endpoint last took a delivery.
+func (q queries) LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error) {
+	var last int64
+	err := q.db.QueryRow(ctx, `SELECT COALESCE(MAX(updated_at), 0) FROM webhook_deliveries WHERE endpoint_id = $1 AND status = 'succeeded'`,
+		endpointID).Scan(&last)
+	if err != nil || last == 0 {
+		return time.Time{}, q.wrap("last delivery success", err)
+	}
+	return fromMS(last), nil
+}
+
+func (q queries) deliveries(rows pgx.Rows, err error) ([]*store.Delivery, error) {
+	if err != nil {
+		return nil, q.wrap("deliveries", err)
+	}
+	defer rows.Close()
+	var list []*store.Delivery
+	for rows.Next() {
+		var d store.Delivery
+		var next, locked, created, updated int64
+		if err := rows.Scan(&d.Seq, &d.ID, &d.EventID, &d.EndpointID, &d.MerchantID, &d.CheckoutID, &d.Status, &d.Attempts,
+			&next, &locked, &created, &updated); err != nil {
+			return nil, q.wrap("deliveries", err)
+		}
+		d.NextAttemptAt, d.CreatedAt, d.UpdatedAt = fromMS(next), fromMS(created), fromMS(updated)
+		if locked > 0 {
+			d.LockedUntil = fromMS(locked)
+		}
+		list = append(list, &d)
+	}
+	return list, q.wrap("deliveries", rows.Err())
+}
+
+// CreateWebhookEndpoint inserts an endpoint.
+func (t txQueries) CreateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
+	events, err := json.Marshal(e.EnabledEvents)
+	if err != nil {
+		return fmt.Errorf("store: endpoint events: %w", err)
+	}
+	_, err = t.db.Exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(11)+`)`,
+		e.ID, e.MerchantID, e.URL, e.Description, string(events), e.Disabled, e.Secret, e.PreviousSecret,
+		msOrZero(e.PreviousSecretExpiresAt), ms(e.CreatedAt), ms(e.UpdatedAt))
+	return t.wrap("create webhook endpoint", err)
+}
+
+// UpdateWebhookEndpoint replaces an endpoint's row.
+func (t txQueries) UpdateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
+	events, err := json.Marshal(e.EnabledEvents)
+	if err != nil {
+		return fmt.Errorf("store: endpoint events: %w", err)
+	}
+	tag, err := t.db.Exec(ctx, `UPDATE webhook_endpoints SET url = $1, description = $2, enabled_events = $3, disabled = $4,
+		secret = $5, previous_secret = $6, previous_secret_expires_at = $7, updated_at = $8 WHERE id = $9`,
+		e.URL, e.Description, string(events), e.Disabled, e.Secret, e.PreviousSecret, msOrZero(e.PreviousSecretExpiresAt),
+		ms(e.UpdatedAt), e.ID)
+	return t.wrap("update webhook endpoint", oneRow(tag, err))
+}
+
+// DeleteWebhookEndpoint removes an endpoint and fails its pending deliveries.
+func (t txQueries) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+	tag, err := t.db.Exec(ctx, `DELETE FROM webhook_endpoints WHERE id = $1`, id)
+	if err := oneRow(tag, err); err != nil {
+		return t.wrap("delete webhook endpoint", err)
+	}
+	_, err = t.db.Exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', locked_until = 0 WHERE endpoint_id = $1 AND status = 'pending'`, id)
+	return t.wrap("delete webhook endpoint", err)
+}
+
+// WebhookEndpoint reads one endpoint.
+func (q queries) WebhookEndpoint(ctx context.Context, id string) (*store.WebhookEndpoint, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = $1`, id)
+	list, err := q.endpoints(rows, err)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, store.ErrNotFound
+	}
+	return list[0], nil
+}
+
+// WebhookEndpoints lists a merchant's endpoints.
+func (q queries) WebhookEndpoints(ctx context.Context, merchantID string) ([]*store.WebhookEndpoint, error) {
+	rows, err := q.db.Query(ctx, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE merchant_id = $1 ORDER BY created_at, id`, merchantID)
+	return q.endpoints(rows, err)
+}
+
+func (q queries) endpoints(rows pgx.Rows, err error) ([]*store.WebhookEndpoint, error) {
+	if err != nil {
+		return nil, q.wrap("webhook endpoints", err)
+	}
+	defer rows.Close()
+	var list []*store.WebhookEndpoint
+	for rows.Next() {
+		var e store.WebhookEndpoint
+		var events string
+		var prevExp, created, updated int64
+		if err := rows.Scan(&e.ID, &e.MerchantID, &e.URL, &e.Description, &events, &e.Disabled, &e.Secret, &e.PreviousSecret,
+			&prevExp, &created, &updated); err != nil {
+			return nil, q.wrap("webhook endpoints", err)
+		}
+		if err := json.Unmarshal([]byte(events), &e.EnabledEvents); err != nil {
+			return nil, fmt.Errorf("store: events of endpoint %s: %w", e.ID, err)
+		}
+		if prevExp > 0 {
+			e.PreviousSecretExpiresAt = fromMS(prevExp)
+		}
+		e.CreatedAt, e.UpdatedAt = fromMS(created), fromMS(updated)
+		list = append(list, &e)
+	}
+	return list, q.wrap("webhook endpoints", rows.Err())
+}

@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -42,34 +41,6 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 	}
 	wg.Wait()
 	return codes
-}
-
-// stranger signs in a user of another merchant, who must find none of e's merchant's things.
-func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
-	t.Helper()
-	ctx := context.Background()
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, cu.User.Email, cu.Password)
-	return b
-}
-
-// signedIn returns a browser signed in as a new user of e's merchant with role.
-func signedIn(t *testing.T, e *handlerstest.Env, email, role string) *handlerstest.Browser {
-	t.Helper()
-	email, password := dashUserAs(t, e, email, role)
-	b := e.Browser(handlerstest.UADesktop)
-	if res, _ := signIn(b, email, password); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in as %s: %d", email, res.StatusCode)
-	}
-	return b
 }
 
 func TestDashboardExpireCheckout(t *testing.T) {

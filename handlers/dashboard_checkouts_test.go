@@ -1,7 +1,6 @@
 package handlers_test
 
 import (
-	"context"
 	"encoding/csv"
 	"net/url"
 	"strings"
@@ -10,7 +9,6 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -65,17 +63,7 @@ func TestDashboardShowsOnlyItsMerchant(t *testing.T) {
 	e := handlerstest.New(t)
 	mine := e.CreateCheckout("")
 	e.PayByPhone(mine.ID)
-	ctx := context.Background()
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, cu.User.Email, cu.Password)
+	b := stranger(t, e)
 
 	_, body := b.Get("/dashboard/checkouts")
 	doc := handlerstest.Page(t, body)

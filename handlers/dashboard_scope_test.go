@@ -18,24 +18,13 @@ import (
 // new route is covered when it is added.
 func TestEveryDashboardURLHidesAnotherMerchantsData(t *testing.T) {
 	e := handlerstest.New(t)
-	ctx := context.Background()
 	paid := e.CreateCheckout("")
 	paymentID := e.PayByPhone(paid.ID)
 	ids := map[string]string{"checkoutID": paid.ID, "paymentID": paymentID}
 	for name, id := range scopeIDs(t, e) {
 		ids[name] = id
 	}
-
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, cu.User.Email, cu.Password)
+	b := stranger(t, e)
 
 	param := regexp.MustCompile(`\{([A-Za-z]+)\}`)
 	tried := 0

@@ -267,3 +267,31 @@ func send(b *handlerstest.Browser, action string, values url.Values, hdr ...map[
 
 // crossSite are the headers a browser sends with a form posted from another site.
 var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
+
+// stranger signs in a user of another merchant, who must find none of e's merchant's things.
+func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
+	t.Helper()
+	ctx := context.Background()
+	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, cu.User.Email, cu.Password)
+	return b
+}
+
+// signedIn returns a browser signed in as a new user of e's merchant with role.
+func signedIn(t *testing.T, e *handlerstest.Env, email, role string) *handlerstest.Browser {
+	t.Helper()
+	email, password := dashUserAs(t, e, email, role)
+	b := e.Browser(handlerstest.UADesktop)
+	if res, _ := signIn(b, email, password); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d", email, res.StatusCode)
+	}
+	return b
+}

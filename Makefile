@@ -66,9 +66,18 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json | browser-deps
 	@touch $@
 
 # bench starts the built server on loopback and measures it against bare baselines in the same
-# run (see cmd/kpbench); the table lands in docs/benchmarks.md. bench-micro runs the Go benchmarks.
-bench: build
+# run (see cmd/kpbench); the table lands in docs/benchmarks.md. With BENCH_DB=postgres it runs the
+# throughput scenarios with one and with two instances on a private PostgreSQL server instead, and
+# the table lands in docs/benchmarks-postgres.md. bench-micro runs the Go benchmarks.
+BENCH_DB ?= sqlite
+bench: build $(if $(filter postgres,$(BENCH_DB)),postgres-deps)
+ifeq ($(BENCH_DB),postgres)
+	$(GO) run ./cmd/kpbench -server $(BIN) -db postgres -out docs/benchmarks-postgres.md
+else ifeq ($(BENCH_DB),sqlite)
 	$(GO) run ./cmd/kpbench -server $(BIN) -out docs/benchmarks.md
+else
+	@echo "bench: BENCH_DB=$(BENCH_DB): sqlite (the default) or postgres" >&2; exit 1
+endif
 
 bench-micro:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

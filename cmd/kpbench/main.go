@@ -2,8 +2,11 @@
 // given server binary on loopback with a fresh SQLite file in sandbox mode, drives it with the
 // load generator below, and prints a Markdown table whose every figure has a baseline measured
 // in the same run (a bare net/http server, a bare loop of SQLite inserts) and their ratio.
+// With -db postgres it runs the throughput scenarios on a private PostgreSQL server instead, with
+// one and with two instances of the server on one database, and prints the ratio two/one.
 //
 //	go run ./cmd/kpbench -server bin/kpcheckout -out docs/benchmarks.md
+//	go run ./cmd/kpbench -server bin/kpcheckout -db postgres -out docs/benchmarks-postgres.md
 package main
 
 import (
@@ -14,6 +17,8 @@ import (
 	"os"
 	"os/signal"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
 )
 
 func main() {
@@ -28,6 +33,7 @@ func main() {
 // options are kpbench's flags.
 type options struct {
 	server    string
+	db        string
 	duration  time.Duration
 	waiters   int
 	approvals int
@@ -40,6 +46,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs := flag.NewFlagSet("kpbench", flag.ContinueOnError)
 	var o options
 	fs.StringVar(&o.server, "server", "bin/kpcheckout", "the kpcheckout binary to measure")
+	fs.StringVar(&o.db, "db", "sqlite", "sqlite, or postgres: one and two instances on a private PostgreSQL server (or on "+pgtest.EnvURL+"'s)")
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long each throughput scenario runs")
 	fs.IntVar(&o.waiters, "waiters", 10000, "status long-polls held open at once")
 	fs.IntVar(&o.approvals, "approvals", 300, "waiting checkouts approved by phones, 200 a second")
@@ -55,6 +62,12 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	if *short {
 		o.duration, o.waiters, o.approvals = time.Second, 200, 20
+	}
+	if o.db == "postgres" {
+		return runPostgres(ctx, o, args, stdout)
+	}
+	if o.db != "sqlite" {
+		return fmt.Errorf("-db %q: sqlite or postgres", o.db)
 	}
 	rows, err := measure(ctx, o)
 	if err != nil {

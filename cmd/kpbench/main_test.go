@@ -26,10 +26,7 @@ func TestMain(m *testing.M) {
 // TestBenchSmoke runs every scenario briefly against the real server: the table must be whole
 // and nothing may fail. It asserts no speed; make bench measures that.
 func TestBenchSmoke(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "kpcheckout")
-	if out, err := exec.Command("go", "build", "-o", bin, "../kpcheckout").CombinedOutput(); err != nil {
-		t.Fatalf("building the server: %v\n%s", err, out)
-	}
+	bin := buildServer(t)
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"-server", bin, "-duration", "300ms", "-waiters", "50", "-approvals", "10",
 		"-out", filepath.Join(t.TempDir(), "bench.md")}, &out)
@@ -43,4 +40,14 @@ func TestBenchSmoke(t *testing.T) {
 	if strings.Contains(table, "failed") || strings.Contains(table, "woke)") {
 		t.Errorf("a scenario failed:\n%s", table)
 	}
+}
+
+// buildServer builds the kpcheckout binary into a temporary folder.
+func buildServer(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "kpcheckout")
+	if out, err := exec.Command("go", "build", "-o", bin, "../kpcheckout").CombinedOutput(); err != nil {
+		t.Fatalf("building the server: %v\n%s", err, out)
+	}
+	return bin
 }

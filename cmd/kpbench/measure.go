@@ -44,7 +44,7 @@ func measure(ctx context.Context, o options) ([]row, error) {
 		return ok
 	})
 
-	srv, s, err := startServer(ctx, o, dir)
+	srv, s, err := startServer(ctx, o, "sqlite:"+filepath.Join(dir, "kpcheckout.db"))
 	if err != nil {
 		return nil, err
 	}
@@ -113,13 +113,14 @@ type shop struct {
 	c         *http.Client
 }
 
-// startServer starts kpcheckout in sandbox mode on a fresh SQLite file.
-func startServer(ctx context.Context, o options, dir string) (*process, *shop, error) {
+// startServer starts kpcheckout in sandbox mode on the database at databaseURL. Its demo
+// merchant's test key is new: an instance started before on the same database has had its revoked.
+func startServer(ctx context.Context, o options, databaseURL string) (*process, *shop, error) {
 	addr, err := freeAddr()
 	if err != nil {
 		return nil, nil, err
 	}
-	env := []string{"KPCHECKOUT_ADDR=" + addr, "KPCHECKOUT_DATABASE_URL=sqlite:" + filepath.Join(dir, "kpcheckout.db"),
+	env := []string{"KPCHECKOUT_ADDR=" + addr, "KPCHECKOUT_DATABASE_URL=" + databaseURL,
 		"KPCHECKOUT_LOG_LEVEL=warn", "KPCHECKOUT_KAKAOPAY_SECRET_KEY="}
 	args := []string{"serve", "--max-waiting", strconv.Itoa(o.waiters * 2), "--max-waiting-per-ip", strconv.Itoa(o.waiters * 2)}
 	if o.pprof != "" {

@@ -45,7 +45,7 @@ func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) error {
 		known = st.Key()
 	}
 	if wait > 0 {
-		if release := h.waits.acquire(r); release != nil {
+		if release := h.waits.acquire(h.proxies.Client(r)); release != nil {
 			defer release()
 		} else {
 			// Too many waiting polls: answer now, and ask the page to come back a little later.

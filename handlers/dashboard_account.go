@@ -34,7 +34,7 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 	}
 	// The current password is checked as a sign-in is, against the same throttle: a stolen
 	// session cannot guess it faster than the sign-in form could.
-	_, err := h.svc.SignIn(r.Context(), u.Email, current, clientAddr(r))
+	_, err := h.svc.SignIn(r.Context(), u.Email, current, h.shop.proxies.Client(r))
 	switch {
 	case errors.Is(err, checkout.ErrLoginLocked):
 		return refuse(http.StatusTooManyRequests, "current_password", "dash.account.locked")

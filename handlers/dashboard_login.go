@@ -2,7 +2,6 @@ package handlers
 
 import (
 	"errors"
-	"net"
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
@@ -27,7 +26,7 @@ func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 		return invalidParam("invalid_form", "the form could not be read", "")
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	u, err := h.svc.SignIn(r.Context(), email, password, clientAddr(r))
+	u, err := h.svc.SignIn(r.Context(), email, password, h.shop.proxies.Client(r))
 	if errors.Is(err, checkout.ErrLoginLocked) {
 		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked"})
 		return nil
@@ -56,13 +55,4 @@ func (h *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status i
 	m.Action = "/dashboard/login"
 	m.LangURL = langURL(r, lang)
 	h.shop.render(w, r, ctx, status, views.DashLogin(m))
-}
-
-// clientAddr is the address a sign-in is counted against.
-func clientAddr(r *http.Request) string {
-	addr, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return addr
 }

@@ -38,6 +38,9 @@ type Config struct {
 	// client address (20,000 and 100 when zero); past them a poll answers at once.
 	MaxWaiting      int
 	MaxWaitingPerIP int
+	// Proxies are the load balancers whose X-Forwarded-For names the client, for the
+	// per-address caps (long-polls, sign-in failures); none by default.
+	Proxies Proxies
 	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
 	// to wake (a background Deliverer still finds them on its next tick).
 	Deliveries Waker
@@ -81,7 +84,7 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	qr := newQRCodes() // the page and the API draw an attempt's QR code once between them
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
-		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP),
+		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
 		qr: qr, log: cfg.Logger}
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}

@@ -27,6 +27,7 @@ type Shopper struct {
 	baseURL  string
 	testMode bool
 	waits    *waitLimit
+	proxies  Proxies // whose X-Forwarded-For names the client
 	qr       *qrCodes
 	log      *slog.Logger
 }

@@ -1,8 +1,6 @@
 package handlers
 
 import (
-	"net"
-	"net/http"
 	"sync"
 )
 
@@ -26,12 +24,9 @@ func newWaitLimit(max, maxPerIP int) *waitLimit {
 	return &waitLimit{byIP: make(map[string]int), max: max, maxPer: maxPerIP}
 }
 
-// acquire takes a place for r's client, and returns its release, or nil when the caps are full.
-func (l *waitLimit) acquire(r *http.Request) func() {
-	ip, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		ip = r.RemoteAddr
-	}
+// acquire takes a place for the client at ip, and returns its release, or nil when the caps
+// are full.
+func (l *waitLimit) acquire(ip string) func() {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.total >= l.max || l.byIP[ip] >= l.maxPer {

@@ -8,6 +8,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers"
 )
 
 // Config is every setting of kpcheckout, from flags and KPCHECKOUT_* variables.
@@ -25,6 +27,8 @@ type Config struct {
 	ConfirmGrace      time.Duration
 	MaxWaiting        int
 	MaxWaitingPerIP   int
+	TrustedProxies    string
+	proxies           handlers.Proxies // TrustedProxies, read by validate
 	OrderLookups      float64
 	PprofAddr         string
 	// SandboxReturnHosts are the hosts, besides this server's and loopback, that the built-in
@@ -72,6 +76,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
 	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
+	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
 	mine.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
@@ -129,6 +134,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxWaiting <= 0 || c.MaxWaitingPerIP <= 0 || c.OrderLookups <= 0 {
 		return errors.New("max-waiting, max-waiting-per-ip and order-lookups must be positive")
+	}
+	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
+		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

@@ -80,7 +80,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	h, err := handlers.New(handlers.Config{
 		Service: svc, Bundle: bundle, Assets: assets, Sessions: sess,
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
-		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Metrics: metrics, Deliveries: deliverer,
+		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Proxies: cfg.proxies, Metrics: metrics, Deliveries: deliverer,
 	})
 	if err != nil {
 		return err

@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"net/url"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -62,9 +61,6 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 func (h *Dashboard) renderAccount(w http.ResponseWriter, r *http.Request, u *dashUser, status int, m views.DashAccountModel) {
 	m.Nav = h.nav(w, r, u, "account")
 	m.Email, m.Role, m.MinLen = u.Email, u.Role, checkout.MinPasswordLen
-	ctx, lang := h.pageContext(w, r)
-	if r.Method == http.MethodPost { // the form's own path has no page: switch language on the account page
-		m.Nav.LangURL = langURL(&http.Request{URL: &url.URL{Path: "/dashboard/account"}}, lang)
-	}
+	ctx, _ := h.pageContext(w, r)
 	h.shop.render(w, r, ctx, status, views.DashAccount(m))
 }

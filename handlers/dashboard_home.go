@@ -2,6 +2,7 @@ package handlers
 
 import (
 	"net/http"
+	"net/url"
 
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -33,5 +34,18 @@ func (h *Dashboard) showHome(w http.ResponseWriter, r *http.Request, u *dashUser
 // nav is the top of a signed-in page: the user's merchant and e-mail.
 func (h *Dashboard) nav(w http.ResponseWriter, r *http.Request, u *dashUser, active string) views.DashNav {
 	lang := h.shop.lang(w, r, "")
-	return views.DashNav{Merchant: u.Merchant.Name, Email: u.Email, Owner: u.Owner(), Active: active, LangURL: langURL(r, lang)}
+	switchTo := langURL(r, lang)
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// A page that answers a form: its own address has no page to switch to, so the
+		// language switch goes to its section's.
+		switchTo = langURL(&http.Request{URL: &url.URL{Path: dashSections[active]}}, lang)
+	}
+	return views.DashNav{Merchant: u.Merchant.Name, Email: u.Email, Owner: u.Owner(), Active: active, LangURL: switchTo}
+}
+
+// dashSections are the menu's pages, by section.
+var dashSections = map[string]string{
+	"": "/dashboard", "home": "/dashboard", "checkouts": "/dashboard/checkouts", "agreements": "/dashboard/agreements",
+	"links": "/dashboard/links", "webhooks": "/dashboard/webhooks", "keys": "/dashboard/keys", "users": "/dashboard/users",
+	"settings": "/dashboard/settings", "account": "/dashboard/account",
 }

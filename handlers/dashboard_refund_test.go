@@ -82,3 +82,20 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 		t.Errorf("%d cancel calls at KakaoPay after the refused tries, want 1", n)
 	}
 }
+
+func TestDashboardLanguageSwitchOnAFormsAnswerGoesToAPage(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	c := e.CreateCheckout("")
+	pay := e.PayByPhone(c.ID)
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+	res, body := b.Post("/dashboard/payments/"+pay+"/refund/confirm", url.Values{"amount": {"1000"}}.Encode())
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirmation: %d", res.StatusCode)
+	}
+	href, _ := handlerstest.Page(t, body).Find(`[data-testid=lang-switch]`).Attr("href")
+	if res, _ := b.Get(href); !strings.HasPrefix(href, "/dashboard/checkouts?") || res.StatusCode != http.StatusOK {
+		t.Errorf("the language switch of a form's answer goes to %q: %d", href, res.StatusCode)
+	}
+}

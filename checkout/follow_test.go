@@ -137,6 +137,18 @@ func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 	}
 }
 
+// On SQLite, one host's database, there is nobody else to hear: FollowChanges returns at once.
+func TestFollowChangesReturnsOnSQLite(t *testing.T) {
+	h := newHarness(t)
+	done := make(chan struct{})
+	go func() { defer close(done); h.svc.FollowChanges(t.Context()) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("FollowChanges still runs over SQLite")
+	}
+}
+
 // A change made while the listener's connection is down wakes the waiters once it is back:
 // the reconnect drops the cached states and wakes every waiter to read its checkout again.
 func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {

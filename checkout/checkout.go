@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -92,6 +93,7 @@ type Service struct {
 	notifier            *Notifier
 	snaps               *snapshots
 	watch               *watchers
+	following           atomic.Bool // FollowChanges hears the other instances now
 	polls               *throttle
 	starting            stripes // serializes Pay per checkout, so that a double click makes one attempt
 	refunding           stripes // serializes refunds per payment, so that KakaoPay sees them one by one

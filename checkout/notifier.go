@@ -1,15 +1,18 @@
 package checkout
 
 import (
+	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 )
 
-// Notifier wakes the status long-polls of a checkout when its state changes, in this process. A
-// change another instance makes on a shared database reaches this one's waiters through the
-// checkout's watcher, which re-reads a watched checkout's state (see watcher.go). A waiter costs
-// a channel, shared by every waiter of the same checkout, and nothing else.
+// Notifier wakes the status long-polls of a checkout when its state changes. A change another
+// instance makes on a shared database reaches this one's waiters through the store's
+// announcements (see follow.go), and else through the checkout's watcher, which re-reads a
+// watched checkout's state (see watcher.go). A waiter costs a channel, shared by every waiter of
+// the same checkout, and nothing else.
 type Notifier struct {
 	mu      sync.Mutex
 	topics  map[string]*topic
@@ -71,6 +74,13 @@ func (n *Notifier) Closed() <-chan struct{} { return n.closed }
 
 // Waiting tells how many long-polls are waiting now.
 func (n *Notifier) Waiting() int64 { return n.waiting.Load() }
+
+// subscribed lists the checkouts that have subscriptions now.
+func (n *Notifier) subscribed() []string {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Collect(maps.Keys(n.topics))
+}
 
 // keys tells how many checkouts have subscriptions, for tests of what is freed.
 func (n *Notifier) keys() int {

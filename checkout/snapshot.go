@@ -9,7 +9,8 @@ import (
 )
 
 // snapshotTTL bounds how long a cached state is answered without a query: changes made by this
-// process drop it at once; this covers changes made by another instance on the same database.
+// process, and those other instances announce (follow.go), drop it at once; this covers another
+// instance's change while announcements are not heard.
 const snapshotTTL = 2 * time.Second
 
 // maxSnapshots bounds the cache, so that polls of many checkouts cannot grow memory without end.
@@ -100,6 +101,16 @@ func (c *snapshots) drop(id string) {
 	defer c.mu.Unlock()
 	delete(c.m, id)
 	c.changes[stripe(id)]++
+}
+
+// dropAll forgets every state, when changes may have been missed.
+func (c *snapshots) dropAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.m)
+	for i := range c.changes {
+		c.changes[i]++
+	}
 }
 
 // Snapshot returns a checkout's state for the status path: from memory while nothing changed,

@@ -35,6 +35,18 @@ type Store interface {
 	Close() error
 }
 
+// Broadcaster is a Store that several instances share and that tells each of them which
+// checkouts the others changed: every Transact that writes a checkout, its attempts, its payment
+// or agreement, or one of its events announces the checkout when it commits. store/postgres is
+// one; SQLite, on one host, needs none.
+type Broadcaster interface {
+	// Listen holds a connection of its own, calls ready once it hears every later commit, then
+	// changed with the id of each checkout another instance changed, until ctx ends (it returns
+	// nil) or the connection fails (an error: call it again). What committed while it was not
+	// listening is not told: ready is where the caller re-reads what it waits on.
+	Listen(ctx context.Context, ready func(), changed func(checkoutID string)) error
+}
+
 // Reader holds the queries that read.
 type Reader interface {
 	Merchant(ctx context.Context, id string) (*Merchant, error)

@@ -13,6 +13,7 @@ const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_i
 
 // CreateAgreement inserts an agreement.
 func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) error {
+	t.touch(a.CheckoutID)
 	_, err := t.db.Exec(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(10)+`)`,
 		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt),
 		msOrZero(a.DeactivateRequestedAt))
@@ -21,6 +22,7 @@ func (t txQueries) CreateAgreement(ctx context.Context, a *store.Agreement) erro
 
 // UpdateAgreement writes an agreement's status and deactivation request.
 func (t txQueries) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
+	t.touch(a.CheckoutID)
 	tag, err := t.db.Exec(ctx, `UPDATE agreements SET status = $1, deactivate_requested_at = $2, updated_at = $3 WHERE id = $4`,
 		a.Status, msOrZero(a.DeactivateRequestedAt), ms(a.UpdatedAt), a.ID)
 	return t.wrap("update agreement", oneRow(tag, err))

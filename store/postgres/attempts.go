@@ -15,6 +15,7 @@ const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url
 
 // CreateAttempt inserts an attempt.
 func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
+	t.touch(a.CheckoutID)
 	_, err := t.db.Exec(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(20)+`)`,
 		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
 		a.IOSAppScheme, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage,
@@ -24,6 +25,7 @@ func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
 
 // UpdateAttempt writes an attempt's mutable fields.
 func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
+	t.touch(a.CheckoutID)
 	tag, err := t.db.Exec(ctx, `UPDATE attempts SET status = $1, pg_token = $2, aid = $3, method = $4,
 		failure_code = $5, failure_message = $6, updated_at = $7, returned_pg_token = $8, sid = $9 WHERE id = $10`,
 		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt),

@@ -29,6 +29,7 @@ func (t txQueries) CreateCheckout(ctx context.Context, c *store.Checkout) error 
 
 // UpdateCheckout writes a checkout's status, expiry and updated_at.
 func (t txQueries) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
+	t.touch(c.ID)
 	tag, err := t.db.Exec(ctx, `UPDATE checkouts SET status = $1, expires_at = $2, updated_at = $3 WHERE id = $4`,
 		c.Status, ms(c.ExpiresAt), ms(c.UpdatedAt), c.ID)
 	return t.wrap("update checkout", oneRow(tag, err))

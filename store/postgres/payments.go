@@ -11,6 +11,7 @@ const paymentColumns = `id, checkout_id, attempt_id, agreement_id, merchant_id, 
 
 // CreatePayment inserts a payment; a second payment for one checkout is store.ErrConflict.
 func (t txQueries) CreatePayment(ctx context.Context, p *store.Payment) error {
+	t.touch(p.CheckoutID)
 	_, err := t.db.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`) VALUES (`+placeholders(14)+`)`,
 		p.ID, nullable(p.CheckoutID), nullable(p.AttemptID), nullable(p.AgreementID), p.MerchantID, p.CID, p.Amount,
 		p.TaxFreeAmount, p.RefundedAmount, p.Method, p.TID, p.AID, ms(p.ApprovedAt), ms(p.CreatedAt))
@@ -19,6 +20,7 @@ func (t txQueries) CreatePayment(ctx context.Context, p *store.Payment) error {
 
 // UpdatePayment writes a payment's refunded amount.
 func (t txQueries) UpdatePayment(ctx context.Context, p *store.Payment) error {
+	t.touch(p.CheckoutID)
 	tag, err := t.db.Exec(ctx, `UPDATE payments SET refunded_amount = $1 WHERE id = $2`, p.RefundedAmount, p.ID)
 	return t.wrap("update payment", oneRow(tag, err))
 }

@@ -35,10 +35,14 @@ const defaultMaxConns = 16
 // DB is a PostgreSQL-backed store.Store.
 type DB struct {
 	queries
-	pool *pgxpool.Pool
+	pool   *pgxpool.Pool
+	origin string // tags this DB's announcements, so that its own listener skips them
 }
 
-var _ store.Store = (*DB)(nil)
+var (
+	_ store.Store       = (*DB)(nil)
+	_ store.Broadcaster = (*DB)(nil)
+)
 
 // Open connects to the database at url (postgres://…, with pgx's pool_* parameters if wanted),
 // and brings its schema up to date; when several instances start together one of them migrates
@@ -61,7 +65,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{queries: queries{db: pool}, pool: pool}, nil
+	return &DB{queries: queries{db: pool}, pool: pool, origin: strconv.FormatUint(rand.Uint64(), 36)}, nil
 }
 
 // Transact runs fn in one SERIALIZABLE transaction, again when it loses a serialization race
@@ -100,6 +104,12 @@ func (db *DB) transactOnce(ctx context.Context, fn func(store.Tx) error) (again 
 	if err := fn(txQueries{queries{db: tx, tx: st}}); err != nil {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return st.lostRace, err
+	}
+	// Announced inside the transaction: PostgreSQL delivers it at commit, and never from a try
+	// that rolled back.
+	if err := st.announce(ctx, tx, db.origin); err != nil {
+		tx.Rollback(context.WithoutCancel(ctx))
+		return lostRace(err), err
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return st.lostRace || lostRace(err), fmt.Errorf("store: commit: %w", err)
@@ -160,6 +170,8 @@ type txState struct {
 	// lostRace: a statement failed with a serialization failure or a deadlock. PostgreSQL has
 	// aborted the transaction then, whatever fn makes of the error, and a new try may succeed.
 	lostRace bool
+	// changed holds the checkouts whose state the transaction wrote, announced at commit.
+	changed map[string]bool
 }
 
 // txQueries adds the writes to the queries of one transaction.

@@ -31,6 +31,7 @@ const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_
 
 // CreateEvent inserts an event and its deliveries (see store.Tx).
 func (t txQueries) CreateEvent(ctx context.Context, e *store.Event) error {
+	t.touch(e.CheckoutID)
 	_, err := t.db.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
 		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
 	if err != nil {

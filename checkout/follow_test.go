@@ -1,0 +1,217 @@
+package checkout_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+	"github.com/kpcheckout/kpcheckout/store/postgres"
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
+)
+
+// pg is the PostgreSQL server of this test binary, started by the first test that needs it.
+var pg pgtest.Server
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	}
+	os.Exit(code)
+}
+
+// twoInstances is two services over one PostgreSQL database, as two kpcheckout processes are,
+// asking one sandbox as they would ask one KakaoPay, on one clock that only moves when told: a
+// snapshot never expires by itself, so only an announcement or a resync wakes a waiter.
+func twoInstances(t *testing.T) (url string, a, b *harness) {
+	t.Helper()
+	ctx := context.Background()
+	url = pg.Database(t)
+	clock := kakaopaytest.NewClock(time.Now().UTC())
+	srv := httptest.NewUnstartedServer(nil)
+	sbURL := "http://" + srv.Listener.Addr().String()
+	sb, err := sandbox.New(sandbox.Options{BaseURL: sbURL, SecretKey: "test-secret", Now: clock.Now, ApproveDelay: 30 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.Config.Handler = sb
+	srv.Start()
+	t.Cleanup(srv.Close)
+	instance := func() *harness {
+		db, err := postgres.Open(ctx, url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		kp, err := kakaopay.New(kakaopay.Options{BaseURL: sbURL, SecretKey: "test-secret", HTTPClient: &http.Client{Timeout: 20 * time.Second}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"), Now: clock.Now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(svc.Notifier().Close)
+		return &harness{t: t, ctx: ctx, svc: svc, sb: sb, sbURL: sbURL, clock: clock, db: db}
+	}
+	a, b = instance(), instance()
+	cm, err := b.svc.CreateMerchant(ctx, checkout.NewMerchant{Name: "테스트 카페"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.m, b.m = cm.Merchant, cm.Merchant
+	return url, a, b
+}
+
+// follow runs h's FollowChanges until the test ends, and returns once it hears the others.
+func follow(t *testing.T, h *harness) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); h.svc.FollowChanges(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+	waitFor(t, "listening", func() bool { return checkout.Following(h.svc) })
+}
+
+// polled is what a long-poll answered, and when.
+type polled struct {
+	st  *checkout.State
+	err error
+	at  time.Time
+}
+
+// longPoll long-polls id on h from its current state, as the status endpoint does, until the
+// checkout's status is want; the answer comes on the channel.
+func longPoll(h *harness, id, want string) <-chan polled {
+	out := make(chan polled, 1)
+	st, err := h.svc.Snapshot(h.ctx, id)
+	go func() {
+		for err == nil && st.Checkout.Status != want {
+			st, err = h.svc.Wait(h.ctx, id, st.Key(), 30*time.Second)
+		}
+		out <- polled{st, err, time.Now()}
+	}()
+	return out
+}
+
+// A payment approved on instance B wakes the long-poll waiting on instance A at once, through
+// the database's announcement, not the watcher's next look.
+func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
+	_, a, b := twoInstances(t)
+	follow(t, a)
+	c := a.create(0)
+	at := a.start(c.ID)
+	token := b.approveInWallet(at)
+	woken := longPoll(a, c.ID, string(checkout.StatusPaid))
+	waitFor(t, "a waiting long-poll", func() bool { return a.svc.Notifier().Waiting() == 1 })
+	time.Sleep(20 * time.Millisecond) // subscribed, past the waiter's second read
+
+	start := time.Now()
+	if _, err := b.returnApprove(c, at, token); err != nil {
+		t.Fatal(err)
+	}
+	approved := time.Now()
+	var p polled
+	select {
+	case p = <-woken:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long-poll on a did not wake within 5 s of the approval on b")
+	}
+	if p.err != nil {
+		t.Fatal(p.err)
+	}
+	sinceStart, sinceApproved := p.at.Sub(start), max(p.at.Sub(approved), 0)
+	t.Logf("a saw paid %v after b's approval began, %v after it returned", sinceStart, sinceApproved)
+	if sinceStart >= 200*time.Millisecond {
+		t.Errorf("a saw paid %v after b's approval began, want under 200 ms", sinceStart)
+	}
+}
+
+// On SQLite, one host's database, there is nobody else to hear: FollowChanges returns at once.
+func TestFollowChangesReturnsOnSQLite(t *testing.T) {
+	h := newHarness(t)
+	done := make(chan struct{})
+	go func() { defer close(done); h.svc.FollowChanges(t.Context()) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("FollowChanges still runs over SQLite")
+	}
+}
+
+// A change made while the listener's connection is down wakes the waiters once it is back:
+// the reconnect drops the cached states and wakes every waiter to read its checkout again.
+func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
+	url, a, b := twoInstances(t)
+	follow(t, a)
+	c := b.create(0)
+	woken := longPoll(a, c.ID, string(checkout.StatusExpired))
+	waitFor(t, "a waiting long-poll", func() bool { return a.svc.Notifier().Waiting() == 1 })
+
+	// The database is altered from another one on the server: not its own connections' business.
+	ctx := context.Background()
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := cfg.Database
+	cfg.Database = "postgres"
+	admin, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close(ctx)
+	// No new connection until the change is made: the listener cannot hear it, only find it.
+	exec(t, admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS false`)
+	defer exec(t, admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`)
+	var killed int
+	if err := admin.QueryRow(ctx, `SELECT COUNT(pg_terminate_backend(pid)) FROM pg_stat_activity
+		WHERE datname = $1 AND query LIKE 'LISTEN%'`, name).Scan(&killed); err != nil || killed != 1 {
+		t.Fatalf("killed %d listeners: %v", killed, err)
+	}
+	waitFor(t, "the listener's end", func() bool { return !checkout.Following(a.svc) })
+
+	if _, err := b.svc.Expire(ctx, b.m, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case p := <-woken:
+		t.Fatalf("woken while not listening (%s): the test no longer tells the resync apart", p.st.Checkout.Status)
+	case <-time.After(300 * time.Millisecond):
+	}
+	exec(t, admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`)
+	back := time.Now()
+	waitFor(t, "listening again", func() bool { return checkout.Following(a.svc) })
+	listening := time.Now()
+	select {
+	case p := <-woken:
+		if p.err != nil {
+			t.Fatal(p.err)
+		}
+		// Soon after the listener is back, not at the watcher's next look, seconds later.
+		t.Logf("a saw expired %v after connections were allowed again, %v after it listened again",
+			p.at.Sub(back), max(p.at.Sub(listening), 0))
+		if p.at.Sub(listening) > 200*time.Millisecond {
+			t.Errorf("a saw expired %v after it listened again, want under 200 ms", p.at.Sub(listening))
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the long-poll on a was not woken after the listener came back")
+	}
+}
+
+func exec(t *testing.T, conn *pgx.Conn, sql string) {
+	t.Helper()
+	if _, err := conn.Exec(context.Background(), sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}

@@ -425,3 +425,56 @@ func TestTwoInstancesPayAndNotifyOnce(t *testing.T) {
 		}
 	}
 }
+
+// TestSIGKILLOfOneInstanceLosesNothing kills one of two instances (SIGKILL) while shoppers are
+// paying and both instances are POSTing webhooks: the survivor takes over the dead one's claims
+// once they lapse, every checkout is paid, KakaoPay's approve is called once each, and each
+// checkout.paid webhook is answered exactly once.
+func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 2)
+	const n = 100
+	f.dwell = 200 * time.Millisecond
+	f.hooks.slow.Store(int64(time.Second)) // deliveries take a while: each instance holds some at the kill
+	var paid atomic.Int32
+	killed := make(chan [2]int) // POSTs in flight at the kill; deliveries the dead instance left claimed
+	go func() {
+		// An instance POSTs one batch of at most 16 at a time: 17 POSTs at once mean both have some.
+		for f.hooks.inFlight.Load() <= 16 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		inFlight := int(f.hooks.inFlight.Load())
+		if paid.Load() == n {
+			t.Error("every payment was over before the kill")
+		}
+		at := time.Now()
+		f.kill(1)
+		time.Sleep(300 * time.Millisecond) // the dead instance's POSTs end unanswered
+		f.hooks.slow.Store(0)
+		close(f.hooks.hurry) // the survivor's are answered and recorded
+		time.Sleep(500 * time.Millisecond)
+		var left int
+		// Claimed before the kill, and not recorded since: the dead instance's.
+		f.db.QueryRow(context.Background(), `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'
+			AND locked_until > $1 AND locked_until <= $2`, time.Now().UnixMilli(), at.Add(9*time.Second).UnixMilli()).Scan(&left)
+		killed <- [2]int{inFlight, left}
+	}()
+	start := time.Now()
+	ids := f.payAll(n, func(int) { paid.Add(1) })
+	var got [2]int
+	select {
+	case got = <-killed:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the instance was never killed: %d POSTs in flight", f.hooks.inFlight.Load())
+	}
+	if got[1] < got[0]-16 || got[1] == 0 {
+		t.Errorf("%d POSTs in flight at the kill, and %d deliveries left claimed by the dead instance", got[0], got[1])
+	}
+	f.waitPaid(ids)
+	f.checkOnce(ids)
+	t.Logf("%d checkouts paid and notified in %v; at the kill %d POSTs were in flight, %d of the dead instance's", n,
+		time.Since(start).Round(time.Millisecond), got[0], got[1])
+	if n := strings.Count(f.insts[0].stderr.String(), "approving a claim whose instance died"); n > 0 {
+		t.Logf("the survivor approved %d payments the dead instance had claimed", n)
+	}
+}

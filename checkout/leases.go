@@ -19,8 +19,11 @@ func (s *Service) lease(ctx context.Context, name string, ttl time.Duration) (re
 		ok, err = s.takeLeaseIn(ctx, tx, name, ttl)
 		return err
 	})
-	if err != nil || !ok {
+	if err != nil {
 		return nil, false, wrapf("lease", err)
+	}
+	if !ok {
+		return nil, false, nil
 	}
 	return func() { s.releaseLease(ctx, name) }, true, nil
 }

@@ -129,8 +129,11 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 		took, err = s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL())
 		return err
 	})
-	if err != nil || !took {
+	if err != nil {
 		return wrapf("take over claim", err)
+	}
+	if !took {
+		return nil // another instance took it over
 	}
 	s.log.WarnContext(ctx, "reconcile: approving a claim whose instance died before KakaoPay took it", "checkout", a.CheckoutID, "attempt", a.ID)
 	if _, err := s.approveClaimed(ctx, st, a, a.PGToken); err != nil {

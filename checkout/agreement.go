@@ -131,11 +131,16 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 		return nil, err
 	}
 	defer s.charging.lock(agreementID)()
+	release, err := s.leaseWait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	now := s.clock()
 	var ag *store.Agreement
 	ch := &store.Charge{ID: NewID("ch"), AgreementID: agreementID, MerchantID: m.ID, Amount: p.Amount, Reference: p.Reference,
 		Status: ChargePending, CreatedAt: now, UpdatedAt: now}
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
+	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		var err error
 		if ag, err = tx.Agreement(ctx, agreementID); err != nil {
 			return err
@@ -267,9 +272,14 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 		return nil, err
 	}
 	defer s.charging.lock(agreementID)()
+	release, err := s.leaseWait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	var ag *store.Agreement
 	asked := false // an earlier request asked KakaoPay already: its answer may have been lost
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
+	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		var err error
 		if ag, err = tx.Agreement(ctx, agreementID); err != nil {
 			return err
@@ -307,6 +317,11 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 // KakaoPay when it is still under way.
 func (s *Service) DeactivationOutcome(ctx context.Context, id string) (*store.Agreement, error) {
 	defer s.charging.lock(id)()
+	release, err := s.leaseWait(ctx, agreementLease(id), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	if err != nil {
+		return nil, err
+	}
+	defer release()
 	ag, err := s.store.Agreement(ctx, id)
 	if err != nil {
 		return nil, wrapf("deactivate", err)
@@ -386,6 +401,15 @@ func (s *Service) recordDeactivation(ctx context.Context, agreementID string, en
 	}
 	return nil
 }
+
+// agreementLease names the lease that lets one charge or deactivation of an agreement talk to
+// KakaoPay at a time, on any instance: a deactivation never races a charge, and a sid is asked
+// to end once.
+func agreementLease(agreementID string) string { return "agreement:" + agreementID }
+
+// agreementLeaseTTL outlasts the KakaoPay calls of a charge or a deactivation (up to three, in
+// one approveT budget).
+func (s *Service) agreementLeaseTTL() time.Duration { return s.approveT + leaseMargin }
 
 func agreementData(a *store.Agreement) []byte {
 	b, _ := json.Marshal(map[string]any{"id": a.ID, "checkout": a.CheckoutID, "status": a.Status})

@@ -90,14 +90,17 @@ type Service struct {
 	approveT            time.Duration
 	settleAfter         time.Duration
 	confirmGrace        time.Duration
+	holder              string // this instance, as the holder of its leases
 	notifier            *Notifier
 	snaps               *snapshots
 	watch               *watchers
 	following           atomic.Bool // FollowChanges hears the other instances now
 	polls               *throttle
-	starting            stripes // serializes Pay per checkout, so that a double click makes one attempt
-	refunding           stripes // serializes refunds per payment, so that KakaoPay sees them one by one
-	charging            stripes // serializes charges per agreement
+	// The stripes spare this instance's requests from polling each other for a lease or a
+	// pending row: the database is what serializes them across instances.
+	starting  stripes // Pay per checkout (with the start lease)
+	refunding stripes // refunds per payment (with the pending refund row)
+	charging  stripes // charges and deactivations per agreement (with the agreement lease)
 }
 
 // New returns a Service.
@@ -112,7 +115,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
-		notifier:     NewNotifier(), polls: newThrottle(),
+		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
 	}
 	if s.bundle == nil {
 		b, err := locales.Bundle()

@@ -17,8 +17,8 @@ import (
 )
 
 // Pay starts a KakaoPay attempt for an open checkout on the given device kind, or returns the
-// live one already started for that kind (a double click makes one attempt; across several
-// instances a second attempt can be made, and the claim in approve still lets only one pay).
+// live one already started for that kind: a double click makes one attempt, on one instance or
+// several (the checkout's start lease), and the claim in approve lets only one attempt pay.
 func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.Attempt, error) {
 	a, _, err := s.start(ctx, nil, checkoutID, device)
 	return a, err
@@ -37,6 +37,12 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		return nil, false, invalid("device", "device_invalid", "unknown device kind %q", device)
 	}
 	defer s.starting.lock(checkoutID)()
+	// Held over KakaoPay's ready call, whose client times out within approveT.
+	release, err := s.leaseWait(ctx, "start:"+checkoutID, s.approveT+leaseMargin, s.approveT+leaseMargin, "payment_starting")
+	if err != nil {
+		return nil, false, err
+	}
+	defer release()
 	st, err := s.State(ctx, checkoutID)
 	if err != nil {
 		return nil, false, err

@@ -14,9 +14,17 @@ import (
 // quit or failed → ended; still pending past the tid's life → expired; never confirmable →
 // failed after a grace period); refunds whose answer was lost (order API); deactivations whose
 // answer was lost (subscription status); and charges whose answer was lost, which KakaoPay
-// offers no look-up for (→ unknown). The server runs it periodically.
+// offers no look-up for (→ unknown). The server runs it periodically, on every instance: each
+// attempt, payment and agreement is worked on under a lease, by one instance at a time.
 func (s *Service) Reconcile(ctx context.Context) error {
 	now := s.clock()
+	// Leases left by instances that died long ago are forgotten.
+	if err := s.store.Transact(ctx, func(tx store.Tx) error {
+		_, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour))
+		return err
+	}); err != nil {
+		return wrapf("reconcile", err)
+	}
 	// Settling while an approve is still under way is harmless: paid() records once, and an
 	// attempt is only failed for good after its tid has died.
 	attempts, err := s.store.LiveAttempts(ctx, now.Add(-5*time.Second), 100)
@@ -24,7 +32,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		return wrapf("reconcile", err)
 	}
 	for _, a := range attempts {
-		if err := s.reconcileAttempt(ctx, a, now); err != nil {
+		if err := s.reconcileLeased(ctx, a, now); err != nil {
 			return err
 		}
 	}
@@ -35,6 +43,17 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		return err
 	}
 	return s.reconcileCharges(ctx, now)
+}
+
+// reconcileLeased reconciles one live attempt unless another instance is at it. The lease
+// outlasts an approve call and the look-ups around it.
+func (s *Service) reconcileLeased(ctx context.Context, a *store.Attempt, now time.Time) error {
+	release, ok, err := s.lease(ctx, "reconcile:"+a.ID, 2*s.approveT+leaseMargin)
+	if err != nil || !ok {
+		return err
+	}
+	defer release()
+	return s.reconcileAttempt(ctx, a, now)
 }
 
 // reconcileAttempt settles one live attempt from KakaoPay's order API.
@@ -64,6 +83,10 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 		}
 		return nil
 	}
+	if walletApproved(order.Status) && a.PGToken != "" && now.Before(a.ExpiresAt) {
+		// Claimed, yet KakaoPay has not taken an approve: the claimer died before calling it.
+		return s.takeOverClaim(ctx, st, a, now)
+	}
 	if walletApproved(order.Status) && a.PGToken == "" && a.ReturnedPGToken != "" && now.Before(a.ExpiresAt) {
 		// The shopper's return came while KakaoPay could not be asked: finish it now.
 		if _, err := s.confirm(ctx, st, a, a.ReturnedPGToken); err != nil {
@@ -88,8 +111,41 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 	return nil
 }
 
+// takeOverClaim approves, with its pg_token, an attempt whose claimer died between its claim
+// and KakaoPay's approve, once the claimer's approve lease has lapsed: the approval the shopper
+// made is not lost. Should the claimer's call land at KakaoPay after all, KakaoPay approves a
+// tid once and refuses the other call, and the order API settles it.
+func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt, now time.Time) error {
+	if now.Sub(a.UpdatedAt) < s.approveLeaseTTL() {
+		return nil // the claimer may still be calling (a claim from before leases has none)
+	}
+	var took bool
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		cur, err := tx.Attempt(ctx, a.ID)
+		if err != nil || cur.PGToken != a.PGToken || !Live(cur) {
+			took = false
+			return err
+		}
+		took, err = s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL())
+		return err
+	})
+	if err != nil {
+		return wrapf("take over claim", err)
+	}
+	if !took {
+		return nil // another instance took it over
+	}
+	s.log.WarnContext(ctx, "reconcile: approving a claim whose instance died before KakaoPay took it", "checkout", a.CheckoutID, "attempt", a.ID)
+	if _, err := s.approveClaimed(ctx, st, a, a.PGToken); err != nil {
+		s.log.WarnContext(ctx, "reconcile: approving a taken-over claim", "attempt", a.ID, "err", err)
+	}
+	return nil
+}
+
 // reconcileRefunds settles refunds whose KakaoPay answer was lost, old enough not to be in
-// flight anywhere.
+// flight anywhere; one instance looks a payment's refunds up at a time (its refunds lease),
+// and each outcome is recorded once whoever records it (finishRefund checks the refund is
+// still pending in its transaction).
 func (s *Service) reconcileRefunds(ctx context.Context, now time.Time) error {
 	refunds, err := s.store.PendingRefunds(ctx, 100)
 	if err != nil {
@@ -101,9 +157,14 @@ func (s *Service) reconcileRefunds(ctx context.Context, now time.Time) error {
 			continue
 		}
 		done[r.PaymentID] = true
+		release, ok, err := s.lease(ctx, "refunds:"+r.PaymentID, s.approveT+leaseMargin)
+		if err != nil || !ok {
+			continue
+		}
 		unlock := s.refunding.lock(r.PaymentID)
-		err := s.settleRefunds(ctx, r.PaymentID, s.settleAfter)
+		err = s.settleRefunds(ctx, r.PaymentID, s.settleAfter)
 		unlock()
+		release()
 		if err != nil {
 			s.log.WarnContext(ctx, "reconcile: settling refunds", "payment", r.PaymentID, "err", err)
 		}
@@ -119,9 +180,14 @@ func (s *Service) reconcileDeactivations(ctx context.Context, now time.Time) err
 		return wrapf("reconcile", err)
 	}
 	for _, ag := range list {
+		release, ok, err := s.lease(ctx, agreementLease(ag.ID), s.agreementLeaseTTL())
+		if err != nil || !ok {
+			continue // another instance is at it
+		}
 		unlock := s.charging.lock(ag.ID)
-		err := s.deactivateAt(ctx, ag, true)
+		err = s.deactivateAt(ctx, ag, true)
 		unlock()
+		release()
 		if err != nil {
 			s.log.WarnContext(ctx, "reconcile: deactivating", "agreement", ag.ID, "err", err)
 		}
@@ -131,6 +197,8 @@ func (s *Service) reconcileDeactivations(ctx context.Context, now time.Time) err
 
 // reconcileCharges marks unknown the charges whose KakaoPay answer never came (the process
 // died during the call): KakaoPay gives them no tid to look up, so the merchant must check.
+// Several instances may do it at once: nothing is asked of KakaoPay, and finishCharge records
+// an outcome once (it checks the charge is still pending in its transaction).
 func (s *Service) reconcileCharges(ctx context.Context, now time.Time) error {
 	list, err := s.store.PendingCharges(ctx, now.Add(-s.settleAfter), 100)
 	if err != nil {

@@ -410,3 +410,38 @@ func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
 	}
 	h.pay(c) // the checkout is still payable with a new attempt
 }
+
+// TestClaimOfADeadInstanceIsApprovedByAnother: an instance claims an approved attempt and dies
+// before it calls KakaoPay's approve. Its approve lease holds while its call could be under way;
+// once it lapses, the reconciler (of any instance) approves with the kept pg_token, once.
+func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	a := h.start(c.ID)
+	token := h.approveInWallet(a)
+	now := h.clock.Now().UTC().Truncate(time.Millisecond)
+	err := h.db.Transact(h.ctx, func(tx store.Tx) error { // the dead instance's claim, as claim writes it
+		cur, err := tx.Attempt(h.ctx, a.ID)
+		if err != nil {
+			return err
+		}
+		cur.PGToken, cur.UpdatedAt = token, now
+		if _, err := tx.TakeLease(h.ctx, &store.Lease{Name: "approve:" + a.ID, Holder: "inst_dead", ExpiresAt: now.Add(25 * time.Second)}, now); err != nil {
+			return err
+		}
+		return tx.UpdateAttempt(h.ctx, cur)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	if n := h.calls("approve"); n != 0 {
+		t.Fatalf("%d approve calls while the claimer's lease holds", n)
+	}
+	h.clock.Add(20 * time.Second) // past the lease: 20 s approve timeout + 5 s
+	h.reconcile()
+	h.reconcile()
+	wantSettledPaid(t, h, c)
+}

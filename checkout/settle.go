@@ -1,6 +1,7 @@
 package checkout
 
 import (
+	"cmp"
 	"context"
 	"crypto/subtle"
 	"encoding/json"
@@ -105,6 +106,21 @@ func (s *Service) confirm(ctx context.Context, st *State, a *store.Attempt, toke
 	} else if err != nil {
 		return nil, err
 	}
+	return s.approveClaimed(ctx, st, a, token)
+}
+
+// approveLease names the lease an approve call is made under.
+func approveLease(attemptID string) string { return "approve:" + attemptID }
+
+// approveLeaseTTL is how long a claim's lease holds: past it the claimer's approve call has
+// timed out for sure, and when it never reached KakaoPay (the claimer died first) the
+// reconciler approves instead (see takeOverClaim).
+func (s *Service) approveLeaseTTL() time.Duration { return s.approveT + leaseMargin }
+
+// approveClaimed calls KakaoPay's approve for an attempt this instance claimed (or took over)
+// with token, and records what came of it.
+func (s *Service) approveClaimed(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
+	c := st.Checkout
 	// The approve call outlives a shopper who closes the tab: the money must be settled.
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
 	defer cancel()
@@ -113,6 +129,7 @@ func (s *Service) confirm(ctx context.Context, st *State, a *store.Attempt, toke
 	})
 	switch {
 	case err == nil:
+		defer s.releaseLease(actx, approveLease(a.ID))
 		if err := s.keepSID(actx, a.ID, res.SID); err != nil {
 			return nil, err
 		}
@@ -121,9 +138,11 @@ func (s *Service) confirm(ctx context.Context, st *State, a *store.Attempt, toke
 			return nil, err
 		}
 	case kakaopay.IsOutcomeUnknown(err):
+		// The lease is kept until it lapses: the call may still land at KakaoPay meanwhile.
 		s.log.WarnContext(ctx, "kakaopay approve outcome unknown; settling from the order API", "checkout", c.ID, "attempt", a.ID, "err", err)
 		return s.outcome(ctx, c.ID, a.ID, true)
 	default:
+		defer s.releaseLease(actx, approveLease(a.ID))
 		if err := s.approveRefused(actx, st, a, token, err); err != nil {
 			return nil, err
 		}
@@ -212,8 +231,10 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 	return s.moveLive(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
 }
 
-// claim marks an attempt as being approved with token. Only one attempt of a checkout can be
-// claimed at a time, and a token only once: this is what makes approve happen once.
+// claim marks an attempt as being approved with token, under this instance's approve lease.
+// Only one attempt of a checkout can be claimed at a time, and a token only once: this is what
+// makes approve happen once, on one instance or several; the lease is what lets another
+// instance finish the approval when this one dies before KakaoPay took it.
 func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string) error {
 	now := s.clock()
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
@@ -238,6 +259,9 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		}
 		if a == nil || !Live(a) || !now.Before(a.ExpiresAt) {
 			return conflict("attempt_ended", "this payment attempt has ended")
+		}
+		if ok, err := s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL()); err != nil || !ok {
+			return cmp.Or(err, error(conflict("payment_in_progress", "this payment is being approved")))
 		}
 		a.PGToken, a.UpdatedAt = token, now
 		return tx.UpdateAttempt(ctx, a)

@@ -160,6 +160,11 @@ func (s *Service) look(id string) string {
 	if !st.Open() || a == nil || a.TID == "" || !Live(a) || Confirming(a) {
 		return st.Key()
 	}
+	// Pages may wait on a checkout on several instances: one of them asks KakaoPay per
+	// watchFirst. The lease is left to lapse, and the others see the answer in the state.
+	if _, ok, err := s.lease(ctx, "look:"+id, watchFirst); err != nil || !ok {
+		return st.Key()
+	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
 	if err != nil {
 		s.log.WarnContext(ctx, "watcher: kakaopay order failed", "checkout", id, "attempt", a.ID, "err", err)

@@ -276,3 +276,11 @@ type DayTotals struct {
 	PaidAmount     int64
 	RefundedAmount int64 // refunds that succeeded, by the day they were asked
 }
+
+// Lease is a named piece of work one instance holds until it gives it up or ExpiresAt passes:
+// an instance that dies holding it loses it then, and another takes the work over.
+type Lease struct {
+	Name      string // the work, e.g. "approve:att_…"
+	Holder    string // the instance holding it
+	ExpiresAt time.Time
+}

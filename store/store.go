@@ -104,6 +104,8 @@ type Reader interface {
 	User(ctx context.Context, id string) (*User, error)
 	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
 	Secret(ctx context.Context, name string) ([]byte, error)
+	// Lease reads a named lease, lapsed or not; ErrNotFound when nobody holds or held it.
+	Lease(ctx context.Context, name string) (*Lease, error)
 	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
 	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
 	// UserByEmail finds a user by e-mail, whatever its case.
@@ -192,6 +194,15 @@ type Tx interface {
 	// ReleaseIdempotencyKey forgets the reservation owner holds, unless it is bound to an
 	// object: a request that may have reached KakaoPay never frees its key.
 	ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error
+	// TakeLease gives l.Name to l.Holder until l.ExpiresAt when nobody holds it, its lease
+	// lapsed by now, or l.Holder holds it already (which renews it); it reports whether
+	// l.Holder holds it now.
+	TakeLease(ctx context.Context, l *Lease, now time.Time) (bool, error)
+	// ReleaseLease gives up holder's lease of name; another holder's is left as it is.
+	ReleaseLease(ctx context.Context, name, holder string) error
+	// DropLapsedLeases forgets the leases lapsed before before (left by instances that died)
+	// and answers how many.
+	DropLapsedLeases(ctx context.Context, before time.Time) (int, error)
 }
 
 // ListCheckouts selects a merchant's checkouts, newest first.

@@ -36,7 +36,8 @@ type Config struct {
 	// address (no redirects are ever followed), so a merchant's URL cannot reach inside the
 	// network kpcheckout runs in. Test merchants' endpoints may be anywhere (their own computer).
 	AllowPrivate bool
-	// Timeout bounds one POST, 10 s when zero.
+	// Timeout bounds one POST, 10 s when zero. A claim on a delivery lasts three times as long:
+	// when the instance that claimed it dies, another takes it over then.
 	Timeout time.Duration
 	// RetryFor is how long a delivery is tried again before it ends failed, 3 days when zero; an
 	// endpoint that took none of its deliveries for that long is disabled.
@@ -56,6 +57,7 @@ type Deliverer struct {
 	open     *http.Client // test merchants' deliveries: any address
 	now      func() time.Time
 	retryFor time.Duration
+	lease    time.Duration // how long a claim holds
 	log      *slog.Logger
 	wake     chan struct{}
 }
@@ -79,6 +81,8 @@ func NewDeliverer(cfg Config) *Deliverer {
 	if timeout == 0 {
 		timeout = 10 * time.Second
 	}
+	// A claim outlives the POST and the reads and write around it, with room to spare.
+	d.lease = 3 * timeout
 	d.client, d.open = NewClient(cfg.AllowPrivate, timeout), NewClient(true, timeout)
 	return d
 }
@@ -143,18 +147,15 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// claimBatch is how many deliveries one pass claims; lease is how long a claim holds.
-const (
-	claimBatch = 16
-	lease      = time.Minute
-)
+// claimBatch is how many deliveries one pass claims.
+const claimBatch = 16
 
 // DeliverDue claims the deliveries whose time has come, POSTs each (concurrently) and records
 // what came of it. It answers how many it tried.
 func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	var claimed []*store.Delivery
 	err := d.store.Transact(ctx, func(tx store.Tx) (err error) {
-		claimed, err = tx.ClaimDeliveries(ctx, d.now(), lease, claimBatch)
+		claimed, err = tx.ClaimDeliveries(ctx, d.now(), d.lease, claimBatch)
 		return err
 	})
 	if err != nil {

@@ -24,6 +24,7 @@ type Config struct {
 	ExpirySweep       time.Duration
 	SettleAfter       time.Duration
 	KakaoPayTimeout   time.Duration
+	WebhookTimeout    time.Duration
 	ConfirmGrace      time.Duration
 	MaxWaiting        int
 	MaxWaitingPerIP   int
@@ -74,6 +75,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.DurationVar(&c.ExpirySweep, "expiry-sweep", 5*time.Second, "how often overdue checkouts are expired and unsettled payments reconciled with KakaoPay")
 	mine.DurationVar(&c.SettleAfter, "settle-after", 30*time.Second, "how old a refund, charge or deactivation whose KakaoPay answer was lost must be before it is settled; longer than --kakaopay-timeout")
 	mine.DurationVar(&c.KakaoPayTimeout, "kakaopay-timeout", 10*time.Second, "how long one KakaoPay call may take before its outcome counts as unknown")
+	mine.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take; a delivery an instance claimed is taken over by another three times this long after, when the first died")
 	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
 	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
@@ -129,8 +131,8 @@ func (c *Config) validate() error {
 	if c.SessionKey != "" && len(c.SessionKey) < 32 {
 		return fmt.Errorf("the session key is %d characters; it must be at least 32: set KPCHECKOUT_SESSION_KEY to a longer secret, or leave it empty for a random key kept in the database", len(c.SessionKey))
 	}
-	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 {
-		return errors.New("expiry sweep, settle-after, kakaopay-timeout and confirm-grace must be positive")
+	if c.ExpirySweep <= 0 || c.SettleAfter <= 0 || c.KakaoPayTimeout <= 0 || c.ConfirmGrace <= 0 || c.WebhookTimeout <= 0 {
+		return errors.New("expiry sweep, settle-after, kakaopay-timeout, confirm-grace and webhook-timeout must be positive")
 	}
 	if c.MaxWaiting <= 0 || c.MaxWaitingPerIP <= 0 || c.OrderLookups <= 0 {
 		return errors.New("max-waiting, max-waiting-per-ip and order-lookups must be positive")

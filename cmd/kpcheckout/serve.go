@@ -72,7 +72,8 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	// Webhooks go out from the outbox, here and on every other instance over the same database.
-	deliverer := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: cfg.webhookAllowPrivate(), Logger: log})
+	deliverer := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: cfg.webhookAllowPrivate(),
+		Timeout: cfg.WebhookTimeout, Logger: log})
 	sess, err := sessionStore(ctx, cfg, svc, log)
 	if err != nil {
 		return err

@@ -271,6 +271,14 @@ var migrations = []string{
 	CREATE UNIQUE INDEX api_keys_create_token ON api_keys (merchant_id, create_token) WHERE create_token <> '';
 	INSERT INTO api_keys (id, merchant_id, prefix, hash, last4, label, create_token, created_at)
 		SELECT 'key_' || upper(substr(md5(gen_random_uuid()::text), 1, 26)), id, api_key_prefix, api_key_hash, '', '', '', created_at FROM merchants;`,
+	// Leases: named work (an approve under way, a reconciliation, a deactivation) held by one
+	// instance until it gives it up or the lease lapses, so that several instances over one
+	// database do it once, and one that dies loses it to another.
+	`CREATE TABLE leases (
+		name TEXT PRIMARY KEY,
+		holder TEXT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

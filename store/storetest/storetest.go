@@ -40,6 +40,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ConcurrentIdempotency":  testConcurrentIdempotencyKeys,
 		"ConcurrentClaims":       testConcurrentClaims,
 		"RacingOwnerRemovals":    testRacingOwnerRemovals,
+		"Leases":                 testLeases,
+		"RacingLeases":           testRacingLeases,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -1,0 +1,480 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
+	"github.com/kpcheckout/kpcheckout/webhook"
+)
+
+// fleet runs several `kpcheckout serve` processes on one PostgreSQL database, as a merchant
+// scaled out behind a load balancer would: KakaoPay is a sandbox in the test process that
+// outlives them, and the merchant's webhook endpoint is a receiver here that counts what it
+// gets by webhook-id.
+type fleet struct {
+	t     *testing.T
+	bin   string
+	dbURL string
+	db    *pgxpool.Pool // the test's own look at the database
+	sb    *sandbox.Sandbox
+	sbURL string
+	key   string
+	hooks *receiver
+	insts []*instance
+	dwell time.Duration // how long a shopper stays in the wallet
+}
+
+// instance is one serve process.
+type instance struct {
+	addr   string
+	proc   *exec.Cmd
+	exited chan error
+	dead   atomic.Bool
+	stderr *syncBuffer
+}
+
+func newFleet(t *testing.T, n int) *fleet {
+	t.Helper()
+	dir := t.TempDir()
+	f := &fleet{t: t, bin: filepath.Join(dir, "kpcheckout"), dbURL: pg.Database(t)}
+	if out, err := exec.Command("go", "build", "-o", f.bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	var err error
+	if f.db, err = pgxpool.New(context.Background(), f.dbURL); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(f.db.Close)
+	sbSrv := httptest.NewUnstartedServer(nil)
+	f.sbURL = "http://" + sbSrv.Listener.Addr().String()
+	if f.sb, err = sandbox.New(sandbox.Options{BaseURL: f.sbURL, SecretKey: "fleet-secret"}); err != nil {
+		t.Fatal(err)
+	}
+	sbSrv.Config.Handler = f.sb
+	sbSrv.Start()
+	t.Cleanup(sbSrv.Close)
+	out, err := exec.Command(f.bin, "merchant", "create", "--name", "여러 인스턴스 상점", "--database-url", f.dbURL).Output()
+	if err != nil {
+		t.Fatalf("merchant create: %v", err)
+	}
+	var m map[string]string
+	if err := json.Unmarshal(out, &m); err != nil {
+		t.Fatal(err)
+	}
+	f.key = m["api_key"]
+	for range n {
+		f.start()
+	}
+	f.hooks = newReceiver(t)
+	var ep struct{ Secret string }
+	if code := f.api(0, "", "POST", "/v1/webhook_endpoints", `{"url":"`+f.hooks.srv.URL+`/hooks","enabled_events":["checkout.paid"]}`, &ep); code != 201 {
+		t.Fatalf("create endpoint: %d", code)
+	}
+	f.hooks.secret = ep.Secret
+	return f
+}
+
+// start runs one more instance: a fast sweep and reconciler, KakaoPay calls and webhook POSTs
+// that time out soon, so that what a dead instance left is taken over within seconds.
+func (f *fleet) start() {
+	f.t.Helper()
+	in := &instance{addr: freeAddr(f.t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	in.proc = exec.Command(f.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "3s", "--kakaopay-timeout", "2s",
+		"--webhook-timeout", "3s")
+	in.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+in.addr, "KPCHECKOUT_DATABASE_URL="+f.dbURL,
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
+	in.proc.Stderr = in.stderr
+	if err := in.proc.Start(); err != nil {
+		f.t.Fatal(err)
+	}
+	go func() { in.exited <- in.proc.Wait() }()
+	f.t.Cleanup(func() {
+		if !in.dead.Load() {
+			in.proc.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-in.exited:
+			case <-time.After(10 * time.Second):
+				in.proc.Process.Kill()
+			}
+		}
+		if f.t.Failed() {
+			f.t.Logf("instance %s said:\n%s", in.addr, in.stderr)
+		}
+	})
+	if !waitReady(f.t, in.addr) {
+		f.t.Fatalf("instance did not start: %s", in.stderr)
+	}
+	f.insts = append(f.insts, in)
+}
+
+// kill ends instance i with SIGKILL: no shutdown, its claims and leases left as they were.
+func (f *fleet) kill(i int) {
+	in := f.insts[i]
+	in.dead.Store(true)
+	in.proc.Process.Signal(syscall.SIGKILL)
+	<-in.exited
+}
+
+// addr is instance i's address, or a live one's when i is dead (the load balancer's choice).
+func (f *fleet) addr(i int) string {
+	for j := range f.insts {
+		if in := f.insts[(i+j)%len(f.insts)]; !in.dead.Load() {
+			return in.addr
+		}
+	}
+	f.t.Error("no instance is alive")
+	return f.insts[0].addr
+}
+
+// api calls the merchant API on instance i (or a live one); a dropped connection answers 0.
+func (f *fleet) api(i int, idemKey, method, path, body string, out any) int {
+	req, _ := http.NewRequest(method, "http://"+f.addr(i)+path, strings.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+f.key)
+	req.Header.Set("Content-Type", "application/json")
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0
+	}
+	defer res.Body.Close()
+	if out != nil {
+		decodeJSON(res.Body, out)
+	}
+	return res.StatusCode
+}
+
+// retry runs step until it succeeds or 30 s pass; a step that meets a dying instance is tried
+// again, on a live one, as a shopper's browser behind a load balancer would.
+func (f *fleet) retry(what string, step func() error) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		err := step()
+		if err == nil || time.Now().After(deadline) {
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// pay creates a checkout and pays it as a phone would: it is created and started on instance
+// from, and KakaoPay's return lands on instance to. It answers the checkout's id.
+func (f *fleet) pay(from, to int) (string, error) {
+	var c struct{ ID string }
+	err := f.retry("create", func() error {
+		// No Idempotency-Key: a create lost with a dying instance leaves a checkout nobody pays.
+		code := f.api(from, "", "POST", "/v1/checkouts",
+			`{"amount":1100,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c)
+		if code != 201 {
+			return fmt.Errorf("answered %d", code)
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	phone := &http.Client{Transport: phoneUA{}}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	var approveURL string
+	err = f.retry("pay", func() error {
+		res, err := phone.PostForm("http://"+f.addr(from)+"/c/"+c.ID+"/pay", map[string][]string{"device": {"mobile"}})
+		if err != nil {
+			return err
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		m := walletLink.FindSubmatch(body)
+		if res.StatusCode != 200 || m == nil {
+			return fmt.Errorf("answered %d without a wallet link", res.StatusCode)
+		}
+		req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
+		req.Header.Set("X-Sandbox-Auto", "approve")
+		if res, err = noRedirect.Do(req); err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusSeeOther {
+			return fmt.Errorf("the wallet answered %d", res.StatusCode)
+		}
+		approveURL = res.Header.Get("Location")
+		return nil
+	})
+	if err != nil {
+		return c.ID, err
+	}
+	time.Sleep(f.dwell)
+	from = indexOf(f, approveURL)
+	return c.ID, f.retry("return", func() error {
+		u := strings.Replace(approveURL, f.insts[from].addr, f.addr(to), 1)
+		res, err := noRedirect.Get(u)
+		if err != nil {
+			return err
+		}
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			return fmt.Errorf("answered %d", res.StatusCode)
+		}
+		return nil
+	})
+}
+
+// indexOf tells which instance a URL names.
+func indexOf(f *fleet, u string) int {
+	for i, in := range f.insts {
+		if strings.Contains(u, "//"+in.addr+"/") {
+			return i
+		}
+	}
+	return 0
+}
+
+// payAll pays n checkouts with 8 shoppers at once, each created on one instance and returned to
+// the next; after(k) runs once k checkouts have been paid. It answers their ids.
+func (f *fleet) payAll(n int, after func(paid int)) []string {
+	f.t.Helper()
+	ids := make([]string, n)
+	next := make(chan int)
+	var done atomic.Int32
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			for k := range next {
+				id, err := f.pay(k%len(f.insts), (k+1)%len(f.insts))
+				if err != nil {
+					f.t.Errorf("checkout %d (%s): %v", k, id, err)
+				}
+				ids[k] = id
+				if after != nil {
+					after(int(done.Add(1)))
+				}
+			}
+		})
+	}
+	for k := range n {
+		next <- k
+	}
+	close(next)
+	wg.Wait()
+	return ids
+}
+
+// waitPaid waits until every checkout is paid, as any live instance answers.
+func (f *fleet) waitPaid(ids []string) {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for _, id := range ids {
+		for {
+			var c struct{ Status string }
+			if f.api(0, "", "GET", "/v1/checkouts/"+id, "", &c); c.Status == "paid" {
+				break
+			}
+			if time.Now().After(deadline) {
+				f.t.Fatalf("checkout %s is %q, not paid", id, c.Status)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+}
+
+// checkOnce checks what the receiver got: for each paid checkout, one checkout.paid webhook-id,
+// answered exactly once; and KakaoPay's approve called once per checkout.
+func (f *fleet) checkOnce(ids []string) {
+	f.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for f.hooks.ackedCount() < len(ids) && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1500 * time.Millisecond) // nothing more may come
+	h := f.hooks
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	perCheckout := map[string][]string{}
+	for id, n := range h.acked {
+		if n != 1 {
+			f.t.Errorf("webhook %s was answered %d times", id, n)
+		}
+		perCheckout[h.checkout[id]] = append(perCheckout[h.checkout[id]], id)
+	}
+	for _, id := range ids {
+		if got := perCheckout[id]; len(got) != 1 {
+			f.t.Errorf("checkout %s: checkout.paid webhooks %v, want one", id, got)
+		}
+	}
+	if len(perCheckout) != len(ids) {
+		f.t.Errorf("webhooks for %d checkouts, want %d", len(perCheckout), len(ids))
+	}
+	if n := f.sb.Calls("approve"); n != len(ids) {
+		f.t.Errorf("%d approve calls at KakaoPay, want %d", n, len(ids))
+	}
+	var events, payments int
+	f.db.QueryRow(context.Background(), `SELECT (SELECT COUNT(*) FROM events WHERE type = 'checkout.paid'), (SELECT COUNT(*) FROM payments)`).Scan(&events, &payments)
+	if events != len(ids) || payments != len(ids) {
+		f.t.Errorf("%d checkout.paid events and %d payments, want %d", events, payments, len(ids))
+	}
+}
+
+// receiver is a merchant's webhook endpoint. A delivery counts as answered only when its sender
+// is still there to hear the answer: a POST whose sender died before it was answered is what the
+// outbox must send again.
+type receiver struct {
+	srv      *httptest.Server
+	secret   string
+	mu       sync.Mutex
+	received map[string]int    // webhook-id → POSTs
+	acked    map[string]int    // webhook-id → POSTs answered 204 to their sender
+	checkout map[string]string // webhook-id → checkout
+	inFlight atomic.Int32
+	slow     atomic.Int64  // how long each POST is held before it is answered
+	hurry    chan struct{} // closed: held POSTs are answered at once
+}
+
+func newReceiver(t *testing.T) *receiver {
+	h := &receiver{received: map[string]int{}, acked: map[string]int{}, checkout: map[string]string{}, hurry: make(chan struct{})}
+	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		body, _ := io.ReadAll(req.Body)
+		if err := webhook.Verify(h.secret, req.Header.Get(webhook.SignatureHeader), body, 0); err != nil {
+			t.Errorf("a delivery does not verify: %v", err)
+			http.Error(w, "bad signature", 400)
+			return
+		}
+		var p struct{ Data struct{ ID string } }
+		json.Unmarshal(body, &p)
+		id := req.Header.Get("webhook-id")
+		h.mu.Lock()
+		h.received[id]++
+		h.checkout[id] = p.Data.ID
+		h.mu.Unlock()
+		h.inFlight.Add(1)
+		defer h.inFlight.Add(-1)
+		select {
+		case <-time.After(time.Duration(h.slow.Load())):
+		case <-h.hurry:
+		case <-req.Context().Done(): // the sender is gone
+			return
+		}
+		h.mu.Lock()
+		h.acked[id]++
+		h.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	t.Cleanup(h.srv.Close)
+	return h
+}
+
+func (h *receiver) ackedCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.acked)
+}
+
+// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// TestTwoInstancesPayAndNotifyOnce pays 200 checkouts across two instances on one PostgreSQL
+// database, each started on one instance and returned to the other: all are paid, KakaoPay's
+// approve is called once each, and each checkout.paid webhook reaches the merchant exactly once.
+func TestTwoInstancesPayAndNotifyOnce(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 2)
+	start := time.Now()
+	ids := f.payAll(200, nil)
+	f.waitPaid(ids)
+	t.Logf("200 checkouts paid in %v", time.Since(start).Round(time.Millisecond))
+	f.checkOnce(ids)
+	f.hooks.mu.Lock()
+	defer f.hooks.mu.Unlock()
+	for id, n := range f.hooks.received {
+		if n != 1 {
+			t.Errorf("webhook %s was sent %d times, with nobody dying", id, n)
+		}
+	}
+}
+
+// TestSIGKILLOfOneInstanceLosesNothing kills one of two instances (SIGKILL) while shoppers are
+// paying and both instances are POSTing webhooks: the survivor takes over the dead one's claims
+// once they lapse, every checkout is paid, KakaoPay's approve is called once each, and each
+// checkout.paid webhook is answered exactly once.
+func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 2)
+	const n = 100
+	f.dwell = 200 * time.Millisecond
+	f.hooks.slow.Store(int64(time.Second)) // deliveries take a while: each instance holds some at the kill
+	var paid atomic.Int32
+	killed := make(chan [2]int) // POSTs in flight at the kill; deliveries the dead instance left claimed
+	go func() {
+		// An instance POSTs one batch of at most 16 at a time: 17 POSTs at once mean both have some.
+		for f.hooks.inFlight.Load() <= 16 {
+			time.Sleep(2 * time.Millisecond)
+		}
+		inFlight := int(f.hooks.inFlight.Load())
+		if paid.Load() == n {
+			t.Error("every payment was over before the kill")
+		}
+		at := time.Now()
+		f.kill(1)
+		time.Sleep(300 * time.Millisecond) // the dead instance's POSTs end unanswered
+		f.hooks.slow.Store(0)
+		close(f.hooks.hurry) // the survivor's are answered and recorded
+		time.Sleep(500 * time.Millisecond)
+		var left int
+		// Claimed before the kill, and not recorded since: the dead instance's.
+		f.db.QueryRow(context.Background(), `SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending'
+			AND locked_until > $1 AND locked_until <= $2`, time.Now().UnixMilli(), at.Add(9*time.Second).UnixMilli()).Scan(&left)
+		killed <- [2]int{inFlight, left}
+	}()
+	start := time.Now()
+	ids := f.payAll(n, func(int) { paid.Add(1) })
+	var got [2]int
+	select {
+	case got = <-killed:
+	case <-time.After(20 * time.Second):
+		t.Fatalf("the instance was never killed: %d POSTs in flight", f.hooks.inFlight.Load())
+	}
+	if got[1] < got[0]-16 || got[1] == 0 {
+		t.Errorf("%d POSTs in flight at the kill, and %d deliveries left claimed by the dead instance", got[0], got[1])
+	}
+	f.waitPaid(ids)
+	f.checkOnce(ids)
+	t.Logf("%d checkouts paid and notified in %v; at the kill %d POSTs were in flight, %d of the dead instance's", n,
+		time.Since(start).Round(time.Millisecond), got[0], got[1])
+	if n := strings.Count(f.insts[0].stderr.String(), "approving a claim whose instance died"); n > 0 {
+		t.Logf("the survivor approved %d payments the dead instance had claimed", n)
+	}
+}

@@ -1,0 +1,111 @@
+package storetest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// take takes a lease for holder until until, as of now.
+func take(t *testing.T, s store.Store, name, holder string, now, until time.Time) bool {
+	t.Helper()
+	var ok bool
+	err := s.Transact(context.Background(), func(tx store.Tx) (err error) {
+		ok, err = tx.TakeLease(context.Background(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ok
+}
+
+func testLeases(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("no lease yet: %v", err)
+	}
+	if !take(t, s, "approve:att_1", "a", t0, t0.Add(time.Minute)) {
+		t.Fatal("a free lease was not taken")
+	}
+	if l, err := s.Lease(ctx, "approve:att_1"); err != nil || l.Holder != "a" || !l.ExpiresAt.Equal(t0.Add(time.Minute)) {
+		t.Errorf("lease: %+v %v", l, err)
+	}
+	if take(t, s, "approve:att_1", "b", t0.Add(59*time.Second), t0.Add(2*time.Minute)) {
+		t.Error("a held lease was taken by another")
+	}
+	if !take(t, s, "approve:att_1", "a", t0.Add(30*time.Second), t0.Add(90*time.Second)) {
+		t.Error("its holder could not renew a lease")
+	}
+	if !take(t, s, "other", "b", t0, t0.Add(time.Minute)) {
+		t.Error("a lease of another name was not taken")
+	}
+	// a dies: its lease lapses and b takes the work over.
+	if !take(t, s, "approve:att_1", "b", t0.Add(90*time.Second), t0.Add(3*time.Minute)) {
+		t.Error("a lapsed lease was not taken over")
+	}
+	if l, _ := s.Lease(ctx, "approve:att_1"); l == nil || l.Holder != "b" {
+		t.Errorf("taken over: %+v", l)
+	}
+	release := func(name, holder string) {
+		t.Helper()
+		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.ReleaseLease(ctx, name, holder) }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	release("approve:att_1", "a") // a, back from the dead, cannot free what b holds
+	if l, _ := s.Lease(ctx, "approve:att_1"); l == nil || l.Holder != "b" {
+		t.Errorf("released by its former holder: %+v", l)
+	}
+	release("approve:att_1", "b")
+	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("released: %v", err)
+	}
+	if !take(t, s, "approve:att_1", "c", t0.Add(91*time.Second), t0.Add(2*time.Minute)) {
+		t.Error("a released lease was not taken")
+	}
+	var n int
+	err := s.Transact(ctx, func(tx store.Tx) (err error) { n, err = tx.DropLapsedLeases(ctx, t0.Add(90*time.Second)); return err })
+	if err != nil || n != 1 {
+		t.Errorf("dropped %d lapsed leases (%v), want 1", n, err)
+	}
+	if _, err := s.Lease(ctx, "other"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the lapsed lease is still there: %v", err)
+	}
+	if _, err := s.Lease(ctx, "approve:att_1"); err != nil {
+		t.Errorf("a live lease was dropped: %v", err)
+	}
+}
+
+// testRacingLeases: instances taking one free (or lapsed) lease at once, each in its own
+// transaction, leave it to exactly one of them.
+func testRacingLeases(t *testing.T, s store.Store) {
+	for round, now := range []time.Time{t0, t0.Add(2 * time.Minute)} { // free, then lapsed
+		const n = 8
+		won := make([]bool, n)
+		var wg sync.WaitGroup
+		start := make(chan struct{})
+		for i := range n {
+			wg.Go(func() {
+				<-start
+				won[i] = take(t, s, "reconcile:att_1", fmt.Sprintf("inst-%d-%d", round, i), now, now.Add(time.Minute))
+			})
+		}
+		close(start)
+		wg.Wait()
+		winners := 0
+		for _, w := range won {
+			if w {
+				winners++
+			}
+		}
+		if winners != 1 {
+			t.Errorf("round %d: %d instances took one lease", round, winners)
+		}
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -39,6 +40,9 @@ type fleet struct {
 	hooks *receiver
 	insts []*instance
 	dwell time.Duration // how long a shopper stays in the wallet
+	// beforeReturn, when set, runs after the shopper approved in the wallet and before
+	// KakaoPay's return is followed.
+	beforeReturn func(checkoutID string)
 }
 
 // instance is one serve process.
@@ -222,6 +226,9 @@ func (f *fleet) pay(from, to int) (string, error) {
 	})
 	if err != nil {
 		return c.ID, err
+	}
+	if f.beforeReturn != nil {
+		f.beforeReturn(c.ID)
 	}
 	time.Sleep(f.dwell)
 	from = indexOf(f, approveURL)
@@ -412,8 +419,55 @@ func (b *syncBuffer) String() string {
 func TestTwoInstancesPayAndNotifyOnce(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, 2)
+
+	// A shopper's page long-polls instance 0 while KakaoPay's return lands on instance 1: the
+	// poll answers "paid" as soon as instance 1 commits, woken through PostgreSQL, not when
+	// its 30 seconds run out or a cache lapses.
+	seen := make(chan time.Time, 1)
+	f.beforeReturn = func(id string) {
+		go func() {
+			known := ""
+			for range 20 {
+				var st struct{ Status, State string }
+				res, err := http.Get("http://" + f.insts[0].addr + "/c/" + id + "/status?wait=30&known=" + url.QueryEscape(known))
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				err = json.NewDecoder(res.Body).Decode(&st)
+				res.Body.Close()
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				if st.Status == "paid" {
+					seen <- time.Now()
+					return
+				}
+				known = st.State
+			}
+		}()
+		time.Sleep(300 * time.Millisecond) // the poll is waiting
+	}
+	first, err := f.pay(0, 1)
+	returned := time.Now()
+	f.beforeReturn = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case at := <-seen:
+		lag := at.Sub(returned)
+		t.Logf("the page on instance 0 saw the payment on instance 1 %v after the return", lag.Round(time.Millisecond))
+		if lag > 500*time.Millisecond {
+			t.Errorf("the page on instance 0 saw the payment %v after the return on instance 1", lag)
+		}
+	case <-time.After(35 * time.Second):
+		t.Fatal("the page on instance 0 never saw the payment")
+	}
+
 	start := time.Now()
-	ids := f.payAll(200, nil)
+	ids := append(f.payAll(200, nil), first)
 	f.waitPaid(ids)
 	t.Logf("200 checkouts paid in %v", time.Since(start).Round(time.Millisecond))
 	f.checkOnce(ids)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"database/sql"
 	"encoding/json"
 	"io"
@@ -34,7 +33,7 @@ type crashRig struct {
 	key    string
 	proc   *exec.Cmd
 	exited chan error
-	stderr *bytes.Buffer
+	stderr *syncBuffer // written by the server process while the test reads it
 }
 
 func newCrashRig(t *testing.T) *crashRig {
@@ -82,7 +81,7 @@ func (r *crashRig) start(fault string) {
 	r.proc = exec.Command(r.bin, r.serveArgs()...)
 	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
 		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase(), "KPCHECKOUT_FAULT="+fault)
-	r.stderr = &bytes.Buffer{}
+	r.stderr = &syncBuffer{}
 	r.proc.Stderr = r.stderr
 	if err := r.proc.Start(); err != nil {
 		r.t.Fatal(err)

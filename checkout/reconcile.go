@@ -122,7 +122,9 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 	var took bool
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		cur, err := tx.Attempt(ctx, a.ID)
-		if err != nil || cur.PGToken != a.PGToken || !Live(cur) {
+		// Checked on the row as it is now: a fresh claim of the same token (a reloaded return)
+		// has a claimer of its own, who may be calling.
+		if err != nil || cur.PGToken != a.PGToken || !Live(cur) || now.Sub(cur.UpdatedAt) < s.approveLeaseTTL() {
 			took = false
 			return err
 		}
@@ -180,14 +182,17 @@ func (s *Service) reconcileDeactivations(ctx context.Context, now time.Time) err
 		return wrapf("reconcile", err)
 	}
 	for _, ag := range list {
+		// The process's lock first, then the lease, as Charge and Deactivate take them: the
+		// lease is this instance's whichever of its requests holds it.
+		unlock := s.charging.lock(ag.ID)
 		release, ok, err := s.lease(ctx, agreementLease(ag.ID), s.agreementLeaseTTL())
 		if err != nil || !ok {
+			unlock()
 			continue // another instance is at it
 		}
-		unlock := s.charging.lock(ag.ID)
 		err = s.deactivateAt(ctx, ag, true)
-		unlock()
 		release()
+		unlock()
 		if err != nil {
 			s.log.WarnContext(ctx, "reconcile: deactivating", "agreement", ag.ID, "err", err)
 		}

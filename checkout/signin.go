@@ -3,6 +3,8 @@ package checkout
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"strings"
 	"time"
@@ -27,7 +29,10 @@ var ErrLoginLocked = errors.New("checkout: too many failed sign-ins; try again l
 // ErrBadLogin for an unknown e-mail and a wrong password alike, and ErrLoginLocked, without
 // checking the password, while a lock lasts.
 func (s *Service) SignIn(ctx context.Context, email, password, addr string) (*store.User, error) {
-	keys := []string{"email:" + strings.ToLower(strings.TrimSpace(email)), "ip:" + addr}
+	// The account's key is a hash of what was typed: bounded in size whatever is sent, and no
+	// e-mail address is kept for a failed sign-in.
+	sum := sha256.Sum256([]byte(strings.ToLower(strings.TrimSpace(email))))
+	keys := []string{"email:" + hex.EncodeToString(sum[:]), "ip:" + addr}
 	now := s.clock()
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		counts := make([]store.LoginFailures, len(keys))

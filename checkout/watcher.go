@@ -3,6 +3,7 @@ package checkout
 import (
 	"context"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -128,7 +129,13 @@ func (s *Service) dueLooks(now time.Time) []string {
 
 func (s *Service) lookWorker() {
 	for id := range s.watch.looks {
-		key := s.look(id)
+		s.watch.mu.Lock()
+		prev := ""
+		if w, ok := s.watch.m[id]; ok {
+			prev = w.key
+		}
+		s.watch.mu.Unlock()
+		key := s.look(id, prev)
 		s.watch.mu.Lock()
 		if w, ok := s.watch.m[id]; ok {
 			if key != w.key {
@@ -148,8 +155,8 @@ func (s *Service) lookWorker() {
 // look is one look at a watched checkout: its state (re-read once the snapshot is older than
 // snapshotTTL, so a change another instance made wakes this one's pages too) and, while its
 // latest attempt is live and not being confirmed, KakaoPay's word on how far the shopper got.
-// It answers what it saw, for the backoff.
-func (s *Service) look(id string) string {
+// It answers what it saw, for the backoff; prev is what the last look answered.
+func (s *Service) look(id, prev string) string {
 	ctx, cancel := context.WithTimeout(context.Background(), s.approveT)
 	defer cancel()
 	st, err := s.Snapshot(ctx, id)
@@ -163,6 +170,9 @@ func (s *Service) look(id string) string {
 	// Pages may wait on a checkout on several instances: one of them asks KakaoPay per
 	// watchFirst. The lease is left to lapse, and the others see the answer in the state.
 	if _, ok, err := s.lease(ctx, "look:"+id, watchFirst); err != nil || !ok {
+		if strings.HasPrefix(prev, st.Key()+".") {
+			return prev // KakaoPay's word is another instance's to ask: not a change, so the backoff goes on
+		}
 		return st.Key()
 	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})

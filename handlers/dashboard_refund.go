@@ -45,6 +45,10 @@ func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *das
 		return err
 	}
 	left := pay.Amount - pay.RefundedAmount
+	if left <= 0 {
+		return &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "payment_refunded",
+			message: "this payment is already fully refunded"}
+	}
 	if amount == nil {
 		amount = &left
 	}
@@ -119,6 +123,9 @@ func (h *Dashboard) paymentPage(r *http.Request, pay *store.Payment) (string, er
 	ch, err := h.svc.ChargeOf(r.Context(), pay.ID)
 	if err != nil {
 		return "", err
+	}
+	if ch == nil {
+		return "", store.ErrNotFound
 	}
 	return "/dashboard/charges/" + ch.ID, nil
 }

@@ -252,7 +252,8 @@ func (h *Dashboard) once(r *http.Request, m *store.Merchant, action, target, con
 		return "", invalidParam("parameter_invalid", "the form's token is missing: open the page again", "token")
 	}
 	sum := sha256.Sum256([]byte(action + "\n" + target + "\n" + content))
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-webhook-"+action+"-"+target+"-"+token,
+	at := sha256.Sum256([]byte(action + "\n" + target)) // the ids come from the path: any length
+	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-webhook-"+hex.EncodeToString(at[:8])+"-"+token,
 		hex.EncodeToString(sum[:]), 5*time.Second)
 	switch {
 	case errors.Is(err, checkout.ErrKeyReused):

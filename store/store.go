@@ -128,6 +128,9 @@ type Tx interface {
 	CreateSecret(ctx context.Context, name string, value []byte) error
 	// PutLoginFailures sets the failed sign-ins counted against key; a zero count forgets it.
 	PutLoginFailures(ctx context.Context, key string, f LoginFailures) error
+	// ForgetLoginFailures deletes the counts whose last failure was before before; it answers
+	// how many.
+	ForgetLoginFailures(ctx context.Context, before time.Time) (int, error)
 	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
 	CreateUser(ctx context.Context, u *User) error
 	// LockUsers lists a merchant's users, oldest first, and holds them against concurrent

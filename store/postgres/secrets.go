@@ -50,3 +50,12 @@ func (t txQueries) PutLoginFailures(ctx context.Context, key string, f store.Log
 		ON CONFLICT (key) DO UPDATE SET count = excluded.count, last_at = excluded.last_at`, key, f.Count, ms(f.Last))
 	return t.wrap("put login failures", err)
 }
+
+// ForgetLoginFailures deletes the counts whose last failure was before before.
+func (t txQueries) ForgetLoginFailures(ctx context.Context, before time.Time) (int, error) {
+	tag, err := t.db.Exec(ctx, `DELETE FROM login_failures WHERE last_at < $1`, ms(before))
+	if err != nil {
+		return 0, t.wrap("forget login failures", err)
+	}
+	return int(tag.RowsAffected()), nil
+}

@@ -49,3 +49,13 @@ func (t txQueries) PutLoginFailures(ctx context.Context, key string, f store.Log
 		ON CONFLICT (key) DO UPDATE SET count = excluded.count, last_at = excluded.last_at`, key, f.Count, ms(f.Last))
 	return wrap("put login failures", err)
 }
+
+// ForgetLoginFailures deletes the counts whose last failure was before before.
+func (t txQueries) ForgetLoginFailures(ctx context.Context, before time.Time) (int, error) {
+	res, err := t.exec(ctx, `DELETE FROM login_failures WHERE last_at < ?`, ms(before))
+	if err != nil {
+		return 0, wrap("forget login failures", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("forget login failures", err)
+}

@@ -52,4 +52,19 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	if f, _ := s.LoginFailures(ctx, "email:a@b.example"); f.Count != 1 {
 		t.Errorf("another key: %+v", f)
 	}
+	put("ip:192.0.2.1", store.LoginFailures{Count: 3, Last: t0.Add(time.Hour)})
+	var n int
+	err := s.Transact(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.ForgetLoginFailures(ctx, t0.Add(time.Minute))
+		return err
+	})
+	if err != nil || n != 1 {
+		t.Errorf("forgetting the old ones: %d %v", n, err)
+	}
+	if f, _ := s.LoginFailures(ctx, "email:a@b.example"); f.Count != 0 {
+		t.Errorf("an old count stayed: %+v", f)
+	}
+	if f, _ := s.LoginFailures(ctx, "ip:192.0.2.1"); f.Count != 3 {
+		t.Errorf("a recent count went: %+v", f)
+	}
 }

@@ -15,11 +15,17 @@ import (
 // key is ""); a connection the server drops answers 0.
 func (r *crashRig) apiAt(addr, key, method, path, body string, out any) int {
 	r.t.Helper()
+	return callAPI(addr, r.key, key, method, path, body, out)
+}
+
+// callAPI calls the merchant API of the server at addr with apiKey (and an Idempotency-Key
+// unless idemKey is "") and decodes the answer into out; a dropped connection answers 0.
+func callAPI(addr, apiKey, idemKey, method, path, body string, out any) int {
 	req, _ := http.NewRequest(method, "http://"+addr+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+r.key)
+	req.Header.Set("Authorization", "Bearer "+apiKey)
 	req.Header.Set("Content-Type", "application/json")
-	if key != "" {
-		req.Header.Set("Idempotency-Key", key)
+	if idemKey != "" {
+		req.Header.Set("Idempotency-Key", idemKey)
 	}
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {

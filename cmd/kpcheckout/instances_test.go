@@ -149,21 +149,7 @@ func (f *fleet) addr(i int) string {
 
 // api calls the merchant API on instance i (or a live one); a dropped connection answers 0.
 func (f *fleet) api(i int, idemKey, method, path, body string, out any) int {
-	req, _ := http.NewRequest(method, "http://"+f.addr(i)+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+f.key)
-	req.Header.Set("Content-Type", "application/json")
-	if idemKey != "" {
-		req.Header.Set("Idempotency-Key", idemKey)
-	}
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer res.Body.Close()
-	if out != nil {
-		decodeJSON(res.Body, out)
-	}
-	return res.StatusCode
+	return callAPI(f.addr(i), f.key, idemKey, method, path, body, out)
 }
 
 // retry runs step until it succeeds or 30 s pass; a step that meets a dying instance is tried

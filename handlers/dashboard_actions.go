@@ -3,12 +3,9 @@ package handlers
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -109,15 +106,6 @@ func (h *Dashboard) confirmCharge(w http.ResponseWriter, r *http.Request, u *das
 	return nil
 }
 
-// confirmationToken reads a confirmation step's one-time token.
-func confirmationToken(r *http.Request) (string, error) {
-	token := r.PostForm.Get("token")
-	if len(token) < 16 || len(token) > 64 {
-		return "", invalidParam("parameter_invalid", "the confirmation is missing: start again from the checkout's page", "token")
-	}
-	return token, nil
-}
-
 // charge serves POST /dashboard/agreements/{agreementID}/charge: the confirmed charge. As with a
 // refund, the form's token is an Idempotency-Key bound to the charge before KakaoPay is called,
 // so a double click or a resent form charges once.
@@ -197,45 +185,6 @@ func (h *Dashboard) deactivateAgreement(w http.ResponseWriter, r *http.Request, 
 		}
 	}
 	return h.redirectUnless(w, r, back, err)
-}
-
-// reserve claims a confirmation's Idempotency-Key: held, when this request is to act; done,
-// when an earlier send of the same confirmation acted (or is acting) already. Another form
-// with the key, or a first send still running after 15 seconds, is a 409 with code busy.
-func (h *Dashboard) reserve(r *http.Request, m *store.Merchant, key string, hash []byte, busy string) (held *checkout.Key, done bool, err error) {
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, key, hex.EncodeToString(hash), 15*time.Second)
-	switch {
-	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
-		return nil, false, &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: busy,
-			message: "this confirmation was already sent"}
-	case err != nil:
-		return nil, false, err
-	}
-	return held, prev != nil, nil
-}
-
-// settleKey remembers a held key's request as done, or forgets it when the request failed
-// before it bound the key to anything (a bound key is kept: KakaoPay may have been asked).
-func (h *Dashboard) settleKey(r *http.Request, held *checkout.Key, err error) {
-	ctx := r.Context()
-	if err != nil {
-		if rerr := h.svc.ReleaseIdempotencyKey(ctx, held); rerr != nil {
-			h.log.ErrorContext(ctx, "releasing a dashboard confirmation's key", "err", rerr)
-		}
-		return
-	}
-	if cerr := h.svc.CompleteIdempotencyKey(ctx, held, http.StatusSeeOther, nil); cerr != nil {
-		h.log.ErrorContext(ctx, "completing a dashboard confirmation's key", "err", cerr)
-	}
-}
-
-// redirectUnless answers err, or sends the browser to url.
-func (h *Dashboard) redirectUnless(w http.ResponseWriter, r *http.Request, url string, err error) error {
-	if err != nil {
-		return err
-	}
-	http.Redirect(w, r, url, http.StatusSeeOther)
-	return nil
 }
 
 // showCharge serves GET /dashboard/charges/{chargeID}: one of the merchant's charges, with the

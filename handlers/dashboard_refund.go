@@ -3,12 +3,9 @@ package handlers
 import (
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
-	"errors"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -75,9 +72,9 @@ func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) 
 	if err != nil {
 		return err
 	}
-	token := r.PostForm.Get("token")
-	if len(token) < 16 || len(token) > 64 {
-		return invalidParam("parameter_invalid", "the confirmation is missing: refund again from the checkout's page", "token")
+	token, err := confirmationToken(r)
+	if err != nil {
+		return err
 	}
 	paymentID := r.PathValue("paymentID")
 	pay, _, err := h.svc.Payment(r.Context(), m, paymentID)
@@ -89,29 +86,13 @@ func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) 
 		return err
 	}
 	sum := sha256.Sum256([]byte(paymentID + "\n" + r.PostForm.Get("amount") + "\n" + reason))
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-refund-"+token, hex.EncodeToString(sum[:]), 15*time.Second)
-	switch {
-	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
-		return &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "refund_in_progress",
-			message: "this refund was already sent"}
-	case err != nil:
-		return err
-	case prev != nil: // the same confirmation again: its refund is done or under way
-		http.Redirect(w, r, back, http.StatusSeeOther)
-		return nil
+	held, done, err := h.reserve(r, m, "dashboard-refund-"+token, sum[:], "refund_in_progress")
+	if err != nil || done { // done: the same confirmation again, its refund done or under way
+		return h.redirectUnless(w, r, back, err)
 	}
 	_, err = h.svc.Refund(r.Context(), m, paymentID, checkout.RefundParams{Amount: amount, Reason: reason, Key: held})
-	if err != nil {
-		if rerr := h.svc.ReleaseIdempotencyKey(r.Context(), held); rerr != nil {
-			h.log.ErrorContext(r.Context(), "releasing a dashboard refund's key", "err", rerr)
-		}
-		return err
-	}
-	if err := h.svc.CompleteIdempotencyKey(r.Context(), held, http.StatusSeeOther, nil); err != nil {
-		h.log.ErrorContext(r.Context(), "completing a dashboard refund's key", "err", err)
-	}
-	http.Redirect(w, r, back, http.StatusSeeOther)
-	return nil
+	h.settleKey(r, held, err)
+	return h.redirectUnless(w, r, back, err)
 }
 
 // paymentPage is the dashboard page that shows a payment: its checkout's, or for a recurring

@@ -171,7 +171,10 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 		name = ch.ID
 	}
 	fault("charge.before_kakaopay")
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	// The outcome is recorded whatever happens to the request, and after the call's own deadline
+	// passed (a timeout is an outcome too: unknown).
+	rctx := context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
 	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{
 		CID: ag.CID, SID: ag.SID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: truncate(name, 100),
@@ -180,13 +183,13 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 	switch {
 	case err == nil:
 		fault("charge.after_kakaopay")
-		err = s.finishCharge(cctx, ch.ID, res, ChargeSucceeded, "", "")
+		err = s.finishCharge(rctx, ch.ID, res, ChargeSucceeded, "", "")
 	case kakaopay.IsOutcomeUnknown(err):
 		s.log.ErrorContext(ctx, "kakaopay subscription charge outcome unknown; held as unknown", "charge", ch.ID, "err", err)
-		err = s.finishCharge(cctx, ch.ID, nil, ChargeUnknown, "kakaopay_no_answer", "KakaoPay's answer to the charge was lost; check it in KakaoPay's merchant admin")
+		err = s.finishCharge(rctx, ch.ID, nil, ChargeUnknown, "kakaopay_no_answer", "KakaoPay's answer to the charge was lost; check it in KakaoPay's merchant admin")
 	default:
 		code, msg := failureOf(err)
-		err = s.finishCharge(cctx, ch.ID, nil, ChargeFailed, code, msg)
+		err = s.finishCharge(rctx, ch.ID, nil, ChargeFailed, code, msg)
 	}
 	if err != nil {
 		return nil, err
@@ -345,26 +348,30 @@ func (s *Service) DeactivationOutcome(ctx context.Context, id string) (*store.Ag
 // (a repeated inactive is refused once it has); when an earlier request asked already (asked),
 // the status is read first, so that a sid is asked to end once.
 func (s *Service) deactivateAt(ctx context.Context, ag *store.Agreement, asked bool) error {
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	rctx := context.WithoutCancel(ctx) // what KakaoPay said is recorded past the calls' deadline
+	cctx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
 	if asked {
 		st, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
 		if err == nil && st.Status == kakaopay.SubscriptionInactive {
-			return s.recordDeactivation(cctx, ag.ID, true)
+			return s.recordDeactivation(rctx, ag.ID, true)
 		}
 	}
 	_, err := s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
 	if err == nil {
 		fault("deactivate.after_kakaopay")
-		return s.recordDeactivation(cctx, ag.ID, true)
+		return s.recordDeactivation(rctx, ag.ID, true)
 	}
-	st, serr := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
+	// A time-out used up the call's budget: the status look-up has one of its own.
+	sctx, cancelStatus := context.WithTimeout(rctx, s.approveT)
+	defer cancelStatus()
+	st, serr := s.kakao.SubscriptionStatus(sctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
 	switch {
 	case serr == nil && st.Status == kakaopay.SubscriptionInactive:
-		return s.recordDeactivation(cctx, ag.ID, true)
+		return s.recordDeactivation(rctx, ag.ID, true)
 	case serr == nil && !kakaopay.IsOutcomeUnknown(err):
 		// KakaoPay refused and the sid is still active: nothing is under way any more.
-		if rerr := s.recordDeactivation(cctx, ag.ID, false); rerr != nil {
+		if rerr := s.recordDeactivation(rctx, ag.ID, false); rerr != nil {
 			return rerr
 		}
 		code, msg := failureOf(err)

@@ -3,6 +3,7 @@ package checkout_test
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -151,4 +152,24 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
 	_, err = h.svc.Charge(h.ctx, other.Merchant, ag.ID, checkout.ChargeParams{Amount: 9900})
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+}
+
+// TestChargeWhoseCallTimesOutIsUnknown: KakaoPay charges, and its answer does not come before
+// our call's deadline. The charge is recorded as unknown (the API's 202), not lost to the
+// expired deadline as an error; nothing is asked of KakaoPay again.
+func TestChargeWhoseCallTimesOutIsUnknown(t *testing.T) {
+	t.Parallel()
+	h := newHarnessWith(t, harnessOptions{approveTimeout: 300 * time.Millisecond})
+	c, ag := h.subscribe(9900)
+	h.faults.Set("subscription", "hang", 1)
+	ch, err := h.svc.Charge(h.ctx, h.m, ag.ID, checkout.ChargeParams{Amount: 9900, Reference: "SUB-1-SLOW"})
+	if err != nil || ch.Status != checkout.ChargeUnknown {
+		t.Fatalf("a charge whose answer timed out: %v %+v", err, ch)
+	}
+	if n := h.count(c.ID, "charge.unknown"); n != 1 {
+		t.Errorf("%d charge.unknown events", n)
+	}
+	if n := h.calls("subscription"); n != 1 {
+		t.Errorf("%d subscription calls", n)
+	}
 }

@@ -54,6 +54,10 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 	if !isOpen(c) {
 		return nil, false, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
+	if slices.ContainsFunc(st.Attempts, inFlight) {
+		// An approval whose outcome is not known yet holds the checkout: no second one.
+		return nil, false, conflict("payment_in_progress", "a payment of this checkout is being approved")
+	}
 	now := s.clock()
 	for _, a := range st.Attempts {
 		if a.Device == device && Live(a) && !Confirming(a) && now.Before(a.ExpiresAt) {

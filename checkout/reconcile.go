@@ -40,6 +40,12 @@ func (s *Service) Reconcile(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := s.reconcileUnconfirmed(ctx, now); err != nil {
+		return err
+	}
+	if err := s.reconcileStrays(ctx, now); err != nil {
+		return err
+	}
 	if err := s.reconcileRefunds(ctx, now); err != nil {
 		return err
 	}
@@ -60,7 +66,9 @@ func (s *Service) reconcileLeased(ctx context.Context, a *store.Attempt, now tim
 	return s.reconcileAttempt(ctx, a, now)
 }
 
-// reconcileAttempt settles one live attempt from KakaoPay's order API.
+// reconcileAttempt settles one live attempt from KakaoPay's order API. An attempt whose approve
+// was called holds its checkout until the order API gives a final answer, or until KakaoPay
+// surely can no longer approve it (confirmBy).
 func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now time.Time) error {
 	if s.watched(a.CheckoutID) && !Confirming(a) && now.Before(a.ExpiresAt) {
 		return nil // its watcher asks KakaoPay already
@@ -76,19 +84,15 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
 	if err != nil {
 		s.log.WarnContext(ctx, "reconcile: kakaopay order failed", "attempt", a.ID, "err", err)
-		if a.PGToken != "" && !now.Before(a.ExpiresAt.Add(s.confirmGrace)) {
+		if inFlight(a) && !now.Before(s.confirmBy(a)) {
 			// Approve was called and KakaoPay cannot tell us what came of it, long after the
 			// tid died: end it, so that the checkout reaches a final status.
-			if err := s.moveLive(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", "KakaoPay could not confirm the payment"); err != nil {
-				return err
-			}
-			_, err := s.State(ctx, a.CheckoutID) // expires what is due
-			return err
+			return s.unconfirmed(ctx, a)
 		}
 		return nil
 	}
-	if walletApproved(order.Status) && a.PGToken != "" && now.Before(a.ExpiresAt) {
-		// Claimed, yet KakaoPay has not taken an approve: the claimer died before calling it.
+	if walletApproved(order.Status) && inFlight(a) && a.ApproveSentAt.IsZero() && now.Before(s.tidEnd(a)) {
+		// Claimed, and the claimer died before it called approve: approve it now.
 		return s.takeOverClaim(ctx, st, a, now)
 	}
 	if walletApproved(order.Status) && a.PGToken == "" && a.ReturnedPGToken != "" && now.Before(a.ExpiresAt) {
@@ -101,34 +105,78 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 	if err := s.apply(ctx, a.CheckoutID, a.ID, order); err != nil {
 		return err
 	}
-	if !now.Before(a.ExpiresAt) && !orderSettled(order.Status) {
-		if a.PGToken != "" {
-			// Approved in the wallet, but KakaoPay never took our approve: the tid is dead.
-			if err := s.moveLive(ctx, a.CheckoutID, a.ID, AttemptFailed, "APPROVE_UNCONFIRMED", ""); err != nil {
-				return err
-			}
+	if orderSettled(order.Status) {
+		return nil
+	}
+	if inFlight(a) {
+		// Sent: only KakaoPay's final answer settles it, or the end of its time to give one.
+		// Never sent (its claimer died) and its tid dead: nothing can come of it.
+		if !now.Before(s.confirmBy(a)) || (a.ApproveSentAt.IsZero() && !now.Before(s.tidEnd(a)) && now.Sub(a.UpdatedAt) >= s.approveLeaseTTL()) {
+			return s.unconfirmed(ctx, a)
 		}
-		if _, err := s.State(ctx, a.CheckoutID); err != nil { // expires what is due
-			return err
-		}
+		return nil
+	}
+	if !now.Before(a.ExpiresAt) {
+		_, err := s.State(ctx, a.CheckoutID) // expires what is due
+		return err
 	}
 	return nil
 }
 
+// tidEnd is when KakaoPay stops taking an approve for an attempt's tid: its life from ready,
+// whatever its checkout's expiry (which may cut the attempt's own ExpiresAt short).
+func (s *Service) tidEnd(a *store.Attempt) time.Time { return a.CreatedAt.Add(s.ttl) }
+
+// confirmBy is when an approve KakaoPay never confirmed ends: the grace past its tid's life,
+// by which KakaoPay has long finished any approve it took.
+func (s *Service) confirmBy(a *store.Attempt) time.Time { return s.tidEnd(a).Add(s.confirmGrace) }
+
+// unconfirmed ends an attempt whose approve KakaoPay never confirmed, as seen (a claimer that
+// sent its call since is not overruled), and expires its checkout if due. The reconciler still
+// looks it up for a while: a late approval is canceled at KakaoPay.
+func (s *Service) unconfirmed(ctx context.Context, seen *store.Attempt) error {
+	now := s.clock()
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		a, err := tx.Attempt(ctx, seen.ID)
+		if err != nil || !Live(a) || a.PGToken != seen.PGToken || !a.ApproveSentAt.Equal(seen.ApproveSentAt) {
+			return err
+		}
+		c, err := tx.LockCheckout(ctx, a.CheckoutID)
+		if err != nil {
+			return err
+		}
+		changed = true
+		return s.moveAttemptIn(ctx, tx, c, a, AttemptFailed, codeApproveUnconfirmed, "KakaoPay could not confirm the payment", now)
+	})
+	if err != nil {
+		return wrapf("unconfirmed", err)
+	}
+	if changed {
+		s.changed(seen.CheckoutID)
+	}
+	_, err = s.State(ctx, seen.CheckoutID) // expires what is due
+	return err
+}
+
+// codeApproveUnconfirmed is the failure code of an attempt whose approve KakaoPay never confirmed.
+const codeApproveUnconfirmed = "APPROVE_UNCONFIRMED"
+
 // takeOverClaim approves, with its pg_token, an attempt whose claimer died between its claim
-// and KakaoPay's approve, once the claimer's approve lease has lapsed: the approval the shopper
-// made is not lost. Should the claimer's call land at KakaoPay after all, KakaoPay approves a
-// tid once and refuses the other call, and the order API settles it.
+// and sending KakaoPay's approve, once the claimer's approve lease has lapsed: the approval the
+// shopper made is not lost. A claim whose approve was sent is never taken over: KakaoPay may be
+// working on it still, and only its order API tells what came of it.
 func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt, now time.Time) error {
 	if now.Sub(a.UpdatedAt) < s.approveLeaseTTL() {
-		return nil // the claimer may still be calling (a claim from before leases has none)
+		return nil // the claimer may still be about to call (a claim from before leases has none)
 	}
 	var took bool
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		cur, err := tx.Attempt(ctx, a.ID)
 		// Checked on the row as it is now: a fresh claim of the same token (a reloaded return)
 		// has a claimer of its own, who may be calling.
-		if err != nil || cur.PGToken != a.PGToken || !Live(cur) || now.Sub(cur.UpdatedAt) < s.approveLeaseTTL() {
+		if err != nil || cur.PGToken != a.PGToken || !Live(cur) || !cur.ApproveSentAt.IsZero() || now.Sub(cur.UpdatedAt) < s.approveLeaseTTL() {
 			took = false
 			return err
 		}
@@ -141,7 +189,7 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 	if !took {
 		return nil // another instance took it over
 	}
-	s.log.WarnContext(ctx, "reconcile: approving a claim whose instance died before KakaoPay took it", "checkout", a.CheckoutID, "attempt", a.ID)
+	s.log.WarnContext(ctx, "reconcile: approving a claim whose instance died before it called KakaoPay", "checkout", a.CheckoutID, "attempt", a.ID)
 	if _, err := s.approveClaimed(ctx, st, a, a.PGToken); err != nil {
 		s.log.WarnContext(ctx, "reconcile: approving a taken-over claim", "attempt", a.ID, "err", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -444,4 +445,185 @@ func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
 	h.reconcile()
 	h.reconcile()
 	wantSettledPaid(t, h, c)
+}
+
+// slowHarness is a service whose approve gives up after 300 ms, over a sandbox that takes an
+// hour to approve amount 5555 unless the test finishes its approvals (FinishApprovals): KakaoPay
+// works on the approval while the order API still says AUTH_PASSWORD.
+func slowHarness(t *testing.T) *harness {
+	return newHarnessWith(t, harnessOptions{approveDelay: time.Hour, approveTimeout: 300 * time.Millisecond})
+}
+
+// approvals counts the tids of attempts that KakaoPay approved (and did not cancel since).
+func (h *harness) approvals(attempts ...*store.Attempt) int {
+	h.t.Helper()
+	n := 0
+	for _, a := range attempts {
+		if a != nil && h.tid(a.TID).Status == "SUCCESS_PAYMENT" {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSlowApproveThenASecondAttemptApprovesOnce: KakaoPay takes longer to approve than our
+// approve call waits. While its outcome is unknown the reconciler must not approve the tid again
+// (KakaoPay refuses that, and the refusal is no answer), and the shopper cannot start and
+// approve another attempt: KakaoPay approves one payment for the checkout.
+func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
+	t.Parallel()
+	h := slowHarness(t)
+	c := h.create(5555)
+	first := h.start(c.ID)
+	out, err := h.returnApprove(c, first, h.approveInWallet(first))
+	if err != nil || !out.Pending {
+		t.Fatalf("a slow approve: %v %+v", err, out)
+	}
+	h.clock.Add(time.Minute) // our call gave up long ago, and its lease lapsed
+	h.reconcile()
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls for one tid while KakaoPay works on the first", n)
+	}
+	var second *store.Attempt
+	if a, err := h.svc.Pay(h.ctx, c.ID, checkout.DeviceDesktop); err == nil { // the shopper tries again
+		second = a
+		if _, err := h.returnApprove(c, a, h.approveInWallet(a)); err == nil {
+			h.sb.FinishApprovals()
+		}
+	} else {
+		wantError(t, err, checkout.KindConflict, "payment_in_progress", "")
+	}
+	h.sb.FinishApprovals() // KakaoPay finishes the slow approvals
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	h.reconcile()
+	if n := h.approvals(first, second); n != 1 {
+		t.Errorf("KakaoPay approved %d payments for one checkout", n)
+	}
+	wantSettledPaid(t, h, c)
+	if n := h.count(c.ID, "attempt.approved_after_paid"); n != 0 {
+		t.Errorf("%d attempt.approved_after_paid events", n)
+	}
+}
+
+// TestSlowApproveAtExpiryEndsPaid: a slow approve made 15 s before the checkout's expiry holds
+// the checkout open past expires_at until KakaoPay's order API answers, then pays it.
+func TestSlowApproveAtExpiryEndsPaid(t *testing.T) {
+	t.Parallel()
+	h := slowHarness(t)
+	c := h.createWith(checkout.CreateParams{Amount: 5555, ExpiresIn: checkout.MinExpiresIn})
+	h.clock.Add(c.ExpiresAt.Sub(h.clock.Now()) - 15*time.Second)
+	a := h.start(c.ID)
+	if out, err := h.returnApprove(c, a, h.approveInWallet(a)); err != nil || !out.Pending {
+		t.Fatalf("a slow approve: %v %+v", err, out)
+	}
+	h.clock.Add(time.Minute) // past expires_at; KakaoPay still works on the approval
+	for range 2 {
+		h.reconcile()
+		if _, err := h.svc.ExpireDue(h.ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusOpen) || !checkout.Confirming(st.Latest()) {
+		t.Fatalf("while KakaoPay approves: checkout %s, attempt %s %s", st.Checkout.Status, st.Latest().Status, st.Latest().FailureCode)
+	}
+	h.sb.FinishApprovals()
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	wantSettledPaid(t, h, c)
+	if n := h.count(c.ID, "checkout.expired"); n != 0 {
+		t.Errorf("%d checkout.expired events for a paid checkout", n)
+	}
+}
+
+// TestApprovalAfterTheGraceIsCanceledAtKakaoPay: KakaoPay's order API says AUTH_PASSWORD for
+// longer than the tid's life and the grace, so the attempt ends and the checkout expires; when
+// KakaoPay approves after all, the reconciler (which still looks such attempts up) cancels the
+// payment at KakaoPay, once, and says so in events: the shopper's money comes back.
+func TestApprovalAfterTheGraceIsCanceledAtKakaoPay(t *testing.T) {
+	t.Parallel()
+	h := slowHarness(t)
+	c := h.create(5555)
+	a := h.start(c.ID)
+	if _, err := h.returnApprove(c, a, h.approveInWallet(a)); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(16 * time.Minute)
+	h.reconcile()
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusOpen) {
+		t.Fatalf("checkout %s while its approval is unknown", st.Checkout.Status)
+	}
+	h.clock.Add(time.Hour)
+	h.reconcile()
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusExpired) || st.Latest().FailureCode != "APPROVE_UNCONFIRMED" {
+		t.Fatalf("after the grace: checkout %s, attempt %s %s", st.Checkout.Status, st.Latest().Status, st.Latest().FailureCode)
+	}
+	h.sb.FinishApprovals() // KakaoPay approves after all
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	if info := h.tid(a.TID); info.Status != "CANCEL_PAYMENT" || info.CanceledAmount != 5555 {
+		t.Errorf("KakaoPay has %s, %d won canceled", info.Status, info.CanceledAmount)
+	}
+	if n := h.calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls", n)
+	}
+	for _, typ := range []string{"attempt.approved_after_expiry", "attempt.voided"} {
+		if n := h.count(c.ID, typ); n != 1 {
+			t.Errorf("%d %s events: %v", n, typ, h.events(c.ID))
+		}
+	}
+	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusExpired) || st.Payment != nil {
+		t.Errorf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
+	}
+}
+
+// TestSecondApprovalOfAPaidCheckoutIsCanceledAtKakaoPay: should KakaoPay approve a second tid
+// of a paid checkout anyway (here an approve call from elsewhere), the reconciler records it,
+// cancels it at KakaoPay once and tells the merchant; the checkout's payment stays as it was.
+func TestSecondApprovalOfAPaidCheckoutIsCanceledAtKakaoPay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	c := h.create(0)
+	phone, desk := h.start(c.ID), mustPay(t, h, c.ID, checkout.DeviceDesktop)
+	deskToken := h.approveInWallet(desk)
+	pay := h.pay(c) // pays with a new token of the phone's attempt
+	kp, err := kakaopay.New(kakaopay.Options{BaseURL: h.sbURL, SecretKey: "test-secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kp.Approve(h.ctx, kakaopay.ApproveRequest{CID: h.m.CID, TID: desk.TID, PartnerOrderID: c.ID, PartnerUserID: c.ID, PGToken: deskToken, TotalAmount: c.Amount}); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(6 * time.Second)
+	h.reconcile()
+	h.clock.Add(time.Minute)
+	h.reconcile()
+	if info := h.tid(desk.TID); info.Status != "CANCEL_PAYMENT" || info.CanceledAmount != c.Amount {
+		t.Errorf("KakaoPay has %s, %d won canceled, for the second tid", info.Status, info.CanceledAmount)
+	}
+	if info := h.tid(phone.TID); info.Status != "SUCCESS_PAYMENT" {
+		t.Errorf("the paid tid is %s", info.Status)
+	}
+	if n := h.calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls", n)
+	}
+	for _, typ := range []string{"attempt.approved_after_paid", "attempt.voided"} {
+		if n := h.count(c.ID, typ); n != 1 {
+			t.Errorf("%d %s events: %v", n, typ, h.events(c.ID))
+		}
+	}
+	if p, refunds := h.payment(pay.ID); p.RefundedAmount != 0 || len(refunds) != 0 || p.AttemptID != phone.ID {
+		t.Errorf("the checkout's payment changed: %+v %v", p, refunds)
+	}
+}
+
+func mustPay(t *testing.T, h *harness, checkoutID, device string) *store.Attempt {
+	t.Helper()
+	a, err := h.svc.Pay(h.ctx, checkoutID, device)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -77,7 +77,8 @@ func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID strin
 		return nil, err
 	}
 	fault("refund.before_cancel")
-	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	rctx := context.WithoutCancel(ctx) // the outcome is recorded past the call's deadline
+	cctx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
 	res, err := s.kakao.Cancel(cctx, kakaopay.CancelRequest{
 		CID: pay.CID, TID: pay.TID, CancelAmount: r.Amount, CancelTaxFreeAmount: r.TaxFreeAmount,
@@ -89,13 +90,13 @@ func (s *Service) Refund(ctx context.Context, m *store.Merchant, paymentID strin
 		if res.ApprovedCancelAmount.Total != 0 && res.ApprovedCancelAmount.Total != r.Amount {
 			s.log.ErrorContext(ctx, "kakaopay refunded another amount", "refund", r.ID, "want", r.Amount, "got", res.ApprovedCancelAmount.Total)
 		}
-		err = s.finishRefund(cctx, r.ID, RefundSucceeded, "", "")
+		err = s.finishRefund(rctx, r.ID, RefundSucceeded, "", "")
 	case kakaopay.IsOutcomeUnknown(err):
 		s.log.WarnContext(ctx, "kakaopay cancel outcome unknown; settling from the order API", "refund", r.ID, "err", err)
 		return s.store.Refund(ctx, r.ID)
 	default:
 		code, msg := failureOf(err)
-		err = s.finishRefund(cctx, r.ID, RefundFailed, code, msg)
+		err = s.finishRefund(rctx, r.ID, RefundFailed, code, msg)
 	}
 	if err != nil {
 		return nil, err

@@ -118,36 +118,74 @@ func approveLease(attemptID string) string { return "approve:" + attemptID }
 func (s *Service) approveLeaseTTL() time.Duration { return s.approveT + leaseMargin }
 
 // approveClaimed calls KakaoPay's approve for an attempt this instance claimed (or took over)
-// with token, and records what came of it.
+// with token, once, and records what came of it.
 func (s *Service) approveClaimed(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
 	c := st.Checkout
-	// The approve call outlives a shopper who closes the tab: the money must be settled.
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), s.approveT)
+	// What comes of the call is recorded whatever happens to the request that made it: a shopper
+	// closing the tab, or the call's own deadline passing just after KakaoPay answered.
+	rctx := context.WithoutCancel(ctx)
+	sent, err := s.markSent(rctx, a.ID, token)
+	if err != nil {
+		return nil, err
+	}
+	if !sent {
+		// Another instance took the claim over, or the call was sent already: its outcome comes
+		// from KakaoPay's order API, never from a second approve of the tid.
+		return s.outcome(ctx, c.ID, a.ID, true)
+	}
+	actx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
 	res, err := s.kakao.Approve(actx, kakaopay.ApproveRequest{
 		CID: cidOf(st), TID: a.TID, PartnerOrderID: c.ID, PartnerUserID: c.ID, PGToken: token, TotalAmount: c.Amount,
 	})
 	switch {
 	case err == nil:
-		defer s.releaseLease(actx, approveLease(a.ID))
-		if err := s.keepSID(actx, a.ID, res.SID); err != nil {
+		defer s.releaseLease(rctx, approveLease(a.ID))
+		if err := s.keepSID(rctx, a.ID, res.SID); err != nil {
 			return nil, err
 		}
 		fault("approve.after_kakaopay")
-		if err := s.paid(actx, c.ID, a.ID, approvalOf(res)); err != nil {
+		if err := s.paid(rctx, c.ID, a.ID, approvalOf(res)); err != nil {
 			return nil, err
 		}
 	case kakaopay.IsOutcomeUnknown(err):
-		// The lease is kept until it lapses: the call may still land at KakaoPay meanwhile.
+		// The claim holds the checkout until KakaoPay's order API gives a final answer: the
+		// call may land at KakaoPay any time yet.
 		s.log.WarnContext(ctx, "kakaopay approve outcome unknown; settling from the order API", "checkout", c.ID, "attempt", a.ID, "err", err)
 		return s.outcome(ctx, c.ID, a.ID, true)
 	default:
-		defer s.releaseLease(actx, approveLease(a.ID))
-		if err := s.approveRefused(actx, st, a, token, err); err != nil {
+		defer s.releaseLease(rctx, approveLease(a.ID))
+		if err := s.approveRefused(rctx, st, a, token, err); err != nil {
 			return nil, err
 		}
 	}
 	return s.outcome(ctx, c.ID, a.ID, false)
+}
+
+// markSent records, just before KakaoPay's approve is called, that it is called for the claim
+// of token, and reports whether this instance may call it: it holds the claim's lease and no
+// call was sent for the claim yet. A claim whose call was sent is never approved again; one
+// whose claimer died before sending is taken over (takeOverClaim).
+func (s *Service) markSent(ctx context.Context, attemptID, token string) (bool, error) {
+	now := s.clock()
+	sent := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		sent = false
+		cur, err := tx.Attempt(ctx, attemptID)
+		if err != nil || cur.PGToken != token || !Live(cur) || !cur.ApproveSentAt.IsZero() {
+			return err
+		}
+		if ok, err := s.takeLeaseIn(ctx, tx, approveLease(attemptID), s.approveLeaseTTL()); err != nil || !ok {
+			return err
+		}
+		cur.ApproveSentAt, cur.UpdatedAt = now, now
+		sent = true
+		return tx.UpdateAttempt(ctx, cur)
+	})
+	if err != nil {
+		return false, wrapf("mark approve sent", err)
+	}
+	return sent, nil
 }
 
 // orderRetried asks KakaoPay's order API, trying again briefly when it fails.
@@ -205,8 +243,10 @@ func (s *Service) keepSID(ctx context.Context, attemptID, sid string) error {
 	return nil
 }
 
-// approveRefused handles KakaoPay refusing an approve: a token it does not know leaves the
-// attempt payable (the claim is released); a refused payment fails the attempt.
+// approveRefused handles KakaoPay refusing the approve call of a claim: a token it does not know
+// leaves the attempt payable (the claim is released); a refused payment fails the attempt. The
+// refusal answers this call, the only one made for the claim, so it is not mistaken for the
+// answer of an earlier call still under way at KakaoPay.
 func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attempt, token string, cause error) error {
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
 	if err == nil && walletApproved(order.Status) {
@@ -215,7 +255,7 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 			if err != nil || cur.PGToken != token || !Live(cur) {
 				return err
 			}
-			cur.PGToken, cur.UpdatedAt = "", s.clock()
+			cur.PGToken, cur.ApproveSentAt, cur.UpdatedAt = "", time.Time{}, s.clock()
 			return tx.UpdateAttempt(ctx, cur)
 		})
 		if err != nil {
@@ -379,26 +419,32 @@ func approvalFromOrder(o *kakaopay.OrderResponse) approval {
 }
 
 // paid records, once, that KakaoPay approved an attempt: the attempt, the checkout, the payment
-// and the checkout.paid event in one transaction.
+// and the checkout.paid event in one transaction. An approval that cannot be the checkout's
+// payment (it is paid already, or it ended, or the attempt did) is recorded as a stray one and
+// canceled at KakaoPay.
 func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap approval) error {
 	now := s.clock()
 	if ap.approvedAt.IsZero() {
 		ap.approvedAt = now
 	}
-	changed := false
+	changed, stray := false, false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
+		changed, stray = false, false
 		st, err := txState(ctx, tx, checkoutID)
 		if err != nil {
 			return err
 		}
 		a := st.attempt(attemptID)
-		if a == nil || Approved(a) {
+		if a == nil || Approved(a) || a.VoidStatus != "" {
 			return nil // already recorded
 		}
 		c := st.Checkout
 		if ap.amount != 0 && ap.amount != c.Amount {
 			s.log.ErrorContext(ctx, "kakaopay approved another amount", "checkout", c.ID, "want", c.Amount, "got", ap.amount)
+		}
+		if st.Payment != nil || !isOpen(c) || !Live(a) {
+			changed, stray = true, true
+			return s.strayIn(ctx, tx, st, a, ap, now)
 		}
 		if err := moveAttempt(a, AttemptApproved, now); err != nil {
 			return err
@@ -406,11 +452,6 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		a.AID, a.Method = ap.aid, ap.method
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return err
-		}
-		if st.Payment != nil {
-			// Money moved twice at KakaoPay: keep the record straight and say it loudly.
-			s.log.ErrorContext(ctx, "second approval for a paid checkout", "checkout", c.ID, "attempt", a.ID)
-			return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.approved_after_paid", c.ID, a.ID, nil, now))
 		}
 		p := &store.Payment{
 			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
@@ -455,6 +496,9 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 	}
 	if changed {
 		s.changed(checkoutID)
+	}
+	if stray {
+		s.voidNow(ctx, checkoutID, attemptID)
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"sync"
 	"time"
 )
@@ -141,14 +142,18 @@ func (s *Service) changed(id string) {
 }
 
 // nextDeadline is when the state changes by itself (the checkout or a live attempt expires),
-// or zero.
+// or zero. A checkout whose approval is being confirmed does not expire by itself: KakaoPay's
+// answer changes it, and wakes its waiters.
 func (st *State) nextDeadline() time.Time {
 	if !st.Open() {
 		return time.Time{}
 	}
-	d := st.Checkout.ExpiresAt
+	var d time.Time
+	if !slices.ContainsFunc(st.Attempts, inFlight) {
+		d = st.Checkout.ExpiresAt
+	}
 	for _, a := range st.Attempts {
-		if Live(a) && !inFlight(a) && a.ExpiresAt.Before(d) {
+		if Live(a) && !inFlight(a) && (d.IsZero() || a.ExpiresAt.Before(d)) {
 			d = a.ExpiresAt
 		}
 	}

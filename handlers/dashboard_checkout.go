@@ -42,6 +42,12 @@ func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dash
 	}
 	for _, a := range st.Attempts {
 		row := views.DashAttempt{ID: a.ID, Device: a.Device, Status: a.Status, CreatedAt: a.CreatedAt}
+		switch a.VoidStatus { // an approval that was not the checkout's payment, canceled at KakaoPay
+		case checkout.VoidPending:
+			row.Status = "voiding"
+		case checkout.VoidDone:
+			row.Status = "voided"
+		}
 		if a.FailureCode != "" {
 			row.Failure = strings.TrimSpace(a.FailureCode + " " + a.FailureMessage)
 		}

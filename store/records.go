@@ -91,6 +91,13 @@ type Attempt struct {
 	ExpiresAt        time.Time
 	CreatedAt        time.Time
 	UpdatedAt        time.Time
+	// ApproveSentAt is when KakaoPay's approve was called for the claim (PGToken); zero when it
+	// was not. Once sent, only KakaoPay's order API settles the claim: a tid is approved once.
+	ApproveSentAt time.Time
+	// VoidStatus is "" for an approval that is its checkout's payment (or none); "pending" for
+	// one KakaoPay made that is not (a second tid of a paid checkout, or a checkout that ended),
+	// to be canceled at KakaoPay; "voided" once it is.
+	VoidStatus string
 }
 
 // Payment is money KakaoPay approved: the approved attempt of a paid checkout, or a charge of

@@ -53,6 +53,8 @@ type Reader interface {
 	MerchantByName(ctx context.Context, name string) (*Merchant, error)
 	Checkout(ctx context.Context, id string) (*Checkout, error)
 	ListCheckouts(ctx context.Context, p ListCheckouts) ([]*Checkout, error)
+	// DueCheckouts lists open checkouts whose expires_at has come, oldest first, but for those an
+	// approval being confirmed holds (a live attempt with a pg_token).
 	DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Attempt(ctx context.Context, id string) (*Attempt, error)
 	AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*Attempt, error)
@@ -64,6 +66,12 @@ type Reader interface {
 	PendingRefunds(ctx context.Context, limit int) ([]*Refund, error)
 	// LiveAttempts lists ready or authenticating attempts made before, oldest first.
 	LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*Attempt, error)
+	// StrayApprovals lists attempts whose approval must be canceled at KakaoPay (VoidStatus
+	// "pending"), oldest first.
+	StrayApprovals(ctx context.Context, limit int) ([]*Attempt, error)
+	// UnconfirmedApprovals lists attempts that ended failed with APPROVE_UNCONFIRMED (KakaoPay
+	// never said what came of their approve call) at or after since, oldest first.
+	UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*Attempt, error)
 	Agreement(ctx context.Context, id string) (*Agreement, error)
 	AgreementByCheckout(ctx context.Context, checkoutID string) (*Agreement, error)
 	// ListAgreements lists a merchant's agreements, newest first.

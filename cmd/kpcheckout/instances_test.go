@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -30,16 +31,17 @@ import (
 // outlives them, and the merchant's webhook endpoint is a receiver here that counts what it
 // gets by webhook-id.
 type fleet struct {
-	t     *testing.T
-	bin   string
-	dbURL string
-	db    *pgxpool.Pool // the test's own look at the database
-	sb    *sandbox.Sandbox
-	sbURL string
-	key   string
-	hooks *receiver
-	insts []*instance
-	dwell time.Duration // how long a shopper stays in the wallet
+	t      *testing.T
+	bin    string
+	dbURL  string
+	db     *pgxpool.Pool // the test's own look at the database
+	sb     *sandbox.Sandbox
+	sbURL  string
+	key    string
+	hooks  *receiver
+	insts  []*instance
+	dwell  time.Duration // how long a shopper stays in the wallet
+	amount int64         // each checkout's amount; 1100 when zero
 	// beforeReturn, when set, runs after the shopper approved in the wallet and before
 	// KakaoPay's return is followed.
 	beforeReturn func(checkoutID string)
@@ -175,7 +177,7 @@ func (f *fleet) pay(from, to int) (string, error) {
 	err := f.retry("create", func() error {
 		// No Idempotency-Key: a create lost with a dying instance leaves a checkout nobody pays.
 		code := f.api(from, "", "POST", "/v1/checkouts",
-			`{"amount":1100,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c)
+			fmt.Sprintf(`{"amount":%d,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, cmp.Or(f.amount, 1100)), &c)
 		if code != 201 {
 			return fmt.Errorf("answered %d", code)
 		}
@@ -516,5 +518,51 @@ func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
 		time.Since(start).Round(time.Millisecond), got[0], got[1])
 	if n := strings.Count(f.insts[0].stderr.String(), "approving a claim whose instance died"); n > 0 {
 		t.Logf("the survivor approved %d payments the dead instance had claimed", n)
+	}
+}
+
+// TestSlowKakaoPayApprovesOnceOnTwoInstances: KakaoPay takes 30 s to approve amount 5555, longer
+// than the instances' approve calls (2 s) and their claims' leases (7 s). The return lands on one
+// instance; both reconcilers look at the claim after its lease lapsed; the shopper tries to pay
+// again on the other instance. KakaoPay is asked to approve once, and the checkout ends paid.
+func TestSlowKakaoPayApprovesOnceOnTwoInstances(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 2)
+	f.amount = 5555
+	claimed := time.Now()
+	id, err := f.pay(0, 0) // the return waits out the 2 s call and answers "confirming"
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Past the claim's lease, until both reconcilers have asked KakaoPay's order API about it.
+	for orders := -1; ; time.Sleep(100 * time.Millisecond) {
+		if time.Since(claimed) > 8*time.Second && orders < 0 {
+			orders = f.sb.Calls("order")
+		}
+		if orders >= 0 && f.sb.Calls("order") >= orders+4 {
+			break
+		}
+		if time.Since(claimed) > time.Minute {
+			t.Fatalf("the reconcilers never asked KakaoPay: %d order calls", f.sb.Calls("order"))
+		}
+	}
+	phone := &http.Client{Transport: phoneUA{}}
+	res, err := phone.PostForm("http://"+f.addr(1)+"/c/"+id+"/pay", map[string][]string{"device": {"desktop"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode == 200 && walletLink.Match(body) {
+		t.Errorf("a second attempt started while the first approval is being confirmed")
+	}
+	if n := f.sb.Calls("approve"); n != 1 {
+		t.Errorf("%d approve calls while KakaoPay works on the first", n)
+	}
+	f.sb.FinishApprovals()
+	f.waitPaid([]string{id})
+	f.checkOnce([]string{id})
+	if n := f.sb.Calls("ready"); n != 1 {
+		t.Errorf("%d ready calls for one checkout", n)
 	}
 }

@@ -3,6 +3,7 @@
 package kakaopaytest
 
 import (
+	"context"
 	"errors"
 	"io"
 	"net/http"
@@ -12,7 +13,8 @@ import (
 
 // Faults plays a flaky network between kpcheckout and KakaoPay (an http.Client's Transport): per endpoint,
 // the next calls can be dropped after KakaoPay acted ("drop"), answered 500 without reaching
-// KakaoPay ("fail"), or cut before reaching it ("cut").
+// KakaoPay ("fail"), cut before reaching it ("cut"), or left unanswered after KakaoPay acted
+// until the caller gives up ("hang": the caller's deadline passes).
 type Faults struct {
 	mu    sync.Mutex
 	rules map[string]*faultRule
@@ -69,6 +71,14 @@ func (f *Faults) RoundTrip(req *http.Request) (*http.Response, error) {
 			Body: io.NopCloser(strings.NewReader(`{"error_code":-9999,"error_message":"fault: internal error"}`))}, nil
 	case "cut":
 		return nil, errors.New("fault: connection refused")
+	case "hang":
+		res, err := http.DefaultTransport.RoundTrip(req.WithContext(context.WithoutCancel(req.Context())))
+		if err == nil {
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+		}
+		<-req.Context().Done()
+		return nil, req.Context().Err()
 	}
 	return http.DefaultTransport.RoundTrip(req)
 }

@@ -103,11 +103,13 @@ func (s *Sandbox) startApproval(req *approveRequest) (*payment, error) {
 // KakaoPay settles it regardless, and the reconciler must learn it from the order API.
 func (s *Sandbox) approveLater(ctx context.Context, p *payment, payload string) (any, error) {
 	done := make(chan approveResponse, 1)
+	s.mu.Lock()
+	s.slow[p.tid] = func() { done <- s.completeApproval(p, payload) }
+	s.mu.Unlock()
 	time.AfterFunc(s.delay, func() {
 		s.mu.Lock()
-		res := s.completeApproval(p, payload)
-		s.mu.Unlock()
-		done <- res
+		defer s.mu.Unlock()
+		s.finishSlow(p.tid)
 	})
 	select {
 	case res := <-done:
@@ -115,6 +117,30 @@ func (s *Sandbox) approveLater(ctx context.Context, p *payment, payload string) 
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+}
+
+// finishSlow completes a delayed approval of tid unless it is done already; the caller holds s.mu.
+func (s *Sandbox) finishSlow(tid string) bool {
+	complete, ok := s.slow[tid]
+	if ok {
+		delete(s.slow, tid)
+		complete()
+	}
+	return ok
+}
+
+// FinishApprovals completes every delayed (5555) approval now, as KakaoPay finishing its slow
+// work, and answers how many: tests order the approval by events instead of waiting the delay.
+func (s *Sandbox) FinishApprovals() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for tid := range s.slow {
+		if s.finishSlow(tid) {
+			n++
+		}
+	}
+	return n
 }
 
 // completeApproval records the payment as approved; the caller holds s.mu.

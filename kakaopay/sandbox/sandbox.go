@@ -67,6 +67,7 @@ type Sandbox struct {
 	payments map[string]*payment
 	subs     map[string]*subscription
 	calls    map[string]int
+	slow     map[string]func() // delayed (5555) approvals not completed yet, by tid
 }
 
 // New checks opts, fills in the defaults and returns a ready Sandbox.
@@ -93,6 +94,7 @@ func New(opts Options) (*Sandbox, error) {
 		payments: map[string]*payment{},
 		subs:     map[string]*subscription{},
 		calls:    map[string]int{},
+		slow:     map[string]func(){},
 	}
 	if s.now == nil {
 		s.now = time.Now

@@ -87,7 +87,10 @@ func likePrefix(s string) string {
 
 // DueCheckouts lists open checkouts whose expiry has passed.
 func (q queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	rows, err := q.db.Query(ctx, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= $1 ORDER BY expires_at LIMIT $2`, ms(now), limit)
+	rows, err := q.db.Query(ctx, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= $1 -- held by an approval being confirmed: it does not expire yet
+		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = checkouts.id AND a.pg_token IS NOT NULL
+			AND a.status IN ('ready', 'authenticating'))
+		ORDER BY expires_at LIMIT $2`, ms(now), limit)
 	if err != nil {
 		return nil, q.wrap("due checkouts", err)
 	}

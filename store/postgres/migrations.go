@@ -279,6 +279,14 @@ var migrations = []string{
 		holder TEXT NOT NULL,
 		expires_at BIGINT NOT NULL
 	);`,
+	// Approvals whose outcome is unknown, and approvals that are not their checkout's payment:
+	// approve_sent_at is when the one approve call of an attempt's claim was sent (a tid is never
+	// approved twice); void_status is 'pending' for an approval KakaoPay made that must be
+	// canceled there (a second tid of a paid checkout, or a checkout that ended), then 'voided'.
+	`ALTER TABLE attempts ADD COLUMN approve_sent_at BIGINT NOT NULL DEFAULT 0;
+	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
+	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
+	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

@@ -10,23 +10,24 @@ import (
 
 const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url, app_url, android_app_scheme,
 	ios_app_scheme, pg_token, aid, method, failure_code, failure_message, expires_at, created_at, updated_at,
-	returned_pg_token, sid`
+	returned_pg_token, sid, approve_sent_at, void_status`
 
 // CreateAttempt inserts an attempt.
 func (t txQueries) CreateAttempt(ctx context.Context, a *store.Attempt) error {
-	_, err := t.exec(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(20)+`)`,
+	_, err := t.exec(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(22)+`)`,
 		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
 		a.IOSAppScheme, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage,
-		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt), a.ReturnedPGToken, a.SID)
+		ms(a.ExpiresAt), ms(a.CreatedAt), ms(a.UpdatedAt), a.ReturnedPGToken, a.SID, msOrZero(a.ApproveSentAt), a.VoidStatus)
 	return wrap("create attempt", err)
 }
 
 // UpdateAttempt writes an attempt's mutable fields.
 func (t txQueries) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
 	res, err := t.exec(ctx, `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
-		failure_code = ?, failure_message = ?, updated_at = ?, returned_pg_token = ?, sid = ? WHERE id = ?`,
+		failure_code = ?, failure_message = ?, updated_at = ?, returned_pg_token = ?, sid = ?, approve_sent_at = ?,
+		void_status = ? WHERE id = ?`,
 		a.Status, nullable(a.PGToken), a.AID, a.Method, a.FailureCode, a.FailureMessage, ms(a.UpdatedAt),
-		a.ReturnedPGToken, a.SID, a.ID)
+		a.ReturnedPGToken, a.SID, msOrZero(a.ApproveSentAt), a.VoidStatus, a.ID)
 	return wrap("update attempt", oneRow(res, err))
 }
 
@@ -57,15 +58,18 @@ func (q queries) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*
 func scanAttempt(s scanner) (*store.Attempt, error) {
 	var a store.Attempt
 	var tid, token sql.NullString
-	var expires, created, updated int64
+	var expires, created, updated, sent int64
 	err := s.Scan(&a.ID, &a.CheckoutID, &tid, &a.Status, &a.Device, &a.PCURL, &a.MobileURL, &a.AppURL,
 		&a.AndroidAppScheme, &a.IOSAppScheme, &token, &a.AID, &a.Method, &a.FailureCode, &a.FailureMessage,
-		&expires, &created, &updated, &a.ReturnedPGToken, &a.SID)
+		&expires, &created, &updated, &a.ReturnedPGToken, &a.SID, &sent, &a.VoidStatus)
 	if err != nil {
 		return nil, err
 	}
 	a.TID, a.PGToken = tid.String, token.String
 	a.ExpiresAt, a.CreatedAt, a.UpdatedAt = fromMS(expires), fromMS(created), fromMS(updated)
+	if sent != 0 {
+		a.ApproveSentAt = fromMS(sent)
+	}
 	return &a, nil
 }
 
@@ -79,19 +83,36 @@ func nullable(s string) any {
 
 // LiveAttempts lists ready or authenticating attempts made before a time, oldest first.
 func (q queries) LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*store.Attempt, error) {
-	rows, err := q.query(ctx, `SELECT `+attemptColumns+` FROM attempts
+	return q.attemptList(ctx, "live attempts", `SELECT `+attemptColumns+` FROM attempts
 		WHERE status IN ('ready', 'authenticating') AND tid IS NOT NULL AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
+}
+
+// StrayApprovals lists attempts whose approval is to be canceled at KakaoPay, oldest first.
+func (q queries) StrayApprovals(ctx context.Context, limit int) ([]*store.Attempt, error) {
+	return q.attemptList(ctx, "stray approvals", `SELECT `+attemptColumns+` FROM attempts
+		WHERE void_status = 'pending' ORDER BY created_at LIMIT ?`, limit)
+}
+
+// UnconfirmedApprovals lists attempts that ended APPROVE_UNCONFIRMED at or after since, oldest first.
+func (q queries) UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*store.Attempt, error) {
+	return q.attemptList(ctx, "unconfirmed approvals", `SELECT `+attemptColumns+` FROM attempts
+		WHERE failure_code = 'APPROVE_UNCONFIRMED' AND status = 'failed' AND updated_at >= ? ORDER BY updated_at LIMIT ?`, ms(since), limit)
+}
+
+// attemptList runs a query of attempt rows.
+func (q queries) attemptList(ctx context.Context, op, query string, args ...any) ([]*store.Attempt, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("live attempts", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var list []*store.Attempt
 	for rows.Next() {
 		a, err := scanAttempt(rows)
 		if err != nil {
-			return nil, wrap("live attempts", err)
+			return nil, wrap(op, err)
 		}
 		list = append(list, a)
 	}
-	return list, wrap("live attempts", rows.Err())
+	return list, wrap(op, rows.Err())
 }

@@ -26,8 +26,12 @@ var invariants = []struct{ rule, query string }{
 		`SELECT COUNT(*) FROM attempts a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type IN ('attempt.created', 'attempt.failed')) < 1`},
 	{"an ended attempt has one event of its end",
 		`SELECT COUNT(*) FROM attempts a WHERE a.status IN ('canceled', 'failed', 'expired') AND (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'attempt.' || a.status) != 1`},
-	{"an approved attempt is the payment of its checkout",
-		`SELECT COUNT(*) FROM attempts a WHERE (a.status = 'approved') != EXISTS (SELECT 1 FROM payments p WHERE p.attempt_id = a.id)`},
+	{"an approved attempt is the payment of its checkout, unless it is a stray approval",
+		`SELECT COUNT(*) FROM attempts a WHERE (a.status = 'approved' AND a.void_status = '') != EXISTS (SELECT 1 FROM payments p WHERE p.attempt_id = a.id)`},
+	{"a stray approval has one event that found it, and one that voided it once voided",
+		`SELECT COUNT(*) FROM attempts a WHERE a.void_status != '' AND ((SELECT COUNT(*) FROM events e WHERE e.object_id = a.id
+			AND e.type IN ('attempt.approved_after_paid', 'attempt.approved_after_expiry')) != 1
+			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'attempt.voided') != (a.void_status = 'voided'))`},
 	{"a refund's end has one event",
 		`SELECT COUNT(*) FROM refunds r WHERE r.status != 'pending' AND (SELECT COUNT(*) FROM events e WHERE e.object_id = r.id AND e.type = 'refund.' || r.status) != 1`},
 	{"a charge's end has one event and a succeeded charge one payment",

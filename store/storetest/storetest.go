@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RacingOwnerRemovals":    testRacingOwnerRemovals,
 		"Leases":                 testLeases,
 		"RacingLeases":           testRacingLeases,
+		"ApprovalsToSettle":      testApprovalsToSettle,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -366,6 +367,21 @@ func testDue(t *testing.T, s store.Store) {
 	due, err := s.DueCheckouts(ctx, t0.Add(time.Hour), 10)
 	if err != nil || len(due) != 1 || due[0] != "cs_1" {
 		t.Errorf("due %v %v", due, err)
+	}
+	// An approval being confirmed holds its checkout past expires_at; an ended one does not.
+	held, ended := attempt("att_held", "cs_1", "T1"), attempt("att_ended", "cs_2", "T2")
+	held.PGToken, ended.PGToken, ended.Status = "tok1", "tok2", "failed"
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAttempt(ctx, held); err != nil {
+			return err
+		}
+		return tx.CreateAttempt(ctx, ended)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if due, err := s.DueCheckouts(ctx, t0.Add(2*time.Hour), 10); err != nil || len(due) != 1 || due[0] != "cs_2" {
+		t.Errorf("due with a held checkout %v %v", due, err)
 	}
 }
 

@@ -1,0 +1,195 @@
+package checkout
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// An approval KakaoPay made that cannot be its checkout's payment (a second tid of a paid
+// checkout, or an approval that landed after its checkout or attempt ended) is a stray one: it is
+// recorded with an event, canceled at KakaoPay (the shopper's money comes back), and the
+// cancel is recorded with another. The claim in approve makes this rare; this is what keeps
+// the books straight when it happens anyway.
+
+// Void statuses of an attempt (store.Attempt.VoidStatus).
+const (
+	VoidPending = "pending" // to be canceled at KakaoPay
+	VoidDone    = "voided"  // canceled at KakaoPay
+)
+
+// voidEvery is how often one stray approval is tried again at KakaoPay, and how often an
+// approval that KakaoPay never confirmed is looked up again.
+const voidEvery = 30 * time.Second
+
+// watchUnconfirmedFor is how long an approval that KakaoPay never confirmed is still looked up
+// after it ended, in case KakaoPay approves it after all.
+const watchUnconfirmedFor = 24 * time.Hour
+
+// strayIn records, inside tx, KakaoPay's approval ap of attempt a that cannot be the checkout's
+// payment: a live attempt is moved to approved; the attempt is marked to be canceled at
+// KakaoPay, with an event that says why.
+func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.Attempt, ap approval, now time.Time) error {
+	c := st.Checkout
+	typ := "attempt.approved_after_expiry"
+	if st.Payment != nil {
+		typ = "attempt.approved_after_paid"
+	}
+	s.log.ErrorContext(ctx, "KakaoPay approved a payment that is not the checkout's; canceling it there",
+		"checkout", c.ID, "checkout_status", c.Status, "attempt", a.ID, "attempt_status", a.Status, "tid", a.TID)
+	if Live(a) {
+		if err := moveAttempt(a, AttemptApproved, now); err != nil {
+			return err
+		}
+	}
+	a.AID, a.Method, a.VoidStatus, a.UpdatedAt = ap.aid, ap.method, VoidPending, now
+	if ap.sid != "" {
+		a.SID = ap.sid
+	}
+	if err := tx.UpdateAttempt(ctx, a); err != nil {
+		return err
+	}
+	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "amount": ap.amount,
+		"checkout_status": c.Status, "void_status": VoidPending})
+	return tx.CreateEvent(ctx, s.event(c.MerchantID, typ, c.ID, a.ID, data, now))
+}
+
+// voidNow cancels a stray approval at KakaoPay as soon as it is recorded; what fails is tried
+// again by the reconciler.
+func (s *Service) voidNow(ctx context.Context, checkoutID, attemptID string) {
+	a, err := s.store.Attempt(ctx, attemptID)
+	if err == nil {
+		err = s.void(ctx, a)
+	}
+	if err != nil {
+		s.log.WarnContext(ctx, "canceling a stray approval at KakaoPay; the reconciler tries again", "checkout", checkoutID, "attempt", attemptID, "err", err)
+	}
+}
+
+// void cancels a stray approval at KakaoPay, under a lease so that one instance asks at a time,
+// and records it once. KakaoPay's order API decides what is left to do: a cancel whose answer
+// was lost shows there as CANCEL_PAYMENT, and is not sent again.
+func (s *Service) void(ctx context.Context, a *store.Attempt) error {
+	release, ok, err := s.lease(ctx, "void:"+a.ID, 2*s.approveT+leaseMargin)
+	if err != nil || !ok {
+		return err
+	}
+	defer release()
+	st, err := s.read(ctx, a.CheckoutID)
+	if err != nil {
+		return err
+	}
+	if a = st.attempt(a.ID); a == nil || a.VoidStatus != VoidPending {
+		return nil
+	}
+	rctx := context.WithoutCancel(ctx)
+	cctx, cancel := context.WithTimeout(rctx, s.approveT)
+	defer cancel()
+	cid := cidOf(st)
+	order, err := s.kakao.Order(cctx, kakaopay.OrderRequest{CID: cid, TID: a.TID})
+	if err != nil {
+		return wrapf("void: order", err)
+	}
+	left := order.CancelAvailableAmount
+	if orderMoveOf(order.Status).paid && left.Total > 0 {
+		_, err := s.kakao.Cancel(cctx, kakaopay.CancelRequest{CID: cid, TID: a.TID, CancelAmount: left.Total,
+			CancelTaxFreeAmount: left.TaxFree, CancelAvailableAmount: left.Total, Payload: a.ID})
+		if err != nil {
+			return wrapf("void: cancel", err) // a lost answer shows in the order API next time
+		}
+	} else if !orderMoveOf(order.Status).paid && order.Status != kakaopay.StatusIssuedSID {
+		return fmt.Errorf("checkout: void: KakaoPay's order says %s for an approval", order.Status)
+	}
+	if sid := a.SID; sid != "" {
+		sub, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
+		if err == nil && sub.Status == kakaopay.SubscriptionActive {
+			_, err = s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
+		}
+		if err != nil {
+			return wrapf("void: inactive", err)
+		}
+	}
+	return s.recordVoid(rctx, st.Checkout, a.ID, left.Total)
+}
+
+// recordVoid records, once, that a stray approval was canceled at KakaoPay.
+func (s *Service) recordVoid(ctx context.Context, c *store.Checkout, attemptID string, canceled int64) error {
+	now := s.clock()
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		changed = false
+		a, err := tx.Attempt(ctx, attemptID)
+		if err != nil || a.VoidStatus != VoidPending {
+			return err
+		}
+		a.VoidStatus, a.UpdatedAt = VoidDone, now
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		changed = true
+		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "canceled_amount": canceled, "void_status": VoidDone})
+		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
+	})
+	if err != nil {
+		return wrapf("record void", err)
+	}
+	if changed {
+		s.changed(c.ID)
+	}
+	return nil
+}
+
+// reconcileStrays cancels at KakaoPay the stray approvals not canceled yet, each at most every
+// voidEvery.
+func (s *Service) reconcileStrays(ctx context.Context, now time.Time) error {
+	list, err := s.store.StrayApprovals(ctx, 100)
+	if err != nil {
+		return wrapf("reconcile", err)
+	}
+	for _, a := range list {
+		if !s.polls.allow("void:"+a.ID, now, voidEvery) {
+			continue
+		}
+		if err := s.void(ctx, a); err != nil {
+			s.log.WarnContext(ctx, "reconcile: canceling a stray approval", "attempt", a.ID, "err", err)
+		}
+	}
+	return nil
+}
+
+// reconcileUnconfirmed looks up, for a day after they ended, the approvals KakaoPay never
+// confirmed (APPROVE_UNCONFIRMED): should KakaoPay approve one after all, it is recorded as a
+// stray approval and canceled there.
+func (s *Service) reconcileUnconfirmed(ctx context.Context, now time.Time) error {
+	list, err := s.store.UnconfirmedApprovals(ctx, now.Add(-watchUnconfirmedFor), 100)
+	if err != nil {
+		return wrapf("reconcile", err)
+	}
+	for _, a := range list {
+		if !s.polls.allow("unconfirmed:"+a.ID, now, voidEvery) {
+			continue
+		}
+		st, err := s.read(ctx, a.CheckoutID)
+		if err != nil {
+			return err
+		}
+		if err := s.watch.limiter.Wait(ctx); err != nil {
+			return err
+		}
+		order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+		if err != nil {
+			s.log.WarnContext(ctx, "reconcile: kakaopay order failed", "attempt", a.ID, "err", err)
+			continue
+		}
+		if orderMoveOf(order.Status).paid {
+			if err := s.paid(ctx, a.CheckoutID, a.ID, approvalFromOrder(order)); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,78 @@
+package storetest
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// testApprovalsToSettle: an attempt keeps when its approve was sent and its void status, and the
+// reconciler finds the approvals to cancel at KakaoPay and the ones KakaoPay never confirmed.
+func testApprovalsToSettle(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	sent := t0.Add(time.Minute)
+	rows := []*store.Attempt{
+		attempt("att_stray", "cs_1", "T1"), attempt("att_voided", "cs_1", "T2"),
+		attempt("att_unconfirmed", "cs_1", "T3"), attempt("att_failed", "cs_1", "T4"), attempt("att_sent", "cs_1", "T5"),
+	}
+	rows[0].Status, rows[0].VoidStatus = "approved", "pending"
+	rows[1].Status, rows[1].VoidStatus = "approved", "voided"
+	rows[2].Status, rows[2].FailureCode, rows[2].ApproveSentAt, rows[2].UpdatedAt = "failed", "APPROVE_UNCONFIRMED", sent, t0.Add(time.Hour)
+	rows[3].Status, rows[3].FailureCode, rows[3].ApproveSentAt = "failed", "INSUFFICIENT_BALANCE", sent
+	rows[4].PGToken, rows[4].ApproveSentAt = "tok", sent
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for _, a := range rows {
+			if err := tx.CreateAttempt(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.Equal(sent) || a.VoidStatus != "" {
+		t.Errorf("sent attempt: %v %+v", err, a)
+	}
+	if a, err := s.Attempt(ctx, "att_stray"); err != nil || !a.ApproveSentAt.IsZero() || a.VoidStatus != "pending" {
+		t.Errorf("stray attempt: %v %+v", err, a)
+	}
+	if list, err := s.StrayApprovals(ctx, 10); err != nil || len(list) != 1 || list[0].ID != "att_stray" {
+		t.Errorf("stray approvals: %v %+v", err, list)
+	}
+	if list, err := s.UnconfirmedApprovals(ctx, t0, 10); err != nil || len(list) != 1 || list[0].ID != "att_unconfirmed" {
+		t.Errorf("unconfirmed approvals: %v %+v", err, list)
+	}
+	if list, err := s.UnconfirmedApprovals(ctx, t0.Add(2*time.Hour), 10); err != nil || len(list) != 0 {
+		t.Errorf("unconfirmed approvals ended before since: %v %+v", err, list)
+	}
+	// Voiding one, and clearing a sent time when a refused claim is released, are written.
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(ctx, "att_stray")
+		if err != nil {
+			return err
+		}
+		a.VoidStatus = "voided"
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		if a, err = tx.Attempt(ctx, "att_sent"); err != nil {
+			return err
+		}
+		a.PGToken, a.ApproveSentAt = "", time.Time{}
+		return tx.UpdateAttempt(ctx, a)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.StrayApprovals(ctx, 10); err != nil || len(list) != 0 {
+		t.Errorf("stray approvals after voiding: %v %+v", err, list)
+	}
+	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.IsZero() || a.PGToken != "" {
+		t.Errorf("released attempt: %v %+v", err, a)
+	}
+}

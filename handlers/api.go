@@ -142,9 +142,11 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 }
 
 // final reports whether an answer is remembered for an Idempotency-Key: not a 5xx, and not an
-// answer whose retry should see what came of it (202) or try again (409, 429).
+// answer whose retry should see what came of it (202) or try again (409, 429, 499: the client
+// left before its answer).
 func final(status int) bool {
-	return status < 500 && status != http.StatusAccepted && status != http.StatusConflict && status != http.StatusTooManyRequests
+	return status < 500 && status != http.StatusAccepted && status != http.StatusConflict && status != http.StatusTooManyRequests &&
+		status != statusClientClosed
 }
 
 type heldKey struct{}

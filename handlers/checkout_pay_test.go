@@ -1,10 +1,15 @@
 package handlers_test
 
 import (
+	"bufio"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
@@ -228,4 +233,59 @@ func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
 	if res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site leave: %d", res.StatusCode)
 	}
+}
+
+// A form whose body is dripped past the server's read deadline is cut with a 400, as the API
+// answers the same (it was a 500: the page was rendered on the request's context, which the
+// cut cancels).
+func TestSlowFormBodyIsCutWith400(t *testing.T) {
+	e := handlerstest.NewWith(t, handlerstest.Options{ReadTimeout: time.Second})
+	c := e.CreateCheckout("")
+	for _, tc := range []struct{ name, path, contentType, wantType string }{
+		{"pay form", "/c/" + c.ID + "/pay", "application/x-www-form-urlencoded", "text/html"},
+		{"sign-in form", "/dashboard/login", "application/x-www-form-urlencoded", "text/html"},
+		{"API", "/v1/checkouts", "application/json", "application/json"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res := dripBody(t, e, tc.path, tc.contentType)
+			if res.StatusCode != http.StatusBadRequest || !strings.HasPrefix(res.Header.Get("Content-Type"), tc.wantType) {
+				t.Errorf("answered %d %s, want 400 %s", res.StatusCode, res.Header.Get("Content-Type"), tc.wantType)
+			}
+		})
+	}
+}
+
+// dripBody POSTs to path a body announced as 1,000 bytes and sent a byte every 100 ms, until the
+// server answers; it returns the answer.
+func dripBody(t *testing.T, e *handlerstest.Env, path, contentType string) *http.Response {
+	t.Helper()
+	addr := strings.TrimPrefix(e.URL, "http://")
+	conn, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST %s HTTP/1.1\r\nHost: %s\r\nAuthorization: Bearer %s\r\nContent-Type: %s\r\nContent-Length: 1000\r\n\r\nd",
+		path, addr, e.Key, contentType)
+	answered := make(chan struct{})
+	defer close(answered)
+	go func() {
+		tick := time.NewTicker(100 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-answered:
+				return
+			case <-tick.C:
+				conn.Write([]byte("e"))
+			}
+		}
+	}()
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, res.Body)
+	res.Body.Close()
+	return res
 }

@@ -1,8 +1,11 @@
 package handlers_test
 
 import (
+	"context"
+	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -209,5 +212,50 @@ func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
 		case <-time.After(3 * time.Second):
 			t.Fatal("a waiting poll did not wake")
 		}
+	}
+}
+
+// A shopper who left while the status endpoint (or a page, or the API) read the database is not
+// the server's failure: no ERROR line (it was "store: view: context canceled") and no 5xx in the
+// metrics, but 499, nginx's "client closed request", in the request's log line and metrics.
+func TestClientThatLeftIsNotAServerError(t *testing.T) {
+	var log logBuffer
+	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.logger()})
+	for _, tc := range []struct{ name, path, key string }{
+		{"status long-poll", "/c/%s/status?wait=5", ""},
+		{"page", "/c/%s", ""},
+		{"API", "/v1/checkouts/%s", e.Key},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := e.CreateCheckout("") // read by no one yet: its state comes from the database
+			left, leave := context.WithCancel(context.Background())
+			leave()
+			r := httptest.NewRequestWithContext(left, "GET", fmt.Sprintf(tc.path, c.ID), nil)
+			if tc.key != "" {
+				r.Header.Set("Authorization", "Bearer "+tc.key)
+			}
+			rec := httptest.NewRecorder()
+			e.Handler.ServeHTTP(rec, r)
+			if rec.Code != 499 {
+				t.Errorf("answered %d, want 499", rec.Code)
+			}
+		})
+	}
+	for _, line := range log.errorLines() {
+		t.Errorf("logged at ERROR: %s", line)
+	}
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	for line := range strings.Lines(string(body)) {
+		if strings.HasPrefix(line, "kpcheckout_http_requests_total") && strings.Contains(line, `status="5`) {
+			t.Errorf("counted as a server error: %s", line)
+		}
+	}
+	if !strings.Contains(string(body), `kpcheckout_http_requests_total{route="GET /c/{id}/status",status="499"} 1`) {
+		t.Error("the status request is not counted as 499")
 	}
 }

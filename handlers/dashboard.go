@@ -87,12 +87,13 @@ func (h *Dashboard) signedIn(next dashHandler) http.Handler {
 }
 
 // showError answers a signed-in user's refused request with a dashboard page that says why,
-// in the status asHTTPError gives it (dash.error.<code>, or dash.error.default), and leads
+// in the status answerOf gives it (dash.error.<code>, or dash.error.default), and leads
 // back to the page the form was on.
 func (h *Dashboard) showError(w http.ResponseWriter, r *http.Request, u *dashUser, err error) {
-	he := asHTTPError(err)
-	if he.status >= 500 {
-		h.log.ErrorContext(r.Context(), "dashboard request failed", "path", r.URL.Path, "status", he.status, "err", err)
+	he := answerOf(w, r, h.log, "dashboard request failed", err)
+	if he.status == statusClientClosed {
+		w.WriteHeader(he.status)
+		return
 	}
 	ctx, _ := h.pageContext(w, r)
 	l := views.L(ctx)

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -20,7 +21,12 @@ import (
 //   - 401 authentication_error, 404 for what does not exist or is another merchant's,
 //     405 for a method a route does not have, 409 for a request the object's state refuses,
 //     413 and 415 for a body too large or not JSON;
-//   - 502 kakaopay_error when KakaoPay refused or could not be reached, 500 for our own failure.
+//   - 502 kakaopay_error when KakaoPay refused or could not be reached, 500 for our own failure,
+//     503 storage_unavailable (with Retry-After) while the database cannot be used
+//     (store.ErrUnavailable: PostgreSQL restarting, the SQLite file gone);
+//   - 499, nginx's "client closed request", when the client left before its answer (the
+//     request's context canceled): nobody reads it, and it is not the server's failure, so it is
+//     neither logged as an error nor counted as a 5xx.
 
 // httpError is an error with the answer it gets: its HTTP status and the API error object's
 // type, code, message and param. A *checkout.Error becomes one (see asHTTPError).
@@ -52,6 +58,13 @@ func invalidParamf(code, param, format string, args ...any) *httpError {
 	return invalidParam(code, fmt.Sprintf(format, args...), param)
 }
 
+// statusClientClosed is the status of a request whose client left (see the rule above).
+const statusClientClosed = 499
+
+// retryAfter is how many seconds a 503 asks the client to wait: about what a PostgreSQL restart
+// takes.
+const retryAfter = "5"
+
 // asHTTPError is the answer err gets.
 func asHTTPError(err error) *httpError {
 	var he *httpError
@@ -61,6 +74,10 @@ func asHTTPError(err error) *httpError {
 	var ce *checkout.Error
 	if errors.As(err, &ce) {
 		return &httpError{status: statusOf(ce.Kind), typ: errorType(ce.Kind), code: ce.Code, message: ce.Message, param: ce.Param, err: err}
+	}
+	if errors.Is(err, store.ErrUnavailable) {
+		return &httpError{status: http.StatusServiceUnavailable, typ: "api_error", code: "storage_unavailable",
+			message: "the database is unavailable for now; retry shortly", err: err}
 	}
 	if errors.Is(err, store.ErrNotFound) {
 		return &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "resource_missing", message: "not found", err: err}
@@ -97,12 +114,32 @@ func errorType(k checkout.Kind) string {
 	return "api_error"
 }
 
-// writeError answers err as {"error":{"type","code","message","param"}}, logging what is ours
-// to fix (5xx).
-func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+// answerOf is the answer err gets for r, as asHTTPError gives it unless the client left (499).
+// It logs what is ours to fix (5xx; a 503 as a warning: the database is away, not broken) with
+// msg, and sets a 503's Retry-After.
+func answerOf(w http.ResponseWriter, r *http.Request, log *slog.Logger, msg string, err error) *httpError {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return &httpError{status: statusClientClosed, typ: "api_error", code: "client_closed_request",
+			message: "the client closed the request", err: err}
+	}
 	he := asHTTPError(err)
-	if he.status >= 500 {
-		log.ErrorContext(r.Context(), "request failed", "path", r.URL.Path, "status", he.status, "err", err)
+	switch {
+	case he.status == http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", retryAfter)
+		log.WarnContext(r.Context(), msg, "path", r.URL.Path, "status", he.status, "err", err)
+	case he.status >= 500:
+		log.ErrorContext(r.Context(), msg, "path", r.URL.Path, "status", he.status, "err", err)
+	}
+	return he
+}
+
+// writeError answers err as {"error":{"type","code","message","param"}} (see answerOf); a client
+// that left gets its status alone.
+func writeError(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	he := answerOf(w, r, log, "request failed", err)
+	if he.status == statusClientClosed {
+		w.WriteHeader(he.status)
+		return
 	}
 	var param *string
 	if he.param != "" {

@@ -30,6 +30,7 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 		{requestError(http.StatusRequestEntityTooLarge, "body_too_large", "too large", ""), 413, "invalid_request_error", "body_too_large", false},
 		{store.ErrNotFound, 404, "invalid_request_error", "resource_missing", false},
 		{errors.New("disk on fire at /var/lib/secret"), 500, "api_error", "internal", false},
+		{fmt.Errorf("store: begin: %w: dial /run/secret: connection refused", store.ErrUnavailable), 503, "api_error", "storage_unavailable", false},
 	} {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/v1/x", nil)
@@ -43,6 +44,9 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 		}
 		if ct := rec.Header().Get("Content-Type"); ct != "application/json" {
 			t.Errorf("%v: Content-Type %q", tc.err, ct)
+		}
+		if ra := rec.Header().Get("Retry-After"); (ra != "") != (tc.status == 503) {
+			t.Errorf("%v: Retry-After %q", tc.err, ra)
 		}
 	}
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"image/png"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/makiuchi-d/gozxing"
@@ -294,4 +296,39 @@ func signedIn(t *testing.T, e *handlerstest.Env, email, role string) *handlerste
 		t.Fatalf("sign in as %s: %d", email, res.StatusCode)
 	}
 	return b
+}
+
+// logBuffer keeps what the app logs, as JSON lines, for tests that read the log.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (l *logBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.Write(p)
+}
+
+// logger logs into l from the debug level up.
+func (l *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewJSONHandler(l, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// String is the whole log.
+func (l *logBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.buf.String()
+}
+
+// errorLines are the log's lines at level ERROR.
+func (l *logBuffer) errorLines() []string {
+	var out []string
+	for line := range strings.Lines(l.String()) {
+		if strings.Contains(line, `"level":"ERROR"`) {
+			out = append(out, line)
+		}
+	}
+	return out
 }

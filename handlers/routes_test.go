@@ -2,11 +2,13 @@ package handlers_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"go/ast"
 	"go/parser"
 	"go/token"
 	"io"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,5 +248,46 @@ func TestOpenAPIIsServed(t *testing.T) {
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" ||
 		res.Header.Get("Cache-Control") != "public, max-age=300" || !bytes.Equal(data, docs.OpenAPI) {
 		t.Errorf("%d %v, %d bytes", res.StatusCode, res.Header, len(data))
+	}
+}
+
+// When the SQLite file is renamed away under the running app, /readyz fails and the log says
+// why, and writes are refused with 503 and Retry-After on each surface (the API's error object,
+// the shopper's localized page), never committed into a file that is gone after a restart. With
+// the file back, writes go on.
+func TestDatabaseFileGoneAnswers503(t *testing.T) {
+	var log logBuffer
+	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.logger()})
+	c := e.CreateCheckout("")
+	if err := os.Rename(e.DBPath(), e.DBPath()+".moved"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ := apiMust(t, e, "", "GET", "/readyz", "", nil)
+	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(log.String(), "was deleted or renamed away") {
+		t.Errorf("/readyz answered %d; the log says:\n%s", res.StatusCode, log.String())
+	}
+	res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), nil)
+	var ae handlerstest.APIError
+	json.Unmarshal(data, &ae)
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
+		ae.Error.Type != "api_error" || ae.Error.Code != "storage_unavailable" {
+		t.Errorf("POST /v1/checkouts answered %d Retry-After %q: %s", res.StatusCode, res.Header.Get("Retry-After"), data)
+	}
+	res, html := e.Browser(handlerstest.UADesktop).Post("/c/"+c.ID+"/pay", "device=desktop")
+	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
+		t.Errorf("the pay form answered %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "error"); !strings.Contains(got, "일시적으로 서비스를 이용할 수 없습니다") {
+		t.Errorf("the pay form's page says %q", got)
+	}
+	if err := os.Rename(e.DBPath()+".moved", e.DBPath()); err != nil {
+		t.Fatal(err)
+	}
+	if res, _ := apiMust(t, e, "", "GET", "/readyz", "", nil); res.StatusCode != http.StatusOK {
+		t.Errorf("/readyz with the file back: %d", res.StatusCode)
+	}
+	e.CreateCheckout("")
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 2 {
+		t.Errorf("%d checkouts, want the two made while the file was there", n)
 	}
 }

@@ -106,7 +106,9 @@ func (h *Shopper) pageContext(r *http.Request, lang string) context.Context {
 // render writes a page into a buffer first, so that a template error never sends half a page.
 func (h *Shopper) render(w http.ResponseWriter, r *http.Request, ctx context.Context, status int, c templ.Component) {
 	var buf bytes.Buffer
-	if err := c.Render(ctx, &buf); err != nil {
+	// Not on the request's cancellation: a body cut at the read deadline cancels it while the
+	// client still waits for its answer, and templ refuses to render on a canceled context.
+	if err := c.Render(context.WithoutCancel(ctx), &buf); err != nil {
 		h.log.ErrorContext(ctx, "rendering page", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -145,13 +147,14 @@ func (h *Shopper) json(next shopperHandler) http.Handler {
 	})
 }
 
-// showError answers a localized error page for err, in the status asHTTPError gives it; its
+// showError answers a localized error page for err, in the status answerOf gives it; its
 // code picks the message (error.<code>, or error.default). When the path names a checkout, the
 // page leads on: back to its payment page while it is open, else back to the shop.
 func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
-	he := asHTTPError(err)
-	if he.status >= 500 {
-		h.log.ErrorContext(r.Context(), "shopper request failed", "path", r.URL.Path, "status", he.status, "err", err)
+	he := answerOf(w, r, h.log, "shopper request failed", err)
+	if he.status == statusClientClosed {
+		w.WriteHeader(he.status)
+		return
 	}
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
@@ -162,7 +165,9 @@ func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	m := views.MessageModel{Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error"}
 	if id := r.PathValue("id"); id != "" && he.status != http.StatusNotFound {
-		if st, err := h.svc.Snapshot(r.Context(), id); err == nil {
+		// Past the request's cancellation: a body cut at the read deadline cancels it, and the
+		// shopper who waits for this page still needs its way back.
+		if st, err := h.svc.Snapshot(context.WithoutCancel(r.Context()), id); err == nil {
 			m.Footer = l.T("footer.page", map[string]any{"Merchant": st.Merchant.Name})
 			switch {
 			case st.Open():

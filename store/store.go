@@ -16,6 +16,12 @@ var ErrNotFound = errors.New("store: not found")
 // payment for one checkout).
 var ErrConflict = errors.New("store: conflict")
 
+// ErrUnavailable is returned when the database cannot be reached or used for now: PostgreSQL
+// restarting, refusing connections or out of them; the SQLite file deleted or replaced under the
+// running server, or its lock held past the busy timeout. The request may succeed if retried
+// later; it is not a fault of the request nor of the code.
+var ErrUnavailable = errors.New("store: database unavailable")
+
 // Store is a database holding every kpcheckout record.
 type Store interface {
 	Reader

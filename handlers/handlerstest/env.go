@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
@@ -44,6 +45,9 @@ type Env struct {
 	// Client is the merchant's HTTP client: it checks every /v1 call and its answer against
 	// docs/openapi.json (see openAPICheck).
 	Client *http.Client
+	// Handler is the app's whole handler, for requests no HTTP client can send (one whose
+	// client has already left).
+	Handler http.Handler
 }
 
 // Options change how New sets the app up; the zero value is the default.
@@ -60,6 +64,11 @@ type Options struct {
 	// ManualDeliveries runs no background Deliverer: webhooks go only when the test calls
 	// Env.Deliverer.DeliverDue.
 	ManualDeliveries bool
+	// ReadTimeout is the app server's http.Server.ReadTimeout, as serve sets it (none when zero):
+	// a body dripped past it is cut.
+	ReadTimeout time.Duration
+	// Logger gets the app's log (none when nil).
+	Logger *slog.Logger
 }
 
 // New starts kpcheckout with the default options.
@@ -130,11 +139,13 @@ func NewWith(t testing.TB, o Options) *Env {
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
+		Logger: o.Logger,
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv.Config.Handler = h
+	srv.Config.Handler, e.Handler = h, h
+	srv.Config.ReadTimeout = o.ReadTimeout
 	srv.Start()
 	e.Client = &http.Client{Transport: newOpenAPICheck(t, e.URL, http.DefaultTransport)}
 	t.Cleanup(func() { e.Service.Notifier().Close(); srv.Close() })
@@ -151,6 +162,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	e.Key, e.MerchantID = cm.APIKey, cm.Merchant.ID
 	return e
 }
+
+// DBPath is where the app's SQLite file is.
+func (e *Env) DBPath() string { return e.dbPath }
 
 // CountRows runs a COUNT query straight on the SQLite file.
 func (e *Env) CountRows(query string, args ...any) int {

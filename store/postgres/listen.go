@@ -38,10 +38,7 @@ func (st *txState) announce(ctx context.Context, tx pgx.Tx, origin string) error
 	}
 	ids := slices.Sorted(maps.Keys(st.changed))
 	_, err := tx.Exec(ctx, `SELECT pg_notify($1, $2 || ' ' || id) FROM unnest($3::text[]) AS id`, changesChannel, origin, ids)
-	if err != nil {
-		return fmt.Errorf("store: announce: %w", err)
-	}
-	return nil
+	return wrap("announce", err)
 }
 
 // Listen implements store.Broadcaster on a connection outside the pool: LISTEN belongs to one

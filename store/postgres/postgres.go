@@ -13,7 +13,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -92,7 +94,7 @@ func (db *DB) Transact(ctx context.Context, fn func(store.Tx) error) error {
 func (db *DB) transactOnce(ctx context.Context, fn func(store.Tx) error) (again bool, err error) {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.Serializable})
 	if err != nil {
-		return false, fmt.Errorf("store: begin: %w", err)
+		return false, wrap("begin", err)
 	}
 	st := &txState{}
 	defer func() {
@@ -112,7 +114,7 @@ func (db *DB) transactOnce(ctx context.Context, fn func(store.Tx) error) (again 
 		return lostRace(err), err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return st.lostRace || lostRace(err), fmt.Errorf("store: commit: %w", err)
+		return st.lostRace || lostRace(err), wrap("commit", err)
 	}
 	return false, nil
 }
@@ -122,14 +124,14 @@ func (db *DB) transactOnce(ctx context.Context, fn func(store.Tx) error) (again 
 func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 	tx, err := db.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
-		return fmt.Errorf("store: view: %w", err)
+		return wrap("view", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	if err := fn(queries{db: tx}); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
-		return fmt.Errorf("store: view: %w", err)
+		return wrap("view", err)
 	}
 	return nil
 }
@@ -138,7 +140,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 func (db *DB) Ping(ctx context.Context) error {
 	var v int
 	if err := db.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
-		return fmt.Errorf("store: ping: %w", err)
+		return wrap("ping", err)
 	}
 	if v != len(migrations) {
 		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
@@ -199,20 +201,50 @@ func lostRace(err error) bool {
 // wrap turns driver errors into the store's sentinels, and notes in a write transaction that a
 // statement lost a race.
 func (q queries) wrap(op string, err error) error {
+	if q.tx != nil && err != nil && lostRace(err) {
+		q.tx.lostRace = true
+	}
+	return wrap(op, err)
+}
+
+// wrap turns driver errors into the store's sentinels.
+func wrap(op string, err error) error {
 	if err == nil {
 		return nil
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
 		return store.ErrNotFound
 	}
-	if q.tx != nil && lostRace(err) {
-		q.tx.lostRace = true
-	}
 	var pe *pgconn.PgError
 	if errors.As(err, &pe) && pe.Code == uniqueViolation {
 		return fmt.Errorf("store: %s: %w: %v", op, store.ErrConflict, err)
 	}
+	if unavailable(err) {
+		return fmt.Errorf("store: %s: %w: %w", op, store.ErrUnavailable, err)
+	}
 	return fmt.Errorf("store: %s: %w", op, err)
+}
+
+// unavailable tells whether err means that the database cannot be used for now, rather than
+// that the statement or the data is wrong: no connection could be made (refused, or the server
+// starting up, shutting down or out of connections), the server ended the session (57P01 when
+// it shuts down), or the connection broke. A caller's own cancellation is not one.
+func unavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	if errors.As(err, &ce) {
+		return true
+	}
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		// Class 08: connection exception; 53300: too many connections; 57P0x: the server is
+		// shutting down, restarting, starting up, or dropped the database or the session.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "53300" || strings.HasPrefix(pe.Code, "57P")
+	}
+	var ne net.Error
+	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }
 
 // params collects a query's arguments as it is built, and names each one's placeholder.

@@ -2,10 +2,12 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -137,4 +139,76 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
 		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
 	}
+}
+
+// A restart of PostgreSQL (its sessions ended with 57P01, then connections refused) answers
+// store.ErrUnavailable to every kind of call, in flight or new, and the store works again once
+// the server is back.
+func TestRestartIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	proxy := pgtest.NewProxy(t, pg.Database(t))
+	db, err := postgres.Open(ctx, proxy.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := createMerchant(ctx, db, "mer_1"); err != nil {
+		t.Fatal(err)
+	}
+	err = db.View(ctx, func(r store.Reader) error {
+		if _, err := r.Merchant(ctx, "mer_1"); err != nil {
+			return err
+		}
+		proxy.Down()
+		_, err := r.Merchant(ctx, "mer_1")
+		return err
+	})
+	if !errors.Is(err, store.ErrUnavailable) {
+		t.Errorf("a read whose session ended under it: %v, want store.ErrUnavailable", err)
+	}
+	for name, call := range map[string]func() error{
+		"Transact": func() error { return createMerchant(ctx, db, "mer_2") },
+		"View": func() error {
+			return db.View(ctx, func(r store.Reader) error { _, err := r.Merchant(ctx, "mer_1"); return err })
+		},
+		"a read": func() error { _, err := db.Merchant(ctx, "mer_1"); return err },
+		"Ping":   func() error { return db.Ping(ctx) },
+	} {
+		if err := call(); !errors.Is(err, store.ErrUnavailable) {
+			t.Errorf("%s while the server is down: %v, want store.ErrUnavailable", name, err)
+		}
+	}
+	proxy.Up()
+	// Connections the pool kept from before may each fail once more, as unavailable too.
+	for try := 1; ; try++ {
+		err := createMerchant(ctx, db, "mer_3")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, store.ErrUnavailable) || try > 20 {
+			t.Fatalf("try %d after the server came back: %v", try, err)
+		}
+	}
+}
+
+// PostgreSQL's errors that mean "not now" (shutting down, starting up, out of connections,
+// the connection lost) are store.ErrUnavailable; the others are not.
+func TestServerErrorsThatAreUnavailable(t *testing.T) {
+	ctx := context.Background()
+	db := open(t)
+	for code, want := range map[string]bool{
+		"57P01": true, "57P02": true, "57P03": true, "53300": true, "08006": true,
+		"23505": false, "22012": false, "42P01": false,
+	} {
+		err := db.Transact(ctx, func(tx store.Tx) error { return postgres.Raise(ctx, tx, code) })
+		if errors.Is(err, store.ErrUnavailable) != want {
+			t.Errorf("SQLSTATE %s: %v; unavailable: %v, want %v", code, err, !want, want)
+		}
+	}
+}
+
+func createMerchant(ctx context.Context, db store.Store, id string) error {
+	return db.Transact(ctx, func(tx store.Tx) error {
+		return tx.CreateMerchant(ctx, &store.Merchant{ID: id, Name: id, CreatedAt: time.Now()})
+	})
 }

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 
@@ -81,7 +82,7 @@ func (db *DB) runBatch(batch []*job) {
 	tx, err := db.writer.BeginTx(ctx, nil)
 	if err != nil {
 		for _, j := range batch {
-			j.done <- outcome{err: fmt.Errorf("store: begin: %w", err)}
+			j.done <- outcome{err: wrap("begin", err)}
 		}
 		return
 	}
@@ -126,10 +127,10 @@ func (db *DB) runBatch(batch []*job) {
 			}
 		}
 	default:
-		if err := tx.Commit(); err != nil {
+		if err := db.commitUnmoved(tx); err != nil {
 			for i := range outcomes {
 				if outcomes[i].err == nil {
-					outcomes[i].err = fmt.Errorf("store: commit: %w", err)
+					outcomes[i].err = err
 				}
 			}
 		}
@@ -137,6 +138,16 @@ func (db *DB) runBatch(batch []*job) {
 	for i, j := range batch {
 		j.done <- outcomes[i]
 	}
+}
+
+// commitUnmoved commits tx, unless the database file was deleted or replaced meanwhile: then
+// it rolls tx back rather than commit into a file that is gone (see moved).
+func (db *DB) commitUnmoved(tx *sql.Tx) error {
+	if err := db.moved(); err != nil {
+		tx.Rollback()
+		return err
+	}
+	return wrap("commit", tx.Commit())
 }
 
 // run calls the job's fn, turning a panic into an outcome for its caller.

@@ -30,6 +30,7 @@ type CreateParams struct {
 	Locale        string
 	ExpiresIn     int64 // seconds; 0 means DefaultExpiresIn
 	Metadata      map[string]string
+	Key           *Key // the request's Idempotency-Key, bound to the checkout in its transaction
 }
 
 // Bounds of a checkout's lifetime, in seconds.
@@ -63,7 +64,10 @@ func (s *Service) create(ctx context.Context, m *store.Merchant, p CreateParams,
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, s.event(m.ID, "checkout.created", c.ID, c.ID, data, now))
+		if err := tx.CreateEvent(ctx, s.event(m.ID, "checkout.created", c.ID, c.ID, data, now)); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, p.Key, BoundCheckout, c.ID)
 	})
 	if err != nil {
 		return nil, wrapf("create", err)

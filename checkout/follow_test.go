@@ -181,7 +181,7 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 	}
 	waitFor(t, "the listener's end", func() bool { return !checkout.Following(a.svc) })
 
-	if _, err := b.svc.Expire(ctx, b.m, c.ID); err != nil {
+	if _, err := b.svc.Expire(ctx, b.m, c.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	select {

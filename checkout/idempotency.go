@@ -10,8 +10,29 @@ import (
 )
 
 // abandonedAfter is how long a reservation not bound to any object holds before a retry may
-// take it over: its request died before it created anything, so KakaoPay was never called.
+// take it over: every write a keyed request makes binds its key in the same transaction, so an
+// unbound key's request committed nothing (and never called KakaoPay for money).
 const abandonedAfter = time.Minute
+
+// What a request bound its Idempotency-Key to (store.IdempotencyKey.ObjectType): the object it
+// created or changed, and how. A retry whose first answer was never stored (a crash, a failed
+// write) answers that object as the first request would have, and never acts a second time.
+const (
+	BoundRefund           = "refund"                         // a refund created, before KakaoPay's cancel
+	BoundCharge           = "charge"                         // a charge created, before KakaoPay's payment
+	BoundDeactivation     = "agreement"                      // an agreement's deactivation asked
+	BoundCheckout         = "checkout"                       // a checkout created
+	BoundExpiry           = "checkout.expire"                // a checkout expired
+	BoundAttempt          = "attempt"                        // an attempt started at KakaoPay
+	BoundLink             = "link"                           // a payment link created
+	BoundLinkDeactivation = "link.deactivate"                // a payment link deactivated
+	BoundEndpoint         = "webhook_endpoint"               // a webhook endpoint created
+	BoundEndpointUpdate   = "webhook_endpoint.update"        // a webhook endpoint changed
+	BoundSecretRotation   = "webhook_endpoint.rotate_secret" // a webhook endpoint's secret rotated
+	BoundPing             = "ping"                           // a ping event sent to an endpoint
+	BoundRedelivery       = "event.redeliver"                // an event queued for delivery again
+	BoundMerchantUpdate   = "merchant.update"                // the merchant's settings changed
+)
 
 // ErrKeyReused means an Idempotency-Key came back with another request.
 var ErrKeyReused = errors.New("checkout: idempotency key used with another request")
@@ -19,9 +40,9 @@ var ErrKeyReused = errors.New("checkout: idempotency key used with another reque
 // ErrKeyBusy means the first request with this Idempotency-Key is still running.
 var ErrKeyBusy = errors.New("checkout: idempotency key in use by a running request")
 
-// Key is an Idempotency-Key reservation held by one request. A money call binds it to the
-// object it creates in the same transaction, before KakaoPay is called, so that a retry answers
-// that object instead of calling KakaoPay again.
+// Key is an Idempotency-Key reservation held by one request. Whatever the request creates or
+// changes binds it in the same transaction (a money object before KakaoPay is called), so that
+// a retry answers that object instead of acting again.
 type Key struct {
 	MerchantID string
 	Key        string
@@ -79,6 +100,7 @@ func (s *Service) ReserveIdempotencyKey(ctx context.Context, merchantID, key, ha
 
 // CompleteIdempotencyKey remembers the answer of a held key, so that a retry replays it.
 func (s *Service) CompleteIdempotencyKey(ctx context.Context, k *Key, status int, body []byte) error {
+	fault("idempotency.before_complete")
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		return tx.CompleteIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: k.MerchantID, Key: k.Key, Owner: k.Owner,
 			StatusCode: status, Body: body})
@@ -89,9 +111,9 @@ func (s *Service) CompleteIdempotencyKey(ctx context.Context, k *Key, status int
 	return nil
 }
 
-// ReleaseIdempotencyKey forgets a held key whose request failed before it created a money
-// object, so that a retry runs again. A key bound to an object is kept: its request may have
-// reached KakaoPay, and a retry answers that object.
+// ReleaseIdempotencyKey forgets a held key whose request committed nothing, so that a retry
+// runs again. A key bound to an object is kept: its request did something (and may have reached
+// KakaoPay), and a retry answers that object.
 func (s *Service) ReleaseIdempotencyKey(ctx context.Context, k *Key) error {
 	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.ReleaseIdempotencyKey(ctx, k.MerchantID, k.Key, k.Owner) })
 	if err != nil {
@@ -100,14 +122,15 @@ func (s *Service) ReleaseIdempotencyKey(ctx context.Context, k *Key) error {
 	return nil
 }
 
-// bindKey binds a held key to the money object created in tx. Another request that took the
-// key over (this one was thought dead) wins: this one creates nothing.
-func bindKey(ctx context.Context, tx store.Tx, k *Key, objectType, objectID string) error {
+// bindKey binds a held key (none: nothing to do) to the object tx creates or changes, as kind
+// (a Bound… constant). Another request that took the key over (this one was thought dead) wins:
+// tx fails, and this one does nothing.
+func bindKey(ctx context.Context, tx store.Tx, k *Key, kind, objectID string) error {
 	if k == nil {
 		return nil
 	}
 	err := tx.BindIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: k.MerchantID, Key: k.Key, Owner: k.Owner,
-		ObjectType: objectType, ObjectID: objectID})
+		ObjectType: kind, ObjectID: objectID})
 	if errors.Is(err, store.ErrConflict) {
 		return conflict("idempotency_key_in_use", "another request with this Idempotency-Key took over; retry to see its outcome")
 	}

@@ -21,6 +21,7 @@ type LinkParams struct {
 	MaxUses     int
 	ExpiresAt   time.Time
 	Metadata    map[string]string
+	Key         *Key // the request's Idempotency-Key, bound to the link in its transaction
 }
 
 // CreateLink stores a payment link; its slug is random, not derived from its id.
@@ -41,7 +42,13 @@ func (s *Service) CreateLink(ctx context.Context, m *store.Merchant, p LinkParam
 		Items: cp.Items, Description: cp.Description, SuccessURL: cp.SuccessURL, FailureURL: cp.FailureURL,
 		Reusable: p.Reusable == nil || *p.Reusable, MaxUses: p.MaxUses, Active: true, ExpiresAt: p.ExpiresAt.UTC(),
 		Metadata: cp.Metadata, CreatedAt: now, UpdatedAt: now}
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateLink(ctx, l) }); err != nil {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateLink(ctx, l); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, p.Key, BoundLink, l.ID)
+	})
+	if err != nil {
 		return nil, wrapf("create link", err)
 	}
 	return l, nil
@@ -77,8 +84,9 @@ func (s *Service) LinkPaidCount(ctx context.Context, l *store.Link) (int, error)
 	return n, nil
 }
 
-// DeactivateLink stops a link: its URL opens no more checkouts (those opened stay payable).
-func (s *Service) DeactivateLink(ctx context.Context, m *store.Merchant, id string) (*store.Link, error) {
+// DeactivateLink stops a link: its URL opens no more checkouts (those opened stay payable). key
+// (when not nil) is bound to the link in the same transaction.
+func (s *Service) DeactivateLink(ctx context.Context, m *store.Merchant, id string, key *Key) (*store.Link, error) {
 	l, err := s.Link(ctx, m, id)
 	if err != nil {
 		return nil, err
@@ -87,7 +95,13 @@ func (s *Service) DeactivateLink(ctx context.Context, m *store.Merchant, id stri
 		return l, nil
 	}
 	l.Active, l.UpdatedAt = false, s.clock()
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateLink(ctx, l) }); err != nil {
+	err = s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateLink(ctx, l); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, key, BoundLinkDeactivation, l.ID)
+	})
+	if err != nil {
 		return nil, wrapf("deactivate link", err)
 	}
 	return l, nil

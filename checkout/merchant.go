@@ -95,8 +95,9 @@ func (s *Service) MerchantByID(ctx context.Context, id string) (*store.Merchant,
 
 // SetEmbedOrigins replaces the origins whose pages may frame the merchant's checkouts: each an
 // https origin ("https://shop.example", a port allowed), or http on this computer for a test
-// merchant; at most 10. An empty list lets no page frame them.
-func (s *Service) SetEmbedOrigins(ctx context.Context, m *store.Merchant, origins []string) (*store.Merchant, error) {
+// merchant; at most 10. An empty list lets no page frame them. key (when not nil) is bound to
+// the merchant in the same transaction.
+func (s *Service) SetEmbedOrigins(ctx context.Context, m *store.Merchant, origins []string, key *Key) (*store.Merchant, error) {
 	if len(origins) > 10 {
 		return nil, invalid("embed_origins", "too_many_origins", "at most 10 embed origins")
 	}
@@ -114,7 +115,13 @@ func (s *Service) SetEmbedOrigins(ctx context.Context, m *store.Merchant, origin
 		clean = append(clean, strings.ToLower(u.Scheme+"://"+u.Host))
 	}
 	m.EmbedOrigins = slices.Compact(slices.Sorted(slices.Values(clean)))
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantEmbedOrigins(ctx, m) }); err != nil {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateMerchantEmbedOrigins(ctx, m); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, key, BoundMerchantUpdate, m.ID)
+	})
+	if err != nil {
 		return nil, wrapf("embed origins", err)
 	}
 	return m, nil

@@ -20,19 +20,20 @@ import (
 // live one already started for that kind: a double click makes one attempt, on one instance or
 // several (the checkout's start lease), and the claim in approve lets only one attempt pay.
 func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.Attempt, error) {
-	a, _, err := s.start(ctx, nil, checkoutID, device)
+	a, _, err := s.start(ctx, nil, checkoutID, device, nil)
 	return a, err
 }
 
 // StartAttempt is Pay for merchant m's own checkout, server to server: another merchant's
 // checkout is not found. started reports whether a new attempt was made rather than the live one
-// returned.
-func (s *Service) StartAttempt(ctx context.Context, m *store.Merchant, checkoutID, device string) (a *store.Attempt, started bool, err error) {
-	return s.start(ctx, m, checkoutID, device)
+// returned; key (when not nil) is bound to a new attempt in the transaction that stores it.
+func (s *Service) StartAttempt(ctx context.Context, m *store.Merchant, checkoutID, device string, key *Key) (a *store.Attempt, started bool, err error) {
+	return s.start(ctx, m, checkoutID, device, key)
 }
 
-// start is Pay, for any merchant's checkout when m is nil.
-func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, device string) (*store.Attempt, bool, error) {
+// start is Pay, for any merchant's checkout when m is nil. A ready call KakaoPay refused binds
+// no key: nothing was started, and a retry tries again.
+func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, device string, key *Key) (*store.Attempt, bool, error) {
 	if device != DeviceDesktop && device != DeviceMobile {
 		return nil, false, invalid("device", "device_invalid", "unknown device kind %q", device)
 	}
@@ -88,7 +89,10 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
+		if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, key, BoundAttempt, a.ID)
 	})
 	if err != nil {
 		return nil, false, wrapf("pay", err)

@@ -72,11 +72,11 @@ func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	c := h.create(0)
-	a, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile)
+	a, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile, nil)
 	if err != nil || !started || a.Device != checkout.DeviceMobile || a.Status != string(checkout.AttemptReady) {
 		t.Fatalf("first start: %v started %v %+v", err, started, a)
 	}
-	again, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile)
+	again, started, err := h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceMobile, nil)
 	if err != nil || started || again.ID != a.ID {
 		t.Fatalf("second start: %v started %v %s, want the live %s", err, started, again.ID, a.ID)
 	}
@@ -87,12 +87,12 @@ func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = h.svc.StartAttempt(h.ctx, other.Merchant, c.ID, checkout.DeviceDesktop)
+	_, _, err = h.svc.StartAttempt(h.ctx, other.Merchant, c.ID, checkout.DeviceDesktop, nil)
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
-	if _, err := h.svc.Expire(h.ctx, h.m, c.ID); err != nil {
+	if _, err := h.svc.Expire(h.ctx, h.m, c.ID, nil); err != nil {
 		t.Fatal(err)
 	}
-	_, _, err = h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceDesktop)
+	_, _, err = h.svc.StartAttempt(h.ctx, h.m, c.ID, checkout.DeviceDesktop, nil)
 	wantError(t, err, checkout.KindConflict, "checkout_expired", "")
 	if n := h.calls("ready"); n != 1 {
 		t.Errorf("%d ready calls after the refusals, want 1", n)

@@ -149,7 +149,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	h.faults.Set("order", "fail", -1) // and KakaoPay's order API stays down
 	h.clock.Add(16 * time.Minute)
 	h.reconcile()
-	_, err := h.svc.Expire(h.ctx, h.m, c.ID)
+	_, err := h.svc.Expire(h.ctx, h.m, c.ID, nil)
 	wantError(t, err, checkout.KindConflict, "payment_in_progress", "")
 	h.clock.Add(time.Hour)
 	h.reconcile()

@@ -37,7 +37,7 @@ func (s *Service) UpdateMerchantSettings(ctx context.Context, m *store.Merchant,
 		return nil, invalid("max_amount", "max_amount_invalid", "max_amount must be from min_amount to %d won", MaxAmountCeiling)
 	}
 	next := *m // m stays as it was if anything is refused
-	saved, err := s.SetEmbedOrigins(ctx, &next, p.EmbedOrigins)
+	saved, err := s.SetEmbedOrigins(ctx, &next, p.EmbedOrigins, nil)
 	if err != nil {
 		return nil, err
 	}

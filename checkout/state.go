@@ -185,8 +185,9 @@ func txState(ctx context.Context, tx store.Tx, id string) (*State, error) {
 	return readState(ctx, tx, id)
 }
 
-// Expire ends an open checkout at the merchant's request.
-func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string) (*State, error) {
+// Expire ends an open checkout at the merchant's request; key (when not nil) is bound to it in
+// the same transaction.
+func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key *Key) (*State, error) {
 	if _, err := s.MerchantState(ctx, m, id); err != nil {
 		return nil, err
 	}
@@ -205,7 +206,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string) (*St
 		if st.Open() {
 			return conflict("payment_in_progress", "the shopper has approved a payment that is being confirmed")
 		}
-		return nil
+		return bindKey(ctx, tx, key, BoundExpiry, id)
 	})
 	if err != nil {
 		var e *Error

@@ -118,7 +118,7 @@ func TestOpenCheckoutExpires(t *testing.T) {
 	}
 	_, err := h.svc.Pay(h.ctx, c.ID, checkout.DeviceMobile)
 	wantError(t, err, checkout.KindConflict, "checkout_expired", "")
-	_, err = h.svc.Expire(h.ctx, h.m, c.ID)
+	_, err = h.svc.Expire(h.ctx, h.m, c.ID, nil)
 	wantError(t, err, checkout.KindConflict, "checkout_expired", "")
 	// The shopper approves in the wallet afterwards: refused, and no money moves.
 	_, err = h.returnApprove(c, a, h.approveInWallet(a))
@@ -162,7 +162,7 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			_, errs[i] = h.svc.Expire(h.ctx, h.m, c.ID)
+			_, errs[i] = h.svc.Expire(h.ctx, h.m, c.ID, nil)
 		}()
 	}
 	wg.Wait()
@@ -187,13 +187,13 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 
 	paid := h.create(0)
 	h.pay(paid)
-	_, err := h.svc.Expire(h.ctx, h.m, paid.ID)
+	_, err := h.svc.Expire(h.ctx, h.m, paid.ID, nil)
 	wantError(t, err, checkout.KindConflict, "checkout_paid", "")
 	other, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = h.svc.Expire(h.ctx, other.Merchant, h.create(0).ID)
+	_, err = h.svc.Expire(h.ctx, other.Merchant, h.create(0).ID, nil)
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
 }
 

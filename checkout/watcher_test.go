@@ -116,7 +116,7 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 		t.Errorf("%d watchers for one checkout", n)
 	}
 	start := time.Now()
-	if _, err := s.Expire(ctx, m, id); err != nil {
+	if _, err := s.Expire(ctx, m, id, nil); err != nil {
 		t.Fatal(err)
 	}
 	for range pages {

@@ -35,6 +35,7 @@ type EndpointParams struct {
 	Description   *string
 	EnabledEvents []string // nil: unchanged (["*"] on create)
 	Disabled      *bool
+	Key           *Key // the request's Idempotency-Key, bound to the endpoint in its transaction
 }
 
 // CreatedEndpoint is a new endpoint with its secret, shown only once.
@@ -54,7 +55,13 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 	if err := s.applyEndpoint(ctx, m, ep, p); err != nil {
 		return nil, err
 	}
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, ep) }); err != nil {
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateWebhookEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, p.Key, BoundEndpoint, ep.ID)
+	})
+	if err != nil {
 		return nil, wrapf("create webhook endpoint", err)
 	}
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
@@ -70,7 +77,7 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 		return nil, err
 	}
 	ep.UpdatedAt = s.clock()
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, ep) }); err != nil {
+	if err := s.updateEndpoint(ctx, ep, p.Key, BoundEndpointUpdate); err != nil {
 		return nil, wrapf("update webhook endpoint", err)
 	}
 	return ep, nil
@@ -178,8 +185,9 @@ func (s *Service) DeleteWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 }
 
 // RotateWebhookSecret gives an endpoint a new secret; the old one keeps signing beside it for
-// 24 hours, so that the merchant can deploy the new one without missing a delivery.
-func (s *Service) RotateWebhookSecret(ctx context.Context, m *store.Merchant, id string) (*CreatedEndpoint, error) {
+// 24 hours, so that the merchant can deploy the new one without missing a delivery. key (when
+// not nil) is bound to the endpoint in the same transaction: a retry never rotates it twice.
+func (s *Service) RotateWebhookSecret(ctx context.Context, m *store.Merchant, id string, key *Key) (*CreatedEndpoint, error) {
 	ep, err := s.WebhookEndpoint(ctx, m, id)
 	if err != nil {
 		return nil, err
@@ -187,14 +195,25 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, m *store.Merchant, id
 	now := s.clock()
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt = ep.Secret, now.Add(secretOverlap)
 	ep.Secret, ep.UpdatedAt = webhook.NewSecret(), now
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, ep) }); err != nil {
+	if err := s.updateEndpoint(ctx, ep, key, BoundSecretRotation); err != nil {
 		return nil, wrapf("rotate webhook secret", err)
 	}
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
 }
 
-// PingWebhookEndpoint sends a ping event to one endpoint.
-func (s *Service) PingWebhookEndpoint(ctx context.Context, m *store.Merchant, id string) (*store.Event, error) {
+// updateEndpoint writes ep and binds key to it, as kind, in one transaction.
+func (s *Service) updateEndpoint(ctx context.Context, ep *store.WebhookEndpoint, key *Key, kind string) error {
+	return s.store.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.UpdateWebhookEndpoint(ctx, ep); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, key, kind, ep.ID)
+	})
+}
+
+// PingWebhookEndpoint sends a ping event to one endpoint; key (when not nil) is bound to the
+// event in the transaction that queues it.
+func (s *Service) PingWebhookEndpoint(ctx context.Context, m *store.Merchant, id string, key *Key) (*store.Event, error) {
 	ep, err := s.WebhookEndpoint(ctx, m, id)
 	if err != nil {
 		return nil, err
@@ -206,7 +225,10 @@ func (s *Service) PingWebhookEndpoint(ctx context.Context, m *store.Merchant, id
 		if err := tx.CreateEvent(ctx, ev); err != nil {
 			return err
 		}
-		return tx.EnqueueDelivery(ctx, newDelivery(ev, ep.ID, now))
+		if err := tx.EnqueueDelivery(ctx, newDelivery(ev, ep.ID, now)); err != nil {
+			return err
+		}
+		return bindKey(ctx, tx, key, BoundPing, ev.ID)
 	})
 	if err != nil {
 		return nil, wrapf("ping", err)
@@ -294,8 +316,9 @@ func EndpointEventTypes() []string {
 }
 
 // Redeliver sends an event again now to every enabled endpoint that asks for its type (or to
-// the one endpoint given).
-func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpointID string) (*EventDeliveries, error) {
+// the one endpoint given). key (when not nil) is bound to the event in the transaction that
+// queues the deliveries: a retry never queues them twice.
+func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpointID string, key *Key) (*EventDeliveries, error) {
 	got, err := s.Event(ctx, m, id)
 	if err != nil {
 		return nil, err
@@ -318,7 +341,7 @@ func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpoint
 				return err
 			}
 		}
-		return nil
+		return bindKey(ctx, tx, key, BoundRedelivery, id)
 	})
 	if err != nil {
 		return nil, wrapf("redeliver", err)

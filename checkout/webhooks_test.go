@@ -16,7 +16,7 @@ func TestEndpointDeliveriesAreTheEndpointsNewestFirst(t *testing.T) {
 		t.Fatal(err)
 	}
 	c := h.create(0)
-	ping, err := h.svc.PingWebhookEndpoint(h.ctx, h.m, ce.Endpoint.ID)
+	ping, err := h.svc.PingWebhookEndpoint(h.ctx, h.m, ce.Endpoint.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,10 +75,11 @@ func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
 }
 
 // idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
-// answer; the same key with another body is a 409. A money request binds the key to the refund
-// or charge it creates (a deactivation to its agreement) before KakaoPay is called (see idempotencyKey); a retry then answers that
-// object as it is now (202 while KakaoPay's outcome is not known) and never calls KakaoPay again.
-// A key is released only when the request failed before it created any money object.
+// answer; the same key with another body is a 409. Whatever the request creates or changes binds
+// the key in the same transaction (see idempotencyKey; a money object before KakaoPay is
+// called), so the answer stored afterwards only saves work: a retry whose answer was never
+// stored answers the bound object as it is now (answerBound; 202 while KakaoPay's outcome is not
+// known) and never acts again. A key is released only when its request committed nothing.
 func (a *API) idempotent(next apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 		key := r.Header.Get("Idempotency-Key")
@@ -109,7 +110,7 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		case prev != nil:
 			w.Header().Set("Idempotent-Replayed", "true")
 			if prev.StatusCode == 0 {
-				return a.answerBound(w, r, prev.ObjectType, prev.ObjectID)
+				return a.answerBound(w, r, m, prev)
 			}
 			w.Header().Set("Content-Type", "application/json")
 			w.WriteHeader(prev.StatusCode)
@@ -151,32 +152,11 @@ func final(status int) bool {
 
 type heldKey struct{}
 
-// idempotencyKey returns the Idempotency-Key reservation the request holds, or nil, for a money
-// call to bind to the object it creates.
+// idempotencyKey returns the Idempotency-Key reservation the request holds, or nil, for the
+// service to bind to what the request creates or changes, in the same transaction.
 func idempotencyKey(r *http.Request) *checkout.Key {
 	k, _ := r.Context().Value(heldKey{}).(*checkout.Key)
 	return k
-}
-
-// answerBound answers a retry whose key is bound to a money object whose first request never
-// stored its answer (it crashed, failed after KakaoPay was called, or is still settling).
-func (a *API) answerBound(w http.ResponseWriter, r *http.Request, objectType, id string) error {
-	switch objectType {
-	case "refund":
-		ref, err := a.svc.RefundOutcome(r.Context(), id)
-		return a.answerRefund(w, ref, err)
-	case "charge":
-		ch, err := a.svc.ChargeOutcome(r.Context(), id)
-		return a.answerCharge(w, ch, err)
-	case "agreement":
-		ag, err := a.svc.DeactivationOutcome(r.Context(), id)
-		if err != nil {
-			return err
-		}
-		writeJSON(w, http.StatusOK, agreementObject(ag))
-		return nil
-	}
-	return fmt.Errorf("idempotency key bound to an unknown object %q %q", objectType, id)
 }
 
 // bufferedWriter holds an answer so that it can be remembered before it is sent.

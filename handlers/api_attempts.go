@@ -56,7 +56,7 @@ func (a *API) createAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 	if !ok {
 		return invalidParamf("device_invalid", "device", "device must be desktop, mobile or app, not %q", req.Device)
 	}
-	at, started, err := a.svc.StartAttempt(r.Context(), m, r.PathValue("id"), kind)
+	at, started, err := a.svc.StartAttempt(r.Context(), m, r.PathValue("id"), kind, idempotencyKey(r))
 	if err != nil {
 		return err
 	}

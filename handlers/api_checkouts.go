@@ -122,7 +122,7 @@ func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	p := checkout.CreateParams{
 		Amount: *req.Amount, TaxFreeAmount: req.TaxFreeAmount, Currency: req.Currency, Reference: req.Reference,
 		Description: req.Description, SuccessURL: req.SuccessURL, FailureURL: req.FailureURL,
-		Mode: req.Mode, Locale: req.Locale, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata,
+		Mode: req.Mode, Locale: req.Locale, ExpiresIn: req.ExpiresIn, Metadata: req.Metadata, Key: idempotencyKey(r),
 	}
 	for _, it := range req.Items {
 		p.Items = append(p.Items, store.Item(it))
@@ -151,7 +151,7 @@ func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merch
 
 // expireCheckout serves POST /v1/checkouts/{id}/expire.
 func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"))
+	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}

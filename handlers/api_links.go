@@ -70,7 +70,7 @@ func (a *API) createLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 		return invalidParam("parameter_missing", "amount is required", "amount")
 	}
 	p := checkout.LinkParams{Amount: *req.Amount, Description: req.Description, SuccessURL: req.SuccessURL,
-		FailureURL: req.FailureURL, Reusable: req.Reusable, MaxUses: req.MaxUses, Metadata: req.Metadata}
+		FailureURL: req.FailureURL, Reusable: req.Reusable, MaxUses: req.MaxUses, Metadata: req.Metadata, Key: idempotencyKey(r)}
 	for _, it := range req.Items {
 		p.Items = append(p.Items, store.Item(it))
 	}
@@ -118,23 +118,23 @@ func (a *API) getLink(w http.ResponseWriter, r *http.Request, m *store.Merchant)
 	if err != nil {
 		return err
 	}
-	return a.answerLink(w, r, l)
+	return a.answerLink(w, r, l, http.StatusOK)
 }
 
 // deactivateLink serves POST /v1/links/{id}/deactivate.
 func (a *API) deactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"))
+	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
-	return a.answerLink(w, r, l)
+	return a.answerLink(w, r, l, http.StatusOK)
 }
 
-func (a *API) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link) error {
+func (a *API) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link, status int) error {
 	paid, err := a.svc.LinkPaidCount(r.Context(), l)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.linkObject(l, paid))
+	writeJSON(w, status, a.linkObject(l, paid))
 	return nil
 }

@@ -39,7 +39,7 @@ func (a *API) updateMerchant(w http.ResponseWriter, r *http.Request, m *store.Me
 	}
 	if req.EmbedOrigins != nil {
 		var err error
-		if m, err = a.svc.SetEmbedOrigins(r.Context(), m, *req.EmbedOrigins); err != nil {
+		if m, err = a.svc.SetEmbedOrigins(r.Context(), m, *req.EmbedOrigins, idempotencyKey(r)); err != nil {
 			return err
 		}
 	}

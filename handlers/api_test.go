@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gorilla/sessions"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
+	"github.com/kpcheckout/kpcheckout/store"
 )
 
 func TestAPIKeysRefused(t *testing.T) {
@@ -341,5 +343,134 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 10 {
 		t.Errorf("%d checkouts stored for 10 idempotency keys", n)
+	}
+}
+
+// lostAnswerCase is one API POST whose Idempotency-Key answer is never stored.
+type lostAnswerCase struct {
+	name string
+	// request makes what the POST needs (without a key) and returns its path and body.
+	request func(e *handlerstest.Env) (path, body string)
+	// count is a query whose answer the retry must leave as the first request left it.
+	count string
+	// meanwhile, when set, changes the object with another request before the retry, which
+	// must not undo it; check then tells whether the change stands.
+	meanwhile func(e *handlerstest.Env, first map[string]any)
+	check     func(t *testing.T, e *handlerstest.Env, first map[string]any)
+}
+
+func lostAnswerCases() []lostAnswerCase {
+	onCheckout := func(suffix, body string) func(e *handlerstest.Env) (string, string) {
+		return func(e *handlerstest.Env) (string, string) {
+			return "/v1/checkouts/" + e.CreateCheckout("").ID + suffix, body
+		}
+	}
+	endpoint := func(e *handlerstest.Env) string {
+		var ep struct{ ID string }
+		e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &ep)
+		return "/v1/webhook_endpoints/" + ep.ID
+	}
+	linkBody := func(e *handlerstest.Env) string {
+		return `{"amount":5000,"description":"원두 200g","success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`
+	}
+	return []lostAnswerCase{
+		{name: "create checkout", count: "SELECT COUNT(*) FROM checkouts",
+			request: func(e *handlerstest.Env) (string, string) { return "/v1/checkouts", e.ValidCheckoutBody(nil) }},
+		{name: "expire checkout", count: "SELECT COUNT(*) FROM events WHERE type = 'checkout.expired'", request: onCheckout("/expire", "")},
+		{name: "start attempt", count: "SELECT COUNT(*) FROM attempts", request: onCheckout("/attempts", `{"device":"desktop"}`)},
+		{name: "create link", count: "SELECT COUNT(*) FROM links",
+			request: func(e *handlerstest.Env) (string, string) { return "/v1/links", linkBody(e) }},
+		{name: "deactivate link", count: "SELECT COUNT(*) FROM links WHERE active",
+			request: func(e *handlerstest.Env) (string, string) {
+				var l struct{ ID string }
+				e.API("POST", "/v1/links", linkBody(e), &l)
+				return "/v1/links/" + l.ID + "/deactivate", ""
+			}},
+		{name: "create webhook endpoint", count: "SELECT COUNT(*) FROM webhook_endpoints",
+			request: func(e *handlerstest.Env) (string, string) {
+				return "/v1/webhook_endpoints", `{"url":"` + e.Shop.URL + `/hooks"}`
+			}},
+		{name: "update webhook endpoint",
+			request: func(e *handlerstest.Env) (string, string) {
+				return endpoint(e), `{"url":"` + e.Shop.URL + `/first"}`
+			},
+			meanwhile: func(e *handlerstest.Env, first map[string]any) {
+				e.API("POST", "/v1/webhook_endpoints/"+first["id"].(string), `{"url":"`+e.Shop.URL+`/second"}`, nil)
+			},
+			check: func(t *testing.T, e *handlerstest.Env, first map[string]any) {
+				var ep struct{ URL string }
+				e.API("GET", "/v1/webhook_endpoints/"+first["id"].(string), "", &ep)
+				if ep.URL != e.Shop.URL+"/second" {
+					t.Errorf("the retry changed the endpoint again: url %s", ep.URL)
+				}
+			}},
+		{name: "rotate webhook secret", count: "SELECT COUNT(*) FROM webhook_endpoints",
+			request: func(e *handlerstest.Env) (string, string) { return endpoint(e) + "/rotate_secret", "" }},
+		{name: "test webhook endpoint", count: "SELECT COUNT(*) FROM events WHERE type = 'ping'",
+			request: func(e *handlerstest.Env) (string, string) { return endpoint(e) + "/test", "" }},
+		{name: "redeliver event", count: "SELECT COUNT(*) FROM webhook_deliveries",
+			request: func(e *handlerstest.Env) (string, string) {
+				endpoint(e)
+				e.CreateCheckout("")
+				var list struct{ Data []struct{ ID string } }
+				e.API("GET", "/v1/events?type=checkout.created", "", &list)
+				return "/v1/events/" + list.Data[0].ID + "/redeliver", ""
+			}},
+		{name: "update merchant",
+			request: func(e *handlerstest.Env) (string, string) {
+				return "/v1/merchant", `{"embed_origins":["https://first.example"]}`
+			},
+			meanwhile: func(e *handlerstest.Env, _ map[string]any) {
+				e.API("POST", "/v1/merchant", `{"embed_origins":["https://second.example"]}`, nil)
+			},
+			check: func(t *testing.T, e *handlerstest.Env, _ map[string]any) {
+				var m struct {
+					EmbedOrigins []string `json:"embed_origins"`
+				}
+				e.API("GET", "/v1/merchant", "", &m)
+				if len(m.EmbedOrigins) != 1 || m.EmbedOrigins[0] != "https://second.example" {
+					t.Errorf("the retry changed the merchant again: %v", m.EmbedOrigins)
+				}
+			}},
+	}
+}
+
+// TestIdempotencyKeyWhoseAnswerWasLost plays every API POST that creates or changes something
+// with an Idempotency-Key whose answer is never stored (the database fails that write, as a
+// crash right after the commit would leave it). A retry after the abandoned-reservation window
+// must answer what the first request did, never do it a second time.
+func TestIdempotencyKeyWhoseAnswerWasLost(t *testing.T) {
+	for _, tc := range lostAnswerCases() {
+		t.Run(tc.name, func(t *testing.T) {
+			e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true,
+				Store: func(s store.Store) store.Store { return lostAnswers{s} }})
+			path, body := tc.request(e)
+			var first, again map[string]any
+			res := e.APIIdempotent("lost-1", "POST", path, body, &first)
+			if res.StatusCode/100 != 2 {
+				t.Fatalf("first: %d %v", res.StatusCode, first)
+			}
+			want := -1
+			if tc.count != "" {
+				want = e.CountRows(tc.count)
+			}
+			if tc.meanwhile != nil {
+				tc.meanwhile(e, first)
+			}
+			e.Clock.Add(2 * time.Minute) // past the window after which an abandoned reservation is taken over
+			retry := e.APIIdempotent("lost-1", "POST", path, body, &again)
+			if retry.StatusCode != res.StatusCode || again["id"] != first["id"] || again["secret"] != first["secret"] {
+				t.Errorf("retry answered %d id %v secret %v; the first %d id %v secret %v",
+					retry.StatusCode, again["id"], again["secret"], res.StatusCode, first["id"], first["secret"])
+			}
+			if tc.count != "" {
+				if got := e.CountRows(tc.count); got != want {
+					t.Errorf("%s: %d after the retry, %d after the first request", tc.count, got, want)
+				}
+			}
+			if tc.check != nil {
+				tc.check(t, e, first)
+			}
+		})
 	}
 }

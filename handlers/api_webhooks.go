@@ -33,8 +33,8 @@ type endpointRequest struct {
 	Disabled      *bool    `json:"disabled"`
 }
 
-func (e endpointRequest) params() checkout.EndpointParams {
-	return checkout.EndpointParams{URL: e.URL, Description: e.Description, EnabledEvents: e.EnabledEvents, Disabled: e.Disabled}
+func (e endpointRequest) params(key *checkout.Key) checkout.EndpointParams {
+	return checkout.EndpointParams{URL: e.URL, Description: e.Description, EnabledEvents: e.EnabledEvents, Disabled: e.Disabled, Key: key}
 }
 
 // createEndpoint serves POST /v1/webhook_endpoints.
@@ -43,7 +43,7 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ce, err := a.svc.CreateWebhookEndpoint(r.Context(), m, req.params())
+	ce, err := a.svc.CreateWebhookEndpoint(r.Context(), m, req.params(idempotencyKey(r)))
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ep, err := a.svc.UpdateWebhookEndpoint(r.Context(), m, r.PathValue("id"), req.params())
+	ep, err := a.svc.UpdateWebhookEndpoint(r.Context(), m, r.PathValue("id"), req.params(idempotencyKey(r)))
 	if err != nil {
 		return err
 	}
@@ -102,7 +102,7 @@ func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 
 // rotateEndpointSecret serves POST /v1/webhook_endpoints/{id}/rotate_secret.
 func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ce, err := a.svc.RotateWebhookSecret(r.Context(), m, r.PathValue("id"))
+	ce, err := a.svc.RotateWebhookSecret(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -112,7 +112,7 @@ func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *st
 
 // testEndpoint serves POST /v1/webhook_endpoints/{id}/test: a ping event to that endpoint.
 func (a *API) testEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ev, err := a.svc.PingWebhookEndpoint(r.Context(), m, r.PathValue("id"))
+	ev, err := a.svc.PingWebhookEndpoint(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -151,7 +151,7 @@ func (a *API) redeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if _, err := a.svc.Redeliver(r.Context(), m, r.PathValue("id"), req.Endpoint); err != nil {
+	if _, err := a.svc.Redeliver(r.Context(), m, r.PathValue("id"), req.Endpoint, idempotencyKey(r)); err != nil {
 		return err
 	}
 	a.deliveries.Wake()

@@ -48,7 +48,7 @@ func (h *Dashboard) showExpireConfirm(w http.ResponseWriter, r *http.Request, u 
 // shopper's approval is being confirmed, is refused with the reason.
 func (h *Dashboard) expireCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("checkoutID")
-	if _, err := h.svc.Expire(r.Context(), u.Merchant, id); err != nil {
+	if _, err := h.svc.Expire(r.Context(), u.Merchant, id, nil); err != nil {
 		if st, rerr := h.svc.MerchantState(r.Context(), u.Merchant, id); rerr != nil || st.Status() != checkout.StatusExpired {
 			return err
 		}

@@ -291,7 +291,7 @@ func (h *Dashboard) confirmDeactivateLink(w http.ResponseWriter, r *http.Request
 // deactivateLink serves POST /dashboard/links/{linkID}/deactivate: the link's URL opens no more
 // checkouts (those opened stay payable). A second time changes nothing.
 func (h *Dashboard) deactivateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
-	l, err := h.svc.DeactivateLink(r.Context(), u.Merchant, r.PathValue("linkID"))
+	l, err := h.svc.DeactivateLink(r.Context(), u.Merchant, r.PathValue("linkID"), nil)
 	if err != nil {
 		return err
 	}

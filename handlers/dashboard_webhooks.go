@@ -156,7 +156,7 @@ func (h *Dashboard) setWebhookDisabled(disabled bool) dashHandler {
 func (h *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "test", id, "", func() (string, error) {
-		ev, err := h.svc.PingWebhookEndpoint(r.Context(), u.Merchant, id)
+		ev, err := h.svc.PingWebhookEndpoint(r.Context(), u.Merchant, id, nil)
 		if err != nil {
 			return "", err
 		}
@@ -176,7 +176,7 @@ func (h *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 func (h *Dashboard) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	sum, err := h.once(r, u.Merchant, "rotate", id, "", func() (string, error) {
-		ce, err := h.svc.RotateWebhookSecret(r.Context(), u.Merchant, id)
+		ce, err := h.svc.RotateWebhookSecret(r.Context(), u.Merchant, id, nil)
 		if err != nil {
 			return "", err
 		}
@@ -193,7 +193,7 @@ func (h *Dashboard) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, 
 func (h *Dashboard) redeliverWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id, eventID := r.PathValue("endpointID"), r.PathValue("eventID")
 	_, err := h.once(r, u.Merchant, "redeliver", id+"-"+eventID, "", func() (string, error) {
-		_, err := h.svc.Redeliver(r.Context(), u.Merchant, eventID, id)
+		_, err := h.svc.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
 		return "", err
 	})
 	if err != nil {

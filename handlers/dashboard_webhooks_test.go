@@ -402,7 +402,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	ctx := context.Background()
 	rc := newReceiver(t)
 	ep := rc.endpoint(e, "*")
-	ping, err := e.Service.PingWebhookEndpoint(ctx, mustMerchant(t, e), ep.ID)
+	ping, err := e.Service.PingWebhookEndpoint(ctx, mustMerchant(t, e), ep.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/png"
 	"io"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/store"
 )
 
 // apiRaw sends one merchant API request and reads the whole answer. It never calls t.Fatal, so
@@ -331,4 +333,18 @@ func (l *logBuffer) errorLines() []string {
 		}
 	}
 	return out
+}
+
+// lostAnswers is a database that fails every write of an Idempotency-Key's answer, as when the
+// process dies, or the database goes away, right after a request committed what it did.
+type lostAnswers struct{ store.Store }
+
+func (s lostAnswers) Transact(ctx context.Context, fn func(store.Tx) error) error {
+	return s.Store.Transact(ctx, func(tx store.Tx) error { return fn(lostAnswerTx{tx}) })
+}
+
+type lostAnswerTx struct{ store.Tx }
+
+func (lostAnswerTx) CompleteIdempotencyKey(context.Context, *store.IdempotencyKey) error {
+	return errors.New("test: the database failed the answer's write")
 }

@@ -347,3 +347,43 @@ func TestTwoProcessesRefundConcurrentlyAsOne(t *testing.T) {
 		t.Errorf("%d cancel calls at KakaoPay, want 11", n)
 	}
 }
+
+// TestCrashBeforeAKeysAnswerIsStoredThenRetry kills the server after a keyed create committed
+// its object and before the key's answer was stored: the retry must answer that object, at
+// once, and never make a second one.
+func TestCrashBeforeAKeysAnswerIsStoredThenRetry(t *testing.T) {
+	r := newCrashRig(t)
+	urls := `"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"`
+	creates := []struct{ key, path, body string }{
+		{"create-checkout", "/v1/checkouts", `{"amount":11000,` + urls + `}`},
+		{"create-endpoint", "/v1/webhook_endpoints", `{"url":"http://127.0.0.1:9/hooks","enabled_events":["charge.failed"]}`},
+		{"create-link", "/v1/links", `{"amount":5000,"description":"원두 200g",` + urls + `}`},
+	}
+	for _, c := range creates {
+		r.start("idempotency.before_complete")
+		if code := r.apiAt(r.addr, c.key, "POST", c.path, c.body, nil); code != 0 {
+			t.Fatalf("%s answered %d; the server should have died", c.path, code)
+		}
+		r.killedAt("idempotency.before_complete")
+	}
+	r.start("")
+	for _, c := range creates {
+		var got struct {
+			ID     string `json:"id"`
+			Secret string `json:"secret"`
+		}
+		code := r.apiAt(r.addr, c.key, "POST", c.path, c.body, &got)
+		var list struct {
+			Data []struct {
+				ID string `json:"id"`
+			} `json:"data"`
+		}
+		r.api("GET", c.path, "", &list)
+		if code != http.StatusCreated || got.ID == "" || len(list.Data) != 1 || list.Data[0].ID != got.ID {
+			t.Errorf("retry of %s after the crash: %d %q; stored %+v", c.path, code, got.ID, list.Data)
+		}
+		if c.path == "/v1/webhook_endpoints" && !strings.HasPrefix(got.Secret, "whsec_") {
+			t.Errorf("the endpoint's retried answer has no secret: %q", got.Secret)
+		}
+	}
+}

@@ -166,7 +166,7 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 	}
 	defer done()
 	if origins != nil {
-		if m, err = svc.SetEmbedOrigins(ctx, m, *origins); err != nil {
+		if m, err = svc.SetEmbedOrigins(ctx, m, *origins, nil); err != nil {
 			return cliError(err)
 		}
 	}

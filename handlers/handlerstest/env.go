@@ -21,6 +21,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
+	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
 	"github.com/kpcheckout/kpcheckout/webhook"
@@ -69,6 +70,9 @@ type Options struct {
 	ReadTimeout time.Duration
 	// Logger gets the app's log (none when nil).
 	Logger *slog.Logger
+	// Store, when set, wraps the database the service uses (a store that fails some writes);
+	// Env.DB stays the database itself.
+	Store func(store.Store) store.Store
 }
 
 // New starts kpcheckout with the default options.
@@ -119,7 +123,11 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	srv := httptest.NewUnstartedServer(nil)
 	e.URL = "http://" + srv.Listener.Addr().String()
-	e.Service, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout})
+	var st store.Store = db
+	if o.Store != nil {
+		st = o.Store(db)
+	}
+	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout})
 	if err != nil {
 		t.Fatal(err)
 	}

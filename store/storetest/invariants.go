@@ -41,11 +41,19 @@ var invariants = []struct{ rule, query string }{
 		`SELECT COUNT(*) FROM (SELECT payment_id FROM refunds WHERE status = 'pending' GROUP BY payment_id HAVING COUNT(*) > 1)`},
 	{"a paid subscription checkout has its agreement",
 		`SELECT COUNT(*) FROM checkouts c WHERE c.mode = 'subscription' AND c.status = 'paid' AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.checkout_id = c.id)`},
-	{"an Idempotency-Key bound to a money object names one that exists",
-		`SELECT COUNT(*) FROM idempotency_keys k WHERE (k.object_type = 'refund' AND NOT EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.object_id))
-			OR (k.object_type = 'charge' AND NOT EXISTS (SELECT 1 FROM charges c WHERE c.id = k.object_id))
-			OR (k.object_type = 'agreement' AND NOT EXISTS (SELECT 1 FROM agreements a WHERE a.id = k.object_id))
-			OR (k.object_type NOT IN ('', 'refund', 'charge', 'agreement'))`},
+	{"an Idempotency-Key bound to an object names one of its merchant's that exists (an endpoint may be deleted since)",
+		`SELECT COUNT(*) FROM idempotency_keys k WHERE k.object_type != '' AND NOT CASE
+			WHEN k.object_type = 'refund' THEN EXISTS (SELECT 1 FROM refunds r WHERE r.id = k.object_id)
+			WHEN k.object_type = 'charge' THEN EXISTS (SELECT 1 FROM charges c WHERE c.id = k.object_id)
+			WHEN k.object_type = 'agreement' THEN EXISTS (SELECT 1 FROM agreements a WHERE a.id = k.object_id)
+			WHEN k.object_type IN ('checkout', 'checkout.expire') THEN EXISTS (SELECT 1 FROM checkouts c WHERE c.id = k.object_id AND c.merchant_id = k.merchant_id)
+			WHEN k.object_type = 'attempt' THEN EXISTS (SELECT 1 FROM attempts a JOIN checkouts c ON c.id = a.checkout_id WHERE a.id = k.object_id AND c.merchant_id = k.merchant_id)
+			WHEN k.object_type IN ('link', 'link.deactivate') THEN EXISTS (SELECT 1 FROM links l WHERE l.id = k.object_id AND l.merchant_id = k.merchant_id)
+			WHEN k.object_type IN ('ping', 'event.redeliver') THEN EXISTS (SELECT 1 FROM events e WHERE e.id = k.object_id AND e.merchant_id = k.merchant_id)
+			WHEN k.object_type = 'merchant.update' THEN k.object_id = k.merchant_id
+			WHEN k.object_type IN ('webhook_endpoint', 'webhook_endpoint.update', 'webhook_endpoint.rotate_secret')
+				THEN NOT EXISTS (SELECT 1 FROM webhook_endpoints w WHERE w.id = k.object_id AND w.merchant_id != k.merchant_id)
+			ELSE FALSE END`},
 	{"an agreement has its activation event, and a deactivation event when inactive",
 		`SELECT COUNT(*) FROM agreements a WHERE (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.activated') != 1
 			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'agreement.deactivated') != (a.status = 'inactive')`},

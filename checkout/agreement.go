@@ -154,7 +154,7 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, agreementID str
 		if err := tx.CreateCharge(ctx, ch); err != nil {
 			return err
 		}
-		if err := bindKey(ctx, tx, p.Key, "charge", ch.ID); err != nil {
+		if err := bindKey(ctx, tx, p.Key, BoundCharge, ch.ID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, s.event(m.ID, "charge.created", ag.CheckoutID, ch.ID, chargeData(ch), now))
@@ -296,7 +296,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 				return err
 			}
 		}
-		return bindKey(ctx, tx, key, "agreement", ag.ID)
+		return bindKey(ctx, tx, key, BoundDeactivation, ag.ID)
 	})
 	if err != nil {
 		var e *Error

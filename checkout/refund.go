@@ -183,7 +183,7 @@ func (s *Service) tryReserveRefund(ctx context.Context, paymentID string, p Refu
 		if err := tx.CreateRefund(ctx, r); err != nil {
 			return err
 		}
-		if err := bindKey(ctx, tx, p.Key, "refund", r.ID); err != nil {
+		if err := bindKey(ctx, tx, p.Key, BoundRefund, r.ID); err != nil {
 			return err
 		}
 		return tx.CreateEvent(ctx, s.event(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r), now))

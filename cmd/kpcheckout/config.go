@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"strings"
 	"time"
@@ -30,8 +31,12 @@ type Config struct {
 	MaxWaitingPerIP   int
 	TrustedProxies    string
 	proxies           handlers.Proxies // TrustedProxies, read by validate
-	OrderLookups      float64
-	PprofAddr         string
+	// MetricsNetworks are the networks whose clients may read /metrics, judged behind the
+	// trusted proxies; metricsNetworks is the list read by validate.
+	MetricsNetworks string
+	metricsNetworks []netip.Prefix
+	OrderLookups    float64
+	PprofAddr       string
 	// SandboxReturnHosts are the hosts, besides this server's and loopback, that the built-in
 	// sandbox's wallet may send a shopper back to (a client's approval_url, cancel_url, fail_url).
 	SandboxReturnHosts []string
@@ -79,6 +84,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
 	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
+	mine.StringVar(&c.MetricsNetworks, "metrics-allowed-networks", "127.0.0.0/8,::1/128", "networks (CIDR prefixes or addresses, comma-separated) whose clients may read /metrics, judged behind --trusted-proxies; others get 404")
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
 	mine.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
@@ -139,6 +145,9 @@ func (c *Config) validate() error {
 	}
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
+	}
+	if c.metricsNetworks, err = handlers.ParseNetworks(c.MetricsNetworks); err != nil || len(c.metricsNetworks) == 0 {
+		return fmt.Errorf("KPCHECKOUT_METRICS_ALLOWED_NETWORKS=%q: give one or more CIDR prefixes or addresses, separated by commas", c.MetricsNetworks)
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

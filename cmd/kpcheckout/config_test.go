@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -54,5 +55,33 @@ func TestDatabaseURLChoosesTheBackend(t *testing.T) {
 		if strings.Contains(c.databaseName(), "secret") {
 			t.Errorf("%s: databaseName shows the password: %s", tc.url, c.databaseName())
 		}
+	}
+}
+
+func TestMetricsAllowedNetworks(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want string // the networks read, or "" for an error
+	}{
+		{"", "[127.0.0.0/8 ::1/128]"},
+		{"10.0.0.0/8, 192.0.2.7", "[10.0.0.0/8 192.0.2.7/32]"},
+		{"10.0.0.0/33", ""},
+		{"prometheus.internal", ""},
+	} {
+		cfg, _, err := parseConfig("serve", nil, func(k string) string {
+			if k == "KPCHECKOUT_METRICS_ALLOWED_NETWORKS" {
+				return tc.env
+			}
+			return ""
+		}, io.Discard)
+		switch {
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "KPCHECKOUT_METRICS_ALLOWED_NETWORKS")):
+			t.Errorf("%q: %v, want an error naming the variable", tc.env, err)
+		case tc.want != "" && (err != nil || fmt.Sprint(cfg.metricsNetworks) != tc.want):
+			t.Errorf("%q: %v %v, want %s", tc.env, cfg, err, tc.want)
+		}
+	}
+	if _, _, err := parseConfig("serve", []string{"--metrics-allowed-networks="}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("an empty list is taken: nobody could read the metrics")
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -75,6 +76,9 @@ type Options struct {
 	// Store, when set, wraps the database the service uses (a store that fails some writes);
 	// Env.DB stays the database itself.
 	Store func(store.Store) store.Store
+	// Proxies are the trusted proxies, MetricsNetworks who may read /metrics (handlers.Config).
+	Proxies         handlers.Proxies
+	MetricsNetworks []netip.Prefix
 	// PostgresURL, when set, is the app's database instead of a SQLite file: a fresh one from
 	// pgtest's Server.Database. Env.DB is then nil, and CountRows and the invariant checks,
 	// which read the SQLite file, are not available.
@@ -176,7 +180,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
-		Logger: o.Logger,
+		Logger: o.Logger, Proxies: o.Proxies, MetricsNetworks: o.MetricsNetworks,
 	})
 	if err != nil {
 		t.Fatal(err)

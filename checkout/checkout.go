@@ -72,6 +72,10 @@ type Config struct {
 	ConfirmGrace time.Duration
 	// WebhookAllowPrivate lets a live merchant's webhook endpoints resolve to private addresses.
 	WebhookAllowPrivate bool
+	// Sandbox says the server runs against its KakaoPay sandbox (no KakaoPay secret key): embed
+	// origins may then be http on a loopback host, for trying embedding on this computer. The
+	// rule is the server's, whatever the merchant.
+	Sandbox bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
@@ -84,6 +88,7 @@ type Service struct {
 	returnURL           func(checkoutID, attemptID, kind string) string
 	bundle              *i18n.Bundle
 	webhookAllowPrivate bool
+	sandbox             bool
 	log                 *slog.Logger
 	now                 func() time.Time
 	ttl                 time.Duration
@@ -112,7 +117,7 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("checkout: a return URL builder is required")
 	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, sandbox: cfg.Sandbox, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
 		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),

@@ -160,7 +160,8 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Store != nil {
 		st = o.Store(db)
 	}
-	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout})
+	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
+		Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -269,6 +269,10 @@ var migrations = []string{
 		holder TEXT NOT NULL,
 		expires_at INTEGER NOT NULL
 	);`,
+	// Webhook lanes: a claim takes each endpoint's next due deliveries in order (lane) and counts
+	// the deliveries held now (held), without reading every pending one.
+	`CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_held ON webhook_deliveries (locked_until) WHERE status = 'pending';`,
 }
 
 // migrate brings the schema up to date.

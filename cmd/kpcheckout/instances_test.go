@@ -566,8 +566,9 @@ func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the instance was never killed: %d POSTs in flight", f.hooks.inFlight.Load())
 	}
-	if got[1] == 0 || got[1] > got[0] {
-		t.Errorf("%d POSTs in flight at the kill, and %d deliveries left claimed by the dead instance", got[0], got[1])
+	// At least the POST the dead instance was seen sending (some it claimed may not have arrived).
+	if got[1] == 0 {
+		t.Errorf("%d POSTs in flight at the kill, and no delivery left claimed by the dead instance", got[0])
 	}
 	f.waitPaid(ids)
 	f.checkOnce(ids)

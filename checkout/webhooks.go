@@ -67,7 +67,9 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
 }
 
-// UpdateWebhookEndpoint changes an endpoint's URL, description, events or disabled flag.
+// UpdateWebhookEndpoint changes an endpoint's URL, description, events or disabled flag. While
+// disabled, an endpoint's events wait for it; enabled again, it gets them in order, but for
+// those older than the retry window, which end failed.
 func (s *Service) UpdateWebhookEndpoint(ctx context.Context, m *store.Merchant, id string, p EndpointParams) (*store.WebhookEndpoint, error) {
 	ep, err := s.WebhookEndpoint(ctx, m, id)
 	if err != nil {
@@ -77,7 +79,7 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 		return nil, err
 	}
 	ep.UpdatedAt = s.clock()
-	if err := s.updateEndpoint(ctx, ep, p.Key, BoundEndpointUpdate); err != nil {
+	if err := s.updateEndpoint(ctx, ep, p.Key, BoundEndpointUpdate, p.Disabled != nil && !*p.Disabled); err != nil {
 		return nil, wrapf("update webhook endpoint", err)
 	}
 	return ep, nil
@@ -195,15 +197,22 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, m *store.Merchant, id
 	now := s.clock()
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt = ep.Secret, now.Add(secretOverlap)
 	ep.Secret, ep.UpdatedAt = webhook.NewSecret(), now
-	if err := s.updateEndpoint(ctx, ep, key, BoundSecretRotation); err != nil {
+	if err := s.updateEndpoint(ctx, ep, key, BoundSecretRotation, false); err != nil {
 		return nil, wrapf("rotate webhook secret", err)
 	}
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
 }
 
 // updateEndpoint writes ep and binds key to it, as kind, in one transaction.
-func (s *Service) updateEndpoint(ctx context.Context, ep *store.WebhookEndpoint, key *Key, kind string) error {
+func (s *Service) updateEndpoint(ctx context.Context, ep *store.WebhookEndpoint, key *Key, kind string, enabling bool) error {
 	return s.store.Transact(ctx, func(tx store.Tx) error {
+		// Before the endpoint is enabled, so that the deliverer never sends what waited too long
+		// (the deliverer's window: serve leaves it at its default).
+		if enabling {
+			if _, err := tx.ExpireWaitingDeliveries(ctx, ep.UpdatedAt, webhook.DefaultRetryFor); err != nil {
+				return err
+			}
+		}
 		if err := tx.UpdateWebhookEndpoint(ctx, ep); err != nil {
 			return err
 		}
@@ -246,6 +255,9 @@ type EventDeliveries struct {
 type Delivery struct {
 	*store.Delivery
 	Attempts []*store.DeliveryAttempt
+	// Waiting is a pending delivery to a disabled endpoint: it is not tried (whatever
+	// NextAttemptAt says) until the endpoint is enabled again.
+	Waiting bool
 }
 
 // Event reads one of a merchant's events with its deliveries.
@@ -261,13 +273,22 @@ func (s *Service) Event(ctx context.Context, m *store.Merchant, id string) (*Eve
 	if err != nil {
 		return nil, wrapf("event", err)
 	}
+	eps, err := s.WebhookEndpoints(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	disabled := map[string]bool{}
+	for _, ep := range eps {
+		disabled[ep.ID] = ep.Disabled
+	}
 	out := &EventDeliveries{Event: ev}
 	for _, d := range list {
 		tries, err := s.store.DeliveryAttempts(ctx, d.ID)
 		if err != nil {
 			return nil, wrapf("event", err)
 		}
-		out.Deliveries = append(out.Deliveries, &Delivery{Delivery: d, Attempts: tries})
+		waiting := d.Status == store.DeliveryPending && disabled[d.EndpointID]
+		out.Deliveries = append(out.Deliveries, &Delivery{Delivery: d, Attempts: tries, Waiting: waiting})
 	}
 	return out, nil
 }
@@ -281,11 +302,12 @@ type EndpointDelivery struct {
 // EndpointDeliveries lists an endpoint's latest deliveries, newest first, at most limit, each
 // with its event and tries.
 func (s *Service) EndpointDeliveries(ctx context.Context, m *store.Merchant, id string, limit int) ([]*EndpointDelivery, error) {
-	if _, err := s.WebhookEndpoint(ctx, m, id); err != nil {
+	ep, err := s.WebhookEndpoint(ctx, m, id)
+	if err != nil {
 		return nil, err
 	}
 	var out []*EndpointDelivery
-	err := s.store.View(ctx, func(q store.Reader) error {
+	err = s.store.View(ctx, func(q store.Reader) error {
 		list, err := q.DeliveriesByEndpoint(ctx, id, limit)
 		if err != nil {
 			return err
@@ -299,7 +321,8 @@ func (s *Service) EndpointDeliveries(ctx context.Context, m *store.Merchant, id 
 			if err != nil {
 				return err
 			}
-			out = append(out, &EndpointDelivery{Delivery: Delivery{Delivery: d, Attempts: tries}, Event: ev})
+			waiting := d.Status == store.DeliveryPending && ep.Disabled
+			out = append(out, &EndpointDelivery{Delivery: Delivery{Delivery: d, Attempts: tries, Waiting: waiting}, Event: ev})
 		}
 		return nil
 	})
@@ -316,8 +339,9 @@ func EndpointEventTypes() []string {
 }
 
 // Redeliver sends an event again now to every enabled endpoint that asks for its type (or to
-// the one endpoint given). key (when not nil) is bound to the event in the transaction that
-// queues the deliveries: a retry never queues them twice.
+// the one endpoint given: a disabled one gets it once it is enabled again). key (when not nil)
+// is bound to the event in the transaction that queues the deliveries: a retry never queues
+// them twice.
 func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpointID string, key *Key) (*EventDeliveries, error) {
 	got, err := s.Event(ctx, m, id)
 	if err != nil {

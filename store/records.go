@@ -232,6 +232,10 @@ type Delivery struct {
 	UpdatedAt     time.Time
 }
 
+// ExpiredWhileDisabled is the error of the try that ends a delivery whose retry window passed
+// while its endpoint was disabled (Tx.ExpireWaitingDeliveries).
+const ExpiredWhileDisabled = "expired while the endpoint was disabled"
+
 // DeliveryAttempt is one POST of a delivery and what came of it.
 type DeliveryAttempt struct {
 	DeliveryID string

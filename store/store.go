@@ -182,14 +182,22 @@ type Tx interface {
 	CreateCharge(ctx context.Context, c *Charge) error
 	UpdateCharge(ctx context.Context, c *Charge) error
 	// CreateEvent inserts an event and, in the same transaction, a pending delivery of it to
-	// each enabled endpoint of its merchant whose enabled_events match its type (the outbox).
-	// A ping is delivered only where it is sent (EnqueueDelivery).
+	// each endpoint of its merchant whose enabled_events match its type (the outbox), disabled
+	// ones too: theirs wait until they are enabled again. A ping is delivered only where it is
+	// sent (EnqueueDelivery).
 	CreateEvent(ctx context.Context, e *Event) error
 	// EnqueueDelivery adds a delivery of an event to one endpoint (a redelivery, a ping).
 	EnqueueDelivery(ctx context.Context, d *Delivery) error
 	// ClaimDeliveries holds, until now+lease, up to limit pending deliveries whose time has come
-	// and that no worker holds, each the oldest pending one of its checkout for its endpoint.
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// and that no worker holds, each the oldest pending one of its checkout for its endpoint,
+	// none to a disabled endpoint but pings. It takes at most perEndpoint to an endpoint,
+	// counting those any worker holds already, and each endpoint's next before any's second: an
+	// endpoint that hangs holds only its own few.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*Delivery, error)
+	// ExpireWaitingDeliveries ends failed the pending deliveries to disabled endpoints that are
+	// retryFor old at now and held by no worker, each with a try at now whose error is
+	// ExpiredWhileDisabled, and answers how many.
+	ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error)
 	// RecordDeliveryAttempt stores a try and the delivery as it is after it.
 	RecordDeliveryAttempt(ctx context.Context, d *Delivery, a *DeliveryAttempt) error
 	CreateLink(ctx context.Context, l *Link) error

@@ -258,7 +258,7 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 		p.EnabledEvents = strings.Split(v, ",")
 		return nil
 	})
-	fs.Func("disabled", "true stops deliveries to the endpoint, false resumes them", func(v string) error {
+	fs.Func("disabled", "true stops deliveries to the endpoint (its events wait, up to 3 days), false sends what waited and resumes them", func(v string) error {
 		b, err := strconv.ParseBool(v)
 		p.Disabled = &b
 		return err

@@ -105,7 +105,12 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	go sweep(ctx, svc, cfg.ExpirySweep, log)
 	go svc.FollowChanges(ctx) // on PostgreSQL, other instances' changes wake this one's long-polls
-	go deliverer.Run(ctx)
+	// On the way out the POSTs under way end and are recorded before the database closes
+	// (defers run last first).
+	dctx, stopDelivering := context.WithCancel(ctx)
+	delivering := make(chan struct{})
+	go func() { defer close(delivering); deliverer.Run(dctx) }()
+	defer func() { stopDelivering(); <-delivering }()
 
 	select {
 	case err := <-errc:

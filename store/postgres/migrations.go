@@ -287,6 +287,10 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// Webhook lanes: a claim takes each endpoint's next due deliveries in order (lane) and counts
+	// the deliveries held now (held), without reading every pending one.
+	`CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_held ON webhook_deliveries (locked_until) WHERE status = 'pending';`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

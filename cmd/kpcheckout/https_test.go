@@ -11,6 +11,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
+	"flag"
 	"io"
 	"log"
 	"math/big"
@@ -164,6 +165,77 @@ func TestTLSSettings(t *testing.T) {
 	cfg.DatabaseURL = "postgres://db.internal/kp"
 	if _, err := cfg.acmeCacheDir(); err == nil || !strings.Contains(err.Error(), "KPCHECKOUT_ACME_CACHE_DIR") {
 		t.Errorf("with PostgreSQL and no cache directory: %v", err)
+	}
+}
+
+// TestSystemdUnit reads packaging/systemd/kpcheckout.service as systemd would and wants what
+// README says of it: serve started as it is, under a user of its own, the system read-only but
+// for the state directory, which holds every file serve writes, and ports 80 and 443 allowed.
+// Every variable it sets is one serve knows, and README shows the unit as it is.
+func TestSystemdUnit(t *testing.T) {
+	raw, err := os.ReadFile("../../packaging/systemd/kpcheckout.service")
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := map[string][]string{} // "Section.Key": values
+	section := ""
+	for i, line := range strings.Split(string(raw), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = strings.Trim(line, "[]")
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if !ok || section == "" {
+				t.Fatalf("line %d is not KEY=VALUE in a section: %q", i+1, line)
+			}
+			unit[section+"."+k] = append(unit[section+"."+k], v)
+		}
+	}
+	for key, want := range map[string]string{"Service.DynamicUser": "yes", "Service.StateDirectory": "kpcheckout",
+		"Service.ProtectSystem": "strict", "Service.AmbientCapabilities": "CAP_NET_BIND_SERVICE"} {
+		if got := unit[key]; !slices.Equal(got, []string{want}) {
+			t.Errorf("%s=%v, want %s", key, got, want)
+		}
+	}
+	state := "/var/lib/" + unit["Service.StateDirectory"][0] + "/"
+	start := strings.Fields(unit["Service.ExecStart"][0])
+	if len(start) < 2 || start[1] != "serve" {
+		t.Fatalf("ExecStart=%v does not run serve", start)
+	}
+
+	// The unit's variables and the environment file README tells the operator to write.
+	known := map[string]bool{}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	newConfig(fs, env(nil))
+	fs.VisitAll(func(f *flag.Flag) { known[envName(f.Name)] = true })
+	vars := map[string]string{"KPCHECKOUT_TLS_DOMAIN": "pay.example.kr", "KPCHECKOUT_KAKAOPAY_SECRET_KEY": "DEV0123456789"}
+	for _, kv := range unit["Service.Environment"] {
+		k, v, _ := strings.Cut(kv, "=")
+		if !known[k] {
+			t.Errorf("Environment=%s: serve knows no %s", kv, k)
+		}
+		vars[k] = v
+	}
+	cfg, _, err := parseConfig("serve", start[2:], env(vars), io.Discard)
+	if err != nil {
+		t.Fatalf("serve under the unit: %v", err)
+	}
+	backend, dbFile, _ := cfg.database()
+	cache, _ := cfg.acmeCacheDir()
+	if backend != backendSQLite || !strings.HasPrefix(dbFile, state) || !strings.HasPrefix(cache, state) {
+		t.Errorf("serve writes %s %s and %s, not all under %s", backend, dbFile, cache, state)
+	}
+	if cfg.Addr != ":443" || cfg.HTTPAddr != ":80" || cfg.BaseURL != "https://pay.example.kr" {
+		t.Errorf("serve listens on %s and %s for %s", cfg.Addr, cfg.HTTPAddr, cfg.BaseURL)
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "```ini\n"+string(raw)+"```") {
+		t.Error("README does not show packaging/systemd/kpcheckout.service as it is")
 	}
 }
 

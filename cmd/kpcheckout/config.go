@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/kpcheckout/kpcheckout/handlers"
 )
 
@@ -39,6 +41,15 @@ type Config struct {
 	// link-local addresses with real KakaoPay credentials; the sandbox always allows them.
 	WebhookAllowPrivate bool
 
+	// HTTPS on one box: with TLSDomain or TLSCert/TLSKey serve terminates TLS on Addr and
+	// redirects plain HTTP from HTTPAddr (see https.go).
+	TLSDomain     string
+	TLSCert       string
+	TLSKey        string
+	HTTPAddr      string
+	ACMEDirectory string
+	ACMECacheDir  string
+
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
 
@@ -65,7 +76,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	c := &Config{}
 	mine := flag.NewFlagSet("", flag.ContinueOnError)
-	mine.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	mine.StringVar(&c.Addr, "addr", "", "listen address (default 127.0.0.1:8080, or :443 with TLS on)")
 	mine.StringVar(&c.BaseURL, "base-url", "", "public URL of this server, used in KakaoPay's return URLs (default http://ADDR)")
 	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH, or postgres://USER:PASSWORD@HOST/DATABASE for PostgreSQL, which several instances can share")
 	mine.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", "", "KakaoPay API base URL (default: the built-in sandbox, or KakaoPay's when a secret key is set)")
@@ -92,6 +103,13 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 		return nil
 	})
 	mine.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints reach loopback, private and link-local addresses with real KakaoPay credentials (always allowed in sandbox mode)")
+	// HTTPS on one box.
+	mine.StringVar(&c.TLSDomain, "tls-domain", "", "serve HTTPS for this domain with certificates from an ACME CA, obtained and renewed on their own; its DNS must point here and ports 80 and 443 reach this server")
+	mine.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file (PEM, leaf first, then its chain), read again when it changes; with --tls-key and an https --base-url")
+	mine.StringVar(&c.TLSKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
+	mine.StringVar(&c.HTTPAddr, "http-addr", ":80", "with TLS on, the plain-HTTP listen address, which redirects to HTTPS and answers ACME's HTTP-01 challenges")
+	mine.StringVar(&c.ACMEDirectory, "acme-directory", acme.LetsEncryptURL, "directory URL of the ACME CA that issues --tls-domain's certificates")
+	mine.StringVar(&c.ACMECacheDir, "acme-cache-dir", "", "directory that keeps the ACME account key and --tls-domain's certificates (default: certs beside the SQLite file)")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {
@@ -111,6 +129,9 @@ func envName(flagName string) string {
 
 func (c *Config) validate() error {
 	if err := errors.Join(c.envErrs...); err != nil {
+		return err
+	}
+	if err := c.validateTLS(); err != nil {
 		return err
 	}
 	if c.BaseURL == "" {

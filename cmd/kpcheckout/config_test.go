@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -55,4 +56,20 @@ func TestDatabaseURLChoosesTheBackend(t *testing.T) {
 			t.Errorf("%s: databaseName shows the password: %s", tc.url, c.databaseName())
 		}
 	}
+}
+
+// TestReadmeListsEveryFlag keeps README's configuration table true: a row for every flag, with
+// its variable.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	newConfig(fs, func(string) string { return "" })
+	fs.VisitAll(func(f *flag.Flag) {
+		if row := "| `" + envName(f.Name) + "` | `--" + f.Name + "` |"; !strings.Contains(string(readme), row) {
+			t.Errorf("README's configuration table has no row %s", row)
+		}
+	})
 }

@@ -43,6 +43,13 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 		{"short session key", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_SESSION_KEY": "short"}, []string{"at least 32", "KPCHECKOUT_SESSION_KEY"}},
 		{"missing directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "nope", "kp.db")}, []string{"does not exist", "KPCHECKOUT_DATABASE_URL"}},
 		{"read-only directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:/sys/kp.db"}, []string{"not writable", "KPCHECKOUT_DATABASE_URL"}},
+		// HTTPS on one box.
+		{"missing certificate", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_CERT": filepath.Join(dir, "none.pem"), "KPCHECKOUT_TLS_KEY": filepath.Join(dir, "none.key"),
+			"KPCHECKOUT_BASE_URL": "https://pay.example.kr"}, []string{"no such file", "KPCHECKOUT_TLS_CERT"}},
+		{"plain HTTP port in use", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_DOMAIN": "pay.example.kr", "KPCHECKOUT_ACME_CACHE_DIR": filepath.Join(dir, "certs"),
+			"KPCHECKOUT_HTTP_ADDR": busy.Addr().String()}, []string{"already in use", "KPCHECKOUT_HTTP_ADDR"}},
+		{"unwritable certificate cache", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_DOMAIN": "pay.example.kr", "KPCHECKOUT_ACME_CACHE_DIR": "/sys/kpcheckout-certs"},
+			[]string{"certificate cache", "KPCHECKOUT_ACME_CACHE_DIR"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + db}

@@ -40,6 +40,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	defer db.Close()
+	logMigrated(log, db)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		return err

@@ -159,7 +159,7 @@ var migrations = []string{
 	// Money under faults: an Idempotency-Key is held by one request (owner) and bound to the
 	// money object it creates; the approve answer's sid and a return's pg_token are kept before
 	// they are acted on; a deactivation is remembered until KakaoPay confirms it.
-	`-- money under faults: idempotency keys bound to what they made, kept sid and pg_token, pending deactivations
+	`-- money under faults: idempotency key owners, kept sid and pg_token, pending deactivations
 	ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 	ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT NOT NULL DEFAULT '';
 	ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT NOT NULL DEFAULT '';

@@ -44,6 +44,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, cfg, stdout, newLogger(cfg, stderr))
 	case "migrate":
 		return migrateCommand(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args, getenv, stdout, stderr)
 	case "merchant":
 		switch {
 		case len(args) > 0 && args[0] == "create":
@@ -69,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, user, checkout create, webhook, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, backup, merchant create, user, checkout create, webhook, version)", cmd)
 }
 
 func buildVersion() string {

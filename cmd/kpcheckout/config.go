@@ -38,6 +38,10 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be (and resolve to) loopback, private and
 	// link-local addresses with real KakaoPay credentials; the sandbox always allows them.
 	WebhookAllowPrivate bool
+	// Scheduled backups of the SQLite database (backups.go); off when BackupDir is empty.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
 
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
@@ -92,6 +96,9 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 		return nil
 	})
 	mine.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints reach loopback, private and link-local addresses with real KakaoPay credentials (always allowed in sandbox mode)")
+	mine.StringVar(&c.BackupDir, "backup-dir", "", "write a backup of the SQLite database into this directory every --backup-every, keeping the newest --backup-keep; off when empty")
+	mine.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often a backup is written into --backup-dir")
+	mine.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups --backup-dir keeps; older ones are deleted")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {
@@ -139,6 +146,9 @@ func (c *Config) validate() error {
 	}
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
+	}
+	if err := c.validateBackups(); err != nil {
+		return err
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

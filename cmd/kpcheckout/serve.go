@@ -107,6 +107,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	go sweep(ctx, svc, cfg.ExpirySweep, log)
 	go svc.FollowChanges(ctx) // on PostgreSQL, other instances' changes wake this one's long-polls
 	go deliverer.Run(ctx)
+	defer startBackups(ctx, cfg, log)()
 
 	select {
 	case err := <-errc:

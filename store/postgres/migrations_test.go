@@ -2,12 +2,14 @@ package postgres_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
 )
@@ -45,6 +47,11 @@ func TestUpgradeFromTheFirstSchema(t *testing.T) {
 func TestOpenRefusesANewerDatabase(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Database(t)
+	running, err := postgres.Open(ctx, url) // this kpcheckout, running when a newer one migrates
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +69,10 @@ func TestOpenRefusesANewerDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// The running one is no longer ready: its /readyz says why.
+	if err := running.Ping(ctx); !errors.As(err, new(*store.NewerSchemaError)) {
+		t.Errorf("Ping of the running store: %v, want a NewerSchemaError", err)
+	}
 	db, err := postgres.Open(ctx, url)
 	if err == nil {
 		db.Close()

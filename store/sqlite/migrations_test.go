@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
 )
@@ -47,12 +49,12 @@ func TestUpgradeFromTheFirstSchema(t *testing.T) {
 func TestOpenRefusesANewerDatabase(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "kp.db")
-	db, err := sqlite.Open(ctx, path)
+	running, err := sqlite.Open(ctx, path) // this kpcheckout, running when a newer one migrates
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer running.Close()
 	var known int
-	db.Close()
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		t.Fatal(err)
@@ -66,12 +68,17 @@ func TestOpenRefusesANewerDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	raw.Close()
+	// The running one is no longer ready: its /readyz says why.
+	if err := running.Ping(ctx); !errors.As(err, new(*store.NewerSchemaError)) {
+		t.Errorf("Ping of the running store: %v, want a NewerSchemaError", err)
+	}
+	running.Close()
 	before, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 
-	db, err = sqlite.Open(ctx, path)
+	db, err := sqlite.Open(ctx, path)
 	if err == nil {
 		db.Close()
 		t.Fatal("a database newer than this kpcheckout was opened")

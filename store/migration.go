@@ -44,6 +44,7 @@ type NewerSchemaError struct {
 	Known    int // the last version this kpcheckout knows
 }
 
+// Error says both versions and what to do.
 func (e *NewerSchemaError) Error() string {
 	return fmt.Sprintf("store: the database is at schema version %d, but this kpcheckout knows versions up to %d: "+
 		"a newer kpcheckout has upgraded it. Run that version or a later one, or restore the backup made before "+

@@ -16,18 +16,28 @@ import (
 	"testing"
 )
 
+// binDir holds what kpcheckoutBin built; TestMain removes it.
+var binDir string
+
 // kpcheckoutBin is this package built once, for tests that run it as another process would.
 var kpcheckoutBin = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "kpcheckout-bin-")
-	if err != nil {
+	var err error
+	if binDir, err = os.MkdirTemp("", "kpcheckout-bin-"); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "kpcheckout")
+	bin := filepath.Join(binDir, "kpcheckout")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		return "", errors.New(string(out))
 	}
 	return bin, nil
 })
+
+// removeBinary removes what kpcheckoutBin built, if it built anything.
+func removeBinary() {
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+}
 
 // binary is kpcheckoutBin, failing the test when it cannot be built.
 func binary(t *testing.T) string {

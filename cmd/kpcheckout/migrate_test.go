@@ -114,11 +114,7 @@ const migrateLock = 0x6b70636865636b6f
 func TestTwoInstancesMigrateOnce(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "kpcheckout")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	dbURL := pg.EmptyDatabase(t)
 	conn, err := pgx.Connect(ctx, dbURL)
 	if err != nil {

@@ -40,6 +40,10 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be (and resolve to) loopback, private and
 	// link-local addresses with real KakaoPay credentials; the sandbox always allows them.
 	WebhookAllowPrivate bool
+	// Scheduled backups of the SQLite database (backups.go); off when BackupDir is empty.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
 
 	// HTTPS on one box: with TLSDomain or TLSCert/TLSKey serve terminates TLS on Addr and
 	// redirects plain HTTP from HTTPAddr (see https.go).
@@ -110,6 +114,9 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.StringVar(&c.HTTPAddr, "http-addr", ":80", "with TLS on, the plain-HTTP listen address, which redirects to HTTPS and answers ACME's HTTP-01 challenges")
 	mine.StringVar(&c.ACMEDirectory, "acme-directory", acme.LetsEncryptURL, "directory URL of the ACME CA that issues --tls-domain's certificates")
 	mine.StringVar(&c.ACMECacheDir, "acme-cache-dir", "", "directory that keeps the ACME account key and --tls-domain's certificates (default: certs beside the SQLite file)")
+	mine.StringVar(&c.BackupDir, "backup-dir", "", "write a backup of the SQLite database into this directory every --backup-every, keeping the newest --backup-keep; off when empty")
+	mine.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often a backup is written into --backup-dir")
+	mine.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups --backup-dir keeps; older ones are deleted")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {
@@ -160,6 +167,9 @@ func (c *Config) validate() error {
 	}
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
+	}
+	if err := c.validateBackups(); err != nil {
+		return err
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

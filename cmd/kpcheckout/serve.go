@@ -40,6 +40,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	defer db.Close()
+	logMigrated(log, db)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		return err
@@ -112,6 +113,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	delivering := make(chan struct{})
 	go func() { defer close(delivering); deliverer.Run(dctx) }()
 	defer func() { stopDelivering(); <-delivering }()
+	defer startBackups(ctx, cfg, log)()
 
 	select {
 	case err := <-errc:

@@ -303,7 +303,8 @@ var migrations = []string{
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
 	// Webhook lanes: a claim takes each endpoint's next due deliveries in order (lane) and counts
 	// the deliveries held now (held), without reading every pending one.
-	`CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
+	`-- webhook lanes: each endpoint's next due deliveries, and those held now
+	CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
 	CREATE INDEX webhook_deliveries_held ON webhook_deliveries (locked_until) WHERE status = 'pending';`,
 }
 

@@ -41,6 +41,9 @@ type harness struct {
 type harnessOptions struct {
 	approveDelay   time.Duration // how long the sandbox holds approve for amount 5555
 	approveTimeout time.Duration // the service's bound on one approve call
+	// publicWebhooks runs the service as with real KakaoPay credentials: webhook endpoints must
+	// be public (the sandbox's default allows private addresses).
+	publicWebhooks bool
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -89,7 +92,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, ApproveTimeout: o.approveTimeout})
+		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks})
 	if err != nil {
 		t.Fatal(err)
 	}

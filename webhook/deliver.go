@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -31,10 +32,11 @@ type Store interface {
 // Config configures a Deliverer.
 type Config struct {
 	Store Store
-	// AllowPrivate lets live merchants' deliveries reach loopback, private and link-local
-	// addresses. Off, such a delivery resolves its endpoint's host and dials only a public
-	// address (no redirects are ever followed), so a merchant's URL cannot reach inside the
-	// network kpcheckout runs in. Test merchants' endpoints may be anywhere (their own computer).
+	// AllowPrivate lets deliveries reach loopback, private, link-local and other addresses that
+	// are not public: for a server that runs the sandbox, or whose operator allows it. Off, every
+	// merchant's delivery, a test merchant's too, resolves its endpoint's host and dials only a
+	// public address (no redirects are ever followed), so no merchant's URL can reach inside the
+	// network kpcheckout runs in. The rule is the server's, never a merchant's.
 	AllowPrivate bool
 	// Timeout bounds one POST, 10 s when zero. A claim on a delivery lasts three times as long:
 	// when the instance that claimed it dies, another takes it over then.
@@ -61,8 +63,7 @@ type Config struct {
 // of its own: a few of its deliveries at a time, however slow it answers.
 type Deliverer struct {
 	store       Store
-	client      *http.Client // live merchants' deliveries
-	open        *http.Client // test merchants' deliveries: any address
+	client      *http.Client
 	now         func() time.Time
 	retryFor    time.Duration
 	lease       time.Duration // how long a claim holds
@@ -103,7 +104,7 @@ func NewDeliverer(cfg Config) *Deliverer {
 	}
 	// A claim outlives the POST and the reads and write around it, with room to spare.
 	d.lease = 3 * timeout
-	d.client, d.open = NewClient(cfg.AllowPrivate, timeout), NewClient(true, timeout)
+	d.client = NewClient(cfg.AllowPrivate, timeout)
 	return d
 }
 
@@ -130,11 +131,38 @@ func NewClient(allowPrivate bool, timeout time.Duration) *http.Client {
 	}
 }
 
-// Public reports whether ip is an address on the public internet.
+// Public reports whether ip is an address on the public internet: not one of IANA's
+// special-purpose addresses that are not globally reachable (RFC 6890 and its updates), nor an
+// address that embeds one of IPv4's (IPv4-mapped, NAT64, 6to4, Teredo), nor multicast.
 func Public(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap() // ::ffff:a.b.c.d is judged as a.b.c.d
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return a.IsGlobalUnicast()
 }
+
+// notPublic are IANA's IPv4 and IPv6 special-purpose blocks whose addresses are not globally
+// reachable hosts, or that translate to an IPv4 address kpcheckout cannot judge.
+var notPublic = func() []netip.Prefix {
+	var list []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+		"::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
+		"3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+	} {
+		list = append(list, netip.MustParsePrefix(s))
+	}
+	return list
+}()
 
 // Wake makes Run look for due deliveries now instead of at its next tick.
 func (d *Deliverer) Wake() {
@@ -315,11 +343,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if err != nil {
 		return d.record(ctx, dl, &store.DeliveryAttempt{Error: err.Error()}, false)
 	}
-	client := d.client
-	if !m.Livemode {
-		client = d.open
-	}
-	return d.record(ctx, dl, post(ctx, client, ep.URL, hdr, body), false)
+	return d.record(ctx, dl, post(ctx, d.client, ep.URL, hdr, body), false)
 }
 
 // post sends one delivery and tells what came of it.

@@ -49,13 +49,48 @@ func TestRedirectsAreNotFollowed(t *testing.T) {
 
 func TestPublic(t *testing.T) {
 	for ip, want := range map[string]bool{
-		"8.8.8.8": true, "2001:4860:4860::8888": true, "211.249.220.24": true,
+		"8.8.8.8": true, "2001:4860:4860::8888": true, "211.249.220.24": true, "1.1.1.1": true, "2404:6800:4004:80c::200e": true,
 		"127.0.0.1": false, "::1": false, "10.1.2.3": false, "172.16.0.1": false, "192.168.0.10": false,
 		"169.254.169.254": false, "fe80::1": false, "0.0.0.0": false, "fc00::1": false, "224.0.0.1": false,
+		// IANA's special-purpose registries: none of these is a public host.
+		"0.1.2.3": false, "100.64.0.1": false, "100.100.100.200": false, "192.0.0.1": false, "192.0.0.170": false,
+		"192.0.2.1": false, "192.88.99.1": false, "198.18.0.1": false, "198.19.255.254": false, "198.51.100.7": false,
+		"203.0.113.9": false, "240.0.0.1": false, "255.255.255.255": false,
+		"::": false, "::a00:1": false, "::ffff:10.0.0.1": false, "::ffff:127.0.0.1": false, "::ffff:8.8.8.8": true,
+		"64:ff9b::a00:1": false, "64:ff9b::808:808": false, "64:ff9b:1::1": false, "100::1": false,
+		"2001::1": false, "2001:2::1": false, "2001:db8::1": false, "2002:a00:1::1": false, "3fff::1": false,
+		"5f00::1": false, "fd12:3456::1": false, "fec0::1": false, "ff02::1": false,
 	} {
 		if got := webhook.Public(net.ParseIP(ip)); got != want {
 			t.Errorf("Public(%s) = %v, want %v", ip, got, want)
 		}
+	}
+}
+
+// TestPrivateAddressesAreRefusedForEveryMerchant: unless the server allows private addresses
+// (the sandbox, or --webhook-allow-private), no merchant's delivery reaches one: a test
+// merchant's neither, on a server with real KakaoPay credentials.
+func TestPrivateAddressesAreRefusedForEveryMerchant(t *testing.T) {
+	db := openStore(t)
+	url, ids := arrivals(t)
+	addEndpoint(t, db, "mer_test", "we_1", url) // a test merchant (Livemode false)
+	addEvent(t, db, "mer_test", "evt_1", "cs_1", time.Now())
+	d := webhook.NewDeliverer(webhook.Config{Store: db})
+	if n, err := d.DeliverDue(context.Background()); err != nil || n != 1 {
+		t.Fatalf("DeliverDue: %d %v", n, err)
+	}
+	select {
+	case id := <-ids:
+		t.Fatalf("delivery %s reached 127.0.0.1", id)
+	default:
+	}
+	list, err := db.DeliveriesByEndpoint(context.Background(), "we_1", 10)
+	if err != nil || len(list) != 1 {
+		t.Fatal(err, list)
+	}
+	tries, err := db.DeliveryAttempts(context.Background(), list[0].ID)
+	if err != nil || len(tries) != 1 || !strings.Contains(tries[0].Error, "not a public one") {
+		t.Errorf("tries %+v %v", tries, err)
 	}
 }
 
@@ -180,7 +215,7 @@ func TestHangingEndpointHoldsOnlyItsOwnLane(t *testing.T) {
 				addEvent(t, db, "mer_slow", fmt.Sprintf("evt_slow_%02d", i), fmt.Sprintf("cs_%02d", i), now)
 			}
 			// A POST outlasts the test: only what does not wait for the hanging ones can arrive.
-			d := webhook.NewDeliverer(webhook.Config{Store: db, Timeout: time.Minute, MaxInFlight: 8, PerEndpoint: 3})
+			d := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true, Timeout: time.Minute, MaxInFlight: 8, PerEndpoint: 3})
 			ctx, cancel := context.WithCancel(context.Background())
 			stopped := make(chan struct{})
 			go func() { defer close(stopped); d.Run(ctx) }()
@@ -213,7 +248,7 @@ func TestDisabledEndpointGetsWhatWaitedOnceEnabled(t *testing.T) {
 		addEvent(t, db, "mer_1", id, "cs_1", now.Add(time.Duration(i)*time.Millisecond))
 		want = append(want, id)
 	}
-	d := webhook.NewDeliverer(webhook.Config{Store: db})
+	d := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true})
 	deliverAll(t, d)
 	if len(got) != 0 {
 		t.Fatalf("a disabled endpoint received %d deliveries", len(got))
@@ -253,7 +288,7 @@ func TestWhatWaitedTooLongForADisabledEndpointEndsFailed(t *testing.T) {
 	addEvent(t, db, "mer_1", "evt_old", "cs_1", start)
 	addEvent(t, db, "mer_1", "evt_young", "cs_2", start.Add(time.Hour))
 	now := start.Add(72 * time.Hour)
-	d := webhook.NewDeliverer(webhook.Config{Store: db, Now: func() time.Time { return now }})
+	d := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true, Now: func() time.Time { return now }})
 	deliverAll(t, d)
 	old, err := db.DeliveriesByEvent(ctx, "evt_old")
 	if err != nil || len(old) != 1 || old[0].Status != store.DeliveryFailed {
@@ -283,7 +318,7 @@ func TestRunEndsAfterThePOSTsUnderWay(t *testing.T) {
 	t.Cleanup(srv.Close)
 	addEndpoint(t, db, "mer_1", "we_1", srv.URL)
 	addEvent(t, db, "mer_1", "evt_1", "cs_1", time.Now())
-	d := webhook.NewDeliverer(webhook.Config{Store: db})
+	d := webhook.NewDeliverer(webhook.Config{Store: db, AllowPrivate: true})
 	runCtx, cancel := context.WithCancel(ctx)
 	stopped := make(chan struct{})
 	go func() { defer close(stopped); d.Run(runCtx) }()

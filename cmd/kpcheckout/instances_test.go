@@ -107,7 +107,7 @@ func (f *fleet) start() {
 	in.proc = exec.Command(f.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "3s", "--kakaopay-timeout", "2s",
 		"--webhook-timeout", "3s")
 	in.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+in.addr, "KPCHECKOUT_DATABASE_URL="+f.dbURL,
-		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
 	in.proc.Stderr = in.stderr
 	if err := in.proc.Start(); err != nil {
 		f.t.Fatal(err)

@@ -277,6 +277,18 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// Dashboard sessions, one row per sign-in: the cookie carries a token whose hash is the id,
+	// so that signing out, a password change or a removed user ends every copy of the cookie on
+	// every instance. Ended rows are deleted by the reconciler. user_id has no foreign key: a
+	// removal deletes the user's sessions itself, and a session whose user is gone is refused.
+	`CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL,
+		created_at INTEGER NOT NULL,
+		seen_at INTEGER NOT NULL,
+		expires_at INTEGER NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions (user_id);`,
 }
 
 // migrate brings the schema up to date.

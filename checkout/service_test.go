@@ -36,6 +36,7 @@ type harness struct {
 	clock  *kakaopaytest.Clock
 	m      *store.Merchant
 	db     store.Store // for a second service over the same database: another instance
+	path   string      // the SQLite file, for counting rows
 }
 
 type harnessOptions struct {
@@ -65,7 +66,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h.db = db
+	h.db, h.path = db, path
 	t.Cleanup(func() { checkInvariants(t, path) }) // runs before the database closes
 
 	srv := httptest.NewUnstartedServer(nil)

@@ -152,10 +152,8 @@ func (s *Service) MerchantUser(ctx context.Context, m *store.Merchant, id string
 	return u, nil
 }
 
-// ChangePassword replaces a user's password when current is its password now. The change time
-// is kept to the millisecond the store keeps, so that a session begun in that same millisecond
-// (the changing browser's new one) is not taken for an older one; every session begun before
-// it ends.
+// ChangePassword replaces a user's password when current is its password now, and ends every
+// session of the user (the changing browser starts a new one with StartSession).
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*store.User, error) {
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
@@ -192,7 +190,8 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) (*C
 	return &CreatedUser{User: u, Password: password}, nil
 }
 
-// setPassword writes password's hash to u, read with its old hash. The hash is made before the
+// setPassword writes password's hash to u, read with its old hash, and ends u's sessions in the
+// same transaction. The hash is made before the
 // write lock is taken (argon2id takes tens of milliseconds); a change that came in between wins,
 // and this one is refused.
 func (s *Service) setPassword(ctx context.Context, u *store.User, password string) (*store.User, error) {
@@ -209,6 +208,9 @@ func (s *Service) setPassword(ctx context.Context, u *store.User, password strin
 		}
 		cur.PasswordHash, cur.PasswordChangedAt = hash, now
 		changed = cur
+		if _, err := tx.DeleteUserSessions(ctx, cur.ID); err != nil { // every copy of every cookie
+			return err
+		}
 		return tx.UpdateUser(ctx, cur)
 	})
 	if err != nil {
@@ -249,6 +251,9 @@ func (s *Service) RemoveUser(ctx context.Context, m *store.Merchant, userID stri
 	return s.changeUser(ctx, m, userID, func(tx store.Tx, u *store.User, owners int) error {
 		if u.Role == RoleOwner && owners <= 1 {
 			return errLastOwner
+		}
+		if _, err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
 		}
 		return tx.DeleteUser(ctx, u.ID)
 	})

@@ -16,8 +16,8 @@ func (h *Dashboard) showAccount(w http.ResponseWriter, r *http.Request, u *dashU
 
 // changePassword serves POST /dashboard/account/password. A wrong current password counts
 // against the sign-in throttle of the user's e-mail and address, as a failed sign-in does. The
-// change ends every other session; this browser gets a fresh one, begun no earlier than the
-// change, so it stays signed in.
+// change ends every session of the user, and every copy of their cookies; this browser gets a
+// fresh one, so it stays signed in.
 func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -53,7 +53,15 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 	if err != nil {
 		return err
 	}
-	h.startSession(w, r, changed)
+	err = h.startSession(w, r, changed)
+	if errors.Is(err, checkout.ErrBadLogin) { // changed again since: this session ended with the first change
+		h.dropCookie(w, r, h.session(r))
+		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/dashboard/account?changed=1", http.StatusSeeOther)
 	return nil
 }

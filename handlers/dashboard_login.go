@@ -31,21 +31,27 @@ func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked"})
 		return nil
 	}
-	if errors.Is(err, checkout.ErrBadLogin) {
+	if err == nil {
+		err = h.startSession(w, r, u)
+	}
+	if errors.Is(err, checkout.ErrBadLogin) { // also: the password changed since it was checked
 		h.renderLogin(w, r, http.StatusUnauthorized, views.LoginModel{Email: email, Error: "dash.login.wrong"})
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	h.startSession(w, r, u)
 	http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 	return nil
 }
 
-// signOut ends the session and goes back to the sign-in form.
+// signOut ends the session, for every copy of its cookie on every instance, and goes back to
+// the sign-in form. When the database cannot end it, the user is told so rather than shown a
+// sign-out that did not happen.
 func (h *Dashboard) signOut(w http.ResponseWriter, r *http.Request) error {
-	h.endSession(w, r, h.session(r))
+	if err := h.endSession(w, r); err != nil {
+		return err
+	}
 	http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 	return nil
 }

@@ -186,3 +186,34 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 		t.Errorf("%d of 20 parallel guesses were checked, want 5", checked)
 	}
 }
+
+// TestDashboardSignOutEndsEveryCopy copies a signed-in browser's cookie (a shared computer, a
+// stolen cookie): once the user signs out, the copy is sent to the sign-in form and can no longer
+// create an API key.
+func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+	_, form := keysPage(t, b)
+	copied := b.Copy()
+	if !dashSignedIn(copied) {
+		t.Fatal("the copied cookie does not open the dashboard before signing out")
+	}
+
+	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/logout", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+	res, _ := copied.Do(copied.NoRedirect(), "GET", "/dashboard", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+		t.Errorf("the copy after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	form.Set("label", "복사한 쿠키")
+	res, body := copied.Do(copied.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" || strings.Contains(body, "sk_test_") {
+		t.Errorf("the copy creating a key after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID); n != 1 {
+		t.Errorf("%d keys, want the merchant's first only", n)
+	}
+}

@@ -77,7 +77,7 @@ func (h *Dashboard) confirmRemoveUser(w http.ResponseWriter, r *http.Request, u 
 }
 
 // removeUser serves POST /dashboard/users/{userID}/remove, the confirmed removal. The user's
-// sessions end with it: a session whose user is gone is signed out. A resent form finds the
+// sessions end with it, on every instance. A resent form finds the
 // user gone (404); the last owner cannot be removed.
 func (h *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("userID")
@@ -85,7 +85,7 @@ func (h *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, u *dashUs
 		return userError(err)
 	}
 	if id == u.ID {
-		h.endSession(w, r, h.session(r))
+		h.dropCookie(w, r, h.session(r)) // its session went with the user
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return nil
 	}

@@ -177,6 +177,51 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	}
 }
 
+// TestDashboardRoleChangeAndRemovalReachEveryCopy copies a second owner's cookie: once that
+// owner is made staff, neither the browser nor the copy may use an owner's page or create a key;
+// once the user is removed, both are sent to the sign-in form.
+func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	admin := e.Browser(handlerstest.UADesktop)
+	signIn(admin, email, password)
+	second, secondPassword := dashUser(t, e, "second@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, second, secondPassword)
+	_, form := keysPage(t, b)
+	copied := b.Copy()
+	keys := func() int { return e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID) }
+	secondID := userID(t, e, second)
+
+	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/role", url.Values{"role": {"staff"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("demote: %d", res.StatusCode)
+	}
+	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
+		if res, _ := c.Do(c.NoRedirect(), http.MethodGet, "/dashboard/keys", nil, nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s on the keys page after the demotion: %d", name, res.StatusCode)
+		}
+		if res, _ := usersPost(c, "/dashboard/keys", form, nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s creating a key after the demotion: %d", name, res.StatusCode)
+		}
+		if !dashSignedIn(c) {
+			t.Errorf("%s was signed out by the demotion; staff may still use the dashboard", name)
+		}
+	}
+	if n := keys(); n != 1 {
+		t.Errorf("%d keys, want the merchant's first only", n)
+	}
+
+	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
+		res, _ := c.Do(c.NoRedirect(), http.MethodGet, "/dashboard", nil, nil)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+			t.Errorf("%s of a removed user: %d to %q", name, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}
+
 func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := dashUser(t, e, "owner@cafe.example")

@@ -273,6 +273,16 @@ type User struct {
 	PasswordChangedAt time.Time
 }
 
+// Session is a signed-in dashboard session. Every copy of its cookie works until the row is
+// gone: signing out, a password change or the user's removal deletes it on every instance.
+type Session struct {
+	ID        string // the SHA-256 of the token the cookie carries, in hex: a copy of the database signs nobody in
+	UserID    string
+	CreatedAt time.Time // when the user signed in
+	SeenAt    time.Time // the latest request, written at most about once a minute
+	ExpiresAt time.Time // the end however busy the session is
+}
+
 // LoginFailures counts the failed dashboard sign-ins of one account or one client address.
 type LoginFailures struct {
 	Count int

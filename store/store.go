@@ -116,6 +116,8 @@ type Reader interface {
 	// APIKeys lists a merchant's keys, revoked ones too, newest first.
 	APIKeys(ctx context.Context, merchantID string) ([]*APIKey, error)
 	User(ctx context.Context, id string) (*User, error)
+	// Session reads a dashboard session by id, ended or not.
+	Session(ctx context.Context, id string) (*Session, error)
 	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
 	Secret(ctx context.Context, name string) ([]byte, error)
 	// Lease reads a named lease, lapsed or not; ErrNotFound when nobody holds or held it.
@@ -155,6 +157,18 @@ type Tx interface {
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes a dashboard user; ErrNotFound when it is gone.
 	DeleteUser(ctx context.Context, id string) error
+	// CreateSession inserts a dashboard session; ErrConflict when its id is taken.
+	CreateSession(ctx context.Context, s *Session) error
+	// TouchSession records a request of a session at at, unless its SeenAt is already at or
+	// after notBefore: a busy session is written at most once per interval.
+	TouchSession(ctx context.Context, id string, at, notBefore time.Time) error
+	// DeleteSession ends a session; one already gone is no error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of a user and answers how many there were.
+	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	// DropEndedSessions deletes the sessions that expired at or before now or were last seen
+	// before idleSince, and answers how many.
+	DropEndedSessions(ctx context.Context, now, idleSince time.Time) (int, error)
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// CreateAPIKey inserts a merchant's API key; ErrConflict when its prefix, or its

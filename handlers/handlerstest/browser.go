@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,22 @@ type Browser struct {
 func (e *Env) Browser(ua string) *Browser {
 	jar, _ := cookiejar.New(nil)
 	return &Browser{Env: e, ua: ua, Header: http.Header{}, client: &http.Client{Jar: jar, Timeout: 40 * time.Second}}
+}
+
+// Copy returns another browser that holds, from now on, the cookies b sends to the dashboard:
+// someone who copied b's session cookie.
+func (b *Browser) Copy() *Browser {
+	c := b.Env.Browser(b.ua)
+	u, err := url.Parse(b.Env.URL + "/dashboard/")
+	if err != nil {
+		b.Env.t.Fatal(err)
+	}
+	cookies := b.client.Jar.Cookies(u)
+	for _, k := range cookies {
+		k.Path = "/" // the jar gives name and value only: send them everywhere
+	}
+	c.client.Jar.SetCookies(u, cookies)
+	return c
 }
 
 // NoRedirect returns the browser's client that stops at the first redirect.

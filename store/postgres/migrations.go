@@ -306,6 +306,19 @@ var migrations = []string{
 	`-- webhook lanes: each endpoint's next due deliveries, and those held now
 	CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
 	CREATE INDEX webhook_deliveries_held ON webhook_deliveries (locked_until) WHERE status = 'pending';`,
+	// Dashboard sessions, one row per sign-in: the cookie carries a token whose hash is the id,
+	// so that signing out, a password change or a removed user ends every copy of the cookie on
+	// every instance. Ended rows are deleted by the reconciler. user_id has no foreign key: a
+	// removal deletes the user's sessions itself, and a session whose user is gone is refused.
+	`-- dashboard sessions, one row per sign-in
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions (user_id);`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

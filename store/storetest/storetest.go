@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Users":                  testUsers,
 		"Secrets":                testSecrets,
 		"LoginFailures":          testLoginFailures,
+		"Sessions":               testSessions,
 		"APIKeys":                testAPIKeys,
 		"DailyTotals":            testDailyTotals,
 		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,

@@ -24,7 +24,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		if _, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour)); err != nil {
 			return err
 		}
-		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginLockout))
+		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginFailureMemory))
 		return err
 	}); err != nil {
 		return wrapf("reconcile", err)

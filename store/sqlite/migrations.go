@@ -277,6 +277,12 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// A user belongs to one merchant: an e-mail is unique among a merchant's users, and the same
+	// person may have an account, with its own password, at several merchants (a sign-in looks
+	// them all up by e-mail). Ids do not change.
+	`DROP INDEX users_email;
+	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
+	CREATE INDEX users_by_email ON users (lower(email));`,
 }
 
 // migrate brings the schema up to date.

@@ -2,6 +2,7 @@ package checkout_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -295,5 +296,37 @@ func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
 	h.clock.Add(checkout.LoginChoiceTTL)
 	if _, err := h.svc.ChooseSignIn(h.ctx, res.Choices[0].Token); !errors.Is(err, checkout.ErrChoiceExpired) {
 		t.Errorf("a choice as old as LoginChoiceTTL: %v", err)
+	}
+}
+
+func TestAccountsPerEmailStayBoundedUnderParallelAdds(t *testing.T) {
+	h := newHarness(t)
+	var merchants []string
+	for i := range checkout.MaxAccountsPerEmail + 3 {
+		cm, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "상점 " + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		merchants = append(merchants, cm.Merchant.ID)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(merchants))
+	for i, id := range merchants {
+		wg.Go(func() {
+			_, errs[i] = h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: id, Email: "owner@example.com"})
+		})
+	}
+	wg.Wait()
+	added := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			added++
+		case errCode(err) != "email_unavailable":
+			t.Errorf("an add: %v", err)
+		}
+	}
+	if added != checkout.MaxAccountsPerEmail {
+		t.Errorf("%d accounts added, want %d", added, checkout.MaxAccountsPerEmail)
 	}
 }

@@ -31,8 +31,8 @@ import (
 // shop, under another's e-mail) cannot buy more guesses at the other accounts of that e-mail, or
 // from that address.
 const (
-	MaxLoginFailures   = 5
-	LoginLockout       = 15 * time.Minute
+	MaxLoginFailures = 5
+	LoginLockout     = 15 * time.Minute
 	// From 3.5 h on, waiting for a count to be forgotten and starting over (15 guesses in 17
 	// minutes) is no faster than a guess every LoginLockout.
 	LoginFailureMemory = 4 * time.Hour

@@ -290,7 +290,8 @@ var migrations = []string{
 	// A user belongs to one merchant: an e-mail is unique among a merchant's users, and the same
 	// person may have an account, with its own password, at several merchants (a sign-in looks
 	// them all up by e-mail). Ids do not change.
-	`DROP INDEX users_email;
+	`-- e-mails unique per merchant: one person may have accounts at several
+	DROP INDEX users_email;
 	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
 	CREATE INDEX users_by_email ON users (lower(email));`,
 }

@@ -28,7 +28,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 		if _, err := tx.DropEndedSessions(ctx, now, now.Add(-SessionIdle)); err != nil {
 			return err
 		}
-		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginLockout))
+		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginFailureMemory))
 		return err
 	}); err != nil {
 		return wrapf("reconcile", err)

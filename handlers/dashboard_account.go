@@ -33,10 +33,13 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 	}
 	// The current password is checked as a sign-in is, against the same throttle: a stolen
 	// session cannot guess it faster than the sign-in form could.
-	_, err := h.svc.SignIn(r.Context(), u.Email, current, h.shop.proxies.Client(r))
+	err := h.svc.CheckUserPassword(r.Context(), u.User, current, h.shop.proxies.Client(r))
+	var locked *checkout.LoginLockedError
 	switch {
-	case errors.Is(err, checkout.ErrLoginLocked):
-		return refuse(http.StatusTooManyRequests, "current_password", "dash.account.locked")
+	case errors.As(err, &locked):
+		h.renderAccount(w, r, u, http.StatusTooManyRequests, views.DashAccountModel{Wait: locked.Wait,
+			Errors: map[string]string{"current_password": "dash.account.locked"}})
+		return nil
 	case errors.Is(err, checkout.ErrBadLogin):
 		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
 	case err != nil:

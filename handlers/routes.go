@@ -111,6 +111,7 @@ func New(cfg Config) (http.Handler, error) {
 	dash := newDashboard(shop, cfg)
 	mux.Handle("GET /dashboard/login", dash.public(dash.showLoginPage))
 	mux.Handle("POST /dashboard/login", csrf.Handler(dash.public(dash.signIn)))
+	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.public(dash.chooseShop)))
 	mux.Handle("POST /dashboard/logout", csrf.Handler(dash.public(dash.signOut)))
 	mux.Handle("GET /dashboard", dash.signedIn(dash.showHome))
 	mux.Handle("GET /dashboard/{$}", dash.signedIn(dash.showHome))

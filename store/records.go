@@ -266,7 +266,7 @@ type APIKey struct {
 type User struct {
 	ID                string
 	MerchantID        string
-	Email             string // unique across users, compared case-insensitively
+	Email             string // unique among its merchant's users, compared case-insensitively
 	PasswordHash      string // argon2id, in the $argon2id$v=19$m=…,t=…,p=…$salt$hash form
 	Role              string // owner or staff
 	CreatedAt         time.Time

@@ -124,8 +124,9 @@ type Reader interface {
 	Lease(ctx context.Context, name string) (*Lease, error)
 	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
 	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
-	// UserByEmail finds a user by e-mail, whatever its case.
-	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant,
+	// oldest first; none is no error.
+	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// Users lists a merchant's dashboard users, oldest first.
 	Users(ctx context.Context, merchantID string) ([]*User, error)
 	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
@@ -147,7 +148,8 @@ type Tx interface {
 	// ForgetLoginFailures deletes the counts whose last failure was before before; it answers
 	// how many.
 	ForgetLoginFailures(ctx context.Context, before time.Time) (int, error)
-	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
+	// CreateUser inserts a dashboard user; ErrConflict when its merchant has a user with its
+	// e-mail, whatever its case.
 	CreateUser(ctx context.Context, u *User) error
 	// LockUsers lists a merchant's users, oldest first, and holds them against concurrent
 	// writers until the transaction ends: the rule that a merchant keeps an owner is checked on it.

@@ -319,6 +319,13 @@ var migrations = []string{
 		expires_at BIGINT NOT NULL
 	);
 	CREATE INDEX sessions_user ON sessions (user_id);`,
+	// A user belongs to one merchant: an e-mail is unique among a merchant's users, and the same
+	// person may have an account, with its own password, at several merchants (a sign-in looks
+	// them all up by e-mail). Ids do not change.
+	`-- e-mails unique per merchant: one person may have accounts at several
+	DROP INDEX users_email;
+	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
+	CREATE INDEX users_by_email ON users (lower(email));`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

@@ -312,6 +312,13 @@ var migrations = []string{
 		expires_at INTEGER NOT NULL
 	);
 	CREATE INDEX sessions_user ON sessions (user_id);`,
+	// A user belongs to one merchant: an e-mail is unique among a merchant's users, and the same
+	// person may have an account, with its own password, at several merchants (a sign-in looks
+	// them all up by e-mail). Ids do not change.
+	`-- e-mails unique per merchant: one person may have accounts at several
+	DROP INDEX users_email;
+	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
+	CREATE INDEX users_by_email ON users (lower(email));`,
 }
 
 // Migrations lists the steps of the schema this kpcheckout knows, oldest first.

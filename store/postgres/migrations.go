@@ -287,6 +287,9 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// A link's cap is checked against all its checkouts (paid, or open with an approval being
+	// confirmed) before each approval: found by the link, not by a scan of every checkout.
+	`CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

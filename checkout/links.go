@@ -172,7 +172,7 @@ func (s *Service) LinkState(l *store.Link, paid int) LinkState {
 	return LinkStateAt(l, paid, s.clock())
 }
 
-// VisitLink opens a fresh checkout from a link for a shopper who followed it.
+// VisitLink opens a fresh checkout from a link for a shopper who pressed its pay button.
 func (s *Service) VisitLink(ctx context.Context, slug string) (*store.Checkout, error) {
 	l, m, err := s.OpenLink(ctx, slug)
 	if err != nil {
@@ -184,6 +184,17 @@ func (s *Service) VisitLink(ctx context.Context, slug string) (*store.Checkout, 
 
 // linkUsedUp refuses a checkout, or a payment, of a link paid as often as it allows.
 func linkUsedUp() *Error { return conflict("link_used_up", "this payment link has been used") }
+
+// LinkCheckoutOpen reports whether checkout id, which a shopper opened from link l before, can
+// still be paid: their next press of the link's pay button goes on with it rather than opening
+// another.
+func (s *Service) LinkCheckoutOpen(ctx context.Context, l *store.Link, id string) bool {
+	if id == "" {
+		return false
+	}
+	st, err := s.State(ctx, id)
+	return err == nil && st.Checkout.LinkID == l.ID && st.Open()
+}
 
 // CodeLinkUsedUp is the failure code of an attempt whose approval came after its link was paid
 // as many times as it allows: KakaoPay's approve is never called for it, so nothing is charged.

@@ -18,7 +18,7 @@ import (
 var eventTypes = []string{
 	"checkout.created", "checkout.paid", "checkout.expired", "checkout.canceled",
 	"attempt.created", "attempt.authenticating", "attempt.canceled", "attempt.failed", "attempt.expired",
-	"attempt.approved_after_paid", "attempt.approved_after_expiry", "attempt.voided",
+	"attempt.approved_after_paid", "attempt.approved_after_expiry", "attempt.approved_after_link_used_up", "attempt.voided",
 	"refund.created", "refund.succeeded", "refund.failed",
 	"agreement.activated", "agreement.deactivated",
 	"charge.created", "charge.succeeded", "charge.failed", "charge.unknown",

@@ -43,7 +43,7 @@ type Checkout struct {
 	LinkID        string // the payment link a shopper opened it from, or ""
 }
 
-// Link is a payment link: a public URL (/l/{slug}) that opens a fresh checkout on each visit.
+// Link is a payment link: a public URL (/l/{slug}) whose pay button opens a fresh checkout.
 type Link struct {
 	ID          string
 	Slug        string // the public URL's last part; not derived from ID

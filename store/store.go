@@ -99,6 +99,10 @@ type Reader interface {
 	Links(ctx context.Context, merchantID string, limit int) ([]*Link, error)
 	// LinkPaidCount counts the paid checkouts opened from a link.
 	LinkPaidCount(ctx context.Context, linkID string) (int, error)
+	// LinkUses counts the checkouts opened from a link, but for exceptCheckoutID, that are paid
+	// or whose approval is being confirmed (a live attempt with a pg_token): what a link's cap
+	// is checked against before its next approval.
+	LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error)
 	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
 	// WebhookEndpoints lists a merchant's endpoints, oldest first.
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)

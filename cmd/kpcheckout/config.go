@@ -54,6 +54,11 @@ type Config struct {
 	ACMEDirectory string
 	ACMECacheDir  string
 
+	// LinkCheckoutsPerMinute and PaymentStartsPerMinute limit, per client address, the checkouts
+	// opened from payment links and the KakaoPay payments started from the shopper pages.
+	LinkCheckoutsPerMinute int
+	PaymentStartsPerMinute int
+
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
 
@@ -93,6 +98,8 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take; a delivery an instance claimed is taken over by another three times this long after, when the first died")
 	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
+	mine.IntVar(&c.LinkCheckoutsPerMinute, "link-checkouts-per-minute", 30, "checkouts one client address may open from payment links a minute; past it the page answers 429")
+	mine.IntVar(&c.PaymentStartsPerMinute, "payment-starts-per-minute", 60, "KakaoPay payments (ready calls) one client address may start from the shopper pages a minute; past it the page answers 429")
 	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
@@ -164,6 +171,9 @@ func (c *Config) validate() error {
 	}
 	if c.MaxWaiting <= 0 || c.MaxWaitingPerIP <= 0 || c.OrderLookups <= 0 {
 		return errors.New("max-waiting, max-waiting-per-ip and order-lookups must be positive")
+	}
+	if c.LinkCheckoutsPerMinute <= 0 || c.PaymentStartsPerMinute <= 0 {
+		return errors.New("link-checkouts-per-minute and payment-starts-per-minute must be positive")
 	}
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)

@@ -104,8 +104,9 @@ func newFleet(t *testing.T, n int) *fleet {
 func (f *fleet) start() {
 	f.t.Helper()
 	in := &instance{addr: freeAddr(f.t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	// Its shoppers all come from 127.0.0.1: the per-address limit of payments must not hold them.
 	in.proc = exec.Command(f.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "3s", "--kakaopay-timeout", "2s",
-		"--webhook-timeout", "3s")
+		"--webhook-timeout", "3s", "--payment-starts-per-minute", "100000")
 	in.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+in.addr, "KPCHECKOUT_DATABASE_URL="+f.dbURL,
 		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
 	in.proc.Stderr = in.stderr

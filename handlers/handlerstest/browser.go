@@ -116,6 +116,35 @@ func (b *Browser) PayOn(id string) string {
 	return html
 }
 
+// OpenLink presses the pay button of the payment link page at url and returns the answer
+// (not followed) and its page.
+func (b *Browser) OpenLink(url string, hdr map[string]string) (*http.Response, string) {
+	b.Env.t.Helper()
+	res, html := b.Get(url)
+	if res.StatusCode != http.StatusOK {
+		b.Env.t.Fatalf("link page %s: %d", url, res.StatusCode)
+	}
+	form := Page(b.Env.t, html).Find(`[data-testid="link-pay"]`).Closest("form")
+	action, ok := form.Attr("action")
+	if !ok {
+		b.Env.t.Fatalf("link page %s has no pay button", url)
+	}
+	device, _ := form.Find(`input[name="device"]`).Attr("value")
+	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader("device="+device), hdr)
+}
+
+// PayLink presses the pay button of the payment link page at url, and returns the checkout it
+// opened (or this browser's open one) once its payment has started.
+func (b *Browser) PayLink(url string) string {
+	b.Env.t.Helper()
+	res, _ := b.OpenLink(url, nil)
+	id, ok := strings.CutPrefix(res.Header.Get("Location"), "/c/")
+	if res.StatusCode != http.StatusSeeOther || !ok {
+		b.Env.t.Fatalf("link %s: %d to %q", url, res.StatusCode, res.Header.Get("Location"))
+	}
+	return id
+}
+
 // WalletAct opens the sandbox wallet at walletURL, presses the button (approve, cancel or
 // fail) and follows KakaoPay's redirect back to the app.
 func (b *Browser) WalletAct(walletURL, button string) (*http.Response, string) {

@@ -319,6 +319,10 @@ var migrations = []string{
 	DROP INDEX users_email;
 	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
 	CREATE INDEX users_by_email ON users (lower(email));`,
+	// A link's cap is checked against all its checkouts (paid, or open with an approval being
+	// confirmed) before each approval: found by the link, not by a scan of every checkout.
+	`-- a link's checkouts, for its cap at each approval
+	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
 }
 
 // Migrations lists the steps of the schema this kpcheckout knows, oldest first.

@@ -47,6 +47,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Leases":                 testLeases,
 		"RacingLeases":           testRacingLeases,
 		"ApprovalsToSettle":      testApprovalsToSettle,
+		"LinkUses":               testLinkUses,
+		"RacingLinkClaims":       testRacingLinkClaims,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -22,11 +23,13 @@ func TestEveryFlagHasItsVariable(t *testing.T) {
 	vars["KPCHECKOUT_EXPIRY_SWEEP"] = "7s"
 	vars["KPCHECKOUT_SETTLE_AFTER"] = "45s"
 	vars["KPCHECKOUT_MAX_WAITING_PER_IP"] = "9"
-	cfg, _, err := parseConfig("serve", []string{"--settle-after=50s"}, func(k string) string { return vars[k] }, io.Discard)
+	vars["KPCHECKOUT_LINK_CHECKOUTS_PER_MINUTE"] = "12"
+	cfg, _, err := parseConfig("serve", []string{"--settle-after=50s", "--payment-starts-per-minute=24"}, func(k string) string { return vars[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ExpirySweep != 7*time.Second || cfg.SettleAfter != 50*time.Second || cfg.MaxWaitingPerIP != 9 {
+	if cfg.ExpirySweep != 7*time.Second || cfg.SettleAfter != 50*time.Second || cfg.MaxWaitingPerIP != 9 ||
+		cfg.LinkCheckoutsPerMinute != 12 || cfg.PaymentStartsPerMinute != 24 {
 		t.Errorf("from the environment and flags: %+v", cfg)
 	}
 	vars["KPCHECKOUT_ORDER_LOOKUPS"] = "many"
@@ -84,4 +87,20 @@ func TestMetricsAllowedNetworks(t *testing.T) {
 	if _, _, err := parseConfig("serve", []string{"--metrics-allowed-networks="}, func(string) string { return "" }, io.Discard); err == nil {
 		t.Error("an empty list is taken: nobody could read the metrics")
 	}
+}
+
+// TestReadmeListsEveryFlag keeps README's configuration table true: a row for every flag, with
+// its variable.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	newConfig(fs, func(string) string { return "" })
+	fs.VisitAll(func(f *flag.Flag) {
+		if row := "| `" + envName(f.Name) + "` | `--" + f.Name + "` |"; !strings.Contains(string(readme), row) {
+			t.Errorf("README's configuration table has no row %s", row)
+		}
+	})
 }

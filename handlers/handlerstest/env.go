@@ -60,6 +60,13 @@ type Options struct {
 	HTTPTimeout  time.Duration        // the KakaoPay client's timeout and the approve timeout (10 s)
 	Faults       *kakaopaytest.Faults // between kpcheckout's KakaoPay client and the sandbox
 	WaitsPerIP   int                  // cap on the long-polls one client may hold
+	// LinkCheckoutsPerMinute and PaymentStartsPerMinute limit, per client address, the checkouts
+	// opened from links and the payments started from the shopper pages (the defaults when 0),
+	// on the test clock.
+	LinkCheckoutsPerMinute int
+	PaymentStartsPerMinute int
+	// Proxies are the load balancers whose X-Forwarded-For names the client (none when nil).
+	Proxies handlers.Proxies
 	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
 	// (the peer is still the sandbox).
 	Live bool
@@ -76,8 +83,7 @@ type Options struct {
 	// Store, when set, wraps the database the service uses (a store that fails some writes);
 	// Env.DB stays the database itself.
 	Store func(store.Store) store.Store
-	// Proxies are the trusted proxies, MetricsNetworks who may read /metrics (handlers.Config).
-	Proxies         handlers.Proxies
+	// MetricsNetworks are who may read /metrics (handlers.Config; loopback when nil).
 	MetricsNetworks []netip.Prefix
 	// PostgresURL, when set, is the app's database instead of a SQLite file: a fresh one from
 	// pgtest's Server.Database. Env.DB is then nil, and CountRows and the invariant checks,
@@ -160,8 +166,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Store != nil {
 		st = o.Store(db)
 	}
+	// The app runs as a sandbox server does: webhook endpoints may be on this computer, and
+	// embed origins on loopback over http unless o.Live.
 	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
-		Sandbox: !o.Live})
+		WebhookAllowPrivate: true, Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -181,7 +189,8 @@ func NewWith(t testing.TB, o Options) *Env {
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
-		Logger: o.Logger, Proxies: o.Proxies, MetricsNetworks: o.MetricsNetworks,
+		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now, MetricsNetworks: o.MetricsNetworks,
+		LinkCheckoutsPerMinute: o.LinkCheckoutsPerMinute, PaymentStartsPerMinute: o.PaymentStartsPerMinute,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Users":                  testUsers,
 		"Secrets":                testSecrets,
 		"LoginFailures":          testLoginFailures,
+		"Sessions":               testSessions,
 		"APIKeys":                testAPIKeys,
 		"DailyTotals":            testDailyTotals,
 		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,
@@ -39,10 +40,15 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RacingRefunds":          testRacingRefunds,
 		"ConcurrentIdempotency":  testConcurrentIdempotencyKeys,
 		"ConcurrentClaims":       testConcurrentClaims,
+		"ClaimPerEndpoint":       testClaimPerEndpoint,
+		"ConcurrentClaimsCap":    testConcurrentClaimsKeepTheCap,
+		"DisabledEndpointsQueue": testDisabledEndpointsKeepTheirDeliveries,
 		"RacingOwnerRemovals":    testRacingOwnerRemovals,
 		"Leases":                 testLeases,
 		"RacingLeases":           testRacingLeases,
 		"ApprovalsToSettle":      testApprovalsToSettle,
+		"LinkUses":               testLinkUses,
+		"RacingLinkClaims":       testRacingLinkClaims,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

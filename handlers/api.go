@@ -37,9 +37,9 @@ type merchantKey struct{}
 // error to answer.
 type apiHandler func(w http.ResponseWriter, r *http.Request, m *store.Merchant) error
 
-// auth finds the merchant from the Bearer key (the scheme in any case, RFC 9110), runs next,
+// Auth finds the merchant from the Bearer key (the scheme in any case, RFC 9110), runs next,
 // and answers its error. Every API answer is for one merchant's eyes: none is stored by a cache.
-func (a *API) auth(next apiHandler) http.Handler {
+func (a *API) Auth(next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if err := a.authenticated(w, r, next); err != nil {
@@ -74,20 +74,20 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHand
 	return next(w, r, m)
 }
 
-// notFound answers an API path with no route.
-func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
+// NotFound answers an API path with no route.
+func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	writeError(w, r, a.log, &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "route_missing",
 		message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
 }
 
-// idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
+// Idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
 // answer; the same key with another body is a 409. Whatever the request creates or changes binds
 // the key in the same transaction (see idempotencyKey; a money object before KakaoPay is
 // called), so the answer stored afterwards only saves work: a retry whose answer was never
 // stored answers the bound object as it is now (answerBound; 202 while KakaoPay's outcome is not
 // known) and never acts again. A key is released only when its request committed nothing.
-func (a *API) idempotent(next apiHandler) apiHandler {
+func (a *API) Idempotent(next apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {

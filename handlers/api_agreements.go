@@ -38,8 +38,8 @@ func chargeObject(c *store.Charge) chargeJSON {
 	return out
 }
 
-// getAgreement serves GET /v1/agreements/{id}.
-func (a *API) getAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetAgreement serves GET /v1/agreements/{id}.
+func (a *API) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -48,8 +48,8 @@ func (a *API) getAgreement(w http.ResponseWriter, r *http.Request, m *store.Merc
 	return nil
 }
 
-// createCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
-func (a *API) createCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// CreateCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
+func (a *API) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount    *int64 `json:"amount"`
 		Reference string `json:"reference"`
@@ -79,8 +79,8 @@ func (a *API) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) e
 	return nil
 }
 
-// listCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
-func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ListCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
+func (a *API) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
@@ -103,8 +103,8 @@ func (a *API) listCharges(w http.ResponseWriter, r *http.Request, m *store.Merch
 	return nil
 }
 
-// getCharge serves GET /v1/charges/{id}.
-func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetCharge serves GET /v1/charges/{id}.
+func (a *API) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -113,8 +113,8 @@ func (a *API) getCharge(w http.ResponseWriter, r *http.Request, m *store.Merchan
 	return nil
 }
 
-// deactivateAgreement serves POST /v1/agreements/{id}/deactivate.
-func (a *API) deactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.
+func (a *API) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err

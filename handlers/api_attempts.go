@@ -41,10 +41,10 @@ var attemptDevices = map[string]string{
 	"app":     checkout.DeviceMobile,
 }
 
-// createAttempt serves POST /v1/checkouts/{id}/attempts: it starts a KakaoPay attempt server to
+// CreateAttempt serves POST /v1/checkouts/{id}/attempts: it starts a KakaoPay attempt server to
 // server (201), or answers the live one of that device kind (200), as the hosted page's pay
 // button does.
-func (a *API) createAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *API) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createAttemptRequest
 	if err := decode(r, &req); err != nil {
 		return err

@@ -110,8 +110,8 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	return out
 }
 
-// createCheckout serves POST /v1/checkouts.
-func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// CreateCheckout serves POST /v1/checkouts.
+func (a *API) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createCheckoutRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -139,8 +139,8 @@ func (a *API) createCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	return nil
 }
 
-// getCheckout serves GET /v1/checkouts/{id}.
-func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetCheckout serves GET /v1/checkouts/{id}.
+func (a *API) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -149,8 +149,8 @@ func (a *API) getCheckout(w http.ResponseWriter, r *http.Request, m *store.Merch
 	return nil
 }
 
-// expireCheckout serves POST /v1/checkouts/{id}/expire.
-func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ExpireCheckout serves POST /v1/checkouts/{id}/expire.
+func (a *API) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -159,8 +159,8 @@ func (a *API) expireCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	return nil
 }
 
-// listCheckouts serves GET /v1/checkouts?status=&limit=&starting_after=.
-func (a *API) listCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ListCheckouts serves GET /v1/checkouts?status=&limit=&starting_after=.
+func (a *API) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {

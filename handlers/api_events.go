@@ -18,8 +18,8 @@ type eventJSON struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// listEvents serves GET /v1/events?type=&limit=&starting_after=.
-func (a *API) listEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ListEvents serves GET /v1/events?type=&limit=&starting_after=.
+func (a *API) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {

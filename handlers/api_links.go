@@ -61,8 +61,8 @@ type createLinkRequest struct {
 	Metadata    map[string]string `json:"metadata"`
 }
 
-// createLink serves POST /v1/links.
-func (a *API) createLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// CreateLink serves POST /v1/links.
+func (a *API) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createLinkRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -87,8 +87,8 @@ func (a *API) createLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 	return nil
 }
 
-// listLinks serves GET /v1/links?limit=.
-func (a *API) listLinks(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ListLinks serves GET /v1/links?limit=.
+func (a *API) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	limit, err := listLimit(r.URL.Query().Get("limit"))
 	if err != nil {
 		return err
@@ -113,8 +113,8 @@ func (a *API) listLinks(w http.ResponseWriter, r *http.Request, m *store.Merchan
 	return nil
 }
 
-// getLink serves GET /v1/links/{id}.
-func (a *API) getLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetLink serves GET /v1/links/{id}.
+func (a *API) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	l, err := a.svc.Link(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -122,8 +122,8 @@ func (a *API) getLink(w http.ResponseWriter, r *http.Request, m *store.Merchant)
 	return a.answerLink(w, r, l, http.StatusOK)
 }
 
-// deactivateLink serves POST /v1/links/{id}/deactivate.
-func (a *API) deactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// DeactivateLink serves POST /v1/links/{id}/deactivate.
+func (a *API) DeactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err

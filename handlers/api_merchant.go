@@ -23,14 +23,14 @@ func merchantObject(m *store.Merchant) merchantJSON {
 	return merchantJSON{ID: m.ID, Object: "merchant", Name: m.Name, Livemode: m.Livemode, EmbedOrigins: origins}
 }
 
-// getMerchant serves GET /v1/merchant: the calling merchant's settings.
-func (a *API) getMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetMerchant serves GET /v1/merchant: the calling merchant's settings.
+func (a *API) GetMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	writeJSON(w, http.StatusOK, merchantObject(m))
 	return nil
 }
 
-// updateMerchant serves POST /v1/merchant {embed_origins}.
-func (a *API) updateMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// UpdateMerchant serves POST /v1/merchant {embed_origins}.
+func (a *API) UpdateMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		EmbedOrigins *[]string `json:"embed_origins"`
 	}

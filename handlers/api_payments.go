@@ -52,8 +52,8 @@ func nullString(s string) *string {
 	return &s
 }
 
-// getPayment serves GET /v1/payments/{id}.
-func (a *API) getPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetPayment serves GET /v1/payments/{id}.
+func (a *API) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	p, refunds, err := a.svc.Payment(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -62,8 +62,8 @@ func (a *API) getPayment(w http.ResponseWriter, r *http.Request, m *store.Mercha
 	return nil
 }
 
-// createRefund serves POST /v1/payments/{id}/refunds {amount, reason}.
-func (a *API) createRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// CreateRefund serves POST /v1/payments/{id}/refunds {amount, reason}.
+func (a *API) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount *int64 `json:"amount"`
 		Reason string `json:"reason"`
@@ -90,8 +90,8 @@ func (a *API) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) 
 	return nil
 }
 
-// getRefund serves GET /v1/refunds/{id}.
-func (a *API) getRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetRefund serves GET /v1/refunds/{id}.
+func (a *API) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ref, err := a.svc.RefundByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err

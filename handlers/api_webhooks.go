@@ -37,8 +37,8 @@ func (e endpointRequest) params(key *checkout.Key) checkout.EndpointParams {
 	return checkout.EndpointParams{URL: e.URL, Description: e.Description, EnabledEvents: e.EnabledEvents, Disabled: e.Disabled, Key: key}
 }
 
-// createEndpoint serves POST /v1/webhook_endpoints.
-func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// CreateEndpoint serves POST /v1/webhook_endpoints.
+func (a *API) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req endpointRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -52,8 +52,8 @@ func (a *API) createEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	return nil
 }
 
-// listEndpoints serves GET /v1/webhook_endpoints.
-func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// ListEndpoints serves GET /v1/webhook_endpoints.
+func (a *API) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	list, err := a.svc.WebhookEndpoints(r.Context(), m)
 	if err != nil {
 		return err
@@ -66,8 +66,8 @@ func (a *API) listEndpoints(w http.ResponseWriter, r *http.Request, m *store.Mer
 	return nil
 }
 
-// getEndpoint serves GET /v1/webhook_endpoints/{id}.
-func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetEndpoint serves GET /v1/webhook_endpoints/{id}.
+func (a *API) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ep, err := a.svc.WebhookEndpoint(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -76,8 +76,8 @@ func (a *API) getEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merch
 	return nil
 }
 
-// updateEndpoint serves POST /v1/webhook_endpoints/{id}.
-func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// UpdateEndpoint serves POST /v1/webhook_endpoints/{id}.
+func (a *API) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req endpointRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -90,8 +90,8 @@ func (a *API) updateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	return nil
 }
 
-// deleteEndpoint serves DELETE /v1/webhook_endpoints/{id}.
-func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// DeleteEndpoint serves DELETE /v1/webhook_endpoints/{id}.
+func (a *API) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	id := r.PathValue("id")
 	if err := a.svc.DeleteWebhookEndpoint(r.Context(), m, id); err != nil {
 		return err
@@ -100,8 +100,8 @@ func (a *API) deleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	return nil
 }
 
-// rotateEndpointSecret serves POST /v1/webhook_endpoints/{id}/rotate_secret.
-func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// RotateEndpointSecret serves POST /v1/webhook_endpoints/{id}/rotate_secret.
+func (a *API) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ce, err := a.svc.RotateWebhookSecret(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -110,8 +110,8 @@ func (a *API) rotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *st
 	return nil
 }
 
-// testEndpoint serves POST /v1/webhook_endpoints/{id}/test: a ping event to that endpoint.
-func (a *API) testEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// TestEndpoint serves POST /v1/webhook_endpoints/{id}/test: a ping event to that endpoint.
+func (a *API) TestEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ev, err := a.svc.PingWebhookEndpoint(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -138,13 +138,13 @@ type deliveryAttemptJSON struct {
 	LatencyMS    int64     `json:"latency_ms"`
 }
 
-// getEvent serves GET /v1/events/{id}: the event and where it was delivered.
-func (a *API) getEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// GetEvent serves GET /v1/events/{id}: the event and where it was delivered.
+func (a *API) GetEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	return a.answerEvent(w, r, m, r.PathValue("id"), http.StatusOK)
 }
 
-// redeliverEvent serves POST /v1/events/{id}/redeliver {webhook_endpoint?}.
-func (a *API) redeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+// RedeliverEvent serves POST /v1/events/{id}/redeliver {webhook_endpoint?}.
+func (a *API) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Endpoint string `json:"webhook_endpoint"`
 	}

@@ -10,10 +10,10 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
-// startPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
+// StartPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
 // and answers with a redirect to the page (POST-redirect-GET). Each client address starts a
 // limited number of payments a minute.
-func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) StartPayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
@@ -61,9 +61,9 @@ func rememberAttempt(s *sessions.Session, id string) bool {
 	return true
 }
 
-// leavePayment ends the live attempt at the shopper's request and takes them back to the shop;
+// LeavePayment ends the live attempt at the shopper's request and takes them back to the shop;
 // a payment already being confirmed stays, and the page says so.
-func (h *Shopper) leavePayment(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) LeavePayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	st, err := h.svc.Leave(r.Context(), id)
 	var ce *checkout.Error

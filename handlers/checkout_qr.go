@@ -6,8 +6,8 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
-// showQRCode serves the QR code of the live desktop attempt's mobile URL as a PNG.
-func (h *Shopper) showQRCode(w http.ResponseWriter, r *http.Request) error {
+// ShowQRCode serves the QR code of the live desktop attempt's mobile URL as a PNG.
+func (h *Shopper) ShowQRCode(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.State(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

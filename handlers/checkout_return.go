@@ -17,8 +17,8 @@ func ReturnURL(baseURL string) func(checkoutID, attemptID, kind string) string {
 	}
 }
 
-// handleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
-func (h *Shopper) handleReturn(w http.ResponseWriter, r *http.Request) error {
+// HandleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
+func (h *Shopper) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 	id, kind := r.PathValue("id"), r.PathValue("kind")
 	if kind != "approve" && kind != "cancel" && kind != "fail" {
 		return errNotFound

@@ -14,8 +14,8 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// showCheckoutPage renders the hosted checkout page in whatever state the checkout is.
-func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) error {
+// ShowCheckoutPage renders the hosted checkout page in whatever state the checkout is.
+func (h *Shopper) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.Snapshot(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -22,9 +22,9 @@ type statusJSON struct {
 // maxWait bounds a long-poll.
 const maxWait = 30 * time.Second
 
-// showStatus answers the checkout's status; with ?wait=N it waits up to N seconds (at most 30)
+// ShowStatus answers the checkout's status; with ?wait=N it waits up to N seconds (at most 30)
 // for the state to differ from ?known= (or from what it is now).
-func (h *Shopper) showStatus(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	q := r.URL.Query()
 	var wait time.Duration

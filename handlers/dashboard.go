@@ -61,14 +61,14 @@ func (u *dashUser) Owner() bool { return u.Role == checkout.RoleOwner }
 // dashHandler is a page of a signed-in user.
 type dashHandler func(w http.ResponseWriter, r *http.Request, u *dashUser) error
 
-// public serves a dashboard page that needs no user (the sign-in form).
-func (h *Dashboard) public(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return h.shop.page(next)
+// Public serves a dashboard page that needs no user (the sign-in form).
+func (h *Dashboard) Public(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {
+	return h.shop.Page(next)
 }
 
-// signedIn serves a page to a signed-in user; anyone else is sent to the sign-in form.
-func (h *Dashboard) signedIn(next dashHandler) http.Handler {
-	return h.shop.page(func(w http.ResponseWriter, r *http.Request) error {
+// SignedIn serves a page to a signed-in user; anyone else is sent to the sign-in form.
+func (h *Dashboard) SignedIn(next dashHandler) http.Handler {
+	return h.shop.Page(func(w http.ResponseWriter, r *http.Request) error {
 		u, err := h.user(w, r)
 		if errors.Is(err, errSignedOut) {
 			http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
@@ -110,10 +110,10 @@ func (h *Dashboard) showError(w http.ResponseWriter, r *http.Request, u *dashUse
 var errOwnersOnly = &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "owner_only",
 	message: "only the merchant's owners may do this"}
 
-// owner serves a page or form that only owners may use (keys, webhook endpoints, users,
+// Owner serves a page or form that only owners may use (keys, webhook endpoints, users,
 // settings and the other actions that are not a refund); staff get 403.
-func (h *Dashboard) owner(next dashHandler) http.Handler {
-	return h.signedIn(func(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) Owner(next dashHandler) http.Handler {
+	return h.SignedIn(func(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 		if !u.Owner() {
 			return errOwnersOnly
 		}

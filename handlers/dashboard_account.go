@@ -8,17 +8,17 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// showAccount serves GET /dashboard/account: the user's e-mail and role and the password form.
-func (h *Dashboard) showAccount(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ShowAccount serves GET /dashboard/account: the user's e-mail and role and the password form.
+func (h *Dashboard) ShowAccount(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	h.renderAccount(w, r, u, http.StatusOK, views.DashAccountModel{Changed: r.URL.Query().Get("changed") == "1"})
 	return nil
 }
 
-// changePassword serves POST /dashboard/account/password. A wrong current password counts
+// ChangePassword serves POST /dashboard/account/password. A wrong current password counts
 // against the sign-in throttle of the user's e-mail and address, as a failed sign-in does. The
 // change ends every session of the user, and every copy of their cookies; this browser gets a
 // fresh one, so it stays signed in.
-func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ChangePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)

@@ -21,9 +21,9 @@ func errNotOpen(st *checkout.State) error {
 		message: "only an open checkout can be expired; this one is " + st.Checkout.Status}
 }
 
-// showExpireConfirm serves GET /dashboard/checkouts/{checkoutID}/expire: it asks an owner once
+// ShowExpireConfirm serves GET /dashboard/checkouts/{checkoutID}/expire: it asks an owner once
 // more before ending an open checkout. A checkout that has expired already shows its page.
-func (h *Dashboard) showExpireConfirm(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowExpireConfirm(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	st, err := h.svc.MerchantState(r.Context(), u.Merchant, r.PathValue("checkoutID"))
 	if err != nil {
 		return err
@@ -42,11 +42,11 @@ func (h *Dashboard) showExpireConfirm(w http.ResponseWriter, r *http.Request, u 
 	return nil
 }
 
-// expireCheckout serves POST /dashboard/checkouts/{checkoutID}/expire: the confirmed expiry.
+// ExpireCheckout serves POST /dashboard/checkouts/{checkoutID}/expire: the confirmed expiry.
 // Expiring is a move the state machine makes once, so a resent confirmation needs no token:
 // it finds the checkout expired and shows its page. A paid or canceled checkout, or one whose
 // shopper's approval is being confirmed, is refused with the reason.
-func (h *Dashboard) expireCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ExpireCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("checkoutID")
 	if _, err := h.svc.Expire(r.Context(), u.Merchant, id, nil); err != nil {
 		if st, rerr := h.svc.MerchantState(r.Context(), u.Merchant, id); rerr != nil || st.Status() != checkout.StatusExpired {
@@ -88,10 +88,10 @@ func (h *Dashboard) chargeableAgreement(r *http.Request, m *store.Merchant) (*st
 	return ag, nil
 }
 
-// confirmCharge serves POST /dashboard/agreements/{agreementID}/charge/confirm: it shows what
+// ConfirmCharge serves POST /dashboard/agreements/{agreementID}/charge/confirm: it shows what
 // will be charged, with a one-time token that makes the charge happen once however often it is
 // sent. Bad amounts never reach this step.
-func (h *Dashboard) confirmCharge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ConfirmCharge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	ag, err := h.chargeableAgreement(r, u.Merchant)
 	if err != nil {
 		return err
@@ -106,10 +106,10 @@ func (h *Dashboard) confirmCharge(w http.ResponseWriter, r *http.Request, u *das
 	return nil
 }
 
-// charge serves POST /dashboard/agreements/{agreementID}/charge: the confirmed charge. As with a
+// Charge serves POST /dashboard/agreements/{agreementID}/charge: the confirmed charge. As with a
 // refund, the form's token is an Idempotency-Key bound to the charge before KakaoPay is called,
 // so a double click or a resent form charges once.
-func (h *Dashboard) charge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) Charge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	ag, err := h.svc.AgreementByID(r.Context(), m, r.PathValue("agreementID"))
 	if err != nil {
@@ -134,9 +134,9 @@ func (h *Dashboard) charge(w http.ResponseWriter, r *http.Request, u *dashUser) 
 	return h.redirectUnless(w, r, checkoutPage(ag.CheckoutID), err)
 }
 
-// showDeactivateConfirm serves GET /dashboard/agreements/{agreementID}/deactivate: it asks an
+// ShowDeactivateConfirm serves GET /dashboard/agreements/{agreementID}/deactivate: it asks an
 // owner once more before ending an agreement. An inactive agreement shows its checkout's page.
-func (h *Dashboard) showDeactivateConfirm(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowDeactivateConfirm(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	ag, err := h.svc.AgreementByID(r.Context(), u.Merchant, r.PathValue("agreementID"))
 	if err != nil {
 		return err
@@ -151,10 +151,10 @@ func (h *Dashboard) showDeactivateConfirm(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-// deactivateAgreement serves POST /dashboard/agreements/{agreementID}/deactivate: the confirmed
+// DeactivateAgreement serves POST /dashboard/agreements/{agreementID}/deactivate: the confirmed
 // deactivation, its token an Idempotency-Key bound to the agreement before KakaoPay is asked.
 // Ending what has ended already is no error: the checkout's page shows it inactive.
-func (h *Dashboard) deactivateAgreement(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	ag, err := h.svc.AgreementByID(r.Context(), m, r.PathValue("agreementID"))
 	if err != nil {
@@ -187,9 +187,9 @@ func (h *Dashboard) deactivateAgreement(w http.ResponseWriter, r *http.Request, 
 	return h.redirectUnless(w, r, back, err)
 }
 
-// showCharge serves GET /dashboard/charges/{chargeID}: one of the merchant's charges, with the
+// ShowCharge serves GET /dashboard/charges/{chargeID}: one of the merchant's charges, with the
 // payment it made and a link to the checkout that set its agreement up.
-func (h *Dashboard) showCharge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowCharge(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	ch, err := h.svc.ChargeByID(r.Context(), m, r.PathValue("chargeID"))
 	if err != nil {

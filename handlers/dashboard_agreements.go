@@ -12,10 +12,10 @@ import (
 // agreementStatuses are the agreements list's filter choices.
 var agreementStatuses = []string{checkout.AgreementActive, checkout.AgreementInactive}
 
-// listAgreements serves /dashboard/agreements?status=&starting_after=: the user's merchant's
+// ListAgreements serves /dashboard/agreements?status=&starting_after=: the user's merchant's
 // recurring agreements, newest first, 50 a page, each with its last charge and a link to the
 // checkout that set it up.
-func (h *Dashboard) listAgreements(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ListAgreements(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	q := r.URL.Query()
 	status, after := q.Get("status"), q.Get("starting_after")

@@ -10,11 +10,11 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// showCheckout serves /dashboard/checkouts/{checkoutID}: one of the user's merchant's checkouts,
+// ShowCheckout serves /dashboard/checkouts/{checkoutID}: one of the user's merchant's checkouts,
 // with its payment and refunds, and the agreement a subscription checkout set up with its
 // charges; another merchant's is not found. Owners may expire it while open, and charge or end
 // its agreement.
-func (h *Dashboard) showCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowCheckout(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	st, err := h.svc.MerchantState(r.Context(), m, r.PathValue("checkoutID"))
 	if err != nil {

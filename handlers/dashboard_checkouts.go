@@ -72,9 +72,9 @@ func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Va
 	return f, filter, nil
 }
 
-// listCheckouts serves /dashboard/checkouts?status=&q=&from=&to=&starting_after=: the user's
+// ListCheckouts serves /dashboard/checkouts?status=&q=&from=&to=&starting_after=: the user's
 // merchant's checkouts, newest first, 50 a page.
-func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ListCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	f, filter, err := h.checkoutFilter(r)
 	if err != nil {
@@ -117,11 +117,11 @@ func (h *Dashboard) listCheckouts(w http.ResponseWriter, r *http.Request, u *das
 // csvExportMax bounds one export; a merchant narrows it with the filter.
 const csvExportMax = 10000
 
-// exportCheckouts serves /dashboard/checkouts.csv?status=&q=&from=&to=: the filtered checkouts for the
+// ExportCheckouts serves /dashboard/checkouts.csv?status=&q=&from=&to=: the filtered checkouts for the
 // merchant's accounting, newest first, as CSV in UTF-8 with a BOM (so that Excel reads Korean),
 // amounts as whole won and times in Asia/Seoul. A cell that a spreadsheet would read as a formula
 // is quoted with a leading apostrophe.
-func (h *Dashboard) exportCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	f, _, err := h.checkoutFilter(r)
 	if err != nil {

@@ -10,9 +10,9 @@ import (
 // chartDays is how many days the home's chart shows, today last.
 const chartDays = 14
 
-// showHome serves the dashboard's home: today's numbers and the last 14 days' paid and refunded
+// ShowHome serves the dashboard's home: today's numbers and the last 14 days' paid and refunded
 // amounts, in Korea's days.
-func (h *Dashboard) showHome(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowHome(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	nav := h.nav(w, r, u, "home")
 	totals, err := h.svc.DailyTotals(r.Context(), u.MerchantID, chartDays, h.seoul)
 	if err != nil {

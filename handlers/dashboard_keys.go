@@ -9,9 +9,9 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// listKeys serves GET /dashboard/keys: the merchant's API keys, with a form that makes another
+// ListKeys serves GET /dashboard/keys: the merchant's API keys, with a form that makes another
 // carrying a one-time token, so that a resent form makes one key.
-func (h *Dashboard) listKeys(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ListKeys(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	keys, err := h.svc.APIKeys(r.Context(), u.Merchant)
 	if err != nil {
 		return err
@@ -25,10 +25,10 @@ func (h *Dashboard) listKeys(w http.ResponseWriter, r *http.Request, u *dashUser
 	return nil
 }
 
-// createKey serves POST /dashboard/keys: it makes a key and shows its secret in this answer
+// CreateKey serves POST /dashboard/keys: it makes a key and shows its secret in this answer
 // only (never in a URL, and render sends no-store). The form's token makes a resend show that
 // the key was made, without its secret, instead of making a second one.
-func (h *Dashboard) createKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) CreateKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}
@@ -46,9 +46,9 @@ func (h *Dashboard) createKey(w http.ResponseWriter, r *http.Request, u *dashUse
 	return nil
 }
 
-// confirmRevokeKey serves GET /dashboard/keys/{keyID}/revoke: it asks before a key stops
+// ConfirmRevokeKey serves GET /dashboard/keys/{keyID}/revoke: it asks before a key stops
 // working, and warns when it is the last active one.
-func (h *Dashboard) confirmRevokeKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ConfirmRevokeKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	k, err := h.svc.APIKey(r.Context(), u.Merchant, r.PathValue("keyID"))
 	if err != nil {
 		return err
@@ -69,9 +69,9 @@ func (h *Dashboard) confirmRevokeKey(w http.ResponseWriter, r *http.Request, u *
 	return nil
 }
 
-// revokeKey serves POST /dashboard/keys/{keyID}/revoke: the key stops working at once. A
+// RevokeKey serves POST /dashboard/keys/{keyID}/revoke: the key stops working at once. A
 // revoked key stays revoked, so a resent form does nothing more.
-func (h *Dashboard) revokeKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) RevokeKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if _, err := h.svc.RevokeAPIKey(r.Context(), u.Merchant, r.PathValue("keyID")); err != nil {
 		return err
 	}

@@ -23,8 +23,8 @@ const dashLinksLimit = 100
 // dashLinkCheckouts is how many of a link's latest checkouts its page shows.
 const dashLinkCheckouts = 10
 
-// listLinks serves GET /dashboard/links: the merchant's payment links, newest first.
-func (h *Dashboard) listLinks(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ListLinks serves GET /dashboard/links: the merchant's payment links, newest first.
+func (h *Dashboard) ListLinks(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	list, err := h.svc.Links(r.Context(), u.Merchant, dashLinksLimit+1)
 	if err != nil {
 		return err
@@ -57,8 +57,8 @@ func (h *Dashboard) linkRow(ctx context.Context, l *store.Link) (views.DashLinkR
 		State: string(h.svc.LinkState(l, paid)), ExpiresAt: l.ExpiresAt, CreatedAt: l.CreatedAt}, nil
 }
 
-// showLink serves GET /dashboard/links/{linkID}: a link with its latest checkouts.
-func (h *Dashboard) showLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ShowLink serves GET /dashboard/links/{linkID}: a link with its latest checkouts.
+func (h *Dashboard) ShowLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	l, err := h.svc.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
@@ -87,9 +87,9 @@ func (h *Dashboard) showLink(w http.ResponseWriter, r *http.Request, u *dashUser
 	return nil
 }
 
-// showNewLinkPage serves GET /dashboard/links/new: the form that makes a link, with a fresh
+// ShowNewLinkPage serves GET /dashboard/links/new: the form that makes a link, with a fresh
 // one-time token.
-func (h *Dashboard) showNewLinkPage(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowNewLinkPage(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	h.renderLinkForm(w, r, u, http.StatusOK, views.DashLinkFormModel{Token: rand.Text(), Reusable: true, ItemQuantity: "1"})
 	return nil
 }
@@ -207,10 +207,10 @@ func refusedFieldMessage(ctx context.Context, area string, fe *formFieldError) m
 var errLinkFormResent = &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "link_form_resent",
 	message: "this form was already sent"}
 
-// createLink serves POST /dashboard/links. The form's one-time token is an Idempotency-Key, so
+// CreateLink serves POST /dashboard/links. The form's one-time token is an Idempotency-Key, so
 // a double click or a resent form makes one link; refused input shows the form again, as typed,
 // with the message beside its field.
-func (h *Dashboard) createLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) CreateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}
@@ -268,9 +268,9 @@ func (h *Dashboard) refuseLinkForm(w http.ResponseWriter, r *http.Request, u *da
 	return nil
 }
 
-// confirmDeactivateLink serves GET /dashboard/links/{linkID}/deactivate: it asks before the link
+// ConfirmDeactivateLink serves GET /dashboard/links/{linkID}/deactivate: it asks before the link
 // stops; a link already stopped goes back to its page.
-func (h *Dashboard) confirmDeactivateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	l, err := h.svc.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
@@ -288,9 +288,9 @@ func (h *Dashboard) confirmDeactivateLink(w http.ResponseWriter, r *http.Request
 	return nil
 }
 
-// deactivateLink serves POST /dashboard/links/{linkID}/deactivate: the link's URL opens no more
+// DeactivateLink serves POST /dashboard/links/{linkID}/deactivate: the link's URL opens no more
 // checkouts (those opened stay payable). A second time changes nothing.
-func (h *Dashboard) deactivateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) DeactivateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	l, err := h.svc.DeactivateLink(r.Context(), u.Merchant, r.PathValue("linkID"), nil)
 	if err != nil {
 		return err

@@ -10,8 +10,8 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// showLoginPage serves the sign-in form; a signed-in user goes on to the dashboard.
-func (h *Dashboard) showLoginPage(w http.ResponseWriter, r *http.Request) error {
+// ShowLoginPage serves the sign-in form; a signed-in user goes on to the dashboard.
+func (h *Dashboard) ShowLoginPage(w http.ResponseWriter, r *http.Request) error {
 	if _, err := h.user(w, r); err == nil {
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 		return nil
@@ -20,11 +20,11 @@ func (h *Dashboard) showLoginPage(w http.ResponseWriter, r *http.Request) error 
 	return nil
 }
 
-// signIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
+// SignIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
 // answer; failures are throttled per account and per address (checkout.SignIn), and a
 // throttled attempt is told how long to wait. A password that opens several shops' accounts
 // leads to the choice between them.
-func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
+func (h *Dashboard) SignIn(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return invalidParam("invalid_form", "the form could not be read", "")
@@ -55,10 +55,10 @@ func (h *Dashboard) signIn(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// chooseShop serves POST /dashboard/login/choose: the shop picked on the choice a sign-in
+// ChooseShop serves POST /dashboard/login/choose: the shop picked on the choice a sign-in
 // offered. A choice that is no longer valid (changed, too old, its password changed since)
 // leads back to the sign-in form.
-func (h *Dashboard) chooseShop(w http.ResponseWriter, r *http.Request) error {
+func (h *Dashboard) ChooseShop(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return invalidParam("invalid_form", "the form could not be read", "")
@@ -88,10 +88,10 @@ func (h *Dashboard) renderChoice(w http.ResponseWriter, r *http.Request, choices
 	h.shop.render(w, r, ctx, http.StatusOK, views.DashChooseShop(m))
 }
 
-// signOut ends the session, for every copy of its cookie on every instance, and goes back to
+// SignOut ends the session, for every copy of its cookie on every instance, and goes back to
 // the sign-in form. When the database cannot end it, the user is told so rather than shown a
 // sign-out that did not happen.
-func (h *Dashboard) signOut(w http.ResponseWriter, r *http.Request) error {
+func (h *Dashboard) SignOut(w http.ResponseWriter, r *http.Request) error {
 	if err := h.endSession(w, r); err != nil {
 		return err
 	}

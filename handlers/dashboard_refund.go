@@ -29,9 +29,9 @@ func refundForm(r *http.Request) (amount *int64, reason string, err error) {
 	return amount, reason, nil
 }
 
-// confirmRefund serves POST /dashboard/payments/{paymentID}/refund/confirm: it shows what will be
+// ConfirmRefund serves POST /dashboard/payments/{paymentID}/refund/confirm: it shows what will be
 // refunded, with a one-time token that makes the refund happen once however often it is sent.
-func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ConfirmRefund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	pay, _, err := h.svc.Payment(r.Context(), m, r.PathValue("paymentID"))
 	if err != nil {
@@ -63,10 +63,10 @@ func (h *Dashboard) confirmRefund(w http.ResponseWriter, r *http.Request, u *das
 	return nil
 }
 
-// refund serves POST /dashboard/payments/{paymentID}/refund: the confirmed refund. The form's
+// Refund serves POST /dashboard/payments/{paymentID}/refund: the confirmed refund. The form's
 // token is an Idempotency-Key bound to the refund before KakaoPay is called, so a double click
 // or a resent form refunds once.
-func (h *Dashboard) refund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) Refund(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	amount, reason, err := refundForm(r)
 	if err != nil {

@@ -10,9 +10,9 @@ import (
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
-// showSettings serves GET /dashboard/settings (owners): the merchant's display name, amount
+// ShowSettings serves GET /dashboard/settings (owners): the merchant's display name, amount
 // limits and embed origins; ?saved=1 after a save.
-func (h *Dashboard) showSettings(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowSettings(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	m := u.Merchant
 	h.renderSettings(w, r, u, http.StatusOK, views.DashSettingsModel{Saved: r.URL.Query().Get("saved") == "1", Name: m.Name,
 		MinAmount: strconv.FormatInt(m.MinAmount, 10), MaxAmount: strconv.FormatInt(m.MaxAmount, 10),
@@ -31,9 +31,9 @@ func (h *Dashboard) renderSettings(w http.ResponseWriter, r *http.Request, u *da
 var settingsFields = map[string]string{"name": "name", "min_amount": "min_amount", "max_amount": "max_amount",
 	"embed_origins": "embed_origins"}
 
-// saveSettings serves POST /dashboard/settings (owners). Saving the same values again changes
+// SaveSettings serves POST /dashboard/settings (owners). Saving the same values again changes
 // nothing; refused input shows the form again, as typed, with the message beside its field.
-func (h *Dashboard) saveSettings(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) SaveSettings(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}

@@ -12,17 +12,17 @@ import (
 // usersNotices are the notices the users page shows after a change, by its done parameter.
 var usersNotices = map[string]string{"role": "dash.users.role_changed", "removed": "dash.users.removed"}
 
-// listUsers serves GET /dashboard/users: the merchant's users and the form that adds one.
-func (h *Dashboard) listUsers(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ListUsers serves GET /dashboard/users: the merchant's users and the form that adds one.
+func (h *Dashboard) ListUsers(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	return h.renderUsers(w, r, u, http.StatusOK, views.DashAddUser{Role: checkout.RoleStaff}, usersNotices[r.URL.Query().Get("done")])
 }
 
-// addUser serves POST /dashboard/users: a new user of the merchant, whose generated password the
+// AddUser serves POST /dashboard/users: a new user of the merchant, whose generated password the
 // answer shows once (never in a URL; the page is not stored). The e-mail is unique among the
 // merchant's users, so a resent form adds no second user: it is refused with "already exists"
 // beside the e-mail. Whether other merchants have the e-mail is never told: it is added all the
 // same, as an account of its own with its own password.
-func (h *Dashboard) addUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) AddUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
@@ -47,9 +47,9 @@ func (h *Dashboard) addUser(w http.ResponseWriter, r *http.Request, u *dashUser)
 	return nil
 }
 
-// setUserRole serves POST /dashboard/users/{userID}/role. Setting the role a user has is a
+// SetUserRole serves POST /dashboard/users/{userID}/role. Setting the role a user has is a
 // no-op, so a resent form changes nothing more; the last owner cannot become staff.
-func (h *Dashboard) setUserRole(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) SetUserRole(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
@@ -66,8 +66,8 @@ func (h *Dashboard) setUserRole(w http.ResponseWriter, r *http.Request, u *dashU
 	return nil
 }
 
-// confirmRemoveUser serves GET /dashboard/users/{userID}/remove: it asks before removing.
-func (h *Dashboard) confirmRemoveUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ConfirmRemoveUser serves GET /dashboard/users/{userID}/remove: it asks before removing.
+func (h *Dashboard) ConfirmRemoveUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	target, err := h.svc.MerchantUser(r.Context(), u.Merchant, r.PathValue("userID"))
 	if err != nil {
 		return userError(err)
@@ -78,10 +78,10 @@ func (h *Dashboard) confirmRemoveUser(w http.ResponseWriter, r *http.Request, u 
 	return nil
 }
 
-// removeUser serves POST /dashboard/users/{userID}/remove, the confirmed removal. The user's
+// RemoveUser serves POST /dashboard/users/{userID}/remove, the confirmed removal. The user's
 // sessions end with it, on every instance. A resent form finds the
 // user gone (404); the last owner cannot be removed.
-func (h *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) RemoveUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("userID")
 	if err := h.svc.RemoveUser(r.Context(), u.Merchant, id); err != nil {
 		return userError(err)

@@ -22,8 +22,8 @@ const endpointDeliveries = 50
 // webhookNotices are the notices a page shows after an action redirected to it (?done=…).
 var webhookNotices = []string{"test", "redeliver", "enabled", "disabled", "deleted", "secret_gone"}
 
-// listWebhooks serves GET /dashboard/webhooks: the merchant's endpoints and the form that adds one.
-func (h *Dashboard) listWebhooks(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+// ListWebhooks serves GET /dashboard/webhooks: the merchant's endpoints and the form that adds one.
+func (h *Dashboard) ListWebhooks(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	form := views.DashEndpointForm{Events: []string{"*"}, Token: rand.Text()}
 	return h.showWebhooks(w, r, u, http.StatusOK, form)
 }
@@ -44,9 +44,9 @@ func (h *Dashboard) showWebhooks(w http.ResponseWriter, r *http.Request, u *dash
 	return nil
 }
 
-// createWebhook serves POST /dashboard/webhooks: it adds an endpoint and shows its secret once.
+// CreateWebhook serves POST /dashboard/webhooks: it adds an endpoint and shows its secret once.
 // Refused input shows the form again, with what was typed and why beside the field (400).
-func (h *Dashboard) createWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) CreateWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}
@@ -101,9 +101,9 @@ func (h *Dashboard) showSecret(w http.ResponseWriter, r *http.Request, u *dashUs
 	return nil
 }
 
-// showWebhook serves GET /dashboard/webhooks/{endpointID}: one endpoint, its actions and its
+// ShowWebhook serves GET /dashboard/webhooks/{endpointID}: one endpoint, its actions and its
 // latest deliveries.
-func (h *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ShowWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	ep, err := h.svc.WebhookEndpoint(r.Context(), u.Merchant, id)
 	if err != nil {
@@ -134,9 +134,9 @@ func (h *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 	return nil
 }
 
-// setWebhookDisabled serves POST /dashboard/webhooks/{endpointID}/enable and …/disable; sent
+// SetWebhookDisabled serves POST /dashboard/webhooks/{endpointID}/enable and …/disable; sent
 // twice, the endpoint simply stays as asked.
-func (h *Dashboard) setWebhookDisabled(disabled bool) dashHandler {
+func (h *Dashboard) SetWebhookDisabled(disabled bool) dashHandler {
 	return func(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 		id := r.PathValue("endpointID")
 		if _, err := h.svc.UpdateWebhookEndpoint(r.Context(), u.Merchant, id, checkout.EndpointParams{Disabled: &disabled}); err != nil {
@@ -151,9 +151,9 @@ func (h *Dashboard) setWebhookDisabled(disabled bool) dashHandler {
 	}
 }
 
-// testWebhook serves POST /dashboard/webhooks/{endpointID}/test: a ping to the endpoint, sent
+// TestWebhook serves POST /dashboard/webhooks/{endpointID}/test: a ping to the endpoint, sent
 // once per form.
-func (h *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) TestWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "test", id, "", func() (string, error) {
 		ev, err := h.svc.PingWebhookEndpoint(r.Context(), u.Merchant, id, nil)
@@ -170,10 +170,10 @@ func (h *Dashboard) testWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 	return nil
 }
 
-// rotateWebhookSecret serves POST /dashboard/webhooks/{endpointID}/rotate: a new secret, shown
+// RotateWebhookSecret serves POST /dashboard/webhooks/{endpointID}/rotate: a new secret, shown
 // once; the old one signs beside it for 24 hours. A resent form rotates once and shows the same
 // new secret.
-func (h *Dashboard) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	sum, err := h.once(r, u.Merchant, "rotate", id, "", func() (string, error) {
 		ce, err := h.svc.RotateWebhookSecret(r.Context(), u.Merchant, id, nil)
@@ -188,9 +188,9 @@ func (h *Dashboard) rotateWebhookSecret(w http.ResponseWriter, r *http.Request, 
 	return h.showSecret(w, r, u, id, sum, true)
 }
 
-// redeliverWebhook serves POST /dashboard/webhooks/{endpointID}/events/{eventID}/redeliver: the
+// RedeliverWebhook serves POST /dashboard/webhooks/{endpointID}/events/{eventID}/redeliver: the
 // event sent to this endpoint again, once per form.
-func (h *Dashboard) redeliverWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id, eventID := r.PathValue("endpointID"), r.PathValue("eventID")
 	_, err := h.once(r, u.Merchant, "redeliver", id+"-"+eventID, "", func() (string, error) {
 		_, err := h.svc.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
@@ -204,9 +204,9 @@ func (h *Dashboard) redeliverWebhook(w http.ResponseWriter, r *http.Request, u *
 	return nil
 }
 
-// confirmDeleteWebhook serves GET /dashboard/webhooks/{endpointID}/delete: the question before
+// ConfirmDeleteWebhook serves GET /dashboard/webhooks/{endpointID}/delete: the question before
 // an endpoint is deleted.
-func (h *Dashboard) confirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	ep, err := h.svc.WebhookEndpoint(r.Context(), u.Merchant, r.PathValue("endpointID"))
 	if err != nil {
 		return err
@@ -217,9 +217,9 @@ func (h *Dashboard) confirmDeleteWebhook(w http.ResponseWriter, r *http.Request,
 	return nil
 }
 
-// deleteWebhook serves POST /dashboard/webhooks/{endpointID}/delete: the confirmed deletion; a
+// DeleteWebhook serves POST /dashboard/webhooks/{endpointID}/delete: the confirmed deletion; a
 // resent confirmation finds it done.
-func (h *Dashboard) deleteWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
+func (h *Dashboard) DeleteWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "delete", id, "", func() (string, error) {
 		return "", h.svc.DeleteWebhookEndpoint(r.Context(), u.Merchant, id)

@@ -20,19 +20,19 @@ import (
 // linkURL returns a path of a payment link's public pages.
 func linkURL(slug, rest string) string { return "/l/" + url.PathEscape(slug) + rest }
 
-// showLinkPage serves GET (and HEAD) /l/{slug}: the link's page, with its Open Graph tags for
+// ShowLinkPage serves GET (and HEAD) /l/{slug}: the link's page, with its Open Graph tags for
 // the previews that messengers, social sites and search engines draw, and a pay button. A visit
 // creates nothing, whoever makes it: crawlers (KakaoTalk's, Slack's, Iframely, LINE, …) and
 // shoppers alike; only the button, a POST, opens a checkout. A link that cannot be paid now says
 // why (410).
-func (h *Shopper) showLinkPage(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) ShowLinkPage(w http.ResponseWriter, r *http.Request) error {
 	return h.showLink(w, r, r.PathValue("slug"))
 }
 
-// payLink serves the link page's pay button (POST /l/{slug}): it starts paying the link's
+// PayLink serves the link page's pay button (POST /l/{slug}): it starts paying the link's
 // checkout for this browser and sends it to the checkout's page. A link that cannot be paid now
 // shows why.
-func (h *Shopper) payLink(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) PayLink(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}
@@ -162,9 +162,9 @@ func linkTitle(l *store.Link, loc *views.Localizer) string {
 	return l.ID
 }
 
-// linkQR serves /l/{slug}/qr.png?size= (128 to 2,048 px, 512 by default): the QR code of the
+// LinkQR serves /l/{slug}/qr.png?size= (128 to 2,048 px, 512 by default): the QR code of the
 // link's URL, to print.
-func (h *Shopper) linkQR(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) LinkQR(w http.ResponseWriter, r *http.Request) error {
 	size := 512
 	if v := r.URL.Query().Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -187,8 +187,8 @@ func (h *Shopper) linkQR(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// linkPoster serves /l/{slug}/poster: an A6 page to print, with the link's QR code.
-func (h *Shopper) linkPoster(w http.ResponseWriter, r *http.Request) error {
+// LinkPoster serves /l/{slug}/poster: an A6 page to print, with the link's QR code.
+func (h *Shopper) LinkPoster(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
 	if err != nil && linkClosed(err) == nil {

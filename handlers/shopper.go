@@ -133,23 +133,23 @@ func (h *Shopper) render(w http.ResponseWriter, r *http.Request, ctx context.Con
 // answer.
 type shopperHandler func(w http.ResponseWriter, r *http.Request) error
 
-// page serves a shopper page (the dashboard's too): a path, query or form that is not text
+// Page serves a shopper page (the dashboard's too): a path, query or form that is not text
 // (checkRequestText), or an error, gets a localized error page.
-func (h *Shopper) page(next shopperHandler) http.Handler {
+func (h *Shopper) Page(next shopperHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkRequestText(r); err != nil {
-			h.showError(w, r, err)
+			h.ShowError(w, r, err)
 			return
 		}
 		if err := next(w, r); err != nil {
-			h.showError(w, r, err)
+			h.ShowError(w, r, err)
 		}
 	})
 }
 
-// json serves an endpoint the page's script calls: a path or query that is not text, or an
+// JSON serves an endpoint the page's script calls: a path or query that is not text, or an
 // error, gets the API's JSON error object.
-func (h *Shopper) json(next shopperHandler) http.Handler {
+func (h *Shopper) JSON(next shopperHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := checkURL(r); err != nil {
 			writeError(w, r, h.log, err)
@@ -161,10 +161,10 @@ func (h *Shopper) json(next shopperHandler) http.Handler {
 	})
 }
 
-// showError answers a localized error page for err, in the status answerOf gives it; its
+// ShowError answers a localized error page for err, in the status answerOf gives it; its
 // code picks the message (error.<code>, or error.default). When the path names a checkout, the
 // page leads on: back to its payment page while it is open, else back to the shop.
-func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
+func (h *Shopper) ShowError(w http.ResponseWriter, r *http.Request, err error) {
 	he := answerOf(w, r, h.log, "shopper request failed", err)
 	if he.status == statusClientClosed {
 		w.WriteHeader(he.status)
@@ -226,9 +226,9 @@ func failureURL(raw, id string) string {
 	return strings.ReplaceAll(raw, "{CHECKOUT_ID}", url.QueryEscape(id))
 }
 
-// showTestMode explains test mode (served in test mode only): the sandbox's outcomes by amount,
+// ShowTestMode explains test mode (served in test mode only): the sandbox's outcomes by amount,
 // X-Sandbox-Auto and the test CIDs, so that nobody needs the README to try a payment.
-func (h *Shopper) showTestMode(w http.ResponseWriter, r *http.Request) error {
+func (h *Shopper) ShowTestMode(w http.ResponseWriter, r *http.Request) error {
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
 	h.render(w, r, ctx, http.StatusOK, views.TestModePage(views.TestModeModel{LangURL: langURL(r, lang), BaseURL: h.baseURL}))

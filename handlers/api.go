@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -22,8 +23,8 @@ type API struct {
 	svc        *checkout.Service
 	baseURL    string
 	log        *slog.Logger
-	deliveries Waker
-	qr         *qrCodes
+	deliveries web.Waker
+	qr         *web.QRCodes
 }
 
 // noWake is Config.Deliveries when there is no Deliverer in this process.
@@ -43,7 +44,7 @@ func (a *API) Auth(next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if err := a.authenticated(w, r, next); err != nil {
-			writeError(w, r, a.log, err)
+			web.WriteError(w, r, a.log, err)
 		}
 	})
 }
@@ -53,22 +54,21 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHand
 	key = strings.TrimSpace(key)
 	if !strings.EqualFold(scheme, "Bearer") || key == "" {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpcheckout"`)
-		return &httpError{status: http.StatusUnauthorized, typ: "authentication_error", code: "api_key_missing",
-			message: "send your secret key as 'Authorization: Bearer sk_test_…'"}
+		return web.Unauthorized("api_key_missing", "send your secret key as 'Authorization: Bearer sk_test_…'")
 	}
 	var m *store.Merchant
 	err := checkout.ErrBadKey // a key that is no text is no key: not looked up
-	if oneLine(key) {
+	if web.OneLine(key) {
 		m, err = a.svc.Authenticate(r.Context(), key)
 	}
 	if errors.Is(err, checkout.ErrBadKey) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpcheckout", error="invalid_token"`)
-		return &httpError{status: http.StatusUnauthorized, typ: "authentication_error", code: "api_key_invalid", message: "invalid API key"}
+		return web.Unauthorized("api_key_invalid", "invalid API key")
 	}
 	if err != nil {
 		return err
 	}
-	if err := checkURL(r); err != nil {
+	if err := web.CheckURL(r); err != nil {
 		return err
 	}
 	return next(w, r, m)
@@ -77,8 +77,7 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHand
 // NotFound answers an API path with no route.
 func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
-	writeError(w, r, a.log, &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "route_missing",
-		message: fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)})
+	web.WriteError(w, r, a.log, web.NotFound("route_missing", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)))
 }
 
 // Idempotent makes a POST honour Idempotency-Key: the same key and body replay the first
@@ -93,13 +92,12 @@ func (a *API) Idempotent(next apiHandler) apiHandler {
 		if key == "" {
 			return next(w, r, m)
 		}
-		if len(key) > 255 || !oneLine(key) {
-			return &httpError{status: http.StatusBadRequest, typ: "idempotency_error", code: "idempotency_key_invalid",
-				message: "Idempotency-Key must be text of at most 255 characters, without control characters", param: "Idempotency-Key"}
+		if len(key) > 255 || !web.OneLine(key) {
+			return web.InvalidIdempotencyKey("Idempotency-Key must be text of at most 255 characters, without control characters")
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {
-			return bodyError(err)
+			return web.UnreadableBody(err)
 		}
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
 		hash := hex.EncodeToString(sum[:])
@@ -107,11 +105,9 @@ func (a *API) Idempotent(next apiHandler) apiHandler {
 		held, prev, err := a.svc.ReserveIdempotencyKey(ctx, m.ID, key, hash, 15*time.Second)
 		switch {
 		case errors.Is(err, checkout.ErrKeyReused):
-			return &httpError{status: http.StatusConflict, typ: "idempotency_error", code: "idempotency_key_reused",
-				message: "this Idempotency-Key was used with another request"}
+			return web.IdempotencyConflict("idempotency_key_reused", "this Idempotency-Key was used with another request")
 		case errors.Is(err, checkout.ErrKeyBusy):
-			return &httpError{status: http.StatusConflict, typ: "idempotency_error", code: "idempotency_key_in_use",
-				message: "a request with this Idempotency-Key is still running; retry shortly"}
+			return web.IdempotencyConflict("idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry shortly")
 		case err != nil:
 			return err
 		case prev != nil:
@@ -128,7 +124,7 @@ func (a *API) Idempotent(next apiHandler) apiHandler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &bufferedWriter{header: http.Header{}, status: http.StatusOK}
 		if err := next(rec, r, m); err != nil {
-			writeError(rec, r, a.log, err)
+			web.WriteError(rec, r, a.log, err)
 		}
 		bg := context.WithoutCancel(ctx)
 		if final(rec.status) {
@@ -154,7 +150,7 @@ func (a *API) Idempotent(next apiHandler) apiHandler {
 // left before its answer).
 func final(status int) bool {
 	return status < 500 && status != http.StatusAccepted && status != http.StatusConflict && status != http.StatusTooManyRequests &&
-		status != statusClientClosed
+		status != web.StatusClientClosed
 }
 
 type heldKey struct{}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -44,7 +45,7 @@ func (a *API) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merc
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, agreementObject(ag))
+	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
 	return nil
 }
 
@@ -58,7 +59,7 @@ func (a *API) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merc
 		return err
 	}
 	if req.Amount == nil {
-		return invalidParam("parameter_missing", "amount is required", "amount")
+		return web.Invalid("parameter_missing", "amount is required", "amount")
 	}
 	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"),
 		checkout.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
@@ -75,7 +76,7 @@ func (a *API) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) e
 	if ch.Status == checkout.ChargePending || ch.Status == checkout.ChargeUnknown {
 		status = http.StatusAccepted
 	}
-	writeJSON(w, status, chargeObject(ch))
+	web.WriteJSON(w, status, chargeObject(ch))
 	return nil
 }
 
@@ -99,7 +100,7 @@ func (a *API) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merch
 	for _, c := range list {
 		data = append(data, chargeObject(c))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil
 }
 
@@ -109,7 +110,7 @@ func (a *API) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchan
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, chargeObject(ch))
+	web.WriteJSON(w, http.StatusOK, chargeObject(ch))
 	return nil
 }
 
@@ -119,6 +120,6 @@ func (a *API) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *sto
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, agreementObject(ag))
+	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -50,11 +51,11 @@ func (a *API) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 		return err
 	}
 	if req.Device == "" {
-		return invalidParam("parameter_missing", "device is required: desktop, mobile or app", "device")
+		return web.Invalid("parameter_missing", "device is required: desktop, mobile or app", "device")
 	}
 	kind, ok := attemptDevices[req.Device]
 	if !ok {
-		return invalidParamf("device_invalid", "device", "device must be desktop, mobile or app, not %q", req.Device)
+		return web.Invalidf("device_invalid", "device", "device must be desktop, mobile or app, not %q", req.Device)
 	}
 	at, started, err := a.svc.StartAttempt(r.Context(), m, r.PathValue("id"), kind, idempotencyKey(r))
 	if err != nil {
@@ -68,18 +69,18 @@ func (a *API) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 	if started {
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, obj)
+	web.WriteJSON(w, status, obj)
 	return nil
 }
 
 func (a *API) attemptObject(at *store.Attempt) (attemptJSON, error) {
-	qr, err := a.qr.get(at.ID, at.MobileURL)
+	qr, err := a.qr.Get(at.ID, at.MobileURL)
 	if err != nil {
 		return attemptJSON{}, err
 	}
 	return attemptJSON{
 		ID: at.ID, Object: "attempt", Checkout: at.CheckoutID, Status: at.Status, Device: at.Device,
 		ExpiresAt: at.ExpiresAt, CreatedAt: at.CreatedAt, PCURL: at.PCURL, MobileURL: at.MobileURL, AppURL: at.AppURL,
-		AndroidAppScheme: at.AndroidAppScheme, IOSAppScheme: at.IOSAppScheme, QRPNG: qr.dataURI,
+		AndroidAppScheme: at.AndroidAppScheme, IOSAppScheme: at.IOSAppScheme, QRPNG: qr.DataURI,
 	}, nil
 }

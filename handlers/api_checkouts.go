@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -80,7 +81,7 @@ type paymentJSON struct {
 func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 	c := st.Checkout
 	out := checkoutJSON{
-		ID: c.ID, Object: "checkout", URL: a.baseURL + checkoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
+		ID: c.ID, Object: "checkout", URL: a.baseURL + web.CheckoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
 		Livemode: st.Merchant.Livemode, Amount: c.Amount, TaxFreeAmount: c.TaxFreeAmount, Currency: c.Currency,
 		Reference: c.Reference, Description: c.Description, Items: make([]itemJSON, 0, len(c.Items)), SuccessURL: c.SuccessURL,
 		FailureURL: c.FailureURL, Metadata: c.Metadata, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
@@ -117,7 +118,7 @@ func (a *API) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 		return err
 	}
 	if req.Amount == nil {
-		return invalidParam("parameter_missing", "amount is required", "amount")
+		return web.Invalid("parameter_missing", "amount is required", "amount")
 	}
 	p := checkout.CreateParams{
 		Amount: *req.Amount, TaxFreeAmount: req.TaxFreeAmount, Currency: req.Currency, Reference: req.Reference,
@@ -135,7 +136,7 @@ func (a *API) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 		return err
 	}
 	w.Header().Set("Location", "/v1/checkouts/"+c.ID)
-	writeJSON(w, http.StatusCreated, a.checkoutObject(&checkout.State{Checkout: c, Merchant: m}))
+	web.WriteJSON(w, http.StatusCreated, a.checkoutObject(&checkout.State{Checkout: c, Merchant: m}))
 	return nil
 }
 
@@ -145,7 +146,7 @@ func (a *API) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merch
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+	web.WriteJSON(w, http.StatusOK, a.checkoutObject(st))
 	return nil
 }
 
@@ -155,7 +156,7 @@ func (a *API) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, a.checkoutObject(st))
+	web.WriteJSON(w, http.StatusOK, a.checkoutObject(st))
 	return nil
 }
 
@@ -168,12 +169,12 @@ func (a *API) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store.Mer
 	}
 	status := q.Get("status")
 	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
-		return invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
+		return web.Invalid("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
 	after := q.Get("starting_after")
 	if after != "" {
 		if _, err := a.svc.MerchantState(r.Context(), m, after); err != nil {
-			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
+			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
 	list, more, err := a.svc.List(r.Context(), m, store.ListCheckouts{MerchantID: m.ID, Status: status, StartingAfter: after, Limit: limit})
@@ -184,7 +185,7 @@ func (a *API) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store.Mer
 	for _, st := range list {
 		data = append(data, a.checkoutObject(st))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil
 }
 
@@ -195,7 +196,7 @@ func listLimit(v string) (int, error) {
 	}
 	n, err := strconv.Atoi(v)
 	if err != nil || n < 1 || n > 100 {
-		return 0, invalidParam("parameter_invalid", "limit must be a whole number from 1 to 100", "limit")
+		return 0, web.Invalid("parameter_invalid", "limit must be a whole number from 1 to 100", "limit")
 	}
 	return n, nil
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -35,6 +36,6 @@ func (a *API) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Mercha
 	for _, e := range list {
 		data = append(data, eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data})
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil
 }

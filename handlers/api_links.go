@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -29,7 +30,7 @@ type linkJSON struct {
 }
 
 func (a *API) linkObject(l *store.Link, paid int) linkJSON {
-	out := linkJSON{ID: l.ID, Object: "link", URL: a.baseURL + linkURL(l.Slug, ""), Active: l.Active, Reusable: l.Reusable,
+	out := linkJSON{ID: l.ID, Object: "link", URL: a.baseURL + web.LinkURL(l.Slug, ""), Active: l.Active, Reusable: l.Reusable,
 		PaidCount: paid, Amount: l.Amount, Currency: "KRW", Items: make([]itemJSON, 0, len(l.Items)), Description: l.Description,
 		SuccessURL: l.SuccessURL, FailureURL: l.FailureURL, Metadata: l.Metadata, CreatedAt: l.CreatedAt}
 	for _, it := range l.Items {
@@ -68,7 +69,7 @@ func (a *API) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 		return err
 	}
 	if req.Amount == nil {
-		return invalidParam("parameter_missing", "amount is required", "amount")
+		return web.Invalid("parameter_missing", "amount is required", "amount")
 	}
 	p := checkout.LinkParams{Amount: *req.Amount, Description: req.Description, SuccessURL: req.SuccessURL,
 		FailureURL: req.FailureURL, Reusable: req.Reusable, MaxUses: req.MaxUses, Metadata: req.Metadata, Key: idempotencyKey(r)}
@@ -83,7 +84,7 @@ func (a *API) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 		return err
 	}
 	w.Header().Set("Location", "/v1/links/"+l.ID)
-	writeJSON(w, http.StatusCreated, a.linkObject(l, 0))
+	web.WriteJSON(w, http.StatusCreated, a.linkObject(l, 0))
 	return nil
 }
 
@@ -109,7 +110,7 @@ func (a *API) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Merchan
 		}
 		data = append(data, a.linkObject(l, paid))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil
 }
 
@@ -136,6 +137,6 @@ func (a *API) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link, 
 	if err != nil {
 		return err
 	}
-	writeJSON(w, status, a.linkObject(l, paid))
+	web.WriteJSON(w, status, a.linkObject(l, paid))
 	return nil
 }

@@ -3,6 +3,7 @@ package handlers
 import (
 	"net/http"
 
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -25,7 +26,7 @@ func merchantObject(m *store.Merchant) merchantJSON {
 
 // GetMerchant serves GET /v1/merchant: the calling merchant's settings.
 func (a *API) GetMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	writeJSON(w, http.StatusOK, merchantObject(m))
+	web.WriteJSON(w, http.StatusOK, merchantObject(m))
 	return nil
 }
 
@@ -43,6 +44,6 @@ func (a *API) UpdateMerchant(w http.ResponseWriter, r *http.Request, m *store.Me
 			return err
 		}
 	}
-	writeJSON(w, http.StatusOK, merchantObject(m))
+	web.WriteJSON(w, http.StatusOK, merchantObject(m))
 	return nil
 }

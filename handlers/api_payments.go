@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -58,7 +59,7 @@ func (a *API) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Mercha
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, paymentObject(p, refunds))
+	web.WriteJSON(w, http.StatusOK, paymentObject(p, refunds))
 	return nil
 }
 
@@ -86,7 +87,7 @@ func (a *API) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) 
 	if ref.Status == checkout.RefundPending {
 		status = http.StatusAccepted // KakaoPay's answer was lost; the reconciler settles it
 	}
-	writeJSON(w, status, refundObject(ref))
+	web.WriteJSON(w, status, refundObject(ref))
 	return nil
 }
 
@@ -96,6 +97,6 @@ func (a *API) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchan
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, refundObject(ref))
+	web.WriteJSON(w, http.StatusOK, refundObject(ref))
 	return nil
 }

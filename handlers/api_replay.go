@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -25,7 +26,7 @@ func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merch
 		if err != nil {
 			return err
 		}
-		writeJSON(w, http.StatusOK, agreementObject(ag))
+		web.WriteJSON(w, http.StatusOK, agreementObject(ag))
 		return nil
 	case checkout.BoundCheckout, checkout.BoundExpiry:
 		return a.replayCheckout(w, r, m, id, k.ObjectType == checkout.BoundCheckout)
@@ -40,7 +41,7 @@ func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merch
 	case checkout.BoundRedelivery:
 		return a.answerEvent(w, r, m, id, http.StatusOK)
 	case checkout.BoundMerchantUpdate:
-		writeJSON(w, http.StatusOK, merchantObject(m)) // m was read after the first request committed
+		web.WriteJSON(w, http.StatusOK, merchantObject(m)) // m was read after the first request committed
 		return nil
 	}
 	return fmt.Errorf("idempotency key bound to an unknown object %q %q", k.ObjectType, id)
@@ -57,7 +58,7 @@ func (a *API) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 		w.Header().Set("Location", "/v1/checkouts/"+id)
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, a.checkoutObject(st))
+	web.WriteJSON(w, status, a.checkoutObject(st))
 	return nil
 }
 
@@ -74,7 +75,7 @@ func (a *API) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 			if err != nil {
 				return err
 			}
-			writeJSON(w, http.StatusCreated, obj)
+			web.WriteJSON(w, http.StatusCreated, obj)
 			return nil
 		}
 	}
@@ -110,6 +111,6 @@ func (a *API) replayEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 		w.Header().Set("Location", "/v1/webhook_endpoints/"+id)
 		status = http.StatusCreated
 	}
-	writeJSON(w, status, endpointObject(ep, secret))
+	web.WriteJSON(w, status, endpointObject(ep, secret))
 	return nil
 }

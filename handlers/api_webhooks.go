@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -48,7 +49,7 @@ func (a *API) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 		return err
 	}
 	w.Header().Set("Location", "/v1/webhook_endpoints/"+ce.Endpoint.ID)
-	writeJSON(w, http.StatusCreated, endpointObject(ce.Endpoint, ce.Secret))
+	web.WriteJSON(w, http.StatusCreated, endpointObject(ce.Endpoint, ce.Secret))
 	return nil
 }
 
@@ -62,7 +63,7 @@ func (a *API) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Mer
 	for _, ep := range list {
 		data = append(data, endpointObject(ep, ""))
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": false})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": false})
 	return nil
 }
 
@@ -72,7 +73,7 @@ func (a *API) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merch
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, endpointObject(ep, ""))
+	web.WriteJSON(w, http.StatusOK, endpointObject(ep, ""))
 	return nil
 }
 
@@ -86,7 +87,7 @@ func (a *API) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, endpointObject(ep, ""))
+	web.WriteJSON(w, http.StatusOK, endpointObject(ep, ""))
 	return nil
 }
 
@@ -96,7 +97,7 @@ func (a *API) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err := a.svc.DeleteWebhookEndpoint(r.Context(), m, id); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook_endpoint", "deleted": true})
+	web.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook_endpoint", "deleted": true})
 	return nil
 }
 
@@ -106,7 +107,7 @@ func (a *API) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *st
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, endpointObject(ce.Endpoint, ce.Secret))
+	web.WriteJSON(w, http.StatusOK, endpointObject(ce.Endpoint, ce.Secret))
 	return nil
 }
 
@@ -185,6 +186,6 @@ func (a *API) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merch
 		}
 		out.Deliveries = append(out.Deliveries, dj)
 	}
-	writeJSON(w, status, out)
+	web.WriteJSON(w, status, out)
 	return nil
 }

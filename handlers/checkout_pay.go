@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // StartPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
@@ -16,7 +17,7 @@ import (
 func (h *Shopper) StartPayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	if err := h.paymentStarts.take(h.proxies.Client(r)); err != nil {
 		return err
@@ -25,11 +26,11 @@ func (h *Shopper) StartPayment(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	s := h.session(r)
+	s := h.pages.Session(r)
 	if rememberAttempt(s, a.ID) {
-		h.save(w, r, s)
+		h.pages.Save(w, r, s)
 	}
-	back := checkoutURL(id, "")
+	back := web.CheckoutURL(id, "")
 	if r.PostForm.Get("embed") == "1" {
 		back += "?embed=1" // still inside the merchant's frame
 	}
@@ -68,7 +69,7 @@ func (h *Shopper) LeavePayment(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.Leave(r.Context(), id)
 	var ce *checkout.Error
 	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
-		http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
+		http.Redirect(w, r, web.CheckoutURL(id, ""), http.StatusSeeOther)
 		return nil
 	}
 	if err != nil {

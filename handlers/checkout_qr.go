@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // ShowQRCode serves the QR code of the live desktop attempt's mobile URL as a PNG.
@@ -14,14 +15,14 @@ func (h *Shopper) ShowQRCode(w http.ResponseWriter, r *http.Request) error {
 	}
 	a := st.Latest()
 	if !st.Open() || a == nil || !checkout.Live(a) {
-		return errNotFound
+		return web.ErrNotFound
 	}
-	qr, err := h.qr.get(a.ID, a.MobileURL)
+	qr, err := h.qr.Get(a.ID, a.MobileURL)
 	if err != nil {
 		return err
 	}
 	w.Header().Set("Content-Type", "image/png")
 	w.Header().Set("Cache-Control", "no-store")
-	w.Write(qr.png)
+	w.Write(qr.PNG)
 	return nil
 }

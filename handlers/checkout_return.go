@@ -2,26 +2,18 @@ package handlers
 
 import (
 	"net/http"
-	"net/url"
 	"slices"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
-
-// ReturnURL builds, for the checkout service, the URLs KakaoPay returns a shopper to: the
-// checkout's id in the path and the attempt's in the query, under baseURL (no trailing slash).
-func ReturnURL(baseURL string) func(checkoutID, attemptID, kind string) string {
-	return func(checkoutID, attemptID, kind string) string {
-		return baseURL + checkoutURL(checkoutID, "/return/"+kind) + "?attempt=" + url.QueryEscape(attemptID)
-	}
-}
 
 // HandleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
 func (h *Shopper) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 	id, kind := r.PathValue("id"), r.PathValue("kind")
 	if kind != "approve" && kind != "cancel" && kind != "fail" {
-		return errNotFound
+		return web.ErrNotFound
 	}
 	q := r.URL.Query()
 	out, err := h.svc.HandleReturn(r.Context(), checkout.Return{
@@ -32,15 +24,15 @@ func (h *Shopper) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 	}
 	c := out.State.Checkout
 	if checkout.Approved(out.Attempt) && out.State.Paid() {
-		began, _ := h.session(r).Values["attempts"].([]string)
+		began, _ := h.pages.Session(r).Values["attempts"].([]string)
 		if out.Attempt.Device == checkout.DeviceDesktop && !slices.Contains(began, out.Attempt.ID) && detectDevice(r).Mobile {
 			// The phone that scanned the desktop's QR code: the desktop page goes on by itself. A
 			// computer that did not begin the attempt is back from KakaoPay's own PC page (linked
 			// by a merchant's headless page): it goes on to the shop below.
-			lang := h.lang(w, r, c.Locale)
-			ctx := h.pageContext(r, lang)
+			lang := h.pages.Lang(w, r, c.Locale)
+			ctx := h.pages.Context(r, lang)
 			l := views.L(ctx)
-			h.render(w, r, ctx, http.StatusOK, views.Message(views.MessageModel{
+			h.pages.Render(w, r, ctx, http.StatusOK, views.Message(views.MessageModel{
 				Title: l.T("phone_done.title", nil),
 				Body:  l.T("paid.body", map[string]any{"Merchant": out.State.Merchant.Name, "Amount": l.Won(c.Amount)}),
 				Note:  l.T("phone_done.body", nil) + " " + l.T("phone_done.close", nil), Tone: "success", TestID: "phone-done",
@@ -52,6 +44,6 @@ func (h *Shopper) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	// Canceled, failed or still being confirmed: the checkout page says which and what next.
-	http.Redirect(w, r, checkoutURL(c.ID, ""), http.StatusSeeOther)
+	http.Redirect(w, r, web.CheckoutURL(c.ID, ""), http.StatusSeeOther)
 	return nil
 }

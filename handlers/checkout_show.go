@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -10,6 +9,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -20,13 +20,13 @@ func (h *Shopper) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error
 	if err != nil {
 		return err
 	}
-	lang := h.lang(w, r, st.Checkout.Locale)
-	ctx := h.pageContext(r, lang)
+	lang := h.pages.Lang(w, r, st.Checkout.Locale)
+	ctx := h.pages.Context(r, lang)
 	m, err := h.checkoutModel(r, views.L(ctx), st, detectDevice(r))
 	if err != nil {
 		return err
 	}
-	csp := formCSP(st.Checkout.FailureURL)
+	csp := web.FormCSP(st.Checkout.FailureURL)
 	if m.Embed = r.URL.Query().Get("embed") == "1"; m.Embed {
 		// Framed by the merchant's own pages, and theirs only; read now, not from the snapshot,
 		// so that a change of origins applies at once.
@@ -42,7 +42,7 @@ func (h *Shopper) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error
 		}
 	}
 	w.Header().Set("Content-Security-Policy", csp)
-	h.render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.CheckoutPage(m))
 	return nil
 }
 
@@ -54,11 +54,11 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		ID: c.ID, MerchantName: st.Merchant.Name, Reference: c.Reference, Description: c.Description,
 		Amount: c.Amount, TaxFree: c.TaxFreeAmount, Recurring: c.Mode == checkout.ModeSubscription,
 		ExpiresAt: c.ExpiresAt.Unix(), SecondsLeft: int64(c.ExpiresAt.Sub(now).Seconds()),
-		StateKey: st.Key(), PayURL: checkoutURL(c.ID, "/pay"), CancelURL: checkoutURL(c.ID, "/cancel"), Device: d.kind(), OnPhone: d.Mobile,
-		StatusURL: checkoutURL(c.ID, "/status"), RefreshURL: checkoutURL(c.ID, ""),
+		StateKey: st.Key(), PayURL: web.CheckoutURL(c.ID, "/pay"), CancelURL: web.CheckoutURL(c.ID, "/cancel"), Device: d.kind(), OnPhone: d.Mobile,
+		StatusURL: web.CheckoutURL(c.ID, "/status"), RefreshURL: web.CheckoutURL(c.ID, ""),
 		OS: d.OS, InApp: d.InApp,
 		SuccessURL: templ.SafeURL(successURL(c.SuccessURL, c.ID)), FailureURL: templ.SafeURL(failureURL(c.FailureURL, c.ID)),
-		LangURL: langURL(r, l.Lang),
+		LangURL: web.LangURL(r, l.Lang),
 	}
 	for _, it := range c.Items {
 		m.Items = append(m.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
@@ -87,16 +87,16 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 			m.View, m.MobileURL = views.ViewHandoff, templ.SafeURL(a.MobileURL)
 			break
 		}
-		qr, err := h.qr.get(a.ID, a.MobileURL)
+		qr, err := h.qr.Get(a.ID, a.MobileURL)
 		if err != nil {
 			return m, err
 		}
-		m.View, m.QRDataURI = views.ViewQR, templ.SafeURL(qr.dataURI)
+		m.View, m.QRDataURI = views.ViewQR, templ.SafeURL(qr.DataURI)
 		if a.Device == checkout.DeviceDesktop && !d.Mobile {
 			m.PCURL = webURL(a.PCURL)
 		}
 		if h.testMode {
-			m.TestWalletURL, m.Unreachable = templ.SafeURL(a.MobileURL), IsLoopback(h.baseURL)
+			m.TestWalletURL, m.Unreachable = templ.SafeURL(a.MobileURL), web.IsLoopback(h.baseURL)
 		}
 	default:
 		m.View = views.ViewPay
@@ -114,20 +114,6 @@ func webURL(raw string) templ.SafeURL {
 		return ""
 	}
 	return templ.SafeURL(raw)
-}
-
-// IsLoopback reports whether a URL's host is this computer only, so that no phone can open it.
-func IsLoopback(raw string) bool {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return false
-	}
-	if h := u.Hostname(); h == "localhost" {
-		return true
-	} else if ip := net.ParseIP(h); ip != nil {
-		return ip.IsLoopback()
-	}
-	return false
 }
 
 // receipt lists what a paid checkout's page (and the phone's "payment complete" page) shows
@@ -160,20 +146,4 @@ func failureReason(l *views.Localizer, a *store.Attempt) string {
 		return l.T("failure."+a.FailureCode, nil)
 	}
 	return l.T("failure.default", nil)
-}
-
-// langURL links the page in the other language.
-func langURL(r *http.Request, lang string) string {
-	q := url.Values{}
-	for k, v := range r.URL.Query() {
-		if k != "lang" {
-			q[k] = v
-		}
-	}
-	if lang == "en" {
-		q.Set("lang", "ko")
-	} else {
-		q.Set("lang", "en")
-	}
-	return r.URL.Path + "?" + q.Encode()
 }

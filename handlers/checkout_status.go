@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // statusJSON is what the status endpoint answers.
@@ -31,7 +32,7 @@ func (h *Shopper) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	if v := q.Get("wait"); v != "" {
 		n, err := strconv.ParseUint(v, 10, 64)
 		if err != nil && !errors.Is(err, strconv.ErrRange) {
-			return invalidParam("parameter_invalid", "wait must be a whole number of seconds", "wait")
+			return web.Invalid("parameter_invalid", "wait must be a whole number of seconds", "wait")
 		}
 		// Clamped before it becomes a duration: a huge wait must not overflow into a short one.
 		wait = time.Duration(min(n, uint64(maxWait/time.Second))) * time.Second
@@ -70,6 +71,6 @@ func (h *Shopper) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 		out.RedirectURL = &u
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, out)
+	web.WriteJSON(w, http.StatusOK, out)
 	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -19,15 +20,17 @@ import (
 // Dashboard serves the merchant dashboard under /dashboard/: its users sign in with an e-mail
 // and password and see their own merchant's numbers and checkouts.
 type Dashboard struct {
-	shop     *Shopper // for the language, the page context, render and the error page
 	svc      *checkout.Service
+	pages    *web.Pages // the language, the page context, render and the error page
 	sessions sessions.Store
-	secure   bool // the cookie is Secure: the base URL is https
+	baseURL  string
+	secure   bool        // the cookie is Secure: the base URL is https
+	proxies  web.Proxies // whose X-Forwarded-For names the client, for the sign-in throttle
 	seoul    *time.Location
 	log      *slog.Logger
 	// deliveries is woken when a form queues a webhook delivery (a test event, a redelivery),
 	// so that it goes out now rather than at the deliverer's next tick.
-	deliveries Waker
+	deliveries web.Waker
 }
 
 // dashSessionName is the dashboard's cookie, apart from the shopper's: signing out of one
@@ -38,13 +41,13 @@ const dashSessionName = "kpcheckout_dash"
 // limits and its end, is a row in the database (checkout.StartSession).
 const dashSessionKey = "sid"
 
-func newDashboard(shop *Shopper, cfg Config) *Dashboard {
+func newDashboard(pages *web.Pages, cfg Config) *Dashboard {
 	seoul, err := time.LoadLocation("Asia/Seoul")
 	if err != nil { // no tzdata: Korea has had no daylight saving since 1988
 		seoul = time.FixedZone("KST", 9*60*60)
 	}
-	return &Dashboard{shop: shop, svc: cfg.Service, sessions: cfg.Sessions, secure: strings.HasPrefix(cfg.BaseURL, "https://"),
-		seoul: seoul, log: cfg.Logger, deliveries: cfg.Deliveries}
+	return &Dashboard{svc: cfg.Service, pages: pages, sessions: cfg.Sessions, baseURL: cfg.BaseURL,
+		secure: strings.HasPrefix(cfg.BaseURL, "https://"), proxies: cfg.Proxies, seoul: seoul, log: cfg.Logger, deliveries: cfg.Deliveries}
 }
 
 // dashUser is the signed-in user with its merchant: every dashboard page shows that merchant's
@@ -63,12 +66,12 @@ type dashHandler func(w http.ResponseWriter, r *http.Request, u *dashUser) error
 
 // Public serves a dashboard page that needs no user (the sign-in form).
 func (h *Dashboard) Public(next func(w http.ResponseWriter, r *http.Request) error) http.Handler {
-	return h.shop.Page(next)
+	return h.pages.Page(next, nil)
 }
 
 // SignedIn serves a page to a signed-in user; anyone else is sent to the sign-in form.
 func (h *Dashboard) SignedIn(next dashHandler) http.Handler {
-	return h.shop.Page(func(w http.ResponseWriter, r *http.Request) error {
+	return h.pages.Page(func(w http.ResponseWriter, r *http.Request) error {
 		u, err := h.user(w, r)
 		if errors.Is(err, errSignedOut) {
 			http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
@@ -81,34 +84,33 @@ func (h *Dashboard) SignedIn(next dashHandler) http.Handler {
 			h.showError(w, r, u, err)
 		}
 		return nil
-	})
+	}, nil)
 }
 
 // showError answers a signed-in user's refused request with a dashboard page that says why,
-// in the status answerOf gives it (dash.error.<code>, or dash.error.default), and leads
+// in the status web.Answer gives it (dash.error.<code>, or dash.error.default), and leads
 // back to the page the form was on.
 func (h *Dashboard) showError(w http.ResponseWriter, r *http.Request, u *dashUser, err error) {
-	he := answerOf(w, r, h.log, "dashboard request failed", err)
-	if he.status == statusClientClosed {
-		w.WriteHeader(he.status)
+	he := web.Answer(w, r, h.log, "dashboard request failed", err)
+	if he.Status() == web.StatusClientClosed {
+		w.WriteHeader(he.Status())
 		return
 	}
 	ctx, _ := h.pageContext(w, r)
 	l := views.L(ctx)
 	body := l.T("dash.error.default", nil)
-	if l.Has("dash.error." + he.code) {
-		body = l.T("dash.error."+he.code, nil)
+	if l.Has("dash.error." + he.Code()) {
+		body = l.T("dash.error."+he.Code(), nil)
 	}
 	back := "/dashboard"
 	if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host && strings.HasPrefix(ref.Path, "/dashboard") && ref.Path != r.URL.Path {
 		back = dashURL(ref.Path, ref.Query())
 	}
-	h.shop.render(w, r, ctx, he.status, views.DashError(views.DashErrorModel{Nav: h.nav(w, r, u, ""), Body: body, BackURL: back}))
+	h.pages.Render(w, r, ctx, he.Status(), views.DashError(views.DashErrorModel{Nav: h.nav(w, r, u, ""), Body: body, BackURL: back}))
 }
 
 // errOwnersOnly answers a staff user on an owner's page or form.
-var errOwnersOnly = &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "owner_only",
-	message: "only the merchant's owners may do this"}
+var errOwnersOnly = web.Forbidden("owner_only", "only the merchant's owners may do this")
 
 // Owner serves a page or form that only owners may use (keys, webhook endpoints, users,
 // settings and the other actions that are not a refund); staff get 403.
@@ -219,8 +221,8 @@ func dashURL(path string, q url.Values) string {
 	return path + "?" + q.Encode()
 }
 
-// pageContext is the shopper pages' context, for the dashboard's language.
+// pageContext is a dashboard page's context, in the language the pages remember.
 func (h *Dashboard) pageContext(w http.ResponseWriter, r *http.Request) (context.Context, string) {
-	lang := h.shop.lang(w, r, "")
-	return h.shop.pageContext(r, lang), lang
+	lang := h.pages.Lang(w, r, "")
+	return h.pages.Context(r, lang), lang
 }

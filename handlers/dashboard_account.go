@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -21,7 +22,7 @@ func (h *Dashboard) ShowAccount(w http.ResponseWriter, r *http.Request, u *dashU
 func (h *Dashboard) ChangePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	current, next := r.PostForm.Get("current_password"), r.PostForm.Get("new_password")
 	refuse := func(status int, field, msg string) error {
@@ -33,7 +34,7 @@ func (h *Dashboard) ChangePassword(w http.ResponseWriter, r *http.Request, u *da
 	}
 	// The current password is checked as a sign-in is, against the same throttle: a stolen
 	// session cannot guess it faster than the sign-in form could.
-	err := h.svc.CheckUserPassword(r.Context(), u.User, current, h.shop.proxies.Client(r))
+	err := h.svc.CheckUserPassword(r.Context(), u.User, current, h.proxies.Client(r))
 	var locked *checkout.LoginLockedError
 	switch {
 	case errors.As(err, &locked):
@@ -73,5 +74,5 @@ func (h *Dashboard) renderAccount(w http.ResponseWriter, r *http.Request, u *das
 	m.Nav = h.nav(w, r, u, "account")
 	m.Email, m.Role, m.MinLen = u.Email, u.Role, checkout.MinPasswordLen
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, status, views.DashAccount(m))
+	h.pages.Render(w, r, ctx, status, views.DashAccount(m))
 }

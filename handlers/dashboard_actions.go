@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -17,8 +18,7 @@ func checkoutPage(id string) string { return "/dashboard/checkouts/" + id }
 
 // errNotOpen refuses to expire a checkout that is no longer open, saying what it is.
 func errNotOpen(st *checkout.State) error {
-	return &httpError{status: http.StatusConflict, typ: "invalid_state_error", code: "checkout_" + st.Checkout.Status,
-		message: "only an open checkout can be expired; this one is " + st.Checkout.Status}
+	return web.StateConflict("checkout_"+st.Checkout.Status, "only an open checkout can be expired; this one is "+st.Checkout.Status)
 }
 
 // ShowExpireConfirm serves GET /dashboard/checkouts/{checkoutID}/expire: it asks an owner once
@@ -37,7 +37,7 @@ func (h *Dashboard) ShowExpireConfirm(w http.ResponseWriter, r *http.Request, u 
 		return errNotOpen(st)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashExpireConfirm(views.DashExpireConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashExpireConfirm(views.DashExpireConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
 		CheckoutID: c.ID, Reference: c.Reference, Amount: c.Amount}))
 	return nil
 }
@@ -61,12 +61,12 @@ func (h *Dashboard) ExpireCheckout(w http.ResponseWriter, r *http.Request, u *da
 // and the reference, checked against the merchant's limits.
 func chargeForm(r *http.Request, m *store.Merchant) (checkout.ChargeParams, error) {
 	if err := r.ParseForm(); err != nil {
-		return checkout.ChargeParams{}, bodyError(err)
+		return checkout.ChargeParams{}, web.UnreadableBody(err)
 	}
 	p := checkout.ChargeParams{Reference: strings.TrimSpace(r.PostForm.Get("reference"))}
 	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("amount")), ",", ""), 10, 64)
 	if err != nil || n <= 0 {
-		return p, invalidParam("amount_invalid", "amount must be a positive whole number of won", "amount")
+		return p, web.Invalid("amount_invalid", "amount must be a positive whole number of won", "amount")
 	}
 	p.Amount = n
 	return p, checkout.CheckCharge(m, p)
@@ -79,11 +79,9 @@ func (h *Dashboard) chargeableAgreement(r *http.Request, m *store.Merchant) (*st
 	case err != nil:
 		return nil, err
 	case ag.Status != checkout.AgreementActive:
-		return nil, &httpError{status: http.StatusConflict, typ: "invalid_state_error", code: "agreement_inactive",
-			message: "this agreement is inactive and cannot be charged"}
+		return nil, web.StateConflict("agreement_inactive", "this agreement is inactive and cannot be charged")
 	case !checkout.Chargeable(ag):
-		return nil, &httpError{status: http.StatusConflict, typ: "invalid_state_error", code: "agreement_deactivating",
-			message: "this agreement is being deactivated and cannot be charged"}
+		return nil, web.StateConflict("agreement_deactivating", "this agreement is being deactivated and cannot be charged")
 	}
 	return ag, nil
 }
@@ -101,7 +99,7 @@ func (h *Dashboard) ConfirmCharge(w http.ResponseWriter, r *http.Request, u *das
 		return err
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashChargeConfirm(views.DashChargeConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashChargeConfirm(views.DashChargeConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
 		AgreementID: ag.ID, CheckoutID: ag.CheckoutID, Amount: p.Amount, Reference: p.Reference, Token: rand.Text()}))
 	return nil
 }
@@ -146,7 +144,7 @@ func (h *Dashboard) ShowDeactivateConfirm(w http.ResponseWriter, r *http.Request
 		return nil
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashDeactivateConfirm(views.DashDeactivateConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashDeactivateConfirm(views.DashDeactivateConfirmModel{Nav: h.nav(w, r, u, "checkouts"),
 		AgreementID: ag.ID, CheckoutID: ag.CheckoutID, Token: rand.Text()}))
 	return nil
 }
@@ -161,7 +159,7 @@ func (h *Dashboard) DeactivateAgreement(w http.ResponseWriter, r *http.Request, 
 		return err
 	}
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	token, err := confirmationToken(r)
 	if err != nil {
@@ -210,7 +208,7 @@ func (h *Dashboard) ShowCharge(w http.ResponseWriter, r *http.Request, u *dashUs
 			Left: pay.Amount - pay.RefundedAmount}
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashCharge(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCharge(p))
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -21,7 +22,7 @@ func (h *Dashboard) ListAgreements(w http.ResponseWriter, r *http.Request, u *da
 	status, after := q.Get("status"), q.Get("starting_after")
 	if after != "" {
 		if _, err := h.svc.AgreementByID(r.Context(), m, after); err != nil {
-			return invalidParam("parameter_invalid", "starting_after is not one of your agreements", "starting_after")
+			return web.Invalid("parameter_invalid", "starting_after is not one of your agreements", "starting_after")
 		}
 	}
 	list, more, err := h.svc.ListAgreements(r.Context(), m, store.ListAgreements{Status: status, StartingAfter: after, Limit: dashPageSize})
@@ -50,6 +51,6 @@ func (h *Dashboard) ListAgreements(w http.ResponseWriter, r *http.Request, u *da
 		p.NextURL = dashURL("/dashboard/agreements", next)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashAgreements(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashAgreements(p))
 	return nil
 }

@@ -73,7 +73,7 @@ func (h *Dashboard) ShowCheckout(w http.ResponseWriter, r *http.Request, u *dash
 		p.Timeline = append(p.Timeline, ev)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashCheckout(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCheckout(p))
 	return nil
 }
 

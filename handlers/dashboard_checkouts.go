@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -27,7 +28,7 @@ func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Va
 	q := r.URL.Query()
 	f := store.ListCheckouts{Status: q.Get("status"), Search: strings.TrimSpace(q.Get("q"))}
 	if _, ok := checkout.ParseCheckoutStatus(f.Status); f.Status != "" && !ok {
-		return f, nil, invalidParam("parameter_invalid", "status must be open, paid, expired or canceled", "status")
+		return f, nil, web.Invalid("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
 	day := func(name string) (time.Time, error) {
 		v := strings.TrimSpace(q.Get(name))
@@ -36,10 +37,10 @@ func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Va
 		}
 		d, err := time.ParseInLocation(time.DateOnly, v, h.seoul)
 		if err != nil {
-			return d, invalidParam("date_invalid", name+" must be a date: YYYY-MM-DD", name)
+			return d, web.Invalid("date_invalid", name+" must be a date: YYYY-MM-DD", name)
 		}
 		if d.Year() < 2000 || d.After(h.svc.Now().AddDate(checkout.MaxYearsAhead, 0, 0)) {
-			return d, invalidParamf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, checkout.MaxYearsAhead)
+			return d, web.Invalidf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, checkout.MaxYearsAhead)
 		}
 		return d, nil
 	}
@@ -52,7 +53,7 @@ func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Va
 		return f, nil, err
 	}
 	if !from.IsZero() && !to.IsZero() && to.Before(from) {
-		return f, nil, invalidParam("date_range_invalid", "to must not be before from", "to")
+		return f, nil, web.Invalid("date_range_invalid", "to must not be before from", "to")
 	}
 	filter := url.Values{}
 	if f.Status != "" {
@@ -84,7 +85,7 @@ func (h *Dashboard) ListCheckouts(w http.ResponseWriter, r *http.Request, u *das
 	after := q.Get("starting_after")
 	if after != "" {
 		if _, err := h.svc.MerchantState(r.Context(), m, after); err != nil {
-			return invalidParam("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
+			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
 	f.StartingAfter, f.Limit = after, dashPageSize
@@ -110,7 +111,7 @@ func (h *Dashboard) ListCheckouts(w http.ResponseWriter, r *http.Request, u *das
 		p.NextURL = dashURL("/dashboard/checkouts", next)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashCheckouts(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCheckouts(p))
 	return nil
 }
 

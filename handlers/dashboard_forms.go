@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -19,7 +20,7 @@ import (
 func confirmationToken(r *http.Request) (string, error) {
 	token := r.PostForm.Get("token")
 	if len(token) < 16 || len(token) > 64 {
-		return "", invalidParam("parameter_invalid", "the confirmation is missing: start again from the checkout's page", "token")
+		return "", web.Invalid("parameter_invalid", "the confirmation is missing: start again from the checkout's page", "token")
 	}
 	return token, nil
 }
@@ -31,8 +32,7 @@ func (h *Dashboard) reserve(r *http.Request, m *store.Merchant, key string, hash
 	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, key, hex.EncodeToString(hash), 15*time.Second)
 	switch {
 	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
-		return nil, false, &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: busy,
-			message: "this confirmation was already sent"}
+		return nil, false, web.Conflict(busy, "this confirmation was already sent")
 	case err != nil:
 		return nil, false, err
 	}

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -27,18 +28,18 @@ func (h *Dashboard) ShowHome(w http.ResponseWriter, r *http.Request, u *dashUser
 		m.PaidCount, m.PaidAmount, m.RefundedAmount, m.Opened = today.Paid, today.PaidAmount, today.RefundedAmount, today.Opened
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashHome(m))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashHome(m))
 	return nil
 }
 
 // nav is the top of a signed-in page: the user's merchant and e-mail.
 func (h *Dashboard) nav(w http.ResponseWriter, r *http.Request, u *dashUser, active string) views.DashNav {
-	lang := h.shop.lang(w, r, "")
-	switchTo := langURL(r, lang)
+	lang := h.pages.Lang(w, r, "")
+	switchTo := web.LangURL(r, lang)
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		// A page that answers a form: its own address has no page to switch to, so the
 		// language switch goes to its section's.
-		switchTo = langURL(&http.Request{URL: &url.URL{Path: dashSections[active]}}, lang)
+		switchTo = web.LangURL(&http.Request{URL: &url.URL{Path: dashSections[active]}}, lang)
 	}
 	return views.DashNav{Merchant: u.Merchant.Name, Email: u.Email, Owner: u.Owner(), Active: active, LangURL: switchTo}
 }

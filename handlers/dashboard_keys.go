@@ -5,6 +5,7 @@ import (
 	"net/http"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -21,7 +22,7 @@ func (h *Dashboard) ListKeys(w http.ResponseWriter, r *http.Request, u *dashUser
 		p.Keys = append(p.Keys, dashKey(k))
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashKeys(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashKeys(p))
 	return nil
 }
 
@@ -30,18 +31,18 @@ func (h *Dashboard) ListKeys(w http.ResponseWriter, r *http.Request, u *dashUser
 // the key was made, without its secret, instead of making a second one.
 func (h *Dashboard) CreateKey(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	token := r.PostForm.Get("token")
 	if len(token) < 16 || len(token) > 64 {
-		return invalidParam("parameter_invalid", "the form is missing its token: open the keys page and create the key again", "token")
+		return web.Invalid("parameter_invalid", "the form is missing its token: open the keys page and create the key again", "token")
 	}
 	ck, err := h.svc.CreateAPIKey(r.Context(), u.Merchant, checkout.NewAPIKey{Label: r.PostForm.Get("label"), Token: token})
 	if err != nil {
 		return err
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashKeyCreated(views.DashKeyCreatedModel{Nav: h.nav(w, r, u, "keys"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashKeyCreated(views.DashKeyCreatedModel{Nav: h.nav(w, r, u, "keys"),
 		Key: dashKey(ck.Key), Secret: ck.Secret}))
 	return nil
 }
@@ -64,7 +65,7 @@ func (h *Dashboard) ConfirmRevokeKey(w http.ResponseWriter, r *http.Request, u *
 		}
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashKeyRevoke(views.DashKeyRevokeModel{Nav: h.nav(w, r, u, "keys"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashKeyRevoke(views.DashKeyRevokeModel{Nav: h.nav(w, r, u, "keys"),
 		Key: dashKey(k), LastActive: last}))
 	return nil
 }

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -38,7 +39,7 @@ func (h *Dashboard) ListLinks(w http.ResponseWriter, r *http.Request, u *dashUse
 		p.Rows = append(p.Rows, row)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashLinks(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashLinks(p))
 	return nil
 }
 
@@ -52,7 +53,7 @@ func (h *Dashboard) linkRow(ctx context.Context, l *store.Link) (views.DashLinkR
 	for _, it := range l.Items {
 		items = append(items, it.Name+" × "+strconv.FormatInt(it.Quantity, 10))
 	}
-	return views.DashLinkRow{ID: l.ID, URL: h.shop.baseURL + linkURL(l.Slug, ""), Description: l.Description,
+	return views.DashLinkRow{ID: l.ID, URL: h.baseURL + web.LinkURL(l.Slug, ""), Description: l.Description,
 		Items: strings.Join(items, ", "), Amount: l.Amount, Reusable: l.Reusable, MaxUses: l.MaxUses, Paid: paid,
 		State: string(h.svc.LinkState(l, paid)), ExpiresAt: l.ExpiresAt, CreatedAt: l.CreatedAt}, nil
 }
@@ -75,7 +76,7 @@ func (h *Dashboard) ShowLink(w http.ResponseWriter, r *http.Request, u *dashUser
 	}
 	p := views.DashLinkModel{Nav: h.nav(w, r, u, "links"), Link: row, Created: r.URL.Query().Get("created") == "1",
 		CheckoutsURL: dashURL("/dashboard/checkouts", url.Values{"q": {l.ID}}),
-		QRURL:        linkURL(l.Slug, "/qr.png"), PosterURL: linkURL(l.Slug, "/poster")}
+		QRURL:        web.LinkURL(l.Slug, "/qr.PNG"), PosterURL: web.LinkURL(l.Slug, "/poster")}
 	for _, st := range list {
 		if c := st.Checkout; c.LinkID == l.ID {
 			p.Checkouts = append(p.Checkouts, views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference,
@@ -83,7 +84,7 @@ func (h *Dashboard) ShowLink(w http.ResponseWriter, r *http.Request, u *dashUser
 		}
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashLink(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashLink(p))
 	return nil
 }
 
@@ -100,7 +101,7 @@ func (h *Dashboard) renderLinkForm(w http.ResponseWriter, r *http.Request, u *da
 	f.MinAmount, f.MaxAmount = u.Merchant.MinAmount, u.Merchant.MaxAmount
 	f.Today = h.svc.Now().In(h.seoul).Format(time.DateOnly)
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, status, views.DashLinkForm(f))
+	h.pages.Render(w, r, ctx, status, views.DashLinkForm(f))
 }
 
 // linkForm reads the link form as typed.
@@ -204,19 +205,18 @@ func refusedFieldMessage(ctx context.Context, area string, fe *formFieldError) m
 
 // errLinkFormResent answers a create form sent again after it was changed, or while its first
 // sending still runs.
-var errLinkFormResent = &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "link_form_resent",
-	message: "this form was already sent"}
+var errLinkFormResent = web.Conflict("link_form_resent", "this form was already sent")
 
 // CreateLink serves POST /dashboard/links. The form's one-time token is an Idempotency-Key, so
 // a double click or a resent form makes one link; refused input shows the form again, as typed,
 // with the message beside its field.
 func (h *Dashboard) CreateLink(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	f := linkForm(r)
 	if len(f.Token) < 16 || len(f.Token) > 64 {
-		return invalidParam("parameter_invalid", "the form's token is missing: open the form again", "token")
+		return web.Invalid("parameter_invalid", "the form's token is missing: open the form again", "token")
 	}
 	p, fe := h.linkParams(f)
 	if fe != nil {
@@ -284,7 +284,7 @@ func (h *Dashboard) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request
 		return err
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashLinkDeactivate(views.DashLinkDeactivateModel{Nav: h.nav(w, r, u, "links"), Link: row}))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashLinkDeactivate(views.DashLinkDeactivateModel{Nav: h.nav(w, r, u, "links"), Link: row}))
 	return nil
 }
 

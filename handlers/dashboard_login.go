@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -27,10 +28,10 @@ func (h *Dashboard) ShowLoginPage(w http.ResponseWriter, r *http.Request) error 
 func (h *Dashboard) SignIn(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return invalidParam("invalid_form", "the form could not be read", "")
+		return web.Invalid("invalid_form", "the form could not be read", "")
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	res, err := h.svc.SignIn(r.Context(), email, password, h.shop.proxies.Client(r))
+	res, err := h.svc.SignIn(r.Context(), email, password, h.proxies.Client(r))
 	var locked *checkout.LoginLockedError
 	if errors.As(err, &locked) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((locked.Wait+time.Second-1)/time.Second)))
@@ -61,7 +62,7 @@ func (h *Dashboard) SignIn(w http.ResponseWriter, r *http.Request) error {
 func (h *Dashboard) ChooseShop(w http.ResponseWriter, r *http.Request) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return invalidParam("invalid_form", "the form could not be read", "")
+		return web.Invalid("invalid_form", "the form could not be read", "")
 	}
 	u, err := h.svc.ChooseSignIn(r.Context(), r.PostForm.Get("choice"))
 	if err == nil {
@@ -81,11 +82,11 @@ func (h *Dashboard) ChooseShop(w http.ResponseWriter, r *http.Request) error {
 // renderChoice asks which of the shops a sign-in opens to open.
 func (h *Dashboard) renderChoice(w http.ResponseWriter, r *http.Request, choices []checkout.SignInChoice) {
 	ctx, lang := h.pageContext(w, r)
-	m := views.ChooseShopModel{Action: "/dashboard/login/choose", LangURL: langURL(r, lang)}
+	m := views.ChooseShopModel{Action: "/dashboard/login/choose", LangURL: web.LangURL(r, lang)}
 	for _, c := range choices {
 		m.Shops = append(m.Shops, views.ShopChoice{Name: c.Merchant, Token: c.Token})
 	}
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashChooseShop(m))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashChooseShop(m))
 }
 
 // SignOut ends the session, for every copy of its cookie on every instance, and goes back to
@@ -102,6 +103,6 @@ func (h *Dashboard) SignOut(w http.ResponseWriter, r *http.Request) error {
 func (h *Dashboard) renderLogin(w http.ResponseWriter, r *http.Request, status int, m views.LoginModel) {
 	ctx, lang := h.pageContext(w, r)
 	m.Action = "/dashboard/login"
-	m.LangURL = langURL(r, lang)
-	h.shop.render(w, r, ctx, status, views.DashLogin(m))
+	m.LangURL = web.LangURL(r, lang)
+	h.pages.Render(w, r, ctx, status, views.DashLogin(m))
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -16,13 +17,13 @@ import (
 // left) and the reason.
 func refundForm(r *http.Request) (amount *int64, reason string, err error) {
 	if err := r.ParseForm(); err != nil {
-		return nil, "", bodyError(err)
+		return nil, "", web.UnreadableBody(err)
 	}
 	reason = strings.TrimSpace(r.PostForm.Get("reason"))
 	if v := strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("amount")), ",", ""); v != "" {
 		n, err := strconv.ParseInt(v, 10, 64)
 		if err != nil || n <= 0 {
-			return nil, "", invalidParam("amount_invalid", "amount must be a positive whole number of won", "amount")
+			return nil, "", web.Invalid("amount_invalid", "amount must be a positive whole number of won", "amount")
 		}
 		amount = &n
 	}
@@ -43,14 +44,13 @@ func (h *Dashboard) ConfirmRefund(w http.ResponseWriter, r *http.Request, u *das
 	}
 	left := pay.Amount - pay.RefundedAmount
 	if left <= 0 {
-		return &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "payment_refunded",
-			message: "this payment is already fully refunded"}
+		return web.Conflict("payment_refunded", "this payment is already fully refunded")
 	}
 	if amount == nil {
 		amount = &left
 	}
 	if *amount > left {
-		return invalidParam("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
+		return web.Invalid("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
 	}
 	nav := h.nav(w, r, u, "checkouts")
 	back, err := h.paymentPage(r, pay)
@@ -58,7 +58,7 @@ func (h *Dashboard) ConfirmRefund(w http.ResponseWriter, r *http.Request, u *das
 		return err
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
 		BackURL: back, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
 	return nil
 }

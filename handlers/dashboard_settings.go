@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -24,7 +25,7 @@ func (h *Dashboard) ShowSettings(w http.ResponseWriter, r *http.Request, u *dash
 func (h *Dashboard) renderSettings(w http.ResponseWriter, r *http.Request, u *dashUser, status int, f views.DashSettingsModel) {
 	f.Nav, f.Ceiling = h.nav(w, r, u, "settings"), checkout.MaxAmountCeiling
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, status, views.DashSettings(f))
+	h.pages.Render(w, r, ctx, status, views.DashSettings(f))
 }
 
 // settingsFields are the form fields an UpdateMerchantSettings error's param is about.
@@ -35,7 +36,7 @@ var settingsFields = map[string]string{"name": "name", "min_amount": "min_amount
 // nothing; refused input shows the form again, as typed, with the message beside its field.
 func (h *Dashboard) SaveSettings(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	f := views.DashSettingsModel{Name: strings.TrimSpace(r.PostForm.Get("name")), MinAmount: strings.TrimSpace(r.PostForm.Get("min_amount")),
 		MaxAmount: strings.TrimSpace(r.PostForm.Get("max_amount")), EmbedOrigins: r.PostForm.Get("embed_origins")}

@@ -12,7 +12,7 @@ import (
 func TestDashboardCookieIsSecureOverHTTPS(t *testing.T) {
 	for base, secure := range map[string]bool{"https://pay.example": true, "http://127.0.0.1:8080": false} {
 		cs := sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"))
-		h := newDashboard(&Shopper{}, Config{BaseURL: base, Sessions: cs, Logger: slog.New(slog.DiscardHandler)})
+		h := newDashboard(nil, Config{BaseURL: base, Sessions: cs, Logger: slog.New(slog.DiscardHandler)})
 		rec := httptest.NewRecorder()
 		s := sessions.NewSession(cs, dashSessionName)
 		s.Values[dashSessionKey] = "token"

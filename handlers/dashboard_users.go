@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -25,7 +26,7 @@ func (h *Dashboard) ListUsers(w http.ResponseWriter, r *http.Request, u *dashUse
 func (h *Dashboard) AddUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	form := views.DashAddUser{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
 	if form.Role != checkout.RoleOwner && form.Role != checkout.RoleStaff { // an empty role would make an owner
@@ -42,7 +43,7 @@ func (h *Dashboard) AddUser(w http.ResponseWriter, r *http.Request, u *dashUser)
 		return err
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashUserAdded(views.DashUserAddedModel{Nav: h.nav(w, r, u, "users"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashUserAdded(views.DashUserAddedModel{Nav: h.nav(w, r, u, "users"),
 		Email: cu.User.Email, Role: cu.User.Role, Password: cu.Password}))
 	return nil
 }
@@ -52,7 +53,7 @@ func (h *Dashboard) AddUser(w http.ResponseWriter, r *http.Request, u *dashUser)
 func (h *Dashboard) SetUserRole(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	changed, err := h.svc.SetRole(r.Context(), u.Merchant, r.PathValue("userID"), r.PostForm.Get("role"))
 	if err != nil {
@@ -73,7 +74,7 @@ func (h *Dashboard) ConfirmRemoveUser(w http.ResponseWriter, r *http.Request, u 
 		return userError(err)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashUserRemove(views.DashUserRemoveModel{Nav: h.nav(w, r, u, "users"),
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashUserRemove(views.DashUserRemoveModel{Nav: h.nav(w, r, u, "users"),
 		ID: target.ID, Email: target.Email, Role: target.Role, Self: target.ID == u.ID}))
 	return nil
 }
@@ -100,7 +101,7 @@ func (h *Dashboard) RemoveUser(w http.ResponseWriter, r *http.Request, u *dashUs
 func userError(err error) error {
 	var ce *checkout.Error
 	if errors.As(err, &ce) && ce.Kind == checkout.KindNotFound {
-		return &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "user_missing", message: "no such user", err: err}
+		return web.NotFound("user_missing", "no such user")
 	}
 	return err
 }
@@ -115,6 +116,6 @@ func (h *Dashboard) renderUsers(w http.ResponseWriter, r *http.Request, u *dashU
 		m.Rows = append(m.Rows, views.DashUserRow{ID: x.ID, Email: x.Email, Role: x.Role, CreatedAt: x.CreatedAt, Self: x.ID == u.ID})
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, status, views.DashUsers(m))
+	h.pages.Render(w, r, ctx, status, views.DashUsers(m))
 	return nil
 }

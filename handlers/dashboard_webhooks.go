@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -40,7 +41,7 @@ func (h *Dashboard) showWebhooks(w http.ResponseWriter, r *http.Request, u *dash
 		p.Endpoints = append(p.Endpoints, endpointRow(ep))
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, status, views.DashWebhooks(p))
+	h.pages.Render(w, r, ctx, status, views.DashWebhooks(p))
 	return nil
 }
 
@@ -48,7 +49,7 @@ func (h *Dashboard) showWebhooks(w http.ResponseWriter, r *http.Request, u *dash
 // Refused input shows the form again, with what was typed and why beside the field (400).
 func (h *Dashboard) CreateWebhook(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
 	form := views.DashEndpointForm{URL: strings.TrimSpace(r.PostForm.Get("url")),
 		Description: strings.TrimSpace(r.PostForm.Get("description")), Events: r.PostForm["events"], Token: r.PostForm.Get("token")}
@@ -69,12 +70,12 @@ func (h *Dashboard) CreateWebhook(w http.ResponseWriter, r *http.Request, u *das
 		return ce.Endpoint.ID + " " + secretSum(ce.Secret), nil
 	})
 	if err != nil {
-		he := asHTTPError(err)
-		if he.status != http.StatusBadRequest || he.param == "token" {
+		he := web.AsError(err)
+		if he.Status() != http.StatusBadRequest || he.Param() == "token" {
 			return err
 		}
 		ctx, _ := h.pageContext(w, r)
-		form.ErrorField, form.Error = endpointField(he.param), webhookMessage(views.L(ctx), he.code)
+		form.ErrorField, form.Error = endpointField(he.Param()), webhookMessage(views.L(ctx), he.Code())
 		return h.showWebhooks(w, r, u, http.StatusBadRequest, form)
 	}
 	id, sum, _ := strings.Cut(done, " ")
@@ -97,7 +98,7 @@ func (h *Dashboard) showSecret(w http.ResponseWriter, r *http.Request, u *dashUs
 		p.PreviousSecretUntil = ep.PreviousSecretExpiresAt
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashEndpointSecret(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashEndpointSecret(p))
 	return nil
 }
 
@@ -130,7 +131,7 @@ func (h *Dashboard) ShowWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 		p.Deliveries = append(p.Deliveries, row)
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashEndpoint(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashEndpoint(p))
 	return nil
 }
 
@@ -213,7 +214,7 @@ func (h *Dashboard) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request,
 	}
 	p := views.DashEndpointDeleteModel{Nav: h.webhooksNav(w, r, u, ""), Endpoint: endpointRow(ep), Token: rand.Text()}
 	ctx, _ := h.pageContext(w, r)
-	h.shop.render(w, r, ctx, http.StatusOK, views.DashEndpointDelete(p))
+	h.pages.Render(w, r, ctx, http.StatusOK, views.DashEndpointDelete(p))
 	return nil
 }
 
@@ -232,12 +233,10 @@ func (h *Dashboard) DeleteWebhook(w http.ResponseWriter, r *http.Request, u *das
 }
 
 // errWebhookFormBusy answers a resent webhook form whose first send is still running.
-var errWebhookFormBusy = &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "webhook_form_busy",
-	message: "this form was already sent and is still being handled"}
+var errWebhookFormBusy = web.Conflict("webhook_form_busy", "this form was already sent and is still being handled")
 
 // errWebhookFormReused answers a form's token sent again with other values.
-var errWebhookFormReused = &httpError{status: http.StatusConflict, typ: "invalid_request_error", code: "webhook_form_reused",
-	message: "this form was already sent with other values; open the page again"}
+var errWebhookFormReused = web.Conflict("webhook_form_reused", "this form was already sent with other values; open the page again")
 
 // once does a webhook form's action at most once. The form's one-time token, with the action and
 // its target, is an Idempotency-Key of the merchant: a double click or a resent form gets back
@@ -245,11 +244,11 @@ var errWebhookFormReused = &httpError{status: http.StatusConflict, typ: "invalid
 // (the same token with other content is refused); a refused do frees the token for a retry.
 func (h *Dashboard) once(r *http.Request, m *store.Merchant, action, target, content string, do func() (string, error)) (string, error) {
 	if err := r.ParseForm(); err != nil {
-		return "", bodyError(err)
+		return "", web.UnreadableBody(err)
 	}
 	token := r.PostForm.Get("token")
 	if len(token) < 16 || len(token) > 64 {
-		return "", invalidParam("parameter_invalid", "the form's token is missing: open the page again", "token")
+		return "", web.Invalid("parameter_invalid", "the form's token is missing: open the page again", "token")
 	}
 	sum := sha256.Sum256([]byte(action + "\n" + target + "\n" + content))
 	at := sha256.Sum256([]byte(action + "\n" + target)) // the ids come from the path: any length

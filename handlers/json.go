@@ -11,18 +11,9 @@ import (
 	"slices"
 	"strings"
 	"time"
-)
 
-// writeJSON writes v as JSON with status.
-func writeJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
-		b, status = []byte(`{"error":{"type":"api_error","code":"internal","message":"encoding failed","param":null}}`), http.StatusInternalServerError
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	w.Write(append(b, '\n'))
-}
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+)
 
 // jsonTime is t as JSON can write it: RFC 3339 has years 0 to 9999 only, so a stored time
 // beyond them (from before inputs were bounded) is shown at the nearest end rather than fail the
@@ -43,15 +34,11 @@ func jsonTime(t time.Time) time.Time {
 // refused with a clear message.
 func decode(r *http.Request, v any) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return requestError(http.StatusUnsupportedMediaType, "content_type_invalid", "send the body as application/json", "")
+		return web.BodyNotJSON()
 	}
 	body, err := io.ReadAll(r.Body)
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return requestError(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body must be at most %d bytes", mbe.Limit), "")
-	}
 	if err != nil {
-		return requestError(http.StatusBadRequest, "body_invalid", "could not read the body", "")
+		return web.UnreadableBody(err)
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
@@ -60,14 +47,14 @@ func decode(r *http.Request, v any) error {
 		return err
 	}
 	if field := unknownField(body, reflect.TypeOf(v), ""); field != "" {
-		return requestError(http.StatusBadRequest, "parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
+		return web.Invalid("parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
 		return jsonError(err)
 	}
 	if dec.More() {
-		return requestError(http.StatusBadRequest, "json_invalid", "the body holds more than one JSON value", "")
+		return web.Invalid("json_invalid", "the body holds more than one JSON value", "")
 	}
 	return nil
 }
@@ -77,16 +64,16 @@ func jsonError(err error) error {
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
-		return requestError(http.StatusBadRequest, "json_invalid", "the body is not valid JSON", "")
+		return web.Invalid("json_invalid", "the body is not valid JSON", "")
 	case errors.As(err, &te):
 		field := te.Field
 		msg := fmt.Sprintf("%s must be %s", field, jsonKind(te.Type.Kind().String()))
 		if field == "" {
 			msg = "the body must be a JSON object"
 		}
-		return requestError(http.StatusBadRequest, "parameter_invalid", msg, field)
+		return web.Invalid("parameter_invalid", msg, field)
 	}
-	return requestError(http.StatusBadRequest, "json_invalid", "the body is not valid JSON", "")
+	return web.Invalid("json_invalid", "the body is not valid JSON", "")
 }
 
 func jsonKind(k string) string {
@@ -103,20 +90,6 @@ func jsonKind(k string) string {
 		return "true or false"
 	}
 	return "of another type"
-}
-
-// bodyError is the answer to a body that could not be read.
-func bodyError(err error) error {
-	var mbe *http.MaxBytesError
-	if errors.As(err, &mbe) {
-		return requestError(http.StatusRequestEntityTooLarge, "body_too_large", fmt.Sprintf("the body must be at most %d bytes", mbe.Limit), "")
-	}
-	return requestError(http.StatusBadRequest, "body_invalid", "could not read the body", "")
-}
-
-// requestError is a request that could not be read: a 400 (or 413, 415) invalid_request_error.
-func requestError(status int, code, message, param string) *httpError {
-	return &httpError{status: status, typ: "invalid_request_error", code: code, message: message, param: param}
 }
 
 // unknownField names, by its path ("items[0].colour"), the first key of the JSON object body that

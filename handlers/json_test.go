@@ -6,6 +6,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 func TestDecodeNamesWhatIsWrong(t *testing.T) {
@@ -50,15 +52,15 @@ func TestDecodeNamesWhatIsWrong(t *testing.T) {
 			}
 			continue
 		}
-		var he *httpError
-		if !errors.As(err, &he) || he.status != tc.status || he.code != tc.code || he.param != tc.param || he.message == "" {
+		var he *web.Error
+		if !errors.As(err, &he) || he.Status() != tc.status || he.Code() != tc.code || he.Param() != tc.param || he.Error() == "" {
 			t.Errorf("%s: %#v, want %d %s on %q", tc.body, err, tc.status, tc.code, tc.param)
 		}
 	}
 	r := httptest.NewRequest("POST", "/v1/checkouts", strings.NewReader(`{"amount":`+strings.Repeat("1", 100)+`}`))
 	r.Body = http.MaxBytesReader(httptest.NewRecorder(), r.Body, 50)
 	var v body
-	if err := decode(r, &v); err == nil || asHTTPError(err).status != http.StatusRequestEntityTooLarge {
+	if err := decode(r, &v); err == nil || web.AsError(err).Status() != http.StatusRequestEntityTooLarge {
 		t.Errorf("a body over the limit: %v", err)
 	}
 }

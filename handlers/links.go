@@ -3,7 +3,6 @@ package handlers
 import (
 	"errors"
 	"net/http"
-	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -13,12 +12,10 @@ import (
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
-
-// linkURL returns a path of a payment link's public pages.
-func linkURL(slug, rest string) string { return "/l/" + url.PathEscape(slug) + rest }
 
 // ShowLinkPage serves GET (and HEAD) /l/{slug}: the link's page, with its Open Graph tags for
 // the previews that messengers, social sites and search engines draw, and a pay button. A visit
@@ -34,9 +31,9 @@ func (h *Shopper) ShowLinkPage(w http.ResponseWriter, r *http.Request) error {
 // shows why.
 func (h *Shopper) PayLink(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return web.UnreadableBody(err)
 	}
-	slug, s := r.PathValue("slug"), h.session(r)
+	slug, s := r.PathValue("slug"), h.pages.Session(r)
 	id, err := h.linkCheckout(r, s, slug)
 	if linkClosed(err) != nil {
 		return h.showLink(w, r, slug)
@@ -56,8 +53,8 @@ func (h *Shopper) PayLink(w http.ResponseWriter, r *http.Request) error {
 	default:
 		rememberAttempt(s, a.ID)
 	}
-	h.save(w, r, s)
-	http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
+	h.pages.Save(w, r, s)
+	http.Redirect(w, r, web.CheckoutURL(id, ""), http.StatusSeeOther)
 	return nil
 }
 
@@ -131,11 +128,11 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string) 
 	if err != nil && closed == nil {
 		return err
 	}
-	lang := h.lang(w, r, "")
-	ctx := h.pageContext(r, lang)
-	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + linkURL(slug, ""),
-		PayURL: linkURL(slug, ""), Device: detectDevice(r).kind(),
-		QRURL: h.baseURL + linkURL(slug, "/qr.png")}
+	lang := h.pages.Lang(w, r, "")
+	ctx := h.pages.Context(r, lang)
+	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + web.LinkURL(slug, ""),
+		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind(),
+		QRURL: h.baseURL + web.LinkURL(slug, "/qr.PNG")}
 	if len(l.Items) > 1 {
 		for _, it := range l.Items {
 			p.Items = append(p.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
@@ -145,7 +142,7 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string) 
 	if closed != nil {
 		p.Unavailable, p.FailureURL, status = linkMessages[closed.Code], l.FailureURL, http.StatusGone
 	}
-	h.render(w, r, ctx, status, views.LinkPage(p))
+	h.pages.Render(w, r, ctx, status, views.LinkPage(p))
 	return nil
 }
 
@@ -162,14 +159,14 @@ func linkTitle(l *store.Link, loc *views.Localizer) string {
 	return l.ID
 }
 
-// LinkQR serves /l/{slug}/qr.png?size= (128 to 2,048 px, 512 by default): the QR code of the
+// LinkQR serves /l/{slug}/qr.PNG?size= (128 to 2,048 px, 512 by default): the QR code of the
 // link's URL, to print.
 func (h *Shopper) LinkQR(w http.ResponseWriter, r *http.Request) error {
 	size := 512
 	if v := r.URL.Query().Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 128 || n > 2048 {
-			return invalidParam("parameter_invalid", "size must be a whole number of pixels from 128 to 2048", "size")
+			return web.Invalid("parameter_invalid", "size must be a whole number of pixels from 128 to 2048", "size")
 		}
 		size = n
 	}
@@ -177,7 +174,7 @@ func (h *Shopper) LinkQR(w http.ResponseWriter, r *http.Request) error {
 	if _, _, err := h.svc.OpenLink(r.Context(), slug); err != nil && linkClosed(err) == nil {
 		return err
 	}
-	png, err := qrcode.Encode(h.baseURL+linkURL(slug, ""), qrcode.Medium, size)
+	png, err := qrcode.Encode(h.baseURL+web.LinkURL(slug, ""), qrcode.Medium, size)
 	if err != nil {
 		return err
 	}
@@ -194,13 +191,13 @@ func (h *Shopper) LinkPoster(w http.ResponseWriter, r *http.Request) error {
 	if err != nil && linkClosed(err) == nil {
 		return err
 	}
-	png, err := qrcode.Encode(h.baseURL+linkURL(slug, ""), qrcode.Medium, 560)
+	png, err := qrcode.Encode(h.baseURL+web.LinkURL(slug, ""), qrcode.Medium, 560)
 	if err != nil {
 		return err
 	}
-	lang := h.lang(w, r, "")
-	ctx := h.pageContext(r, lang)
-	h.render(w, r, ctx, http.StatusOK, views.Poster(views.PosterModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount,
-		QRDataURI: templ.SafeURL(pngDataURI(png))}))
+	lang := h.pages.Lang(w, r, "")
+	ctx := h.pages.Context(r, lang)
+	h.pages.Render(w, r, ctx, http.StatusOK, views.Poster(views.PosterModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount,
+		QRDataURI: templ.SafeURL(web.PNGDataURI(png))}))
 	return nil
 }

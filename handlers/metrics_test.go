@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 func TestMetrics(t *testing.T) {
@@ -62,11 +62,11 @@ func TestMetricsAreServedToAllowedNetworksOnly(t *testing.T) {
 // With allowed networks given, the clients there read the metrics, also behind trusted
 // proxies, and loopback no longer does unless it is listed.
 func TestMetricsAllowedNetworksBehindTrustedProxies(t *testing.T) {
-	proxies, err := handlers.ParseProxies("10.0.0.0/8")
+	proxies, err := web.ParseProxies("10.0.0.0/8")
 	if err != nil {
 		t.Fatal(err)
 	}
-	allowed, err := handlers.ParseNetworks("192.0.2.0/24, 2001:db8::7")
+	allowed, err := web.ParseNetworks("192.0.2.0/24, 2001:db8::7")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,13 @@
 package handlers
 
 import (
-	"net/http"
 	"net/netip"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // addrRate limits how often each client address may do one costly thing: open a checkout from
@@ -44,7 +45,7 @@ func (l *addrRate) take(addr string) error {
 	lim := l.byAddr[key]
 	if lim == nil {
 		if len(l.byAddr) >= maxRateAddrs {
-			return tooManyRequests(time.Minute)
+			return web.TooManyRequests(time.Minute)
 		}
 		lim = rate.NewLimiter(l.every, l.burst)
 		l.byAddr[key] = lim
@@ -52,7 +53,7 @@ func (l *addrRate) take(addr string) error {
 	r := lim.ReserveN(now, 1)
 	if wait := r.DelayFrom(now); wait > 0 {
 		r.CancelAt(now)
-		return tooManyRequests(wait)
+		return web.TooManyRequests(wait)
 	}
 	return nil
 }
@@ -75,10 +76,4 @@ func rateKey(addr string) string {
 	}
 	p, _ := a.Prefix(64)
 	return p.String()
-}
-
-// tooManyRequests is the 429 of a client past a limit, to try again after wait.
-func tooManyRequests(wait time.Duration) *httpError {
-	return &httpError{status: http.StatusTooManyRequests, typ: "rate_limit_error", code: "rate_limited",
-		message: "too many requests from this address; try again after Retry-After seconds", retryIn: wait}
 }

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // TestLinkCheckoutsAndPaymentsAreLimitedPerAddress: one client address opens at most so many
@@ -18,7 +18,7 @@ import (
 // held back, and IPv6 clients count by their /64.
 func TestLinkCheckoutsAndPaymentsAreLimitedPerAddress(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{LinkCheckoutsPerMinute: 3, PaymentStartsPerMinute: 5,
-		Proxies: handlers.Proxies{netip.MustParsePrefix("127.0.0.0/8")}})
+		Proxies: web.Proxies{netip.MustParsePrefix("127.0.0.0/8")}})
 	l := createLink(t, e, linkBody(e)+`}`)
 	from := func(addr string) *handlerstest.Browser {
 		b := e.Browser(handlerstest.UAIPhone)

@@ -7,7 +7,6 @@ import (
 	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/docs"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
@@ -48,22 +48,19 @@ type Config struct {
 	PaymentStartsPerMinute int
 	// Proxies are the load balancers whose X-Forwarded-For names the client, for the
 	// per-address caps (long-polls, sign-in failures, the limits above); none by default.
-	Proxies Proxies
+	Proxies web.Proxies
 	// Now is the clock of the per-address limits; time.Now when nil.
 	Now func() time.Time
 	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
 	// to wake (a background Deliverer still finds them on its next tick).
-	Deliveries Waker
-	// Metrics are served at /metrics; NewMetrics() when nil.
-	Metrics *Metrics
+	Deliveries web.Waker
+	// Metrics are served at /metrics; web.NewMetrics() when nil.
+	Metrics *web.Metrics
 	// MetricsNetworks are the networks whose clients (behind Proxies) may read /metrics; others
 	// get a 404. Loopback when empty.
 	MetricsNetworks []netip.Prefix
 	Logger          *slog.Logger
 }
-
-// Waker is what wakes a background worker: the webhook Deliverer, when the API queues a delivery.
-type Waker interface{ Wake() }
 
 // catchAll are the patterns that answer paths no route has.
 var catchAll = []string{"/", "/v1/"}
@@ -83,8 +80,7 @@ func notAllowed(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	return &httpError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
-		message: fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, " or "))}
+	return web.MethodNotAllowed(r.Method, allow)
 }
 
 // New returns the server's whole handler with every route registered.
@@ -99,8 +95,9 @@ func New(cfg Config) (http.Handler, error) {
 	if now == nil {
 		now = time.Now
 	}
-	qr := newQRCodes() // the page and the API draw an attempt's QR code once between them
-	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
+	qr := web.NewQRCodes() // the page and the API draw an attempt's QR code once between them
+	pages := web.NewPages(cfg.Bundle, cfg.Assets, cfg.Sessions, cfg.TestMode, cfg.Logger)
+	shop := &Shopper{svc: cfg.Service, pages: pages,
 		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
 		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
 		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
@@ -112,23 +109,23 @@ func New(cfg Config) (http.Handler, error) {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		shop.ShowError(w, r, &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "forbidden", message: "cross-origin request refused"})
+		shop.ShowError(w, r, web.Forbidden("forbidden", "cross-origin request refused"))
 	}))
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /c/{id}", shop.Page(shop.ShowCheckoutPage))
 	mux.Handle("POST /c/{id}/pay", csrf.Handler(shop.Page(shop.StartPayment)))
 	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shop.Page(shop.LeavePayment)))
-	mux.Handle("GET /c/{id}/qr.png", shop.Page(shop.ShowQRCode))
+	mux.Handle("GET /c/{id}/qr.PNG", shop.Page(shop.ShowQRCode))
 	mux.Handle("GET /c/{id}/status", shop.JSON(shop.ShowStatus))
 	mux.Handle("GET /c/{id}/return/{kind}", shop.Page(shop.HandleReturn))
 	mux.Handle("GET /l/{slug}", shop.Page(shop.ShowLinkPage))
 	mux.Handle("POST /l/{slug}", csrf.Handler(shop.Page(shop.PayLink)))
-	mux.Handle("GET /l/{slug}/qr.png", shop.Page(shop.LinkQR))
+	mux.Handle("GET /l/{slug}/qr.PNG", shop.Page(shop.LinkQR))
 	mux.Handle("GET /l/{slug}/poster", shop.Page(shop.LinkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
 
-	dash := newDashboard(shop, cfg)
+	dash := newDashboard(pages, cfg)
 	mux.Handle("GET /dashboard/login", dash.Public(dash.ShowLoginPage))
 	mux.Handle("POST /dashboard/login", csrf.Handler(dash.Public(dash.SignIn)))
 	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.Public(dash.ChooseShop)))
@@ -211,18 +208,18 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
 			w.Header().Set("Cache-Control", "no-store")
-			writeError(w, r, cfg.Logger, err)
+			web.WriteError(w, r, cfg.Logger, err)
 			return
 		}
 		api.NotFound(w, r)
 	}))
 
 	if cfg.Metrics == nil {
-		cfg.Metrics = NewMetrics()
+		cfg.Metrics = web.NewMetrics()
 	}
-	cfg.Metrics.watch(cfg.Service)
-	mux.Handle("GET /metrics", cfg.Metrics.handler(cfg.MetricsNetworks, cfg.Proxies,
-		shop.Page(func(http.ResponseWriter, *http.Request) error { return errNotFound })))
+	cfg.Metrics.Watch(cfg.Service)
+	mux.Handle("GET /metrics", cfg.Metrics.Handler(cfg.MetricsNetworks, cfg.Proxies,
+		pages.Page(func(http.ResponseWriter, *http.Request) error { return web.ErrNotFound }, nil)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
@@ -240,11 +237,11 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.TestMode {
 		mux.Handle("GET /test-mode", shop.Page(shop.ShowTestMode))
 	}
-	mux.Handle("/", shop.Page(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/", pages.Page(func(w http.ResponseWriter, r *http.Request) error {
 		if err := notAllowed(mux, w, r); err != nil {
 			return err
 		}
-		return errNotFound
-	}))
-	return withMiddleware(mux, cfg.Logger, cfg.Metrics), nil
+		return web.ErrNotFound
+	}, nil))
+	return web.Middleware(mux, cfg.Logger, cfg.Metrics), nil
 }

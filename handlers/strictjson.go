@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http"
 	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // strictJSON refuses what encoding/json would accept silently: a key given twice in one object,
@@ -24,7 +25,7 @@ func strictJSON(body []byte) error {
 	}
 	w := &jsonWalker{dec: json.NewDecoder(bytes.NewReader(body)), body: body}
 	w.dec.UseNumber() // so a huge number is not a float overflow that ends the walk early
-	if bad, ok := w.value("", false).(*httpError); ok {
+	if bad, ok := w.value("", false).(*web.Error); ok {
 		return bad
 	}
 	return nil
@@ -89,7 +90,7 @@ func (w *jsonWalker) object(path string) error {
 			if first != key {
 				msg = fmt.Sprintf("%q and %q differ only in case; send the field once", first, key)
 			}
-			return requestError(http.StatusBadRequest, "parameter_duplicate", msg, child)
+			return web.Invalid("parameter_duplicate", msg, child)
 		}
 		seen[foldKey(key)] = key
 		if err := w.value(child, meta); err != nil {
@@ -127,13 +128,13 @@ func foldKey(key string) string {
 // that holds any control character.
 func checkString(s string, raw []byte, path string, inMeta bool) error {
 	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
-		return requestError(http.StatusBadRequest, "string_invalid_utf8", path+" must be valid UTF-8 text", path)
+		return web.Invalid("string_invalid_utf8", path+" must be valid UTF-8 text", path)
 	}
 	if inMeta && strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
-		return requestError(http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path)
+		return web.Invalid("parameter_invalid", "metadata keys and values must not contain control characters", path)
 	}
-	if !multiLine(s) { // the input rule (text.go): no NUL anywhere
-		return requestError(http.StatusBadRequest, "parameter_invalid", path+" must not contain NUL or control characters other than tab and line breaks", path)
+	if !web.MultiLine(s) { // the input rule (web/text.go): no NUL anywhere
+		return web.Invalid("parameter_invalid", path+" must not contain NUL or control characters other than tab and line breaks", path)
 	}
 	return nil
 }

@@ -3,6 +3,8 @@ package handlers
 import (
 	"net/http"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 func TestStrictJSON(t *testing.T) {
@@ -34,8 +36,8 @@ func TestStrictJSON(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := strictJSON([]byte(tc.body))
-			bad, ok := err.(*httpError)
-			if !ok || bad.status != http.StatusBadRequest || bad.code != tc.code || bad.param != tc.param || bad.message == "" {
+			bad, ok := err.(*web.Error)
+			if !ok || bad.Status() != http.StatusBadRequest || bad.Code() != tc.code || bad.Param() != tc.param || bad.Error() == "" {
 				t.Errorf("strictJSON(%q) = %#v, want %s on %q", tc.body, err, tc.code, tc.param)
 			}
 		})

@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"crypto/rand"
@@ -15,9 +15,9 @@ import (
 // maxBody bounds every request body.
 const maxBody = 64 << 10
 
-// withMiddleware adds, around every request: a request id (X-Request-Id, also passed to
+// Middleware adds, around every request: a request id (X-Request-Id, also passed to
 // KakaoPay), one JSON log line and its metrics, panic recovery, a body limit and baseline security headers.
-func withMiddleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
+func Middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
@@ -38,7 +38,7 @@ func withMiddleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handle
 			if p := recover(); p != nil {
 				log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
 				if !rec.wrote { // the API's error object, as every other failure answers
-					writeError(rec, r, slog.New(slog.DiscardHandler), fmt.Errorf("panic: %v", p))
+					WriteError(rec, r, slog.New(slog.DiscardHandler), fmt.Errorf("panic: %v", p))
 				}
 			}
 			d := time.Since(start)

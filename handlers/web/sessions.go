@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"crypto/hmac"
@@ -13,7 +13,7 @@ import (
 // encrypted (AES-256) and signed (HMAC-SHA256), with two keys derived from secret, so that a
 // shopper or a user can neither read nor change what it holds. Every instance given the same
 // secret reads every instance's cookies. Cookies are HttpOnly, SameSite=Lax, and Secure when
-// baseURL is https; the dashboard narrows its own to /dashboard (see Dashboard.save).
+// baseURL is https; the dashboard narrows its own to /dashboard (see the dashboard's save).
 func NewSessions(secret []byte, baseURL string) sessions.Store {
 	derive := func(label string) []byte {
 		m := hmac.New(sha256.New, secret)

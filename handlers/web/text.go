@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"maps"
@@ -16,13 +16,13 @@ import (
 // here, before anything is looked up, and both backends answer alike: 404 for a path (no object
 // has such an id), 400 naming the parameter or field, 401 for an API key.
 
-// oneLine reports whether s is valid UTF-8 without control characters.
-func oneLine(s string) bool {
+// OneLine reports whether s is valid UTF-8 without control characters.
+func OneLine(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, unicode.IsControl)
 }
 
-// multiLine reports whether s is valid UTF-8 whose only C0 controls are tab and line breaks.
-func multiLine(s string) bool {
+// MultiLine reports whether s is valid UTF-8 whose only C0 controls are tab and line breaks.
+func MultiLine(s string) bool {
 	return utf8.ValidString(s) && !strings.ContainsFunc(s, badControl)
 }
 
@@ -31,19 +31,18 @@ func badControl(r rune) bool {
 }
 
 // errBadPath is the answer to a path that holds no text: nothing has such an id.
-var errBadPath = &httpError{status: http.StatusNotFound, typ: "invalid_request_error", code: "resource_missing",
-	message: "not found: the path is not valid text"}
+var errBadPath = NotFound("resource_missing", "not found: the path is not valid text")
 
-// checkURL refuses a request whose path or query holds what is not one-line text: 404 for the
+// CheckURL refuses a request whose path or query holds what is not one-line text: 404 for the
 // path, 400 naming the first such query parameter (by name, so the answer is always the same).
-func checkURL(r *http.Request) error {
-	if !oneLine(r.URL.Path) {
+func CheckURL(r *http.Request) error {
+	if !OneLine(r.URL.Path) {
 		return errBadPath
 	}
 	q := r.URL.Query()
 	for _, k := range slices.Sorted(maps.Keys(q)) {
-		if !oneLine(k) || slices.ContainsFunc(q[k], func(v string) bool { return !oneLine(v) }) {
-			return invalidParamf("parameter_invalid", k, "%s must be text without control characters", k)
+		if !OneLine(k) || slices.ContainsFunc(q[k], func(v string) bool { return !OneLine(v) }) {
+			return Invalidf("parameter_invalid", k, "%s must be text without control characters", k)
 		}
 	}
 	return nil
@@ -57,19 +56,19 @@ func checkForm(r *http.Request) error {
 		return nil
 	}
 	if err := r.ParseForm(); err != nil {
-		return bodyError(err)
+		return UnreadableBody(err)
 	}
 	for _, k := range slices.Sorted(maps.Keys(r.PostForm)) {
-		if !oneLine(k) || slices.ContainsFunc(r.PostForm[k], func(v string) bool { return !multiLine(v) }) {
-			return invalidParamf("parameter_invalid", k, "%s must be text without NUL or control characters", k)
+		if !OneLine(k) || slices.ContainsFunc(r.PostForm[k], func(v string) bool { return !MultiLine(v) }) {
+			return Invalidf("parameter_invalid", k, "%s must be text without NUL or control characters", k)
 		}
 	}
 	return nil
 }
 
-// checkRequestText is checkURL, then checkForm: what every page and form checks first.
-func checkRequestText(r *http.Request) error {
-	if err := checkURL(r); err != nil {
+// CheckRequestText is CheckURL, then checkForm: what every page and form checks first.
+func CheckRequestText(r *http.Request) error {
+	if err := CheckURL(r); err != nil {
 		return err
 	}
 	return checkForm(r)

@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"errors"
@@ -26,15 +26,15 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 		{&checkout.Error{Kind: checkout.KindNotFound, Code: "resource_missing"}, 404, "invalid_request_error", "resource_missing", false},
 		{&checkout.Error{Kind: checkout.KindConflict, Code: "checkout_paid"}, 409, "invalid_state_error", "checkout_paid", false},
 		{&checkout.Error{Kind: checkout.KindUpstream, Code: "kakaopay_unavailable"}, 502, "kakaopay_error", "kakaopay_unavailable", false},
-		{invalidParam("parameter_invalid", "limit must be a whole number from 1 to 100", "limit"), 400, "invalid_request_error", "parameter_invalid", false},
-		{requestError(http.StatusRequestEntityTooLarge, "body_too_large", "too large", ""), 413, "invalid_request_error", "body_too_large", false},
+		{Invalid("parameter_invalid", "limit must be a whole number from 1 to 100", "limit"), 400, "invalid_request_error", "parameter_invalid", false},
+		{UnreadableBody(&http.MaxBytesError{Limit: 10}), 413, "invalid_request_error", "body_too_large", false},
 		{store.ErrNotFound, 404, "invalid_request_error", "resource_missing", false},
 		{errors.New("disk on fire at /var/lib/secret"), 500, "api_error", "internal", false},
 		{fmt.Errorf("store: begin: %w: dial /run/secret: connection refused", store.ErrUnavailable), 503, "api_error", "storage_unavailable", false},
 	} {
 		rec := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/v1/x", nil)
-		writeError(rec, r, slog.New(slog.DiscardHandler), tc.err)
+		WriteError(rec, r, slog.New(slog.DiscardHandler), tc.err)
 		body := rec.Body.String()
 		if rec.Code != tc.status || !strings.Contains(body, `"type":"`+tc.typ+`"`) || !strings.Contains(body, `"code":"`+tc.code+`"`) {
 			t.Errorf("%v: %d %s, want %d %s %s", tc.err, rec.Code, body, tc.status, tc.typ, tc.code)
@@ -52,7 +52,7 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 }
 
 func TestAPanicAnswersTheErrorObject(t *testing.T) {
-	h := withMiddleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at /secret/path") }),
+	h := Middleware(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { panic("boom at /secret/path") }),
 		slog.New(slog.DiscardHandler), NewMetrics())
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest("GET", "/v1/checkouts", nil))

@@ -1,4 +1,4 @@
-package handlers
+package web
 
 import (
 	"net/http"
@@ -17,7 +17,7 @@ import (
 // Metrics are what GET /metrics tells in Prometheus' text format: requests by route and
 // status with their latency, waiting long-polls, watchers, and KakaoPay calls by endpoint and
 // outcome. Make one with NewMetrics, give its ObserveKakaoPay to the KakaoPay client and the
-// Metrics to New.
+// Metrics to handlers.New.
 type Metrics struct {
 	reg       *prometheus.Registry
 	requests  *prometheus.CounterVec
@@ -56,8 +56,8 @@ func (m *Metrics) ObserveKakaoPay(endpoint, outcome string, d time.Duration) {
 	m.kakaoTime.WithLabelValues(endpoint).Observe(d.Seconds())
 }
 
-// watch adds the service's live gauges.
-func (m *Metrics) watch(svc *checkout.Service) {
+// Watch adds the service's live gauges.
+func (m *Metrics) Watch(svc *checkout.Service) {
 	m.reg.MustRegister(
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "kpcheckout_status_waiting", Help: "Status long-polls waiting now."},
 			func() float64 { return float64(svc.Notifier().Waiting()) }),
@@ -66,11 +66,11 @@ func (m *Metrics) watch(svc *checkout.Service) {
 	)
 }
 
-// handler serves the metrics to the clients of the allowed networks (loopback when none),
+// Handler serves the metrics to the clients of the allowed networks (loopback when none),
 // judged behind the trusted proxies, and answers anyone else with hidden: a path that does not
 // exist, so that nothing says the metrics are there. A request a proxy nobody declared
 // forwarded is refused: its peer address is the proxy's, not its client's.
-func (m *Metrics) handler(allowed []netip.Prefix, proxies Proxies, hidden http.Handler) http.Handler {
+func (m *Metrics) Handler(allowed []netip.Prefix, proxies Proxies, hidden http.Handler) http.Handler {
 	if len(allowed) == 0 {
 		allowed = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
 	}

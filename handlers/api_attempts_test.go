@@ -34,7 +34,7 @@ type attemptObject struct {
 func startAttempt(t *testing.T, e *handlerstest.Env, id, device string, want int) attemptObject {
 	t.Helper()
 	var a attemptObject
-	res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+id+"/attempts", `{"device":"`+device+`"}`, nil)
+	res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+id+"/attempts", `{"device":"`+device+`"}`, nil)
 	if res.StatusCode != want {
 		t.Fatalf("start a %s attempt: %d %s, want %d", device, res.StatusCode, data, want)
 	}
@@ -55,7 +55,7 @@ func qrText(t *testing.T, dataURI string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return qrCodeText(t, b)
+	return handlerstest.QRCodeText(t, b)
 }
 
 func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
@@ -84,7 +84,7 @@ func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
 	if res.StatusCode != http.StatusOK || handlerstest.Page(t, html).Find(`[data-testid="phone-done"]`).Length() != 1 {
 		t.Errorf("the phone got %d at %s, want the done page", res.StatusCode, res.Request.URL)
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" || got.Payment == nil || got.Payment.Amount != 11000 {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" || got.Payment == nil || got.Payment.Amount != 11000 {
 		t.Errorf("checkout %+v, want paid", got)
 	}
 	ev := e.Events(c.ID)
@@ -95,8 +95,8 @@ func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
 		t.Errorf("%d ready calls, want 1", n)
 	}
 	// Paid: no more attempts.
-	res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/attempts", `{"device":"desktop"}`, nil)
-	if ae := checkAPIError(t, res, data, []int{http.StatusConflict}, "invalid_state_error", ""); ae.Error.Code != "checkout_paid" {
+	res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/attempts", `{"device":"desktop"}`, nil)
+	if ae := handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "invalid_state_error", ""); ae.Error.Code != "checkout_paid" {
 		t.Errorf("code %q, want checkout_paid", ae.Error.Code)
 	}
 }
@@ -112,7 +112,7 @@ func TestHeadlessDesktopAttemptSendsAComputerBackToTheShop(t *testing.T) {
 	if got := res.Request.URL.String(); !strings.HasPrefix(got, e.Shop.URL+"/thanks") {
 		t.Errorf("the computer ended at %s, want the shop's success URL", got)
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Errorf("checkout %s, want paid", got.Status)
 	}
 }
@@ -133,7 +133,7 @@ func TestHeadlessAppAttemptIsTheMobileOne(t *testing.T) {
 	if got := res.Request.URL.String(); !strings.HasPrefix(got, e.Shop.URL+"/thanks") {
 		t.Errorf("the shopper ended at %s, want the shop's success URL", got)
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Errorf("checkout %s, want paid", got.Status)
 	}
 	if n := e.Sandbox.Calls("ready"); n != 1 {
@@ -146,16 +146,16 @@ func TestHeadlessAttemptIdempotencyKey(t *testing.T) {
 	c := e.CreateCheckout("")
 	path, body := "/v1/checkouts/"+c.ID+"/attempts", `{"device":"desktop"}`
 	key := map[string]string{"Idempotency-Key": "attempt-1"}
-	res, first := apiMust(t, e, e.Key, "POST", path, body, key)
+	res, first := handlerstest.APIMust(t, e, e.Key, "POST", path, body, key)
 	if res.StatusCode != http.StatusCreated {
 		t.Fatalf("first: %d %s", res.StatusCode, first)
 	}
-	res, second := apiMust(t, e, e.Key, "POST", path, body, key)
+	res, second := handlerstest.APIMust(t, e, e.Key, "POST", path, body, key)
 	if res.StatusCode != http.StatusCreated || res.Header.Get("Idempotent-Replayed") != "true" || !bytes.Equal(first, second) {
 		t.Errorf("retry: %d replayed %q, same answer %v", res.StatusCode, res.Header.Get("Idempotent-Replayed"), bytes.Equal(first, second))
 	}
-	res, data := apiMust(t, e, e.Key, "POST", path, `{"device":"mobile"}`, key)
-	checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
+	res, data := handlerstest.APIMust(t, e, e.Key, "POST", path, `{"device":"mobile"}`, key)
+	handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
 	// Another key finds the live attempt: 200, the same attempt.
 	var a, b attemptObject
 	json.Unmarshal(first, &a)
@@ -198,14 +198,14 @@ func TestHeadlessAttemptRefusals(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, tc.key, "POST", "/v1/checkouts/"+tc.id+"/attempts", tc.body, nil)
+			res, data := handlerstest.APIMust(t, e, tc.key, "POST", "/v1/checkouts/"+tc.id+"/attempts", tc.body, nil)
 			if tc.status == http.StatusBadGateway {
 				if ae := (handlerstest.APIError{}); res.StatusCode != tc.status || json.Unmarshal(data, &ae) != nil || ae.Error.Type != tc.typ || ae.Error.Code != tc.code {
 					t.Errorf("%d %s, want %d %s", res.StatusCode, data, tc.status, tc.code)
 				}
 				return
 			}
-			if ae := checkAPIError(t, res, data, []int{tc.status}, tc.typ, tc.param); ae.Error.Code != tc.code {
+			if ae := handlerstest.CheckAPIError(t, res, data, []int{tc.status}, tc.typ, tc.param); ae.Error.Code != tc.code {
 				t.Errorf("code %q, want %q", ae.Error.Code, tc.code)
 			}
 		})

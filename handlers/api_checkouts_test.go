@@ -61,7 +61,7 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 			var sent map[string]any
 			json.Unmarshal([]byte(body), &sent)
 			before := e.CountRows("SELECT COUNT(*) FROM checkouts")
-			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, nil)
+			res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", body, nil)
 			if res.StatusCode != http.StatusCreated {
 				t.Fatalf("create: %d %s", res.StatusCode, data)
 			}
@@ -107,7 +107,7 @@ func TestCreateCheckoutAnswersTheCheckout(t *testing.T) {
 			}
 
 			// GET answers the same object.
-			res, again := apiMust(t, e, e.Key, "GET", "/v1/checkouts/"+id, "", nil)
+			res, again := handlerstest.APIMust(t, e, e.Key, "GET", "/v1/checkouts/"+id, "", nil)
 			var read map[string]any
 			json.Unmarshal(again, &read)
 			if res.StatusCode != http.StatusOK {
@@ -148,56 +148,56 @@ func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 		status      []int
 		param       string
 	}{
-		{"amount zero", noItems(map[string]any{"amount": 0}), "", statusesInvalid, "amount"},
-		{"amount negative", noItems(map[string]any{"amount": -1000}), "", statusesInvalid, "amount"},
-		{"amount fractional", noItems(map[string]any{"amount": 100.5}), "", statusesInvalid, "amount"},
-		{"amount string", noItems(map[string]any{"amount": "1000"}), "", statusesInvalid, "amount"},
-		{"amount null", `{"amount":null,"success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`, "", statusesInvalid, "amount"},
-		{"amount missing", noItems(map[string]any{"amount": nil}), "", statusesInvalid, "amount"},
-		{"amount above merchant limit", noItems(map[string]any{"amount": 2000001}), "", statusesInvalid, "amount"},
-		{"amount below 100", noItems(map[string]any{"amount": 99}), "", statusesInvalid, "amount"},
-		{"currency USD", body(map[string]any{"currency": "USD"}), "", statusesInvalid, "currency"},
-		{"items do not add up", body(map[string]any{"amount": 12000}), "", statusesInvalid, "items*"},
-		{"item quantity 0", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": 0, "unit_price": 2000}}}), "", statusesInvalid, "items*"},
-		{"item name empty", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "", "quantity": 1, "unit_price": 2000}}}), "", statusesInvalid, "items*"},
-		{"success_url missing", body(map[string]any{"success_url": nil}), "", statusesInvalid, "success_url"},
-		{"failure_url missing", body(map[string]any{"failure_url": nil}), "", statusesInvalid, "failure_url"},
-		{"success_url relative", body(map[string]any{"success_url": "/thanks"}), "", statusesInvalid, "success_url"},
-		{"success_url javascript", body(map[string]any{"success_url": "javascript:alert(1)"}), "", statusesInvalid, "success_url"},
-		{"failure_url javascript", body(map[string]any{"failure_url": "javascript:alert(1)"}), "", statusesInvalid, "failure_url"},
-		{"success_url http not localhost", body(map[string]any{"success_url": "http://example.com/thanks"}), "", statusesInvalid, "success_url"},
-		{"failure_url ftp", body(map[string]any{"failure_url": "ftp://example.com/cart"}), "", statusesInvalid, "failure_url"},
+		{"amount zero", noItems(map[string]any{"amount": 0}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount negative", noItems(map[string]any{"amount": -1000}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount fractional", noItems(map[string]any{"amount": 100.5}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount string", noItems(map[string]any{"amount": "1000"}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount null", `{"amount":null,"success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`, "", handlerstest.StatusesInvalid, "amount"},
+		{"amount missing", noItems(map[string]any{"amount": nil}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount above merchant limit", noItems(map[string]any{"amount": 2000001}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount below 100", noItems(map[string]any{"amount": 99}), "", handlerstest.StatusesInvalid, "amount"},
+		{"currency USD", body(map[string]any{"currency": "USD"}), "", handlerstest.StatusesInvalid, "currency"},
+		{"items do not add up", body(map[string]any{"amount": 12000}), "", handlerstest.StatusesInvalid, "items*"},
+		{"item quantity 0", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": 0, "unit_price": 2000}}}), "", handlerstest.StatusesInvalid, "items*"},
+		{"item name empty", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "", "quantity": 1, "unit_price": 2000}}}), "", handlerstest.StatusesInvalid, "items*"},
+		{"success_url missing", body(map[string]any{"success_url": nil}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"failure_url missing", body(map[string]any{"failure_url": nil}), "", handlerstest.StatusesInvalid, "failure_url"},
+		{"success_url relative", body(map[string]any{"success_url": "/thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"success_url javascript", body(map[string]any{"success_url": "javascript:alert(1)"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"failure_url javascript", body(map[string]any{"failure_url": "javascript:alert(1)"}), "", handlerstest.StatusesInvalid, "failure_url"},
+		{"success_url http not localhost", body(map[string]any{"success_url": "http://example.com/thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"failure_url ftp", body(map[string]any{"failure_url": "ftp://example.com/cart"}), "", handlerstest.StatusesInvalid, "failure_url"},
 		{"malformed JSON", `{"amount":`, "", []int{http.StatusBadRequest}, ""},
-		{"JSON array", `[` + body(nil) + `]`, "", statusesInvalid, ""},
+		{"JSON array", `[` + body(nil) + `]`, "", handlerstest.StatusesInvalid, ""},
 		{"two JSON values", body(nil) + `{}`, "", []int{http.StatusBadRequest}, ""},
 		{"body over 64 KiB", body(map[string]any{"description": strings.Repeat("a", 70000)}), "", []int{http.StatusRequestEntityTooLarge}, ""},
-		{"unknown field", body(map[string]any{"amout": 11000}), "", statusesInvalid, "amout"},
-		{"expires_in too short", body(map[string]any{"expires_in": 10}), "", statusesInvalid, "expires_in"},
-		{"expires_in too long", body(map[string]any{"expires_in": 999999}), "", statusesInvalid, "expires_in"},
-		{"mode bogus", body(map[string]any{"mode": "bogus"}), "", statusesInvalid, "mode"},
-		{"locale fr", body(map[string]any{"locale": "fr"}), "", statusesInvalid, "locale"},
-		{"tax_free_amount above amount", body(map[string]any{"tax_free_amount": 11001}), "", statusesInvalid, "tax_free_amount"},
+		{"unknown field", body(map[string]any{"amout": 11000}), "", handlerstest.StatusesInvalid, "amout"},
+		{"expires_in too short", body(map[string]any{"expires_in": 10}), "", handlerstest.StatusesInvalid, "expires_in"},
+		{"expires_in too long", body(map[string]any{"expires_in": 999999}), "", handlerstest.StatusesInvalid, "expires_in"},
+		{"mode bogus", body(map[string]any{"mode": "bogus"}), "", handlerstest.StatusesInvalid, "mode"},
+		{"locale fr", body(map[string]any{"locale": "fr"}), "", handlerstest.StatusesInvalid, "locale"},
+		{"tax_free_amount above amount", body(map[string]any{"tax_free_amount": 11001}), "", handlerstest.StatusesInvalid, "tax_free_amount"},
 		{"Content-Type text/plain", body(nil), "text/plain", []int{http.StatusBadRequest, http.StatusUnsupportedMediaType}, ""},
-		{"empty body", "", "", statusesInvalid, "amount"},
-		{"null body", "null", "", statusesInvalid, "amount"},
-		{"amount too large for a number", noItems(map[string]any{"amount": 1e30}), "", statusesInvalid, "amount"},
-		{"amount boolean", noItems(map[string]any{"amount": true}), "", statusesInvalid, "amount"},
-		{"items an object", body(map[string]any{"items": map[string]any{}}), "", statusesInvalid, "items"},
-		{"item quantity a string", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": "1", "unit_price": 2000}}}), "", statusesInvalid, "items*"},
-		{"item price negative", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": 2, "unit_price": 2000}, {"name": "할인", "quantity": 1, "unit_price": -2000}}}), "", statusesInvalid, "items*"},
-		{"customer a string", body(map[string]any{"customer": "김철수"}), "", statusesInvalid, "customer"},
-		{"customer email invalid", body(map[string]any{"customer": map[string]any{"name": "김철수", "email": "not-an-email"}}), "", statusesInvalid, "customer.email"},
-		{"reference too long", body(map[string]any{"reference": strings.Repeat("R", 101)}), "", statusesInvalid, "reference"},
-		{"reference with a control character", body(map[string]any{"reference": "ORDER\u0000-1"}), "", statusesInvalid, "reference"},
-		{"metadata too many keys", body(map[string]any{"metadata": manyKeys(21)}), "", statusesInvalid, "metadata"},
-		{"metadata not strings", body(map[string]any{"metadata": map[string]any{"n": 1}}), "", statusesInvalid, "metadata*"},
-		{"success_url localhost lookalike", body(map[string]any{"success_url": "http://localhost.evil.example/thanks"}), "", statusesInvalid, "success_url"},
-		{"success_url with credentials", body(map[string]any{"success_url": "https://user:pass@example.com/thanks"}), "", statusesInvalid, "success_url"},
-		{"success_url without host", body(map[string]any{"success_url": "https:///thanks"}), "", statusesInvalid, "success_url"},
-		{"success_url protocol-relative", body(map[string]any{"success_url": "//evil.example/thanks"}), "", statusesInvalid, "success_url"},
-		{"failure_url data", body(map[string]any{"failure_url": "data:text/html,<script>alert(1)</script>"}), "", statusesInvalid, "failure_url"},
-		{"expires_in negative", body(map[string]any{"expires_in": -1}), "", statusesInvalid, "expires_in"},
-		{"tax_free_amount negative", body(map[string]any{"tax_free_amount": -1}), "", statusesInvalid, "tax_free_amount"},
+		{"empty body", "", "", handlerstest.StatusesInvalid, "amount"},
+		{"null body", "null", "", handlerstest.StatusesInvalid, "amount"},
+		{"amount too large for a number", noItems(map[string]any{"amount": 1e30}), "", handlerstest.StatusesInvalid, "amount"},
+		{"amount boolean", noItems(map[string]any{"amount": true}), "", handlerstest.StatusesInvalid, "amount"},
+		{"items an object", body(map[string]any{"items": map[string]any{}}), "", handlerstest.StatusesInvalid, "items"},
+		{"item quantity a string", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": "1", "unit_price": 2000}}}), "", handlerstest.StatusesInvalid, "items*"},
+		{"item price negative", body(map[string]any{"amount": 2000, "items": []map[string]any{{"name": "크루아상", "quantity": 2, "unit_price": 2000}, {"name": "할인", "quantity": 1, "unit_price": -2000}}}), "", handlerstest.StatusesInvalid, "items*"},
+		{"customer a string", body(map[string]any{"customer": "김철수"}), "", handlerstest.StatusesInvalid, "customer"},
+		{"customer email invalid", body(map[string]any{"customer": map[string]any{"name": "김철수", "email": "not-an-email"}}), "", handlerstest.StatusesInvalid, "customer.email"},
+		{"reference too long", body(map[string]any{"reference": strings.Repeat("R", 101)}), "", handlerstest.StatusesInvalid, "reference"},
+		{"reference with a control character", body(map[string]any{"reference": "ORDER\u0000-1"}), "", handlerstest.StatusesInvalid, "reference"},
+		{"metadata too many keys", body(map[string]any{"metadata": manyKeys(21)}), "", handlerstest.StatusesInvalid, "metadata"},
+		{"metadata not strings", body(map[string]any{"metadata": map[string]any{"n": 1}}), "", handlerstest.StatusesInvalid, "metadata*"},
+		{"success_url localhost lookalike", body(map[string]any{"success_url": "http://localhost.evil.example/thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"success_url with credentials", body(map[string]any{"success_url": "https://user:pass@example.com/thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"success_url without host", body(map[string]any{"success_url": "https:///thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"success_url protocol-relative", body(map[string]any{"success_url": "//evil.example/thanks"}), "", handlerstest.StatusesInvalid, "success_url"},
+		{"failure_url data", body(map[string]any{"failure_url": "data:text/html,<script>alert(1)</script>"}), "", handlerstest.StatusesInvalid, "failure_url"},
+		{"expires_in negative", body(map[string]any{"expires_in": -1}), "", handlerstest.StatusesInvalid, "expires_in"},
+		{"tax_free_amount negative", body(map[string]any{"tax_free_amount": -1}), "", handlerstest.StatusesInvalid, "tax_free_amount"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -207,8 +207,8 @@ func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 			if tc.contentType != "" {
 				hdr["Content-Type"] = tc.contentType
 			}
-			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, hdr)
-			checkAPIError(t, res, data, tc.status, "", tc.param)
+			res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, hdr)
+			handlerstest.CheckAPIError(t, res, data, tc.status, "", tc.param)
 			if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before {
 				t.Errorf("a refused create stored a checkout: %d → %d", before, n)
 			}
@@ -218,7 +218,7 @@ func TestCreateCheckoutRefusesBadInput(t *testing.T) {
 		})
 	}
 	// The same body, fixed, is accepted: the cases above fail for the reason they name.
-	if res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body(nil), nil); res.StatusCode != http.StatusCreated {
+	if res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", body(nil), nil); res.StatusCode != http.StatusCreated {
 		t.Fatalf("the valid body is refused: %d %s", res.StatusCode, data)
 	}
 }
@@ -284,13 +284,13 @@ func TestListCheckouts(t *testing.T) {
 		{"unknown starting_after", "starting_after=cs_nope", "starting_after"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, e.Key, "GET", "/v1/checkouts?"+tc.query, "", nil)
-			checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", tc.param)
+			res, data := handlerstest.APIMust(t, e, e.Key, "GET", "/v1/checkouts?"+tc.query, "", nil)
+			handlerstest.CheckAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", tc.param)
 		})
 	}
 	t.Run("events bad limit", func(t *testing.T) {
-		res, data := apiMust(t, e, e.Key, "GET", "/v1/events?limit=0", "", nil)
-		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "limit")
+		res, data := handlerstest.APIMust(t, e, e.Key, "GET", "/v1/events?limit=0", "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "limit")
 	})
 }
 
@@ -306,13 +306,13 @@ func TestExpireOpenCheckout(t *testing.T) {
 			if tc.attempt {
 				phone.PayOn(c.ID)
 			}
-			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+			res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 			var got map[string]any
 			json.Unmarshal(data, &got)
 			if res.StatusCode != http.StatusOK || got["status"] != "expired" || got["id"] != c.ID || got["object"] != "checkout" {
 				t.Fatalf("expire: %d %s", res.StatusCode, data)
 			}
-			if getCheckoutObj(t, e, c.ID).Status != "expired" {
+			if handlerstest.GetCheckout(t, e, c.ID).Status != "expired" {
 				t.Error("GET does not say expired")
 			}
 			ev := e.Events(c.ID)
@@ -326,8 +326,8 @@ func TestExpireOpenCheckout(t *testing.T) {
 				t.Errorf("attempt %s, events %v", a.Status, ev)
 			}
 			// The shopper approves in the wallet afterwards: the return is refused and no money moves.
-			res, html := phone.Do(phone.NoRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
-			checkErrorPage(t, res, html, http.StatusConflict, "")
+			res, html := phone.Do(phone.NoRedirect(), "GET", handlerstest.SandboxApprovalURL(t, phone, c.ID), nil, nil)
+			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "")
 			if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
 				t.Errorf("%d approve calls, %d payments after expire", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 			}
@@ -344,7 +344,7 @@ func TestConcurrentExpireExpiresOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, data, err := apiRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+			res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
 			if err != nil {
 				t.Error(err)
 				return

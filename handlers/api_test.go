@@ -47,15 +47,15 @@ func TestAPIKeysRefused(t *testing.T) {
 				{"POST", "/v1/checkouts/" + c.ID + "/expire", ""},
 			} {
 				before := e.CountRows("SELECT COUNT(*) FROM checkouts")
-				res, data := apiMust(t, e, "", req.method, req.path, req.body, hdr)
-				checkAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
+				res, data := handlerstest.APIMust(t, e, "", req.method, req.path, req.body, hdr)
+				handlerstest.CheckAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
 				if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != before {
 					t.Errorf("%s %s without a valid key stored a checkout", req.method, req.path)
 				}
 			}
 		})
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 		t.Errorf("checkout %s after refused expire", got.Status)
 	}
 }
@@ -73,16 +73,16 @@ func TestOtherMerchantSeesNothing(t *testing.T) {
 	}
 
 	t.Run("read", func(t *testing.T) {
-		res, data := apiMust(t, e, other.APIKey, "GET", "/v1/checkouts/"+mine.ID, "", nil)
-		checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+		res, data := handlerstest.APIMust(t, e, other.APIKey, "GET", "/v1/checkouts/"+mine.ID, "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
 		if strings.Contains(string(data), "ORDER-1") || strings.Contains(string(data), "아메리카노") {
 			t.Errorf("the 404 tells of the checkout: %s", data)
 		}
 	})
 	t.Run("expire", func(t *testing.T) {
-		res, data := apiMust(t, e, other.APIKey, "POST", "/v1/checkouts/"+mine.ID+"/expire", "", nil)
-		checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
-		if got := getCheckoutObj(t, e, mine.ID); got.Status != "open" {
+		res, data := handlerstest.APIMust(t, e, other.APIKey, "POST", "/v1/checkouts/"+mine.ID+"/expire", "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+		if got := handlerstest.GetCheckout(t, e, mine.ID); got.Status != "open" {
 			t.Errorf("another merchant expired the checkout: %s", got.Status)
 		}
 		if n := handlerstest.Count(e.Events(mine.ID), "checkout.expired"); n != 0 {
@@ -101,8 +101,8 @@ func TestOtherMerchantSeesNothing(t *testing.T) {
 		}
 	})
 	t.Run("starting_after another merchant's checkout", func(t *testing.T) {
-		res, data := apiMust(t, e, other.APIKey, "GET", "/v1/checkouts?starting_after="+mine.ID, "", nil)
-		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "starting_after")
+		res, data := handlerstest.APIMust(t, e, other.APIKey, "GET", "/v1/checkouts?starting_after="+mine.ID, "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusBadRequest}, "invalid_request_error", "starting_after")
 	})
 	t.Run("events", func(t *testing.T) {
 		var list struct {
@@ -135,8 +135,8 @@ func TestAPIRefusesAmbiguousJSON(t *testing.T) {
 		{"a control character in metadata", `{"amount":1000,"metadata":{"memo":"a\u001bb"},` + urls + `}`, "metadata[memo]"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, body := apiMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, nil)
-			checkAPIError(t, res, body, []int{400}, "invalid_request_error", tc.param)
+			res, body := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", tc.body, nil)
+			handlerstest.CheckAPIError(t, res, body, []int{400}, "invalid_request_error", tc.param)
 		})
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
@@ -151,7 +151,7 @@ func TestIdempotencyKey(t *testing.T) {
 		hdr := map[string]string{"Idempotency-Key": "order-1-create"}
 		var ids []string
 		for i := range 3 {
-			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
 			var c handlerstest.CheckoutObject
 			json.Unmarshal(data, &c)
 			if res.StatusCode != http.StatusCreated || c.ID == "" {
@@ -184,12 +184,12 @@ func TestIdempotencyKey(t *testing.T) {
 	t.Run("same key, other body", func(t *testing.T) {
 		e := handlerstest.New(t)
 		hdr := map[string]string{"Idempotency-Key": "k1"}
-		first, _ := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
+		first, _ := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
 		if first.StatusCode != http.StatusCreated {
 			t.Fatalf("first: %d", first.StatusCode)
 		}
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"reference": "ORDER-2"}), hdr)
-		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"reference": "ORDER-2"}), hdr)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
 		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 1 {
 			t.Errorf("%d checkouts stored", n)
 		}
@@ -199,10 +199,10 @@ func TestIdempotencyKey(t *testing.T) {
 		e := handlerstest.New(t)
 		c := e.CreateCheckout("")
 		hdr := map[string]string{"Idempotency-Key": "k2"}
-		apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
-		checkAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
-		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "idempotency_error", "")
+		if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 			t.Errorf("checkout %s", got.Status)
 		}
 	})
@@ -228,8 +228,8 @@ func TestIdempotencyKey(t *testing.T) {
 		hdr := map[string]string{"Idempotency-Key": "bad"}
 		body := e.ValidCheckoutBody(map[string]any{"amount": 99, "items": nil})
 		for range 2 {
-			res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
-			checkAPIError(t, res, data, statusesInvalid, "", "amount")
+			res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			handlerstest.CheckAPIError(t, res, data, handlerstest.StatusesInvalid, "", "amount")
 		}
 		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
@@ -238,8 +238,8 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("key too long", func(t *testing.T) {
 		e := handlerstest.New(t)
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
-		checkAPIError(t, res, data, []int{http.StatusBadRequest}, "idempotency_error", "")
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), map[string]string{"Idempotency-Key": strings.Repeat("k", 256)})
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusBadRequest}, "idempotency_error", "")
 		if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
 			t.Errorf("%d checkouts stored", n)
 		}
@@ -256,7 +256,7 @@ func TestIdempotencyKey(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				res, data, err := apiRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
+				res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
 				if err != nil {
 					t.Errorf("request %d: %v", i, err)
 					return

@@ -89,7 +89,7 @@ func TestCrossOriginPayRefused(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			b := e.Browser(handlerstest.UADesktop)
 			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+tc.lang, strings.NewReader("device=desktop"), tc.hdr)
-			checkErrorPage(t, res, html, http.StatusForbidden, tc.text)
+			handlerstest.CheckErrorPage(t, res, html, http.StatusForbidden, tc.text)
 			if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
 				t.Errorf("CSP = %q", csp)
 			}
@@ -111,15 +111,15 @@ func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 		for _, lang := range []struct{ q, text string }{{"", "결제 시간이 만료된 주문입니다"}, {"?lang=en", "This checkout has expired"}} {
 			b := e.Browser(handlerstest.UADesktop)
 			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+lang.q, strings.NewReader("device=desktop"), nil)
-			checkErrorPage(t, res, html, http.StatusConflict, lang.text)
+			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, lang.text)
 		}
 		if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
 			t.Errorf("%d attempts, %d ready calls for an expired checkout", n, e.Sandbox.Calls("ready"))
 		}
 	})
 	t.Run("expire again", func(t *testing.T) {
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "", "")
 		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
 			t.Errorf("events %v", ev)
 		}
@@ -148,23 +148,23 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Fatalf("checkout %s", got.Status)
 	}
 	ready := e.Sandbox.Calls("ready")
 	t.Run("pay", func(t *testing.T) {
 		for _, b := range []*handlerstest.Browser{phone, e.Browser(handlerstest.UADesktop)} {
 			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
-			checkErrorPage(t, res, html, http.StatusConflict, "이미 결제가 완료된 주문입니다")
+			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "이미 결제가 완료된 주문입니다")
 		}
 		if n := e.Sandbox.Calls("ready"); n != ready {
 			t.Errorf("paying a paid checkout called ready")
 		}
 	})
 	t.Run("expire", func(t *testing.T) {
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-		checkAPIError(t, res, data, []int{http.StatusConflict}, "", "")
-		if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" || got.Payment == nil {
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusConflict}, "", "")
+		if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" || got.Payment == nil {
 			t.Errorf("checkout %+v", got)
 		}
 	})

@@ -15,14 +15,14 @@ func TestQRCodeImage(t *testing.T) {
 	desktop := e.Browser(handlerstest.UADesktop)
 	qr := "/c/" + c.ID + "/qr.png"
 	res, html := desktop.Do(desktop.NoRedirect(), "GET", qr, nil, nil)
-	checkErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다") // no attempt yet
+	handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다") // no attempt yet
 
 	desktop.PayOn(c.ID)
 	res, body := desktop.Get(qr)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" || res.Header.Get("Cache-Control") != "no-store" {
 		t.Fatalf("qr.png: %d Content-Type %q Cache-Control %q", res.StatusCode, res.Header.Get("Content-Type"), res.Header.Get("Cache-Control"))
 	}
-	if got, want := qrCodeText(t, []byte(body)), e.AttemptMobileURL(c.ID); got != want {
+	if got, want := handlerstest.QRCodeText(t, []byte(body)), e.AttemptMobileURL(c.ID); got != want {
 		t.Fatalf("the QR code says %q, want the attempt's mobile URL %q", got, want)
 	}
 	// The page's inline code is the same picture, drawn once.
@@ -34,5 +34,5 @@ func TestQRCodeImage(t *testing.T) {
 
 	e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	res, html = desktop.Do(desktop.NoRedirect(), "GET", qr, nil, nil)
-	checkErrorPage(t, res, html, http.StatusNotFound, "") // paid: nothing left to scan
+	handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "") // paid: nothing left to scan
 }

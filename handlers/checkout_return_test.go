@@ -47,7 +47,7 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 		c := e.CreateCheckout("")
 		e.Browser(handlerstest.UADesktop).PayOn(c.ID)
 		phone := e.Browser(handlerstest.UAIPhone)
-		res, html := phone.Do(phone.NoRedirect(), "GET", sandboxApprovalURL(t, phone, c.ID), nil, nil)
+		res, html := phone.Do(phone.NoRedirect(), "GET", handlerstest.SandboxApprovalURL(t, phone, c.ID), nil, nil)
 		if res.StatusCode != http.StatusOK || handlerstest.Page(t, html).Find(`[data-testid="phone-done"]`).Length() != 1 {
 			t.Errorf("the phone got %d Location %q, want the done page", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -174,7 +174,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		a := e.LatestAttempt(c.ID)
 		forged := e.URL + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
 		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
-		checkErrorPage(t, res, html, 0, "")
+		handlerstest.CheckErrorPage(t, res, html, 0, "")
 		if n := e.Sandbox.Calls("approve"); n != 0 {
 			t.Errorf("a forged token before approval reached KakaoPay's approve %d times", n)
 		}
@@ -188,7 +188,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
 			t.Errorf("%d payments", n)
 		}
-		if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+		if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 			t.Errorf("checkout %s", got.Status)
 		}
 	})
@@ -198,13 +198,13 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		c := e.CreateCheckout("")
 		phone := e.Browser(handlerstest.UAIPhone)
 		phone.PayOn(c.ID)
-		realURL := sandboxApprovalURL(t, phone, c.ID)
+		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
-		checkErrorPage(t, res, html, 0, "")
+		handlerstest.CheckErrorPage(t, res, html, 0, "")
 		if n := e.CountRows("SELECT COUNT(*) FROM payments"); n != 0 {
 			t.Fatalf("a forged token made %d payments", n)
 		}
-		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 			t.Fatalf("checkout %s after a forged token", got.Status)
 		}
 		res, _ = phone.Do(phone.NoRedirect(), "GET", realURL, nil, nil)
@@ -224,7 +224,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		c := e.CreateCheckout("")
 		phone := e.Browser(handlerstest.UAIPhone)
 		phone.PayOn(c.ID)
-		realURL := sandboxApprovalURL(t, phone, c.ID)
+		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		want := e.Shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
 		for i, b := range []*handlerstest.Browser{phone, phone, e.Browser(handlerstest.UAIPhone)} {
 			res, body := b.Do(b.NoRedirect(), "GET", realURL, nil, nil)
@@ -235,7 +235,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		}
 		// Another token on the paid attempt's URL is not taken for the real one.
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
-		checkErrorPage(t, res, html, 0, "")
+		handlerstest.CheckErrorPage(t, res, html, 0, "")
 		if n := e.Sandbox.Calls("approve"); n != 1 {
 			t.Errorf("%d approve calls, want 1", n)
 		}
@@ -253,15 +253,15 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		phone := e.Browser(handlerstest.UAIPhone)
 		phone.PayOn(a.ID)
 		phone.PayOn(b.ID)
-		realA, realB := sandboxApprovalURL(t, phone, a.ID), sandboxApprovalURL(t, phone, b.ID)
+		realA, realB := handlerstest.SandboxApprovalURL(t, phone, a.ID), handlerstest.SandboxApprovalURL(t, phone, b.ID)
 		ub, _ := url.Parse(realB)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realA, "pg_token", ub.Query().Get("pg_token")), nil, nil)
-		checkErrorPage(t, res, html, 0, "")
+		handlerstest.CheckErrorPage(t, res, html, 0, "")
 		if n := e.CountRows("SELECT COUNT(*) FROM payments"); n != 0 {
 			t.Fatalf("another checkout's token made %d payments", n)
 		}
 		for _, id := range []string{a.ID, b.ID} {
-			if got := getCheckoutObj(t, e, id); got.Status != "open" {
+			if got := handlerstest.GetCheckout(t, e, id); got.Status != "open" {
 				t.Errorf("checkout %s is %s", id, got.Status)
 			}
 		}
@@ -283,13 +283,13 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		c := e.CreateCheckout("")
 		phone := e.Browser(handlerstest.UAIPhone)
 		phone.PayOn(c.ID)
-		realURL := sandboxApprovalURL(t, phone, c.ID)
+		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
-		checkErrorPage(t, res, html, http.StatusBadRequest, "잘못된 결제 승인 요청입니다")
+		handlerstest.CheckErrorPage(t, res, html, http.StatusBadRequest, "잘못된 결제 승인 요청입니다")
 		if n := e.Sandbox.Calls("approve"); n != 0 {
 			t.Errorf("%d approve calls", n)
 		}
-		if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+		if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 			t.Errorf("checkout %s", got.Status)
 		}
 	})
@@ -300,11 +300,11 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		phone := e.Browser(handlerstest.UAIPhone)
 		phone.PayOn(a.ID)
 		phone.PayOn(b.ID)
-		realB := sandboxApprovalURL(t, phone, b.ID)
+		realB := handlerstest.SandboxApprovalURL(t, phone, b.ID)
 		// B's approval URL (B's attempt and token) on A's path.
 		forged := strings.Replace(realB, "/c/"+b.ID+"/", "/c/"+a.ID+"/", 1)
 		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
-		checkErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다")
+		handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다")
 		if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
 			t.Errorf("%d approve calls, %d payments", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 		}

@@ -122,14 +122,14 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
-			res, _, err := apiRaw(e, e.Key, "GET", path, "", nil)
+			res, _, err := handlerstest.APIRaw(e, e.Key, "GET", path, "", nil)
 			if err != nil || res.StatusCode != http.StatusOK {
 				t.Errorf("GET %s: %v %v", path, res, err)
 			}
 		}()
 	}
 	wg.Wait()
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "expired" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "expired" {
 		t.Errorf("API status %q", got.Status)
 	}
 	if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.expired") != 1 {
@@ -137,7 +137,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 	}
 	b := e.Browser(handlerstest.UADesktop)
 	res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
-	checkErrorPage(t, res, html, http.StatusConflict, "결제 시간이 만료된 주문입니다")
+	handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "결제 시간이 만료된 주문입니다")
 }
 
 func TestAttemptExpires(t *testing.T) {
@@ -161,7 +161,7 @@ func TestAttemptExpires(t *testing.T) {
 	if got := e.LatestAttempt(c.ID); got.Status != "expired" {
 		t.Errorf("attempt %s", got.Status)
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 		t.Errorf("checkout %s", got.Status)
 	}
 	if ev := e.Events(c.ID); handlerstest.Count(ev, "attempt.expired") != 1 {
@@ -178,7 +178,7 @@ func TestAttemptExpires(t *testing.T) {
 		t.Fatal("pay reused the expired attempt")
 	}
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Errorf("after a new attempt the checkout is %s", got.Status)
 	}
 }
@@ -311,7 +311,7 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 		t.Fatalf("after sending, the PC page links %q, want the payment screen", message)
 	}
 	e.Browser(handlerstest.UAIPhone).WalletAct(message, "approve")
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "paid" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Errorf("checkout %s after the phone approved, want paid", got.Status)
 	}
 

@@ -219,8 +219,8 @@ func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
 // the server's failure: no ERROR line (it was "store: view: context canceled") and no 5xx in the
 // metrics, but 499, nginx's "client closed request", in the request's log line and metrics.
 func TestClientThatLeftIsNotAServerError(t *testing.T) {
-	var log logBuffer
-	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.logger()})
+	var log handlerstest.LogBuffer
+	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.Logger()})
 	for _, tc := range []struct{ name, path, key string }{
 		{"status long-poll", "/c/%s/status?wait=5", ""},
 		{"page", "/c/%s", ""},
@@ -241,7 +241,7 @@ func TestClientThatLeftIsNotAServerError(t *testing.T) {
 			}
 		})
 	}
-	for _, line := range log.errorLines() {
+	for _, line := range log.ErrorLines() {
 		t.Errorf("logged at ERROR: %s", line)
 	}
 	res, err := http.Get(e.URL + "/metrics")

@@ -29,9 +29,9 @@ func dashSignedIn(b *handlerstest.Browser) bool {
 
 func TestDashboardAccountShowsTheUser(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	res, body := b.Get("/dashboard/account")
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusOK || handlerstest.TextOf(doc, "account-email") != email || handlerstest.TextOf(doc, "account-role") != "직원" {
@@ -58,12 +58,12 @@ func TestDashboardAccountShowsTheUser(t *testing.T) {
 
 func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	e := handlerstest.New(t)
-	email, old := dashUser(t, e, "owner@cafe.example")
+	email, old := handlerstest.DashUser(t, e, "owner@cafe.example")
 	other := e.Browser(handlerstest.UADesktop) // another browser, signed in a millisecond before the change
-	signIn(other, email, old)
+	handlerstest.SignIn(other, email, old)
 	e.Clock.Add(time.Millisecond)
 	here := e.Browser(handlerstest.UADesktop)
-	signIn(here, email, old)
+	handlerstest.SignIn(here, email, old)
 	const next = "a much longer secret 42"
 
 	for _, c := range []struct {
@@ -97,7 +97,7 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	if res, _ := accountPost(here, old, next, next, map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site change: %d", res.StatusCode)
 	}
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, old); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), email, old); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the cross-site change took effect: sign-in with the old password %d", res.StatusCode)
 	}
 
@@ -113,11 +113,11 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	if dashSignedIn(other) {
 		t.Error("the other browser, signed in a millisecond before the change, is still signed in")
 	}
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, old); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), email, old); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the old password still signs in: %d", res.StatusCode)
 	}
 	again := e.Browser(handlerstest.UADesktop)
-	if res, _ := signIn(again, email, next); res.StatusCode != http.StatusSeeOther || !dashSignedIn(again) {
+	if res, _ := handlerstest.SignIn(again, email, next); res.StatusCode != http.StatusSeeOther || !dashSignedIn(again) {
 		t.Errorf("the new password does not sign in: %d", res.StatusCode)
 	}
 	e.Clock.Add(time.Second)
@@ -138,9 +138,9 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 // stays signed in, the copy is signed out and can no longer create an API key.
 func TestDashboardPasswordChangeEndsCopiesOfThisSession(t *testing.T) {
 	e := handlerstest.New(t)
-	email, old := dashUser(t, e, "owner@cafe.example")
+	email, old := handlerstest.DashUser(t, e, "owner@cafe.example")
 	here := e.Browser(handlerstest.UADesktop)
-	signIn(here, email, old)
+	handlerstest.SignIn(here, email, old)
 	_, form := keysPage(t, here)
 	copied := here.Copy()
 	const next = "a much longer secret 42"
@@ -164,9 +164,9 @@ func TestDashboardPasswordChangeEndsCopiesOfThisSession(t *testing.T) {
 
 func TestDashboardPasswordChangeIsThrottled(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	for i := range 5 {
 		if res, _ := accountPost(b, "guess-"+string(rune('a'+i)), "a new long password", "a new long password", nil); res.StatusCode != http.StatusBadRequest {
 			t.Fatalf("guess %d: %d", i+1, res.StatusCode)
@@ -176,7 +176,7 @@ func TestDashboardPasswordChangeIsThrottled(t *testing.T) {
 	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "current_password-error"), "15분") {
 		t.Fatalf("the sixth try: %d %q", res.StatusCode, handlerstest.TextOf(handlerstest.Page(t, body), "current_password-error"))
 	}
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, password); res.StatusCode != http.StatusTooManyRequests {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), email, password); res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("signing in to the locked account: %d", res.StatusCode)
 	}
 	e.Clock.Add(15*time.Minute + time.Second)

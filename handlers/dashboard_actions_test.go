@@ -35,7 +35,7 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, _ := send(b, action, values, nil)
+			res, _ := handlerstest.Send(b, action, values, nil)
 			codes[i] = res.StatusCode
 		}()
 	}
@@ -45,7 +45,7 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 
 func TestDashboardExpireCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	c := e.CreateCheckout("")
 	page := "/dashboard/checkouts/" + c.ID
 
@@ -62,10 +62,10 @@ func TestDashboardExpireCheckout(t *testing.T) {
 		t.Fatalf("the confirmation step expired the checkout: %s", got.Status)
 	}
 	action, values := form(t, body, "expire-confirm-button")
-	if res, _ := send(owner, action, values, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := handlerstest.Send(owner, action, values, crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site expiry: %d", res.StatusCode)
 	}
-	if res, _ := send(stranger(t, e), action, values, nil); res.StatusCode != http.StatusNotFound {
+	if res, _ := handlerstest.Send(stranger(t, e), action, values, nil); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another merchant's owner expires the checkout: %d", res.StatusCode)
 	}
 	if got := e.Status(c.ID, ""); got.Status != "open" {
@@ -74,7 +74,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 
 	// Sent twice, the confirmation expires once; the second send shows the expired checkout.
 	for i := range 2 {
-		res, _ := send(owner, action, values, nil)
+		res, _ := handlerstest.Send(owner, action, values, nil)
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != page {
 			t.Errorf("send %d: %d to %q", i+1, res.StatusCode, res.Header.Get("Location"))
 		}
@@ -94,7 +94,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 
 func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	c := e.CreateCheckout("")
 	e.PayByPhone(c.ID)
 	_, body := owner.Get("/dashboard/checkouts/" + c.ID)
@@ -103,11 +103,11 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		res, body := owner.Do(owner.NoRedirect(), method, "/dashboard/checkouts/"+c.ID+"/expire", strings.NewReader(""), nil)
-		checkErrorPage(t, res, body, http.StatusConflict, "결제가 완료된 건은 만료할 수 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "결제가 완료된 건은 만료할 수 없습니다")
 	}
 	owner.Get("/dashboard/checkouts/" + c.ID + "?lang=en")
-	res, body := send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
-	checkErrorPage(t, res, body, http.StatusConflict, "A paid checkout cannot be expired")
+	res, body := handlerstest.Send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "A paid checkout cannot be expired")
 	if got := e.Status(c.ID, ""); got.Status != "paid" {
 		t.Errorf("status %s", got.Status)
 	}
@@ -116,7 +116,7 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
@@ -129,8 +129,8 @@ func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 		t.Fatalf("attempt %s, pg_token %q: not being confirmed", a.Status, a.PGToken)
 	}
 
-	res, body := send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
-	checkErrorPage(t, res, body, http.StatusConflict, "승인한 결제를 확인하고 있어")
+	res, body := handlerstest.Send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "승인한 결제를 확인하고 있어")
 	if got := e.Status(c.ID, ""); got.Status != "open" {
 		t.Errorf("status %s, want open", got.Status)
 	}
@@ -138,7 +138,7 @@ func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 
 func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 	e := handlerstest.New(t)
-	staff := signedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
+	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
 	open := e.CreateCheckout("")
 	checkoutID, agr := e.Subscribe("9900")
 	var ch handlerstest.ChargeObject
@@ -173,7 +173,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 		{"POST", "/dashboard/agreements/" + agr + "/deactivate"},
 	} {
 		res, body := staff.Do(staff.NoRedirect(), r.method, r.path, strings.NewReader(charge.Encode()), nil)
-		checkErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
 	}
 	if e.Status(open.ID, "").Status != "open" || e.Sandbox.Calls("subscription") != 1 || e.Sandbox.Calls("inactive") != 0 {
 		t.Errorf("staff changed something: %s, %d charges, %d deactivations", e.Status(open.ID, "").Status,
@@ -183,7 +183,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 
 func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -203,10 +203,10 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 		"50": "최소 금액", "2,000,001": "최대 금액", "99999999999999999999": "1원 이상의 정수",
 	} {
 		res, body := owner.Post(action, url.Values{"amount": {bad}}.Encode())
-		checkErrorPage(t, res, body, http.StatusBadRequest, says)
+		handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, says)
 	}
 	res, body := owner.Post(action, url.Values{"amount": {"1000"}, "reference": {"줄\n바꿈"}}.Encode())
-	checkErrorPage(t, res, body, http.StatusBadRequest, "쓸 수 없는 문자")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, "쓸 수 없는 문자")
 
 	res, body = owner.Post(action, url.Values{"amount": {"9,900"}, "reference": {"SUB-2026-12"}}.Encode())
 	doc = handlerstest.Page(t, body)
@@ -218,10 +218,10 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 		t.Fatalf("the confirmation step charged (%d subscription calls)", n)
 	}
 	confirm, values := form(t, body, "charge-confirm-button")
-	if res, _ := send(owner, confirm, values, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := handlerstest.Send(owner, confirm, values, crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site charge: %d", res.StatusCode)
 	}
-	if res, body := send(owner, confirm, url.Values{"amount": {"9900"}}, nil); res.StatusCode != http.StatusBadRequest {
+	if res, body := handlerstest.Send(owner, confirm, url.Values{"amount": {"9900"}}, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("a charge with no confirmation token: %d %.200s", res.StatusCode, body)
 	}
 
@@ -232,7 +232,7 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 			t.Errorf("send %d of the triple click: %d, want the checkout's page", i+1, code)
 		}
 	}
-	res, _ = send(owner, confirm, values, nil)
+	res, _ = handlerstest.Send(owner, confirm, values, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != page {
 		t.Errorf("a resent confirmation: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -265,15 +265,15 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"4444"}}.Encode()) // the sandbox declines 4444
 	confirm, values := form(t, body, "charge-confirm-button")
-	res, body := send(owner, confirm, values, nil)
+	res, body := handlerstest.Send(owner, confirm, values, nil)
 	if doc := handlerstest.Page(t, body); res.StatusCode != http.StatusBadGateway || !strings.Contains(handlerstest.TextOf(doc, "error-body"), "카카오페이가 요청을 거절했습니다") {
 		t.Errorf("a refused charge: %d %q", res.StatusCode, handlerstest.TextOf(doc, "error-body"))
 	}
-	if res, _ := send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the refused confirmation resent: %d, want the checkout's page", res.StatusCode)
 	}
 	if n := e.Sandbox.Calls("subscription"); n != 1 {
@@ -287,7 +287,7 @@ func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 
 func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -304,10 +304,10 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		t.Fatalf("the confirmation step deactivated (%d inactive calls)", n)
 	}
 	confirm, values := form(t, body, "deactivate-confirm-button")
-	if res, _ := send(owner, confirm, values, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := handlerstest.Send(owner, confirm, values, crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site deactivation: %d", res.StatusCode)
 	}
-	if res, _ := send(owner, confirm, nil, nil); res.StatusCode != http.StatusBadRequest {
+	if res, _ := handlerstest.Send(owner, confirm, nil, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("no confirmation token: %d", res.StatusCode)
 	}
 	// A double click, then the same form again, then a second confirmation: one deactivation.
@@ -317,7 +317,7 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		}
 	}
 	_, again := owner.Get(href) // an inactive agreement's confirmation shows the checkout
-	for i, res := range []*http.Response{first(send(owner, confirm, values, nil)), first(send(owner, confirm, url.Values{"token": {"another-token-0123456789"}}, nil))} {
+	for i, res := range []*http.Response{first(handlerstest.Send(owner, confirm, values, nil)), first(handlerstest.Send(owner, confirm, url.Values{"token": {"another-token-0123456789"}}, nil))} {
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != page {
 			t.Errorf("send %d after the double click: %d to %q", i+1, res.StatusCode, res.Header.Get("Location"))
 		}
@@ -338,9 +338,9 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		}
 	}
 	res, body = owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
-	checkErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
-	res, body = send(owner, "/dashboard/agreements/"+agr+"/charge", url.Values{"amount": {"9900"}, "token": {"0123456789abcdef0123"}}, nil)
-	checkErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	res, body = handlerstest.Send(owner, "/dashboard/agreements/"+agr+"/charge", url.Values{"amount": {"9900"}, "token": {"0123456789abcdef0123"}}, nil)
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
 	if n := e.Sandbox.Calls("subscription"); n != 0 {
 		t.Errorf("%d subscription calls on an inactive agreement", n)
 	}
@@ -365,7 +365,7 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 		{"GET", "/dashboard/charges/" + ch.ID},
 	} {
 		res, body := b.Do(b.NoRedirect(), r.method, r.path, strings.NewReader(form.Encode()), nil)
-		checkErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없습니다")
 		if strings.Contains(body, "테스트 카페") {
 			t.Errorf("%s %s shows the other merchant's agreement", r.method, r.path)
 		}
@@ -378,15 +378,15 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 func TestDashboardChargeWithALostAnswerSaysToCheckKakaoPay(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
 	confirm, values := form(t, body, "charge-confirm-button")
 	f.Set("subscription", "drop", 1) // KakaoPay charges, and its answer is lost
-	if res, _ := send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+checkoutID {
+	if res, _ := handlerstest.Send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+checkoutID {
 		t.Fatalf("a charge whose answer was lost: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
-	if res, _ := send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("resent: %d", res.StatusCode)
 	}
 	if n := e.Sandbox.Calls("subscription"); n != 1 {

@@ -12,7 +12,7 @@ import (
 
 func TestDashboardAgreementsList(t *testing.T) {
 	e := handlerstest.New(t)
-	staff := signedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
+	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
 	older, charged := e.Subscribe("9900")
 	e.Clock.Add(time.Second)
 	newer, ended := e.Subscribe("5000")
@@ -56,7 +56,7 @@ func TestDashboardAgreementsList(t *testing.T) {
 		t.Errorf("inactive only: %d rows", rows.Length())
 	}
 	res, body = staff.Get("/dashboard/agreements?status=paused")
-	checkErrorPage(t, res, body, http.StatusBadRequest, "상태를 다시 골라")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, "상태를 다시 골라")
 
 	b := stranger(t, e)
 	res, body = b.Get("/dashboard/agreements")
@@ -64,12 +64,12 @@ func TestDashboardAgreementsList(t *testing.T) {
 		t.Errorf("another merchant's list: %d %q", res.StatusCode, handlerstest.TextOf(doc, "agreements"))
 	}
 	res, body = b.Get("/dashboard/agreements?starting_after=" + charged)
-	checkErrorPage(t, res, body, http.StatusBadRequest, "")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, "")
 }
 
 func TestDashboardAgreementsPages(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := signedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
 	var want []string // newest first
 	for range 51 {
 		e.Clock.Add(time.Second)

@@ -14,14 +14,14 @@ import (
 
 func TestDashboardCheckoutPage(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	c := e.CreateCheckout("")
 	pay := e.PayByPhone(c.ID)
 	if code, _, _ := e.Refund(pay, `{"amount":3000,"reason":"한 잔 취소"}`); code != 201 {
 		t.Fatalf("refund: %d", code)
 	}
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	_, body := b.Get("/dashboard/checkouts")
 	href, _ := handlerstest.Page(t, body).Find(`[data-testid=checkout-row] a`).First().Attr("href")
@@ -52,7 +52,7 @@ func TestDashboardCheckoutPage(t *testing.T) {
 		t.Fatal(err)
 	}
 	stranger := e.Browser(handlerstest.UADesktop)
-	signIn(stranger, cu.User.Email, cu.Password)
+	handlerstest.SignIn(stranger, cu.User.Email, cu.Password)
 	if res, body := stranger.Get("/dashboard/checkouts/" + c.ID); res.StatusCode != http.StatusNotFound || strings.Contains(body, "테스트 카페") {
 		t.Errorf("another merchant's user opened the checkout: %d", res.StatusCode)
 	}

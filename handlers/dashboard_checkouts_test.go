@@ -14,7 +14,7 @@ import (
 
 func TestDashboardCheckoutsList(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	paid := e.CreateCheckout("")
 	e.PayByPhone(paid.ID)
 	var ids []string
@@ -23,7 +23,7 @@ func TestDashboardCheckoutsList(t *testing.T) {
 		ids = append(ids, e.AmountCheckout("1000").ID)
 	}
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	res, body := b.Get("/dashboard/checkouts")
 	doc := handlerstest.Page(t, body)
@@ -82,7 +82,7 @@ func TestDashboardShowsOnlyItsMerchant(t *testing.T) {
 
 func TestDashboardSearchAndCSVExport(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	paid := e.CreateCheckout(`{"amount":11000,"reference":"ORDER-7001","customer":{"name":"김카카오","email":"Kim@Example.com"},` +
 		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"}`)
 	e.PayByPhone(paid.ID)
@@ -91,7 +91,7 @@ func TestDashboardSearchAndCSVExport(t *testing.T) {
 	e.Clock.Add(time.Second)
 	other := e.CreateCheckout(`{"amount":3000,"reference":"ORDER_8","success_url":"` + e.Shop.URL + `/t","failure_url":"` + e.Shop.URL + `/c"}`)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	for q, want := range map[string][]string{
 		"ORDER-7":         {paid.ID},
@@ -140,9 +140,9 @@ func TestDashboardCheckoutsByDate(t *testing.T) {
 	e.Clock.Add(48 * time.Hour)
 	newer := e.AmountCheckout("2000")
 	newerDay := e.Clock.Now().In(seoul).Format(time.DateOnly)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	listed := func(query string) []string {
 		t.Helper()

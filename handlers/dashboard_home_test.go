@@ -9,7 +9,7 @@ import (
 
 func TestDashboardHomeNumbers(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	paid := e.CreateCheckout("") // 11,000 won
 	e.CreateCheckout("")         // opened, never paid
 	pay := e.PayByPhone(paid.ID)
@@ -18,7 +18,7 @@ func TestDashboardHomeNumbers(t *testing.T) {
 	}
 
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	res, body := b.Get("/dashboard")
 	doc := handlerstest.Page(t, body)
 	for id, want := range map[string]string{

@@ -37,9 +37,9 @@ const formType = "application/x-www-form-urlencoded"
 
 func TestDashboardKeysCreateUseAndRevoke(t *testing.T) {
 	e := handlerstest.New(t)
-	email, pw := dashUser(t, e, "owner@cafe.example")
+	email, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, pw)
+	handlerstest.SignIn(b, email, pw)
 
 	rows, form := keysPage(t, b)
 	if len(rows) != 1 {
@@ -145,9 +145,9 @@ func TestDashboardKeysCreateUseAndRevoke(t *testing.T) {
 
 func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 	e := handlerstest.New(t)
-	email, pw := dashUser(t, e, "owner@cafe.example")
+	email, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, pw)
+	handlerstest.SignIn(b, email, pw)
 	_, form := keysPage(t, b)
 	form.Set("label", "배치 작업")
 
@@ -184,8 +184,8 @@ func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 
 func TestDashboardKeysRefused(t *testing.T) {
 	e := handlerstest.New(t)
-	ownerEmail, ownerPW := dashUser(t, e, "owner@cafe.example")
-	staffEmail, staffPW := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	ownerEmail, ownerPW := handlerstest.DashUser(t, e, "owner@cafe.example")
+	staffEmail, staffPW := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestDashboardKeysRefused(t *testing.T) {
 	theirs := keys[0].ID
 
 	owner := e.Browser(handlerstest.UADesktop)
-	signIn(owner, ownerEmail, ownerPW)
+	handlerstest.SignIn(owner, ownerEmail, ownerPW)
 	rows, form := keysPage(t, owner)
 	var mine string
 	for id := range rows {
@@ -208,7 +208,7 @@ func TestDashboardKeysRefused(t *testing.T) {
 
 	t.Run("staff", func(t *testing.T) {
 		staff := e.Browser(handlerstest.UADesktop)
-		signIn(staff, staffEmail, staffPW)
+		handlerstest.SignIn(staff, staffEmail, staffPW)
 		for _, req := range []struct{ method, path, body string }{
 			{"GET", "/dashboard/keys", ""},
 			{"POST", "/dashboard/keys", form.Encode()},
@@ -216,7 +216,7 @@ func TestDashboardKeysRefused(t *testing.T) {
 			{"POST", "/dashboard/keys/" + mine + "/revoke", ""},
 		} {
 			res, body := staff.Do(staff.NoRedirect(), req.method, req.path, strings.NewReader(req.body), hdr)
-			checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
+			handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
 		}
 		_, body := staff.Get("/dashboard")
 		if handlerstest.Page(t, body).Find(`[data-testid=nav-keys]`).Length() != 0 {
@@ -226,7 +226,7 @@ func TestDashboardKeysRefused(t *testing.T) {
 	t.Run("another merchant's key", func(t *testing.T) {
 		for _, method := range []string{"GET", "POST"} {
 			res, body := owner.Do(owner.NoRedirect(), method, "/dashboard/keys/"+theirs+"/revoke", strings.NewReader(""), hdr)
-			checkErrorPage(t, res, body, http.StatusNotFound, "")
+			handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 		}
 		if strings.Contains(func() string { _, b := owner.Get("/dashboard/keys"); return b }(), theirs) {
 			t.Error("the keys page lists another merchant's key")
@@ -254,24 +254,24 @@ func TestDashboardKeysRefused(t *testing.T) {
 		before := countKeys()
 		long := url.Values{"label": {strings.Repeat("가", 61)}, "token": {form.Get("token")}}
 		res, body := owner.Do(owner.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(long.Encode()), hdr)
-		checkErrorPage(t, res, body, http.StatusBadRequest, "60자")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, "60자")
 		noToken := url.Values{"label": {"토큰 없음"}}
 		res, body = owner.Do(owner.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(noToken.Encode()), hdr)
-		checkErrorPage(t, res, body, http.StatusBadRequest, "")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusBadRequest, "")
 		if n := countKeys(); n != before {
 			t.Errorf("refused forms made keys: %d keys, were %d", n, before)
 		}
 		res, body = owner.Get("/dashboard/keys/key_nope/revoke")
-		checkErrorPage(t, res, body, http.StatusNotFound, "")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	})
 }
 
 func TestDashboardKeysInEnglish(t *testing.T) {
 	e := handlerstest.New(t)
-	email, pw := dashUser(t, e, "owner@cafe.example")
+	email, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
 	b.Header.Set("Accept-Language", "en")
-	signIn(b, email, pw)
+	handlerstest.SignIn(b, email, pw)
 	_, body := b.Get("/dashboard/keys")
 	doc := handlerstest.Page(t, body)
 	if h := strings.TrimSpace(doc.Find("h1").Text()); h != "API keys" {

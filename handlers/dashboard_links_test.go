@@ -38,9 +38,9 @@ var evilSiteHeaders = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin"
 
 func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	_, body := b.Get("/dashboard/links")
 	doc := handlerstest.Page(t, body)
@@ -139,9 +139,9 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 
 func TestDashboardLinkFromAnItem(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	form := newLinkForm(t, b)
 	form.Del("amount")
 	form.Set("reusable", "1")
@@ -160,9 +160,9 @@ func TestDashboardLinkFromAnItem(t *testing.T) {
 
 func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	for _, c := range []struct {
 		change map[string]string
 		field  string
@@ -238,9 +238,9 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 
 func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	res, body := b.Post("/dashboard/links", newLinkForm(t, b).Encode())
 	doc := handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
@@ -292,9 +292,9 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	email, password := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	res, body := b.Get("/dashboard/links")
 	doc := handlerstest.Page(t, body)
@@ -311,7 +311,7 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	} {
 		form := url.Values{"token": {"ABCDEFGHIJKLMNOPQRSTUVWXYZ"}, "amount": {"5000"}, "success_url": {e.Shop.URL}, "failure_url": {e.Shop.URL}}
 		res, body := b.Do(b.NoRedirect(), c.method, c.path, strings.NewReader(form.Encode()), nil)
-		checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links WHERE active"); n != 1 {
 		t.Errorf("staff changed links: %d active", n)
@@ -326,15 +326,15 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner, pw := dashUser(t, e, "owner@cafe.example")
+	owner, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ob := e.Browser(handlerstest.UADesktop)
-	signIn(ob, owner, pw)
+	handlerstest.SignIn(ob, owner, pw)
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/dashboard/links/" + theirs.ID}, {"GET", "/dashboard/links/" + theirs.ID + "/deactivate"},
 		{"POST", "/dashboard/links/" + theirs.ID + "/deactivate"}, {"GET", "/dashboard/links/lnk_nope"},
 	} {
 		res, body := ob.Do(ob.NoRedirect(), c.method, c.path, strings.NewReader(""), nil)
-		checkErrorPage(t, res, body, http.StatusNotFound, "")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	}
 	if _, body := ob.Get("/dashboard/links"); strings.Contains(body, theirs.ID) {
 		t.Error("the list shows another merchant's link")

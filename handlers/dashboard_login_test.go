@@ -18,7 +18,7 @@ import (
 
 func TestDashboardSignInAndOut(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
 
 	res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil)
@@ -32,7 +32,7 @@ func TestDashboardSignInAndOut(t *testing.T) {
 		t.Fatalf("login page: %d %s", res.StatusCode, body)
 	}
 
-	res, _ = signIn(b, strings.ToUpper(email), password)
+	res, _ = handlerstest.SignIn(b, strings.ToUpper(email), password)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
 		t.Fatalf("sign in: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -65,10 +65,10 @@ func TestDashboardSignInAndOut(t *testing.T) {
 
 func TestDashboardWrongPasswordAndUnknownEmailLookAlike(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	wrongRes, wrong := signIn(b, email, password+"x")
-	unknownRes, unknown := signIn(b, "nobody@cafe.example", password)
+	wrongRes, wrong := handlerstest.SignIn(b, email, password+"x")
+	unknownRes, unknown := handlerstest.SignIn(b, "nobody@cafe.example", password)
 	w, u := handlerstest.Page(t, wrong), handlerstest.Page(t, unknown)
 	if wrongRes.StatusCode != http.StatusUnauthorized || unknownRes.StatusCode != wrongRes.StatusCode ||
 		handlerstest.TextOf(w, "login-error") == "" || handlerstest.TextOf(w, "login-error") != handlerstest.TextOf(u, "login-error") {
@@ -85,38 +85,38 @@ func TestDashboardWrongPasswordAndUnknownEmailLookAlike(t *testing.T) {
 
 func TestDashboardLockout(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	attacker := e.Browser(handlerstest.UADesktop)
 	for i := range 5 {
-		if res, _ := signIn(attacker, email, "guess-"+string(rune('a'+i))); res.StatusCode != http.StatusUnauthorized {
+		if res, _ := handlerstest.SignIn(attacker, email, "guess-"+string(rune('a'+i))); res.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("failure %d: %d", i+1, res.StatusCode)
 		}
 	}
 	// Locked: even the right password is refused, and an unknown e-mail from the same address too.
-	res, body := signIn(attacker, email, password)
+	res, body := handlerstest.SignIn(attacker, email, password)
 	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "login-error"), "15분") ||
 		res.Header.Get("Retry-After") != "900" {
 		t.Fatalf("sixth try: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
-	if res, _ := signIn(attacker, "other@cafe.example", "whatever-password"); res.StatusCode != http.StatusTooManyRequests {
+	if res, _ := handlerstest.SignIn(attacker, "other@cafe.example", "whatever-password"); res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("the locked address tried another account: %d", res.StatusCode)
 	}
 	e.Clock.Add(15*time.Minute + time.Second)
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, password); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), email, password); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("after 15 minutes: %d", res.StatusCode)
 	}
 }
 
 func TestDashboardSessionExpires(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	signedIn := func(b *handlerstest.Browser) bool {
 		res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil)
 		return res.StatusCode == http.StatusOK
 	}
 
 	idle := e.Browser(handlerstest.UADesktop)
-	signIn(idle, email, password)
+	handlerstest.SignIn(idle, email, password)
 	e.Clock.Add(29 * time.Minute)
 	if !signedIn(idle) {
 		t.Fatal("signed out after 29 idle minutes")
@@ -127,7 +127,7 @@ func TestDashboardSessionExpires(t *testing.T) {
 	}
 
 	busy := e.Browser(handlerstest.UADesktop)
-	signIn(busy, email, password)
+	handlerstest.SignIn(busy, email, password)
 	for range 12*2 - 1 { // a request every 29 minutes, for 11 hours and 7 minutes
 		e.Clock.Add(29 * time.Minute)
 		if !signedIn(busy) {
@@ -146,14 +146,14 @@ func TestDashboardSessionExpires(t *testing.T) {
 
 func TestDashboardRefusesCrossSitePosts(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
 	cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 	form := "email=" + email + "&password=" + password
 	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/login", strings.NewReader(form), cross); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site sign-in: %d", res.StatusCode)
 	}
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/logout", nil, cross); res.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site sign-out: %d", res.StatusCode)
 	}
@@ -164,12 +164,12 @@ func TestDashboardRefusesCrossSitePosts(t *testing.T) {
 
 func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 	e := handlerstest.New(t)
-	email, _ := dashUser(t, e, "owner@cafe.example")
+	email, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
 	codes := make(chan int, 20)
 	var wg sync.WaitGroup
 	for i := range 20 {
 		wg.Go(func() {
-			res, _, err := apiRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
+			res, _, err := handlerstest.APIRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
 				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
 			if err != nil {
 				t.Error(err)
@@ -198,9 +198,9 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 // create an API key.
 func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	_, form := keysPage(t, b)
 	copied := b.Copy()
 	if !dashSignedIn(copied) {
@@ -228,7 +228,7 @@ func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
 // when the sign-in did not lead straight to the dashboard.
 func shopOf(t *testing.T, b *handlerstest.Browser, email, password string) string {
 	t.Helper()
-	if res, _ := signIn(b, email, password); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+	if res, _ := handlerstest.SignIn(b, email, password); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
 		return ""
 	}
 	_, body := b.Get("/dashboard")
@@ -238,7 +238,7 @@ func shopOf(t *testing.T, b *handlerstest.Browser, email, password string) strin
 func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := context.Background()
-	email, cafePassword := dashUser(t, e, "owner@example.com")
+	email, cafePassword := handlerstest.DashUser(t, e, "owner@example.com")
 	bakery, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "빵집"})
 	if err != nil {
 		t.Fatal(err)
@@ -270,7 +270,7 @@ func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 			t.Errorf("signed in to %q, want %q", shop, want)
 		}
 	}
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, "neither of the two"); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), email, "neither of the two"); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("a wrong password: %d", res.StatusCode)
 	}
 }
@@ -299,7 +299,7 @@ func TestDashboardSignInChoosesTheShop(t *testing.T) {
 	add("꽃집", "the flower shop's own password")
 
 	b := e.Browser(handlerstest.UADesktop)
-	res, body := signIn(b, email, shared)
+	res, body := handlerstest.SignIn(b, email, shared)
 	doc := handlerstest.Page(t, body)
 	var shops []string
 	choices := map[string]string{}
@@ -318,7 +318,7 @@ func TestDashboardSignInChoosesTheShop(t *testing.T) {
 	}
 	action := doc.Find(`[data-testid=choose-shop] form`).AttrOr("action", "")
 	choose := func(b *handlerstest.Browser, token string) *http.Response {
-		res, _ := send(b, action, url.Values{"choice": {token}})
+		res, _ := handlerstest.Send(b, action, url.Values{"choice": {token}})
 		return res
 	}
 	// A changed token is refused with the sign-in form.

@@ -14,11 +14,11 @@ import (
 
 func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	c := e.CreateCheckout("")
 	pay := e.PayByPhone(c.ID)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	_, body := b.Get("/dashboard/checkouts/" + c.ID)
 	action, ok := handlerstest.Page(t, body).Find(`[data-testid=refund-form]`).Attr("action")
@@ -85,11 +85,11 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardLanguageSwitchOnAFormsAnswerGoesToAPage(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	c := e.CreateCheckout("")
 	pay := e.PayByPhone(c.ID)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	res, body := b.Post("/dashboard/payments/"+pay+"/refund/confirm", url.Values{"amount": {"1000"}}.Encode())
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("confirmation: %d", res.StatusCode)

@@ -20,9 +20,9 @@ func settingsForm() url.Values {
 
 func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	res, body := b.Get("/dashboard/settings")
 	doc := handlerstest.Page(t, body)
@@ -59,8 +59,8 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 		t.Errorf("the API's merchant: %+v", mer)
 	}
 	for amount, code := range map[int]string{50001: "amount_too_large", 999: "amount_too_small"} {
-		res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"amount": amount, "items": nil}), nil)
-		if got := checkAPIError(t, res, data, statusesInvalid, "invalid_request_error", "amount"); got.Error.Code != code {
+		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"amount": amount, "items": nil}), nil)
+		if got := handlerstest.CheckAPIError(t, res, data, handlerstest.StatusesInvalid, "invalid_request_error", "amount"); got.Error.Code != code {
 			t.Errorf("a checkout of %d won: %s, want %s", amount, got.Error.Code, code)
 		}
 	}
@@ -71,9 +71,9 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 
 func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	many := strings.Repeat("https://a.example\n", 5) + "https://b.example\nhttps://c.example\nhttps://d.example\nhttps://e.example\nhttps://f.example\nhttps://g.example"
 	for _, c := range []struct {
 		change map[string]string
@@ -122,20 +122,20 @@ func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 
 func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	if _, body := b.Get("/dashboard"); handlerstest.Page(t, body).Find(`[data-testid=nav-settings]`).Length() != 0 {
 		t.Error("staff's menu lists settings")
 	}
 	res, body := b.Get("/dashboard/settings")
-	checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
 	res, body = sendDashForm(b, "/dashboard/settings", settingsForm(), nil)
-	checkErrorPage(t, res, body, http.StatusForbidden, "관리자")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
 
-	owner, pw := dashUser(t, e, "owner@cafe.example")
+	owner, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ob := e.Browser(handlerstest.UADesktop)
-	signIn(ob, owner, pw)
+	handlerstest.SignIn(ob, owner, pw)
 	if res, _ := sendDashForm(ob, "/dashboard/settings", settingsForm(), evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site save: %d", res.StatusCode)
 	}

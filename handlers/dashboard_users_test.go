@@ -48,9 +48,9 @@ func userID(t *testing.T, e *handlerstest.Env, email string) string {
 
 func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 
 	res, body := b.Get("/dashboard/users")
 	doc := handlerstest.Page(t, body)
@@ -80,7 +80,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		t.Errorf("the password appears %d times in the page", strings.Count(body, shown))
 	}
 	staff := e.Browser(handlerstest.UADesktop)
-	if res, _ := signIn(staff, "staff@cafe.example", shown); res.StatusCode != http.StatusSeeOther || !dashSignedIn(staff) {
+	if res, _ := handlerstest.SignIn(staff, "staff@cafe.example", shown); res.StatusCode != http.StatusSeeOther || !dashSignedIn(staff) {
 		t.Fatalf("the new user signs in with the shown password: %d", res.StatusCode)
 	}
 	if _, body := b.Get("/dashboard/users"); strings.Contains(body, shown) {
@@ -167,11 +167,11 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	if dashSignedIn(staff) {
 		t.Error("the removed user is still signed in")
 	}
-	if res, _ := signIn(e.Browser(handlerstest.UADesktop), "staff@cafe.example", shown); res.StatusCode != http.StatusUnauthorized {
+	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), "staff@cafe.example", shown); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the removed user signs in: %d", res.StatusCode)
 	}
 	res, body = usersPost(b, action, nil, nil)
-	checkErrorPage(t, res, body, http.StatusNotFound, "이미 삭제되었을 수 있으니")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제되었을 수 있으니")
 	if !dashSignedIn(b) {
 		t.Error("the owner was signed out")
 	}
@@ -182,12 +182,12 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 // once the user is removed, both are sent to the sign-in form.
 func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	admin := e.Browser(handlerstest.UADesktop)
-	signIn(admin, email, password)
-	second, secondPassword := dashUser(t, e, "second@cafe.example")
+	handlerstest.SignIn(admin, email, password)
+	second, secondPassword := handlerstest.DashUser(t, e, "second@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, second, secondPassword)
+	handlerstest.SignIn(b, second, secondPassword)
 	_, form := keysPage(t, b)
 	copied := b.Copy()
 	keys := func() int { return e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID) }
@@ -224,14 +224,14 @@ func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
 
 func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	self := userID(t, e, email)
 
 	// The only owner can neither become staff nor remove themselves.
 	res, body := usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, map[string]string{"Referer": e.URL + "/dashboard/users"})
-	checkErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없습니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없습니다")
 	if back := handlerstest.Page(t, body).Find(`a[href="/dashboard/users"]`).Length(); back == 0 {
 		t.Error("the refusal does not lead back to the users page")
 	}
@@ -240,13 +240,13 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 		t.Errorf("removing oneself is not said: %d", res.StatusCode)
 	}
 	res, body = usersPost(b, "/dashboard/users/"+self+"/remove", nil, nil)
-	checkErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는")
 	if rows := userRows(t, b); rows[email] != "owner" || !dashSignedIn(b) {
 		t.Fatalf("after the refusals: %v", rows)
 	}
 
 	// With a second owner, the first may step down to staff: it leaves the users page.
-	second, secondPassword := dashUser(t, e, "second@cafe.example")
+	second, secondPassword := handlerstest.DashUser(t, e, "second@cafe.example")
 	res, _ = usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
 		t.Fatalf("stepping down: %d to %q", res.StatusCode, res.Header.Get("Location"))
@@ -257,7 +257,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	// The second owner, now the only one, cannot step down or leave either; removing oneself
 	// when another owner remains signs one out.
 	o2 := e.Browser(handlerstest.UADesktop)
-	signIn(o2, second, secondPassword)
+	handlerstest.SignIn(o2, second, secondPassword)
 	secondID := userID(t, e, second)
 	if res, _ := usersPost(o2, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusConflict {
 		t.Errorf("the last owner removed themselves: %d", res.StatusCode)
@@ -277,10 +277,10 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 
 func TestDashboardUsersAreForOwners(t *testing.T) {
 	e := handlerstest.New(t)
-	owner, _ := dashUser(t, e, "owner@cafe.example")
-	email, password := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	owner, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	ownerID := userID(t, e, owner)
 	for _, c := range []struct {
 		method, path string
@@ -299,7 +299,7 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 		} else {
 			res, body = usersPost(b, c.path, c.form, nil)
 		}
-		checkErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
 	}
 	if n := e.CountRows(`SELECT count(*) FROM users`); n != 2 {
 		t.Errorf("%d users, want 2", n)
@@ -311,7 +311,7 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 
 func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ctx := context.Background()
 	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
 	if err != nil {
@@ -323,16 +323,16 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	}
 	id := theirs.User.ID
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	if rows := userRows(t, b); len(rows) != 1 || rows[email] != "owner" {
 		t.Errorf("listed: %v", rows)
 	}
 	res, body := b.Get("/dashboard/users/" + id + "/remove")
-	checkErrorPage(t, res, body, http.StatusNotFound, "")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	res, body = usersPost(b, "/dashboard/users/"+id+"/role", url.Values{"role": {"owner"}}, nil)
-	checkErrorPage(t, res, body, http.StatusNotFound, "")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	res, body = usersPost(b, "/dashboard/users/"+id+"/remove", nil, nil)
-	checkErrorPage(t, res, body, http.StatusNotFound, "")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	if u, err := e.Service.User(ctx, id); err != nil || u.Role != checkout.RoleStaff {
 		t.Errorf("the other merchant's user: %+v %v", u, err)
 	}
@@ -353,10 +353,10 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 
 func TestDashboardUsersRefuseCrossSitePosts(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := dashUser(t, e, "owner@cafe.example")
-	dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
+	handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
-	signIn(b, email, password)
+	handlerstest.SignIn(b, email, password)
 	staffID := userID(t, e, "staff@cafe.example")
 	cross := map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}
 	for path, form := range map[string]url.Values{

@@ -18,9 +18,9 @@ import (
 // webhookOwner signs in an owner of e's merchant.
 func webhookOwner(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
 	t.Helper()
-	email, password := dashUser(t, e, "owner@cafe.example")
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
-	if res, _ := signIn(b, email, password); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.SignIn(b, email, password); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("sign-in: %d", res.StatusCode)
 	}
 	return b
@@ -89,7 +89,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			res, body := send(b, action, values)
+			res, body := handlerstest.Send(b, action, values)
 			doc := handlerstest.Page(t, body)
 			if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
 				t.Errorf("adding: %d %s", res.StatusCode, body)
@@ -164,7 +164,7 @@ func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			v := url.Values{"token": values["token"], "url": {tc.url}, "description": {tc.description}, "events": tc.events}
-			res, body := send(b, action, v)
+			res, body := handlerstest.Send(b, action, v)
 			doc := handlerstest.Page(t, body)
 			if res.StatusCode != http.StatusBadRequest {
 				t.Fatalf("status %d, want 400", res.StatusCode)
@@ -197,16 +197,16 @@ func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 	// The form's token was not used up: the same form, corrected, adds the endpoint.
 	values.Set("url", "http://127.0.0.1:9/hooks")
 	values["events"] = []string{"*"}
-	if res, body := send(b, action, values); res.StatusCode != 200 || !strings.HasPrefix(handlerstest.Page(t, body).Find(`[data-testid=secret]`).AttrOr("value", ""), "whsec_") {
+	if res, body := handlerstest.Send(b, action, values); res.StatusCode != 200 || !strings.HasPrefix(handlerstest.Page(t, body).Find(`[data-testid=secret]`).AttrOr("value", ""), "whsec_") {
 		t.Fatalf("the corrected form: %d", res.StatusCode)
 	}
 	// Sent again with other values, the used form is refused rather than adding another.
 	values.Set("url", "http://127.0.0.1:9/other")
-	if res, _ := send(b, action, values); res.StatusCode != http.StatusConflict {
+	if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusConflict {
 		t.Errorf("a used form with other values: %d", res.StatusCode)
 	}
 	// Without a token nothing is added.
-	if res, _ := send(b, action, url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusBadRequest {
+	if res, _ := handlerstest.Send(b, action, url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("no token: %d", res.StatusCode)
 	}
 	if n := endpointCount(t, e); n != 1 {
@@ -224,12 +224,12 @@ func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 		t.Fatal(err)
 	}
 	lb := e.Browser(handlerstest.UADesktop)
-	signIn(lb, cu.User.Email, cu.Password)
+	handlerstest.SignIn(lb, cu.User.Email, cu.Password)
 	_, body = lb.Get("/dashboard/webhooks?lang=en")
 	action, values = formOf(t, handlerstest.Page(t, body), "endpoint-form")
 	values.Set("url", "http://127.0.0.1:9/hooks")
 	values["events"] = []string{"*"}
-	res, body := send(lb, action, values)
+	res, body := handlerstest.Send(lb, action, values)
 	if got := handlerstest.TextOf(handlerstest.Page(t, body), "url-error"); res.StatusCode != http.StatusBadRequest || !strings.Contains(got, "https://") {
 		t.Errorf("a live merchant's http endpoint: %d %q", res.StatusCode, got)
 	}
@@ -261,7 +261,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	// A test event, sent twice from one page, reaches the receiver once.
 	action, values := formOf(t, doc, "endpoint-test")
 	for range 2 {
-		if res, _ := send(b, action, values); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/webhooks/"+ep.ID+"?done=test" {
+		if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/webhooks/"+ep.ID+"?done=test" {
 			t.Fatalf("test event: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
@@ -283,7 +283,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	// Redeliver, sent twice: once more.
 	action, values = formOf(t, doc, "delivery-redeliver")
 	for range 2 {
-		if res, _ := send(b, action, values); res.StatusCode != http.StatusSeeOther {
+		if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther {
 			t.Fatalf("redeliver: %d", res.StatusCode)
 		}
 	}
@@ -299,7 +299,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	// A receiver that fails: the delivery waits for its next try, shown in Korea's time.
 	rc.then(status(500))
 	action, values = formOf(t, doc, "delivery-redeliver")
-	if res, _ := send(b, action, values); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("redeliver: %d", res.StatusCode)
 	}
 	deliver(t, e) // delivers what is due; the failed try's next one is not due yet
@@ -316,7 +316,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	action, values = formOf(t, doc, "endpoint-rotate")
 	var shown []string
 	for range 2 {
-		res, body := send(b, action, values)
+		res, body := handlerstest.Send(b, action, values)
 		doc := handlerstest.Page(t, body)
 		if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-intro"), "24시간") ||
 			!strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
@@ -342,22 +342,22 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	rc.secret = shown[0]
 	rc.mu.Unlock()
 	action2, values2 := formOf(t, doc, "endpoint-test")
-	send(b, action2, values2)
+	handlerstest.Send(b, action2, values2)
 	deliver(t, e)
 	if got := rc.received(); got[len(got)-1].Type != "ping" {
 		t.Errorf("after rotation the receiver got %+v", got[len(got)-1])
 	}
 	// Rotated again since, the first rotation's form no longer shows any secret.
 	action2, values2 = formOf(t, doc, "endpoint-rotate")
-	send(b, action2, values2)
-	res, body := send(b, action, values)
+	handlerstest.Send(b, action2, values2)
+	res, body := handlerstest.Send(b, action, values)
 	if res.StatusCode != http.StatusSeeOther || !strings.HasSuffix(res.Header.Get("Location"), "done=secret_gone") || strings.Contains(body, "whsec_") {
 		t.Errorf("an old rotation resent: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
 
 	// Disable, then enable.
 	action, values = formOf(t, doc, "endpoint-disable")
-	if res, _ := send(b, action, values); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("disable: %d", res.StatusCode)
 	}
 	_, body = b.Get("/dashboard/webhooks/" + ep.ID + "?done=disabled")
@@ -381,7 +381,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 		t.Errorf("an event while disabled: %q, %d received", strings.Join(strings.Fields(first.Text()), " "), len(rc.received())-before)
 	}
 	action, values = formOf(t, doc, "endpoint-enable")
-	send(b, action, values)
+	handlerstest.Send(b, action, values)
 	if doc = endpointPage(t, b, ep.ID); handlerstest.TextOf(doc, "endpoint-state") != "사용 중" {
 		t.Errorf("after enabling: %q", handlerstest.TextOf(doc, "endpoint-state"))
 	}
@@ -397,7 +397,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	}
 	action, values = formOf(t, handlerstest.Page(t, body), "endpoint-delete-button")
 	for range 2 {
-		if res, _ := send(b, action, values); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/webhooks?done=deleted" {
+		if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/webhooks?done=deleted" {
 			t.Fatalf("delete: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
@@ -437,16 +437,16 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	}
 
 	// Staff may not see the pages nor use the forms.
-	email, password := dashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
 	staff := e.Browser(handlerstest.UADesktop)
-	signIn(staff, email, password)
+	handlerstest.SignIn(staff, email, password)
 	for _, p := range pages {
 		if res, body := staff.Get(p); res.StatusCode != http.StatusForbidden || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "관리자") {
 			t.Errorf("staff GET %s: %d", p, res.StatusCode)
 		}
 	}
 	for _, p := range forms {
-		if res, _ := send(staff, p, url.Values{"token": token["token"], "url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusForbidden {
+		if res, _ := handlerstest.Send(staff, p, url.Values{"token": token["token"], "url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusForbidden {
 			t.Errorf("staff POST %s: %d", p, res.StatusCode)
 		}
 	}
@@ -465,7 +465,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 		t.Fatal(err)
 	}
 	stranger := e.Browser(handlerstest.UADesktop)
-	signIn(stranger, cu.User.Email, cu.Password)
+	handlerstest.SignIn(stranger, cu.User.Email, cu.Password)
 	for _, p := range pages[1:] {
 		if res, body := stranger.Get(p); res.StatusCode != http.StatusNotFound || strings.Contains(body, ep.URL) {
 			t.Errorf("another merchant GET %s: %d", p, res.StatusCode)
@@ -475,7 +475,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 		t.Error("another merchant's list shows the endpoint")
 	}
 	for _, p := range forms[1:] {
-		if res, _ := send(stranger, p, token); res.StatusCode != http.StatusNotFound {
+		if res, _ := handlerstest.Send(stranger, p, token); res.StatusCode != http.StatusNotFound {
 			t.Errorf("another merchant POST %s: %d", p, res.StatusCode)
 		}
 	}
@@ -483,7 +483,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	theirs := newReceiver(t)
 	var their endpointObject
 	e.APIAs(other.APIKey, "POST", "/v1/webhook_endpoints", `{"url":"`+theirs.srv.URL+`/hooks"}`, &their, nil)
-	if res, _ := send(stranger, "/dashboard/webhooks/"+their.ID+"/events/"+ping.ID+"/redeliver", token); res.StatusCode != http.StatusNotFound {
+	if res, _ := handlerstest.Send(stranger, "/dashboard/webhooks/"+their.ID+"/events/"+ping.ID+"/redeliver", token); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another merchant redelivering this merchant's event: %d", res.StatusCode)
 	}
 	unchanged("another merchant")
@@ -491,7 +491,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	// The owner's forms sent from another site, or without their token, do nothing.
 	owner := webhookOwner(t, e)
 	for _, p := range forms {
-		if res, _ := send(owner, p, token, crossSite); res.StatusCode != http.StatusForbidden {
+		if res, _ := handlerstest.Send(owner, p, token, crossSite); res.StatusCode != http.StatusForbidden {
 			t.Errorf("cross-site POST %s: %d", p, res.StatusCode)
 		}
 	}
@@ -499,7 +499,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 		if strings.HasSuffix(p, "able") {
 			continue // enabling and disabling need no token: sent twice they leave the same state
 		}
-		if res, _ := send(owner, p, url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusBadRequest {
+		if res, _ := handlerstest.Send(owner, p, url.Values{"url": {"http://127.0.0.1:9/x"}, "events": {"*"}}); res.StatusCode != http.StatusBadRequest {
 			t.Errorf("POST %s without a token: %d", p, res.StatusCode)
 		}
 	}

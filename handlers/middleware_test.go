@@ -32,7 +32,7 @@ func TestSecurityHeaders(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
+			res, data := handlerstest.APIMust(t, e, tc.key, tc.method, tc.path, "", nil)
 			if res.StatusCode >= 500 {
 				t.Fatalf("%d: %s", res.StatusCode, data)
 			}
@@ -51,16 +51,16 @@ func TestSecurityHeaders(t *testing.T) {
 		})
 	}
 	t.Run("request id", func(t *testing.T) {
-		res, _ := apiMust(t, e, "", "GET", "/healthz", "", map[string]string{"X-Request-Id": "trace-42_A"})
+		res, _ := handlerstest.APIMust(t, e, "", "GET", "/healthz", "", map[string]string{"X-Request-Id": "trace-42_A"})
 		if got := res.Header.Get("X-Request-Id"); got != "trace-42_A" {
 			t.Errorf("a valid incoming request id becomes %q", got)
 		}
-		res, _ = apiMust(t, e, "", "GET", "/healthz", "", map[string]string{"X-Request-Id": "<script>"})
+		res, _ = handlerstest.APIMust(t, e, "", "GET", "/healthz", "", map[string]string{"X-Request-Id": "<script>"})
 		if got := res.Header.Get("X-Request-Id"); got == "" || strings.ContainsAny(got, "<>") {
 			t.Errorf("an invalid incoming request id becomes %q", got)
 		}
-		a, _ := apiMust(t, e, "", "GET", "/healthz", "", nil)
-		b, _ := apiMust(t, e, "", "GET", "/healthz", "", nil)
+		a, _ := handlerstest.APIMust(t, e, "", "GET", "/healthz", "", nil)
+		b, _ := handlerstest.APIMust(t, e, "", "GET", "/healthz", "", nil)
 		if a.Header.Get("X-Request-Id") == b.Header.Get("X-Request-Id") {
 			t.Error("two requests share a request id")
 		}

@@ -43,7 +43,7 @@ func TestCheckoutURLTemplatesAndLocale(t *testing.T) {
 		"failure_url": e.Shop.URL + "/cart?checkout={CHECKOUT_ID}",
 		"locale":      "en",
 	}))
-	got := getCheckoutObj(t, e, c.ID)
+	got := handlerstest.GetCheckout(t, e, c.ID)
 	if got.URL != e.URL+"/c/"+c.ID {
 		t.Errorf("url %q", got.URL)
 	}
@@ -95,9 +95,9 @@ func TestShopperBadInput(t *testing.T) {
 			}
 			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
 			if tc.page {
-				checkErrorPage(t, res, html, tc.status, "")
+				handlerstest.CheckErrorPage(t, res, html, tc.status, "")
 			} else {
-				checkAPIError(t, res, []byte(html), []int{tc.status}, "", "wait")
+				handlerstest.CheckAPIError(t, res, []byte(html), []int{tc.status}, "", "wait")
 			}
 			if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != attempts {
 				t.Errorf("attempts %d → %d", attempts, n)

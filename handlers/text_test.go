@@ -97,7 +97,7 @@ func newTextSweep(t *testing.T, e *handlerstest.Env) *textSweep {
 		ids["id:"+prefix] = ids[name]
 	}
 	ids["id:refunds"], ids["id:c"] = refund.ID, e.CreateCheckout("").ID
-	return &textSweep{t: t, e: e, owner: signedIn(t, e, "owner@sweep.example", checkout.RoleOwner), ids: ids,
+	return &textSweep{t: t, e: e, owner: handlerstest.SignedIn(t, e, "owner@sweep.example", checkout.RoleOwner), ids: ids,
 		routes: routePatterns(t, "/")}
 }
 
@@ -143,7 +143,7 @@ func (s *textSweep) send(what, method, target, body string, hdr map[string]strin
 		if _, ok := hdr["Authorization"]; ok {
 			key = ""
 		}
-		res, raw, err := apiRaw(s.e, key, method, target, body, hdr)
+		res, raw, err := handlerstest.APIRaw(s.e, key, method, target, body, hdr)
 		if err != nil {
 			s.t.Fatalf("%s %s: %v", method, target, err)
 		}

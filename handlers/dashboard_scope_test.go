@@ -83,7 +83,7 @@ func scopeIDs(t *testing.T, e *handlerstest.Env) map[string]string {
 	if len(events.Data) > 0 {
 		ids["eventID"] = events.Data[0].ID
 	}
-	ids["linkID"] = createLink(t, e, `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`).ID
+	ids["linkID"] = handlerstest.CreateLink(t, e, `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`).ID
 	m, err := e.Service.MerchantByID(ctx, e.MerchantID)
 	if err != nil {
 		t.Fatal(err)

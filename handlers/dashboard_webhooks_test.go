@@ -64,7 +64,7 @@ func noRawMessageIDs(t *testing.T, page, body string) {
 func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	e := handlerstest.New(t)
 	b := webhookOwner(t, e)
-	rc := newReceiver(t)
+	rc := handlerstest.NewReceiver(t)
 
 	res, body := b.Get("/dashboard/webhooks")
 	doc := handlerstest.Page(t, body)
@@ -76,7 +76,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	}
 	noRawMessageIDs(t, "the list", body)
 	action, values := formOf(t, doc, "endpoint-form")
-	values.Set("url", rc.srv.URL+"/hooks")
+	values.Set("url", rc.URL())
 	values.Set("description", "주문 알림")
 	values["events"] = []string{"checkout.paid", "refund.succeeded"}
 
@@ -115,7 +115,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	_, body = b.Get("/dashboard/webhooks")
 	doc = handlerstest.Page(t, body)
 	row := doc.Find(`[data-testid=endpoint-row]`)
-	if row.Length() != 1 || !strings.Contains(row.Text(), rc.srv.URL+"/hooks") || !strings.Contains(row.Text(), "주문 알림") ||
+	if row.Length() != 1 || !strings.Contains(row.Text(), rc.URL()) || !strings.Contains(row.Text(), "주문 알림") ||
 		handlerstest.TextOf(doc, "endpoint-state") != "사용 중" || handlerstest.TextOf(doc, "endpoint-events") != "checkout.paid, refund.succeeded" {
 		t.Errorf("the list: %q", row.Text())
 	}
@@ -124,18 +124,16 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	}
 	href := doc.Find(`[data-testid=endpoint-link]`).AttrOr("href", "")
 	res, body = b.Get(href)
-	if res.StatusCode != 200 || strings.Contains(body, secret) || !strings.Contains(body, rc.srv.URL+"/hooks") {
+	if res.StatusCode != 200 || strings.Contains(body, secret) || !strings.Contains(body, rc.URL()) {
 		t.Errorf("the endpoint's page: %d, shows the secret: %v", res.StatusCode, strings.Contains(body, secret))
 	}
 	noRawMessageIDs(t, "the endpoint's page", body)
 
 	// The secret shown is the one that signs: a paid checkout reaches the receiver, verified.
-	rc.mu.Lock()
-	rc.secret = secret
-	rc.mu.Unlock()
+	rc.SetSecret(secret)
 	e.PayByPhone(e.CreateCheckout("").ID)
-	deliver(t, e)
-	if got := rc.received(); len(got) != 1 || got[0].Type != "checkout.paid" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 1 || got[0].Type != "checkout.paid" {
 		t.Errorf("the receiver got %+v, want one checkout.paid", got)
 	}
 }
@@ -249,8 +247,8 @@ func endpointPage(t *testing.T, b *handlerstest.Browser, id string) *goquery.Doc
 func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	e := handlerstest.New(t)
 	b := webhookOwner(t, e)
-	rc := newReceiver(t)
-	ep := rc.endpoint(e, "*")
+	rc := handlerstest.NewReceiver(t)
+	ep := rc.Endpoint(e, "*")
 
 	doc := endpointPage(t, b, ep.ID)
 	if handlerstest.TextOf(doc, "endpoint-url") != ep.URL || handlerstest.TextOf(doc, "endpoint-state") != "사용 중" ||
@@ -265,8 +263,8 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 			t.Fatalf("test event: %d %s", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
-	deliver(t, e)
-	if got := rc.received(); len(got) != 1 || got[0].Type != "ping" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 1 || got[0].Type != "ping" {
 		t.Fatalf("the receiver got %+v, want one ping", got)
 	}
 	_, body := b.Get("/dashboard/webhooks/" + ep.ID + "?done=test")
@@ -276,7 +274,7 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 		handlerstest.TextOf(doc, "delivery-status") != "전송 성공" || handlerstest.TextOf(doc, "delivery-code") != "204" ||
 		handlerstest.TextOf(doc, "delivery-attempts") != "1" || !strings.HasSuffix(handlerstest.TextOf(doc, "delivery-latency"), "ms") ||
 		handlerstest.TextOf(doc, "delivery-next") != "—" || !strings.Contains(row.Text(), "ping") ||
-		handlerstest.TextOf(doc, "delivery-event") != rc.received()[0].ID {
+		handlerstest.TextOf(doc, "delivery-event") != rc.Received()[0].ID {
 		t.Errorf("the delivery: %q (notice %q)", strings.Join(strings.Fields(row.Text()), " "), handlerstest.TextOf(doc, "notice"))
 	}
 
@@ -287,8 +285,8 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 			t.Fatalf("redeliver: %d", res.StatusCode)
 		}
 	}
-	deliver(t, e)
-	if got := rc.received(); len(got) != 2 || got[1].ID != got[0].ID {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 2 || got[1].ID != got[0].ID {
 		t.Fatalf("after a redelivery the receiver got %+v, want the ping twice", got)
 	}
 	doc = endpointPage(t, b, ep.ID)
@@ -297,12 +295,12 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	}
 
 	// A receiver that fails: the delivery waits for its next try, shown in Korea's time.
-	rc.then(status(500))
+	rc.Then(handlerstest.AnswerStatus(500))
 	action, values = formOf(t, doc, "delivery-redeliver")
 	if res, _ := handlerstest.Send(b, action, values); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("redeliver: %d", res.StatusCode)
 	}
-	deliver(t, e) // delivers what is due; the failed try's next one is not due yet
+	handlerstest.Deliver(t, e) // delivers what is due; the failed try's next one is not due yet
 	doc = endpointPage(t, b, ep.ID)
 	first := doc.Find(`[data-testid=delivery-row]`).First()
 	next := strings.Join(strings.Fields(first.Find(`[data-testid=delivery-next]`).Text()), " ")
@@ -338,13 +336,11 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 		t.Error("the endpoint's page shows the new secret")
 	}
 	// The new secret verifies what is sent now.
-	rc.mu.Lock()
-	rc.secret = shown[0]
-	rc.mu.Unlock()
+	rc.SetSecret(shown[0])
 	action2, values2 := formOf(t, doc, "endpoint-test")
 	handlerstest.Send(b, action2, values2)
-	deliver(t, e)
-	if got := rc.received(); got[len(got)-1].Type != "ping" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); got[len(got)-1].Type != "ping" {
 		t.Errorf("after rotation the receiver got %+v", got[len(got)-1])
 	}
 	// Rotated again since, the first rotation's form no longer shows any secret.
@@ -366,27 +362,27 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 		!strings.Contains(handlerstest.TextOf(doc, "notice"), "중지") {
 		t.Errorf("after disabling: %q", handlerstest.TextOf(doc, "endpoint-state"))
 	}
-	var api endpointObject
+	var api handlerstest.EndpointObject
 	if e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &api); !api.Disabled {
 		t.Error("the API does not see the endpoint disabled")
 	}
 	// An event while disabled waits, pending, for the endpoint to be enabled again.
-	before := len(rc.received())
+	before := len(rc.Received())
 	e.CreateCheckout("")
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	doc = endpointPage(t, b, ep.ID)
 	first = doc.Find(`[data-testid=delivery-row]`).First()
 	if first.AttrOr("data-status", "") != "pending" || !strings.Contains(first.Text(), "checkout.created") ||
-		strings.TrimSpace(first.Find(`[data-testid=delivery-next]`).Text()) != "엔드포인트를 다시 사용하면" || len(rc.received()) != before {
-		t.Errorf("an event while disabled: %q, %d received", strings.Join(strings.Fields(first.Text()), " "), len(rc.received())-before)
+		strings.TrimSpace(first.Find(`[data-testid=delivery-next]`).Text()) != "엔드포인트를 다시 사용하면" || len(rc.Received()) != before {
+		t.Errorf("an event while disabled: %q, %d received", strings.Join(strings.Fields(first.Text()), " "), len(rc.Received())-before)
 	}
 	action, values = formOf(t, doc, "endpoint-enable")
 	handlerstest.Send(b, action, values)
 	if doc = endpointPage(t, b, ep.ID); handlerstest.TextOf(doc, "endpoint-state") != "사용 중" {
 		t.Errorf("after enabling: %q", handlerstest.TextOf(doc, "endpoint-state"))
 	}
-	deliver(t, e)
-	if got := rc.received(); len(got) != before+1 || got[before].Type != "checkout.created" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != before+1 || got[before].Type != "checkout.created" {
 		t.Errorf("after enabling the receiver got %d more, want the checkout.created that waited", len(got)-before)
 	}
 
@@ -414,13 +410,13 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := context.Background()
-	rc := newReceiver(t)
-	ep := rc.endpoint(e, "*")
+	rc := handlerstest.NewReceiver(t)
+	ep := rc.Endpoint(e, "*")
 	ping, err := e.Service.PingWebhookEndpoint(ctx, mustMerchant(t, e), ep.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	token := url.Values{"token": {"abcdefghijklmnopqrstuvwxyz"}}
 	pages := []string{"/dashboard/webhooks", "/dashboard/webhooks/" + ep.ID, "/dashboard/webhooks/" + ep.ID + "/delete"}
 	forms := []string{"/dashboard/webhooks", "/dashboard/webhooks/" + ep.ID + "/enable", "/dashboard/webhooks/" + ep.ID + "/disable",
@@ -428,11 +424,11 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 		"/dashboard/webhooks/" + ep.ID + "/events/" + ping.ID + "/redeliver"}
 	unchanged := func(who string) {
 		t.Helper()
-		var got endpointObject
+		var got handlerstest.EndpointObject
 		e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got)
-		if got.ID != ep.ID || got.Disabled || len(rc.received()) != 1 ||
+		if got.ID != ep.ID || got.Disabled || len(rc.Received()) != 1 ||
 			e.CountRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE endpoint_id = ?`, ep.ID) != 1 || endpointCount(t, e) != 1 {
-			t.Errorf("%s changed the endpoint: %+v, %d received", who, got, len(rc.received()))
+			t.Errorf("%s changed the endpoint: %+v, %d received", who, got, len(rc.Received()))
 		}
 	}
 
@@ -480,9 +476,9 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 		}
 	}
 	// Its own endpoint with this merchant's event: not found either.
-	theirs := newReceiver(t)
-	var their endpointObject
-	e.APIAs(other.APIKey, "POST", "/v1/webhook_endpoints", `{"url":"`+theirs.srv.URL+`/hooks"}`, &their, nil)
+	theirs := handlerstest.NewReceiver(t)
+	var their handlerstest.EndpointObject
+	e.APIAs(other.APIKey, "POST", "/v1/webhook_endpoints", `{"url":"`+theirs.URL()+`"}`, &their, nil)
 	if res, _ := handlerstest.Send(stranger, "/dashboard/webhooks/"+their.ID+"/events/"+ping.ID+"/redeliver", token); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another merchant redelivering this merchant's event: %d", res.StatusCode)
 	}
@@ -503,7 +499,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 			t.Errorf("POST %s without a token: %d", p, res.StatusCode)
 		}
 	}
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	unchanged("refused forms")
 }
 

@@ -43,7 +43,7 @@ var unfurlAgents = []string{
 // nothing: no checkout, no event, no webhook, no KakaoPay call. Only the page's pay button does.
 func TestLinkVisitsCreateNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	l := createLink(t, e, linkBody(e)+`}`)
+	l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks","enabled_events":["*"]}`, nil)
 	events := e.CountRows("SELECT COUNT(*) FROM events")
 	nothingMore := func(what string) {
@@ -124,7 +124,7 @@ func TestLinkVisitsCreateNothing(t *testing.T) {
 
 func TestOneTimeLinkStopsAfterOnePaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	l := createLink(t, e, linkBody(e)+`,"reusable":false}`)
+	l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`,"reusable":false}`)
 	shopper := e.Browser(handlerstest.UAIPhone)
 	first := shopper.PayLink(l.URL)
 	shopper.WalletAct(e.AttemptMobileURL(first), "approve")
@@ -138,19 +138,19 @@ func TestOneTimeLinkStopsAfterOnePaidCheckout(t *testing.T) {
 	if res, _ := shopper.Do(shopper.NoRedirect(), "POST", l.URL, strings.NewReader("device=mobile"), nil); res.StatusCode != http.StatusGone {
 		t.Errorf("pressing pay on a paid one-time link: %d", res.StatusCode)
 	}
-	var got linkObject
+	var got handlerstest.LinkObject
 	if e.API("GET", "/v1/links/"+l.ID, "", &got); got.PaidCount != 1 {
 		t.Errorf("paid_count %d", got.PaidCount)
 	}
 
 	// Deactivated and expired links say so too; the page leads back to the shop.
-	d := createLink(t, e, linkBody(e)+`}`)
+	d := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	e.API("POST", "/v1/links/"+d.ID+"/deactivate", "", nil)
 	res, html = shopper.Do(shopper.NoRedirect(), "GET", d.URL, nil, nil)
 	if res.StatusCode != http.StatusGone || !strings.Contains(html, "판매자가 이 결제 링크를 닫았습니다") || !strings.Contains(html, e.Shop.URL+"/cart") {
 		t.Errorf("a deactivated link: %d", res.StatusCode)
 	}
-	x := createLink(t, e, linkBody(e)+`,"expires_at":"`+e.Clock.Now().Add(time.Hour).Format(time.RFC3339)+`"}`)
+	x := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`,"expires_at":"`+e.Clock.Now().Add(time.Hour).Format(time.RFC3339)+`"}`)
 	e.Clock.Add(2 * time.Hour)
 	if res, html := shopper.Do(shopper.NoRedirect(), "GET", x.URL, nil, nil); res.StatusCode != http.StatusGone || !strings.Contains(html, "사용 기간이 끝났습니다") {
 		t.Errorf("an expired link: %d", res.StatusCode)
@@ -171,7 +171,7 @@ func TestLinkShoppersPastItsCapAreNotCharged(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			e := handlerstest.New(t)
-			l := createLink(t, e, linkBody(e)+tc.body)
+			l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+tc.body)
 			var shoppers []*handlerstest.Browser
 			var ids []string
 			for range 3 {
@@ -216,7 +216,7 @@ func TestLinkShoppersPastItsCapAreNotCharged(t *testing.T) {
 
 func TestLinkQRCodeAndPoster(t *testing.T) {
 	e := handlerstest.New(t)
-	l := createLink(t, e, linkBody(e)+`}`)
+	l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	b := e.Browser(handlerstest.UADesktop)
 	for size, want := range map[string]int{"": 512, "?size=2048": 2048, "?size=128": 128} {
 		res, body := b.Get(l.URL + "/qr.png" + size)

@@ -19,7 +19,7 @@ import (
 func TestLinkCheckoutsAndPaymentsAreLimitedPerAddress(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{LinkCheckoutsPerMinute: 3, PaymentStartsPerMinute: 5,
 		Proxies: web.Proxies{netip.MustParsePrefix("127.0.0.0/8")}})
-	l := createLink(t, e, linkBody(e)+`}`)
+	l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	from := func(addr string) *handlerstest.Browser {
 		b := e.Browser(handlerstest.UAIPhone)
 		b.Header.Set("X-Forwarded-For", addr)

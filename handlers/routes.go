@@ -19,6 +19,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/docs"
+	"github.com/kpcheckout/kpcheckout/handlers/api"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/static"
 )
@@ -61,6 +62,11 @@ type Config struct {
 	MetricsNetworks []netip.Prefix
 	Logger          *slog.Logger
 }
+
+// noWake is Config.Deliveries when there is no Deliverer in this process.
+type noWake struct{}
+
+func (noWake) Wake() {}
 
 // catchAll are the patterns that answer paths no route has.
 var catchAll = []string{"/", "/v1/"}
@@ -105,7 +111,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: qr}
+	v1 := api.New(api.Config{Service: cfg.Service, BaseURL: cfg.BaseURL, QR: qr, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -175,35 +181,35 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard/settings", dash.Owner(dash.ShowSettings))
 	mux.Handle("POST /dashboard/settings", csrf.Handler(dash.Owner(dash.SaveSettings)))
 
-	mux.Handle("POST /v1/checkouts", api.Auth(api.Idempotent(api.CreateCheckout)))
-	mux.Handle("GET /v1/checkouts", api.Auth(api.ListCheckouts))
-	mux.Handle("GET /v1/checkouts/{id}", api.Auth(api.GetCheckout))
-	mux.Handle("POST /v1/checkouts/{id}/expire", api.Auth(api.Idempotent(api.ExpireCheckout)))
-	mux.Handle("POST /v1/checkouts/{id}/attempts", api.Auth(api.Idempotent(api.CreateAttempt)))
-	mux.Handle("GET /v1/payments/{id}", api.Auth(api.GetPayment))
-	mux.Handle("POST /v1/payments/{id}/refunds", api.Auth(api.Idempotent(api.CreateRefund)))
-	mux.Handle("GET /v1/refunds/{id}", api.Auth(api.GetRefund))
-	mux.Handle("GET /v1/agreements/{id}", api.Auth(api.GetAgreement))
-	mux.Handle("POST /v1/agreements/{id}/charges", api.Auth(api.Idempotent(api.CreateCharge)))
-	mux.Handle("POST /v1/agreements/{id}/deactivate", api.Auth(api.Idempotent(api.DeactivateAgreement)))
-	mux.Handle("GET /v1/charges", api.Auth(api.ListCharges))
-	mux.Handle("GET /v1/charges/{id}", api.Auth(api.GetCharge))
-	mux.Handle("GET /v1/events", api.Auth(api.ListEvents))
-	mux.Handle("GET /v1/events/{id}", api.Auth(api.GetEvent))
-	mux.Handle("POST /v1/events/{id}/redeliver", api.Auth(api.Idempotent(api.RedeliverEvent)))
-	mux.Handle("GET /v1/merchant", api.Auth(api.GetMerchant))
-	mux.Handle("POST /v1/merchant", api.Auth(api.Idempotent(api.UpdateMerchant)))
-	mux.Handle("POST /v1/links", api.Auth(api.Idempotent(api.CreateLink)))
-	mux.Handle("GET /v1/links", api.Auth(api.ListLinks))
-	mux.Handle("GET /v1/links/{id}", api.Auth(api.GetLink))
-	mux.Handle("POST /v1/links/{id}/deactivate", api.Auth(api.Idempotent(api.DeactivateLink)))
-	mux.Handle("POST /v1/webhook_endpoints", api.Auth(api.Idempotent(api.CreateEndpoint)))
-	mux.Handle("GET /v1/webhook_endpoints", api.Auth(api.ListEndpoints))
-	mux.Handle("GET /v1/webhook_endpoints/{id}", api.Auth(api.GetEndpoint))
-	mux.Handle("POST /v1/webhook_endpoints/{id}", api.Auth(api.Idempotent(api.UpdateEndpoint)))
-	mux.Handle("DELETE /v1/webhook_endpoints/{id}", api.Auth(api.DeleteEndpoint))
-	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", api.Auth(api.Idempotent(api.RotateEndpointSecret)))
-	mux.Handle("POST /v1/webhook_endpoints/{id}/test", api.Auth(api.Idempotent(api.TestEndpoint)))
+	mux.Handle("POST /v1/checkouts", v1.Auth(v1.Idempotent(v1.CreateCheckout)))
+	mux.Handle("GET /v1/checkouts", v1.Auth(v1.ListCheckouts))
+	mux.Handle("GET /v1/checkouts/{id}", v1.Auth(v1.GetCheckout))
+	mux.Handle("POST /v1/checkouts/{id}/expire", v1.Auth(v1.Idempotent(v1.ExpireCheckout)))
+	mux.Handle("POST /v1/checkouts/{id}/attempts", v1.Auth(v1.Idempotent(v1.CreateAttempt)))
+	mux.Handle("GET /v1/payments/{id}", v1.Auth(v1.GetPayment))
+	mux.Handle("POST /v1/payments/{id}/refunds", v1.Auth(v1.Idempotent(v1.CreateRefund)))
+	mux.Handle("GET /v1/refunds/{id}", v1.Auth(v1.GetRefund))
+	mux.Handle("GET /v1/agreements/{id}", v1.Auth(v1.GetAgreement))
+	mux.Handle("POST /v1/agreements/{id}/charges", v1.Auth(v1.Idempotent(v1.CreateCharge)))
+	mux.Handle("POST /v1/agreements/{id}/deactivate", v1.Auth(v1.Idempotent(v1.DeactivateAgreement)))
+	mux.Handle("GET /v1/charges", v1.Auth(v1.ListCharges))
+	mux.Handle("GET /v1/charges/{id}", v1.Auth(v1.GetCharge))
+	mux.Handle("GET /v1/events", v1.Auth(v1.ListEvents))
+	mux.Handle("GET /v1/events/{id}", v1.Auth(v1.GetEvent))
+	mux.Handle("POST /v1/events/{id}/redeliver", v1.Auth(v1.Idempotent(v1.RedeliverEvent)))
+	mux.Handle("GET /v1/merchant", v1.Auth(v1.GetMerchant))
+	mux.Handle("POST /v1/merchant", v1.Auth(v1.Idempotent(v1.UpdateMerchant)))
+	mux.Handle("POST /v1/links", v1.Auth(v1.Idempotent(v1.CreateLink)))
+	mux.Handle("GET /v1/links", v1.Auth(v1.ListLinks))
+	mux.Handle("GET /v1/links/{id}", v1.Auth(v1.GetLink))
+	mux.Handle("POST /v1/links/{id}/deactivate", v1.Auth(v1.Idempotent(v1.DeactivateLink)))
+	mux.Handle("POST /v1/webhook_endpoints", v1.Auth(v1.Idempotent(v1.CreateEndpoint)))
+	mux.Handle("GET /v1/webhook_endpoints", v1.Auth(v1.ListEndpoints))
+	mux.Handle("GET /v1/webhook_endpoints/{id}", v1.Auth(v1.GetEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}", v1.Auth(v1.Idempotent(v1.UpdateEndpoint)))
+	mux.Handle("DELETE /v1/webhook_endpoints/{id}", v1.Auth(v1.DeleteEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", v1.Auth(v1.Idempotent(v1.RotateEndpointSecret)))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/test", v1.Auth(v1.Idempotent(v1.TestEndpoint)))
 	mux.Handle("GET /v1/openapi.json", docs.OpenAPIHandler())
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
@@ -211,7 +217,7 @@ func New(cfg Config) (http.Handler, error) {
 			web.WriteError(w, r, cfg.Logger, err)
 			return
 		}
-		api.NotFound(w, r)
+		v1.NotFound(w, r)
 	}))
 
 	if cfg.Metrics == nil {

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"encoding/json"
@@ -20,7 +20,7 @@ type eventJSON struct {
 }
 
 // ListEvents serves GET /v1/events?type=&limit=&starting_after=.
-func (a *API) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -25,13 +25,13 @@ func merchantObject(m *store.Merchant) merchantJSON {
 }
 
 // GetMerchant serves GET /v1/merchant: the calling merchant's settings.
-func (a *API) GetMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	web.WriteJSON(w, http.StatusOK, merchantObject(m))
 	return nil
 }
 
 // UpdateMerchant serves POST /v1/merchant {embed_origins}.
-func (a *API) UpdateMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) UpdateMerchant(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		EmbedOrigins *[]string `json:"embed_origins"`
 	}

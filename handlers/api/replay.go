@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // answerBound answers a retry whose Idempotency-Key is bound to what its first request did, when
 // that request never stored its answer (it crashed, the database failed that write, or it is
 // still running): the object as it is now, with the status and shape the first request answered.
-func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merchant, k *store.IdempotencyKey) error {
+func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merchant, k *store.IdempotencyKey) error {
 	ctx, id := r.Context(), k.ObjectID
 	switch k.ObjectType {
 	case checkout.BoundRefund:
@@ -48,7 +48,7 @@ func (a *API) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merch
 }
 
 // replayCheckout answers a checkout the key created (201) or expired (200).
-func (a *API) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
+func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
 	st, err := a.svc.MerchantState(r.Context(), m, id)
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func (a *API) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 
 // replayAttempt answers the attempt the key started (201), found among the attempts of the
 // checkout in the request's path.
-func (a *API) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string) error {
+func (a *Handler) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string) error {
 	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -83,7 +83,7 @@ func (a *API) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 }
 
 // replayLink answers a link the key created (201) or deactivated (200).
-func (a *API) replayLink(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
+func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
 	l, err := a.svc.Link(r.Context(), m, id)
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (a *API) replayLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 
 // replayEndpoint answers an endpoint the key created (201, with its secret), changed (200) or
 // gave a new secret (200, with it).
-func (a *API) replayEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant, id, kind string) error {
+func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant, id, kind string) error {
 	ep, err := a.svc.WebhookEndpoint(r.Context(), m, id)
 	if err != nil {
 		return err

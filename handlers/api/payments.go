@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -54,7 +54,7 @@ func nullString(s string) *string {
 }
 
 // GetPayment serves GET /v1/payments/{id}.
-func (a *API) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	p, refunds, err := a.svc.Payment(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -64,7 +64,7 @@ func (a *API) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Mercha
 }
 
 // CreateRefund serves POST /v1/payments/{id}/refunds {amount, reason}.
-func (a *API) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount *int64 `json:"amount"`
 		Reason string `json:"reason"`
@@ -79,7 +79,7 @@ func (a *API) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.Merc
 
 // answerRefund answers a refund request: 201 when KakaoPay refunded, 202 while its outcome is
 // settled from the order API, or the error.
-func (a *API) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) error {
+func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) error {
 	if err != nil {
 		return err
 	}
@@ -92,7 +92,7 @@ func (a *API) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) 
 }
 
 // GetRefund serves GET /v1/refunds/{id}.
-func (a *API) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ref, err := a.svc.RefundByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err

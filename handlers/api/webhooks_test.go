@@ -1,138 +1,17 @@
-package handlers_test
+package api_test
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
-	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
-
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/webhook"
 )
-
-// receiver is a merchant's webhook endpoint: it verifies each delivery with the Standard
-// Webhooks library (not our code) and with webhook.Verify, and answers as told.
-type receiver struct {
-	t      *testing.T
-	srv    *httptest.Server
-	secret string
-
-	mu     sync.Mutex
-	answer []func(w http.ResponseWriter) // one per request, then 204
-	got    []webhook.Payload             // verified deliveries, in arrival order
-	tries  int
-}
-
-func newReceiver(t *testing.T) *receiver {
-	rc := &receiver{t: t}
-	rc.srv = httptest.NewServer(http.HandlerFunc(rc.serve))
-	t.Cleanup(rc.srv.Close)
-	return rc
-}
-
-func (rc *receiver) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	rc.mu.Lock()
-	rc.tries++
-	var answer func(w http.ResponseWriter)
-	if len(rc.answer) > 0 {
-		answer, rc.answer = rc.answer[0], rc.answer[1:]
-	}
-	secret := rc.secret
-	rc.mu.Unlock()
-	if answer != nil {
-		answer(w)
-		return
-	}
-	wh, err := standardwebhooks.NewWebhook(secret)
-	if err != nil {
-		rc.t.Errorf("standard webhooks: %v", err)
-	}
-	if err := wh.Verify(body, r.Header); err != nil {
-		rc.t.Errorf("the Standard Webhooks library refuses a delivery: %v", err)
-		http.Error(w, "bad signature", 400)
-		return
-	}
-	if err := webhook.Verify(secret, r.Header.Get(webhook.SignatureHeader), body, 0); err != nil {
-		rc.t.Errorf("webhook.Verify refuses a delivery: %v", err)
-	}
-	var p webhook.Payload
-	if err := json.Unmarshal(body, &p); err != nil || r.Header.Get("Webhook-Id") != p.ID {
-		rc.t.Errorf("delivery %s: %v, webhook-id %q", body, err, r.Header.Get("Webhook-Id"))
-	}
-	rc.mu.Lock()
-	rc.got = append(rc.got, p)
-	rc.mu.Unlock()
-	w.WriteHeader(http.StatusNoContent)
-}
-
-// then queues answers for the next requests.
-func (rc *receiver) then(answers ...func(w http.ResponseWriter)) {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	rc.answer = append(rc.answer, answers...)
-}
-
-func (rc *receiver) received() []webhook.Payload {
-	rc.mu.Lock()
-	defer rc.mu.Unlock()
-	return append([]webhook.Payload(nil), rc.got...)
-}
-
-func status(code int) func(w http.ResponseWriter) {
-	return func(w http.ResponseWriter) { http.Error(w, fmt.Sprintf("answer %d", code), code) }
-}
-
-type endpointObject struct {
-	ID            string   `json:"id"`
-	URL           string   `json:"url"`
-	EnabledEvents []string `json:"enabled_events"`
-	Disabled      bool     `json:"disabled"`
-	Secret        string   `json:"secret"`
-}
-
-// endpoint registers rc for events and keeps its secret.
-func (rc *receiver) endpoint(e *handlerstest.Env, events ...string) endpointObject {
-	rc.t.Helper()
-	b, _ := json.Marshal(map[string]any{"url": rc.srv.URL + "/hooks", "enabled_events": events})
-	var ep endpointObject
-	if res := e.API("POST", "/v1/webhook_endpoints", string(b), &ep); res.StatusCode != 201 || !strings.HasPrefix(ep.Secret, "whsec_") {
-		rc.t.Fatalf("create endpoint: %d %+v", res.StatusCode, ep)
-	}
-	rc.mu.Lock()
-	rc.secret = ep.Secret
-	rc.mu.Unlock()
-	return ep
-}
-
-// deliver runs the deliverer until nothing is due (the app's own background Deliverer may take
-// some of them: this waits for those too).
-func deliver(t *testing.T, e *handlerstest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		n, err := e.Deliverer.DeliverDue(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
-		inFlight := e.CountRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE status = 'pending' AND locked_until > ?`, e.Clock.Now().UnixMilli())
-		if n == 0 && inFlight == 0 {
-			return
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	t.Fatal("deliveries still due after 10 s")
-}
 
 // TestShopperWhoClosesTheTabStillGetsTheOrderPaid is the issue's "done when": the shopper
 // approves in KakaoTalk, the return reaches us and we approve, and the tab closes before it
@@ -140,8 +19,8 @@ func deliver(t *testing.T, e *handlerstest.Env) {
 // Standard Webhooks library, once.
 func TestShopperWhoClosesTheTabStillGetsTheOrderPaid(t *testing.T) {
 	e := handlerstest.New(t)
-	rc := newReceiver(t)
-	rc.endpoint(e, "checkout.paid")
+	rc := handlerstest.NewReceiver(t)
+	rc.Endpoint(e, "checkout.paid")
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
@@ -165,8 +44,8 @@ func TestShopperWhoClosesTheTabStillGetsTheOrderPaid(t *testing.T) {
 	if st := e.Status(c.ID, ""); st.Status != "paid" {
 		t.Fatalf("the checkout is %s", st.Status)
 	}
-	deliver(t, e)
-	got := rc.received()
+	handlerstest.Deliver(t, e)
+	got := rc.Received()
 	if len(got) != 1 || got[0].Type != "checkout.paid" || got[0].Livemode {
 		t.Fatalf("the merchant received %+v, want one checkout.paid", got)
 	}
@@ -181,18 +60,18 @@ func TestShopperWhoClosesTheTabStillGetsTheOrderPaid(t *testing.T) {
 	if err := json.Unmarshal(got[0].Data, &data); err != nil || data.ID != c.ID || data.Status != "paid" || data.Payment.Amount != 11000 {
 		t.Errorf("checkout.paid data %s: %v", got[0].Data, err)
 	}
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	e.Clock.Add(time.Hour)
-	deliver(t, e)
-	if n := len(rc.received()); n != 1 {
+	handlerstest.Deliver(t, e)
+	if n := len(rc.Received()); n != 1 {
 		t.Errorf("%d deliveries of one event", n)
 	}
 }
 
 func TestWebhookRetriesUntilTheReceiverTakesIt(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{WebhookTimeout: 300 * time.Millisecond})
-	rc := newReceiver(t)
-	rc.endpoint(e, "*")
+	rc := handlerstest.NewReceiver(t)
+	rc.Endpoint(e, "*")
 	hang := func(w http.ResponseWriter) { time.Sleep(time.Second) }
 	hangUp := func(w http.ResponseWriter) {
 		conn, _, err := w.(http.Hijacker).Hijack()
@@ -213,14 +92,14 @@ func TestWebhookRetriesUntilTheReceiverTakesIt(t *testing.T) {
 		w.Header().Set("Location", "http://127.0.0.1:1/elsewhere")
 		w.WriteHeader(http.StatusMovedPermanently)
 	}
-	rc.then(status(500), moved, hang, hangUp, endless)
+	rc.Then(handlerstest.AnswerStatus(500), moved, hang, hangUp, endless)
 	e.CreateCheckout("")
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	for range 5 {
 		e.Clock.Add(7 * time.Hour) // past any backoff
-		deliver(t, e)
+		handlerstest.Deliver(t, e)
 	}
-	got := rc.received()
+	got := rc.Received()
 	if len(got) != 1 || got[0].Type != "checkout.created" {
 		t.Fatalf("received %+v, want checkout.created once", got)
 	}
@@ -266,19 +145,19 @@ func TestWebhookRetriesUntilTheReceiverTakesIt(t *testing.T) {
 
 func TestWebhooksOfACheckoutArriveInOrder(t *testing.T) {
 	e := handlerstest.New(t)
-	rc := newReceiver(t)
-	rc.endpoint(e, "*")
-	rc.then(status(503)) // the first event waits for its retry; the ones after it wait for it
+	rc := handlerstest.NewReceiver(t)
+	rc.Endpoint(e, "*")
+	rc.Then(handlerstest.AnswerStatus(503)) // the first event waits for its retry; the ones after it wait for it
 	c := e.CreateCheckout("")
 	e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-	deliver(t, e)
-	if n := len(rc.received()); n != 0 {
+	handlerstest.Deliver(t, e)
+	if n := len(rc.Received()); n != 0 {
 		t.Fatalf("%d events arrived while the first one of the checkout waits", n)
 	}
 	e.Clock.Add(time.Minute)
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	var types []string
-	for _, p := range rc.received() {
+	for _, p := range rc.Received() {
 		types = append(types, p.Type)
 	}
 	if strings.Join(types, ",") != "checkout.created,checkout.expired" {
@@ -291,15 +170,15 @@ func TestWebhookEndpointThatNeverAnswersIsDisabled(t *testing.T) {
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	dead := "http://" + ln.Addr().String() + "/hooks" // nobody listens there
 	ln.Close()
-	var ep endpointObject
+	var ep handlerstest.EndpointObject
 	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+dead+`"}`, &ep)
 	e.CreateCheckout("")
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	for range 20 {
 		e.Clock.Add(6 * time.Hour)
-		deliver(t, e)
+		handlerstest.Deliver(t, e)
 	}
-	var got endpointObject
+	var got handlerstest.EndpointObject
 	e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got)
 	if !got.Disabled {
 		t.Errorf("an endpoint that took nothing for 3 days is %+v", got)
@@ -311,20 +190,20 @@ func TestWebhookEndpointThatNeverAnswersIsDisabled(t *testing.T) {
 
 func TestWebhookEndpointsAPI(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true})
-	rc := newReceiver(t)
-	ep := rc.endpoint(e, "checkout.paid", "refund.succeeded")
-	var got endpointObject
-	if res := e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got); res.StatusCode != 200 || got.Secret != "" || got.URL != rc.srv.URL+"/hooks" {
+	rc := handlerstest.NewReceiver(t)
+	ep := rc.Endpoint(e, "checkout.paid", "refund.succeeded")
+	var got handlerstest.EndpointObject
+	if res := e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &got); res.StatusCode != 200 || got.Secret != "" || got.URL != rc.URL() {
 		t.Errorf("get: %d %+v (the secret is shown only once)", res.StatusCode, got)
 	}
-	var list struct{ Data []endpointObject }
+	var list struct{ Data []handlerstest.EndpointObject }
 	if e.API("GET", "/v1/webhook_endpoints", "", &list); len(list.Data) != 1 {
 		t.Errorf("list %+v", list)
 	}
 	if res := e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"enabled_events":["*"],"description":"주문 서버"}`, &got); res.StatusCode != 200 || got.EnabledEvents[0] != "*" {
 		t.Errorf("update: %d %+v", res.StatusCode, got)
 	}
-	var rotated endpointObject
+	var rotated handlerstest.EndpointObject
 	if e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/rotate_secret", "", &rotated); rotated.Secret == "" || rotated.Secret == ep.Secret {
 		t.Errorf("rotate: %+v", rotated)
 	}
@@ -335,19 +214,17 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	if res := e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/test", "", &ping); res.StatusCode != 201 {
 		t.Fatalf("test: %d", res.StatusCode)
 	}
-	deliver(t, e)
-	if got := rc.received(); len(got) != 1 || got[0].Type != "ping" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 1 || got[0].Type != "ping" {
 		t.Errorf("after the test: %+v", got)
 	}
-	rc.mu.Lock()
-	rc.secret = rotated.Secret
-	rc.mu.Unlock()
+	rc.SetSecret(rotated.Secret)
 	var redelivered struct{ Deliveries []struct{ Status string } }
 	if res := e.API("POST", "/v1/events/"+ping.ID+"/redeliver", `{"webhook_endpoint":"`+ep.ID+`"}`, &redelivered); res.StatusCode != 200 || len(redelivered.Deliveries) != 2 {
 		t.Errorf("redeliver: %d %+v", res.StatusCode, redelivered)
 	}
-	deliver(t, e)
-	if n := len(rc.received()); n != 2 {
+	handlerstest.Deliver(t, e)
+	if n := len(rc.Received()); n != 2 {
 		t.Errorf("%d deliveries after the redelivery", n)
 	}
 
@@ -359,13 +236,13 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	e.CreateCheckout("") // queued for the endpoint, then the endpoint is disabled before it goes
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":true}`, nil)
 	e.CreateCheckout("") // queued, to wait
-	deliver(t, e)
-	if n := len(rc.received()); n != 2 {
+	handlerstest.Deliver(t, e)
+	if n := len(rc.Received()); n != 2 {
 		t.Errorf("a disabled endpoint received %d deliveries, want still 2", n)
 	}
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":false}`, nil)
-	deliver(t, e)
-	if got := rc.received(); len(got) != 4 || got[2].Type != "checkout.created" || got[3].Type != "checkout.created" {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 4 || got[2].Type != "checkout.created" || got[3].Type != "checkout.created" {
 		t.Errorf("enabled again, the endpoint received %+v, want the two checkout.created that waited", got[2:])
 	}
 
@@ -407,16 +284,16 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 // in order, but for those that waited 3 days, which end failed and say why.
 func TestDisabledWebhookEndpointKeepsItsEvents(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true})
-	rc := newReceiver(t)
-	ep := rc.endpoint(e, "*")
+	rc := handlerstest.NewReceiver(t)
+	ep := rc.Endpoint(e, "*")
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":true}`, nil)
 	old := e.CreateCheckout("") // it will wait 3 days
 	var ping struct {
 		ID string `json:"id"`
 	}
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/test", "", &ping)
-	deliver(t, e)
-	if got := rc.received(); len(got) != 1 || got[0].ID != ping.ID {
+	handlerstest.Deliver(t, e)
+	if got := rc.Received(); len(got) != 1 || got[0].ID != ping.ID {
 		t.Fatalf("a disabled endpoint received %+v, want only the ping", got)
 	}
 	// No deliverer looks in the 3 days: enabling the endpoint is what fails the old events.
@@ -451,9 +328,9 @@ func TestDisabledWebhookEndpointKeepsItsEvents(t *testing.T) {
 		}
 	}
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":false}`, nil)
-	deliver(t, e)
+	handlerstest.Deliver(t, e)
 	var types []string
-	for _, p := range rc.received()[1:] {
+	for _, p := range rc.Received()[1:] {
 		types = append(types, p.Type)
 	}
 	if strings.Join(types, ",") != "checkout.created,checkout.expired" {

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -29,7 +29,7 @@ type linkJSON struct {
 	CreatedAt   time.Time         `json:"created_at"`
 }
 
-func (a *API) linkObject(l *store.Link, paid int) linkJSON {
+func (a *Handler) linkObject(l *store.Link, paid int) linkJSON {
 	out := linkJSON{ID: l.ID, Object: "link", URL: a.baseURL + web.LinkURL(l.Slug, ""), Active: l.Active, Reusable: l.Reusable,
 		PaidCount: paid, Amount: l.Amount, Currency: "KRW", Items: make([]itemJSON, 0, len(l.Items)), Description: l.Description,
 		SuccessURL: l.SuccessURL, FailureURL: l.FailureURL, Metadata: l.Metadata, CreatedAt: l.CreatedAt}
@@ -63,7 +63,7 @@ type createLinkRequest struct {
 }
 
 // CreateLink serves POST /v1/links.
-func (a *API) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createLinkRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -89,7 +89,7 @@ func (a *API) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Mercha
 }
 
 // ListLinks serves GET /v1/links?limit=.
-func (a *API) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	limit, err := listLimit(r.URL.Query().Get("limit"))
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (a *API) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Merchan
 }
 
 // GetLink serves GET /v1/links/{id}.
-func (a *API) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	l, err := a.svc.Link(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -124,7 +124,7 @@ func (a *API) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merchant)
 }
 
 // DeactivateLink serves POST /v1/links/{id}/deactivate.
-func (a *API) DeactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) DeactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -132,7 +132,7 @@ func (a *API) DeactivateLink(w http.ResponseWriter, r *http.Request, m *store.Me
 	return a.answerLink(w, r, l, http.StatusOK)
 }
 
-func (a *API) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link, status int) error {
+func (a *Handler) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link, status int) error {
 	paid, err := a.svc.LinkPaidCount(r.Context(), l)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -45,7 +45,7 @@ var attemptDevices = map[string]string{
 // CreateAttempt serves POST /v1/checkouts/{id}/attempts: it starts a KakaoPay attempt server to
 // server (201), or answers the live one of that device kind (200), as the hosted page's pay
 // button does.
-func (a *API) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createAttemptRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -73,7 +73,7 @@ func (a *API) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store.Mer
 	return nil
 }
 
-func (a *API) attemptObject(at *store.Attempt) (attemptJSON, error) {
+func (a *Handler) attemptObject(at *store.Attempt) (attemptJSON, error) {
 	qr, err := a.qr.Get(at.ID, at.MobileURL)
 	if err != nil {
 		return attemptJSON{}, err

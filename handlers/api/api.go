@@ -1,4 +1,8 @@
-package handlers
+// Package api serves kpcheckout's merchant JSON API under /v1/: API-key authentication,
+// Idempotency-Key replays, strict JSON bodies, and one file per resource (checkouts, attempts,
+// payments and refunds, agreements and charges, events, links, webhook endpoints, the merchant).
+// Its errors are answered as {"error":{"type","code","message","param"}} (web.WriteError).
+package api
 
 import (
 	"bytes"
@@ -18,8 +22,9 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// API serves the merchant JSON API under /v1/.
-type API struct {
+// Handler serves the merchant JSON API under /v1/: its exported methods are the routes'
+// handlers and their adapters (Auth, Idempotent), which handlers.New registers.
+type Handler struct {
 	svc        *checkout.Service
 	baseURL    string
 	log        *slog.Logger
@@ -27,12 +32,23 @@ type API struct {
 	qr         *web.QRCodes
 }
 
-// noWake is Config.Deliveries when there is no Deliverer in this process.
-type noWake struct{}
+// Config is what the API needs.
+type Config struct {
+	Service *checkout.Service
+	// BaseURL is the public URL of this server, without a trailing slash: the url of the
+	// checkout and link objects starts with it.
+	BaseURL string
+	// QR draws the attempt object's QR code; the shopper's page shares it.
+	QR *web.QRCodes
+	// Deliveries is woken when the API queues a webhook delivery (a ping, a redelivery).
+	Deliveries web.Waker
+	Logger     *slog.Logger
+}
 
-func (noWake) Wake() {}
-
-type merchantKey struct{}
+// New returns the API's handler.
+func New(cfg Config) *Handler {
+	return &Handler{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: cfg.QR}
+}
 
 // apiHandler is an API handler that knows its merchant: it writes its answer or returns the
 // error to answer.
@@ -40,7 +56,7 @@ type apiHandler func(w http.ResponseWriter, r *http.Request, m *store.Merchant) 
 
 // Auth finds the merchant from the Bearer key (the scheme in any case, RFC 9110), runs next,
 // and answers its error. Every API answer is for one merchant's eyes: none is stored by a cache.
-func (a *API) Auth(next apiHandler) http.Handler {
+func (a *Handler) Auth(next apiHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Cache-Control", "no-store")
 		if err := a.authenticated(w, r, next); err != nil {
@@ -49,7 +65,7 @@ func (a *API) Auth(next apiHandler) http.Handler {
 	})
 }
 
-func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHandler) error {
+func (a *Handler) authenticated(w http.ResponseWriter, r *http.Request, next apiHandler) error {
 	scheme, key, _ := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
 	key = strings.TrimSpace(key)
 	if !strings.EqualFold(scheme, "Bearer") || key == "" {
@@ -75,7 +91,7 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHand
 }
 
 // NotFound answers an API path with no route.
-func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
+func (a *Handler) NotFound(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	web.WriteError(w, r, a.log, web.NotFound("route_missing", fmt.Sprintf("no API route %s %s", r.Method, r.URL.Path)))
 }
@@ -86,7 +102,7 @@ func (a *API) NotFound(w http.ResponseWriter, r *http.Request) {
 // called), so the answer stored afterwards only saves work: a retry whose answer was never
 // stored answers the bound object as it is now (answerBound; 202 while KakaoPay's outcome is not
 // known) and never acts again. A key is released only when its request committed nothing.
-func (a *API) Idempotent(next apiHandler) apiHandler {
+func (a *Handler) Idempotent(next apiHandler) apiHandler {
 	return func(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 		key := r.Header.Get("Idempotency-Key")
 		if key == "" {

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -78,7 +78,7 @@ type paymentJSON struct {
 	ApprovedAt     time.Time `json:"approved_at"`
 }
 
-func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
+func (a *Handler) checkoutObject(st *checkout.State) checkoutJSON {
 	c := st.Checkout
 	out := checkoutJSON{
 		ID: c.ID, Object: "checkout", URL: a.baseURL + web.CheckoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
@@ -112,7 +112,7 @@ func (a *API) checkoutObject(st *checkout.State) checkoutJSON {
 }
 
 // CreateCheckout serves POST /v1/checkouts.
-func (a *API) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req createCheckoutRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -141,7 +141,7 @@ func (a *API) CreateCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 }
 
 // GetCheckout serves GET /v1/checkouts/{id}.
-func (a *API) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -151,7 +151,7 @@ func (a *API) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merch
 }
 
 // ExpireCheckout serves POST /v1/checkouts/{id}/expire.
-func (a *API) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -161,7 +161,7 @@ func (a *API) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Me
 }
 
 // ListCheckouts serves GET /v1/checkouts?status=&limit=&starting_after=.
-func (a *API) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {

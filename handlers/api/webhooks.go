@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -39,7 +39,7 @@ func (e endpointRequest) params(key *checkout.Key) checkout.EndpointParams {
 }
 
 // CreateEndpoint serves POST /v1/webhook_endpoints.
-func (a *API) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req endpointRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -54,7 +54,7 @@ func (a *API) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 }
 
 // ListEndpoints serves GET /v1/webhook_endpoints.
-func (a *API) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	list, err := a.svc.WebhookEndpoints(r.Context(), m)
 	if err != nil {
 		return err
@@ -68,7 +68,7 @@ func (a *API) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Mer
 }
 
 // GetEndpoint serves GET /v1/webhook_endpoints/{id}.
-func (a *API) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ep, err := a.svc.WebhookEndpoint(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -78,7 +78,7 @@ func (a *API) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merch
 }
 
 // UpdateEndpoint serves POST /v1/webhook_endpoints/{id}.
-func (a *API) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req endpointRequest
 	if err := decode(r, &req); err != nil {
 		return err
@@ -92,7 +92,7 @@ func (a *API) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 }
 
 // DeleteEndpoint serves DELETE /v1/webhook_endpoints/{id}.
-func (a *API) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	id := r.PathValue("id")
 	if err := a.svc.DeleteWebhookEndpoint(r.Context(), m, id); err != nil {
 		return err
@@ -102,7 +102,7 @@ func (a *API) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Me
 }
 
 // RotateEndpointSecret serves POST /v1/webhook_endpoints/{id}/rotate_secret.
-func (a *API) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ce, err := a.svc.RotateWebhookSecret(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -112,7 +112,7 @@ func (a *API) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *st
 }
 
 // TestEndpoint serves POST /v1/webhook_endpoints/{id}/test: a ping event to that endpoint.
-func (a *API) TestEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) TestEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ev, err := a.svc.PingWebhookEndpoint(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
@@ -140,12 +140,12 @@ type deliveryAttemptJSON struct {
 }
 
 // GetEvent serves GET /v1/events/{id}: the event and where it was delivered.
-func (a *API) GetEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	return a.answerEvent(w, r, m, r.PathValue("id"), http.StatusOK)
 }
 
 // RedeliverEvent serves POST /v1/events/{id}/redeliver {webhook_endpoint?}.
-func (a *API) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Endpoint string `json:"webhook_endpoint"`
 	}
@@ -159,7 +159,7 @@ func (a *API) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *store.Me
 	return a.answerEvent(w, r, m, r.PathValue("id"), http.StatusOK)
 }
 
-func (a *API) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, status int) error {
+func (a *Handler) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, status int) error {
 	got, err := a.svc.Event(r.Context(), m, id)
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"bytes"
@@ -17,7 +17,7 @@ import (
 // also twice but for case (the decoder matches fields case-insensitively and keeps the last),
 // invalid UTF-8 and lone surrogate escapes (replaced by U+FFFD without a word), NUL and the
 // control characters but tab and line breaks in any string, and every control character in the
-// keys and values of the top-level metadata object. It returns a *badRequest
+// keys and values of the top-level metadata object. It returns a *web.Error (400)
 // naming the field, or nil; bodies that are not JSON at all are left to the decoder's message.
 func strictJSON(body []byte) error {
 	if !json.Valid(body) {

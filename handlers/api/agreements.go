@@ -1,4 +1,4 @@
-package handlers
+package api
 
 import (
 	"net/http"
@@ -40,7 +40,7 @@ func chargeObject(c *store.Charge) chargeJSON {
 }
 
 // GetAgreement serves GET /v1/agreements/{id}.
-func (a *API) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -50,7 +50,7 @@ func (a *API) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merc
 }
 
 // CreateCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
-func (a *API) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	var req struct {
 		Amount    *int64 `json:"amount"`
 		Reference string `json:"reference"`
@@ -68,7 +68,7 @@ func (a *API) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merc
 
 // answerCharge answers a charge request: 201 when KakaoPay charged, 202 while its outcome is
 // not known (pending, or unknown: KakaoPay's answer was lost), or the error.
-func (a *API) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) error {
+func (a *Handler) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) error {
 	if err != nil {
 		return err
 	}
@@ -81,7 +81,7 @@ func (a *API) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) e
 }
 
 // ListCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
-func (a *API) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
@@ -105,7 +105,7 @@ func (a *API) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merch
 }
 
 // GetCharge serves GET /v1/charges/{id}.
-func (a *API) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
@@ -115,7 +115,7 @@ func (a *API) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchan
 }
 
 // DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.
-func (a *API) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+func (a *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err

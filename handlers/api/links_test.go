@@ -1,4 +1,4 @@
-package handlers_test
+package api_test
 
 import (
 	"context"
@@ -11,45 +11,20 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-type linkObject struct {
-	ID        string `json:"id"`
-	URL       string `json:"url"`
-	Active    bool   `json:"active"`
-	Reusable  bool   `json:"reusable"`
-	MaxUses   *int   `json:"max_uses"`
-	PaidCount int    `json:"paid_count"`
-	Amount    int64  `json:"amount"`
-}
-
-func createLink(t *testing.T, e *handlerstest.Env, body string) linkObject {
-	t.Helper()
-	var l linkObject
-	if res := e.API("POST", "/v1/links", body, &l); res.StatusCode != 201 {
-		t.Fatalf("create link %s: %d", body, res.StatusCode)
-	}
-	return l
-}
-
-// linkBody is a link's body without its closing brace, returning to e's shop.
-func linkBody(e *handlerstest.Env) string {
-	return `{"amount":11000,"items":[{"name":"아메리카노","quantity":2,"unit_price":4500},{"name":"크루아상","quantity":1,"unit_price":2000}],` +
-		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"`
-}
-
 func TestLinksAPI(t *testing.T) {
 	e := handlerstest.New(t)
-	l := createLink(t, e, linkBody(e)+`}`)
+	l := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	slug := l.URL[strings.LastIndex(l.URL, "/")+1:]
 	if !strings.HasPrefix(l.URL, e.URL+"/l/") || len(slug) < 10 || strings.Contains(strings.ToLower(l.ID), slug) || !l.Active || !l.Reusable || l.MaxUses != nil {
 		t.Errorf("link %+v", l)
 	}
-	var got linkObject
+	var got handlerstest.LinkObject
 	if res := e.API("GET", "/v1/links/"+l.ID, "", &got); res.StatusCode != 200 || got.URL != l.URL {
 		t.Errorf("get: %d %+v", res.StatusCode, got)
 	}
 	e.Clock.Add(time.Second)
-	once := createLink(t, e, linkBody(e)+`,"reusable":false,"max_uses":3}`)
-	var list struct{ Data []linkObject }
+	once := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`,"reusable":false,"max_uses":3}`)
+	var list struct{ Data []handlerstest.LinkObject }
 	if e.API("GET", "/v1/links", "", &list); len(list.Data) != 2 || list.Data[0].ID != once.ID {
 		t.Errorf("list (newest first) %+v", list)
 	}
@@ -62,8 +37,8 @@ func TestLinksAPI(t *testing.T) {
 		`{}`:           "amount",
 		`{"amount":11000,"items":[{"name":"아메리카노","quantity":1,"unit_price":4500}]}`: "items",
 		`{"amount":11000,"success_url":"javascript:alert(1)"}`:                       "success_url",
-		linkBody(e) + `,"max_uses":-1}`:                                              "max_uses",
-		linkBody(e) + `,"expires_at":"` + past + `"}`:                                "expires_at",
+		handlerstest.LinkBody(e) + `,"max_uses":-1}`:                                 "max_uses",
+		handlerstest.LinkBody(e) + `,"expires_at":"` + past + `"}`:                   "expires_at",
 		`{"amount":11000,"slug":"mine"}`:                                             "slug",
 	} {
 		var ae handlerstest.APIError
@@ -86,15 +61,15 @@ func TestLinkExpiryIsBounded(t *testing.T) {
 	for _, at := range []string{"9999-12-31T23:59:59-23:59", "9999-12-31T23:59:59Z", now.AddDate(10, 0, 1).Format(time.RFC3339),
 		"1999-12-31T23:59:59Z", "0000-01-01T00:00:00+23:59"} {
 		var ae handlerstest.APIError
-		if res := e.API("POST", "/v1/links", linkBody(e)+`,"expires_at":"`+at+`"}`, &ae); res.StatusCode != 400 || ae.Error.Param == nil || *ae.Error.Param != "expires_at" {
+		if res := e.API("POST", "/v1/links", handlerstest.LinkBody(e)+`,"expires_at":"`+at+`"}`, &ae); res.StatusCode != 400 || ae.Error.Param == nil || *ae.Error.Param != "expires_at" {
 			t.Errorf("expires_at %s: %d %+v, want 400 on expires_at", at, res.StatusCode, ae)
 		}
 	}
-	var list struct{ Data []linkObject }
+	var list struct{ Data []handlerstest.LinkObject }
 	if res := e.API("GET", "/v1/links", "", &list); res.StatusCode != 200 || len(list.Data) != 0 {
 		t.Fatalf("after refused links: %d %+v", res.StatusCode, list)
 	}
-	createLink(t, e, linkBody(e)+`,"expires_at":"`+now.AddDate(10, 0, -1).Format(time.RFC3339)+`"}`)
+	handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`,"expires_at":"`+now.AddDate(10, 0, -1).Format(time.RFC3339)+`"}`)
 
 	far := &store.Link{ID: "lnk_far", Slug: "farfuturelink0000", MerchantID: e.MerchantID, Amount: 5000, Description: "먼 미래",
 		SuccessURL: e.Shop.URL, FailureURL: e.Shop.URL, Reusable: true, Active: true,

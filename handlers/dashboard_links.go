@@ -76,7 +76,7 @@ func (h *Dashboard) ShowLink(w http.ResponseWriter, r *http.Request, u *dashUser
 	}
 	p := views.DashLinkModel{Nav: h.nav(w, r, u, "links"), Link: row, Created: r.URL.Query().Get("created") == "1",
 		CheckoutsURL: dashURL("/dashboard/checkouts", url.Values{"q": {l.ID}}),
-		QRURL:        web.LinkURL(l.Slug, "/qr.PNG"), PosterURL: web.LinkURL(l.Slug, "/poster")}
+		QRURL:        web.LinkURL(l.Slug, "/qr.png"), PosterURL: web.LinkURL(l.Slug, "/poster")}
 	for _, st := range list {
 		if c := st.Checkout; c.LinkID == l.ID {
 			p.Checkouts = append(p.Checkouts, views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference,

@@ -3,7 +3,6 @@ package handlers_test
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"testing"
 
@@ -22,23 +21,6 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 	}
 	os.Exit(code)
-}
-
-// setQueryParam returns raw with the query parameter k set to v (removed when v is empty).
-func setQueryParam(t *testing.T, raw, k, v string) string {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	if v == "" {
-		q.Del(k)
-	} else {
-		q.Set(k, v)
-	}
-	u.RawQuery = q.Encode()
-	return u.String()
 }
 
 // crossSite are the headers a browser sends with a form posted from another site.

@@ -4,7 +4,6 @@
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -20,6 +19,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/handlers/api"
+	"github.com/kpcheckout/kpcheckout/handlers/shop"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/static"
 )
@@ -97,17 +97,12 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
 	qr := web.NewQRCodes() // the page and the API draw an attempt's QR code once between them
 	pages := web.NewPages(cfg.Bundle, cfg.Assets, cfg.Sessions, cfg.TestMode, cfg.Logger)
-	shop := &Shopper{svc: cfg.Service, pages: pages,
-		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
-		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
-		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
-		qr:            qr, log: cfg.Logger}
+	shopper := shop.New(shop.Config{Service: cfg.Service, Pages: pages, QR: qr, BaseURL: cfg.BaseURL, TestMode: cfg.TestMode,
+		Proxies: cfg.Proxies, MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP,
+		LinkCheckoutsPerMinute: cfg.LinkCheckoutsPerMinute, PaymentStartsPerMinute: cfg.PaymentStartsPerMinute, Now: cfg.Now,
+		Logger: cfg.Logger})
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
@@ -115,20 +110,20 @@ func New(cfg Config) (http.Handler, error) {
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		shop.ShowError(w, r, web.Forbidden("forbidden", "cross-origin request refused"))
+		shopper.ShowError(w, r, web.Forbidden("forbidden", "cross-origin request refused"))
 	}))
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /c/{id}", shop.Page(shop.ShowCheckoutPage))
-	mux.Handle("POST /c/{id}/pay", csrf.Handler(shop.Page(shop.StartPayment)))
-	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shop.Page(shop.LeavePayment)))
-	mux.Handle("GET /c/{id}/qr.PNG", shop.Page(shop.ShowQRCode))
-	mux.Handle("GET /c/{id}/status", shop.JSON(shop.ShowStatus))
-	mux.Handle("GET /c/{id}/return/{kind}", shop.Page(shop.HandleReturn))
-	mux.Handle("GET /l/{slug}", shop.Page(shop.ShowLinkPage))
-	mux.Handle("POST /l/{slug}", csrf.Handler(shop.Page(shop.PayLink)))
-	mux.Handle("GET /l/{slug}/qr.PNG", shop.Page(shop.LinkQR))
-	mux.Handle("GET /l/{slug}/poster", shop.Page(shop.LinkPoster))
+	mux.Handle("GET /c/{id}", shopper.Page(shopper.ShowCheckoutPage))
+	mux.Handle("POST /c/{id}/pay", csrf.Handler(shopper.Page(shopper.StartPayment)))
+	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shopper.Page(shopper.LeavePayment)))
+	mux.Handle("GET /c/{id}/qr.png", shopper.Page(shopper.ShowQRCode))
+	mux.Handle("GET /c/{id}/status", shopper.JSON(shopper.ShowStatus))
+	mux.Handle("GET /c/{id}/return/{kind}", shopper.Page(shopper.HandleReturn))
+	mux.Handle("GET /l/{slug}", shopper.Page(shopper.ShowLinkPage))
+	mux.Handle("POST /l/{slug}", csrf.Handler(shopper.Page(shopper.PayLink)))
+	mux.Handle("GET /l/{slug}/qr.png", shopper.Page(shopper.LinkQR))
+	mux.Handle("GET /l/{slug}/poster", shopper.Page(shopper.LinkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
 
 	dash := newDashboard(pages, cfg)
@@ -241,7 +236,7 @@ func New(cfg Config) (http.Handler, error) {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
 	}
 	if cfg.TestMode {
-		mux.Handle("GET /test-mode", shop.Page(shop.ShowTestMode))
+		mux.Handle("GET /test-mode", shopper.Page(shopper.ShowTestMode))
 	}
 	mux.Handle("/", pages.Page(func(w http.ResponseWriter, r *http.Request) error {
 		if err := notAllowed(mux, w, r); err != nil {

@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"net/http"
@@ -15,7 +15,7 @@ import (
 )
 
 // ShowCheckoutPage renders the hosted checkout page in whatever state the checkout is.
-func (h *Shopper) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.Snapshot(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
@@ -47,7 +47,7 @@ func (h *Shopper) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error
 }
 
 // checkoutModel builds the page's view model from the checkout's state.
-func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkout.State, d device) (views.CheckoutModel, error) {
+func (h *Handler) checkoutModel(r *http.Request, l *views.Localizer, st *checkout.State, d device) (views.CheckoutModel, error) {
 	c := st.Checkout
 	now := time.Now()
 	m := views.CheckoutModel{

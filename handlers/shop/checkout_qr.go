@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"net/http"
@@ -8,7 +8,7 @@ import (
 )
 
 // ShowQRCode serves the QR code of the live desktop attempt's mobile URL as a PNG.
-func (h *Shopper) ShowQRCode(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ShowQRCode(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.svc.State(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err

@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"errors"
@@ -25,7 +25,7 @@ const maxWait = 30 * time.Second
 
 // ShowStatus answers the checkout's status; with ?wait=N it waits up to N seconds (at most 30)
 // for the state to differ from ?known= (or from what it is now).
-func (h *Shopper) ShowStatus(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	q := r.URL.Query()
 	var wait time.Duration

@@ -1,4 +1,4 @@
-package handlers_test
+package shop_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"net/http"
@@ -10,7 +10,7 @@ import (
 )
 
 // HandleReturn serves KakaoPay's approval_url, cancel_url and fail_url.
-func (h *Shopper) HandleReturn(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 	id, kind := r.PathValue("id"), r.PathValue("kind")
 	if kind != "approve" && kind != "cancel" && kind != "fail" {
 		return web.ErrNotFound

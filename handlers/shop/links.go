@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"errors"
@@ -22,14 +22,14 @@ import (
 // creates nothing, whoever makes it: crawlers (KakaoTalk's, Slack's, Iframely, LINE, …) and
 // shoppers alike; only the button, a POST, opens a checkout. A link that cannot be paid now says
 // why (410).
-func (h *Shopper) ShowLinkPage(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) ShowLinkPage(w http.ResponseWriter, r *http.Request) error {
 	return h.showLink(w, r, r.PathValue("slug"))
 }
 
 // PayLink serves the link page's pay button (POST /l/{slug}): it starts paying the link's
 // checkout for this browser and sends it to the checkout's page. A link that cannot be paid now
 // shows why.
-func (h *Shopper) PayLink(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) PayLink(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return web.UnreadableBody(err)
 	}
@@ -62,7 +62,7 @@ func (h *Shopper) PayLink(w http.ResponseWriter, r *http.Request) error {
 // from the link while it can still be paid, else a fresh one (remembered in s). Each client
 // address opens a limited number of checkouts from links, and starts a limited number of
 // payments, a minute.
-func (h *Shopper) linkCheckout(r *http.Request, s *sessions.Session, slug string) (string, error) {
+func (h *Handler) linkCheckout(r *http.Request, s *sessions.Session, slug string) (string, error) {
 	ctx, client := r.Context(), h.proxies.Client(r)
 	l, _, err := h.svc.OpenLink(ctx, slug)
 	if err != nil {
@@ -122,7 +122,7 @@ func linkClosed(err error) *checkout.Error {
 var linkMessages = map[string]string{"link_inactive": "link.inactive", "link_expired": "link.expired", "link_used_up": "link.used_up"}
 
 // showLink renders a link's page: 200 while it can be paid, else 410 with why.
-func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string) error {
+func (h *Handler) showLink(w http.ResponseWriter, r *http.Request, slug string) error {
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
 	closed := linkClosed(err)
 	if err != nil && closed == nil {
@@ -132,7 +132,7 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string) 
 	ctx := h.pages.Context(r, lang)
 	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + web.LinkURL(slug, ""),
 		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind(),
-		QRURL: h.baseURL + web.LinkURL(slug, "/qr.PNG")}
+		QRURL: h.baseURL + web.LinkURL(slug, "/qr.png")}
 	if len(l.Items) > 1 {
 		for _, it := range l.Items {
 			p.Items = append(p.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
@@ -159,9 +159,9 @@ func linkTitle(l *store.Link, loc *views.Localizer) string {
 	return l.ID
 }
 
-// LinkQR serves /l/{slug}/qr.PNG?size= (128 to 2,048 px, 512 by default): the QR code of the
+// LinkQR serves /l/{slug}/qr.png?size= (128 to 2,048 px, 512 by default): the QR code of the
 // link's URL, to print.
-func (h *Shopper) LinkQR(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) LinkQR(w http.ResponseWriter, r *http.Request) error {
 	size := 512
 	if v := r.URL.Query().Get("size"); v != "" {
 		n, err := strconv.Atoi(v)
@@ -185,7 +185,7 @@ func (h *Shopper) LinkQR(w http.ResponseWriter, r *http.Request) error {
 }
 
 // LinkPoster serves /l/{slug}/poster: an A6 page to print, with the link's QR code.
-func (h *Shopper) LinkPoster(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) LinkPoster(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
 	if err != nil && linkClosed(err) == nil {

@@ -1,4 +1,4 @@
-package handlers
+package shop
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 // StartPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
 // and answers with a redirect to the page (POST-redirect-GET). Each client address starts a
 // limited number of payments a minute.
-func (h *Shopper) StartPayment(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) StartPayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
 		return web.UnreadableBody(err)
@@ -64,7 +64,7 @@ func rememberAttempt(s *sessions.Session, id string) bool {
 
 // LeavePayment ends the live attempt at the shopper's request and takes them back to the shop;
 // a payment already being confirmed stays, and the page says so.
-func (h *Shopper) LeavePayment(w http.ResponseWriter, r *http.Request) error {
+func (h *Handler) LeavePayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	st, err := h.svc.Leave(r.Context(), id)
 	var ce *checkout.Error

@@ -19,6 +19,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/handlers/api"
+	"github.com/kpcheckout/kpcheckout/handlers/dashboard"
 	"github.com/kpcheckout/kpcheckout/handlers/shop"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/static"
@@ -126,7 +127,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /l/{slug}/poster", shopper.Page(shopper.LinkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
 
-	dash := newDashboard(pages, cfg)
+	dash := dashboard.New(dashboard.Config{Service: cfg.Service, Pages: pages, Sessions: cfg.Sessions, BaseURL: cfg.BaseURL,
+		Proxies: cfg.Proxies, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
 	mux.Handle("GET /dashboard/login", dash.Public(dash.ShowLoginPage))
 	mux.Handle("POST /dashboard/login", csrf.Handler(dash.Public(dash.SignIn)))
 	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.Public(dash.ChooseShop)))

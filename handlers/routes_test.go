@@ -3,14 +3,10 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -204,42 +200,7 @@ func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
 // apiPatterns reads the "METHOD /v1/…" patterns routes.go gives mux.Handle and mux.HandleFunc.
 func apiPatterns(t *testing.T) []string {
 	t.Helper()
-	return routePatterns(t, "/v1/")
-}
-
-// routePatterns reads the "METHOD /path" patterns of routes.go whose path starts with prefix.
-func routePatterns(t *testing.T, prefix string) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "routes.go", nil, parser.SkipObjectResolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var patterns []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || len(call.Args) == 0 {
-			return true
-		}
-		if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
-			return true
-		}
-		lit, ok := call.Args[0].(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			return true
-		}
-		p, err := strconv.Unquote(lit.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, path, ok := strings.Cut(p, " "); ok && strings.HasPrefix(path, prefix) {
-			patterns = append(patterns, p)
-		}
-		return true
-	})
-	if len(patterns) < 5 {
-		t.Fatalf("found only %d routes under %s in routes.go: %v", len(patterns), prefix, patterns)
-	}
-	return patterns
+	return handlerstest.RoutePatterns(t, "/v1/")
 }
 
 func TestOpenAPIIsServed(t *testing.T) {

@@ -1,6 +1,8 @@
-// Package handlers is kpcheckout's HTTP surface: the shopper pages, KakaoPay's return
-// callbacks, the status endpoint, the merchant API, the merchant dashboard and the middleware
-// around them.
+// Package handlers is kpcheckout's whole HTTP handler. New builds the three surfaces, the
+// shopper's pages and KakaoPay's returns (handlers/shop), the merchant API (handlers/api) and
+// the dashboard (handlers/dashboard), which share handlers/web, and registers every route in one
+// table, with the server's own endpoints (health, readiness, metrics, the OpenAPI document, the
+// sandbox) and the middleware around them.
 package handlers
 
 import (
@@ -53,8 +55,8 @@ type Config struct {
 	Proxies web.Proxies
 	// Now is the clock of the per-address limits; time.Now when nil.
 	Now func() time.Time
-	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
-	// to wake (a background Deliverer still finds them on its next tick).
+	// Deliveries is woken when the API or a dashboard form queues a delivery (a ping, a
+	// redelivery); nil: nothing to wake (a background Deliverer still finds them on its next tick).
 	Deliveries web.Waker
 	// Metrics are served at /metrics; web.NewMetrics() when nil.
 	Metrics *web.Metrics

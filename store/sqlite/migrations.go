@@ -277,6 +277,11 @@ var migrations = []string{
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// Retention: the periodic pass finds old Idempotency-Keys, ended deliveries and old events by
+	// their age, a batch at a time, without scanning the tables.
+	`CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
+	CREATE INDEX events_created ON events (created_at);`,
 }
 
 // migrate brings the schema up to date.

@@ -43,6 +43,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Leases":                 testLeases,
 		"RacingLeases":           testRacingLeases,
 		"ApprovalsToSettle":      testApprovalsToSettle,
+		"PruneIdempotencyKeys":   testPruneIdempotencyKeys,
+		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

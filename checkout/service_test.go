@@ -36,11 +36,13 @@ type harness struct {
 	clock  *kakaopaytest.Clock
 	m      *store.Merchant
 	db     store.Store // for a second service over the same database: another instance
+	path   string      // the SQLite file, for what only SQL shows (row counts, pages)
 }
 
 type harnessOptions struct {
 	approveDelay   time.Duration // how long the sandbox holds approve for amount 5555
 	approveTimeout time.Duration // the service's bound on one approve call
+	retainEvents   time.Duration // the service's RetainEvents (its default when zero)
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -62,7 +64,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h.db = db
+	h.db, h.path = db, path
 	t.Cleanup(func() { checkInvariants(t, path) }) // runs before the database closes
 
 	srv := httptest.NewUnstartedServer(nil)
@@ -89,7 +91,7 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, ApproveTimeout: o.approveTimeout})
+		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, RetainEvents: o.retainEvents})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -473,7 +473,8 @@ func TestBytesPerCheckout(t *testing.T) {
 }
 
 // fileSize is what a SQLite file takes: its pages in use, the file VACUUM would write, and the
-// bytes of each table with its indexes (dbstat).
+// bytes of each table with its indexes in that file (dbstat), which a new page here or there
+// in the live file does not sway.
 type fileSize struct {
 	used, vacuumed int
 	tables         map[string]int
@@ -496,20 +497,6 @@ func measureFile(t *testing.T, e *handlerstest.Env) fileSize {
 		t.Fatal(err)
 	}
 	s.used *= size
-	rows, err := db.Query(`SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_schema m ON m.name = d.name GROUP BY m.tbl_name`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	s.tables = map[string]int{}
-	for rows.Next() {
-		var name string
-		var n int
-		if err := rows.Scan(&name, &n); err != nil {
-			t.Fatal(err)
-		}
-		s.tables[name] = n
-	}
 	copyPath := filepath.Join(t.TempDir(), "vacuumed.db")
 	if _, err := db.Exec(`VACUUM INTO ?`, copyPath); err != nil {
 		t.Fatal(err)
@@ -518,6 +505,35 @@ func measureFile(t *testing.T, e *handlerstest.Env) fileSize {
 	if err != nil {
 		t.Fatal(err)
 	}
+	s.tables = vacuumedTables(t, copyPath)
 	s.vacuumed = int(fi.Size())
 	return s
+}
+
+// vacuumedTables are the bytes of each table with its indexes in the SQLite file at path.
+func vacuumedTables(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_schema m ON m.name = d.name GROUP BY m.tbl_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	tables := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		tables[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tables
 }

@@ -70,7 +70,8 @@ type Config struct {
 	// ConfirmGrace is how long past its tid's life an attempt whose approve was called is still
 	// looked up at KakaoPay before it ends as failed (APPROVE_UNCONFIRMED). 1 hour when zero.
 	ConfirmGrace time.Duration
-	// WebhookAllowPrivate lets a live merchant's webhook endpoints resolve to private addresses.
+	// WebhookAllowPrivate lets every merchant's webhook endpoints be (and resolve to) addresses
+	// that are not public: on a server that runs the sandbox, or whose operator allows it.
 	WebhookAllowPrivate bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.

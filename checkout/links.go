@@ -137,7 +137,7 @@ func (s *Service) OpenLink(ctx context.Context, slug string) (*store.Link, *stor
 	case LinkExpired:
 		return l, m, conflict("link_expired", "this payment link has expired")
 	case LinkUsedUp:
-		return l, m, conflict("link_used_up", "this payment link has been used")
+		return l, m, linkUsedUp()
 	}
 	return l, m, nil
 }
@@ -161,7 +161,7 @@ func LinkStateAt(l *store.Link, paid int, now time.Time) LinkState {
 		return LinkInactive
 	case !l.ExpiresAt.IsZero() && !now.Before(l.ExpiresAt):
 		return LinkExpired
-	case (!l.Reusable && paid > 0) || (l.MaxUses > 0 && paid >= l.MaxUses):
+	case linkCap(l) > 0 && paid >= linkCap(l):
 		return LinkUsedUp
 	}
 	return LinkActive
@@ -172,7 +172,7 @@ func (s *Service) LinkState(l *store.Link, paid int) LinkState {
 	return LinkStateAt(l, paid, s.clock())
 }
 
-// VisitLink opens a fresh checkout from a link for a shopper who followed it.
+// VisitLink opens a fresh checkout from a link for a shopper who pressed its pay button.
 func (s *Service) VisitLink(ctx context.Context, slug string) (*store.Checkout, error) {
 	l, m, err := s.OpenLink(ctx, slug)
 	if err != nil {
@@ -180,4 +180,52 @@ func (s *Service) VisitLink(ctx context.Context, slug string) (*store.Checkout, 
 	}
 	return s.create(ctx, m, CreateParams{Amount: l.Amount, Items: l.Items, Description: l.Description,
 		Reference: l.ID, SuccessURL: l.SuccessURL, FailureURL: l.FailureURL, Metadata: l.Metadata}, l.ID)
+}
+
+// linkUsedUp refuses a checkout, or a payment, of a link paid as often as it allows.
+func linkUsedUp() *Error { return conflict("link_used_up", "this payment link has been used") }
+
+// LinkCheckoutOpen reports whether checkout id, which a shopper opened from link l before, can
+// still be paid: their next press of the link's pay button goes on with it rather than opening
+// another.
+func (s *Service) LinkCheckoutOpen(ctx context.Context, l *store.Link, id string) bool {
+	if id == "" {
+		return false
+	}
+	st, err := s.State(ctx, id)
+	return err == nil && st.Checkout.LinkID == l.ID && st.Open()
+}
+
+// CodeLinkUsedUp is the failure code of an attempt whose approval came after its link was paid
+// as many times as it allows: KakaoPay's approve is never called for it, so nothing is charged.
+const CodeLinkUsedUp = "LINK_USED_UP"
+
+// linkCap is how many paid checkouts l allows: 1 for a one-time link, else its max_uses (0: no
+// limit).
+func linkCap(l *store.Link) int {
+	if !l.Reusable {
+		return 1
+	}
+	return l.MaxUses
+}
+
+// linkFull reports whether the link c was opened from (if any) allows no payment besides those
+// it had: it counts the link's paid checkouts, and with claims also its other checkouts whose
+// approval is being confirmed. Read through r: a transaction's when the answer must hold until
+// it commits.
+func linkFull(ctx context.Context, r store.Reader, c *store.Checkout, claims bool) (bool, error) {
+	if c.LinkID == "" {
+		return false, nil
+	}
+	l, err := r.Link(ctx, c.LinkID)
+	if err != nil || linkCap(l) == 0 {
+		return false, err
+	}
+	var n int
+	if claims {
+		n, err = r.LinkUses(ctx, l.ID, c.ID)
+	} else {
+		n, err = r.LinkPaidCount(ctx, l.ID)
+	}
+	return n >= linkCap(l), err
 }

@@ -1,6 +1,7 @@
 package checkout_test
 
 import (
+	"sync"
 	"testing"
 	"time"
 
@@ -29,5 +30,194 @@ func TestLinkStateAt(t *testing.T) {
 		if got := checkout.LinkStateAt(&c.l, c.paid, now); got != c.want {
 			t.Errorf("%s: %s, want %s", c.name, got, c.want)
 		}
+	}
+}
+
+// link makes a payment link of 11,000 won: one-time unless reusable, at most maxUses paid
+// checkouts when maxUses > 0.
+func (h *harness) link(reusable bool, maxUses int) *store.Link {
+	h.t.Helper()
+	l, err := h.svc.CreateLink(h.ctx, h.m, checkout.LinkParams{Amount: 11000, Description: "원두 200g",
+		SuccessURL: "https://shop.example/thanks", FailureURL: "https://shop.example/cart", Reusable: &reusable, MaxUses: maxUses})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return l
+}
+
+// visit opens a checkout from a link, as a shopper pressing its pay button does.
+func (h *harness) visit(l *store.Link) *store.Checkout {
+	h.t.Helper()
+	c, err := h.svc.VisitLink(h.ctx, l.Slug)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c
+}
+
+// shopperAtWallet is one shopper who opened a checkout from a link, started paying and
+// approved in the wallet: only the approve return is left.
+type shopperAtWallet struct {
+	c     *store.Checkout
+	a     *store.Attempt
+	token string
+}
+
+func (h *harness) shoppersAtWallet(l *store.Link, n int) []shopperAtWallet {
+	h.t.Helper()
+	var list []shopperAtWallet
+	for range n {
+		c := h.visit(l)
+		a := h.start(c.ID)
+		list = append(list, shopperAtWallet{c, a, h.approveInWallet(a)})
+	}
+	return list
+}
+
+// wantRefusedForLink checks that a shopper who lost a link's last use was never charged: the
+// attempt ended failed with LINK_USED_UP and its event, the checkout has no payment, and
+// KakaoPay never approved the tid.
+func (h *harness) wantRefusedForLink(s shopperAtWallet) {
+	h.t.Helper()
+	st := h.state(s.c.ID)
+	a := st.Latest()
+	if a.ID != s.a.ID || a.Status != string(checkout.AttemptFailed) || a.FailureCode != checkout.CodeLinkUsedUp || st.Payment != nil {
+		h.t.Errorf("checkout %s: %s, attempt %s %s, payment %v", s.c.ID, st.Checkout.Status, a.Status, a.FailureCode, st.Payment)
+	}
+	if n := h.count(s.c.ID, "attempt.failed"); n != 1 {
+		h.t.Errorf("checkout %s: %d attempt.failed events", s.c.ID, n)
+	}
+	if info := h.tid(s.a.TID); info.Status == "SUCCESS_PAYMENT" {
+		h.t.Errorf("KakaoPay approved the refused shopper's tid %s", s.a.TID)
+	}
+}
+
+func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name     string
+		reusable bool
+		maxUses  int
+		want     int
+	}{
+		{"one-time", false, 0, 1},
+		{"max_uses 2", true, 2, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			h := newHarness(t)
+			l := h.link(tc.reusable, tc.maxUses)
+			shoppers := h.shoppersAtWallet(l, 3)
+			for i, s := range shoppers {
+				out, err := h.returnApprove(s.c, s.a, s.token)
+				if err != nil {
+					t.Fatalf("shopper %d's return: %v", i, err)
+				}
+				if i < tc.want {
+					if !out.State.Paid() {
+						t.Errorf("shopper %d: checkout %s, attempt %s %s", i, out.State.Checkout.Status, out.Attempt.Status, out.Attempt.FailureCode)
+					}
+					continue
+				}
+				if out.Attempt.Status != string(checkout.AttemptFailed) || out.Attempt.FailureCode != checkout.CodeLinkUsedUp || out.Pending {
+					t.Errorf("shopper %d: attempt %s %s, want failed %s", i, out.Attempt.Status, out.Attempt.FailureCode, checkout.CodeLinkUsedUp)
+				}
+				h.wantRefusedForLink(s)
+			}
+			if n := h.calls("approve"); n != tc.want {
+				t.Errorf("%d approve calls reached KakaoPay, want %d", n, tc.want)
+			}
+			if n, err := h.svc.LinkPaidCount(h.ctx, l); err != nil || n != tc.want {
+				t.Errorf("paid count %d %v, want %d", n, err, tc.want)
+			}
+			// A refused shopper who tries again is refused before KakaoPay is asked.
+			ready := h.calls("ready")
+			_, err := h.svc.Pay(h.ctx, shoppers[2].c.ID, checkout.DeviceMobile)
+			wantError(t, err, checkout.KindConflict, "link_used_up", "")
+			if h.calls("ready") != ready {
+				t.Error("a used-up link's checkout called KakaoPay's ready")
+			}
+		})
+	}
+}
+
+func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	l := h.link(false, 0)
+	shoppers := h.shoppersAtWallet(l, 4)
+	outs := make([]*checkout.Outcome, len(shoppers))
+	errs := make([]error, len(shoppers))
+	var wg sync.WaitGroup
+	start := make(chan struct{})
+	for i, s := range shoppers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			outs[i], errs[i] = h.returnApprove(s.c, s.a, s.token)
+		}()
+	}
+	close(start)
+	wg.Wait()
+	paid := 0
+	for i, s := range shoppers {
+		if errs[i] != nil {
+			t.Errorf("shopper %d's return: %v", i, errs[i])
+			continue
+		}
+		if outs[i].State.Paid() {
+			paid++
+			continue
+		}
+		h.wantRefusedForLink(s)
+	}
+	if paid != 1 {
+		t.Errorf("%d shoppers paid a one-time link", paid)
+	}
+	if n := h.calls("approve"); n != 1 {
+		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
+	}
+}
+
+// TestLinkPaidPastItsCapIsCanceledAtKakaoPay: an approval of a link's checkout that KakaoPay made
+// although the link was used up (a claim that an older version made without checking the cap)
+// is not the checkout's payment: it is recorded as a stray approval and canceled at KakaoPay.
+func TestLinkPaidPastItsCapIsCanceledAtKakaoPay(t *testing.T) {
+	t.Parallel()
+	h := newHarness(t)
+	l := h.link(false, 0)
+	late := h.shoppersAtWallet(l, 1)[0]
+	h.pay(h.visit(l))
+	err := h.db.Transact(h.ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(h.ctx, late.a.ID)
+		if err != nil {
+			return err
+		}
+		a.PGToken, a.UpdatedAt = late.token, h.clock.Now()
+		return tx.UpdateAttempt(h.ctx, a)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Add(time.Minute) // its claimer's lease lapsed: the reconciler approves it
+	h.reconcile()
+	if n := h.calls("approve"); n != 2 {
+		t.Fatalf("%d approve calls, want 2", n)
+	}
+	st := h.state(late.c.ID)
+	if st.Payment != nil || st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().VoidStatus != checkout.VoidDone {
+		t.Errorf("the late checkout: %s, payment %v, void %q", st.Checkout.Status, st.Payment, st.Latest().VoidStatus)
+	}
+	for _, typ := range []string{"attempt.approved_after_link_used_up", "attempt.voided"} {
+		if n := h.count(late.c.ID, typ); n != 1 {
+			t.Errorf("%d %s events", n, typ)
+		}
+	}
+	if info := h.tid(late.a.TID); info.Status != "CANCEL_PAYMENT" {
+		t.Errorf("the late tid at KakaoPay: %s", info.Status)
+	}
+	if n, _ := h.svc.LinkPaidCount(h.ctx, l); n != 1 {
+		t.Errorf("paid count %d", n)
 	}
 }

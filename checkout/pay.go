@@ -59,6 +59,11 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		// An approval whose outcome is not known yet holds the checkout: no second one.
 		return nil, false, conflict("payment_in_progress", "a payment of this checkout is being approved")
 	}
+	if full, err := linkFull(ctx, s.store, c, false); err != nil {
+		return nil, false, wrapf("pay", err)
+	} else if full {
+		return nil, false, linkUsedUp()
+	}
 	now := s.clock()
 	for _, a := range st.Attempts {
 		if a.Device == device && Live(a) && !Confirming(a) && now.Before(a.ExpiresAt) {

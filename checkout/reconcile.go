@@ -18,13 +18,17 @@ import (
 // attempt, payment and agreement is worked on under a lease, by one instance at a time.
 func (s *Service) Reconcile(ctx context.Context) error {
 	now := s.clock()
-	// Leases left by instances that died long ago are forgotten, and failed sign-ins that no
-	// longer count (so that sign-ins with ever new e-mails do not grow the table for ever).
+	// Leases left by instances that died long ago are forgotten, failed sign-ins that no
+	// longer count (so that sign-ins with ever new e-mails do not grow the table for ever), and
+	// dashboard sessions that expired or went idle without signing out.
 	if err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if _, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour)); err != nil {
 			return err
 		}
-		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginLockout))
+		if _, err := tx.DropEndedSessions(ctx, now, now.Add(-SessionIdle)); err != nil {
+			return err
+		}
+		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginFailureMemory))
 		return err
 	}); err != nil {
 		return wrapf("reconcile", err)

@@ -101,9 +101,12 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 // once: the claim is what makes a repeated return wait instead of approving again.
 func (s *Service) confirm(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
 	c := st.Checkout
-	if err := s.claim(ctx, c.ID, a.ID, token); errors.Is(err, errClaimed) {
+	switch err := s.claim(ctx, c.ID, a.ID, token); {
+	case errors.Is(err, errClaimed):
 		return s.awaitSettled(ctx, c.ID, a.ID) // the same return, a moment earlier
-	} else if err != nil {
+	case errors.Is(err, errLinkFull):
+		return s.outcome(ctx, c.ID, a.ID, false) // ended unapproved: nothing was charged
+	case err != nil:
 		return nil, err
 	}
 	return s.approveClaimed(ctx, st, a, token)
@@ -274,10 +277,14 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 // claim marks an attempt as being approved with token, under this instance's approve lease.
 // Only one attempt of a checkout can be claimed at a time, and a token only once: this is what
 // makes approve happen once, on one instance or several; the lease is what lets another
-// instance finish the approval when this one dies before KakaoPay took it.
+// instance finish the approval when this one dies before KakaoPay took it. A checkout whose link
+// was paid, or is being paid, as often as it allows is not claimed: its attempt ends failed
+// (LINK_USED_UP) and claim answers errLinkFull, so that KakaoPay's approve is never called.
 func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string) error {
 	now := s.clock()
+	full := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		full = false
 		st, err := txState(ctx, tx, checkoutID)
 		if err != nil {
 			return err
@@ -300,6 +307,15 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		if a == nil || !Live(a) || !now.Before(a.ExpiresAt) {
 			return conflict("attempt_ended", "this payment attempt has ended")
 		}
+		// Counted in this transaction, with the other checkouts' claims: two shoppers of a one-time
+		// link approving at once, on one instance or several, make one claim.
+		if full, err = linkFull(ctx, tx, st.Checkout, true); err != nil || full {
+			if err != nil {
+				return err
+			}
+			return s.moveAttemptIn(ctx, tx, st.Checkout, a, AttemptFailed, CodeLinkUsedUp,
+				"the payment link was paid as often as it allows; nothing was charged", now)
+		}
 		if ok, err := s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL()); err != nil || !ok {
 			return cmp.Or(err, error(conflict("payment_in_progress", "this payment is being approved")))
 		}
@@ -317,13 +333,19 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		return wrapf("claim", err)
 	}
 	if err == nil {
-		s.changed(checkoutID) // the page says "confirming" now
+		s.changed(checkoutID) // the page says "confirming" now, or why it ended
+	}
+	if err == nil && full {
+		return errLinkFull
 	}
 	return err
 }
 
 // errClaimed means the attempt is already claimed with the same token.
 var errClaimed = errors.New("checkout: attempt already claimed with this token")
+
+// errLinkFull means the attempt was not claimed but ended: its link allows no more payments.
+var errLinkFull = errors.New("checkout: the attempt's link allows no more payments")
 
 // awaitSettled waits for a claimed attempt's approval to finish (a repeated return while the
 // first one is still talking to KakaoPay), then answers its outcome.
@@ -420,8 +442,8 @@ func approvalFromOrder(o *kakaopay.OrderResponse) approval {
 
 // paid records, once, that KakaoPay approved an attempt: the attempt, the checkout, the payment
 // and the checkout.paid event in one transaction. An approval that cannot be the checkout's
-// payment (it is paid already, or it ended, or the attempt did) is recorded as a stray one and
-// canceled at KakaoPay.
+// payment (it is paid already, or it ended, or the attempt did, or its link was paid as often
+// as it allows) is recorded as a stray one and canceled at KakaoPay.
 func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap approval) error {
 	now := s.clock()
 	if ap.approvedAt.IsZero() {
@@ -442,9 +464,12 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		if ap.amount != 0 && ap.amount != c.Amount {
 			s.log.ErrorContext(ctx, "kakaopay approved another amount", "checkout", c.ID, "want", c.Amount, "got", ap.amount)
 		}
-		if st.Payment != nil || !isOpen(c) || !Live(a) {
+		if why, err := strayReason(ctx, tx, st, a); err != nil || why != "" {
+			if err != nil {
+				return err
+			}
 			changed, stray = true, true
-			return s.strayIn(ctx, tx, st, a, ap, now)
+			return s.strayIn(ctx, tx, st, a, ap, why, now)
 		}
 		if err := moveAttempt(a, AttemptApproved, now); err != nil {
 			return err

@@ -2,8 +2,10 @@ package checkout_test
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -28,6 +30,9 @@ func TestSignInLocksAfterFiveFailuresOnEveryInstance(t *testing.T) {
 		}
 		wg.Go(func() {
 			_, err := svc.SignIn(h.ctx, "owner@cafe.example", "wrong password!", "192.0.2.1")
+			if errors.Is(err, checkout.ErrLoginLocked) {
+				err = checkout.ErrLoginLocked
+			}
 			mu.Lock()
 			got[err]++
 			mu.Unlock()
@@ -37,27 +42,33 @@ func TestSignInLocksAfterFiveFailuresOnEveryInstance(t *testing.T) {
 	if got[checkout.ErrBadLogin] != checkout.MaxLoginFailures || got[checkout.ErrLoginLocked] != 20-checkout.MaxLoginFailures {
 		t.Fatalf("answers: %v", got)
 	}
-	// The right password from another address: the account is locked, on both instances.
+	// The right password from another address, at once: the account must wait, on both instances.
 	for _, svc := range []*checkout.Service{h.svc, other} {
 		if _, err := svc.SignIn(h.ctx, "OWNER@cafe.example", cu.Password, "198.51.100.7"); !errors.Is(err, checkout.ErrLoginLocked) {
 			t.Errorf("the right password while locked: %v", err)
 		}
 	}
-	// Another account from the locked address is locked too.
-	if _, err := other.SignIn(h.ctx, "nobody@cafe.example", "whatever it is", "192.0.2.1"); !errors.Is(err, checkout.ErrLoginLocked) {
+	// Another account from the locked address is locked too, for LoginLockout.
+	var locked *checkout.LoginLockedError
+	if _, err := other.SignIn(h.ctx, "nobody@cafe.example", "whatever it is", "192.0.2.1"); !errors.As(err, &locked) || locked.Wait != checkout.LoginLockout {
 		t.Errorf("the locked address: %v", err)
 	}
 	h.clock.Add(checkout.LoginLockout)
-	u, err := other.SignIn(h.ctx, "owner@cafe.example", cu.Password, "198.51.100.7")
-	if err != nil || u.ID != cu.User.ID {
+	res, err := other.SignIn(h.ctx, "owner@cafe.example", cu.Password, "198.51.100.7")
+	if err != nil || res.User == nil || res.User.ID != cu.User.ID {
 		t.Fatalf("after the lockout: %v", err)
 	}
-	// A success forgets the account's failures: four more are allowed before a lock again.
-	for range checkout.MaxLoginFailures - 1 {
-		h.svc.SignIn(h.ctx, "owner@cafe.example", "wrong password!", "203.0.113.9")
+	// A success takes back its own attempt only: the account keeps its five failures, so that
+	// one more makes the next attempt wait 2 s.
+	if _, err := h.svc.SignIn(h.ctx, "owner@cafe.example", "wrong password!", "203.0.113.9"); !errors.Is(err, checkout.ErrBadLogin) {
+		t.Fatalf("a failure after the success: %v", err)
 	}
+	if _, err := h.svc.SignIn(h.ctx, "owner@cafe.example", cu.Password, "203.0.113.9"); !errors.As(err, &locked) || locked.Wait != 2*time.Second {
+		t.Errorf("the right password at once: %v", err)
+	}
+	h.clock.Add(2 * time.Second)
 	if _, err := h.svc.SignIn(h.ctx, "owner@cafe.example", cu.Password, "203.0.113.9"); err != nil {
-		t.Errorf("the fifth try, right: %v", err)
+		t.Errorf("the right password 2 s later: %v", err)
 	}
 }
 
@@ -99,4 +110,91 @@ func (h *harness) anotherInstance() *checkout.Service {
 		h.t.Fatal(err)
 	}
 	return svc
+}
+
+func TestSignInWaitsGrowPerAccountInsteadOfLockingTheOwnerOut(t *testing.T) {
+	h := newHarness(t)
+	const email = "owner@cafe.example"
+	cu, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: h.m.ID, Email: email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The attacker guesses from a new address each time, so that no address is locked.
+	n := 0
+	guess := func() error {
+		n++
+		_, err := h.svc.SignIn(h.ctx, email, "wrong password!", fmt.Sprintf("192.0.2.%d", n))
+		return err
+	}
+	for i := range checkout.MaxLoginFailures {
+		if err := guess(); !errors.Is(err, checkout.ErrBadLogin) {
+			t.Fatalf("guess %d: %v", i+1, err)
+		}
+	}
+	if err := guess(); !errors.Is(err, checkout.ErrLoginLocked) {
+		t.Fatalf("a sixth guess at once: %v", err)
+	}
+	// The owner, from an address of its own, gets in once a second has passed, not 15 minutes.
+	h.clock.Add(time.Second)
+	if _, err := h.svc.SignIn(h.ctx, email, cu.Password, "198.51.100.7"); err != nil {
+		t.Fatalf("the owner a second later: %v", err)
+	}
+	// The owner's sign-in neither starts a wait nor clears what the guesses counted: the next
+	// guess goes at once, and each one after it waits twice as long as the one before, up to
+	// LoginLockout.
+	if err := guess(); !errors.Is(err, checkout.ErrBadLogin) {
+		t.Fatalf("the guess after the owner's sign-in: %v", err)
+	}
+	wait := 2 * time.Second
+	for i := range 12 {
+		h.clock.Add(wait - time.Millisecond)
+		var locked *checkout.LoginLockedError
+		if err := guess(); !errors.As(err, &locked) || locked.Wait != time.Millisecond {
+			t.Fatalf("guess %d, a millisecond before its %s: %v", checkout.MaxLoginFailures+2+i, wait, err)
+		}
+		h.clock.Add(time.Millisecond)
+		if err := guess(); !errors.Is(err, checkout.ErrBadLogin) {
+			t.Fatalf("guess %d after %s: %v", checkout.MaxLoginFailures+2+i, wait, err)
+		}
+		wait = min(2*wait, checkout.LoginLockout)
+	}
+	if wait != checkout.LoginLockout {
+		t.Fatalf("the wait grew to %s", wait)
+	}
+}
+
+func TestSignInCountsAnIPv6ClientByItsSlash64(t *testing.T) {
+	h := newHarness(t)
+	try := func(i int, addr string) error {
+		_, err := h.svc.SignIn(h.ctx, fmt.Sprintf("user%d@cafe.example", i), "wrong password!", addr)
+		return err
+	}
+	// Each failure on an account of its own, from another address of one /64.
+	for i := range checkout.MaxLoginFailures {
+		if err := try(i, fmt.Sprintf("2001:db8:1:2::%x", i+1)); !errors.Is(err, checkout.ErrBadLogin) {
+			t.Fatalf("failure %d: %v", i+1, err)
+		}
+	}
+	if err := try(10, "2001:db8:1:2:ffff:ffff:ffff:ffff"); !errors.Is(err, checkout.ErrLoginLocked) {
+		t.Errorf("another address of the /64: %v", err)
+	}
+	if err := try(11, "2001:db8:1:3::1"); !errors.Is(err, checkout.ErrBadLogin) {
+		t.Errorf("the next /64: %v", err)
+	}
+	// IPv4 counts by the whole address, and an IPv4-mapped IPv6 address is that IPv4 address.
+	for i := range checkout.MaxLoginFailures {
+		addr := "192.0.2.1"
+		if i%2 == 1 {
+			addr = "::ffff:192.0.2.1"
+		}
+		if err := try(20+i, addr); !errors.Is(err, checkout.ErrBadLogin) {
+			t.Fatalf("IPv4 failure %d: %v", i+1, err)
+		}
+	}
+	if err := try(30, "192.0.2.1"); !errors.Is(err, checkout.ErrLoginLocked) {
+		t.Errorf("the IPv4 address after five failures: %v", err)
+	}
+	if err := try(31, "192.0.2.2"); !errors.Is(err, checkout.ErrBadLogin) {
+		t.Errorf("its neighbour: %v", err)
+	}
 }

@@ -197,26 +197,31 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
 }
 
-func TestLiveMerchantsWebhooksMustBePublicHTTPS(t *testing.T) {
+// TestWebhooksMustBePublicHTTPSWithRealCredentials: with real KakaoPay credentials every
+// merchant's endpoint, a test merchant's too, must be https on a public address; only a
+// sandbox server (or --webhook-allow-private) lets a test merchant use its own computer.
+func TestWebhooksMustBePublicHTTPSWithRealCredentials(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	private := []string{"https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.0.0.7/hooks", "https://[::1]/hooks",
+		"http://127.0.0.1:9/hooks", "https://100.64.0.1/hooks", "https://198.18.0.1/hooks", "https://[fec0::1]/hooks",
+		"https://[::ffff:10.0.0.1]/hooks", "https://[64:ff9b::a00:1]/hooks"}
+	h := newHarnessWith(t, harnessOptions{publicWebhooks: true})
 	live, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "라이브 상점", Livemode: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, u := range []string{"https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.0.0.7/hooks", "https://[::1]/hooks", "http://127.0.0.1:9/hooks"} {
-		_, err := h.svc.CreateWebhookEndpoint(h.ctx, live.Merchant, checkout.EndpointParams{URL: &u})
-		var ce *checkout.Error
-		if !errors.As(err, &ce) || ce.Param != "url" {
-			t.Errorf("a live merchant's endpoint %s: %v", u, err)
+	for _, m := range []*store.Merchant{live.Merchant, h.m} {
+		for _, u := range private {
+			_, err := h.svc.CreateWebhookEndpoint(h.ctx, m, checkout.EndpointParams{URL: &u})
+			var ce *checkout.Error
+			if !errors.As(err, &ce) || ce.Param != "url" {
+				t.Errorf("merchant %s (live %v), endpoint %s: %v", m.Name, m.Livemode, u, err)
+			}
 		}
 	}
-	test, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "테스트 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	sandbox := newHarness(t) // a sandbox server: private addresses are allowed
 	local := "http://127.0.0.1:9/hooks"
-	if _, err := h.svc.CreateWebhookEndpoint(h.ctx, test.Merchant, checkout.EndpointParams{URL: &local}); err != nil {
-		t.Errorf("a test merchant's endpoint on this computer: %v", err)
+	if _, err := sandbox.svc.CreateWebhookEndpoint(sandbox.ctx, sandbox.m, checkout.EndpointParams{URL: &local}); err != nil {
+		t.Errorf("a test merchant's endpoint on this computer, in sandbox mode: %v", err)
 	}
 }

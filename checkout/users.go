@@ -34,6 +34,10 @@ const (
 // MinPasswordLen is the shortest password a user may have, in characters.
 const MinPasswordLen = 12
 
+// MaxAccountsPerEmail bounds the accounts one e-mail may have, each at its own merchant: a
+// sign-in checks the password against each of them.
+const MaxAccountsPerEmail = 5
+
 // NewUser describes a dashboard user to create.
 type NewUser struct {
 	MerchantID string
@@ -72,17 +76,51 @@ func (s *Service) CreateUser(ctx context.Context, nu NewUser) (*CreatedUser, err
 		}
 		return nil, wrapf("create user", err)
 	}
+	salt, err := s.sharedSalt(ctx, email, "")
+	if err != nil {
+		return nil, wrapf("create user", err)
+	}
 	now := s.clock()
-	u := &store.User{ID: NewID("usr"), MerchantID: nu.MerchantID, Email: email, PasswordHash: hashPassword(nu.Password),
+	u := &store.User{ID: NewID("usr"), MerchantID: nu.MerchantID, Email: email, PasswordHash: hashPassword(nu.Password, salt),
 		Role: nu.Role, CreatedAt: now, PasswordChangedAt: now}
-	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) })
+	err = s.store.Transact(ctx, func(tx store.Tx) error { return createAccount(ctx, tx, u) })
 	if errors.Is(err, store.ErrConflict) {
-		return nil, invalid("email", "email_taken", "a user with this e-mail already exists")
+		return nil, errEmailTaken
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return nil, err
 	}
 	if err != nil {
 		return nil, wrapf("create user", err)
 	}
 	return &CreatedUser{User: u, Password: nu.Password}, nil
+}
+
+// errEmailTaken refuses a second user of one merchant with the same e-mail. The e-mail's
+// accounts at other merchants are never told of: adding it there is no business of this one.
+var errEmailTaken = invalid("email", "email_taken", "a user of this merchant has this e-mail")
+
+// errEmailUnavailable refuses an account beyond MaxAccountsPerEmail; it says no more than that.
+var errEmailUnavailable = invalid("email", "email_unavailable", "this e-mail cannot be added; use another")
+
+// createAccount inserts u unless its merchant has a user with its e-mail, or the e-mail has
+// MaxAccountsPerEmail accounts already; counted in the transaction, so that adding at several
+// merchants at once cannot pass the bound.
+func createAccount(ctx context.Context, tx store.Tx, u *store.User) error {
+	accounts, err := tx.UsersByEmail(ctx, u.Email)
+	if err != nil {
+		return err
+	}
+	for _, a := range accounts {
+		if a.MerchantID == u.MerchantID {
+			return errEmailTaken
+		}
+	}
+	if len(accounts) >= MaxAccountsPerEmail {
+		return errEmailUnavailable
+	}
+	return tx.CreateUser(ctx, u)
 }
 
 // ErrBadLogin means an e-mail and password match no user; it never says which was wrong.
@@ -91,22 +129,40 @@ var ErrBadLogin = errors.New("checkout: wrong e-mail or password")
 // dummyHash is hashed against when no user has the e-mail, so that an unknown e-mail takes as
 // long to refuse as a wrong password.
 // It is made at the first sign-in, not when the program starts.
-var dummyHash = sync.OnceValue(func() string { return hashPassword("kpcheckout-no-such-user") })
+var dummyHash = sync.OnceValue(func() string { return hashPassword("kpcheckout-no-such-user", newSalt()) })
 
-// AuthenticateUser finds the user with this e-mail and password.
-func (s *Service) AuthenticateUser(ctx context.Context, email, password string) (*store.User, error) {
-	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
-	if errors.Is(err, store.ErrNotFound) {
-		checkPassword(dummyHash(), password)
-		return nil, ErrBadLogin
-	}
+// AuthenticateUser finds the users with this e-mail whose password this is: one account, or
+// several when the person has accounts at several merchants with one password. Each account has
+// its own hash, but a person's accounts share a salt (sharedSalt), so that the password is
+// hashed once however many there are: the time taken tells nothing of how many merchants know
+// the e-mail, nor whether any does.
+func (s *Service) AuthenticateUser(ctx context.Context, email, password string) ([]*store.User, error) {
+	users, err := s.store.UsersByEmail(ctx, strings.TrimSpace(email))
 	if err != nil {
 		return nil, wrapf("authenticate user", err)
 	}
-	if !checkPassword(u.PasswordHash, password) {
+	keys := map[string][]byte{} // a derived key by its derivation: the accounts that share one cost one hash
+	var matched []*store.User
+	for _, u := range users[:min(len(users), MaxAccountsPerEmail)] {
+		h, ok := parseHash(u.PasswordHash)
+		if !ok {
+			continue
+		}
+		d := h.derivation()
+		if _, done := keys[d]; !done {
+			keys[d] = h.derive(password)
+		}
+		if subtle.ConstantTimeCompare(keys[d], h.key) == 1 {
+			matched = append(matched, u)
+		}
+	}
+	if len(keys) == 0 {
+		checkPassword(dummyHash(), password)
+	}
+	if len(matched) == 0 {
 		return nil, ErrBadLogin
 	}
-	return u, nil
+	return matched, nil
 }
 
 // User reads a dashboard user by id.
@@ -152,10 +208,8 @@ func (s *Service) MerchantUser(ctx context.Context, m *store.Merchant, id string
 	return u, nil
 }
 
-// ChangePassword replaces a user's password when current is its password now. The change time
-// is kept to the millisecond the store keeps, so that a session begun in that same millisecond
-// (the changing browser's new one) is not taken for an older one; every session begun before
-// it ends.
+// ChangePassword replaces a user's password when current is its password now, and ends every
+// session of the user (the changing browser starts a new one with StartSession).
 func (s *Service) ChangePassword(ctx context.Context, userID, current, next string) (*store.User, error) {
 	u, err := s.store.User(ctx, userID)
 	if err != nil {
@@ -170,15 +224,13 @@ func (s *Service) ChangePassword(ctx context.Context, userID, current, next stri
 	return s.setPassword(ctx, u, next)
 }
 
-// ResetPassword gives the user with this e-mail a new password, generated when password is
-// empty, and ends its sessions; for an operator, who needs no current password.
-func (s *Service) ResetPassword(ctx context.Context, email, password string) (*CreatedUser, error) {
-	u, err := s.store.UserByEmail(ctx, strings.TrimSpace(email))
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, invalid("email", "resource_missing", "no user has the e-mail %q", email)
-	}
+// ResetPassword gives the user with this e-mail at merchantID a new password, generated when
+// password is empty, and ends its sessions; for an operator, who needs no current password.
+// merchantID may be empty when the e-mail is a user at one merchant only.
+func (s *Service) ResetPassword(ctx context.Context, merchantID, email, password string) (*CreatedUser, error) {
+	u, err := s.accountByEmail(ctx, merchantID, strings.TrimSpace(email))
 	if err != nil {
-		return nil, wrapf("reset password", err)
+		return nil, err
 	}
 	if password == "" {
 		password = rand.Text()
@@ -192,14 +244,44 @@ func (s *Service) ResetPassword(ctx context.Context, email, password string) (*C
 	return &CreatedUser{User: u, Password: password}, nil
 }
 
-// setPassword writes password's hash to u, read with its old hash. The hash is made before the
+// accountByEmail finds the user with email at merchantID, or, when merchantID is empty, the one
+// user with email; an e-mail at several merchants then needs the merchant named.
+func (s *Service) accountByEmail(ctx context.Context, merchantID, email string) (*store.User, error) {
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return nil, wrapf("user by email", err)
+	}
+	var found []*store.User
+	var merchants []string
+	for _, u := range users {
+		if merchantID == "" || u.MerchantID == merchantID {
+			found = append(found, u)
+			merchants = append(merchants, u.MerchantID)
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, invalid("email", "resource_missing", "no user has the e-mail %q", email)
+	case 1:
+		return found[0], nil
+	}
+	return nil, invalid("merchant", "merchant_required", "the e-mail %q is a user at several merchants (%s): name one",
+		email, strings.Join(merchants, ", "))
+}
+
+// setPassword writes password's hash to u, read with its old hash, and ends u's sessions in the
+// same transaction. The hash is made before the
 // write lock is taken (argon2id takes tens of milliseconds); a change that came in between wins,
 // and this one is refused.
 func (s *Service) setPassword(ctx context.Context, u *store.User, password string) (*store.User, error) {
-	hash := hashPassword(password)
+	salt, err := s.sharedSalt(ctx, u.Email, u.ID)
+	if err != nil {
+		return nil, wrapf("set password", err)
+	}
+	hash := hashPassword(password, salt)
 	now := s.clock().Truncate(time.Millisecond)
 	var changed *store.User
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
+	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		cur, err := tx.User(ctx, u.ID)
 		if err != nil {
 			return err
@@ -209,6 +291,9 @@ func (s *Service) setPassword(ctx context.Context, u *store.User, password strin
 		}
 		cur.PasswordHash, cur.PasswordChangedAt = hash, now
 		changed = cur
+		if _, err := tx.DeleteUserSessions(ctx, cur.ID); err != nil { // every copy of every cookie
+			return err
+		}
 		return tx.UpdateUser(ctx, cur)
 	})
 	if err != nil {
@@ -249,6 +334,9 @@ func (s *Service) RemoveUser(ctx context.Context, m *store.Merchant, userID stri
 	return s.changeUser(ctx, m, userID, func(tx store.Tx, u *store.User, owners int) error {
 		if u.Role == RoleOwner && owners <= 1 {
 			return errLastOwner
+		}
+		if _, err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return err
 		}
 		return tx.DeleteUser(ctx, u.ID)
 	})
@@ -298,10 +386,32 @@ func (s *Service) DailyTotals(ctx context.Context, merchantID string, days int, 
 	return list, nil
 }
 
-// hashPassword encodes password's argon2id hash with a fresh salt.
-func hashPassword(password string) string {
+// sharedSalt is the salt of a new password hash for an account with email: the salt of the
+// e-mail's oldest other account (not exceptID) hashed as hashPassword hashes now, so that a
+// person's accounts at several merchants cost a sign-in one hash; a fresh one when there is none.
+// Accounts that share a salt and a password have the same hash: only the database shows it.
+func (s *Service) sharedSalt(ctx context.Context, email, exceptID string) ([]byte, error) {
+	users, err := s.store.UsersByEmail(ctx, email)
+	if err != nil {
+		return nil, err
+	}
+	for _, u := range users {
+		if h, ok := parseHash(u.PasswordHash); ok && u.ID != exceptID && h.current() {
+			return h.salt, nil
+		}
+	}
+	return newSalt(), nil
+}
+
+// newSalt is a fresh random salt.
+func newSalt() []byte {
 	salt := make([]byte, 16)
 	rand.Read(salt)
+	return salt
+}
+
+// hashPassword encodes password's argon2id hash with salt.
+func hashPassword(password string, salt []byte) string {
 	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
 	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
@@ -310,28 +420,54 @@ func hashPassword(password string) string {
 
 // checkPassword tells whether password matches an encoded argon2id hash, in constant time.
 func checkPassword(encoded, password string) bool {
+	h, ok := parseHash(encoded)
+	return ok && subtle.ConstantTimeCompare(h.derive(password), h.key) == 1
+}
+
+// argonHash is a decoded argon2id hash: its parameters, salt and key.
+type argonHash struct {
+	memory, passes uint32
+	threads        uint8
+	salt, key      []byte
+}
+
+// parseHash decodes a hash in the $argon2id$v=19$m=…,t=…,p=…$salt$key form.
+func parseHash(encoded string) (argonHash, bool) {
+	var h argonHash
 	parts := strings.Split(encoded, "$")
 	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false
+		return h, false
 	}
 	var version int
-	var memory, passes uint32
-	var threads uint8
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &version); err != nil || version != argon2.Version {
-		return false
+		return h, false
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &memory, &passes, &threads); err != nil {
-		return false
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &h.memory, &h.passes, &h.threads); err != nil {
+		return h, false
 	}
 	b64 := base64.RawStdEncoding
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
-		return false
+	var err error
+	if h.salt, err = b64.DecodeString(parts[4]); err != nil {
+		return h, false
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
-		return false
+	if h.key, err = b64.DecodeString(parts[5]); err != nil || len(h.key) == 0 {
+		return h, false
 	}
-	got := argon2.IDKey([]byte(password), salt, passes, memory, threads, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1
+	return h, true
+}
+
+// derive is the key password gives with h's parameters and salt.
+func (h argonHash) derive(password string) []byte {
+	return argon2.IDKey([]byte(password), h.salt, h.passes, h.memory, h.threads, uint32(len(h.key)))
+}
+
+// derivation names h's parameters and salt: hashes that share it derive the same key from a
+// password.
+func (h argonHash) derivation() string {
+	return fmt.Sprintf("%d,%d,%d,%d,%x", h.memory, h.passes, h.threads, len(h.key), h.salt)
+}
+
+// current tells whether h was made with the parameters hashPassword uses now.
+func (h argonHash) current() bool {
+	return h.memory == argonMemory && h.passes == argonTime && h.threads == argonThreads && len(h.key) == argonKeyLen
 }

@@ -2,6 +2,7 @@ package checkout_test
 
 import (
 	"errors"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -20,9 +21,9 @@ func TestCreateAndAuthenticateUser(t *testing.T) {
 	if cu.User.Role != checkout.RoleOwner || len(cu.Password) < 20 || !strings.HasPrefix(cu.User.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("created %+v with password %q", cu.User, cu.Password)
 	}
-	u, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", cu.Password)
-	if err != nil || u.ID != cu.User.ID || u.MerchantID != h.m.ID {
-		t.Fatalf("authenticate: %+v, %v", u, err)
+	users, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", cu.Password)
+	if err != nil || len(users) != 1 || users[0].ID != cu.User.ID || users[0].MerchantID != h.m.ID {
+		t.Fatalf("authenticate: %+v, %v", users, err)
 	}
 	for _, c := range []struct{ email, password string }{
 		{"owner@cafe.example", cu.Password + "x"},
@@ -90,17 +91,17 @@ func TestChangePassword(t *testing.T) {
 		t.Errorf("the new password: %v", err)
 	}
 
-	reset, err := h.svc.ResetPassword(h.ctx, "OWNER@cafe.example", "")
+	reset, err := h.svc.ResetPassword(h.ctx, "", "OWNER@cafe.example", "")
 	if err != nil || len(reset.Password) < 20 {
 		t.Fatalf("reset: %+v %v", reset, err)
 	}
 	if _, err := h.svc.AuthenticateUser(h.ctx, "owner@cafe.example", reset.Password); err != nil {
 		t.Errorf("the reset password: %v", err)
 	}
-	if _, err := h.svc.ResetPassword(h.ctx, "nobody@cafe.example", ""); errCode(err) != "resource_missing" {
+	if _, err := h.svc.ResetPassword(h.ctx, "", "nobody@cafe.example", ""); errCode(err) != "resource_missing" {
 		t.Errorf("reset of an unknown e-mail: %v", err)
 	}
-	if _, err := h.svc.ResetPassword(h.ctx, "owner@cafe.example", "short"); errCode(err) != "invalid_password" {
+	if _, err := h.svc.ResetPassword(h.ctx, "", "owner@cafe.example", "short"); errCode(err) != "invalid_password" {
 		t.Errorf("reset to a short password: %v", err)
 	}
 }
@@ -183,5 +184,149 @@ func TestUserRolesKeepAnOwner(t *testing.T) {
 	}
 	if _, err := h.svc.User(h.ctx, staffNow.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the removed user: %v", err)
+	}
+}
+
+func TestOneEmailAtSeveralMerchants(t *testing.T) {
+	h := newHarness(t)
+	const email = "owner@example.com"
+	merchants := []*store.Merchant{h.m}
+	for _, name := range []string{"빵집", "꽃집", "서점", "문구점", "꽃집 2호점"} {
+		cm, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: name})
+		if err != nil {
+			t.Fatal(err)
+		}
+		merchants = append(merchants, cm.Merchant)
+	}
+	cafe, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: h.m.ID, Email: email})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Another merchant adds the address as it would any: nothing says the café has it.
+	bakery, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: merchants[1].ID, Email: "Owner@Example.com", Role: checkout.RoleStaff})
+	if err != nil || bakery.User.MerchantID != merchants[1].ID || bakery.User.ID == cafe.User.ID {
+		t.Fatalf("the address at a second merchant: %+v %v", bakery, err)
+	}
+	if _, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: merchants[1].ID, Email: email}); errCode(err) != "email_taken" {
+		t.Errorf("the address twice at the bakery: %v", err)
+	}
+	// Each password signs in to its own merchant, with one hash: a person's accounts share a salt.
+	for _, c := range []*checkout.CreatedUser{cafe, bakery} {
+		res, err := h.svc.SignIn(h.ctx, email, c.Password, "192.0.2.1")
+		if err != nil || res.User == nil || res.User.ID != c.User.ID || len(res.Choices) != 0 {
+			t.Errorf("signing in with %s's password: %+v %v", c.User.MerchantID, res, err)
+		}
+	}
+	if salt := func(u *store.User) string { return strings.Split(u.PasswordHash, "$")[4] }; salt(cafe.User) != salt(bakery.User) {
+		t.Errorf("the two accounts' salts differ: %s, %s", cafe.User.PasswordHash, bakery.User.PasswordHash)
+	}
+	// Up to MaxAccountsPerEmail accounts; a sixth is refused without saying where the others are.
+	for _, m := range merchants[2:5] {
+		if _, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: m.ID, Email: email}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: merchants[5].ID, Email: email})
+	var ce *checkout.Error
+	if !errors.As(err, &ce) || ce.Code != "email_unavailable" || strings.Contains(ce.Message, "mer_") {
+		t.Errorf("a sixth account: %v", err)
+	}
+	// An operator names the merchant to reset a password of an address at several.
+	if _, err := h.svc.ResetPassword(h.ctx, "", email, ""); errCode(err) != "merchant_required" {
+		t.Errorf("reset without a merchant: %v", err)
+	}
+	reset, err := h.svc.ResetPassword(h.ctx, merchants[1].ID, email, "")
+	if err != nil || reset.User.ID != bakery.User.ID {
+		t.Fatalf("reset at the bakery: %+v %v", reset, err)
+	}
+	if res, err := h.svc.SignIn(h.ctx, email, reset.Password, "192.0.2.1"); err != nil || res.User == nil || res.User.ID != bakery.User.ID {
+		t.Errorf("the bakery's new password: %+v %v", res, err)
+	}
+	if res, err := h.svc.SignIn(h.ctx, email, cafe.Password, "192.0.2.1"); err != nil || res.User == nil || res.User.ID != cafe.User.ID {
+		t.Errorf("the café's password after the bakery's reset: %+v %v", res, err)
+	}
+}
+
+func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
+	h := newHarness(t)
+	const email, shared = "owner@example.com", "one password for two shops"
+	add := func(name, password string) *store.User {
+		t.Helper()
+		m := h.m
+		if name != "" {
+			cm, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			m = cm.Merchant
+		}
+		cu, err := h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: m.ID, Email: email, Password: password})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.clock.Add(time.Second) // the choices list the oldest account first
+		return cu.User
+	}
+	cafe, bakery := add("", shared), add("빵집", shared)
+	add("꽃집", "the flower shop's own password")
+	res, err := h.svc.SignIn(h.ctx, email, shared, "192.0.2.1")
+	if err != nil || res.User != nil || len(res.Choices) != 2 || res.Choices[0].Merchant != "테스트 카페" || res.Choices[1].Merchant != "빵집" {
+		t.Fatalf("the choice: %+v %v", res, err)
+	}
+	for i, want := range []*store.User{cafe, bakery} {
+		if u, err := h.svc.ChooseSignIn(h.ctx, res.Choices[i].Token); err != nil || u.ID != want.ID {
+			t.Errorf("choice %d: %+v %v", i, u, err)
+		}
+	}
+	// A choice is not a way in by other means: changed, of a user whose password changed since,
+	// or too old, it is refused.
+	token := res.Choices[1].Token
+	forged := strings.Replace(token, bakery.ID, cafe.ID, 1)
+	for _, bad := range []string{"", "x", token + "x", token[:len(token)-2], forged} {
+		if _, err := h.svc.ChooseSignIn(h.ctx, bad); !errors.Is(err, checkout.ErrChoiceExpired) {
+			t.Errorf("choice %q: %v", bad, err)
+		}
+	}
+	if _, err := h.svc.ChangePassword(h.ctx, bakery.ID, shared, "the bakery's new password"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.svc.ChooseSignIn(h.ctx, token); !errors.Is(err, checkout.ErrChoiceExpired) {
+		t.Errorf("the choice of a user whose password changed: %v", err)
+	}
+	h.clock.Add(checkout.LoginChoiceTTL)
+	if _, err := h.svc.ChooseSignIn(h.ctx, res.Choices[0].Token); !errors.Is(err, checkout.ErrChoiceExpired) {
+		t.Errorf("a choice as old as LoginChoiceTTL: %v", err)
+	}
+}
+
+func TestAccountsPerEmailStayBoundedUnderParallelAdds(t *testing.T) {
+	h := newHarness(t)
+	var merchants []string
+	for i := range checkout.MaxAccountsPerEmail + 3 {
+		cm, err := h.svc.CreateMerchant(h.ctx, checkout.NewMerchant{Name: "상점 " + strconv.Itoa(i)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		merchants = append(merchants, cm.Merchant.ID)
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, len(merchants))
+	for i, id := range merchants {
+		wg.Go(func() {
+			_, errs[i] = h.svc.CreateUser(h.ctx, checkout.NewUser{MerchantID: id, Email: "owner@example.com"})
+		})
+	}
+	wg.Wait()
+	added := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			added++
+		case errCode(err) != "email_unavailable":
+			t.Errorf("an add: %v", err)
+		}
+	}
+	if added != checkout.MaxAccountsPerEmail {
+		t.Errorf("%d accounts added, want %d", added, checkout.MaxAccountsPerEmail)
 	}
 }

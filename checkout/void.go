@@ -11,9 +11,9 @@ import (
 )
 
 // An approval KakaoPay made that cannot be its checkout's payment (a second tid of a paid
-// checkout, or an approval that landed after its checkout or attempt ended) is a stray one: it is
-// recorded with an event, canceled at KakaoPay (the shopper's money comes back), and the
-// cancel is recorded with another. The claim in approve makes this rare; this is what keeps
+// checkout, an approval that landed after its checkout or attempt ended, or one past its link's
+// cap) is a stray one: it is recorded with an event, canceled at KakaoPay (the shopper's money
+// comes back), and the cancel is recorded with another. The claim in approve makes this rare; this is what keeps
 // the books straight when it happens anyway.
 
 // Void statuses of an attempt (store.Attempt.VoidStatus).
@@ -30,15 +30,28 @@ const voidEvery = 30 * time.Second
 // after it ended, in case KakaoPay approves it after all.
 const watchUnconfirmedFor = 24 * time.Hour
 
+// strayReason is the type of the event that records KakaoPay's approval of a as a stray one, or
+// "" when it is its checkout's payment: the checkout is paid already, or it or the attempt ended,
+// or the link it was opened from was paid as often as it allows (which claim refuses first; this
+// keeps the count whatever approved it).
+func strayReason(ctx context.Context, tx store.Tx, st *State, a *store.Attempt) (string, error) {
+	switch {
+	case st.Payment != nil:
+		return "attempt.approved_after_paid", nil
+	case !isOpen(st.Checkout) || !Live(a):
+		return "attempt.approved_after_expiry", nil
+	}
+	if full, err := linkFull(ctx, tx, st.Checkout, false); err != nil || !full {
+		return "", err
+	}
+	return "attempt.approved_after_link_used_up", nil
+}
+
 // strayIn records, inside tx, KakaoPay's approval ap of attempt a that cannot be the checkout's
 // payment: a live attempt is moved to approved; the attempt is marked to be canceled at
-// KakaoPay, with an event that says why.
-func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.Attempt, ap approval, now time.Time) error {
+// KakaoPay, with an event of type typ that says why.
+func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.Attempt, ap approval, typ string, now time.Time) error {
 	c := st.Checkout
-	typ := "attempt.approved_after_expiry"
-	if st.Payment != nil {
-		typ = "attempt.approved_after_paid"
-	}
 	s.log.ErrorContext(ctx, "KakaoPay approved a payment that is not the checkout's; canceling it there",
 		"checkout", c.ID, "checkout_status", c.Status, "attempt", a.ID, "attempt_status", a.Status, "tid", a.TID)
 	if Live(a) {

@@ -18,7 +18,7 @@ import (
 var eventTypes = []string{
 	"checkout.created", "checkout.paid", "checkout.expired", "checkout.canceled",
 	"attempt.created", "attempt.authenticating", "attempt.canceled", "attempt.failed", "attempt.expired",
-	"attempt.approved_after_paid", "attempt.approved_after_expiry", "attempt.voided",
+	"attempt.approved_after_paid", "attempt.approved_after_expiry", "attempt.approved_after_link_used_up", "attempt.voided",
 	"refund.created", "refund.succeeded", "refund.failed",
 	"agreement.activated", "agreement.deactivated",
 	"charge.created", "charge.succeeded", "charge.failed", "charge.unknown",
@@ -67,7 +67,9 @@ func (s *Service) CreateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
 }
 
-// UpdateWebhookEndpoint changes an endpoint's URL, description, events or disabled flag.
+// UpdateWebhookEndpoint changes an endpoint's URL, description, events or disabled flag. While
+// disabled, an endpoint's events wait for it; enabled again, it gets them in order, but for
+// those older than the retry window, which end failed.
 func (s *Service) UpdateWebhookEndpoint(ctx context.Context, m *store.Merchant, id string, p EndpointParams) (*store.WebhookEndpoint, error) {
 	ep, err := s.WebhookEndpoint(ctx, m, id)
 	if err != nil {
@@ -77,7 +79,7 @@ func (s *Service) UpdateWebhookEndpoint(ctx context.Context, m *store.Merchant, 
 		return nil, err
 	}
 	ep.UpdatedAt = s.clock()
-	if err := s.updateEndpoint(ctx, ep, p.Key, BoundEndpointUpdate); err != nil {
+	if err := s.updateEndpoint(ctx, ep, p.Key, BoundEndpointUpdate, p.Disabled != nil && !*p.Disabled); err != nil {
 		return nil, wrapf("update webhook endpoint", err)
 	}
 	return ep, nil
@@ -114,9 +116,11 @@ func (s *Service) applyEndpoint(ctx context.Context, m *store.Merchant, ep *stor
 	return nil
 }
 
-// checkEndpointURL allows an absolute https URL of at most 2,048 characters; a test merchant may
-// use http on a loopback host (its own computer). A live merchant's endpoint must resolve to
-// public addresses only (deliveries check again when they dial), unless private ones are allowed.
+// checkEndpointURL allows an absolute https URL of at most 2,048 characters that resolves to
+// public addresses only (deliveries check again when they dial). A server that runs the sandbox,
+// or whose operator allows private addresses, lets endpoints be anywhere, and a test merchant use
+// http on this computer. The rule is the server's: a test merchant on a server with real
+// KakaoPay credentials is held to it too.
 func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw string) error {
 	const param = "url"
 	u, err := url.Parse(raw)
@@ -125,11 +129,11 @@ func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw s
 		return invalid(param, "url_too_long", "url must be at most 2,048 characters")
 	case err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "":
 		return invalid(param, "url_invalid", "url must be an absolute https URL without credentials or fragment")
-	case u.Scheme == "http" && !m.Livemode && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !m.Livemode && s.webhookAllowPrivate && isLoopbackHost(u.Hostname()):
 	case u.Scheme != "https":
-		return invalid(param, "url_invalid", "url must use https (http only on this computer, for a test merchant)")
+		return invalid(param, "url_invalid", "url must use https (http only on this computer, for a test merchant in sandbox mode)")
 	}
-	if !m.Livemode || s.webhookAllowPrivate {
+	if s.webhookAllowPrivate {
 		return nil
 	}
 	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", u.Hostname())
@@ -195,15 +199,22 @@ func (s *Service) RotateWebhookSecret(ctx context.Context, m *store.Merchant, id
 	now := s.clock()
 	ep.PreviousSecret, ep.PreviousSecretExpiresAt = ep.Secret, now.Add(secretOverlap)
 	ep.Secret, ep.UpdatedAt = webhook.NewSecret(), now
-	if err := s.updateEndpoint(ctx, ep, key, BoundSecretRotation); err != nil {
+	if err := s.updateEndpoint(ctx, ep, key, BoundSecretRotation, false); err != nil {
 		return nil, wrapf("rotate webhook secret", err)
 	}
 	return &CreatedEndpoint{Endpoint: ep, Secret: ep.Secret}, nil
 }
 
 // updateEndpoint writes ep and binds key to it, as kind, in one transaction.
-func (s *Service) updateEndpoint(ctx context.Context, ep *store.WebhookEndpoint, key *Key, kind string) error {
+func (s *Service) updateEndpoint(ctx context.Context, ep *store.WebhookEndpoint, key *Key, kind string, enabling bool) error {
 	return s.store.Transact(ctx, func(tx store.Tx) error {
+		// Before the endpoint is enabled, so that the deliverer never sends what waited too long
+		// (the deliverer's window: serve leaves it at its default).
+		if enabling {
+			if _, err := tx.ExpireWaitingDeliveries(ctx, ep.UpdatedAt, webhook.DefaultRetryFor); err != nil {
+				return err
+			}
+		}
 		if err := tx.UpdateWebhookEndpoint(ctx, ep); err != nil {
 			return err
 		}
@@ -246,6 +257,9 @@ type EventDeliveries struct {
 type Delivery struct {
 	*store.Delivery
 	Attempts []*store.DeliveryAttempt
+	// Waiting is a pending delivery to a disabled endpoint: it is not tried (whatever
+	// NextAttemptAt says) until the endpoint is enabled again.
+	Waiting bool
 }
 
 // Event reads one of a merchant's events with its deliveries.
@@ -261,13 +275,22 @@ func (s *Service) Event(ctx context.Context, m *store.Merchant, id string) (*Eve
 	if err != nil {
 		return nil, wrapf("event", err)
 	}
+	eps, err := s.WebhookEndpoints(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	disabled := map[string]bool{}
+	for _, ep := range eps {
+		disabled[ep.ID] = ep.Disabled
+	}
 	out := &EventDeliveries{Event: ev}
 	for _, d := range list {
 		tries, err := s.store.DeliveryAttempts(ctx, d.ID)
 		if err != nil {
 			return nil, wrapf("event", err)
 		}
-		out.Deliveries = append(out.Deliveries, &Delivery{Delivery: d, Attempts: tries})
+		waiting := d.Status == store.DeliveryPending && disabled[d.EndpointID]
+		out.Deliveries = append(out.Deliveries, &Delivery{Delivery: d, Attempts: tries, Waiting: waiting})
 	}
 	return out, nil
 }
@@ -281,11 +304,12 @@ type EndpointDelivery struct {
 // EndpointDeliveries lists an endpoint's latest deliveries, newest first, at most limit, each
 // with its event and tries.
 func (s *Service) EndpointDeliveries(ctx context.Context, m *store.Merchant, id string, limit int) ([]*EndpointDelivery, error) {
-	if _, err := s.WebhookEndpoint(ctx, m, id); err != nil {
+	ep, err := s.WebhookEndpoint(ctx, m, id)
+	if err != nil {
 		return nil, err
 	}
 	var out []*EndpointDelivery
-	err := s.store.View(ctx, func(q store.Reader) error {
+	err = s.store.View(ctx, func(q store.Reader) error {
 		list, err := q.DeliveriesByEndpoint(ctx, id, limit)
 		if err != nil {
 			return err
@@ -299,7 +323,8 @@ func (s *Service) EndpointDeliveries(ctx context.Context, m *store.Merchant, id 
 			if err != nil {
 				return err
 			}
-			out = append(out, &EndpointDelivery{Delivery: Delivery{Delivery: d, Attempts: tries}, Event: ev})
+			waiting := d.Status == store.DeliveryPending && ep.Disabled
+			out = append(out, &EndpointDelivery{Delivery: Delivery{Delivery: d, Attempts: tries, Waiting: waiting}, Event: ev})
 		}
 		return nil
 	})
@@ -316,8 +341,9 @@ func EndpointEventTypes() []string {
 }
 
 // Redeliver sends an event again now to every enabled endpoint that asks for its type (or to
-// the one endpoint given). key (when not nil) is bound to the event in the transaction that
-// queues the deliveries: a retry never queues them twice.
+// the one endpoint given: a disabled one gets it once it is enabled again). key (when not nil)
+// is bound to the event in the transaction that queues the deliveries: a retry never queues
+// them twice.
 func (s *Service) Redeliver(ctx context.Context, m *store.Merchant, id, endpointID string, key *Key) (*EventDeliveries, error) {
 	got, err := s.Event(ctx, m, id)
 	if err != nil {

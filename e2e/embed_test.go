@@ -73,8 +73,9 @@ func TestBrowserUnregisteredOriginCannotFrameACheckout(t *testing.T) {
 	}
 }
 
-// TestBrowserLinkPaysAndOpensAFreshCheckoutNextTime: a phone follows a payment link, pays, and
-// following the link again opens a new checkout; the link's pages pass axe.
+// TestBrowserLinkPaysAndOpensAFreshCheckoutNextTime: a phone follows a payment link, presses its
+// pay button and pays in one tap, and pressing it again opens a new checkout; the link's pages
+// pass axe.
 func TestBrowserLinkPaysAndOpensAFreshCheckoutNextTime(t *testing.T) {
 	e := handlerstest.New(t)
 	var l struct{ ID, URL string }
@@ -86,15 +87,20 @@ func TestBrowserLinkPaysAndOpensAFreshCheckoutNextTime(t *testing.T) {
 	ch := newChrome(t)
 	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
 	phone.navigate(l.URL)
-	phone.waitVisible(sel("pay-button"))
-	first := phone.location()
-	phone.pressAndLoad(sel("pay-button"))
+	phone.waitVisible(sel("link-pay"))
+	phone.screenshot("link")
+	phone.axe("the link's page")
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 0 {
+		t.Errorf("visiting the link opened %d checkouts", n)
+	}
+	phone.pressAndLoad(sel("link-pay")) // opens a checkout and hands the phone over to KakaoTalk
 	walletPress(phone, e, "approve")
 	phone.waitURL(e.Shop.URL+"/thanks", 10*time.Second)
 	phone.navigate(l.URL)
-	phone.waitVisible(sel("pay-button"))
-	if second := phone.location(); second == first || !strings.Contains(second, "/c/cs_") {
-		t.Errorf("the second visit opened %s after %s", second, first)
+	phone.pressAndLoad(sel("link-pay"))
+	phone.waitURL(e.SandboxURL+"/wallet/", 10*time.Second)
+	if n := e.CountRows("SELECT COUNT(*) FROM checkouts"); n != 2 {
+		t.Errorf("paying twice through the link opened %d checkouts, want 2", n)
 	}
 
 	phone.navigate(l.URL + "/poster")

@@ -171,7 +171,7 @@ func (a *API) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merch
 		Deliveries: []deliveryJSON{}}
 	for _, d := range got.Deliveries {
 		dj := deliveryJSON{ID: d.ID, WebhookEndpoint: d.EndpointID, Status: d.Status, Attempts: []deliveryAttemptJSON{}}
-		if d.Status == store.DeliveryPending {
+		if d.Status == store.DeliveryPending && !d.Waiting { // a disabled endpoint's wait: no time is set
 			next := d.NextAttemptAt
 			dj.NextAttemptAt = &next
 		}

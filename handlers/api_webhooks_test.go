@@ -355,15 +355,19 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	if res := e.API("POST", "/v1/events/"+ping.ID+"/redeliver", `{"webhook_endpoint":"we_nope"}`, &ae); res.StatusCode != 404 {
 		t.Errorf("redeliver to an unknown endpoint: %d %+v", res.StatusCode, ae)
 	}
-	// A disabled endpoint gets nothing more (but a test ping, on request).
+	// A disabled endpoint gets nothing (but a test ping, on request): its events wait for it.
 	e.CreateCheckout("") // queued for the endpoint, then the endpoint is disabled before it goes
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":true}`, nil)
-	e.CreateCheckout("") // not even queued
+	e.CreateCheckout("") // queued, to wait
 	deliver(t, e)
 	if n := len(rc.received()); n != 2 {
 		t.Errorf("a disabled endpoint received %d deliveries, want still 2", n)
 	}
 	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":false}`, nil)
+	deliver(t, e)
+	if got := rc.received(); len(got) != 4 || got[2].Type != "checkout.created" || got[3].Type != "checkout.created" {
+		t.Errorf("enabled again, the endpoint received %+v, want the two checkout.created that waited", got[2:])
+	}
 
 	long := "https://example.com/" + strings.Repeat("a", 2048)
 	for body, param := range map[string]string{
@@ -395,5 +399,70 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 	}
 	if res := e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", nil); res.StatusCode != 404 {
 		t.Errorf("after delete: %d", res.StatusCode)
+	}
+}
+
+// TestDisabledWebhookEndpointKeepsItsEvents: while an endpoint is disabled its events are queued
+// for it and shown pending with no next try; a test ping still goes. Enabled again, it gets them
+// in order, but for those that waited 3 days, which end failed and say why.
+func TestDisabledWebhookEndpointKeepsItsEvents(t *testing.T) {
+	e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true})
+	rc := newReceiver(t)
+	ep := rc.endpoint(e, "*")
+	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":true}`, nil)
+	old := e.CreateCheckout("") // it will wait 3 days
+	var ping struct {
+		ID string `json:"id"`
+	}
+	e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/test", "", &ping)
+	deliver(t, e)
+	if got := rc.received(); len(got) != 1 || got[0].ID != ping.ID {
+		t.Fatalf("a disabled endpoint received %+v, want only the ping", got)
+	}
+	// No deliverer looks in the 3 days: enabling the endpoint is what fails the old events.
+	e.Clock.Add(72 * time.Hour)
+	c := e.CreateCheckout("")
+	e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+	type event struct {
+		ID         string
+		Type       string
+		Deliveries []struct {
+			Status        string
+			NextAttemptAt *time.Time `json:"next_attempt_at"`
+			Attempts      []struct{ Error string }
+		}
+	}
+	events := func(checkoutID string) (list []event) {
+		var page struct{ Data []struct{ ID string } }
+		e.API("GET", "/v1/events?limit=100&checkout="+checkoutID, "", &page)
+		for _, item := range page.Data {
+			var ev event
+			e.API("GET", "/v1/events/"+item.ID, "", &ev)
+			list = append(list, ev)
+		}
+		if len(list) == 0 {
+			t.Fatalf("no events of %s", checkoutID)
+		}
+		return list
+	}
+	for _, ev := range events(c.ID) {
+		if len(ev.Deliveries) != 1 || ev.Deliveries[0].Status != "pending" || ev.Deliveries[0].NextAttemptAt != nil {
+			t.Errorf("%s while its endpoint is disabled: %+v, want pending with no next try", ev.Type, ev.Deliveries)
+		}
+	}
+	e.API("POST", "/v1/webhook_endpoints/"+ep.ID, `{"disabled":false}`, nil)
+	deliver(t, e)
+	var types []string
+	for _, p := range rc.received()[1:] {
+		types = append(types, p.Type)
+	}
+	if strings.Join(types, ",") != "checkout.created,checkout.expired" {
+		t.Errorf("enabled again, the endpoint received %v, want the new checkout's events in order", types)
+	}
+	for _, ev := range events(old.ID) {
+		d := ev.Deliveries[0]
+		if d.Status != "failed" || len(d.Attempts) != 1 || d.Attempts[0].Error != "expired while the endpoint was disabled" {
+			t.Errorf("%s that waited 3 days: %+v", ev.Type, d)
+		}
 	}
 }

@@ -5,36 +5,28 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/gorilla/sessions"
+
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
 // startPayment starts (or reuses) a KakaoPay attempt, remembers that this browser began it,
-// and answers with a redirect to the page (POST-redirect-GET).
+// and answers with a redirect to the page (POST-redirect-GET). Each client address starts a
+// limited number of payments a minute.
 func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
 	if err := r.ParseForm(); err != nil {
 		return bodyError(err)
 	}
-	d := detectDevice(r)
-	kind := d.kind()
-	switch r.PostForm.Get("device") {
-	case "desktop":
-		kind = checkout.DeviceDesktop
-	case "mobile":
-		kind = checkout.DeviceMobile
+	if err := h.paymentStarts.take(h.proxies.Client(r)); err != nil {
+		return err
 	}
-	a, err := h.svc.Pay(r.Context(), id, kind)
+	a, err := h.svc.Pay(r.Context(), id, payDevice(r))
 	if err != nil {
 		return err
 	}
 	s := h.session(r)
-	began, _ := s.Values["attempts"].([]string)
-	if !slices.Contains(began, a.ID) {
-		began = append(began, a.ID)
-		if len(began) > 10 {
-			began = began[len(began)-10:]
-		}
-		s.Values["attempts"] = began
+	if rememberAttempt(s, a.ID) {
 		h.save(w, r, s)
 	}
 	back := checkoutURL(id, "")
@@ -43,6 +35,30 @@ func (h *Shopper) startPayment(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
+}
+
+// payDevice is the device kind a pay button starts an attempt for: the form's, or the browser's.
+func payDevice(r *http.Request) string {
+	switch r.PostForm.Get("device") {
+	case checkout.DeviceDesktop, checkout.DeviceMobile:
+		return r.PostForm.Get("device")
+	}
+	return detectDevice(r).kind()
+}
+
+// rememberAttempt keeps, in the browser's session, that it began attempt id (its last ten), and
+// reports whether that changed the session.
+func rememberAttempt(s *sessions.Session, id string) bool {
+	began, _ := s.Values["attempts"].([]string)
+	if slices.Contains(began, id) {
+		return false
+	}
+	began = append(began, id)
+	if len(began) > 10 {
+		began = began[len(began)-10:]
+	}
+	s.Values["attempts"] = began
+	return true
 }
 
 // leavePayment ends the live attempt at the shopper's request and takes them back to the shop;

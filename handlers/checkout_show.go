@@ -101,6 +101,7 @@ func (h *Shopper) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 		m.View = views.ViewPay
 		m.Outcome = outcomes[checkout.StatusOf(a)] // none for an approved attempt of an open checkout: should not be
 		m.OutcomeReason = failureReason(l, a)
+		m.NoRetry = a.FailureCode == checkout.CodeLinkUsedUp // the link takes no more payments
 	}
 	return m, nil
 }

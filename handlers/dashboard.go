@@ -34,11 +34,9 @@ type Dashboard struct {
 // leaves the other.
 const dashSessionName = "kpcheckout_dash"
 
-// Dashboard session limits: idle since the last request, and since signing in.
-const (
-	dashIdleTimeout     = 30 * time.Minute
-	dashAbsoluteTimeout = 12 * time.Hour
-)
+// dashSessionKey is the cookie's value that carries the session's token: the session itself, its
+// limits and its end, is a row in the database (checkout.StartSession).
+const dashSessionKey = "sid"
 
 func newDashboard(shop *Shopper, cfg Config) *Dashboard {
 	seoul, err := time.LoadLocation("Asia/Seoul")
@@ -126,24 +124,18 @@ func (h *Dashboard) owner(next dashHandler) http.Handler {
 // errSignedOut means the request has no live dashboard session.
 var errSignedOut = errors.New("handlers: not signed in")
 
-// user returns the signed-in user, ending a session that has been idle 30 minutes, that began 12
-// hours ago or before the user's password last changed; it marks the session seen now.
+// user returns the signed-in user of the request's session, read now; a session that has ended
+// (signed out, idle, expired, its user's password changed or the user removed) also loses its
+// cookie.
 func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*dashUser, error) {
 	s := h.session(r)
-	uid, _ := s.Values["uid"].(string)
-	signedIn, _ := s.Values["signed_in"].(int64)
-	seen, _ := s.Values["seen"].(int64)
-	if uid == "" {
+	token, _ := s.Values[dashSessionKey].(string)
+	if token == "" {
 		return nil, errSignedOut
 	}
-	now := h.svc.Now()
-	if now.Sub(time.UnixMilli(seen)) > dashIdleTimeout || now.Sub(time.UnixMilli(signedIn)) > dashAbsoluteTimeout {
-		h.endSession(w, r, s)
-		return nil, errSignedOut
-	}
-	u, err := h.svc.User(r.Context(), uid)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.PasswordChangedAt.After(time.UnixMilli(signedIn))) {
-		h.endSession(w, r, s)
+	u, err := h.svc.SessionUser(r.Context(), token)
+	if errors.Is(err, checkout.ErrSignedOut) {
+		h.dropCookie(w, r, s)
 		return nil, errSignedOut
 	}
 	if err != nil {
@@ -153,8 +145,6 @@ func (h *Dashboard) user(w http.ResponseWriter, r *http.Request) (*dashUser, err
 	if err != nil {
 		return nil, err
 	}
-	s.Values["seen"] = now.UnixMilli()
-	h.save(w, r, s)
 	return &dashUser{User: u, Merchant: m}, nil
 }
 
@@ -167,17 +157,35 @@ func (h *Dashboard) session(r *http.Request) *sessions.Session {
 	return s
 }
 
-// startSession gives u a fresh session: nothing from before signing in is carried over.
-func (h *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u *store.User) {
+// startSession signs u in with a fresh session, in place of this browser's earlier one: nothing
+// from before signing in is carried over. It answers checkout.ErrBadLogin when u's password
+// changed since it was checked.
+func (h *Dashboard) startSession(w http.ResponseWriter, r *http.Request, u *store.User) error {
+	earlier, _ := h.session(r).Values[dashSessionKey].(string)
+	token, err := h.svc.StartSession(r.Context(), u, earlier)
+	if err != nil {
+		return err
+	}
 	s := sessions.NewSession(h.sessions, dashSessionName)
 	s.IsNew = true
-	now := h.svc.Now().UnixMilli()
-	s.Values["uid"], s.Values["signed_in"], s.Values["seen"] = u.ID, now, now
+	s.Values[dashSessionKey] = token
 	h.save(w, r, s)
+	return nil
 }
 
-// endSession deletes the dashboard cookie.
-func (h *Dashboard) endSession(w http.ResponseWriter, r *http.Request, s *sessions.Session) {
+// endSession signs the request's session out everywhere and deletes its cookie.
+func (h *Dashboard) endSession(w http.ResponseWriter, r *http.Request) error {
+	s := h.session(r)
+	token, _ := s.Values[dashSessionKey].(string)
+	if err := h.svc.EndSession(r.Context(), token); err != nil {
+		return err
+	}
+	h.dropCookie(w, r, s)
+	return nil
+}
+
+// dropCookie deletes the dashboard cookie.
+func (h *Dashboard) dropCookie(w http.ResponseWriter, r *http.Request, s *sessions.Session) {
 	s.Values = map[any]any{}
 	h.save(w, r, s, -1)
 }
@@ -185,7 +193,7 @@ func (h *Dashboard) endSession(w http.ResponseWriter, r *http.Request, s *sessio
 // save writes the session's cookie: HttpOnly, SameSite=Lax, Secure over https, for /dashboard
 // only, dropped by the browser after the absolute timeout (maxAge -1 deletes it).
 func (h *Dashboard) save(w http.ResponseWriter, r *http.Request, s *sessions.Session, maxAge ...int) {
-	age := int(dashAbsoluteTimeout / time.Second)
+	age := int(checkout.SessionLifetime / time.Second)
 	if len(maxAge) > 0 {
 		age = maxAge[0]
 	}

@@ -16,8 +16,8 @@ func (h *Dashboard) showAccount(w http.ResponseWriter, r *http.Request, u *dashU
 
 // changePassword serves POST /dashboard/account/password. A wrong current password counts
 // against the sign-in throttle of the user's e-mail and address, as a failed sign-in does. The
-// change ends every other session; this browser gets a fresh one, begun no earlier than the
-// change, so it stays signed in.
+// change ends every session of the user, and every copy of their cookies; this browser gets a
+// fresh one, so it stays signed in.
 func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -33,10 +33,13 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 	}
 	// The current password is checked as a sign-in is, against the same throttle: a stolen
 	// session cannot guess it faster than the sign-in form could.
-	_, err := h.svc.SignIn(r.Context(), u.Email, current, h.shop.proxies.Client(r))
+	err := h.svc.CheckUserPassword(r.Context(), u.User, current, h.shop.proxies.Client(r))
+	var locked *checkout.LoginLockedError
 	switch {
-	case errors.Is(err, checkout.ErrLoginLocked):
-		return refuse(http.StatusTooManyRequests, "current_password", "dash.account.locked")
+	case errors.As(err, &locked):
+		h.renderAccount(w, r, u, http.StatusTooManyRequests, views.DashAccountModel{Wait: locked.Wait,
+			Errors: map[string]string{"current_password": "dash.account.locked"}})
+		return nil
 	case errors.Is(err, checkout.ErrBadLogin):
 		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
 	case err != nil:
@@ -53,7 +56,15 @@ func (h *Dashboard) changePassword(w http.ResponseWriter, r *http.Request, u *da
 	if err != nil {
 		return err
 	}
-	h.startSession(w, r, changed)
+	err = h.startSession(w, r, changed)
+	if errors.Is(err, checkout.ErrBadLogin) { // changed again since: this session ended with the first change
+		h.dropCookie(w, r, h.session(r))
+		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	http.Redirect(w, r, "/dashboard/account?changed=1", http.StatusSeeOther)
 	return nil
 }

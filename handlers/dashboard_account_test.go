@@ -133,6 +133,35 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	}
 }
 
+// TestDashboardPasswordChangeEndsCopiesOfThisSession copies this browser's cookie, then changes
+// the password here, in the very millisecond the session began (the clock stands): this browser
+// stays signed in, the copy is signed out and can no longer create an API key.
+func TestDashboardPasswordChangeEndsCopiesOfThisSession(t *testing.T) {
+	e := handlerstest.New(t)
+	email, old := dashUser(t, e, "owner@cafe.example")
+	here := e.Browser(handlerstest.UADesktop)
+	signIn(here, email, old)
+	_, form := keysPage(t, here)
+	copied := here.Copy()
+	const next = "a much longer secret 42"
+	if res, _ := accountPost(here, old, next, next, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("change: %d", res.StatusCode)
+	}
+	if !dashSignedIn(here) {
+		t.Fatal("this browser was signed out by its own change")
+	}
+	if dashSignedIn(copied) {
+		t.Error("a copy of this browser's cookie is still signed in after the change")
+	}
+	res, _ := copied.Do(copied.NoRedirect(), http.MethodPost, "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+		t.Errorf("the copy creating a key: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID); n != 1 {
+		t.Errorf("%d keys, want the merchant's first only", n)
+	}
+}
+
 func TestDashboardPasswordChangeIsThrottled(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := dashUser(t, e, "owner@cafe.example")

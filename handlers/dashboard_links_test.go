@@ -108,12 +108,10 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 
 	// A shopper pays through the link: the one-time link is used up, with its checkout listed.
 	shopper := e.Browser(handlerstest.UAIPhone)
-	res, _ = shopper.Do(shopper.NoRedirect(), http.MethodGet, wantURL, nil, nil)
-	checkoutID := strings.TrimPrefix(res.Header.Get("Location"), "/c/")
-	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(checkoutID, "cs_") {
-		t.Fatalf("the link's URL: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	checkoutID := shopper.PayLink(wantURL)
+	if res, _ := shopper.WalletAct(e.AttemptMobileURL(checkoutID), "approve"); !strings.HasPrefix(res.Request.URL.String(), e.Shop.URL) {
+		t.Fatalf("paying through the link ended at %s", res.Request.URL)
 	}
-	e.PayByPhone(checkoutID)
 	_, body = b.Get("/dashboard/links/" + linkID)
 	doc = handlerstest.Page(t, body)
 	if handlerstest.TextOf(doc, "link-paid") != "1" || handlerstest.TextOf(doc, "link-state") != "사용 완료" {

@@ -1,13 +1,18 @@
 package handlers_test
 
 import (
+	"context"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -89,8 +94,9 @@ func TestDashboardLockout(t *testing.T) {
 	}
 	// Locked: even the right password is refused, and an unknown e-mail from the same address too.
 	res, body := signIn(attacker, email, password)
-	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "login-error"), "15분") {
-		t.Fatalf("sixth try: %d %s", res.StatusCode, body)
+	if res.StatusCode != http.StatusTooManyRequests || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "login-error"), "15분") ||
+		res.Header.Get("Retry-After") != "900" {
+		t.Fatalf("sixth try: %d, Retry-After %q\n%s", res.StatusCode, res.Header.Get("Retry-After"), body)
 	}
 	if res, _ := signIn(attacker, "other@cafe.example", "whatever-password"); res.StatusCode != http.StatusTooManyRequests {
 		t.Errorf("the locked address tried another account: %d", res.StatusCode)
@@ -184,5 +190,153 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 	}
 	if checked != 5 {
 		t.Errorf("%d of 20 parallel guesses were checked, want 5", checked)
+	}
+}
+
+// TestDashboardSignOutEndsEveryCopy copies a signed-in browser's cookie (a shared computer, a
+// stolen cookie): once the user signs out, the copy is sent to the sign-in form and can no longer
+// create an API key.
+func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+	_, form := keysPage(t, b)
+	copied := b.Copy()
+	if !dashSignedIn(copied) {
+		t.Fatal("the copied cookie does not open the dashboard before signing out")
+	}
+
+	if res, _ := b.Do(b.NoRedirect(), "POST", "/dashboard/logout", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out: %d", res.StatusCode)
+	}
+	res, _ := copied.Do(copied.NoRedirect(), "GET", "/dashboard", nil, nil)
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+		t.Errorf("the copy after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	form.Set("label", "복사한 쿠키")
+	res, body := copied.Do(copied.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" || strings.Contains(body, "sk_test_") {
+		t.Errorf("the copy creating a key after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID); n != 1 {
+		t.Errorf("%d keys, want the merchant's first only", n)
+	}
+}
+
+// shopOf signs b in with email and password and answers the shop the dashboard then shows, or ""
+// when the sign-in did not lead straight to the dashboard.
+func shopOf(t *testing.T, b *handlerstest.Browser, email, password string) string {
+	t.Helper()
+	if res, _ := signIn(b, email, password); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		return ""
+	}
+	_, body := b.Get("/dashboard")
+	return handlerstest.TextOf(handlerstest.Page(t, body), "dash-merchant")
+}
+
+func TestDashboardOneEmailAtTwoShops(t *testing.T) {
+	e := handlerstest.New(t)
+	ctx := context.Background()
+	email, cafePassword := dashUser(t, e, "owner@example.com")
+	bakery, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "빵집"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	baker, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: bakery.Merchant.ID, Email: "baker@bakery.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The bakery's owner adds the café owner's address: it is added as any new address is, and
+	// the answer says nothing of the café.
+	b := e.Browser(handlerstest.UADesktop)
+	if shop := shopOf(t, b, "baker@bakery.example", baker.Password); shop != "빵집" {
+		t.Fatalf("the baker signed in to %q", shop)
+	}
+	add := url.Values{"email": {email}, "role": {"owner"}}
+	res, body := usersPost(b, "/dashboard/users", add, nil)
+	bakeryPassword := handlerstest.Page(t, body).Find(`[data-testid=new-password]`).AttrOr("value", "")
+	if res.StatusCode != http.StatusOK || len(bakeryPassword) < 20 || strings.Contains(body, "테스트 카페") {
+		t.Fatalf("adding an address the café has: %d, password %q\n%s", res.StatusCode, bakeryPassword, body)
+	}
+	// At the bakery itself the address is now taken, as before.
+	res, body = usersPost(b, "/dashboard/users", add, nil)
+	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "이미 등록된 이메일") {
+		t.Errorf("adding it twice at the bakery: %d", res.StatusCode)
+	}
+	// Each password opens its own shop.
+	for password, want := range map[string]string{cafePassword: "테스트 카페", bakeryPassword: "빵집"} {
+		if shop := shopOf(t, e.Browser(handlerstest.UADesktop), email, password); shop != want {
+			t.Errorf("signed in to %q, want %q", shop, want)
+		}
+	}
+	if res, _ := signIn(e.Browser(handlerstest.UADesktop), email, "neither of the two"); res.StatusCode != http.StatusUnauthorized {
+		t.Errorf("a wrong password: %d", res.StatusCode)
+	}
+}
+
+func TestDashboardSignInChoosesTheShop(t *testing.T) {
+	e := handlerstest.New(t)
+	ctx := context.Background()
+	const email, shared = "owner@example.com", "one password for two shops"
+	add := func(name, password string) {
+		t.Helper()
+		id := e.MerchantID
+		if name != "" {
+			m, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: name})
+			if err != nil {
+				t.Fatal(err)
+			}
+			id = m.Merchant.ID
+		}
+		if _, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: id, Email: email, Password: password}); err != nil {
+			t.Fatal(err)
+		}
+		e.Clock.Add(time.Second) // the choices list the oldest account first
+	}
+	add("", shared)
+	add("빵집", shared)
+	add("꽃집", "the flower shop's own password")
+
+	b := e.Browser(handlerstest.UADesktop)
+	res, body := signIn(b, email, shared)
+	doc := handlerstest.Page(t, body)
+	var shops []string
+	choices := map[string]string{}
+	doc.Find(`[data-testid=choose-shop] [data-testid=shop-choice]`).Each(func(_ int, s *goquery.Selection) {
+		name := strings.TrimSpace(s.Text())
+		shops = append(shops, name)
+		choices[name] = s.AttrOr("value", "")
+	})
+	// Only the shops whose password this is are offered, the flower shop is not.
+	if res.StatusCode != http.StatusOK || strings.Join(shops, ",") != "테스트 카페,빵집" || strings.Contains(body, "꽃집") ||
+		!strings.Contains(body, "상점을 선택") {
+		t.Fatalf("the choice: %d %q\n%s", res.StatusCode, shops, body)
+	}
+	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("signed in before choosing: %d", res.StatusCode)
+	}
+	action := doc.Find(`[data-testid=choose-shop] form`).AttrOr("action", "")
+	choose := func(b *handlerstest.Browser, token string) *http.Response {
+		res, _ := send(b, action, url.Values{"choice": {token}})
+		return res
+	}
+	// A changed token is refused with the sign-in form.
+	res = choose(e.Browser(handlerstest.UADesktop), choices["빵집"]+"x")
+	if res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a changed choice: %d", res.StatusCode)
+	}
+	res = choose(b, choices["빵집"])
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
+		t.Fatalf("choosing the bakery: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	_, body = b.Get("/dashboard")
+	if shop := handlerstest.TextOf(handlerstest.Page(t, body), "dash-merchant"); shop != "빵집" {
+		t.Errorf("chose the bakery, signed in to %q", shop)
+	}
+	// The choice is short-lived.
+	e.Clock.Add(10 * time.Minute)
+	if res := choose(e.Browser(handlerstest.UADesktop), choices["테스트 카페"]); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("a choice 10 minutes old: %d", res.StatusCode)
 	}
 }

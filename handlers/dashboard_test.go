@@ -15,7 +15,7 @@ func TestDashboardCookieIsSecureOverHTTPS(t *testing.T) {
 		h := newDashboard(&Shopper{}, Config{BaseURL: base, Sessions: cs, Logger: slog.New(slog.DiscardHandler)})
 		rec := httptest.NewRecorder()
 		s := sessions.NewSession(cs, dashSessionName)
-		s.Values["uid"] = "usr_1"
+		s.Values[dashSessionKey] = "token"
 		h.save(rec, httptest.NewRequest("GET", "/dashboard", nil), s)
 		c := rec.Result().Cookies()
 		if len(c) != 1 || c[0].Secure != secure || !c[0].HttpOnly || c[0].SameSite != http.SameSiteLaxMode || c[0].Path != "/dashboard" {

@@ -18,8 +18,10 @@ func (h *Dashboard) listUsers(w http.ResponseWriter, r *http.Request, u *dashUse
 }
 
 // addUser serves POST /dashboard/users: a new user of the merchant, whose generated password the
-// answer shows once (never in a URL; the page is not stored). The e-mail is unique, so a resent
-// form adds no second user: it is refused with "already exists" beside the e-mail.
+// answer shows once (never in a URL; the page is not stored). The e-mail is unique among the
+// merchant's users, so a resent form adds no second user: it is refused with "already exists"
+// beside the e-mail. Whether other merchants have the e-mail is never told: it is added all the
+// same, as an account of its own with its own password.
 func (h *Dashboard) addUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
 	if err := r.ParseForm(); err != nil {
@@ -32,7 +34,7 @@ func (h *Dashboard) addUser(w http.ResponseWriter, r *http.Request, u *dashUser)
 	}
 	cu, err := h.svc.CreateUser(r.Context(), checkout.NewUser{MerchantID: u.Merchant.ID, Email: form.Email, Role: form.Role})
 	var ce *checkout.Error
-	if errors.As(err, &ce) && (ce.Code == "invalid_email" || ce.Code == "email_taken") {
+	if errors.As(err, &ce) && (ce.Code == "invalid_email" || ce.Code == "email_taken" || ce.Code == "email_unavailable") {
 		form.Field, form.Error = "email", "dash.users."+ce.Code
 		return h.renderUsers(w, r, u, http.StatusBadRequest, form, "")
 	}
@@ -77,7 +79,7 @@ func (h *Dashboard) confirmRemoveUser(w http.ResponseWriter, r *http.Request, u 
 }
 
 // removeUser serves POST /dashboard/users/{userID}/remove, the confirmed removal. The user's
-// sessions end with it: a session whose user is gone is signed out. A resent form finds the
+// sessions end with it, on every instance. A resent form finds the
 // user gone (404); the last owner cannot be removed.
 func (h *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, u *dashUser) error {
 	id := r.PathValue("userID")
@@ -85,7 +87,7 @@ func (h *Dashboard) removeUser(w http.ResponseWriter, r *http.Request, u *dashUs
 		return userError(err)
 	}
 	if id == u.ID {
-		h.endSession(w, r, h.session(r))
+		h.dropCookie(w, r, h.session(r)) // its session went with the user
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return nil
 	}

@@ -39,11 +39,11 @@ func userRows(t *testing.T, b *handlerstest.Browser) map[string]string {
 // userID is the id of the user with this e-mail.
 func userID(t *testing.T, e *handlerstest.Env, email string) string {
 	t.Helper()
-	u, err := e.DB.UserByEmail(context.Background(), email)
-	if err != nil {
-		t.Fatalf("user %s: %v", email, err)
+	users, err := e.DB.UsersByEmail(context.Background(), email)
+	if err != nil || len(users) != 1 {
+		t.Fatalf("user %s: %v %v", email, users, err)
 	}
-	return u.ID
+	return users[0].ID
 }
 
 func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
@@ -177,6 +177,51 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	}
 }
 
+// TestDashboardRoleChangeAndRemovalReachEveryCopy copies a second owner's cookie: once that
+// owner is made staff, neither the browser nor the copy may use an owner's page or create a key;
+// once the user is removed, both are sent to the sign-in form.
+func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	admin := e.Browser(handlerstest.UADesktop)
+	signIn(admin, email, password)
+	second, secondPassword := dashUser(t, e, "second@cafe.example")
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, second, secondPassword)
+	_, form := keysPage(t, b)
+	copied := b.Copy()
+	keys := func() int { return e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID) }
+	secondID := userID(t, e, second)
+
+	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/role", url.Values{"role": {"staff"}}, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("demote: %d", res.StatusCode)
+	}
+	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
+		if res, _ := c.Do(c.NoRedirect(), http.MethodGet, "/dashboard/keys", nil, nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s on the keys page after the demotion: %d", name, res.StatusCode)
+		}
+		if res, _ := usersPost(c, "/dashboard/keys", form, nil); res.StatusCode != http.StatusForbidden {
+			t.Errorf("%s creating a key after the demotion: %d", name, res.StatusCode)
+		}
+		if !dashSignedIn(c) {
+			t.Errorf("%s was signed out by the demotion; staff may still use the dashboard", name)
+		}
+	}
+	if n := keys(); n != 1 {
+		t.Errorf("%d keys, want the merchant's first only", n)
+	}
+
+	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("remove: %d", res.StatusCode)
+	}
+	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
+		res, _ := c.Do(c.NoRedirect(), http.MethodGet, "/dashboard", nil, nil)
+		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+			t.Errorf("%s of a removed user: %d to %q", name, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}
+
 func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := dashUser(t, e, "owner@cafe.example")
@@ -291,11 +336,18 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	if u, err := e.Service.User(ctx, id); err != nil || u.Role != checkout.RoleStaff {
 		t.Errorf("the other merchant's user: %+v %v", u, err)
 	}
-	// An e-mail taken at another merchant is taken here too (e-mails sign in across merchants),
-	// and the answer does not say whose it is.
+	// An e-mail of another merchant's user is added here as any other is, an account of this
+	// merchant's with its own password: the answer says nothing of the other merchant, whose
+	// user is unchanged.
 	res, body = usersPost(b, "/dashboard/users", url.Values{"email": {"staff@other.example"}, "role": {"staff"}}, nil)
-	if res.StatusCode != http.StatusBadRequest || strings.Contains(body, "다른 상점") {
+	if res.StatusCode != http.StatusOK || strings.Contains(body, "다른 상점") || strings.Contains(body, id) {
 		t.Errorf("another merchant's e-mail: %d", res.StatusCode)
+	}
+	if rows := userRows(t, b); len(rows) != 2 || rows["staff@other.example"] != "staff" {
+		t.Errorf("listed after adding: %v", rows)
+	}
+	if u, err := e.Service.User(ctx, id); err != nil || u.MerchantID != other.Merchant.ID || u.PasswordHash != theirs.User.PasswordHash {
+		t.Errorf("the other merchant's user after the add: %+v %v", u, err)
 	}
 }
 

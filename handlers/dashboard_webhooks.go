@@ -119,8 +119,8 @@ func (h *Dashboard) showWebhook(w http.ResponseWriter, r *http.Request, u *dashU
 	}
 	for _, d := range list {
 		row := views.DashDelivery{EventID: d.EventID, EventType: d.Event.Type, Status: d.Status, Attempts: d.Delivery.Delivery.Attempts,
-			CreatedAt: d.CreatedAt}
-		if d.Status == store.DeliveryPending {
+			CreatedAt: d.CreatedAt, Waiting: d.Waiting}
+		if d.Status == store.DeliveryPending && !d.Waiting {
 			row.NextAttemptAt = d.NextAttemptAt
 		}
 		if n := len(d.Delivery.Attempts); n > 0 {

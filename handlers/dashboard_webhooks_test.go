@@ -370,10 +370,24 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	if e.API("GET", "/v1/webhook_endpoints/"+ep.ID, "", &api); !api.Disabled {
 		t.Error("the API does not see the endpoint disabled")
 	}
+	// An event while disabled waits, pending, for the endpoint to be enabled again.
+	before := len(rc.received())
+	e.CreateCheckout("")
+	deliver(t, e)
+	doc = endpointPage(t, b, ep.ID)
+	first = doc.Find(`[data-testid=delivery-row]`).First()
+	if first.AttrOr("data-status", "") != "pending" || !strings.Contains(first.Text(), "checkout.created") ||
+		strings.TrimSpace(first.Find(`[data-testid=delivery-next]`).Text()) != "엔드포인트를 다시 사용하면" || len(rc.received()) != before {
+		t.Errorf("an event while disabled: %q, %d received", strings.Join(strings.Fields(first.Text()), " "), len(rc.received())-before)
+	}
 	action, values = formOf(t, doc, "endpoint-enable")
 	send(b, action, values)
 	if doc = endpointPage(t, b, ep.ID); handlerstest.TextOf(doc, "endpoint-state") != "사용 중" {
 		t.Errorf("after enabling: %q", handlerstest.TextOf(doc, "endpoint-state"))
+	}
+	deliver(t, e)
+	if got := rc.received(); len(got) != before+1 || got[before].Type != "checkout.created" {
+		t.Errorf("after enabling the receiver got %d more, want the checkout.created that waited", len(got)-before)
 	}
 
 	// Delete asks first; the confirmation, sent twice, deletes once and leads to the list.

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -21,6 +24,7 @@ import (
 //   - 401 authentication_error, 404 for what does not exist or is another merchant's,
 //     405 for a method a route does not have, 409 for a request the object's state refuses,
 //     413 and 415 for a body too large or not JSON;
+//   - 429 rate_limited (with Retry-After) for a client address past a per-address limit;
 //   - 502 kakaopay_error when KakaoPay refused or could not be reached, 500 for our own failure,
 //     503 storage_unavailable (with Retry-After) while the database cannot be used
 //     (store.ErrUnavailable: PostgreSQL restarting, the SQLite file gone);
@@ -36,7 +40,8 @@ type httpError struct {
 	code    string // also picks the error page's message: error.<code>
 	message string
 	param   string
-	err     error // the cause, logged when status is 5xx
+	err     error         // the cause, logged when status is 5xx
+	retryIn time.Duration // a 429's wait, sent as Retry-After
 }
 
 func (e *httpError) Error() string {
@@ -124,6 +129,8 @@ func answerOf(w http.ResponseWriter, r *http.Request, log *slog.Logger, msg stri
 	}
 	he := asHTTPError(err)
 	switch {
+	case he.status == http.StatusTooManyRequests && he.retryIn > 0:
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(he.retryIn.Seconds()))))
 	case he.status == http.StatusServiceUnavailable:
 		w.Header().Set("Retry-After", retryAfter)
 		log.WarnContext(r.Context(), msg, "path", r.URL.Path, "status", he.status, "err", err)

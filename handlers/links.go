@@ -4,10 +4,12 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/a-h/templ"
+	"github.com/gorilla/sessions"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
@@ -18,49 +20,95 @@ import (
 // linkURL returns a path of a payment link's public pages.
 func linkURL(slug, rest string) string { return "/l/" + url.PathEscape(slug) + rest }
 
-// previewBots are parts of the User-Agents of the crawlers that fetch a URL pasted into a chat
-// to draw its preview (KakaoTalk's first) or index it: they get the link's page, and open no
-// checkout. Only crawlers' own names: Naver's and Daum's apps browse as shoppers ("NAVER",
-// "DaumApps"), and a phone model may hold "bot" ("CUBOT").
-var previewBots = []string{"kakaotalk-scrap", "kakaostory-og-reader", "facebookexternalhit", "facebot", "slackbot",
-	"twitterbot", "discordbot", "telegrambot", "whatsapp/", "linkedinbot", "googlebot", "bingbot", "yeti/", "daumoa",
-	"applebot", "crawler", "spider"}
-
-// isPreview reports whether a request only looks at the link: a HEAD, or a crawler; the link
-// page's own pay button (?open=1) is a shopper whatever the browser says of itself.
-func isPreview(r *http.Request) bool {
-	if r.Method == http.MethodHead {
-		return true
-	}
-	if r.URL.Query().Get("open") == "1" {
-		return false
-	}
-	ua := strings.ToLower(r.UserAgent())
-	for _, b := range previewBots {
-		if strings.Contains(ua, b) {
-			return true
-		}
-	}
-	return false
+// showLinkPage serves GET (and HEAD) /l/{slug}: the link's page, with its Open Graph tags for
+// the previews that messengers, social sites and search engines draw, and a pay button. A visit
+// creates nothing, whoever makes it: crawlers (KakaoTalk's, Slack's, Iframely, LINE, …) and
+// shoppers alike; only the button, a POST, opens a checkout. A link that cannot be paid now says
+// why (410).
+func (h *Shopper) showLinkPage(w http.ResponseWriter, r *http.Request) error {
+	return h.showLink(w, r, r.PathValue("slug"))
 }
 
-// openLink serves /l/{slug}: a shopper gets a fresh checkout and is sent to it; a preview
-// crawler (or HEAD) gets the link's page with its Open Graph tags; a link that cannot be paid
-// now says why.
-func (h *Shopper) openLink(w http.ResponseWriter, r *http.Request) error {
-	slug := r.PathValue("slug")
-	if isPreview(r) {
-		return h.showLink(w, r, slug, http.StatusOK)
+// payLink serves the link page's pay button (POST /l/{slug}): it starts paying the link's
+// checkout for this browser and sends it to the checkout's page. A link that cannot be paid now
+// shows why.
+func (h *Shopper) payLink(w http.ResponseWriter, r *http.Request) error {
+	if err := r.ParseForm(); err != nil {
+		return bodyError(err)
 	}
-	c, err := h.svc.VisitLink(r.Context(), slug)
+	slug, s := r.PathValue("slug"), h.session(r)
+	id, err := h.linkCheckout(r, s, slug)
 	if linkClosed(err) != nil {
-		return h.showLink(w, r, slug, http.StatusGone)
+		return h.showLink(w, r, slug)
 	}
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, checkoutURL(c.ID, ""), http.StatusSeeOther)
+	a, err := h.svc.Pay(r.Context(), id, payDevice(r))
+	var ce *checkout.Error
+	switch {
+	case errors.As(err, &ce) && ce.Code == "link_used_up":
+		return h.showLink(w, r, slug)
+	case errors.As(err, &ce) && (ce.Kind == checkout.KindConflict || ce.Kind == checkout.KindUpstream):
+		// Being confirmed, or KakaoPay would not start: the checkout's page says which.
+	case err != nil:
+		return err
+	default:
+		rememberAttempt(s, a.ID)
+	}
+	h.save(w, r, s)
+	http.Redirect(w, r, checkoutURL(id, ""), http.StatusSeeOther)
 	return nil
+}
+
+// linkCheckout is the checkout a link's pay button goes on with: the one this browser opened
+// from the link while it can still be paid, else a fresh one (remembered in s). Each client
+// address opens a limited number of checkouts from links, and starts a limited number of
+// payments, a minute.
+func (h *Shopper) linkCheckout(r *http.Request, s *sessions.Session, slug string) (string, error) {
+	ctx, client := r.Context(), h.proxies.Client(r)
+	l, _, err := h.svc.OpenLink(ctx, slug)
+	if err != nil {
+		return "", err
+	}
+	if id := linkCheckoutOf(s, l.ID); h.svc.LinkCheckoutOpen(ctx, l, id) {
+		return id, h.paymentStarts.take(client)
+	}
+	if err := h.linkCheckouts.take(client); err != nil {
+		return "", err
+	}
+	if err := h.paymentStarts.take(client); err != nil {
+		return "", err
+	}
+	c, err := h.svc.VisitLink(ctx, slug)
+	if err != nil {
+		return "", err
+	}
+	rememberLinkCheckout(s, l.ID, c.ID)
+	return c.ID, nil
+}
+
+// linkCheckoutOf is the checkout this browser opened from link linkID, or "".
+func linkCheckoutOf(s *sessions.Session, linkID string) string {
+	list, _ := s.Values["links"].([]string)
+	for _, v := range list {
+		if l, c, ok := strings.Cut(v, " "); ok && l == linkID {
+			return c
+		}
+	}
+	return ""
+}
+
+// rememberLinkCheckout keeps, in the browser's session, the checkout it opened from link linkID
+// (for its last ten links).
+func rememberLinkCheckout(s *sessions.Session, linkID, checkoutID string) {
+	list, _ := s.Values["links"].([]string)
+	list = slices.DeleteFunc(list, func(v string) bool { return strings.HasPrefix(v, linkID+" ") })
+	list = append(list, linkID+" "+checkoutID)
+	if len(list) > 10 {
+		list = list[len(list)-10:]
+	}
+	s.Values["links"] = list
 }
 
 // linkClosed is the refusal of a link that exists but opens no checkout now (closed, used up,
@@ -76,8 +124,8 @@ func linkClosed(err error) *checkout.Error {
 // linkMessages name what a link page says of a link that opens no checkout now.
 var linkMessages = map[string]string{"link_inactive": "link.inactive", "link_expired": "link.expired", "link_used_up": "link.used_up"}
 
-// showLink renders a link's page.
-func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, status int) error {
+// showLink renders a link's page: 200 while it can be paid, else 410 with why.
+func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string) error {
 	l, m, err := h.svc.OpenLink(r.Context(), slug)
 	closed := linkClosed(err)
 	if err != nil && closed == nil {
@@ -86,10 +134,16 @@ func (h *Shopper) showLink(w http.ResponseWriter, r *http.Request, slug string, 
 	lang := h.lang(w, r, "")
 	ctx := h.pageContext(r, lang)
 	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + linkURL(slug, ""),
-		PayURL: linkURL(slug, "?open=1"),
-		QRURL:  h.baseURL + linkURL(slug, "/qr.png")}
+		PayURL: linkURL(slug, ""), Device: detectDevice(r).kind(),
+		QRURL: h.baseURL + linkURL(slug, "/qr.png")}
+	if len(l.Items) > 1 {
+		for _, it := range l.Items {
+			p.Items = append(p.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
+		}
+	}
+	status := http.StatusOK
 	if closed != nil {
-		p.Unavailable, p.FailureURL = linkMessages[closed.Code], l.FailureURL
+		p.Unavailable, p.FailureURL, status = linkMessages[closed.Code], l.FailureURL, http.StatusGone
 	}
 	h.render(w, r, ctx, status, views.LinkPage(p))
 	return nil

@@ -4,6 +4,7 @@
 package handlers
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/gorilla/sessions"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
@@ -38,9 +40,16 @@ type Config struct {
 	// client address (20,000 and 100 when zero); past them a poll answers at once.
 	MaxWaiting      int
 	MaxWaitingPerIP int
+	// LinkCheckoutsPerMinute and PaymentStartsPerMinute limit, per client address, the
+	// checkouts shoppers open from payment links and the KakaoPay payments they start from the
+	// pages (30 and 60 when zero); past them a page answers 429.
+	LinkCheckoutsPerMinute int
+	PaymentStartsPerMinute int
 	// Proxies are the load balancers whose X-Forwarded-For names the client, for the
-	// per-address caps (long-polls, sign-in failures); none by default.
+	// per-address caps (long-polls, sign-in failures, the limits above); none by default.
 	Proxies Proxies
+	// Now is the clock of the per-address limits; time.Now when nil.
+	Now func() time.Time
 	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
 	// to wake (a background Deliverer still finds them on its next tick).
 	Deliveries Waker
@@ -82,10 +91,16 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	now := cfg.Now
+	if now == nil {
+		now = time.Now
+	}
 	qr := newQRCodes() // the page and the API draw an attempt's QR code once between them
 	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
 		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
-		qr: qr, log: cfg.Logger}
+		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
+		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
+		qr:            qr, log: cfg.Logger}
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
@@ -103,7 +118,8 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /c/{id}/qr.png", shop.page(shop.showQRCode))
 	mux.Handle("GET /c/{id}/status", shop.json(shop.showStatus))
 	mux.Handle("GET /c/{id}/return/{kind}", shop.page(shop.handleReturn))
-	mux.Handle("GET /l/{slug}", shop.page(shop.openLink))
+	mux.Handle("GET /l/{slug}", shop.page(shop.showLinkPage))
+	mux.Handle("POST /l/{slug}", csrf.Handler(shop.page(shop.payLink)))
 	mux.Handle("GET /l/{slug}/qr.png", shop.page(shop.linkQR))
 	mux.Handle("GET /l/{slug}/poster", shop.page(shop.linkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
@@ -111,6 +127,7 @@ func New(cfg Config) (http.Handler, error) {
 	dash := newDashboard(shop, cfg)
 	mux.Handle("GET /dashboard/login", dash.public(dash.showLoginPage))
 	mux.Handle("POST /dashboard/login", csrf.Handler(dash.public(dash.signIn)))
+	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.public(dash.chooseShop)))
 	mux.Handle("POST /dashboard/logout", csrf.Handler(dash.public(dash.signOut)))
 	mux.Handle("GET /dashboard", dash.signedIn(dash.showHome))
 	mux.Handle("GET /dashboard/{$}", dash.signedIn(dash.showHome))

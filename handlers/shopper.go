@@ -28,8 +28,12 @@ type Shopper struct {
 	testMode bool
 	waits    *waitLimit
 	proxies  Proxies // whose X-Forwarded-For names the client
-	qr       *qrCodes
-	log      *slog.Logger
+	// linkCheckouts and paymentStarts limit, per client address, the checkouts opened from links
+	// and the payments started (KakaoPay ready calls) from the pages.
+	linkCheckouts *addrRate
+	paymentStarts *addrRate
+	qr            *qrCodes
+	log           *slog.Logger
 }
 
 // sessionName is the cookie holding the shopper's language and the attempts this browser began.
@@ -170,7 +174,7 @@ func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
 		if st, err := h.svc.Snapshot(context.WithoutCancel(r.Context()), id); err == nil {
 			m.Footer = l.T("footer.page", map[string]any{"Merchant": st.Merchant.Name})
 			switch {
-			case st.Open():
+			case st.Open() && he.code != "link_used_up": // a used-up link's checkout has nothing left to pay
 				m.LinkURL, m.LinkText = templ.SafeURL(checkoutURL(id, "")), l.T("error.back_to_page", nil)
 			case st.Paid():
 				m.LinkURL, m.LinkText = templ.SafeURL(successURL(st.Checkout.SuccessURL, id)), views.BackTo(ctx, st.Merchant.Name)

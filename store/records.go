@@ -43,7 +43,7 @@ type Checkout struct {
 	LinkID        string // the payment link a shopper opened it from, or ""
 }
 
-// Link is a payment link: a public URL (/l/{slug}) that opens a fresh checkout on each visit.
+// Link is a payment link: a public URL (/l/{slug}) whose pay button opens a fresh checkout.
 type Link struct {
 	ID          string
 	Slug        string // the public URL's last part; not derived from ID
@@ -232,6 +232,10 @@ type Delivery struct {
 	UpdatedAt     time.Time
 }
 
+// ExpiredWhileDisabled is the error of the try that ends a delivery whose retry window passed
+// while its endpoint was disabled (Tx.ExpireWaitingDeliveries).
+const ExpiredWhileDisabled = "expired while the endpoint was disabled"
+
 // DeliveryAttempt is one POST of a delivery and what came of it.
 type DeliveryAttempt struct {
 	DeliveryID string
@@ -262,11 +266,21 @@ type APIKey struct {
 type User struct {
 	ID                string
 	MerchantID        string
-	Email             string // unique across users, compared case-insensitively
+	Email             string // unique among its merchant's users, compared case-insensitively
 	PasswordHash      string // argon2id, in the $argon2id$v=19$m=…,t=…,p=…$salt$hash form
 	Role              string // owner or staff
 	CreatedAt         time.Time
 	PasswordChangedAt time.Time
+}
+
+// Session is a signed-in dashboard session. Every copy of its cookie works until the row is
+// gone: signing out, a password change or the user's removal deletes it on every instance.
+type Session struct {
+	ID        string // the SHA-256 of the token the cookie carries, in hex: a copy of the database signs nobody in
+	UserID    string
+	CreatedAt time.Time // when the user signed in
+	SeenAt    time.Time // the latest request, written at most about once a minute
+	ExpiresAt time.Time // the end however busy the session is
 }
 
 // LoginFailures counts the failed dashboard sign-ins of one account or one client address.

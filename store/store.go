@@ -99,6 +99,10 @@ type Reader interface {
 	Links(ctx context.Context, merchantID string, limit int) ([]*Link, error)
 	// LinkPaidCount counts the paid checkouts opened from a link.
 	LinkPaidCount(ctx context.Context, linkID string) (int, error)
+	// LinkUses counts the checkouts opened from a link, but for exceptCheckoutID, that are paid
+	// or whose approval is being confirmed (a live attempt with a pg_token): what a link's cap
+	// is checked against before its next approval.
+	LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error)
 	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
 	// WebhookEndpoints lists a merchant's endpoints, oldest first.
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)
@@ -116,14 +120,17 @@ type Reader interface {
 	// APIKeys lists a merchant's keys, revoked ones too, newest first.
 	APIKeys(ctx context.Context, merchantID string) ([]*APIKey, error)
 	User(ctx context.Context, id string) (*User, error)
+	// Session reads a dashboard session by id, ended or not.
+	Session(ctx context.Context, id string) (*Session, error)
 	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
 	Secret(ctx context.Context, name string) ([]byte, error)
 	// Lease reads a named lease, lapsed or not; ErrNotFound when nobody holds or held it.
 	Lease(ctx context.Context, name string) (*Lease, error)
 	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
 	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
-	// UserByEmail finds a user by e-mail, whatever its case.
-	UserByEmail(ctx context.Context, email string) (*User, error)
+	// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant,
+	// oldest first; none is no error.
+	UsersByEmail(ctx context.Context, email string) ([]*User, error)
 	// Users lists a merchant's dashboard users, oldest first.
 	Users(ctx context.Context, merchantID string) ([]*User, error)
 	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
@@ -145,7 +152,8 @@ type Tx interface {
 	// ForgetLoginFailures deletes the counts whose last failure was before before; it answers
 	// how many.
 	ForgetLoginFailures(ctx context.Context, before time.Time) (int, error)
-	// CreateUser inserts a dashboard user; ErrConflict when its e-mail is taken.
+	// CreateUser inserts a dashboard user; ErrConflict when its merchant has a user with its
+	// e-mail, whatever its case.
 	CreateUser(ctx context.Context, u *User) error
 	// LockUsers lists a merchant's users, oldest first, and holds them against concurrent
 	// writers until the transaction ends: the rule that a merchant keeps an owner is checked on it.
@@ -155,6 +163,18 @@ type Tx interface {
 	UpdateUser(ctx context.Context, u *User) error
 	// DeleteUser removes a dashboard user; ErrNotFound when it is gone.
 	DeleteUser(ctx context.Context, id string) error
+	// CreateSession inserts a dashboard session; ErrConflict when its id is taken.
+	CreateSession(ctx context.Context, s *Session) error
+	// TouchSession records a request of a session at at, unless its SeenAt is already at or
+	// after notBefore: a busy session is written at most once per interval.
+	TouchSession(ctx context.Context, id string, at, notBefore time.Time) error
+	// DeleteSession ends a session; one already gone is no error.
+	DeleteSession(ctx context.Context, id string) error
+	// DeleteUserSessions ends every session of a user and answers how many there were.
+	DeleteUserSessions(ctx context.Context, userID string) (int, error)
+	// DropEndedSessions deletes the sessions that expired at or before now or were last seen
+	// before idleSince, and answers how many.
+	DropEndedSessions(ctx context.Context, now, idleSince time.Time) (int, error)
 	// UpdateMerchantEmbedOrigins replaces the origins that may frame a merchant's checkouts.
 	UpdateMerchantEmbedOrigins(ctx context.Context, m *Merchant) error
 	// CreateAPIKey inserts a merchant's API key; ErrConflict when its prefix, or its
@@ -182,14 +202,22 @@ type Tx interface {
 	CreateCharge(ctx context.Context, c *Charge) error
 	UpdateCharge(ctx context.Context, c *Charge) error
 	// CreateEvent inserts an event and, in the same transaction, a pending delivery of it to
-	// each enabled endpoint of its merchant whose enabled_events match its type (the outbox).
-	// A ping is delivered only where it is sent (EnqueueDelivery).
+	// each endpoint of its merchant whose enabled_events match its type (the outbox), disabled
+	// ones too: theirs wait until they are enabled again. A ping is delivered only where it is
+	// sent (EnqueueDelivery).
 	CreateEvent(ctx context.Context, e *Event) error
 	// EnqueueDelivery adds a delivery of an event to one endpoint (a redelivery, a ping).
 	EnqueueDelivery(ctx context.Context, d *Delivery) error
 	// ClaimDeliveries holds, until now+lease, up to limit pending deliveries whose time has come
-	// and that no worker holds, each the oldest pending one of its checkout for its endpoint.
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// and that no worker holds, each the oldest pending one of its checkout for its endpoint,
+	// none to a disabled endpoint but pings. It takes at most perEndpoint to an endpoint,
+	// counting those any worker holds already, and each endpoint's next before any's second: an
+	// endpoint that hangs holds only its own few.
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*Delivery, error)
+	// ExpireWaitingDeliveries ends failed the pending deliveries to disabled endpoints that are
+	// retryFor old at now and held by no worker, each with a try at now whose error is
+	// ExpiredWhileDisabled, and answers how many.
+	ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error)
 	// RecordDeliveryAttempt stores a try and the delivery as it is after it.
 	RecordDeliveryAttempt(ctx context.Context, d *Delivery, a *DeliveryAttempt) error
 	CreateLink(ctx context.Context, l *Link) error

@@ -11,8 +11,9 @@ import (
 type LoginModel struct {
 	Action  string
 	LangURL string
-	Email   string // what was typed, kept after a refusal
-	Error   string // a message id, or ""
+	Email   string        // what was typed, kept after a refusal
+	Error   string        // a message id, or ""
+	Wait    time.Duration // how long a throttled sign-in must wait: the message's {{.Wait}}
 }
 
 // DashNav is what every signed-in dashboard page shows at its top.

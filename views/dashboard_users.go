@@ -12,6 +12,8 @@ type DashAccountModel struct {
 	// Errors are message ids beside the form's fields: current_password, new_password,
 	// new_password_again.
 	Errors map[string]string
+	// Wait is how long a throttled password check must wait: the message's {{.Wait}}.
+	Wait time.Duration
 }
 
 // DashUsersModel is the merchant's users with the form that adds one.

@@ -66,6 +66,7 @@ type DashDelivery struct {
 	Latency       time.Duration
 	Attempts      int
 	NextAttemptAt time.Time // zero unless pending
+	Waiting       bool      // pending for a disabled endpoint: sent once it is enabled again
 	CreatedAt     time.Time
 }
 

@@ -36,7 +36,10 @@ type CheckoutModel struct {
 	View          string
 	Outcome       string // the latest attempt's end: OutcomeCanceled, OutcomeFailed, OutcomeExpired or ""
 	OutcomeReason string // already localized
-	StateKey      string
+	// NoRetry is an ended attempt that leaves nothing to try again (its link takes no more
+	// payments): the pay view offers only the way back to the shop.
+	NoRetry  bool
+	StateKey string
 
 	PayURL     string
 	CancelURL  string // ends the live attempt and goes back to the shop

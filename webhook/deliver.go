@@ -12,6 +12,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"syscall"
 	"time"
@@ -31,17 +32,25 @@ type Store interface {
 // Config configures a Deliverer.
 type Config struct {
 	Store Store
-	// AllowPrivate lets live merchants' deliveries reach loopback, private and link-local
-	// addresses. Off, such a delivery resolves its endpoint's host and dials only a public
-	// address (no redirects are ever followed), so a merchant's URL cannot reach inside the
-	// network kpcheckout runs in. Test merchants' endpoints may be anywhere (their own computer).
+	// AllowPrivate lets deliveries reach loopback, private, link-local and other addresses that
+	// are not public: for a server that runs the sandbox, or whose operator allows it. Off, every
+	// merchant's delivery, a test merchant's too, resolves its endpoint's host and dials only a
+	// public address (no redirects are ever followed), so no merchant's URL can reach inside the
+	// network kpcheckout runs in. The rule is the server's, never a merchant's.
 	AllowPrivate bool
 	// Timeout bounds one POST, 10 s when zero. A claim on a delivery lasts three times as long:
 	// when the instance that claimed it dies, another takes it over then.
 	Timeout time.Duration
 	// RetryFor is how long a delivery is tried again before it ends failed, 3 days when zero; an
-	// endpoint that took none of its deliveries for that long is disabled.
+	// endpoint that took none of its deliveries for that long is disabled. A delivery that waits
+	// for a disabled endpoint ends failed once it is that old.
 	RetryFor time.Duration
+	// MaxInFlight bounds the POSTs this Deliverer has under way at once, 64 when zero.
+	MaxInFlight int
+	// PerEndpoint bounds the deliveries to one endpoint under way at once, on this instance and
+	// every other one over the database together, 4 when zero: an endpoint that hangs holds
+	// only these, and the other endpoints' deliveries go on beside it.
+	PerEndpoint int
 	// Now is the clock, time.Now when nil.
 	Now    func() time.Time
 	Logger *slog.Logger
@@ -50,29 +59,41 @@ type Config struct {
 // Deliverer POSTs the outbox's deliveries to merchants' endpoints, at least once each: a non-2xx
 // answer, a timeout, a refused connection or a redirect is tried again with exponential backoff
 // and jitter. Several Deliverers (instances) may run over one database: each delivery is claimed
-// by one at a time, and a checkout's events reach an endpoint in order.
+// by one at a time, and a checkout's events reach an endpoint in order. Each endpoint is a lane
+// of its own: a few of its deliveries at a time, however slow it answers.
 type Deliverer struct {
-	store    Store
-	client   *http.Client // live merchants' deliveries
-	open     *http.Client // test merchants' deliveries: any address
-	now      func() time.Time
-	retryFor time.Duration
-	lease    time.Duration // how long a claim holds
-	log      *slog.Logger
-	wake     chan struct{}
+	store       Store
+	client      *http.Client
+	now         func() time.Time
+	retryFor    time.Duration
+	lease       time.Duration // how long a claim holds
+	maxInFlight int
+	perEndpoint int
+	log         *slog.Logger
+	wake        chan struct{}
 }
+
+// DefaultRetryFor is how long a delivery is tried when Config.RetryFor is zero.
+const DefaultRetryFor = 72 * time.Hour
 
 // ErrPrivateAddress refuses an endpoint whose host is a loopback, private or link-local address.
 var ErrPrivateAddress = errors.New("webhook: the endpoint's address is not a public one")
 
 // NewDeliverer returns a Deliverer.
 func NewDeliverer(cfg Config) *Deliverer {
-	d := &Deliverer{store: cfg.Store, now: cfg.Now, retryFor: cfg.RetryFor, log: cfg.Logger, wake: make(chan struct{}, 1)}
+	d := &Deliverer{store: cfg.Store, now: cfg.Now, retryFor: cfg.RetryFor, maxInFlight: cfg.MaxInFlight, perEndpoint: cfg.PerEndpoint,
+		log: cfg.Logger, wake: make(chan struct{}, 1)}
 	if d.now == nil {
 		d.now = time.Now
 	}
 	if d.retryFor == 0 {
-		d.retryFor = 72 * time.Hour
+		d.retryFor = DefaultRetryFor
+	}
+	if d.maxInFlight <= 0 {
+		d.maxInFlight = 64
+	}
+	if d.perEndpoint <= 0 {
+		d.perEndpoint = 4
 	}
 	if d.log == nil {
 		d.log = slog.New(slog.DiscardHandler)
@@ -83,7 +104,7 @@ func NewDeliverer(cfg Config) *Deliverer {
 	}
 	// A claim outlives the POST and the reads and write around it, with room to spare.
 	d.lease = 3 * timeout
-	d.client, d.open = NewClient(cfg.AllowPrivate, timeout), NewClient(true, timeout)
+	d.client = NewClient(cfg.AllowPrivate, timeout)
 	return d
 }
 
@@ -110,11 +131,38 @@ func NewClient(allowPrivate bool, timeout time.Duration) *http.Client {
 	}
 }
 
-// Public reports whether ip is an address on the public internet.
+// Public reports whether ip is an address on the public internet: not one of IANA's
+// special-purpose addresses that are not globally reachable (RFC 6890 and its updates), nor an
+// address that embeds one of IPv4's (IPv4-mapped, NAT64, 6to4, Teredo), nor multicast.
 func Public(ip net.IP) bool {
-	return !(ip.IsLoopback() || ip.IsPrivate() || ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast() ||
-		ip.IsInterfaceLocalMulticast() || ip.IsMulticast() || ip.IsUnspecified())
+	a, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return false
+	}
+	a = a.Unmap() // ::ffff:a.b.c.d is judged as a.b.c.d
+	for _, p := range notPublic {
+		if p.Contains(a) {
+			return false
+		}
+	}
+	return a.IsGlobalUnicast()
 }
+
+// notPublic are IANA's IPv4 and IPv6 special-purpose blocks whose addresses are not globally
+// reachable hosts, or that translate to an IPv4 address kpcheckout cannot judge.
+var notPublic = func() []netip.Prefix {
+	var list []netip.Prefix
+	for _, s := range []string{
+		"0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16", "172.16.0.0/12",
+		"192.0.0.0/24", "192.0.2.0/24", "192.88.99.0/24", "192.168.0.0/16", "198.18.0.0/15", "198.51.100.0/24",
+		"203.0.113.0/24", "224.0.0.0/4", "240.0.0.0/4",
+		"::/96", "64:ff9b::/96", "64:ff9b:1::/48", "100::/64", "2001::/23", "2001:db8::/32", "2002::/16",
+		"3fff::/20", "5f00::/16", "fc00::/7", "fe80::/10", "fec0::/10", "ff00::/8",
+	} {
+		list = append(list, netip.MustParsePrefix(s))
+	}
+	return list
+}()
 
 // Wake makes Run look for due deliveries now instead of at its next tick.
 func (d *Deliverer) Wake() {
@@ -124,42 +172,122 @@ func (d *Deliverer) Wake() {
 	}
 }
 
-// Run delivers until ctx ends, looking for due deliveries every second and when woken.
+// Run delivers until ctx ends. It keeps up to MaxInFlight POSTs under way and claims more as
+// soon as one ends, not when a whole batch has, so a slow endpoint delays only its own lane;
+// it looks for due deliveries every second and when woken, and fails what waited too long for
+// a disabled endpoint once a minute. Once ctx ends it claims nothing more, and returns when the
+// POSTs under way have ended and been recorded (their claims would otherwise hold them for
+// 3 × Timeout).
 func (d *Deliverer) Run(ctx context.Context) {
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
-	for {
-		for {
-			n, err := d.DeliverDue(ctx)
-			if err != nil && ctx.Err() == nil {
-				d.log.ErrorContext(ctx, "webhook deliveries", "err", err)
-			}
-			if n == 0 || err != nil {
-				break
-			}
-		}
+	done := make(chan struct{}, d.maxInFlight) // one send per POST that ended
+	inFlight := 0
+	var nextExpiry time.Time
+	for ctx.Err() == nil {
+		nextExpiry = d.expireAt(ctx, nextExpiry)
+		inFlight += d.start(ctx, d.maxInFlight-inFlight, done)
 		select {
 		case <-ctx.Done():
-			return
+		case <-done:
+			inFlight -= 1 + drain(done)
 		case <-tick.C:
 		case <-d.wake:
 		}
 	}
+	for ; inFlight > 0; inFlight-- {
+		<-done
+	}
 }
 
-// claimBatch is how many deliveries one pass claims.
-const claimBatch = 16
+// expireAt runs expire once next has come, and answers when to run it next: a minute later.
+func (d *Deliverer) expireAt(ctx context.Context, next time.Time) time.Time {
+	now := d.now()
+	if now.Before(next) {
+		return next
+	}
+	if err := d.expire(ctx); err != nil && ctx.Err() == nil {
+		d.log.ErrorContext(ctx, "webhook deliveries", "err", err)
+	}
+	return now.Add(time.Minute)
+}
 
-// DeliverDue claims the deliveries whose time has come, POSTs each (concurrently) and records
-// what came of it. It answers how many it tried.
-func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+// drain takes what is waiting in c without waiting, and answers how much it took.
+func drain(c <-chan struct{}) int {
+	for n := 0; ; n++ {
+		select {
+		case <-c:
+		default:
+			return n
+		}
+	}
+}
+
+// start claims up to free due deliveries and POSTs each in a goroutine of its own, which sends
+// on done once it has recorded what came of it; it answers how many it started.
+func (d *Deliverer) start(ctx context.Context, free int, done chan<- struct{}) int {
+	if free <= 0 {
+		return 0
+	}
+	claimed, err := d.claim(ctx, free)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.ErrorContext(ctx, "webhook deliveries", "err", err)
+		}
+		return 0
+	}
+	for _, dl := range claimed {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			// A POST under way ends on its own timeout, not when ctx does (a shutdown).
+			if err := d.deliver(context.WithoutCancel(ctx), dl); err != nil {
+				d.log.ErrorContext(ctx, "webhook delivery", "delivery", dl.ID, "err", err)
+			}
+		}()
+	}
+	return len(claimed)
+}
+
+// claim holds up to limit due deliveries, at most PerEndpoint to an endpoint.
+func (d *Deliverer) claim(ctx context.Context, limit int) ([]*store.Delivery, error) {
 	var claimed []*store.Delivery
 	err := d.store.Transact(ctx, func(tx store.Tx) (err error) {
-		claimed, err = tx.ClaimDeliveries(ctx, d.now(), d.lease, claimBatch)
+		claimed, err = tx.ClaimDeliveries(ctx, d.now(), d.lease, limit, d.perEndpoint)
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("webhook: claim: %w", err)
+		return nil, fmt.Errorf("webhook: claim: %w", err)
+	}
+	return claimed, nil
+}
+
+// expire fails the deliveries that waited RetryFor for a disabled endpoint: kept for when it is
+// enabled again, but not for ever.
+func (d *Deliverer) expire(ctx context.Context) error {
+	var n int
+	err := d.store.Transact(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.ExpireWaitingDeliveries(ctx, d.now(), d.retryFor)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("webhook: expire: %w", err)
+	}
+	if n > 0 {
+		d.log.InfoContext(ctx, "webhook deliveries expired while their endpoint was disabled", "count", n)
+	}
+	return nil
+}
+
+// DeliverDue makes one pass: it fails what waited too long for a disabled endpoint, claims
+// what is due (at most MaxInFlight, PerEndpoint to an endpoint), POSTs each concurrently, and
+// records what came of it. It answers how many it tried.
+func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
+	if err := d.expire(ctx); err != nil {
+		return 0, err
+	}
+	claimed, err := d.claim(ctx, d.maxInFlight)
+	if err != nil {
+		return 0, err
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(claimed))
@@ -196,9 +324,8 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
 	}
-	if ep.Disabled && ev.Type != "ping" { // a ping tests an endpoint on request, disabled or not
-		return d.record(ctx, dl, &store.DeliveryAttempt{Error: "the endpoint is disabled"}, true)
-	}
+	// A disabled endpoint's deliveries are not claimed (but pings, which test it on request); one
+	// claimed just before its endpoint was disabled goes all the same.
 	m, err := d.store.Merchant(ctx, ev.MerchantID)
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
@@ -216,11 +343,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if err != nil {
 		return d.record(ctx, dl, &store.DeliveryAttempt{Error: err.Error()}, false)
 	}
-	client := d.client
-	if !m.Livemode {
-		client = d.open
-	}
-	return d.record(ctx, dl, post(ctx, client, ep.URL, hdr, body), false)
+	return d.record(ctx, dl, post(ctx, d.client, ep.URL, hdr, body), false)
 }
 
 // post sends one delivery and tells what came of it.

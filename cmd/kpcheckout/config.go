@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/crypto/acme"
+
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 )
@@ -40,6 +42,25 @@ type Config struct {
 	// WebhookAllowPrivate lets webhook endpoints be (and resolve to) loopback, private and
 	// link-local addresses with real KakaoPay credentials; the sandbox always allows them.
 	WebhookAllowPrivate bool
+	// Scheduled backups of the SQLite database (backups.go); off when BackupDir is empty.
+	BackupDir   string
+	BackupEvery time.Duration
+	BackupKeep  int
+
+	// HTTPS on one box: with TLSDomain or TLSCert/TLSKey serve terminates TLS on Addr and
+	// redirects plain HTTP from HTTPAddr (see https.go).
+	TLSDomain     string
+	TLSCert       string
+	TLSKey        string
+	HTTPAddr      string
+	ACMEDirectory string
+	ACMECacheDir  string
+
+	// LinkCheckoutsPerMinute and PaymentStartsPerMinute limit, per client address, the checkouts
+	// opened from payment links and the KakaoPay payments started from the shopper pages.
+	LinkCheckoutsPerMinute int
+	PaymentStartsPerMinute int
+
 	// RetainEvents is how long events and ended webhook deliveries are kept before the
 	// reconciler prunes them (at least checkout.MinRetainEvents).
 	RetainEvents time.Duration
@@ -70,7 +91,7 @@ func parseConfig(name string, args []string, getenv func(string) string, stderr 
 func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	c := &Config{}
 	mine := flag.NewFlagSet("", flag.ContinueOnError)
-	mine.StringVar(&c.Addr, "addr", "127.0.0.1:8080", "listen address")
+	mine.StringVar(&c.Addr, "addr", "", "listen address (default 127.0.0.1:8080, or :443 with TLS on)")
 	mine.StringVar(&c.BaseURL, "base-url", "", "public URL of this server, used in KakaoPay's return URLs (default http://ADDR)")
 	mine.StringVar(&c.DatabaseURL, "database-url", "sqlite:kpcheckout.db", "sqlite:PATH, or postgres://USER:PASSWORD@HOST/DATABASE for PostgreSQL, which several instances can share")
 	mine.StringVar(&c.KakaoPayAPIBase, "kakaopay-api-base", "", "KakaoPay API base URL (default: the built-in sandbox, or KakaoPay's when a secret key is set)")
@@ -83,6 +104,8 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.DurationVar(&c.WebhookTimeout, "webhook-timeout", 10*time.Second, "how long one webhook POST may take; a delivery an instance claimed is taken over by another three times this long after, when the first died")
 	mine.IntVar(&c.MaxWaiting, "max-waiting", 20000, "status long-polls that may wait at once; past it a poll answers at once with Retry-After")
 	mine.IntVar(&c.MaxWaitingPerIP, "max-waiting-per-ip", 100, "status long-polls one client address may hold at once")
+	mine.IntVar(&c.LinkCheckoutsPerMinute, "link-checkouts-per-minute", 30, "checkouts one client address may open from payment links a minute; past it the page answers 429")
+	mine.IntVar(&c.PaymentStartsPerMinute, "payment-starts-per-minute", 60, "KakaoPay payments (ready calls) one client address may start from the shopper pages a minute; past it the page answers 429")
 	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
@@ -97,6 +120,16 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 		return nil
 	})
 	mine.BoolVar(&c.WebhookAllowPrivate, "webhook-allow-private", false, "let webhook endpoints reach loopback, private and link-local addresses with real KakaoPay credentials (always allowed in sandbox mode)")
+	// HTTPS on one box.
+	mine.StringVar(&c.TLSDomain, "tls-domain", "", "serve HTTPS for this domain with certificates from an ACME CA, obtained and renewed on their own; its DNS must point here and ports 80 and 443 reach this server")
+	mine.StringVar(&c.TLSCert, "tls-cert", "", "serve HTTPS with this certificate file (PEM, leaf first, then its chain), read again when it changes; with --tls-key and an https --base-url")
+	mine.StringVar(&c.TLSKey, "tls-key", "", "the private key file (PEM) of --tls-cert")
+	mine.StringVar(&c.HTTPAddr, "http-addr", ":80", "with TLS on, the plain-HTTP listen address, which redirects to HTTPS and answers ACME's HTTP-01 challenges")
+	mine.StringVar(&c.ACMEDirectory, "acme-directory", acme.LetsEncryptURL, "directory URL of the ACME CA that issues --tls-domain's certificates")
+	mine.StringVar(&c.ACMECacheDir, "acme-cache-dir", "", "directory that keeps the ACME account key and --tls-domain's certificates (default: certs beside the SQLite file)")
+	mine.StringVar(&c.BackupDir, "backup-dir", "", "write a backup of the SQLite database into this directory every --backup-every, keeping the newest --backup-keep; off when empty")
+	mine.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often a backup is written into --backup-dir")
+	mine.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups --backup-dir keeps; older ones are deleted")
 	c.RetainEvents = checkout.DefaultRetainEvents
 	mine.Var((*days)(&c.RetainEvents), "retain-events", "how long events and ended webhook deliveries are kept before they are pruned, in days (30d) or as a duration (720h); at least 7d")
 	mine.VisitAll(func(f *flag.Flag) {
@@ -149,6 +182,9 @@ func (c *Config) validate() error {
 	if err := errors.Join(c.envErrs...); err != nil {
 		return err
 	}
+	if err := c.validateTLS(); err != nil {
+		return err
+	}
 	if c.BaseURL == "" {
 		c.BaseURL = "http://" + c.Addr
 	}
@@ -173,8 +209,14 @@ func (c *Config) validate() error {
 	if c.MaxWaiting <= 0 || c.MaxWaitingPerIP <= 0 || c.OrderLookups <= 0 {
 		return errors.New("max-waiting, max-waiting-per-ip and order-lookups must be positive")
 	}
+	if c.LinkCheckoutsPerMinute <= 0 || c.PaymentStartsPerMinute <= 0 {
+		return errors.New("link-checkouts-per-minute and payment-starts-per-minute must be positive")
+	}
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
+	}
+	if err := c.validateBackups(); err != nil {
+		return err
 	}
 	if c.RetainEvents < checkout.MinRetainEvents {
 		return fmt.Errorf("--retain-events (KPCHECKOUT_RETAIN_EVENTS) is %s; events must be kept at least 7 days (7d): webhook endpoints are judged by their deliveries of the last 3 days", (*days)(&c.RetainEvents))

@@ -3,6 +3,7 @@ package main
 import (
 	"flag"
 	"io"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -21,11 +22,13 @@ func TestEveryFlagHasItsVariable(t *testing.T) {
 	vars["KPCHECKOUT_EXPIRY_SWEEP"] = "7s"
 	vars["KPCHECKOUT_SETTLE_AFTER"] = "45s"
 	vars["KPCHECKOUT_MAX_WAITING_PER_IP"] = "9"
-	cfg, _, err := parseConfig("serve", []string{"--settle-after=50s"}, func(k string) string { return vars[k] }, io.Discard)
+	vars["KPCHECKOUT_LINK_CHECKOUTS_PER_MINUTE"] = "12"
+	cfg, _, err := parseConfig("serve", []string{"--settle-after=50s", "--payment-starts-per-minute=24"}, func(k string) string { return vars[k] }, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.ExpirySweep != 7*time.Second || cfg.SettleAfter != 50*time.Second || cfg.MaxWaitingPerIP != 9 {
+	if cfg.ExpirySweep != 7*time.Second || cfg.SettleAfter != 50*time.Second || cfg.MaxWaitingPerIP != 9 ||
+		cfg.LinkCheckoutsPerMinute != 12 || cfg.PaymentStartsPerMinute != 24 {
 		t.Errorf("from the environment and flags: %+v", cfg)
 	}
 	vars["KPCHECKOUT_ORDER_LOOKUPS"] = "many"
@@ -55,6 +58,22 @@ func TestDatabaseURLChoosesTheBackend(t *testing.T) {
 			t.Errorf("%s: databaseName shows the password: %s", tc.url, c.databaseName())
 		}
 	}
+}
+
+// TestReadmeListsEveryFlag keeps README's configuration table true: a row for every flag, with
+// its variable.
+func TestReadmeListsEveryFlag(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	newConfig(fs, func(string) string { return "" })
+	fs.VisitAll(func(f *flag.Flag) {
+		if row := "| `" + envName(f.Name) + "` | `--" + f.Name + "` |"; !strings.Contains(string(readme), row) {
+			t.Errorf("README's configuration table has no row %s", row)
+		}
+	})
 }
 
 func TestRetainEventsTakesDaysAndRefusesTooShort(t *testing.T) {

@@ -80,7 +80,7 @@ func (r *crashRig) start(fault string) {
 	r.t.Helper()
 	r.proc = exec.Command(r.bin, r.serveArgs()...)
 	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
-		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase(), "KPCHECKOUT_FAULT="+fault)
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase(), "KPCHECKOUT_FAULT="+fault)
 	r.stderr = &syncBuffer{}
 	r.proc.Stderr = r.stderr
 	if err := r.proc.Start(); err != nil {

@@ -44,7 +44,7 @@ func (r *crashRig) startAnother() string {
 	addr := freeAddr(r.t)
 	p := exec.Command(r.bin, r.serveArgs()...)
 	p.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
-		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase())
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase())
 	if err := p.Start(); err != nil {
 		r.t.Fatal(err)
 	}

@@ -7,12 +7,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,10 +104,11 @@ func newFleet(t *testing.T, n int) *fleet {
 func (f *fleet) start() {
 	f.t.Helper()
 	in := &instance{addr: freeAddr(f.t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	// Its shoppers all come from 127.0.0.1: the per-address limit of payments must not hold them.
 	in.proc = exec.Command(f.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "3s", "--kakaopay-timeout", "2s",
-		"--webhook-timeout", "3s")
+		"--webhook-timeout", "3s", "--payment-starts-per-minute", "100000")
 	in.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+in.addr, "KPCHECKOUT_DATABASE_URL="+f.dbURL,
-		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
+		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=fleet-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+f.sbURL, "KPCHECKOUT_LOG_LEVEL=warn")
 	in.proc.Stderr = in.stderr
 	if err := in.proc.Start(); err != nil {
 		f.t.Fatal(err)
@@ -339,13 +342,15 @@ type receiver struct {
 	received map[string]int    // webhook-id → POSTs
 	acked    map[string]int    // webhook-id → POSTs answered 204 to their sender
 	checkout map[string]string // webhook-id → checkout
+	held     map[string]int    // sender's address (RemoteAddr) → POSTs held now
 	inFlight atomic.Int32
 	slow     atomic.Int64  // how long each POST is held before it is answered
 	hurry    chan struct{} // closed: held POSTs are answered at once
 }
 
 func newReceiver(t *testing.T) *receiver {
-	h := &receiver{received: map[string]int{}, acked: map[string]int{}, checkout: map[string]string{}, hurry: make(chan struct{})}
+	h := &receiver{received: map[string]int{}, acked: map[string]int{}, checkout: map[string]string{}, held: map[string]int{},
+		hurry: make(chan struct{})}
 	h.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
 		if err := webhook.Verify(h.secret, req.Header.Get(webhook.SignatureHeader), body, 0); err != nil {
@@ -359,9 +364,17 @@ func newReceiver(t *testing.T) *receiver {
 		h.mu.Lock()
 		h.received[id]++
 		h.checkout[id] = p.Data.ID
+		h.held[req.RemoteAddr]++
 		h.mu.Unlock()
 		h.inFlight.Add(1)
-		defer h.inFlight.Add(-1)
+		defer func() {
+			h.inFlight.Add(-1)
+			h.mu.Lock()
+			if h.held[req.RemoteAddr]--; h.held[req.RemoteAddr] == 0 {
+				delete(h.held, req.RemoteAddr)
+			}
+			h.mu.Unlock()
+		}()
 		select {
 		case <-time.After(time.Duration(h.slow.Load())):
 		case <-h.hurry:
@@ -375,6 +388,46 @@ func newReceiver(t *testing.T) *receiver {
 	}))
 	t.Cleanup(h.srv.Close)
 	return h
+}
+
+// heldFrom lists the addresses that POSTs held now came from.
+func (h *receiver) heldFrom() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var list []string
+	for from := range h.held {
+		list = append(list, from)
+	}
+	return list
+}
+
+// senderOf is the instance whose connection to the receiver comes from addr (a POST's
+// RemoteAddr), found through Linux's /proc: the socket with that local port and the receiver's
+// as its peer, and the process that has it open; -1 when none is found.
+func (f *fleet) senderOf(addr string) int {
+	_, port, _ := net.SplitHostPort(addr)
+	_, peer, _ := net.SplitHostPort(strings.TrimPrefix(f.hooks.srv.URL, "http://"))
+	hexPort := func(p string) string { n, _ := strconv.Atoi(p); return fmt.Sprintf("%04X", n) }
+	inode := ""
+	for _, table := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		data, _ := os.ReadFile(table)
+		for _, line := range strings.Split(string(data), "\n") {
+			// sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode
+			fields := strings.Fields(line)
+			if len(fields) > 9 && strings.HasSuffix(fields[1], ":"+hexPort(port)) && strings.HasSuffix(fields[2], ":"+hexPort(peer)) {
+				inode = fields[9]
+			}
+		}
+	}
+	for i, in := range f.insts {
+		fds, _ := os.ReadDir(fmt.Sprintf("/proc/%d/fd", in.proc.Process.Pid))
+		for _, fd := range fds {
+			if link, _ := os.Readlink(fmt.Sprintf("/proc/%d/fd/%s", in.proc.Process.Pid, fd.Name())); inode != "" && link == "socket:["+inode+"]" {
+				return i
+			}
+		}
+	}
+	return -1
 }
 
 func (h *receiver) ackedCount() int {
@@ -469,28 +522,35 @@ func TestTwoInstancesPayAndNotifyOnce(t *testing.T) {
 }
 
 // TestSIGKILLOfOneInstanceLosesNothing kills one of two instances (SIGKILL) while shoppers are
-// paying and both instances are POSTing webhooks: the survivor takes over the dead one's claims
-// once they lapse, every checkout is paid, KakaoPay's approve is called once each, and each
-// checkout.paid webhook is answered exactly once.
+// paying and it is POSTing webhooks: the survivor takes over the dead one's claims once they
+// lapse, every checkout is paid, KakaoPay's approve is called once each, and each checkout.paid
+// webhook is answered exactly once.
 func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, 2)
 	const n = 100
 	f.dwell = 200 * time.Millisecond
-	f.hooks.slow.Store(int64(time.Second)) // deliveries take a while: each instance holds some at the kill
+	// The receiver holds every POST until the kill: the endpoint's lane fills (a few POSTs at
+	// once, on both instances together), and the instance that sent one of them is killed.
+	f.hooks.slow.Store(int64(time.Minute))
 	var paid atomic.Int32
 	killed := make(chan [2]int) // POSTs in flight at the kill; deliveries the dead instance left claimed
 	go func() {
-		// An instance POSTs one batch of at most 16 at a time: 17 POSTs at once mean both have some.
-		for f.hooks.inFlight.Load() <= 16 {
+		victim := -1
+		for victim < 0 {
 			time.Sleep(2 * time.Millisecond)
+			for _, from := range f.hooks.heldFrom() {
+				if victim = f.senderOf(from); victim >= 0 {
+					break
+				}
+			}
 		}
 		inFlight := int(f.hooks.inFlight.Load())
 		if paid.Load() == n {
 			t.Error("every payment was over before the kill")
 		}
 		at := time.Now()
-		f.kill(1)
+		f.kill(victim)
 		time.Sleep(300 * time.Millisecond) // the dead instance's POSTs end unanswered
 		f.hooks.slow.Store(0)
 		close(f.hooks.hurry) // the survivor's are answered and recorded
@@ -509,8 +569,9 @@ func TestSIGKILLOfOneInstanceLosesNothing(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatalf("the instance was never killed: %d POSTs in flight", f.hooks.inFlight.Load())
 	}
-	if got[1] < got[0]-16 || got[1] == 0 {
-		t.Errorf("%d POSTs in flight at the kill, and %d deliveries left claimed by the dead instance", got[0], got[1])
+	// At least the POST the dead instance was seen sending (some it claimed may not have arrived).
+	if got[1] == 0 {
+		t.Errorf("%d POSTs in flight at the kill, and no delivery left claimed by the dead instance", got[0])
 	}
 	f.waitPaid(ids)
 	f.checkOnce(ids)

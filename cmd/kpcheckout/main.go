@@ -1,5 +1,5 @@
 // Command kpcheckout runs the hosted KakaoPay checkout: `kpcheckout serve` (the default),
-// `kpcheckout migrate`, `kpcheckout merchant create` and `kpcheckout version`.
+// `kpcheckout migrate`, `kpcheckout backup FILE`, `kpcheckout merchant create` and `kpcheckout version`.
 package main
 
 import (

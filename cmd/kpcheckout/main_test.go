@@ -27,6 +27,7 @@ var pg pgtest.Server
 
 func TestMain(m *testing.M) {
 	code := m.Run()
+	removeBinary()
 	if err := pg.Stop(); err != nil {
 		fmt.Fprintln(os.Stderr, "pgtest:", err)
 	}

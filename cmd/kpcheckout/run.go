@@ -43,17 +43,9 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		}
 		return serve(ctx, cfg, stdout, newLogger(cfg, stderr))
 	case "migrate":
-		cfg, _, err := parseConfig("migrate", args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		db, err := openStore(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer db.Close()
-		fmt.Fprintln(stdout, "migrations are current")
-		return nil
+		return migrateCommand(ctx, args, getenv, stdout, stderr)
+	case "backup":
+		return backupCommand(ctx, args, getenv, stdout, stderr)
 	case "merchant":
 		switch {
 		case len(args) > 0 && args[0] == "create":
@@ -79,7 +71,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
 		return nil
 	}
-	return fmt.Errorf("unknown command %q (serve, migrate, merchant create, user, checkout create, webhook, version)", cmd)
+	return fmt.Errorf("unknown command %q (serve, migrate, backup, merchant create, user, checkout create, webhook, version)", cmd)
 }
 
 func buildVersion() string {
@@ -114,6 +106,9 @@ func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
 		return db, nil
 	}
 	db, err := sqlite.Open(ctx, target)
+	if newer := (*store.NewerSchemaError)(nil); errors.As(err, &newer) {
+		return nil, err // the place is right: the advice below would mislead
+	}
 	if err != nil {
 		return nil, fmt.Errorf("%w (KPCHECKOUT_DATABASE_URL=sqlite:PATH keeps it elsewhere)", err)
 	}
@@ -258,7 +253,7 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 		p.EnabledEvents = strings.Split(v, ",")
 		return nil
 	})
-	fs.Func("disabled", "true stops deliveries to the endpoint, false resumes them", func(v string) error {
+	fs.Func("disabled", "true stops deliveries to the endpoint (its events wait, up to 3 days), false sends what waited and resumes them", func(v string) error {
 		b, err := strconv.ParseBool(v)
 		p.Disabled = &b
 		return err

@@ -29,17 +29,18 @@ const demoMerchantName = "kpcheckout 데모 상점"
 
 // serve runs the HTTP server until ctx ends, then shuts down gracefully.
 func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger) error {
-	// The address first: a port in use stops the start before anything is opened or written.
-	ln, err := listen(cfg.Addr)
+	// The addresses first: a port in use stops the start before anything is opened or written.
+	fr, err := openFront(cfg, log)
 	if err != nil {
 		return err
 	}
-	defer ln.Close()
+	defer fr.close()
 	db, err := openStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	logMigrated(log, db)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		return err
@@ -82,6 +83,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		Service: svc, Bundle: bundle, Assets: assets, Sessions: sess,
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
 		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Proxies: cfg.proxies, Metrics: metrics, Deliveries: deliverer,
+		LinkCheckoutsPerMinute: cfg.LinkCheckoutsPerMinute, PaymentStartsPerMinute: cfg.PaymentStartsPerMinute,
 	})
 	if err != nil {
 		return err
@@ -91,12 +93,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	srv.RegisterOnShutdown(svc.Notifier().Close) // answer waiting long-polls at once
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
+	errc := make(chan error, fr.servers())
+	fr.start(srv, errc)
 	if cfg.PprofAddr != "" {
 		go servePprof(cfg.PprofAddr, log)
 	}
-	log.Info("kpcheckout listening", "addr", ln.Addr().String(), "base_url", cfg.BaseURL, "sandbox", cfg.Sandbox())
+	log.Info("kpcheckout listening", "addr", fr.ln.Addr().String(), "base_url", cfg.BaseURL, "sandbox", cfg.Sandbox())
+	go fr.obtain(log)
 
 	if cfg.Sandbox() {
 		if err := seedDemo(ctx, svc, cfg, stdout); err != nil {
@@ -105,7 +108,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	go sweep(ctx, svc, cfg.ExpirySweep, log)
 	go svc.FollowChanges(ctx) // on PostgreSQL, other instances' changes wake this one's long-polls
-	go deliverer.Run(ctx)
+	// On the way out the POSTs under way end and are recorded before the database closes
+	// (defers run last first).
+	dctx, stopDelivering := context.WithCancel(ctx)
+	delivering := make(chan struct{})
+	go func() { defer close(delivering); deliverer.Run(dctx) }()
+	defer func() { stopDelivering(); <-delivering }()
+	defer startBackups(ctx, cfg, log)()
 
 	select {
 	case err := <-errc:
@@ -115,25 +124,28 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	log.Info("shutting down")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := fr.shutdown(sctx, srv); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
-	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return err
+	for range fr.servers() {
+		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
 	}
 	return nil
 }
 
-// listen listens on addr, saying in words what to change when it cannot.
-func listen(addr string) (net.Listener, error) {
+// listen listens on addr, the value of the variable name, saying in words what to change when
+// it cannot.
+func listen(addr, name string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, fmt.Errorf("the address %s is already in use: stop what uses it, or choose another with KPCHECKOUT_ADDR (e.g. KPCHECKOUT_ADDR=127.0.0.1:8081 make run)", addr)
+		return nil, fmt.Errorf("the address %s is already in use: stop what uses it, or choose another with %s (e.g. %[2]s=127.0.0.1:8081 make run)", addr, name)
 	case errors.Is(err, syscall.EACCES):
-		return nil, fmt.Errorf("not allowed to listen on %s (ports below 1024 need privileges): choose another with KPCHECKOUT_ADDR", addr)
+		return nil, fmt.Errorf("not allowed to listen on %s (ports below 1024 need privileges: CAP_NET_BIND_SERVICE, which the systemd unit grants): choose another with %s", addr, name)
 	case err != nil:
-		return nil, fmt.Errorf("cannot listen on %s: %w (set KPCHECKOUT_ADDR to host:port)", addr, err)
+		return nil, fmt.Errorf("cannot listen on %s: %w (set %s to host:port)", addr, err, name)
 	}
 	return ln, nil
 }

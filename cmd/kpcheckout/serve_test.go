@@ -44,6 +44,13 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 		{"missing directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "nope", "kp.db")}, []string{"does not exist", "KPCHECKOUT_DATABASE_URL"}},
 		{"read-only directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:/sys/kp.db"}, []string{"not writable", "KPCHECKOUT_DATABASE_URL"}},
 		{"events kept too short", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_RETAIN_EVENTS": "3d"}, []string{"at least 7 days", "KPCHECKOUT_RETAIN_EVENTS"}},
+		// HTTPS on one box.
+		{"missing certificate", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_CERT": filepath.Join(dir, "none.pem"), "KPCHECKOUT_TLS_KEY": filepath.Join(dir, "none.key"),
+			"KPCHECKOUT_BASE_URL": "https://pay.example.kr"}, []string{"no such file", "KPCHECKOUT_TLS_CERT"}},
+		{"plain HTTP port in use", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_DOMAIN": "pay.example.kr", "KPCHECKOUT_ACME_CACHE_DIR": filepath.Join(dir, "certs"),
+			"KPCHECKOUT_HTTP_ADDR": busy.Addr().String()}, []string{"already in use", "KPCHECKOUT_HTTP_ADDR"}},
+		{"unwritable certificate cache", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_DOMAIN": "pay.example.kr", "KPCHECKOUT_ACME_CACHE_DIR": "/sys/kpcheckout-certs"},
+			[]string{"certificate cache", "KPCHECKOUT_ACME_CACHE_DIR"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			vars := map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + db}
@@ -81,7 +88,8 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 // × 500 in 3.2 s), /readyz fails, and checkouts are made again once the server is back.
 func TestPostgresRestartAnswers503(t *testing.T) {
 	proxy := pgtest.NewProxy(t, pg.Database(t))
-	srv := startServeOn(t, proxy.URL())
+	// The stream of payments is one client's: let it past the per-address limit to the database.
+	srv := startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": proxy.URL(), "KPCHECKOUT_PAYMENT_STARTS_PER_MINUTE": "1000000"})
 	id := srv.checkoutURL[strings.LastIndex(srv.checkoutURL, "/")+1:]
 	base := "http://" + srv.addr
 	calls := map[string]func() (*http.Response, error){

@@ -65,3 +65,60 @@ func TestDashboardSessionOutlivesARestart(t *testing.T) {
 		t.Errorf("signed in as someone else: %.300s", body)
 	}
 }
+
+// TestDashboardSessionEndsOnEveryInstance signs in on one of two instances over one PostgreSQL
+// database, uses the session on the other, and signs out there: the cookie, and a copy of it,
+// no longer open the dashboard on either instance.
+func TestDashboardSessionEndsOnEveryInstance(t *testing.T) {
+	t.Parallel()
+	f := newFleet(t, 2)
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"user", "create", "--merchant", "여러 인스턴스 상점", "--email", "owner@cafe.example"},
+		env(map[string]string{"KPCHECKOUT_DATABASE_URL": f.dbURL}), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u struct{ Password string }
+	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
+		t.Fatal(err)
+	}
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	res, err := noRedirect.PostForm("http://"+f.insts[0].addr+"/dashboard/login", url.Values{"email": {"owner@cafe.example"}, "password": {u.Password}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in on instance 0: %v %v", err, res)
+	}
+	res.Body.Close()
+	var cookie *http.Cookie
+	for _, c := range res.Cookies() {
+		if c.Name == "kpcheckout_dash" {
+			cookie = c
+		}
+	}
+	if cookie == nil {
+		t.Fatal("no dashboard cookie")
+	}
+	send := func(i int, method, path string) *http.Response {
+		t.Helper()
+		req, _ := http.NewRequest(method, "http://"+f.insts[i].addr+path, nil)
+		req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
+		res, err := noRedirect.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res
+	}
+	for i := range 2 {
+		if res := send(i, "GET", "/dashboard"); res.StatusCode != http.StatusOK {
+			t.Fatalf("the session on instance %d: %d", i, res.StatusCode)
+		}
+	}
+	if res := send(1, "POST", "/dashboard/logout"); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign out on instance 1: %d", res.StatusCode)
+	}
+	for i := range 2 {
+		if res := send(i, "GET", "/dashboard"); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
+			t.Errorf("the cookie on instance %d after signing out on instance 1: %d to %q", i, res.StatusCode, res.Header.Get("Location"))
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 const userUsage = "usage: kpcheckout user create --merchant M --email E [--role owner|staff] [--password-stdin]\n" +
 	"       kpcheckout user list --merchant M\n" +
-	"       kpcheckout user password --email E [--password-stdin]"
+	"       kpcheckout user password --email E [--merchant M] [--password-stdin]"
 
 // userCommand serves `kpcheckout user create|list|password`.
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
@@ -102,12 +102,14 @@ func listUsers(ctx context.Context, args []string, getenv func(string) string, s
 	return writeUserJSON(stdout, out)
 }
 
-// resetPassword serves `kpcheckout user password`: a new password for the user with the e-mail,
-// generated and printed unless --password-stdin reads one; the user's sessions end.
+// resetPassword serves `kpcheckout user password`: a new password for the user with the e-mail
+// (at the merchant --merchant names, which an e-mail at several merchants needs), generated and
+// printed unless --password-stdin reads one; the user's sessions end.
 func resetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	email := fs.String("email", "", "the user's e-mail (required)")
+	merchant := fs.String("merchant", "", "the user's merchant, its name or id (needed when the e-mail is a user at several)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
 	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
 	if err != nil {
@@ -117,13 +119,21 @@ func resetPassword(ctx context.Context, args []string, getenv func(string) strin
 	if *email == "" {
 		return errors.New(userUsage)
 	}
+	var merchantID string
+	if *merchant != "" {
+		m, err := findMerchant(ctx, svc, *merchant)
+		if err != nil {
+			return err
+		}
+		merchantID = m.ID
+	}
 	var password string
 	if *fromStdin {
 		if password, err = readPassword(stdin); err != nil {
 			return err
 		}
 	}
-	cu, err := svc.ResetPassword(ctx, *email, password)
+	cu, err := svc.ResetPassword(ctx, merchantID, *email, password)
 	if err != nil {
 		return cliError(err)
 	}

@@ -94,3 +94,39 @@ func TestUserListAndPassword(t *testing.T) {
 		t.Error("an empty stdin was accepted")
 	}
 }
+
+func TestUserPasswordNamesTheMerchantOfAnEmailAtSeveral(t *testing.T) {
+	dbPath := filepath.Join(t.TempDir(), "u.db")
+	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
+	ctx := context.Background()
+	do := func(stdin string, args ...string) (map[string]string, error) {
+		var out bytes.Buffer
+		err := userCommand(ctx, args, vars, strings.NewReader(stdin), &out, io.Discard)
+		var got map[string]string
+		if err == nil {
+			err = json.Unmarshal(out.Bytes(), &got)
+		}
+		return got, err
+	}
+	ids := map[string]string{}
+	for _, name := range []string{"카페", "빵집"} {
+		if err := run(ctx, []string{"merchant", "create", "--name", name}, vars, io.Discard, io.Discard); err != nil {
+			t.Fatal(err)
+		}
+		u, err := do("", "create", "--merchant", name, "--email", "owner@example.com")
+		if err != nil {
+			t.Fatalf("user create at %s: %v", name, err)
+		}
+		ids[name] = u["merchant_id"]
+	}
+	if _, err := do("", "password", "--email", "owner@example.com"); err == nil || !strings.Contains(err.Error(), "merchant") {
+		t.Errorf("password without --merchant: %v", err)
+	}
+	u, err := do("", "password", "--email", "owner@example.com", "--merchant", "빵집")
+	if err != nil || u["merchant_id"] != ids["빵집"] || len(u["password"]) < 20 {
+		t.Fatalf("password --merchant 빵집: %v %v", u, err)
+	}
+	if _, err := do("", "password", "--email", "nobody@example.com", "--merchant", "빵집"); err == nil {
+		t.Error("an e-mail the merchant does not have was accepted")
+	}
+}

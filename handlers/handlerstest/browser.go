@@ -4,6 +4,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,22 @@ type Browser struct {
 func (e *Env) Browser(ua string) *Browser {
 	jar, _ := cookiejar.New(nil)
 	return &Browser{Env: e, ua: ua, Header: http.Header{}, client: &http.Client{Jar: jar, Timeout: 40 * time.Second}}
+}
+
+// Copy returns another browser that holds, from now on, the cookies b sends to the dashboard:
+// someone who copied b's session cookie.
+func (b *Browser) Copy() *Browser {
+	c := b.Env.Browser(b.ua)
+	u, err := url.Parse(b.Env.URL + "/dashboard/")
+	if err != nil {
+		b.Env.t.Fatal(err)
+	}
+	cookies := b.client.Jar.Cookies(u)
+	for _, k := range cookies {
+		k.Path = "/" // the jar gives name and value only: send them everywhere
+	}
+	c.client.Jar.SetCookies(u, cookies)
+	return c
 }
 
 // NoRedirect returns the browser's client that stops at the first redirect.
@@ -97,6 +114,35 @@ func (b *Browser) PayOn(id string) string {
 		b.Env.t.Fatalf("pay: %d at %s", res.StatusCode, res.Request.URL)
 	}
 	return html
+}
+
+// OpenLink presses the pay button of the payment link page at url and returns the answer
+// (not followed) and its page.
+func (b *Browser) OpenLink(url string, hdr map[string]string) (*http.Response, string) {
+	b.Env.t.Helper()
+	res, html := b.Get(url)
+	if res.StatusCode != http.StatusOK {
+		b.Env.t.Fatalf("link page %s: %d", url, res.StatusCode)
+	}
+	form := Page(b.Env.t, html).Find(`[data-testid="link-pay"]`).Closest("form")
+	action, ok := form.Attr("action")
+	if !ok {
+		b.Env.t.Fatalf("link page %s has no pay button", url)
+	}
+	device, _ := form.Find(`input[name="device"]`).Attr("value")
+	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader("device="+device), hdr)
+}
+
+// PayLink presses the pay button of the payment link page at url, and returns the checkout it
+// opened (or this browser's open one) once its payment has started.
+func (b *Browser) PayLink(url string) string {
+	b.Env.t.Helper()
+	res, _ := b.OpenLink(url, nil)
+	id, ok := strings.CutPrefix(res.Header.Get("Location"), "/c/")
+	if res.StatusCode != http.StatusSeeOther || !ok {
+		b.Env.t.Fatalf("link %s: %d to %q", url, res.StatusCode, res.Header.Get("Location"))
+	}
+	return id
 }
 
 // WalletAct opens the sandbox wallet at walletURL, presses the button (approve, cancel or

@@ -57,6 +57,13 @@ type Options struct {
 	HTTPTimeout  time.Duration        // the KakaoPay client's timeout and the approve timeout (10 s)
 	Faults       *kakaopaytest.Faults // between kpcheckout's KakaoPay client and the sandbox
 	WaitsPerIP   int                  // cap on the long-polls one client may hold
+	// LinkCheckoutsPerMinute and PaymentStartsPerMinute limit, per client address, the checkouts
+	// opened from links and the payments started from the shopper pages (the defaults when 0),
+	// on the test clock.
+	LinkCheckoutsPerMinute int
+	PaymentStartsPerMinute int
+	// Proxies are the load balancers whose X-Forwarded-For names the client (none when nil).
+	Proxies handlers.Proxies
 	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
 	// (the peer is still the sandbox).
 	Live bool
@@ -127,7 +134,9 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Store != nil {
 		st = o.Store(db)
 	}
-	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout})
+	// The app runs as a sandbox server does: webhook endpoints may be on this computer.
+	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
+		WebhookAllowPrivate: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +156,8 @@ func NewWith(t testing.TB, o Options) *Env {
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
-		Logger: o.Logger,
+		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now,
+		LinkCheckoutsPerMinute: o.LinkCheckoutsPerMinute, PaymentStartsPerMinute: o.PaymentStartsPerMinute,
 	})
 	if err != nil {
 		t.Fatal(err)

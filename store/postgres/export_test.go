@@ -26,7 +26,7 @@ func MigrateTo(ctx context.Context, url string, n int) error {
 		return err
 	}
 	for i, m := range migrations[:n] {
-		if err := migrateOne(ctx, conn, i+1, m); err != nil {
+		if _, err := migrateOne(ctx, conn, i+1, m); err != nil {
 			return err
 		}
 	}

@@ -66,6 +66,16 @@ func (q queries) LinkPaidCount(ctx context.Context, linkID string) (int, error) 
 	return n, q.wrap("link paid count", err)
 }
 
+// LinkUses counts a link's checkouts, but for one, that are paid or whose approval is being
+// confirmed.
+func (q queries) LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error) {
+	var n int
+	err := q.db.QueryRow(ctx, `SELECT COUNT(*) FROM checkouts c WHERE c.link_id = $1 AND c.id <> $2 AND (c.status = 'paid'
+		OR (c.status = 'open' AND EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = c.id AND a.pg_token IS NOT NULL
+			AND a.status IN ('ready', 'authenticating'))))`, linkID, exceptCheckoutID).Scan(&n)
+	return n, q.wrap("link uses", err)
+}
+
 func (q queries) links(rows pgx.Rows, err error) ([]*store.Link, error) {
 	if err != nil {
 		return nil, q.wrap("links", err)

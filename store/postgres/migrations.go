@@ -6,14 +6,19 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// migrations are applied in order, each in its own transaction; append, never edit. They mirror
-// store/sqlite's list one for one (version n here is version n there), in PostgreSQL's types:
-// SQLite's INTEGER times and amounts are BIGINT, its 0/1 flags BOOLEAN, its BLOBs BYTEA. Where
-// SQLite orders rows of one millisecond by rowid, a seq identity column does it here.
+// migrations are applied in order, each in its own transaction; append, never edit. A step's
+// first line, a "-- " comment, names it where `kpcheckout migrate` lists it (a step without one
+// is named by its first statement). They mirror store/sqlite's list one for one (version n here
+// is version n there, with the same name), in PostgreSQL's types: SQLite's INTEGER times and
+// amounts are BIGINT, its 0/1 flags BOOLEAN, its BLOBs BYTEA. Where SQLite orders rows of one
+// millisecond by rowid, a seq identity column does it here.
 var migrations = []string{
-	`CREATE TABLE merchants (
+	`-- merchants, checkouts, attempts, payments, refunds, agreements, charges, events, idempotency keys
+	CREATE TABLE merchants (
 		id TEXT PRIMARY KEY,
 		name TEXT NOT NULL,
 		api_key_prefix TEXT NOT NULL UNIQUE,
@@ -154,7 +159,8 @@ var migrations = []string{
 	// Money under faults: an Idempotency-Key is held by one request (owner) and bound to the
 	// money object it creates; the approve answer's sid and a return's pg_token are kept before
 	// they are acted on; a deactivation is remembered until KakaoPay confirms it.
-	`ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+	`-- money under faults: idempotency key owners, kept sid and pg_token, pending deactivations
+	ALTER TABLE idempotency_keys ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 	ALTER TABLE idempotency_keys ADD COLUMN object_type TEXT NOT NULL DEFAULT '';
 	ALTER TABLE idempotency_keys ADD COLUMN object_id TEXT NOT NULL DEFAULT '';
 	ALTER TABLE attempts ADD COLUMN sid TEXT NOT NULL DEFAULT '';
@@ -163,7 +169,8 @@ var migrations = []string{
 	CREATE INDEX charges_merchant_created ON charges (merchant_id, created_at, id);
 	CREATE INDEX charges_pending ON charges (created_at) WHERE status = 'pending';
 	CREATE INDEX agreements_deactivating ON agreements (deactivate_requested_at) WHERE status = 'active' AND deactivate_requested_at > 0;`,
-	`CREATE TABLE webhook_endpoints (
+	`-- webhook endpoints and the delivery outbox
+	CREATE TABLE webhook_endpoints (
 		id TEXT PRIMARY KEY,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),
 		url TEXT NOT NULL,
@@ -205,7 +212,8 @@ var migrations = []string{
 		at BIGINT NOT NULL,
 		PRIMARY KEY (delivery_id, n)
 	);`,
-	`CREATE TABLE links (
+	`-- payment links
+	CREATE TABLE links (
 		id TEXT PRIMARY KEY,
 		slug TEXT NOT NULL UNIQUE,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),
@@ -225,8 +233,10 @@ var migrations = []string{
 	CREATE INDEX links_merchant_created ON links (merchant_id, created_at, id);
 	ALTER TABLE checkouts ADD COLUMN link_id TEXT NOT NULL DEFAULT '';
 	CREATE INDEX checkouts_link_paid ON checkouts (link_id) WHERE link_id <> '' AND status = 'paid';`,
-	`ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';`,
-	`CREATE TABLE users (
+	`-- origins that may frame a merchant's checkouts
+	ALTER TABLE merchants ADD COLUMN embed_origins TEXT NOT NULL DEFAULT '[]';`,
+	`-- dashboard users
+	CREATE TABLE users (
 		id TEXT PRIMARY KEY,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),
 		email TEXT NOT NULL,
@@ -238,7 +248,8 @@ var migrations = []string{
 	CREATE UNIQUE INDEX users_email ON users (lower(email));
 	CREATE INDEX payments_merchant_approved ON payments (merchant_id, approved_at);
 	CREATE INDEX refunds_merchant_created ON refunds (merchant_id, created_at);`,
-	`CREATE TABLE secrets (
+	`-- shared secrets and failed sign-in counts
+	CREATE TABLE secrets (
 		name TEXT PRIMARY KEY,
 		value BYTEA NOT NULL,
 		created_at BIGINT NOT NULL
@@ -254,7 +265,8 @@ var migrations = []string{
 	// more: a new merchant fills them with its id and no hash. The moved key's id is 26
 	// upper-case hex digits, as SQLite's randomblob makes; gen_random_uuid is core PostgreSQL
 	// (13+), gen_random_bytes needs pgcrypto.
-	`CREATE TABLE api_keys (
+	`-- several API keys per merchant
+	CREATE TABLE api_keys (
 		id TEXT PRIMARY KEY,
 		merchant_id TEXT NOT NULL REFERENCES merchants(id),
 		prefix TEXT NOT NULL,
@@ -274,7 +286,8 @@ var migrations = []string{
 	// Leases: named work (an approve under way, a reconciliation, a deactivation) held by one
 	// instance until it gives it up or the lease lapses, so that several instances over one
 	// database do it once, and one that dies loses it to another.
-	`CREATE TABLE leases (
+	`-- leases on work that one instance does at a time
+	CREATE TABLE leases (
 		name TEXT PRIMARY KEY,
 		holder TEXT NOT NULL,
 		expires_at BIGINT NOT NULL
@@ -283,13 +296,44 @@ var migrations = []string{
 	// approve_sent_at is when the one approve call of an attempt's claim was sent (a tid is never
 	// approved twice); void_status is 'pending' for an approval KakaoPay made that must be
 	// canceled there (a second tid of a paid checkout, or a checkout that ended), then 'voided'.
-	`ALTER TABLE attempts ADD COLUMN approve_sent_at BIGINT NOT NULL DEFAULT 0;
+	`-- approvals whose outcome is unknown, and approvals to cancel at KakaoPay
+	ALTER TABLE attempts ADD COLUMN approve_sent_at BIGINT NOT NULL DEFAULT 0;
 	ALTER TABLE attempts ADD COLUMN void_status TEXT NOT NULL DEFAULT '';
 	CREATE INDEX attempts_voiding ON attempts (created_at) WHERE void_status = 'pending';
 	CREATE INDEX attempts_unconfirmed ON attempts (updated_at) WHERE failure_code = 'APPROVE_UNCONFIRMED';`,
+	// Webhook lanes: a claim takes each endpoint's next due deliveries in order (lane) and counts
+	// the deliveries held now (held), without reading every pending one.
+	`-- webhook lanes: each endpoint's next due deliveries, and those held now
+	CREATE INDEX webhook_deliveries_lane ON webhook_deliveries (endpoint_id, next_attempt_at, seq) WHERE status = 'pending';
+	CREATE INDEX webhook_deliveries_held ON webhook_deliveries (locked_until) WHERE status = 'pending';`,
+	// Dashboard sessions, one row per sign-in: the cookie carries a token whose hash is the id,
+	// so that signing out, a password change or a removed user ends every copy of the cookie on
+	// every instance. Ended rows are deleted by the reconciler. user_id has no foreign key: a
+	// removal deletes the user's sessions itself, and a session whose user is gone is refused.
+	`-- dashboard sessions, one row per sign-in
+	CREATE TABLE sessions (
+		id TEXT PRIMARY KEY,
+		user_id TEXT NOT NULL,
+		created_at BIGINT NOT NULL,
+		seen_at BIGINT NOT NULL,
+		expires_at BIGINT NOT NULL
+	);
+	CREATE INDEX sessions_user ON sessions (user_id);`,
+	// A user belongs to one merchant: an e-mail is unique among a merchant's users, and the same
+	// person may have an account, with its own password, at several merchants (a sign-in looks
+	// them all up by e-mail). Ids do not change.
+	`-- e-mails unique per merchant: one person may have accounts at several
+	DROP INDEX users_email;
+	CREATE UNIQUE INDEX users_merchant_email ON users (merchant_id, lower(email));
+	CREATE INDEX users_by_email ON users (lower(email));`,
+	// A link's cap is checked against all its checkouts (paid, or open with an approval being
+	// confirmed) before each approval: found by the link, not by a scan of every checkout.
+	`-- a link's checkouts, for its cap at each approval
+	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
 	// Retention: the periodic pass finds old Idempotency-Keys, ended deliveries and old events by
 	// their age, a batch at a time, without scanning the tables.
-	`CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+	`-- retention: old Idempotency-Keys, ended deliveries and old events by their age
+	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
 	CREATE INDEX events_created ON events (created_at);`,
 }
@@ -298,49 +342,104 @@ var migrations = []string{
 // instances starting together migrate one after another (the later ones find nothing to do).
 const migrateLock = 0x6b70636865636b6f // "kpchecko"
 
-// migrate brings the schema up to date under the advisory lock.
-func migrate(ctx context.Context, pool *pgxpool.Pool) error {
+// Migrations lists the steps of the schema this kpcheckout knows, oldest first.
+func Migrations() []store.Migration { return store.Migrations(migrations) }
+
+// Pending lists the steps the database at url lacks, changing nothing; store.NewerSchemaError
+// when a newer kpcheckout migrated it.
+func Pending(ctx context.Context, url string) ([]store.Migration, error) {
+	pool, err := pgxpool.New(ctx, url) // a pool, as url may hold pool_* parameters
+	if err != nil {
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	defer pool.Close()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+		return nil, fmt.Errorf("store: connect: %w", err)
+	}
+	defer conn.Release()
+	return pending(ctx, conn.Conn())
+}
+
+// migrate brings the schema up to date under the advisory lock and answers the steps it
+// applied. A database a newer kpcheckout migrated is refused before anything is written.
+func migrate(ctx context.Context, pool *pgxpool.Pool) ([]store.Migration, error) {
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
 	defer conn.Release()
 	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock($1)`, int64(migrateLock)); err != nil {
-		return fmt.Errorf("store: migrate: lock: %w", err)
+		return nil, fmt.Errorf("store: migrate: lock: %w", err)
 	}
 	// The lock ends with the session too: a process that dies here leaves no lock behind.
 	defer conn.Exec(context.WithoutCancel(ctx), `SELECT pg_advisory_unlock($1)`, int64(migrateLock))
-	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
-		return fmt.Errorf("store: migrate: %w", err)
+	todo, err := pending(ctx, conn.Conn())
+	if err != nil || len(todo) == 0 {
+		return nil, err
 	}
-	for i, m := range migrations {
-		version := i + 1
-		if err := migrateOne(ctx, conn.Conn(), version, m); err != nil {
-			return fmt.Errorf("store: migration %d: %w", version, err)
+	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	var applied []store.Migration
+	for _, m := range todo {
+		done, err := migrateOne(ctx, conn.Conn(), m.Version, migrations[m.Version-1])
+		if err != nil {
+			return applied, fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		if done {
+			applied = append(applied, m)
 		}
 	}
-	return nil
+	return applied, nil
 }
 
-func migrateOne(ctx context.Context, conn *pgx.Conn, version int, stmt string) error {
+// pending lists the steps the database has not applied; store.NewerSchemaError when it has
+// applied one this kpcheckout does not know.
+func pending(ctx context.Context, conn *pgx.Conn) ([]store.Migration, error) {
+	var exists bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('schema_migrations') IS NOT NULL`).Scan(&exists); err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	if !exists {
+		return Migrations(), nil
+	}
+	rows, err := conn.Query(ctx, `SELECT version FROM schema_migrations`)
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		return nil, fmt.Errorf("store: migrate: %w", err)
+	}
+	have := map[int]bool{}
+	for _, v := range versions {
+		have[v] = true
+	}
+	return store.PendingMigrations(Migrations(), have)
+}
+
+// migrateOne applies one step in its own transaction, unless the database has it; applied
+// tells which.
+func migrateOne(ctx context.Context, conn *pgx.Conn, version int, stmt string) (applied bool, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
 	var n int
 	if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM schema_migrations WHERE version = $1`, version).Scan(&n); err != nil {
-		return err
+		return false, err
 	}
 	if n > 0 {
-		return nil
+		return false, nil
 	}
 	// Several statements in one string: the simple protocol runs them all, in the transaction.
 	if _, err := tx.Exec(ctx, stmt, pgx.QueryExecModeSimpleProtocol); err != nil {
-		return err
+		return false, err
 	}
 	if _, err := tx.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, extract(epoch FROM now())::bigint)`, version); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit(ctx)
+	return true, tx.Commit(ctx)
 }

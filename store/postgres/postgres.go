@@ -39,6 +39,8 @@ type DB struct {
 	queries
 	pool   *pgxpool.Pool
 	origin string // tags this DB's announcements, so that its own listener skips them
+	// migrated are the steps Open applied.
+	migrated []store.Migration
 }
 
 var (
@@ -48,7 +50,8 @@ var (
 
 // Open connects to the database at url (postgres://…, with pgx's pool_* parameters if wanted),
 // and brings its schema up to date; when several instances start together one of them migrates
-// and the others wait for it.
+// and the others wait for it. A database a newer kpcheckout migrated is store.NewerSchemaError,
+// and left as it was.
 func Open(ctx context.Context, url string) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
@@ -63,11 +66,12 @@ func Open(ctx context.Context, url string) (*DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: connect: %w", err)
 	}
-	if err := migrate(ctx, pool); err != nil {
+	migrated, err := migrate(ctx, pool)
+	if err != nil {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{queries: queries{db: pool}, pool: pool, origin: strconv.FormatUint(rand.Uint64(), 36)}, nil
+	return &DB{queries: queries{db: pool}, pool: pool, origin: strconv.FormatUint(rand.Uint64(), 36), migrated: migrated}, nil
 }
 
 // Transact runs fn in one SERIALIZABLE transaction, again when it loses a serialization race
@@ -142,11 +146,17 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return wrap("ping", err)
 	}
+	if v > len(migrations) {
+		return &store.NewerSchemaError{Database: v, Known: len(migrations)}
+	}
 	if v != len(migrations) {
 		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
 	}
 	return nil
 }
+
+// Migrated lists the steps Open applied, oldest first; none when the schema was current.
+func (db *DB) Migrated() []store.Migration { return db.migrated }
 
 // Close closes the pool, waiting for the connections in use to come back.
 func (db *DB) Close() error {

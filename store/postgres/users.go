@@ -63,9 +63,9 @@ func (q queries) User(ctx context.Context, id string) (*store.User, error) {
 	return q.userWhere(ctx, "id = $1", id)
 }
 
-// UserByEmail reads a user by e-mail, whatever its case.
-func (q queries) UserByEmail(ctx context.Context, email string) (*store.User, error) {
-	return q.userWhere(ctx, "lower(email) = lower($1)", email)
+// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant, oldest first.
+func (q queries) UsersByEmail(ctx context.Context, email string) ([]*store.User, error) {
+	return q.users(ctx, "users by email", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower($1) ORDER BY created_at, id`, email)
 }
 
 func (q queries) userWhere(ctx context.Context, where string, arg any) (*store.User, error) {

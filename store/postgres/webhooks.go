@@ -17,15 +17,16 @@ const endpointColumns = `id, merchant_id, url, description, enabled_events, disa
 const deliveryColumns = `seq, id, event_id, endpoint_id, merchant_id, checkout_id, status, attempts, next_attempt_at,
 	locked_until, created_at, updated_at`
 
-// enqueueMatching is the outbox: a pending delivery of the event to each enabled endpoint of its
-// merchant whose enabled_events hold its type or "*". Its arguments: the event id, then the
-// event's type (for the filter). A delivery's id is 24 hex digits, as SQLite makes them.
+// enqueueMatching is the outbox: a pending delivery of the event to each endpoint of its merchant
+// whose enabled_events hold its type or "*", disabled ones too (theirs wait until they are
+// enabled again). Its arguments: the event id, then the event's type (for the filter). A
+// delivery's id is 24 hex digits, as SQLite makes them.
 const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
 		attempts, next_attempt_at, locked_until, created_at, updated_at)
 	SELECT 'whd_' || substr(md5(gen_random_uuid()::text), 1, 24), ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
 		0, ev.created_at, 0, ev.created_at, ev.created_at
 	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
-	WHERE ev.id = $1 AND ev.type <> 'ping' AND NOT ep.disabled
+	WHERE ev.id = $1 AND ev.type <> 'ping'
 		AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(ep.enabled_events::jsonb) AS t(value) WHERE t.value IN ('*', $2))
 	ORDER BY ep.created_at, ep.id`
 
@@ -50,22 +51,70 @@ func (t txQueries) EnqueueDelivery(ctx context.Context, d *store.Delivery) error
 	return t.wrap("enqueue delivery", err)
 }
 
-// ClaimDeliveries holds due deliveries for a worker (see store.Tx). Rows another instance is
-// claiming at this moment are skipped, not waited for: its lease will say they are taken.
-func (t txQueries) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Delivery, error) {
-	rows, err := t.db.Query(ctx, `WITH claimed AS (
-			UPDATE webhook_deliveries SET locked_until = $1
-			WHERE seq IN (
-				SELECT d.seq FROM webhook_deliveries d
-				WHERE d.status = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2
-					AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-						WHERE e.endpoint_id = d.endpoint_id AND e.checkout_id = d.checkout_id AND d.checkout_id <> ''
-							AND e.status = 'pending' AND e.seq < d.seq)
-				ORDER BY d.next_attempt_at, d.seq LIMIT $3
-				FOR UPDATE OF d SKIP LOCKED)
-			RETURNING `+deliveryColumns+`)
-		SELECT `+deliveryColumns+` FROM claimed ORDER BY next_attempt_at, seq`, ms(now.Add(lease)), ms(now), limit)
+// claimDeliveries takes due deliveries, at most $4 to an endpoint counting those already held
+// by any worker ($2 is now). Each endpoint is a lane: its next due deliveries in order
+// (webhook_deliveries_lane), each the oldest pending one of its checkout for the endpoint; of a
+// disabled endpoint only pings, which test it on request (they belong to no checkout). slot
+// numbers a lane's free deliveries after its held ones, so that ordering by slot takes every
+// lane's next before any lane's second. Two instances claiming at once both read what the
+// other writes: the serializable transaction makes one of them try again, so the cap holds
+// across instances.
+const claimDeliveries = `WITH held AS (
+		SELECT endpoint_id, COUNT(*) AS n FROM webhook_deliveries
+		WHERE status = 'pending' AND locked_until > $2 GROUP BY endpoint_id),
+	lanes AS (
+		SELECT ep.id, ep.disabled, COALESCE(h.n, 0) AS held
+		FROM webhook_endpoints ep LEFT JOIN held h ON h.endpoint_id = ep.id
+		WHERE COALESCE(h.n, 0) < $4),
+	free AS (
+		SELECT l.id AS lane, l.held, f.seq, f.next_attempt_at FROM lanes l CROSS JOIN LATERAL (
+			SELECT d.seq, d.next_attempt_at FROM webhook_deliveries d
+			WHERE d.endpoint_id = l.id AND d.status = 'pending' AND d.next_attempt_at <= $2 AND d.locked_until <= $2
+				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+					WHERE e.endpoint_id = d.endpoint_id AND e.checkout_id = d.checkout_id AND d.checkout_id <> ''
+						AND e.status = 'pending' AND e.seq < d.seq)
+			ORDER BY d.next_attempt_at, d.seq LIMIT $4) f
+		WHERE NOT l.disabled
+		UNION ALL
+		SELECT l.id, l.held, d.seq, d.next_attempt_at FROM lanes l
+			JOIN webhook_deliveries d ON d.endpoint_id = l.id AND d.checkout_id = '' AND d.status = 'pending'
+		WHERE l.disabled AND d.next_attempt_at <= $2 AND d.locked_until <= $2
+			AND EXISTS (SELECT 1 FROM events ev WHERE ev.id = d.event_id AND ev.type = 'ping')),
+	picked AS (
+		SELECT seq FROM (
+			SELECT seq, next_attempt_at, held + ROW_NUMBER() OVER (PARTITION BY lane ORDER BY next_attempt_at, seq) AS slot
+			FROM free) f
+		WHERE slot <= $4 ORDER BY slot, next_attempt_at, seq LIMIT $3),
+	claimed AS (
+		UPDATE webhook_deliveries SET locked_until = $1 WHERE seq IN (SELECT seq FROM picked)
+		RETURNING ` + deliveryColumns + `)
+	SELECT ` + deliveryColumns + ` FROM claimed ORDER BY next_attempt_at, seq`
+
+// ClaimDeliveries holds due deliveries for a worker (see store.Tx).
+func (t txQueries) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*store.Delivery, error) {
+	rows, err := t.db.Query(ctx, claimDeliveries, ms(now.Add(lease)), ms(now), limit, perEndpoint)
 	return t.deliveries(rows, err)
+}
+
+// waitedTooLong picks the pending deliveries, held by no worker, to a disabled endpoint that
+// were made at or before $2 (now less the retry window); $1 is now.
+const waitedTooLong = `status = 'pending' AND created_at <= $2 AND locked_until <= $1
+	AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled)`
+
+// ExpireWaitingDeliveries fails what waited too long for a disabled endpoint (see store.Tx).
+func (t txQueries) ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error) {
+	_, err := t.db.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, n, status_code, error, excerpt, latency_ms, at)
+		SELECT id, attempts + 1, 0, $3, '', 0, $1 FROM webhook_deliveries WHERE `+waitedTooLong,
+		ms(now), ms(now.Add(-retryFor)), store.ExpiredWhileDisabled)
+	if err != nil {
+		return 0, t.wrap("expire waiting deliveries", err)
+	}
+	tag, err := t.db.Exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, updated_at = $1
+		WHERE `+waitedTooLong, ms(now), ms(now.Add(-retryFor)))
+	if err != nil {
+		return 0, t.wrap("expire waiting deliveries", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // RecordDeliveryAttempt stores a try and the delivery after it.

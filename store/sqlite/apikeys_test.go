@@ -20,7 +20,7 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 	}
 	const before = 6 // the schema up to the users table
 	for i, m := range migrations[:before] {
-		if err := migrateOne(ctx, raw, i+1, m); err != nil {
+		if _, err := migrateOne(ctx, raw, i+1, m); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -70,6 +70,16 @@ func (q queries) LinkPaidCount(ctx context.Context, linkID string) (int, error) 
 	return n, wrap("link paid count", err)
 }
 
+// LinkUses counts a link's checkouts, but for one, that are paid or whose approval is being
+// confirmed.
+func (q queries) LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error) {
+	var n int
+	err := q.queryRow(ctx, `SELECT COUNT(*) FROM checkouts c WHERE c.link_id = ? AND c.id <> ? AND (c.status = 'paid'
+		OR (c.status = 'open' AND EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = c.id AND a.pg_token IS NOT NULL
+			AND a.status IN ('ready', 'authenticating'))))`, linkID, exceptCheckoutID).Scan(&n)
+	return n, wrap("link uses", err)
+}
+
 func scanLinks(rows rowsScanner) ([]*store.Link, error) {
 	defer rows.Close()
 	var list []*store.Link

@@ -26,6 +26,8 @@ type DB struct {
 	reader *sql.DB
 	path   string
 	file   os.FileInfo // the database file as opened, to tell when path names another or none
+	// migrated are the steps Open applied.
+	migrated []store.Migration
 
 	jobs      chan *job     // Transact calls waiting for the committer
 	closing   chan struct{} // closed by Close
@@ -36,7 +38,8 @@ type DB struct {
 var _ store.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the SQLite file at path and runs the migrations. A directory
-// that is missing, or where the file cannot be created or written, is said in words.
+// that is missing, or where the file cannot be created or written, is said in words; a database
+// a newer kpcheckout migrated is store.NewerSchemaError, and left as it was.
 func Open(ctx context.Context, path string) (*DB, error) {
 	if err := checkPlace(path); err != nil {
 		return nil, err
@@ -55,7 +58,8 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	writer.SetMaxOpenConns(1)
-	if err := migrate(ctx, writer); err != nil {
+	migrated, err := migrate(ctx, writer)
+	if err != nil {
 		writer.Close()
 		return nil, err
 	}
@@ -73,7 +77,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	reader.SetMaxIdleConns(8) // the default of 2 closed and reopened connections under load
 	db := &DB{
 		queries: queries{reads: newStatements(reader), writes: newStatements(writer)},
-		writer:  writer, reader: reader, path: path, file: file,
+		writer:  writer, reader: reader, path: path, file: file, migrated: migrated,
 		jobs: make(chan *job), closing: make(chan struct{}), committed: make(chan struct{}),
 	}
 	go db.commit()
@@ -166,11 +170,17 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.reader.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return wrap("ping", err)
 	}
+	if v > len(migrations) {
+		return &store.NewerSchemaError{Database: v, Known: len(migrations)}
+	}
 	if v != len(migrations) {
 		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
 	}
 	return nil
 }
+
+// Migrated lists the steps Open applied, oldest first; none when the schema was current.
+func (db *DB) Migrated() []store.Migration { return db.migrated }
 
 // Close stops the committer (a Transact after it answers ErrClosed) and closes both pools.
 func (db *DB) Close() error {

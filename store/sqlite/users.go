@@ -36,20 +36,24 @@ func (t txQueries) DeleteUser(ctx context.Context, id string) error {
 
 // Users lists a merchant's users, oldest first.
 func (q queries) Users(ctx context.Context, merchantID string) ([]*store.User, error) {
-	rows, err := q.query(ctx, `SELECT `+userColumns+` FROM users WHERE merchant_id = ? ORDER BY created_at, id`, merchantID)
+	return q.users(ctx, "users", `SELECT `+userColumns+` FROM users WHERE merchant_id = ? ORDER BY created_at, id`, merchantID)
+}
+
+func (q queries) users(ctx context.Context, op, query string, args ...any) ([]*store.User, error) {
+	rows, err := q.query(ctx, query, args...)
 	if err != nil {
-		return nil, wrap("users", err)
+		return nil, wrap(op, err)
 	}
 	defer rows.Close()
 	var list []*store.User
 	for rows.Next() {
 		u, err := scanUser(rows)
 		if err != nil {
-			return nil, wrap("users", err)
+			return nil, wrap(op, err)
 		}
 		list = append(list, u)
 	}
-	return list, wrap("users", rows.Err())
+	return list, wrap(op, rows.Err())
 }
 
 // User reads a user by id.
@@ -57,9 +61,9 @@ func (q queries) User(ctx context.Context, id string) (*store.User, error) {
 	return q.userWhere(ctx, "id = ?", id)
 }
 
-// UserByEmail reads a user by e-mail, whatever its case.
-func (q queries) UserByEmail(ctx context.Context, email string) (*store.User, error) {
-	return q.userWhere(ctx, "lower(email) = lower(?)", email)
+// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant, oldest first.
+func (q queries) UsersByEmail(ctx context.Context, email string) ([]*store.User, error) {
+	return q.users(ctx, "users by email", `SELECT `+userColumns+` FROM users WHERE lower(email) = lower(?) ORDER BY created_at, id`, email)
 }
 
 func (q queries) userWhere(ctx context.Context, where string, arg any) (*store.User, error) {

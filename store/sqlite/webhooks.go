@@ -15,15 +15,15 @@ const endpointColumns = `id, merchant_id, url, description, enabled_events, disa
 const deliveryColumns = `seq, id, event_id, endpoint_id, merchant_id, checkout_id, status, attempts, next_attempt_at,
 	locked_until, created_at, updated_at`
 
-// enqueueMatching is the outbox: a pending delivery of the event to each enabled endpoint of its
-// merchant whose enabled_events hold its type or "*". Its arguments: the event id, then the
-// event's type (for the filter).
+// enqueueMatching is the outbox: a pending delivery of the event to each endpoint of its merchant
+// whose enabled_events hold its type or "*", disabled ones too (theirs wait until they are
+// enabled again). Its arguments: the event id, then the event's type (for the filter).
 const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
 		attempts, next_attempt_at, locked_until, created_at, updated_at)
 	SELECT 'whd_' || lower(hex(randomblob(12))), ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
 		0, ev.created_at, 0, ev.created_at, ev.created_at
 	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
-	WHERE ev.id = ? AND ev.type <> 'ping' AND ep.disabled = 0
+	WHERE ev.id = ? AND ev.type <> 'ping'
 		AND EXISTS (SELECT 1 FROM json_each(ep.enabled_events) WHERE value IN ('*', ?))
 	ORDER BY ep.created_at, ep.id`
 
@@ -65,21 +65,72 @@ func (t txQueries) EnqueueDelivery(ctx context.Context, d *store.Delivery) error
 	return wrap("enqueue delivery", err)
 }
 
+// claimDeliveries takes due deliveries, at most ?4 to an endpoint counting those already held
+// by any worker (?2 is now). Each endpoint is a lane: its next due deliveries in order
+// (webhook_deliveries_lane), each the oldest pending one of its checkout for the endpoint; of a
+// disabled endpoint only pings, which test it on request (they belong to no checkout). slot
+// numbers a lane's free deliveries after its held ones, so that ordering by slot takes every
+// lane's next before any lane's second. Without statistics SQLite would read every pending
+// delivery for held and for pings; INDEXED BY and CROSS JOIN (lanes first) make it find the few.
+const claimDeliveries = `UPDATE webhook_deliveries SET locked_until = ?1
+	WHERE seq IN (
+		WITH held AS (
+			SELECT endpoint_id, COUNT(*) AS n FROM webhook_deliveries INDEXED BY webhook_deliveries_held
+			WHERE status = 'pending' AND locked_until > ?2 GROUP BY endpoint_id),
+		lanes AS (
+			SELECT ep.id, ep.disabled, COALESCE(h.n, 0) AS held
+			FROM webhook_endpoints ep LEFT JOIN held h ON h.endpoint_id = ep.id
+			WHERE COALESCE(h.n, 0) < ?4),
+		free AS (
+			SELECT l.id AS lane, l.held, d.seq, d.next_attempt_at FROM lanes l, webhook_deliveries d
+			WHERE l.disabled = 0 AND d.seq IN (
+				SELECT x.seq FROM webhook_deliveries x
+				WHERE x.endpoint_id = l.id AND x.status = 'pending' AND x.next_attempt_at <= ?2 AND x.locked_until <= ?2
+					AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
+						WHERE e.endpoint_id = x.endpoint_id AND e.checkout_id = x.checkout_id AND x.checkout_id <> ''
+							AND e.status = 'pending' AND e.seq < x.seq)
+				ORDER BY x.next_attempt_at, x.seq LIMIT ?4)
+			UNION ALL
+			SELECT l.id, l.held, d.seq, d.next_attempt_at FROM lanes l
+				CROSS JOIN webhook_deliveries d INDEXED BY webhook_deliveries_order
+					ON d.endpoint_id = l.id AND d.checkout_id = '' AND d.status = 'pending'
+			WHERE l.disabled = 1 AND d.next_attempt_at <= ?2 AND d.locked_until <= ?2
+				AND EXISTS (SELECT 1 FROM events ev WHERE ev.id = d.event_id AND ev.type = 'ping'))
+		SELECT seq FROM (
+			SELECT seq, next_attempt_at, held + ROW_NUMBER() OVER (PARTITION BY lane ORDER BY next_attempt_at, seq) AS slot
+			FROM free)
+		WHERE slot <= ?4 ORDER BY slot, next_attempt_at, seq LIMIT ?3)
+	RETURNING ` + deliveryColumns
+
 // ClaimDeliveries holds due deliveries for a worker (see store.Tx).
-func (t txQueries) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*store.Delivery, error) {
-	rows, err := t.query(ctx, `UPDATE webhook_deliveries SET locked_until = ?
-		WHERE seq IN (
-			SELECT d.seq FROM webhook_deliveries d
-			WHERE d.status = 'pending' AND d.next_attempt_at <= ? AND d.locked_until <= ?
-				AND NOT EXISTS (SELECT 1 FROM webhook_deliveries e
-					WHERE e.endpoint_id = d.endpoint_id AND e.checkout_id = d.checkout_id AND d.checkout_id <> ''
-						AND e.status = 'pending' AND e.seq < d.seq)
-			ORDER BY d.next_attempt_at, d.seq LIMIT ?)
-		RETURNING `+deliveryColumns, ms(now.Add(lease)), ms(now), ms(now), limit)
+func (t txQueries) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*store.Delivery, error) {
+	rows, err := t.query(ctx, claimDeliveries, ms(now.Add(lease)), ms(now), limit, perEndpoint)
 	if err != nil {
 		return nil, wrap("claim deliveries", err)
 	}
 	return scanDeliveries(rows)
+}
+
+// waitedTooLong picks the pending deliveries, held by no worker, to a disabled endpoint that
+// were made at or before ?2 (now less the retry window); ?1 is now.
+const waitedTooLong = `status = 'pending' AND created_at <= ?2 AND locked_until <= ?1
+	AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = 1)`
+
+// ExpireWaitingDeliveries fails what waited too long for a disabled endpoint (see store.Tx).
+func (t txQueries) ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error) {
+	_, err := t.exec(ctx, `INSERT INTO webhook_attempts (delivery_id, n, status_code, error, excerpt, latency_ms, at)
+		SELECT id, attempts + 1, 0, ?3, '', 0, ?1 FROM webhook_deliveries WHERE `+waitedTooLong,
+		ms(now), ms(now.Add(-retryFor)), store.ExpiredWhileDisabled)
+	if err != nil {
+		return 0, wrap("expire waiting deliveries", err)
+	}
+	res, err := t.exec(ctx, `UPDATE webhook_deliveries SET status = 'failed', attempts = attempts + 1, updated_at = ?1
+		WHERE `+waitedTooLong, ms(now), ms(now.Add(-retryFor)))
+	if err != nil {
+		return 0, wrap("expire waiting deliveries", err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap("expire waiting deliveries", err)
 }
 
 // RecordDeliveryAttempt stores a try and the delivery after it.

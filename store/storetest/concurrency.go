@@ -240,7 +240,7 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 		for {
 			var got []*store.Delivery
 			err := s.Transact(ctx, func(tx store.Tx) (err error) {
-				got, err = tx.ClaimDeliveries(ctx, now, time.Minute, 4)
+				got, err = tx.ClaimDeliveries(ctx, now, time.Minute, 4, 100)
 				return err
 			})
 			if err != nil || len(got) == 0 {

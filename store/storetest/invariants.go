@@ -35,8 +35,11 @@ var invariants = []struct{ rule, query string }{
 		`SELECT COUNT(*) FROM attempts a WHERE (a.status = 'approved' AND a.void_status = '') != EXISTS (SELECT 1 FROM payments p WHERE p.attempt_id = a.id)`},
 	{"a stray approval has one event that found it, and one that voided it once voided",
 		`SELECT COUNT(*) FROM attempts a WHERE a.created_at` + kept + ` AND a.void_status != '' AND ((SELECT COUNT(*) FROM events e WHERE e.object_id = a.id
-			AND e.type IN ('attempt.approved_after_paid', 'attempt.approved_after_expiry')) != 1
+			AND e.type IN ('attempt.approved_after_paid', 'attempt.approved_after_expiry', 'attempt.approved_after_link_used_up')) != 1
 			OR (SELECT COUNT(*) FROM events e WHERE e.object_id = a.id AND e.type = 'attempt.voided') != (a.void_status = 'voided'))`},
+	{"a link is paid at most as often as it allows (once when one-time, max_uses when set)",
+		`SELECT COUNT(*) FROM links l WHERE (NOT l.reusable OR l.max_uses > 0)
+			AND (SELECT COUNT(*) FROM checkouts c WHERE c.link_id = l.id AND c.status = 'paid') > CASE WHEN NOT l.reusable THEN 1 ELSE l.max_uses END`},
 	{"a refund's end has one event",
 		`SELECT COUNT(*) FROM refunds r WHERE r.created_at` + kept + ` AND r.status != 'pending' AND (SELECT COUNT(*) FROM events e WHERE e.object_id = r.id AND e.type = 'refund.' || r.status) != 1`},
 	{"a charge's end has one event and a succeeded charge one payment",

@@ -20,9 +20,15 @@ func testUsers(t *testing.T, s store.Store) {
 	if err := create(u); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.UserByEmail(ctx, "owner@SHOP.example")
-	if err != nil || got.ID != "usr_1" || got.Email != u.Email || got.Role != "owner" || !got.PasswordChangedAt.Equal(t0) {
-		t.Fatalf("by e-mail: %+v %v", got, err)
+	byEmail, err := s.UsersByEmail(ctx, "owner@SHOP.example")
+	if err != nil || len(byEmail) != 1 {
+		t.Fatalf("by e-mail: %v %v", byEmail, err)
+	}
+	if got := byEmail[0]; got.ID != "usr_1" || got.Email != u.Email || got.Role != "owner" || !got.PasswordChangedAt.Equal(t0) {
+		t.Fatalf("by e-mail: %+v", got)
+	}
+	if none, err := s.UsersByEmail(ctx, "nobody@shop.example"); err != nil || len(none) != 0 {
+		t.Errorf("an unknown e-mail: %v %v", none, err)
 	}
 	if got, err := s.User(ctx, "usr_1"); err != nil || got.MerchantID != m.ID {
 		t.Errorf("by id: %+v %v", got, err)
@@ -35,7 +41,37 @@ func testUsers(t *testing.T, s store.Store) {
 	if err := create(&dup); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("the same e-mail in another case: %v", err)
 	}
+	testUserElsewhere(t, s, u)
 	testUserChanges(t, s, u)
+}
+
+// testUserElsewhere gives u's e-mail to a user of another merchant: an e-mail is unique per
+// merchant only, and UsersByEmail finds both, oldest first.
+func testUserElsewhere(t *testing.T, s store.Store, u *store.User) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_3")
+	twin := &store.User{ID: "usr_0", MerchantID: m.ID, Email: "OWNER@shop.example", PasswordHash: "$argon2id$t", Role: "staff",
+		CreatedAt: t0.Add(time.Second), PasswordChangedAt: t0.Add(time.Second)}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, twin) }); err != nil {
+		t.Fatalf("the e-mail at another merchant: %v", err)
+	}
+	list, err := s.UsersByEmail(ctx, "owner@shop.EXAMPLE")
+	if err != nil || len(list) != 2 || list[0].ID != u.ID || list[1].ID != twin.ID || list[1].MerchantID != m.ID {
+		t.Errorf("by e-mail at two merchants: %v %v", list, err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		list, err := tx.UsersByEmail(ctx, u.Email)
+		if err == nil && len(list) != 2 {
+			t.Errorf("by e-mail in a transaction: %v", list)
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.Users(ctx, u.MerchantID); err != nil || len(list) != 1 || list[0].ID != u.ID {
+		t.Errorf("the first merchant's users: %v %v", list, err)
+	}
 }
 
 // testUserChanges lists, updates and removes users; another merchant's user is never listed.
@@ -92,8 +128,8 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 	if _, err := s.User(ctx, staff.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a removed user: %v", err)
 	}
-	if _, err := s.UserByEmail(ctx, staff.Email); !errors.Is(err, store.ErrNotFound) {
-		t.Errorf("a removed user by e-mail: %v", err)
+	if list, err := s.UsersByEmail(ctx, staff.Email); err != nil || len(list) != 0 {
+		t.Errorf("a removed user by e-mail: %v %v", list, err)
 	}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, staff.ID) }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("removing twice: %v", err)

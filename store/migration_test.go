@@ -1,0 +1,35 @@
+package store_test
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+func TestMigrationNames(t *testing.T) {
+	list := store.Migrations([]string{
+		"-- payment links\n\tCREATE TABLE links (id TEXT);",
+		"ALTER TABLE links ADD COLUMN note TEXT NOT NULL DEFAULT '';\n\tCREATE INDEX x ON links (note);",
+		"CREATE TABLE notes (id TEXT PRIMARY KEY);",
+	})
+	want := []store.Migration{{1, "payment links"}, {2, "ALTER TABLE links ADD COLUMN note"}, {3, "CREATE TABLE notes"}}
+	for i := range want {
+		if i >= len(list) || list[i] != want[i] {
+			t.Errorf("step %d: %+v, want %+v", i+1, list, want[i])
+		}
+	}
+}
+
+func TestPendingMigrations(t *testing.T) {
+	known := store.Migrations([]string{"-- a", "-- b", "-- c"})
+	todo, err := store.PendingMigrations(known, map[int]bool{1: true, 3: true})
+	if err != nil || len(todo) != 1 || todo[0].Version != 2 {
+		t.Errorf("with 1 and 3 applied: %v %v", todo, err)
+	}
+	_, err = store.PendingMigrations(known, map[int]bool{1: true, 2: true, 3: true, 4: true})
+	var newer *store.NewerSchemaError
+	if !errors.As(err, &newer) || newer.Database != 4 || newer.Known != 3 {
+		t.Errorf("with 4 applied: %v", err)
+	}
+}

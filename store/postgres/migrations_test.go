@@ -1,0 +1,90 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/postgres"
+	"github.com/kpcheckout/kpcheckout/store/storetest"
+)
+
+// A database written by the first schema, with a record of each kind in it, is migrated to the
+// newest when opened, and every record reads back through the store.
+func TestUpgradeFromTheFirstSchema(t *testing.T) {
+	ctx := context.Background()
+	url := pg.EmptyDatabase(t)
+	if err := postgres.MigrateTo(ctx, url, storetest.OldSchema); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	storetest.FillOldSchema(t, true, func(q string, args ...any) error {
+		_, err := conn.Exec(ctx, q, args...)
+		return err
+	})
+	conn.Close(ctx)
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	storetest.CheckUpgraded(t, db)
+}
+
+// A database that a newer kpcheckout migrated further than this one knows is refused, with both
+// versions named, and left as it was.
+func TestOpenRefusesANewerDatabase(t *testing.T) {
+	ctx := context.Background()
+	url := pg.Database(t)
+	running, err := postgres.Open(ctx, url) // this kpcheckout, running when a newer one migrates
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer running.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	var known int
+	if err := conn.QueryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&known); err != nil {
+		t.Fatal(err)
+	}
+	// What a newer kpcheckout would have done: one more step, with a table this one does not know.
+	if _, err := conn.Exec(ctx, `CREATE TABLE from_the_future (id TEXT PRIMARY KEY)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.Exec(ctx, `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, known+1); err != nil {
+		t.Fatal(err)
+	}
+
+	// The running one is no longer ready: its /readyz says why.
+	if err := running.Ping(ctx); !errors.As(err, new(*store.NewerSchemaError)) {
+		t.Errorf("Ping of the running store: %v, want a NewerSchemaError", err)
+	}
+	db, err := postgres.Open(ctx, url)
+	if err == nil {
+		db.Close()
+		t.Fatal("a database newer than this kpcheckout was opened")
+	}
+	for _, want := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "newer kpcheckout"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
+	}
+	var rows, max int
+	if err := conn.QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&rows, &max); err != nil || rows != known+1 || max != known+1 {
+		t.Errorf("schema_migrations after the refusal: %d rows up to %d (%v)", rows, max, err)
+	}
+}

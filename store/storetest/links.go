@@ -1,0 +1,145 @@
+package storetest
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// newLink stores a one-time link and n open checkouts opened from it (cs_0 … cs_<n-1>), each
+// with a ready attempt (att_0 …).
+func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		err := tx.CreateLink(ctx, &store.Link{ID: id, Slug: "slug-" + id, MerchantID: m.ID, Amount: 11000, Active: true,
+			SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", CreatedAt: t0, UpdatedAt: t0})
+		if err != nil {
+			return err
+		}
+		for i := range n {
+			c := &store.Checkout{ID: fmt.Sprintf("cs_%d", i), MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 11000,
+				Currency: "KRW", SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no",
+				ExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0, LinkID: id}
+			if err := tx.CreateCheckout(ctx, c); err != nil {
+				return err
+			}
+			if err := tx.CreateAttempt(ctx, attempt(fmt.Sprintf("att_%d", i), c.ID, fmt.Sprintf("T%d", i))); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// testLinkUses: a link's uses are its paid checkouts and those whose approval is being confirmed
+// (a live attempt with a pg_token), but for the checkout asking.
+func testLinkUses(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newLink(t, s, m, "lnk_1", 5)
+	newCheckout(t, s, m, "cs_other", t0) // not from the link
+	uses := func(except string) int {
+		t.Helper()
+		n, err := s.LinkUses(ctx, "lnk_1", except)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := uses(""); n != 0 {
+		t.Errorf("%d uses of a fresh link", n)
+	}
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		paid, err := tx.Checkout(ctx, "cs_0")
+		if err != nil {
+			return err
+		}
+		paid.Status = "paid"
+		if err := tx.UpdateCheckout(ctx, paid); err != nil {
+			return err
+		}
+		for id, change := range map[string]func(a *store.Attempt){
+			"att_1": func(a *store.Attempt) { a.PGToken = "tok1" },                     // being approved
+			"att_2": func(a *store.Attempt) { a.PGToken, a.Status = "tok2", "failed" }, // ended
+			"att_3": func(a *store.Attempt) { a.ReturnedPGToken = "tok3" },             // kept, not claimed
+			"att_4": func(a *store.Attempt) { a.Status = "authenticating" },            // in the wallet
+		} {
+			a, err := tx.Attempt(ctx, id)
+			if err != nil {
+				return err
+			}
+			change(a)
+			if err := tx.UpdateAttempt(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for except, want := range map[string]int{"": 2, "cs_0": 1, "cs_1": 1, "cs_2": 2, "cs_other": 2} {
+		if n := uses(except); n != want {
+			t.Errorf("uses but %q: %d, want %d", except, n, want)
+		}
+	}
+	if n, err := s.LinkPaidCount(ctx, "lnk_1"); err != nil || n != 1 {
+		t.Errorf("paid count %d %v", n, err)
+	}
+	if n, err := s.LinkUses(ctx, "lnk_none", ""); err != nil || n != 0 {
+		t.Errorf("uses of an unknown link: %d %v", n, err)
+	}
+}
+
+var errLinkUsedUp = errors.New("the link is used up")
+
+// testRacingLinkClaims: shoppers of one one-time link claim their approvals at once, each in a
+// transaction that counts the link's uses first: one claim commits, whatever the backend.
+func testRacingLinkClaims(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	const n = 8
+	newLink(t, s, m, "lnk_1", n)
+	errs := race(n, func(i int) error {
+		return s.Transact(ctx, func(tx store.Tx) error {
+			checkoutID := fmt.Sprintf("cs_%d", i)
+			if _, err := tx.LockCheckout(ctx, checkoutID); err != nil {
+				return err
+			}
+			used, err := tx.LinkUses(ctx, "lnk_1", checkoutID)
+			if err != nil || used >= 1 {
+				return cmp.Or(err, errLinkUsedUp)
+			}
+			a, err := tx.Attempt(ctx, fmt.Sprintf("att_%d", i))
+			if err != nil {
+				return err
+			}
+			a.PGToken = fmt.Sprintf("tok%d", i)
+			return tx.UpdateAttempt(ctx, a)
+		})
+	})
+	claimed := 0
+	for i, err := range errs {
+		switch {
+		case err == nil:
+			claimed++
+		case !errors.Is(err, errLinkUsedUp):
+			t.Errorf("claim %d: %v", i, err)
+		}
+	}
+	if claimed != 1 {
+		t.Errorf("%d claims of a one-time link committed", claimed)
+	}
+	if n, err := s.LinkUses(ctx, "lnk_1", ""); err != nil || n != 1 {
+		t.Errorf("uses after the race: %d %v", n, err)
+	}
+}

@@ -80,6 +80,9 @@ type Config struct {
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
+	// RetainEvents is how long events, and webhook deliveries once they ended, are kept before
+	// the reconciler prunes them: DefaultRetainEvents when zero, at least MinRetainEvents.
+	RetainEvents time.Duration
 }
 
 // Service runs the checkout flows.
@@ -107,6 +110,7 @@ type Service struct {
 	starting  stripes // Pay per checkout (with the start lease)
 	refunding stripes // refunds per payment (with the pending refund row)
 	charging  stripes // charges and deactivations per agreement (with the agreement lease)
+	retention retention
 }
 
 // New returns a Service.
@@ -152,6 +156,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.confirmGrace == 0 {
 		s.confirmGrace = time.Hour
+	}
+	var err error
+	if s.retention, err = newRetention(cfg.RetainEvents); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -104,3 +104,34 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 		}
 	})
 }
+
+func TestRetainEventsTakesDaysAndRefusesTooShort(t *testing.T) {
+	parse := func(env string, args ...string) (*Config, error) {
+		cfg, _, err := parseConfig("serve", args, func(k string) string {
+			if k == "KPCHECKOUT_RETAIN_EVENTS" {
+				return env
+			}
+			return ""
+		}, io.Discard)
+		return cfg, err
+	}
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want time.Duration
+	}{
+		{"", nil, 90 * 24 * time.Hour},
+		{"30d", nil, 30 * 24 * time.Hour},
+		{"200h", nil, 200 * time.Hour},
+		{"30d", []string{"--retain-events=365d"}, 365 * 24 * time.Hour},
+	} {
+		if cfg, err := parse(tc.env, tc.args...); err != nil || cfg.RetainEvents != tc.want {
+			t.Errorf("%q %v: %v, %v; want %v", tc.env, tc.args, cfg, err, tc.want)
+		}
+	}
+	for env, says := range map[string]string{"3d": "at least 7 days", "ninety": "KPCHECKOUT_RETAIN_EVENTS", "-5d": "KPCHECKOUT_RETAIN_EVENTS"} {
+		if _, err := parse(env); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("KPCHECKOUT_RETAIN_EVENTS=%s: %v, want it to say %q", env, err, says)
+		}
+	}
+}

@@ -69,7 +69,8 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
-		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox()})
+		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox(),
+		RetainEvents: cfg.RetainEvents})
 	if err != nil {
 		return err
 	}

@@ -116,7 +116,7 @@ func startServeEnv(t *testing.T, vars map[string]string) *serving {
 	vars = maps.Clone(vars)
 	vars["KPCHECKOUT_ADDR"] = addr
 	go func() {
-		done <- run(ctx, nil, env(vars), pw, io.Discard)
+		done <- run(ctx, []string{"serve"}, env(vars), pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)

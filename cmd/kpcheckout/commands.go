@@ -35,7 +35,7 @@ func databaseCommands() []command {
 				return createMerchant(ctx, args, c.getenv, c.stdout, c.stderr)
 			}},
 		{name: "merchant update", summary: "set the origins whose pages may frame a merchant's checkouts",
-			usage: "--merchant M --embed-origins https://shop.example[,…]",
+			usage:    "--merchant M --embed-origins https://shop.example[,…]",
 			examples: []string{`kpcheckout merchant update --merchant "내 상점" --embed-origins https://shop.example`},
 			settings: settingsDatabase, run: func(ctx context.Context, c *cli, args []string) error {
 				return updateMerchant(ctx, args, c.getenv, c.stdout, c.stderr)

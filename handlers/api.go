@@ -24,6 +24,7 @@ type API struct {
 	log        *slog.Logger
 	deliveries Waker
 	qr         *qrCodes
+	eventWaits *waitLimit // followers of events waiting now, by merchant
 }
 
 // noWake is Config.Deliveries when there is no Deliverer in this process.

@@ -104,7 +104,8 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: qr}
+	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: qr,
+		eventWaits: newWaitLimit(maxEventWaits, maxEventWaitsPerMerchant)}
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -287,4 +287,9 @@ type ListEvents struct {
 	CheckoutID    string // empty: any
 	StartingAfter string
 	Limit         int
+	// Forward lists instead the events that follow After (every event when After is empty),
+	// oldest first, in an order that a later commit never enters before an event already
+	// listed: a follower that lists forward from the last event it got misses none.
+	Forward bool
+	After   string
 }

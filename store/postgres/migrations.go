@@ -330,6 +330,14 @@ var migrations = []string{
 	// confirmed) before each approval: found by the link, not by a scan of every checkout.
 	`-- a link's checkouts, for its cap at each approval
 	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
+	// Followers of a merchant's events (kpcheckout listen) read them in the order of the
+	// transactions that wrote them: an event's seq is taken at insert, so a transaction that
+	// commits later may hold a smaller one. Rows from before have xid 0 (a constant default
+	// rewrites nothing); new ones get their transaction's id.
+	`-- events in the order of their transactions, for followers
+	ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+	ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+	CREATE INDEX events_merchant_xid ON events (merchant_id, xid, seq);`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

@@ -323,6 +323,10 @@ var migrations = []string{
 	// confirmed) before each approval: found by the link, not by a scan of every checkout.
 	`-- a link's checkouts, for its cap at each approval
 	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
+	// Followers of a merchant's events (kpcheckout listen) read them in rowid order, which is the
+	// order of commits (one connection writes): an index on the merchant ends in the rowid.
+	`-- events in the order of their transactions, for followers
+	CREATE INDEX events_merchant_order ON events (merchant_id);`,
 }
 
 // Migrations lists the steps of the schema this kpcheckout knows, oldest first.

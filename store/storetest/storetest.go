@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ApprovalsToSettle":      testApprovalsToSettle,
 		"LinkUses":               testLinkUses,
 		"RacingLinkClaims":       testRacingLinkClaims,
+		"EventsForward":          testEventsForward,
+		"EventsForwardMissNone":  testEventsForwardMissNone,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })

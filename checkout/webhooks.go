@@ -25,6 +25,9 @@ var eventTypes = []string{
 	"webhook_endpoint.disabled", "ping",
 }
 
+// EventTypes lists the event types an endpoint can ask for.
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
 // secretOverlap is how long a rotated secret keeps signing beside the new one.
 const secretOverlap = 24 * time.Hour
 

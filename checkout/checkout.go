@@ -73,6 +73,9 @@ type Config struct {
 	// WebhookAllowPrivate lets every merchant's webhook endpoints be (and resolve to) addresses
 	// that are not public: on a server that runs the sandbox, or whose operator allows it.
 	WebhookAllowPrivate bool
+	// WebhookPrivateHTTP lets a test merchant's endpoints use plain http on addresses that are
+	// not public (a shop in a compose file, a laptop on the LAN): on a sandbox server only.
+	WebhookPrivateHTTP bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
@@ -85,6 +88,7 @@ type Service struct {
 	returnURL           func(checkoutID, attemptID, kind string) string
 	bundle              *i18n.Bundle
 	webhookAllowPrivate bool
+	webhookPrivateHTTP  bool
 	log                 *slog.Logger
 	now                 func() time.Time
 	ttl                 time.Duration
@@ -114,6 +118,7 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
+		webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
 		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),

@@ -45,6 +45,9 @@ type harnessOptions struct {
 	// publicWebhooks runs the service as with real KakaoPay credentials: webhook endpoints must
 	// be public (the sandbox's default allows private addresses).
 	publicWebhooks bool
+	// privateWebhooksOnly runs the service as with real credentials and --webhook-allow-private:
+	// private addresses, but plain http only on loopback.
+	privateWebhooksOnly bool
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -93,7 +96,8 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks})
+		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks,
+		WebhookPrivateHTTP: !o.publicWebhooks && !o.privateWebhooksOnly})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,7 +5,9 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -127,6 +129,30 @@ func TestEditDistance(t *testing.T) {
 	}{{"amout", "amount", 1}, {"naem", "name", 1}, {"", "abc", 3}, {"상점", "상점", 0}, {"listen", "lisetn", 1}, {"abc", "abd", 1}} {
 		if got := editDistance(tc.a, tc.b); got != tc.want {
 			t.Errorf("editDistance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
+
+// TestReadmeDocumentsEveryCommand keeps README's Command line section true: every command, and
+// every flag of its own, is there.
+func TestReadmeDocumentsEveryCommand(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, _ := strings.Cut(string(readme), "## Command line\n")
+	section, _, _ = strings.Cut(section, "\n## ")
+	server := configFlagNames()
+	for _, cmd := range commands() {
+		if !strings.Contains(section, "kpcheckout "+cmd.name) {
+			t.Errorf("README's Command line section does not name kpcheckout %s", cmd.name)
+		}
+		var out bytes.Buffer
+		run(context.Background(), append(strings.Fields(cmd.name), "--help"), env(nil), &out, io.Discard)
+		for _, f := range regexp.MustCompile(`(?m)^  (--[a-z-]+)`).FindAllStringSubmatch(out.String(), -1) {
+			if !server[strings.TrimPrefix(f[1], "--")] && !strings.Contains(section, f[1]) {
+				t.Errorf("README's Command line section does not name %s's flag %s", cmd.name, f[1])
+			}
 		}
 	}
 }

@@ -119,7 +119,7 @@ func New(cfg Config) (*Service, error) {
 	s := &Service{
 		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
 		webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
-		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
+		now:                cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace,
 		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
 	}

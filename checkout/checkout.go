@@ -118,9 +118,8 @@ func New(cfg Config) (*Service, error) {
 	}
 	s := &Service{
 		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
-		webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
-		now:                cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
-		confirmGrace: cfg.ConfirmGrace,
+		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
+		confirmGrace: cfg.ConfirmGrace, webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
 		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
 	}
 	if s.bundle == nil {

@@ -120,7 +120,7 @@ func New(cfg Config) (*Service, error) {
 		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
 		confirmGrace: cfg.ConfirmGrace, webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
-		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
+		holder: NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
 	}
 	if s.bundle == nil {
 		b, err := locales.Bundle()

@@ -6,7 +6,7 @@ import "strings"
 func apiCommands() []command {
 	return []command{
 		{name: "listen", summary: "forward the merchant's new events to a URL, signed as webhooks are",
-			usage: "--forward-to URL [--events a,b] [--url U] [--api-key K]", required: []string{"forward-to"},
+			usage: "--forward-to URL [--events a,b] [--timeout 10s] [--url U] [--api-key K]", required: []string{"forward-to"},
 			about: "It prints a whsec_ secret made for this session and signs each event with it (Kpcheckout-Signature\n" +
 				"and the Standard Webhooks headers), one line per event with the receiver's answer. While the server\n" +
 				"does not answer (a restart) it says so and goes on from the last event it forwarded; while the\n" +

@@ -73,12 +73,16 @@ type Config struct {
 	// WebhookAllowPrivate lets every merchant's webhook endpoints be (and resolve to) addresses
 	// that are not public: on a server that runs the sandbox, or whose operator allows it.
 	WebhookAllowPrivate bool
-	// WebhookPrivateHTTP lets a test merchant's endpoints use plain http on addresses that are
-	// not public (a shop in a compose file, a laptop on the LAN): on a sandbox server only.
-	WebhookPrivateHTTP bool
+	// Sandbox says the server runs against its KakaoPay sandbox (no KakaoPay secret key): embed
+	// origins may then be http on a loopback host, for trying embedding on this computer. The
+	// rule is the server's, whatever the merchant.
+	Sandbox bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
+	// RetainEvents is how long events, and webhook deliveries once they ended, are kept before
+	// the reconciler prunes them: DefaultRetainEvents when zero, at least MinRetainEvents.
+	RetainEvents time.Duration
 }
 
 // Service runs the checkout flows.
@@ -88,7 +92,7 @@ type Service struct {
 	returnURL           func(checkoutID, attemptID, kind string) string
 	bundle              *i18n.Bundle
 	webhookAllowPrivate bool
-	webhookPrivateHTTP  bool
+	sandbox             bool
 	log                 *slog.Logger
 	now                 func() time.Time
 	ttl                 time.Duration
@@ -106,6 +110,7 @@ type Service struct {
 	starting  stripes // Pay per checkout (with the start lease)
 	refunding stripes // refunds per payment (with the pending refund row)
 	charging  stripes // charges and deactivations per agreement (with the agreement lease)
+	retention retention
 }
 
 // New returns a Service.
@@ -117,10 +122,10 @@ func New(cfg Config) (*Service, error) {
 		return nil, errors.New("checkout: a return URL builder is required")
 	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, log: cfg.Logger,
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, sandbox: cfg.Sandbox, log: cfg.Logger,
 		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
-		confirmGrace: cfg.ConfirmGrace, webhookPrivateHTTP: cfg.WebhookPrivateHTTP && cfg.WebhookAllowPrivate,
-		holder: NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
+		confirmGrace: cfg.ConfirmGrace,
+		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
 	}
 	if s.bundle == nil {
 		b, err := locales.Bundle()
@@ -151,6 +156,10 @@ func New(cfg Config) (*Service, error) {
 	}
 	if s.confirmGrace == 0 {
 		s.confirmGrace = time.Hour
+	}
+	var err error
+	if s.retention, err = newRetention(cfg.RetainEvents); err != nil {
+		return nil, err
 	}
 	return s, nil
 }

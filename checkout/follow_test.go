@@ -132,8 +132,10 @@ func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 	}
 	sinceStart, sinceApproved := p.at.Sub(start), max(p.at.Sub(approved), 0)
 	t.Logf("a saw paid %v after b's approval began, %v after it returned", sinceStart, sinceApproved)
-	if sinceStart >= 200*time.Millisecond {
-		t.Errorf("a saw paid %v after b's approval began, want under 200 ms", sinceStart)
+	// Tens of milliseconds on a quiet machine. The bound only tells a wake by LISTEN/NOTIFY from
+	// the watcher's next look (2 s): generous for a loaded CI machine.
+	if sinceStart >= wokenBy {
+		t.Errorf("a saw paid %v after b's approval began, want under %v (before the watcher's next look)", sinceStart, wokenBy)
 	}
 }
 
@@ -201,8 +203,8 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 		// Soon after the listener is back, not at the watcher's next look, seconds later.
 		t.Logf("a saw expired %v after connections were allowed again, %v after it listened again",
 			p.at.Sub(back), max(p.at.Sub(listening), 0))
-		if p.at.Sub(listening) > 200*time.Millisecond {
-			t.Errorf("a saw expired %v after it listened again, want under 200 ms", p.at.Sub(listening))
+		if p.at.Sub(listening) > wokenBy {
+			t.Errorf("a saw expired %v after it listened again, want under %v", p.at.Sub(listening), wokenBy)
 		}
 	case <-time.After(5 * time.Second):
 		t.Fatal("the long-poll on a was not woken after the listener came back")
@@ -215,3 +217,7 @@ func exec(t *testing.T, conn *pgx.Conn, sql string) {
 		t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// wokenBy is how soon a waiter on one instance must see another's change: under the 2 s after
+// which the watcher's next look (the way without LISTEN/NOTIFY) would have shown it.
+const wokenBy = 1500 * time.Millisecond

@@ -10,6 +10,9 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
+// MaxYearsAhead bounds how far ahead a date given in a request may be.
+const MaxYearsAhead = 10
+
 // LinkParams is what a merchant sends to create a payment link.
 type LinkParams struct {
 	Amount      int64
@@ -35,8 +38,10 @@ func (s *Service) CreateLink(ctx context.Context, m *store.Merchant, p LinkParam
 	if p.MaxUses < 0 {
 		return nil, invalid("max_uses", "max_uses_invalid", "max_uses must be 0 (no limit) or more")
 	}
-	if !p.ExpiresAt.IsZero() && !p.ExpiresAt.After(now) {
-		return nil, invalid("expires_at", "expires_at_invalid", "expires_at must be in the future")
+	// At most 10 years ahead: a far date (past year 9999 in UTC) can be neither shown nor
+	// answered as RFC 3339.
+	if !p.ExpiresAt.IsZero() && (!p.ExpiresAt.After(now) || p.ExpiresAt.After(now.AddDate(MaxYearsAhead, 0, 0))) {
+		return nil, invalid("expires_at", "expires_at_invalid", "expires_at must be in the future and at most %d years ahead", MaxYearsAhead)
 	}
 	l := &store.Link{ID: NewID("lnk"), Slug: strings.ToLower(rand.Text()[:16]), MerchantID: m.ID, Amount: cp.Amount,
 		Items: cp.Items, Description: cp.Description, SuccessURL: cp.SuccessURL, FailureURL: cp.FailureURL,

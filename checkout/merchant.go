@@ -3,7 +3,6 @@ package checkout
 import (
 	"context"
 	"errors"
-	"net/url"
 	"slices"
 	"strings"
 
@@ -99,26 +98,21 @@ func (s *Service) MerchantByID(ctx context.Context, id string) (*store.Merchant,
 	return s.store.Merchant(ctx, id)
 }
 
-// SetEmbedOrigins replaces the origins whose pages may frame the merchant's checkouts: each an
-// https origin ("https://shop.example", a port allowed), or http on this computer for a test
-// merchant; at most 10. An empty list lets no page frame them. key (when not nil) is bound to
-// the merchant in the same transaction.
+// SetEmbedOrigins replaces the origins whose pages may frame the merchant's checkouts: each
+// scheme://host[:port] and nothing else (embedOrigin), https, or http on a loopback host when
+// the server runs in sandbox mode; at most 10. An empty list lets no page frame them. key (when
+// not nil) is bound to the merchant in the same transaction.
 func (s *Service) SetEmbedOrigins(ctx context.Context, m *store.Merchant, origins []string, key *Key) (*store.Merchant, error) {
 	if len(origins) > 10 {
 		return nil, invalid("embed_origins", "too_many_origins", "at most 10 embed origins")
 	}
 	clean := make([]string, 0, len(origins))
 	for i, o := range origins {
-		u, err := url.Parse(o)
-		param := "embed_origins[" + itoa(i) + "]"
-		switch {
-		case err != nil || u.Host == "" || u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "":
-			return nil, invalid(param, "origin_invalid", "%q is not an origin: scheme://host[:port] and nothing else", o)
-		case u.Scheme == "http" && !m.Livemode && isLoopbackHost(u.Hostname()):
-		case u.Scheme != "https":
-			return nil, invalid(param, "origin_invalid", "%q must use https (http only on this computer, for a test merchant)", o)
+		n, err := embedOrigin(o, s.sandbox)
+		if err != nil {
+			return nil, invalid("embed_origins["+itoa(i)+"]", "origin_invalid", "%q is %v", o, err)
 		}
-		clean = append(clean, strings.ToLower(u.Scheme+"://"+u.Host))
+		clean = append(clean, n)
 	}
 	m.EmbedOrigins = slices.Compact(slices.Sorted(slices.Values(clean)))
 	err := s.store.Transact(ctx, func(tx store.Tx) error {

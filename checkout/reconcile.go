@@ -56,7 +56,10 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err := s.reconcileDeactivations(ctx, now); err != nil {
 		return err
 	}
-	return s.reconcileCharges(ctx, now)
+	if err := s.reconcileCharges(ctx, now); err != nil {
+		return err
+	}
+	return s.retain(ctx, now) // old events, deliveries and Idempotency-Keys: once an hour, on one instance
 }
 
 // reconcileLeased reconciles one live attempt unless another instance is at it. The lease

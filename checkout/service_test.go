@@ -36,18 +36,19 @@ type harness struct {
 	clock  *kakaopaytest.Clock
 	m      *store.Merchant
 	db     store.Store // for a second service over the same database: another instance
-	path   string      // the SQLite file, for counting rows
+	path   string      // the SQLite file, for what only SQL shows (row counts, pages)
 }
 
 type harnessOptions struct {
 	approveDelay   time.Duration // how long the sandbox holds approve for amount 5555
 	approveTimeout time.Duration // the service's bound on one approve call
+	retainEvents   time.Duration // the service's RetainEvents (its default when zero)
 	// publicWebhooks runs the service as with real KakaoPay credentials: webhook endpoints must
 	// be public (the sandbox's default allows private addresses).
 	publicWebhooks bool
-	// privateWebhooksOnly runs the service as with real credentials and --webhook-allow-private:
-	// private addresses, but plain http only on loopback.
-	privateWebhooksOnly bool
+	// sandbox runs the service as a sandbox server does (Config.Sandbox): without it, and without
+	// publicWebhooks, it is a server with real credentials and --webhook-allow-private.
+	sandbox bool
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -96,8 +97,8 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks,
-		WebhookPrivateHTTP: !o.publicWebhooks && !o.privateWebhooksOnly})
+		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks, RetainEvents: o.retainEvents,
+		Sandbox: o.sandbox})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -235,13 +235,13 @@ func TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks(t *testing.T) {
 		_, err := h.svc.CreateWebhookEndpoint(h.ctx, m, checkout.EndpointParams{URL: &u})
 		return err
 	}
-	sandbox := newHarness(t)
-	for _, u := range []string{"http://192.168.0.7:8000/hooks", "http://10.1.2.3/hooks", "http://shop:8000/hooks", "http://[fd00::7]/hooks", "http://localhost:4242/hooks"} {
+	sandbox := newHarnessWith(t, harnessOptions{sandbox: true})
+	for _, u := range []string{"http://192.168.0.7:8000/hooks", "http://10.1.2.3/hooks", "http://shop:8000/hooks", "http://printer.local/hooks", "http://[fd00::7]/hooks", "http://localhost:4242/hooks"} {
 		if err := create(sandbox, sandbox.m, u); err != nil {
 			t.Errorf("sandbox mode, %s: %v", u, err)
 		}
 	}
-	for _, u := range []string{"http://8.8.8.8/hooks", "http://[2001:4860:4860::8888]/hooks"} {
+	for _, u := range []string{"http://8.8.8.8/hooks", "http://[2001:4860:4860::8888]/hooks", "http://example.com/hooks"} {
 		if err := create(sandbox, sandbox.m, u); err == nil {
 			t.Errorf("sandbox mode took plain http to a public address: %s", u)
 		}
@@ -253,7 +253,7 @@ func TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks(t *testing.T) {
 	if err := create(sandbox, live.Merchant, "http://192.168.0.7:8000/hooks"); err == nil {
 		t.Error("a live merchant got a plain http endpoint")
 	}
-	allowed := newHarnessWith(t, harnessOptions{privateWebhooksOnly: true}) // real credentials, --webhook-allow-private
+	allowed := newHarness(t) // real credentials, --webhook-allow-private
 	if err := create(allowed, allowed.m, "http://192.168.0.7:8000/hooks"); err == nil {
 		t.Error("with real credentials, plain http on a private network was taken")
 	}

@@ -134,8 +134,8 @@ func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw s
 	case err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "":
 		return invalid(param, "url_invalid", "url must be an absolute https URL without credentials or fragment")
 	case u.Scheme == "http" && !m.Livemode && s.webhookAllowPrivate && isLoopbackHost(u.Hostname()):
-	case u.Scheme == "http" && !m.Livemode && s.webhookPrivateHTTP && !resolvesPublic(ctx, u.Hostname()):
-	case u.Scheme == "http" && !m.Livemode && s.webhookPrivateHTTP:
+	case u.Scheme == "http" && !m.Livemode && s.sandbox && !resolvesPublic(ctx, u.Hostname()):
+	case u.Scheme == "http" && !m.Livemode && s.sandbox:
 		return invalid(param, "url_invalid", "url must use https on a public address (http only on this computer or a private network, for a test merchant in sandbox mode)")
 	case u.Scheme != "https":
 		return invalid(param, "url_invalid", "url must use https (http only on this computer, for a test merchant in sandbox mode)")
@@ -155,14 +155,32 @@ func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw s
 	return nil
 }
 
-// resolvesPublic reports whether host is, or resolves to, a public address. A name that does not
-// resolve now counts as a private network's (a compose service not started yet).
+// resolvesPublic reports whether host is, or resolves to, a public address. A private network's
+// name that does not resolve now (a compose service not started yet) counts as private.
 func resolvesPublic(ctx context.Context, host string) bool {
 	if ip := net.ParseIP(host); ip != nil {
 		return webhook.Public(ip)
 	}
 	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
-	return err == nil && slices.ContainsFunc(ips, webhook.Public)
+	if err != nil || len(ips) == 0 {
+		return !privateName(host)
+	}
+	return slices.ContainsFunc(ips, webhook.Public)
+}
+
+// privateName reports whether host is a name that only a private network gives: one label (a
+// compose service, a machine on the LAN) or one under .local, .internal, .lan or .home.arpa.
+func privateName(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if !strings.Contains(host, ".") {
+		return true
+	}
+	for _, suffix := range []string{".local", ".internal", ".lan", ".home.arpa"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopbackHost(host string) bool {

@@ -57,12 +57,19 @@ func (a *API) authenticated(w http.ResponseWriter, r *http.Request, next apiHand
 		return &httpError{status: http.StatusUnauthorized, typ: "authentication_error", code: "api_key_missing",
 			message: "send your secret key as 'Authorization: Bearer sk_test_…'"}
 	}
-	m, err := a.svc.Authenticate(r.Context(), key)
+	var m *store.Merchant
+	err := checkout.ErrBadKey // a key that is no text is no key: not looked up
+	if oneLine(key) {
+		m, err = a.svc.Authenticate(r.Context(), key)
+	}
 	if errors.Is(err, checkout.ErrBadKey) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpcheckout", error="invalid_token"`)
 		return &httpError{status: http.StatusUnauthorized, typ: "authentication_error", code: "api_key_invalid", message: "invalid API key"}
 	}
 	if err != nil {
+		return err
+	}
+	if err := checkURL(r); err != nil {
 		return err
 	}
 	return next(w, r, m)
@@ -87,9 +94,9 @@ func (a *API) idempotent(next apiHandler) apiHandler {
 		if key == "" {
 			return next(w, r, m)
 		}
-		if len(key) > 255 {
+		if len(key) > 255 || !oneLine(key) {
 			return &httpError{status: http.StatusBadRequest, typ: "idempotency_error", code: "idempotency_key_invalid",
-				message: "Idempotency-Key must be at most 255 characters"}
+				message: "Idempotency-Key must be text of at most 255 characters, without control characters", param: "Idempotency-Key"}
 		}
 		body, err := io.ReadAll(r.Body)
 		if err != nil {

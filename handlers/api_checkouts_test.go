@@ -1,16 +1,21 @@
 package handlers_test
 
 import (
+	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -386,4 +391,150 @@ func BenchmarkCreateCheckout(b *testing.B) {
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 	}
+}
+
+// TestBytesPerCheckout measures what a checkout costs in the SQLite file, made as a merchant
+// makes it (POST /v1/checkouts with an Idempotency-Key) with a webhook endpoint taking its
+// events: paid by phone, or abandoned on the wallet page until it expires. It logs the figures
+// README's "Bounded growth" gives (go test ./handlers -run TestBytesPerCheckout -v) and fails
+// when a checkout grows far past them.
+func TestBytesPerCheckout(t *testing.T) {
+	const n = 50
+	// Every shopper here pays from one address: the per-address limit would refuse the 61st.
+	e := handlerstest.NewWith(t, handlerstest.Options{ManualDeliveries: true, PaymentStartsPerMinute: 4 * n})
+	if res := e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, nil); res.StatusCode != 201 {
+		t.Fatalf("webhook endpoint: %d", res.StatusCode)
+	}
+	deliver := func() {
+		for {
+			if sent, err := e.Deliverer.DeliverDue(context.Background()); err != nil || sent == 0 {
+				break
+			}
+		}
+		if left := e.CountRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`); left != 0 {
+			t.Fatalf("%d deliveries not delivered", left)
+		}
+	}
+	create := func(key string) string {
+		var c handlerstest.CheckoutObject
+		if res := e.APIIdempotent(key, "POST", "/v1/checkouts", e.ValidCheckoutBody(map[string]any{"reference": key}), &c); res.StatusCode != 201 {
+			t.Fatalf("create %s: %d", key, res.StatusCode)
+		}
+		return c.ID
+	}
+	start := measureFile(t, e)
+	for i := range n {
+		e.PayByPhone(create(fmt.Sprintf("paid-%d", i)))
+	}
+	deliver()
+	paid := measureFile(t, e)
+	for i := range n {
+		e.Browser(handlerstest.UAIPhone).PayOn(create(fmt.Sprintf("left-%d", i))) // the shopper leaves the wallet page
+	}
+	e.Clock.Add(2 * time.Hour)
+	if _, err := e.Service.ExpireDue(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	e.Reconcile()
+	deliver()
+	left := measureFile(t, e)
+	if got := e.CountRows(`SELECT COUNT(*) FROM checkouts WHERE status = 'expired'`); got != n {
+		t.Fatalf("%d checkouts expired, want %d", got, n)
+	}
+	e.Clock.Add(checkout.KeyRetention)
+	e.Reconcile()
+	noKeys := measureFile(t, e)
+	e.Clock.Add(checkout.DefaultRetainEvents)
+	e.Reconcile()
+	kept := measureFile(t, e)
+	if got := e.CountRows(`SELECT COUNT(*) FROM events`) + e.CountRows(`SELECT COUNT(*) FROM idempotency_keys`); got != 0 {
+		t.Fatalf("%d events and keys left past the retention", got)
+	}
+
+	per := func(from, to fileSize, table string) int { return (to.tables[table] - from.tables[table]) / n }
+	for _, row := range []struct {
+		name     string
+		from, to fileSize
+	}{{"paid", start, paid}, {"abandoned", paid, left}} {
+		t.Logf("%s checkout: %d B in use, %d B vacuumed; checkouts+attempts+payments %d, events %d, deliveries+tries %d, idempotency_keys %d",
+			row.name, (row.to.used-row.from.used)/n, (row.to.vacuumed-row.from.vacuumed)/n,
+			per(row.from, row.to, "checkouts")+per(row.from, row.to, "attempts")+per(row.from, row.to, "payments"),
+			per(row.from, row.to, "events"), per(row.from, row.to, "webhook_deliveries")+per(row.from, row.to, "webhook_attempts"),
+			per(row.from, row.to, "idempotency_keys"))
+	}
+	t.Logf("a pair (paid and abandoned): %d B vacuumed in the first 24 h, %d B once keys are pruned, %d B kept for ever",
+		(left.vacuumed-start.vacuumed)/n, (noKeys.vacuumed-start.vacuumed)/n, (kept.vacuumed-start.vacuumed)/n)
+	// About twice what README says (11 KB, 2.4 KB kept): a checkout that grows past it should say so there.
+	if pair := (left.used - start.used) / n; pair > 24000 {
+		t.Errorf("a paid and an abandoned checkout take %d B in use, more than 24 KB", pair)
+	}
+	if pair := (kept.vacuumed - start.vacuumed) / n; pair > 5000 {
+		t.Errorf("a paid and an abandoned checkout keep %d B for ever, more than 5 KB", pair)
+	}
+}
+
+// fileSize is what a SQLite file takes: its pages in use, the file VACUUM would write, and the
+// bytes of each table with its indexes in that file (dbstat), which a new page here or there
+// in the live file does not sway.
+type fileSize struct {
+	used, vacuumed int
+	tables         map[string]int
+}
+
+// measureFile measures the app's database file, read-only.
+func measureFile(t *testing.T, e *handlerstest.Env) fileSize {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+e.DBPath()+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var s fileSize
+	if err := db.QueryRow(`SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)`).Scan(&s.used); err != nil {
+		t.Fatal(err)
+	}
+	var size int
+	if err := db.QueryRow(`SELECT page_size FROM pragma_page_size`).Scan(&size); err != nil {
+		t.Fatal(err)
+	}
+	s.used *= size
+	copyPath := filepath.Join(t.TempDir(), "vacuumed.db")
+	if _, err := db.Exec(`VACUUM INTO ?`, copyPath); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(copyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.tables = vacuumedTables(t, copyPath)
+	s.vacuumed = int(fi.Size())
+	return s
+}
+
+// vacuumedTables are the bytes of each table with its indexes in the SQLite file at path.
+func vacuumedTables(t *testing.T, path string) map[string]int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT m.tbl_name, SUM(d.pgsize) FROM dbstat d JOIN sqlite_schema m ON m.name = d.name GROUP BY m.tbl_name`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	tables := map[string]int{}
+	for rows.Next() {
+		var name string
+		var n int
+		if err := rows.Scan(&name, &n); err != nil {
+			t.Fatal(err)
+		}
+		tables[name] = n
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return tables
 }

@@ -39,7 +39,8 @@ func (a *API) linkObject(l *store.Link, paid int) linkJSON {
 		out.MaxUses = &l.MaxUses
 	}
 	if !l.ExpiresAt.IsZero() {
-		out.ExpiresAt = &l.ExpiresAt
+		at := jsonTime(l.ExpiresAt)
+		out.ExpiresAt = &at
 	}
 	if out.Metadata == nil {
 		out.Metadata = map[string]string{}

@@ -34,10 +34,11 @@ func (h *Shopper) showCheckoutPage(w http.ResponseWriter, r *http.Request) error
 		if err != nil {
 			return err
 		}
-		if len(merchant.EmbedOrigins) > 0 {
-			csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors "+strings.Join(merchant.EmbedOrigins, " "), 1)
+		// Checked again as the policy is made: a stored value that breaks today's rule is left out.
+		if origins := h.svc.FrameAncestors(merchant); len(origins) > 0 {
+			csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors "+strings.Join(origins, " "), 1)
 			w.Header().Del("X-Frame-Options")
-			m.EmbedOrigins = merchant.EmbedOrigins
+			m.EmbedOrigins = origins
 		}
 	}
 	w.Header().Set("Content-Security-Policy", csp)

@@ -16,7 +16,14 @@ type Proxies []netip.Prefix
 // ParseProxies reads a comma-separated list of addresses and CIDR prefixes ("10.0.0.0/8,
 // 192.0.2.7"); an empty list trusts no proxy.
 func ParseProxies(list string) (Proxies, error) {
-	var p Proxies
+	p, err := ParseNetworks(list)
+	return Proxies(p), err
+}
+
+// ParseNetworks reads a comma-separated list of addresses and CIDR prefixes ("10.0.0.0/8,
+// 192.0.2.7", an address alone being its own network); an empty list is none.
+func ParseNetworks(list string) ([]netip.Prefix, error) {
+	var p []netip.Prefix
 	for _, f := range strings.Split(list, ",") {
 		f = strings.TrimSpace(f)
 		if f == "" {
@@ -75,4 +82,20 @@ func (p Proxies) Client(r *http.Request) string {
 		}
 	}
 	return client
+}
+
+// forwardedByStranger reports whether r names another client in a forwarding header but comes
+// from no trusted proxy: a proxy nobody declared (nginx on this computer, say), whose own
+// address is not its clients'.
+func (p Proxies) forwardedByStranger(r *http.Request) bool {
+	h := r.Header
+	if h.Get("X-Forwarded-For") == "" && h.Get("Forwarded") == "" && h.Get("X-Real-Ip") == "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err != nil || !p.trusts(peer)
 }

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/PuerkitoBio/goquery"
 
@@ -55,5 +56,57 @@ func TestDashboardCheckoutPage(t *testing.T) {
 	signIn(stranger, cu.User.Email, cu.Password)
 	if res, body := stranger.Get("/dashboard/checkouts/" + c.ID); res.StatusCode != http.StatusNotFound || strings.Contains(body, "테스트 카페") {
 		t.Errorf("another merchant's user opened the checkout: %d", res.StatusCode)
+	}
+}
+
+// TestOldCheckoutReadsOnceItsEventsArePruned: past the events' retention, a paid and refunded
+// checkout still reads on the dashboard and through the API, every object as it was; only its
+// timeline is shorter (here empty), and its old events are gone from /v1/events.
+func TestOldCheckoutReadsOnceItsEventsArePruned(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := dashUser(t, e, "owner@cafe.example")
+	c := e.CreateCheckout("")
+	pay := e.PayByPhone(c.ID)
+	if code, _, _ := e.Refund(pay, `{"amount":3000,"reason":"한 잔 취소"}`); code != 201 {
+		t.Fatalf("refund: %d", code)
+	}
+	var events struct {
+		Data []struct {
+			ID string `json:"id"`
+		} `json:"data"`
+	}
+	e.API("GET", "/v1/events?checkout="+c.ID, "", &events)
+	if len(events.Data) < 4 {
+		t.Fatalf("%d events before the retention", len(events.Data))
+	}
+	e.Clock.Add(checkout.DefaultRetainEvents + 24*time.Hour)
+	e.Reconcile()
+
+	if got := e.Events(c.ID); len(got) != 0 {
+		t.Errorf("the checkout's timeline past the retention: %v", got)
+	}
+	if res := e.API("GET", "/v1/events/"+events.Data[0].ID, "", nil); res.StatusCode != http.StatusNotFound {
+		t.Errorf("a pruned event: %d", res.StatusCode)
+	}
+	var obj handlerstest.CheckoutObject
+	if res := e.API("GET", "/v1/checkouts/"+c.ID, "", &obj); res.StatusCode != 200 || obj.Status != "paid" || obj.Payment == nil || obj.Payment.ID != pay {
+		t.Errorf("the checkout through the API: %d %+v", res.StatusCode, obj)
+	}
+	var p handlerstest.PaymentObject
+	if res := e.API("GET", "/v1/payments/"+pay, "", &p); res.StatusCode != 200 || p.RefundedAmount != 3000 || len(p.Refunds) != 1 {
+		t.Errorf("the payment through the API: %d %+v", res.StatusCode, p)
+	}
+	b := e.Browser(handlerstest.UADesktop)
+	signIn(b, email, password)
+	res, body := b.Get("/dashboard/checkouts/" + c.ID)
+	doc := handlerstest.Page(t, body)
+	if res.StatusCode != 200 || handlerstest.TextOf(doc, "checkout-status") != "결제 완료" || handlerstest.TextOf(doc, "payment-refunded") != "3,000원" {
+		t.Fatalf("the dashboard's checkout page: %d %s", res.StatusCode, body)
+	}
+	if n := doc.Find(`[data-testid=refund-row]`).Length() + doc.Find(`[data-testid=attempt-row]`).Length(); n != 2 {
+		t.Errorf("%d refund and attempt rows, want 1 and 1", n)
+	}
+	if n := doc.Find(`[data-testid=timeline-event]`).Length(); n != 0 {
+		t.Errorf("%d timeline events past the retention", n)
 	}
 }

@@ -38,6 +38,9 @@ func (h *Dashboard) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Va
 		if err != nil {
 			return d, invalidParam("date_invalid", name+" must be a date: YYYY-MM-DD", name)
 		}
+		if d.Year() < 2000 || d.After(h.svc.Now().AddDate(checkout.MaxYearsAhead, 0, 0)) {
+			return d, invalidParamf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, checkout.MaxYearsAhead)
+		}
 		return d, nil
 	}
 	from, err := day("from")

@@ -178,7 +178,7 @@ func TestDashboardCheckoutsByDate(t *testing.T) {
 	if recs, err := csv.NewReader(strings.NewReader(strings.TrimPrefix(export, "\ufeff"))).ReadAll(); err != nil || len(recs) != 2 || recs[1][0] != newer.ID {
 		t.Errorf("export of %s: %v %v", csvURL, recs, err)
 	}
-	for _, bad := range []string{"from=2026-13-01", "to=yesterday", "from=" + newerDay + "&to=" + olderDay} {
+	for _, bad := range []string{"from=2026-13-01", "to=yesterday", "from=" + newerDay + "&to=" + olderDay, "from=1999-12-31", "to=9999-12-31"} {
 		res, body := b.Get("/dashboard/checkouts?" + bad)
 		if res.StatusCode != 400 || handlerstest.TextOf(handlerstest.Page(t, body), "error-body") == "" {
 			t.Errorf("%s: %d", bad, res.StatusCode)

@@ -183,8 +183,9 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 		{map[string]string{"failure_url": "ftp://shop.example/no"}, "failure_url", "https://"},
 		{map[string]string{"max_uses": "-1"}, "max_uses", "0 이상의 정수"},
 		{map[string]string{"max_uses": "two"}, "max_uses", "0 이상의 정수"},
-		{map[string]string{"expires_on": "2020-01-01"}, "expires_on", "오늘이나 그 이후"},
-		{map[string]string{"expires_on": "next week"}, "expires_on", "오늘이나 그 이후"},
+		{map[string]string{"expires_on": "2020-01-01"}, "expires_on", "오늘부터 10년 뒤까지"},
+		{map[string]string{"expires_on": "next week"}, "expires_on", "오늘부터 10년 뒤까지"},
+		{map[string]string{"expires_on": "9999-12-31"}, "expires_on", "오늘부터 10년 뒤까지"},
 	} {
 		form := newLinkForm(t, b)
 		for k, v := range c.change {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
 	"reflect"
 	"strings"
 	"sync"
@@ -22,7 +23,20 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
 )
+
+// pg is the PostgreSQL server of this test binary, started by the first test that runs the app
+// on PostgreSQL (handlerstest.Options.PostgresURL).
+var pg pgtest.Server
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	}
+	os.Exit(code)
+}
 
 // apiRaw sends one merchant API request and reads the whole answer. It never calls t.Fatal, so
 // that goroutines may use it. An empty key sends no Authorization header.

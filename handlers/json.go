@@ -10,18 +10,32 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 )
 
 // writeJSON writes v as JSON with status.
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
-		http.Error(w, `{"error":{"type":"api_error","code":"internal","message":"encoding failed","param":null}}`, http.StatusInternalServerError)
-		return
+		b, status = []byte(`{"error":{"type":"api_error","code":"internal","message":"encoding failed","param":null}}`), http.StatusInternalServerError
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
 	w.Write(append(b, '\n'))
+}
+
+// jsonTime is t as JSON can write it: RFC 3339 has years 0 to 9999 only, so a stored time
+// beyond them (from before inputs were bounded) is shown at the nearest end rather than fail the
+// whole answer.
+func jsonTime(t time.Time) time.Time {
+	first, last := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+	switch {
+	case t.Before(first):
+		return first
+	case t.After(last):
+		return last
+	}
+	return t
 }
 
 // decode reads one JSON object from the body into v, strictly: unknown, repeated or

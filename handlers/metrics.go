@@ -2,6 +2,8 @@ package handlers
 
 import (
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"time"
 
@@ -64,9 +66,24 @@ func (m *Metrics) watch(svc *checkout.Service) {
 	)
 }
 
-// handler serves the metrics.
-func (m *Metrics) handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+// handler serves the metrics to the clients of the allowed networks (loopback when none),
+// judged behind the trusted proxies, and answers anyone else with hidden: a path that does not
+// exist, so that nothing says the metrics are there. A request a proxy nobody declared
+// forwarded is refused: its peer address is the proxy's, not its client's.
+func (m *Metrics) handler(allowed []netip.Prefix, proxies Proxies, hidden http.Handler) http.Handler {
+	if len(allowed) == 0 {
+		allowed = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("::1/128")}
+	}
+	serve := promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		client, err := netip.ParseAddr(proxies.Client(r))
+		if err != nil || proxies.forwardedByStranger(r) ||
+			!slices.ContainsFunc(allowed, func(p netip.Prefix) bool { return p.Contains(client.Unmap()) }) {
+			hidden.ServeHTTP(w, r)
+			return
+		}
+		serve.ServeHTTP(w, r)
+	})
 }
 
 // observe counts a request once it is answered; route is the pattern it matched.

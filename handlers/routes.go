@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"slices"
 	"strings"
 	"time"
@@ -55,7 +56,10 @@ type Config struct {
 	Deliveries Waker
 	// Metrics are served at /metrics; NewMetrics() when nil.
 	Metrics *Metrics
-	Logger  *slog.Logger
+	// MetricsNetworks are the networks whose clients (behind Proxies) may read /metrics; others
+	// get a 404. Loopback when empty.
+	MetricsNetworks []netip.Prefix
+	Logger          *slog.Logger
 }
 
 // Waker is what wakes a background worker: the webhook Deliverer, when the API queues a delivery.
@@ -218,7 +222,8 @@ func New(cfg Config) (http.Handler, error) {
 		cfg.Metrics = NewMetrics()
 	}
 	cfg.Metrics.watch(cfg.Service)
-	mux.Handle("GET /metrics", cfg.Metrics.handler())
+	mux.Handle("GET /metrics", cfg.Metrics.handler(cfg.MetricsNetworks, cfg.Proxies,
+		shop.page(func(http.ResponseWriter, *http.Request) error { return errNotFound })))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {

@@ -133,18 +133,28 @@ func (h *Shopper) render(w http.ResponseWriter, r *http.Request, ctx context.Con
 // answer.
 type shopperHandler func(w http.ResponseWriter, r *http.Request) error
 
-// page serves a shopper page: an error gets a localized error page.
+// page serves a shopper page (the dashboard's too): a path, query or form that is not text
+// (checkRequestText), or an error, gets a localized error page.
 func (h *Shopper) page(next shopperHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestText(r); err != nil {
+			h.showError(w, r, err)
+			return
+		}
 		if err := next(w, r); err != nil {
 			h.showError(w, r, err)
 		}
 	})
 }
 
-// json serves an endpoint the page's script calls: an error gets the API's JSON error object.
+// json serves an endpoint the page's script calls: a path or query that is not text, or an
+// error, gets the API's JSON error object.
 func (h *Shopper) json(next shopperHandler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkURL(r); err != nil {
+			writeError(w, r, h.log, err)
+			return
+		}
 		if err := next(w, r); err != nil {
 			writeError(w, r, h.log, err)
 		}
@@ -168,7 +178,7 @@ func (h *Shopper) showError(w http.ResponseWriter, r *http.Request, err error) {
 		body = l.T("error."+he.code, nil)
 	}
 	m := views.MessageModel{Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error"}
-	if id := r.PathValue("id"); id != "" && he.status != http.StatusNotFound {
+	if id := r.PathValue("id"); id != "" && he.status != http.StatusNotFound && oneLine(id) {
 		// Past the request's cancellation: a body cut at the read deadline cancels it, and the
 		// shopper who waits for this page still needs its way back.
 		if st, err := h.svc.Snapshot(context.WithoutCancel(r.Context()), id); err == nil {

@@ -14,8 +14,9 @@ import (
 
 // strictJSON refuses what encoding/json would accept silently: a key given twice in one object,
 // also twice but for case (the decoder matches fields case-insensitively and keeps the last),
-// invalid UTF-8 and lone surrogate escapes (replaced by U+FFFD without a word), and control
-// characters in the keys and values of the top-level metadata object. It returns a *badRequest
+// invalid UTF-8 and lone surrogate escapes (replaced by U+FFFD without a word), NUL and the
+// control characters but tab and line breaks in any string, and every control character in the
+// keys and values of the top-level metadata object. It returns a *badRequest
 // naming the field, or nil; bodies that are not JSON at all are left to the decoder's message.
 func strictJSON(body []byte) error {
 	if !json.Valid(body) {
@@ -121,14 +122,18 @@ func foldKey(key string) string {
 	}, key)
 }
 
-// checkString refuses a string, given decoded and as raw text, that is not valid UTF-8 or holds
-// a lone surrogate escape, and, in metadata, one that holds a control character.
+// checkString refuses a string, given decoded and as raw text, that is not valid UTF-8, holds a
+// lone surrogate escape or a control character but tab and line breaks, and, in metadata, one
+// that holds any control character.
 func checkString(s string, raw []byte, path string, inMeta bool) error {
 	if !utf8.Valid(raw) || hasLoneSurrogate(raw) {
 		return requestError(http.StatusBadRequest, "string_invalid_utf8", path+" must be valid UTF-8 text", path)
 	}
 	if inMeta && strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
 		return requestError(http.StatusBadRequest, "parameter_invalid", "metadata keys and values must not contain control characters", path)
+	}
+	if !multiLine(s) { // the input rule (text.go): no NUL anywhere
+		return requestError(http.StatusBadRequest, "parameter_invalid", path+" must not contain NUL or control characters other than tab and line breaks", path)
 	}
 	return nil
 }

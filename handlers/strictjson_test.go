@@ -28,6 +28,9 @@ func TestStrictJSON(t *testing.T) {
 		{"raw DEL in a metadata value", "{\"metadata\":{\"note\":\"a\x7f\"}}", "parameter_invalid", "metadata[note]"},
 		{"control character in a metadata key", `{"metadata":{"a\u0000":"b"}}`, "parameter_invalid", "metadata"},
 		{"metadata spelt Metadata", `{"Metadata":{"note":"\t"}}`, "parameter_invalid", "Metadata[note]"},
+		{"NUL in a string", `{"reason":"a\u0000b"}`, "parameter_invalid", "reason"},
+		{"NUL in a key", `{"customer":{"a\u0000":"b"}}`, "parameter_invalid", "customer.a\x00"},
+		{"control character in an array item", `{"items":[{"name":"\u001b[31m"}]}`, "parameter_invalid", "items[0].name"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := strictJSON([]byte(tc.body))
@@ -43,7 +46,8 @@ func TestStrictJSON(t *testing.T) {
 		`{"description":"say \"hi\" \\ \u00e9","metadata":{"order":"A-1","memo":"주문"}}`,
 		`{"reference":"\ufffd","description":"�","metadata":{"k":"\uFFFD"}}`,
 		`{"description":"\ud83d\ude00 and \\ud800 is not an escape"}`,
-		`{"customer":{"name":"a","metadata":{"x":"\u0007"}},"items":[]}`,
+		`{"customer":{"name":"a","metadata":{"x":"line\nbreak"}},"items":[]}`,
+		`{"description":"two\r\nlines"}`,
 		`{"description":"tab\tis fine outside metadata"}`,
 		`{"amount":1e999,"quantity":123456789012345678901234567890}`,
 		`{"a":{"b":1},"c":{"b":2}}`,

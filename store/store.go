@@ -250,6 +250,18 @@ type Tx interface {
 	// DropLapsedLeases forgets the leases lapsed before before (left by instances that died)
 	// and answers how many.
 	DropLapsedLeases(ctx context.Context, before time.Time) (int, error)
+	// PruneIdempotencyKeys deletes up to limit Idempotency-Keys created before before, oldest
+	// first, and answers how many. A key bound to a money object whose outcome is still open
+	// stays, so that a retry with it never acts twice: a pending refund (ObjectType "refund"),
+	// a pending or unknown charge ("charge"), an agreement whose deactivation KakaoPay has not
+	// confirmed ("agreement"), a ready or authenticating attempt ("attempt").
+	PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneDeliveries deletes up to limit deliveries that ended (succeeded or failed) before
+	// before, oldest first, with their tries, and answers how many deliveries. Pending ones stay.
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneEvents deletes up to limit events created before before that no delivery names (a
+	// pending one, or one that ended since before), oldest first, and answers how many.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // ListCheckouts selects a merchant's checkouts, newest first.

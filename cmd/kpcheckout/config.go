@@ -5,12 +5,15 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
 	"golang.org/x/crypto/acme"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 )
 
@@ -32,8 +35,12 @@ type Config struct {
 	MaxWaitingPerIP   int
 	TrustedProxies    string
 	proxies           handlers.Proxies // TrustedProxies, read by validate
-	OrderLookups      float64
-	PprofAddr         string
+	// MetricsNetworks are the networks whose clients may read /metrics, judged behind the
+	// trusted proxies; metricsNetworks is the list read by validate.
+	MetricsNetworks string
+	metricsNetworks []netip.Prefix
+	OrderLookups    float64
+	PprofAddr       string
 	// SandboxReturnHosts are the hosts, besides this server's and loopback, that the built-in
 	// sandbox's wallet may send a shopper back to (a client's approval_url, cancel_url, fail_url).
 	SandboxReturnHosts []string
@@ -58,6 +65,10 @@ type Config struct {
 	// opened from payment links and the KakaoPay payments started from the shopper pages.
 	LinkCheckoutsPerMinute int
 	PaymentStartsPerMinute int
+
+	// RetainEvents is how long events and ended webhook deliveries are kept before the
+	// reconciler prunes them (at least checkout.MinRetainEvents).
+	RetainEvents time.Duration
 
 	envErrs []error // KPCHECKOUT_* variables that did not parse
 }
@@ -101,6 +112,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.IntVar(&c.LinkCheckoutsPerMinute, "link-checkouts-per-minute", 30, "checkouts one client address may open from payment links a minute; past it the page answers 429")
 	mine.IntVar(&c.PaymentStartsPerMinute, "payment-starts-per-minute", 60, "KakaoPay payments (ready calls) one client address may start from the shopper pages a minute; past it the page answers 429")
 	mine.StringVar(&c.TrustedProxies, "trusted-proxies", "", "load balancers in front of kpcheckout whose X-Forwarded-For names the client, as addresses or CIDR prefixes separated by commas (default: none; each connection's own address counts)")
+	mine.StringVar(&c.MetricsNetworks, "metrics-allowed-networks", "127.0.0.0/8,::1/128", "networks (CIDR prefixes or addresses, comma-separated) whose clients may read /metrics, judged behind --trusted-proxies; others get 404")
 	mine.Float64Var(&c.OrderLookups, "order-lookups", 50, "KakaoPay order look-ups per second that watched checkouts may make, all together")
 	mine.StringVar(&c.PprofAddr, "pprof-addr", "", "serve Go's profiles (net/http/pprof) on this loopback address, for profiling; off when empty")
 	mine.DurationVar(&c.ConfirmGrace, "confirm-grace", time.Hour, "how long past its tid's life an approval KakaoPay cannot confirm is looked up before it ends as failed")
@@ -124,6 +136,8 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.StringVar(&c.BackupDir, "backup-dir", "", "write a backup of the SQLite database into this directory every --backup-every, keeping the newest --backup-keep; off when empty")
 	mine.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often a backup is written into --backup-dir")
 	mine.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups --backup-dir keeps; older ones are deleted")
+	c.RetainEvents = checkout.DefaultRetainEvents
+	mine.Var((*days)(&c.RetainEvents), "retain-events", "how long events and ended webhook deliveries are kept before they are pruned, in days (30d) or as a duration (720h); at least 7d")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
 		if v := getenv(name); v != "" {
@@ -134,6 +148,35 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 		fs.Var(f.Value, f.Name, f.Usage+" ("+name+")")
 	})
 	return c
+}
+
+// days is a duration flag that also takes whole days ("90d"), as retention is counted.
+type days time.Duration
+
+// String shows whole days as "90d", other durations as Go writes them.
+func (d *days) String() string {
+	if v := time.Duration(*d); v%(24*time.Hour) == 0 {
+		return strconv.FormatInt(int64(v/(24*time.Hour)), 10) + "d"
+	}
+	return time.Duration(*d).String()
+}
+
+// Set reads "30d" or a Go duration ("720h").
+func (d *days) Set(s string) error {
+	if n, ok := strings.CutSuffix(s, "d"); ok {
+		v, err := strconv.ParseUint(n, 10, 16)
+		if err != nil {
+			return fmt.Errorf("%q is not a number of days", s)
+		}
+		*d = days(time.Duration(v) * 24 * time.Hour)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		return fmt.Errorf("%q is neither days (90d) nor a duration (2160h)", s)
+	}
+	*d = days(v)
+	return nil
 }
 
 // envName is the KPCHECKOUT_* variable of a flag.
@@ -178,8 +221,14 @@ func (c *Config) validate() error {
 	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
 	}
+	if c.metricsNetworks, err = handlers.ParseNetworks(c.MetricsNetworks); err != nil || len(c.metricsNetworks) == 0 {
+		return fmt.Errorf("KPCHECKOUT_METRICS_ALLOWED_NETWORKS=%q: give one or more CIDR prefixes or addresses, separated by commas", c.MetricsNetworks)
+	}
 	if err := c.validateBackups(); err != nil {
 		return err
+	}
+	if c.RetainEvents < checkout.MinRetainEvents {
+		return fmt.Errorf("--retain-events (KPCHECKOUT_RETAIN_EVENTS) is %s; events must be kept at least 7 days (7d): webhook endpoints are judged by their deliveries of the last 3 days", (*days)(&c.RetainEvents))
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {
 		// A call still under way must never be settled as lost.

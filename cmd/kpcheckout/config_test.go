@@ -2,6 +2,7 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"strings"
@@ -60,6 +61,34 @@ func TestDatabaseURLChoosesTheBackend(t *testing.T) {
 	}
 }
 
+func TestMetricsAllowedNetworks(t *testing.T) {
+	for _, tc := range []struct {
+		env  string
+		want string // the networks read, or "" for an error
+	}{
+		{"", "[127.0.0.0/8 ::1/128]"},
+		{"10.0.0.0/8, 192.0.2.7", "[10.0.0.0/8 192.0.2.7/32]"},
+		{"10.0.0.0/33", ""},
+		{"prometheus.internal", ""},
+	} {
+		cfg, _, err := parseConfig("serve", nil, func(k string) string {
+			if k == "KPCHECKOUT_METRICS_ALLOWED_NETWORKS" {
+				return tc.env
+			}
+			return ""
+		}, io.Discard)
+		switch {
+		case tc.want == "" && (err == nil || !strings.Contains(err.Error(), "KPCHECKOUT_METRICS_ALLOWED_NETWORKS")):
+			t.Errorf("%q: %v, want an error naming the variable", tc.env, err)
+		case tc.want != "" && (err != nil || fmt.Sprint(cfg.metricsNetworks) != tc.want):
+			t.Errorf("%q: %v %v, want %s", tc.env, cfg, err, tc.want)
+		}
+	}
+	if _, _, err := parseConfig("serve", []string{"--metrics-allowed-networks="}, func(string) string { return "" }, io.Discard); err == nil {
+		t.Error("an empty list is taken: nobody could read the metrics")
+	}
+}
+
 // TestReadmeListsEveryFlag keeps README's configuration table true: a row for every flag, with
 // its variable.
 func TestReadmeListsEveryFlag(t *testing.T) {
@@ -74,4 +103,35 @@ func TestReadmeListsEveryFlag(t *testing.T) {
 			t.Errorf("README's configuration table has no row %s", row)
 		}
 	})
+}
+
+func TestRetainEventsTakesDaysAndRefusesTooShort(t *testing.T) {
+	parse := func(env string, args ...string) (*Config, error) {
+		cfg, _, err := parseConfig("serve", args, func(k string) string {
+			if k == "KPCHECKOUT_RETAIN_EVENTS" {
+				return env
+			}
+			return ""
+		}, io.Discard)
+		return cfg, err
+	}
+	for _, tc := range []struct {
+		env  string
+		args []string
+		want time.Duration
+	}{
+		{"", nil, 90 * 24 * time.Hour},
+		{"30d", nil, 30 * 24 * time.Hour},
+		{"200h", nil, 200 * time.Hour},
+		{"30d", []string{"--retain-events=365d"}, 365 * 24 * time.Hour},
+	} {
+		if cfg, err := parse(tc.env, tc.args...); err != nil || cfg.RetainEvents != tc.want {
+			t.Errorf("%q %v: %v, %v; want %v", tc.env, tc.args, cfg, err, tc.want)
+		}
+	}
+	for env, says := range map[string]string{"3d": "at least 7 days", "ninety": "KPCHECKOUT_RETAIN_EVENTS", "-5d": "KPCHECKOUT_RETAIN_EVENTS"} {
+		if _, err := parse(env); err == nil || !strings.Contains(err.Error(), says) {
+			t.Errorf("KPCHECKOUT_RETAIN_EVENTS=%s: %v, want it to say %q", env, err, says)
+		}
+	}
 }

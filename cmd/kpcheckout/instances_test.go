@@ -500,7 +500,9 @@ func TestTwoInstancesPayAndNotifyOnce(t *testing.T) {
 	case at := <-seen:
 		lag := at.Sub(returned)
 		t.Logf("the page on instance 0 saw the payment on instance 1 %v after the return", lag.Round(time.Millisecond))
-		if lag > 500*time.Millisecond {
+		// Woken through LISTEN/NOTIFY, not by its watcher's next look 2 s later; generous for a
+		// loaded CI machine (tens of milliseconds on a quiet one).
+		if lag > 1500*time.Millisecond {
 			t.Errorf("the page on instance 0 saw the payment %v after the return on instance 1", lag)
 		}
 	case <-time.After(35 * time.Second):

@@ -300,7 +300,7 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 		return nil, nil, err
 	}
 	svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL),
-		WebhookAllowPrivate: cfg.webhookAllowPrivate(), WebhookPrivateHTTP: cfg.Sandbox()})
+		WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox()})
 	if err != nil {
 		db.Close()
 		return nil, nil, err

@@ -68,7 +68,8 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	}
 	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
-		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), WebhookPrivateHTTP: cfg.Sandbox()})
+		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox(),
+		RetainEvents: cfg.RetainEvents})
 	if err != nil {
 		return err
 	}
@@ -83,6 +84,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		Service: svc, Bundle: bundle, Assets: assets, Sessions: sess,
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
 		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Proxies: cfg.proxies, Metrics: metrics, Deliveries: deliverer,
+		MetricsNetworks:        cfg.metricsNetworks,
 		LinkCheckoutsPerMinute: cfg.LinkCheckoutsPerMinute, PaymentStartsPerMinute: cfg.PaymentStartsPerMinute,
 	})
 	if err != nil {

@@ -43,6 +43,7 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 		{"short session key", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_SESSION_KEY": "short"}, []string{"at least 32", "KPCHECKOUT_SESSION_KEY"}},
 		{"missing directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "nope", "kp.db")}, []string{"does not exist", "KPCHECKOUT_DATABASE_URL"}},
 		{"read-only directory", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_DATABASE_URL": "sqlite:/sys/kp.db"}, []string{"not writable", "KPCHECKOUT_DATABASE_URL"}},
+		{"events kept too short", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_RETAIN_EVENTS": "3d"}, []string{"at least 7 days", "KPCHECKOUT_RETAIN_EVENTS"}},
 		// HTTPS on one box.
 		{"missing certificate", map[string]string{"KPCHECKOUT_ADDR": free, "KPCHECKOUT_TLS_CERT": filepath.Join(dir, "none.pem"), "KPCHECKOUT_TLS_KEY": filepath.Join(dir, "none.key"),
 			"KPCHECKOUT_BASE_URL": "https://pay.example.kr"}, []string{"no such file", "KPCHECKOUT_TLS_CERT"}},

@@ -1,4 +1,5 @@
-// Package handlerstest runs kpcheckout for tests: the app on httptest over a real SQLite file,
+// Package handlerstest runs kpcheckout for tests: the app on httptest over a real SQLite file
+// (or a PostgreSQL database, see Options.PostgresURL),
 // the sandbox KakaoPay on its own httptest server, a merchant with its API key, a merchant site
 // to return to, and shoppers' browsers. The handlers tests and the Chromium tests in e2e share it.
 package handlerstest
@@ -10,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"testing"
 	"time"
@@ -22,6 +24,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/static"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
 	"github.com/kpcheckout/kpcheckout/webhook"
@@ -37,7 +40,7 @@ type Env struct {
 	Sandbox    *sandbox.Sandbox    // the sandbox KakaoPay
 	SandboxURL string              // its base URL
 	Service    *checkout.Service   // the app's service, over DB
-	DB         *sqlite.DB          // the app's database
+	DB         *sqlite.DB          // the app's database; nil on PostgreSQL
 	Clock      *kakaopaytest.Clock // the time of the app and the sandbox
 	Key        string              // the merchant's API key
 	MerchantID string              // the merchant's id
@@ -80,6 +83,42 @@ type Options struct {
 	// Store, when set, wraps the database the service uses (a store that fails some writes);
 	// Env.DB stays the database itself.
 	Store func(store.Store) store.Store
+	// MetricsNetworks are who may read /metrics (handlers.Config; loopback when nil).
+	MetricsNetworks []netip.Prefix
+	// PostgresURL, when set, is the app's database instead of a SQLite file: a fresh one from
+	// pgtest's Server.Database. Env.DB is then nil, and CountRows and the invariant checks,
+	// which read the SQLite file, are not available.
+	PostgresURL string
+}
+
+// database is what the app and the Deliverer run on: either backend.
+type database interface {
+	store.Store
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// open opens the app's database: o's PostgreSQL database, or a SQLite file in the test's
+// temporary folder whose invariants are checked when the test ends.
+func (e *Env) open(ctx context.Context, t testing.TB, o Options) database {
+	t.Helper()
+	if o.PostgresURL != "" {
+		db, err := postgres.Open(ctx, o.PostgresURL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	e.dbPath = filepath.Join(t.TempDir(), "kpcheckout.db")
+	db, err := sqlite.Open(ctx, e.dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	t.Cleanup(func() { checkInvariants(t, e.dbPath) }) // runs before the database closes
+	e.DB = db
+	return db
 }
 
 // New starts kpcheckout with the default options.
@@ -90,14 +129,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
 	ctx := context.Background()
 	e := &Env{t: t, Clock: kakaopaytest.NewClock(time.Now().UTC())}
-	e.dbPath = filepath.Join(t.TempDir(), "kpcheckout.db")
-	db, err := sqlite.Open(ctx, e.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	t.Cleanup(func() { checkInvariants(t, e.dbPath) }) // runs before the database closes
-	e.DB = db
+	db := e.open(ctx, t, o)
 	bundle, err := locales.Bundle()
 	if err != nil {
 		t.Fatal(err)
@@ -134,9 +166,10 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Store != nil {
 		st = o.Store(db)
 	}
-	// The app runs as a sandbox server does: webhook endpoints may be on this computer.
+	// The app runs as a sandbox server does: webhook endpoints may be on this computer, and
+	// embed origins on loopback over http unless o.Live.
 	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
-		WebhookAllowPrivate: true})
+		WebhookAllowPrivate: true, Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +189,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	h, err := handlers.New(handlers.Config{
 		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
-		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now,
+		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now, MetricsNetworks: o.MetricsNetworks,
 		LinkCheckoutsPerMinute: o.LinkCheckoutsPerMinute, PaymentStartsPerMinute: o.PaymentStartsPerMinute,
 	})
 	if err != nil {
@@ -187,6 +220,9 @@ func (e *Env) DBPath() string { return e.dbPath }
 // CountRows runs a COUNT query straight on the SQLite file.
 func (e *Env) CountRows(query string, args ...any) int {
 	e.t.Helper()
+	if e.dbPath == "" {
+		e.t.Fatal("handlerstest: CountRows reads the SQLite file; this Env runs on PostgreSQL")
+	}
 	db, err := sql.Open("sqlite", "file:"+e.dbPath+"?mode=ro")
 	if err != nil {
 		e.t.Fatal(err)

@@ -330,6 +330,12 @@ var migrations = []string{
 	// confirmed) before each approval: found by the link, not by a scan of every checkout.
 	`-- a link's checkouts, for its cap at each approval
 	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
+	// Retention: the periodic pass finds old Idempotency-Keys, ended deliveries and old events by
+	// their age, a batch at a time, without scanning the tables.
+	`-- retention: old Idempotency-Keys, ended deliveries and old events by their age
+	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
+	CREATE INDEX events_created ON events (created_at);`,
 	// Followers of a merchant's events (kpcheckout listen) read them in the order of the
 	// transactions that wrote them: an event's seq is taken at insert, so a transaction that
 	// commits later may hold a smaller one. Rows from before have xid 0 (a constant default

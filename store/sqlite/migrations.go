@@ -323,6 +323,12 @@ var migrations = []string{
 	// confirmed) before each approval: found by the link, not by a scan of every checkout.
 	`-- a link's checkouts, for its cap at each approval
 	CREATE INDEX checkouts_link ON checkouts (link_id) WHERE link_id <> '';`,
+	// Retention: the periodic pass finds old Idempotency-Keys, ended deliveries and old events by
+	// their age, a batch at a time, without scanning the tables.
+	`-- retention: old Idempotency-Keys, ended deliveries and old events by their age
+	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
+	CREATE INDEX events_created ON events (created_at);`,
 	// Followers of a merchant's events (kpcheckout listen) read them in rowid order, which is the
 	// order of commits (one connection writes): an index on the merchant ends in the rowid.
 	`-- events in the order of their transactions, for followers

@@ -50,6 +50,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"ApprovalsToSettle":      testApprovalsToSettle,
 		"LinkUses":               testLinkUses,
 		"RacingLinkClaims":       testRacingLinkClaims,
+		"PruneIdempotencyKeys":   testPruneIdempotencyKeys,
+		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
 		"EventsForward":          testEventsForward,
 		"EventsForwardMissNone":  testEventsForwardMissNone,
 	}

@@ -2,6 +2,8 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -74,5 +76,60 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 	}
 	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.IsZero() || a.PGToken != "" {
 		t.Errorf("released attempt: %v %+v", err, a)
+	}
+}
+
+// testLiveAttempts: the reconciler asks KakaoPay about the attempts still ready or
+// authenticating (those with a tid: a ready call answered) made at or before a time, oldest first.
+func testLiveAttempts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	rows := []*store.Attempt{
+		attempt("att_ready", "cs_1", "T1"), attempt("att_auth", "cs_1", "T2"), attempt("att_no_tid", "cs_1", ""),
+		attempt("att_failed", "cs_1", "T3"), attempt("att_later", "cs_1", "T4"),
+	}
+	rows[0].CreatedAt = t0.Add(time.Second)
+	rows[1].Status = "authenticating"
+	rows[3].Status = "failed"
+	rows[4].CreatedAt = t0.Add(time.Hour)
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for _, a := range rows {
+			if err := tx.CreateAttempt(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := func(before time.Time, limit int) []string {
+		t.Helper()
+		list, err := s.LiveAttempts(ctx, before, limit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, a := range list {
+			out = append(out, a.ID)
+		}
+		return out
+	}
+	if got := live(t0.Add(time.Minute), 10); !slices.Equal(got, []string{"att_auth", "att_ready"}) {
+		t.Errorf("live at t0+1m: %v", got)
+	}
+	if got := live(t0.Add(time.Hour), 1); !slices.Equal(got, []string{"att_auth"}) {
+		t.Errorf("live at t0+1h, one: %v", got)
+	}
+	if got := live(t0.Add(time.Hour), 10); !slices.Equal(got, []string{"att_auth", "att_ready", "att_later"}) {
+		t.Errorf("live at t0+1h: %v", got)
+	}
+	if _, err := s.Attempt(ctx, "att_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing attempt: %v", err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateAttempt(ctx, &store.Attempt{ID: "att_nope"}) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing attempt: %v", err)
 	}
 }

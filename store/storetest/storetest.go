@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,16 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RacingLinkClaims":       testRacingLinkClaims,
 		"PruneIdempotencyKeys":   testPruneIdempotencyKeys,
 		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
+		"SearchCheckouts":        testSearchCheckouts,
+		"UpdateIdempotencyKey":   testUpdateIdempotencyKey,
+		"LiveAttempts":           testLiveAttempts,
+		"Refunds":                testRefunds,
+		"Agreements":             testAgreements,
+		"Charges":                testCharges,
+		"Links":                  testLinks,
+		"WebhookEndpoints":       testWebhookEndpoints,
+		"Deliveries":             testDeliveries,
+		"Events":                 testEvents,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -506,5 +517,76 @@ func testView(t *testing.T, s store.Store) {
 	}
 	if err := s.View(ctx, func(r store.Reader) error { _, err := r.Checkout(ctx, "cs_nope"); return err }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a view's error: %v", err)
+	}
+}
+
+// testSearchCheckouts: a search finds a checkout by its id, by the start of its reference
+// (whatever the case of ASCII letters; % and _ are letters like any other), or by its
+// customer's whole e-mail, whatever its case; a status narrows the list.
+func testSearchCheckouts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for i, c := range []*store.Checkout{
+			{ID: "cs_s1", Reference: "Order_100%", CustomerEmail: "Kim@Example.com", Status: "paid"},
+			{ID: "cs_s2", Reference: "order_1000", CustomerName: "이영희", Status: "open"},
+			{ID: "cs_s3", Reference: "order-9", Status: "open", Description: "선물", Locale: "en", TaxFreeAmount: 100},
+		} {
+			at := t0.Add(time.Duration(i) * time.Second)
+			c.MerchantID, c.Mode, c.Amount, c.Currency, c.ExpiresAt, c.CreatedAt, c.UpdatedAt = m.ID, "payment", 1000, "KRW", at.Add(time.Hour), at, at
+			if err := tx.CreateCheckout(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range map[string][]string{
+		"cs_s2":           {"cs_s2"},
+		"ORDER_":          {"cs_s2", "cs_s1"},
+		"order_100%":      {"cs_s1"},
+		"order%":          nil,
+		"kim@example.com": {"cs_s1"},
+		"Kim@":            nil,
+		"":                {"cs_s3", "cs_s2", "cs_s1"},
+	} {
+		list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Search: search, Limit: 10})
+		if err != nil || !slices.Equal(ids(list), want) {
+			t.Errorf("search %q: %v %v, want %v", search, ids(list), err, want)
+		}
+	}
+	list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Status: "open", Limit: 10})
+	if err != nil || !slices.Equal(ids(list), []string{"cs_s3", "cs_s2"}) {
+		t.Errorf("open: %v %v", ids(list), err)
+	}
+	if len(list) == 2 && (list[0].Description != "선물" || list[0].Locale != "en" || list[0].TaxFreeAmount != 100 ||
+		list[0].Items != nil || len(list[0].Metadata) != 0 || list[1].CustomerName != "이영희") {
+		t.Errorf("listed rows: %+v %+v", list[0], list[1])
+	}
+}
+
+// testUpdateIdempotencyKey: a reservation taking over an abandoned one replaces the whole row.
+func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: t0}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Hour)
+	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h2", Owner: "second", CreatedAt: later}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IdempotencyKey(ctx, m.ID, "k")
+	if err != nil || got.RequestHash != "h2" || got.Owner != "second" || got.ObjectType != "" || got.ObjectID != "" ||
+		got.StatusCode != 0 || len(got.Body) != 0 || !got.CreatedAt.Equal(later) {
+		t.Errorf("taken over: %+v %v", got, err)
+	}
+	k.Key = "k_nope"
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing key: %v", err)
 	}
 }

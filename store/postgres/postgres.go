@@ -39,7 +39,7 @@ const defaultMaxConns = 16
 type DB struct {
 	sqlstore.Queries
 	pool   *pgxpool.Pool
-	sql    *sqlstore.Rebinder
+	sql    *rebinder
 	origin string // tags this DB's announcements, so that its own listener skips them
 	// migrated are the steps Open applied.
 	migrated []store.Migration
@@ -73,7 +73,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	rb := &sqlstore.Rebinder{}
+	rb := &rebinder{}
 	return &DB{Queries: sqlstore.NewQueries(conn{db: pool, sql: rb}, &dialect), pool: pool, sql: rb,
 		origin: strconv.FormatUint(rand.Uint64(), 36), migrated: migrated}, nil
 }
@@ -181,18 +181,18 @@ type dbtx interface {
 type conn struct {
 	db  dbtx
 	tx  *txState // nil outside a write transaction
-	sql *sqlstore.Rebinder
+	sql *rebinder
 }
 
 // Exec implements sqlstore.Conn.
 func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
-	tag, err := c.db.Exec(ctx, c.sql.Rebind(query), args...)
+	tag, err := c.db.Exec(ctx, c.sql.rebind(query), args...)
 	return tag.RowsAffected(), err
 }
 
 // Query implements sqlstore.Conn.
 func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
-	rows, err := c.db.Query(ctx, c.sql.Rebind(query), args...)
+	rows, err := c.db.Query(ctx, c.sql.rebind(query), args...)
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +201,7 @@ func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Ro
 
 // QueryRow implements sqlstore.Conn.
 func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
-	return c.db.QueryRow(ctx, c.sql.Rebind(query), args...)
+	return c.db.QueryRow(ctx, c.sql.rebind(query), args...)
 }
 
 // Wrap turns driver errors into the store's sentinels, and notes in a write transaction that a

@@ -212,3 +212,20 @@ func createMerchant(ctx context.Context, db store.Store, id string) error {
 		return tx.CreateMerchant(ctx, &store.Merchant{ID: id, Name: id, CreatedAt: time.Now()})
 	})
 }
+
+// A row whose JSON columns no kpcheckout wrote reads as an error naming it.
+func TestDamagedRows(t *testing.T) {
+	ctx := context.Background()
+	url := pg.Database(t)
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	storetest.CheckDamagedRows(t, db, func(q string) error { _, err := conn.Exec(ctx, q); return err })
+}

@@ -14,11 +14,8 @@ const checkoutColumns = `id, merchant_id, mode, status, amount, tax_free_amount,
 
 // CreateCheckout inserts a checkout.
 func (t Tx) CreateCheckout(ctx context.Context, c *store.Checkout) error {
-	items, meta, err := itemsAndMetaJSON(c.Items, c.Metadata)
-	if err != nil {
-		return err
-	}
-	_, err = t.conn.Exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(20)+`)`,
+	items, meta := itemsAndMetaJSON(c.Items, c.Metadata)
+	_, err := t.conn.Exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(20)+`)`,
 		c.ID, c.MerchantID, c.Mode, c.Status, c.Amount, c.TaxFreeAmount, c.Currency, c.Reference,
 		c.Description, items, c.CustomerName, c.CustomerEmail, c.SuccessURL, c.FailureURL, c.Locale, meta,
 		ms(c.ExpiresAt), ms(c.CreatedAt), ms(c.UpdatedAt), c.LinkID)

@@ -54,24 +54,18 @@ type itemRow struct {
 }
 
 // itemsAndMetaJSON encodes the items and metadata columns of a checkout or a link: [] and {}
-// when there are none.
-func itemsAndMetaJSON(items []store.Item, meta map[string]string) (string, string, error) {
+// when there are none. Strings and numbers always encode.
+func itemsAndMetaJSON(items []store.Item, meta map[string]string) (string, string) {
 	it := make([]itemRow, 0, len(items))
 	for _, x := range items {
 		it = append(it, itemRow(x))
 	}
-	b, err := json.Marshal(it)
-	if err != nil {
-		return "", "", fmt.Errorf("store: items: %w", err)
-	}
 	if meta == nil {
 		meta = map[string]string{}
 	}
-	m, err := json.Marshal(meta)
-	if err != nil {
-		return "", "", fmt.Errorf("store: metadata: %w", err)
-	}
-	return string(b), string(m), nil
+	b, _ := json.Marshal(it)
+	m, _ := json.Marshal(meta)
+	return string(b), string(m)
 }
 
 // decodeItemsAndMeta reads the items and metadata columns of a checkout or a link; no items
@@ -92,12 +86,9 @@ func decodeItemsAndMeta(id, items, meta string) ([]store.Item, map[string]string
 	return list, md, nil
 }
 
-// stringsJSON encodes a list of strings (embed origins, enabled events) as a JSON array, []
-// when there are none.
+// stringsJSON encodes a list of strings (an endpoint's enabled events) as a JSON array, null
+// when nil; a list of strings always encodes.
 func stringsJSON(list []string) string {
-	if list == nil {
-		list = []string{}
-	}
-	b, _ := json.Marshal(list) // a list of strings always encodes
+	b, _ := json.Marshal(list)
 	return string(b)
 }

@@ -11,11 +11,8 @@ const linkColumns = `id, slug, merchant_id, amount, items, description, success_
 
 // CreateLink inserts a payment link.
 func (t Tx) CreateLink(ctx context.Context, l *store.Link) error {
-	items, meta, err := itemsAndMetaJSON(l.Items, l.Metadata)
-	if err != nil {
-		return err
-	}
-	_, err = t.conn.Exec(ctx, `INSERT INTO links (`+linkColumns+`) VALUES (`+placeholders(15)+`)`,
+	items, meta := itemsAndMetaJSON(l.Items, l.Metadata)
+	_, err := t.conn.Exec(ctx, `INSERT INTO links (`+linkColumns+`) VALUES (`+placeholders(15)+`)`,
 		l.ID, l.Slug, l.MerchantID, l.Amount, items, l.Description, l.SuccessURL, l.FailureURL, l.Reusable, l.MaxUses,
 		l.Active, msOrZero(l.ExpiresAt), meta, ms(l.CreatedAt), ms(l.UpdatedAt))
 	return t.wrap("create link", err)

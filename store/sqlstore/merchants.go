@@ -17,19 +17,27 @@ const merchantColumns = `id, name, livemode, webhook_url, webhook_secret,
 func (t Tx) CreateMerchant(ctx context.Context, m *store.Merchant) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO merchants (`+merchantColumns+`, api_key_prefix, api_key_hash) VALUES (`+placeholders(13)+`)`,
 		m.ID, m.Name, m.Livemode, m.WebhookURL, m.WebhookSecret,
-		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), stringsJSON(m.EmbedOrigins), m.ID, []byte{})
+		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins), m.ID, []byte{})
 	return t.wrap("create merchant", err)
 }
 
 // UpdateMerchantEmbedOrigins writes the origins allowed to frame a merchant's checkouts.
 func (t Tx) UpdateMerchantEmbedOrigins(ctx context.Context, m *store.Merchant) error {
-	return t.exec(ctx, "update merchant", `UPDATE merchants SET embed_origins = ? WHERE id = ?`, stringsJSON(m.EmbedOrigins), m.ID)
+	return t.exec(ctx, "update merchant", `UPDATE merchants SET embed_origins = ? WHERE id = ?`, originsJSON(m.EmbedOrigins), m.ID)
 }
 
 // UpdateMerchantSettings writes a merchant's display name and amount limits.
 func (t Tx) UpdateMerchantSettings(ctx context.Context, m *store.Merchant) error {
 	return t.exec(ctx, "update merchant settings", `UPDATE merchants SET name = ?, min_amount = ?, max_amount = ? WHERE id = ?`,
 		m.Name, m.MinAmount, m.MaxAmount, m.ID)
+}
+
+// originsJSON encodes a merchant's embed origins: [] when there are none.
+func originsJSON(origins []string) string {
+	if origins == nil {
+		origins = []string{}
+	}
+	return stringsJSON(origins)
 }
 
 // Merchant reads a merchant by id.

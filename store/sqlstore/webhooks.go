@@ -115,25 +115,17 @@ func (q Queries) LastDeliverySuccess(ctx context.Context, endpointID string) (ti
 
 // CreateWebhookEndpoint inserts an endpoint.
 func (t Tx) CreateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
-	events, err := json.Marshal(e.EnabledEvents)
-	if err != nil {
-		return fmt.Errorf("store: endpoint events: %w", err)
-	}
-	_, err = t.conn.Exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(11)+`)`,
-		e.ID, e.MerchantID, e.URL, e.Description, string(events), e.Disabled, e.Secret, e.PreviousSecret,
+	_, err := t.conn.Exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(11)+`)`,
+		e.ID, e.MerchantID, e.URL, e.Description, stringsJSON(e.EnabledEvents), e.Disabled, e.Secret, e.PreviousSecret,
 		msOrZero(e.PreviousSecretExpiresAt), ms(e.CreatedAt), ms(e.UpdatedAt))
 	return t.wrap("create webhook endpoint", err)
 }
 
 // UpdateWebhookEndpoint replaces an endpoint's row.
 func (t Tx) UpdateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
-	events, err := json.Marshal(e.EnabledEvents)
-	if err != nil {
-		return fmt.Errorf("store: endpoint events: %w", err)
-	}
 	return t.exec(ctx, "update webhook endpoint", `UPDATE webhook_endpoints SET url = ?, description = ?, enabled_events = ?, disabled = ?,
 		secret = ?, previous_secret = ?, previous_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
-		e.URL, e.Description, string(events), e.Disabled, e.Secret, e.PreviousSecret, msOrZero(e.PreviousSecretExpiresAt),
+		e.URL, e.Description, stringsJSON(e.EnabledEvents), e.Disabled, e.Secret, e.PreviousSecret, msOrZero(e.PreviousSecretExpiresAt),
 		ms(e.UpdatedAt), e.ID)
 }
 

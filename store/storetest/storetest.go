@@ -62,6 +62,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"WebhookEndpoints":       testWebhookEndpoints,
 		"Deliveries":             testDeliveries,
 		"Events":                 testEvents,
+		"TransactCanceled":       testTransactCanceled,
+		"Closed":                 testClosed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -588,5 +590,47 @@ func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 	k.Key = "k_nope"
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("updating a missing key: %v", err)
+	}
+}
+
+// testTransactCanceled: a Transact whose context has ended runs nothing, commits nothing and
+// says why.
+func testTransactCanceled(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m := merchant(t, s, "mer_1")
+	ran := false
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		ran = true
+		return tx.CreateCheckout(ctx, &store.Checkout{ID: "cs_1", MerchantID: m.ID, Mode: "payment", Status: "open",
+			Amount: 100, Currency: "KRW", ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0})
+	})
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Transact with an ended context: %v (fn ran: %v)", err, ran)
+	}
+	if _, err := s.Checkout(context.Background(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled Transact: %v", err)
+	}
+}
+
+// testClosed: once closed, a store runs no transaction and answers no read, with an error.
+func testClosed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	if err := s.Transact(ctx, func(tx store.Tx) error { ran = true; return nil }); err == nil || ran {
+		t.Errorf("Transact after Close: %v (fn ran: %v)", err, ran)
+	}
+	if err := s.View(ctx, func(r store.Reader) error { ran = true; return nil }); err == nil || ran {
+		t.Errorf("View after Close: %v (fn ran: %v)", err, ran)
+	}
+	if _, err := s.Merchant(ctx, m.ID); err == nil {
+		t.Error("a read after Close answered")
+	}
+	if _, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10}); err == nil {
+		t.Error("a list after Close answered")
 	}
 }

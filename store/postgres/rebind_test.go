@@ -1,4 +1,4 @@
-package sqlstore
+package postgres
 
 import "testing"
 
@@ -15,13 +15,13 @@ func TestRebind(t *testing.T) {
 		{"a = ? --", "a = $1 --"},
 		{`a IN (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`, `a IN ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`},
 	} {
-		if got := Rebind(tc.in); got != tc.want {
-			t.Errorf("Rebind(%q) = %q, want %q", tc.in, got, tc.want)
+		if got := rebind(tc.in); got != tc.want {
+			t.Errorf("rebind(%q) = %q, want %q", tc.in, got, tc.want)
 		}
 	}
-	var r Rebinder
+	var r rebinder
 	for range 2 {
-		if got := r.Rebind(`a = ?`); got != `a = $1` {
+		if got := r.rebind(`a = ?`); got != `a = $1` {
 			t.Errorf("cached: %q", got)
 		}
 	}

@@ -1,4 +1,4 @@
-package sqlstore
+package postgres
 
 import (
 	"strconv"
@@ -6,25 +6,25 @@ import (
 	"sync"
 )
 
-// maxRebound bounds a Rebinder's cache; queries beyond it are rewritten on every call.
+// maxRebound bounds a rebinder's cache; queries beyond it are rewritten on every call.
 const maxRebound = 1024
 
-// Rebinder rewrites the ? placeholders of the shared queries as PostgreSQL's $1, $2, … once
-// per query text, and keeps the result.
-type Rebinder struct {
+// rebinder rewrites the ? placeholders of the shared queries (store/sqlstore) as PostgreSQL's
+// $1, $2, … once per query text, and keeps the result.
+type rebinder struct {
 	mu   sync.RWMutex
 	done map[string]string
 }
 
-// Rebind answers query with its placeholders rewritten (see Rebind).
-func (r *Rebinder) Rebind(query string) string {
+// rebind answers query with its placeholders rewritten (see rebind).
+func (r *rebinder) rebind(query string) string {
 	r.mu.RLock()
 	q, ok := r.done[query]
 	r.mu.RUnlock()
 	if ok {
 		return q
 	}
-	q = Rebind(query)
+	q = rebind(query)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.done == nil {
@@ -36,10 +36,10 @@ func (r *Rebinder) Rebind(query string) string {
 	return q
 }
 
-// Rebind rewrites each ? of query as $1, $2, … in turn, and each ?N as $N; a ? inside quotes
+// rebind rewrites each ? of query as $1, $2, … in turn, and each ?N as $N; a ? inside quotes
 // or a -- comment stays. A query written with $N already is left as it is, so long as it uses
 // no ? operator (PostgreSQL's jsonb ? is jsonb_exists) and no $$ quotes holding one.
-func Rebind(query string) string {
+func rebind(query string) string {
 	if !strings.Contains(query, "?") {
 		return query
 	}

@@ -131,14 +131,7 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	k, err := db.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
-	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
-		k.CreatedAt.UnixMilli() != 1764147600000 || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
-		t.Fatalf("the old key after the migration: %+v %v", k, err)
-	}
-	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
-		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
-	}
+	storetest.CheckMovedMerchantKey(t, db)
 }
 
 // A restart of PostgreSQL (its sessions ended with 57P01, then connections refused) answers

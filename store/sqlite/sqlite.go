@@ -174,13 +174,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.reader.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return wrap("ping", err)
 	}
-	if v > len(migrations) {
-		return &store.NewerSchemaError{Database: v, Known: len(migrations)}
-	}
-	if v != len(migrations) {
-		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
-	}
-	return nil
+	return store.SchemaCurrent(v, len(migrations))
 }
 
 // Migrated lists the steps Open applied, oldest first; none when the schema was current.

@@ -31,18 +31,8 @@ func testAgreements(t *testing.T, s store.Store) {
 	if _, err := s.AgreementByCheckout(ctx, "cs_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a checkout with no agreement: %v", err)
 	}
-	deactivating := func(before time.Time) []string {
-		t.Helper()
-		list, err := s.DeactivatingAgreements(ctx, before, 10)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, a := range list {
-			out = append(out, a.ID)
-		}
-		return out
-	}
+	agreementIDs := idsBy(t, func(a *store.Agreement) string { return a.ID })
+	deactivating := func(before time.Time) []string { return agreementIDs(s.DeactivatingAgreements(ctx, before, 10)) }
 	if got := deactivating(t0.Add(-time.Millisecond)); len(got) != 0 {
 		t.Errorf("asked after before: %v", got)
 	}
@@ -147,18 +137,10 @@ func testCharges(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("updating a missing charge: %v", err)
 	}
+	chargeIDs := idsBy(t, func(c *store.Charge) string { return c.ID })
 	list := func(p store.ListCharges) []string {
-		t.Helper()
 		p.MerchantID, p.Limit = m.ID, cmp.Or(p.Limit, 10)
-		got, err := s.ListCharges(ctx, p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, c := range got {
-			out = append(out, c.ID)
-		}
-		return out
+		return chargeIDs(s.ListCharges(ctx, p))
 	}
 	for name, tc := range map[string]struct {
 		p    store.ListCharges

@@ -78,17 +78,7 @@ func testRefunds(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("updating a missing payment: %v", err)
 	}
-	refundIDs := func(list []*store.Refund, err error) []string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, r := range list {
-			out = append(out, r.ID)
-		}
-		return out
-	}
+	refundIDs := idsBy(t, func(r *store.Refund) string { return r.ID })
 	if got := refundIDs(s.RefundsByPayment(ctx, "pay_1")); !slices.Equal(got, []string{"re_b", "re_a", "re_c"}) {
 		t.Errorf("refunds of pay_1: %v", got)
 	}

@@ -167,6 +167,21 @@ func testList(t *testing.T, s store.Store) {
 	}
 }
 
+// idsBy returns what names the records a read answers by id, failing t when the read failed.
+func idsBy[T any](t *testing.T, id func(T) string) func([]T, error) []string {
+	return func(list []T, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range list {
+			out = append(out, id(x))
+		}
+		return out
+	}
+}
+
 func ids(list []*store.Checkout) []string {
 	var out []string
 	for _, c := range list {

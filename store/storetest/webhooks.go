@@ -296,18 +296,8 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 		!slices.Equal(got.EnabledEvents, []string{"*"}) {
 		t.Errorf("we_a: %+v %v", got, err)
 	}
-	endpointIDs := func(merchantID string) []string {
-		t.Helper()
-		list, err := s.WebhookEndpoints(ctx, merchantID)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, e := range list {
-			out = append(out, e.ID)
-		}
-		return out
-	}
+	byID := idsBy(t, func(e *store.WebhookEndpoint) string { return e.ID })
+	endpointIDs := func(merchantID string) []string { return byID(s.WebhookEndpoints(ctx, merchantID)) }
 	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_b", "we_c"}) {
 		t.Errorf("mer_1's endpoints: %v", got)
 	}
@@ -434,6 +424,7 @@ func testEvents(t *testing.T, s store.Store) {
 	if _, err := s.Event(ctx, "evt_nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a missing event: %v", err)
 	}
+	eventIDs := idsBy(t, func(e *store.Event) string { return e.ID })
 	for name, tc := range map[string]struct {
 		p    store.ListEvents
 		want []string
@@ -448,13 +439,8 @@ func testEvents(t *testing.T, s store.Store) {
 		"other cursor": {store.ListEvents{StartingAfter: "evt_o"}, nil},
 	} {
 		tc.p.MerchantID, tc.p.Limit = m.ID, cmp.Or(tc.p.Limit, 10)
-		list, err := s.Events(ctx, tc.p)
-		var got []string
-		for _, e := range list {
-			got = append(got, e.ID)
-		}
-		if err != nil || !slices.Equal(got, tc.want) {
-			t.Errorf("%s: %v %v, want %v", name, got, err, tc.want)
+		if got := eventIDs(s.Events(ctx, tc.p)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 // Package postgres is kpcheckout's store for several instances sharing one PostgreSQL database,
 // over pgx's connection pool. It keeps the schema and behaviour of store/sqlite: times are Unix
-// milliseconds in BIGINT columns, JSON is kept as text.
+// milliseconds in BIGINT columns, JSON is kept as text, and the queries are store/sqlstore's,
+// their ? placeholders rebound to $n.
 //
 // SQLite runs one write transaction at a time, and the callers of Transact rely on that: they
 // read, decide and write (an Idempotency-Key still free, a refund still pending, a failure

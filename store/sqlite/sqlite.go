@@ -1,5 +1,6 @@
 // Package sqlite is kpcheckout's embedded store: one SQLite file in WAL mode, written through one
-// connection and read through a pool.
+// connection and read through a pool. The queries are store/sqlstore's; this package holds the
+// connections, the group commit, SQLite's dialect, schema and errors, and backups.
 package sqlite
 
 import (

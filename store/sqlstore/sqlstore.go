@@ -53,7 +53,7 @@ type Dialect struct {
 	// each endpoint of its merchant whose enabled_events hold its type or "*", disabled ones
 	// too, its id "whd_" and 24 random hex digits. Its arguments: the event id, its type.
 	EnqueueMatching string
-	// ClaimDeliveries takes due deliveries for a worker and answers their deliveryColumns
+	// ClaimDeliveries takes due deliveries for a worker and answers their DeliveryColumns
 	// (see store.Tx). Its arguments: the lease's end, now, the limit, the cap per endpoint.
 	ClaimDeliveries string
 }
@@ -63,6 +63,8 @@ type Queries struct {
 	conn    Conn
 	dialect *Dialect
 }
+
+var _ store.Reader = Queries{}
 
 // NewQueries reads through c in dialect d.
 func NewQueries(c Conn, d *Dialect) Queries { return Queries{conn: c, dialect: d} }

@@ -171,4 +171,5 @@ func (c conn) Wrap(op string, err error) error { return wrap(op, err) }
 // sqlRows are database/sql's rows as sqlstore reads them: what Close says comes from Err.
 type sqlRows struct{ *sql.Rows }
 
+// Close implements sqlstore.Rows.
 func (r sqlRows) Close() { r.Rows.Close() }

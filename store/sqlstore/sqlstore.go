@@ -189,4 +189,5 @@ func (w *where) after(table, order, cursor, merchantID string) {
 		cursor, merchantID)
 }
 
+// String is the conditions joined by AND.
 func (w *where) String() string { return strings.Join(w.conds, " AND ") }

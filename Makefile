@@ -27,10 +27,13 @@ test: deps check
 	$(GO) test -race -count=1 -timeout 12m ./...
 
 # deps installs what the tests need when it is missing: Debian's Chromium and Korean fonts for the
-# browser tests, and the npm packages they inject into pages (axe-core, pinned in
-# package-lock.json); Debian's PostgreSQL server for the PostgreSQL tests. It fails loudly when it
-# cannot: the browser and PostgreSQL tests never skip. When all is there it only looks.
-deps: browser-deps postgres-deps node_modules/axe-core/axe.min.js
+# browser tests; Debian's PostgreSQL server for the PostgreSQL tests; Debian's php-cli for the PHP
+# example shop; and the npm packages pinned in package-lock.json (npm ci): axe-core, which the
+# browser tests inject into pages, openapi-typescript, TypeScript and Redocly's CLI, which the
+# docs tests run over docs/openapi.json, and the Express example shop's express and
+# standardwebhooks. It fails loudly when it cannot: those tests never skip. When all is there it
+# only looks.
+deps: browser-deps postgres-deps php-deps node_modules/.package-lock.json
 
 .PHONY: browser-deps
 APT_GET = $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
@@ -61,9 +64,22 @@ postgres-deps:
 	    || { echo "deps: FAILED: no initdb in /usr/lib/postgresql/*/bin after installing postgresql" >&2; exit 1; }; \
 	fi
 
-node_modules/axe-core/axe.min.js: package.json package-lock.json | browser-deps
-	npm ci --no-audit --no-fund || { echo "deps: FAILED: npm ci; the accessibility tests need axe-core" >&2; exit 1; }
-	@test -f $@ || { echo "deps: FAILED: npm ci did not install $@" >&2; exit 1; }
+# php-deps installs Debian's php-cli when there is no php on PATH: the PHP example shop runs on
+# PHP's built-in server, with nothing from Composer.
+.PHONY: php-deps
+php-deps:
+	@if ! command -v php >/dev/null 2>&1; then \
+	  echo "deps: installing php-cli with apt-get"; \
+	  { $(APT_GET) update && $(APT_GET) install -y php-cli; } \
+	    || { echo "deps: FAILED to install php-cli; the PHP example shop's test needs it" >&2; exit 1; }; \
+	fi
+
+# npm ci writes node_modules/.package-lock.json last; the checks after it name what went missing.
+NPM_NEEDS := node_modules/axe-core/axe.min.js node_modules/.bin/openapi-typescript node_modules/.bin/tsc \
+	node_modules/.bin/redocly node_modules/express/package.json node_modules/standardwebhooks/package.json
+node_modules/.package-lock.json: package.json package-lock.json examples/express/package.json | browser-deps
+	npm ci --no-audit --no-fund || { echo "deps: FAILED: npm ci; the browser, docs and example tests need its packages" >&2; exit 1; }
+	@for f in $(NPM_NEEDS); do test -e $$f || { echo "deps: FAILED: npm ci did not install $$f" >&2; exit 1; }; done
 	@touch $@
 
 # bench starts the built server on loopback and measures it against bare baselines in the same

@@ -302,13 +302,25 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	return len(claimed), errors.Join(errs...)
 }
 
-// Payload is the JSON body of a delivery.
+// Payload is the event object: the JSON body of a delivery, and the API's answer for an event
+// (GET /v1/events/{id} adds where it was delivered), so that a merchant parses both alike.
 type Payload struct {
 	ID        string          `json:"id"`
+	Object    string          `json:"object"` // "event"
 	Type      string          `json:"type"`
 	CreatedAt time.Time       `json:"created_at"`
 	Livemode  bool            `json:"livemode"`
+	Checkout  *string         `json:"checkout"` // the checkout it concerns; null for ping and webhook_endpoint.*
 	Data      json.RawMessage `json:"data"`
+}
+
+// NewPayload is the event object of ev, an event of a merchant whose livemode is livemode.
+func NewPayload(ev *store.Event, livemode bool) Payload {
+	p := Payload{ID: ev.ID, Object: "event", Type: ev.Type, CreatedAt: ev.CreatedAt, Livemode: livemode, Data: ev.Data}
+	if ev.CheckoutID != "" {
+		p.Checkout = &ev.CheckoutID
+	}
+	return p
 }
 
 // deliver makes one try of a delivery and records it.
@@ -330,7 +342,7 @@ func (d *Deliverer) deliver(ctx context.Context, dl *store.Delivery) error {
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
 	}
-	body, err := json.Marshal(Payload{ID: ev.ID, Type: ev.Type, CreatedAt: ev.CreatedAt, Livemode: m.Livemode, Data: ev.Data})
+	body, err := json.Marshal(NewPayload(ev, m.Livemode))
 	if err != nil {
 		return fmt.Errorf("webhook: delivery %s: %w", dl.ID, err)
 	}

@@ -13,20 +13,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
-// apiEvent is an event as the API answers it.
-type apiEvent struct {
-	ID        string          `json:"id"`
-	Type      string          `json:"type"`
-	CreatedAt time.Time       `json:"created_at"`
-	Checkout  string          `json:"checkout"`
-	Data      json.RawMessage `json:"data"`
-}
+// apiEvent is an event as the API answers it: the object a webhook's body is.
+type apiEvent struct{ webhook.Payload }
 
 // line is the event on one line after a time: its type, id and checkout.
 func (e apiEvent) line(at time.Time) string {
-	return fmt.Sprintf("%s  %-24s %s  %s", at.Local().Format("2006-01-02 15:04:05"), e.Type, e.ID, e.Checkout)
+	return fmt.Sprintf("%s  %-24s %s  %s", at.Local().Format("2006-01-02 15:04:05"), e.Type, e.ID, e.checkout())
+}
+
+// checkout is the id of the checkout the event concerns, "" for none.
+func (e apiEvent) checkout() string {
+	if e.Checkout == nil {
+		return ""
+	}
+	return *e.Checkout
 }
 
 type eventPage struct {
@@ -95,7 +99,7 @@ func eventsCommand(ctx context.Context, c *cli, args []string) error {
 		}
 		for _, e := range list {
 			f.after = e.ID
-			if (*typ == "" || e.Type == *typ) && (*checkoutID == "" || e.Checkout == *checkoutID) {
+			if (*typ == "" || e.Type == *typ) && (*checkoutID == "" || e.checkout() == *checkoutID) {
 				show(e)
 			}
 		}

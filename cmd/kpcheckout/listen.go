@@ -49,7 +49,7 @@ func listenCommand(ctx context.Context, c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	fw := &forwarder{url: *to, secret: webhook.NewSecret(), livemode: m.Livemode, say: c.stdout,
+	fw := &forwarder{url: *to, secret: webhook.NewSecret(), say: c.stdout,
 		client: &http.Client{Timeout: *timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 	mode := "test mode"
 	if m.Livemode {
@@ -80,7 +80,6 @@ func listenCommand(ctx context.Context, c *cli, args []string) error {
 // forwarder POSTs events to a receiver as webhooks, signed with one secret.
 type forwarder struct {
 	url, secret string
-	livemode    bool
 	client      *http.Client
 	say         io.Writer
 	down        bool
@@ -90,7 +89,7 @@ type forwarder struct {
 // not answer; any answer, an error status too, counts and is printed. It answers an error only
 // when ctx ends.
 func (f *forwarder) forward(ctx context.Context, e apiEvent) error {
-	body, err := json.Marshal(webhook.Payload{ID: e.ID, Type: e.Type, CreatedAt: e.CreatedAt, Livemode: f.livemode, Data: e.Data})
+	body, err := json.Marshal(e.Payload) // the API's event object, as kpcheckout would send it
 	if err != nil {
 		return err
 	}

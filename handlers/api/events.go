@@ -1,23 +1,12 @@
 package api
 
 import (
-	"encoding/json"
 	"net/http"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
-
-// eventJSON is the event object of the API, and of webhooks.
-type eventJSON struct {
-	ID        string          `json:"id"`
-	Object    string          `json:"object"`
-	Type      string          `json:"type"`
-	CreatedAt time.Time       `json:"created_at"`
-	Checkout  string          `json:"checkout"`
-	Data      json.RawMessage `json:"data"`
-}
 
 // ListEvents serves GET /v1/events?type=&limit=&starting_after=, newest first; with after it
 // follows them forward instead (events_stream.go).
@@ -39,9 +28,9 @@ func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	data := make([]eventJSON, 0, len(list))
+	data := make([]webhook.Payload, 0, len(list))
 	for _, e := range list {
-		data = append(data, eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data})
+		data = append(data, webhook.NewPayload(e, m.Livemode))
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil

@@ -8,6 +8,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // eventPoll is how often a waiting GET /v1/events?after=…&wait=N looks for new events. Events
@@ -54,9 +55,9 @@ func (a *Handler) followEvents(w http.ResponseWriter, r *http.Request, m *store.
 	if err != nil {
 		return err
 	}
-	data := make([]eventJSON, 0, len(list))
+	data := make([]webhook.Payload, 0, len(list))
 	for _, e := range list {
-		data = append(data, eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data})
+		data = append(data, webhook.NewPayload(e, m.Livemode))
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil

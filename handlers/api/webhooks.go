@@ -7,6 +7,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // endpointJSON is the webhook endpoint object of the API; Secret is there only when it is new.
@@ -166,10 +167,9 @@ func (a *Handler) answerEvent(w http.ResponseWriter, r *http.Request, m *store.M
 	}
 	e := got.Event
 	out := struct {
-		eventJSON
+		webhook.Payload
 		Deliveries []deliveryJSON `json:"deliveries"`
-	}{eventJSON: eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data},
-		Deliveries: []deliveryJSON{}}
+	}{Payload: webhook.NewPayload(e, m.Livemode), Deliveries: []deliveryJSON{}}
 	for _, d := range got.Deliveries {
 		dj := deliveryJSON{ID: d.ID, WebhookEndpoint: d.EndpointID, Status: d.Status, Attempts: []deliveryAttemptJSON{}}
 		if d.Status == store.DeliveryPending && !d.Waiting { // a disabled endpoint's wait: no time is set

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -340,6 +341,48 @@ func TestDisabledWebhookEndpointKeepsItsEvents(t *testing.T) {
 		d := ev.Deliveries[0]
 		if d.Status != "failed" || len(d.Attempts) != 1 || d.Attempts[0].Error != "expired while the endpoint was disabled" {
 			t.Errorf("%s that waited 3 days: %+v", ev.Type, d)
+		}
+	}
+}
+
+// TestWebhookBodyIsTheEventObject: every delivered body, a checkout's events, a refund's and a
+// ping (which concerns no checkout), has exactly the keys and values GET /v1/events/{id} answers
+// for the event, its delivery log aside.
+func TestWebhookBodyIsTheEventObject(t *testing.T) {
+	e := handlerstest.New(t)
+	rc := handlerstest.NewReceiver(t)
+	ep := rc.Endpoint(e, "*")
+	c := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"metadata": map[string]string{"table": "7"}}))
+	pay := e.PayByPhone(c.ID)
+	if code, _, _ := e.Refund(pay, `{"amount":1000}`); code != http.StatusCreated {
+		t.Fatalf("refund: %d", code)
+	}
+	if res := e.API("POST", "/v1/webhook_endpoints/"+ep.ID+"/test", "", nil); res.StatusCode != http.StatusCreated {
+		t.Fatalf("ping: %d", res.StatusCode)
+	}
+	handlerstest.Deliver(t, e)
+	types := map[string]bool{}
+	for _, body := range rc.Bodies() {
+		var got map[string]any
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		var want map[string]any
+		if res := e.API("GET", "/v1/events/"+got["id"].(string), "", &want); res.StatusCode != http.StatusOK {
+			t.Fatalf("GET the event of %s: %d", body, res.StatusCode)
+		}
+		delete(want, "deliveries")
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: the webhook's body\n%s\nis not the API's event object\n%v", got["type"], body, want)
+		}
+		types[got["type"].(string)] = true
+		if got["type"] == "ping" && got["checkout"] != nil {
+			t.Errorf("a ping's checkout is %v, want null", got["checkout"])
+		}
+	}
+	for _, typ := range []string{"checkout.created", "attempt.created", "checkout.paid", "refund.created", "refund.succeeded", "ping"} {
+		if !types[typ] {
+			t.Errorf("no %s among the deliveries %v", typ, types)
 		}
 	}
 }

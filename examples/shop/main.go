@@ -1,11 +1,14 @@
 // Command shop is a small merchant web shop that takes payment through kpcheckout: it creates a
 // checkout for each order, sends the shopper to it, and learns that an order is paid only from
-// kpcheckout's signed webhooks, never from the shopper's return to its success_url.
+// kpcheckout's signed webhooks, never from the shopper's return to its success_url. It imports
+// nothing of kpcheckout: copied into a module of its own, `go mod tidy` adds the one module it
+// needs, the Standard Webhooks library that verifies the webhooks.
 //
 //	KPCHECKOUT_API_KEY=sk_test_… go run ./examples/shop
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -47,7 +50,7 @@ func parseConfig(args []string, getenv func(string) string, stderr io.Writer) (c
 	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.Addr, "addr", "127.0.0.1:8081", "listen address")
 	fs.StringVar(&cfg.BaseURL, "base-url", "", "the shop's public URL (default http://ADDR)")
-	fs.StringVar(&cfg.Kpcheckout, "kpcheckout", "http://127.0.0.1:8080", "kpcheckout's base URL")
+	fs.StringVar(&cfg.Kpcheckout, "kpcheckout", cmp.Or(getenv("KPCHECKOUT_URL"), "http://127.0.0.1:8080"), "kpcheckout's base URL (env KPCHECKOUT_URL)")
 	if err := fs.Parse(args); err != nil {
 		return config{}, err
 	}

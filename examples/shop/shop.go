@@ -18,7 +18,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/webhook"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 )
 
 //go:embed shop.html
@@ -31,11 +31,12 @@ type product struct {
 	Price int64
 }
 
-// Order statuses: pending until a verified webhook says paid or expired.
+// Order statuses: pending until a verified webhook says paid, expired or canceled.
 const (
-	orderPending = "pending"
-	orderPaid    = "paid"
-	orderExpired = "expired"
+	orderPending  = "pending"
+	orderPaid     = "paid"
+	orderExpired  = "expired"
+	orderCanceled = "canceled"
 )
 
 // order is one purchase; only the webhook handler moves its Status on.
@@ -63,6 +64,7 @@ func (l line) Total() int64 { return l.Product.Price * int64(l.Quantity) }
 type shop struct {
 	cfg      config
 	secret   string // the webhook endpoint's secret
+	verifier *standardwebhooks.Webhook
 	log      *slog.Logger
 	client   *http.Client
 	pages    *template.Template
@@ -75,7 +77,7 @@ type shop struct {
 
 // newShop builds the shop and, when no webhook secret is configured, registers its endpoint.
 func newShop(ctx context.Context, cfg config, log *slog.Logger) (*shop, error) {
-	pages, err := template.New("").Funcs(template.FuncMap{"won": won}).ParseFS(templateFS, "shop.html")
+	pages, err := template.New("").Funcs(template.FuncMap{"won": won, "head": head}).ParseFS(templateFS, "shop.html")
 	if err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
@@ -86,6 +88,9 @@ func newShop(ctx context.Context, cfg config, log *slog.Logger) (*shop, error) {
 		if s.secret, err = s.registerEndpoint(ctx); err != nil {
 			return nil, err
 		}
+	}
+	if s.verifier, err = standardwebhooks.NewWebhook(s.secret); err != nil {
+		return nil, fmt.Errorf("webhook secret: %w", err)
 	}
 	return s, nil
 }
@@ -158,24 +163,26 @@ func (s *shop) showOrder(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "order", view)
 }
 
-// receiveWebhook verifies a delivery against the raw body before reading it, then applies it.
+// receiveWebhook verifies a delivery against the raw body before reading it, then applies it:
+// the Standard Webhooks library checks the webhook-signature header, an HMAC-SHA256 of the
+// webhook-id, the webhook-timestamp (within 5 minutes of now) and the body.
 func (s *shop) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 	if err != nil {
 		http.Error(w, "cannot read the body", http.StatusBadRequest)
 		return
 	}
-	if err := webhook.Verify(s.secret, r.Header.Get(webhook.SignatureHeader), body, 5*time.Minute); err != nil {
+	if err := s.verifier.Verify(body, r.Header); err != nil {
 		s.log.WarnContext(r.Context(), "webhook refused", "err", err)
 		http.Error(w, "bad signature", http.StatusBadRequest)
 		return
 	}
-	var ev webhook.Payload
+	var ev event
 	if err := json.Unmarshal(body, &ev); err != nil {
 		http.Error(w, "bad JSON", http.StatusBadRequest)
 		return
 	}
-	var c checkoutEvent
+	var c checkoutObject
 	if strings.HasPrefix(ev.Type, "checkout.") {
 		if err := json.Unmarshal(ev.Data, &c); err != nil {
 			http.Error(w, "bad JSON", http.StatusBadRequest)
@@ -186,15 +193,22 @@ func (s *shop) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// checkoutEvent is the data of a checkout.* event: the checkout, whose reference is our order id.
-type checkoutEvent struct {
+// event is the part of kpcheckout's event object, a webhook's body, that the shop reads.
+type event struct {
+	ID   string          `json:"id"`
+	Type string          `json:"type"`
+	Data json.RawMessage `json:"data"`
+}
+
+// checkoutObject is the data of a checkout.* event: the checkout, whose reference is our order id.
+type checkoutObject struct {
 	ID        string `json:"id"`
 	Reference string `json:"reference"`
 	Amount    int64  `json:"amount"`
 }
 
 // apply moves an order on for an event, once per event id: deliveries come at least once.
-func (s *shop) apply(ctx context.Context, ev webhook.Payload, c checkoutEvent) {
+func (s *shop) apply(ctx context.Context, ev event, c checkoutObject) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.seen[ev.ID] {
@@ -216,11 +230,15 @@ func (s *shop) apply(ctx context.Context, ev webhook.Payload, c checkoutEvent) {
 	case ev.Type == "checkout.expired" && o.Status == orderPending:
 		o.Status = orderExpired
 		s.log.InfoContext(ctx, "order expired", "order", o.ID, "event", ev.ID)
+	case ev.Type == "checkout.canceled" && o.Status == orderPending:
+		o.Status = orderCanceled
+		s.log.InfoContext(ctx, "order canceled", "order", o.ID, "event", ev.ID)
 	}
 }
 
-// createCheckout asks kpcheckout for a checkout of order o; the order id is the Idempotency-Key,
-// so a retry after a lost answer gets the same checkout back.
+// createCheckout asks kpcheckout for a checkout of order o; the order id is its reference, its
+// metadata's order_id and its Idempotency-Key, so a retry after a lost answer gets the same
+// checkout back.
 func (s *shop) createCheckout(ctx context.Context, o *order) (id, checkoutURL string, err error) {
 	type item struct {
 		Name      string `json:"name"`
@@ -228,12 +246,13 @@ func (s *shop) createCheckout(ctx context.Context, o *order) (id, checkoutURL st
 		UnitPrice int64  `json:"unit_price"`
 	}
 	req := struct {
-		Amount     int64  `json:"amount"`
-		Reference  string `json:"reference"`
-		Items      []item `json:"items"`
-		SuccessURL string `json:"success_url"`
-		FailureURL string `json:"failure_url"`
-	}{Amount: o.Amount, Reference: o.ID,
+		Amount     int64             `json:"amount"`
+		Reference  string            `json:"reference"`
+		Items      []item            `json:"items"`
+		Metadata   map[string]string `json:"metadata"`
+		SuccessURL string            `json:"success_url"`
+		FailureURL string            `json:"failure_url"`
+	}{Amount: o.Amount, Reference: o.ID, Metadata: map[string]string{"order_id": o.ID},
 		SuccessURL: s.cfg.BaseURL + "/orders/" + o.ID, FailureURL: s.cfg.BaseURL + "/?order=" + url.QueryEscape(o.ID)}
 	for _, l := range o.Lines {
 		req.Items = append(req.Items, item{l.Product.Name, l.Quantity, l.Product.Price})
@@ -248,7 +267,7 @@ func (s *shop) createCheckout(ctx context.Context, o *order) (id, checkoutURL st
 	return res.ID, res.URL, nil
 }
 
-// registerEndpoint asks kpcheckout to send checkout.paid and checkout.expired to this shop and
+// registerEndpoint asks kpcheckout to send checkout.paid, .expired and .canceled to this shop and
 // returns the endpoint's secret. Endpoints left by earlier runs at the same URL are deleted first:
 // their secrets are gone with those runs.
 func (s *shop) registerEndpoint(ctx context.Context) (string, error) {
@@ -269,7 +288,7 @@ func (s *shop) registerEndpoint(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	req := map[string]any{"url": hookURL, "enabled_events": []string{"checkout.paid", "checkout.expired"}}
+	req := map[string]any{"url": hookURL, "enabled_events": []string{"checkout.paid", "checkout.expired", "checkout.canceled"}}
 	var ep struct {
 		ID     string `json:"id"`
 		Secret string `json:"secret"`
@@ -341,6 +360,15 @@ func (s *shop) render(w http.ResponseWriter, name string, data any) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	buf.WriteTo(w)
 }
+
+// pageHead is what a page's head needs: its title, and whether it reloads itself every few
+// seconds (an order that waits for its webhook, so the shopper needs no reload button).
+type pageHead struct {
+	Title   string
+	Refresh bool
+}
+
+func head(title string, refresh bool) pageHead { return pageHead{title, refresh} }
 
 // won formats an amount the Korean way: 11000 → "11,000원".
 func won(n int64) string {

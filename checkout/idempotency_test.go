@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -16,14 +17,14 @@ func TestKeyBoundWithTheCheckoutItCreates(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	const hash = "sha256 of the request"
-	held, _, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "create-1", hash, time.Second)
+	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || held == nil {
 		t.Fatalf("reservation: %v %+v", err, held)
 	}
-	c := h.createWith(checkout.CreateParams{Amount: 5000, Key: held})
-	h.clock.Add(time.Hour) // long past the window after which an abandoned reservation is taken over
-	again, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "create-1", hash, time.Second)
-	if err != nil || again != nil || prev == nil || prev.ObjectType != checkout.BoundCheckout || prev.ObjectID != c.ID {
+	c := h.CreateWith(checkout.CreateParams{Amount: 5000, Key: held})
+	h.Clock.Add(time.Hour) // long past the window after which an abandoned reservation is taken over
+	again, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
+	if err != nil || again != nil || prev == nil || prev.ObjectType != domain.BoundCheckout || prev.ObjectID != c.ID {
 		t.Fatalf("retry: %v held %+v, bound to %+v; want the checkout %s", err, again, prev, c.ID)
 	}
 }
@@ -35,25 +36,25 @@ func TestKeyTakenOverLeavesTheSlowRequestNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
 	const hash = "sha256 of the request"
-	slow, _, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "create-1", hash, time.Second)
+	slow, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || slow == nil {
 		t.Fatalf("first reservation: %v %+v", err, slow)
 	}
-	h.clock.Add(2 * time.Minute)
-	retry, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "create-1", hash, time.Second)
+	h.Clock.Add(2 * time.Minute)
+	retry, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || retry == nil || prev != nil {
 		t.Fatalf("the retry did not take the abandoned key over: %v %+v %+v", err, retry, prev)
 	}
 	p := checkout.CreateParams{Amount: 5000, SuccessURL: "https://shop.example/thanks", FailureURL: "https://shop.example/cart", Key: slow}
-	var e *checkout.Error
-	if _, err := h.svc.Create(h.ctx, h.m, p); !errors.As(err, &e) || e.Code != "idempotency_key_in_use" {
+	var e *domain.Error
+	if _, err := h.Checkouts.Create(h.Ctx, h.M, p); !errors.As(err, &e) || e.Code != "idempotency_key_in_use" {
 		t.Fatalf("the slow request's create: %v", err)
 	}
-	if list, _, err := h.svc.List(h.ctx, h.m, store.ListCheckouts{MerchantID: h.m.ID, Limit: 10}); err != nil || len(list) != 0 {
+	if list, _, err := h.Checkouts.Checkouts(h.Ctx, h.M, store.ListCheckouts{MerchantID: h.M.ID, Limit: 10}); err != nil || len(list) != 0 {
 		t.Fatalf("the slow request left %d checkouts (%v)", len(list), err)
 	}
-	c := h.createWith(checkout.CreateParams{Amount: 5000, Key: retry})
-	if _, prev, _ := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "create-1", hash, time.Second); prev == nil || prev.ObjectID != c.ID {
+	c := h.CreateWith(checkout.CreateParams{Amount: 5000, Key: retry})
+	if _, prev, _ := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second); prev == nil || prev.ObjectID != c.ID {
 		t.Errorf("the key is bound to %+v, want %s", prev, c.ID)
 	}
 }

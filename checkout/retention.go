@@ -60,7 +60,7 @@ func (s *Service) retain(ctx context.Context, now time.Time) error {
 	}
 	more, err := s.prune(ctx, now)
 	if more && err == nil {
-		s.releaseLease(ctx, retentionLease) // a backlog: the next sweep, anywhere, goes on
+		s.leases.Release(ctx, retentionLease) // a backlog: the next sweep, anywhere, goes on
 	}
 	return err
 }
@@ -78,7 +78,7 @@ func (s *Service) retentionDue(ctx context.Context, now time.Time) (bool, error)
 		case err != nil && !errors.Is(err, store.ErrNotFound):
 			return err
 		}
-		due, err = tx.TakeLease(ctx, &store.Lease{Name: retentionLease, Holder: s.holder, ExpiresAt: now.Add(retentionEvery)}, now)
+		due, err = s.leases.TakeIn(ctx, tx, retentionLease, retentionEvery)
 		return err
 	})
 	if err != nil {

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
@@ -23,24 +24,24 @@ import (
 func TestRetentionBoundsTheDatabase(t *testing.T) {
 	t.Parallel()
 	const retain, round, perRound, rounds = 10 * 24 * time.Hour, 4 * 24 * time.Hour, 4, 7
-	h := newHarnessWith(t, harnessOptions{retainEvents: retain})
+	h := newHarnessWith(t, apptest.Options{RetainEvents: retain})
 	deliver := h.webhookEndpoint()
 	var first *store.Checkout
 	var sizes []retained
 	for i := range rounds {
 		for j := range perRound {
 			c := h.createKeyed(fmt.Sprintf("r%d-paid-%d", i, j))
-			h.pay(c)
+			h.Pay(c)
 			if first == nil {
 				first = c
 			}
-			h.start(h.createKeyed(fmt.Sprintf("r%d-left-%d", i, j)).ID) // abandoned on the wallet page
+			h.Start(h.createKeyed(fmt.Sprintf("r%d-left-%d", i, j)).ID) // abandoned on the wallet page
 		}
-		h.clock.Add(2 * time.Hour) // the abandoned ones expire
-		h.reconcile()
+		h.Clock.Add(2 * time.Hour) // the abandoned ones expire
+		h.Reconcile()
 		deliver()
-		h.clock.Add(round - 2*time.Hour)
-		h.reconcile() // the retention pass
+		h.Clock.Add(round - 2*time.Hour)
+		h.Reconcile() // the retention pass
 		sizes = append(sizes, h.retained())
 		t.Logf("after round %d: %+v", i, sizes[i])
 	}
@@ -66,11 +67,11 @@ func TestRetentionBoundsTheDatabase(t *testing.T) {
 		}
 	}
 	// The oldest checkout reads as before, with a shorter timeline.
-	st := h.state(first.ID)
+	st := h.State(first.ID)
 	if st.Checkout.Status != string(checkout.StatusPaid) || st.Payment == nil || len(st.Attempts) != 1 {
 		t.Errorf("the oldest checkout reads %s, payment %v, %d attempts", st.Checkout.Status, st.Payment, len(st.Attempts))
 	}
-	if ev := h.events(first.ID); len(ev) != 0 {
+	if ev := h.EventTypes(first.ID); len(ev) != 0 {
 		t.Errorf("the oldest checkout's timeline: %v, want it pruned", ev)
 	}
 }
@@ -81,40 +82,40 @@ func TestRetentionBoundsTheDatabase(t *testing.T) {
 func TestRetentionKeepsTheKeyOfAnUnsettledRefund(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	pay := h.pay(h.create(0))
+	pay := h.Pay(h.Create(0))
 	const hash = "sha256 of the request"
 	refund := func() (*store.Refund, error) {
-		held, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "refund-1", hash, time.Second)
+		held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "refund-1", hash, time.Second)
 		if err != nil {
 			return nil, err
 		}
 		if prev != nil {
-			return h.svc.RefundOutcome(h.ctx, prev.ObjectID)
+			return h.Payments.RefundOutcome(h.Ctx, prev.ObjectID)
 		}
-		return h.svc.Refund(h.ctx, h.m, pay.ID, checkout.RefundParams{Amount: won(1000), Key: held})
+		return h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000), Key: held})
 	}
-	h.faults.Set("cancel", "drop", 1) // KakaoPay refunds, and its answer is lost
-	h.faults.Set("order", "fail", -1) // and its order API is down for days
+	h.Faults.Set("cancel", "drop", 1) // KakaoPay refunds, and its answer is lost
+	h.Faults.Set("order", "fail", -1) // and its order API is down for days
 	r, err := refund()
-	if err != nil || r.Status != checkout.RefundPending {
+	if err != nil || r.Status != string(checkout.RefundPending) {
 		t.Fatalf("refund with a lost answer: %v %+v", err, r)
 	}
-	h.clock.Add(25 * time.Hour)
-	h.reconcile()
+	h.Clock.Add(25 * time.Hour)
+	h.Reconcile()
 	if again, err := refund(); err != nil || again.ID != r.ID {
 		t.Fatalf("a retry a day later: %v %+v, want the refund %s", err, again, r.ID)
 	}
-	h.faults.Clear("order")
-	h.reconcile()
-	if got, _ := h.svc.RefundByID(h.ctx, h.m, r.ID); got.Status != checkout.RefundSucceeded {
+	h.Faults.Clear("order")
+	h.Reconcile()
+	if got, _ := h.Payments.Refund(h.Ctx, h.M, r.ID); got.Status != string(checkout.RefundSucceeded) {
 		t.Fatalf("the refund settled %s", got.Status)
 	}
-	h.clock.Add(2 * time.Hour) // past the hour between two passes
-	h.reconcile()
-	if _, prev, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, "refund-1", "another request", time.Second); err != nil || prev != nil {
+	h.Clock.Add(2 * time.Hour) // past the hour between two passes
+	h.Reconcile()
+	if _, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "refund-1", "another request", time.Second); err != nil || prev != nil {
 		t.Errorf("the key of a settled refund, a day old, is kept: %v %+v", err, prev)
 	}
-	if info := h.tid(pay.TID); info.CanceledAmount != 1000 {
+	if info := h.TID(pay.TID); info.CanceledAmount != 1000 {
 		t.Errorf("KakaoPay refunded %d, want 1000 once", info.CanceledAmount)
 	}
 }
@@ -123,42 +124,34 @@ func TestRetentionKeepsTheKeyOfAnUnsettledRefund(t *testing.T) {
 // next sweeps; then no instance prunes again within the hour, and one does after it.
 func TestRetentionPassIsHourlyOnOneInstance(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, harnessOptions{retainEvents: checkout.MinRetainEvents})
-	checkout.SetPruneBatches(h.svc, 2, 2) // 4 rows of a table a pass
+	h := newHarnessWith(t, apptest.Options{RetainEvents: checkout.MinRetainEvents})
+	checkout.SetPruneBatches(h.Checkouts, 2, 2) // 4 rows of a table a pass
 	for range 5 {
-		h.create(0) // one event each
+		h.Create(0) // one event each
 	}
-	h.clock.Add(30 * time.Minute)
-	late := h.create(0)
-	kp, err := kakaopay.New(kakaopay.Options{BaseURL: h.sbURL, SecretKey: "test-secret"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	other, err := checkout.New(checkout.Config{Store: h.db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, RetainEvents: checkout.MinRetainEvents})
-	if err != nil {
-		t.Fatal(err)
-	}
+	h.Clock.Add(30 * time.Minute)
+	late := h.Create(0)
+	other := h.Another(apptest.Options{RetainEvents: checkout.MinRetainEvents}).Checkouts
 	events := func() int { return h.countRows(`SELECT COUNT(*) FROM events`) }
-	h.clock.Add(checkout.MinRetainEvents - 29*time.Minute) // the first five are due, late is not
-	h.reconcile()
+	h.Clock.Add(checkout.MinRetainEvents - 29*time.Minute) // the first five are due, late is not
+	h.Reconcile()
 	if n := events(); n != 2 {
 		t.Fatalf("%d events after a pass of 4, want 2", n)
 	}
-	h.reconcile() // the next sweep goes on with the backlog
+	h.Reconcile() // the next sweep goes on with the backlog
 	if n := events(); n != 1 {
 		t.Fatalf("%d events after the backlog, want late's", n)
 	}
-	h.clock.Add(40 * time.Minute) // late's event is due too, but a pass ran 40 minutes ago
-	h.reconcile()
-	if err := other.Reconcile(h.ctx); err != nil {
+	h.Clock.Add(40 * time.Minute) // late's event is due too, but a pass ran 40 minutes ago
+	h.Reconcile()
+	if err := other.Reconcile(h.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := events(); n != 1 {
 		t.Fatalf("%d events: a pass ran again within the hour", n)
 	}
-	h.clock.Add(25 * time.Minute)
-	if err := other.Reconcile(h.ctx); err != nil {
+	h.Clock.Add(25 * time.Minute)
+	if err := other.Reconcile(h.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := events(); n != 0 {
@@ -177,7 +170,7 @@ type retained struct {
 
 // retained measures the database.
 func (h *harness) retained() retained {
-	h.t.Helper()
+	h.T.Helper()
 	const pruned = `('events', 'webhook_deliveries', 'webhook_attempts', 'idempotency_keys')`
 	const kept = `('checkouts', 'attempts', 'payments')`
 	pages := func(tables string) string {
@@ -194,15 +187,15 @@ func (h *harness) retained() retained {
 
 // countRows runs a query answering one number on the SQLite file.
 func (h *harness) countRows(query string) int {
-	h.t.Helper()
-	db, err := sql.Open("sqlite", "file:"+h.path+"?mode=ro")
+	h.T.Helper()
+	db, err := sql.Open("sqlite", "file:"+h.Path+"?mode=ro")
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	defer db.Close()
 	var n int
 	if err := db.QueryRow(query).Scan(&n); err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return n
 }
@@ -210,19 +203,19 @@ func (h *harness) countRows(query string) int {
 // createKeyed makes an open checkout as the API does with an Idempotency-Key: reserved, bound
 // to the checkout, then completed with its answer.
 func (h *harness) createKeyed(key string) *store.Checkout {
-	h.t.Helper()
-	held, _, err := h.svc.ReserveIdempotencyKey(h.ctx, h.m.ID, key, "sha256 of "+key, time.Second)
+	h.T.Helper()
+	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, "sha256 of "+key, time.Second)
 	if err != nil || held == nil {
-		h.t.Fatalf("reserving %s: %v", key, err)
+		h.T.Fatalf("reserving %s: %v", key, err)
 	}
-	c := h.createWith(checkout.CreateParams{Amount: 11000, Reference: key, Key: held,
+	c := h.CreateWith(checkout.CreateParams{Amount: 11000, Reference: key, Key: held,
 		Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}}})
 	body, err := json.Marshal(c)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
-	if err := h.svc.CompleteIdempotencyKey(h.ctx, held, http.StatusCreated, body); err != nil {
-		h.t.Fatal(err)
+	if err := h.Idempotency.Complete(h.Ctx, held, http.StatusCreated, body); err != nil {
+		h.T.Fatal(err)
 	}
 	return c
 }
@@ -230,26 +223,26 @@ func (h *harness) createKeyed(key string) *store.Checkout {
 // webhookEndpoint adds an endpoint for every event, on a receiver that takes them all, and
 // returns what delivers every due delivery.
 func (h *harness) webhookEndpoint() (deliver func()) {
-	h.t.Helper()
+	h.T.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
-	h.t.Cleanup(srv.Close)
-	if _, err := h.svc.CreateWebhookEndpoint(h.ctx, h.m, checkout.EndpointParams{URL: &srv.URL}); err != nil {
-		h.t.Fatal(err)
+	h.T.Cleanup(srv.Close)
+	if _, err := h.Endpoints.Create(h.Ctx, h.M, webhook.EndpointParams{URL: &srv.URL}); err != nil {
+		h.T.Fatal(err)
 	}
-	d := webhook.NewDeliverer(webhook.Config{Store: h.db, AllowPrivate: true, Now: h.clock.Now})
+	d := webhook.NewDeliverer(webhook.Config{Store: h.DB, AllowPrivate: true, Now: h.Clock.Now})
 	return func() {
-		h.t.Helper()
+		h.T.Helper()
 		for {
-			n, err := d.DeliverDue(h.ctx)
+			n, err := d.DeliverDue(h.Ctx)
 			if err != nil {
-				h.t.Fatal(err)
+				h.T.Fatal(err)
 			}
 			if n == 0 {
 				break
 			}
 		}
 		if n := h.countRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`); n != 0 {
-			h.t.Fatalf("%d deliveries not delivered", n)
+			h.T.Fatalf("%d deliveries not delivered", n)
 		}
 	}
 }

@@ -432,7 +432,7 @@ func TestBytesPerCheckout(t *testing.T) {
 		e.Browser(handlerstest.UAIPhone).PayOn(create(fmt.Sprintf("left-%d", i))) // the shopper leaves the wallet page
 	}
 	e.Clock.Add(2 * time.Hour)
-	if _, err := e.Service.ExpireDue(context.Background()); err != nil {
+	if _, err := e.Checkouts.ExpireDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.Reconcile()

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -29,7 +29,7 @@ func dashSignedIn(b *handlerstest.Browser) bool {
 
 func TestDashboardAccountShowsTheUser(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	res, body := b.Get("/dashboard/account")

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
@@ -45,7 +46,7 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 
 func TestDashboardExpireCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	page := "/dashboard/checkouts/" + c.ID
 
@@ -94,7 +95,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 
 func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	e.PayByPhone(c.ID)
 	_, body := owner.Get("/dashboard/checkouts/" + c.ID)
@@ -116,7 +117,7 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
@@ -138,7 +139,7 @@ func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 
 func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 	e := handlerstest.New(t)
-	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
+	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", accounts.RoleStaff)
 	open := e.CreateCheckout("")
 	checkoutID, agr := e.Subscribe("9900")
 	var ch handlerstest.ChargeObject
@@ -183,7 +184,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 
 func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -265,7 +266,7 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"4444"}}.Encode()) // the sandbox declines 4444
 	confirm, values := form(t, body, "charge-confirm-button")
@@ -287,7 +288,7 @@ func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 
 func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -378,7 +379,7 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 func TestDashboardChargeWithALostAnswerSaysToCheckKakaoPay(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
 	confirm, values := form(t, body, "charge-confirm-button")

@@ -16,7 +16,7 @@ import (
 // its agreement.
 func (h *Handler) ShowCheckout(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
-	st, err := h.svc.MerchantState(r.Context(), m, r.PathValue("checkoutID"))
+	st, err := h.checkouts.Checkout(r.Context(), m, r.PathValue("checkoutID"))
 	if err != nil {
 		return err
 	}
@@ -25,7 +25,7 @@ func (h *Handler) ShowCheckout(w http.ResponseWriter, r *http.Request, u *User) 
 	p := views.DashCheckoutModel{Nav: nav, ID: c.ID, Status: c.Status, Reference: c.Reference, Description: c.Description,
 		Amount: c.Amount, CreatedAt: c.CreatedAt, ExpiresAt: c.ExpiresAt, Attempts: len(st.Attempts), CanExpire: u.Owner() && st.Open()}
 	if st.Payment != nil {
-		pay, refunds, err := h.svc.Payment(r.Context(), m, st.Payment.ID)
+		pay, refunds, err := h.payments.Payment(r.Context(), m, st.Payment.ID)
 		if err != nil {
 			return err
 		}
@@ -42,10 +42,10 @@ func (h *Handler) ShowCheckout(w http.ResponseWriter, r *http.Request, u *User) 
 	}
 	for _, a := range st.Attempts {
 		row := views.DashAttempt{ID: a.ID, Device: a.Device, Status: a.Status, CreatedAt: a.CreatedAt}
-		switch a.VoidStatus { // an approval that was not the checkout's payment, canceled at KakaoPay
-		case checkout.VoidPending:
+		switch { // an approval that was not the checkout's payment, canceled at KakaoPay
+		case checkout.Voiding(a):
 			row.Status = "voiding"
-		case checkout.VoidDone:
+		case checkout.Voided(a):
 			row.Status = "voided"
 		}
 		if a.FailureCode != "" {
@@ -53,12 +53,12 @@ func (h *Handler) ShowCheckout(w http.ResponseWriter, r *http.Request, u *User) 
 		}
 		p.AttemptRows = append(p.AttemptRows, row)
 	}
-	events, _, err := h.svc.Events(r.Context(), store.ListEvents{MerchantID: m.ID, CheckoutID: c.ID, Limit: 100})
+	events, _, err := h.events.Events(r.Context(), m, store.ListEvents{CheckoutID: c.ID, Limit: 100})
 	if err != nil {
 		return err
 	}
 	for i := len(events) - 1; i >= 0; i-- { // oldest first
-		got, err := h.svc.Event(r.Context(), m, events[i].ID)
+		got, err := h.events.Event(r.Context(), m, events[i].ID)
 		if err != nil {
 			return err
 		}
@@ -83,15 +83,14 @@ const agreementCharges = 50
 // agreementSection is a subscription checkout's agreement as its page shows it.
 func (h *Handler) agreementSection(r *http.Request, u *User, ag *store.Agreement) (*views.DashAgreement, error) {
 	m := u.Merchant
-	charges, err := h.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, AgreementID: ag.ID, Limit: agreementCharges + 1})
+	charges, more, err := h.payments.Charges(r.Context(), m, store.ListCharges{AgreementID: ag.ID, Limit: agreementCharges})
 	if err != nil {
 		return nil, err
 	}
-	active := ag.Status == checkout.AgreementActive
-	a := &views.DashAgreement{ID: ag.ID, Status: ag.Status, Deactivating: active && !checkout.Chargeable(ag), CreatedAt: ag.CreatedAt,
-		MoreCharges: len(charges) > agreementCharges, CanCharge: u.Owner() && checkout.Chargeable(ag), CanDeactivate: u.Owner() && active,
+	a := &views.DashAgreement{ID: ag.ID, Status: ag.Status, Deactivating: checkout.Deactivating(ag), CreatedAt: ag.CreatedAt,
+		MoreCharges: more, CanCharge: u.Owner() && checkout.Chargeable(ag), CanDeactivate: u.Owner() && !checkout.AgreementEnded(ag),
 		MinAmount: m.MinAmount, MaxAmount: m.MaxAmount}
-	for _, c := range charges[:min(len(charges), agreementCharges)] {
+	for _, c := range charges {
 		a.Charges = append(a.Charges, chargeRow(c))
 	}
 	return a, nil

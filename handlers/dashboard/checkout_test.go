@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
@@ -44,11 +45,11 @@ func TestDashboardCheckoutPage(t *testing.T) {
 		t.Errorf("timeline, oldest first: %v", types)
 	}
 
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
+	cu, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
 	if err != nil {
 		t.Fatal(err)
 	}

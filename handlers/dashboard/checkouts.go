@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -18,7 +19,7 @@ import (
 const dashPageSize = 50
 
 // dashStatuses are the list's filter choices.
-var dashStatuses = []string{string(checkout.StatusOpen), string(checkout.StatusPaid), string(checkout.StatusExpired), string(checkout.StatusCanceled)}
+var dashStatuses = checkout.CheckoutStatuses()
 
 // checkoutFilter reads the list's filter for the user's merchant: ?status=, ?q= (a checkout id,
 // the start of a reference, or a customer's e-mail) and ?from=&to= (days in Korea, both
@@ -39,8 +40,8 @@ func (h *Handler) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Valu
 		if err != nil {
 			return d, web.Invalid("date_invalid", name+" must be a date: YYYY-MM-DD", name)
 		}
-		if d.Year() < 2000 || d.After(h.svc.Now().AddDate(checkout.MaxYearsAhead, 0, 0)) {
-			return d, web.Invalidf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, checkout.MaxYearsAhead)
+		if d.Year() < 2000 || d.After(h.clock.Now().AddDate(domain.MaxYearsAhead, 0, 0)) {
+			return d, web.Invalidf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, domain.MaxYearsAhead)
 		}
 		return d, nil
 	}
@@ -84,12 +85,12 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 	q := r.URL.Query()
 	after := q.Get("starting_after")
 	if after != "" {
-		if _, err := h.svc.MerchantState(r.Context(), m, after); err != nil {
+		if _, err := h.checkouts.Checkout(r.Context(), m, after); err != nil {
 			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
 	f.StartingAfter, f.Limit = after, dashPageSize
-	list, more, err := h.svc.List(r.Context(), m, f)
+	list, more, err := h.checkouts.Checkouts(r.Context(), m, f)
 	if err != nil {
 		return err
 	}
@@ -140,7 +141,7 @@ func (h *Handler) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *Use
 	after, n := "", 0
 	for n < csvExportMax {
 		f.StartingAfter, f.Limit = after, 100
-		list, more, err := h.svc.List(r.Context(), m, f)
+		list, more, err := h.checkouts.Checkouts(r.Context(), m, f)
 		if err != nil {
 			return err
 		}

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/links"
 )
 
 // newLinkForm opens the create form as b and returns a valid link's values with its token.
@@ -80,11 +81,11 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	_, body = b.Get(loc)
 	doc = handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := e.Service.Link(context.Background(), m, linkID)
+	l, err := e.Links.Link(context.Background(), m, linkID)
 	if err != nil {
 		t.Fatalf("the link %q: %v", linkID, err)
 	}
@@ -284,15 +285,15 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := context.Background()
-	m, err := e.Service.MerchantByID(ctx, e.MerchantID)
+	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := e.Service.CreateLink(ctx, m, checkout.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
+	l, err := e.Links.Create(ctx, m, links.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 
@@ -318,11 +319,11 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	}
 
 	// Another merchant's link is not found, and not listed.
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "옆 가게"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "옆 가게"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := e.Service.CreateLink(ctx, other.Merchant, checkout.LinkParams{Amount: 7000, SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
+	theirs, err := e.Links.Create(ctx, other.Merchant, links.LinkParams{Amount: 7000, SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +340,7 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	if _, body := ob.Get("/dashboard/links"); strings.Contains(body, theirs.ID) {
 		t.Error("the list shows another merchant's link")
 	}
-	if got, _ := e.Service.Link(ctx, other.Merchant, theirs.ID); got == nil || !got.Active {
+	if got, _ := e.Links.Link(ctx, other.Merchant, theirs.ID); got == nil || !got.Active {
 		t.Error("another merchant's link was deactivated")
 	}
 

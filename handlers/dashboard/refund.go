@@ -7,8 +7,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -34,7 +34,7 @@ func refundForm(r *http.Request) (amount *int64, reason string, err error) {
 // refunded, with a one-time token that makes the refund happen once however often it is sent.
 func (h *Handler) ConfirmRefund(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
-	pay, _, err := h.svc.Payment(r.Context(), m, r.PathValue("paymentID"))
+	pay, _, err := h.payments.Payment(r.Context(), m, r.PathValue("paymentID"))
 	if err != nil {
 		return err
 	}
@@ -77,7 +77,7 @@ func (h *Handler) Refund(w http.ResponseWriter, r *http.Request, u *User) error 
 		return err
 	}
 	paymentID := r.PathValue("paymentID")
-	pay, _, err := h.svc.Payment(r.Context(), m, paymentID)
+	pay, _, err := h.payments.Payment(r.Context(), m, paymentID)
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func (h *Handler) Refund(w http.ResponseWriter, r *http.Request, u *User) error 
 	if err != nil || done { // done: the same confirmation again, its refund done or under way
 		return h.redirectUnless(w, r, back, err)
 	}
-	_, err = h.svc.Refund(r.Context(), m, paymentID, checkout.RefundParams{Amount: amount, Reason: reason, Key: held})
+	_, err = h.payments.CreateRefund(r.Context(), m, paymentID, payments.RefundParams{Amount: amount, Reason: reason, Key: held})
 	h.settleKey(r, held, err)
 	return h.redirectUnless(w, r, back, err)
 }
@@ -101,7 +101,7 @@ func (h *Handler) paymentPage(r *http.Request, pay *store.Payment) (string, erro
 	if pay.CheckoutID != "" {
 		return "/dashboard/checkouts/" + pay.CheckoutID, nil
 	}
-	ch, err := h.svc.ChargeOf(r.Context(), pay.ID)
+	ch, err := h.payments.ChargeOf(r.Context(), pay.ID)
 	if err != nil {
 		return "", err
 	}

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -114,15 +114,15 @@ func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 			t.Errorf("%v: the maximum came back as %q", c.change, got)
 		}
 	}
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
-	if err != nil || m.Name != "테스트 카페" || m.MinAmount != checkout.DefaultMinAmount || m.MaxAmount != checkout.DefaultMaxAmount || len(m.EmbedOrigins) != 0 {
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
+	if err != nil || m.Name != "테스트 카페" || m.MinAmount != accounts.DefaultMinAmount || m.MaxAmount != accounts.DefaultMaxAmount || len(m.EmbedOrigins) != 0 {
 		t.Errorf("refused forms changed the merchant: %+v %v", m, err)
 	}
 }
 
 func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	if _, body := b.Get("/dashboard"); handlerstest.Page(t, body).Find(`[data-testid=nav-settings]`).Length() != 0 {
@@ -139,7 +139,7 @@ func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	if res, _ := sendDashForm(ob, "/dashboard/settings", settingsForm(), evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site save: %d", res.StatusCode)
 	}
-	if m, _ := e.Service.MerchantByID(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != checkout.DefaultMaxAmount {
+	if m, _ := e.Merchants.Merchant(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != accounts.DefaultMaxAmount {
 		t.Errorf("a refused save changed the merchant: %+v", m)
 	}
 	// Signed out, the page sends the browser to sign in.

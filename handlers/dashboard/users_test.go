@@ -9,7 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -61,7 +61,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	if doc.Find(`[data-testid=nav-users][aria-current]`).Length() != 1 {
 		t.Error("the menu does not mark the users page")
 	}
-	if v := doc.Find(`[data-testid=add-role] option[selected]`).AttrOr("value", ""); v != checkout.RoleStaff {
+	if v := doc.Find(`[data-testid=add-role] option[selected]`).AttrOr("value", ""); v != accounts.RoleStaff {
 		t.Errorf("the add form proposes %q, want staff", v)
 	}
 
@@ -278,7 +278,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 func TestDashboardUsersAreForOwners(t *testing.T) {
 	e := handlerstest.New(t)
 	owner, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	ownerID := userID(t, e, owner)
@@ -313,11 +313,11 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ctx := context.Background()
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: checkout.RoleStaff})
+	theirs, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	res, body = usersPost(b, "/dashboard/users/"+id+"/remove", nil, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
-	if u, err := e.Service.User(ctx, id); err != nil || u.Role != checkout.RoleStaff {
+	if u, err := e.Users.User(ctx, other.Merchant, id); err != nil || u.Role != accounts.RoleStaff {
 		t.Errorf("the other merchant's user: %+v %v", u, err)
 	}
 	// An e-mail of another merchant's user is added here as any other is, an account of this
@@ -346,7 +346,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	if rows := userRows(t, b); len(rows) != 2 || rows["staff@other.example"] != "staff" {
 		t.Errorf("listed after adding: %v", rows)
 	}
-	if u, err := e.Service.User(ctx, id); err != nil || u.MerchantID != other.Merchant.ID || u.PasswordHash != theirs.User.PasswordHash {
+	if u, err := e.Users.User(ctx, other.Merchant, id); err != nil || u.MerchantID != other.Merchant.ID || u.PasswordHash != theirs.User.PasswordHash {
 		t.Errorf("the other merchant's user after the add: %+v %v", u, err)
 	}
 }
@@ -354,7 +354,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 func TestDashboardUsersRefuseCrossSitePosts(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	staffID := userID(t, e, "staff@cafe.example")

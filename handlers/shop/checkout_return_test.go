@@ -333,7 +333,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	}
 	e.Clock.Add(6 * time.Second)
 	for range 2 { // twice: the second pass changes nothing
-		if err := e.Service.Reconcile(context.Background()); err != nil {
+		if err := e.Services.Reconcile(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -416,7 +416,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Fatalf("wallet cancel: %d", res.StatusCode)
 	}
 	e.Clock.Add(6 * time.Second)
-	if err := e.Service.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(quit.ID); a.Status != "canceled" {
@@ -426,7 +426,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Errorf("idle attempt is %q before its tid dies", a.Status)
 	}
 	e.Clock.Add(15 * time.Minute)
-	if err := e.Service.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(idle.ID); a.Status != "expired" {

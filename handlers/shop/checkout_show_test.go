@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 func TestPagesEscapeMerchantInput(t *testing.T) {
 	const script, img = `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`
 	e := handlerstest.New(t)
-	evil, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: img + script})
+	evil, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: img + script})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -39,7 +39,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	known := q.Get("known")
 	if wait > 0 && known == "" {
-		st, err := h.svc.Snapshot(r.Context(), id)
+		st, err := h.checkouts.Snapshot(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 			wait = 0
 		}
 	}
-	st, err := h.svc.Wait(r.Context(), id, known, wait)
+	st, err := h.checkouts.Wait(r.Context(), id, known, wait)
 	if err != nil {
 		return err
 	}

@@ -189,7 +189,7 @@ func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
 		go func() { woke <- e.Status(c.ID, "?wait="+wait+"&known="+known) }()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.Service.Notifier().Waiting() < 2 {
+	for e.Checkouts.Notifier().Waiting() < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the polls never waited")
 		}

@@ -65,8 +65,8 @@ type Config struct {
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
 	// RetainEvents is how long events, and webhook deliveries once they ended, are kept before
-	// the reconciler prunes them: checkout.DefaultRetainEvents when zero, at least
-	// checkout.MinRetainEvents.
+	// the reconciler prunes them: domain.DefaultRetainEvents when zero, at least
+	// domain.MinRetainEvents.
 	RetainEvents time.Duration
 }
 
@@ -81,6 +81,7 @@ type Services struct {
 	Endpoints   *webhook.Endpoints
 	Events      *webhook.Events
 	Idempotency *domain.Idempotency
+	Retention   *domain.Retention
 }
 
 // New returns the services of cfg.
@@ -93,13 +94,16 @@ func New(cfg Config) (*Services, error) {
 	var err error
 	s.Checkouts, err = checkout.New(checkout.Config{Store: cfg.Store, KakaoPay: cfg.KakaoPay, ReturnURL: cfg.ReturnURL,
 		Bundle: cfg.Bundle, Logger: cfg.Logger, Clock: cfg.Clock, AttemptTTL: cfg.AttemptTTL, ApproveTimeout: cfg.ApproveTimeout,
-		ConfirmGrace: cfg.ConfirmGrace, OrderLookups: cfg.OrderLookups, RetainEvents: cfg.RetainEvents})
+		ConfirmGrace: cfg.ConfirmGrace, OrderLookups: cfg.OrderLookups})
 	if err != nil {
 		return nil, err
 	}
 	s.Payments, err = payments.New(payments.Config{Store: cfg.Store, KakaoPay: cfg.KakaoPay, Logger: cfg.Logger,
 		Clock: cfg.Clock, ApproveTimeout: cfg.ApproveTimeout, SettleAfter: cfg.SettleAfter})
 	if err != nil {
+		return nil, err
+	}
+	if s.Retention, err = domain.NewRetention(cfg.Store, cfg.RetainEvents, cfg.Clock, cfg.Logger); err != nil {
 		return nil, err
 	}
 	s.Links = links.New(cfg.Store, s.Checkouts, cfg.Clock)
@@ -116,8 +120,9 @@ func New(cfg Config) (*Services, error) {
 }
 
 // Reconcile settles with KakaoPay what was left unsettled, checkouts' and payments' (each
-// service's Reconcile), and forgets the dashboard's ended sessions and stale failed sign-ins.
-// The server runs it periodically on every instance; each part runs whatever another's error.
+// service's Reconcile), forgets the dashboard's ended sessions and stale failed sign-ins, and
+// prunes what is kept only for a while (Retention). The server runs it periodically on every
+// instance; each part runs whatever another's error.
 func (s *Services) Reconcile(ctx context.Context) error {
-	return errors.Join(s.Checkouts.Reconcile(ctx), s.Payments.Reconcile(ctx), s.Users.Sweep(ctx))
+	return errors.Join(s.Checkouts.Reconcile(ctx), s.Payments.Reconcile(ctx), s.Users.Sweep(ctx), s.Retention.Prune(ctx))
 }

@@ -1,6 +1,9 @@
-// Package checkout is kpcheckout's domain: checkouts, KakaoPay attempts and payments, the KRW
-// amount rules, the state machine, and the service that runs each flow over the store and
-// KakaoPay. It knows nothing of HTTP.
+// Package checkout is kpcheckout's checkout flows: checkouts and their KRW amount rules, the
+// KakaoPay attempts that pay them (ready, the shopper's return, approve), the payment an approval
+// records, the status the pages follow (snapshots, the notifier, the watchers), and the
+// reconciliation of attempts whose outcome was lost. Its state machine (status.go) is every
+// status rule of kpcheckout, those of what follows a payment (package payments) and of payment
+// links too. It knows nothing of HTTP.
 package checkout
 
 import (
@@ -67,9 +70,6 @@ type Config struct {
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
-	// RetainEvents is how long events, and webhook deliveries once they ended, are kept before
-	// the reconciler prunes them: DefaultRetainEvents when zero, at least MinRetainEvents.
-	RetainEvents time.Duration
 }
 
 // Service runs the checkout flows: creating checkouts, starting KakaoPay attempts, settling
@@ -92,7 +92,6 @@ type Service struct {
 	following    atomic.Bool // FollowChanges hears the other instances now
 	polls        *throttle
 	starting     domain.Stripes // Pay per checkout (with the start lease)
-	retention    retention
 }
 
 // New returns a Service.
@@ -121,10 +120,6 @@ func New(cfg Config) (*Service, error) {
 		s.bundle = b
 	}
 	s.snaps = newSnapshots(s.clock.Now)
-	var err error
-	if s.retention, err = newRetention(cfg.RetainEvents); err != nil {
-		return nil, err
-	}
 	return s, nil
 }
 

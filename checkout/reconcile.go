@@ -14,18 +14,10 @@ import (
 // not be asked, or whose approve call failed or timed out (approved at KakaoPay → paid here;
 // quit or failed → ended; still pending past the tid's life → expired; never confirmable →
 // failed after a grace period), and the approvals that cannot be their checkout's payment
-// (canceled at KakaoPay). It prunes, once an hour, what is kept only for a while (retain). The
-// server runs it periodically, on every instance, with payments' Reconcile: each attempt is
-// worked on under a lease, by one instance at a time.
+// (canceled at KakaoPay). The server runs it periodically, on every instance, with payments'
+// Reconcile: each attempt is worked on under a lease, by one instance at a time.
 func (s *Service) Reconcile(ctx context.Context) error {
 	now := s.clock.Now()
-	// Leases left by instances that died long ago are forgotten.
-	if err := s.store.Transact(ctx, func(tx store.Tx) error {
-		_, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour))
-		return err
-	}); err != nil {
-		return wrapf("reconcile", err)
-	}
 	// Settling while an approve is still under way is harmless: paid() records once, and an
 	// attempt is only failed for good after its tid has died.
 	attempts, err := s.store.LiveAttempts(ctx, now.Add(-5*time.Second), 100)
@@ -40,10 +32,7 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err := s.reconcileUnconfirmed(ctx, now); err != nil {
 		return err
 	}
-	if err := s.reconcileStrays(ctx, now); err != nil {
-		return err
-	}
-	return s.retain(ctx, now) // old events, deliveries and Idempotency-Keys: once an hour, on one instance
+	return s.reconcileStrays(ctx, now)
 }
 
 // reconcileLeased reconciles one live attempt unless another instance is at it. The lease

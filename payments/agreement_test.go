@@ -77,7 +77,7 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 		t.Errorf("ChargeOf: %v %+v", err, got)
 	}
 	if got, err := h.Payments.Charge(h.Ctx, h.M, ch.ID); err != nil || got.Reference != "SUB-1-2026-12" {
-		t.Errorf("ChargeByID: %v %+v", err, got)
+		t.Errorf("Charge: %v %+v", err, got)
 	}
 	// A charge's payment is refunded like any other.
 	if r, err := h.Payments.CreateRefund(h.Ctx, h.M, p.ID, payments.RefundParams{Amount: apptest.Won(4900)}); err != nil || r.Status != string(checkout.RefundSucceeded) {

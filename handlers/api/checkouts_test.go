@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -441,10 +441,10 @@ func TestBytesPerCheckout(t *testing.T) {
 	if got := e.CountRows(`SELECT COUNT(*) FROM checkouts WHERE status = 'expired'`); got != n {
 		t.Fatalf("%d checkouts expired, want %d", got, n)
 	}
-	e.Clock.Add(checkout.KeyRetention)
+	e.Clock.Add(domain.KeyRetention)
 	e.Reconcile()
 	noKeys := measureFile(t, e)
-	e.Clock.Add(checkout.DefaultRetainEvents)
+	e.Clock.Add(domain.DefaultRetainEvents)
 	e.Reconcile()
 	kept := measureFile(t, e)
 	if got := e.CountRows(`SELECT COUNT(*) FROM events`) + e.CountRows(`SELECT COUNT(*) FROM idempotency_keys`); got != 0 {

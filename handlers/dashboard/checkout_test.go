@@ -10,7 +10,7 @@ import (
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -80,7 +80,7 @@ func TestOldCheckoutReadsOnceItsEventsArePruned(t *testing.T) {
 	if len(events.Data) < 4 {
 		t.Fatalf("%d events before the retention", len(events.Data))
 	}
-	e.Clock.Add(checkout.DefaultRetainEvents + 24*time.Hour)
+	e.Clock.Add(domain.DefaultRetainEvents + 24*time.Hour)
 	e.Reconcile()
 
 	if got := e.Events(c.ID); len(got) != 0 {

@@ -1,7 +1,7 @@
 // Package dashboard serves the merchant dashboard under /dashboard/: sign-in with e-mail and
 // password, the home's numbers, checkouts (with their CSV export), payments and refunds,
 // agreements and charges, payment links, webhook endpoints, API keys, users and settings. Its
-// pages render through web.Pages and call the checkout service; a signed-in user's refused
+// pages render through web.Pages and call the domain services (app.Services); a signed-in user's refused
 // request gets a dashboard page that says why.
 package dashboard
 
@@ -73,7 +73,7 @@ type Config struct {
 const dashSessionName = "kpcheckout_dash"
 
 // dashSessionKey is the cookie's value that carries the session's token: the session itself, its
-// limits and its end, is a row in the database (checkout.StartSession).
+// limits and its end, is a row in the database (accounts.Users.StartSession).
 const dashSessionKey = "sid"
 
 // New returns the dashboard's handler.

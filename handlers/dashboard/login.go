@@ -22,7 +22,7 @@ func (h *Handler) ShowLoginPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // SignIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
-// answer; failures are throttled per account and per address (checkout.SignIn), and a
+// answer; failures are throttled per account and per address (accounts.Users.SignIn), and a
 // throttled attempt is told how long to wait. A password that opens several shops' accounts
 // leads to the choice between them.
 func (h *Handler) SignIn(w http.ResponseWriter, r *http.Request) error {

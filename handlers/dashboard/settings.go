@@ -29,7 +29,7 @@ func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, u *User
 	h.pages.Render(w, r, ctx, status, views.DashSettings(f))
 }
 
-// settingsFields are the form fields an UpdateMerchantSettings error's param is about.
+// settingsFields are the form fields an UpdateSettings error's param is about.
 var settingsFields = map[string]string{"name": "name", "min_amount": "min_amount", "max_amount": "max_amount",
 	"embed_origins": "embed_origins"}
 

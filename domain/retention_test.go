@@ -1,4 +1,4 @@
-package checkout_test
+package domain_test
 
 import (
 	"database/sql"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/webhook"
@@ -124,16 +125,16 @@ func TestRetentionKeepsTheKeyOfAnUnsettledRefund(t *testing.T) {
 // next sweeps; then no instance prunes again within the hour, and one does after it.
 func TestRetentionPassIsHourlyOnOneInstance(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, apptest.Options{RetainEvents: checkout.MinRetainEvents})
-	checkout.SetPruneBatches(h.Checkouts, 2, 2) // 4 rows of a table a pass
+	h := newHarnessWith(t, apptest.Options{RetainEvents: domain.MinRetainEvents})
+	domain.SetPruneBatches(h.Retention, 2, 2) // 4 rows of a table a pass
 	for range 5 {
 		h.Create(0) // one event each
 	}
 	h.Clock.Add(30 * time.Minute)
 	late := h.Create(0)
-	other := h.Another(apptest.Options{RetainEvents: checkout.MinRetainEvents}).Checkouts
+	other := h.Another(apptest.Options{RetainEvents: domain.MinRetainEvents}).Retention
 	events := func() int { return h.countRows(`SELECT COUNT(*) FROM events`) }
-	h.Clock.Add(checkout.MinRetainEvents - 29*time.Minute) // the first five are due, late is not
+	h.Clock.Add(domain.MinRetainEvents - 29*time.Minute) // the first five are due, late is not
 	h.Reconcile()
 	if n := events(); n != 2 {
 		t.Fatalf("%d events after a pass of 4, want 2", n)
@@ -144,14 +145,14 @@ func TestRetentionPassIsHourlyOnOneInstance(t *testing.T) {
 	}
 	h.Clock.Add(40 * time.Minute) // late's event is due too, but a pass ran 40 minutes ago
 	h.Reconcile()
-	if err := other.Reconcile(h.Ctx); err != nil {
+	if err := other.Prune(h.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := events(); n != 1 {
 		t.Fatalf("%d events: a pass ran again within the hour", n)
 	}
 	h.Clock.Add(25 * time.Minute)
-	if err := other.Reconcile(h.Ctx); err != nil {
+	if err := other.Prune(h.Ctx); err != nil {
 		t.Fatal(err)
 	}
 	if n := events(); n != 0 {

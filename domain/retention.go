@@ -1,9 +1,10 @@
-package checkout
+package domain
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
@@ -29,31 +30,49 @@ const (
 	retentionEvery = time.Hour
 )
 
-// retention is how old pruned rows are, and how much of them one transaction and one pass delete.
-type retention struct {
-	events time.Duration
+// Retention prunes, once an hour on one instance of all, what every service writes and keeps
+// only for a while: events, the webhook deliveries that ended, and Idempotency-Keys.
+type Retention struct {
+	store  store.Store
+	leases *Leases
+	clock  Clock
+	log    *slog.Logger
+	events time.Duration // how old pruned events and deliveries are
 	// A transaction deletes batch rows, so that writers (SQLite has one) wait milliseconds for
 	// it; a pass makes at most batches of them per table, so that a first pass over years of
 	// rows does not hold up the reconciliation it runs in: the next sweep goes on.
 	batch, batches int
 }
 
-// newRetention is the retention of events for RetainEvents (DefaultRetainEvents when zero).
-func newRetention(events time.Duration) (retention, error) {
+// NewRetention is the retention of the rows in st that keeps events for events
+// (DefaultRetainEvents when zero).
+func NewRetention(st store.Store, events time.Duration, clock Clock, log *slog.Logger) (*Retention, error) {
 	if events == 0 {
 		events = DefaultRetainEvents
 	}
 	if events < MinRetainEvents {
-		return retention{}, fmt.Errorf("checkout: events must be kept at least %v, not %v: an endpoint is judged by its deliveries of the last 3 days", MinRetainEvents, events)
+		return nil, fmt.Errorf("retention: events must be kept at least %v, not %v: an endpoint is judged by its deliveries of the last 3 days", MinRetainEvents, events)
 	}
-	return retention{events: events, batch: 500, batches: 20}, nil
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Retention{store: st, leases: NewLeases(st, clock, log), clock: clock, log: log, events: events, batch: 500, batches: 20}, nil
 }
 
-// retain prunes, once an hour on one instance, the Idempotency-Keys older than KeyRetention
+// Prune prunes, once an hour on one instance, the Idempotency-Keys older than KeyRetention
 // (but those of unsettled money), and the webhook deliveries that ended and the events older
 // than the retention of events (but those a delivery still names). Checkouts, attempts,
-// payments, refunds, agreements and charges are never pruned.
-func (s *Service) retain(ctx context.Context, now time.Time) error {
+// payments, refunds, agreements and charges are never pruned. The server runs it with the
+// reconciliation; at every call, it also forgets the leases that instances which died long ago
+// left.
+func (s *Retention) Prune(ctx context.Context) error {
+	now := s.clock.Now()
+	if err := s.store.Transact(ctx, func(tx store.Tx) error {
+		_, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour))
+		return err
+	}); err != nil {
+		return fmt.Errorf("retention: leases: %w", err)
+	}
 	due, err := s.retentionDue(ctx, now)
 	if err != nil || !due {
 		return err
@@ -67,7 +86,7 @@ func (s *Service) retain(ctx context.Context, now time.Time) error {
 
 // retentionDue takes the retention lease for an hour unless a pass, here or on another
 // instance, took it less than an hour ago.
-func (s *Service) retentionDue(ctx context.Context, now time.Time) (bool, error) {
+func (s *Retention) retentionDue(ctx context.Context, now time.Time) (bool, error) {
 	var due bool
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		due = false
@@ -82,15 +101,15 @@ func (s *Service) retentionDue(ctx context.Context, now time.Time) (bool, error)
 		return err
 	})
 	if err != nil {
-		return false, wrapf("retention", err)
+		return false, fmt.Errorf("retention: %w", err)
 	}
 	return due, nil
 }
 
 // prune runs one pass: deliveries before events, so that the events they held go in the same
 // pass. It reports whether a table has more to prune than the pass took.
-func (s *Service) prune(ctx context.Context, now time.Time) (more bool, err error) {
-	keys, events := now.Add(-KeyRetention), now.Add(-s.retention.events)
+func (s *Retention) prune(ctx context.Context, now time.Time) (more bool, err error) {
+	keys, events := now.Add(-KeyRetention), now.Add(-s.events)
 	steps := []struct {
 		what string
 		fn   func(tx store.Tx, limit int) (int, error)
@@ -105,7 +124,7 @@ func (s *Service) prune(ctx context.Context, now time.Time) (more bool, err erro
 			s.log.InfoContext(ctx, "retention: pruned", "what", step.what, "rows", n)
 		}
 		if err != nil {
-			return false, wrapf("retention: "+step.what, err)
+			return false, fmt.Errorf("retention: %s: %w", step.what, err)
 		}
 		more = more || full
 	}
@@ -114,15 +133,15 @@ func (s *Service) prune(ctx context.Context, now time.Time) (more bool, err erro
 
 // pruneBatches deletes with fn, a transaction of at most a batch each, until a batch comes
 // short or the pass has made its batches (full).
-func (s *Service) pruneBatches(ctx context.Context, fn func(tx store.Tx, limit int) (int, error)) (total int, full bool, err error) {
-	for range s.retention.batches {
+func (s *Retention) pruneBatches(ctx context.Context, fn func(tx store.Tx, limit int) (int, error)) (total int, full bool, err error) {
+	for range s.batches {
 		var n int
 		err := s.store.Transact(ctx, func(tx store.Tx) (err error) {
-			n, err = fn(tx, s.retention.batch)
+			n, err = fn(tx, s.batch)
 			return err
 		})
 		total += n
-		if err != nil || n < s.retention.batch {
+		if err != nil || n < s.batch {
 			return total, false, err
 		}
 	}

@@ -1,4 +1,4 @@
-package checkout_test
+package domain_test
 
 import (
 	"errors"

@@ -223,6 +223,9 @@ func (st *State) Paid() bool { return isPaid(st.Checkout) }
 // Expired reports whether the checkout expired unpaid.
 func (st *State) Expired() bool { return st.Status() == StatusExpired }
 
+// Canceled reports whether the checkout was canceled.
+func (st *State) Canceled() bool { return st.Status() == StatusCanceled }
+
 func isOpen(c *store.Checkout) bool { return CheckoutStatus(c.Status) == StatusOpen }
 func isPaid(c *store.Checkout) bool { return CheckoutStatus(c.Status) == StatusPaid }
 
@@ -286,6 +289,17 @@ func orderMoveOf(st kakaopay.OrderStatus) orderMove {
 // walletApproved reports whether the order says the shopper approved in the wallet and
 // KakaoPay waits for our approve call: only then is a pg_token worth using.
 func walletApproved(st kakaopay.OrderStatus) bool { return st == kakaopay.StatusAuthPassword }
+
+// sidOnly reports whether an order says KakaoPay issued a subscription key without taking any
+// money (ISSUED_SID): such an approval has nothing to cancel but its key.
+func sidOnly(st kakaopay.OrderStatus) bool { return st == kakaopay.StatusIssuedSID }
+
+// SubscriptionLive reports whether KakaoPay's status of a subscription key says it can still be
+// charged; an ended key stays ended.
+func SubscriptionLive(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionActive }
+
+// SubscriptionEnded reports whether KakaoPay's status of a subscription key says it ended.
+func SubscriptionEnded(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionInactive }
 
 // orderSettled reports whether an order status is final.
 func orderSettled(st kakaopay.OrderStatus) bool {

@@ -112,12 +112,12 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 		if err != nil {
 			return wrapf("void: cancel", err) // a lost answer shows in the order API next time
 		}
-	} else if !orderMoveOf(order.Status).paid && order.Status != kakaopay.StatusIssuedSID {
+	} else if !orderMoveOf(order.Status).paid && !sidOnly(order.Status) {
 		return fmt.Errorf("checkout: void: KakaoPay's order says %s for an approval", order.Status)
 	}
 	if sid := a.SID; sid != "" {
 		sub, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
-		if err == nil && sub.Status == kakaopay.SubscriptionActive {
+		if err == nil && SubscriptionLive(sub.Status) {
 			_, err = s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
 		}
 		if err != nil {

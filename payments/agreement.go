@@ -326,7 +326,7 @@ func (s *Service) deactivateAt(ctx context.Context, ag *store.Agreement, asked b
 	defer cancel()
 	if asked {
 		st, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
-		if err == nil && st.Status == kakaopay.SubscriptionInactive {
+		if err == nil && checkout.SubscriptionEnded(st.Status) {
 			return s.recordDeactivation(rctx, ag.ID, true)
 		}
 	}
@@ -340,7 +340,7 @@ func (s *Service) deactivateAt(ctx context.Context, ag *store.Agreement, asked b
 	defer cancelStatus()
 	st, serr := s.kakao.SubscriptionStatus(sctx, kakaopay.SIDRequest{CID: ag.CID, SID: ag.SID})
 	switch {
-	case serr == nil && st.Status == kakaopay.SubscriptionInactive:
+	case serr == nil && checkout.SubscriptionEnded(st.Status):
 		return s.recordDeactivation(rctx, ag.ID, true)
 	case serr == nil && !kakaopay.IsOutcomeUnknown(err):
 		// KakaoPay refused and the sid is still active: nothing is under way any more.

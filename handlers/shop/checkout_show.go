@@ -63,14 +63,14 @@ func (h *Handler) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 	for _, it := range c.Items {
 		m.Items = append(m.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
 	}
-	switch st.Status() {
-	case checkout.StatusPaid:
+	switch {
+	case st.Paid():
 		m.View, m.StatusURL, m.Receipt = views.ViewPaid, "", receipt(l, st)
 		return m, nil
-	case checkout.StatusExpired:
+	case st.Expired():
 		m.View, m.StatusURL = views.ViewExpired, ""
 		return m, nil
-	case checkout.StatusCanceled:
+	case st.Canceled():
 		m.View, m.StatusURL = views.ViewCanceled, ""
 		return m, nil
 	}

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
@@ -62,11 +61,11 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	if a := st.Latest(); a != nil {
 		out.AttemptStatus = &a.Status
 	}
-	switch st.Status() {
-	case checkout.StatusPaid:
+	switch {
+	case st.Paid():
 		u := successURL(st.Checkout.SuccessURL, st.Checkout.ID)
 		out.RedirectURL = &u
-	case checkout.StatusExpired, checkout.StatusCanceled:
+	case st.Expired() || st.Canceled():
 		u := failureURL(st.Checkout.FailureURL, st.Checkout.ID)
 		out.RedirectURL = &u
 	}

@@ -34,14 +34,14 @@ func formal(s string) bool {
 
 func TestFormalDetectsHapsyoche(t *testing.T) {
 	for s, want := range map[string]bool{
-		"결제가 완료되었습니다":    true,
-		"취소된 주문입니다.":     true,
-		"다시 시도하십시오":      true,
+		"결제가 완료되었습니다":   true,
+		"취소된 주문입니다.":    true,
+		"다시 시도하십시오":     true,
 		"환불할까요? 정말입니까?": true,
-		"결제를 완료했어요":      false,
-		"다시 결제해 주세요":     false,
-		"11,000원 결제하기":   false,
-		"입니다만 아닌 말":      true, // a false positive is a prompt to look, not a failure of the rule
+		"결제를 완료했어요":     false,
+		"다시 결제해 주세요":    false,
+		"11,000원 결제하기":  false,
+		"입니다만 아닌 말":     true, // a false positive is a prompt to look, not a failure of the rule
 	} {
 		if got := formal(s); got != want {
 			t.Errorf("formal(%q) = %v, want %v", s, got, want)

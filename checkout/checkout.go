@@ -50,7 +50,7 @@ type Config struct {
 	Store    store.Store
 	KakaoPay KakaoPay
 	// ReturnURL builds the URL KakaoPay returns a shopper to after an attempt: kind is
-	// "approve", "cancel" or "fail". The routes are the HTTP layer's (handlers.ReturnURL).
+	// "approve", "cancel" or "fail". The routes are the HTTP layer's (handlers/web.ReturnURL).
 	ReturnURL func(checkoutID, attemptID, kind string) string
 	// Bundle holds the messages of what the service words itself (the item name KakaoPay shows);
 	// locales.Bundle() when nil.

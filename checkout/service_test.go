@@ -305,8 +305,8 @@ func wantError(t *testing.T, err error, kind checkout.Kind, code, param string) 
 
 func won(n int64) *int64 { return &n }
 
-// returnURL builds return URLs the way handlers.ReturnURL does, on a base nobody serves: these
-// tests play the shopper's return through Service.HandleReturn.
+// returnURL builds return URLs the way web.ReturnURL (handlers/web) does, on a base nobody
+// serves: these tests play the shopper's return through Service.HandleReturn.
 func returnURL(base string) func(checkoutID, attemptID, kind string) string {
 	return func(checkoutID, attemptID, kind string) string {
 		return base + "/c/" + url.PathEscape(checkoutID) + "/return/" + kind + "?attempt=" + url.QueryEscape(attemptID)

@@ -1,13 +1,13 @@
-// Package handlers is kpcheckout's HTTP surface: the shopper pages, KakaoPay's return
-// callbacks, the status endpoint, the merchant API, the merchant dashboard and the middleware
-// around them.
+// Package handlers is kpcheckout's whole HTTP handler. New builds the three surfaces, the
+// shopper's pages and KakaoPay's returns (handlers/shop), the merchant API (handlers/api) and
+// the dashboard (handlers/dashboard), which share handlers/web, and registers every route in one
+// table, with the server's own endpoints (health, readiness, metrics, the OpenAPI document, the
+// sandbox) and the middleware around them.
 package handlers
 
 import (
-	"cmp"
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/netip"
@@ -20,6 +20,10 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/docs"
+	"github.com/kpcheckout/kpcheckout/handlers/api"
+	"github.com/kpcheckout/kpcheckout/handlers/dashboard"
+	"github.com/kpcheckout/kpcheckout/handlers/shop"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/static"
 )
 
@@ -48,22 +52,24 @@ type Config struct {
 	PaymentStartsPerMinute int
 	// Proxies are the load balancers whose X-Forwarded-For names the client, for the
 	// per-address caps (long-polls, sign-in failures, the limits above); none by default.
-	Proxies Proxies
+	Proxies web.Proxies
 	// Now is the clock of the per-address limits; time.Now when nil.
 	Now func() time.Time
-	// Deliveries is woken when the API queues a delivery (a ping, a redelivery); nil: nothing
-	// to wake (a background Deliverer still finds them on its next tick).
-	Deliveries Waker
-	// Metrics are served at /metrics; NewMetrics() when nil.
-	Metrics *Metrics
+	// Deliveries is woken when the API or a dashboard form queues a delivery (a ping, a
+	// redelivery); nil: nothing to wake (a background Deliverer still finds them on its next tick).
+	Deliveries web.Waker
+	// Metrics are served at /metrics; web.NewMetrics() when nil.
+	Metrics *web.Metrics
 	// MetricsNetworks are the networks whose clients (behind Proxies) may read /metrics; others
 	// get a 404. Loopback when empty.
 	MetricsNetworks []netip.Prefix
 	Logger          *slog.Logger
 }
 
-// Waker is what wakes a background worker: the webhook Deliverer, when the API queues a delivery.
-type Waker interface{ Wake() }
+// noWake is Config.Deliveries when there is no Deliverer in this process.
+type noWake struct{}
+
+func (noWake) Wake() {}
 
 // catchAll are the patterns that answer paths no route has.
 var catchAll = []string{"/", "/v1/"}
@@ -83,8 +89,7 @@ func notAllowed(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) erro
 		return nil
 	}
 	w.Header().Set("Allow", strings.Join(allow, ", "))
-	return &httpError{status: http.StatusMethodNotAllowed, typ: "invalid_request_error", code: "method_not_allowed",
-		message: fmt.Sprintf("%s is not allowed here; use %s", r.Method, strings.Join(allow, " or "))}
+	return web.MethodNotAllowed(r.Method, allow)
 }
 
 // New returns the server's whole handler with every route registered.
@@ -95,134 +100,131 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	now := cfg.Now
-	if now == nil {
-		now = time.Now
-	}
-	qr := newQRCodes() // the page and the API draw an attempt's QR code once between them
-	shop := &Shopper{svc: cfg.Service, bundle: cfg.Bundle, assets: cfg.Assets, sessions: cfg.Sessions,
-		baseURL: cfg.BaseURL, testMode: cfg.TestMode, waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
-		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
-		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
-		qr:            qr, log: cfg.Logger}
+	qr := web.NewQRCodes() // the page and the API draw an attempt's QR code once between them
+	pages := web.NewPages(cfg.Bundle, cfg.Assets, cfg.Sessions, cfg.TestMode, cfg.Logger)
+	shopper := shop.New(shop.Config{Service: cfg.Service, Pages: pages, QR: qr, BaseURL: cfg.BaseURL, TestMode: cfg.TestMode,
+		Proxies: cfg.Proxies, MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP,
+		LinkCheckoutsPerMinute: cfg.LinkCheckoutsPerMinute, PaymentStartsPerMinute: cfg.PaymentStartsPerMinute, Now: cfg.Now,
+		Logger: cfg.Logger})
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
-	api := &API{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: qr}
+	v1 := api.New(api.Config{Service: cfg.Service, BaseURL: cfg.BaseURL, QR: qr, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		shop.showError(w, r, &httpError{status: http.StatusForbidden, typ: "invalid_request_error", code: "forbidden", message: "cross-origin request refused"})
+		shopper.ShowError(w, r, web.Forbidden("forbidden", "cross-origin request refused"))
 	}))
 
 	mux := http.NewServeMux()
-	mux.Handle("GET /c/{id}", shop.page(shop.showCheckoutPage))
-	mux.Handle("POST /c/{id}/pay", csrf.Handler(shop.page(shop.startPayment)))
-	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shop.page(shop.leavePayment)))
-	mux.Handle("GET /c/{id}/qr.png", shop.page(shop.showQRCode))
-	mux.Handle("GET /c/{id}/status", shop.json(shop.showStatus))
-	mux.Handle("GET /c/{id}/return/{kind}", shop.page(shop.handleReturn))
-	mux.Handle("GET /l/{slug}", shop.page(shop.showLinkPage))
-	mux.Handle("POST /l/{slug}", csrf.Handler(shop.page(shop.payLink)))
-	mux.Handle("GET /l/{slug}/qr.png", shop.page(shop.linkQR))
-	mux.Handle("GET /l/{slug}/poster", shop.page(shop.linkPoster))
+	mux.Handle("GET /c/{id}", shopper.Page(shopper.ShowCheckoutPage))
+	mux.Handle("POST /c/{id}/pay", csrf.Handler(shopper.Page(shopper.StartPayment)))
+	mux.Handle("POST /c/{id}/cancel", csrf.Handler(shopper.Page(shopper.LeavePayment)))
+	mux.Handle("GET /c/{id}/qr.png", shopper.Page(shopper.ShowQRCode))
+	mux.Handle("GET /c/{id}/status", shopper.JSON(shopper.ShowStatus))
+	mux.Handle("GET /c/{id}/return/{kind}", shopper.Page(shopper.HandleReturn))
+	mux.Handle("GET /l/{slug}", shopper.Page(shopper.ShowLinkPage))
+	mux.Handle("POST /l/{slug}", csrf.Handler(shopper.Page(shopper.PayLink)))
+	mux.Handle("GET /l/{slug}/qr.png", shopper.Page(shopper.LinkQR))
+	mux.Handle("GET /l/{slug}/poster", shopper.Page(shopper.LinkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
 
-	dash := newDashboard(shop, cfg)
-	mux.Handle("GET /dashboard/login", dash.public(dash.showLoginPage))
-	mux.Handle("POST /dashboard/login", csrf.Handler(dash.public(dash.signIn)))
-	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.public(dash.chooseShop)))
-	mux.Handle("POST /dashboard/logout", csrf.Handler(dash.public(dash.signOut)))
-	mux.Handle("GET /dashboard", dash.signedIn(dash.showHome))
-	mux.Handle("GET /dashboard/{$}", dash.signedIn(dash.showHome))
-	mux.Handle("GET /dashboard/checkouts", dash.signedIn(dash.listCheckouts))
-	mux.Handle("GET /dashboard/checkouts.csv", dash.signedIn(dash.exportCheckouts))
-	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.signedIn(dash.showCheckout))
-	mux.Handle("POST /dashboard/payments/{paymentID}/refund/confirm", csrf.Handler(dash.signedIn(dash.confirmRefund)))
-	mux.Handle("POST /dashboard/payments/{paymentID}/refund", csrf.Handler(dash.signedIn(dash.refund)))
-	mux.Handle("GET /dashboard/webhooks", dash.owner(dash.listWebhooks))
-	mux.Handle("POST /dashboard/webhooks", csrf.Handler(dash.owner(dash.createWebhook)))
-	mux.Handle("GET /dashboard/webhooks/{endpointID}", dash.owner(dash.showWebhook))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/enable", csrf.Handler(dash.owner(dash.setWebhookDisabled(false))))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/disable", csrf.Handler(dash.owner(dash.setWebhookDisabled(true))))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/test", csrf.Handler(dash.owner(dash.testWebhook)))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/rotate", csrf.Handler(dash.owner(dash.rotateWebhookSecret)))
-	mux.Handle("GET /dashboard/webhooks/{endpointID}/delete", dash.owner(dash.confirmDeleteWebhook))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/delete", csrf.Handler(dash.owner(dash.deleteWebhook)))
-	mux.Handle("POST /dashboard/webhooks/{endpointID}/events/{eventID}/redeliver", csrf.Handler(dash.owner(dash.redeliverWebhook)))
-	mux.Handle("GET /dashboard/checkouts/{checkoutID}/expire", dash.owner(dash.showExpireConfirm))
-	mux.Handle("POST /dashboard/checkouts/{checkoutID}/expire", csrf.Handler(dash.owner(dash.expireCheckout)))
-	mux.Handle("GET /dashboard/agreements", dash.signedIn(dash.listAgreements))
-	mux.Handle("POST /dashboard/agreements/{agreementID}/charge/confirm", csrf.Handler(dash.owner(dash.confirmCharge)))
-	mux.Handle("POST /dashboard/agreements/{agreementID}/charge", csrf.Handler(dash.owner(dash.charge)))
-	mux.Handle("GET /dashboard/agreements/{agreementID}/deactivate", dash.owner(dash.showDeactivateConfirm))
-	mux.Handle("POST /dashboard/agreements/{agreementID}/deactivate", csrf.Handler(dash.owner(dash.deactivateAgreement)))
-	mux.Handle("GET /dashboard/charges/{chargeID}", dash.signedIn(dash.showCharge))
-	mux.Handle("GET /dashboard/account", dash.signedIn(dash.showAccount))
-	mux.Handle("POST /dashboard/account/password", csrf.Handler(dash.signedIn(dash.changePassword)))
-	mux.Handle("GET /dashboard/users", dash.owner(dash.listUsers))
-	mux.Handle("POST /dashboard/users", csrf.Handler(dash.owner(dash.addUser)))
-	mux.Handle("POST /dashboard/users/{userID}/role", csrf.Handler(dash.owner(dash.setUserRole)))
-	mux.Handle("GET /dashboard/users/{userID}/remove", dash.owner(dash.confirmRemoveUser))
-	mux.Handle("POST /dashboard/users/{userID}/remove", csrf.Handler(dash.owner(dash.removeUser)))
-	mux.Handle("GET /dashboard/keys", dash.owner(dash.listKeys))
-	mux.Handle("POST /dashboard/keys", csrf.Handler(dash.owner(dash.createKey)))
-	mux.Handle("GET /dashboard/keys/{keyID}/revoke", dash.owner(dash.confirmRevokeKey))
-	mux.Handle("POST /dashboard/keys/{keyID}/revoke", csrf.Handler(dash.owner(dash.revokeKey)))
-	mux.Handle("GET /dashboard/links", dash.signedIn(dash.listLinks))
-	mux.Handle("GET /dashboard/links/new", dash.owner(dash.showNewLinkPage))
-	mux.Handle("POST /dashboard/links", csrf.Handler(dash.owner(dash.createLink)))
-	mux.Handle("GET /dashboard/links/{linkID}", dash.signedIn(dash.showLink))
-	mux.Handle("GET /dashboard/links/{linkID}/deactivate", dash.owner(dash.confirmDeactivateLink))
-	mux.Handle("POST /dashboard/links/{linkID}/deactivate", csrf.Handler(dash.owner(dash.deactivateLink)))
-	mux.Handle("GET /dashboard/settings", dash.owner(dash.showSettings))
-	mux.Handle("POST /dashboard/settings", csrf.Handler(dash.owner(dash.saveSettings)))
+	dash := dashboard.New(dashboard.Config{Service: cfg.Service, Pages: pages, Sessions: cfg.Sessions, BaseURL: cfg.BaseURL,
+		Proxies: cfg.Proxies, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
+	mux.Handle("GET /dashboard/login", dash.Public(dash.ShowLoginPage))
+	mux.Handle("POST /dashboard/login", csrf.Handler(dash.Public(dash.SignIn)))
+	mux.Handle("POST /dashboard/login/choose", csrf.Handler(dash.Public(dash.ChooseShop)))
+	mux.Handle("POST /dashboard/logout", csrf.Handler(dash.Public(dash.SignOut)))
+	mux.Handle("GET /dashboard", dash.SignedIn(dash.ShowHome))
+	mux.Handle("GET /dashboard/{$}", dash.SignedIn(dash.ShowHome))
+	mux.Handle("GET /dashboard/checkouts", dash.SignedIn(dash.ListCheckouts))
+	mux.Handle("GET /dashboard/checkouts.csv", dash.SignedIn(dash.ExportCheckouts))
+	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.SignedIn(dash.ShowCheckout))
+	mux.Handle("POST /dashboard/payments/{paymentID}/refund/confirm", csrf.Handler(dash.SignedIn(dash.ConfirmRefund)))
+	mux.Handle("POST /dashboard/payments/{paymentID}/refund", csrf.Handler(dash.SignedIn(dash.Refund)))
+	mux.Handle("GET /dashboard/webhooks", dash.Owner(dash.ListWebhooks))
+	mux.Handle("POST /dashboard/webhooks", csrf.Handler(dash.Owner(dash.CreateWebhook)))
+	mux.Handle("GET /dashboard/webhooks/{endpointID}", dash.Owner(dash.ShowWebhook))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/enable", csrf.Handler(dash.Owner(dash.SetWebhookDisabled(false))))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/disable", csrf.Handler(dash.Owner(dash.SetWebhookDisabled(true))))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/test", csrf.Handler(dash.Owner(dash.TestWebhook)))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/rotate", csrf.Handler(dash.Owner(dash.RotateWebhookSecret)))
+	mux.Handle("GET /dashboard/webhooks/{endpointID}/delete", dash.Owner(dash.ConfirmDeleteWebhook))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/delete", csrf.Handler(dash.Owner(dash.DeleteWebhook)))
+	mux.Handle("POST /dashboard/webhooks/{endpointID}/events/{eventID}/redeliver", csrf.Handler(dash.Owner(dash.RedeliverWebhook)))
+	mux.Handle("GET /dashboard/checkouts/{checkoutID}/expire", dash.Owner(dash.ShowExpireConfirm))
+	mux.Handle("POST /dashboard/checkouts/{checkoutID}/expire", csrf.Handler(dash.Owner(dash.ExpireCheckout)))
+	mux.Handle("GET /dashboard/agreements", dash.SignedIn(dash.ListAgreements))
+	mux.Handle("POST /dashboard/agreements/{agreementID}/charge/confirm", csrf.Handler(dash.Owner(dash.ConfirmCharge)))
+	mux.Handle("POST /dashboard/agreements/{agreementID}/charge", csrf.Handler(dash.Owner(dash.Charge)))
+	mux.Handle("GET /dashboard/agreements/{agreementID}/deactivate", dash.Owner(dash.ShowDeactivateConfirm))
+	mux.Handle("POST /dashboard/agreements/{agreementID}/deactivate", csrf.Handler(dash.Owner(dash.DeactivateAgreement)))
+	mux.Handle("GET /dashboard/charges/{chargeID}", dash.SignedIn(dash.ShowCharge))
+	mux.Handle("GET /dashboard/account", dash.SignedIn(dash.ShowAccount))
+	mux.Handle("POST /dashboard/account/password", csrf.Handler(dash.SignedIn(dash.ChangePassword)))
+	mux.Handle("GET /dashboard/users", dash.Owner(dash.ListUsers))
+	mux.Handle("POST /dashboard/users", csrf.Handler(dash.Owner(dash.AddUser)))
+	mux.Handle("POST /dashboard/users/{userID}/role", csrf.Handler(dash.Owner(dash.SetUserRole)))
+	mux.Handle("GET /dashboard/users/{userID}/remove", dash.Owner(dash.ConfirmRemoveUser))
+	mux.Handle("POST /dashboard/users/{userID}/remove", csrf.Handler(dash.Owner(dash.RemoveUser)))
+	mux.Handle("GET /dashboard/keys", dash.Owner(dash.ListKeys))
+	mux.Handle("POST /dashboard/keys", csrf.Handler(dash.Owner(dash.CreateKey)))
+	mux.Handle("GET /dashboard/keys/{keyID}/revoke", dash.Owner(dash.ConfirmRevokeKey))
+	mux.Handle("POST /dashboard/keys/{keyID}/revoke", csrf.Handler(dash.Owner(dash.RevokeKey)))
+	mux.Handle("GET /dashboard/links", dash.SignedIn(dash.ListLinks))
+	mux.Handle("GET /dashboard/links/new", dash.Owner(dash.ShowNewLinkPage))
+	mux.Handle("POST /dashboard/links", csrf.Handler(dash.Owner(dash.CreateLink)))
+	mux.Handle("GET /dashboard/links/{linkID}", dash.SignedIn(dash.ShowLink))
+	mux.Handle("GET /dashboard/links/{linkID}/deactivate", dash.Owner(dash.ConfirmDeactivateLink))
+	mux.Handle("POST /dashboard/links/{linkID}/deactivate", csrf.Handler(dash.Owner(dash.DeactivateLink)))
+	mux.Handle("GET /dashboard/settings", dash.Owner(dash.ShowSettings))
+	mux.Handle("POST /dashboard/settings", csrf.Handler(dash.Owner(dash.SaveSettings)))
 
-	mux.Handle("POST /v1/checkouts", api.auth(api.idempotent(api.createCheckout)))
-	mux.Handle("GET /v1/checkouts", api.auth(api.listCheckouts))
-	mux.Handle("GET /v1/checkouts/{id}", api.auth(api.getCheckout))
-	mux.Handle("POST /v1/checkouts/{id}/expire", api.auth(api.idempotent(api.expireCheckout)))
-	mux.Handle("POST /v1/checkouts/{id}/attempts", api.auth(api.idempotent(api.createAttempt)))
-	mux.Handle("GET /v1/payments/{id}", api.auth(api.getPayment))
-	mux.Handle("POST /v1/payments/{id}/refunds", api.auth(api.idempotent(api.createRefund)))
-	mux.Handle("GET /v1/refunds/{id}", api.auth(api.getRefund))
-	mux.Handle("GET /v1/agreements/{id}", api.auth(api.getAgreement))
-	mux.Handle("POST /v1/agreements/{id}/charges", api.auth(api.idempotent(api.createCharge)))
-	mux.Handle("POST /v1/agreements/{id}/deactivate", api.auth(api.idempotent(api.deactivateAgreement)))
-	mux.Handle("GET /v1/charges", api.auth(api.listCharges))
-	mux.Handle("GET /v1/charges/{id}", api.auth(api.getCharge))
-	mux.Handle("GET /v1/events", api.auth(api.listEvents))
-	mux.Handle("GET /v1/events/{id}", api.auth(api.getEvent))
-	mux.Handle("POST /v1/events/{id}/redeliver", api.auth(api.idempotent(api.redeliverEvent)))
-	mux.Handle("GET /v1/merchant", api.auth(api.getMerchant))
-	mux.Handle("POST /v1/merchant", api.auth(api.idempotent(api.updateMerchant)))
-	mux.Handle("POST /v1/links", api.auth(api.idempotent(api.createLink)))
-	mux.Handle("GET /v1/links", api.auth(api.listLinks))
-	mux.Handle("GET /v1/links/{id}", api.auth(api.getLink))
-	mux.Handle("POST /v1/links/{id}/deactivate", api.auth(api.idempotent(api.deactivateLink)))
-	mux.Handle("POST /v1/webhook_endpoints", api.auth(api.idempotent(api.createEndpoint)))
-	mux.Handle("GET /v1/webhook_endpoints", api.auth(api.listEndpoints))
-	mux.Handle("GET /v1/webhook_endpoints/{id}", api.auth(api.getEndpoint))
-	mux.Handle("POST /v1/webhook_endpoints/{id}", api.auth(api.idempotent(api.updateEndpoint)))
-	mux.Handle("DELETE /v1/webhook_endpoints/{id}", api.auth(api.deleteEndpoint))
-	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", api.auth(api.idempotent(api.rotateEndpointSecret)))
-	mux.Handle("POST /v1/webhook_endpoints/{id}/test", api.auth(api.idempotent(api.testEndpoint)))
+	mux.Handle("POST /v1/checkouts", v1.Auth(v1.Idempotent(v1.CreateCheckout)))
+	mux.Handle("GET /v1/checkouts", v1.Auth(v1.ListCheckouts))
+	mux.Handle("GET /v1/checkouts/{id}", v1.Auth(v1.GetCheckout))
+	mux.Handle("POST /v1/checkouts/{id}/expire", v1.Auth(v1.Idempotent(v1.ExpireCheckout)))
+	mux.Handle("POST /v1/checkouts/{id}/attempts", v1.Auth(v1.Idempotent(v1.CreateAttempt)))
+	mux.Handle("GET /v1/payments/{id}", v1.Auth(v1.GetPayment))
+	mux.Handle("POST /v1/payments/{id}/refunds", v1.Auth(v1.Idempotent(v1.CreateRefund)))
+	mux.Handle("GET /v1/refunds/{id}", v1.Auth(v1.GetRefund))
+	mux.Handle("GET /v1/agreements/{id}", v1.Auth(v1.GetAgreement))
+	mux.Handle("POST /v1/agreements/{id}/charges", v1.Auth(v1.Idempotent(v1.CreateCharge)))
+	mux.Handle("POST /v1/agreements/{id}/deactivate", v1.Auth(v1.Idempotent(v1.DeactivateAgreement)))
+	mux.Handle("GET /v1/charges", v1.Auth(v1.ListCharges))
+	mux.Handle("GET /v1/charges/{id}", v1.Auth(v1.GetCharge))
+	mux.Handle("GET /v1/events", v1.Auth(v1.ListEvents))
+	mux.Handle("GET /v1/events/{id}", v1.Auth(v1.GetEvent))
+	mux.Handle("POST /v1/events/{id}/redeliver", v1.Auth(v1.Idempotent(v1.RedeliverEvent)))
+	mux.Handle("GET /v1/merchant", v1.Auth(v1.GetMerchant))
+	mux.Handle("POST /v1/merchant", v1.Auth(v1.Idempotent(v1.UpdateMerchant)))
+	mux.Handle("POST /v1/links", v1.Auth(v1.Idempotent(v1.CreateLink)))
+	mux.Handle("GET /v1/links", v1.Auth(v1.ListLinks))
+	mux.Handle("GET /v1/links/{id}", v1.Auth(v1.GetLink))
+	mux.Handle("POST /v1/links/{id}/deactivate", v1.Auth(v1.Idempotent(v1.DeactivateLink)))
+	mux.Handle("POST /v1/webhook_endpoints", v1.Auth(v1.Idempotent(v1.CreateEndpoint)))
+	mux.Handle("GET /v1/webhook_endpoints", v1.Auth(v1.ListEndpoints))
+	mux.Handle("GET /v1/webhook_endpoints/{id}", v1.Auth(v1.GetEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}", v1.Auth(v1.Idempotent(v1.UpdateEndpoint)))
+	mux.Handle("DELETE /v1/webhook_endpoints/{id}", v1.Auth(v1.DeleteEndpoint))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/rotate_secret", v1.Auth(v1.Idempotent(v1.RotateEndpointSecret)))
+	mux.Handle("POST /v1/webhook_endpoints/{id}/test", v1.Auth(v1.Idempotent(v1.TestEndpoint)))
 	mux.Handle("GET /v1/openapi.json", docs.OpenAPIHandler())
 	mux.Handle("/v1/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if err := notAllowed(mux, w, r); err != nil {
 			w.Header().Set("Cache-Control", "no-store")
-			writeError(w, r, cfg.Logger, err)
+			web.WriteError(w, r, cfg.Logger, err)
 			return
 		}
-		api.notFound(w, r)
+		v1.NotFound(w, r)
 	}))
 
 	if cfg.Metrics == nil {
-		cfg.Metrics = NewMetrics()
+		cfg.Metrics = web.NewMetrics()
 	}
-	cfg.Metrics.watch(cfg.Service)
-	mux.Handle("GET /metrics", cfg.Metrics.handler(cfg.MetricsNetworks, cfg.Proxies,
-		shop.page(func(http.ResponseWriter, *http.Request) error { return errNotFound })))
+	cfg.Metrics.Watch(cfg.Service)
+	mux.Handle("GET /metrics", cfg.Metrics.Handler(cfg.MetricsNetworks, cfg.Proxies,
+		pages.Page(func(http.ResponseWriter, *http.Request) error { return web.ErrNotFound }, nil)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if cfg.Ready != nil {
@@ -238,13 +240,13 @@ func New(cfg Config) (http.Handler, error) {
 		mux.Handle("/sandbox/", http.StripPrefix("/sandbox", cfg.Sandbox))
 	}
 	if cfg.TestMode {
-		mux.Handle("GET /test-mode", shop.page(shop.showTestMode))
+		mux.Handle("GET /test-mode", shopper.Page(shopper.ShowTestMode))
 	}
-	mux.Handle("/", shop.page(func(w http.ResponseWriter, r *http.Request) error {
+	mux.Handle("/", pages.Page(func(w http.ResponseWriter, r *http.Request) error {
 		if err := notAllowed(mux, w, r); err != nil {
 			return err
 		}
-		return errNotFound
-	}))
-	return withMiddleware(mux, cfg.Logger, cfg.Metrics), nil
+		return web.ErrNotFound
+	}, nil))
+	return web.Middleware(mux, cfg.Logger, cfg.Metrics), nil
 }

@@ -3,14 +3,10 @@ package handlers_test
 import (
 	"bytes"
 	"encoding/json"
-	"go/ast"
-	"go/parser"
-	"go/token"
 	"io"
 	"net/http"
 	"os"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -24,7 +20,7 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 	e := handlerstest.New(t)
 	for _, tc := range []struct{ path, body string }{{"/healthz", "ok"}, {"/readyz", "ready"}} {
 		t.Run(tc.path, func(t *testing.T) {
-			res, data := apiMust(t, e, "", "GET", tc.path, "", nil)
+			res, data := handlerstest.APIMust(t, e, "", "GET", tc.path, "", nil)
 			if res.StatusCode != http.StatusOK || !strings.Contains(string(data), tc.body) {
 				t.Errorf("%d %q", res.StatusCode, data)
 			}
@@ -40,11 +36,11 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 		{"GET expire", "GET", "/v1/checkouts/" + c.ID + "/expire", e.Key},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res, data := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
-			checkAPIError(t, res, data, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, "", "")
+			res, data := handlerstest.APIMust(t, e, tc.key, tc.method, tc.path, "", nil)
+			handlerstest.CheckAPIError(t, res, data, []int{http.StatusNotFound, http.StatusMethodNotAllowed}, "", "")
 		})
 	}
-	if got := getCheckoutObj(t, e, c.ID); got.Status != "open" {
+	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "open" {
 		t.Errorf("checkout %s", got.Status)
 	}
 }
@@ -78,8 +74,8 @@ func TestUnknownCheckoutIDs(t *testing.T) {
 				if strings.HasPrefix(tc.path, "/v1/") {
 					key = e.Key
 				}
-				res, data := apiMust(t, e, key, tc.method, tc.path, "", nil)
-				checkAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
+				res, data := handlerstest.APIMust(t, e, key, tc.method, tc.path, "", nil)
+				handlerstest.CheckAPIError(t, res, data, []int{http.StatusNotFound}, "invalid_request_error", "")
 				return
 			}
 			b := e.Browser(handlerstest.UADesktop)
@@ -88,13 +84,13 @@ func TestUnknownCheckoutIDs(t *testing.T) {
 				body = strings.NewReader("device=desktop")
 			}
 			res, html := b.Do(b.NoRedirect(), tc.method, tc.path, body, nil)
-			checkErrorPage(t, res, html, http.StatusNotFound, tc.text)
+			handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, tc.text)
 		})
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM attempts"); n != 0 || e.Sandbox.Calls("ready") != 0 {
 		t.Errorf("%d attempts, %d ready calls after unknown ids", n, e.Sandbox.Calls("ready"))
 	}
-	if st := getCheckoutObj(t, e, c.ID); st.Status != "open" {
+	if st := handlerstest.GetCheckout(t, e, c.ID); st.Status != "open" {
 		t.Errorf("checkout %s after bad returns", st.Status)
 	}
 }
@@ -115,21 +111,21 @@ func TestWrongMethodOnARouteIs405WithAllow(t *testing.T) {
 		{"POST", "/c/" + c.ID + "/status", "GET, HEAD", true},
 	} {
 		t.Run(tc.method+" "+tc.path, func(t *testing.T) {
-			res, data := apiMust(t, e, e.Key, tc.method, tc.path, "", nil)
+			res, data := handlerstest.APIMust(t, e, e.Key, tc.method, tc.path, "", nil)
 			if got := res.Header.Get("Allow"); got != tc.allow {
 				t.Errorf("Allow %q, want %q", got, tc.allow)
 			}
 			if tc.page {
-				checkErrorPage(t, res, string(data), http.StatusMethodNotAllowed, "")
+				handlerstest.CheckErrorPage(t, res, string(data), http.StatusMethodNotAllowed, "")
 				return
 			}
-			if ae := checkAPIError(t, res, data, []int{http.StatusMethodNotAllowed}, "invalid_request_error", ""); ae.Error.Code != "method_not_allowed" {
+			if ae := handlerstest.CheckAPIError(t, res, data, []int{http.StatusMethodNotAllowed}, "invalid_request_error", ""); ae.Error.Code != "method_not_allowed" {
 				t.Errorf("code %q", ae.Error.Code)
 			}
 		})
 	}
 	for _, path := range []string{"/v1/bogus", "/c/" + c.ID + "/bogus"} {
-		if res, _ := apiMust(t, e, e.Key, "PUT", path, "", nil); res.StatusCode != http.StatusNotFound || res.Header.Get("Allow") != "" {
+		if res, _ := handlerstest.APIMust(t, e, e.Key, "PUT", path, "", nil); res.StatusCode != http.StatusNotFound || res.Header.Get("Allow") != "" {
 			t.Errorf("PUT %s: %d Allow %q, want 404 without Allow", path, res.StatusCode, res.Header.Get("Allow"))
 		}
 	}
@@ -138,14 +134,14 @@ func TestWrongMethodOnARouteIs405WithAllow(t *testing.T) {
 func TestBearerSchemeIsCaseInsensitive(t *testing.T) {
 	e := handlerstest.New(t)
 	for _, scheme := range []string{"Bearer", "bearer", "BEARER", "bEaReR"} {
-		res, data := apiMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": scheme + " " + e.Key})
+		res, data := handlerstest.APIMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": scheme + " " + e.Key})
 		if res.StatusCode != http.StatusOK {
 			t.Errorf("%s: %d %s", scheme, res.StatusCode, data)
 		}
 	}
 	for _, h := range []string{"Basic " + e.Key, "Bearer", "Bearer ", e.Key, "Bearer" + e.Key} {
-		res, data := apiMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": h})
-		checkAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
+		res, data := handlerstest.APIMust(t, e, "", "GET", "/v1/checkouts", "", map[string]string{"Authorization": h})
+		handlerstest.CheckAPIError(t, res, data, []int{http.StatusUnauthorized}, "authentication_error", "")
 	}
 }
 
@@ -161,7 +157,7 @@ func TestAPIAnswersAreNeverCached(t *testing.T) {
 		{"PUT", "/v1/checkouts", e.Key},
 		{"POST", "/v1/checkouts", e.Key},
 	} {
-		res, _ := apiMust(t, e, tc.key, tc.method, tc.path, "", nil)
+		res, _ := handlerstest.APIMust(t, e, tc.key, tc.method, tc.path, "", nil)
 		if cc := res.Header.Get("Cache-Control"); !strings.Contains(cc, "no-store") {
 			t.Errorf("%s %s (%d): Cache-Control %q", tc.method, tc.path, res.StatusCode, cc)
 		}
@@ -194,7 +190,7 @@ func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
 			t.Errorf("docs/openapi.json has %q; routes.go does not register it", op)
 		}
 		method, path, _ := strings.Cut(op, " ")
-		res, data := apiMust(t, e, "", method, strings.ReplaceAll(path, "{id}", "x_1"), "", nil)
+		res, data := handlerstest.APIMust(t, e, "", method, strings.ReplaceAll(path, "{id}", "x_1"), "", nil)
 		if want := http.StatusUnauthorized; res.StatusCode != want && !(path == "/v1/openapi.json" && res.StatusCode == http.StatusOK) {
 			t.Errorf("%s without a key: %d %s, want %d", op, res.StatusCode, data, want)
 		}
@@ -204,47 +200,12 @@ func TestOpenAPIDocumentsEveryAPIRoute(t *testing.T) {
 // apiPatterns reads the "METHOD /v1/…" patterns routes.go gives mux.Handle and mux.HandleFunc.
 func apiPatterns(t *testing.T) []string {
 	t.Helper()
-	return routePatterns(t, "/v1/")
-}
-
-// routePatterns reads the "METHOD /path" patterns of routes.go whose path starts with prefix.
-func routePatterns(t *testing.T, prefix string) []string {
-	t.Helper()
-	f, err := parser.ParseFile(token.NewFileSet(), "routes.go", nil, parser.SkipObjectResolution)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var patterns []string
-	ast.Inspect(f, func(n ast.Node) bool {
-		call, ok := n.(*ast.CallExpr)
-		if !ok || len(call.Args) == 0 {
-			return true
-		}
-		if sel, ok := call.Fun.(*ast.SelectorExpr); !ok || (sel.Sel.Name != "Handle" && sel.Sel.Name != "HandleFunc") {
-			return true
-		}
-		lit, ok := call.Args[0].(*ast.BasicLit)
-		if !ok || lit.Kind != token.STRING {
-			return true
-		}
-		p, err := strconv.Unquote(lit.Value)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, path, ok := strings.Cut(p, " "); ok && strings.HasPrefix(path, prefix) {
-			patterns = append(patterns, p)
-		}
-		return true
-	})
-	if len(patterns) < 5 {
-		t.Fatalf("found only %d routes under %s in routes.go: %v", len(patterns), prefix, patterns)
-	}
-	return patterns
+	return handlerstest.RoutePatterns(t, "/v1/")
 }
 
 func TestOpenAPIIsServed(t *testing.T) {
 	e := handlerstest.New(t)
-	res, data := apiMust(t, e, "", "GET", "/v1/openapi.json", "", nil)
+	res, data := handlerstest.APIMust(t, e, "", "GET", "/v1/openapi.json", "", nil)
 	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "application/json" ||
 		res.Header.Get("Cache-Control") != "public, max-age=300" || !bytes.Equal(data, docs.OpenAPI) {
 		t.Errorf("%d %v, %d bytes", res.StatusCode, res.Header, len(data))
@@ -256,17 +217,17 @@ func TestOpenAPIIsServed(t *testing.T) {
 // the shopper's localized page), never committed into a file that is gone after a restart. With
 // the file back, writes go on.
 func TestDatabaseFileGoneAnswers503(t *testing.T) {
-	var log logBuffer
-	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.logger()})
+	var log handlerstest.LogBuffer
+	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.Logger()})
 	c := e.CreateCheckout("")
 	if err := os.Rename(e.DBPath(), e.DBPath()+".moved"); err != nil {
 		t.Fatal(err)
 	}
-	res, _ := apiMust(t, e, "", "GET", "/readyz", "", nil)
+	res, _ := handlerstest.APIMust(t, e, "", "GET", "/readyz", "", nil)
 	if res.StatusCode != http.StatusServiceUnavailable || !strings.Contains(log.String(), "was deleted or renamed away") {
 		t.Errorf("/readyz answered %d; the log says:\n%s", res.StatusCode, log.String())
 	}
-	res, data := apiMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), nil)
+	res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), nil)
 	var ae handlerstest.APIError
 	json.Unmarshal(data, &ae)
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" ||
@@ -283,7 +244,7 @@ func TestDatabaseFileGoneAnswers503(t *testing.T) {
 	if err := os.Rename(e.DBPath()+".moved", e.DBPath()); err != nil {
 		t.Fatal(err)
 	}
-	if res, _ := apiMust(t, e, "", "GET", "/readyz", "", nil); res.StatusCode != http.StatusOK {
+	if res, _ := handlerstest.APIMust(t, e, "", "GET", "/readyz", "", nil); res.StatusCode != http.StatusOK {
 		t.Errorf("/readyz with the file back: %d", res.StatusCode)
 	}
 	e.CreateCheckout("")

@@ -14,7 +14,7 @@ import (
 	"golang.org/x/crypto/acme"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 // Config is every setting of kpcheckout, from flags and KPCHECKOUT_* variables.
@@ -34,7 +34,7 @@ type Config struct {
 	MaxWaiting        int
 	MaxWaitingPerIP   int
 	TrustedProxies    string
-	proxies           handlers.Proxies // TrustedProxies, read by validate
+	proxies           web.Proxies // TrustedProxies, read by validate
 	// MetricsNetworks are the networks whose clients may read /metrics, judged behind the
 	// trusted proxies; metricsNetworks is the list read by validate.
 	MetricsNetworks string
@@ -218,10 +218,10 @@ func (c *Config) validate() error {
 	if c.LinkCheckoutsPerMinute <= 0 || c.PaymentStartsPerMinute <= 0 {
 		return errors.New("link-checkouts-per-minute and payment-starts-per-minute must be positive")
 	}
-	if c.proxies, err = handlers.ParseProxies(c.TrustedProxies); err != nil {
+	if c.proxies, err = web.ParseProxies(c.TrustedProxies); err != nil {
 		return fmt.Errorf("KPCHECKOUT_TRUSTED_PROXIES: %w", err)
 	}
-	if c.metricsNetworks, err = handlers.ParseNetworks(c.MetricsNetworks); err != nil || len(c.metricsNetworks) == 0 {
+	if c.metricsNetworks, err = web.ParseNetworks(c.MetricsNetworks); err != nil || len(c.metricsNetworks) == 0 {
 		return fmt.Errorf("KPCHECKOUT_METRICS_ALLOWED_NETWORKS=%q: give one or more CIDR prefixes or addresses, separated by commas", c.MetricsNetworks)
 	}
 	if err := c.validateBackups(); err != nil {

@@ -15,7 +15,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
@@ -325,7 +325,7 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: handlers.ReturnURL(cfg.BaseURL),
+	svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: web.ReturnURL(cfg.BaseURL),
 		WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox()})
 	if err != nil {
 		db.Close()

@@ -16,6 +16,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/locales"
@@ -60,13 +61,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		}
 		sb = s
 	}
-	metrics := handlers.NewMetrics()
+	metrics := web.NewMetrics()
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log,
 		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout}, Observe: metrics.ObserveKakaoPay})
 	if err != nil {
 		return err
 	}
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: handlers.ReturnURL(cfg.BaseURL), Logger: log,
+	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
 		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox(),
 		RetainEvents: cfg.RetainEvents})
@@ -169,14 +170,14 @@ func servePprof(addr string, log *slog.Logger) {
 // database: a restart, and every other instance over the database, keeps people signed in.
 func sessionStore(ctx context.Context, cfg *Config, svc *checkout.Service, log *slog.Logger) (sessions.Store, error) {
 	if cfg.SessionKey != "" {
-		return handlers.NewSessions([]byte(cfg.SessionKey), cfg.BaseURL), nil
+		return web.NewSessions([]byte(cfg.SessionKey), cfg.BaseURL), nil
 	}
 	secret, err := svc.SharedSecret(ctx, "session")
 	if err != nil {
 		return nil, err
 	}
 	log.Info("no KPCHECKOUT_SESSION_KEY: sessions use a key kept in the database")
-	return handlers.NewSessions(secret, cfg.BaseURL), nil
+	return web.NewSessions(secret, cfg.BaseURL), nil
 }
 
 // sweep expires overdue checkouts and reconciles with KakaoPay until ctx ends.
@@ -231,7 +232,7 @@ func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io
 	fmt.Fprintf(stdout, "  demo merchant:  %s (%s)\n", m.Name, m.ID)
 	fmt.Fprintf(stdout, "  test API key:   %s\n", key)
 	fmt.Fprintf(stdout, "  demo checkout:  %s/c/%s\n\n", cfg.BaseURL, c.ID)
-	if handlers.IsLoopback(cfg.BaseURL) {
+	if web.IsLoopback(cfg.BaseURL) {
 		fmt.Fprintf(stdout, "  Phones cannot open %s. The checkout page's \"테스트 지갑 열기\" pays without one;\n", cfg.BaseURL)
 		if ip := lanAddress(); ip != "" {
 			_, port, _ := net.SplitHostPort(cfg.Addr)

@@ -296,3 +296,30 @@ func remarshal(t testing.TB, in, out any) {
 		t.Fatal(err)
 	}
 }
+
+// LinkObject is the part of the API's payment link object the tests read.
+type LinkObject struct {
+	ID        string `json:"id"`
+	URL       string `json:"url"`
+	Active    bool   `json:"active"`
+	Reusable  bool   `json:"reusable"`
+	MaxUses   *int   `json:"max_uses"`
+	PaidCount int    `json:"paid_count"`
+	Amount    int64  `json:"amount"`
+}
+
+// CreateLink makes a payment link through the API.
+func CreateLink(t *testing.T, e *Env, body string) LinkObject {
+	t.Helper()
+	var l LinkObject
+	if res := e.API("POST", "/v1/links", body, &l); res.StatusCode != 201 {
+		t.Fatalf("create link %s: %d", body, res.StatusCode)
+	}
+	return l
+}
+
+// LinkBody is a link's body without its closing brace, returning to e's shop.
+func LinkBody(e *Env) string {
+	return `{"amount":11000,"items":[{"name":"아메리카노","quantity":2,"unit_price":4500},{"name":"크루아상","quantity":1,"unit_price":2000}],` +
+		`"success_url":"` + e.Shop.URL + `/thanks","failure_url":"` + e.Shop.URL + `/cart"`
+}

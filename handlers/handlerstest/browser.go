@@ -175,3 +175,15 @@ func Page(t testing.TB, html string) *goquery.Document {
 func TextOf(doc *goquery.Document, id string) string {
 	return strings.Join(strings.Fields(doc.Find(`[data-testid="`+id+`"]`).First().Text()), " ")
 }
+
+// SandboxApprovalURL asks the sandbox wallet to approve the checkout's latest attempt at once and
+// returns the approval URL (with the real pg_token) that KakaoPay would send the browser to.
+func SandboxApprovalURL(t *testing.T, b *Browser, id string) string {
+	t.Helper()
+	res, _ := b.Do(b.NoRedirect(), http.MethodGet, b.Env.AttemptMobileURL(id), nil, map[string]string{"X-Sandbox-Auto": "approve"})
+	loc := res.Header.Get("Location")
+	if res.StatusCode != http.StatusSeeOther || !strings.Contains(loc, "pg_token=") {
+		t.Fatalf("sandbox wallet answered %d %q", res.StatusCode, loc)
+	}
+	return loc
+}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
@@ -66,7 +67,7 @@ type Options struct {
 	LinkCheckoutsPerMinute int
 	PaymentStartsPerMinute int
 	// Proxies are the load balancers whose X-Forwarded-For names the client (none when nil).
-	Proxies handlers.Proxies
+	Proxies web.Proxies
 	// Live serves the pages as with real KakaoPay credentials: no test-mode banner or test tools
 	// (the peer is still the sandbox).
 	Live bool
@@ -154,7 +155,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	if o.Faults != nil {
 		transport = o.Faults
 	}
-	metrics := handlers.NewMetrics()
+	metrics := web.NewMetrics()
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret",
 		HTTPClient: &http.Client{Timeout: o.HTTPTimeout, Transport: transport}, Observe: metrics.ObserveKakaoPay})
 	if err != nil {
@@ -168,7 +169,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	// The app runs as a sandbox server does: webhook endpoints may be on this computer, and
 	// embed origins on loopback over http unless o.Live.
-	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: handlers.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
+	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: web.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
 		WebhookAllowPrivate: true, Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)
@@ -187,7 +188,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		t.Cleanup(func() { stopDeliveries(); <-delivering })
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: handlers.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
+		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: web.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
 		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now, MetricsNetworks: o.MetricsNetworks,
 		LinkCheckoutsPerMinute: o.LinkCheckoutsPerMinute, PaymentStartsPerMinute: o.PaymentStartsPerMinute,

@@ -1,0 +1,125 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// agreementObject is the agreement object of the API.
+func agreementObject(a *store.Agreement) map[string]any {
+	return map[string]any{"id": a.ID, "object": "agreement", "checkout": a.CheckoutID, "status": a.Status,
+		"created_at": a.CreatedAt, "updated_at": a.UpdatedAt}
+}
+
+// chargeJSON is the charge object of the API.
+type chargeJSON struct {
+	ID             string    `json:"id"`
+	Object         string    `json:"object"`
+	Agreement      string    `json:"agreement"`
+	Amount         int64     `json:"amount"`
+	Currency       string    `json:"currency"`
+	Reference      string    `json:"reference"`
+	Status         string    `json:"status"`
+	Payment        *string   `json:"payment"`
+	FailureCode    *string   `json:"failure_code"`
+	FailureMessage *string   `json:"failure_message"`
+	CreatedAt      time.Time `json:"created_at"`
+}
+
+func chargeObject(c *store.Charge) chargeJSON {
+	out := chargeJSON{ID: c.ID, Object: "charge", Agreement: c.AgreementID, Amount: c.Amount, Currency: "KRW",
+		Reference: c.Reference, Status: c.Status, Payment: nullString(c.PaymentID), CreatedAt: c.CreatedAt}
+	if c.FailureCode != "" {
+		out.FailureCode, out.FailureMessage = &c.FailureCode, &c.FailureMessage
+	}
+	return out
+}
+
+// GetAgreement serves GET /v1/agreements/{id}.
+func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+	return nil
+}
+
+// CreateCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
+func (a *Handler) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	var req struct {
+		Amount    *int64 `json:"amount"`
+		Reference string `json:"reference"`
+	}
+	if err := decode(r, &req); err != nil {
+		return err
+	}
+	if req.Amount == nil {
+		return web.Invalid("parameter_missing", "amount is required", "amount")
+	}
+	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"),
+		checkout.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
+	return a.answerCharge(w, ch, err)
+}
+
+// answerCharge answers a charge request: 201 when KakaoPay charged, 202 while its outcome is
+// not known (pending, or unknown: KakaoPay's answer was lost), or the error.
+func (a *Handler) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) error {
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if ch.Status == checkout.ChargePending || ch.Status == checkout.ChargeUnknown {
+		status = http.StatusAccepted
+	}
+	web.WriteJSON(w, status, chargeObject(ch))
+	return nil
+}
+
+// ListCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
+func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	q := r.URL.Query()
+	limit, err := listLimit(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	list, err := a.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, Status: q.Get("status"),
+		AgreementID: q.Get("agreement"), StartingAfter: q.Get("starting_after"), Limit: limit + 1})
+	if err != nil {
+		return err
+	}
+	more := len(list) > limit
+	if more {
+		list = list[:limit]
+	}
+	data := make([]chargeJSON, 0, len(list))
+	for _, c := range list {
+		data = append(data, chargeObject(c))
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
+}
+
+// GetCharge serves GET /v1/charges/{id}.
+func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, chargeObject(ch))
+	return nil
+}
+
+// DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.
+func (a *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+	return nil
+}

@@ -1,0 +1,41 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// eventJSON is the event object of the API, and of webhooks.
+type eventJSON struct {
+	ID        string          `json:"id"`
+	Object    string          `json:"object"`
+	Type      string          `json:"type"`
+	CreatedAt time.Time       `json:"created_at"`
+	Checkout  string          `json:"checkout"`
+	Data      json.RawMessage `json:"data"`
+}
+
+// ListEvents serves GET /v1/events?type=&limit=&starting_after=.
+func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
+	q := r.URL.Query()
+	limit, err := listLimit(q.Get("limit"))
+	if err != nil {
+		return err
+	}
+	list, more, err := a.svc.Events(r.Context(), store.ListEvents{
+		MerchantID: m.ID, Type: q.Get("type"), CheckoutID: q.Get("checkout"), StartingAfter: q.Get("starting_after"), Limit: limit,
+	})
+	if err != nil {
+		return err
+	}
+	data := make([]eventJSON, 0, len(list))
+	for _, e := range list {
+		data = append(data, eventJSON{ID: e.ID, Object: "event", Type: e.Type, CreatedAt: e.CreatedAt, Checkout: e.CheckoutID, Data: e.Data})
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	return nil
+}

@@ -1,0 +1,159 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+)
+
+// jsonTime is t as JSON can write it: RFC 3339 has years 0 to 9999 only, so a stored time
+// beyond them (from before inputs were bounded) is shown at the nearest end rather than fail the
+// whole answer.
+func jsonTime(t time.Time) time.Time {
+	first, last := time.Date(0, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(9999, 12, 31, 23, 59, 59, 999_000_000, time.UTC)
+	switch {
+	case t.Before(first):
+		return first
+	case t.After(last):
+		return last
+	}
+	return t
+}
+
+// decode reads one JSON object from the body into v, strictly: unknown, repeated or
+// case-twisted fields, wrong types, invalid UTF-8, trailing data and bodies over the limit are
+// refused with a clear message.
+func decode(r *http.Request, v any) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return web.BodyNotJSON()
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return web.UnreadableBody(err)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		body = []byte("{}")
+	}
+	if err := strictJSON(body); err != nil {
+		return err
+	}
+	if field := unknownField(body, reflect.TypeOf(v), ""); field != "" {
+		return web.Invalid("parameter_unknown", fmt.Sprintf("unknown parameter %q", field), field)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(v); err != nil {
+		return jsonError(err)
+	}
+	if dec.More() {
+		return web.Invalid("json_invalid", "the body holds more than one JSON value", "")
+	}
+	return nil
+}
+
+func jsonError(err error) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se), errors.Is(err, io.ErrUnexpectedEOF):
+		return web.Invalid("json_invalid", "the body is not valid JSON", "")
+	case errors.As(err, &te):
+		field := te.Field
+		msg := fmt.Sprintf("%s must be %s", field, jsonKind(te.Type.Kind().String()))
+		if field == "" {
+			msg = "the body must be a JSON object"
+		}
+		return web.Invalid("parameter_invalid", msg, field)
+	}
+	return web.Invalid("json_invalid", "the body is not valid JSON", "")
+}
+
+func jsonKind(k string) string {
+	switch k {
+	case "int64", "int", "int32":
+		return "a whole number (KRW has no minor unit)"
+	case "string":
+		return "a string"
+	case "map", "struct":
+		return "an object"
+	case "slice":
+		return "an array"
+	case "bool":
+		return "true or false"
+	}
+	return "of another type"
+}
+
+// unknownField names, by its path ("items[0].colour"), the first key of the JSON object body that
+// the struct type t (or what t points to) has no field for, or answers "". Keys match fields as
+// encoding/json matches them, case-insensitively; maps (metadata) take any key. Bodies that are
+// not objects of the expected shape are left to the decoder.
+func unknownField(body []byte, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.Struct:
+		var obj map[string]json.RawMessage
+		if json.Unmarshal(body, &obj) != nil {
+			return ""
+		}
+		keys := make([]string, 0, len(obj))
+		for k := range obj {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			child := k
+			if path != "" {
+				child = path + "." + k
+			}
+			f, ok := jsonField(t, k)
+			if !ok {
+				return child
+			}
+			if bad := unknownField(obj[k], f.Type, child); bad != "" {
+				return bad
+			}
+		}
+	case reflect.Slice, reflect.Array:
+		var list []json.RawMessage
+		if json.Unmarshal(body, &list) != nil {
+			return ""
+		}
+		for i, el := range list {
+			if bad := unknownField(el, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); bad != "" {
+				return bad
+			}
+		}
+	}
+	return ""
+}
+
+// jsonField finds the field of struct type t that encoding/json fills from key.
+func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
+	for _, f := range reflect.VisibleFields(t) {
+		if !f.IsExported() || f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, key) {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}

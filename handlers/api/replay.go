@@ -1,0 +1,116 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// answerBound answers a retry whose Idempotency-Key is bound to what its first request did, when
+// that request never stored its answer (it crashed, the database failed that write, or it is
+// still running): the object as it is now, with the status and shape the first request answered.
+func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merchant, k *store.IdempotencyKey) error {
+	ctx, id := r.Context(), k.ObjectID
+	switch k.ObjectType {
+	case checkout.BoundRefund:
+		ref, err := a.svc.RefundOutcome(ctx, id)
+		return a.answerRefund(w, ref, err)
+	case checkout.BoundCharge:
+		ch, err := a.svc.ChargeOutcome(ctx, id)
+		return a.answerCharge(w, ch, err)
+	case checkout.BoundDeactivation:
+		ag, err := a.svc.DeactivationOutcome(ctx, id)
+		if err != nil {
+			return err
+		}
+		web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+		return nil
+	case checkout.BoundCheckout, checkout.BoundExpiry:
+		return a.replayCheckout(w, r, m, id, k.ObjectType == checkout.BoundCheckout)
+	case checkout.BoundAttempt:
+		return a.replayAttempt(w, r, m, id)
+	case checkout.BoundLink, checkout.BoundLinkDeactivation:
+		return a.replayLink(w, r, m, id, k.ObjectType == checkout.BoundLink)
+	case checkout.BoundEndpoint, checkout.BoundEndpointUpdate, checkout.BoundSecretRotation:
+		return a.replayEndpoint(w, r, m, id, k.ObjectType)
+	case checkout.BoundPing:
+		return a.answerEvent(w, r, m, id, http.StatusCreated)
+	case checkout.BoundRedelivery:
+		return a.answerEvent(w, r, m, id, http.StatusOK)
+	case checkout.BoundMerchantUpdate:
+		web.WriteJSON(w, http.StatusOK, merchantObject(m)) // m was read after the first request committed
+		return nil
+	}
+	return fmt.Errorf("idempotency key bound to an unknown object %q %q", k.ObjectType, id)
+}
+
+// replayCheckout answers a checkout the key created (201) or expired (200).
+func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
+	st, err := a.svc.MerchantState(r.Context(), m, id)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		w.Header().Set("Location", "/v1/checkouts/"+id)
+		status = http.StatusCreated
+	}
+	web.WriteJSON(w, status, a.checkoutObject(st))
+	return nil
+}
+
+// replayAttempt answers the attempt the key started (201), found among the attempts of the
+// checkout in the request's path.
+func (a *Handler) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string) error {
+	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	for _, at := range st.Attempts {
+		if at.ID == id {
+			obj, err := a.attemptObject(at)
+			if err != nil {
+				return err
+			}
+			web.WriteJSON(w, http.StatusCreated, obj)
+			return nil
+		}
+	}
+	return fmt.Errorf("idempotency key bound to attempt %s, not one of checkout %s", id, st.Checkout.ID)
+}
+
+// replayLink answers a link the key created (201) or deactivated (200).
+func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
+	l, err := a.svc.Link(r.Context(), m, id)
+	if err != nil {
+		return err
+	}
+	status := http.StatusOK
+	if created {
+		w.Header().Set("Location", "/v1/links/"+id)
+		status = http.StatusCreated
+	}
+	return a.answerLink(w, r, l, status)
+}
+
+// replayEndpoint answers an endpoint the key created (201, with its secret), changed (200) or
+// gave a new secret (200, with it).
+func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant, id, kind string) error {
+	ep, err := a.svc.WebhookEndpoint(r.Context(), m, id)
+	if err != nil {
+		return err
+	}
+	status, secret := http.StatusOK, ""
+	if kind != checkout.BoundEndpointUpdate {
+		secret = ep.Secret
+	}
+	if kind == checkout.BoundEndpoint {
+		w.Header().Set("Location", "/v1/webhook_endpoints/"+id)
+		status = http.StatusCreated
+	}
+	web.WriteJSON(w, status, endpointObject(ep, secret))
+	return nil
+}

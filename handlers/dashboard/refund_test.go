@@ -1,0 +1,101 @@
+package dashboard_test
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/PuerkitoBio/goquery"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+)
+
+func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
+	c := e.CreateCheckout("")
+	pay := e.PayByPhone(c.ID)
+	b := e.Browser(handlerstest.UADesktop)
+	handlerstest.SignIn(b, email, password)
+
+	_, body := b.Get("/dashboard/checkouts/" + c.ID)
+	action, ok := handlerstest.Page(t, body).Find(`[data-testid=refund-form]`).Attr("action")
+	if !ok {
+		t.Fatal("a paid checkout's page has no refund form")
+	}
+	// Bad amounts never reach the confirmation step.
+	for _, bad := range []string{"-5", "abc", "0", "11001", "1.5"} {
+		if res, _ := b.Post(action, url.Values{"amount": {bad}}.Encode()); res.StatusCode != http.StatusBadRequest {
+			t.Errorf("amount %q: %d", bad, res.StatusCode)
+		}
+	}
+	res, body := b.Post(action, url.Values{"amount": {"3,000"}, "reason": {"한 잔 취소"}}.Encode())
+	doc := handlerstest.Page(t, body)
+	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "refund-confirm"), "3,000원") {
+		t.Fatalf("confirmation: %d %s", res.StatusCode, handlerstest.TextOf(doc, "refund-confirm"))
+	}
+	if n := e.Sandbox.Calls("cancel"); n != 0 {
+		t.Fatalf("the confirmation step refunded (%d cancel calls)", n)
+	}
+	form := doc.Find(`[data-testid=refund-confirm-button]`).Closest("form")
+	confirm, _ := form.Attr("action")
+	values := url.Values{}
+	form.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
+
+	// A double click: the same confirmation sent three times at once refunds once.
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		}()
+	}
+	wg.Wait()
+	res, _ = b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+c.ID {
+		t.Errorf("a resent confirmation: %d to %q", res.StatusCode, res.Header.Get("Location"))
+	}
+	if n := e.Sandbox.Calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls at KakaoPay, want 1", n)
+	}
+	var p handlerstest.PaymentObject
+	if e.API("GET", "/v1/payments/"+pay, "", &p); p.RefundedAmount != 3000 {
+		t.Errorf("refunded %d, want 3000", p.RefundedAmount)
+	}
+	_, body = b.Get("/dashboard/checkouts/" + c.ID)
+	if rows := handlerstest.Page(t, body).Find(`[data-testid=refund-row]`); rows.Length() != 1 || !strings.Contains(rows.Text(), "한 잔 취소") {
+		t.Errorf("refunds on the page: %q", rows.Text())
+	}
+	// Without a confirmation token, or from another site, nothing happens.
+	if res, _ := b.Post(confirm, url.Values{"amount": {"1000"}}.Encode()); res.StatusCode != http.StatusBadRequest {
+		t.Errorf("no token: %d", res.StatusCode)
+	}
+	res, _ = b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()),
+		map[string]string{"Content-Type": "application/x-www-form-urlencoded", "Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"})
+	if res.StatusCode != http.StatusForbidden {
+		t.Errorf("a cross-site refund: %d", res.StatusCode)
+	}
+	if n := e.Sandbox.Calls("cancel"); n != 1 {
+		t.Errorf("%d cancel calls at KakaoPay after the refused tries, want 1", n)
+	}
+}
+
+func TestDashboardLanguageSwitchOnAFormsAnswerGoesToAPage(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
+	c := e.CreateCheckout("")
+	pay := e.PayByPhone(c.ID)
+	b := e.Browser(handlerstest.UADesktop)
+	handlerstest.SignIn(b, email, password)
+	res, body := b.Post("/dashboard/payments/"+pay+"/refund/confirm", url.Values{"amount": {"1000"}}.Encode())
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("confirmation: %d", res.StatusCode)
+	}
+	href, _ := handlerstest.Page(t, body).Find(`[data-testid=lang-switch]`).Attr("href")
+	if res, _ := b.Get(href); !strings.HasPrefix(href, "/dashboard/checkouts?") || res.StatusCode != http.StatusOK {
+		t.Errorf("the language switch of a form's answer goes to %q: %d", href, res.StatusCode)
+	}
+}

@@ -1,0 +1,57 @@
+package handlerstest
+
+import (
+	"context"
+	"net/http"
+	"net/url"
+	"strings"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+)
+
+// DashUser makes a dashboard owner of e's merchant and returns its e-mail and password.
+func DashUser(t *testing.T, e *Env, email string) (string, string) {
+	t.Helper()
+	return DashUserAs(t, e, email, checkout.RoleOwner)
+}
+
+// DashUserAs creates a dashboard user of e's merchant with role (owner or staff) and returns
+// its e-mail and password.
+func DashUserAs(t *testing.T, e *Env, email, role string) (string, string) {
+	t.Helper()
+	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email, Role: role})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return email, cu.Password
+}
+
+// SignIn posts the dashboard's sign-in form without following the redirect.
+func SignIn(b *Browser, email, password string) (*http.Response, string) {
+	form := url.Values{"email": {email}, "password": {password}}
+	return b.Do(b.NoRedirect(), http.MethodPost, "/dashboard/login", strings.NewReader(form.Encode()), nil)
+}
+
+// SignedIn returns a browser signed in as a new user of e's merchant with role.
+func SignedIn(t *testing.T, e *Env, email, role string) *Browser {
+	t.Helper()
+	email, password := DashUserAs(t, e, email, role)
+	b := e.Browser(UADesktop)
+	if res, _ := SignIn(b, email, password); res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in as %s: %d", email, res.StatusCode)
+	}
+	return b
+}
+
+// Send posts a form without following its redirect; hdr (a cross-site Origin, say) are added
+// headers.
+func Send(b *Browser, action string, values url.Values, hdr ...map[string]string) (*http.Response, string) {
+	h := map[string]string{}
+	for _, m := range hdr {
+		for k, v := range m {
+			h[k] = v
+		}
+	}
+	return b.Do(b.NoRedirect(), http.MethodPost, action, strings.NewReader(values.Encode()), h)
+}

@@ -1,0 +1,76 @@
+package shop
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
+)
+
+// statusJSON is what the status endpoint answers.
+type statusJSON struct {
+	ID            string  `json:"id"`
+	Status        string  `json:"status"`
+	AttemptStatus *string `json:"attempt_status"`
+	RedirectURL   *string `json:"redirect_url"`
+	ExpiresAt     string  `json:"expires_at"`
+	State         string  `json:"state"`
+}
+
+// maxWait bounds a long-poll.
+const maxWait = 30 * time.Second
+
+// ShowStatus answers the checkout's status; with ?wait=N it waits up to N seconds (at most 30)
+// for the state to differ from ?known= (or from what it is now).
+func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	var wait time.Duration
+	if v := q.Get("wait"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return web.Invalid("parameter_invalid", "wait must be a whole number of seconds", "wait")
+		}
+		// Clamped before it becomes a duration: a huge wait must not overflow into a short one.
+		wait = time.Duration(min(n, uint64(maxWait/time.Second))) * time.Second
+	}
+	known := q.Get("known")
+	if wait > 0 && known == "" {
+		st, err := h.svc.Snapshot(r.Context(), id)
+		if err != nil {
+			return err
+		}
+		known = st.Key()
+	}
+	if wait > 0 {
+		if release := h.waits.acquire(h.proxies.Client(r)); release != nil {
+			defer release()
+		} else {
+			// Too many waiting polls: answer now, and ask the page to come back a little later.
+			w.Header().Set("Retry-After", "5")
+			wait = 0
+		}
+	}
+	st, err := h.svc.Wait(r.Context(), id, known, wait)
+	if err != nil {
+		return err
+	}
+	out := statusJSON{ID: st.Checkout.ID, Status: st.Checkout.Status, ExpiresAt: st.Checkout.ExpiresAt.Format(time.RFC3339), State: st.Key()}
+	if a := st.Latest(); a != nil {
+		out.AttemptStatus = &a.Status
+	}
+	switch st.Status() {
+	case checkout.StatusPaid:
+		u := successURL(st.Checkout.SuccessURL, st.Checkout.ID)
+		out.RedirectURL = &u
+	case checkout.StatusExpired, checkout.StatusCanceled:
+		u := failureURL(st.Checkout.FailureURL, st.Checkout.ID)
+		out.RedirectURL = &u
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	web.WriteJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -1,0 +1,21 @@
+package web_test
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/store/postgres/pgtest"
+)
+
+// pg is the PostgreSQL server of this test binary, started by the first test that runs the app
+// on PostgreSQL (handlerstest.Options.PostgresURL).
+var pg pgtest.Server
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if err := pg.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	}
+	os.Exit(code)
+}

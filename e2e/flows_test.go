@@ -415,7 +415,7 @@ func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
 		t.Errorf("approving the left payment: HTTP %d, want 409", st)
 	}
 	phone.waitVisible(sel("error"))
-	if got := phone.text(sel("error")); !strings.Contains(got, "이 결제 요청은 끝났어요. 빠져나간 돈은 없어요.") {
+	if got := phone.text(sel("error")); !strings.Contains(got, "끝난 결제 요청이에요") {
 		t.Errorf("approving the left payment says %q", got)
 	}
 	if href := eval[string](phone, `(document.querySelector('[data-testid="message-link"]')||{}).href||""`); href != c.URL {

@@ -124,7 +124,7 @@ func TestQRViewSteps(t *testing.T) {
 // TestLinkPreviewIsACleanCard: a link's Open Graph tags make a text card (merchant, what it
 // sells, the amount), not a preview of its QR code; a closed link says its sale has ended.
 func TestLinkPreviewIsACleanCard(t *testing.T) {
-	p := LinkModel{MerchantName: "테스트 카페", Title: "원두 200g", Amount: 15000, URL: "https://pay.example/l/abc", QRURL: "https://pay.example/l/abc/qr.png", PayURL: "/l/abc/pay"}
+	p := LinkModel{MerchantName: "테스트 카페", Title: "원두 200g", Amount: 15000, URL: "https://pay.example/l/abc", PayURL: "/l/abc/pay"}
 	doc := render(t, "ko", LinkPage(p))
 	if doc.Find(`meta[property="og:image"]`).Length() != 0 {
 		t.Error("the link's preview shows an image (its QR code)")

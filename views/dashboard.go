@@ -76,8 +76,9 @@ type DashCheckoutRow struct {
 	ID        string
 	Status    string
 	Reference string
-	Title     string // what was bought: its items, its link's title or its description
-	Customer  string // the customer's name or e-mail, or ""
+	Title     string // what was bought: its items or its description
+	LinkID    string // the payment link it was opened from (its reference is the link's id), or ""
+	Customer  string // the customer's name and e-mail, or ""
 	Amount    int64
 	Refunded  int64
 	CreatedAt time.Time
@@ -151,6 +152,7 @@ type DashCheckoutModel struct {
 	Status      string
 	Reference   string
 	Title       string // what was bought, as the list says it
+	LinkID      string // the payment link it was opened from, or ""
 	Description string
 	Items       []Item
 	Customer    string // the customer's name and e-mail, or ""

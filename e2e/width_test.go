@@ -236,7 +236,7 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 	for _, dev := range narrowPhones {
 		t.Run(fmt.Sprint(dev.width), func(t *testing.T) {
 			e := handlerstest.New(t)
-			paid := e.CreateCheckout("")
+			paid := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"customer": map[string]any{"name": "김하늘", "email": "sky@example.com"}}))
 			e.PayByPhone(paid.ID)
 			open := e.AmountCheckout("5000")
 			failed := e.AmountCheckout("4444")
@@ -246,8 +246,10 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 			var obj struct{ ID string }
 			e.API("POST", "/v1/agreements/"+agreement+"/charges", `{"amount":9900,"reference":"SUB-2"}`, &obj)
 			charge := obj.ID
-			e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &obj)
-			link := obj.ID
+			var linkObj struct{ ID, URL string }
+			e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &linkObj)
+			link := linkObj.ID
+			e.Browser(handlerstest.UAIPhone).PayLink(linkObj.URL) // a checkout opened from the link
 			e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
 			endpoint := obj.ID
 			e.API("POST", "/v1/webhook_endpoints/"+endpoint+"/test", "", nil)
@@ -303,6 +305,10 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 				phone.navigate(e.URL + p.path)
 				phone.waitVisible("main h1")
 				ws.fits(phone, p.what)
+				if p.what == "checkouts" && dev.width == 390 { // the list as a phone shows it: cards
+					phone.do("scroll to the list", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="checkouts"]').scrollIntoView();void 0`))
+					updateDocs(t, "dashboard-phone.png", phone.screenshot("checkouts-cards"))
+				}
 			}
 
 			// What the forms answer with: a refund's confirmation, a key, a secret, a password.

@@ -14,10 +14,11 @@ build:
 generate:
 	$(GO) tool templ generate
 
-# check fails when formatting, vet or the generated templ files are not what they should be.
+# check fails when formatting, vet, staticcheck or the generated templ files are not what they should be.
 check:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	$(GO) tool staticcheck ./...
 	@$(GO) tool templ generate >/dev/null 2>&1; \
 	  git diff --quiet -- '*_templ.go' && test -z "$$(git ls-files --others --exclude-standard -- '*_templ.go')" \
 	  || { echo "templ generate changed the generated files: run 'make generate' and commit"; git status --short -- '*_templ.go'; exit 1; }

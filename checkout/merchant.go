@@ -82,6 +82,12 @@ func (s *Service) CreateMerchant(ctx context.Context, nm NewMerchant) (*CreatedM
 	return &CreatedMerchant{Merchant: m, APIKey: key, WebhookSecret: m.WebhookSecret}, nil
 }
 
+// MerchantIDsByName lists the ids of the merchants with that display name, oldest first: names
+// need not be unique.
+func (s *Service) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
+	return s.store.MerchantIDsByName(ctx, name)
+}
+
 // MerchantByName finds a merchant by its display name (the demo merchant, say).
 func (s *Service) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
 	return s.store.MerchantByName(ctx, name)

@@ -46,6 +46,9 @@ type harnessOptions struct {
 	// publicWebhooks runs the service as with real KakaoPay credentials: webhook endpoints must
 	// be public (the sandbox's default allows private addresses).
 	publicWebhooks bool
+	// sandbox runs the service as a sandbox server does (Config.Sandbox): without it, and without
+	// publicWebhooks, it is a server with real credentials and --webhook-allow-private.
+	sandbox bool
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessWith(t, harnessOptions{}) }
@@ -94,7 +97,8 @@ func newHarnessWith(t *testing.T, o harnessOptions) *harness {
 		t.Fatal(err)
 	}
 	h.svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"),
-		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks, RetainEvents: o.retainEvents})
+		Now: h.clock.Now, ApproveTimeout: o.approveTimeout, WebhookAllowPrivate: !o.publicWebhooks, RetainEvents: o.retainEvents,
+		Sandbox: o.sandbox})
 	if err != nil {
 		t.Fatal(err)
 	}

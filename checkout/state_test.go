@@ -225,3 +225,39 @@ func TestWebhooksMustBePublicHTTPSWithRealCredentials(t *testing.T) {
 		t.Errorf("a test merchant's endpoint on this computer, in sandbox mode: %v", err)
 	}
 }
+
+// TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks: in sandbox mode a test merchant's endpoint
+// may be plain http on a private network (a shop in a compose file, a laptop on the LAN), not on
+// a public address; with real credentials and --webhook-allow-private, http stays for loopback.
+func TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks(t *testing.T) {
+	t.Parallel()
+	create := func(h *harness, m *store.Merchant, u string) error {
+		_, err := h.svc.CreateWebhookEndpoint(h.ctx, m, checkout.EndpointParams{URL: &u})
+		return err
+	}
+	sandbox := newHarnessWith(t, harnessOptions{sandbox: true})
+	for _, u := range []string{"http://192.168.0.7:8000/hooks", "http://10.1.2.3/hooks", "http://shop:8000/hooks", "http://printer.local/hooks", "http://[fd00::7]/hooks", "http://localhost:4242/hooks"} {
+		if err := create(sandbox, sandbox.m, u); err != nil {
+			t.Errorf("sandbox mode, %s: %v", u, err)
+		}
+	}
+	for _, u := range []string{"http://8.8.8.8/hooks", "http://[2001:4860:4860::8888]/hooks", "http://example.com/hooks"} {
+		if err := create(sandbox, sandbox.m, u); err == nil {
+			t.Errorf("sandbox mode took plain http to a public address: %s", u)
+		}
+	}
+	live, err := sandbox.svc.CreateMerchant(sandbox.ctx, checkout.NewMerchant{Name: "라이브 상점", Livemode: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := create(sandbox, live.Merchant, "http://192.168.0.7:8000/hooks"); err == nil {
+		t.Error("a live merchant got a plain http endpoint")
+	}
+	allowed := newHarness(t) // real credentials, --webhook-allow-private
+	if err := create(allowed, allowed.m, "http://192.168.0.7:8000/hooks"); err == nil {
+		t.Error("with real credentials, plain http on a private network was taken")
+	}
+	if err := create(allowed, allowed.m, "http://127.0.0.1:4242/hooks"); err != nil {
+		t.Errorf("with --webhook-allow-private, http on this computer: %v", err)
+	}
+}

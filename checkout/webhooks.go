@@ -25,6 +25,9 @@ var eventTypes = []string{
 	"webhook_endpoint.disabled", "ping",
 }
 
+// EventTypes lists the event types an endpoint can ask for.
+func EventTypes() []string { return slices.Clone(eventTypes) }
+
 // secretOverlap is how long a rotated secret keeps signing beside the new one.
 const secretOverlap = 24 * time.Hour
 
@@ -119,8 +122,9 @@ func (s *Service) applyEndpoint(ctx context.Context, m *store.Merchant, ep *stor
 // checkEndpointURL allows an absolute https URL of at most 2,048 characters that resolves to
 // public addresses only (deliveries check again when they dial). A server that runs the sandbox,
 // or whose operator allows private addresses, lets endpoints be anywhere, and a test merchant use
-// http on this computer. The rule is the server's: a test merchant on a server with real
-// KakaoPay credentials is held to it too.
+// http on this computer; a sandbox server also on a private network (an address or a name that
+// resolves to no public address). The rule is the server's: a test merchant on a server with
+// real KakaoPay credentials is held to it too.
 func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw string) error {
 	const param = "url"
 	u, err := url.Parse(raw)
@@ -130,6 +134,9 @@ func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw s
 	case err != nil || !u.IsAbs() || u.Host == "" || u.User != nil || u.Fragment != "":
 		return invalid(param, "url_invalid", "url must be an absolute https URL without credentials or fragment")
 	case u.Scheme == "http" && !m.Livemode && s.webhookAllowPrivate && isLoopbackHost(u.Hostname()):
+	case u.Scheme == "http" && !m.Livemode && s.sandbox && !resolvesPublic(ctx, u.Hostname()):
+	case u.Scheme == "http" && !m.Livemode && s.sandbox:
+		return invalid(param, "url_invalid", "url must use https on a public address (http only on this computer or a private network, for a test merchant in sandbox mode)")
 	case u.Scheme != "https":
 		return invalid(param, "url_invalid", "url must use https (http only on this computer, for a test merchant in sandbox mode)")
 	}
@@ -146,6 +153,34 @@ func (s *Service) checkEndpointURL(ctx context.Context, m *store.Merchant, raw s
 		}
 	}
 	return nil
+}
+
+// resolvesPublic reports whether host is, or resolves to, a public address. A private network's
+// name that does not resolve now (a compose service not started yet) counts as private.
+func resolvesPublic(ctx context.Context, host string) bool {
+	if ip := net.ParseIP(host); ip != nil {
+		return webhook.Public(ip)
+	}
+	ips, err := net.DefaultResolver.LookupIP(ctx, "ip", host)
+	if err != nil || len(ips) == 0 {
+		return !privateName(host)
+	}
+	return slices.ContainsFunc(ips, webhook.Public)
+}
+
+// privateName reports whether host is a name that only a private network gives: one label (a
+// compose service, a machine on the LAN) or one under .local, .internal, .lan or .home.arpa.
+func privateName(host string) bool {
+	host = strings.ToLower(strings.TrimSuffix(host, "."))
+	if !strings.Contains(host, ".") {
+		return true
+	}
+	for _, suffix := range []string{".local", ".internal", ".lan", ".home.arpa"} {
+		if strings.HasSuffix(host, suffix) {
+			return true
+		}
+	}
+	return false
 }
 
 func isLoopbackHost(host string) bool {

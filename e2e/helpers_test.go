@@ -663,16 +663,6 @@ func (tb *tab) scanQR(name string) (text string, screenshot []byte) {
 	return "", nil
 }
 
-// decodeQR finds and decodes the one QR code in an image.
-func decodeQR(t *testing.T, img image.Image) string {
-	t.Helper()
-	text, err := readQR(t, img)
-	if err != nil {
-		t.Fatalf("no QR code could be read off the screen: %v", err)
-	}
-	return text
-}
-
 // readQR finds and decodes the one QR code in an image, or says why it cannot.
 func readQR(t *testing.T, img image.Image) (string, error) {
 	t.Helper()

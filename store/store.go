@@ -57,6 +57,8 @@ type Broadcaster interface {
 type Reader interface {
 	Merchant(ctx context.Context, id string) (*Merchant, error)
 	MerchantByName(ctx context.Context, name string) (*Merchant, error)
+	// MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
+	MerchantIDsByName(ctx context.Context, name string) ([]string, error)
 	Checkout(ctx context.Context, id string) (*Checkout, error)
 	ListCheckouts(ctx context.Context, p ListCheckouts) ([]*Checkout, error)
 	// DueCheckouts lists open checkouts whose expires_at has come, oldest first, but for those an
@@ -297,4 +299,9 @@ type ListEvents struct {
 	CheckoutID    string // empty: any
 	StartingAfter string
 	Limit         int
+	// Forward lists instead the events that follow After (every event when After is empty),
+	// oldest first, in an order that a later commit never enters before an event already
+	// listed: a follower that lists forward from the last event it got misses none.
+	Forward bool
+	After   string
 }

@@ -16,9 +16,8 @@ import (
 
 // process is a child process kpbench measures.
 type process struct {
-	cmd  *exec.Cmd
-	addr string
-	out  *bytes.Buffer // what it printed besides the line kpbench waited for
+	cmd *exec.Cmd
+	out *bytes.Buffer // what it printed besides the line kpbench waited for
 }
 
 // startProcess runs name with args and env, and waits for a line of its stdout starting with

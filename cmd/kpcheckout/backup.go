@@ -17,15 +17,15 @@ const backupUsage = "usage: kpcheckout backup [--force] FILE"
 // database, written while a server may be running and writing, and what it holds.
 func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	flags := flag.NewFlagSet("backup", flag.ContinueOnError)
-	flags.SetOutput(stderr)
+	flags.SetOutput(stdout)
 	force := flags.Bool("force", false, "replace FILE when it exists")
 	cfg := newConfig(flags, getenv)
-	if err := flags.Parse(args); err != nil {
+	if err := parseFlags(flags, args); err != nil {
 		return err
 	}
 	// FILE may come before the flags too: kpcheckout backup FILE --force.
 	dest := flags.Arg(0)
-	if err := flags.Parse(flags.Args()[min(1, flags.NArg()):]); err != nil {
+	if err := parseFlags(flags, flags.Args()[min(1, flags.NArg()):]); err != nil {
 		return err
 	}
 	if dest == "" || flags.NArg() > 0 {

@@ -80,11 +80,11 @@ func (c *Config) webhookAllowPrivate() bool { return c.Sandbox() || c.WebhookAll
 func (c *Config) Sandbox() bool { return c.KakaoPaySecretKey == "" }
 
 // parseConfig reads the environment, then flags that override it.
-func parseConfig(name string, args []string, getenv func(string) string, stderr io.Writer) (*Config, []string, error) {
+func parseConfig(name string, args []string, getenv func(string) string, stdout io.Writer) (*Config, []string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout) // for --help
 	c := newConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	return c, fs.Args(), c.validate()

@@ -1,5 +1,6 @@
-// Command kpcheckout runs the hosted KakaoPay checkout: `kpcheckout serve` (the default),
-// `kpcheckout migrate`, `kpcheckout backup FILE`, `kpcheckout merchant create` and `kpcheckout version`.
+// Command kpcheckout runs the hosted KakaoPay checkout (`kpcheckout serve`), manages its database
+// (`migrate`, `backup`, `merchant`, `user`, `checkout create`, `webhook`), and talks to a running
+// server over its API (`listen`, `trigger`, `events`, `checkout pay`); `kpcheckout help` lists them.
 package main
 
 import (
@@ -13,7 +14,8 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	c := &cli{getenv: os.Getenv, stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}
+	if err := runWith(ctx, os.Args[1:], c); err != nil {
 		fmt.Fprintln(os.Stderr, "kpcheckout:", err)
 		os.Exit(1)
 	}

@@ -100,15 +100,19 @@ func startServeOn(t *testing.T, databaseURL string) *serving {
 	return startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": databaseURL})
 }
 
-// startServeEnv is startServe with the KPCHECKOUT_* variables vars, on a free address.
+// startServeEnv is startServe with the KPCHECKOUT_* variables vars, on a free address unless
+// they give one.
 func startServeEnv(t *testing.T, vars map[string]string) *serving {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
+	addr := vars["KPCHECKOUT_ADDR"] // a restart's: the same address
+	if addr == "" {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		addr = ln.Addr().String()
+		ln.Close()
 	}
-	addr := ln.Addr().String()
-	ln.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
@@ -116,7 +120,7 @@ func startServeEnv(t *testing.T, vars map[string]string) *serving {
 	vars = maps.Clone(vars)
 	vars["KPCHECKOUT_ADDR"] = addr
 	go func() {
-		done <- run(ctx, nil, env(vars), pw, io.Discard)
+		done <- run(ctx, []string{"serve"}, env(vars), pw, io.Discard)
 		pw.Close()
 	}()
 	sc := bufio.NewScanner(pr)

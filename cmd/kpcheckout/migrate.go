@@ -16,10 +16,10 @@ import (
 // lists the steps it applied, or with --dry-run the steps it would apply, changing nothing.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	dryRun := fs.Bool("dry-run", false, "list the steps the database lacks, changing nothing")
 	cfg := newConfig(fs, getenv)
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := cfg.validate(); err != nil {

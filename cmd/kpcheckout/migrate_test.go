@@ -88,7 +88,7 @@ func TestOlderBinaryRefusesANewerDatabase(t *testing.T) {
 
 	want := fmt.Sprintf("the database is at schema version %d, but this kpcheckout knows versions up to %d", known+1, known)
 	for _, args := range [][]string{{"serve"}, {"migrate"}, {"migrate", "--dry-run"}, {"merchant", "create", "--name", "새 상점"},
-		{"checkout", "create", "--amount", "1000"}, {"user", "list"}} {
+		{"checkout", "create", "--amount", "1000"}, {"user", "list", "--merchant", "새 상점"}} {
 		for name, vars := range map[string]func(string) string{"SQLite": vars, "PostgreSQL": pgVars} {
 			err := run(context.Background(), args, vars, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), want) {

@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -28,51 +28,6 @@ var version = "dev"
 // sandboxSecretKey is what kpcheckout's own client sends to the built-in sandbox, which takes any
 // key.
 const sandboxSecretKey = "kpcheckout-sandbox-secret-key"
-
-// run dispatches to a subcommand; serve is the default.
-func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	cmd := "serve"
-	if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-		cmd, args = args[0], args[1:]
-	}
-	switch cmd {
-	case "serve":
-		cfg, _, err := parseConfig("serve", args, getenv, stderr)
-		if err != nil {
-			return err
-		}
-		return serve(ctx, cfg, stdout, newLogger(cfg, stderr))
-	case "migrate":
-		return migrateCommand(ctx, args, getenv, stdout, stderr)
-	case "backup":
-		return backupCommand(ctx, args, getenv, stdout, stderr)
-	case "merchant":
-		switch {
-		case len(args) > 0 && args[0] == "create":
-			return createMerchant(ctx, args[1:], getenv, stdout, stderr)
-		case len(args) > 0 && args[0] == "update":
-			return updateMerchant(ctx, args[1:], getenv, stdout, stderr)
-		}
-		return errors.New("usage: kpcheckout merchant create --name N [--webhook-url U] [--cid C] [--subscription-cid C] [--live]\n" +
-			"       kpcheckout merchant update --merchant M --embed-origins https://shop.example[,…]")
-	case "user":
-		return userCommand(ctx, args, getenv, os.Stdin, stdout, stderr)
-	case "checkout":
-		if len(args) == 0 || args[0] != "create" {
-			return errors.New(`usage: kpcheckout checkout create --amount N [--item "name:quantity:unit_price" …] [--mode subscription] [--merchant NAME]`)
-		}
-		return createCheckout(ctx, args[1:], getenv, stdout, stderr)
-	case "webhook":
-		if len(args) == 0 {
-			return errors.New(webhookUsage)
-		}
-		return webhookCommand(ctx, args[0], args[1:], getenv, stdout, stderr)
-	case "version":
-		fmt.Fprintln(stdout, "kpcheckout", buildVersion())
-		return nil
-	}
-	return fmt.Errorf("unknown command %q (serve, migrate, backup, merchant create, user, checkout create, webhook, version)", cmd)
-}
 
 func buildVersion() string {
 	if version != "dev" {
@@ -118,7 +73,7 @@ func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
 // createMerchant serves `kpcheckout merchant create`, printing {"id","api_key","webhook_secret"}.
 func createMerchant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("merchant create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	name := fs.String("name", "", "the merchant's display name, shown to shoppers (required)")
 	webhook := fs.String("webhook-url", "", "where events are POSTed")
 	cid := fs.String("cid", kakaopay.TestCID, "KakaoPay CID for one-time payments")
@@ -129,9 +84,21 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer done()
+	twins, err := svc.MerchantIDsByName(ctx, strings.TrimSpace(*name))
+	if err != nil {
+		return err
+	}
 	cm, err := svc.CreateMerchant(ctx, checkout.NewMerchant{Name: *name, WebhookURL: *webhook, CID: *cid, SubscriptionCID: *subCID, Livemode: *live})
 	if err != nil {
 		return cliError(err)
+	}
+	if len(twins) > 0 {
+		others := "another merchant is"
+		if len(twins) > 1 {
+			others = fmt.Sprintf("%d other merchants are", len(twins))
+		}
+		fmt.Fprintf(stderr, "note: %s named %q too (%s): --merchant needs this one's id, %s\n",
+			others, cm.Merchant.Name, strings.Join(twins, ", "), cm.Merchant.ID)
 	}
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
@@ -142,7 +109,7 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 // merchant's checkouts (an empty --embed-origins lets none).
 func updateMerchant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("merchant update", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
 	var origins *[]string
 	fs.Func("embed-origins", "comma-separated origins (https://shop.example) whose pages may frame the merchant's checkouts", func(v string) error {
@@ -174,7 +141,7 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 // named), printed as its URL, so that a first try needs no API call.
 func createCheckout(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("checkout create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	amount := fs.Int64("amount", 0, "the amount in won (default: what the items add up to)")
 	var items []store.Item
 	fs.Func("item", `an order line "name:quantity:unit_price", e.g. "아메리카노:2:4500" (repeatable)`, func(v string) error {
@@ -185,7 +152,7 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	})
 	mode := fs.String("mode", checkout.ModePayment, "payment, or subscription (sets up recurring payments)")
-	merchant := fs.String("merchant", demoMerchantName, "the merchant's name")
+	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
 	reference := fs.String("reference", "", "the order number (default CLI-<time>)")
 	locale := fs.String("locale", "", "the page's language: ko or en (default: the shopper's)")
 	cfg := newConfig(fs, getenv)
@@ -202,8 +169,8 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 	if *reference == "" {
 		*reference = "CLI-" + time.Now().Format("20060102-150405")
 	}
-	m, err := svc.MerchantByName(ctx, *merchant)
-	if errors.Is(err, store.ErrNotFound) {
+	m, err := findMerchant(ctx, svc, *merchant)
+	if err != nil && *merchant == demoMerchantName {
 		return fmt.Errorf("no merchant named %q in %s: start kpcheckout serve once (it makes the demo merchant) or create one with kpcheckout merchant create", *merchant, cfg.databaseName())
 	}
 	if err != nil {
@@ -235,32 +202,22 @@ func parseItem(v string) (store.Item, error) {
 	return store.Item{Name: v[:j], Quantity: qty, UnitPrice: price}, nil
 }
 
-const webhookUsage = `usage: kpcheckout webhook create --merchant M --url U [--events t1,t2] [--description D]
-       kpcheckout webhook list --merchant M
-       kpcheckout webhook update ID --merchant M [--url U] [--events …] [--description D] [--disabled=true|false]
-       kpcheckout webhook delete ID --merchant M`
-
 // webhookCommand serves `kpcheckout webhook create|list|update|delete`, printing JSON as the API
 // answers it (the secret only when created).
 func webhookCommand(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("webhook "+verb, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
 	var p checkout.EndpointParams
-	fs.Func("url", "where events are POSTed (https; http on this computer for a test merchant)", func(v string) error { p.URL = &v; return nil })
-	fs.Func("description", "a note for you", func(v string) error { p.Description = &v; return nil })
-	fs.Func("events", `event types, comma-separated, or "*" for all`, func(v string) error {
-		p.EnabledEvents = strings.Split(v, ",")
-		return nil
-	})
-	fs.Func("disabled", "true stops deliveries to the endpoint (its events wait, up to 3 days), false sends what waited and resumes them", func(v string) error {
-		b, err := strconv.ParseBool(v)
-		p.Disabled = &b
-		return err
-	})
+	if verb == "create" || verb == "update" {
+		endpointFlags(fs, &p, verb == "update")
+	}
 	var id string
 	if (verb == "update" || verb == "delete") && len(args) > 0 && !strings.HasPrefix(args[0], "-") {
 		id, args = args[0], args[1:]
+	}
+	if id == "" && (verb == "update" || verb == "delete") && !slices.ContainsFunc(args, isHelpFlag) {
+		return fmt.Errorf("which endpoint? kpcheckout webhook %s we_… --merchant M (kpcheckout webhook list shows their ids)", verb)
 	}
 	svc, m, done, err := offlineMerchant(ctx, fs, newConfig(fs, getenv), args, merchant)
 	if err != nil {
@@ -295,12 +252,29 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 			out = map[string]any{"id": id, "deleted": true}
 		}
 	default:
-		return errors.New(webhookUsage)
+		return fmt.Errorf("unknown command webhook %s", verb)
 	}
 	if err != nil {
 		return cliError(err)
 	}
 	return enc.Encode(out)
+}
+
+// endpointFlags defines the flags that set an endpoint's fields; --disabled only for update.
+func endpointFlags(fs *flag.FlagSet, p *checkout.EndpointParams, update bool) {
+	fs.Func("url", "where events are POSTed: https (in sandbox mode also http, on this computer or a private network)", func(v string) error { p.URL = &v; return nil })
+	fs.Func("description", "a note for you", func(v string) error { p.Description = &v; return nil })
+	fs.Func("events", `event types, comma-separated, or "*" for all`, func(v string) error {
+		p.EnabledEvents = strings.Split(v, ",")
+		return nil
+	})
+	if update {
+		fs.Func("disabled", "true stops deliveries to the endpoint (its events wait, up to 3 days), false sends what waited and resumes them", func(v string) error {
+			b, err := strconv.ParseBool(v)
+			p.Disabled = &b
+			return err
+		})
+	}
 }
 
 func endpointOut(ep *store.WebhookEndpoint, secret string) map[string]any {
@@ -315,7 +289,7 @@ func endpointOut(ep *store.WebhookEndpoint, secret string) map[string]any {
 // offline parses a command's flags and opens the store and a service that never calls KakaoPay,
 // for the commands that only read and write the database; done closes them.
 func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) (svc *checkout.Service, done func(), err error) {
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
 	if err := cfg.validate(); err != nil {
@@ -349,16 +323,23 @@ func offlineMerchant(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []
 	return svc, m, done, nil
 }
 
-// findMerchant finds a merchant by its display name or, failing that, its id.
+// findMerchant finds a merchant by its id or, failing that, its display name, refusing a name
+// that several merchants have.
 func findMerchant(ctx context.Context, svc *checkout.Service, nameOrID string) (*store.Merchant, error) {
-	m, err := svc.MerchantByName(ctx, nameOrID)
-	if errors.Is(err, store.ErrNotFound) {
-		m, err = svc.MerchantByID(ctx, nameOrID)
+	m, err := svc.MerchantByID(ctx, nameOrID)
+	if !errors.Is(err, store.ErrNotFound) {
+		return m, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("no merchant %q: %w", nameOrID, err)
+	ids, err := svc.MerchantIDsByName(ctx, nameOrID)
+	switch {
+	case err != nil:
+		return nil, err
+	case len(ids) == 0:
+		return nil, fmt.Errorf("no merchant %q: give its name or id (mer_…)", nameOrID)
+	case len(ids) > 1:
+		return nil, fmt.Errorf("%d merchants are named %q: give the id of the one you mean (--merchant %s)", len(ids), nameOrID, strings.Join(ids, ", "))
 	}
-	return m, nil
+	return svc.MerchantByID(ctx, ids[0])
 }
 
 // cliError words a refusal of the domain for the command line: "param: message".

@@ -48,9 +48,9 @@ func TestCheckoutCreatePrintsItsURL(t *testing.T) {
 	}{
 		{[]string{"checkout", "create"}, "amount"},
 		{[]string{"checkout", "create", "--amount", "11000", "--item", "커피"}, "name:quantity:unit_price"},
-		{[]string{"checkout", "create", "--amount", "11000", "--merchant", "없는 상점"}, "no merchant named"},
+		{[]string{"checkout", "create", "--amount", "11000", "--merchant", "없는 상점"}, "no merchant"},
 		{[]string{"checkout", "create", "--amount", "11000", "--mode", "weekly"}, "mode"},
-		{[]string{"checkout"}, "usage: kpcheckout checkout create"},
+		{[]string{"checkout"}, "kpcheckout checkout needs one of: create"},
 	} {
 		err := run(context.Background(), tc.args, vars, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -144,13 +144,29 @@ func listen(addr, name string) (net.Listener, error) {
 	ln, err := net.Listen("tcp", addr)
 	switch {
 	case errors.Is(err, syscall.EADDRINUSE):
-		return nil, fmt.Errorf("the address %s is already in use: stop what uses it, or choose another with %s (e.g. %[2]s=127.0.0.1:8081 make run)", addr, name)
+		return nil, fmt.Errorf("the address %s is already in use: stop what uses it, or choose another with %s (e.g. %[2]s=%s make run)", addr, name, freeAddrHint(addr))
 	case errors.Is(err, syscall.EACCES):
 		return nil, fmt.Errorf("not allowed to listen on %s (ports below 1024 need privileges: CAP_NET_BIND_SERVICE, which the systemd unit grants): choose another with %s", addr, name)
 	case err != nil:
 		return nil, fmt.Errorf("cannot listen on %s: %w (set %s to host:port)", addr, err, name)
 	}
 	return ln, nil
+}
+
+// freeAddrHint is an address to suggest instead of addr: its host with a port free now, other
+// than 8081, which the example shop and the two-instance setup take.
+func freeAddrHint(addr string) string {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil || host == "" {
+		host = "127.0.0.1"
+	}
+	for _, port := range []string{"8090", "8180", "8880", "9090"} {
+		if ln, err := net.Listen("tcp", net.JoinHostPort(host, port)); err == nil {
+			ln.Close()
+			return net.JoinHostPort(host, port)
+		}
+	}
+	return net.JoinHostPort(host, "PORT")
 }
 
 // servePprof serves Go's profiles on their own listener, never on the public one.

@@ -57,7 +57,7 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 			for k, v := range tc.vars {
 				vars[k] = v
 			}
-			err := run(context.Background(), nil, env(vars), io.Discard, io.Discard)
+			err := run(context.Background(), []string{"serve"}, env(vars), io.Discard, io.Discard)
 			if err == nil {
 				t.Fatal("serve started")
 			}

@@ -14,31 +14,16 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 )
 
-const userUsage = "usage: kpcheckout user create --merchant M --email E [--role owner|staff] [--password-stdin]\n" +
-	"       kpcheckout user list --merchant M\n" +
-	"       kpcheckout user password --email E [--merchant M] [--password-stdin]"
-
-// userCommand serves `kpcheckout user create|list|password`.
+// userCommand serves `kpcheckout user create|list|password`, with stdin for --password-stdin.
 func userCommand(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	if len(args) == 0 {
-		return errors.New(userUsage)
-	}
-	switch args[0] {
-	case "create":
-		return createUser(ctx, args[1:], getenv, stdin, stdout, stderr)
-	case "list":
-		return listUsers(ctx, args[1:], getenv, stdout, stderr)
-	case "password":
-		return resetPassword(ctx, args[1:], getenv, stdin, stdout, stderr)
-	}
-	return errors.New(userUsage)
+	return runWith(ctx, append([]string{"user"}, args...), &cli{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr})
 }
 
 // createUser serves `kpcheckout user create`: a dashboard user of a merchant (its name or id),
 // printed as JSON with its password, generated unless --password-stdin reads one from stdin.
 func createUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
 	email := fs.String("email", "", "the user's e-mail, used to sign in (required)")
 	role := fs.String("role", checkout.RoleOwner, "owner or staff")
@@ -48,9 +33,6 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer done()
-	if *merchant == "" || *email == "" {
-		return errors.New(userUsage)
-	}
 	m, err := findMerchant(ctx, svc, *merchant)
 	if err != nil {
 		return err
@@ -76,16 +58,13 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 // first.
 func listUsers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
 	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
 	if err != nil {
 		return err
 	}
 	defer done()
-	if *merchant == "" {
-		return errors.New(userUsage)
-	}
 	m, err := findMerchant(ctx, svc, *merchant)
 	if err != nil {
 		return err
@@ -107,7 +86,7 @@ func listUsers(ctx context.Context, args []string, getenv func(string) string, s
 // printed unless --password-stdin reads one; the user's sessions end.
 func resetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs.SetOutput(stdout)
 	email := fs.String("email", "", "the user's e-mail (required)")
 	merchant := fs.String("merchant", "", "the user's merchant, its name or id (needed when the e-mail is a user at several)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
@@ -116,9 +95,6 @@ func resetPassword(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer done()
-	if *email == "" {
-		return errors.New(userUsage)
-	}
 	var merchantID string
 	if *merchant != "" {
 		m, err := findMerchant(ctx, svc, *merchant)

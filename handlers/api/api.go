@@ -30,6 +30,7 @@ type Handler struct {
 	log        *slog.Logger
 	deliveries web.Waker
 	qr         *web.QRCodes
+	eventWaits *web.WaitLimit // followers of events waiting now, by merchant
 }
 
 // Config is what the API needs.
@@ -47,7 +48,8 @@ type Config struct {
 
 // New returns the API's handler.
 func New(cfg Config) *Handler {
-	return &Handler{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: cfg.QR}
+	return &Handler{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: cfg.QR,
+		eventWaits: web.NewWaitLimit(maxEventWaits, maxEventWaitsPerMerchant)}
 }
 
 // apiHandler is an API handler that knows its merchant: it writes its answer or returns the

@@ -19,9 +19,16 @@ type eventJSON struct {
 	Data      json.RawMessage `json:"data"`
 }
 
-// ListEvents serves GET /v1/events?type=&limit=&starting_after=.
+// ListEvents serves GET /v1/events?type=&limit=&starting_after=, newest first; with after it
+// follows them forward instead (events_stream.go).
 func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	q := r.URL.Query()
+	if q.Has("after") {
+		return a.followEvents(w, r, m)
+	}
+	if q.Has("wait") {
+		return web.Invalid("parameter_invalid", "wait follows the events after one: give after=evt_… too (after= with no id follows from the first)", "wait")
+	}
 	limit, err := listLimit(q.Get("limit"))
 	if err != nil {
 		return err

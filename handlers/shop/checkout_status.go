@@ -46,7 +46,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 		known = st.Key()
 	}
 	if wait > 0 {
-		if release := h.waits.acquire(h.proxies.Client(r)); release != nil {
+		if release := h.waits.Acquire(h.proxies.Client(r)); release != nil {
 			defer release()
 		} else {
 			// Too many waiting polls: answer now, and ask the page to come back a little later.

@@ -155,7 +155,8 @@ func TestStatusOfUnknownCheckoutIs404(t *testing.T) {
 			t.Fatal(err)
 		}
 		res.Body.Close()
-		if res.StatusCode != 404 || time.Since(start) > time.Second {
+		// At once, not after the wait: anything well under its 5 s tells them apart on a busy machine.
+		if res.StatusCode != 404 || time.Since(start) > 3*time.Second {
 			t.Errorf("status%s of an unknown checkout: %d after %v", q, res.StatusCode, time.Since(start))
 		}
 	}

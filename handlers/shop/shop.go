@@ -28,7 +28,7 @@ type Handler struct {
 	pages    *web.Pages
 	baseURL  string
 	testMode bool
-	waits    *waitLimit
+	waits    *web.WaitLimit
 	proxies  web.Proxies // whose X-Forwarded-For names the client
 	// linkCheckouts and paymentStarts limit, per client address, the checkouts opened from links
 	// and the payments started (KakaoPay ready calls) from the pages.
@@ -70,7 +70,7 @@ func New(cfg Config) *Handler {
 		now = time.Now
 	}
 	return &Handler{svc: cfg.Service, pages: cfg.Pages, baseURL: cfg.BaseURL, testMode: cfg.TestMode,
-		waits: newWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
+		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
 		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
 		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
 		qr:            cfg.QR, log: cfg.Logger}

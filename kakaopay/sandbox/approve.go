@@ -157,7 +157,7 @@ func (s *Sandbox) completeApproval(p *payment, payload string) approveResponse {
 	if s.subCIDs[p.cid] {
 		sub := &subscription{sid: newID('S'), cid: p.cid, partnerUserID: p.partnerUserID, itemName: p.itemName,
 			method: p.method, active: true, createdAt: now, lastApprovedAt: now}
-		if s.sidOnly[p.cid] {
+		if p.sidOnly {
 			// Only the sid is issued: nothing is charged, so there is nothing to cancel either.
 			p.status, p.card, kind, charged = statusIssuedSID, nil, actionIssuedSID, 0
 			sub.lastApprovedAt = time.Time{}

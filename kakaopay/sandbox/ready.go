@@ -60,8 +60,9 @@ func (r *readyRequest) validate(minTotal int64) error {
 
 // ready registers a payment and answers the URLs that open the simulated wallet.
 func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
+	// A subscription may start with 0 won, as KakaoPay allows: its approval only issues an sid.
 	minTotal := int64(1)
-	if s.sidOnly[req.CID] {
+	if s.subCIDs[req.CID] {
 		minTotal = 0
 	}
 	err := checkAll(
@@ -97,6 +98,7 @@ func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
 		cancelURL:      req.CancelURL,
 		failURL:        req.FailURL,
 		status:         statusReady,
+		sidOnly:        s.sidOnly[req.CID] || (s.subCIDs[req.CID] && req.TotalAmount == 0),
 	}
 	if req.InstallMonth != nil {
 		p.installMonth = *req.InstallMonth

@@ -41,7 +41,8 @@ type Options struct {
 	// SubscriptionCIDs are the CIDs whose approval issues an sid, {"TCSUBSCRIP"} by default.
 	SubscriptionCIDs []string
 	// SIDOnlyCIDs are subscription CIDs whose approval only issues an sid and charges nothing: the
-	// order status becomes ISSUED_SID and ready accepts a total_amount of 0. None by default.
+	// order status becomes ISSUED_SID and ready accepts a total_amount of 0. None by default; on
+	// every subscription CID a ready for 0 won does the same.
 	SIDOnlyCIDs []string
 	// Bundle holds the wallet's messages, locales.Bundle() by default.
 	Bundle *i18n.Bundle

@@ -71,6 +71,7 @@ type payment struct {
 	installMonth                  int
 	approvalURL, cancelURL        string
 	failURL                       string
+	sidOnly                       bool // approval issues an sid and charges nothing (ISSUED_SID)
 
 	status     string
 	pgToken    string

@@ -77,6 +77,30 @@ func TestSIDOnlyCIDIssuesAnSID(t *testing.T) {
 
 	req := newReady(0)
 	req.CID = sidOnlyCID
+	checkIssuedSID(t, e, req)
+}
+
+// TestSubscriptionReadyForZeroIssuesOnlyAnSID: as KakaoPay allows, a subscription CID's first
+// ready for 0 won approves to an sid and no charge (ISSUED_SID); the charges come later.
+func TestSubscriptionReadyForZeroIssuesOnlyAnSID(t *testing.T) {
+	e := newEnv(t, sandbox.Options{})
+	req := newReady(0)
+	req.CID = "TCSUBSCRIP"
+	checkIssuedSID(t, e, req)
+	paid := newReady(9900)
+	paid.CID = "TCSUBSCRIP"
+	ready := e.ready(paid)
+	tid := ready.str("tid")
+	if status, ans := e.post("approve", approveFor(paid, tid, e.approveInWallet(ready))); status != http.StatusOK || ans.num("amount.total") != 9900 {
+		t.Errorf("a subscription's first ready for 9,900 won charges it: %d %v", status, ans)
+	}
+}
+
+// checkIssuedSID approves req, a ready for 0 won on a subscription CID, and checks that it
+// issued an sid, charged nothing, and that the sid can be charged.
+func checkIssuedSID(t *testing.T, e *env, req readyReq) {
+	t.Helper()
+	cid := req.CID
 	ready := e.ready(req)
 	tid := ready.str("tid")
 	status, ans := e.post("approve", approveFor(req, tid, e.approveInWallet(ready)))
@@ -84,22 +108,22 @@ func TestSIDOnlyCIDIssuesAnSID(t *testing.T) {
 	if status != http.StatusOK || len(sid) != 20 || sid[0] != 'S' {
 		t.Fatalf("approve: %d %v", status, ans)
 	}
-	_, ord := e.post("order", orderReq{CID: sidOnlyCID, TID: tid})
+	_, ord := e.post("order", orderReq{CID: cid, TID: tid})
 	details, _ := ord.get("payment_action_details").([]any)
 	if ord.str("status") != "ISSUED_SID" || ord.str("sid") != sid || ord.num("cancel_available_amount.total") != 0 || len(details) != 1 ||
 		obj(details[0].(map[string]any)).str("payment_action_type") != "ISSUED_SID" || obj(details[0].(map[string]any)).num("amount") != 0 {
 		t.Errorf("order after an SID-only approval = %v", ord)
 	}
-	status, res = e.post("approve", approveFor(req, tid, "abcdefghij0123456789"))
+	status, res := e.post("approve", approveFor(req, tid, "abcdefghij0123456789"))
 	wantError(t, status, res, http.StatusBadRequest, -702)
-	status, res = e.post("cancel", cancelReq{CID: sidOnlyCID, TID: tid, CancelAmount: 1})
+	status, res = e.post("cancel", cancelReq{CID: cid, TID: tid, CancelAmount: 1})
 	wantError(t, status, res, http.StatusBadRequest, -781)
 
-	_, st := e.post("manage/subscription/status", sidReq{CID: sidOnlyCID, SID: sid})
+	_, st := e.post("manage/subscription/status", sidReq{CID: cid, SID: sid})
 	if st.get("available") != true || st.str("status") != "ACTIVE" || st.get("last_approved_at") != nil {
 		t.Errorf("status of the issued sid = %v", st)
 	}
-	charge := chargeReq{CID: sidOnlyCID, SID: sid, PartnerOrderID: "ch_1", PartnerUserID: req.PartnerUserID,
+	charge := chargeReq{CID: cid, SID: sid, PartnerOrderID: "ch_1", PartnerUserID: req.PartnerUserID,
 		ItemName: "월 구독", Quantity: 1, TotalAmount: 9900}
 	if status, ch := e.post("subscription", charge); status != http.StatusOK || ch.num("amount.total") != 9900 {
 		t.Errorf("first charge on the issued sid: %d %v", status, ch)

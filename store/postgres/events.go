@@ -20,12 +20,23 @@ func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event
 	if p.CheckoutID != "" {
 		where = append(where, "checkout_id = "+args.add(p.CheckoutID))
 	}
-	if p.StartingAfter != "" {
+	order := ` ORDER BY created_at DESC, seq DESC LIMIT `
+	switch {
+	case p.Forward:
+		// Only events of transactions older than every one still running: no later commit can
+		// come before them in (xid, seq) order, as it could in seq order alone.
+		where = append(where, `xid < pg_snapshot_xmin(pg_current_snapshot())`)
+		if p.After != "" {
+			where = append(where, `(xid, seq) > (SELECT xid, seq FROM events WHERE id = `+args.add(p.After)+
+				` AND merchant_id = `+args.add(p.MerchantID)+`)`)
+		}
+		order = ` ORDER BY xid, seq LIMIT `
+	case p.StartingAfter != "":
 		where = append(where, `(created_at, seq) < (SELECT created_at, seq FROM events WHERE id = `+args.add(p.StartingAfter)+
 			` AND merchant_id = `+args.add(p.MerchantID)+`)`)
 	}
 	rows, err := q.db.Query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, seq DESC LIMIT `+args.add(p.Limit), args...)
+		order+args.add(p.Limit), args...)
 	if err != nil {
 		return nil, q.wrap("events", err)
 	}

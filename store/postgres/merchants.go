@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -50,6 +52,16 @@ func (q queries) Merchant(ctx context.Context, id string) (*store.Merchant, erro
 // MerchantByName reads the oldest merchant with that display name.
 func (q queries) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
 	return q.merchantWhere(ctx, "name = $1 ORDER BY created_at LIMIT 1", name)
+}
+
+// MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
+func (q queries) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
+	rows, err := q.db.Query(ctx, `SELECT id FROM merchants WHERE name = $1 ORDER BY created_at, id`, name)
+	if err != nil {
+		return nil, q.wrap("merchants by name", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	return ids, q.wrap("merchants by name", err)
 }
 
 func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*store.Merchant, error) {

@@ -336,6 +336,14 @@ var migrations = []string{
 	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
 	CREATE INDEX events_created ON events (created_at);`,
+	// Followers of a merchant's events (kpcheckout listen) read them in the order of the
+	// transactions that wrote them: an event's seq is taken at insert, so a transaction that
+	// commits later may hold a smaller one. Rows from before have xid 0 (a constant default
+	// rewrites nothing); new ones get their transaction's id.
+	`-- events in the order of their transactions, for followers
+	ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+	ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+	CREATE INDEX events_merchant_xid ON events (merchant_id, xid, seq);`,
 }
 
 // migrateLock is the key of the session-level advisory lock held while migrating, so that

@@ -22,13 +22,21 @@ func (q queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event
 		where = append(where, "checkout_id = ?")
 		args = append(args, p.CheckoutID)
 	}
-	if p.StartingAfter != "" {
+	order := ` ORDER BY created_at DESC, rowid DESC LIMIT ?`
+	switch {
+	case p.Forward:
+		// One connection writes, so rowids grow in the order of commits.
+		if p.After != "" {
+			where = append(where, `rowid > (SELECT rowid FROM events WHERE id = ? AND merchant_id = ?)`)
+			args = append(args, p.After, p.MerchantID)
+		}
+		order = ` ORDER BY rowid LIMIT ?`
+	case p.StartingAfter != "":
 		where = append(where, `(created_at, rowid) < (SELECT created_at, rowid FROM events WHERE id = ? AND merchant_id = ?)`)
 		args = append(args, p.StartingAfter, p.MerchantID)
 	}
 	args = append(args, p.Limit)
-	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+
-		` ORDER BY created_at DESC, rowid DESC LIMIT ?`, args...)
+	rows, err := q.query(ctx, `SELECT `+eventColumns+` FROM events WHERE `+strings.Join(where, " AND ")+order, args...)
 	if err != nil {
 		return nil, wrap("events", err)
 	}

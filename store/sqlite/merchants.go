@@ -46,6 +46,24 @@ func (q queries) MerchantByName(ctx context.Context, name string) (*store.Mercha
 	return q.merchantWhere(ctx, "name = ? ORDER BY created_at LIMIT 1", name)
 }
 
+// MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
+func (q queries) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
+	rows, err := q.query(ctx, `SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id`, name)
+	if err != nil {
+		return nil, wrap("merchants by name", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap("merchants by name", err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap("merchants by name", rows.Err())
+}
+
 func (q queries) merchantWhere(ctx context.Context, where string, arg any) (*store.Merchant, error) {
 	var m store.Merchant
 	var created int64

@@ -329,6 +329,10 @@ var migrations = []string{
 	CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
 	CREATE INDEX webhook_deliveries_ended ON webhook_deliveries (updated_at, seq) WHERE status <> 'pending';
 	CREATE INDEX events_created ON events (created_at);`,
+	// Followers of a merchant's events (kpcheckout listen) read them in rowid order, which is the
+	// order of commits (one connection writes): an index on the merchant ends in the rowid.
+	`-- events in the order of their transactions, for followers
+	CREATE INDEX events_merchant_order ON events (merchant_id);`,
 }
 
 // Migrations lists the steps of the schema this kpcheckout knows, oldest first.

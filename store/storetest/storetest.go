@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -51,6 +52,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RacingLinkClaims":       testRacingLinkClaims,
 		"PruneIdempotencyKeys":   testPruneIdempotencyKeys,
 		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
+		"EventsForward":          testEventsForward,
+		"EventsForwardMissNone":  testEventsForwardMissNone,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -92,6 +95,17 @@ func testMerchant(t *testing.T, s store.Store) {
 	}
 	if got, err := s.MerchantByName(ctx, m.Name); err != nil || got.ID != m.ID {
 		t.Errorf("by name: %+v %v", got, err)
+	}
+	twin := *m
+	twin.ID, twin.CreatedAt = "mer_twin", t0.Add(time.Second)
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, &twin) }); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := s.MerchantIDsByName(ctx, m.Name); err != nil || !slices.Equal(ids, []string{m.ID, "mer_twin"}) {
+		t.Errorf("ids by name: %v %v", ids, err)
+	}
+	if ids, err := s.MerchantIDsByName(ctx, "no such shop"); err != nil || len(ids) != 0 {
+		t.Errorf("ids by an unknown name: %v %v", ids, err)
 	}
 }
 

@@ -299,7 +299,9 @@ func sidOnly(st kakaopay.OrderStatus) bool { return st == kakaopay.StatusIssuedS
 func SubscriptionLive(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionActive }
 
 // SubscriptionEnded reports whether KakaoPay's status of a subscription key says it ended.
-func SubscriptionEnded(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionInactive }
+func SubscriptionEnded(st kakaopay.SubscriptionState) bool {
+	return st == kakaopay.SubscriptionInactive
+}
 
 // orderSettled reports whether an order status is final.
 func orderSettled(st kakaopay.OrderStatus) bool {

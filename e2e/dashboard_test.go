@@ -71,8 +71,11 @@ func TestBrowserDashboardRefundsPartOfAPayment(t *testing.T) {
 	desk.typeInto(`[data-testid="refund-form"] [name="reason"]`, "한 잔 취소")
 	desk.pressAndLoad(`[data-testid="refund-form"] button[type="submit"]`)
 	desk.waitVisible(sel("refund-confirm"))
-	if got := desk.text(sel("refund-confirm")); !strings.Contains(got, "3,000원") {
-		t.Errorf("the confirmation says %q", got)
+	if got := desk.text(sel("refund-question")); got != "3,000원을 환불할까요?" {
+		t.Errorf("the confirmation asks %q", got)
+	}
+	if got := desk.text(sel("refund-confirm")); !strings.Contains(got, "8,000원이 남아요") {
+		t.Errorf("the confirmation says %q, not what is left after it", got)
 	}
 	desk.axe("the refund's confirmation")
 	if n := e.Sandbox.Calls("cancel"); n != 0 {

@@ -69,3 +69,16 @@ func PendingMigrations(known []Migration, have map[int]bool) ([]Migration, error
 	}
 	return todo, nil
 }
+
+// SchemaCurrent tells whether a database whose newest applied step is have fits a kpcheckout
+// that knows the steps up to known: a NewerSchemaError when a newer kpcheckout migrated it
+// further, an error when it lacks steps.
+func SchemaCurrent(have, known int) error {
+	switch {
+	case have > known:
+		return &NewerSchemaError{Database: have, Known: known}
+	case have != known:
+		return fmt.Errorf("store: schema at version %d, want %d", have, known)
+	}
+	return nil
+}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/store"
@@ -31,5 +32,18 @@ func TestPendingMigrations(t *testing.T) {
 	var newer *store.NewerSchemaError
 	if !errors.As(err, &newer) || newer.Database != 4 || newer.Known != 3 {
 		t.Errorf("with 4 applied: %v", err)
+	}
+}
+
+func TestSchemaCurrent(t *testing.T) {
+	if err := store.SchemaCurrent(12, 12); err != nil {
+		t.Errorf("current: %v", err)
+	}
+	var newer *store.NewerSchemaError
+	if err := store.SchemaCurrent(13, 12); !errors.As(err, &newer) || newer.Database != 13 || newer.Known != 12 {
+		t.Errorf("newer: %v", err)
+	}
+	if err := store.SchemaCurrent(11, 12); err == nil || !strings.Contains(err.Error(), "schema at version 11, want 12") {
+		t.Errorf("older: %v", err)
 	}
 }

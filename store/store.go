@@ -1,6 +1,6 @@
 // Package store defines kpcheckout's persistent records and the interface a database backend
-// implements: store/sqlite (one process) and store/postgres (several instances); store/storetest is
-// the conformance suite both pass.
+// implements: store/sqlite (one process) and store/postgres (several instances), over the SQL
+// they share in store/sqlstore; store/storetest is the conformance suite both pass.
 package store
 
 import (

@@ -69,10 +69,10 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	for _, c := range []struct {
 		name, current, next, again, field, text string
 	}{
-		{"mismatch", old, next, next + "!", "new_password_again", "다릅니다"},
+		{"mismatch", old, next, next + "!", "new_password_again", "달라요"},
 		{"too short", old, "short pw", "short pw", "new_password", "12자 이상"},
-		{"wrong current", old + "x", next, next, "current_password", "올바르지 않습니다"},
-		{"empty current", "", next, next, "current_password", "올바르지 않습니다"},
+		{"wrong current", old + "x", next, next, "current_password", "맞지 않아요"},
+		{"empty current", "", next, next, "current_password", "맞지 않아요"},
 	} {
 		res, body := accountPost(here, c.current, c.next, c.again, nil)
 		doc := handlerstest.Page(t, body)

@@ -189,8 +189,14 @@ func (h *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u 
 // ShowCharge serves GET /dashboard/charges/{chargeID}: one of the merchant's charges, with the
 // payment it made and a link to the checkout that set its agreement up.
 func (h *Handler) ShowCharge(w http.ResponseWriter, r *http.Request, u *User) error {
+	return h.renderCharge(w, r, u, r.PathValue("chargeID"), http.StatusOK, nil)
+}
+
+// renderCharge answers charge id's page with status; refused, when not nil, is its payment's
+// refund form as typed with why it was refused.
+func (h *Handler) renderCharge(w http.ResponseWriter, r *http.Request, u *User, id string, status int, refused *refundRefusal) error {
 	m := u.Merchant
-	ch, err := h.payments.Charge(r.Context(), m, r.PathValue("chargeID"))
+	ch, err := h.payments.Charge(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
@@ -198,18 +204,15 @@ func (h *Handler) ShowCharge(w http.ResponseWriter, r *http.Request, u *User) er
 	if err != nil {
 		return err
 	}
+	ctx, _ := h.pageContext(w, r)
 	p := views.DashChargeModel{Nav: h.nav(w, r, u, "checkouts"), Charge: chargeRow(ch), AgreementID: ag.ID, CheckoutID: ag.CheckoutID,
 		Unknown: checkout.ChargeHeld(ch)}
 	if ch.PaymentID != "" {
-		pay, _, err := h.payments.Payment(r.Context(), m, ch.PaymentID)
-		if err != nil {
+		if p.Payment, p.Notice, err = h.paymentSection(r, views.L(ctx), m, ch.PaymentID, refused); err != nil {
 			return err
 		}
-		p.Payment = &views.DashPayment{ID: pay.ID, Method: pay.Method, ApprovedAt: pay.ApprovedAt, Refunded: pay.RefundedAmount,
-			Left: pay.Amount - pay.RefundedAmount}
 	}
-	ctx, _ := h.pageContext(w, r)
-	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCharge(p))
+	h.pages.Render(w, r, ctx, status, views.DashCharge(p))
 	return nil
 }
 

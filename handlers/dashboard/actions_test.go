@@ -56,7 +56,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 		t.Fatal("an open checkout's page has no expire button for an owner")
 	}
 	res, body := owner.Get(href)
-	if res.StatusCode != http.StatusOK || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "expire-confirm"), "되돌릴 수 없습니다") {
+	if res.StatusCode != http.StatusOK || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "expire-confirm"), "되돌릴 수 없어요") {
 		t.Fatalf("confirmation: %d %.300s", res.StatusCode, body)
 	}
 	if got := e.Status(c.ID, ""); got.Status != "open" {
@@ -104,7 +104,7 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		res, body := owner.Do(owner.NoRedirect(), method, "/dashboard/checkouts/"+c.ID+"/expire", strings.NewReader(""), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "결제가 완료된 건은 만료할 수 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "결제를 마친 주문은 닫을 수 없어요")
 	}
 	owner.Get("/dashboard/checkouts/" + c.ID + "?lang=en")
 	res, body := handlerstest.Send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
@@ -174,7 +174,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 		{"POST", "/dashboard/agreements/" + agr + "/deactivate"},
 	} {
 		res, body := staff.Do(staff.NoRedirect(), r.method, r.path, strings.NewReader(charge.Encode()), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자만 쓸 수 있어요")
 	}
 	if e.Status(open.ID, "").Status != "open" || e.Sandbox.Calls("subscription") != 1 || e.Sandbox.Calls("inactive") != 0 {
 		t.Errorf("staff changed something: %s, %d charges, %d deactivations", e.Status(open.ID, "").Status,
@@ -271,7 +271,7 @@ func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"4444"}}.Encode()) // the sandbox declines 4444
 	confirm, values := form(t, body, "charge-confirm-button")
 	res, body := handlerstest.Send(owner, confirm, values, nil)
-	if doc := handlerstest.Page(t, body); res.StatusCode != http.StatusBadGateway || !strings.Contains(handlerstest.TextOf(doc, "error-body"), "카카오페이가 요청을 거절했습니다") {
+	if doc := handlerstest.Page(t, body); res.StatusCode != http.StatusBadGateway || !strings.Contains(handlerstest.TextOf(doc, "error-body"), "카카오페이가 요청을 거절했어요") {
 		t.Errorf("a refused charge: %d %q", res.StatusCode, handlerstest.TextOf(doc, "error-body"))
 	}
 	if res, _ := handlerstest.Send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
@@ -298,7 +298,7 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		t.Fatal("an owner sees no deactivate button")
 	}
 	res, body := owner.Get(href)
-	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "deactivate-confirm"), "더 청구할 수 없으며") {
+	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "deactivate-confirm"), "더는 청구할 수 없어요") {
 		t.Fatalf("confirmation: %d %.300s", res.StatusCode, body)
 	}
 	if n := e.Sandbox.Calls("inactive"); n != 0 {
@@ -339,9 +339,9 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		}
 	}
 	res, body = owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지한 정기 결제라")
 	res, body = handlerstest.Send(owner, "/dashboard/agreements/"+agr+"/charge", url.Values{"amount": {"9900"}, "token": {"0123456789abcdef0123"}}, nil)
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지한 정기 결제라")
 	if n := e.Sandbox.Calls("subscription"); n != 0 {
 		t.Errorf("%d subscription calls on an inactive agreement", n)
 	}
@@ -366,7 +366,7 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 		{"GET", "/dashboard/charges/" + ch.ID},
 	} {
 		res, body := b.Do(b.NoRedirect(), r.method, r.path, strings.NewReader(form.Encode()), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없어요")
 		if strings.Contains(body, "테스트 카페") {
 			t.Errorf("%s %s shows the other merchant's agreement", r.method, r.path)
 		}

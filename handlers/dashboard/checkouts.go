@@ -94,13 +94,13 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 	if err != nil {
 		return err
 	}
+	ctx, _ := h.pageContext(w, r)
 	p := views.DashCheckoutsModel{Nav: h.nav(w, r, u, "checkouts"), Status: f.Status, Search: f.Search, From: filter.Get("from"), To: filter.Get("to"),
 		Statuses: dashStatuses, CSVURL: dashURL("/dashboard/checkouts.csv", filter)}
 	for _, st := range list {
-		row := views.DashCheckoutRow{ID: st.Checkout.ID, Status: st.Checkout.Status, Reference: st.Checkout.Reference,
-			Amount: st.Checkout.Amount, CreatedAt: st.Checkout.CreatedAt}
-		if st.Payment != nil {
-			row.Refunded = st.Payment.RefundedAmount
+		row, err := h.orderRow(r, views.L(ctx), st)
+		if err != nil {
+			return err
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -111,9 +111,27 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 		}
 		p.NextURL = dashURL("/dashboard/checkouts", next)
 	}
-	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCheckouts(p))
 	return nil
+}
+
+// orderRow is a checkout as the list shows it: an order. An open one is read with its tries
+// (the list reads only a paid one's), to say whether its last try failed.
+func (h *Handler) orderRow(r *http.Request, l *views.Localizer, st *checkout.State) (views.DashCheckoutRow, error) {
+	if st.Open() && st.Attempts == nil {
+		full, err := h.checkouts.Checkout(r.Context(), st.Merchant, st.Checkout.ID)
+		if err != nil {
+			return views.DashCheckoutRow{}, err
+		}
+		st = full
+	}
+	c := st.Checkout
+	row := views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference, Title: orderTitle(l, c), LinkID: c.LinkID,
+		Customer: customerOf(c), Amount: c.Amount, CreatedAt: c.CreatedAt, LastTryFailed: lastTryFailed(st)}
+	if st.Payment != nil {
+		row.Refunded = st.Payment.RefundedAmount
+	}
+	return row, nil
 }
 
 // csvExportMax bounds one export; a merchant narrows it with the filter.

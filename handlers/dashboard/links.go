@@ -79,13 +79,17 @@ func (h *Handler) ShowLink(w http.ResponseWriter, r *http.Request, u *User) erro
 	p := views.DashLinkModel{Nav: h.nav(w, r, u, "links"), Link: row, Created: r.URL.Query().Get("created") == "1",
 		CheckoutsURL: dashURL("/dashboard/checkouts", url.Values{"q": {l.ID}}),
 		QRURL:        web.LinkURL(l.Slug, "/qr.png"), PosterURL: web.LinkURL(l.Slug, "/poster")}
-	for _, st := range list {
-		if c := st.Checkout; c.LinkID == l.ID {
-			p.Checkouts = append(p.Checkouts, views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference,
-				Amount: c.Amount, CreatedAt: c.CreatedAt})
-		}
-	}
 	ctx, _ := h.pageContext(w, r)
+	for _, st := range list {
+		if st.Checkout.LinkID != l.ID {
+			continue
+		}
+		row, err := h.orderRow(r, views.L(ctx), st)
+		if err != nil {
+			return err
+		}
+		p.Checkouts = append(p.Checkouts, row)
+	}
 	h.pages.Render(w, r, ctx, http.StatusOK, views.DashLink(p))
 	return nil
 }

@@ -74,7 +74,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	}
 	changed.Set("amount", "16000")
 	if res, body := sendDashForm(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
-		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보냈습니다") {
+		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보낸 양식이에요") {
 		t.Errorf("the same token with another amount: %d", res.StatusCode)
 	}
 
@@ -100,8 +100,8 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	if doc.Find(`script[src^="/static/"]`).Length() != 1 || strings.Contains(body, "<script>") {
 		t.Error("the link page does not load its script from /static/, or has an inline one")
 	}
-	for id, want := range map[string]string{"link-created": "만들었습니다", "link-amount": "15,000원", "link-state": "사용 중",
-		"link-uses": "1회용", "link-paid": "0", "link-description": "스콘 세트 예약금", "no-link-checkouts": "아직"} {
+	for id, want := range map[string]string{"link-created": "만들었어요", "link-amount": "15,000원", "link-state": "사용 중",
+		"link-uses": "한 번만 결제", "link-paid": "0건", "link-description": "스콘 세트 예약금", "no-link-checkouts": "아직"} {
 		if got := handlerstest.TextOf(doc, id); !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", id, got, want)
 		}
@@ -115,7 +115,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	}
 	_, body = b.Get("/dashboard/links/" + linkID)
 	doc = handlerstest.Page(t, body)
-	if handlerstest.TextOf(doc, "link-paid") != "1" || handlerstest.TextOf(doc, "link-state") != "사용 완료" {
+	if handlerstest.TextOf(doc, "link-paid") != "1건" || handlerstest.TextOf(doc, "link-state") != "판매 완료" {
 		t.Errorf("after a payment: paid %q, state %q", handlerstest.TextOf(doc, "link-paid"), handlerstest.TextOf(doc, "link-state"))
 	}
 	if rows := doc.Find(`[data-testid=link-checkouts] [data-testid=checkout-row]`); rows.Length() != 1 || rows.AttrOr("data-id", "") != checkoutID {
@@ -131,7 +131,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	if row.Length() != 1 || row.AttrOr("data-id", "") != linkID || row.Find(`input[data-testid=link-url]`).AttrOr("value", "") != wantURL {
 		t.Fatalf("the list: %d rows", row.Length())
 	}
-	for id, want := range map[string]string{"link-amount": "15,000원", "link-paid": "1", "link-state": "사용 완료", "link-uses": "1회용"} {
+	for id, want := range map[string]string{"link-amount": "15,000원", "link-paid": "1건", "link-state": "판매 완료", "link-uses": "한 번만 결제"} {
 		if got := strings.Join(strings.Fields(row.Find(`[data-testid=`+id+`]`).Text()), " "); got != want {
 			t.Errorf("list %s: %q, want %q", id, got, want)
 		}
@@ -153,7 +153,7 @@ func TestDashboardLinkFromAnItem(t *testing.T) {
 	res, body := b.Post("/dashboard/links", form.Encode())
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusOK || handlerstest.TextOf(doc, "link-amount") != "9,000원" ||
-		handlerstest.TextOf(doc, "link-items") != "아메리카노 × 2" || handlerstest.TextOf(doc, "link-uses") != "여러 번 사용(최대 30회)" {
+		handlerstest.TextOf(doc, "link-items") != "아메리카노 × 2" || handlerstest.TextOf(doc, "link-uses") != "여러 번 결제(최대 30회)" {
 		t.Errorf("an item's link: %d amount %q items %q uses %q", res.StatusCode, handlerstest.TextOf(doc, "link-amount"),
 			handlerstest.TextOf(doc, "link-items"), handlerstest.TextOf(doc, "link-uses"))
 	}
@@ -177,7 +177,7 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 		{map[string]string{"amount": "3000000"}, "amount", "2,000,000원 이하"},
 		{map[string]string{"item_name": "라떼", "item_quantity": "0", "item_price": "5000"}, "item_quantity", "1~10,000"},
 		{map[string]string{"item_name": "라떼", "item_quantity": "1", "item_price": "오천"}, "item_price", "0원 이상"},
-		{map[string]string{"item_name": "라떼", "item_quantity": "2", "item_price": "5000"}, "item_price", "금액과 다릅니다"},
+		{map[string]string{"item_name": "라떼", "item_quantity": "2", "item_price": "5000"}, "item_price", "금액과 달라요"},
 		{map[string]string{"amount": "", "item_name": "", "item_price": "5000"}, "item_name", "1~200자"},
 		{map[string]string{"description": strings.Repeat("가", 501)}, "description", "500자"},
 		{map[string]string{"success_url": ""}, "success_url", "주소를 입력해"},
@@ -252,7 +252,7 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	}
 	_, body = b.Get(confirm)
 	doc = handlerstest.Page(t, body)
-	if !strings.Contains(handlerstest.TextOf(doc, "deactivate-confirm"), "새 결제를 시작할 수 없습니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "deactivate-confirm"), "새 결제를 시작할 수 없어요") {
 		t.Errorf("the confirmation says %q", handlerstest.TextOf(doc, "deactivate-confirm"))
 	}
 	action := doc.Find(`[data-testid=deactivate-confirm-button]`).Closest("form").AttrOr("action", "")

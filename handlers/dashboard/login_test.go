@@ -310,7 +310,7 @@ func TestDashboardSignInChoosesTheShop(t *testing.T) {
 	})
 	// Only the shops whose password this is are offered, the flower shop is not.
 	if res.StatusCode != http.StatusOK || strings.Join(shops, ",") != "테스트 카페,빵집" || strings.Contains(body, "꽃집") ||
-		!strings.Contains(body, "상점을 선택") {
+		!strings.Contains(body, "상점을 골라") {
 		t.Fatalf("the choice: %d %q\n%s", res.StatusCode, shops, body)
 	}
 	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusSeeOther {

@@ -17,7 +17,7 @@ import (
 func (h *Handler) ShowSettings(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
 	h.renderSettings(w, r, u, http.StatusOK, views.DashSettingsModel{Saved: r.URL.Query().Get("saved") == "1", Name: m.Name,
-		MinAmount: strconv.FormatInt(m.MinAmount, 10), MaxAmount: strconv.FormatInt(m.MaxAmount, 10),
+		MinAmount: views.Number(m.MinAmount), MaxAmount: views.Number(m.MaxAmount),
 		EmbedOrigins: strings.Join(m.EmbedOrigins, "\n")})
 	return nil
 }

@@ -27,7 +27,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	res, body := b.Get("/dashboard/settings")
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusOK || doc.Find(`#name`).AttrOr("value", "") != "테스트 카페" ||
-		doc.Find(`#min_amount`).AttrOr("value", "") != "100" || doc.Find(`#max_amount`).AttrOr("value", "") != "2000000" ||
+		doc.Find(`#min_amount`).AttrOr("value", "") != "100" || doc.Find(`#max_amount`).AttrOr("value", "") != "2,000,000" ||
 		doc.Find(`[data-testid=settings-saved]`).Length() != 0 {
 		t.Fatalf("the settings page: %d name %q", res.StatusCode, doc.Find(`#name`).AttrOr("value", ""))
 	}
@@ -38,8 +38,8 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	}
 	_, body = b.Get(res.Header.Get("Location"))
 	doc = handlerstest.Page(t, body)
-	if !strings.Contains(handlerstest.TextOf(doc, "settings-saved"), "저장했습니다") || handlerstest.TextOf(doc, "dash-merchant") != "새 이름 카페" ||
-		doc.Find(`#min_amount`).AttrOr("value", "") != "1000" || doc.Find(`#max_amount`).AttrOr("value", "") != "50000" ||
+	if !strings.Contains(handlerstest.TextOf(doc, "settings-saved"), "저장했어요") || handlerstest.TextOf(doc, "dash-merchant") != "새 이름 카페" ||
+		doc.Find(`#min_amount`).AttrOr("value", "") != "1,000" || doc.Find(`#max_amount`).AttrOr("value", "") != "50,000" ||
 		doc.Find(`#embed_origins`).Text() != "https://pay.shop.example\nhttps://shop.example" {
 		t.Errorf("after saving: %q, merchant %q, min %q max %q origins %q", handlerstest.TextOf(doc, "settings-saved"), handlerstest.TextOf(doc, "dash-merchant"),
 			doc.Find(`#min_amount`).AttrOr("value", ""), doc.Find(`#max_amount`).AttrOr("value", ""), doc.Find(`#embed_origins`).Text())

@@ -102,8 +102,8 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		form        url.Values
 		field, text string
 	}{
-		{url.Values{"email": {"not an address"}, "role": {"staff"}}, "email-error", "형식이 올바르지 않습니다"},
-		{url.Values{"email": {""}, "role": {"staff"}}, "email-error", "형식이 올바르지 않습니다"},
+		{url.Values{"email": {"not an address"}, "role": {"staff"}}, "email-error", "형식이 올바르지 않아요"},
+		{url.Values{"email": {""}, "role": {"staff"}}, "email-error", "형식이 올바르지 않아요"},
 		{url.Values{"email": {"new@cafe.example"}, "role": {"admin"}}, "role-error", "관리자와 직원 중에서"},
 		{url.Values{"email": {"new@cafe.example"}}, "role-error", "관리자와 직원 중에서"},
 	} {
@@ -128,7 +128,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		}
 	}
 	_, body = b.Get("/dashboard/users?done=role")
-	if !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"), "역할을 변경했습니다") {
+	if !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"), "역할을 바꿨어요") {
 		t.Errorf("no notice after the change: %q", handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"))
 	}
 	if rows := userRows(t, b); rows["staff@cafe.example"] != "owner" {
@@ -171,7 +171,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		t.Errorf("the removed user signs in: %d", res.StatusCode)
 	}
 	res, body = usersPost(b, action, nil, nil)
-	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제되었을 수 있으니")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제했을 수 있으니")
 	if !dashSignedIn(b) {
 		t.Error("the owner was signed out")
 	}
@@ -231,7 +231,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 
 	// The only owner can neither become staff nor remove themselves.
 	res, body := usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, map[string]string{"Referer": e.URL + "/dashboard/users"})
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없습니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없어요")
 	if back := handlerstest.Page(t, body).Find(`a[href="/dashboard/users"]`).Length(); back == 0 {
 		t.Error("the refusal does not lead back to the users page")
 	}
@@ -299,7 +299,7 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 		} else {
 			res, body = usersPost(b, c.path, c.form, nil)
 		}
-		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자만 쓸 수 있어요")
 	}
 	if n := e.CountRows(`SELECT count(*) FROM users`); n != 2 {
 		t.Errorf("%d users, want 2", n)

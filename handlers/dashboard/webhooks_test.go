@@ -116,7 +116,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	doc = handlerstest.Page(t, body)
 	row := doc.Find(`[data-testid=endpoint-row]`)
 	if row.Length() != 1 || !strings.Contains(row.Text(), rc.URL()) || !strings.Contains(row.Text(), "주문 알림") ||
-		handlerstest.TextOf(doc, "endpoint-state") != "사용 중" || handlerstest.TextOf(doc, "endpoint-events") != "checkout.paid, refund.succeeded" {
+		handlerstest.TextOf(doc, "endpoint-state") != "사용 중" || handlerstest.TextOf(doc, "endpoint-events") != "결제 완료 checkout.paid, 환불 완료 refund.succeeded" {
 		t.Errorf("the list: %q", row.Text())
 	}
 	if strings.Contains(body, secret) {

@@ -131,8 +131,7 @@ func (h *Handler) showLink(w http.ResponseWriter, r *http.Request, slug string) 
 	lang := h.pages.Lang(w, r, "")
 	ctx := h.pages.Context(r, lang)
 	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + web.LinkURL(slug, ""),
-		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind(),
-		QRURL: h.baseURL + web.LinkURL(slug, "/qr.png")}
+		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind()}
 	if len(l.Items) > 1 {
 		for _, it := range l.Items {
 			p.Items = append(p.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})

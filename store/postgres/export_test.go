@@ -11,8 +11,8 @@ import (
 // Raise runs a statement in tx that fails with the SQLSTATE code, as PostgreSQL fails one.
 func Raise(ctx context.Context, tx store.Tx, code string) error {
 	t := tx.(txQueries)
-	_, err := t.db.Exec(ctx, `DO $$ BEGIN RAISE EXCEPTION 'raised by a test' USING ERRCODE = '`+code+`'; END $$`)
-	return t.wrap("raise", err)
+	_, err := t.c.Exec(ctx, `DO $$ BEGIN RAISE EXCEPTION 'raised by a test' USING ERRCODE = '`+code+`'; END $$`)
+	return t.c.Wrap("raise", err)
 }
 
 // MigrateTo brings the empty database at url to schema version n, as an older kpcheckout left it.

@@ -20,14 +20,11 @@ const changesChannel = "kpcheckout_checkout"
 const listenIdle = 30 * time.Second
 
 // touch records that the transaction changed a checkout's state, for announce.
-func (t txQueries) touch(checkoutID string) {
-	if checkoutID == "" {
-		return
+func (st *txState) touch(checkoutID string) {
+	if st.changed == nil {
+		st.changed = make(map[string]bool)
 	}
-	if t.tx.changed == nil {
-		t.tx.changed = make(map[string]bool)
-	}
-	t.tx.changed[checkoutID] = true
+	st.changed[checkoutID] = true
 }
 
 // announce notifies the listeners of every instance of the checkouts the transaction changed,

@@ -1,6 +1,7 @@
 // Package postgres is kpcheckout's store for several instances sharing one PostgreSQL database,
 // over pgx's connection pool. It keeps the schema and behaviour of store/sqlite: times are Unix
-// milliseconds in BIGINT columns, JSON is kept as text.
+// milliseconds in BIGINT columns, JSON is kept as text, and the queries are store/sqlstore's,
+// their ? placeholders rebound to $n.
 //
 // SQLite runs one write transaction at a time, and the callers of Transact rely on that: they
 // read, decide and write (an Idempotency-Key still free, a refund still pending, a failure
@@ -25,6 +26,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/sqlstore"
 )
 
 // maxTries bounds how many times Transact runs a transaction that keeps losing serialization
@@ -36,8 +38,9 @@ const defaultMaxConns = 16
 
 // DB is a PostgreSQL-backed store.Store.
 type DB struct {
-	queries
+	sqlstore.Queries
 	pool   *pgxpool.Pool
+	sql    *rebinder
 	origin string // tags this DB's announcements, so that its own listener skips them
 	// migrated are the steps Open applied.
 	migrated []store.Migration
@@ -71,7 +74,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{queries: queries{db: pool}, pool: pool, origin: strconv.FormatUint(rand.Uint64(), 36), migrated: migrated}, nil
+	rb := &rebinder{}
+	return &DB{Queries: sqlstore.NewQueries(conn{db: pool, sql: rb}, &dialect), pool: pool, sql: rb,
+		origin: strconv.FormatUint(rand.Uint64(), 36), migrated: migrated}, nil
 }
 
 // Transact runs fn in one SERIALIZABLE transaction, again when it loses a serialization race
@@ -107,7 +112,8 @@ func (db *DB) transactOnce(ctx context.Context, fn func(store.Tx) error) (again 
 			panic(p)
 		}
 	}()
-	if err := fn(txQueries{queries{db: tx, tx: st}}); err != nil {
+	c := conn{db: tx, tx: st, sql: db.sql}
+	if err := fn(txQueries{Tx: sqlstore.NewTx(c, &dialect, st.touch), c: c}); err != nil {
 		tx.Rollback(context.WithoutCancel(ctx))
 		return st.lostRace, err
 	}
@@ -131,7 +137,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 		return wrap("view", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
-	if err := fn(queries{db: tx}); err != nil {
+	if err := fn(sqlstore.NewQueries(conn{db: tx, sql: db.sql}, &dialect)); err != nil {
 		return err
 	}
 	if err := tx.Commit(ctx); err != nil {
@@ -146,13 +152,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.pool.QueryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return wrap("ping", err)
 	}
-	if v > len(migrations) {
-		return &store.NewerSchemaError{Database: v, Known: len(migrations)}
-	}
-	if v != len(migrations) {
-		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
-	}
-	return nil
+	return store.SchemaCurrent(v, len(migrations))
 }
 
 // Migrated lists the steps Open applied, oldest first; none when the schema was current.
@@ -171,10 +171,41 @@ type dbtx interface {
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
 }
 
-// queries runs the SQL of every table, over the pool or inside one transaction.
-type queries struct {
-	db dbtx
-	tx *txState // nil outside a write transaction
+// conn runs the shared queries, their placeholders rebound, over the pool or inside one
+// transaction.
+type conn struct {
+	db  dbtx
+	tx  *txState // nil outside a write transaction
+	sql *rebinder
+}
+
+// Exec implements sqlstore.Conn.
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	tag, err := c.db.Exec(ctx, c.sql.rebind(query), args...)
+	return tag.RowsAffected(), err
+}
+
+// Query implements sqlstore.Conn.
+func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	rows, err := c.db.Query(ctx, c.sql.rebind(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	return rows, nil
+}
+
+// QueryRow implements sqlstore.Conn.
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	return c.db.QueryRow(ctx, c.sql.rebind(query), args...)
+}
+
+// Wrap turns driver errors into the store's sentinels, and notes in a write transaction that a
+// statement lost a race.
+func (c conn) Wrap(op string, err error) error {
+	if c.tx != nil && err != nil && lostRace(err) {
+		c.tx.lostRace = true
+	}
+	return wrap(op, err)
 }
 
 // txState is what a write transaction learns from its statements' errors.
@@ -186,13 +217,10 @@ type txState struct {
 	changed map[string]bool
 }
 
-// txQueries adds the writes to the queries of one transaction.
-type txQueries struct{ queries }
-
-// LockCheckout reads a checkout and locks its row until the transaction ends.
-func (t txQueries) LockCheckout(ctx context.Context, id string) (*store.Checkout, error) {
-	c, err := scanCheckout(t.db.QueryRow(ctx, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = $1 FOR UPDATE`, id))
-	return c, t.wrap("lock checkout", err)
+// txQueries are the shared writes of one transaction, and PostgreSQL's own.
+type txQueries struct {
+	sqlstore.Tx
+	c conn
 }
 
 // PostgreSQL's error codes that the store tells apart.
@@ -206,15 +234,6 @@ const (
 func lostRace(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && (pe.Code == serializationFailure || pe.Code == deadlockDetected)
-}
-
-// wrap turns driver errors into the store's sentinels, and notes in a write transaction that a
-// statement lost a race.
-func (q queries) wrap(op string, err error) error {
-	if q.tx != nil && err != nil && lostRace(err) {
-		q.tx.lostRace = true
-	}
-	return wrap(op, err)
 }
 
 // wrap turns driver errors into the store's sentinels.
@@ -256,74 +275,3 @@ func unavailable(err error) bool {
 	var ne net.Error
 	return errors.As(err, &ne) || errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, pgconn.ErrConnClosed)
 }
-
-// params collects a query's arguments as it is built, and names each one's placeholder.
-type params []any
-
-// add appends v and returns its placeholder ($1, $2, …).
-func (p *params) add(v any) string {
-	*p = append(*p, v)
-	return "$" + strconv.Itoa(len(*p))
-}
-
-// placeholders returns "$1, $2, …, $n".
-func placeholders(n int) string {
-	list := make([]string, n)
-	for i := range list {
-		list[i] = "$" + strconv.Itoa(i+1)
-	}
-	return strings.Join(list, ", ")
-}
-
-// oneRow turns a write that matched no row into pgx.ErrNoRows.
-func oneRow(tag pgconn.CommandTag, err error) error {
-	if err != nil {
-		return err
-	}
-	if tag.RowsAffected() == 0 {
-		return pgx.ErrNoRows
-	}
-	return nil
-}
-
-// guarded turns a guarded update that matched no row into store.ErrConflict: the row is no
-// longer in the state the update was guarded on.
-func guarded(tag pgconn.CommandTag, err error) error {
-	if err := oneRow(tag, err); errors.Is(err, pgx.ErrNoRows) {
-		return store.ErrConflict
-	} else if err != nil {
-		return err
-	}
-	return nil
-}
-
-// nullable stores "" as NULL so that a UNIQUE column holds many unset values.
-func nullable(s string) any {
-	if s == "" {
-		return nil
-	}
-	return s
-}
-
-// str reads a nullable text column; NULL is "".
-func str(p *string) string {
-	if p == nil {
-		return ""
-	}
-	return *p
-}
-
-// ms stores times as Unix milliseconds, the same in both backends.
-func ms(t time.Time) int64 { return t.UnixMilli() }
-
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
-
-// msOrZero stores an unset time as 0.
-func msOrZero(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return ms(t)
-}
-
-type scanner interface{ Scan(dest ...any) error }

@@ -131,14 +131,7 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	k, err := db.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
-	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
-		k.CreatedAt.UnixMilli() != 1764147600000 || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
-		t.Fatalf("the old key after the migration: %+v %v", k, err)
-	}
-	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
-		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
-	}
+	storetest.CheckMovedMerchantKey(t, db)
 }
 
 // A restart of PostgreSQL (its sessions ended with 57P01, then connections refused) answers
@@ -211,4 +204,21 @@ func createMerchant(ctx context.Context, db store.Store, id string) error {
 	return db.Transact(ctx, func(tx store.Tx) error {
 		return tx.CreateMerchant(ctx, &store.Merchant{ID: id, Name: id, CreatedAt: time.Now()})
 	})
+}
+
+// A row whose JSON columns no kpcheckout wrote reads as an error naming it.
+func TestDamagedRows(t *testing.T) {
+	ctx := context.Background()
+	url := pg.Database(t)
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	storetest.CheckDamagedRows(t, db, func(q string) error { _, err := conn.Exec(ctx, q); return err })
 }

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"path/filepath"
 	"testing"
+
+	"github.com/kpcheckout/kpcheckout/store/storetest"
 )
 
 // A merchant's one API key from before api_keys moves there unchanged, so it keeps working.
@@ -36,12 +38,5 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	k, err := db.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
-	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
-		k.CreatedAt.UnixMilli() != 1764147600000 || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
-		t.Fatalf("the old key after the migration: %+v %v", k, err)
-	}
-	if keys, err := db.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
-		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
-	}
+	storetest.CheckMovedMerchantKey(t, db)
 }

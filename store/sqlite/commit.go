@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/sqlstore"
 )
 
 // maxBatch bounds how many transactions share one SQLite commit.
@@ -86,7 +87,8 @@ func (db *DB) runBatch(batch []*job) {
 		}
 		return
 	}
-	q := txQueries{queries{reads: db.reads, writes: db.writes, tx: tx}}
+	c := conn{reads: db.reads, writes: db.writes, tx: tx}
+	q := txQueries{Tx: sqlstore.NewTx(c, &dialect, nil), c: c}
 	savepoints := len(batch) > 1
 	var broken error
 	for i, j := range batch {
@@ -99,7 +101,7 @@ func (db *DB) runBatch(batch []*job) {
 			continue
 		}
 		if savepoints {
-			if _, err := q.exec(ctx, "SAVEPOINT job"); err != nil {
+			if _, err := c.exec(ctx, "SAVEPOINT job"); err != nil {
 				broken = fmt.Errorf("store: savepoint: %w", err)
 				outcomes[i].err = broken
 				continue
@@ -110,11 +112,11 @@ func (db *DB) runBatch(batch []*job) {
 			break
 		}
 		if outcomes[i].err != nil {
-			if _, err := q.exec(ctx, "ROLLBACK TO job"); err != nil {
+			if _, err := c.exec(ctx, "ROLLBACK TO job"); err != nil {
 				broken = fmt.Errorf("store: rollback to savepoint: %w", err)
 			}
 		}
-		if _, err := q.exec(ctx, "RELEASE job"); err != nil && broken == nil {
+		if _, err := c.exec(ctx, "RELEASE job"); err != nil && broken == nil {
 			broken = fmt.Errorf("store: release savepoint: %w", err)
 		}
 	}

@@ -1,5 +1,6 @@
 // Package sqlite is kpcheckout's embedded store: one SQLite file in WAL mode, written through one
-// connection and read through a pool.
+// connection and read through a pool. The queries are store/sqlstore's; this package holds the
+// connections, the group commit, SQLite's dialect, schema and errors, and backups.
 package sqlite
 
 import (
@@ -11,21 +12,23 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/sqlstore"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // DB is a SQLite-backed store.Store.
 type DB struct {
-	queries
-	writer *sql.DB
-	reader *sql.DB
-	path   string
-	file   os.FileInfo // the database file as opened, to tell when path names another or none
+	sqlstore.Queries // over the reader pool
+	reads            *statements
+	writes           *statements
+	writer           *sql.DB
+	reader           *sql.DB
+	path             string
+	file             os.FileInfo // the database file as opened, to tell when path names another or none
 	// migrated are the steps Open applied.
 	migrated []store.Migration
 
@@ -75,9 +78,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	reader.SetMaxOpenConns(8)
 	reader.SetMaxIdleConns(8) // the default of 2 closed and reopened connections under load
+	reads, writes := newStatements(reader), newStatements(writer)
 	db := &DB{
-		queries: queries{reads: newStatements(reader), writes: newStatements(writer)},
-		writer:  writer, reader: reader, path: path, file: file, migrated: migrated,
+		Queries: sqlstore.NewQueries(conn{reads: reads, writes: writes}, &dialect),
+		reads:   reads, writes: writes,
+		writer: writer, reader: reader, path: path, file: file, migrated: migrated,
 		jobs: make(chan *job), closing: make(chan struct{}), committed: make(chan struct{}),
 	}
 	go db.commit()
@@ -153,7 +158,7 @@ func (db *DB) View(ctx context.Context, fn func(store.Reader) error) error {
 	}
 	defer tx.Rollback()
 	// The reader pool's statements, bound to tx: a read transaction holds one pooled connection.
-	if err := fn(queries{reads: db.reads, writes: db.reads, tx: tx}); err != nil {
+	if err := fn(sqlstore.NewQueries(conn{reads: db.reads, writes: db.reads, tx: tx}, &dialect)); err != nil {
 		return err
 	}
 	err = tx.Commit()
@@ -170,13 +175,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	if err := db.reader.QueryRowContext(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v); err != nil {
 		return wrap("ping", err)
 	}
-	if v > len(migrations) {
-		return &store.NewerSchemaError{Database: v, Known: len(migrations)}
-	}
-	if v != len(migrations) {
-		return fmt.Errorf("store: schema at version %d, want %d", v, len(migrations))
-	}
-	return nil
+	return store.SchemaCurrent(v, len(migrations))
 }
 
 // Migrated lists the steps Open applied, oldest first; none when the schema was current.
@@ -191,12 +190,10 @@ func (db *DB) Close() error {
 	return errors.Join(db.reader.Close(), db.writer.Close())
 }
 
-// txQueries adds the writes to the queries of one transaction.
-type txQueries struct{ queries }
-
-// LockCheckout reads a checkout; the immediate transaction already holds SQLite's write lock.
-func (t txQueries) LockCheckout(ctx context.Context, id string) (*store.Checkout, error) {
-	return t.Checkout(ctx, id)
+// txQueries are the shared writes of one transaction, and SQLite's own.
+type txQueries struct {
+	sqlstore.Tx
+	c conn
 }
 
 // wrap turns driver errors into the store's sentinels.
@@ -230,9 +227,4 @@ func unavailable(code int) bool {
 		return true
 	}
 	return code == sqlite3.SQLITE_READONLY_DBMOVED
-}
-
-// placeholders returns "?, ?, ?" for n arguments.
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

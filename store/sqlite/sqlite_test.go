@@ -194,3 +194,20 @@ func BenchmarkCommit(b *testing.B) {
 		}
 	}
 }
+
+// A row whose JSON columns no kpcheckout wrote reads as an error naming it.
+func TestDamagedRows(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "kp.db")
+	db, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	storetest.CheckDamagedRows(t, db, func(q string) error { _, err := raw.ExecContext(ctx, q); return err })
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+
+	"github.com/kpcheckout/kpcheckout/store/sqlstore"
 )
 
 // maxStatements bounds each statement cache; queries beyond it run unprepared.
@@ -88,8 +90,9 @@ func (s *statements) close() {
 	}
 }
 
-// queries runs the SQL of every table, over the reader pool or inside one write transaction.
-type queries struct {
+// conn runs the shared queries over the reader pool or inside one write transaction, each
+// prepared once per pool.
+type conn struct {
 	reads  *statements // the reader pool's statements; used when tx is nil
 	writes *statements // the writer's statements, bound to tx
 	tx     *sql.Tx
@@ -98,19 +101,19 @@ type queries struct {
 // prepare returns what runs query: its prepared statement when there is one (stmt), else the
 // pool or transaction that runs it unprepared (raw). Inside a transaction ctx loses its
 // cancellation: an interrupted write would roll back the whole group commit (see runBatch).
-func (q queries) prepare(ctx context.Context, query string) (_ context.Context, stmt *sql.Stmt, raw dbtx) {
-	if q.tx == nil {
-		if st := q.reads.prepare(ctx, query); st != nil {
+func (c conn) prepare(ctx context.Context, query string) (_ context.Context, stmt *sql.Stmt, raw dbtx) {
+	if c.tx == nil {
+		if st := c.reads.prepare(ctx, query); st != nil {
 			return ctx, st, nil
 		}
-		return ctx, nil, q.reads.db
+		return ctx, nil, c.reads.db
 	}
 	ctx = context.WithoutCancel(ctx)
-	if st := q.writes.get(query); st != nil {
-		return ctx, q.tx.StmtContext(ctx, st), nil
+	if st := c.writes.get(query); st != nil {
+		return ctx, c.tx.StmtContext(ctx, st), nil
 	}
-	q.writes.want(query)
-	return ctx, nil, q.tx
+	c.writes.want(query)
+	return ctx, nil, c.tx
 }
 
 // dbtx is what *sql.DB and *sql.Tx share.
@@ -120,26 +123,53 @@ type dbtx interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-func (q queries) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
-	ctx, st, raw := q.prepare(ctx, query)
+func (c conn) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	ctx, st, raw := c.prepare(ctx, query)
 	if st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return raw.ExecContext(ctx, query, args...)
 }
 
-func (q queries) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
-	ctx, st, raw := q.prepare(ctx, query)
-	if st != nil {
-		return st.QueryContext(ctx, args...)
+// Exec implements sqlstore.Conn.
+func (c conn) Exec(ctx context.Context, query string, args ...any) (int64, error) {
+	res, err := c.exec(ctx, query, args...)
+	if err != nil {
+		return 0, err
 	}
-	return raw.QueryContext(ctx, query, args...)
+	return res.RowsAffected()
 }
 
-func (q queries) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
-	ctx, st, raw := q.prepare(ctx, query)
+// Query implements sqlstore.Conn.
+func (c conn) Query(ctx context.Context, query string, args ...any) (sqlstore.Rows, error) {
+	ctx, st, raw := c.prepare(ctx, query)
+	var rows *sql.Rows
+	var err error
+	if st != nil {
+		rows, err = st.QueryContext(ctx, args...)
+	} else {
+		rows, err = raw.QueryContext(ctx, query, args...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return sqlRows{rows}, nil
+}
+
+// QueryRow implements sqlstore.Conn.
+func (c conn) QueryRow(ctx context.Context, query string, args ...any) sqlstore.Row {
+	ctx, st, raw := c.prepare(ctx, query)
 	if st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
 	return raw.QueryRowContext(ctx, query, args...)
 }
+
+// Wrap implements sqlstore.Conn.
+func (c conn) Wrap(op string, err error) error { return wrap(op, err) }
+
+// sqlRows are database/sql's rows as sqlstore reads them: what Close says comes from Err.
+type sqlRows struct{ *sql.Rows }
+
+// Close implements sqlstore.Rows.
+func (r sqlRows) Close() { r.Rows.Close() }

@@ -1,7 +1,10 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -49,5 +52,161 @@ func testListAgreements(t *testing.T, s store.Store) {
 	}
 	if list, _ = s.ListAgreements(ctx, store.ListAgreements{MerchantID: "mer_none", Limit: 10}); len(list) != 0 {
 		t.Errorf("a merchant with no agreements: %v", agreementIDs(list))
+	}
+}
+
+// testAgreements: an agreement reads back by id and by its checkout, keeps when its
+// deactivation was asked, and the reconciler finds the active ones whose deactivation KakaoPay
+// has not confirmed.
+func testAgreements(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	moneyObjects(t, s)
+	a, err := s.Agreement(ctx, "agr_deactivating")
+	if err != nil || a.CheckoutID != "cs_agr_deactivating" || a.SID != "Sagr_deactivating" || a.PartnerUserID != "u" ||
+		a.Status != "active" || !a.DeactivateRequestedAt.Equal(t0) || !a.CreatedAt.Equal(t0) {
+		t.Fatalf("by id: %+v %v", a, err)
+	}
+	if a, err := s.AgreementByCheckout(ctx, "cs_agr_on"); err != nil || a.ID != "agr_on" || !a.DeactivateRequestedAt.IsZero() {
+		t.Errorf("by checkout: %+v %v", a, err)
+	}
+	if _, err := s.Agreement(ctx, "agr_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing agreement: %v", err)
+	}
+	if _, err := s.AgreementByCheckout(ctx, "cs_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a checkout with no agreement: %v", err)
+	}
+	agreementIDs := idsBy(t, func(a *store.Agreement) string { return a.ID })
+	deactivating := func(before time.Time) []string { return agreementIDs(s.DeactivatingAgreements(ctx, before, 10)) }
+	if got := deactivating(t0.Add(-time.Millisecond)); len(got) != 0 {
+		t.Errorf("asked after before: %v", got)
+	}
+	if got := deactivating(t0); len(got) != 1 || got[0] != "agr_deactivating" {
+		t.Errorf("deactivating at t0: %v", got)
+	}
+	// agr_on asked later; agr_deactivating confirmed inactive: it is settled.
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		for id, change := range map[string]func(a *store.Agreement){
+			"agr_on":           func(a *store.Agreement) { a.DeactivateRequestedAt = t0.Add(time.Minute) },
+			"agr_deactivating": func(a *store.Agreement) { a.Status = "inactive" },
+		} {
+			a, err := tx.Agreement(ctx, id)
+			if err != nil {
+				return err
+			}
+			change(a)
+			a.UpdatedAt = t0.Add(time.Hour)
+			if err := tx.UpdateAgreement(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := deactivating(t0.Add(time.Hour)); len(got) != 1 || got[0] != "agr_on" {
+		t.Errorf("deactivating after the updates: %v", got)
+	}
+	if a, err := s.Agreement(ctx, "agr_deactivating"); err != nil || a.Status != "inactive" || !a.UpdatedAt.Equal(t0.Add(time.Hour)) {
+		t.Errorf("updated: %+v %v", a, err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateAgreement(ctx, &store.Agreement{ID: "agr_nope"}) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing agreement: %v", err)
+	}
+}
+
+// testCharges: a charge reads back by id and, once it succeeded, by its payment; a merchant's
+// charges list newest first, by status, by agreement and a page at a time; the reconciler finds
+// the pending ones.
+func testCharges(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := moneyObjects(t, s) // ch_pending, ch_unknown, ch_failed on agr_on, all at t0
+	other := merchant(t, s, "mer_2")
+	newCheckout(t, s, other, "cs_x", t0)
+	later := t0.Add(time.Second)
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreateAgreement(ctx, &store.Agreement{ID: "agr_x", MerchantID: other.ID, CheckoutID: "cs_x",
+			CID: other.SubscriptionCID, SID: "Sx", Status: "active", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			return err
+		}
+		for _, c := range []*store.Charge{
+			{ID: "ch_later", AgreementID: "agr_deactivating", MerchantID: m.ID, Amount: 7000, Reference: "R", Status: "pending",
+				CreatedAt: later, UpdatedAt: later},
+			{ID: "ch_other", AgreementID: "agr_x", MerchantID: other.ID, Amount: 100, Status: "pending", CreatedAt: t0, UpdatedAt: t0},
+		} {
+			if err := tx.CreateCharge(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.Charge(ctx, "ch_later")
+	if err != nil || c.AgreementID != "agr_deactivating" || c.Amount != 7000 || c.Reference != "R" || c.PaymentID != "" ||
+		!c.CreatedAt.Equal(later) {
+		t.Fatalf("by id: %+v %v", c, err)
+	}
+	if _, err := s.Charge(ctx, "ch_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing charge: %v", err)
+	}
+	if _, err := s.ChargeByPayment(ctx, "pay_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a payment with no charge: %v", err)
+	}
+	// ch_pending succeeds: its payment is written with it.
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		if err := tx.CreatePayment(ctx, &store.Payment{ID: "pay_ch", AgreementID: "agr_on", MerchantID: m.ID, CID: m.SubscriptionCID,
+			Amount: 5000, Method: "CARD", TID: "Tch", ApprovedAt: later, CreatedAt: later}); err != nil {
+			return err
+		}
+		c, err := tx.Charge(ctx, "ch_pending")
+		if err != nil {
+			return err
+		}
+		c.Status, c.PaymentID, c.UpdatedAt = "succeeded", "pay_ch", later
+		return tx.UpdateCharge(ctx, c)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c, err := s.ChargeByPayment(ctx, "pay_ch"); err != nil || c.ID != "ch_pending" || c.Status != "succeeded" || !c.UpdatedAt.Equal(later) {
+		t.Errorf("by payment: %+v %v", c, err)
+	}
+	if p, err := s.Payment(ctx, "pay_ch"); err != nil || p.CheckoutID != "" || p.AttemptID != "" || p.AgreementID != "agr_on" || p.CID != m.SubscriptionCID {
+		t.Errorf("a charge's payment: %+v %v", p, err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCharge(ctx, &store.Charge{ID: "ch_nope"}) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing charge: %v", err)
+	}
+	chargeIDs := idsBy(t, func(c *store.Charge) string { return c.ID })
+	list := func(p store.ListCharges) []string {
+		p.MerchantID, p.Limit = m.ID, cmp.Or(p.Limit, 10)
+		return chargeIDs(s.ListCharges(ctx, p))
+	}
+	for name, tc := range map[string]struct {
+		p    store.ListCharges
+		want []string
+	}{
+		"all":          {store.ListCharges{}, []string{"ch_later", "ch_unknown", "ch_pending", "ch_failed"}},
+		"first page":   {store.ListCharges{Limit: 2}, []string{"ch_later", "ch_unknown"}},
+		"second page":  {store.ListCharges{StartingAfter: "ch_unknown"}, []string{"ch_pending", "ch_failed"}},
+		"pending":      {store.ListCharges{Status: "pending"}, []string{"ch_later"}},
+		"of agr_on":    {store.ListCharges{AgreementID: "agr_on"}, []string{"ch_unknown", "ch_pending", "ch_failed"}},
+		"both filters": {store.ListCharges{AgreementID: "agr_on", Status: "failed"}, []string{"ch_failed"}},
+		"other cursor": {store.ListCharges{StartingAfter: "ch_other"}, nil},
+	} {
+		if got := list(tc.p); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+	pending, err := s.PendingCharges(ctx, later, 10)
+	if err != nil || len(pending) != 2 || pending[0].ID != "ch_other" || pending[1].ID != "ch_later" {
+		t.Errorf("pending at t0+1s: %v %v", pending, err)
+	}
+	if pending, err := s.PendingCharges(ctx, t0, 1); err != nil || len(pending) != 1 || pending[0].ID != "ch_other" {
+		t.Errorf("pending at t0, one: %v %v", pending, err)
 	}
 }

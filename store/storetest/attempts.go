@@ -2,11 +2,30 @@ package storetest
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
 )
+
+// addAttempts stores attempts in one transaction.
+func addAttempts(t *testing.T, s store.Store, list ...*store.Attempt) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for _, a := range list {
+			if err := tx.CreateAttempt(ctx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
 
 // testApprovalsToSettle: an attempt keeps when its approve was sent and its void status, and the
 // reconciler finds the approvals to cancel at KakaoPay and the ones KakaoPay never confirmed.
@@ -24,17 +43,7 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 	rows[2].Status, rows[2].FailureCode, rows[2].ApproveSentAt, rows[2].UpdatedAt = "failed", "APPROVE_UNCONFIRMED", sent, t0.Add(time.Hour)
 	rows[3].Status, rows[3].FailureCode, rows[3].ApproveSentAt = "failed", "INSUFFICIENT_BALANCE", sent
 	rows[4].PGToken, rows[4].ApproveSentAt = "tok", sent
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for _, a := range rows {
-			if err := tx.CreateAttempt(ctx, a); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	addAttempts(t, s, rows...)
 	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.Equal(sent) || a.VoidStatus != "" {
 		t.Errorf("sent attempt: %v %+v", err, a)
 	}
@@ -51,7 +60,7 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 		t.Errorf("unconfirmed approvals ended before since: %v %+v", err, list)
 	}
 	// Voiding one, and clearing a sent time when a refused claim is released, are written.
-	err = s.Transact(ctx, func(tx store.Tx) error {
+	err := s.Transact(ctx, func(tx store.Tx) error {
 		a, err := tx.Attempt(ctx, "att_stray")
 		if err != nil {
 			return err
@@ -74,5 +83,40 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 	}
 	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.IsZero() || a.PGToken != "" {
 		t.Errorf("released attempt: %v %+v", err, a)
+	}
+}
+
+// testLiveAttempts: the reconciler asks KakaoPay about the attempts still ready or
+// authenticating (those with a tid: a ready call answered) made at or before a time, oldest first.
+func testLiveAttempts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	newCheckout(t, s, m, "cs_1", t0)
+	rows := []*store.Attempt{
+		attempt("att_ready", "cs_1", "T1"), attempt("att_auth", "cs_1", "T2"), attempt("att_no_tid", "cs_1", ""),
+		attempt("att_failed", "cs_1", "T3"), attempt("att_later", "cs_1", "T4"),
+	}
+	rows[0].CreatedAt = t0.Add(time.Second)
+	rows[1].Status = "authenticating"
+	rows[3].Status = "failed"
+	rows[4].CreatedAt = t0.Add(time.Hour)
+	addAttempts(t, s, rows...)
+	attemptIDs := idsBy(t, func(a *store.Attempt) string { return a.ID })
+	live := func(before time.Time, limit int) []string { return attemptIDs(s.LiveAttempts(ctx, before, limit)) }
+	if got := live(t0.Add(time.Minute), 10); !slices.Equal(got, []string{"att_auth", "att_ready"}) {
+		t.Errorf("live at t0+1m: %v", got)
+	}
+	if got := live(t0.Add(time.Hour), 1); !slices.Equal(got, []string{"att_auth"}) {
+		t.Errorf("live at t0+1h, one: %v", got)
+	}
+	if got := live(t0.Add(time.Hour), 10); !slices.Equal(got, []string{"att_auth", "att_ready", "att_later"}) {
+		t.Errorf("live at t0+1h: %v", got)
+	}
+	if _, err := s.Attempt(ctx, "att_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing attempt: %v", err)
+	}
+	err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateAttempt(ctx, &store.Attempt{ID: "att_nope"}) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing attempt: %v", err)
 	}
 }

@@ -143,3 +143,71 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 		t.Errorf("uses after the race: %d %v", n, err)
 	}
 }
+
+// testLinks: a link reads back by id and by slug with its items, metadata and expiry; a
+// merchant's links list newest first; UpdateLink writes its active flag.
+func testLinks(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	expires := t0.Add(24 * time.Hour)
+	links := []*store.Link{
+		{ID: "lnk_a", Slug: "coffee", MerchantID: m.ID, Amount: 11000, Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 5500}},
+			Description: "커피", SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", Reusable: true, MaxUses: 5,
+			Active: true, ExpiresAt: expires, Metadata: map[string]string{"table": "7"}, CreatedAt: t0, UpdatedAt: t0},
+		{ID: "lnk_b", Slug: "tea", MerchantID: m.ID, Amount: 4000, Active: true, CreatedAt: t0, UpdatedAt: t0},
+		{ID: "lnk_c", Slug: "cake", MerchantID: m.ID, Amount: 6000, CreatedAt: t0.Add(time.Second), UpdatedAt: t0},
+		{ID: "lnk_x", Slug: "other", MerchantID: other.ID, Amount: 100, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0},
+	}
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for _, l := range links {
+			if err := tx.CreateLink(ctx, l); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := s.Link(ctx, "lnk_a")
+	if err != nil || l.Slug != "coffee" || l.Amount != 11000 || len(l.Items) != 1 || l.Items[0] != links[0].Items[0] ||
+		l.Description != "커피" || l.SuccessURL != links[0].SuccessURL || l.FailureURL != links[0].FailureURL ||
+		!l.Reusable || l.MaxUses != 5 || !l.Active || !l.ExpiresAt.Equal(expires) || l.Metadata["table"] != "7" ||
+		!l.CreatedAt.Equal(t0) {
+		t.Fatalf("by id: %+v %v", l, err)
+	}
+	if l, err := s.LinkBySlug(ctx, "tea"); err != nil || l.ID != "lnk_b" || l.Items != nil || !l.ExpiresAt.IsZero() || l.Reusable || len(l.Metadata) != 0 {
+		t.Errorf("by slug: %+v %v", l, err)
+	}
+	for _, err := range []error{
+		func() error { _, err := s.Link(ctx, "lnk_nope"); return err }(),
+		func() error { _, err := s.LinkBySlug(ctx, "nope"); return err }(),
+		s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateLink(ctx, &store.Link{ID: "lnk_nope"}) }),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a missing link: %v", err)
+		}
+	}
+	list, err := s.Links(ctx, m.ID, 2)
+	if err != nil || len(list) != 2 || list[0].ID != "lnk_c" || list[1].ID != "lnk_b" {
+		t.Errorf("newest two: %v %v", list, err)
+	}
+	if list, err := s.Links(ctx, "mer_none", 10); err != nil || len(list) != 0 {
+		t.Errorf("a merchant with no links: %v %v", list, err)
+	}
+	later := t0.Add(time.Minute)
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		l, err := tx.LinkBySlug(ctx, "coffee")
+		if err != nil {
+			return err
+		}
+		l.Active, l.UpdatedAt = false, later
+		return tx.UpdateLink(ctx, l)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, err := s.Link(ctx, "lnk_a"); err != nil || l.Active || !l.UpdatedAt.Equal(later) || l.Amount != 11000 {
+		t.Errorf("deactivated: %+v %v", l, err)
+	}
+}

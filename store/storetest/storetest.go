@@ -54,6 +54,18 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
 		"EventsForward":          testEventsForward,
 		"EventsForwardMissNone":  testEventsForwardMissNone,
+		"SearchCheckouts":        testSearchCheckouts,
+		"UpdateIdempotencyKey":   testUpdateIdempotencyKey,
+		"LiveAttempts":           testLiveAttempts,
+		"Refunds":                testRefunds,
+		"Agreements":             testAgreements,
+		"Charges":                testCharges,
+		"Links":                  testLinks,
+		"WebhookEndpoints":       testWebhookEndpoints,
+		"Deliveries":             testDeliveries,
+		"Events":                 testEvents,
+		"TransactCanceled":       testTransactCanceled,
+		"Closed":                 testClosed,
 	}
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
@@ -165,6 +177,21 @@ func testList(t *testing.T, s store.Store) {
 	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: t0.Add(time.Second), StartingAfter: "cs_c"})
 	if len(list) != 1 || list[0].ID != "cs_b" {
 		t.Errorf("from t0+1s after cs_c: %v", ids(list))
+	}
+}
+
+// idsBy returns what names the records a read answers by id, failing t when the read failed.
+func idsBy[T any](t *testing.T, id func(T) string) func([]T, error) []string {
+	return func(list []T, err error) []string {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, x := range list {
+			out = append(out, id(x))
+		}
+		return out
 	}
 }
 
@@ -520,5 +547,118 @@ func testView(t *testing.T, s store.Store) {
 	}
 	if err := s.View(ctx, func(r store.Reader) error { _, err := r.Checkout(ctx, "cs_nope"); return err }); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a view's error: %v", err)
+	}
+}
+
+// testSearchCheckouts: a search finds a checkout by its id, by the start of its reference
+// (whatever the case of ASCII letters; % and _ are letters like any other), or by its
+// customer's whole e-mail, whatever its case; a status narrows the list.
+func testSearchCheckouts(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for i, c := range []*store.Checkout{
+			{ID: "cs_s1", Reference: "Order_100%", CustomerEmail: "Kim@Example.com", Status: "paid"},
+			{ID: "cs_s2", Reference: "order_1000", CustomerName: "이영희", Status: "open"},
+			{ID: "cs_s3", Reference: "order-9", Status: "open", Description: "선물", Locale: "en", TaxFreeAmount: 100},
+		} {
+			at := t0.Add(time.Duration(i) * time.Second)
+			c.MerchantID, c.Mode, c.Amount, c.Currency, c.ExpiresAt, c.CreatedAt, c.UpdatedAt = m.ID, "payment", 1000, "KRW", at.Add(time.Hour), at, at
+			if err := tx.CreateCheckout(ctx, c); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for search, want := range map[string][]string{
+		"cs_s2":           {"cs_s2"},
+		"ORDER_":          {"cs_s2", "cs_s1"},
+		"order_100%":      {"cs_s1"},
+		"order%":          nil,
+		"kim@example.com": {"cs_s1"},
+		"Kim@":            nil,
+		"":                {"cs_s3", "cs_s2", "cs_s1"},
+	} {
+		list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Search: search, Limit: 10})
+		if err != nil || !slices.Equal(ids(list), want) {
+			t.Errorf("search %q: %v %v, want %v", search, ids(list), err, want)
+		}
+	}
+	list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Status: "open", Limit: 10})
+	if err != nil || !slices.Equal(ids(list), []string{"cs_s3", "cs_s2"}) {
+		t.Errorf("open: %v %v", ids(list), err)
+	}
+	if len(list) == 2 && (list[0].Description != "선물" || list[0].Locale != "en" || list[0].TaxFreeAmount != 100 ||
+		list[0].Items != nil || len(list[0].Metadata) != 0 || list[1].CustomerName != "이영희") {
+		t.Errorf("listed rows: %+v %+v", list[0], list[1])
+	}
+}
+
+// testUpdateIdempotencyKey: a reservation taking over an abandoned one replaces the whole row.
+func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: t0}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
+		t.Fatal(err)
+	}
+	later := t0.Add(time.Hour)
+	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h2", Owner: "second", CreatedAt: later}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.IdempotencyKey(ctx, m.ID, "k")
+	if err != nil || got.RequestHash != "h2" || got.Owner != "second" || got.ObjectType != "" || got.ObjectID != "" ||
+		got.StatusCode != 0 || len(got.Body) != 0 || !got.CreatedAt.Equal(later) {
+		t.Errorf("taken over: %+v %v", got, err)
+	}
+	k.Key = "k_nope"
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing key: %v", err)
+	}
+}
+
+// testTransactCanceled: a Transact whose context has ended runs nothing, commits nothing and
+// says why.
+func testTransactCanceled(t *testing.T, s store.Store) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	m := merchant(t, s, "mer_1")
+	ran := false
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		ran = true
+		return tx.CreateCheckout(ctx, &store.Checkout{ID: "cs_1", MerchantID: m.ID, Mode: "payment", Status: "open",
+			Amount: 100, Currency: "KRW", ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0})
+	})
+	if !errors.Is(err, context.Canceled) || ran {
+		t.Errorf("Transact with an ended context: %v (fn ran: %v)", err, ran)
+	}
+	if _, err := s.Checkout(context.Background(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("after a canceled Transact: %v", err)
+	}
+}
+
+// testClosed: once closed, a store runs no transaction and answers no read, with an error.
+func testClosed(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ran := false
+	if err := s.Transact(ctx, func(tx store.Tx) error { ran = true; return nil }); err == nil || ran {
+		t.Errorf("Transact after Close: %v (fn ran: %v)", err, ran)
+	}
+	if err := s.View(ctx, func(r store.Reader) error { ran = true; return nil }); err == nil || ran {
+		t.Errorf("View after Close: %v (fn ran: %v)", err, ran)
+	}
+	if _, err := s.Merchant(ctx, m.ID); err == nil {
+		t.Error("a read after Close answered")
+	}
+	if _, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10}); err == nil {
+		t.Error("a list after Close answered")
 	}
 }

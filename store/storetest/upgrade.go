@@ -134,3 +134,19 @@ func CheckUpgraded(t *testing.T, s store.Store) {
 		t.Errorf("the merchant's checkouts: %d %v", len(list), err)
 	}
 }
+
+// CheckMovedMerchantKey checks, through s opened on a database where merchant mer_old had the
+// one API key of the schema before api_keys (prefix sk_test_OLDOLDOL, hash 01 02, made at
+// oldMS), that the migration moved the key there unchanged, so that it keeps working.
+func CheckMovedMerchantKey(t *testing.T, s store.Store) {
+	t.Helper()
+	ctx := context.Background()
+	k, err := s.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
+	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
+		k.CreatedAt.UnixMilli() != oldMS || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {
+		t.Fatalf("the old key after the migration: %+v %v", k, err)
+	}
+	if keys, err := s.APIKeys(ctx, "mer_old"); err != nil || len(keys) != 1 {
+		t.Errorf("the old merchant's keys: %d %v", len(keys), err)
+	}
+}

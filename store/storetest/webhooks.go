@@ -1,8 +1,11 @@
 package storetest
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -263,6 +266,181 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 	for _, d := range list {
 		if d.Status != store.DeliveryFailed {
 			t.Errorf("after deleting the endpoint, %s is %s", d.EventID, d.Status)
+		}
+	}
+}
+
+// testWebhookEndpoints: an endpoint reads back with its events, its flag and a rotation's
+// previous secret; a merchant's list oldest first; an update replaces the row and a deletion
+// removes it.
+func testWebhookEndpoints(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	addEndpoint(t, s, m, "we_b", false)
+	addEndpoint(t, s, m, "we_a", true) // the same millisecond: by id
+	addEndpoint(t, s, other, "we_x", false)
+	rotated := t0.Add(24 * time.Hour)
+	e := &store.WebhookEndpoint{ID: "we_c", MerchantID: m.ID, URL: "https://shop.example/hooks", Description: "주문 알림",
+		EnabledEvents: []string{"checkout.paid", "refund.succeeded"}, Secret: "whsec_new", PreviousSecret: "whsec_old",
+		PreviousSecretExpiresAt: rotated, CreatedAt: t0.Add(time.Second), UpdatedAt: t0.Add(time.Second)}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.WebhookEndpoint(ctx, "we_c")
+	if err != nil || got.MerchantID != m.ID || got.URL != e.URL || got.Description != e.Description ||
+		!slices.Equal(got.EnabledEvents, e.EnabledEvents) || got.Disabled || got.Secret != "whsec_new" ||
+		got.PreviousSecret != "whsec_old" || !got.PreviousSecretExpiresAt.Equal(rotated) || !got.CreatedAt.Equal(e.CreatedAt) {
+		t.Fatalf("by id: %+v %v", got, err)
+	}
+	if got, err := s.WebhookEndpoint(ctx, "we_a"); err != nil || !got.Disabled || !got.PreviousSecretExpiresAt.IsZero() ||
+		!slices.Equal(got.EnabledEvents, []string{"*"}) {
+		t.Errorf("we_a: %+v %v", got, err)
+	}
+	byID := idsBy(t, func(e *store.WebhookEndpoint) string { return e.ID })
+	endpointIDs := func(merchantID string) []string { return byID(s.WebhookEndpoints(ctx, merchantID)) }
+	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_b", "we_c"}) {
+		t.Errorf("mer_1's endpoints: %v", got)
+	}
+	e.URL, e.Description, e.EnabledEvents, e.Disabled = "https://shop.example/v2", "", []string{"*"}, true
+	e.PreviousSecret, e.PreviousSecretExpiresAt, e.UpdatedAt = "", time.Time{}, t0.Add(time.Minute)
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, e) }); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.WebhookEndpoint(ctx, "we_c"); err != nil || got.URL != e.URL || got.Description != "" || !got.Disabled ||
+		!slices.Equal(got.EnabledEvents, []string{"*"}) || got.PreviousSecret != "" || !got.PreviousSecretExpiresAt.IsZero() ||
+		!got.UpdatedAt.Equal(e.UpdatedAt) || !got.CreatedAt.Equal(t0.Add(time.Second)) {
+		t.Errorf("updated: %+v %v", got, err)
+	}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_b") }); err != nil {
+		t.Fatal(err)
+	}
+	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_c"}) {
+		t.Errorf("after deleting we_b: %v", got)
+	}
+	for _, err := range []error{
+		func() error { _, err := s.WebhookEndpoint(ctx, "we_b"); return err }(),
+		s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, &store.WebhookEndpoint{ID: "we_b"}) }),
+		s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_b") }),
+	} {
+		if !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("a deleted endpoint: %v", err)
+		}
+	}
+}
+
+// testDeliveries: an event's deliveries list in the order they were made, a try is kept with
+// its answer, and an endpoint's last success is the latest delivery it took.
+func testDeliveries(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m := merchant(t, s, "mer_1")
+	addEndpoint(t, s, m, "we_1", false)
+	addEndpoint(t, s, m, "we_2", false)
+	addEvents(t, s, m, "evt", t0, 2)
+	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.IsZero() {
+		t.Errorf("before any success: %v %v", last, err)
+	}
+	list, err := s.DeliveriesByEvent(ctx, "evt_00")
+	if err != nil || len(list) != 2 || list[0].EndpointID != "we_1" || list[1].EndpointID != "we_2" || list[0].Seq >= list[1].Seq ||
+		list[0].CheckoutID != "cs_evt_00" || list[0].MerchantID != m.ID || list[0].Attempts != 0 || !list[0].NextAttemptAt.Equal(t0) ||
+		!list[0].LockedUntil.IsZero() || !list[0].CreatedAt.Equal(t0) {
+		t.Fatalf("deliveries of evt_00: %+v %v", list, err)
+	}
+	// A redelivery is made after them, with its own seq.
+	again := &store.Delivery{ID: "whd_again", EventID: "evt_00", EndpointID: "we_1", MerchantID: m.ID, CheckoutID: "cs_evt_00",
+		Status: store.DeliveryPending, NextAttemptAt: t0.Add(time.Hour), LockedUntil: t0.Add(time.Hour), CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.EnqueueDelivery(ctx, again) }); err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.DeliveriesByEvent(ctx, "evt_00"); err != nil || len(list) != 3 || list[2].ID != "whd_again" ||
+		list[2].Seq != again.Seq || list[2].Seq <= list[1].Seq || !list[2].LockedUntil.Equal(again.LockedUntil) {
+		t.Errorf("after a redelivery (seq %d): %+v %v", again.Seq, list, err)
+	}
+	record := func(d *store.Delivery, status string, code int, at time.Time) {
+		t.Helper()
+		d.Status, d.Attempts, d.NextAttemptAt, d.LockedUntil, d.UpdatedAt = status, d.Attempts+1, at.Add(time.Minute), time.Time{}, at
+		err := s.Transact(ctx, func(tx store.Tx) error {
+			return tx.RecordDeliveryAttempt(ctx, d, &store.DeliveryAttempt{DeliveryID: d.ID, N: d.Attempts, StatusCode: code,
+				Error: map[bool]string{true: "timeout"}[code == 0], Excerpt: "ok", Latency: 1500 * time.Millisecond, At: at})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := list[0]
+	record(d, store.DeliveryPending, 0, t0.Add(time.Second))
+	record(d, store.DeliverySucceeded, 200, t0.Add(2*time.Second))
+	tries, err := s.DeliveryAttempts(ctx, d.ID)
+	if err != nil || len(tries) != 2 || tries[0].N != 1 || tries[0].Error != "timeout" || tries[0].StatusCode != 0 ||
+		tries[1].N != 2 || tries[1].StatusCode != 200 || tries[1].Excerpt != "ok" || tries[1].Latency != 1500*time.Millisecond ||
+		!tries[1].At.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("tries: %+v %v", tries, err)
+	}
+	if tries, err := s.DeliveryAttempts(ctx, "whd_nope"); err != nil || len(tries) != 0 {
+		t.Errorf("tries of no delivery: %v %v", tries, err)
+	}
+	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.Equal(t0.Add(2*time.Second)) {
+		t.Errorf("last success of we_1: %v %v", last, err)
+	}
+	if last, err := s.LastDeliverySuccess(ctx, "we_2"); err != nil || !last.IsZero() {
+		t.Errorf("we_2 took none: %v %v", last, err)
+	}
+	err = s.Transact(ctx, func(tx store.Tx) error {
+		return tx.RecordDeliveryAttempt(ctx, &store.Delivery{ID: "whd_nope"}, &store.DeliveryAttempt{DeliveryID: "whd_nope", N: 1})
+	})
+	if err == nil {
+		t.Error("a try of a missing delivery was recorded")
+	}
+}
+
+// testEvents: a merchant's events list newest first (one millisecond in the reverse of the order
+// they were written), by type, by checkout and a page at a time; one reads back by id.
+func testEvents(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		for i, e := range []*store.Event{
+			{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: t0},
+			{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: t0},
+			{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: t0},
+			{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: t0.Add(time.Second)},
+			{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: t0.Add(time.Hour)},
+		} {
+			e.MerchantID = cmp.Or(e.MerchantID, m.ID)
+			e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
+			if err := tx.CreateEvent(ctx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := s.Event(ctx, "evt_y")
+	if err != nil || e.MerchantID != m.ID || e.Type != "attempt.created" || e.CheckoutID != "cs_1" || e.ObjectID != "cs_1" ||
+		string(e.Data) != `{"n":1}` || !e.CreatedAt.Equal(t0) {
+		t.Fatalf("by id: %+v %v", e, err)
+	}
+	if _, err := s.Event(ctx, "evt_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing event: %v", err)
+	}
+	eventIDs := idsBy(t, func(e *store.Event) string { return e.ID })
+	for name, tc := range map[string]struct {
+		p    store.ListEvents
+		want []string
+	}{
+		"all":          {store.ListEvents{}, []string{"evt_w", "evt_x", "evt_y", "evt_z"}},
+		"first page":   {store.ListEvents{Limit: 2}, []string{"evt_w", "evt_x"}},
+		"second page":  {store.ListEvents{StartingAfter: "evt_x"}, []string{"evt_y", "evt_z"}},
+		"by type":      {store.ListEvents{Type: "checkout.created"}, []string{"evt_x", "evt_z"}},
+		"by checkout":  {store.ListEvents{CheckoutID: "cs_1"}, []string{"evt_w", "evt_y", "evt_z"}},
+		"both":         {store.ListEvents{CheckoutID: "cs_1", Type: "checkout.created"}, []string{"evt_z"}},
+		"both, after":  {store.ListEvents{CheckoutID: "cs_1", StartingAfter: "evt_y"}, []string{"evt_z"}},
+		"other cursor": {store.ListEvents{StartingAfter: "evt_o"}, nil},
+	} {
+		tc.p.MerchantID, tc.p.Limit = m.ID, cmp.Or(tc.p.Limit, 10)
+		if got := eventIDs(s.Events(ctx, tc.p)); !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
 		}
 	}
 }

@@ -1,0 +1,199 @@
+// Package sqlstore is the SQL that store/sqlite and store/postgres share: the queries of every
+// table, written once with ? placeholders, the row decoding, the JSON columns and the times
+// kept as Unix milliseconds. A backend adapts its driver to Conn (PostgreSQL's rebinds ? to
+// $n) and says in a Dialect the few things its SQL says its own way; its transactions,
+// connections, migrations and error codes stay in its own package.
+package sqlstore
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/kpcheckout/kpcheckout/store"
+)
+
+// Conn runs statements: a backend's pool, or one of its transactions. Queries are written with
+// ? placeholders, or ?1, ?2… where one argument is used twice (never both in one query).
+type Conn interface {
+	// Exec runs a statement and answers how many rows it changed.
+	Exec(ctx context.Context, query string, args ...any) (int64, error)
+	Query(ctx context.Context, query string, args ...any) (Rows, error)
+	// QueryRow runs a query of one row; its Scan says when there is none (Wrap makes that
+	// store.ErrNotFound).
+	QueryRow(ctx context.Context, query string, args ...any) Row
+	// Wrap turns a driver's error into the store's: store.ErrNotFound, ErrConflict,
+	// ErrUnavailable, or an error naming op.
+	Wrap(op string, err error) error
+}
+
+// Row is one row of an answer; database/sql's and pgx's rows are.
+type Row interface{ Scan(dest ...any) error }
+
+// Rows is an answer read a row at a time.
+type Rows interface {
+	Row
+	Next() bool
+	Err() error
+	Close()
+}
+
+// Dialect is what a backend's SQL says its own way.
+type Dialect struct {
+	// RowOrder is the column that orders the rows of one millisecond as they were written:
+	// SQLite's rowid, PostgreSQL's seq.
+	RowOrder string
+	// Like is LIKE that ignores the case of ASCII letters, as SQLite's LIKE does (ILIKE in
+	// PostgreSQL).
+	Like string
+	// ForUpdate ends a SELECT whose rows the transaction locks until it ends; empty in SQLite,
+	// whose write transaction holds the database's one write lock from its start.
+	ForUpdate string
+	// EnqueueMatching inserts the outbox rows of an event (CreateEvent): a pending delivery to
+	// each endpoint of its merchant whose enabled_events hold its type or "*", disabled ones
+	// too, its id "whd_" and 24 random hex digits. Its arguments: the event id, its type.
+	EnqueueMatching string
+	// CommitOrder orders a merchant's events as they were committed, for followers: SQLite's
+	// rowid (one connection writes); PostgreSQL's writing transaction id, then seq.
+	CommitOrder string
+	// Committed keeps the events whose place in CommitOrder is final: on PostgreSQL, those of
+	// transactions older than every one still running; empty in SQLite.
+	Committed string
+	// ClaimDeliveries takes due deliveries for a worker and answers their DeliveryColumns
+	// (see store.Tx). Its arguments: the lease's end, now, the limit, the cap per endpoint.
+	ClaimDeliveries string
+}
+
+// Queries are the reads, over a Conn.
+type Queries struct {
+	conn    Conn
+	dialect *Dialect
+}
+
+var _ store.Reader = Queries{}
+
+// NewQueries reads through c in dialect d.
+func NewQueries(c Conn, d *Dialect) Queries { return Queries{conn: c, dialect: d} }
+
+// Tx adds the writes of one transaction to its reads.
+type Tx struct {
+	Queries
+	changed func(checkoutID string)
+}
+
+// NewTx writes through c, a transaction, in dialect d; changed (if not nil) is told of every
+// checkout whose state the transaction writes: the checkout, its attempts, payment, agreement
+// or events.
+func NewTx(c Conn, d *Dialect, changed func(checkoutID string)) Tx {
+	return Tx{Queries: NewQueries(c, d), changed: changed}
+}
+
+// touch tells changed that the transaction writes a checkout's state.
+func (t Tx) touch(checkoutID string) {
+	if t.changed != nil && checkoutID != "" {
+		t.changed(checkoutID)
+	}
+}
+
+// wrap names op in a driver's error; a missing row (oneRow) is store.ErrNotFound as it is.
+func (q Queries) wrap(op string, err error) error {
+	if err == nil || err == store.ErrNotFound {
+		return err
+	}
+	return q.conn.Wrap(op, err)
+}
+
+// one runs a query of one row and decodes it with scan.
+func one[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, error), query string, args ...any) (T, error) {
+	v, err := scan(q.conn.QueryRow(ctx, query, args...))
+	if err != nil {
+		var zero T
+		return zero, q.wrap(op, err)
+	}
+	return v, nil
+}
+
+// list runs a query and decodes each row with scan.
+func list[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
+	rows, err := q.conn.Query(ctx, query, args...)
+	if err != nil {
+		return nil, q.wrap(op, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, q.wrap(op, err)
+		}
+		out = append(out, v)
+	}
+	return out, q.wrap(op, rows.Err())
+}
+
+// count runs a statement and answers how many rows it changed.
+func (q Queries) count(ctx context.Context, op, query string, args ...any) (int, error) {
+	n, err := q.conn.Exec(ctx, query, args...)
+	return int(n), q.wrap(op, err)
+}
+
+// exec runs a statement that changes one row; none is store.ErrNotFound.
+func (q Queries) exec(ctx context.Context, op, query string, args ...any) error {
+	return q.wrap(op, oneRow(q.conn.Exec(ctx, query, args...)))
+}
+
+// oneRow turns a write that matched no row into store.ErrNotFound.
+func oneRow(n int64, err error) error {
+	if err == nil && n == 0 {
+		return store.ErrNotFound
+	}
+	return err
+}
+
+// guarded turns a guarded update that matched no row into store.ErrConflict: the row is no
+// longer in the state the update was guarded on.
+func guarded(n int64, err error) error {
+	if err := oneRow(n, err); errors.Is(err, store.ErrNotFound) {
+		return store.ErrConflict
+	} else if err != nil {
+		return err
+	}
+	return nil
+}
+
+// placeholders returns "?, ?, ?" for n arguments.
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
+}
+
+// nullable stores "" as NULL so that a UNIQUE column holds many unset values.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+// where builds the conditions of a list's query and their arguments.
+type where struct {
+	conds []string
+	args  []any
+}
+
+// and adds cond on args when when is true.
+func (w *where) and(when bool, cond string, args ...any) {
+	if when {
+		w.conds = append(w.conds, cond)
+		w.args = append(w.args, args...)
+	}
+}
+
+// after keeps, of a merchant's rows of table listed newest first, those past the row cursor
+// (none: all), ordered by created_at and then by the column order.
+func (w *where) after(table, order, cursor, merchantID string) {
+	w.and(cursor != "", `(created_at, `+order+`) < (SELECT created_at, `+order+` FROM `+table+` WHERE id = ? AND merchant_id = ?)`,
+		cursor, merchantID)
+}
+
+// String is the conditions joined by AND.
+func (w *where) String() string { return strings.Join(w.conds, " AND ") }

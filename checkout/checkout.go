@@ -126,7 +126,4 @@ func New(cfg Config) (*Service, error) {
 // Notifier returns the notifier that wakes status waiters.
 func (s *Service) Notifier() *Notifier { return s.notifier }
 
-// Now is the service's time: the test clock in tests.
-func (s *Service) Now() time.Time { return s.clock.Now() }
-
 func wrapf(op string, err error) error { return fmt.Errorf("checkout: %s: %w", op, err) }

@@ -458,7 +458,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			return err
 		}
 		a := st.attempt(attemptID)
-		if a == nil || Approved(a) || Stray(a) {
+		if a == nil || Approved(a) || isStray(a) {
 			return nil // already recorded
 		}
 		c := st.Checkout

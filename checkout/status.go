@@ -294,9 +294,9 @@ func walletApproved(st kakaopay.OrderStatus) bool { return st == kakaopay.Status
 // money (ISSUED_SID): such an approval has nothing to cancel but its key.
 func sidOnly(st kakaopay.OrderStatus) bool { return st == kakaopay.StatusIssuedSID }
 
-// SubscriptionLive reports whether KakaoPay's status of a subscription key says it can still be
+// subscriptionLive reports whether KakaoPay's status of a subscription key says it can still be
 // charged; an ended key stays ended.
-func SubscriptionLive(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionActive }
+func subscriptionLive(st kakaopay.SubscriptionState) bool { return st == kakaopay.SubscriptionActive }
 
 // SubscriptionEnded reports whether KakaoPay's status of a subscription key says it ended.
 func SubscriptionEnded(st kakaopay.SubscriptionState) bool {
@@ -318,8 +318,8 @@ func Voiding(a *store.Attempt) bool { return VoidStatus(a.VoidStatus) == VoidPen
 // Voided reports whether an attempt is a stray approval canceled at KakaoPay.
 func Voided(a *store.Attempt) bool { return VoidStatus(a.VoidStatus) == VoidDone }
 
-// Stray reports whether an attempt's approval was recorded as a stray one (voiding or voided).
-func Stray(a *store.Attempt) bool { return a.VoidStatus != "" }
+// isStray reports whether an attempt's approval was recorded as a stray one (voiding or voided).
+func isStray(a *store.Attempt) bool { return a.VoidStatus != "" }
 
 // RefundOpen reports whether a refund was asked of KakaoPay and its answer is not recorded yet.
 func RefundOpen(r *store.Refund) bool { _, ok := refundMoves[RefundStatus(r.Status)]; return ok }

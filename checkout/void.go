@@ -117,7 +117,7 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 	}
 	if sid := a.SID; sid != "" {
 		sub, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
-		if err == nil && SubscriptionLive(sub.Status) {
+		if err == nil && subscriptionLive(sub.Status) {
 			_, err = s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
 		}
 		if err != nil {

@@ -1,21 +1,23 @@
-// Package checkout is kpcheckout's domain: checkouts, KakaoPay attempts and payments, the KRW
-// amount rules, the state machine, and the service that runs each flow over the store and
-// KakaoPay. It knows nothing of HTTP.
+// Package checkout is kpcheckout's checkout flows: checkouts and their KRW amount rules, the
+// KakaoPay attempts that pay them (ready, the shopper's return, approve), the payment an approval
+// records, the status the pages follow (snapshots, the notifier, the watchers), and the
+// reconciliation of attempts whose outcome was lost. Its state machine (status.go) is every
+// status rule of kpcheckout, those of what follows a payment (package payments) and of payment
+// links too. It knows nothing of HTTP.
 package checkout
 
 import (
+	"cmp"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -56,61 +58,40 @@ type Config struct {
 	// locales.Bundle() when nil.
 	Bundle *i18n.Bundle
 	Logger *slog.Logger
-	// Now is the clock; time.Now when nil.
-	Now func() time.Time
+	Clock  domain.Clock
 	// AttemptTTL is how long a KakaoPay tid stays payable; 15 minutes when zero.
 	AttemptTTL time.Duration
 	// ApproveTimeout bounds one approve call; past it the outcome is unknown and is settled
 	// from KakaoPay's order API. 20 seconds when zero.
 	ApproveTimeout time.Duration
-	// SettleAfter is how old a refund whose KakaoPay answer was lost must be before the
-	// reconciler settles it from the order API, so that it never races a call still under way
-	// on another instance. 30 seconds when zero.
-	SettleAfter time.Duration
 	// ConfirmGrace is how long past its tid's life an attempt whose approve was called is still
 	// looked up at KakaoPay before it ends as failed (APPROVE_UNCONFIRMED). 1 hour when zero.
 	ConfirmGrace time.Duration
-	// WebhookAllowPrivate lets every merchant's webhook endpoints be (and resolve to) addresses
-	// that are not public: on a server that runs the sandbox, or whose operator allows it.
-	WebhookAllowPrivate bool
-	// Sandbox says the server runs against its KakaoPay sandbox (no KakaoPay secret key): embed
-	// origins may then be http on a loopback host, for trying embedding on this computer. The
-	// rule is the server's, whatever the merchant.
-	Sandbox bool
 	// OrderLookups bounds the KakaoPay order look-ups per second that the watchers of waiting
 	// pages make, all together. 50 when zero.
 	OrderLookups float64
-	// RetainEvents is how long events, and webhook deliveries once they ended, are kept before
-	// the reconciler prunes them: DefaultRetainEvents when zero, at least MinRetainEvents.
-	RetainEvents time.Duration
 }
 
-// Service runs the checkout flows.
+// Service runs the checkout flows: creating checkouts, starting KakaoPay attempts, settling
+// them from the shoppers' returns and KakaoPay's order API, the status the pages follow, and
+// the reconciliation of what was left unsettled.
 type Service struct {
-	store               store.Store
-	kakao               KakaoPay
-	returnURL           func(checkoutID, attemptID, kind string) string
-	bundle              *i18n.Bundle
-	webhookAllowPrivate bool
-	sandbox             bool
-	log                 *slog.Logger
-	now                 func() time.Time
-	ttl                 time.Duration
-	approveT            time.Duration
-	settleAfter         time.Duration
-	confirmGrace        time.Duration
-	holder              string // this instance, as the holder of its leases
-	notifier            *Notifier
-	snaps               *snapshots
-	watch               *watchers
-	following           atomic.Bool // FollowChanges hears the other instances now
-	polls               *throttle
-	// The stripes spare this instance's requests from polling each other for a lease or a
-	// pending row: the database is what serializes them across instances.
-	starting  stripes // Pay per checkout (with the start lease)
-	refunding stripes // refunds per payment (with the pending refund row)
-	charging  stripes // charges and deactivations per agreement (with the agreement lease)
-	retention retention
+	store        store.Store
+	kakao        KakaoPay
+	returnURL    func(checkoutID, attemptID, kind string) string
+	bundle       *i18n.Bundle
+	log          *slog.Logger
+	clock        domain.Clock
+	ttl          time.Duration
+	approveT     time.Duration
+	confirmGrace time.Duration
+	leases       *domain.Leases
+	notifier     *Notifier
+	snaps        *snapshots
+	watch        *watchers
+	following    atomic.Bool // FollowChanges hears the other instances now
+	polls        *throttle
+	starting     domain.Stripes // Pay per checkout (with the start lease)
 }
 
 // New returns a Service.
@@ -121,11 +102,15 @@ func New(cfg Config) (*Service, error) {
 	if cfg.ReturnURL == nil {
 		return nil, errors.New("checkout: a return URL builder is required")
 	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, webhookAllowPrivate: cfg.WebhookAllowPrivate, sandbox: cfg.Sandbox, log: cfg.Logger,
-		now: cfg.Now, ttl: cfg.AttemptTTL, approveT: cfg.ApproveTimeout, settleAfter: cfg.SettleAfter,
-		confirmGrace: cfg.ConfirmGrace,
-		holder:       NewID("inst"), notifier: NewNotifier(), polls: newThrottle(),
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, log: cfg.Logger,
+		clock: cfg.Clock, ttl: cmp.Or(cfg.AttemptTTL, 15*time.Minute), approveT: cmp.Or(cfg.ApproveTimeout, 20*time.Second),
+		confirmGrace: cmp.Or(cfg.ConfirmGrace, time.Hour),
+		leases:       domain.NewLeases(cfg.Store, cfg.Clock, cfg.Logger), notifier: NewNotifier(), polls: newThrottle(),
+		watch: newWatchers(cmp.Or(cfg.OrderLookups, 50)),
 	}
 	if s.bundle == nil {
 		b, err := locales.Bundle()
@@ -134,64 +119,11 @@ func New(cfg Config) (*Service, error) {
 		}
 		s.bundle = b
 	}
-	if cfg.OrderLookups == 0 {
-		cfg.OrderLookups = 50
-	}
-	s.watch = newWatchers(cfg.OrderLookups)
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	s.snaps = newSnapshots(s.now)
-	if s.ttl == 0 {
-		s.ttl = 15 * time.Minute
-	}
-	if s.approveT == 0 {
-		s.approveT = 20 * time.Second
-	}
-	if s.settleAfter == 0 {
-		s.settleAfter = 30 * time.Second
-	}
-	if s.confirmGrace == 0 {
-		s.confirmGrace = time.Hour
-	}
-	var err error
-	if s.retention, err = newRetention(cfg.RetainEvents); err != nil {
-		return nil, err
-	}
+	s.snaps = newSnapshots(s.clock.Now)
 	return s, nil
 }
 
 // Notifier returns the notifier that wakes status waiters.
 func (s *Service) Notifier() *Notifier { return s.notifier }
 
-// NewID returns a fresh identifier such as "cs_4KQ…": the prefix and 128 random bits in
-// base32 (crypto/rand.Text).
-func NewID(prefix string) string { return prefix + "_" + rand.Text() }
-
-// event builds an event row for a state change.
-func (s *Service) event(merchantID, typ, checkoutID, objectID string, data []byte, now time.Time) *store.Event {
-	if data == nil {
-		data = []byte("{}")
-	}
-	return &store.Event{ID: NewID("evt"), MerchantID: merchantID, Type: typ, CheckoutID: checkoutID,
-		ObjectID: objectID, Data: data, CreatedAt: now}
-}
-
-func (s *Service) clock() time.Time { return s.now().UTC().Truncate(time.Millisecond) }
-
 func wrapf(op string, err error) error { return fmt.Errorf("checkout: %s: %w", op, err) }
-
-// stripes are mutexes picked by a key's hash.
-type stripes [64]sync.Mutex
-
-// lock locks key's stripe and returns its unlock.
-func (st *stripes) lock(key string) func() {
-	h := fnv.New32a()
-	h.Write([]byte(key))
-	mu := &st[h.Sum32()%uint32(len(st))]
-	mu.Lock()
-	return mu.Unlock
-}

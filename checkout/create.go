@@ -11,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -30,7 +31,9 @@ type CreateParams struct {
 	Locale        string
 	ExpiresIn     int64 // seconds; 0 means DefaultExpiresIn
 	Metadata      map[string]string
-	Key           *Key // the request's Idempotency-Key, bound to the checkout in its transaction
+	Key           *domain.Reservation // the request's Idempotency-Key, bound to the checkout in its transaction
+	// LinkID is the payment link the checkout is opened from (package links), or "".
+	LinkID string
 }
 
 // Bounds of a checkout's lifetime, in seconds.
@@ -42,32 +45,27 @@ const (
 
 // Create validates p against the merchant's rules and stores a new open checkout.
 func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams) (*store.Checkout, error) {
-	return s.create(ctx, m, p, "")
-}
-
-// create stores a checkout, opened from a payment link when linkID is set.
-func (s *Service) create(ctx context.Context, m *store.Merchant, p CreateParams, linkID string) (*store.Checkout, error) {
-	if err := validate(m, &p); err != nil {
+	if err := Validate(m, &p); err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	now := s.clock.Now()
 	c := &store.Checkout{
-		ID: NewID("cs"), MerchantID: m.ID, Mode: p.Mode, Status: string(StatusOpen), Amount: p.Amount,
+		ID: domain.NewID("cs"), MerchantID: m.ID, Mode: p.Mode, Status: string(StatusOpen), Amount: p.Amount,
 		TaxFreeAmount: p.TaxFreeAmount, Currency: p.Currency, Reference: p.Reference,
 		Description: p.Description, Items: p.Items, CustomerName: p.CustomerName,
 		CustomerEmail: p.CustomerEmail, SuccessURL: p.SuccessURL, FailureURL: p.FailureURL,
 		Locale: p.Locale, Metadata: p.Metadata, ExpiresAt: now.Add(time.Duration(p.ExpiresIn) * time.Second),
-		CreatedAt: now, UpdatedAt: now, LinkID: linkID,
+		CreatedAt: now, UpdatedAt: now, LinkID: p.LinkID,
 	}
 	data, _ := json.Marshal(checkoutEventData(c))
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, s.event(m.ID, "checkout.created", c.ID, c.ID, data, now)); err != nil {
+		if err := tx.CreateEvent(ctx, domain.NewEvent(m.ID, "checkout.created", c.ID, c.ID, data, now)); err != nil {
 			return err
 		}
-		return bindKey(ctx, tx, p.Key, BoundCheckout, c.ID)
+		return domain.Bind(ctx, tx, p.Key, domain.BoundCheckout, c.ID)
 	})
 	if err != nil {
 		return nil, wrapf("create", err)
@@ -82,25 +80,26 @@ func isEmailAddress(s string) bool {
 	return err == nil && a.Name == "" && a.Address == s
 }
 
-// validate applies the amount, item, URL and field rules, filling defaults in p.
-func validate(m *store.Merchant, p *CreateParams) error {
+// Validate applies the amount, item, URL and field rules to p, filling its defaults: a checkout's
+// and a payment link's (which opens checkouts of p).
+func Validate(m *store.Merchant, p *CreateParams) error {
 	switch strings.ToUpper(p.Currency) {
 	case "", "KRW":
 		p.Currency = "KRW"
 	default:
-		return invalid("currency", "currency_unsupported", "only KRW is supported; got %q", p.Currency)
+		return domain.Invalid("currency", "currency_unsupported", "only KRW is supported; got %q", p.Currency)
 	}
 	if p.Amount <= 0 {
-		return invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
+		return domain.Invalid("amount", "amount_invalid", "amount must be a positive whole number of won")
 	}
 	if p.Amount < m.MinAmount {
-		return invalid("amount", "amount_too_small", "amount must be at least %d won", m.MinAmount)
+		return domain.Invalid("amount", "amount_too_small", "amount must be at least %d won", m.MinAmount)
 	}
 	if p.Amount > m.MaxAmount {
-		return invalid("amount", "amount_too_large", "amount must be at most %d won for this merchant", m.MaxAmount)
+		return domain.Invalid("amount", "amount_too_large", "amount must be at most %d won for this merchant", m.MaxAmount)
 	}
 	if p.TaxFreeAmount < 0 || p.TaxFreeAmount > p.Amount {
-		return invalid("tax_free_amount", "tax_free_amount_invalid", "tax_free_amount must be between 0 and amount")
+		return domain.Invalid("tax_free_amount", "tax_free_amount_invalid", "tax_free_amount must be between 0 and amount")
 	}
 	if err := validateItems(p.Items, p.Amount); err != nil {
 		return err
@@ -113,14 +112,14 @@ func validate(m *store.Merchant, p *CreateParams) error {
 		{"customer.name", p.CustomerName, 100}, {"customer.email", p.CustomerEmail, 254},
 	} {
 		if utf8.RuneCountInString(f.value) > f.max {
-			return invalid(f.param, "string_too_long", "%s must be at most %d characters", f.param, f.max)
+			return domain.Invalid(f.param, "string_too_long", "%s must be at most %d characters", f.param, f.max)
 		}
-		if !utf8.ValidString(f.value) || strings.ContainsFunc(f.value, isControl) {
-			return invalid(f.param, "string_invalid", "%s contains invalid characters", f.param)
+		if !utf8.ValidString(f.value) || strings.ContainsFunc(f.value, domain.IsControl) {
+			return domain.Invalid(f.param, "string_invalid", "%s contains invalid characters", f.param)
 		}
 	}
 	if p.CustomerEmail != "" && !isEmailAddress(p.CustomerEmail) {
-		return invalid("customer.email", "email_invalid", "customer.email is not an email address")
+		return domain.Invalid("customer.email", "email_invalid", "customer.email is not an email address")
 	}
 	if err := checkURL("success_url", p.SuccessURL); err != nil {
 		return err
@@ -133,25 +132,25 @@ func validate(m *store.Merchant, p *CreateParams) error {
 		p.Mode = ModePayment
 	case ModePayment, ModeSubscription:
 	default:
-		return invalid("mode", "mode_invalid", "mode must be %q or %q", ModePayment, ModeSubscription)
+		return domain.Invalid("mode", "mode_invalid", "mode must be %q or %q", ModePayment, ModeSubscription)
 	}
 	switch p.Locale {
 	case "", "ko", "en":
 	default:
-		return invalid("locale", "locale_invalid", "locale must be \"ko\" or \"en\"")
+		return domain.Invalid("locale", "locale_invalid", "locale must be \"ko\" or \"en\"")
 	}
 	if p.ExpiresIn == 0 {
 		p.ExpiresIn = DefaultExpiresIn
 	}
 	if p.ExpiresIn < MinExpiresIn || p.ExpiresIn > MaxExpiresIn {
-		return invalid("expires_in", "expires_in_invalid", "expires_in must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
+		return domain.Invalid("expires_in", "expires_in_invalid", "expires_in must be between %d and %d seconds", MinExpiresIn, MaxExpiresIn)
 	}
 	if len(p.Metadata) > 20 {
-		return invalid("metadata", "metadata_invalid", "metadata holds at most 20 keys")
+		return domain.Invalid("metadata", "metadata_invalid", "metadata holds at most 20 keys")
 	}
 	for k, v := range p.Metadata {
 		if k == "" || utf8.RuneCountInString(k) > 40 || utf8.RuneCountInString(v) > 500 {
-			return invalid("metadata", "metadata_invalid", "metadata keys are 1 to 40 characters and values at most 500")
+			return domain.Invalid("metadata", "metadata_invalid", "metadata keys are 1 to 40 characters and values at most 500")
 		}
 	}
 	return nil
@@ -163,19 +162,19 @@ func validateItems(items []store.Item, amount int64) error {
 		return nil
 	}
 	if len(items) > 100 {
-		return invalid("items", "items_invalid", "a checkout holds at most 100 items")
+		return domain.Invalid("items", "items_invalid", "a checkout holds at most 100 items")
 	}
 	var sum int64
 	for i, it := range items {
 		name := strings.TrimSpace(it.Name)
-		if name == "" || utf8.RuneCountInString(name) > 200 || strings.ContainsFunc(name, isControl) {
-			return invalid("items["+itoa(i)+"].name", "item_name_invalid", "item names are 1 to 200 characters")
+		if name == "" || utf8.RuneCountInString(name) > 200 || strings.ContainsFunc(name, domain.IsControl) {
+			return domain.Invalid("items["+strconv.Itoa(i)+"].name", "item_name_invalid", "item names are 1 to 200 characters")
 		}
 		if it.Quantity < 1 || it.Quantity > 10000 {
-			return invalid("items["+itoa(i)+"].quantity", "item_quantity_invalid", "item quantity must be between 1 and 10000")
+			return domain.Invalid("items["+strconv.Itoa(i)+"].quantity", "item_quantity_invalid", "item quantity must be between 1 and 10000")
 		}
 		if it.UnitPrice < 0 || it.UnitPrice > amount {
-			return invalid("items["+itoa(i)+"].unit_price", "item_price_invalid", "item unit_price must be between 0 and amount")
+			return domain.Invalid("items["+strconv.Itoa(i)+"].unit_price", "item_price_invalid", "item unit_price must be between 0 and amount")
 		}
 		sum += it.Quantity * it.UnitPrice // both bounded: no overflow
 		if sum > amount {
@@ -183,7 +182,7 @@ func validateItems(items []store.Item, amount int64) error {
 		}
 	}
 	if sum != amount {
-		return invalid("items", "items_total_mismatch", "items add up to %d won, not amount %d", sum, amount)
+		return domain.Invalid("items", "items_total_mismatch", "items add up to %d won, not amount %d", sum, amount)
 	}
 	return nil
 }
@@ -191,25 +190,21 @@ func validateItems(items []store.Item, amount int64) error {
 // checkURL accepts absolute https URLs, and http ones on this machine.
 func checkURL(param, raw string) error {
 	if raw == "" {
-		return invalid(param, "url_missing", "%s is required", param)
+		return domain.Invalid(param, "url_missing", "%s is required", param)
 	}
 	u, err := url.Parse(raw)
 	if err != nil || len(raw) > 2048 || u.Host == "" || u.User != nil {
-		return invalid(param, "url_invalid", "%s must be an absolute https URL", param)
+		return domain.Invalid(param, "url_invalid", "%s must be an absolute https URL", param)
 	}
 	switch u.Scheme {
 	case "https":
 	case "http":
 		host := u.Hostname()
 		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
-			return invalid(param, "url_invalid", "%s must use https (http only on localhost)", param)
+			return domain.Invalid(param, "url_invalid", "%s must use https (http only on localhost)", param)
 		}
 	default:
-		return invalid(param, "url_invalid", "%s must be an absolute https URL", param)
+		return domain.Invalid(param, "url_invalid", "%s must be an absolute https URL", param)
 	}
 	return nil
 }
-
-func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
-
-func itoa(i int) string { return strconv.Itoa(i) }

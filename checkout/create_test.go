@@ -3,18 +3,20 @@ package checkout
 import (
 	"testing"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/locales"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
 func TestValidate(t *testing.T) {
-	m := &store.Merchant{MinAmount: DefaultMinAmount, MaxAmount: DefaultMaxAmount}
+	m := &store.Merchant{MinAmount: accounts.DefaultMinAmount, MaxAmount: accounts.DefaultMaxAmount}
 	ok := func() CreateParams {
 		return CreateParams{Amount: 11000, SuccessURL: "https://shop.example/ok", FailureURL: "http://localhost:3000/cart",
 			Items: []store.Item{{Name: "커피", Quantity: 2, UnitPrice: 4500}, {Name: "빵", Quantity: 1, UnitPrice: 2000}}}
 	}
 	p := ok()
-	if err := validate(m, &p); err != nil {
+	if err := Validate(m, &p); err != nil {
 		t.Fatalf("valid params refused: %v", err)
 	}
 	if p.Currency != "KRW" || p.Mode != ModePayment || p.ExpiresIn != DefaultExpiresIn {
@@ -43,9 +45,9 @@ func TestValidate(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := ok()
 			tc.edit(&p)
-			err := validate(m, &p)
-			e, isErr := err.(*Error)
-			if !isErr || e.Kind != KindInvalid || e.Param != tc.param || e.Code != tc.code {
+			err := Validate(m, &p)
+			e, isErr := err.(*domain.Error)
+			if !isErr || e.Kind != domain.KindInvalid || e.Param != tc.param || e.Code != tc.code {
 				t.Fatalf("got %v, want %s on %s", err, tc.code, tc.param)
 			}
 		})

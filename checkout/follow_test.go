@@ -3,7 +3,6 @@ package checkout_test
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -11,8 +10,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
@@ -53,23 +53,14 @@ func twoInstances(t *testing.T) (url string, a, b *harness) {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		kp, err := kakaopay.New(kakaopay.Options{BaseURL: sbURL, SecretKey: "test-secret", HTTPClient: &http.Client{Timeout: 20 * time.Second}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: returnURL("http://127.0.0.1:1"), Now: clock.Now})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(svc.Notifier().Close)
-		return &harness{t: t, ctx: ctx, svc: svc, sb: sb, sbURL: sbURL, clock: clock, db: db}
+		return &harness{apptest.Attach(t, db, sb, sbURL, clock, apptest.Options{})}
 	}
 	a, b = instance(), instance()
-	cm, err := b.svc.CreateMerchant(ctx, checkout.NewMerchant{Name: "테스트 카페"})
+	cm, err := b.Merchants.Create(ctx, accounts.MerchantParams{Name: "테스트 카페"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	a.m, b.m = cm.Merchant, cm.Merchant
+	a.M, b.M = cm.Merchant, cm.Merchant
 	return url, a, b
 }
 
@@ -78,9 +69,9 @@ func follow(t *testing.T, h *harness) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); h.svc.FollowChanges(ctx) }()
+	go func() { defer close(done); h.Checkouts.FollowChanges(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "listening", func() bool { return checkout.Following(h.svc) })
+	waitFor(t, "listening", func() bool { return checkout.Following(h.Checkouts) })
 }
 
 // polled is what a long-poll answered, and when.
@@ -94,10 +85,10 @@ type polled struct {
 // checkout's status is want; the answer comes on the channel.
 func longPoll(h *harness, id, want string) <-chan polled {
 	out := make(chan polled, 1)
-	st, err := h.svc.Snapshot(h.ctx, id)
+	st, err := h.Checkouts.Snapshot(h.Ctx, id)
 	go func() {
 		for err == nil && st.Checkout.Status != want {
-			st, err = h.svc.Wait(h.ctx, id, st.Key(), 30*time.Second)
+			st, err = h.Checkouts.Wait(h.Ctx, id, st.Key(), 30*time.Second)
 		}
 		out <- polled{st, err, time.Now()}
 	}()
@@ -109,15 +100,15 @@ func longPoll(h *harness, id, want string) <-chan polled {
 func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 	_, a, b := twoInstances(t)
 	follow(t, a)
-	c := a.create(0)
-	at := a.start(c.ID)
-	token := b.approveInWallet(at)
+	c := a.Create(0)
+	at := a.Start(c.ID)
+	token := b.ApproveInWallet(at)
 	woken := longPoll(a, c.ID, string(checkout.StatusPaid))
-	waitFor(t, "a waiting long-poll", func() bool { return a.svc.Notifier().Waiting() == 1 })
+	waitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
 	time.Sleep(20 * time.Millisecond) // subscribed, past the waiter's second read
 
 	start := time.Now()
-	if _, err := b.returnApprove(c, at, token); err != nil {
+	if _, err := b.ReturnApprove(c, at, token); err != nil {
 		t.Fatal(err)
 	}
 	approved := time.Now()
@@ -143,7 +134,7 @@ func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 func TestFollowChangesReturnsOnSQLite(t *testing.T) {
 	h := newHarness(t)
 	done := make(chan struct{})
-	go func() { defer close(done); h.svc.FollowChanges(t.Context()) }()
+	go func() { defer close(done); h.Checkouts.FollowChanges(t.Context()) }()
 	select {
 	case <-done:
 	case <-time.After(5 * time.Second):
@@ -156,9 +147,9 @@ func TestFollowChangesReturnsOnSQLite(t *testing.T) {
 func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 	url, a, b := twoInstances(t)
 	follow(t, a)
-	c := b.create(0)
+	c := b.Create(0)
 	woken := longPoll(a, c.ID, string(checkout.StatusExpired))
-	waitFor(t, "a waiting long-poll", func() bool { return a.svc.Notifier().Waiting() == 1 })
+	waitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
 
 	// The database is altered from another one on the server: not its own connections' business.
 	ctx := context.Background()
@@ -181,9 +172,9 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 		WHERE datname = $1 AND query LIKE 'LISTEN%'`, name).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("killed %d listeners: %v", killed, err)
 	}
-	waitFor(t, "the listener's end", func() bool { return !checkout.Following(a.svc) })
+	waitFor(t, "the listener's end", func() bool { return !checkout.Following(a.Checkouts) })
 
-	if _, err := b.svc.Expire(ctx, b.m, c.ID, nil); err != nil {
+	if _, err := b.Checkouts.Expire(ctx, b.M, c.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -193,7 +184,7 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 	}
 	exec(t, admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`)
 	back := time.Now()
-	waitFor(t, "listening again", func() bool { return checkout.Following(a.svc) })
+	waitFor(t, "listening again", func() bool { return checkout.Following(a.Checkouts) })
 	listening := time.Now()
 	select {
 	case p := <-woken:

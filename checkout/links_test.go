@@ -5,7 +5,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
+	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -36,21 +39,21 @@ func TestLinkStateAt(t *testing.T) {
 // link makes a payment link of 11,000 won: one-time unless reusable, at most maxUses paid
 // checkouts when maxUses > 0.
 func (h *harness) link(reusable bool, maxUses int) *store.Link {
-	h.t.Helper()
-	l, err := h.svc.CreateLink(h.ctx, h.m, checkout.LinkParams{Amount: 11000, Description: "원두 200g",
+	h.T.Helper()
+	l, err := h.Links.Create(h.Ctx, h.M, links.LinkParams{Amount: 11000, Description: "원두 200g",
 		SuccessURL: "https://shop.example/thanks", FailureURL: "https://shop.example/cart", Reusable: &reusable, MaxUses: maxUses})
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return l
 }
 
 // visit opens a checkout from a link, as a shopper pressing its pay button does.
 func (h *harness) visit(l *store.Link) *store.Checkout {
-	h.t.Helper()
-	c, err := h.svc.VisitLink(h.ctx, l.Slug)
+	h.T.Helper()
+	c, err := h.Links.Visit(h.Ctx, l.Slug)
 	if err != nil {
-		h.t.Fatal(err)
+		h.T.Fatal(err)
 	}
 	return c
 }
@@ -64,12 +67,12 @@ type shopperAtWallet struct {
 }
 
 func (h *harness) shoppersAtWallet(l *store.Link, n int) []shopperAtWallet {
-	h.t.Helper()
+	h.T.Helper()
 	var list []shopperAtWallet
 	for range n {
 		c := h.visit(l)
-		a := h.start(c.ID)
-		list = append(list, shopperAtWallet{c, a, h.approveInWallet(a)})
+		a := h.Start(c.ID)
+		list = append(list, shopperAtWallet{c, a, h.ApproveInWallet(a)})
 	}
 	return list
 }
@@ -78,17 +81,17 @@ func (h *harness) shoppersAtWallet(l *store.Link, n int) []shopperAtWallet {
 // attempt ended failed with LINK_USED_UP and its event, the checkout has no payment, and
 // KakaoPay never approved the tid.
 func (h *harness) wantRefusedForLink(s shopperAtWallet) {
-	h.t.Helper()
-	st := h.state(s.c.ID)
+	h.T.Helper()
+	st := h.State(s.c.ID)
 	a := st.Latest()
 	if a.ID != s.a.ID || a.Status != string(checkout.AttemptFailed) || a.FailureCode != checkout.CodeLinkUsedUp || st.Payment != nil {
-		h.t.Errorf("checkout %s: %s, attempt %s %s, payment %v", s.c.ID, st.Checkout.Status, a.Status, a.FailureCode, st.Payment)
+		h.T.Errorf("checkout %s: %s, attempt %s %s, payment %v", s.c.ID, st.Checkout.Status, a.Status, a.FailureCode, st.Payment)
 	}
-	if n := h.count(s.c.ID, "attempt.failed"); n != 1 {
-		h.t.Errorf("checkout %s: %d attempt.failed events", s.c.ID, n)
+	if n := h.Count(s.c.ID, "attempt.failed"); n != 1 {
+		h.T.Errorf("checkout %s: %d attempt.failed events", s.c.ID, n)
 	}
-	if info := h.tid(s.a.TID); info.Status == "SUCCESS_PAYMENT" {
-		h.t.Errorf("KakaoPay approved the refused shopper's tid %s", s.a.TID)
+	if info := h.TID(s.a.TID); info.Status == "SUCCESS_PAYMENT" {
+		h.T.Errorf("KakaoPay approved the refused shopper's tid %s", s.a.TID)
 	}
 }
 
@@ -109,7 +112,7 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 			l := h.link(tc.reusable, tc.maxUses)
 			shoppers := h.shoppersAtWallet(l, 3)
 			for i, s := range shoppers {
-				out, err := h.returnApprove(s.c, s.a, s.token)
+				out, err := h.ReturnApprove(s.c, s.a, s.token)
 				if err != nil {
 					t.Fatalf("shopper %d's return: %v", i, err)
 				}
@@ -124,17 +127,17 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 				}
 				h.wantRefusedForLink(s)
 			}
-			if n := h.calls("approve"); n != tc.want {
+			if n := h.Calls("approve"); n != tc.want {
 				t.Errorf("%d approve calls reached KakaoPay, want %d", n, tc.want)
 			}
-			if n, err := h.svc.LinkPaidCount(h.ctx, l); err != nil || n != tc.want {
+			if n, err := h.Links.PaidCount(h.Ctx, l); err != nil || n != tc.want {
 				t.Errorf("paid count %d %v, want %d", n, err, tc.want)
 			}
 			// A refused shopper who tries again is refused before KakaoPay is asked.
-			ready := h.calls("ready")
-			_, err := h.svc.Pay(h.ctx, shoppers[2].c.ID, checkout.DeviceMobile)
-			wantError(t, err, checkout.KindConflict, "link_used_up", "")
-			if h.calls("ready") != ready {
+			ready := h.Calls("ready")
+			_, err := h.Checkouts.Pay(h.Ctx, shoppers[2].c.ID, checkout.DeviceMobile)
+			apptest.WantError(t, err, domain.KindConflict, "link_used_up", "")
+			if h.Calls("ready") != ready {
 				t.Error("a used-up link's checkout called KakaoPay's ready")
 			}
 		})
@@ -155,7 +158,7 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			<-start
-			outs[i], errs[i] = h.returnApprove(s.c, s.a, s.token)
+			outs[i], errs[i] = h.ReturnApprove(s.c, s.a, s.token)
 		}()
 	}
 	close(start)
@@ -175,7 +178,7 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 	if paid != 1 {
 		t.Errorf("%d shoppers paid a one-time link", paid)
 	}
-	if n := h.calls("approve"); n != 1 {
+	if n := h.Calls("approve"); n != 1 {
 		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
 	}
 }
@@ -188,36 +191,36 @@ func TestLinkPaidPastItsCapIsCanceledAtKakaoPay(t *testing.T) {
 	h := newHarness(t)
 	l := h.link(false, 0)
 	late := h.shoppersAtWallet(l, 1)[0]
-	h.pay(h.visit(l))
-	err := h.db.Transact(h.ctx, func(tx store.Tx) error {
-		a, err := tx.Attempt(h.ctx, late.a.ID)
+	h.Pay(h.visit(l))
+	err := h.DB.Transact(h.Ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(h.Ctx, late.a.ID)
 		if err != nil {
 			return err
 		}
-		a.PGToken, a.UpdatedAt = late.token, h.clock.Now()
-		return tx.UpdateAttempt(h.ctx, a)
+		a.PGToken, a.UpdatedAt = late.token, h.Clock.Now()
+		return tx.UpdateAttempt(h.Ctx, a)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.clock.Add(time.Minute) // its claimer's lease lapsed: the reconciler approves it
-	h.reconcile()
-	if n := h.calls("approve"); n != 2 {
+	h.Clock.Add(time.Minute) // its claimer's lease lapsed: the reconciler approves it
+	h.Reconcile()
+	if n := h.Calls("approve"); n != 2 {
 		t.Fatalf("%d approve calls, want 2", n)
 	}
-	st := h.state(late.c.ID)
-	if st.Payment != nil || st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().VoidStatus != checkout.VoidDone {
+	st := h.State(late.c.ID)
+	if st.Payment != nil || st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().VoidStatus != string(checkout.VoidDone) {
 		t.Errorf("the late checkout: %s, payment %v, void %q", st.Checkout.Status, st.Payment, st.Latest().VoidStatus)
 	}
 	for _, typ := range []string{"attempt.approved_after_link_used_up", "attempt.voided"} {
-		if n := h.count(late.c.ID, typ); n != 1 {
+		if n := h.Count(late.c.ID, typ); n != 1 {
 			t.Errorf("%d %s events", n, typ)
 		}
 	}
-	if info := h.tid(late.a.TID); info.Status != "CANCEL_PAYMENT" {
+	if info := h.TID(late.a.TID); info.Status != "CANCEL_PAYMENT" {
 		t.Errorf("the late tid at KakaoPay: %s", info.Status)
 	}
-	if n, _ := h.svc.LinkPaidCount(h.ctx, l); n != 1 {
+	if n, _ := h.Links.PaidCount(h.Ctx, l); n != 1 {
 		t.Errorf("paid count %d", n)
 	}
 }

@@ -3,21 +3,25 @@ package checkout
 import (
 	"context"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// List returns a page of a merchant's checkouts, newest first, and whether more follow.
-func (s *Service) List(ctx context.Context, m *store.Merchant, p store.ListCheckouts) ([]*State, bool, error) {
+// Checkout reads one of merchant m's checkouts, first expiring what is due; another merchant's
+// checkout is not found.
+func (s *Service) Checkout(ctx context.Context, m *store.Merchant, id string) (*State, error) {
+	return domain.Owned(ctx, m, "checkout", id, s.State, func(st *State) string { return st.Checkout.MerchantID })
+}
+
+// Checkouts returns a page of a merchant's checkouts, newest first, and whether more follow.
+func (s *Service) Checkouts(ctx context.Context, m *store.Merchant, p store.ListCheckouts) ([]*State, bool, error) {
 	p.MerchantID = m.ID
-	want := p.Limit
-	p.Limit++
-	list, err := s.store.ListCheckouts(ctx, p)
+	list, more, err := domain.Page(p.Limit, func(limit int) ([]*store.Checkout, error) {
+		p.Limit = limit
+		return s.store.ListCheckouts(ctx, p)
+	})
 	if err != nil {
 		return nil, false, wrapf("list", err)
-	}
-	more := len(list) > want
-	if more {
-		list = list[:want]
 	}
 	out := make([]*State, 0, len(list))
 	for _, c := range list {
@@ -30,18 +34,4 @@ func (s *Service) List(ctx context.Context, m *store.Merchant, p store.ListCheck
 		out = append(out, st)
 	}
 	return out, more, nil
-}
-
-// Events returns a page of a merchant's events, newest first, and whether more follow.
-func (s *Service) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, bool, error) {
-	want := p.Limit
-	p.Limit++
-	list, err := s.store.Events(ctx, p)
-	if err != nil {
-		return nil, false, wrapf("events", err)
-	}
-	if len(list) > want {
-		return list[:want], true, nil
-	}
-	return list, false, nil
 }

@@ -7,11 +7,10 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"strconv"
-	"unicode/utf8"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -27,50 +26,52 @@ func (s *Service) Pay(ctx context.Context, checkoutID, device string) (*store.At
 // StartAttempt is Pay for merchant m's own checkout, server to server: another merchant's
 // checkout is not found. started reports whether a new attempt was made rather than the live one
 // returned; key (when not nil) is bound to a new attempt in the transaction that stores it.
-func (s *Service) StartAttempt(ctx context.Context, m *store.Merchant, checkoutID, device string, key *Key) (a *store.Attempt, started bool, err error) {
+func (s *Service) StartAttempt(ctx context.Context, m *store.Merchant, checkoutID, device string, key *domain.Reservation) (a *store.Attempt, started bool, err error) {
 	return s.start(ctx, m, checkoutID, device, key)
 }
 
 // start is Pay, for any merchant's checkout when m is nil. A ready call KakaoPay refused binds
 // no key: nothing was started, and a retry tries again.
-func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, device string, key *Key) (*store.Attempt, bool, error) {
+func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, device string, key *domain.Reservation) (*store.Attempt, bool, error) {
 	if device != DeviceDesktop && device != DeviceMobile {
-		return nil, false, invalid("device", "device_invalid", "unknown device kind %q", device)
+		return nil, false, domain.Invalid("device", "device_invalid", "unknown device kind %q", device)
 	}
-	defer s.starting.lock(checkoutID)()
+	defer s.starting.Lock(checkoutID)()
 	// Held over KakaoPay's ready call, whose client times out within approveT.
-	release, err := s.leaseWait(ctx, "start:"+checkoutID, s.approveT+leaseMargin, s.approveT+leaseMargin, "payment_starting")
+	release, err := s.leases.Wait(ctx, "start:"+checkoutID, s.approveT+domain.LeaseMargin, s.approveT+domain.LeaseMargin, "payment_starting")
 	if err != nil {
 		return nil, false, err
 	}
 	defer release()
-	st, err := s.State(ctx, checkoutID)
+	var st *State
+	if m != nil {
+		st, err = s.Checkout(ctx, m, checkoutID)
+	} else {
+		st, err = s.State(ctx, checkoutID)
+	}
 	if err != nil {
 		return nil, false, err
 	}
 	c := st.Checkout
-	if m != nil && c.MerchantID != m.ID {
-		return nil, false, notFound("checkout", checkoutID)
-	}
 	if !isOpen(c) {
-		return nil, false, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
+		return nil, false, domain.Conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
 	if slices.ContainsFunc(st.Attempts, inFlight) {
 		// An approval whose outcome is not known yet holds the checkout: no second one.
-		return nil, false, conflict("payment_in_progress", "a payment of this checkout is being approved")
+		return nil, false, domain.Conflict("payment_in_progress", "a payment of this checkout is being approved")
 	}
 	if full, err := linkFull(ctx, s.store, c, false); err != nil {
 		return nil, false, wrapf("pay", err)
 	} else if full {
-		return nil, false, linkUsedUp()
+		return nil, false, LinkUsedUpError()
 	}
-	now := s.clock()
+	now := s.clock.Now()
 	for _, a := range st.Attempts {
 		if a.Device == device && Live(a) && !Confirming(a) && now.Before(a.ExpiresAt) {
 			return a, false, nil
 		}
 	}
-	a := &store.Attempt{ID: NewID("att"), CheckoutID: c.ID, Device: device, CreatedAt: now, UpdatedAt: now}
+	a := &store.Attempt{ID: domain.NewID("att"), CheckoutID: c.ID, Device: device, CreatedAt: now, UpdatedAt: now}
 	a.ExpiresAt = now.Add(s.ttl)
 	if c.ExpiresAt.Before(a.ExpiresAt) {
 		a.ExpiresAt = c.ExpiresAt
@@ -94,10 +95,10 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
+		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
 			return err
 		}
-		return bindKey(ctx, tx, key, BoundAttempt, a.ID)
+		return domain.Bind(ctx, tx, key, domain.BoundAttempt, a.ID)
 	})
 	if err != nil {
 		return nil, false, wrapf("pay", err)
@@ -109,37 +110,20 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 // readyFailed records an attempt that KakaoPay would not start, and says why.
 func (s *Service) readyFailed(ctx context.Context, c *store.Checkout, a *store.Attempt, cause error) error {
 	a.Status, a.TID = string(AttemptFailed), ""
-	a.FailureCode, a.FailureMessage = failureOf(cause)
+	a.FailureCode, a.FailureMessage = kakaopay.Failure(cause)
 	s.log.WarnContext(ctx, "kakaopay ready failed", "checkout", c.ID, "err", cause)
 	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "failure_code": a.FailureCode, "failure_message": a.FailureMessage})
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.failed", c.ID, a.ID, data, a.CreatedAt))
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.failed", c.ID, a.ID, data, a.CreatedAt))
 	})
 	if err != nil {
 		return wrapf("pay", err)
 	}
 	s.changed(c.ID)
-	return &Error{Kind: KindUpstream, Code: "kakaopay_unavailable", Message: "KakaoPay could not start the payment: " + a.FailureMessage, Err: cause}
-}
-
-// failureOf turns a KakaoPay error into the code and message stored on an attempt.
-func failureOf(err error) (code, message string) {
-	var ke *kakaopay.Error
-	if errors.As(err, &ke) {
-		code = strconv.Itoa(ke.Code)
-		if ke.MethodResultCode != "" {
-			code = ke.MethodResultCode
-		}
-		message = ke.Message
-		if ke.MethodResultMessage != "" {
-			message = ke.MethodResultMessage
-		}
-		return code, truncate(message, 300)
-	}
-	return "network_error", truncate(err.Error(), 300)
+	return domain.Upstream("kakaopay_unavailable", "KakaoPay could not start the payment: "+a.FailureMessage, cause)
 }
 
 // checkKakaoURL makes sure a URL from KakaoPay is one a browser may be sent to.
@@ -172,7 +156,7 @@ func (s *Service) itemName(c *store.Checkout) string {
 	if name == "" {
 		name = c.ID
 	}
-	return truncate(name, 100)
+	return domain.Truncate(name, 100)
 }
 
 func quantity(c *store.Checkout) int {
@@ -186,18 +170,11 @@ func quantity(c *store.Checkout) int {
 	return int(n)
 }
 
-func truncate(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	return string([]rune(s)[:n])
-}
-
 // Leave ends a checkout's live attempts at the shopper's request (the page's "결제 취소"): the
 // shopper goes back to the shop without paying, and the checkout stays open for another try. An
 // attempt whose approval is being confirmed cannot be left: its money may already have moved.
 func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) {
-	now := s.clock()
+	now := s.clock.Now()
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		changed = false
@@ -206,7 +183,7 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 			return err
 		}
 		if slices.ContainsFunc(st.Attempts, Confirming) {
-			return conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
+			return domain.Conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
 		}
 		for _, a := range st.Attempts {
 			if !Live(a) {
@@ -219,7 +196,7 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 		}
 		return nil
 	})
-	var e *Error
+	var e *domain.Error
 	if errors.As(err, &e) {
 		return nil, e
 	}

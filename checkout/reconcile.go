@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -12,27 +13,11 @@ import (
 // settled, each exactly once: attempts whose return never came, was kept while KakaoPay could
 // not be asked, or whose approve call failed or timed out (approved at KakaoPay → paid here;
 // quit or failed → ended; still pending past the tid's life → expired; never confirmable →
-// failed after a grace period); refunds whose answer was lost (order API); deactivations whose
-// answer was lost (subscription status); and charges whose answer was lost, which KakaoPay
-// offers no look-up for (→ unknown). The server runs it periodically, on every instance: each
-// attempt, payment and agreement is worked on under a lease, by one instance at a time.
+// failed after a grace period), and the approvals that cannot be their checkout's payment
+// (canceled at KakaoPay). The server runs it periodically, on every instance, with payments'
+// Reconcile: each attempt is worked on under a lease, by one instance at a time.
 func (s *Service) Reconcile(ctx context.Context) error {
-	now := s.clock()
-	// Leases left by instances that died long ago are forgotten, failed sign-ins that no
-	// longer count (so that sign-ins with ever new e-mails do not grow the table for ever), and
-	// dashboard sessions that expired or went idle without signing out.
-	if err := s.store.Transact(ctx, func(tx store.Tx) error {
-		if _, err := tx.DropLapsedLeases(ctx, now.Add(-time.Hour)); err != nil {
-			return err
-		}
-		if _, err := tx.DropEndedSessions(ctx, now, now.Add(-SessionIdle)); err != nil {
-			return err
-		}
-		_, err := tx.ForgetLoginFailures(ctx, now.Add(-LoginFailureMemory))
-		return err
-	}); err != nil {
-		return wrapf("reconcile", err)
-	}
+	now := s.clock.Now()
 	// Settling while an approve is still under way is harmless: paid() records once, and an
 	// attempt is only failed for good after its tid has died.
 	attempts, err := s.store.LiveAttempts(ctx, now.Add(-5*time.Second), 100)
@@ -47,25 +32,13 @@ func (s *Service) Reconcile(ctx context.Context) error {
 	if err := s.reconcileUnconfirmed(ctx, now); err != nil {
 		return err
 	}
-	if err := s.reconcileStrays(ctx, now); err != nil {
-		return err
-	}
-	if err := s.reconcileRefunds(ctx, now); err != nil {
-		return err
-	}
-	if err := s.reconcileDeactivations(ctx, now); err != nil {
-		return err
-	}
-	if err := s.reconcileCharges(ctx, now); err != nil {
-		return err
-	}
-	return s.retain(ctx, now) // old events, deliveries and Idempotency-Keys: once an hour, on one instance
+	return s.reconcileStrays(ctx, now)
 }
 
 // reconcileLeased reconciles one live attempt unless another instance is at it. The lease
 // outlasts an approve call and the look-ups around it.
 func (s *Service) reconcileLeased(ctx context.Context, a *store.Attempt, now time.Time) error {
-	release, ok, err := s.lease(ctx, "reconcile:"+a.ID, 2*s.approveT+leaseMargin)
+	release, ok, err := s.leases.Take(ctx, "reconcile:"+a.ID, 2*s.approveT+domain.LeaseMargin)
 	if err != nil || !ok {
 		return err
 	}
@@ -142,7 +115,7 @@ func (s *Service) confirmBy(a *store.Attempt) time.Time { return s.tidEnd(a).Add
 // sent its call since is not overruled), and expires its checkout if due. The reconciler still
 // looks it up for a while: a late approval is canceled at KakaoPay.
 func (s *Service) unconfirmed(ctx context.Context, seen *store.Attempt) error {
-	now := s.clock()
+	now := s.clock.Now()
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		changed = false
@@ -187,7 +160,7 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 			took = false
 			return err
 		}
-		took, err = s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL())
+		took, err = s.leases.TakeIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL())
 		return err
 	})
 	if err != nil {
@@ -199,80 +172,6 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 	s.log.WarnContext(ctx, "reconcile: approving a claim whose instance died before it called KakaoPay", "checkout", a.CheckoutID, "attempt", a.ID)
 	if _, err := s.approveClaimed(ctx, st, a, a.PGToken); err != nil {
 		s.log.WarnContext(ctx, "reconcile: approving a taken-over claim", "attempt", a.ID, "err", err)
-	}
-	return nil
-}
-
-// reconcileRefunds settles refunds whose KakaoPay answer was lost, old enough not to be in
-// flight anywhere; one instance looks a payment's refunds up at a time (its refunds lease),
-// and each outcome is recorded once whoever records it (finishRefund checks the refund is
-// still pending in its transaction).
-func (s *Service) reconcileRefunds(ctx context.Context, now time.Time) error {
-	refunds, err := s.store.PendingRefunds(ctx, 100)
-	if err != nil {
-		return wrapf("reconcile", err)
-	}
-	done := map[string]bool{}
-	for _, r := range refunds {
-		if done[r.PaymentID] || now.Sub(r.CreatedAt) < s.settleAfter {
-			continue
-		}
-		done[r.PaymentID] = true
-		release, ok, err := s.lease(ctx, "refunds:"+r.PaymentID, s.approveT+leaseMargin)
-		if err != nil || !ok {
-			continue
-		}
-		unlock := s.refunding.lock(r.PaymentID)
-		err = s.settleRefunds(ctx, r.PaymentID, s.settleAfter)
-		unlock()
-		release()
-		if err != nil {
-			s.log.WarnContext(ctx, "reconcile: settling refunds", "payment", r.PaymentID, "err", err)
-		}
-	}
-	return nil
-}
-
-// reconcileDeactivations finishes deactivations whose KakaoPay answer was lost, from the
-// subscription status (asking KakaoPay to end the sid again only when it is still active).
-func (s *Service) reconcileDeactivations(ctx context.Context, now time.Time) error {
-	list, err := s.store.DeactivatingAgreements(ctx, now.Add(-s.settleAfter), 100)
-	if err != nil {
-		return wrapf("reconcile", err)
-	}
-	for _, ag := range list {
-		// The process's lock first, then the lease, as Charge and Deactivate take them: the
-		// lease is this instance's whichever of its requests holds it.
-		unlock := s.charging.lock(ag.ID)
-		release, ok, err := s.lease(ctx, agreementLease(ag.ID), s.agreementLeaseTTL())
-		if err != nil || !ok {
-			unlock()
-			continue // another instance is at it
-		}
-		err = s.deactivateAt(ctx, ag, true)
-		release()
-		unlock()
-		if err != nil {
-			s.log.WarnContext(ctx, "reconcile: deactivating", "agreement", ag.ID, "err", err)
-		}
-	}
-	return nil
-}
-
-// reconcileCharges marks unknown the charges whose KakaoPay answer never came (the process
-// died during the call): KakaoPay gives them no tid to look up, so the merchant must check.
-// Several instances may do it at once: nothing is asked of KakaoPay, and finishCharge records
-// an outcome once (it checks the charge is still pending in its transaction).
-func (s *Service) reconcileCharges(ctx context.Context, now time.Time) error {
-	list, err := s.store.PendingCharges(ctx, now.Add(-s.settleAfter), 100)
-	if err != nil {
-		return wrapf("reconcile", err)
-	}
-	for _, ch := range list {
-		if err := s.finishCharge(ctx, ch.ID, nil, ChargeUnknown, "kakaopay_no_answer",
-			"KakaoPay's answer to the charge was lost; check it in KakaoPay's merchant admin"); err != nil {
-			return err
-		}
 	}
 	return nil
 }

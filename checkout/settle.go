@@ -8,6 +8,7 @@ import (
 	"errors"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -38,7 +39,7 @@ func (s *Service) HandleReturn(ctx context.Context, r Return) (*Outcome, error) 
 	}
 	a := st.attempt(r.AttemptID)
 	if a == nil || a.TID == "" {
-		return nil, notFound("attempt", r.AttemptID)
+		return nil, domain.NotFound("attempt", r.AttemptID)
 	}
 	switch r.Kind {
 	case "approve":
@@ -49,25 +50,25 @@ func (s *Service) HandleReturn(ctx context.Context, r Return) (*Outcome, error) 
 		}
 		return s.outcome(ctx, r.CheckoutID, a.ID, false)
 	}
-	return nil, invalid("kind", "return_invalid", "unknown return %q", r.Kind)
+	return nil, domain.Invalid("kind", "return_invalid", "unknown return %q", r.Kind)
 }
 
 func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, token string) (*Outcome, error) {
 	if token == "" || len(token) > 100 {
-		return nil, invalid("pg_token", "pg_token_missing", "pg_token is missing or malformed")
+		return nil, domain.Invalid("pg_token", "pg_token_missing", "pg_token is missing or malformed")
 	}
 	if a.PGToken != "" {
 		if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) != 1 {
-			return nil, conflict("pg_token_mismatch", "this pg_token does not belong to this payment")
+			return nil, domain.Conflict("pg_token_mismatch", "this pg_token does not belong to this payment")
 		}
 		return s.awaitSettled(ctx, st.Checkout.ID, a.ID)
 	}
 	c := st.Checkout
 	if !isOpen(c) {
-		return nil, conflict("checkout_"+c.Status, "checkout is %s", c.Status)
+		return nil, domain.Conflict("checkout_"+c.Status, "checkout is %s", c.Status)
 	}
 	if !Live(a) {
-		return nil, conflict("attempt_"+a.Status, "this payment attempt is %s", a.Status)
+		return nil, domain.Conflict("attempt_"+a.Status, "this payment attempt is %s", a.Status)
 	}
 	// A pg_token is only worth an approve call once the wallet says the shopper approved:
 	// a forged or stray token then changes nothing.
@@ -90,9 +91,9 @@ func (s *Service) approve(ctx context.Context, st *State, a *store.Attempt, toke
 			return out, err
 		}
 		if !Live(out.Attempt) {
-			return nil, conflict("attempt_"+out.Attempt.Status, "this payment attempt is %s", out.Attempt.Status)
+			return nil, domain.Conflict("attempt_"+out.Attempt.Status, "this payment attempt is %s", out.Attempt.Status)
 		}
-		return nil, conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
+		return nil, domain.Conflict("not_approved", "the shopper has not approved this payment in KakaoPay")
 	}
 	return s.confirm(ctx, st, a, token)
 }
@@ -118,7 +119,7 @@ func approveLease(attemptID string) string { return "approve:" + attemptID }
 // approveLeaseTTL is how long a claim's lease holds: past it the claimer's approve call has
 // timed out for sure, and when it never reached KakaoPay (the claimer died first) the
 // reconciler approves instead (see takeOverClaim).
-func (s *Service) approveLeaseTTL() time.Duration { return s.approveT + leaseMargin }
+func (s *Service) approveLeaseTTL() time.Duration { return s.approveT + domain.LeaseMargin }
 
 // approveClaimed calls KakaoPay's approve for an attempt this instance claimed (or took over)
 // with token, once, and records what came of it.
@@ -143,11 +144,11 @@ func (s *Service) approveClaimed(ctx context.Context, st *State, a *store.Attemp
 	})
 	switch {
 	case err == nil:
-		defer s.releaseLease(rctx, approveLease(a.ID))
+		defer s.leases.Release(rctx, approveLease(a.ID))
 		if err := s.keepSID(rctx, a.ID, res.SID); err != nil {
 			return nil, err
 		}
-		fault("approve.after_kakaopay")
+		domain.Fault("approve.after_kakaopay")
 		if err := s.paid(rctx, c.ID, a.ID, approvalOf(res)); err != nil {
 			return nil, err
 		}
@@ -157,7 +158,7 @@ func (s *Service) approveClaimed(ctx context.Context, st *State, a *store.Attemp
 		s.log.WarnContext(ctx, "kakaopay approve outcome unknown; settling from the order API", "checkout", c.ID, "attempt", a.ID, "err", err)
 		return s.outcome(ctx, c.ID, a.ID, true)
 	default:
-		defer s.releaseLease(rctx, approveLease(a.ID))
+		defer s.leases.Release(rctx, approveLease(a.ID))
 		if err := s.approveRefused(rctx, st, a, token, err); err != nil {
 			return nil, err
 		}
@@ -170,7 +171,7 @@ func (s *Service) approveClaimed(ctx context.Context, st *State, a *store.Attemp
 // call was sent for the claim yet. A claim whose call was sent is never approved again; one
 // whose claimer died before sending is taken over (takeOverClaim).
 func (s *Service) markSent(ctx context.Context, attemptID, token string) (bool, error) {
-	now := s.clock()
+	now := s.clock.Now()
 	sent := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		sent = false
@@ -178,7 +179,7 @@ func (s *Service) markSent(ctx context.Context, attemptID, token string) (bool, 
 		if err != nil || cur.PGToken != token || !Live(cur) || !cur.ApproveSentAt.IsZero() {
 			return err
 		}
-		if ok, err := s.takeLeaseIn(ctx, tx, approveLease(attemptID), s.approveLeaseTTL()); err != nil || !ok {
+		if ok, err := s.leases.TakeIn(ctx, tx, approveLease(attemptID), s.approveLeaseTTL()); err != nil || !ok {
 			return err
 		}
 		cur.ApproveSentAt, cur.UpdatedAt = now, now
@@ -216,7 +217,7 @@ func (s *Service) keepReturn(ctx context.Context, checkoutID, attemptID, token s
 		if err != nil || !Live(a) || a.PGToken != "" || a.ReturnedPGToken == token {
 			return err
 		}
-		a.ReturnedPGToken, a.UpdatedAt = token, s.clock()
+		a.ReturnedPGToken, a.UpdatedAt = token, s.clock.Now()
 		return tx.UpdateAttempt(ctx, a)
 	})
 	if err != nil {
@@ -237,7 +238,7 @@ func (s *Service) keepSID(ctx context.Context, attemptID, sid string) error {
 		if err != nil || a.SID != "" {
 			return err
 		}
-		a.SID, a.UpdatedAt = sid, s.clock()
+		a.SID, a.UpdatedAt = sid, s.clock.Now()
 		return tx.UpdateAttempt(ctx, a)
 	})
 	if err != nil {
@@ -258,19 +259,19 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 			if err != nil || cur.PGToken != token || !Live(cur) {
 				return err
 			}
-			cur.PGToken, cur.ApproveSentAt, cur.UpdatedAt = "", time.Time{}, s.clock()
+			cur.PGToken, cur.ApproveSentAt, cur.UpdatedAt = "", time.Time{}, s.clock.Now()
 			return tx.UpdateAttempt(ctx, cur)
 		})
 		if err != nil {
 			return wrapf("release", err)
 		}
 		s.changed(st.Checkout.ID)
-		return &Error{Kind: KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
+		return &domain.Error{Kind: domain.KindConflict, Code: "pg_token_invalid", Message: "KakaoPay did not accept this pg_token", Err: cause}
 	}
 	if err == nil && orderMoveOf(order.Status).paid {
 		return s.apply(ctx, st.Checkout.ID, a.ID, order) // approved after all
 	}
-	code, msg := failureOf(cause)
+	code, msg := kakaopay.Failure(cause)
 	return s.moveLive(ctx, st.Checkout.ID, a.ID, AttemptFailed, code, msg)
 }
 
@@ -281,7 +282,7 @@ func (s *Service) approveRefused(ctx context.Context, st *State, a *store.Attemp
 // was paid, or is being paid, as often as it allows is not claimed: its attempt ends failed
 // (LINK_USED_UP) and claim answers errLinkFull, so that KakaoPay's approve is never called.
 func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string) error {
-	now := s.clock()
+	now := s.clock.Now()
 	full := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		full = false
@@ -294,18 +295,18 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 			if subtle.ConstantTimeCompare([]byte(a.PGToken), []byte(token)) == 1 {
 				return errClaimed // the same return, a moment earlier: its outcome is ours
 			}
-			return conflict("pg_token_used", "this payment is already being approved")
+			return domain.Conflict("pg_token_used", "this payment is already being approved")
 		}
 		if !st.Open() || !now.Before(st.Checkout.ExpiresAt) {
-			return conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
+			return domain.Conflict("checkout_"+st.Checkout.Status, "checkout is no longer payable")
 		}
 		for _, x := range st.Attempts {
 			if x.ID != attemptID && (inFlight(x) || Approved(x)) {
-				return conflict("payment_in_progress", "another payment of this checkout is being approved")
+				return domain.Conflict("payment_in_progress", "another payment of this checkout is being approved")
 			}
 		}
 		if a == nil || !Live(a) || !now.Before(a.ExpiresAt) {
-			return conflict("attempt_ended", "this payment attempt has ended")
+			return domain.Conflict("attempt_ended", "this payment attempt has ended")
 		}
 		// Counted in this transaction, with the other checkouts' claims: two shoppers of a one-time
 		// link approving at once, on one instance or several, make one claim.
@@ -316,16 +317,16 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 			return s.moveAttemptIn(ctx, tx, st.Checkout, a, AttemptFailed, CodeLinkUsedUp,
 				"the payment link was paid as often as it allows; nothing was charged", now)
 		}
-		if ok, err := s.takeLeaseIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL()); err != nil || !ok {
-			return cmp.Or(err, error(conflict("payment_in_progress", "this payment is being approved")))
+		if ok, err := s.leases.TakeIn(ctx, tx, approveLease(a.ID), s.approveLeaseTTL()); err != nil || !ok {
+			return cmp.Or(err, error(domain.Conflict("payment_in_progress", "this payment is being approved")))
 		}
 		a.PGToken, a.UpdatedAt = token, now
 		return tx.UpdateAttempt(ctx, a)
 	})
 	if errors.Is(err, store.ErrConflict) {
-		return conflict("pg_token_used", "this pg_token was already used")
+		return domain.Conflict("pg_token_used", "this pg_token was already used")
 	}
-	var e *Error
+	var e *domain.Error
 	if errors.As(err, &e) {
 		return e
 	}
@@ -381,13 +382,13 @@ func (s *Service) outcome(ctx context.Context, checkoutID, attemptID string, pen
 	if a := st.attempt(attemptID); a != nil {
 		return &Outcome{State: st, Attempt: a, Pending: pending && Live(a)}, nil
 	}
-	return nil, notFound("attempt", attemptID)
+	return nil, domain.NotFound("attempt", attemptID)
 }
 
 // refresh asks KakaoPay how far a live attempt got, at most every two seconds per attempt, and
 // applies it. Failures are logged: the next look tries again.
 func (s *Service) refresh(ctx context.Context, st *State, a *store.Attempt) {
-	if !s.polls.allow(a.ID, s.now(), 2*time.Second) {
+	if !s.polls.allow(a.ID, s.clock.Now(), 2*time.Second) {
 		return
 	}
 	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
@@ -445,7 +446,7 @@ func approvalFromOrder(o *kakaopay.OrderResponse) approval {
 // payment (it is paid already, or it ended, or the attempt did, or its link was paid as often
 // as it allows) is recorded as a stray one and canceled at KakaoPay.
 func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap approval) error {
-	now := s.clock()
+	now := s.clock.Now()
 	if ap.approvedAt.IsZero() {
 		ap.approvedAt = now
 	}
@@ -457,7 +458,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			return err
 		}
 		a := st.attempt(attemptID)
-		if a == nil || Approved(a) || a.VoidStatus != "" {
+		if a == nil || Approved(a) || isStray(a) {
 			return nil // already recorded
 		}
 		c := st.Checkout
@@ -479,7 +480,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			return err
 		}
 		p := &store.Payment{
-			ID: NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
+			ID: domain.NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
 			TaxFreeAmount: c.TaxFreeAmount, Method: ap.method, TID: a.TID, AID: ap.aid,
 			ApprovedAt: ap.approvedAt.UTC(), CreatedAt: now,
 		}
@@ -490,13 +491,13 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 			if ap.sid == "" {
 				s.log.ErrorContext(ctx, "subscription paid without a sid: no agreement", "checkout", c.ID)
 			} else {
-				ag := &store.Agreement{ID: NewID("agr"), MerchantID: c.MerchantID, CheckoutID: c.ID, CID: cidOf(st),
-					SID: ap.sid, PartnerUserID: c.ID, Status: AgreementActive, CreatedAt: now, UpdatedAt: now}
+				ag := &store.Agreement{ID: domain.NewID("agr"), MerchantID: c.MerchantID, CheckoutID: c.ID, CID: cidOf(st),
+					SID: ap.sid, PartnerUserID: c.ID, Status: string(AgreementActive), CreatedAt: now, UpdatedAt: now}
 				if err := tx.CreateAgreement(ctx, ag); err != nil {
 					return err
 				}
 				p.AgreementID = ag.ID
-				if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "agreement.activated", c.ID, ag.ID, agreementData(ag), now)); err != nil {
+				if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "agreement.activated", c.ID, ag.ID, AgreementData(ag), now)); err != nil {
 					return err
 				}
 			}
@@ -514,7 +515,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		data["payment"] = map[string]any{"id": p.ID, "amount": p.Amount, "method": p.Method, "approved_at": p.ApprovedAt}
 		b, _ := json.Marshal(data)
 		changed = true
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "checkout.paid", c.ID, p.ID, b, now))
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "checkout.paid", c.ID, p.ID, b, now))
 	})
 	if err != nil {
 		return wrapf("paid", err)
@@ -531,7 +532,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 // moveLive moves a live attempt to status (authenticating, failed or canceled) with its event;
 // an attempt that is no longer live, or already there, stays as it is.
 func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, status AttemptStatus, code, message string) error {
-	now := s.clock()
+	now := s.clock.Now()
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		changed = false
@@ -569,7 +570,7 @@ func (s *Service) moveAttemptIn(ctx context.Context, tx store.Tx, c *store.Check
 		return err
 	}
 	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
-	return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
+	return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
 }
 
 func cidOf(st *State) string {
@@ -577,4 +578,11 @@ func cidOf(st *State) string {
 		return st.Merchant.SubscriptionCID
 	}
 	return st.Merchant.CID
+}
+
+// AgreementData is the data of agreement events: this package's when a payment activates one,
+// package payments' when it is deactivated.
+func AgreementData(a *store.Agreement) []byte {
+	b, _ := json.Marshal(map[string]any{"id": a.ID, "checkout": a.CheckoutID, "status": a.Status})
+	return b
 }

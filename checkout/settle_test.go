@@ -4,16 +4,18 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	c := h.create(0)
-	a := h.start(c.ID)
-	token := h.approveInWallet(a)
-	out, err := h.returnApprove(c, a, token)
+	c := h.Create(0)
+	a := h.Start(c.ID)
+	token := h.ApproveInWallet(a)
+	out, err := h.ReturnApprove(c, a, token)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,31 +27,31 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	if p == nil || p.Amount != 11000 || p.RefundedAmount != 0 || p.AttemptID != a.ID || p.TID != a.TID || p.AID == "" || p.Method == "" {
 		t.Fatalf("payment %+v", p)
 	}
-	if info := h.tid(a.TID); info.Status != "SUCCESS_PAYMENT" || info.TotalAmount != 11000 || info.PartnerOrderID != c.ID {
+	if info := h.TID(a.TID); info.Status != "SUCCESS_PAYMENT" || info.TotalAmount != 11000 || info.PartnerOrderID != c.ID {
 		t.Errorf("KakaoPay has %+v", info)
 	}
 	// The shopper reloads the return page: the same outcome, and KakaoPay is not asked again.
-	again, err := h.returnApprove(c, a, token)
+	again, err := h.ReturnApprove(c, a, token)
 	if err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.State.Payment.ID != p.ID {
 		t.Fatalf("repeated return: %v %+v", err, again)
 	}
-	if n := h.calls("approve"); n != 1 {
+	if n := h.Calls("approve"); n != 1 {
 		t.Errorf("%d approve calls, want 1", n)
 	}
-	if n := h.count(c.ID, "checkout.paid"); n != 1 {
+	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
 		t.Errorf("%d checkout.paid events", n)
 	}
 	// A paid checkout takes no new attempt.
-	_, err = h.svc.Pay(h.ctx, c.ID, checkout.DeviceDesktop)
-	wantError(t, err, checkout.KindConflict, "checkout_paid", "")
+	_, err = h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
+	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
 }
 
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	c := h.create(0)
-	a := h.start(c.ID)
-	token := h.approveInWallet(a)
+	c := h.Create(0)
+	a := h.Start(c.ID)
+	token := h.ApproveInWallet(a)
 	var wg sync.WaitGroup
 	outs := make([]*checkout.Outcome, 20)
 	errs := make([]error, len(outs))
@@ -57,7 +59,7 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			outs[i], errs[i] = h.returnApprove(c, a, token)
+			outs[i], errs[i] = h.ReturnApprove(c, a, token)
 		}()
 	}
 	wg.Wait()
@@ -72,16 +74,16 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 			t.Errorf("return %d saw checkout %s, attempt %s, pending %v", i, out.State.Checkout.Status, out.Attempt.Status, out.Pending)
 		}
 	}
-	if st := h.state(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
+	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
 		t.Errorf("checkout %s after the returns", st.Checkout.Status)
 	}
-	if n := h.calls("approve"); n != 1 {
+	if n := h.Calls("approve"); n != 1 {
 		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
 	}
-	if n := h.count(c.ID, "checkout.paid"); n != 1 {
+	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
 		t.Errorf("%d checkout.paid events, want 1", n)
 	}
-	if p := h.state(c.ID).Payment; p == nil || p.Amount != 11000 {
+	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
 		t.Errorf("payment %+v", p)
 	}
 }
@@ -89,43 +91,43 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 func TestForgedPGTokenChangesNothing(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	c := h.create(0)
-	a := h.start(c.ID)
+	c := h.Create(0)
+	a := h.Start(c.ID)
 
 	// Before the shopper approved in the wallet: KakaoPay is not asked to approve.
-	_, err := h.returnApprove(c, a, "forgedtoken000000000")
-	wantError(t, err, checkout.KindConflict, "not_approved", "")
-	if n := h.calls("approve"); n != 0 {
+	_, err := h.ReturnApprove(c, a, "forgedtoken000000000")
+	apptest.WantError(t, err, domain.KindConflict, "not_approved", "")
+	if n := h.Calls("approve"); n != 0 {
 		t.Errorf("%d approve calls for a token the wallet never gave", n)
 	}
-	_, err = h.returnApprove(c, a, "")
-	wantError(t, err, checkout.KindInvalid, "pg_token_missing", "pg_token")
+	_, err = h.ReturnApprove(c, a, "")
+	apptest.WantError(t, err, domain.KindInvalid, "pg_token_missing", "pg_token")
 
 	// After the shopper approved: KakaoPay refuses the forged token and the attempt stays payable.
-	token := h.approveInWallet(a)
-	_, err = h.returnApprove(c, a, "forgedtoken000000000")
-	wantError(t, err, checkout.KindConflict, "pg_token_invalid", "")
-	st := h.state(c.ID)
+	token := h.ApproveInWallet(a)
+	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
+	apptest.WantError(t, err, domain.KindConflict, "pg_token_invalid", "")
+	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().Status == string(checkout.AttemptFailed) || st.Payment != nil {
 		t.Fatalf("after a forged token: checkout %s, attempt %s", st.Checkout.Status, st.Latest().Status)
 	}
-	if n := h.count(c.ID, "checkout.paid"); n != 0 {
+	if n := h.Count(c.ID, "checkout.paid"); n != 0 {
 		t.Errorf("%d checkout.paid events after a forged token", n)
 	}
 
 	// The shopper's own token still pays, once.
-	out, err := h.returnApprove(c, a, token)
+	out, err := h.ReturnApprove(c, a, token)
 	if err != nil || out.State.Checkout.Status != string(checkout.StatusPaid) {
 		t.Fatalf("the real token: %v %+v", err, out)
 	}
 	// A forged token against the paid checkout is refused without asking KakaoPay.
-	approves := h.calls("approve")
-	_, err = h.returnApprove(c, a, "forgedtoken000000000")
-	wantError(t, err, checkout.KindConflict, "pg_token_mismatch", "")
-	if n := h.calls("approve"); n != approves {
+	approves := h.Calls("approve")
+	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
+	apptest.WantError(t, err, domain.KindConflict, "pg_token_mismatch", "")
+	if n := h.Calls("approve"); n != approves {
 		t.Errorf("%d approve calls after the forged return, want %d", n, approves)
 	}
-	if p := h.state(c.ID).Payment; p == nil || p.Amount != 11000 {
+	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
 		t.Errorf("payment %+v", p)
 	}
 }
@@ -133,9 +135,9 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	c := h.create(4444) // the sandbox's wallet cannot pay 4,444 won
-	a := h.start(c.ID)
-	out, err := h.returnApprove(c, a, h.approveInWallet(a))
+	c := h.Create(4444) // the sandbox's wallet cannot pay 4,444 won
+	a := h.Start(c.ID)
+	out, err := h.ReturnApprove(c, a, h.ApproveInWallet(a))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,14 +147,14 @@ func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
 	if st := out.State; st.Checkout.Status != string(checkout.StatusOpen) || st.Payment != nil {
 		t.Fatalf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
 	}
-	if n := h.calls("approve"); n != 1 {
+	if n := h.Calls("approve"); n != 1 {
 		t.Errorf("%d approve calls", n)
 	}
-	if n := h.count(c.ID, "attempt.failed"); n != 1 {
+	if n := h.Count(c.ID, "attempt.failed"); n != 1 {
 		t.Errorf("%d attempt.failed events", n)
 	}
 	// The shopper can try again: a fresh attempt.
-	next := h.start(c.ID)
+	next := h.Start(c.ID)
 	if next.ID == a.ID || next.Status != string(checkout.AttemptReady) || next.TID == a.TID {
 		t.Errorf("retry attempt %+v", next)
 	}
@@ -171,25 +173,25 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 		t.Run(tc.action, func(t *testing.T) {
 			t.Parallel()
 			h := newHarness(t)
-			c := h.create(0)
-			a := h.start(c.ID)
-			h.wallet(a, tc.action)
-			out, err := h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: c.ID, AttemptID: a.ID, Kind: tc.action})
+			c := h.Create(0)
+			a := h.Start(c.ID)
+			h.Wallet(a, tc.action)
+			out, err := h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: a.ID, Kind: tc.action})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if checkout.StatusOf(out.Attempt) != tc.status || out.Attempt.FailureCode != tc.code || out.State.Checkout.Status != string(checkout.StatusOpen) {
 				t.Fatalf("attempt %s %s, checkout %s", out.Attempt.Status, out.Attempt.FailureCode, out.State.Checkout.Status)
 			}
-			if n := h.count(c.ID, "attempt."+string(tc.status)); n != 1 {
+			if n := h.Count(c.ID, "attempt."+string(tc.status)); n != 1 {
 				t.Errorf("%d attempt.%s events", n, tc.status)
 			}
 			// The checkout is still payable, and pays.
-			p := h.pay(c)
+			p := h.Pay(c)
 			if p.Amount != 11000 || p.AttemptID == a.ID {
 				t.Errorf("payment %+v", p)
 			}
-			if n := h.calls("approve"); n != 1 {
+			if n := h.Calls("approve"); n != 1 {
 				t.Errorf("%d approve calls", n)
 			}
 		})
@@ -199,10 +201,10 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 func TestReturnOfAnUnknownAttemptIsNotFound(t *testing.T) {
 	t.Parallel()
 	h := newHarness(t)
-	c := h.create(0)
-	h.start(c.ID)
-	_, err := h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
-	_, err = h.svc.HandleReturn(h.ctx, checkout.Return{CheckoutID: "cs_nope", AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	wantError(t, err, checkout.KindNotFound, "resource_missing", "id")
+	c := h.Create(0)
+	h.Start(c.ID)
+	_, err := h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
+	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	_, err = h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: "cs_nope", AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
+	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
 }

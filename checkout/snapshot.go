@@ -118,7 +118,7 @@ func (c *snapshots) dropAll() {
 // else read (expiring what is due) and remembered. The state is shared: callers must not
 // modify it.
 func (s *Service) Snapshot(ctx context.Context, id string) (*State, error) {
-	now := s.now()
+	now := s.clock.Now()
 	st, gen := s.snaps.get(id, now)
 	if st != nil {
 		return st, nil

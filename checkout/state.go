@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -61,18 +62,6 @@ func (s *Service) State(ctx context.Context, id string) (*State, error) {
 	return st, nil
 }
 
-// MerchantState reads a checkout of one merchant; another merchant's checkout is not found.
-func (s *Service) MerchantState(ctx context.Context, m *store.Merchant, id string) (*State, error) {
-	st, err := s.State(ctx, id)
-	if err != nil {
-		return nil, err
-	}
-	if st.Checkout.MerchantID != m.ID {
-		return nil, notFound("checkout", id)
-	}
-	return st, nil
-}
-
 // read reads a checkout's state from one snapshot of the store: an approve committing meanwhile
 // is seen whole or not at all.
 func (s *Service) read(ctx context.Context, id string) (st *State, err error) {
@@ -86,7 +75,7 @@ func (s *Service) read(ctx context.Context, id string) (st *State, err error) {
 func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 	c, err := r.Checkout(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("checkout", id)
+		return nil, domain.NotFound("checkout", id)
 	}
 	if err != nil {
 		return nil, wrapf("read", err)
@@ -114,7 +103,7 @@ func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 // expireDue expires, in one transaction, the checkout if its time has come and each unclaimed
 // attempt past its own expiry.
 func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
-	now := s.clock()
+	now := s.clock.Now()
 	due := st.Open() && !now.Before(st.Checkout.ExpiresAt)
 	if !due && !slices.ContainsFunc(st.Attempts, func(a *store.Attempt) bool { return expiring(a, false, now) }) {
 		return false, nil
@@ -153,7 +142,7 @@ func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return changed, err
 		}
-		if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.expired", c.ID, a.ID, nil, now)); err != nil {
+		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.expired", c.ID, a.ID, nil, now)); err != nil {
 			return changed, err
 		}
 		changed = true
@@ -168,7 +157,7 @@ func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time
 		return changed, err
 	}
 	data, _ := json.Marshal(checkoutEventData(c))
-	if err := tx.CreateEvent(ctx, s.event(c.MerchantID, "checkout.expired", c.ID, c.ID, data, now)); err != nil {
+	if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "checkout.expired", c.ID, c.ID, data, now)); err != nil {
 		return changed, err
 	}
 	return true, nil
@@ -178,7 +167,7 @@ func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time
 func txState(ctx context.Context, tx store.Tx, id string) (*State, error) {
 	if _, err := tx.LockCheckout(ctx, id); err != nil {
 		if errors.Is(err, store.ErrNotFound) {
-			return nil, notFound("checkout", id)
+			return nil, domain.NotFound("checkout", id)
 		}
 		return nil, err
 	}
@@ -187,29 +176,29 @@ func txState(ctx context.Context, tx store.Tx, id string) (*State, error) {
 
 // Expire ends an open checkout at the merchant's request; key (when not nil) is bound to it in
 // the same transaction.
-func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key *Key) (*State, error) {
-	if _, err := s.MerchantState(ctx, m, id); err != nil {
+func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key *domain.Reservation) (*State, error) {
+	if _, err := s.Checkout(ctx, m, id); err != nil {
 		return nil, err
 	}
-	now := s.clock()
+	now := s.clock.Now()
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		st, err := txState(ctx, tx, id)
 		if err != nil {
 			return err
 		}
 		if !st.Open() {
-			return conflict("checkout_"+st.Checkout.Status, "only an open checkout can be expired; this one is %s", st.Checkout.Status)
+			return domain.Conflict("checkout_"+st.Checkout.Status, "only an open checkout can be expired; this one is %s", st.Checkout.Status)
 		}
 		if _, err := s.expireIn(ctx, tx, st, now, true); err != nil {
 			return err
 		}
 		if st.Open() {
-			return conflict("payment_in_progress", "the shopper has approved a payment that is being confirmed")
+			return domain.Conflict("payment_in_progress", "the shopper has approved a payment that is being confirmed")
 		}
-		return bindKey(ctx, tx, key, BoundExpiry, id)
+		return domain.Bind(ctx, tx, key, domain.BoundExpiry, id)
 	})
 	if err != nil {
-		var e *Error
+		var e *domain.Error
 		if errors.As(err, &e) {
 			return nil, e
 		}
@@ -221,7 +210,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key 
 
 // ExpireDue expires every open checkout whose time has come; the server runs it periodically.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	ids, err := s.store.DueCheckouts(ctx, s.clock(), 100)
+	ids, err := s.store.DueCheckouts(ctx, s.clock.Now(), 100)
 	if err != nil {
 		return 0, wrapf("expire due", err)
 	}
@@ -270,7 +259,7 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 		}
 		due := time.NewTimer(time.Hour) // the state changes by itself then: an expiry
 		if d := st.nextDeadline(); !d.IsZero() {
-			due.Reset(max(d.Sub(s.now()), 0) + 10*time.Millisecond)
+			due.Reset(max(d.Sub(s.clock.Now()), 0) + 10*time.Millisecond)
 		}
 		// A waiter holds a channel and timers, not the state: 10,000 waiters would otherwise keep
 		// 10,000 states alive after the snapshot cache has let them go.

@@ -68,3 +68,51 @@ func TestFinalStatusesDoNotMove(t *testing.T) {
 		t.Error(`"opened" parses`)
 	}
 }
+
+func TestWhatFollowsAPaymentMovesOnce(t *testing.T) {
+	now := time.Now()
+	r := &store.Refund{Status: string(RefundPending)}
+	if !RefundOpen(r) || MoveRefund(r, RefundSucceeded, now) != nil || !Refunded(r) || RefundOpen(r) {
+		t.Fatalf("pending refund → succeeded: %+v", r)
+	}
+	if MoveRefund(r, RefundFailed, now) == nil {
+		t.Error("a succeeded refund failed afterwards")
+	}
+	// A charge whose answer was lost is held, not final: KakaoPay's late answer still counts,
+	// a second "lost" does not.
+	c := &store.Charge{Status: string(ChargePending)}
+	for _, step := range []struct {
+		to   ChargeStatus
+		want bool
+	}{{ChargeUnknown, true}, {ChargeUnknown, false}, {ChargeSucceeded, true}, {ChargeFailed, false}} {
+		if got := ChargeSettles(c, step.to); got != step.want {
+			t.Fatalf("charge %s → %s settles: %v", c.Status, step.to, got)
+		}
+		if step.want && MoveCharge(c, step.to, now) != nil {
+			t.Fatalf("charge → %s refused", step.to)
+		}
+	}
+	if ChargeOpen(c) || ChargeHeld(c) || ChargeRefused(c) {
+		t.Errorf("succeeded charge: open %v held %v refused %v", ChargeOpen(c), ChargeHeld(c), ChargeRefused(c))
+	}
+	a := &store.Agreement{Status: string(AgreementActive), DeactivateRequestedAt: now}
+	if !Deactivating(a) || Chargeable(a) || AgreementEnded(a) {
+		t.Errorf("an agreement being deactivated: deactivating %v chargeable %v ended %v", Deactivating(a), Chargeable(a), AgreementEnded(a))
+	}
+	if MoveAgreement(a, AgreementInactive, now) != nil || !AgreementEnded(a) || Deactivating(a) || MoveAgreement(a, AgreementActive, now) == nil {
+		t.Errorf("an agreement ends once: %+v", a)
+	}
+	for _, s := range []string{"active", "inactive"} {
+		if _, ok := ParseAgreementStatus(s); !ok {
+			t.Errorf("agreement status %q does not parse", s)
+		}
+	}
+	for _, s := range []string{"pending", "succeeded", "failed", "unknown"} {
+		if _, ok := ParseChargeStatus(s); !ok {
+			t.Errorf("charge status %q does not parse", s)
+		}
+	}
+	if _, ok := ParseChargeStatus("lost"); ok {
+		t.Error(`"lost" parses as a charge status`)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -15,12 +16,6 @@ import (
 // cap) is a stray one: it is recorded with an event, canceled at KakaoPay (the shopper's money
 // comes back), and the cancel is recorded with another. The claim in approve makes this rare; this is what keeps
 // the books straight when it happens anyway.
-
-// Void statuses of an attempt (store.Attempt.VoidStatus).
-const (
-	VoidPending = "pending" // to be canceled at KakaoPay
-	VoidDone    = "voided"  // canceled at KakaoPay
-)
 
 // voidEvery is how often one stray approval is tried again at KakaoPay, and how often an
 // approval that KakaoPay never confirmed is looked up again.
@@ -59,7 +54,10 @@ func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.
 			return err
 		}
 	}
-	a.AID, a.Method, a.VoidStatus, a.UpdatedAt = ap.aid, ap.method, VoidPending, now
+	if err := moveVoid(a, VoidPending, now); err != nil {
+		return err
+	}
+	a.AID, a.Method = ap.aid, ap.method
 	if ap.sid != "" {
 		a.SID = ap.sid
 	}
@@ -68,7 +66,7 @@ func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.
 	}
 	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "amount": ap.amount,
 		"checkout_status": c.Status, "void_status": VoidPending})
-	return tx.CreateEvent(ctx, s.event(c.MerchantID, typ, c.ID, a.ID, data, now))
+	return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, typ, c.ID, a.ID, data, now))
 }
 
 // voidNow cancels a stray approval at KakaoPay as soon as it is recorded; what fails is tried
@@ -87,7 +85,7 @@ func (s *Service) voidNow(ctx context.Context, checkoutID, attemptID string) {
 // and records it once. KakaoPay's order API decides what is left to do: a cancel whose answer
 // was lost shows there as CANCEL_PAYMENT, and is not sent again.
 func (s *Service) void(ctx context.Context, a *store.Attempt) error {
-	release, ok, err := s.lease(ctx, "void:"+a.ID, 2*s.approveT+leaseMargin)
+	release, ok, err := s.leases.Take(ctx, "void:"+a.ID, 2*s.approveT+domain.LeaseMargin)
 	if err != nil || !ok {
 		return err
 	}
@@ -96,7 +94,7 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 	if err != nil {
 		return err
 	}
-	if a = st.attempt(a.ID); a == nil || a.VoidStatus != VoidPending {
+	if a = st.attempt(a.ID); a == nil || !Voiding(a) {
 		return nil
 	}
 	rctx := context.WithoutCancel(ctx)
@@ -114,12 +112,12 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 		if err != nil {
 			return wrapf("void: cancel", err) // a lost answer shows in the order API next time
 		}
-	} else if !orderMoveOf(order.Status).paid && order.Status != kakaopay.StatusIssuedSID {
+	} else if !orderMoveOf(order.Status).paid && !sidOnly(order.Status) {
 		return fmt.Errorf("checkout: void: KakaoPay's order says %s for an approval", order.Status)
 	}
 	if sid := a.SID; sid != "" {
 		sub, err := s.kakao.SubscriptionStatus(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
-		if err == nil && sub.Status == kakaopay.SubscriptionActive {
+		if err == nil && subscriptionLive(sub.Status) {
 			_, err = s.kakao.Inactive(cctx, kakaopay.SIDRequest{CID: cid, SID: sid})
 		}
 		if err != nil {
@@ -131,21 +129,23 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 
 // recordVoid records, once, that a stray approval was canceled at KakaoPay.
 func (s *Service) recordVoid(ctx context.Context, c *store.Checkout, attemptID string, canceled int64) error {
-	now := s.clock()
+	now := s.clock.Now()
 	changed := false
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		changed = false
 		a, err := tx.Attempt(ctx, attemptID)
-		if err != nil || a.VoidStatus != VoidPending {
+		if err != nil || !Voiding(a) {
 			return err
 		}
-		a.VoidStatus, a.UpdatedAt = VoidDone, now
+		if err := moveVoid(a, VoidDone, now); err != nil {
+			return err
+		}
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return err
 		}
 		changed = true
 		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "canceled_amount": canceled, "void_status": VoidDone})
-		return tx.CreateEvent(ctx, s.event(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
 	})
 	if err != nil {
 		return wrapf("record void", err)

@@ -169,7 +169,7 @@ func (s *Service) look(id, prev string) string {
 	}
 	// Pages may wait on a checkout on several instances: one of them asks KakaoPay per
 	// watchFirst. The lease is left to lapse, and the others see the answer in the state.
-	if _, ok, err := s.lease(ctx, "look:"+id, watchFirst); err != nil || !ok {
+	if _, ok, err := s.leases.Take(ctx, "look:"+id, watchFirst); err != nil || !ok {
 		if strings.HasPrefix(prev, st.Key()+".") {
 			return prev // KakaoPay's word is another instance's to ask: not a change, so the backoff goes on
 		}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -57,7 +59,11 @@ func newTestService(t *testing.T, lookups float64) (*Service, *store.Merchant, *
 		t.Fatal(err)
 	}
 	t.Cleanup(s.notifier.Close)
-	cm, err := s.CreateMerchant(ctx, NewMerchant{Name: "상점"})
+	merchants, err := accounts.NewMerchants(accounts.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cm, err := merchants.Create(ctx, accounts.MerchantParams{Name: "상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,9 +154,9 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 func TestUnknownCheckoutsAllocateNothing(t *testing.T) {
 	s, _, _ := newTestService(t, 50)
 	for range 1000 {
-		_, err := s.Wait(context.Background(), NewID("cs"), "", time.Second)
-		var e *Error
-		if !errors.As(err, &e) || e.Kind != KindNotFound {
+		_, err := s.Wait(context.Background(), domain.NewID("cs"), "", time.Second)
+		var e *domain.Error
+		if !errors.As(err, &e) || e.Kind != domain.KindNotFound {
 			t.Fatalf("unknown checkout: %v", err)
 		}
 	}

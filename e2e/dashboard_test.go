@@ -7,7 +7,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -22,7 +22,7 @@ func (tb *tab) typeInto(sel, text string) {
 // sign-in form, checking the form with axe on the way.
 func signInToDashboard(tb *tab, e *handlerstest.Env, email, role string) {
 	tb.t.Helper()
-	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email, Role: role})
+	cu, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: e.MerchantID, Email: email, Role: role})
 	if err != nil {
 		tb.t.Fatal(err)
 	}
@@ -46,7 +46,7 @@ func TestBrowserDashboardRefundsPartOfAPayment(t *testing.T) {
 	e.PayByPhone(c.ID)
 	e.AmountCheckout("5000") // an open one, so that the list is not only the paid checkout
 	desk := newChrome(t).newTab("owner", desktopDevice, tabOptions{})
-	signInToDashboard(desk, e, "owner@cafe.example", checkout.RoleOwner)
+	signInToDashboard(desk, e, "owner@cafe.example", accounts.RoleOwner)
 	if got := desk.text(sel("today-paid-amount")); got != "11,000원" {
 		t.Errorf("today's paid amount: %q", got)
 	}
@@ -71,8 +71,11 @@ func TestBrowserDashboardRefundsPartOfAPayment(t *testing.T) {
 	desk.typeInto(`[data-testid="refund-form"] [name="reason"]`, "한 잔 취소")
 	desk.pressAndLoad(`[data-testid="refund-form"] button[type="submit"]`)
 	desk.waitVisible(sel("refund-confirm"))
-	if got := desk.text(sel("refund-confirm")); !strings.Contains(got, "3,000원") {
-		t.Errorf("the confirmation says %q", got)
+	if got := desk.text(sel("refund-question")); got != "3,000원을 환불할까요?" {
+		t.Errorf("the confirmation asks %q", got)
+	}
+	if got := desk.text(sel("refund-confirm")); !strings.Contains(got, "8,000원이 남아요") {
+		t.Errorf("the confirmation says %q, not what is left after it", got)
 	}
 	desk.axe("the refund's confirmation")
 	if n := e.Sandbox.Calls("cancel"); n != 0 {
@@ -115,22 +118,22 @@ func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
 	link := obj.ID
 	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
 	endpoint := obj.ID
-	staff, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: checkout.RoleStaff})
+	staff, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)
 	}
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := e.Service.APIKeys(context.Background(), m)
+	keys, err := e.Merchants.APIKeys(context.Background(), m)
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v", err)
 	}
 
 	c := newChrome(t)
 	desk := c.newTab("owner", desktopDevice, tabOptions{})
-	signInToDashboard(desk, e, "owner@cafe.example", checkout.RoleOwner)
+	signInToDashboard(desk, e, "owner@cafe.example", accounts.RoleOwner)
 	pages := []struct{ path, what, shot string }{
 		{"/dashboard/checkouts", "the checkouts list", ""},
 		{"/dashboard/checkouts/" + paid.ID, "a paid checkout", ""},

@@ -144,7 +144,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 	if r, ok := desk.inViewport(sel("qr")); !ok {
 		t.Errorf("at 1366×768 the QR code is not all on screen: %+v", r)
 	}
-	desk.waitText(`[role="status"] `+sel("status-text"), "QR 코드 스캔을 기다리고 있습니다")
+	desk.waitText(`[role="status"] `+sel("status-text"), "QR 코드 스캔을 기다리고 있어요")
 	checkAnnounced(desk)
 	checkView(desk)
 	checkAboveFold(desk, sel("qr"), sel("steps"))
@@ -167,14 +167,22 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 
 	// The desktop hears that the wallet opened and says so in its live region.
 	desk.waitFor("the desktop to say: approve in KakaoTalk",
-		`(document.querySelector('[role=status] [data-testid="status-text"]')||{}).textContent==="카카오톡에서 결제를 완료해 주세요"`, 10*time.Second)
+		`(document.querySelector('[role=status] [data-testid="status-text"]')||{}).textContent==="카카오톡에서 결제를 마쳐 주세요"`, 10*time.Second)
 	checkAnnounced(desk)
 	checkView(desk)
-	if h := desk.text("#view-heading"); h != "카카오톡에서 결제를 완료해 주세요" {
+	if h := desk.text("#view-heading"); h != "카카오톡에서 결제를 마쳐 주세요" {
 		t.Errorf("after the scan the heading says %q", h)
 	}
-	if step := desk.text(`[data-testid="steps"] [aria-current="step"]`); step != "카카오톡에서 결제합니다." {
+	if step := desk.text(`[data-testid="steps"] [aria-current="step"]`); step != "휴대폰에 열린 카카오톡에서 결제해요." {
 		t.Errorf("after the scan the current step is %q", step)
+	}
+	// The code has done its work: it folds away, and the page promises to move on by itself.
+	// (checkVisibility: a closed <details> hides its content without taking its box away.)
+	if eval[bool](desk, `document.querySelector('[data-testid="qr"]').checkVisibility()`) {
+		t.Error("after the scan the QR code still shows")
+	}
+	if !eval[bool](desk, visibleJS("[data-live-only]")) {
+		t.Error("with JavaScript the QR view does not say it moves on by itself")
 	}
 	desk.screenshot("after-scan")
 
@@ -183,7 +191,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 		t.Fatalf("approve: HTTP %d", st)
 	}
 	phone.waitVisible(sel("phone-done"))
-	if got := phone.text(sel("phone-done")); !strings.Contains(got, "컴퓨터 화면에서 다음 단계가") {
+	if got := phone.text(sel("phone-done")); !strings.Contains(got, "컴퓨터 화면이 저절로 다음 단계로") {
 		t.Errorf("the phone says %q, not to return to the computer", got)
 	}
 	for _, id := range []string{"receipt-reference", "receipt-paid-at", "receipt-method"} {
@@ -297,6 +305,9 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 	if stuck.has(sel("app-store")) || stuck.has(sel("play-store")) {
 		t.Error("inside KakaoTalk the fallback advises installing KakaoTalk")
 	}
+	if got := stuck.text(sel("open-kakaotalk")); got != "카카오페이로 결제하기" {
+		t.Errorf("inside KakaoTalk the button says %q", got)
+	}
 	if got := stuck.text(sel("fallback")); !strings.Contains(got, "다른 브라우저로 열기") {
 		t.Errorf("in-app fallback says %q", got)
 	}
@@ -358,7 +369,7 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	phone.navigate(c.URL)
 	phone.pressAndLoad(sel("pay-button"))
 	walletPress(phone, e, "cancel")
-	phone.waitText(`[data-outcome="canceled"]`, "결제가 취소되었습니다.")
+	phone.waitText(`[data-outcome="canceled"]`, "결제하지 않았어요.")
 	if got := phone.text(sel("pay-button")); got != "다시 결제하기" {
 		t.Errorf("retry button %q", got)
 	}
@@ -375,7 +386,7 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	checkPaid(t, e, c.ID)
 }
 
-// TestBrowserLeaveGoesBackToTheShop: on the QR view the shopper presses "결제 취소하고 돌아가기":
+// TestBrowserLeaveGoesBackToTheShop: on the QR view the shopper presses "결제하지 않고 돌아가기":
 // the page goes back to the shop, the payment request ends, and the old QR code, approved in the
 // wallet afterwards, pays nothing.
 func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
@@ -387,7 +398,7 @@ func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
 	desk.pressAndLoad(sel("pay-button"))
 	desk.waitVisible(sel("qr"))
 	scanned, _ := desk.scanQR("qr")
-	if got := desk.text(sel("leave")); got != "결제 취소하고 돌아가기" {
+	if got := desk.text(sel("leave")); got != "결제하지 않고 돌아가기" {
 		t.Errorf("the way out says %q", got)
 	}
 	desk.pressAndLoad(sel("leave"))
@@ -404,7 +415,7 @@ func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
 		t.Errorf("approving the left payment: HTTP %d, want 409", st)
 	}
 	phone.waitVisible(sel("error"))
-	if got := phone.text(sel("error")); !strings.Contains(got, "취소된 결제입니다. 결제된 금액은 없습니다.") {
+	if got := phone.text(sel("error")); !strings.Contains(got, "끝난 결제 요청이에요") {
 		t.Errorf("approving the left payment says %q", got)
 	}
 	if href := eval[string](phone, `(document.querySelector('[data-testid="message-link"]')||{}).href||""`); href != c.URL {
@@ -418,7 +429,7 @@ func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
 
 	// The checkout is still open: the shopper can come back and pay.
 	desk.navigate(c.URL)
-	desk.waitText(`[data-outcome="canceled"]`, "결제가 취소되었습니다.")
+	desk.waitText(`[data-outcome="canceled"]`, "결제하지 않았어요.")
 	checkView(desk)
 }
 
@@ -436,8 +447,8 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	phone.navigate(scanned)
 	walletPress(phone, e, "approve")
 
-	desk.waitText(`[data-outcome="failed"]`, "결제가 완료되지 않았습니다.")
-	desk.waitText(`[data-outcome="failed"]`, "잔액이 부족합니다") // and why
+	desk.waitText(`[data-outcome="failed"]`, "결제하지 못했어요.")
+	desk.waitText(`[data-outcome="failed"]`, "잔액이 부족해요") // and why
 	checkAnnounced(desk)
 	checkView(desk)
 	updateDocs(t, "failed.png", desk.screenshot("failed"))
@@ -484,7 +495,7 @@ func TestBrowserExpiry(t *testing.T) {
 	e.Clock.Add(301 * time.Second)
 	desk.reload()
 	desk.waitVisible(sel("expired"))
-	if got := desk.text(sel("expired")); !strings.Contains(got, "결제 시간이 만료되었습니다") {
+	if got := desk.text(sel("expired")); !strings.Contains(got, "결제 시간이 지났어요") {
 		t.Errorf("expired page says %q", got)
 	}
 	if desk.has(sel("pay-button")) {
@@ -525,7 +536,7 @@ func TestBrowserEnglish(t *testing.T) {
 	scanned, _ := desk.scanQR("qr")
 	phone.navigate(scanned)
 	walletPress(phone, e, "cancel")
-	desk.waitText(`[data-outcome="canceled"]`, "The payment was canceled. No money was taken.")
+	desk.waitText(`[data-outcome="canceled"]`, "You did not pay. No money was taken.")
 	if got := desk.text(sel("pay-button")); got != "Try again" {
 		t.Errorf("retry button %q", got)
 	}
@@ -561,6 +572,10 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	scanned, _ := desk.scanQR("qr")
 	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("QR %q, want %q", scanned, want)
+	}
+	// Without JavaScript the page does not move by itself, and does not say it does.
+	if eval[bool](desk, visibleJS("[data-live-only]")) || !strings.Contains(desk.text(`[data-testid="steps"]`), "새로고침") {
+		t.Errorf("without JavaScript the steps say %q", desk.text(`[data-testid="steps"]`))
 	}
 	phone := ch.newTab("phone-nojs", iPhoneDevice, tabOptions{noJS: true})
 	phone.navigate(scanned)
@@ -809,7 +824,7 @@ func TestBrowserTestWalletPaysWithoutAPhone(t *testing.T) {
 	desk.navigate(c.URL)
 	desk.pressAndLoad(sel("pay-button"))
 	desk.waitVisible(sel("test-wallet"))
-	if got := desk.text(sel("test-unreachable")); !strings.Contains(got, "휴대폰에서 열 수 없습니다") {
+	if got := desk.text(sel("test-unreachable")); !strings.Contains(got, "휴대폰에서 열 수 없어요") {
 		t.Errorf("the loopback note says %q", got)
 	}
 	checkView(desk)

@@ -18,7 +18,7 @@ import (
 	"github.com/gorilla/sessions"
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/docs"
 	"github.com/kpcheckout/kpcheckout/handlers/api"
 	"github.com/kpcheckout/kpcheckout/handlers/dashboard"
@@ -29,7 +29,7 @@ import (
 
 // Config holds what the handlers need.
 type Config struct {
-	Service  *checkout.Service
+	Services *app.Services
 	Bundle   *i18n.Bundle
 	Assets   *static.Assets
 	Sessions sessions.Store
@@ -94,7 +94,7 @@ func notAllowed(mux *http.ServeMux, w http.ResponseWriter, r *http.Request) erro
 
 // New returns the server's whole handler with every route registered.
 func New(cfg Config) (http.Handler, error) {
-	if cfg.Service == nil || cfg.Bundle == nil || cfg.Assets == nil || cfg.Sessions == nil || cfg.BaseURL == "" {
+	if cfg.Services == nil || cfg.Bundle == nil || cfg.Assets == nil || cfg.Sessions == nil || cfg.BaseURL == "" {
 		return nil, errors.New("handlers: service, bundle, assets, sessions and base URL are required")
 	}
 	if cfg.Logger == nil {
@@ -102,14 +102,14 @@ func New(cfg Config) (http.Handler, error) {
 	}
 	qr := web.NewQRCodes() // the page and the API draw an attempt's QR code once between them
 	pages := web.NewPages(cfg.Bundle, cfg.Assets, cfg.Sessions, cfg.TestMode, cfg.Logger)
-	shopper := shop.New(shop.Config{Service: cfg.Service, Pages: pages, QR: qr, BaseURL: cfg.BaseURL, TestMode: cfg.TestMode,
+	shopper := shop.New(shop.Config{Services: cfg.Services, Pages: pages, QR: qr, BaseURL: cfg.BaseURL, TestMode: cfg.TestMode,
 		Proxies: cfg.Proxies, MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP,
 		LinkCheckoutsPerMinute: cfg.LinkCheckoutsPerMinute, PaymentStartsPerMinute: cfg.PaymentStartsPerMinute, Now: cfg.Now,
 		Logger: cfg.Logger})
 	if cfg.Deliveries == nil {
 		cfg.Deliveries = noWake{}
 	}
-	v1 := api.New(api.Config{Service: cfg.Service, BaseURL: cfg.BaseURL, QR: qr, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
+	v1 := api.New(api.Config{Services: cfg.Services, BaseURL: cfg.BaseURL, QR: qr, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
 
 	csrf := http.NewCrossOriginProtection()
 	csrf.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -129,7 +129,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /l/{slug}/poster", shopper.Page(shopper.LinkPoster))
 	mux.Handle("GET /static/", cfg.Assets)
 
-	dash := dashboard.New(dashboard.Config{Service: cfg.Service, Pages: pages, Sessions: cfg.Sessions, BaseURL: cfg.BaseURL,
+	dash := dashboard.New(dashboard.Config{Services: cfg.Services, Pages: pages, Sessions: cfg.Sessions, BaseURL: cfg.BaseURL,
 		Proxies: cfg.Proxies, Deliveries: cfg.Deliveries, Logger: cfg.Logger})
 	mux.Handle("GET /dashboard/login", dash.Public(dash.ShowLoginPage))
 	mux.Handle("POST /dashboard/login", csrf.Handler(dash.Public(dash.SignIn)))
@@ -222,7 +222,7 @@ func New(cfg Config) (http.Handler, error) {
 	if cfg.Metrics == nil {
 		cfg.Metrics = web.NewMetrics()
 	}
-	cfg.Metrics.Watch(cfg.Service)
+	cfg.Metrics.Watch(cfg.Services.Checkouts)
 	mux.Handle("GET /metrics", cfg.Metrics.Handler(cfg.MetricsNetworks, cfg.Proxies,
 		pages.Page(func(http.ResponseWriter, *http.Request) error { return web.ErrNotFound }, nil)))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok\n")) })

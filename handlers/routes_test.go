@@ -48,7 +48,7 @@ func TestHealthAndUnknownRoutes(t *testing.T) {
 func TestUnknownCheckoutIDs(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	const ko, en = "결제 페이지를 찾을 수 없습니다", "We could not find this payment"
+	const ko, en = "결제 페이지를 찾을 수 없어요", "We could not find this payment"
 	cases := []struct {
 		name, method, path string
 		page               bool   // a localized page, else JSON
@@ -238,7 +238,7 @@ func TestDatabaseFileGoneAnswers503(t *testing.T) {
 	if res.StatusCode != http.StatusServiceUnavailable || res.Header.Get("Retry-After") == "" {
 		t.Errorf("the pay form answered %d Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
 	}
-	if got := handlerstest.TextOf(handlerstest.Page(t, html), "error"); !strings.Contains(got, "일시적으로 서비스를 이용할 수 없습니다") {
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "error"); !strings.Contains(got, "잠시 서비스를 쓸 수 없어요") {
 		t.Errorf("the pay form's page says %q", got)
 	}
 	if err := os.Rename(e.DBPath()+".moved", e.DBPath()); err != nil {

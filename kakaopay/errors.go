@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 )
@@ -53,6 +54,33 @@ func (e *Error) Error() string {
 // Unauthorized reports whether KakaoPay refused the credentials (HTTP 401 or 403).
 func (e *Error) Unauthorized() bool {
 	return e.HTTPStatus == http.StatusUnauthorized || e.HTTPStatus == http.StatusForbidden
+}
+
+// Failure is the code and message a failed call leaves on what it was for (an attempt, a
+// refund, a charge): KakaoPay's method result when it gave one, else its error code and message;
+// "network_error" and the error itself when KakaoPay did not answer. The message is at most 300
+// characters.
+func Failure(err error) (code, message string) {
+	var e *Error
+	if !errors.As(err, &e) {
+		return "network_error", cut(err.Error(), 300)
+	}
+	code, message = strconv.Itoa(e.Code), e.Message
+	if e.MethodResultCode != "" {
+		code = e.MethodResultCode
+	}
+	if e.MethodResultMessage != "" {
+		message = e.MethodResultMessage
+	}
+	return code, cut(message, 300)
+}
+
+// cut cuts s to at most n characters.
+func cut(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n])
 }
 
 // newError builds an *Error from a non-2xx answer body.

@@ -4,6 +4,9 @@
   var root = document.querySelector("[data-testid=checkout]");
   if (!root) return;
 
+  // What is true only while this script runs ("this page moves on by itself") shows now.
+  Array.prototype.forEach.call(document.querySelectorAll("[data-live-only]"), function (el) { el.hidden = false; });
+
   // Countdowns: <time data-countdown="unix seconds">.
   var clocks = Array.prototype.slice.call(document.querySelectorAll("[data-countdown]"));
   function pad(n) { return n < 10 ? "0" + n : "" + n; }

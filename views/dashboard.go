@@ -71,14 +71,19 @@ type DashCheckoutsModel struct {
 	NextURL  string // the next page, "" on the last
 }
 
-// DashCheckoutRow is one checkout in the list.
+// DashCheckoutRow is one checkout in the list: an order.
 type DashCheckoutRow struct {
 	ID        string
 	Status    string
 	Reference string
+	Title     string // what was bought: its items or its description
+	LinkID    string // the payment link it was opened from (its reference is the link's id), or ""
+	Customer  string // the customer's name and e-mail, or ""
 	Amount    int64
 	Refunded  int64
 	CreatedAt time.Time
+	// LastTryFailed is an open checkout whose latest payment try failed or was left.
+	LastTryFailed bool
 }
 
 // Chart geometry, in the SVG's own units.
@@ -146,15 +151,22 @@ type DashCheckoutModel struct {
 	ID          string
 	Status      string
 	Reference   string
+	Title       string // what was bought, as the list says it
+	LinkID      string // the payment link it was opened from, or ""
 	Description string
+	Items       []Item
+	Customer    string // the customer's name and e-mail, or ""
 	Amount      int64
 	CreatedAt   time.Time
 	ExpiresAt   time.Time
 	Attempts    int
-	Payment     *DashPayment // nil until paid
-	AttemptRows []DashAttempt
-	Timeline    []DashEvent // oldest first
-	CanExpire   bool        // an owner sees an open checkout's expire button
+	// LastTryFailed is an open checkout whose latest payment try failed or was left.
+	LastTryFailed bool
+	Notice        string       // what the last action did ("3,000원을 환불했어요"), localized, or ""
+	Payment       *DashPayment // nil until paid
+	AttemptRows   []DashAttempt
+	Timeline      []DashEvent // oldest first
+	CanExpire     bool        // an owner sees an open checkout's expire button
 	// Agreement is what a paid subscription checkout set up, or nil.
 	Agreement *DashAgreement
 }
@@ -209,6 +221,8 @@ type DashPayment struct {
 	Refunded   int64
 	Left       int64 // what can still be refunded
 	Refunds    []DashRefund
+	// The refund form as typed, and why it was refused (localized), after a refusal.
+	FormAmount, FormReason, FormError string
 }
 
 // DashRefundConfirmModel is the step that confirms a refund before it is made.
@@ -216,8 +230,9 @@ type DashRefundConfirmModel struct {
 	Nav       DashNav
 	PaymentID string
 	BackURL   string // the page that shows the payment
+	Reference string // the order's number, when it has one
 	Amount    int64
-	Left      int64
+	Left      int64 // what was left to refund before this refund
 	Reason    string
 	Token     string // makes the refund happen once
 }

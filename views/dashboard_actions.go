@@ -39,6 +39,7 @@ type DashChargeModel struct {
 	CheckoutID  string       // the subscription checkout that set the agreement up
 	Payment     *DashPayment // nil unless KakaoPay charged
 	Unknown     bool         // KakaoPay's answer was lost: the merchant checks KakaoPay's admin
+	Notice      string       // what the last action did ("3,000원을 환불했어요"), localized, or ""
 }
 
 // DashAgreementsModel is a page of the merchant's recurring agreements.

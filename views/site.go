@@ -69,6 +69,10 @@ func (l *Localizer) Won(amount int64) string {
 	return s + "원"
 }
 
+// Number writes a whole number as a form shows it back, with thousands separators: 2,000,000
+// (forms read them back).
+func Number(n int64) string { return groupThousands(n) }
+
 func groupThousands(n int64) string {
 	s := strconv.FormatInt(n, 10)
 	neg := strings.HasPrefix(s, "-")

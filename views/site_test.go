@@ -32,7 +32,7 @@ func TestPluralForms(t *testing.T) {
 		want  string
 	}{
 		{"en", 1, "1 minute left to pay"}, {"en", 3, "3 minutes left to pay"},
-		{"ko", 1, "결제 시간이 1분 남았습니다"}, {"ko", 3, "결제 시간이 3분 남았습니다"},
+		{"ko", 1, "결제 시간이 1분 남았어요"}, {"ko", 3, "결제 시간이 3분 남았어요"},
 	} {
 		l := NewLocalizer(bundle, tc.lang)
 		if got := l.N("checkout.minutes_left", tc.count, map[string]any{"Minutes": tc.count}); got != tc.want {

@@ -2,6 +2,7 @@ package views
 
 import (
 	"context"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -17,7 +18,7 @@ func statusText(ctx context.Context, p CheckoutModel) string {
 		if p.WalletOpened {
 			return T(ctx, "status.approve")
 		}
-		return T(ctx, "status.opening")
+		return statusOpening(ctx, p)
 	case ViewConfirming:
 		return T(ctx, "status.confirming")
 	case ViewPaid:
@@ -30,6 +31,23 @@ func statusText(ctx context.Context, p CheckoutModel) string {
 		}
 	}
 	return ""
+}
+
+// statusOpening says the page is opening KakaoPay: KakaoTalk from a browser, KakaoPay's screen
+// inside KakaoTalk, where the shopper already is.
+func statusOpening(ctx context.Context, p CheckoutModel) string {
+	if p.InApp == "kakaotalk" {
+		return T(ctx, "status.opening_kakaotalk")
+	}
+	return T(ctx, "status.opening")
+}
+
+// merchantOr is the merchant's name, or "the shop" when the page does not know it.
+func merchantOr(ctx context.Context, name string) string {
+	if name == "" {
+		return T(ctx, "merchant.unknown")
+	}
+	return name
 }
 
 // BackTo is the label of a link back to the merchant's shop, naming it ("테스트 카페로 돌아가기",
@@ -88,4 +106,28 @@ func wordOr(ctx context.Context, prefix, value string) string {
 		return l.T(prefix+value, nil)
 	}
 	return value
+}
+
+// attemptFailure says why a payment try failed, in the page's language: the message of KakaoPay's
+// code when there is one ("INSUFFICIENT_BALANCE …" reads as "카카오페이머니 잔액이 부족해요…"), else
+// what KakaoPay said.
+func attemptFailure(ctx context.Context, failure string) string {
+	code, message, _ := strings.Cut(failure, " ")
+	if code == "" {
+		return ""
+	}
+	if l := L(ctx); l.Has("failure." + code) {
+		return l.T("failure."+code, nil)
+	}
+	if message != "" && strings.ToUpper(code) == code {
+		return message
+	}
+	return failure
+}
+
+// deliverySummary writes a webhook delivery's status and its last answer ("succeeded 204") in
+// the page's language ("전송 성공 204").
+func deliverySummary(ctx context.Context, summary string) string {
+	status, code, _ := strings.Cut(summary, " ")
+	return strings.TrimSpace(wordOr(ctx, "dash.delivery.", status) + " " + code)
 }

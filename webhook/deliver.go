@@ -406,7 +406,7 @@ func (d *Deliverer) record(ctx context.Context, dl *store.Delivery, a *store.Del
 	if err != nil {
 		return fmt.Errorf("webhook: record delivery %s: %w", dl.ID, err)
 	}
-	if dl.Status == store.DeliveryFailed && !gone {
+	if failed(dl) && !gone {
 		return d.disableIfDead(ctx, dl.EndpointID)
 	}
 	return nil

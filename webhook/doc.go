@@ -1,5 +1,7 @@
-// Package webhook signs kpcheckout's webhook deliveries and lets a merchant's
-// Go code verify them. It uses the standard library only.
+// Package webhook is kpcheckout's webhooks: it keeps merchants' endpoints
+// (Endpoints) and events (Events), delivers the events from the durable outbox
+// with retries (Deliverer), signs each delivery, and lets a merchant's Go code
+// verify them ([Verify], which uses the standard library only).
 //
 // Every delivery is a POST whose raw body is signed twice, with each live
 // secret of the endpoint (two during a rotation):

@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/crypto/acme"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
@@ -67,7 +67,7 @@ type Config struct {
 	PaymentStartsPerMinute int
 
 	// RetainEvents is how long events and ended webhook deliveries are kept before the
-	// reconciler prunes them (at least checkout.MinRetainEvents).
+	// reconciler prunes them (at least domain.MinRetainEvents).
 	RetainEvents time.Duration
 
 	envErrs []error // KPCHECKOUT_* variables that did not parse
@@ -136,7 +136,7 @@ func newConfig(fs *flag.FlagSet, getenv func(string) string) *Config {
 	mine.StringVar(&c.BackupDir, "backup-dir", "", "write a backup of the SQLite database into this directory every --backup-every, keeping the newest --backup-keep; off when empty")
 	mine.DurationVar(&c.BackupEvery, "backup-every", 24*time.Hour, "how often a backup is written into --backup-dir")
 	mine.IntVar(&c.BackupKeep, "backup-keep", 7, "how many backups --backup-dir keeps; older ones are deleted")
-	c.RetainEvents = checkout.DefaultRetainEvents
+	c.RetainEvents = domain.DefaultRetainEvents
 	mine.Var((*days)(&c.RetainEvents), "retain-events", "how long events and ended webhook deliveries are kept before they are pruned, in days (30d) or as a duration (720h); at least 7d")
 	mine.VisitAll(func(f *flag.Flag) {
 		name := envName(f.Name)
@@ -227,7 +227,7 @@ func (c *Config) validate() error {
 	if err := c.validateBackups(); err != nil {
 		return err
 	}
-	if c.RetainEvents < checkout.MinRetainEvents {
+	if c.RetainEvents < domain.MinRetainEvents {
 		return fmt.Errorf("--retain-events (KPCHECKOUT_RETAIN_EVENTS) is %s; events must be kept at least 7 days (7d): webhook endpoints are judged by their deliveries of the last 3 days", (*days)(&c.RetainEvents))
 	}
 	if c.SettleAfter <= c.KakaoPayTimeout {

@@ -13,7 +13,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
@@ -37,7 +36,7 @@ func listenCommand(ctx context.Context, c *cli, args []string) error {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return fmt.Errorf("--forward-to %q: give the receiver's http(s) URL, e.g. http://localhost:4242/hooks", *to)
 	}
-	only, err := eventList(*events, checkout.EventTypes())
+	only, err := eventList(*events, webhook.EventTypes())
 	if err != nil {
 		return err
 	}

@@ -14,12 +14,16 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // version is set by the build (-ldflags "-X main.version=…").
@@ -84,11 +88,11 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 		return err
 	}
 	defer done()
-	twins, err := svc.MerchantIDsByName(ctx, strings.TrimSpace(*name))
+	twins, err := svc.Merchants.IDsByName(ctx, strings.TrimSpace(*name))
 	if err != nil {
 		return err
 	}
-	cm, err := svc.CreateMerchant(ctx, checkout.NewMerchant{Name: *name, WebhookURL: *webhook, CID: *cid, SubscriptionCID: *subCID, Livemode: *live})
+	cm, err := svc.Merchants.Create(ctx, accounts.MerchantParams{Name: *name, WebhookURL: *webhook, CID: *cid, SubscriptionCID: *subCID, Livemode: *live})
 	if err != nil {
 		return cliError(err)
 	}
@@ -128,7 +132,7 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 	}
 	defer done()
 	if origins != nil {
-		if m, err = svc.SetEmbedOrigins(ctx, m, *origins, nil); err != nil {
+		if m, err = svc.Merchants.SetEmbedOrigins(ctx, m, *origins, nil); err != nil {
 			return cliError(err)
 		}
 	}
@@ -176,7 +180,7 @@ func createCheckout(ctx context.Context, args []string, getenv func(string) stri
 	if err != nil {
 		return err
 	}
-	c, err := svc.Create(ctx, m, checkout.CreateParams{
+	c, err := svc.Checkouts.Create(ctx, m, checkout.CreateParams{
 		Amount: *amount, Items: items, Mode: *mode, Reference: *reference, Locale: *locale,
 		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",
 	})
@@ -208,7 +212,7 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	fs := flag.NewFlagSet("webhook "+verb, flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
-	var p checkout.EndpointParams
+	var p webhook.EndpointParams
 	if verb == "create" || verb == "update" {
 		endpointFlags(fs, &p, verb == "update")
 	}
@@ -229,13 +233,13 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	var out any
 	switch verb {
 	case "create":
-		var ce *checkout.CreatedEndpoint
-		if ce, err = svc.CreateWebhookEndpoint(ctx, m, p); err == nil {
+		var ce *webhook.CreatedEndpoint
+		if ce, err = svc.Endpoints.Create(ctx, m, p); err == nil {
 			out = endpointOut(ce.Endpoint, ce.Secret)
 		}
 	case "list":
 		var list []*store.WebhookEndpoint
-		if list, err = svc.WebhookEndpoints(ctx, m); err == nil {
+		if list, err = svc.Endpoints.Endpoints(ctx, m); err == nil {
 			all := []any{}
 			for _, ep := range list {
 				all = append(all, endpointOut(ep, ""))
@@ -244,11 +248,11 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 		}
 	case "update":
 		var ep *store.WebhookEndpoint
-		if ep, err = svc.UpdateWebhookEndpoint(ctx, m, id, p); err == nil {
+		if ep, err = svc.Endpoints.Update(ctx, m, id, p); err == nil {
 			out = endpointOut(ep, "")
 		}
 	case "delete":
-		if err = svc.DeleteWebhookEndpoint(ctx, m, id); err == nil {
+		if err = svc.Endpoints.Delete(ctx, m, id); err == nil {
 			out = map[string]any{"id": id, "deleted": true}
 		}
 	default:
@@ -261,7 +265,7 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 }
 
 // endpointFlags defines the flags that set an endpoint's fields; --disabled only for update.
-func endpointFlags(fs *flag.FlagSet, p *checkout.EndpointParams, update bool) {
+func endpointFlags(fs *flag.FlagSet, p *webhook.EndpointParams, update bool) {
 	fs.Func("url", "where events are POSTed: https (in sandbox mode also http, on this computer or a private network)", func(v string) error { p.URL = &v; return nil })
 	fs.Func("description", "a note for you", func(v string) error { p.Description = &v; return nil })
 	fs.Func("events", `event types, comma-separated, or "*" for all`, func(v string) error {
@@ -288,7 +292,7 @@ func endpointOut(ep *store.WebhookEndpoint, secret string) map[string]any {
 
 // offline parses a command's flags and opens the store and a service that never calls KakaoPay,
 // for the commands that only read and write the database; done closes them.
-func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) (svc *checkout.Service, done func(), err error) {
+func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) (svc *app.Services, done func(), err error) {
 	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err
 	}
@@ -299,7 +303,7 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err = checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: web.ReturnURL(cfg.BaseURL),
+	svc, err = app.New(app.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: web.ReturnURL(cfg.BaseURL),
 		WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox()})
 	if err != nil {
 		db.Close()
@@ -310,7 +314,7 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 
 // offlineMerchant is offline for a command about one merchant, named (or identified) by the
 // flag *merchant once the flags are parsed.
-func offlineMerchant(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string, merchant *string) (*checkout.Service, *store.Merchant, func(), error) {
+func offlineMerchant(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string, merchant *string) (*app.Services, *store.Merchant, func(), error) {
 	svc, done, err := offline(ctx, fs, cfg, args)
 	if err != nil {
 		return nil, nil, nil, err
@@ -325,12 +329,12 @@ func offlineMerchant(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []
 
 // findMerchant finds a merchant by its id or, failing that, its display name, refusing a name
 // that several merchants have.
-func findMerchant(ctx context.Context, svc *checkout.Service, nameOrID string) (*store.Merchant, error) {
-	m, err := svc.MerchantByID(ctx, nameOrID)
+func findMerchant(ctx context.Context, svc *app.Services, nameOrID string) (*store.Merchant, error) {
+	m, err := svc.Merchants.Merchant(ctx, nameOrID)
 	if !errors.Is(err, store.ErrNotFound) {
 		return m, err
 	}
-	ids, err := svc.MerchantIDsByName(ctx, nameOrID)
+	ids, err := svc.Merchants.IDsByName(ctx, nameOrID)
 	switch {
 	case err != nil:
 		return nil, err
@@ -339,12 +343,12 @@ func findMerchant(ctx context.Context, svc *checkout.Service, nameOrID string) (
 	case len(ids) > 1:
 		return nil, fmt.Errorf("%d merchants are named %q: give the id of the one you mean (--merchant %s)", len(ids), nameOrID, strings.Join(ids, ", "))
 	}
-	return svc.MerchantByID(ctx, ids[0])
+	return svc.Merchants.Merchant(ctx, ids[0])
 }
 
 // cliError words a refusal of the domain for the command line: "param: message".
 func cliError(err error) error {
-	var ce *checkout.Error
+	var ce *domain.Error
 	if !errors.As(err, &ce) {
 		return err
 	}
@@ -355,4 +359,4 @@ func cliError(err error) error {
 }
 
 // noKakaoPay stands in for KakaoPay in commands that never pay.
-type noKakaoPay struct{ checkout.KakaoPay }
+type noKakaoPay struct{ app.KakaoPay }

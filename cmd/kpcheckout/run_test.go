@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
@@ -167,12 +167,12 @@ func TestUserCreate(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: func(string, string, string) string { return "" }})
+	users, err := accounts.NewUsers(accounts.Config{Store: db})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for email, password := range map[string]string{"owner@shop.example": u.Password, "STAFF@shop.example": "a long enough secret"} {
-		if _, err := svc.AuthenticateUser(ctx, email, password); err != nil {
+		if _, err := users.Authenticate(ctx, email, password); err != nil {
 			t.Errorf("%s cannot sign in: %v", email, err)
 		}
 	}

@@ -14,6 +14,8 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
@@ -67,7 +69,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), Logger: log,
+	svc, err := app.New(app.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
 		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox(),
 		RetainEvents: cfg.RetainEvents})
@@ -82,7 +84,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		return err
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: svc, Bundle: bundle, Assets: assets, Sessions: sess,
+		Services: svc, Bundle: bundle, Assets: assets, Sessions: sess,
 		BaseURL: cfg.BaseURL, TestMode: cfg.Sandbox(), Sandbox: sb, Ready: db.Ping, Logger: log,
 		MaxWaiting: cfg.MaxWaiting, MaxWaitingPerIP: cfg.MaxWaitingPerIP, Proxies: cfg.proxies, Metrics: metrics, Deliveries: deliverer,
 		MetricsNetworks:        cfg.metricsNetworks,
@@ -95,7 +97,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second,
 		WriteTimeout: 60 * time.Second, IdleTimeout: 120 * time.Second,
 		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
-	srv.RegisterOnShutdown(svc.Notifier().Close) // answer waiting long-polls at once
+	srv.RegisterOnShutdown(svc.Checkouts.Notifier().Close) // answer waiting long-polls at once
 	errc := make(chan error, fr.servers())
 	fr.start(srv, errc)
 	if cfg.PprofAddr != "" {
@@ -110,7 +112,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		}
 	}
 	go sweep(ctx, svc, cfg.ExpirySweep, log)
-	go svc.FollowChanges(ctx) // on PostgreSQL, other instances' changes wake this one's long-polls
+	go svc.Checkouts.FollowChanges(ctx) // on PostgreSQL, other instances' changes wake this one's long-polls
 	// On the way out the POSTs under way end and are recorded before the database closes
 	// (defers run last first).
 	dctx, stopDelivering := context.WithCancel(ctx)
@@ -184,11 +186,11 @@ func servePprof(addr string, log *slog.Logger) {
 // sessionStore is the cookie store of shopper and dashboard sessions, keyed by
 // KPCHECKOUT_SESSION_KEY or, when it is unset, by a random key made once and kept in the
 // database: a restart, and every other instance over the database, keeps people signed in.
-func sessionStore(ctx context.Context, cfg *Config, svc *checkout.Service, log *slog.Logger) (sessions.Store, error) {
+func sessionStore(ctx context.Context, cfg *Config, svc *app.Services, log *slog.Logger) (sessions.Store, error) {
 	if cfg.SessionKey != "" {
 		return web.NewSessions([]byte(cfg.SessionKey), cfg.BaseURL), nil
 	}
-	secret, err := svc.SharedSecret(ctx, "session")
+	secret, err := svc.Users.SharedSecret(ctx, "session")
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +199,7 @@ func sessionStore(ctx context.Context, cfg *Config, svc *checkout.Service, log *
 }
 
 // sweep expires overdue checkouts and reconciles with KakaoPay until ctx ends.
-func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log *slog.Logger) {
+func sweep(ctx context.Context, svc *app.Services, every time.Duration, log *slog.Logger) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -205,7 +207,7 @@ func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log 
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if n, err := svc.ExpireDue(ctx); err != nil {
+			if n, err := svc.Checkouts.ExpireDue(ctx); err != nil {
 				log.Error("expiring checkouts", "err", err)
 			} else if n > 0 {
 				log.Info("expired checkouts", "count", n)
@@ -219,12 +221,12 @@ func sweep(ctx context.Context, svc *checkout.Service, every time.Duration, log 
 
 // seedDemo makes sure the demo merchant exists, gives it a fresh test key, and prints the key
 // and a ready checkout URL.
-func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io.Writer) error {
-	m, err := svc.MerchantByName(ctx, demoMerchantName)
+func seedDemo(ctx context.Context, svc *app.Services, cfg *Config, stdout io.Writer) error {
+	m, err := svc.Merchants.ByName(ctx, demoMerchantName)
 	var key string
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		cm, err := svc.CreateMerchant(ctx, checkout.NewMerchant{Name: demoMerchantName})
+		cm, err := svc.Merchants.Create(ctx, accounts.MerchantParams{Name: demoMerchantName})
 		if err != nil {
 			return err
 		}
@@ -232,11 +234,11 @@ func seedDemo(ctx context.Context, svc *checkout.Service, cfg *Config, stdout io
 	case err != nil:
 		return err
 	default:
-		if key, err = svc.RotateKey(ctx, m); err != nil {
+		if key, err = svc.Merchants.RotateAPIKeys(ctx, m); err != nil {
 			return err
 		}
 	}
-	c, err := svc.Create(ctx, m, checkout.CreateParams{
+	c, err := svc.Checkouts.Create(ctx, m, checkout.CreateParams{
 		Amount: 11000, Reference: "DEMO-" + time.Now().Format("20060102-150405"),
 		Items:      []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}},
 		SuccessURL: cfg.BaseURL + "/c/{CHECKOUT_ID}", FailureURL: cfg.BaseURL + "/c/{CHECKOUT_ID}",

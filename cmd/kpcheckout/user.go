@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 )
 
 // userCommand serves `kpcheckout user create|list|password`, with stdin for --password-stdin.
@@ -26,7 +26,7 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	fs.SetOutput(stdout)
 	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
 	email := fs.String("email", "", "the user's e-mail, used to sign in (required)")
-	role := fs.String("role", checkout.RoleOwner, "owner or staff")
+	role := fs.String("role", accounts.RoleOwner, "owner or staff")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
 	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
 	if err != nil {
@@ -37,13 +37,13 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	nu := checkout.NewUser{MerchantID: m.ID, Email: *email, Role: *role}
+	nu := accounts.UserParams{MerchantID: m.ID, Email: *email, Role: *role}
 	if *fromStdin {
 		if nu.Password, err = readPassword(stdin); err != nil {
 			return err
 		}
 	}
-	cu, err := svc.CreateUser(ctx, nu)
+	cu, err := svc.Users.Create(ctx, nu)
 	if err != nil {
 		return cliError(err)
 	}
@@ -69,7 +69,7 @@ func listUsers(ctx context.Context, args []string, getenv func(string) string, s
 	if err != nil {
 		return err
 	}
-	list, err := svc.Users(ctx, m)
+	list, err := svc.Users.Users(ctx, m)
 	if err != nil {
 		return err
 	}
@@ -109,7 +109,7 @@ func resetPassword(ctx context.Context, args []string, getenv func(string) strin
 			return err
 		}
 	}
-	cu, err := svc.ResetPassword(ctx, merchantID, *email, password)
+	cu, err := svc.Users.ResetPassword(ctx, merchantID, *email, password)
 	if err != nil {
 		return cliError(err)
 	}

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
@@ -62,16 +62,16 @@ func TestUserListAndPassword(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	svc, err := checkout.New(checkout.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: func(string, string, string) string { return "" }})
+	users, err := accounts.NewUsers(accounts.Config{Store: db})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for email, password := range map[string]string{"staff@shop.example": reset["password"], "owner@shop.example": "another long secret"} {
-		if _, err := svc.AuthenticateUser(ctx, email, password); err != nil {
+		if _, err := users.Authenticate(ctx, email, password); err != nil {
 			t.Errorf("%s cannot sign in with the new password: %v", email, err)
 		}
 	}
-	if _, err := svc.AuthenticateUser(ctx, "staff@shop.example", "a long enough secret"); err == nil {
+	if _, err := users.Authenticate(ctx, "staff@shop.example", "a long enough secret"); err == nil {
 		t.Error("the old password still signs in")
 	}
 

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -41,7 +42,7 @@ func chargeObject(c *store.Charge) chargeJSON {
 
 // GetAgreement serves GET /v1/agreements/{id}.
 func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ag, err := a.svc.AgreementByID(r.Context(), m, r.PathValue("id"))
+	ag, err := a.payments.Agreement(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -61,8 +62,8 @@ func (a *Handler) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.
 	if req.Amount == nil {
 		return web.Invalid("parameter_missing", "amount is required", "amount")
 	}
-	ch, err := a.svc.Charge(r.Context(), m, r.PathValue("id"),
-		checkout.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
+	ch, err := a.payments.CreateCharge(r.Context(), m, r.PathValue("id"),
+		payments.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
 	return a.answerCharge(w, ch, err)
 }
 
@@ -73,7 +74,7 @@ func (a *Handler) answerCharge(w http.ResponseWriter, ch *store.Charge, err erro
 		return err
 	}
 	status := http.StatusCreated
-	if ch.Status == checkout.ChargePending || ch.Status == checkout.ChargeUnknown {
+	if checkout.ChargeOpen(ch) {
 		status = http.StatusAccepted
 	}
 	web.WriteJSON(w, status, chargeObject(ch))
@@ -87,14 +88,10 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, Status: q.Get("status"),
-		AgreementID: q.Get("agreement"), StartingAfter: q.Get("starting_after"), Limit: limit + 1})
+	list, more, err := a.payments.Charges(r.Context(), m, store.ListCharges{Status: q.Get("status"),
+		AgreementID: q.Get("agreement"), StartingAfter: q.Get("starting_after"), Limit: limit})
 	if err != nil {
 		return err
-	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
 	}
 	data := make([]chargeJSON, 0, len(list))
 	for _, c := range list {
@@ -106,7 +103,7 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 
 // GetCharge serves GET /v1/charges/{id}.
 func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ch, err := a.svc.ChargeByID(r.Context(), m, r.PathValue("id"))
+	ch, err := a.payments.Charge(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -116,7 +113,7 @@ func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Mer
 
 // DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.
 func (a *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ag, err := a.svc.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	ag, err := a.payments.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
@@ -102,7 +102,7 @@ func TestRecurringAgreement(t *testing.T) {
 			t.Errorf("%d %s events, want %d (%v)", handlerstest.Count(ev, typ), typ, n, ev)
 		}
 	}
-	other, _ := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, _ := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if res := e.APIAs(other.APIKey, "GET", "/v1/agreements/"+agr, "", nil, nil); res.StatusCode != 404 {
 		t.Errorf("another merchant reads the agreement: %d", res.StatusCode)
 	}

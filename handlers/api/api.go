@@ -17,15 +17,27 @@ import (
 	"strings"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/links"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // Handler serves the merchant JSON API under /v1/: its exported methods are the routes'
 // handlers and their adapters (Auth, Idempotent), which handlers.New registers.
 type Handler struct {
-	svc        *checkout.Service
+	checkouts  *checkout.Service
+	payments   *payments.Service
+	links      *links.Service
+	merchants  *accounts.Merchants
+	endpoints  *webhook.Endpoints
+	events     *webhook.Events
+	keys       *domain.Idempotency
 	baseURL    string
 	log        *slog.Logger
 	deliveries web.Waker
@@ -35,7 +47,7 @@ type Handler struct {
 
 // Config is what the API needs.
 type Config struct {
-	Service *checkout.Service
+	Services *app.Services
 	// BaseURL is the public URL of this server, without a trailing slash: the url of the
 	// checkout and link objects starts with it.
 	BaseURL string
@@ -48,7 +60,9 @@ type Config struct {
 
 // New returns the API's handler.
 func New(cfg Config) *Handler {
-	return &Handler{svc: cfg.Service, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: cfg.QR,
+	s := cfg.Services
+	return &Handler{checkouts: s.Checkouts, payments: s.Payments, links: s.Links, merchants: s.Merchants, endpoints: s.Endpoints,
+		events: s.Events, keys: s.Idempotency, baseURL: cfg.BaseURL, log: cfg.Logger, deliveries: cfg.Deliveries, qr: cfg.QR,
 		eventWaits: web.NewWaitLimit(maxEventWaits, maxEventWaitsPerMerchant)}
 }
 
@@ -75,11 +89,11 @@ func (a *Handler) authenticated(w http.ResponseWriter, r *http.Request, next api
 		return web.Unauthorized("api_key_missing", "send your secret key as 'Authorization: Bearer sk_test_…'")
 	}
 	var m *store.Merchant
-	err := checkout.ErrBadKey // a key that is no text is no key: not looked up
+	err := accounts.ErrBadAPIKey // a key that is no text is no key: not looked up
 	if web.OneLine(key) {
-		m, err = a.svc.Authenticate(r.Context(), key)
+		m, err = a.merchants.Authenticate(r.Context(), key)
 	}
-	if errors.Is(err, checkout.ErrBadKey) {
+	if errors.Is(err, accounts.ErrBadAPIKey) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="kpcheckout", error="invalid_token"`)
 		return web.Unauthorized("api_key_invalid", "invalid API key")
 	}
@@ -120,11 +134,11 @@ func (a *Handler) Idempotent(next apiHandler) apiHandler {
 		sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
 		hash := hex.EncodeToString(sum[:])
 		ctx := r.Context()
-		held, prev, err := a.svc.ReserveIdempotencyKey(ctx, m.ID, key, hash, 15*time.Second)
+		held, prev, err := a.keys.Reserve(ctx, m.ID, key, hash, 15*time.Second)
 		switch {
-		case errors.Is(err, checkout.ErrKeyReused):
+		case errors.Is(err, domain.ErrKeyReused):
 			return web.IdempotencyConflict("idempotency_key_reused", "this Idempotency-Key was used with another request")
-		case errors.Is(err, checkout.ErrKeyBusy):
+		case errors.Is(err, domain.ErrKeyBusy):
 			return web.IdempotencyConflict("idempotency_key_in_use", "a request with this Idempotency-Key is still running; retry shortly")
 		case err != nil:
 			return err
@@ -146,10 +160,10 @@ func (a *Handler) Idempotent(next apiHandler) apiHandler {
 		}
 		bg := context.WithoutCancel(ctx)
 		if final(rec.status) {
-			err = a.svc.CompleteIdempotencyKey(bg, held, rec.status, rec.body.Bytes())
+			err = a.keys.Complete(bg, held, rec.status, rec.body.Bytes())
 		} else {
 			// A key bound to a money object is kept: a retry answers that object as it is then.
-			err = a.svc.ReleaseIdempotencyKey(bg, held)
+			err = a.keys.Release(bg, held)
 		}
 		if err != nil {
 			a.log.ErrorContext(ctx, "saving idempotency key", "err", err)
@@ -175,8 +189,8 @@ type heldKey struct{}
 
 // idempotencyKey returns the Idempotency-Key reservation the request holds, or nil, for the
 // service to bind to what the request creates or changes, in the same transaction.
-func idempotencyKey(r *http.Request) *checkout.Key {
-	k, _ := r.Context().Value(heldKey{}).(*checkout.Key)
+func idempotencyKey(r *http.Request) *domain.Reservation {
+	k, _ := r.Context().Value(heldKey{}).(*domain.Reservation)
 	return k
 }
 

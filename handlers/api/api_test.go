@@ -13,7 +13,7 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
@@ -62,7 +62,7 @@ func TestAPIKeysRefused(t *testing.T) {
 
 func TestOtherMerchantSeesNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,7 +209,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("keys are per merchant", func(t *testing.T) {
 		e := handlerstest.New(t)
-		other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+		other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -292,7 +292,7 @@ func TestIdempotencyKeyAcrossInstances(t *testing.T) {
 		t.Fatal(err)
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
+		Services: e.Services, Bundle: bundle, Assets: assets, Sessions: sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef")),
 		BaseURL: e.URL, TestMode: true, Ready: e.DB.Ping,
 	})
 	if err != nil {

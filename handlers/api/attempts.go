@@ -57,7 +57,7 @@ func (a *Handler) CreateAttempt(w http.ResponseWriter, r *http.Request, m *store
 	if !ok {
 		return web.Invalidf("device_invalid", "device", "device must be desktop, mobile or app, not %q", req.Device)
 	}
-	at, started, err := a.svc.StartAttempt(r.Context(), m, r.PathValue("id"), kind, idempotencyKey(r))
+	at, started, err := a.checkouts.StartAttempt(r.Context(), m, r.PathValue("id"), kind, idempotencyKey(r))
 	if err != nil {
 		return err
 	}

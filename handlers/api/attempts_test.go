@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
@@ -173,7 +174,7 @@ func TestHeadlessAttemptIdempotencyKey(t *testing.T) {
 func TestHeadlessAttemptRefusals(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 가게"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 가게"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -131,7 +131,7 @@ func (a *Handler) CreateCheckout(w http.ResponseWriter, r *http.Request, m *stor
 	if req.Customer != nil {
 		p.CustomerName, p.CustomerEmail = req.Customer.Name, req.Customer.Email
 	}
-	c, err := a.svc.Create(r.Context(), m, p)
+	c, err := a.checkouts.Create(r.Context(), m, p)
 	if err != nil {
 		return err
 	}
@@ -142,7 +142,7 @@ func (a *Handler) CreateCheckout(w http.ResponseWriter, r *http.Request, m *stor
 
 // GetCheckout serves GET /v1/checkouts/{id}.
 func (a *Handler) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
+	st, err := a.checkouts.Checkout(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (a *Handler) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.M
 
 // ExpireCheckout serves POST /v1/checkouts/{id}/expire.
 func (a *Handler) ExpireCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	st, err := a.svc.Expire(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	st, err := a.checkouts.Expire(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -173,11 +173,11 @@ func (a *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store
 	}
 	after := q.Get("starting_after")
 	if after != "" {
-		if _, err := a.svc.MerchantState(r.Context(), m, after); err != nil {
+		if _, err := a.checkouts.Checkout(r.Context(), m, after); err != nil {
 			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
-	list, more, err := a.svc.List(r.Context(), m, store.ListCheckouts{MerchantID: m.ID, Status: status, StartingAfter: after, Limit: limit})
+	list, more, err := a.checkouts.Checkouts(r.Context(), m, store.ListCheckouts{Status: status, StartingAfter: after, Limit: limit})
 	if err != nil {
 		return err
 	}

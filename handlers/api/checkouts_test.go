@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -432,7 +432,7 @@ func TestBytesPerCheckout(t *testing.T) {
 		e.Browser(handlerstest.UAIPhone).PayOn(create(fmt.Sprintf("left-%d", i))) // the shopper leaves the wallet page
 	}
 	e.Clock.Add(2 * time.Hour)
-	if _, err := e.Service.ExpireDue(context.Background()); err != nil {
+	if _, err := e.Checkouts.ExpireDue(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	e.Reconcile()
@@ -441,10 +441,10 @@ func TestBytesPerCheckout(t *testing.T) {
 	if got := e.CountRows(`SELECT COUNT(*) FROM checkouts WHERE status = 'expired'`); got != n {
 		t.Fatalf("%d checkouts expired, want %d", got, n)
 	}
-	e.Clock.Add(checkout.KeyRetention)
+	e.Clock.Add(domain.KeyRetention)
 	e.Reconcile()
 	noKeys := measureFile(t, e)
-	e.Clock.Add(checkout.DefaultRetainEvents)
+	e.Clock.Add(domain.DefaultRetainEvents)
 	e.Reconcile()
 	kept := measureFile(t, e)
 	if got := e.CountRows(`SELECT COUNT(*) FROM events`) + e.CountRows(`SELECT COUNT(*) FROM idempotency_keys`); got != 0 {

@@ -22,8 +22,8 @@ func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	list, more, err := a.svc.Events(r.Context(), store.ListEvents{
-		MerchantID: m.ID, Type: q.Get("type"), CheckoutID: q.Get("checkout"), StartingAfter: q.Get("starting_after"), Limit: limit,
+	list, more, err := a.events.Events(r.Context(), m, store.ListEvents{
+		Type: q.Get("type"), CheckoutID: q.Get("checkout"), StartingAfter: q.Get("starting_after"), Limit: limit,
 	})
 	if err != nil {
 		return err

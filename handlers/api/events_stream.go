@@ -71,7 +71,7 @@ func (a *Handler) waitEvents(r *http.Request, m *store.Merchant, p store.ListEve
 	tick := time.NewTicker(eventPoll)
 	defer tick.Stop()
 	for {
-		list, more, err := a.svc.EventsAfter(r.Context(), m, p)
+		list, more, err := a.events.Follow(r.Context(), m, p)
 		if err != nil || len(list) > 0 || wait == 0 {
 			return list, more, err
 		}
@@ -79,7 +79,7 @@ func (a *Handler) waitEvents(r *http.Request, m *store.Merchant, p store.ListEve
 		case <-tick.C:
 		case <-deadline.C:
 			return nil, false, nil
-		case <-a.svc.Notifier().Closed():
+		case <-a.checkouts.Notifier().Closed():
 			return nil, false, nil
 		case <-r.Context().Done():
 			return nil, false, r.Context().Err()

@@ -7,7 +7,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -79,7 +79,7 @@ func TestEventsFollowAfter(t *testing.T) {
 func TestEventsFollowRefusals(t *testing.T) {
 	e := handlerstest.New(t)
 	e.CreateCheckout("")
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}

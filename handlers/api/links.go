@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -71,7 +71,7 @@ func (a *Handler) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Me
 	if req.Amount == nil {
 		return web.Invalid("parameter_missing", "amount is required", "amount")
 	}
-	p := checkout.LinkParams{Amount: *req.Amount, Description: req.Description, SuccessURL: req.SuccessURL,
+	p := links.LinkParams{Amount: *req.Amount, Description: req.Description, SuccessURL: req.SuccessURL,
 		FailureURL: req.FailureURL, Reusable: req.Reusable, MaxUses: req.MaxUses, Metadata: req.Metadata, Key: idempotencyKey(r)}
 	for _, it := range req.Items {
 		p.Items = append(p.Items, store.Item(it))
@@ -79,7 +79,7 @@ func (a *Handler) CreateLink(w http.ResponseWriter, r *http.Request, m *store.Me
 	if req.ExpiresAt != nil {
 		p.ExpiresAt = *req.ExpiresAt
 	}
-	l, err := a.svc.CreateLink(r.Context(), m, p)
+	l, err := a.links.Create(r.Context(), m, p)
 	if err != nil {
 		return err
 	}
@@ -94,17 +94,13 @@ func (a *Handler) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Mer
 	if err != nil {
 		return err
 	}
-	list, err := a.svc.Links(r.Context(), m, limit+1)
+	list, more, err := a.links.Links(r.Context(), m, links.ListParams{Limit: limit})
 	if err != nil {
 		return err
 	}
-	more := len(list) > limit
-	if more {
-		list = list[:limit]
-	}
 	data := make([]linkJSON, 0, len(list))
 	for _, l := range list {
-		paid, err := a.svc.LinkPaidCount(r.Context(), l)
+		paid, err := a.links.PaidCount(r.Context(), l)
 		if err != nil {
 			return err
 		}
@@ -116,7 +112,7 @@ func (a *Handler) ListLinks(w http.ResponseWriter, r *http.Request, m *store.Mer
 
 // GetLink serves GET /v1/links/{id}.
 func (a *Handler) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	l, err := a.svc.Link(r.Context(), m, r.PathValue("id"))
+	l, err := a.links.Link(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -125,7 +121,7 @@ func (a *Handler) GetLink(w http.ResponseWriter, r *http.Request, m *store.Merch
 
 // DeactivateLink serves POST /v1/links/{id}/deactivate.
 func (a *Handler) DeactivateLink(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	l, err := a.svc.DeactivateLink(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	l, err := a.links.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -133,7 +129,7 @@ func (a *Handler) DeactivateLink(w http.ResponseWriter, r *http.Request, m *stor
 }
 
 func (a *Handler) answerLink(w http.ResponseWriter, r *http.Request, l *store.Link, status int) error {
-	paid, err := a.svc.LinkPaidCount(r.Context(), l)
+	paid, err := a.links.PaidCount(r.Context(), l)
 	if err != nil {
 		return err
 	}

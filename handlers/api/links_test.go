@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -94,7 +94,7 @@ func TestLinkExpiryIsBounded(t *testing.T) {
 	if res := e.API("GET", "/v1/links/"+far.ID, "", nil); res.StatusCode != 200 {
 		t.Errorf("get a link with a stored far expiry: %d", res.StatusCode)
 	}
-	b := handlerstest.SignedIn(t, e, "owner@links.example", checkout.RoleOwner)
+	b := handlerstest.SignedIn(t, e, "owner@links.example", accounts.RoleOwner)
 	for _, p := range []string{"/dashboard/links", "/dashboard/links/" + far.ID} {
 		if res, _ := b.Get(p); res.StatusCode != 200 {
 			t.Errorf("%s: %d", p, res.StatusCode)

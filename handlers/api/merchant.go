@@ -40,7 +40,7 @@ func (a *Handler) UpdateMerchant(w http.ResponseWriter, r *http.Request, m *stor
 	}
 	if req.EmbedOrigins != nil {
 		var err error
-		if m, err = a.svc.SetEmbedOrigins(r.Context(), m, *req.EmbedOrigins, idempotencyKey(r)); err != nil {
+		if m, err = a.merchants.SetEmbedOrigins(r.Context(), m, *req.EmbedOrigins, idempotencyKey(r)); err != nil {
 			return err
 		}
 	}

@@ -144,7 +144,7 @@ func TestStoredEmbedOriginsAreCheckedAgain(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
 		ctx := context.Background()
-		m, err := e.Service.MerchantByID(ctx, e.MerchantID)
+		m, err := e.Merchants.Merchant(ctx, e.MerchantID)
 		if err != nil {
 			t.Fatal(err)
 		}

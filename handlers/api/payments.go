@@ -6,6 +6,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -55,7 +56,7 @@ func nullString(s string) *string {
 
 // GetPayment serves GET /v1/payments/{id}.
 func (a *Handler) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	p, refunds, err := a.svc.Payment(r.Context(), m, r.PathValue("id"))
+	p, refunds, err := a.payments.Payment(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -72,8 +73,8 @@ func (a *Handler) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ref, err := a.svc.Refund(r.Context(), m, r.PathValue("id"),
-		checkout.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
+	ref, err := a.payments.CreateRefund(r.Context(), m, r.PathValue("id"),
+		payments.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
 	return a.answerRefund(w, ref, err)
 }
 
@@ -84,7 +85,7 @@ func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err err
 		return err
 	}
 	status := http.StatusCreated
-	if ref.Status == checkout.RefundPending {
+	if checkout.RefundOpen(ref) {
 		status = http.StatusAccepted // KakaoPay's answer was lost; the reconciler settles it
 	}
 	web.WriteJSON(w, status, refundObject(ref))
@@ -93,7 +94,7 @@ func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err err
 
 // GetRefund serves GET /v1/refunds/{id}.
 func (a *Handler) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ref, err := a.svc.RefundByID(r.Context(), m, r.PathValue("id"))
+	ref, err := a.payments.Refund(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}

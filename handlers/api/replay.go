@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -15,32 +15,32 @@ import (
 func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.Merchant, k *store.IdempotencyKey) error {
 	ctx, id := r.Context(), k.ObjectID
 	switch k.ObjectType {
-	case checkout.BoundRefund:
-		ref, err := a.svc.RefundOutcome(ctx, id)
+	case domain.BoundRefund:
+		ref, err := a.payments.RefundOutcome(ctx, id)
 		return a.answerRefund(w, ref, err)
-	case checkout.BoundCharge:
-		ch, err := a.svc.ChargeOutcome(ctx, id)
+	case domain.BoundCharge:
+		ch, err := a.payments.ChargeOutcome(ctx, id)
 		return a.answerCharge(w, ch, err)
-	case checkout.BoundDeactivation:
-		ag, err := a.svc.DeactivationOutcome(ctx, id)
+	case domain.BoundDeactivation:
+		ag, err := a.payments.DeactivationOutcome(ctx, id)
 		if err != nil {
 			return err
 		}
 		web.WriteJSON(w, http.StatusOK, agreementObject(ag))
 		return nil
-	case checkout.BoundCheckout, checkout.BoundExpiry:
-		return a.replayCheckout(w, r, m, id, k.ObjectType == checkout.BoundCheckout)
-	case checkout.BoundAttempt:
+	case domain.BoundCheckout, domain.BoundExpiry:
+		return a.replayCheckout(w, r, m, id, k.ObjectType == domain.BoundCheckout)
+	case domain.BoundAttempt:
 		return a.replayAttempt(w, r, m, id)
-	case checkout.BoundLink, checkout.BoundLinkDeactivation:
-		return a.replayLink(w, r, m, id, k.ObjectType == checkout.BoundLink)
-	case checkout.BoundEndpoint, checkout.BoundEndpointUpdate, checkout.BoundSecretRotation:
+	case domain.BoundLink, domain.BoundLinkDeactivation:
+		return a.replayLink(w, r, m, id, k.ObjectType == domain.BoundLink)
+	case domain.BoundEndpoint, domain.BoundEndpointUpdate, domain.BoundSecretRotation:
 		return a.replayEndpoint(w, r, m, id, k.ObjectType)
-	case checkout.BoundPing:
+	case domain.BoundPing:
 		return a.answerEvent(w, r, m, id, http.StatusCreated)
-	case checkout.BoundRedelivery:
+	case domain.BoundRedelivery:
 		return a.answerEvent(w, r, m, id, http.StatusOK)
-	case checkout.BoundMerchantUpdate:
+	case domain.BoundMerchantUpdate:
 		web.WriteJSON(w, http.StatusOK, merchantObject(m)) // m was read after the first request committed
 		return nil
 	}
@@ -49,7 +49,7 @@ func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.M
 
 // replayCheckout answers a checkout the key created (201) or expired (200).
 func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
-	st, err := a.svc.MerchantState(r.Context(), m, id)
+	st, err := a.checkouts.Checkout(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
@@ -65,7 +65,7 @@ func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *stor
 // replayAttempt answers the attempt the key started (201), found among the attempts of the
 // checkout in the request's path.
 func (a *Handler) replayAttempt(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string) error {
-	st, err := a.svc.MerchantState(r.Context(), m, r.PathValue("id"))
+	st, err := a.checkouts.Checkout(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (a *Handler) replayAttempt(w http.ResponseWriter, r *http.Request, m *store
 
 // replayLink answers a link the key created (201) or deactivated (200).
 func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, created bool) error {
-	l, err := a.svc.Link(r.Context(), m, id)
+	l, err := a.links.Link(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
@@ -99,15 +99,15 @@ func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Me
 // replayEndpoint answers an endpoint the key created (201, with its secret), changed (200) or
 // gave a new secret (200, with it).
 func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant, id, kind string) error {
-	ep, err := a.svc.WebhookEndpoint(r.Context(), m, id)
+	ep, err := a.endpoints.Endpoint(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
 	status, secret := http.StatusOK, ""
-	if kind != checkout.BoundEndpointUpdate {
+	if kind != domain.BoundEndpointUpdate {
 		secret = ep.Secret
 	}
-	if kind == checkout.BoundEndpoint {
+	if kind == domain.BoundEndpoint {
 		w.Header().Set("Location", "/v1/webhook_endpoints/"+id)
 		status = http.StatusCreated
 	}

@@ -4,7 +4,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/webhook"
@@ -35,8 +35,8 @@ type endpointRequest struct {
 	Disabled      *bool    `json:"disabled"`
 }
 
-func (e endpointRequest) params(key *checkout.Key) checkout.EndpointParams {
-	return checkout.EndpointParams{URL: e.URL, Description: e.Description, EnabledEvents: e.EnabledEvents, Disabled: e.Disabled, Key: key}
+func (e endpointRequest) params(key *domain.Reservation) webhook.EndpointParams {
+	return webhook.EndpointParams{URL: e.URL, Description: e.Description, EnabledEvents: e.EnabledEvents, Disabled: e.Disabled, Key: key}
 }
 
 // CreateEndpoint serves POST /v1/webhook_endpoints.
@@ -45,7 +45,7 @@ func (a *Handler) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ce, err := a.svc.CreateWebhookEndpoint(r.Context(), m, req.params(idempotencyKey(r)))
+	ce, err := a.endpoints.Create(r.Context(), m, req.params(idempotencyKey(r)))
 	if err != nil {
 		return err
 	}
@@ -56,7 +56,7 @@ func (a *Handler) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 
 // ListEndpoints serves GET /v1/webhook_endpoints.
 func (a *Handler) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	list, err := a.svc.WebhookEndpoints(r.Context(), m)
+	list, err := a.endpoints.Endpoints(r.Context(), m)
 	if err != nil {
 		return err
 	}
@@ -70,7 +70,7 @@ func (a *Handler) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store
 
 // GetEndpoint serves GET /v1/webhook_endpoints/{id}.
 func (a *Handler) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ep, err := a.svc.WebhookEndpoint(r.Context(), m, r.PathValue("id"))
+	ep, err := a.endpoints.Endpoint(r.Context(), m, r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -84,7 +84,7 @@ func (a *Handler) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	ep, err := a.svc.UpdateWebhookEndpoint(r.Context(), m, r.PathValue("id"), req.params(idempotencyKey(r)))
+	ep, err := a.endpoints.Update(r.Context(), m, r.PathValue("id"), req.params(idempotencyKey(r)))
 	if err != nil {
 		return err
 	}
@@ -95,7 +95,7 @@ func (a *Handler) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 // DeleteEndpoint serves DELETE /v1/webhook_endpoints/{id}.
 func (a *Handler) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	id := r.PathValue("id")
-	if err := a.svc.DeleteWebhookEndpoint(r.Context(), m, id); err != nil {
+	if err := a.endpoints.Delete(r.Context(), m, id); err != nil {
 		return err
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"id": id, "object": "webhook_endpoint", "deleted": true})
@@ -104,7 +104,7 @@ func (a *Handler) DeleteEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 
 // RotateEndpointSecret serves POST /v1/webhook_endpoints/{id}/rotate_secret.
 func (a *Handler) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ce, err := a.svc.RotateWebhookSecret(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	ce, err := a.endpoints.RotateSecret(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (a *Handler) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m
 
 // TestEndpoint serves POST /v1/webhook_endpoints/{id}/test: a ping event to that endpoint.
 func (a *Handler) TestEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ev, err := a.svc.PingWebhookEndpoint(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
+	ev, err := a.endpoints.Ping(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
 	if err != nil {
 		return err
 	}
@@ -153,7 +153,7 @@ func (a *Handler) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *stor
 	if err := decode(r, &req); err != nil {
 		return err
 	}
-	if _, err := a.svc.Redeliver(r.Context(), m, r.PathValue("id"), req.Endpoint, idempotencyKey(r)); err != nil {
+	if _, err := a.events.Redeliver(r.Context(), m, r.PathValue("id"), req.Endpoint, idempotencyKey(r)); err != nil {
 		return err
 	}
 	a.deliveries.Wake()
@@ -161,7 +161,7 @@ func (a *Handler) RedeliverEvent(w http.ResponseWriter, r *http.Request, m *stor
 }
 
 func (a *Handler) answerEvent(w http.ResponseWriter, r *http.Request, m *store.Merchant, id string, status int) error {
-	got, err := a.svc.Event(r.Context(), m, id)
+	got, err := a.events.Event(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (a *Handler) answerEvent(w http.ResponseWriter, r *http.Request, m *store.M
 	}{Payload: webhook.NewPayload(e, m.Livemode), Deliveries: []deliveryJSON{}}
 	for _, d := range got.Deliveries {
 		dj := deliveryJSON{ID: d.ID, WebhookEndpoint: d.EndpointID, Status: d.Status, Attempts: []deliveryAttemptJSON{}}
-		if d.Status == store.DeliveryPending && !d.Waiting { // a disabled endpoint's wait: no time is set
+		if d.Retrying() { // a disabled endpoint's wait: no time is set
 			next := d.NextAttemptAt
 			dj.NextAttemptAt = &next
 		}

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -263,7 +263,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 			t.Errorf("%s: %d %+v, want 400 on %s", body, res.StatusCode, ae, param)
 		}
 	}
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}

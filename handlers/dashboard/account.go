@@ -4,7 +4,8 @@ import (
 	"errors"
 	"net/http"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -34,20 +35,20 @@ func (h *Handler) ChangePassword(w http.ResponseWriter, r *http.Request, u *User
 	}
 	// The current password is checked as a sign-in is, against the same throttle: a stolen
 	// session cannot guess it faster than the sign-in form could.
-	err := h.svc.CheckUserPassword(r.Context(), u.User, current, h.proxies.Client(r))
-	var locked *checkout.LoginLockedError
+	err := h.users.CheckPassword(r.Context(), u.User, current, h.proxies.Client(r))
+	var locked *accounts.LoginLockedError
 	switch {
 	case errors.As(err, &locked):
 		h.renderAccount(w, r, u, http.StatusTooManyRequests, views.DashAccountModel{Wait: locked.Wait,
 			Errors: map[string]string{"current_password": "dash.account.locked"}})
 		return nil
-	case errors.Is(err, checkout.ErrBadLogin):
+	case errors.Is(err, accounts.ErrBadLogin):
 		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
 	case err != nil:
 		return err
 	}
-	changed, err := h.svc.ChangePassword(r.Context(), u.ID, current, next)
-	var ce *checkout.Error
+	changed, err := h.users.ChangePassword(r.Context(), u.ID, current, next)
+	var ce *domain.Error
 	if errors.As(err, &ce) && ce.Code == "wrong_password" { // changed in between
 		return refuse(http.StatusBadRequest, "current_password", "dash.account.wrong_current")
 	}
@@ -58,7 +59,7 @@ func (h *Handler) ChangePassword(w http.ResponseWriter, r *http.Request, u *User
 		return err
 	}
 	err = h.startSession(w, r, changed)
-	if errors.Is(err, checkout.ErrBadLogin) { // changed again since: this session ended with the first change
+	if errors.Is(err, accounts.ErrBadLogin) { // changed again since: this session ended with the first change
 		h.dropCookie(w, r, h.session(r))
 		http.Redirect(w, r, loginURL(r), http.StatusSeeOther)
 		return nil
@@ -72,7 +73,7 @@ func (h *Handler) ChangePassword(w http.ResponseWriter, r *http.Request, u *User
 
 func (h *Handler) renderAccount(w http.ResponseWriter, r *http.Request, u *User, status int, m views.DashAccountModel) {
 	m.Nav = h.nav(w, r, u, "account")
-	m.Email, m.Role, m.MinLen = u.Email, u.Role, checkout.MinPasswordLen
+	m.Email, m.Role, m.MinLen = u.Email, u.Role, accounts.MinPasswordLen
 	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, status, views.DashAccount(m))
 }

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -29,7 +29,7 @@ func dashSignedIn(b *handlerstest.Browser) bool {
 
 func TestDashboardAccountShowsTheUser(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	res, body := b.Get("/dashboard/account")
@@ -69,10 +69,10 @@ func TestDashboardPasswordChangeSignsOutEverywhereElse(t *testing.T) {
 	for _, c := range []struct {
 		name, current, next, again, field, text string
 	}{
-		{"mismatch", old, next, next + "!", "new_password_again", "다릅니다"},
+		{"mismatch", old, next, next + "!", "new_password_again", "달라요"},
 		{"too short", old, "short pw", "short pw", "new_password", "12자 이상"},
-		{"wrong current", old + "x", next, next, "current_password", "올바르지 않습니다"},
-		{"empty current", "", next, next, "current_password", "올바르지 않습니다"},
+		{"wrong current", old + "x", next, next, "current_password", "맞지 않아요"},
+		{"empty current", "", next, next, "current_password", "맞지 않아요"},
 	} {
 		res, body := accountPost(here, c.current, c.next, c.again, nil)
 		doc := handlerstest.Page(t, body)

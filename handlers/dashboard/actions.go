@@ -9,6 +9,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -24,13 +25,13 @@ func errNotOpen(st *checkout.State) error {
 // ShowExpireConfirm serves GET /dashboard/checkouts/{checkoutID}/expire: it asks an owner once
 // more before ending an open checkout. A checkout that has expired already shows its page.
 func (h *Handler) ShowExpireConfirm(w http.ResponseWriter, r *http.Request, u *User) error {
-	st, err := h.svc.MerchantState(r.Context(), u.Merchant, r.PathValue("checkoutID"))
+	st, err := h.checkouts.Checkout(r.Context(), u.Merchant, r.PathValue("checkoutID"))
 	if err != nil {
 		return err
 	}
 	c := st.Checkout
 	switch {
-	case st.Status() == checkout.StatusExpired:
+	case st.Expired():
 		http.Redirect(w, r, checkoutPage(c.ID), http.StatusSeeOther)
 		return nil
 	case !st.Open():
@@ -48,8 +49,8 @@ func (h *Handler) ShowExpireConfirm(w http.ResponseWriter, r *http.Request, u *U
 // shopper's approval is being confirmed, is refused with the reason.
 func (h *Handler) ExpireCheckout(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("checkoutID")
-	if _, err := h.svc.Expire(r.Context(), u.Merchant, id, nil); err != nil {
-		if st, rerr := h.svc.MerchantState(r.Context(), u.Merchant, id); rerr != nil || st.Status() != checkout.StatusExpired {
+	if _, err := h.checkouts.Expire(r.Context(), u.Merchant, id, nil); err != nil {
+		if st, rerr := h.checkouts.Checkout(r.Context(), u.Merchant, id); rerr != nil || !st.Expired() {
 			return err
 		}
 	}
@@ -59,28 +60,28 @@ func (h *Handler) ExpireCheckout(w http.ResponseWriter, r *http.Request, u *User
 
 // chargeForm reads a dashboard charge form: the amount in whole won (thousands commas allowed)
 // and the reference, checked against the merchant's limits.
-func chargeForm(r *http.Request, m *store.Merchant) (checkout.ChargeParams, error) {
+func chargeForm(r *http.Request, m *store.Merchant) (payments.ChargeParams, error) {
 	if err := r.ParseForm(); err != nil {
-		return checkout.ChargeParams{}, web.UnreadableBody(err)
+		return payments.ChargeParams{}, web.UnreadableBody(err)
 	}
-	p := checkout.ChargeParams{Reference: strings.TrimSpace(r.PostForm.Get("reference"))}
+	p := payments.ChargeParams{Reference: strings.TrimSpace(r.PostForm.Get("reference"))}
 	n, err := strconv.ParseInt(strings.ReplaceAll(strings.TrimSpace(r.PostForm.Get("amount")), ",", ""), 10, 64)
 	if err != nil || n <= 0 {
 		return p, web.Invalid("amount_invalid", "amount must be a positive whole number of won", "amount")
 	}
 	p.Amount = n
-	return p, checkout.CheckCharge(m, p)
+	return p, payments.CheckCharge(m, p)
 }
 
 // chargeableAgreement reads one of the merchant's agreements that may be charged now.
 func (h *Handler) chargeableAgreement(r *http.Request, m *store.Merchant) (*store.Agreement, error) {
-	ag, err := h.svc.AgreementByID(r.Context(), m, r.PathValue("agreementID"))
+	ag, err := h.payments.Agreement(r.Context(), m, r.PathValue("agreementID"))
 	switch {
 	case err != nil:
 		return nil, err
-	case ag.Status != checkout.AgreementActive:
+	case checkout.AgreementEnded(ag):
 		return nil, web.StateConflict("agreement_inactive", "this agreement is inactive and cannot be charged")
-	case !checkout.Chargeable(ag):
+	case checkout.Deactivating(ag):
 		return nil, web.StateConflict("agreement_deactivating", "this agreement is being deactivated and cannot be charged")
 	}
 	return ag, nil
@@ -109,7 +110,7 @@ func (h *Handler) ConfirmCharge(w http.ResponseWriter, r *http.Request, u *User)
 // so a double click or a resent form charges once.
 func (h *Handler) Charge(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
-	ag, err := h.svc.AgreementByID(r.Context(), m, r.PathValue("agreementID"))
+	ag, err := h.payments.Agreement(r.Context(), m, r.PathValue("agreementID"))
 	if err != nil {
 		return err
 	}
@@ -127,7 +128,7 @@ func (h *Handler) Charge(w http.ResponseWriter, r *http.Request, u *User) error 
 		return h.redirectUnless(w, r, checkoutPage(ag.CheckoutID), err)
 	}
 	p.Key = held
-	_, err = h.svc.Charge(r.Context(), m, ag.ID, p)
+	_, err = h.payments.CreateCharge(r.Context(), m, ag.ID, p)
 	h.settleKey(r, held, err)
 	return h.redirectUnless(w, r, checkoutPage(ag.CheckoutID), err)
 }
@@ -135,11 +136,11 @@ func (h *Handler) Charge(w http.ResponseWriter, r *http.Request, u *User) error 
 // ShowDeactivateConfirm serves GET /dashboard/agreements/{agreementID}/deactivate: it asks an
 // owner once more before ending an agreement. An inactive agreement shows its checkout's page.
 func (h *Handler) ShowDeactivateConfirm(w http.ResponseWriter, r *http.Request, u *User) error {
-	ag, err := h.svc.AgreementByID(r.Context(), u.Merchant, r.PathValue("agreementID"))
+	ag, err := h.payments.Agreement(r.Context(), u.Merchant, r.PathValue("agreementID"))
 	if err != nil {
 		return err
 	}
-	if ag.Status != checkout.AgreementActive {
+	if checkout.AgreementEnded(ag) {
 		http.Redirect(w, r, checkoutPage(ag.CheckoutID), http.StatusSeeOther)
 		return nil
 	}
@@ -154,7 +155,7 @@ func (h *Handler) ShowDeactivateConfirm(w http.ResponseWriter, r *http.Request, 
 // Ending what has ended already is no error: the checkout's page shows it inactive.
 func (h *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
-	ag, err := h.svc.AgreementByID(r.Context(), m, r.PathValue("agreementID"))
+	ag, err := h.payments.Agreement(r.Context(), m, r.PathValue("agreementID"))
 	if err != nil {
 		return err
 	}
@@ -166,7 +167,7 @@ func (h *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u 
 		return err
 	}
 	back := checkoutPage(ag.CheckoutID)
-	if ag.Status != checkout.AgreementActive {
+	if checkout.AgreementEnded(ag) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
 		return nil
 	}
@@ -175,10 +176,10 @@ func (h *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u 
 	if err != nil || done {
 		return h.redirectUnless(w, r, back, err)
 	}
-	_, err = h.svc.Deactivate(r.Context(), m, ag.ID, held)
+	_, err = h.payments.Deactivate(r.Context(), m, ag.ID, held)
 	h.settleKey(r, held, err)
 	if err != nil { // ended meanwhile by another confirmation: what was asked is done
-		if now, rerr := h.svc.AgreementByID(r.Context(), m, ag.ID); rerr == nil && now.Status != checkout.AgreementActive {
+		if now, rerr := h.payments.Agreement(r.Context(), m, ag.ID); rerr == nil && checkout.AgreementEnded(now) {
 			err = nil
 		}
 	}
@@ -188,27 +189,30 @@ func (h *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, u 
 // ShowCharge serves GET /dashboard/charges/{chargeID}: one of the merchant's charges, with the
 // payment it made and a link to the checkout that set its agreement up.
 func (h *Handler) ShowCharge(w http.ResponseWriter, r *http.Request, u *User) error {
+	return h.renderCharge(w, r, u, r.PathValue("chargeID"), http.StatusOK, nil)
+}
+
+// renderCharge answers charge id's page with status; refused, when not nil, is its payment's
+// refund form as typed with why it was refused.
+func (h *Handler) renderCharge(w http.ResponseWriter, r *http.Request, u *User, id string, status int, refused *refundRefusal) error {
 	m := u.Merchant
-	ch, err := h.svc.ChargeByID(r.Context(), m, r.PathValue("chargeID"))
+	ch, err := h.payments.Charge(r.Context(), m, id)
 	if err != nil {
 		return err
 	}
-	ag, err := h.svc.AgreementByID(r.Context(), m, ch.AgreementID)
+	ag, err := h.payments.Agreement(r.Context(), m, ch.AgreementID)
 	if err != nil {
 		return err
-	}
-	p := views.DashChargeModel{Nav: h.nav(w, r, u, "checkouts"), Charge: chargeRow(ch), AgreementID: ag.ID, CheckoutID: ag.CheckoutID,
-		Unknown: ch.Status == checkout.ChargeUnknown}
-	if ch.PaymentID != "" {
-		pay, _, err := h.svc.Payment(r.Context(), m, ch.PaymentID)
-		if err != nil {
-			return err
-		}
-		p.Payment = &views.DashPayment{ID: pay.ID, Method: pay.Method, ApprovedAt: pay.ApprovedAt, Refunded: pay.RefundedAmount,
-			Left: pay.Amount - pay.RefundedAmount}
 	}
 	ctx, _ := h.pageContext(w, r)
-	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCharge(p))
+	p := views.DashChargeModel{Nav: h.nav(w, r, u, "checkouts"), Charge: chargeRow(ch), AgreementID: ag.ID, CheckoutID: ag.CheckoutID,
+		Unknown: checkout.ChargeHeld(ch)}
+	if ch.PaymentID != "" {
+		if p.Payment, p.Notice, err = h.paymentSection(r, views.L(ctx), m, ch.PaymentID, refused); err != nil {
+			return err
+		}
+	}
+	h.pages.Render(w, r, ctx, status, views.DashCharge(p))
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
@@ -45,7 +46,7 @@ func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values)
 
 func TestDashboardExpireCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	page := "/dashboard/checkouts/" + c.ID
 
@@ -55,7 +56,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 		t.Fatal("an open checkout's page has no expire button for an owner")
 	}
 	res, body := owner.Get(href)
-	if res.StatusCode != http.StatusOK || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "expire-confirm"), "되돌릴 수 없습니다") {
+	if res.StatusCode != http.StatusOK || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "expire-confirm"), "되돌릴 수 없어요") {
 		t.Fatalf("confirmation: %d %.300s", res.StatusCode, body)
 	}
 	if got := e.Status(c.ID, ""); got.Status != "open" {
@@ -94,7 +95,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 
 func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	e.PayByPhone(c.ID)
 	_, body := owner.Get("/dashboard/checkouts/" + c.ID)
@@ -103,7 +104,7 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	}
 	for _, method := range []string{http.MethodGet, http.MethodPost} {
 		res, body := owner.Do(owner.NoRedirect(), method, "/dashboard/checkouts/"+c.ID+"/expire", strings.NewReader(""), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "결제가 완료된 건은 만료할 수 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "결제를 마친 주문은 닫을 수 없어요")
 	}
 	owner.Get("/dashboard/checkouts/" + c.ID + "?lang=en")
 	res, body := handlerstest.Send(owner, "/dashboard/checkouts/"+c.ID+"/expire", nil, nil)
@@ -116,7 +117,7 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
@@ -138,7 +139,7 @@ func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
 
 func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 	e := handlerstest.New(t)
-	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
+	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", accounts.RoleStaff)
 	open := e.CreateCheckout("")
 	checkoutID, agr := e.Subscribe("9900")
 	var ch handlerstest.ChargeObject
@@ -173,7 +174,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 		{"POST", "/dashboard/agreements/" + agr + "/deactivate"},
 	} {
 		res, body := staff.Do(staff.NoRedirect(), r.method, r.path, strings.NewReader(charge.Encode()), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자만 쓸 수 있어요")
 	}
 	if e.Status(open.ID, "").Status != "open" || e.Sandbox.Calls("subscription") != 1 || e.Sandbox.Calls("inactive") != 0 {
 		t.Errorf("staff changed something: %s, %d charges, %d deactivations", e.Status(open.ID, "").Status,
@@ -183,7 +184,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 
 func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -265,12 +266,12 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"4444"}}.Encode()) // the sandbox declines 4444
 	confirm, values := form(t, body, "charge-confirm-button")
 	res, body := handlerstest.Send(owner, confirm, values, nil)
-	if doc := handlerstest.Page(t, body); res.StatusCode != http.StatusBadGateway || !strings.Contains(handlerstest.TextOf(doc, "error-body"), "카카오페이가 요청을 거절했습니다") {
+	if doc := handlerstest.Page(t, body); res.StatusCode != http.StatusBadGateway || !strings.Contains(handlerstest.TextOf(doc, "error-body"), "카카오페이가 요청을 거절했어요") {
 		t.Errorf("a refused charge: %d %q", res.StatusCode, handlerstest.TextOf(doc, "error-body"))
 	}
 	if res, _ := handlerstest.Send(owner, confirm, values, nil); res.StatusCode != http.StatusSeeOther {
@@ -287,7 +288,7 @@ func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 
 func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -297,7 +298,7 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		t.Fatal("an owner sees no deactivate button")
 	}
 	res, body := owner.Get(href)
-	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "deactivate-confirm"), "더 청구할 수 없으며") {
+	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "deactivate-confirm"), "더는 청구할 수 없어요") {
 		t.Fatalf("confirmation: %d %.300s", res.StatusCode, body)
 	}
 	if n := e.Sandbox.Calls("inactive"); n != 0 {
@@ -338,9 +339,9 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		}
 	}
 	res, body = owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지한 정기 결제라")
 	res, body = handlerstest.Send(owner, "/dashboard/agreements/"+agr+"/charge", url.Values{"amount": {"9900"}, "token": {"0123456789abcdef0123"}}, nil)
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지된 정기 결제입니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "해지한 정기 결제라")
 	if n := e.Sandbox.Calls("subscription"); n != 0 {
 		t.Errorf("%d subscription calls on an inactive agreement", n)
 	}
@@ -365,7 +366,7 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 		{"GET", "/dashboard/charges/" + ch.ID},
 	} {
 		res, body := b.Do(b.NoRedirect(), r.method, r.path, strings.NewReader(form.Encode()), nil)
-		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없습니다")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "찾는 항목이 없어요")
 		if strings.Contains(body, "테스트 카페") {
 			t.Errorf("%s %s shows the other merchant's agreement", r.method, r.path)
 		}
@@ -378,7 +379,7 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 func TestDashboardChargeWithALostAnswerSaysToCheckKakaoPay(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
 	confirm, values := form(t, body, "charge-confirm-button")

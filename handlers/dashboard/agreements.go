@@ -11,7 +11,7 @@ import (
 )
 
 // agreementStatuses are the agreements list's filter choices.
-var agreementStatuses = []string{checkout.AgreementActive, checkout.AgreementInactive}
+var agreementStatuses = checkout.AgreementStatuses()
 
 // ListAgreements serves /dashboard/agreements?status=&starting_after=: the user's merchant's
 // recurring agreements, newest first, 50 a page, each with its last charge and a link to the
@@ -21,19 +21,19 @@ func (h *Handler) ListAgreements(w http.ResponseWriter, r *http.Request, u *User
 	q := r.URL.Query()
 	status, after := q.Get("status"), q.Get("starting_after")
 	if after != "" {
-		if _, err := h.svc.AgreementByID(r.Context(), m, after); err != nil {
+		if _, err := h.payments.Agreement(r.Context(), m, after); err != nil {
 			return web.Invalid("parameter_invalid", "starting_after is not one of your agreements", "starting_after")
 		}
 	}
-	list, more, err := h.svc.ListAgreements(r.Context(), m, store.ListAgreements{Status: status, StartingAfter: after, Limit: dashPageSize})
+	list, more, err := h.payments.Agreements(r.Context(), m, store.ListAgreements{Status: status, StartingAfter: after, Limit: dashPageSize})
 	if err != nil {
 		return err
 	}
 	p := views.DashAgreementsModel{Nav: h.nav(w, r, u, "agreements"), Status: status, Choices: agreementStatuses}
 	for _, ag := range list {
 		row := views.DashAgreementRow{ID: ag.ID, CheckoutID: ag.CheckoutID, Status: ag.Status, CreatedAt: ag.CreatedAt,
-			Deactivating: ag.Status == checkout.AgreementActive && !checkout.Chargeable(ag)}
-		last, err := h.svc.ListCharges(r.Context(), store.ListCharges{MerchantID: m.ID, AgreementID: ag.ID, Limit: 1})
+			Deactivating: checkout.Deactivating(ag)}
+		last, _, err := h.payments.Charges(r.Context(), m, store.ListCharges{AgreementID: ag.ID, Limit: 1})
 		if err != nil {
 			return err
 		}

@@ -6,13 +6,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 func TestDashboardAgreementsList(t *testing.T) {
 	e := handlerstest.New(t)
-	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", checkout.RoleStaff)
+	staff := handlerstest.SignedIn(t, e, "staff@cafe.example", accounts.RoleStaff)
 	older, charged := e.Subscribe("9900")
 	e.Clock.Add(time.Second)
 	newer, ended := e.Subscribe("5000")
@@ -69,7 +69,7 @@ func TestDashboardAgreementsList(t *testing.T) {
 
 func TestDashboardAgreementsPages(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", checkout.RoleOwner)
+	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
 	var want []string // newest first
 	for range 51 {
 		e.Clock.Add(time.Second)

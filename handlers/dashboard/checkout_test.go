@@ -9,7 +9,8 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -43,12 +44,26 @@ func TestDashboardCheckoutPage(t *testing.T) {
 	if len(types) < 4 || types[0] != "checkout.created" || types[len(types)-1] != "refund.succeeded" {
 		t.Errorf("timeline, oldest first: %v", types)
 	}
+	// The page is an order's: its number as the heading, what was bought, in words, and the
+	// payment's information once; each event says what happened in Korean beside its type.
+	if h1 := strings.TrimSpace(doc.Find("main h1").Text()); h1 != "주문 ORDER-1" {
+		t.Errorf("the heading: %q", h1)
+	}
+	if items := strings.Join(strings.Fields(handlerstest.TextOf(doc, "checkout-items")), " "); !strings.Contains(items, "아메리카노 2개 9,000원") {
+		t.Errorf("the items: %q", items)
+	}
+	if n := doc.Find(`dt:contains("결제 시도")`).Length(); n != 0 {
+		t.Error("the details count the tries the tries' table lists")
+	}
+	if first := doc.Find(`[data-testid=timeline-event]`).First().Text(); !strings.Contains(first, "결제 페이지 생성") {
+		t.Errorf("the first event says %q", strings.Join(strings.Fields(first), " "))
+	}
 
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
+	cu, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,7 +94,7 @@ func TestOldCheckoutReadsOnceItsEventsArePruned(t *testing.T) {
 	if len(events.Data) < 4 {
 		t.Fatalf("%d events before the retention", len(events.Data))
 	}
-	e.Clock.Add(checkout.DefaultRetainEvents + 24*time.Hour)
+	e.Clock.Add(domain.DefaultRetainEvents + 24*time.Hour)
 	e.Reconcile()
 
 	if got := e.Events(c.ID); len(got) != 0 {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -18,7 +19,7 @@ import (
 const dashPageSize = 50
 
 // dashStatuses are the list's filter choices.
-var dashStatuses = []string{string(checkout.StatusOpen), string(checkout.StatusPaid), string(checkout.StatusExpired), string(checkout.StatusCanceled)}
+var dashStatuses = checkout.CheckoutStatuses()
 
 // checkoutFilter reads the list's filter for the user's merchant: ?status=, ?q= (a checkout id,
 // the start of a reference, or a customer's e-mail) and ?from=&to= (days in Korea, both
@@ -39,8 +40,8 @@ func (h *Handler) checkoutFilter(r *http.Request) (store.ListCheckouts, url.Valu
 		if err != nil {
 			return d, web.Invalid("date_invalid", name+" must be a date: YYYY-MM-DD", name)
 		}
-		if d.Year() < 2000 || d.After(h.svc.Now().AddDate(checkout.MaxYearsAhead, 0, 0)) {
-			return d, web.Invalidf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, checkout.MaxYearsAhead)
+		if d.Year() < 2000 || d.After(h.clock.Now().AddDate(domain.MaxYearsAhead, 0, 0)) {
+			return d, web.Invalidf("date_out_of_range", name, "%s must be from 2000-01-01 to %d years ahead", name, domain.MaxYearsAhead)
 		}
 		return d, nil
 	}
@@ -84,22 +85,22 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 	q := r.URL.Query()
 	after := q.Get("starting_after")
 	if after != "" {
-		if _, err := h.svc.MerchantState(r.Context(), m, after); err != nil {
+		if _, err := h.checkouts.Checkout(r.Context(), m, after); err != nil {
 			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
 		}
 	}
 	f.StartingAfter, f.Limit = after, dashPageSize
-	list, more, err := h.svc.List(r.Context(), m, f)
+	list, more, err := h.checkouts.Checkouts(r.Context(), m, f)
 	if err != nil {
 		return err
 	}
+	ctx, _ := h.pageContext(w, r)
 	p := views.DashCheckoutsModel{Nav: h.nav(w, r, u, "checkouts"), Status: f.Status, Search: f.Search, From: filter.Get("from"), To: filter.Get("to"),
 		Statuses: dashStatuses, CSVURL: dashURL("/dashboard/checkouts.csv", filter)}
 	for _, st := range list {
-		row := views.DashCheckoutRow{ID: st.Checkout.ID, Status: st.Checkout.Status, Reference: st.Checkout.Reference,
-			Amount: st.Checkout.Amount, CreatedAt: st.Checkout.CreatedAt}
-		if st.Payment != nil {
-			row.Refunded = st.Payment.RefundedAmount
+		row, err := h.orderRow(r, views.L(ctx), st)
+		if err != nil {
+			return err
 		}
 		p.Rows = append(p.Rows, row)
 	}
@@ -110,9 +111,27 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 		}
 		p.NextURL = dashURL("/dashboard/checkouts", next)
 	}
-	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, http.StatusOK, views.DashCheckouts(p))
 	return nil
+}
+
+// orderRow is a checkout as the list shows it: an order. An open one is read with its tries
+// (the list reads only a paid one's), to say whether its last try failed.
+func (h *Handler) orderRow(r *http.Request, l *views.Localizer, st *checkout.State) (views.DashCheckoutRow, error) {
+	if st.Open() && st.Attempts == nil {
+		full, err := h.checkouts.Checkout(r.Context(), st.Merchant, st.Checkout.ID)
+		if err != nil {
+			return views.DashCheckoutRow{}, err
+		}
+		st = full
+	}
+	c := st.Checkout
+	row := views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference, Title: orderTitle(l, c), LinkID: c.LinkID,
+		Customer: customerOf(c), Amount: c.Amount, CreatedAt: c.CreatedAt, LastTryFailed: lastTryFailed(st)}
+	if st.Payment != nil {
+		row.Refunded = st.Payment.RefundedAmount
+	}
+	return row, nil
 }
 
 // csvExportMax bounds one export; a merchant narrows it with the filter.
@@ -140,7 +159,7 @@ func (h *Handler) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *Use
 	after, n := "", 0
 	for n < csvExportMax {
 		f.StartingAfter, f.Limit = after, 100
-		list, more, err := h.svc.List(r.Context(), m, f)
+		list, more, err := h.checkouts.Checkouts(r.Context(), m, f)
 		if err != nil {
 			return err
 		}

@@ -185,3 +185,64 @@ func TestDashboardCheckoutsByDate(t *testing.T) {
 		}
 	}
 }
+
+// TestDashboardListLeadsWithOrders: each row of the list is an order: its number, what was
+// bought, who bought it, the amount and where it stands, in words; a link's checkout is named by
+// what the link sells (its reference is the link's id, no order number); an open checkout whose
+// last try failed says so.
+func TestDashboardListLeadsWithOrders(t *testing.T) {
+	e := handlerstest.New(t)
+	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
+	paid := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"customer": map[string]any{"name": "김하늘", "email": "sky@example.com"}}))
+	e.PayByPhone(paid.ID)
+	e.Clock.Add(time.Second)
+	failed := e.AmountCheckout("4444") // the sandbox refuses it at approve
+	e.Browser(handlerstest.UAIPhone).PayOn(failed.ID)
+	e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(failed.ID), "approve")
+	e.Clock.Add(time.Second)
+	l := handlerstest.CreateLink(t, e, `{"amount":15000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`)
+	fromLink := e.Browser(handlerstest.UAIPhone).PayLink(l.URL)
+	b := e.Browser(handlerstest.UADesktop)
+	handlerstest.SignIn(b, email, password)
+
+	_, body := b.Get("/dashboard/checkouts")
+	doc := handlerstest.Page(t, body)
+	var heads []string
+	doc.Find(`[data-testid=checkouts] thead th`).Each(func(_ int, s *goquery.Selection) { heads = append(heads, strings.TrimSpace(s.Text())) })
+	if len(heads) < 5 || strings.Join(heads[:5], " ") != "주문번호 상품 고객 금액 상태" {
+		t.Errorf("the list's columns: %v", heads)
+	}
+	row := func(id string) map[string]string {
+		r := doc.Find(`[data-testid=checkout-row][data-id="` + id + `"]`)
+		out := map[string]string{}
+		for _, f := range []string{"checkout-reference", "checkout-title", "checkout-customer", "checkout-amount", "checkout-status"} {
+			out[f] = strings.Join(strings.Fields(r.Find(`[data-testid=`+f+`]`).Text()), " ")
+		}
+		return out
+	}
+	if got := row(paid.ID); got["checkout-reference"] != "ORDER-1" || got["checkout-title"] != "아메리카노 외 1건" ||
+		got["checkout-customer"] != "김하늘 · sky@example.com" || got["checkout-amount"] != "11,000원" || got["checkout-status"] != "결제 완료" {
+		t.Errorf("a paid order: %v", got)
+	}
+	if got := row(failed.ID); got["checkout-reference"] != "R-4444" || got["checkout-title"] != "테스트 주문" || got["checkout-status"] != "결제 대기 · 최근 시도 실패" {
+		t.Errorf("an open order whose try failed: %v", got)
+	}
+	if got := row(fromLink); !strings.HasPrefix(got["checkout-reference"], "원두 200g") || strings.Contains(got["checkout-reference"], l.ID) ||
+		got["checkout-status"] != "결제 대기" {
+		t.Errorf("a link's checkout: %v", got)
+	}
+	if strings.Contains(doc.Find(`[data-testid=checkouts] tbody`).Text(), "lnk_") {
+		t.Error("the list shows a link's id as an order number")
+	}
+	// A link's checkout's page is headed by what the link sells, and leads to the link.
+	_, body = b.Get("/dashboard/checkouts/" + fromLink)
+	doc = handlerstest.Page(t, body)
+	if h1 := strings.TrimSpace(doc.Find("main h1").Text()); h1 != "원두 200g" || doc.Find(`[data-testid=checkout-link]`).AttrOr("href", "") != "/dashboard/links/"+l.ID {
+		t.Errorf("a link's checkout's page: heading %q, link %q", h1, doc.Find(`[data-testid=checkout-link]`).AttrOr("href", ""))
+	}
+	// A failed try says why in words, not KakaoPay's code.
+	_, body = b.Get("/dashboard/checkouts/" + failed.ID)
+	if got := handlerstest.TextOf(handlerstest.Page(t, body), "attempt-failure"); !strings.Contains(got, "잔액이 부족해요") || strings.Contains(got, "INSUFFICIENT_BALANCE") {
+		t.Errorf("a failed try's reason: %q", got)
+	}
+}

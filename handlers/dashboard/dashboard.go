@@ -1,7 +1,7 @@
 // Package dashboard serves the merchant dashboard under /dashboard/: sign-in with e-mail and
 // password, the home's numbers, checkouts (with their CSV export), payments and refunds,
 // agreements and charges, payment links, webhook endpoints, API keys, users and settings. Its
-// pages render through web.Pages and call the checkout service; a signed-in user's refused
+// pages render through web.Pages and call the domain services (app.Services); a signed-in user's refused
 // request gets a dashboard page that says why.
 package dashboard
 
@@ -16,24 +16,38 @@ import (
 
 	"github.com/gorilla/sessions"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/links"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // Handler serves the merchant dashboard under /dashboard/: its users sign in with an e-mail
 // and password and see their own merchant's numbers and checkouts. Its exported methods are the
 // routes' handlers and their adapters (Public, SignedIn, Owner), which handlers.New registers.
 type Handler struct {
-	svc      *checkout.Service
-	pages    *web.Pages // the language, the page context, render and the error page
-	sessions sessions.Store
-	baseURL  string
-	secure   bool        // the cookie is Secure: the base URL is https
-	proxies  web.Proxies // whose X-Forwarded-For names the client, for the sign-in throttle
-	seoul    *time.Location
-	log      *slog.Logger
+	checkouts *checkout.Service
+	payments  *payments.Service
+	links     *links.Service
+	merchants *accounts.Merchants
+	users     *accounts.Users
+	endpoints *webhook.Endpoints
+	events    *webhook.Events
+	keys      *domain.Idempotency
+	clock     domain.Clock
+	pages     *web.Pages // the language, the page context, render and the error page
+	sessions  sessions.Store
+	baseURL   string
+	secure    bool        // the cookie is Secure: the base URL is https
+	proxies   web.Proxies // whose X-Forwarded-For names the client, for the sign-in throttle
+	seoul     *time.Location
+	log       *slog.Logger
 	// deliveries is woken when a form queues a webhook delivery (a test event, a redelivery),
 	// so that it goes out now rather than at the deliverer's next tick.
 	deliveries web.Waker
@@ -41,7 +55,7 @@ type Handler struct {
 
 // Config is what the dashboard needs.
 type Config struct {
-	Service  *checkout.Service
+	Services *app.Services
 	Pages    *web.Pages
 	Sessions sessions.Store // the dashboard's cookie is one of its sessions
 	// BaseURL is the public URL of this server, without a trailing slash: a link's public URL
@@ -59,7 +73,7 @@ type Config struct {
 const dashSessionName = "kpcheckout_dash"
 
 // dashSessionKey is the cookie's value that carries the session's token: the session itself, its
-// limits and its end, is a row in the database (checkout.StartSession).
+// limits and its end, is a row in the database (accounts.Users.StartSession).
 const dashSessionKey = "sid"
 
 // New returns the dashboard's handler.
@@ -68,7 +82,9 @@ func New(cfg Config) *Handler {
 	if err != nil { // no tzdata: Korea has had no daylight saving since 1988
 		seoul = time.FixedZone("KST", 9*60*60)
 	}
-	return &Handler{svc: cfg.Service, pages: cfg.Pages, sessions: cfg.Sessions, baseURL: cfg.BaseURL,
+	s := cfg.Services
+	return &Handler{checkouts: s.Checkouts, payments: s.Payments, links: s.Links, merchants: s.Merchants, users: s.Users,
+		endpoints: s.Endpoints, events: s.Events, keys: s.Idempotency, clock: s.Clock, pages: cfg.Pages, sessions: cfg.Sessions, baseURL: cfg.BaseURL,
 		secure: strings.HasPrefix(cfg.BaseURL, "https://"), proxies: cfg.Proxies, seoul: seoul, log: cfg.Logger, deliveries: cfg.Deliveries}
 }
 
@@ -81,7 +97,7 @@ type User struct {
 
 // Owner reports whether the user may manage keys, webhook endpoints, users and settings; staff
 // see everything else and refund.
-func (u *User) Owner() bool { return u.Role == checkout.RoleOwner }
+func (u *User) Owner() bool { return u.Role == accounts.RoleOwner }
 
 // dashHandler is a page of a signed-in user.
 type dashHandler func(w http.ResponseWriter, r *http.Request, u *User) error
@@ -157,15 +173,15 @@ func (h *Handler) user(w http.ResponseWriter, r *http.Request) (*User, error) {
 	if token == "" {
 		return nil, errSignedOut
 	}
-	u, err := h.svc.SessionUser(r.Context(), token)
-	if errors.Is(err, checkout.ErrSignedOut) {
+	u, err := h.users.SessionUser(r.Context(), token)
+	if errors.Is(err, accounts.ErrSignedOut) {
 		h.dropCookie(w, r, s)
 		return nil, errSignedOut
 	}
 	if err != nil {
 		return nil, err
 	}
-	m, err := h.svc.MerchantByID(r.Context(), u.MerchantID)
+	m, err := h.merchants.Merchant(r.Context(), u.MerchantID)
 	if err != nil {
 		return nil, err
 	}
@@ -182,11 +198,11 @@ func (h *Handler) session(r *http.Request) *sessions.Session {
 }
 
 // startSession signs u in with a fresh session, in place of this browser's earlier one: nothing
-// from before signing in is carried over. It answers checkout.ErrBadLogin when u's password
+// from before signing in is carried over. It answers accounts.ErrBadLogin when u's password
 // changed since it was checked.
 func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *store.User) error {
 	earlier, _ := h.session(r).Values[dashSessionKey].(string)
-	token, err := h.svc.StartSession(r.Context(), u, earlier)
+	token, err := h.users.StartSession(r.Context(), u, earlier)
 	if err != nil {
 		return err
 	}
@@ -201,7 +217,7 @@ func (h *Handler) startSession(w http.ResponseWriter, r *http.Request, u *store.
 func (h *Handler) endSession(w http.ResponseWriter, r *http.Request) error {
 	s := h.session(r)
 	token, _ := s.Values[dashSessionKey].(string)
-	if err := h.svc.EndSession(r.Context(), token); err != nil {
+	if err := h.users.EndSession(r.Context(), token); err != nil {
 		return err
 	}
 	h.dropCookie(w, r, s)
@@ -217,7 +233,7 @@ func (h *Handler) dropCookie(w http.ResponseWriter, r *http.Request, s *sessions
 // save writes the session's cookie: HttpOnly, SameSite=Lax, Secure over https, for /dashboard
 // only, dropped by the browser after the absolute timeout (maxAge -1 deletes it).
 func (h *Handler) save(w http.ResponseWriter, r *http.Request, s *sessions.Session, maxAge ...int) {
-	age := int(checkout.SessionLifetime / time.Second)
+	age := int(accounts.SessionLifetime / time.Second)
 	if len(maxAge) > 0 {
 		age = maxAge[0]
 	}

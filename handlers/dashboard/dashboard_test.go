@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/gorilla/sessions"
+
+	"github.com/kpcheckout/kpcheckout/app"
 )
 
 func TestDashboardCookieIsSecureOverHTTPS(t *testing.T) {
 	for base, secure := range map[string]bool{"https://pay.example": true, "http://127.0.0.1:8080": false} {
 		cs := sessions.NewCookieStore([]byte("0123456789abcdef0123456789abcdef"))
-		h := New(Config{BaseURL: base, Sessions: cs, Logger: slog.New(slog.DiscardHandler)})
+		h := New(Config{Services: &app.Services{}, BaseURL: base, Sessions: cs, Logger: slog.New(slog.DiscardHandler)})
 		rec := httptest.NewRecorder()
 		s := sessions.NewSession(cs, dashSessionName)
 		s.Values[dashSessionKey] = "token"

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -28,10 +28,10 @@ func confirmationToken(r *http.Request) (string, error) {
 // reserve claims a confirmation's Idempotency-Key: held, when this request is to act; done,
 // when an earlier send of the same confirmation acted (or is acting) already. Another form
 // with the key, or a first send still running after 15 seconds, is a 409 with code busy.
-func (h *Handler) reserve(r *http.Request, m *store.Merchant, key string, hash []byte, busy string) (held *checkout.Key, done bool, err error) {
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, key, hex.EncodeToString(hash), 15*time.Second)
+func (h *Handler) reserve(r *http.Request, m *store.Merchant, key string, hash []byte, busy string) (held *domain.Reservation, done bool, err error) {
+	held, prev, err := h.keys.Reserve(r.Context(), m.ID, key, hex.EncodeToString(hash), 15*time.Second)
 	switch {
-	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
+	case errors.Is(err, domain.ErrKeyReused), errors.Is(err, domain.ErrKeyBusy):
 		return nil, false, web.Conflict(busy, "this confirmation was already sent")
 	case err != nil:
 		return nil, false, err
@@ -41,15 +41,15 @@ func (h *Handler) reserve(r *http.Request, m *store.Merchant, key string, hash [
 
 // settleKey remembers a held key's request as done, or forgets it when the request failed
 // before it bound the key to anything (a bound key is kept: KakaoPay may have been asked).
-func (h *Handler) settleKey(r *http.Request, held *checkout.Key, err error) {
+func (h *Handler) settleKey(r *http.Request, held *domain.Reservation, err error) {
 	ctx := r.Context()
 	if err != nil {
-		if rerr := h.svc.ReleaseIdempotencyKey(ctx, held); rerr != nil {
+		if rerr := h.keys.Release(ctx, held); rerr != nil {
 			h.log.ErrorContext(ctx, "releasing a dashboard confirmation's key", "err", rerr)
 		}
 		return
 	}
-	if cerr := h.svc.CompleteIdempotencyKey(ctx, held, http.StatusSeeOther, nil); cerr != nil {
+	if cerr := h.keys.Complete(ctx, held, http.StatusSeeOther, nil); cerr != nil {
 		h.log.ErrorContext(ctx, "completing a dashboard confirmation's key", "err", cerr)
 	}
 }

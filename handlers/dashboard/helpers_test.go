@@ -4,7 +4,7 @@ import (
 	"context"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -15,11 +15,11 @@ var crossSite = map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "htt
 func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
 	t.Helper()
 	ctx := context.Background()
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
+	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,7 +15,7 @@ const chartDays = 14
 // amounts, in Korea's days.
 func (h *Handler) ShowHome(w http.ResponseWriter, r *http.Request, u *User) error {
 	nav := h.nav(w, r, u, "home")
-	totals, err := h.svc.DailyTotals(r.Context(), u.MerchantID, chartDays, h.seoul)
+	totals, err := h.payments.DailyTotals(r.Context(), u.Merchant, chartDays, h.seoul)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@ func TestDashboardHomeNumbers(t *testing.T) {
 	res, body := b.Get("/dashboard")
 	doc := handlerstest.Page(t, body)
 	for id, want := range map[string]string{
-		"today-paid-count":      "1",
+		"today-paid-count":      "1건",
 		"today-paid-amount":     "11,000원",
 		"today-refunded-amount": "3,000원",
 		"today-conversion":      "50.0%",

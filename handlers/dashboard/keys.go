@@ -4,7 +4,7 @@ import (
 	"crypto/rand"
 	"net/http"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -13,7 +13,7 @@ import (
 // ListKeys serves GET /dashboard/keys: the merchant's API keys, with a form that makes another
 // carrying a one-time token, so that a resent form makes one key.
 func (h *Handler) ListKeys(w http.ResponseWriter, r *http.Request, u *User) error {
-	keys, err := h.svc.APIKeys(r.Context(), u.Merchant)
+	keys, err := h.merchants.APIKeys(r.Context(), u.Merchant)
 	if err != nil {
 		return err
 	}
@@ -37,7 +37,7 @@ func (h *Handler) CreateKey(w http.ResponseWriter, r *http.Request, u *User) err
 	if len(token) < 16 || len(token) > 64 {
 		return web.Invalid("parameter_invalid", "the form is missing its token: open the keys page and create the key again", "token")
 	}
-	ck, err := h.svc.CreateAPIKey(r.Context(), u.Merchant, checkout.NewAPIKey{Label: r.PostForm.Get("label"), Token: token})
+	ck, err := h.merchants.CreateAPIKey(r.Context(), u.Merchant, accounts.APIKeyParams{Label: r.PostForm.Get("label"), Token: token})
 	if err != nil {
 		return err
 	}
@@ -50,11 +50,11 @@ func (h *Handler) CreateKey(w http.ResponseWriter, r *http.Request, u *User) err
 // ConfirmRevokeKey serves GET /dashboard/keys/{keyID}/revoke: it asks before a key stops
 // working, and warns when it is the last active one.
 func (h *Handler) ConfirmRevokeKey(w http.ResponseWriter, r *http.Request, u *User) error {
-	k, err := h.svc.APIKey(r.Context(), u.Merchant, r.PathValue("keyID"))
+	k, err := h.merchants.APIKey(r.Context(), u.Merchant, r.PathValue("keyID"))
 	if err != nil {
 		return err
 	}
-	keys, err := h.svc.APIKeys(r.Context(), u.Merchant)
+	keys, err := h.merchants.APIKeys(r.Context(), u.Merchant)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (h *Handler) ConfirmRevokeKey(w http.ResponseWriter, r *http.Request, u *Us
 // RevokeKey serves POST /dashboard/keys/{keyID}/revoke: the key stops working at once. A
 // revoked key stays revoked, so a resent form does nothing more.
 func (h *Handler) RevokeKey(w http.ResponseWriter, r *http.Request, u *User) error {
-	if _, err := h.svc.RevokeAPIKey(r.Context(), u.Merchant, r.PathValue("keyID")); err != nil {
+	if _, err := h.merchants.RevokeAPIKey(r.Context(), u.Merchant, r.PathValue("keyID")); err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/dashboard/keys", http.StatusSeeOther)

@@ -10,7 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -185,12 +185,12 @@ func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 func TestDashboardKeysRefused(t *testing.T) {
 	e := handlerstest.New(t)
 	ownerEmail, ownerPW := handlerstest.DashUser(t, e, "owner@cafe.example")
-	staffEmail, staffPW := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
-	other, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: "다른 상점"})
+	staffEmail, staffPW := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
+	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := e.Service.APIKeys(context.Background(), other.Merchant)
+	keys, err := e.Merchants.APIKeys(context.Background(), other.Merchant)
 	if err != nil || len(keys) != 1 {
 		t.Fatal(keys, err)
 	}

@@ -12,8 +12,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -26,12 +28,12 @@ const dashLinkCheckouts = 10
 
 // ListLinks serves GET /dashboard/links: the merchant's payment links, newest first.
 func (h *Handler) ListLinks(w http.ResponseWriter, r *http.Request, u *User) error {
-	list, err := h.svc.Links(r.Context(), u.Merchant, dashLinksLimit+1)
+	list, more, err := h.links.Links(r.Context(), u.Merchant, links.ListParams{Limit: dashLinksLimit})
 	if err != nil {
 		return err
 	}
-	p := views.DashLinksModel{Nav: h.nav(w, r, u, "links"), More: len(list) > dashLinksLimit, Limit: dashLinksLimit}
-	for _, l := range list[:min(len(list), dashLinksLimit)] {
+	p := views.DashLinksModel{Nav: h.nav(w, r, u, "links"), More: more, Limit: dashLinksLimit}
+	for _, l := range list {
 		row, err := h.linkRow(r.Context(), l)
 		if err != nil {
 			return err
@@ -45,7 +47,7 @@ func (h *Handler) ListLinks(w http.ResponseWriter, r *http.Request, u *User) err
 
 // linkRow is a link as the dashboard shows it: its public URL, paid count and state.
 func (h *Handler) linkRow(ctx context.Context, l *store.Link) (views.DashLinkRow, error) {
-	paid, err := h.svc.LinkPaidCount(ctx, l)
+	paid, err := h.links.PaidCount(ctx, l)
 	if err != nil {
 		return views.DashLinkRow{}, err
 	}
@@ -55,12 +57,12 @@ func (h *Handler) linkRow(ctx context.Context, l *store.Link) (views.DashLinkRow
 	}
 	return views.DashLinkRow{ID: l.ID, URL: h.baseURL + web.LinkURL(l.Slug, ""), Description: l.Description,
 		Items: strings.Join(items, ", "), Amount: l.Amount, Reusable: l.Reusable, MaxUses: l.MaxUses, Paid: paid,
-		State: string(h.svc.LinkState(l, paid)), ExpiresAt: l.ExpiresAt, CreatedAt: l.CreatedAt}, nil
+		State: string(h.links.State(l, paid)), ExpiresAt: l.ExpiresAt, CreatedAt: l.CreatedAt}, nil
 }
 
 // ShowLink serves GET /dashboard/links/{linkID}: a link with its latest checkouts.
 func (h *Handler) ShowLink(w http.ResponseWriter, r *http.Request, u *User) error {
-	l, err := h.svc.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
+	l, err := h.links.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
 	}
@@ -70,20 +72,24 @@ func (h *Handler) ShowLink(w http.ResponseWriter, r *http.Request, u *User) erro
 	}
 	// A link's checkouts carry its id as their reference, which the checkouts search finds by
 	// prefix; the store has no index on link_id but for paid ones, so this is that search.
-	list, _, err := h.svc.List(r.Context(), u.Merchant, store.ListCheckouts{Search: l.ID, Limit: dashLinkCheckouts})
+	list, _, err := h.checkouts.Checkouts(r.Context(), u.Merchant, store.ListCheckouts{Search: l.ID, Limit: dashLinkCheckouts})
 	if err != nil {
 		return err
 	}
 	p := views.DashLinkModel{Nav: h.nav(w, r, u, "links"), Link: row, Created: r.URL.Query().Get("created") == "1",
 		CheckoutsURL: dashURL("/dashboard/checkouts", url.Values{"q": {l.ID}}),
 		QRURL:        web.LinkURL(l.Slug, "/qr.png"), PosterURL: web.LinkURL(l.Slug, "/poster")}
-	for _, st := range list {
-		if c := st.Checkout; c.LinkID == l.ID {
-			p.Checkouts = append(p.Checkouts, views.DashCheckoutRow{ID: c.ID, Status: c.Status, Reference: c.Reference,
-				Amount: c.Amount, CreatedAt: c.CreatedAt})
-		}
-	}
 	ctx, _ := h.pageContext(w, r)
+	for _, st := range list {
+		if st.Checkout.LinkID != l.ID {
+			continue
+		}
+		row, err := h.orderRow(r, views.L(ctx), st)
+		if err != nil {
+			return err
+		}
+		p.Checkouts = append(p.Checkouts, row)
+	}
 	h.pages.Render(w, r, ctx, http.StatusOK, views.DashLink(p))
 	return nil
 }
@@ -99,7 +105,7 @@ func (h *Handler) ShowNewLinkPage(w http.ResponseWriter, r *http.Request, u *Use
 func (h *Handler) renderLinkForm(w http.ResponseWriter, r *http.Request, u *User, status int, f views.DashLinkFormModel) {
 	f.Nav = h.nav(w, r, u, "links")
 	f.MinAmount, f.MaxAmount = u.Merchant.MinAmount, u.Merchant.MaxAmount
-	f.Today = h.svc.Now().In(h.seoul).Format(time.DateOnly)
+	f.Today = h.clock.Now().In(h.seoul).Format(time.DateOnly)
 	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, status, views.DashLinkForm(f))
 }
@@ -126,15 +132,15 @@ func parseFormInt(s string) (int64, bool) {
 
 // linkParams turns the form into the service's parameters: an amount, or one item whose price
 // and quantity make it; the day it expires is a day in Korea, the link working until its end.
-func (h *Handler) linkParams(f views.DashLinkFormModel) (checkout.LinkParams, *formFieldError) {
-	p := checkout.LinkParams{Description: f.Description, SuccessURL: f.SuccessURL, FailureURL: f.FailureURL, Reusable: &f.Reusable}
+func (h *Handler) linkParams(f views.DashLinkFormModel) (links.LinkParams, *formFieldError) {
+	p := links.LinkParams{Description: f.Description, SuccessURL: f.SuccessURL, FailureURL: f.FailureURL, Reusable: &f.Reusable}
 	if f.ItemName != "" || f.ItemPrice != "" {
 		qty, ok := parseFormInt(f.ItemQuantity)
 		if !ok || qty < 1 || qty > 10000 {
 			return p, &formFieldError{field: "item_quantity", code: "item_quantity_invalid"}
 		}
 		price, ok := parseFormInt(f.ItemPrice)
-		if !ok || price < 0 || price > checkout.MaxAmountCeiling {
+		if !ok || price < 0 || price > accounts.MaxAmountCeiling {
 			return p, &formFieldError{field: "item_price", code: "item_price_invalid"}
 		}
 		p.Items = []store.Item{{Name: f.ItemName, Quantity: qty, UnitPrice: price}}
@@ -171,8 +177,8 @@ var linkFields = map[string]string{"amount": "amount", "description": "descripti
 
 // refusedField is the field a refused service call is about, or nil when err is no refusal.
 func refusedField(err error, fields map[string]string, m *store.Merchant) *formFieldError {
-	var ce *checkout.Error
-	if !errors.As(err, &ce) || ce.Kind != checkout.KindInvalid {
+	var ce *domain.Error
+	if !errors.As(err, &ce) || ce.Kind != domain.KindInvalid {
 		return nil
 	}
 	field := fields[ce.Param]
@@ -230,9 +236,9 @@ func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request, u *User) er
 		}
 	}
 	sum := sha256.Sum256([]byte(form.Encode()))
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-link-"+f.Token, hex.EncodeToString(sum[:]), 15*time.Second)
+	held, prev, err := h.keys.Reserve(r.Context(), m.ID, "dashboard-link-"+f.Token, hex.EncodeToString(sum[:]), 15*time.Second)
 	switch {
-	case errors.Is(err, checkout.ErrKeyReused), errors.Is(err, checkout.ErrKeyBusy):
+	case errors.Is(err, domain.ErrKeyReused), errors.Is(err, domain.ErrKeyBusy):
 		return errLinkFormResent
 	case err != nil:
 		return err
@@ -240,9 +246,9 @@ func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request, u *User) er
 		http.Redirect(w, r, "/dashboard/links/"+url.PathEscape(string(prev.Body))+"?created=1", http.StatusSeeOther)
 		return nil
 	}
-	l, err := h.svc.CreateLink(r.Context(), m, p)
+	l, err := h.links.Create(r.Context(), m, p)
 	if err != nil {
-		if rerr := h.svc.ReleaseIdempotencyKey(r.Context(), held); rerr != nil {
+		if rerr := h.keys.Release(r.Context(), held); rerr != nil {
 			h.log.ErrorContext(r.Context(), "releasing a dashboard link's key", "err", rerr)
 		}
 		if fe := refusedField(err, linkFields, m); fe != nil {
@@ -250,7 +256,7 @@ func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request, u *User) er
 		}
 		return err
 	}
-	if err := h.svc.CompleteIdempotencyKey(r.Context(), held, http.StatusSeeOther, []byte(l.ID)); err != nil {
+	if err := h.keys.Complete(r.Context(), held, http.StatusSeeOther, []byte(l.ID)); err != nil {
 		h.log.ErrorContext(r.Context(), "completing a dashboard link's key", "err", err)
 	}
 	http.Redirect(w, r, "/dashboard/links/"+l.ID+"?created=1", http.StatusSeeOther)
@@ -271,7 +277,7 @@ func (h *Handler) refuseLinkForm(w http.ResponseWriter, r *http.Request, u *User
 // ConfirmDeactivateLink serves GET /dashboard/links/{linkID}/deactivate: it asks before the link
 // stops; a link already stopped goes back to its page.
 func (h *Handler) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
-	l, err := h.svc.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
+	l, err := h.links.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
 	}
@@ -291,7 +297,7 @@ func (h *Handler) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, 
 // DeactivateLink serves POST /dashboard/links/{linkID}/deactivate: the link's URL opens no more
 // checkouts (those opened stay payable). A second time changes nothing.
 func (h *Handler) DeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
-	l, err := h.svc.DeactivateLink(r.Context(), u.Merchant, r.PathValue("linkID"), nil)
+	l, err := h.links.Deactivate(r.Context(), u.Merchant, r.PathValue("linkID"), nil)
 	if err != nil {
 		return err
 	}

@@ -9,8 +9,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/links"
 )
 
 // newLinkForm opens the create form as b and returns a valid link's values with its token.
@@ -73,18 +74,18 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	}
 	changed.Set("amount", "16000")
 	if res, body := sendDashForm(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
-		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보냈습니다") {
+		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보낸 양식이에요") {
 		t.Errorf("the same token with another amount: %d", res.StatusCode)
 	}
 
 	_, body = b.Get(loc)
 	doc = handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := e.Service.Link(context.Background(), m, linkID)
+	l, err := e.Links.Link(context.Background(), m, linkID)
 	if err != nil {
 		t.Fatalf("the link %q: %v", linkID, err)
 	}
@@ -99,8 +100,8 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	if doc.Find(`script[src^="/static/"]`).Length() != 1 || strings.Contains(body, "<script>") {
 		t.Error("the link page does not load its script from /static/, or has an inline one")
 	}
-	for id, want := range map[string]string{"link-created": "만들었습니다", "link-amount": "15,000원", "link-state": "사용 중",
-		"link-uses": "1회용", "link-paid": "0", "link-description": "스콘 세트 예약금", "no-link-checkouts": "아직"} {
+	for id, want := range map[string]string{"link-created": "만들었어요", "link-amount": "15,000원", "link-state": "사용 중",
+		"link-uses": "한 번만 결제", "link-paid": "0건", "link-description": "스콘 세트 예약금", "no-link-checkouts": "아직"} {
 		if got := handlerstest.TextOf(doc, id); !strings.Contains(got, want) {
 			t.Errorf("%s: %q, want %q", id, got, want)
 		}
@@ -114,7 +115,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	}
 	_, body = b.Get("/dashboard/links/" + linkID)
 	doc = handlerstest.Page(t, body)
-	if handlerstest.TextOf(doc, "link-paid") != "1" || handlerstest.TextOf(doc, "link-state") != "사용 완료" {
+	if handlerstest.TextOf(doc, "link-paid") != "1건" || handlerstest.TextOf(doc, "link-state") != "판매 완료" {
 		t.Errorf("after a payment: paid %q, state %q", handlerstest.TextOf(doc, "link-paid"), handlerstest.TextOf(doc, "link-state"))
 	}
 	if rows := doc.Find(`[data-testid=link-checkouts] [data-testid=checkout-row]`); rows.Length() != 1 || rows.AttrOr("data-id", "") != checkoutID {
@@ -130,7 +131,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	if row.Length() != 1 || row.AttrOr("data-id", "") != linkID || row.Find(`input[data-testid=link-url]`).AttrOr("value", "") != wantURL {
 		t.Fatalf("the list: %d rows", row.Length())
 	}
-	for id, want := range map[string]string{"link-amount": "15,000원", "link-paid": "1", "link-state": "사용 완료", "link-uses": "1회용"} {
+	for id, want := range map[string]string{"link-amount": "15,000원", "link-paid": "1건", "link-state": "판매 완료", "link-uses": "한 번만 결제"} {
 		if got := strings.Join(strings.Fields(row.Find(`[data-testid=`+id+`]`).Text()), " "); got != want {
 			t.Errorf("list %s: %q, want %q", id, got, want)
 		}
@@ -152,7 +153,7 @@ func TestDashboardLinkFromAnItem(t *testing.T) {
 	res, body := b.Post("/dashboard/links", form.Encode())
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusOK || handlerstest.TextOf(doc, "link-amount") != "9,000원" ||
-		handlerstest.TextOf(doc, "link-items") != "아메리카노 × 2" || handlerstest.TextOf(doc, "link-uses") != "여러 번 사용(최대 30회)" {
+		handlerstest.TextOf(doc, "link-items") != "아메리카노 × 2" || handlerstest.TextOf(doc, "link-uses") != "여러 번 결제(최대 30회)" {
 		t.Errorf("an item's link: %d amount %q items %q uses %q", res.StatusCode, handlerstest.TextOf(doc, "link-amount"),
 			handlerstest.TextOf(doc, "link-items"), handlerstest.TextOf(doc, "link-uses"))
 	}
@@ -176,7 +177,7 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 		{map[string]string{"amount": "3000000"}, "amount", "2,000,000원 이하"},
 		{map[string]string{"item_name": "라떼", "item_quantity": "0", "item_price": "5000"}, "item_quantity", "1~10,000"},
 		{map[string]string{"item_name": "라떼", "item_quantity": "1", "item_price": "오천"}, "item_price", "0원 이상"},
-		{map[string]string{"item_name": "라떼", "item_quantity": "2", "item_price": "5000"}, "item_price", "금액과 다릅니다"},
+		{map[string]string{"item_name": "라떼", "item_quantity": "2", "item_price": "5000"}, "item_price", "금액과 달라요"},
 		{map[string]string{"amount": "", "item_name": "", "item_price": "5000"}, "item_name", "1~200자"},
 		{map[string]string{"description": strings.Repeat("가", 501)}, "description", "500자"},
 		{map[string]string{"success_url": ""}, "success_url", "주소를 입력해"},
@@ -251,7 +252,7 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	}
 	_, body = b.Get(confirm)
 	doc = handlerstest.Page(t, body)
-	if !strings.Contains(handlerstest.TextOf(doc, "deactivate-confirm"), "새 결제를 시작할 수 없습니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "deactivate-confirm"), "새 결제를 시작할 수 없어요") {
 		t.Errorf("the confirmation says %q", handlerstest.TextOf(doc, "deactivate-confirm"))
 	}
 	action := doc.Find(`[data-testid=deactivate-confirm-button]`).Closest("form").AttrOr("action", "")
@@ -284,15 +285,15 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := context.Background()
-	m, err := e.Service.MerchantByID(ctx, e.MerchantID)
+	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := e.Service.CreateLink(ctx, m, checkout.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
+	l, err := e.Links.Create(ctx, m, links.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 
@@ -318,11 +319,11 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	}
 
 	// Another merchant's link is not found, and not listed.
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "옆 가게"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "옆 가게"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := e.Service.CreateLink(ctx, other.Merchant, checkout.LinkParams{Amount: 7000, SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
+	theirs, err := e.Links.Create(ctx, other.Merchant, links.LinkParams{Amount: 7000, SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -339,7 +340,7 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	if _, body := ob.Get("/dashboard/links"); strings.Contains(body, theirs.ID) {
 		t.Error("the list shows another merchant's link")
 	}
-	if got, _ := e.Service.Link(ctx, other.Merchant, theirs.ID); got == nil || !got.Active {
+	if got, _ := e.Links.Link(ctx, other.Merchant, theirs.ID); got == nil || !got.Active {
 		t.Error("another merchant's link was deactivated")
 	}
 

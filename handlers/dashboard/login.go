@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -22,7 +22,7 @@ func (h *Handler) ShowLoginPage(w http.ResponseWriter, r *http.Request) error {
 }
 
 // SignIn checks an e-mail and password. A wrong password and an unknown e-mail get the same
-// answer; failures are throttled per account and per address (checkout.SignIn), and a
+// answer; failures are throttled per account and per address (accounts.Users.SignIn), and a
 // throttled attempt is told how long to wait. A password that opens several shops' accounts
 // leads to the choice between them.
 func (h *Handler) SignIn(w http.ResponseWriter, r *http.Request) error {
@@ -31,8 +31,8 @@ func (h *Handler) SignIn(w http.ResponseWriter, r *http.Request) error {
 		return web.Invalid("invalid_form", "the form could not be read", "")
 	}
 	email, password := r.PostForm.Get("email"), r.PostForm.Get("password")
-	res, err := h.svc.SignIn(r.Context(), email, password, h.proxies.Client(r))
-	var locked *checkout.LoginLockedError
+	res, err := h.users.SignIn(r.Context(), email, password, h.proxies.Client(r))
+	var locked *accounts.LoginLockedError
 	if errors.As(err, &locked) {
 		w.Header().Set("Retry-After", strconv.Itoa(int((locked.Wait+time.Second-1)/time.Second)))
 		h.renderLogin(w, r, http.StatusTooManyRequests, views.LoginModel{Email: email, Error: "dash.login.locked", Wait: locked.Wait})
@@ -45,7 +45,7 @@ func (h *Handler) SignIn(w http.ResponseWriter, r *http.Request) error {
 	if err == nil {
 		err = h.startSession(w, r, res.User)
 	}
-	if errors.Is(err, checkout.ErrBadLogin) { // also: the password changed since it was checked
+	if errors.Is(err, accounts.ErrBadLogin) { // also: the password changed since it was checked
 		h.renderLogin(w, r, http.StatusUnauthorized, views.LoginModel{Email: email, Error: "dash.login.wrong"})
 		return nil
 	}
@@ -64,11 +64,11 @@ func (h *Handler) ChooseShop(w http.ResponseWriter, r *http.Request) error {
 	if err := r.ParseForm(); err != nil {
 		return web.Invalid("invalid_form", "the form could not be read", "")
 	}
-	u, err := h.svc.ChooseSignIn(r.Context(), r.PostForm.Get("choice"))
+	u, err := h.users.ChooseSignIn(r.Context(), r.PostForm.Get("choice"))
 	if err == nil {
 		err = h.startSession(w, r, u)
 	}
-	if errors.Is(err, checkout.ErrChoiceExpired) || errors.Is(err, checkout.ErrBadLogin) {
+	if errors.Is(err, accounts.ErrChoiceExpired) || errors.Is(err, accounts.ErrBadLogin) {
 		h.renderLogin(w, r, http.StatusBadRequest, views.LoginModel{Error: "dash.login.choice_expired"})
 		return nil
 	}
@@ -80,7 +80,7 @@ func (h *Handler) ChooseShop(w http.ResponseWriter, r *http.Request) error {
 }
 
 // renderChoice asks which of the shops a sign-in opens to open.
-func (h *Handler) renderChoice(w http.ResponseWriter, r *http.Request, choices []checkout.SignInChoice) {
+func (h *Handler) renderChoice(w http.ResponseWriter, r *http.Request, choices []accounts.SignInChoice) {
 	ctx, lang := h.pageContext(w, r)
 	m := views.ChooseShopModel{Action: "/dashboard/login/choose", LangURL: web.LangURL(r, lang)}
 	for _, c := range choices {

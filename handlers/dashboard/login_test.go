@@ -12,7 +12,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -239,11 +239,11 @@ func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := context.Background()
 	email, cafePassword := handlerstest.DashUser(t, e, "owner@example.com")
-	bakery, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "빵집"})
+	bakery, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "빵집"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	baker, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: bakery.Merchant.ID, Email: "baker@bakery.example"})
+	baker, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: bakery.Merchant.ID, Email: "baker@bakery.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,13 +283,13 @@ func TestDashboardSignInChoosesTheShop(t *testing.T) {
 		t.Helper()
 		id := e.MerchantID
 		if name != "" {
-			m, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: name})
+			m, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: name})
 			if err != nil {
 				t.Fatal(err)
 			}
 			id = m.Merchant.ID
 		}
-		if _, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: id, Email: email, Password: password}); err != nil {
+		if _, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: id, Email: email, Password: password}); err != nil {
 			t.Fatal(err)
 		}
 		e.Clock.Add(time.Second) // the choices list the oldest account first
@@ -310,7 +310,7 @@ func TestDashboardSignInChoosesTheShop(t *testing.T) {
 	})
 	// Only the shops whose password this is are offered, the flower shop is not.
 	if res.StatusCode != http.StatusOK || strings.Join(shops, ",") != "테스트 카페,빵집" || strings.Contains(body, "꽃집") ||
-		!strings.Contains(body, "상점을 선택") {
+		!strings.Contains(body, "상점을 골라") {
 		t.Fatalf("the choice: %d %q\n%s", res.StatusCode, shops, body)
 	}
 	if res, _ := b.Do(b.NoRedirect(), "GET", "/dashboard", nil, nil); res.StatusCode != http.StatusSeeOther {

@@ -3,12 +3,14 @@ package dashboard
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -34,33 +36,68 @@ func refundForm(r *http.Request) (amount *int64, reason string, err error) {
 // refunded, with a one-time token that makes the refund happen once however often it is sent.
 func (h *Handler) ConfirmRefund(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
-	pay, _, err := h.svc.Payment(r.Context(), m, r.PathValue("paymentID"))
+	pay, _, err := h.payments.Payment(r.Context(), m, r.PathValue("paymentID"))
 	if err != nil {
 		return err
 	}
 	amount, reason, err := refundForm(r)
-	if err != nil {
-		return err
-	}
 	left := pay.Amount - pay.RefundedAmount
 	if left <= 0 {
 		return web.Conflict("payment_refunded", "this payment is already fully refunded")
 	}
-	if amount == nil {
+	if amount == nil && err == nil {
 		amount = &left
 	}
-	if *amount > left {
-		return web.Invalid("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
+	if err == nil && *amount > left {
+		err = web.Invalid("amount_exceeds_remaining", "amount is more than is left to refund", "amount")
+	}
+	if err != nil {
+		return h.refuseRefund(w, r, u, pay, err)
 	}
 	nav := h.nav(w, r, u, "checkouts")
 	back, err := h.paymentPage(r, pay)
 	if err != nil {
 		return err
 	}
+	reference := ""
+	if pay.CheckoutID != "" {
+		st, err := h.checkouts.Checkout(r.Context(), m, pay.CheckoutID)
+		if err != nil {
+			return err
+		}
+		if st.Checkout.LinkID == "" {
+			reference = st.Checkout.Reference
+		}
+	}
 	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, http.StatusOK, views.DashRefundConfirm(views.DashRefundConfirmModel{Nav: nav, PaymentID: pay.ID,
-		BackURL: back, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
+		BackURL: back, Reference: reference, Amount: *amount, Left: left, Reason: reason, Token: rand.Text()}))
 	return nil
+}
+
+// refuseRefund answers a refund form whose amount was refused with the payment's page again
+// (its checkout's, or its charge's): the form keeps what was typed and says beside the field why
+// (what is left, when it asked for more).
+func (h *Handler) refuseRefund(w http.ResponseWriter, r *http.Request, u *User, pay *store.Payment, err error) error {
+	var fe *web.Error
+	if !errors.As(err, &fe) {
+		return err
+	}
+	ctx, _ := h.pageContext(w, r)
+	l := views.L(ctx)
+	message := l.T("dash.error.amount_invalid", nil)
+	if fe.Code() == "amount_exceeds_remaining" {
+		message = l.T("dash.refund.too_much", map[string]any{"Left": l.Won(pay.Amount - pay.RefundedAmount)})
+	}
+	refused := &refundRefusal{amount: strings.TrimSpace(r.PostForm.Get("amount")), reason: strings.TrimSpace(r.PostForm.Get("reason")), message: message}
+	if pay.CheckoutID != "" {
+		return h.renderCheckout(w, r, u, pay.CheckoutID, fe.Status(), refused)
+	}
+	ch, cerr := h.payments.ChargeOf(r.Context(), pay.ID)
+	if cerr != nil || ch == nil {
+		return err
+	}
+	return h.renderCharge(w, r, u, ch.ID, fe.Status(), refused)
 }
 
 // Refund serves POST /dashboard/payments/{paymentID}/refund: the confirmed refund. The form's
@@ -77,7 +114,7 @@ func (h *Handler) Refund(w http.ResponseWriter, r *http.Request, u *User) error 
 		return err
 	}
 	paymentID := r.PathValue("paymentID")
-	pay, _, err := h.svc.Payment(r.Context(), m, paymentID)
+	pay, _, err := h.payments.Payment(r.Context(), m, paymentID)
 	if err != nil {
 		return err
 	}
@@ -90,8 +127,11 @@ func (h *Handler) Refund(w http.ResponseWriter, r *http.Request, u *User) error 
 	if err != nil || done { // done: the same confirmation again, its refund done or under way
 		return h.redirectUnless(w, r, back, err)
 	}
-	_, err = h.svc.Refund(r.Context(), m, paymentID, checkout.RefundParams{Amount: amount, Reason: reason, Key: held})
+	rf, err := h.payments.CreateRefund(r.Context(), m, paymentID, payments.RefundParams{Amount: amount, Reason: reason, Key: held})
 	h.settleKey(r, held, err)
+	if err == nil {
+		back += "?" + url.Values{"refund": {rf.ID}}.Encode() // the page says the refund was made
+	}
 	return h.redirectUnless(w, r, back, err)
 }
 
@@ -101,7 +141,7 @@ func (h *Handler) paymentPage(r *http.Request, pay *store.Payment) (string, erro
 	if pay.CheckoutID != "" {
 		return "/dashboard/checkouts/" + pay.CheckoutID, nil
 	}
-	ch, err := h.svc.ChargeOf(r.Context(), pay.ID)
+	ch, err := h.payments.ChargeOf(r.Context(), pay.ID)
 	if err != nil {
 		return "", err
 	}

@@ -25,16 +25,32 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	if !ok {
 		t.Fatal("a paid checkout's page has no refund form")
 	}
-	// Bad amounts never reach the confirmation step.
-	for _, bad := range []string{"-5", "abc", "0", "11001", "1.5"} {
-		if res, _ := b.Post(action, url.Values{"amount": {bad}}.Encode()); res.StatusCode != http.StatusBadRequest {
-			t.Errorf("amount %q: %d", bad, res.StatusCode)
+	// Bad amounts never reach the confirmation step: the checkout's page again says why beside
+	// the field, keeping what was typed.
+	for _, bad := range []struct{ amount, says string }{
+		{"-5", "금액은 1원 이상의 정수로 입력해 주세요."}, {"abc", "금액은 1원 이상의 정수로 입력해 주세요."},
+		{"0", "금액은 1원 이상의 정수로 입력해 주세요."}, {"1.5", "금액은 1원 이상의 정수로 입력해 주세요."},
+		{"11001", "11,000원까지 환불할 수 있어요."}, {"35,000", "11,000원까지 환불할 수 있어요."},
+	} {
+		res, body := b.Post(action, url.Values{"amount": {bad.amount}, "reason": {"한 잔 취소"}}.Encode())
+		doc := handlerstest.Page(t, body)
+		if res.StatusCode != http.StatusBadRequest || res.Request.URL.Path != action || doc.Find(`[data-testid=refund-form]`).Length() != 1 {
+			t.Errorf("amount %q: %d at %s", bad.amount, res.StatusCode, res.Request.URL.Path)
+			continue
+		}
+		if got := handlerstest.TextOf(doc, "refund-error"); got != bad.says {
+			t.Errorf("amount %q: beside the field %q, want %q", bad.amount, got, bad.says)
+		}
+		if doc.Find(`#refund-amount`).AttrOr("value", "") != bad.amount || doc.Find(`#refund-reason`).AttrOr("value", "") != "한 잔 취소" ||
+			doc.Find(`#refund-amount`).AttrOr("aria-invalid", "") != "true" {
+			t.Errorf("amount %q: the form keeps %q and %q", bad.amount, doc.Find(`#refund-amount`).AttrOr("value", ""), doc.Find(`#refund-reason`).AttrOr("value", ""))
 		}
 	}
 	res, body := b.Post(action, url.Values{"amount": {"3,000"}, "reason": {"한 잔 취소"}}.Encode())
 	doc := handlerstest.Page(t, body)
-	if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "refund-confirm"), "3,000원") {
-		t.Fatalf("confirmation: %d %s", res.StatusCode, handlerstest.TextOf(doc, "refund-confirm"))
+	if res.StatusCode != 200 || handlerstest.TextOf(doc, "refund-question") != "3,000원을 환불할까요?" ||
+		!strings.Contains(handlerstest.TextOf(doc, "refund-confirm"), "8,000원이 남아요") || !strings.Contains(doc.Find("main").Text(), "ORDER-1") {
+		t.Fatalf("confirmation: %d %q %q", res.StatusCode, handlerstest.TextOf(doc, "refund-question"), handlerstest.TextOf(doc, "refund-confirm"))
 	}
 	if n := e.Sandbox.Calls("cancel"); n != 0 {
 		t.Fatalf("the confirmation step refunded (%d cancel calls)", n)
@@ -80,6 +96,19 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	}
 	if n := e.Sandbox.Calls("cancel"); n != 1 {
 		t.Errorf("%d cancel calls at KakaoPay after the refused tries, want 1", n)
+	}
+	// The confirmation's answer leads to the checkout's page, which says what was refunded.
+	_, body = b.Post(action, url.Values{"amount": {"1000"}}.Encode())
+	values = url.Values{}
+	handlerstest.Page(t, body).Find(`[data-testid=refund-confirm-button]`).Closest("form").Find("input").Each(func(_ int, s *goquery.Selection) {
+		values.Set(s.AttrOr("name", ""), s.AttrOr("value", ""))
+	})
+	res, body = b.Post(confirm, values.Encode())
+	if doc := handlerstest.Page(t, body); res.Request.URL.Path != "/dashboard/checkouts/"+c.ID || handlerstest.TextOf(doc, "checkout-notice") != "1,000원을 환불했어요." {
+		t.Errorf("after the refund: %s says %q", res.Request.URL, handlerstest.TextOf(doc, "checkout-notice"))
+	}
+	if _, body := b.Get("/dashboard/checkouts/" + c.ID); handlerstest.Page(t, body).Find(`[data-testid=checkout-notice]`).Length() != 0 {
+		t.Error("the checkout's page says a refund was made when none was just made")
 	}
 }
 

@@ -6,7 +6,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -16,19 +17,19 @@ import (
 func (h *Handler) ShowSettings(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
 	h.renderSettings(w, r, u, http.StatusOK, views.DashSettingsModel{Saved: r.URL.Query().Get("saved") == "1", Name: m.Name,
-		MinAmount: strconv.FormatInt(m.MinAmount, 10), MaxAmount: strconv.FormatInt(m.MaxAmount, 10),
+		MinAmount: views.Number(m.MinAmount), MaxAmount: views.Number(m.MaxAmount),
 		EmbedOrigins: strings.Join(m.EmbedOrigins, "\n")})
 	return nil
 }
 
 // renderSettings shows the settings form f in status.
 func (h *Handler) renderSettings(w http.ResponseWriter, r *http.Request, u *User, status int, f views.DashSettingsModel) {
-	f.Nav, f.Ceiling = h.nav(w, r, u, "settings"), checkout.MaxAmountCeiling
+	f.Nav, f.Ceiling = h.nav(w, r, u, "settings"), accounts.MaxAmountCeiling
 	ctx, _ := h.pageContext(w, r)
 	h.pages.Render(w, r, ctx, status, views.DashSettings(f))
 }
 
-// settingsFields are the form fields an UpdateMerchantSettings error's param is about.
+// settingsFields are the form fields an UpdateSettings error's param is about.
 var settingsFields = map[string]string{"name": "name", "min_amount": "min_amount", "max_amount": "max_amount",
 	"embed_origins": "embed_origins"}
 
@@ -46,7 +47,7 @@ func (h *Handler) SaveSettings(w http.ResponseWriter, r *http.Request, u *User) 
 			origins = append(origins, o)
 		}
 	}
-	p := checkout.MerchantSettings{Name: f.Name, EmbedOrigins: origins}
+	p := accounts.SettingsParams{Name: f.Name, EmbedOrigins: origins}
 	var ok bool
 	if p.MinAmount, ok = parseFormInt(f.MinAmount); !ok {
 		return h.refuseSettings(w, r, u, f, &formFieldError{field: "min_amount", code: "min_amount_invalid"})
@@ -54,7 +55,7 @@ func (h *Handler) SaveSettings(w http.ResponseWriter, r *http.Request, u *User) 
 	if p.MaxAmount, ok = parseFormInt(f.MaxAmount); !ok {
 		return h.refuseSettings(w, r, u, f, &formFieldError{field: "max_amount", code: "max_amount_invalid"})
 	}
-	if _, err := h.svc.UpdateMerchantSettings(r.Context(), u.Merchant, p); err != nil {
+	if _, err := h.merchants.UpdateSettings(r.Context(), u.Merchant, p); err != nil {
 		fe := refusedField(err, settingsFields, u.Merchant)
 		if fe == nil {
 			return err
@@ -70,7 +71,7 @@ func (h *Handler) SaveSettings(w http.ResponseWriter, r *http.Request, u *User) 
 
 // originIndex is the line of the embed origin a refusal is about (param embed_origins[i]).
 func originIndex(err error) (int, bool) {
-	var ce *checkout.Error
+	var ce *domain.Error
 	if !errors.As(err, &ce) {
 		return 0, false
 	}
@@ -87,7 +88,7 @@ func (h *Handler) refuseSettings(w http.ResponseWriter, r *http.Request, u *User
 	if fe.data == nil {
 		fe.data = map[string]any{}
 	}
-	fe.data["Ceiling"] = int64(checkout.MaxAmountCeiling)
+	fe.data["Ceiling"] = int64(accounts.MaxAmountCeiling)
 	ctx, _ := h.pageContext(w, r)
 	f.Errors = refusedFieldMessage(ctx, "settings", fe)
 	h.renderSettings(w, r, u, http.StatusBadRequest, f)

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -27,7 +27,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	res, body := b.Get("/dashboard/settings")
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusOK || doc.Find(`#name`).AttrOr("value", "") != "테스트 카페" ||
-		doc.Find(`#min_amount`).AttrOr("value", "") != "100" || doc.Find(`#max_amount`).AttrOr("value", "") != "2000000" ||
+		doc.Find(`#min_amount`).AttrOr("value", "") != "100" || doc.Find(`#max_amount`).AttrOr("value", "") != "2,000,000" ||
 		doc.Find(`[data-testid=settings-saved]`).Length() != 0 {
 		t.Fatalf("the settings page: %d name %q", res.StatusCode, doc.Find(`#name`).AttrOr("value", ""))
 	}
@@ -38,8 +38,8 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	}
 	_, body = b.Get(res.Header.Get("Location"))
 	doc = handlerstest.Page(t, body)
-	if !strings.Contains(handlerstest.TextOf(doc, "settings-saved"), "저장했습니다") || handlerstest.TextOf(doc, "dash-merchant") != "새 이름 카페" ||
-		doc.Find(`#min_amount`).AttrOr("value", "") != "1000" || doc.Find(`#max_amount`).AttrOr("value", "") != "50000" ||
+	if !strings.Contains(handlerstest.TextOf(doc, "settings-saved"), "저장했어요") || handlerstest.TextOf(doc, "dash-merchant") != "새 이름 카페" ||
+		doc.Find(`#min_amount`).AttrOr("value", "") != "1,000" || doc.Find(`#max_amount`).AttrOr("value", "") != "50,000" ||
 		doc.Find(`#embed_origins`).Text() != "https://pay.shop.example\nhttps://shop.example" {
 		t.Errorf("after saving: %q, merchant %q, min %q max %q origins %q", handlerstest.TextOf(doc, "settings-saved"), handlerstest.TextOf(doc, "dash-merchant"),
 			doc.Find(`#min_amount`).AttrOr("value", ""), doc.Find(`#max_amount`).AttrOr("value", ""), doc.Find(`#embed_origins`).Text())
@@ -114,15 +114,15 @@ func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 			t.Errorf("%v: the maximum came back as %q", c.change, got)
 		}
 	}
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
-	if err != nil || m.Name != "테스트 카페" || m.MinAmount != checkout.DefaultMinAmount || m.MaxAmount != checkout.DefaultMaxAmount || len(m.EmbedOrigins) != 0 {
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
+	if err != nil || m.Name != "테스트 카페" || m.MinAmount != accounts.DefaultMinAmount || m.MaxAmount != accounts.DefaultMaxAmount || len(m.EmbedOrigins) != 0 {
 		t.Errorf("refused forms changed the merchant: %+v %v", m, err)
 	}
 }
 
 func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	if _, body := b.Get("/dashboard"); handlerstest.Page(t, body).Find(`[data-testid=nav-settings]`).Length() != 0 {
@@ -139,7 +139,7 @@ func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	if res, _ := sendDashForm(ob, "/dashboard/settings", settingsForm(), evilSiteHeaders); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site save: %d", res.StatusCode)
 	}
-	if m, _ := e.Service.MerchantByID(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != checkout.DefaultMaxAmount {
+	if m, _ := e.Merchants.Merchant(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != accounts.DefaultMaxAmount {
 		t.Errorf("a refused save changed the merchant: %+v", m)
 	}
 	// Signed out, the page sends the browser to sign in.

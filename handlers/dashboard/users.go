@@ -5,7 +5,8 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
 )
@@ -15,7 +16,7 @@ var usersNotices = map[string]string{"role": "dash.users.role_changed", "removed
 
 // ListUsers serves GET /dashboard/users: the merchant's users and the form that adds one.
 func (h *Handler) ListUsers(w http.ResponseWriter, r *http.Request, u *User) error {
-	return h.renderUsers(w, r, u, http.StatusOK, views.DashAddUser{Role: checkout.RoleStaff}, usersNotices[r.URL.Query().Get("done")])
+	return h.renderUsers(w, r, u, http.StatusOK, views.DashAddUser{Role: accounts.RoleStaff}, usersNotices[r.URL.Query().Get("done")])
 }
 
 // AddUser serves POST /dashboard/users: a new user of the merchant, whose generated password the
@@ -29,12 +30,12 @@ func (h *Handler) AddUser(w http.ResponseWriter, r *http.Request, u *User) error
 		return web.UnreadableBody(err)
 	}
 	form := views.DashAddUser{Email: strings.TrimSpace(r.PostForm.Get("email")), Role: r.PostForm.Get("role")}
-	if form.Role != checkout.RoleOwner && form.Role != checkout.RoleStaff { // an empty role would make an owner
+	if form.Role != accounts.RoleOwner && form.Role != accounts.RoleStaff { // an empty role would make an owner
 		form.Field, form.Error = "role", "dash.users.invalid_role"
 		return h.renderUsers(w, r, u, http.StatusBadRequest, form, "")
 	}
-	cu, err := h.svc.CreateUser(r.Context(), checkout.NewUser{MerchantID: u.Merchant.ID, Email: form.Email, Role: form.Role})
-	var ce *checkout.Error
+	cu, err := h.users.Create(r.Context(), accounts.UserParams{MerchantID: u.Merchant.ID, Email: form.Email, Role: form.Role})
+	var ce *domain.Error
 	if errors.As(err, &ce) && (ce.Code == "invalid_email" || ce.Code == "email_taken" || ce.Code == "email_unavailable") {
 		form.Field, form.Error = "email", "dash.users."+ce.Code
 		return h.renderUsers(w, r, u, http.StatusBadRequest, form, "")
@@ -55,11 +56,11 @@ func (h *Handler) SetUserRole(w http.ResponseWriter, r *http.Request, u *User) e
 	if err := r.ParseForm(); err != nil {
 		return web.UnreadableBody(err)
 	}
-	changed, err := h.svc.SetRole(r.Context(), u.Merchant, r.PathValue("userID"), r.PostForm.Get("role"))
+	changed, err := h.users.SetRole(r.Context(), u.Merchant, r.PathValue("userID"), r.PostForm.Get("role"))
 	if err != nil {
 		return userError(err)
 	}
-	if changed.ID == u.ID && changed.Role != checkout.RoleOwner { // the users page is for owners
+	if changed.ID == u.ID && changed.Role != accounts.RoleOwner { // the users page is for owners
 		http.Redirect(w, r, "/dashboard", http.StatusSeeOther)
 		return nil
 	}
@@ -69,7 +70,7 @@ func (h *Handler) SetUserRole(w http.ResponseWriter, r *http.Request, u *User) e
 
 // ConfirmRemoveUser serves GET /dashboard/users/{userID}/remove: it asks before removing.
 func (h *Handler) ConfirmRemoveUser(w http.ResponseWriter, r *http.Request, u *User) error {
-	target, err := h.svc.MerchantUser(r.Context(), u.Merchant, r.PathValue("userID"))
+	target, err := h.users.User(r.Context(), u.Merchant, r.PathValue("userID"))
 	if err != nil {
 		return userError(err)
 	}
@@ -84,7 +85,7 @@ func (h *Handler) ConfirmRemoveUser(w http.ResponseWriter, r *http.Request, u *U
 // user gone (404); the last owner cannot be removed.
 func (h *Handler) RemoveUser(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("userID")
-	if err := h.svc.RemoveUser(r.Context(), u.Merchant, id); err != nil {
+	if err := h.users.Remove(r.Context(), u.Merchant, id); err != nil {
 		return userError(err)
 	}
 	if id == u.ID {
@@ -99,15 +100,15 @@ func (h *Handler) RemoveUser(w http.ResponseWriter, r *http.Request, u *User) er
 // userError says that a user is not found in words that fit a user already removed (a resent
 // removal) as well as one that is not the merchant's.
 func userError(err error) error {
-	var ce *checkout.Error
-	if errors.As(err, &ce) && ce.Kind == checkout.KindNotFound {
+	var ce *domain.Error
+	if errors.As(err, &ce) && ce.Kind == domain.KindNotFound {
 		return web.NotFound("user_missing", "no such user")
 	}
 	return err
 }
 
 func (h *Handler) renderUsers(w http.ResponseWriter, r *http.Request, u *User, status int, add views.DashAddUser, notice string) error {
-	list, err := h.svc.Users(r.Context(), u.Merchant)
+	list, err := h.users.Users(r.Context(), u.Merchant)
 	if err != nil {
 		return err
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -61,7 +61,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	if doc.Find(`[data-testid=nav-users][aria-current]`).Length() != 1 {
 		t.Error("the menu does not mark the users page")
 	}
-	if v := doc.Find(`[data-testid=add-role] option[selected]`).AttrOr("value", ""); v != checkout.RoleStaff {
+	if v := doc.Find(`[data-testid=add-role] option[selected]`).AttrOr("value", ""); v != accounts.RoleStaff {
 		t.Errorf("the add form proposes %q, want staff", v)
 	}
 
@@ -102,8 +102,8 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		form        url.Values
 		field, text string
 	}{
-		{url.Values{"email": {"not an address"}, "role": {"staff"}}, "email-error", "형식이 올바르지 않습니다"},
-		{url.Values{"email": {""}, "role": {"staff"}}, "email-error", "형식이 올바르지 않습니다"},
+		{url.Values{"email": {"not an address"}, "role": {"staff"}}, "email-error", "형식이 올바르지 않아요"},
+		{url.Values{"email": {""}, "role": {"staff"}}, "email-error", "형식이 올바르지 않아요"},
 		{url.Values{"email": {"new@cafe.example"}, "role": {"admin"}}, "role-error", "관리자와 직원 중에서"},
 		{url.Values{"email": {"new@cafe.example"}}, "role-error", "관리자와 직원 중에서"},
 	} {
@@ -128,7 +128,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		}
 	}
 	_, body = b.Get("/dashboard/users?done=role")
-	if !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"), "역할을 변경했습니다") {
+	if !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"), "역할을 바꿨어요") {
 		t.Errorf("no notice after the change: %q", handlerstest.TextOf(handlerstest.Page(t, body), "users-notice"))
 	}
 	if rows := userRows(t, b); rows["staff@cafe.example"] != "owner" {
@@ -171,7 +171,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		t.Errorf("the removed user signs in: %d", res.StatusCode)
 	}
 	res, body = usersPost(b, action, nil, nil)
-	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제되었을 수 있으니")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제했을 수 있으니")
 	if !dashSignedIn(b) {
 		t.Error("the owner was signed out")
 	}
@@ -231,7 +231,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 
 	// The only owner can neither become staff nor remove themselves.
 	res, body := usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, map[string]string{"Referer": e.URL + "/dashboard/users"})
-	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없습니다")
+	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없어요")
 	if back := handlerstest.Page(t, body).Find(`a[href="/dashboard/users"]`).Length(); back == 0 {
 		t.Error("the refusal does not lead back to the users page")
 	}
@@ -278,7 +278,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 func TestDashboardUsersAreForOwners(t *testing.T) {
 	e := handlerstest.New(t)
 	owner, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	ownerID := userID(t, e, owner)
@@ -299,7 +299,7 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 		} else {
 			res, body = usersPost(b, c.path, c.form, nil)
 		}
-		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자(owner)만")
+		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자만 쓸 수 있어요")
 	}
 	if n := e.CountRows(`SELECT count(*) FROM users`); n != 2 {
 		t.Errorf("%d users, want 2", n)
@@ -313,11 +313,11 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ctx := context.Background()
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	theirs, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: checkout.RoleStaff})
+	theirs, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +333,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	res, body = usersPost(b, "/dashboard/users/"+id+"/remove", nil, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
-	if u, err := e.Service.User(ctx, id); err != nil || u.Role != checkout.RoleStaff {
+	if u, err := e.Users.User(ctx, other.Merchant, id); err != nil || u.Role != accounts.RoleStaff {
 		t.Errorf("the other merchant's user: %+v %v", u, err)
 	}
 	// An e-mail of another merchant's user is added here as any other is, an account of this
@@ -346,7 +346,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	if rows := userRows(t, b); len(rows) != 2 || rows["staff@other.example"] != "staff" {
 		t.Errorf("listed after adding: %v", rows)
 	}
-	if u, err := e.Service.User(ctx, id); err != nil || u.MerchantID != other.Merchant.ID || u.PasswordHash != theirs.User.PasswordHash {
+	if u, err := e.Users.User(ctx, other.Merchant, id); err != nil || u.MerchantID != other.Merchant.ID || u.PasswordHash != theirs.User.PasswordHash {
 		t.Errorf("the other merchant's user after the add: %+v %v", u, err)
 	}
 }
@@ -354,7 +354,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 func TestDashboardUsersRefuseCrossSitePosts(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, email, password)
 	staffID := userID(t, e, "staff@cafe.example")

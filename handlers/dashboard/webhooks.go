@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
+	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // endpointDeliveries is how many of an endpoint's latest deliveries its page lists.
@@ -31,11 +32,11 @@ func (h *Handler) ListWebhooks(w http.ResponseWriter, r *http.Request, u *User) 
 
 // showWebhooks answers the list of endpoints with form, in status.
 func (h *Handler) showWebhooks(w http.ResponseWriter, r *http.Request, u *User, status int, form views.DashEndpointForm) error {
-	list, err := h.svc.WebhookEndpoints(r.Context(), u.Merchant)
+	list, err := h.endpoints.Endpoints(r.Context(), u.Merchant)
 	if err != nil {
 		return err
 	}
-	form.EventTypes = checkout.EndpointEventTypes()
+	form.EventTypes = webhook.EndpointEventTypes()
 	p := views.DashWebhooksModel{Nav: h.webhooksNav(w, r, u, "/dashboard/webhooks"), Notice: webhookNotice(r), Form: form}
 	for _, ep := range list {
 		p.Endpoints = append(p.Endpoints, endpointRow(ep))
@@ -54,7 +55,7 @@ func (h *Handler) CreateWebhook(w http.ResponseWriter, r *http.Request, u *User)
 	form := views.DashEndpointForm{URL: strings.TrimSpace(r.PostForm.Get("url")),
 		Description: strings.TrimSpace(r.PostForm.Get("description")), Events: r.PostForm["events"], Token: r.PostForm.Get("token")}
 	// No box ticked is an empty list, which the service refuses, rather than nil ("all events").
-	p := checkout.EndpointParams{Description: &form.Description, EnabledEvents: append([]string{}, form.Events...)}
+	p := webhook.EndpointParams{Description: &form.Description, EnabledEvents: append([]string{}, form.Events...)}
 	if form.URL != "" {
 		p.URL = &form.URL
 	}
@@ -63,7 +64,7 @@ func (h *Handler) CreateWebhook(w http.ResponseWriter, r *http.Request, u *User)
 	}
 	content := form.URL + "\n" + form.Description + "\n" + strings.Join(p.EnabledEvents, ",")
 	done, err := h.once(r, u.Merchant, "create", "", content, func() (string, error) {
-		ce, err := h.svc.CreateWebhookEndpoint(r.Context(), u.Merchant, p)
+		ce, err := h.endpoints.Create(r.Context(), u.Merchant, p)
 		if err != nil {
 			return "", err
 		}
@@ -85,7 +86,7 @@ func (h *Handler) CreateWebhook(w http.ResponseWriter, r *http.Request, u *User)
 // showSecret shows endpoint id's secret when it is still the one whose sum is sum (a resent form
 // shows what the first send showed); once it has been replaced, the endpoint's page says so.
 func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, u *User, id, sum string, rotated bool) error {
-	ep, err := h.svc.WebhookEndpoint(r.Context(), u.Merchant, id)
+	ep, err := h.endpoints.Endpoint(r.Context(), u.Merchant, id)
 	if err != nil {
 		return err
 	}
@@ -106,22 +107,22 @@ func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, u *User, id
 // latest deliveries.
 func (h *Handler) ShowWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
-	ep, err := h.svc.WebhookEndpoint(r.Context(), u.Merchant, id)
+	ep, err := h.endpoints.Endpoint(r.Context(), u.Merchant, id)
 	if err != nil {
 		return err
 	}
-	list, err := h.svc.EndpointDeliveries(r.Context(), u.Merchant, id, endpointDeliveries)
+	list, err := h.endpoints.Deliveries(r.Context(), u.Merchant, id, endpointDeliveries)
 	if err != nil {
 		return err
 	}
 	p := views.DashEndpointModel{Nav: h.webhooksNav(w, r, u, ""), Endpoint: endpointRow(ep), Notice: webhookNotice(r), Token: rand.Text()}
-	if ep.PreviousSecret != "" && ep.PreviousSecretExpiresAt.After(h.svc.Now()) {
+	if ep.PreviousSecret != "" && ep.PreviousSecretExpiresAt.After(h.clock.Now()) {
 		p.PreviousSecretUntil = ep.PreviousSecretExpiresAt
 	}
 	for _, d := range list {
 		row := views.DashDelivery{EventID: d.EventID, EventType: d.Event.Type, Status: d.Status, Attempts: d.Delivery.Delivery.Attempts,
 			CreatedAt: d.CreatedAt, Waiting: d.Waiting}
-		if d.Status == store.DeliveryPending && !d.Waiting {
+		if d.Retrying() {
 			row.NextAttemptAt = d.NextAttemptAt
 		}
 		if n := len(d.Delivery.Attempts); n > 0 {
@@ -140,7 +141,7 @@ func (h *Handler) ShowWebhook(w http.ResponseWriter, r *http.Request, u *User) e
 func (h *Handler) SetWebhookDisabled(disabled bool) dashHandler {
 	return func(w http.ResponseWriter, r *http.Request, u *User) error {
 		id := r.PathValue("endpointID")
-		if _, err := h.svc.UpdateWebhookEndpoint(r.Context(), u.Merchant, id, checkout.EndpointParams{Disabled: &disabled}); err != nil {
+		if _, err := h.endpoints.Update(r.Context(), u.Merchant, id, webhook.EndpointParams{Disabled: &disabled}); err != nil {
 			return err
 		}
 		done := "enabled"
@@ -157,7 +158,7 @@ func (h *Handler) SetWebhookDisabled(disabled bool) dashHandler {
 func (h *Handler) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "test", id, "", func() (string, error) {
-		ev, err := h.svc.PingWebhookEndpoint(r.Context(), u.Merchant, id, nil)
+		ev, err := h.endpoints.Ping(r.Context(), u.Merchant, id, nil)
 		if err != nil {
 			return "", err
 		}
@@ -177,7 +178,7 @@ func (h *Handler) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) e
 func (h *Handler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	sum, err := h.once(r, u.Merchant, "rotate", id, "", func() (string, error) {
-		ce, err := h.svc.RotateWebhookSecret(r.Context(), u.Merchant, id, nil)
+		ce, err := h.endpoints.RotateSecret(r.Context(), u.Merchant, id, nil)
 		if err != nil {
 			return "", err
 		}
@@ -194,7 +195,7 @@ func (h *Handler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u 
 func (h *Handler) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id, eventID := r.PathValue("endpointID"), r.PathValue("eventID")
 	_, err := h.once(r, u.Merchant, "redeliver", id+"-"+eventID, "", func() (string, error) {
-		_, err := h.svc.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
+		_, err := h.events.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
 		return "", err
 	})
 	if err != nil {
@@ -208,7 +209,7 @@ func (h *Handler) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *Us
 // ConfirmDeleteWebhook serves GET /dashboard/webhooks/{endpointID}/delete: the question before
 // an endpoint is deleted.
 func (h *Handler) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
-	ep, err := h.svc.WebhookEndpoint(r.Context(), u.Merchant, r.PathValue("endpointID"))
+	ep, err := h.endpoints.Endpoint(r.Context(), u.Merchant, r.PathValue("endpointID"))
 	if err != nil {
 		return err
 	}
@@ -223,7 +224,7 @@ func (h *Handler) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u
 func (h *Handler) DeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "delete", id, "", func() (string, error) {
-		return "", h.svc.DeleteWebhookEndpoint(r.Context(), u.Merchant, id)
+		return "", h.endpoints.Delete(r.Context(), u.Merchant, id)
 	})
 	if err != nil {
 		return err
@@ -252,12 +253,12 @@ func (h *Handler) once(r *http.Request, m *store.Merchant, action, target, conte
 	}
 	sum := sha256.Sum256([]byte(action + "\n" + target + "\n" + content))
 	at := sha256.Sum256([]byte(action + "\n" + target)) // the ids come from the path: any length
-	held, prev, err := h.svc.ReserveIdempotencyKey(r.Context(), m.ID, "dashboard-webhook-"+hex.EncodeToString(at[:8])+"-"+token,
+	held, prev, err := h.keys.Reserve(r.Context(), m.ID, "dashboard-webhook-"+hex.EncodeToString(at[:8])+"-"+token,
 		hex.EncodeToString(sum[:]), 5*time.Second)
 	switch {
-	case errors.Is(err, checkout.ErrKeyReused):
+	case errors.Is(err, domain.ErrKeyReused):
 		return "", errWebhookFormReused
-	case errors.Is(err, checkout.ErrKeyBusy):
+	case errors.Is(err, domain.ErrKeyBusy):
 		return "", errWebhookFormBusy
 	case err != nil:
 		return "", err
@@ -266,12 +267,12 @@ func (h *Handler) once(r *http.Request, m *store.Merchant, action, target, conte
 	}
 	result, err := do()
 	if err != nil {
-		if rerr := h.svc.ReleaseIdempotencyKey(r.Context(), held); rerr != nil {
+		if rerr := h.keys.Release(r.Context(), held); rerr != nil {
 			h.log.ErrorContext(r.Context(), "releasing a dashboard webhook form's key", "err", rerr)
 		}
 		return "", err
 	}
-	if err := h.svc.CompleteIdempotencyKey(r.Context(), held, http.StatusOK, []byte(result)); err != nil {
+	if err := h.keys.Complete(r.Context(), held, http.StatusOK, []byte(result)); err != nil {
 		h.log.ErrorContext(r.Context(), "completing a dashboard webhook form's key", "err", err)
 	}
 	return result, nil

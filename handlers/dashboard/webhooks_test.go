@@ -10,7 +10,7 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -116,7 +116,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	doc = handlerstest.Page(t, body)
 	row := doc.Find(`[data-testid=endpoint-row]`)
 	if row.Length() != 1 || !strings.Contains(row.Text(), rc.URL()) || !strings.Contains(row.Text(), "주문 알림") ||
-		handlerstest.TextOf(doc, "endpoint-state") != "사용 중" || handlerstest.TextOf(doc, "endpoint-events") != "checkout.paid, refund.succeeded" {
+		handlerstest.TextOf(doc, "endpoint-state") != "사용 중" || handlerstest.TextOf(doc, "endpoint-events") != "결제 완료 checkout.paid, 환불 완료 refund.succeeded" {
 		t.Errorf("the list: %q", row.Text())
 	}
 	if strings.Contains(body, secret) {
@@ -213,11 +213,11 @@ func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 
 	// A live merchant's endpoint must be https, even on this computer; in English too.
 	ctx := context.Background()
-	live, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "Live Cafe", Livemode: true})
+	live, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "Live Cafe", Livemode: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: live.Merchant.ID, Email: "owner@live.example"})
+	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: live.Merchant.ID, Email: "owner@live.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -412,7 +412,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	ctx := context.Background()
 	rc := handlerstest.NewReceiver(t)
 	ep := rc.Endpoint(e, "*")
-	ping, err := e.Service.PingWebhookEndpoint(ctx, mustMerchant(t, e), ep.ID, nil)
+	ping, err := e.Endpoints.Ping(ctx, mustMerchant(t, e), ep.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -433,7 +433,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	}
 
 	// Staff may not see the pages nor use the forms.
-	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", checkout.RoleStaff)
+	email, password := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
 	staff := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(staff, email, password)
 	for _, p := range pages {
@@ -452,11 +452,11 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	unchanged("staff")
 
 	// Another merchant's owner finds nothing of this merchant's.
-	other, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "다른 상점"})
+	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
+	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -506,7 +506,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 // mustMerchant reads e's merchant.
 func mustMerchant(t *testing.T, e *handlerstest.Env) *store.Merchant {
 	t.Helper()
-	m, err := e.Service.MerchantByID(context.Background(), e.MerchantID)
+	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}

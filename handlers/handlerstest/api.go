@@ -217,7 +217,7 @@ func Count(list []string, s string) int {
 // LatestAttempt returns the checkout's newest attempt.
 func (e *Env) LatestAttempt(id string) *store.Attempt {
 	e.t.Helper()
-	st, err := e.Service.State(context.Background(), id)
+	st, err := e.Checkouts.State(context.Background(), id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -281,7 +281,7 @@ func (e *Env) Subscribe(amount string) (checkoutID, agreementID string) {
 // Reconcile runs one pass of the reconciler.
 func (e *Env) Reconcile() {
 	e.t.Helper()
-	if err := e.Service.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(context.Background()); err != nil {
 		e.t.Fatal(err)
 	}
 }

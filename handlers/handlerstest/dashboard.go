@@ -7,20 +7,20 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 )
 
 // DashUser makes a dashboard owner of e's merchant and returns its e-mail and password.
 func DashUser(t *testing.T, e *Env, email string) (string, string) {
 	t.Helper()
-	return DashUserAs(t, e, email, checkout.RoleOwner)
+	return DashUserAs(t, e, email, accounts.RoleOwner)
 }
 
 // DashUserAs creates a dashboard user of e's merchant with role (owner or staff) and returns
 // its e-mail and password.
 func DashUserAs(t *testing.T, e *Env, email, role string) (string, string) {
 	t.Helper()
-	cu, err := e.Service.CreateUser(context.Background(), checkout.NewUser{MerchantID: e.MerchantID, Email: email, Role: role})
+	cu, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: e.MerchantID, Email: email, Role: role})
 	if err != nil {
 		t.Fatal(err)
 	}

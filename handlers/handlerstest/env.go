@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -37,16 +38,16 @@ type Env struct {
 	t      testing.TB
 	dbPath string
 
-	URL        string              // the app's base URL
-	Sandbox    *sandbox.Sandbox    // the sandbox KakaoPay
-	SandboxURL string              // its base URL
-	Service    *checkout.Service   // the app's service, over DB
-	DB         *sqlite.DB          // the app's database; nil on PostgreSQL
-	Clock      *kakaopaytest.Clock // the time of the app and the sandbox
-	Key        string              // the merchant's API key
-	MerchantID string              // the merchant's id
-	Shop       *httptest.Server    // the merchant's site: success and failure URLs land here
-	Deliverer  *webhook.Deliverer  // sends the outbox's webhooks
+	URL           string              // the app's base URL
+	Sandbox       *sandbox.Sandbox    // the sandbox KakaoPay
+	SandboxURL    string              // its base URL
+	*app.Services                     // the app's services, over DB
+	DB            *sqlite.DB          // the app's database; nil on PostgreSQL
+	Clock         *kakaopaytest.Clock // the time of the app and the sandbox
+	Key           string              // the merchant's API key
+	MerchantID    string              // the merchant's id
+	Shop          *httptest.Server    // the merchant's site: success and failure URLs land here
+	Deliverer     *webhook.Deliverer  // sends the outbox's webhooks
 	// Client is the merchant's HTTP client: it checks every /v1 call and its answer against
 	// docs/openapi.json (see openAPICheck).
 	Client *http.Client
@@ -169,7 +170,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	// The app runs as a sandbox server does: webhook endpoints may be on this computer, and
 	// embed origins on loopback over http unless o.Live.
-	e.Service, err = checkout.New(checkout.Config{Store: st, KakaoPay: kp, ReturnURL: web.ReturnURL(e.URL), Now: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
+	e.Services, err = app.New(app.Config{Store: st, KakaoPay: kp, ReturnURL: web.ReturnURL(e.URL), Clock: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
 		WebhookAllowPrivate: true, Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)
@@ -188,7 +189,7 @@ func NewWith(t testing.TB, o Options) *Env {
 		t.Cleanup(func() { stopDeliveries(); <-delivering })
 	}
 	h, err := handlers.New(handlers.Config{
-		Service: e.Service, Bundle: bundle, Assets: assets, Sessions: web.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
+		Services: e.Services, Bundle: bundle, Assets: assets, Sessions: web.NewSessions([]byte("0123456789abcdef0123456789abcdef"), e.URL),
 		BaseURL: e.URL, TestMode: !o.Live, Ready: db.Ping, MaxWaitingPerIP: o.WaitsPerIP, Metrics: metrics, Deliveries: e.Deliverer,
 		Logger: o.Logger, Proxies: o.Proxies, Now: e.Clock.Now, MetricsNetworks: o.MetricsNetworks,
 		LinkCheckoutsPerMinute: o.LinkCheckoutsPerMinute, PaymentStartsPerMinute: o.PaymentStartsPerMinute,
@@ -200,14 +201,14 @@ func NewWith(t testing.TB, o Options) *Env {
 	srv.Config.ReadTimeout = o.ReadTimeout
 	srv.Start()
 	e.Client = &http.Client{Transport: newOpenAPICheck(t, e.URL, http.DefaultTransport)}
-	t.Cleanup(func() { e.Service.Notifier().Close(); srv.Close() })
+	t.Cleanup(func() { e.Checkouts.Notifier().Close(); srv.Close() })
 
 	e.Shop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "merchant site: "+r.URL.String())
 	}))
 	t.Cleanup(e.Shop.Close)
 
-	cm, err := e.Service.CreateMerchant(ctx, checkout.NewMerchant{Name: "테스트 카페"})
+	cm, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "테스트 카페"})
 	if err != nil {
 		t.Fatal(err)
 	}

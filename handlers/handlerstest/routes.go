@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 )
 
 // RoutePatterns reads the "METHOD /path" patterns of handlers/routes.go, the route table, whose
@@ -72,16 +72,16 @@ func ScopeIDs(t *testing.T, e *Env) map[string]string {
 		ids["eventID"] = events.Data[0].ID
 	}
 	ids["linkID"] = CreateLink(t, e, `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`).ID
-	m, err := e.Service.MerchantByID(ctx, e.MerchantID)
+	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	keys, err := e.Service.APIKeys(ctx, m)
+	keys, err := e.Merchants.APIKeys(ctx, m)
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v", err)
 	}
 	ids["keyID"] = keys[0].ID
-	cu, err := e.Service.CreateUser(ctx, checkout.NewUser{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: checkout.RoleStaff})
+	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)
 	}

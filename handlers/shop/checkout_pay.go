@@ -8,6 +8,7 @@ import (
 	"github.com/gorilla/sessions"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
@@ -22,7 +23,7 @@ func (h *Handler) StartPayment(w http.ResponseWriter, r *http.Request) error {
 	if err := h.paymentStarts.take(h.proxies.Client(r)); err != nil {
 		return err
 	}
-	a, err := h.svc.Pay(r.Context(), id, payDevice(r))
+	a, err := h.checkouts.Pay(r.Context(), id, payDevice(r))
 	if err != nil {
 		return err
 	}
@@ -66,9 +67,9 @@ func rememberAttempt(s *sessions.Session, id string) bool {
 // a payment already being confirmed stays, and the page says so.
 func (h *Handler) LeavePayment(w http.ResponseWriter, r *http.Request) error {
 	id := r.PathValue("id")
-	st, err := h.svc.Leave(r.Context(), id)
-	var ce *checkout.Error
-	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
+	st, err := h.checkouts.Leave(r.Context(), id)
+	var ce *domain.Error
+	if errors.As(err, &ce) && ce.Kind == domain.KindConflict {
 		http.Redirect(w, r, web.CheckoutURL(id, ""), http.StatusSeeOther)
 		return nil
 	}

@@ -63,7 +63,7 @@ func TestReadyRefusedShowsError(t *testing.T) {
 	c := e.AmountCheckout("6666")
 	b := e.Browser(handlerstest.UADesktop)
 	res, html := b.Post("/c/"+c.ID+"/pay", "device=desktop")
-	if res.StatusCode != http.StatusBadGateway || !strings.Contains(html, "카카오페이와 연결하지 못했습니다") {
+	if res.StatusCode != http.StatusBadGateway || !strings.Contains(html, "카카오페이와 연결하지 못했어요") {
 		t.Fatalf("ready refused: %d", res.StatusCode)
 	}
 	_, html = b.Get(c.URL)
@@ -81,9 +81,9 @@ func TestCrossOriginPayRefused(t *testing.T) {
 		lang string
 		text string
 	}{
-		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "", "허용되지 않는 요청입니다"},
+		{"cross-site fetch", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "", "열 수 없는 페이지예요"},
 		{"cross-site fetch in English", map[string]string{"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"}, "?lang=en", "This request is not allowed"},
-		{"foreign origin only", map[string]string{"Origin": "https://evil.example"}, "", "허용되지 않는 요청입니다"},
+		{"foreign origin only", map[string]string{"Origin": "https://evil.example"}, "", "열 수 없는 페이지예요"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,7 +108,7 @@ func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 		t.Fatalf("expire: %d %+v", res.StatusCode, obj)
 	}
 	t.Run("pay", func(t *testing.T) {
-		for _, lang := range []struct{ q, text string }{{"", "결제 시간이 만료된 주문입니다"}, {"?lang=en", "This checkout has expired"}} {
+		for _, lang := range []struct{ q, text string }{{"", "결제 시간이 지났어요"}, {"?lang=en", "Time to pay has run out"}} {
 			b := e.Browser(handlerstest.UADesktop)
 			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay"+lang.q, strings.NewReader("device=desktop"), nil)
 			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, lang.text)
@@ -155,7 +155,7 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 	t.Run("pay", func(t *testing.T) {
 		for _, b := range []*handlerstest.Browser{phone, e.Browser(handlerstest.UADesktop)} {
 			res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
-			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "이미 결제가 완료된 주문입니다")
+			handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "이미 결제를 마쳤어요")
 		}
 		if n := e.Sandbox.Calls("ready"); n != ready {
 			t.Errorf("paying a paid checkout called ready")

@@ -9,7 +9,7 @@ import (
 
 // ShowQRCode serves the QR code of the live desktop attempt's mobile URL as a PNG.
 func (h *Handler) ShowQRCode(w http.ResponseWriter, r *http.Request) error {
-	st, err := h.svc.State(r.Context(), r.PathValue("id"))
+	st, err := h.checkouts.State(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}

@@ -15,7 +15,7 @@ func TestQRCodeImage(t *testing.T) {
 	desktop := e.Browser(handlerstest.UADesktop)
 	qr := "/c/" + c.ID + "/qr.png"
 	res, html := desktop.Do(desktop.NoRedirect(), "GET", qr, nil, nil)
-	handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다") // no attempt yet
+	handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없어요") // no attempt yet
 
 	desktop.PayOn(c.ID)
 	res, body := desktop.Get(qr)

@@ -16,7 +16,7 @@ func (h *Handler) HandleReturn(w http.ResponseWriter, r *http.Request) error {
 		return web.ErrNotFound
 	}
 	q := r.URL.Query()
-	out, err := h.svc.HandleReturn(r.Context(), checkout.Return{
+	out, err := h.checkouts.HandleReturn(r.Context(), checkout.Return{
 		CheckoutID: id, AttemptID: q.Get("attempt"), Kind: kind, PGToken: q.Get("pg_token"),
 	})
 	if err != nil {

@@ -64,7 +64,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="canceled"]`).Length() != 1 {
 		t.Fatalf("after cancel: %s outcome=%q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
 	}
-	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제가 취소되었습니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제하지 않았어요") {
 		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if href := doc.Find(`[data-testid="back-to-shop"]`).AttrOr("href", ""); href != e.Shop.URL+"/cart" {
@@ -95,7 +95,7 @@ func TestFailShowsReasonAndRetryPays(t *testing.T) {
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
 	_, html := desktop.Get(c.URL)
 	doc := handlerstest.Page(t, html)
-	if doc.Find(`[data-outcome="failed"]`).Length() != 1 || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제가 완료되지 않았습니다") {
+	if doc.Find(`[data-outcome="failed"]`).Length() != 1 || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제하지 못했어요") {
 		t.Fatalf("desktop after fail: %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if ev := e.Events(c.ID); handlerstest.Count(ev, "attempt.failed") != 1 {
@@ -118,7 +118,7 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="failed"]`).Length() != 1 {
 		t.Fatalf("after 4444: %s %q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
 	}
-	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "잔액이 부족합니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "잔액이 부족해요") {
 		t.Errorf("reason %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	var obj handlerstest.CheckoutObject
@@ -285,7 +285,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		phone.PayOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
-		handlerstest.CheckErrorPage(t, res, html, http.StatusBadRequest, "잘못된 결제 승인 요청입니다")
+		handlerstest.CheckErrorPage(t, res, html, http.StatusBadRequest, "결제 승인 요청을 확인하지 못했어요")
 		if n := e.Sandbox.Calls("approve"); n != 0 {
 			t.Errorf("%d approve calls", n)
 		}
@@ -304,7 +304,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		// B's approval URL (B's attempt and token) on A's path.
 		forged := strings.Replace(realB, "/c/"+b.ID+"/", "/c/"+a.ID+"/", 1)
 		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
-		handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없습니다")
+		handlerstest.CheckErrorPage(t, res, html, http.StatusNotFound, "결제 페이지를 찾을 수 없어요")
 		if n := e.Sandbox.Calls("approve"); n != 0 || e.CountRows("SELECT COUNT(*) FROM payments") != 0 {
 			t.Errorf("%d approve calls, %d payments", n, e.CountRows("SELECT COUNT(*) FROM payments"))
 		}
@@ -333,7 +333,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	}
 	e.Clock.Add(6 * time.Second)
 	for range 2 { // twice: the second pass changes nothing
-		if err := e.Service.Reconcile(context.Background()); err != nil {
+		if err := e.Services.Reconcile(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -416,7 +416,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Fatalf("wallet cancel: %d", res.StatusCode)
 	}
 	e.Clock.Add(6 * time.Second)
-	if err := e.Service.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(quit.ID); a.Status != "canceled" {
@@ -426,7 +426,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Errorf("idle attempt is %q before its tid dies", a.Status)
 	}
 	e.Clock.Add(15 * time.Minute)
-	if err := e.Service.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(idle.ID); a.Status != "expired" {

@@ -16,7 +16,7 @@ import (
 
 // ShowCheckoutPage renders the hosted checkout page in whatever state the checkout is.
 func (h *Handler) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error {
-	st, err := h.svc.Snapshot(r.Context(), r.PathValue("id"))
+	st, err := h.checkouts.Snapshot(r.Context(), r.PathValue("id"))
 	if err != nil {
 		return err
 	}
@@ -30,12 +30,12 @@ func (h *Handler) ShowCheckoutPage(w http.ResponseWriter, r *http.Request) error
 	if m.Embed = r.URL.Query().Get("embed") == "1"; m.Embed {
 		// Framed by the merchant's own pages, and theirs only; read now, not from the snapshot,
 		// so that a change of origins applies at once.
-		merchant, err := h.svc.MerchantByID(r.Context(), st.Merchant.ID)
+		merchant, err := h.merchants.Merchant(r.Context(), st.Merchant.ID)
 		if err != nil {
 			return err
 		}
 		// Checked again as the policy is made: a stored value that breaks today's rule is left out.
-		if origins := h.svc.FrameAncestors(merchant); len(origins) > 0 {
+		if origins := h.merchants.FrameAncestors(merchant); len(origins) > 0 {
 			csp = strings.Replace(csp, "frame-ancestors 'none'", "frame-ancestors "+strings.Join(origins, " "), 1)
 			w.Header().Del("X-Frame-Options")
 			m.EmbedOrigins = origins
@@ -63,14 +63,14 @@ func (h *Handler) checkoutModel(r *http.Request, l *views.Localizer, st *checkou
 	for _, it := range c.Items {
 		m.Items = append(m.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
 	}
-	switch st.Status() {
-	case checkout.StatusPaid:
+	switch {
+	case st.Paid():
 		m.View, m.StatusURL, m.Receipt = views.ViewPaid, "", receipt(l, st)
 		return m, nil
-	case checkout.StatusExpired:
+	case st.Expired():
 		m.View, m.StatusURL = views.ViewExpired, ""
 		return m, nil
-	case checkout.StatusCanceled:
+	case st.Canceled():
 		m.View, m.StatusURL = views.ViewCanceled, ""
 		return m, nil
 	}

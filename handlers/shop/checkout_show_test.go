@@ -11,14 +11,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 func TestPagesEscapeMerchantInput(t *testing.T) {
 	const script, img = `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`
 	e := handlerstest.New(t)
-	evil, err := e.Service.CreateMerchant(context.Background(), checkout.NewMerchant{Name: img + script})
+	evil, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: img + script})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -137,7 +137,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 	}
 	b := e.Browser(handlerstest.UADesktop)
 	res, html := b.Do(b.NoRedirect(), "POST", "/c/"+c.ID+"/pay", strings.NewReader("device=desktop"), nil)
-	handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "결제 시간이 만료된 주문입니다")
+	handlerstest.CheckErrorPage(t, res, html, http.StatusConflict, "결제 시간이 지났어요")
 }
 
 func TestAttemptExpires(t *testing.T) {
@@ -152,7 +152,7 @@ func TestAttemptExpires(t *testing.T) {
 	if v := doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "pay" || doc.Find(`[data-outcome="expired"]`).Length() != 1 {
 		t.Fatalf("after 16 minutes the page shows %q outcome=%q", v, doc.Find(`[data-testid="outcome"]`).AttrOr("data-outcome", ""))
 	}
-	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제 요청 시간이 지났습니다") {
+	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제 요청 시간이 지났어요") {
 		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
 	if doc.Find(`[data-testid="pay-button"]`).Length() != 1 {
@@ -222,7 +222,7 @@ func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
 			t.Errorf("the test wallet link says %q", got)
 		}
 		// The test server listens on 127.0.0.1: the page says no phone can open its QR code.
-		if got := handlerstest.TextOf(doc, "test-unreachable"); !strings.Contains(got, "휴대폰에서 열 수 없습니다") {
+		if got := handlerstest.TextOf(doc, "test-unreachable"); !strings.Contains(got, "휴대폰에서 열 수 없어요") {
 			t.Errorf("a loopback QR code is not explained: %q", got)
 		}
 		if href := doc.Find(`[data-testid="test-mode-help"]`).AttrOr("href", ""); href != "/test-mode?lang=ko" {
@@ -275,10 +275,10 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 	if href := link.AttrOr("href", ""); pcURL == "" || href != pcURL || link.AttrOr("target", "") != "_blank" || !strings.Contains(link.AttrOr("rel", ""), "noopener") {
 		t.Errorf("the PC page link is %q target %q rel %q, want the attempt's pc_url %q in a new tab", href, link.AttrOr("target", ""), link.AttrOr("rel", ""), pcURL)
 	}
-	if got := strings.TrimSpace(link.Text()); got != "카카오페이 결제창에서 휴대폰 번호로 결제" {
+	if got := strings.TrimSpace(link.Text()); got != "휴대폰 번호로 결제하기" {
 		t.Errorf("the PC page link says %q", got)
 	}
-	if got := handlerstest.TextOf(doc, "pc-pay"); !strings.Contains(got, "새 탭에서 열립니다") {
+	if got := handlerstest.TextOf(doc, "pc-pay"); !strings.Contains(got, "새 탭에서 열려요") {
 		t.Errorf("the PC page choice does not say it opens a new tab: %q", got)
 	}
 	for _, id := range []string{"qr", "steps", "time-left", "leave", "test-wallet"} {
@@ -290,7 +290,7 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 		t.Errorf("the QR view has %d h2, want 1", n)
 	}
 	_, html = desktop.Get(c.URL + "?lang=en")
-	if got := handlerstest.TextOf(handlerstest.Page(t, html), "pc-pay-link"); got != "Pay with your phone number in KakaoPay's payment window" {
+	if got := handlerstest.TextOf(handlerstest.Page(t, html), "pc-pay-link"); got != "Pay with your phone number" {
 		t.Errorf("in English the PC page link says %q", got)
 	}
 

@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
@@ -39,7 +38,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	known := q.Get("known")
 	if wait > 0 && known == "" {
-		st, err := h.svc.Snapshot(r.Context(), id)
+		st, err := h.checkouts.Snapshot(r.Context(), id)
 		if err != nil {
 			return err
 		}
@@ -54,7 +53,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 			wait = 0
 		}
 	}
-	st, err := h.svc.Wait(r.Context(), id, known, wait)
+	st, err := h.checkouts.Wait(r.Context(), id, known, wait)
 	if err != nil {
 		return err
 	}
@@ -62,11 +61,11 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	if a := st.Latest(); a != nil {
 		out.AttemptStatus = &a.Status
 	}
-	switch st.Status() {
-	case checkout.StatusPaid:
+	switch {
+	case st.Paid():
 		u := successURL(st.Checkout.SuccessURL, st.Checkout.ID)
 		out.RedirectURL = &u
-	case checkout.StatusExpired, checkout.StatusCanceled:
+	case st.Expired() || st.Canceled():
 		u := failureURL(st.Checkout.FailureURL, st.Checkout.ID)
 		out.RedirectURL = &u
 	}

@@ -47,7 +47,7 @@ func TestDesktopPaysByQRWithPhone(t *testing.T) {
 	if !strings.HasPrefix(src, "data:image/png;base64,") {
 		t.Fatalf("QR is not an inline PNG: %.40q", src)
 	}
-	if got := handlerstest.TextOf(doc, "status-text"); got != "QR 코드 스캔을 기다리고 있습니다" {
+	if got := handlerstest.TextOf(doc, "status-text"); got != "QR 코드 스캔을 기다리고 있어요" {
 		t.Errorf("status text %q", got)
 	}
 	st := e.Status(c.ID, "")
@@ -74,7 +74,7 @@ func TestDesktopPaysByQRWithPhone(t *testing.T) {
 	if res.StatusCode != 200 || doc.Find(`[data-testid="phone-done"]`).Length() != 1 {
 		t.Fatalf("phone after approving: %d %s", res.StatusCode, res.Request.URL)
 	}
-	if !strings.Contains(doc.Text(), "컴퓨터 화면에서 다음 단계가") {
+	if !strings.Contains(doc.Text(), "컴퓨터 화면이 저절로 다음 단계로") {
 		t.Error("the phone is not told to return to the computer")
 	}
 
@@ -128,7 +128,7 @@ func TestStatusFollowsWalletProgress(t *testing.T) {
 		t.Fatalf("status after the wallet opened: %+v", got)
 	}
 	_, html := desktop.Get(c.URL)
-	if s := handlerstest.TextOf(handlerstest.Page(t, html), "status-text"); s != "카카오톡에서 결제를 완료해 주세요" {
+	if s := handlerstest.TextOf(handlerstest.Page(t, html), "status-text"); s != "카카오톡에서 결제를 마쳐 주세요" {
 		t.Errorf("desktop status text %q", s)
 	}
 }
@@ -189,7 +189,7 @@ func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
 		go func() { woke <- e.Status(c.ID, "?wait="+wait+"&known="+known) }()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.Service.Notifier().Waiting() < 2 {
+	for e.Checkouts.Notifier().Waiting() < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the polls never waited")
 		}

@@ -11,7 +11,7 @@ import (
 	"github.com/gorilla/sessions"
 	qrcode "github.com/skip2/go-qrcode"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -41,12 +41,12 @@ func (h *Handler) PayLink(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	a, err := h.svc.Pay(r.Context(), id, payDevice(r))
-	var ce *checkout.Error
+	a, err := h.checkouts.Pay(r.Context(), id, payDevice(r))
+	var ce *domain.Error
 	switch {
 	case errors.As(err, &ce) && ce.Code == "link_used_up":
 		return h.showLink(w, r, slug)
-	case errors.As(err, &ce) && (ce.Kind == checkout.KindConflict || ce.Kind == checkout.KindUpstream):
+	case errors.As(err, &ce) && (ce.Kind == domain.KindConflict || ce.Kind == domain.KindUpstream):
 		// Being confirmed, or KakaoPay would not start: the checkout's page says which.
 	case err != nil:
 		return err
@@ -64,11 +64,11 @@ func (h *Handler) PayLink(w http.ResponseWriter, r *http.Request) error {
 // payments, a minute.
 func (h *Handler) linkCheckout(r *http.Request, s *sessions.Session, slug string) (string, error) {
 	ctx, client := r.Context(), h.proxies.Client(r)
-	l, _, err := h.svc.OpenLink(ctx, slug)
+	l, _, err := h.links.Open(ctx, slug)
 	if err != nil {
 		return "", err
 	}
-	if id := linkCheckoutOf(s, l.ID); h.svc.LinkCheckoutOpen(ctx, l, id) {
+	if id := linkCheckoutOf(s, l.ID); h.links.CheckoutOpen(ctx, l, id) {
 		return id, h.paymentStarts.take(client)
 	}
 	if err := h.linkCheckouts.take(client); err != nil {
@@ -77,7 +77,7 @@ func (h *Handler) linkCheckout(r *http.Request, s *sessions.Session, slug string
 	if err := h.paymentStarts.take(client); err != nil {
 		return "", err
 	}
-	c, err := h.svc.VisitLink(ctx, slug)
+	c, err := h.links.Visit(ctx, slug)
 	if err != nil {
 		return "", err
 	}
@@ -110,9 +110,9 @@ func rememberLinkCheckout(s *sessions.Session, linkID, checkoutID string) {
 
 // linkClosed is the refusal of a link that exists but opens no checkout now (closed, used up,
 // expired), or nil: its page still shows, with why.
-func linkClosed(err error) *checkout.Error {
-	var ce *checkout.Error
-	if errors.As(err, &ce) && ce.Kind == checkout.KindConflict {
+func linkClosed(err error) *domain.Error {
+	var ce *domain.Error
+	if errors.As(err, &ce) && ce.Kind == domain.KindConflict {
 		return ce
 	}
 	return nil
@@ -123,7 +123,7 @@ var linkMessages = map[string]string{"link_inactive": "link.inactive", "link_exp
 
 // showLink renders a link's page: 200 while it can be paid, else 410 with why.
 func (h *Handler) showLink(w http.ResponseWriter, r *http.Request, slug string) error {
-	l, m, err := h.svc.OpenLink(r.Context(), slug)
+	l, m, err := h.links.Open(r.Context(), slug)
 	closed := linkClosed(err)
 	if err != nil && closed == nil {
 		return err
@@ -131,8 +131,7 @@ func (h *Handler) showLink(w http.ResponseWriter, r *http.Request, slug string) 
 	lang := h.pages.Lang(w, r, "")
 	ctx := h.pages.Context(r, lang)
 	p := views.LinkModel{MerchantName: m.Name, Title: linkTitle(l, views.L(ctx)), Amount: l.Amount, URL: h.baseURL + web.LinkURL(slug, ""),
-		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind(),
-		QRURL: h.baseURL + web.LinkURL(slug, "/qr.png")}
+		PayURL: web.LinkURL(slug, ""), Device: detectDevice(r).kind()}
 	if len(l.Items) > 1 {
 		for _, it := range l.Items {
 			p.Items = append(p.Items, views.Item{Name: it.Name, Quantity: it.Quantity, UnitPrice: it.UnitPrice, Total: it.Quantity * it.UnitPrice})
@@ -171,7 +170,7 @@ func (h *Handler) LinkQR(w http.ResponseWriter, r *http.Request) error {
 		size = n
 	}
 	slug := r.PathValue("slug")
-	if _, _, err := h.svc.OpenLink(r.Context(), slug); err != nil && linkClosed(err) == nil {
+	if _, _, err := h.links.Open(r.Context(), slug); err != nil && linkClosed(err) == nil {
 		return err
 	}
 	png, err := qrcode.Encode(h.baseURL+web.LinkURL(slug, ""), qrcode.Medium, size)
@@ -187,7 +186,7 @@ func (h *Handler) LinkQR(w http.ResponseWriter, r *http.Request) error {
 // LinkPoster serves /l/{slug}/poster: an A6 page to print, with the link's QR code.
 func (h *Handler) LinkPoster(w http.ResponseWriter, r *http.Request) error {
 	slug := r.PathValue("slug")
-	l, m, err := h.svc.OpenLink(r.Context(), slug)
+	l, m, err := h.links.Open(r.Context(), slug)
 	if err != nil && linkClosed(err) == nil {
 		return err
 	}

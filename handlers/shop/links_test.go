@@ -70,7 +70,8 @@ func TestLinkVisitsCreateNothing(t *testing.T) {
 	}
 	nothingMore("300 visits")
 
-	// Link previews get the Open Graph tags of the merchant and the amount.
+	// Link previews get the Open Graph tags of the merchant and the amount: a text card, not a
+	// picture of the link's QR code inside the chat it was sent to.
 	for _, ua := range unfurlAgents {
 		bot := e.Browser(ua)
 		res, html := bot.Do(bot.NoRedirect(), "GET", l.URL, nil, nil)
@@ -78,6 +79,9 @@ func TestLinkVisitsCreateNothing(t *testing.T) {
 		if res.StatusCode != 200 || !strings.Contains(doc.Find(`meta[property="og:title"]`).AttrOr("content", ""), "테스트 카페") ||
 			!strings.Contains(doc.Find(`meta[property="og:description"]`).AttrOr("content", ""), "11,000원") {
 			t.Errorf("%s: %d og %q", ua, res.StatusCode, doc.Find(`meta[property="og:title"]`).AttrOr("content", ""))
+		}
+		if img := doc.Find(`meta[property="og:image"]`).AttrOr("content", ""); img != "" {
+			t.Errorf("%s: the preview's image is %q", ua, img)
 		}
 	}
 	if res, _ := anon.Do(anon.NoRedirect(), "HEAD", l.URL, nil, nil); res.StatusCode != 200 {
@@ -132,7 +136,7 @@ func TestOneTimeLinkStopsAfterOnePaidCheckout(t *testing.T) {
 		t.Fatalf("first checkout %s", st.Status)
 	}
 	res, html := shopper.Do(shopper.NoRedirect(), "GET", l.URL, nil, nil)
-	if res.StatusCode != http.StatusGone || !strings.Contains(html, "이미 결제가 끝난 링크입니다") {
+	if res.StatusCode != http.StatusGone || !strings.Contains(html, "판매가 끝난 링크예요") {
 		t.Errorf("a paid one-time link: %d", res.StatusCode)
 	}
 	if res, _ := shopper.Do(shopper.NoRedirect(), "POST", l.URL, strings.NewReader("device=mobile"), nil); res.StatusCode != http.StatusGone {
@@ -147,12 +151,12 @@ func TestOneTimeLinkStopsAfterOnePaidCheckout(t *testing.T) {
 	d := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`}`)
 	e.API("POST", "/v1/links/"+d.ID+"/deactivate", "", nil)
 	res, html = shopper.Do(shopper.NoRedirect(), "GET", d.URL, nil, nil)
-	if res.StatusCode != http.StatusGone || !strings.Contains(html, "판매자가 이 결제 링크를 닫았습니다") || !strings.Contains(html, e.Shop.URL+"/cart") {
+	if res.StatusCode != http.StatusGone || !strings.Contains(html, "판매가 끝난 링크예요") || !strings.Contains(html, e.Shop.URL+"/cart") {
 		t.Errorf("a deactivated link: %d", res.StatusCode)
 	}
 	x := handlerstest.CreateLink(t, e, handlerstest.LinkBody(e)+`,"expires_at":"`+e.Clock.Now().Add(time.Hour).Format(time.RFC3339)+`"}`)
 	e.Clock.Add(2 * time.Hour)
-	if res, html := shopper.Do(shopper.NoRedirect(), "GET", x.URL, nil, nil); res.StatusCode != http.StatusGone || !strings.Contains(html, "사용 기간이 끝났습니다") {
+	if res, html := shopper.Do(shopper.NoRedirect(), "GET", x.URL, nil, nil); res.StatusCode != http.StatusGone || !strings.Contains(html, "판매 기간이 끝난 링크예요") {
 		t.Errorf("an expired link: %d", res.StatusCode)
 	}
 }
@@ -188,7 +192,7 @@ func TestLinkShoppersPastItsCapAreNotCharged(t *testing.T) {
 				}
 				doc := handlerstest.Page(t, html)
 				if res.StatusCode != 200 || res.Request.URL.Path != "/c/"+ids[i] || doc.Find(`[data-testid="outcome"]`).AttrOr("data-outcome", "") != "failed" ||
-					!strings.Contains(handlerstest.TextOf(doc, "outcome"), "다른 구매자가 먼저 결제해") || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제된 금액은 없습니다") {
+					!strings.Contains(handlerstest.TextOf(doc, "outcome"), "다른 분이 먼저 결제해서") || !strings.Contains(handlerstest.TextOf(doc, "outcome"), "빠져나간 돈은 없어요") {
 					t.Errorf("shopper %d: %d at %s: %q", i, res.StatusCode, res.Request.URL, handlerstest.TextOf(doc, "outcome"))
 				}
 				if doc.Find(`[data-testid="pay-button"]`).Length() != 0 || doc.Find(`[data-testid="back-to-shop"]`).Length() != 1 {
@@ -199,7 +203,7 @@ func TestLinkShoppersPastItsCapAreNotCharged(t *testing.T) {
 				}
 				// A pay button from an earlier page is refused, and leads back to the shop.
 				res, html = b.Do(b.NoRedirect(), "POST", "/c/"+ids[i]+"/pay?lang=ko", strings.NewReader("device=mobile"), nil)
-				if doc := handlerstest.Page(t, html); res.StatusCode != http.StatusConflict || !strings.Contains(html, "이미 결제가 끝난 링크입니다") ||
+				if doc := handlerstest.Page(t, html); res.StatusCode != http.StatusConflict || !strings.Contains(html, "판매가 끝난 링크예요") ||
 					!strings.HasPrefix(doc.Find(`[data-testid="message-link"]`).AttrOr("href", ""), e.Shop.URL+"/cart") {
 					t.Errorf("shopper %d paying again: %d, link %q", i, res.StatusCode, doc.Find(`[data-testid="message-link"]`).AttrOr("href", ""))
 				}

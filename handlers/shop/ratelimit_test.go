@@ -31,7 +31,7 @@ func TestLinkCheckoutsAndPaymentsAreLimitedPerAddress(t *testing.T) {
 	wantLimited := func(what string, res *http.Response, html string) {
 		t.Helper()
 		if s, _ := strconv.Atoi(res.Header.Get("Retry-After")); res.StatusCode != http.StatusTooManyRequests || s < 1 || s > 60 ||
-			!strings.Contains(html, "요청이 너무 많습니다") {
+			!strings.Contains(html, "요청이 너무 많아요") {
 			t.Errorf("%s: %d, Retry-After %q", what, res.StatusCode, res.Header.Get("Retry-After"))
 		}
 	}

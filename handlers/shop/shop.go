@@ -15,8 +15,11 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/views"
 )
 
@@ -24,12 +27,14 @@ import (
 // pages' script polls, and KakaoPay's return callbacks: its exported methods are the routes'
 // handlers and their adapters (Page, JSON), which handlers.New registers.
 type Handler struct {
-	svc      *checkout.Service
-	pages    *web.Pages
-	baseURL  string
-	testMode bool
-	waits    *web.WaitLimit
-	proxies  web.Proxies // whose X-Forwarded-For names the client
+	checkouts *checkout.Service
+	links     *links.Service
+	merchants *accounts.Merchants
+	pages     *web.Pages
+	baseURL   string
+	testMode  bool
+	waits     *web.WaitLimit
+	proxies   web.Proxies // whose X-Forwarded-For names the client
 	// linkCheckouts and paymentStarts limit, per client address, the checkouts opened from links
 	// and the payments started (KakaoPay ready calls) from the pages.
 	linkCheckouts *addrRate
@@ -40,8 +45,8 @@ type Handler struct {
 
 // Config is what the shopper's pages need.
 type Config struct {
-	Service *checkout.Service
-	Pages   *web.Pages
+	Services *app.Services
+	Pages    *web.Pages
 	// QR draws the QR code of a desktop attempt; the API shares it.
 	QR *web.QRCodes
 	// BaseURL is the public URL of this server, without a trailing slash.
@@ -69,7 +74,7 @@ func New(cfg Config) *Handler {
 	if now == nil {
 		now = time.Now
 	}
-	return &Handler{svc: cfg.Service, pages: cfg.Pages, baseURL: cfg.BaseURL, testMode: cfg.TestMode,
+	return &Handler{checkouts: cfg.Services.Checkouts, links: cfg.Services.Links, merchants: cfg.Services.Merchants, pages: cfg.Pages, baseURL: cfg.BaseURL, testMode: cfg.TestMode,
 		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
 		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
 		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
@@ -111,7 +116,7 @@ func (h *Handler) leadOn(ctx context.Context, r *http.Request, he *web.Error, m 
 	}
 	// Past the request's cancellation: a body cut at the read deadline cancels it, and the
 	// shopper who waits for this page still needs its way back.
-	st, err := h.svc.Snapshot(context.WithoutCancel(r.Context()), id)
+	st, err := h.checkouts.Snapshot(context.WithoutCancel(r.Context()), id)
 	if err != nil {
 		return
 	}

@@ -18,7 +18,7 @@ func TestStatusLongPollsAreCappedPerClient(t *testing.T) {
 		go func() { woke <- e.Status(c.ID, "?wait=20&known="+known) }()
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	for e.Service.Notifier().Waiting() < 2 {
+	for e.Checkouts.Notifier().Waiting() < 2 {
 		if time.Now().After(deadline) {
 			t.Fatal("the two polls never waited")
 		}

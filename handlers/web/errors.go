@@ -11,7 +11,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -40,7 +40,7 @@ import (
 //     neither logged as an error nor counted as a 5xx.
 
 // Error is an error with the answer it gets: its HTTP status and the API error object's type,
-// code, message and param. Only this file's constructors make one; a *checkout.Error becomes one
+// code, message and param. Only this file's constructors make one; a *domain.Error becomes one
 // in Answer.
 type Error struct {
 	status  int
@@ -161,7 +161,7 @@ func AsError(err error) *Error {
 	if errors.As(err, &he) {
 		return he
 	}
-	var ce *checkout.Error
+	var ce *domain.Error
 	if errors.As(err, &ce) {
 		return &Error{status: statusOf(ce.Kind), typ: errorType(ce.Kind), code: ce.Code, message: ce.Message, param: ce.Param, err: err}
 	}
@@ -177,28 +177,28 @@ func AsError(err error) *Error {
 }
 
 // statusOf maps an error kind to its HTTP status.
-func statusOf(k checkout.Kind) int {
+func statusOf(k domain.Kind) int {
 	switch k {
-	case checkout.KindInvalid:
+	case domain.KindInvalid:
 		return http.StatusBadRequest
-	case checkout.KindNotFound:
+	case domain.KindNotFound:
 		return http.StatusNotFound
-	case checkout.KindConflict:
+	case domain.KindConflict:
 		return http.StatusConflict
-	case checkout.KindUpstream:
+	case domain.KindUpstream:
 		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }
 
 // errorType maps an error kind to the API error object's type.
-func errorType(k checkout.Kind) string {
+func errorType(k domain.Kind) string {
 	switch k {
-	case checkout.KindInvalid, checkout.KindNotFound:
+	case domain.KindInvalid, domain.KindNotFound:
 		return "invalid_request_error"
-	case checkout.KindConflict:
+	case domain.KindConflict:
 		return "invalid_state_error"
-	case checkout.KindUpstream:
+	case domain.KindUpstream:
 		return "kakaopay_error"
 	}
 	return "api_error"

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -21,11 +21,11 @@ func TestEveryErrorGetsItsStatus(t *testing.T) {
 		typ, code  string
 		leaksCause bool
 	}{
-		{&checkout.Error{Kind: checkout.KindInvalid, Code: "amount_invalid", Param: "amount"}, 400, "invalid_request_error", "amount_invalid", false},
-		{fmt.Errorf("create: %w", &checkout.Error{Kind: checkout.KindInvalid, Code: "amount_too_small"}), 400, "invalid_request_error", "amount_too_small", false},
-		{&checkout.Error{Kind: checkout.KindNotFound, Code: "resource_missing"}, 404, "invalid_request_error", "resource_missing", false},
-		{&checkout.Error{Kind: checkout.KindConflict, Code: "checkout_paid"}, 409, "invalid_state_error", "checkout_paid", false},
-		{&checkout.Error{Kind: checkout.KindUpstream, Code: "kakaopay_unavailable"}, 502, "kakaopay_error", "kakaopay_unavailable", false},
+		{&domain.Error{Kind: domain.KindInvalid, Code: "amount_invalid", Param: "amount"}, 400, "invalid_request_error", "amount_invalid", false},
+		{fmt.Errorf("create: %w", &domain.Error{Kind: domain.KindInvalid, Code: "amount_too_small"}), 400, "invalid_request_error", "amount_too_small", false},
+		{&domain.Error{Kind: domain.KindNotFound, Code: "resource_missing"}, 404, "invalid_request_error", "resource_missing", false},
+		{&domain.Error{Kind: domain.KindConflict, Code: "checkout_paid"}, 409, "invalid_state_error", "checkout_paid", false},
+		{&domain.Error{Kind: domain.KindUpstream, Code: "kakaopay_unavailable"}, 502, "kakaopay_error", "kakaopay_unavailable", false},
 		{Invalid("parameter_invalid", "limit must be a whole number from 1 to 100", "limit"), 400, "invalid_request_error", "parameter_invalid", false},
 		{UnreadableBody(&http.MaxBytesError{Limit: 10}), 413, "invalid_request_error", "body_too_large", false},
 		{store.ErrNotFound, 404, "invalid_request_error", "resource_missing", false},

@@ -159,11 +159,20 @@ func (p *Pages) ShowError(w http.ResponseWriter, r *http.Request, err error, lea
 	lang := p.Lang(w, r, "")
 	ctx := p.Context(r, lang)
 	l := views.L(ctx)
-	body := l.T("error.default", nil)
+	body, title := l.T("error.default", nil), l.T("error.title", nil)
 	if l.Has("error." + he.code) {
 		body = l.T("error."+he.code, nil)
 	}
-	m := views.MessageModel{Title: l.T("error.title", nil), Body: body, Tone: "error", TestID: "error"}
+	if l.Has("error.title." + he.code) { // what happened, as the page's heading
+		title = l.T("error.title."+he.code, nil)
+	}
+	// A refusal of the shopper's request (a paid, ended or unknown checkout) is no one's fault:
+	// only a failure on the server's side is shown as an error.
+	tone := "neutral"
+	if he.status >= http.StatusInternalServerError {
+		tone = "error"
+	}
+	m := views.MessageModel{Title: title, Body: body, Tone: tone, TestID: "error"}
 	if lead != nil {
 		lead(ctx, r, he, &m)
 	}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/checkout"
+	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -79,12 +79,12 @@ func newTextSweep(t *testing.T, e *handlerstest.Env) *textSweep {
 	_, refund, _ := e.Refund(paymentID, `{"amount":1000}`)
 	ids := handlerstest.ScopeIDs(t, e)
 	ids["checkoutID"], ids["paymentID"], ids["kind"] = paid.ID, paymentID, "approve"
-	m, err := e.Service.MerchantByID(ctx, e.MerchantID)
+	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// A key of its own for the revoke form: the API's key keeps working through the sweep.
-	ck, err := e.Service.CreateAPIKey(ctx, m, checkout.NewAPIKey{Label: "sweep"})
+	ck, err := e.Merchants.CreateAPIKey(ctx, m, accounts.APIKeyParams{Label: "sweep"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func newTextSweep(t *testing.T, e *handlerstest.Env) *textSweep {
 		ids["id:"+prefix] = ids[name]
 	}
 	ids["id:refunds"], ids["id:c"] = refund.ID, e.CreateCheckout("").ID
-	return &textSweep{t: t, e: e, owner: handlerstest.SignedIn(t, e, "owner@sweep.example", checkout.RoleOwner), ids: ids,
+	return &textSweep{t: t, e: e, owner: handlerstest.SignedIn(t, e, "owner@sweep.example", accounts.RoleOwner), ids: ids,
 		routes: handlerstest.RoutePatterns(t, "/")}
 }
 

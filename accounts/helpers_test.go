@@ -1,0 +1,15 @@
+package accounts_test
+
+import (
+	"testing"
+
+	"github.com/kpcheckout/kpcheckout/app/apptest"
+)
+
+// harness is apptest's, with the helpers of this package's tests.
+type harness struct{ *apptest.Harness }
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	return &harness{apptest.New(t)}
+}

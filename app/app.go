@@ -36,6 +36,9 @@ type Config struct {
 	// ReturnURL builds the URL KakaoPay returns a shopper to after an attempt: kind is
 	// "approve", "cancel" or "fail". The routes are the HTTP layer's (handlers/web.ReturnURL).
 	ReturnURL func(checkoutID, attemptID, kind string) string
+	// PageURL builds a checkout's hosted page URL (handlers/web.PageURL), the url its events'
+	// checkout object carries; "" when nil.
+	PageURL func(checkoutID string) string
 	// Bundle holds the messages of what the services word themselves (the item name KakaoPay
 	// shows); locales.Bundle() when nil.
 	Bundle *i18n.Bundle
@@ -92,7 +95,7 @@ func New(cfg Config) (*Services, error) {
 	s := &Services{Clock: cfg.Clock, Idempotency: domain.NewIdempotency(cfg.Store, cfg.Clock),
 		Events: webhook.NewEvents(cfg.Store, cfg.Clock)}
 	var err error
-	s.Checkouts, err = checkout.New(checkout.Config{Store: cfg.Store, KakaoPay: cfg.KakaoPay, ReturnURL: cfg.ReturnURL,
+	s.Checkouts, err = checkout.New(checkout.Config{Store: cfg.Store, KakaoPay: cfg.KakaoPay, ReturnURL: cfg.ReturnURL, PageURL: cfg.PageURL,
 		Bundle: cfg.Bundle, Logger: cfg.Logger, Clock: cfg.Clock, AttemptTTL: cfg.AttemptTTL, ApproveTimeout: cfg.ApproveTimeout,
 		ConfirmGrace: cfg.ConfirmGrace, OrderLookups: cfg.OrderLookups})
 	if err != nil {

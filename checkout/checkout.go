@@ -54,6 +54,9 @@ type Config struct {
 	// ReturnURL builds the URL KakaoPay returns a shopper to after an attempt: kind is
 	// "approve", "cancel" or "fail". The routes are the HTTP layer's (handlers/web.ReturnURL).
 	ReturnURL func(checkoutID, attemptID, kind string) string
+	// PageURL builds a checkout's hosted page URL, the url its events' checkout object carries;
+	// "" when nil.
+	PageURL func(checkoutID string) string
 	// Bundle holds the messages of what the service words itself (the item name KakaoPay shows);
 	// locales.Bundle() when nil.
 	Bundle *i18n.Bundle
@@ -79,6 +82,7 @@ type Service struct {
 	store        store.Store
 	kakao        KakaoPay
 	returnURL    func(checkoutID, attemptID, kind string) string
+	pageURL      func(checkoutID string) string
 	bundle       *i18n.Bundle
 	log          *slog.Logger
 	clock        domain.Clock
@@ -105,8 +109,11 @@ func New(cfg Config) (*Service, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
+	if cfg.PageURL == nil {
+		cfg.PageURL = func(string) string { return "" }
+	}
 	s := &Service{
-		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, bundle: cfg.Bundle, log: cfg.Logger,
+		store: cfg.Store, kakao: cfg.KakaoPay, returnURL: cfg.ReturnURL, pageURL: cfg.PageURL, bundle: cfg.Bundle, log: cfg.Logger,
 		clock: cfg.Clock, ttl: cmp.Or(cfg.AttemptTTL, 15*time.Minute), approveT: cmp.Or(cfg.ApproveTimeout, 20*time.Second),
 		confirmGrace: cmp.Or(cfg.ConfirmGrace, time.Hour),
 		leases:       domain.NewLeases(cfg.Store, cfg.Clock, cfg.Logger), notifier: NewNotifier(), polls: newThrottle(),

@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"net"
 	"net/mail"
 	"net/url"
@@ -57,7 +56,7 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 		Locale: p.Locale, Metadata: p.Metadata, ExpiresAt: now.Add(time.Duration(p.ExpiresIn) * time.Second),
 		CreatedAt: now, UpdatedAt: now, LinkID: p.LinkID,
 	}
-	data, _ := json.Marshal(checkoutEventData(c))
+	data := s.checkoutData(c, m, nil, "")
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err

@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/url"
@@ -90,7 +89,7 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 	if err := checkKakaoURL(a.MobileURL); err != nil {
 		return nil, false, s.readyFailed(ctx, c, a, err)
 	}
-	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "device": device})
+	data := attemptData(a)
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
@@ -112,7 +111,7 @@ func (s *Service) readyFailed(ctx context.Context, c *store.Checkout, a *store.A
 	a.Status, a.TID = string(AttemptFailed), ""
 	a.FailureCode, a.FailureMessage = kakaopay.Failure(cause)
 	s.log.WarnContext(ctx, "kakaopay ready failed", "checkout", c.ID, "err", cause)
-	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "failure_code": a.FailureCode, "failure_message": a.FailureMessage})
+	data := attemptData(a)
 	err := s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err

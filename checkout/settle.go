@@ -4,12 +4,12 @@ import (
 	"cmp"
 	"context"
 	"crypto/subtle"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -479,6 +479,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return err
 		}
+		agreement := ""
 		p := &store.Payment{
 			ID: domain.NewID("pay"), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: c.MerchantID, CID: cidOf(st), Amount: c.Amount,
 			TaxFreeAmount: c.TaxFreeAmount, Method: ap.method, TID: a.TID, AID: ap.aid,
@@ -497,6 +498,7 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 					return err
 				}
 				p.AgreementID = ag.ID
+				agreement = ag.ID
 				if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "agreement.activated", c.ID, ag.ID, AgreementData(ag), now)); err != nil {
 					return err
 				}
@@ -511,11 +513,8 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 		if err := tx.UpdateCheckout(ctx, c); err != nil {
 			return err
 		}
-		data := checkoutEventData(c)
-		data["payment"] = map[string]any{"id": p.ID, "amount": p.Amount, "method": p.Method, "approved_at": p.ApprovedAt}
-		b, _ := json.Marshal(data)
 		changed = true
-		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "checkout.paid", c.ID, p.ID, b, now))
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "checkout.paid", c.ID, p.ID, s.checkoutData(c, st.Merchant, p, agreement), now))
 	})
 	if err != nil {
 		return wrapf("paid", err)
@@ -569,8 +568,7 @@ func (s *Service) moveAttemptIn(ctx context.Context, tx store.Tx, c *store.Check
 	if err := tx.UpdateAttempt(ctx, a); err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "status": status, "failure_code": code, "failure_message": message})
-	return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt."+string(status), c.ID, a.ID, data, now))
+	return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt."+string(status), c.ID, a.ID, attemptData(a), now))
 }
 
 func cidOf(st *State) string {
@@ -580,9 +578,9 @@ func cidOf(st *State) string {
 	return st.Merchant.CID
 }
 
-// AgreementData is the data of agreement events: this package's when a payment activates one,
-// package payments' when it is deactivated.
-func AgreementData(a *store.Agreement) []byte {
-	b, _ := json.Marshal(map[string]any{"id": a.ID, "checkout": a.CheckoutID, "status": a.Status})
-	return b
-}
+// AgreementData is the data of agreement events, the agreement object: this package's when a
+// payment activates one, package payments' when it is deactivated.
+func AgreementData(a *store.Agreement) []byte { return objects.JSON(objects.NewAgreement(a)) }
+
+// attemptData is the data of attempt events: the attempt object as it is now.
+func attemptData(a *store.Attempt) []byte { return objects.JSON(objects.NewAttempt(a)) }

@@ -2,12 +2,12 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"slices"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/domain"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -142,7 +142,7 @@ func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
 			return changed, err
 		}
-		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.expired", c.ID, a.ID, nil, now)); err != nil {
+		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.expired", c.ID, a.ID, attemptData(a), now)); err != nil {
 			return changed, err
 		}
 		changed = true
@@ -156,7 +156,7 @@ func (s *Service) expireIn(ctx context.Context, tx store.Tx, st *State, now time
 	if err := tx.UpdateCheckout(ctx, c); err != nil {
 		return changed, err
 	}
-	data, _ := json.Marshal(checkoutEventData(c))
+	data := s.checkoutData(c, st.Merchant, nil, "")
 	if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "checkout.expired", c.ID, c.ID, data, now)); err != nil {
 		return changed, err
 	}
@@ -231,9 +231,10 @@ func (s *Service) ExpireDue(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// checkoutEventData is the data of checkout events.
-func checkoutEventData(c *store.Checkout) map[string]any {
-	return map[string]any{"id": c.ID, "status": c.Status, "amount": c.Amount, "reference": c.Reference}
+// checkoutData is the data of checkout events: the checkout object as the API answers it now,
+// with its payment p (nil while unpaid) and the agreement it set up ("" for none).
+func (s *Service) checkoutData(c *store.Checkout, m *store.Merchant, p *store.Payment, agreement string) []byte {
+	return objects.JSON(objects.NewCheckout(c, m.Livemode, s.pageURL(c.ID), p, agreement))
 }
 
 // Wait answers when the checkout's state key differs from known, or when wait has passed, or

@@ -2,12 +2,12 @@ package checkout
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -64,8 +64,7 @@ func (s *Service) strayIn(ctx context.Context, tx store.Tx, st *State, a *store.
 	if err := tx.UpdateAttempt(ctx, a); err != nil {
 		return err
 	}
-	data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "amount": ap.amount,
-		"checkout_status": c.Status, "void_status": VoidPending})
+	data := objects.JSON(objects.StrayApproval{Attempt: objects.NewAttempt(a), Amount: ap.amount, CheckoutStatus: c.Status})
 	return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, typ, c.ID, a.ID, data, now))
 }
 
@@ -144,7 +143,7 @@ func (s *Service) recordVoid(ctx context.Context, c *store.Checkout, attemptID s
 			return err
 		}
 		changed = true
-		data, _ := json.Marshal(map[string]any{"attempt": a.ID, "tid": a.TID, "aid": a.AID, "canceled_amount": canceled, "void_status": VoidDone})
+		data := objects.JSON(objects.Void{Attempt: objects.NewAttempt(a), CanceledAmount: canceled})
 		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
 	})
 	if err != nil {

@@ -2,7 +2,6 @@ package payments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -11,6 +10,7 @@ import (
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -392,8 +392,5 @@ func agreementLease(agreementID string) string { return "agreement:" + agreement
 // one approveT budget).
 func (s *Service) agreementLeaseTTL() time.Duration { return s.approveT + domain.LeaseMargin }
 
-func chargeData(c *store.Charge) []byte {
-	b, _ := json.Marshal(map[string]any{"id": c.ID, "agreement": c.AgreementID, "amount": c.Amount, "status": c.Status,
-		"payment": c.PaymentID, "failure_code": c.FailureCode, "failure_message": c.FailureMessage})
-	return b
-}
+// chargeData is the data of charge events: the charge object.
+func chargeData(c *store.Charge) []byte { return objects.JSON(objects.NewCharge(c)) }

@@ -2,13 +2,13 @@ package payments
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -170,7 +170,7 @@ func (s *Service) tryReserveRefund(ctx context.Context, paymentID string, p Refu
 		if err := domain.Bind(ctx, tx, p.Key, domain.BoundRefund, r.ID); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, domain.NewEvent(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r), now))
+		return tx.CreateEvent(ctx, domain.NewEvent(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r, pay), now))
 	})
 	var e *domain.Error
 	switch {
@@ -233,7 +233,7 @@ func (s *Service) finishRefund(ctx context.Context, refundID string, status chec
 				return err
 			}
 		}
-		return tx.CreateEvent(ctx, domain.NewEvent(pay.MerchantID, "refund."+r.Status, pay.CheckoutID, r.ID, refundData(r), now))
+		return tx.CreateEvent(ctx, domain.NewEvent(pay.MerchantID, "refund."+r.Status, pay.CheckoutID, r.ID, refundData(r, pay), now))
 	})
 	if err != nil {
 		return wrapf("refund", err)
@@ -281,8 +281,7 @@ func (s *Service) settleRefunds(ctx context.Context, paymentID string, age time.
 	return nil
 }
 
-func refundData(r *store.Refund) []byte {
-	b, _ := json.Marshal(map[string]any{"id": r.ID, "payment": r.PaymentID, "amount": r.Amount, "status": r.Status,
-		"reason": r.Reason, "failure_code": r.FailureCode, "failure_message": r.FailureMessage})
-	return b
+// refundData is the data of refund events: the refund object, with its payment's checkout.
+func refundData(r *store.Refund, pay *store.Payment) []byte {
+	return objects.JSON(objects.NewRefund(r, pay.CheckoutID))
 }

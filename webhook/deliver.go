@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -443,7 +444,7 @@ func (d *Deliverer) disableIfDead(ctx context.Context, endpointID string) error 
 		if err := tx.UpdateWebhookEndpoint(ctx, ep); err != nil {
 			return err
 		}
-		data, _ := json.Marshal(map[string]any{"id": ep.ID, "url": ep.URL, "reason": "no delivery succeeded for " + d.retryFor.String()})
+		data := objects.JSON(objects.EndpointDisabled{Endpoint: objects.NewEndpoint(ep, ""), Reason: "no delivery succeeded for " + d.retryFor.String()})
 		d.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint", ep.ID, "url", ep.URL)
 		return tx.CreateEvent(ctx, &store.Event{ID: "evt_" + rand.Text(), MerchantID: ep.MerchantID, Type: "webhook_endpoint.disabled",
 			ObjectID: ep.ID, Data: data, CreatedAt: now})

@@ -2,7 +2,6 @@ package webhook
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net"
 	"net/url"
@@ -12,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/domain"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -274,7 +274,7 @@ func (s *Endpoints) Ping(ctx context.Context, m *store.Merchant, id string, key 
 		return nil, err
 	}
 	now := s.clock.Now()
-	data, _ := json.Marshal(map[string]any{"webhook_endpoint": ep.ID})
+	data := objects.JSON(objects.NewEndpoint(ep, "")) // a ping's data is the endpoint it tests
 	ev := domain.NewEvent(m.ID, "ping", "", ep.ID, data, now)
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateEvent(ctx, ev); err != nil {

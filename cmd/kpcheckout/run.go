@@ -303,7 +303,7 @@ func offline(ctx context.Context, fs *flag.FlagSet, cfg *Config, args []string) 
 	if err != nil {
 		return nil, nil, err
 	}
-	svc, err = app.New(app.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: web.ReturnURL(cfg.BaseURL),
+	svc, err = app.New(app.Config{Store: db, KakaoPay: noKakaoPay{}, ReturnURL: web.ReturnURL(cfg.BaseURL), PageURL: web.PageURL(cfg.BaseURL),
 		WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox()})
 	if err != nil {
 		db.Close()

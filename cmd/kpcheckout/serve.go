@@ -69,7 +69,7 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err != nil {
 		return err
 	}
-	svc, err := app.New(app.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), Logger: log,
+	svc, err := app.New(app.Config{Store: db, KakaoPay: kp, ReturnURL: web.ReturnURL(cfg.BaseURL), PageURL: web.PageURL(cfg.BaseURL), Logger: log,
 		SettleAfter: cfg.SettleAfter, ApproveTimeout: cfg.KakaoPayTimeout, ConfirmGrace: cfg.ConfirmGrace,
 		OrderLookups: cfg.OrderLookups, WebhookAllowPrivate: cfg.webhookAllowPrivate(), Sandbox: cfg.Sandbox(),
 		RetainEvents: cfg.RetainEvents})

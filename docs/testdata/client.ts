@@ -1,7 +1,7 @@
 // A merchant's TypeScript, type-checked against the types openapi-typescript generates from
 // docs/openapi.json (api.d.ts, written beside this file by TestOpenAPITypeScriptClient), then run
 // against a real kpcheckout.
-import type { paths } from "./api";
+import type { components, paths, webhooks } from "./api";
 
 declare const process: { env: Record<string, string | undefined> };
 
@@ -23,6 +23,33 @@ const noFailureURL: CreateCheckout = { amount: 11000, success_url: "https://cafe
 // @ts-expect-error amount is required
 const noAmount: CreateCheckout = { success_url: "https://cafe.example.kr/orders/1", failure_url: "https://cafe.example.kr/cart" };
 void [noSuccessURL, noFailureURL, noAmount];
+
+// A webhook's body is an Event: its type narrows data to the object it carries.
+type Event = components["schemas"]["Event"];
+function orderOf(ev: Event): string | undefined {
+  switch (ev.type) {
+    case "checkout.paid": {
+      const paid: number = ev.data.payment?.amount ?? 0;
+      return `${ev.data.metadata["order_id"]} ${ev.data.items.length} ${ev.data.customer?.name} ${paid}`;
+    }
+    case "refund.succeeded":
+      return `${ev.data.checkout} ${ev.data.payment} ${ev.data.amount}`;
+    case "attempt.voided":
+      return `${ev.data.checkout} ${ev.data.canceled_amount}`;
+    case "webhook_endpoint.disabled":
+      return ev.data.reason;
+    case "ping": {
+      // @ts-expect-error a ping concerns no checkout
+      const none: string = ev.checkout;
+      return none;
+    }
+  }
+  return undefined;
+}
+// The webhooks section has an entry per event type, typed alike.
+type PaidBody = NonNullable<webhooks["checkout.paid"]["post"]["requestBody"]>["content"]["application/json"];
+const paidBody = (b: PaidBody): Record<string, string> => b.data.metadata;
+void [orderOf, paidBody];
 
 async function createCheckout(base: string, key: string, body: CreateCheckout): Promise<Checkout> {
   const res = await fetch(base + "/v1/checkouts", {

@@ -2,43 +2,13 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
-
-// agreementObject is the agreement object of the API.
-func agreementObject(a *store.Agreement) map[string]any {
-	return map[string]any{"id": a.ID, "object": "agreement", "checkout": a.CheckoutID, "status": a.Status,
-		"created_at": a.CreatedAt, "updated_at": a.UpdatedAt}
-}
-
-// chargeJSON is the charge object of the API.
-type chargeJSON struct {
-	ID             string    `json:"id"`
-	Object         string    `json:"object"`
-	Agreement      string    `json:"agreement"`
-	Amount         int64     `json:"amount"`
-	Currency       string    `json:"currency"`
-	Reference      string    `json:"reference"`
-	Status         string    `json:"status"`
-	Payment        *string   `json:"payment"`
-	FailureCode    *string   `json:"failure_code"`
-	FailureMessage *string   `json:"failure_message"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-func chargeObject(c *store.Charge) chargeJSON {
-	out := chargeJSON{ID: c.ID, Object: "charge", Agreement: c.AgreementID, Amount: c.Amount, Currency: "KRW",
-		Reference: c.Reference, Status: c.Status, Payment: nullString(c.PaymentID), CreatedAt: c.CreatedAt}
-	if c.FailureCode != "" {
-		out.FailureCode, out.FailureMessage = &c.FailureCode, &c.FailureMessage
-	}
-	return out
-}
 
 // GetAgreement serves GET /v1/agreements/{id}.
 func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
@@ -46,7 +16,7 @@ func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+	web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
 	return nil
 }
 
@@ -77,7 +47,7 @@ func (a *Handler) answerCharge(w http.ResponseWriter, ch *store.Charge, err erro
 	if checkout.ChargeOpen(ch) {
 		status = http.StatusAccepted
 	}
-	web.WriteJSON(w, status, chargeObject(ch))
+	web.WriteJSON(w, status, objects.NewCharge(ch))
 	return nil
 }
 
@@ -93,9 +63,9 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 	if err != nil {
 		return err
 	}
-	data := make([]chargeJSON, 0, len(list))
+	data := make([]objects.Charge, 0, len(list))
 	for _, c := range list {
-		data = append(data, chargeObject(c))
+		data = append(data, objects.NewCharge(c))
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 	return nil
@@ -107,7 +77,7 @@ func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Mer
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, chargeObject(ch))
+	web.WriteJSON(w, http.StatusOK, objects.NewCharge(ch))
 	return nil
 }
 
@@ -117,6 +87,6 @@ func (a *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m 
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+	web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
 	return nil
 }

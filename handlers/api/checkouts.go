@@ -3,10 +3,10 @@ package api
 import (
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -27,88 +27,18 @@ type createCheckoutRequest struct {
 	Metadata      map[string]string `json:"metadata"`
 }
 
-// itemJSON is one line of a checkout's order in the API.
-type itemJSON struct {
-	Name      string `json:"name"`
-	Quantity  int64  `json:"quantity"`
-	UnitPrice int64  `json:"unit_price"`
-}
+// itemJSON is one line of a checkout's order in a request.
+type itemJSON = objects.Item
 
-type customerJSON struct {
-	Name  string `json:"name"`
-	Email string `json:"email"`
-}
+type customerJSON = objects.Customer
 
-// checkoutJSON is the checkout object of the API.
-type checkoutJSON struct {
-	ID            string            `json:"id"`
-	Object        string            `json:"object"`
-	URL           string            `json:"url"`
-	Status        string            `json:"status"`
-	Mode          string            `json:"mode"`
-	Livemode      bool              `json:"livemode"`
-	Amount        int64             `json:"amount"`
-	TaxFreeAmount int64             `json:"tax_free_amount"`
-	Currency      string            `json:"currency"`
-	Reference     string            `json:"reference"`
-	Description   string            `json:"description"`
-	Items         []itemJSON        `json:"items"`
-	Customer      *customerJSON     `json:"customer"`
-	SuccessURL    string            `json:"success_url"`
-	FailureURL    string            `json:"failure_url"`
-	Locale        *string           `json:"locale"`
-	Metadata      map[string]string `json:"metadata"`
-	ExpiresAt     time.Time         `json:"expires_at"`
-	CreatedAt     time.Time         `json:"created_at"`
-	Payment       *paymentJSON      `json:"payment"`
-	Agreement     *string           `json:"agreement"`
-	Link          *string           `json:"link"`
-}
-
-// paymentJSON is the payment object of the API.
-type paymentJSON struct {
-	ID             string    `json:"id"`
-	Object         string    `json:"object"`
-	Checkout       string    `json:"checkout"`
-	Amount         int64     `json:"amount"`
-	RefundedAmount int64     `json:"refunded_amount"`
-	Currency       string    `json:"currency"`
-	Method         string    `json:"method"`
-	TID            string    `json:"tid"`
-	ApprovedAt     time.Time `json:"approved_at"`
-}
-
-func (a *Handler) checkoutObject(st *checkout.State) checkoutJSON {
-	c := st.Checkout
-	out := checkoutJSON{
-		ID: c.ID, Object: "checkout", URL: a.baseURL + web.CheckoutURL(c.ID, ""), Status: c.Status, Mode: c.Mode,
-		Livemode: st.Merchant.Livemode, Amount: c.Amount, TaxFreeAmount: c.TaxFreeAmount, Currency: c.Currency,
-		Reference: c.Reference, Description: c.Description, Items: make([]itemJSON, 0, len(c.Items)), SuccessURL: c.SuccessURL,
-		FailureURL: c.FailureURL, Metadata: c.Metadata, ExpiresAt: c.ExpiresAt, CreatedAt: c.CreatedAt,
-	}
-	for _, it := range c.Items {
-		out.Items = append(out.Items, itemJSON(it))
-	}
-	if out.Metadata == nil {
-		out.Metadata = map[string]string{}
-	}
-	if c.CustomerName != "" || c.CustomerEmail != "" {
-		out.Customer = &customerJSON{Name: c.CustomerName, Email: c.CustomerEmail}
-	}
-	if c.Locale != "" {
-		out.Locale = &c.Locale
-	}
+// checkoutObject is the checkout of st as the API answers it.
+func (a *Handler) checkoutObject(st *checkout.State) objects.Checkout {
+	agreement := ""
 	if st.Agreement != nil {
-		out.Agreement = &st.Agreement.ID
+		agreement = st.Agreement.ID
 	}
-	if c.LinkID != "" {
-		out.Link = &c.LinkID
-	}
-	if p := st.Payment; p != nil {
-		out.Payment = &paymentJSON{ID: p.ID, Object: "payment", Checkout: c.ID, Amount: p.Amount,
-			RefundedAmount: p.RefundedAmount, Currency: c.Currency, Method: p.Method, TID: p.TID, ApprovedAt: p.ApprovedAt}
-	}
-	return out
+	return objects.NewCheckout(st.Checkout, st.Merchant.Livemode, a.baseURL+web.CheckoutURL(st.Checkout.ID, ""), st.Payment, agreement)
 }
 
 // CreateCheckout serves POST /v1/checkouts.
@@ -181,7 +111,7 @@ func (a *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store
 	if err != nil {
 		return err
 	}
-	data := make([]checkoutJSON, 0, len(list))
+	data := make([]objects.Checkout, 0, len(list))
 	for _, st := range list {
 		data = append(data, a.checkoutObject(st))
 	}

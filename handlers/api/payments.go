@@ -2,50 +2,13 @@ package api
 
 import (
 	"net/http"
-	"time"
 
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
-
-// refundJSON is the refund object of the API.
-type refundJSON struct {
-	ID             string    `json:"id"`
-	Object         string    `json:"object"`
-	Payment        string    `json:"payment"`
-	Amount         int64     `json:"amount"`
-	TaxFreeAmount  int64     `json:"tax_free_amount"`
-	Currency       string    `json:"currency"`
-	Reason         string    `json:"reason"`
-	Status         string    `json:"status"`
-	FailureCode    *string   `json:"failure_code"`
-	FailureMessage *string   `json:"failure_message"`
-	CreatedAt      time.Time `json:"created_at"`
-}
-
-func refundObject(r *store.Refund) refundJSON {
-	out := refundJSON{ID: r.ID, Object: "refund", Payment: r.PaymentID, Amount: r.Amount, TaxFreeAmount: r.TaxFreeAmount,
-		Currency: "KRW", Reason: r.Reason, Status: r.Status, CreatedAt: r.CreatedAt}
-	if r.FailureCode != "" {
-		out.FailureCode, out.FailureMessage = &r.FailureCode, &r.FailureMessage
-	}
-	return out
-}
-
-// paymentObject is the payment object with its refunds.
-func paymentObject(p *store.Payment, refunds []*store.Refund) map[string]any {
-	list := make([]refundJSON, 0, len(refunds))
-	for _, r := range refunds {
-		list = append(list, refundObject(r))
-	}
-	return map[string]any{
-		"id": p.ID, "object": "payment", "checkout": nullString(p.CheckoutID), "agreement": nullString(p.AgreementID),
-		"amount": p.Amount, "tax_free_amount": p.TaxFreeAmount, "refunded_amount": p.RefundedAmount, "currency": "KRW",
-		"method": p.Method, "tid": p.TID, "approved_at": p.ApprovedAt, "refunds": list,
-	}
-}
 
 func nullString(s string) *string {
 	if s == "" {
@@ -60,7 +23,7 @@ func (a *Handler) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, paymentObject(p, refunds))
+	web.WriteJSON(w, http.StatusOK, objects.NewPayment(p, refunds))
 	return nil
 }
 
@@ -75,12 +38,12 @@ func (a *Handler) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.
 	}
 	ref, err := a.payments.CreateRefund(r.Context(), m, r.PathValue("id"),
 		payments.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
-	return a.answerRefund(w, ref, err)
+	return a.answerRefund(w, r, m, ref, err)
 }
 
 // answerRefund answers a refund request: 201 when KakaoPay refunded, 202 while its outcome is
 // settled from the order API, or the error.
-func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) error {
+func (a *Handler) answerRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant, ref *store.Refund, err error) error {
 	if err != nil {
 		return err
 	}
@@ -88,8 +51,7 @@ func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err err
 	if checkout.RefundOpen(ref) {
 		status = http.StatusAccepted // KakaoPay's answer was lost; the reconciler settles it
 	}
-	web.WriteJSON(w, status, refundObject(ref))
-	return nil
+	return a.writeRefund(w, r, m, status, ref)
 }
 
 // GetRefund serves GET /v1/refunds/{id}.
@@ -98,6 +60,15 @@ func (a *Handler) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Mer
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, refundObject(ref))
+	return a.writeRefund(w, r, m, http.StatusOK, ref)
+}
+
+// writeRefund answers refund ref's object, with its payment's checkout.
+func (a *Handler) writeRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant, status int, ref *store.Refund) error {
+	p, _, err := a.payments.Payment(r.Context(), m, ref.PaymentID)
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, status, objects.NewRefund(ref, p.CheckoutID))
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
@@ -17,7 +18,7 @@ func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.M
 	switch k.ObjectType {
 	case domain.BoundRefund:
 		ref, err := a.payments.RefundOutcome(ctx, id)
-		return a.answerRefund(w, ref, err)
+		return a.answerRefund(w, r, m, ref, err)
 	case domain.BoundCharge:
 		ch, err := a.payments.ChargeOutcome(ctx, id)
 		return a.answerCharge(w, ch, err)
@@ -26,7 +27,7 @@ func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.M
 		if err != nil {
 			return err
 		}
-		web.WriteJSON(w, http.StatusOK, agreementObject(ag))
+		web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
 		return nil
 	case domain.BoundCheckout, domain.BoundExpiry:
 		return a.replayCheckout(w, r, m, id, k.ObjectType == domain.BoundCheckout)
@@ -111,6 +112,6 @@ func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 		w.Header().Set("Location", "/v1/webhook_endpoints/"+id)
 		status = http.StatusCreated
 	}
-	web.WriteJSON(w, status, endpointObject(ep, secret))
+	web.WriteJSON(w, status, objects.NewEndpoint(ep, secret))
 	return nil
 }

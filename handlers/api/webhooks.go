@@ -6,26 +6,10 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
-
-// endpointJSON is the webhook endpoint object of the API; Secret is there only when it is new.
-type endpointJSON struct {
-	ID            string    `json:"id"`
-	Object        string    `json:"object"`
-	URL           string    `json:"url"`
-	Description   string    `json:"description"`
-	EnabledEvents []string  `json:"enabled_events"`
-	Disabled      bool      `json:"disabled"`
-	CreatedAt     time.Time `json:"created_at"`
-	Secret        string    `json:"secret,omitempty"`
-}
-
-func endpointObject(ep *store.WebhookEndpoint, secret string) endpointJSON {
-	return endpointJSON{ID: ep.ID, Object: "webhook_endpoint", URL: ep.URL, Description: ep.Description,
-		EnabledEvents: ep.EnabledEvents, Disabled: ep.Disabled, CreatedAt: ep.CreatedAt, Secret: secret}
-}
 
 // endpointRequest is the body that creates or changes an endpoint.
 type endpointRequest struct {
@@ -50,7 +34,7 @@ func (a *Handler) CreateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 		return err
 	}
 	w.Header().Set("Location", "/v1/webhook_endpoints/"+ce.Endpoint.ID)
-	web.WriteJSON(w, http.StatusCreated, endpointObject(ce.Endpoint, ce.Secret))
+	web.WriteJSON(w, http.StatusCreated, objects.NewEndpoint(ce.Endpoint, ce.Secret))
 	return nil
 }
 
@@ -60,9 +44,9 @@ func (a *Handler) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store
 	if err != nil {
 		return err
 	}
-	data := make([]endpointJSON, 0, len(list))
+	data := make([]objects.Endpoint, 0, len(list))
 	for _, ep := range list {
-		data = append(data, endpointObject(ep, ""))
+		data = append(data, objects.NewEndpoint(ep, ""))
 	}
 	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": false})
 	return nil
@@ -74,7 +58,7 @@ func (a *Handler) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.M
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, endpointObject(ep, ""))
+	web.WriteJSON(w, http.StatusOK, objects.NewEndpoint(ep, ""))
 	return nil
 }
 
@@ -88,7 +72,7 @@ func (a *Handler) UpdateEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, endpointObject(ep, ""))
+	web.WriteJSON(w, http.StatusOK, objects.NewEndpoint(ep, ""))
 	return nil
 }
 
@@ -108,7 +92,7 @@ func (a *Handler) RotateEndpointSecret(w http.ResponseWriter, r *http.Request, m
 	if err != nil {
 		return err
 	}
-	web.WriteJSON(w, http.StatusOK, endpointObject(ce.Endpoint, ce.Secret))
+	web.WriteJSON(w, http.StatusOK, objects.NewEndpoint(ce.Endpoint, ce.Secret))
 	return nil
 }
 

@@ -386,3 +386,68 @@ func TestWebhookBodyIsTheEventObject(t *testing.T) {
 		}
 	}
 }
+
+// TestWebhookDataIsTheWholeObject: an event's data is the API's object as it was when the event
+// happened, so that a merchant learns which order it was without calling back: checkout.created
+// and checkout.paid carry the whole checkout (items, customer, metadata, and the payment once
+// paid), a refund's events the refund with its payment and checkout, a charge's the charge, an
+// agreement's the agreement.
+func TestWebhookDataIsTheWholeObject(t *testing.T) {
+	e := handlerstest.New(t)
+	rc := handlerstest.NewReceiver(t)
+	rc.Endpoint(e, "*")
+	var created map[string]any
+	body := e.ValidCheckoutBody(map[string]any{"metadata": map[string]string{"order_id": "A-7"},
+		"customer": map[string]string{"name": "김하나", "email": "hana@example.com"}})
+	if res := e.API("POST", "/v1/checkouts", body, &created); res.StatusCode != http.StatusCreated {
+		t.Fatalf("create: %d", res.StatusCode)
+	}
+	id := created["id"].(string)
+	pay := e.PayByPhone(id)
+	var paid map[string]any
+	e.API("GET", "/v1/checkouts/"+id, "", &paid)
+	code, refund, _ := e.Refund(pay, `{"amount":1000}`)
+	if code != http.StatusCreated {
+		t.Fatalf("refund: %d", code)
+	}
+	var refunded map[string]any
+	e.API("GET", "/v1/refunds/"+refund.ID, "", &refunded)
+	_, agreementID := e.Subscribe("9900")
+	var agreement, charge map[string]any
+	e.API("GET", "/v1/agreements/"+agreementID, "", &agreement)
+	if res := e.API("POST", "/v1/agreements/"+agreementID+"/charges", `{"amount":9900,"reference":"2026-12"}`, &charge); res.StatusCode != http.StatusCreated {
+		t.Fatalf("charge: %d", res.StatusCode)
+	}
+	handlerstest.Deliver(t, e)
+	data := map[string]map[string]any{}
+	for _, body := range rc.Bodies() {
+		var ev struct {
+			Type string         `json:"type"`
+			Data map[string]any `json:"data"`
+		}
+		if err := json.Unmarshal(body, &ev); err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasPrefix(ev.Type, "checkout.") && ev.Data["id"] != id || strings.HasPrefix(ev.Type, "attempt.") && ev.Data["checkout"] != id {
+			continue // the subscription's
+		}
+		data[ev.Type] = ev.Data
+	}
+	for _, c := range []struct {
+		typ  string
+		want map[string]any
+	}{
+		{"checkout.created", created}, {"checkout.paid", paid}, {"refund.succeeded", refunded},
+		{"agreement.activated", agreement}, {"charge.succeeded", charge},
+	} {
+		if !reflect.DeepEqual(data[c.typ], c.want) {
+			t.Errorf("%s's data\n%v\nis not the API's object\n%v", c.typ, data[c.typ], c.want)
+		}
+	}
+	if r := data["refund.created"]; r["payment"] != pay || r["checkout"] != id || r["object"] != "refund" {
+		t.Errorf("refund.created's data %v: want its payment %s and checkout %s", r, pay, id)
+	}
+	if a := data["attempt.created"]; a["object"] != "attempt" || a["checkout"] != id || a["status"] != "ready" {
+		t.Errorf("attempt.created's data %v: want the attempt of %s", a, id)
+	}
+}

@@ -170,7 +170,7 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	// The app runs as a sandbox server does: webhook endpoints may be on this computer, and
 	// embed origins on loopback over http unless o.Live.
-	e.Services, err = app.New(app.Config{Store: st, KakaoPay: kp, ReturnURL: web.ReturnURL(e.URL), Clock: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
+	e.Services, err = app.New(app.Config{Store: st, KakaoPay: kp, ReturnURL: web.ReturnURL(e.URL), PageURL: web.PageURL(e.URL), Clock: e.Clock.Now, ApproveTimeout: o.HTTPTimeout,
 		WebhookAllowPrivate: true, Sandbox: !o.Live})
 	if err != nil {
 		t.Fatal(err)

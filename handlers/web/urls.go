@@ -26,6 +26,12 @@ func ReturnURL(baseURL string) func(checkoutID, attemptID, kind string) string {
 	}
 }
 
+// PageURL builds, for the checkout service, a checkout's hosted page URL under baseURL: the url
+// of the checkout object its events carry.
+func PageURL(baseURL string) func(checkoutID string) string {
+	return func(checkoutID string) string { return baseURL + CheckoutURL(checkoutID, "") }
+}
+
 // LangURL links the page in the other language.
 func LangURL(r *http.Request, lang string) string {
 	q := url.Values{}

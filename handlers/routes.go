@@ -139,6 +139,7 @@ func New(cfg Config) (http.Handler, error) {
 	mux.Handle("GET /dashboard/{$}", dash.SignedIn(dash.ShowHome))
 	mux.Handle("GET /dashboard/checkouts", dash.SignedIn(dash.ListCheckouts))
 	mux.Handle("GET /dashboard/checkouts.csv", dash.SignedIn(dash.ExportCheckouts))
+	mux.Handle("GET /dashboard/payments.csv", dash.SignedIn(dash.ExportMoney))
 	mux.Handle("GET /dashboard/checkouts/{checkoutID}", dash.SignedIn(dash.ShowCheckout))
 	mux.Handle("POST /dashboard/payments/{paymentID}/refund/confirm", csrf.Handler(dash.SignedIn(dash.ConfirmRefund)))
 	mux.Handle("POST /dashboard/payments/{paymentID}/refund", csrf.Handler(dash.SignedIn(dash.Refund)))

@@ -70,6 +70,12 @@ type Reader interface {
 	Payment(ctx context.Context, id string) (*Payment, error)
 	Refund(ctx context.Context, id string) (*Refund, error)
 	RefundsByPayment(ctx context.Context, paymentID string) ([]*Refund, error)
+	// PaymentsBetween lists a merchant's payments approved from from to before to, newest first:
+	// the payments DailyTotals adds up.
+	PaymentsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*Payment, error)
+	// RefundsBetween lists a merchant's succeeded refunds asked for from from to before to,
+	// newest first: the refunds DailyTotals adds up.
+	RefundsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*Refund, error)
 	// PendingRefunds lists refunds whose KakaoPay outcome is not known yet, oldest first.
 	PendingRefunds(ctx context.Context, limit int) ([]*Refund, error)
 	// LiveAttempts lists ready or authenticating attempts made before, oldest first.

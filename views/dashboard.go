@@ -48,6 +48,7 @@ type DashHomeModel struct {
 	RefundedAmount int64
 	Opened         int
 	Days           []DashDay // oldest first, today last
+	MoneyCSVURL    string    // the CSV of the money that moved over Days
 }
 
 // DashDay is one day of the chart.

@@ -170,7 +170,7 @@ func (h *Handler) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *Use
 			if p := st.Payment; p != nil {
 				refunded, paidAt = p.RefundedAmount, p.ApprovedAt.In(h.seoul).Format("2006-01-02 15:04:05")
 			}
-			cw.Write([]string{c.ID, cellSafe(c.Reference), c.Status, strconv.FormatInt(c.Amount, 10), strconv.FormatInt(refunded, 10),
+			cw.Write([]string{c.ID, cellSafe(c.Reference), l.T("dash.status."+c.Status, nil), strconv.FormatInt(c.Amount, 10), strconv.FormatInt(refunded, 10),
 				cellSafe(c.CustomerEmail), c.CreatedAt.In(h.seoul).Format("2006-01-02 15:04:05"), paidAt})
 			after = c.ID
 			n++

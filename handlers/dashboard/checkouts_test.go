@@ -118,7 +118,7 @@ func TestDashboardSearchAndCSVExport(t *testing.T) {
 		t.Fatalf("csv rows %v: %v", rows, err)
 	}
 	last := rows[3] // newest first: the paid one was made first
-	if last[0] != paid.ID || last[2] != "paid" || last[3] != "11000" || last[5] != "Kim@Example.com" || last[7] == "" {
+	if last[0] != paid.ID || last[2] != "결제 완료" || last[3] != "11000" || last[5] != "Kim@Example.com" || last[7] == "" {
 		t.Errorf("the paid row %v", last)
 	}
 	if at, err := time.ParseInLocation("2006-01-02 15:04:05", last[6], time.FixedZone("KST", 9*3600)); err != nil || at.Sub(e.Clock.Now()).Abs() > time.Minute {

@@ -3,6 +3,7 @@ package dashboard
 import (
 	"net/http"
 	"net/url"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/views"
@@ -20,9 +21,12 @@ func (h *Handler) ShowHome(w http.ResponseWriter, r *http.Request, u *User) erro
 		return err
 	}
 	m := views.DashHomeModel{Nav: nav}
+	var days []time.Time
 	for _, d := range totals {
+		days = append(days, d.Day)
 		m.Days = append(m.Days, views.DashDay{Day: d.Day, Paid: d.PaidAmount, Refunded: d.RefundedAmount, PaidCount: d.Paid, OpenedCheckout: d.Opened})
 	}
+	m.MoneyCSVURL = h.moneyCSVURL(days)
 	if n := len(totals); n > 0 {
 		today := totals[n-1]
 		m.PaidCount, m.PaidAmount, m.RefundedAmount, m.Opened = today.Paid, today.PaidAmount, today.RefundedAmount, today.Opened

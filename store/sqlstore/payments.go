@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
+	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -81,6 +82,17 @@ func (q Queries) Refund(ctx context.Context, id string) (*store.Refund, error) {
 func (q Queries) RefundsByPayment(ctx context.Context, paymentID string) ([]*store.Refund, error) {
 	return list(ctx, q, "refunds", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE payment_id = ? ORDER BY created_at, `+
 		q.dialect.RowOrder, paymentID)
+}
+
+// PaymentsBetween lists a merchant's payments approved from from to before to, newest first.
+func (q Queries) PaymentsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Payment, error) {
+	return list(ctx, q, "payments between", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = ? AND approved_at >= ? AND approved_at < ? ORDER BY approved_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
+}
+
+// RefundsBetween lists a merchant's succeeded refunds asked for from from to before to, newest
+// first.
+func (q Queries) RefundsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Refund, error) {
+	return list(ctx, q, "refunds between", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE merchant_id = ? AND status = 'succeeded' AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
 }
 
 // PendingRefunds lists refunds whose outcome is unknown, oldest first.

@@ -201,4 +201,18 @@ func testDailyTotals(t *testing.T, s store.Store) {
 			t.Errorf("day %d: %+v, want %+v", i, days[i], want[i])
 		}
 	}
+	// The money movements of a period are the rows these totals add up: payments by approval,
+	// succeeded refunds by when they were asked, newest first.
+	from, to := time.Date(2026, 12, 1, 0, 0, 0, 0, kst), time.Date(2026, 12, 2, 0, 0, 0, 0, kst)
+	pays, err := s.PaymentsBetween(ctx, m.ID, from, to, 10)
+	if err != nil || len(pays) != 2 || pays[0].ID != "pay_3" || pays[1].ID != "pay_2" {
+		t.Errorf("payments of 12/1: %v %v, want pay_3 and pay_2", pays, err)
+	}
+	refunds, err := s.RefundsBetween(ctx, m.ID, from, to, 10)
+	if err != nil || len(refunds) != 1 || refunds[0].ID != "re_2succeeded" {
+		t.Errorf("refunds of 12/1: %v %v, want re_2succeeded", refunds, err)
+	}
+	if pays, err := s.PaymentsBetween(ctx, m.ID, from, to, 1); err != nil || len(pays) != 1 {
+		t.Errorf("payments with a limit of 1: %v %v", pays, err)
+	}
 }

@@ -1,8 +1,8 @@
 // Command shop is a small merchant web shop that takes payment through kpcheckout: it creates a
 // checkout for each order, sends the shopper to it, and learns that an order is paid only from
 // kpcheckout's signed webhooks, never from the shopper's return to its success_url. It imports
-// nothing of kpcheckout: copied into a module of its own, `go mod tidy` adds the one module it
-// needs, the Standard Webhooks library that verifies the webhooks.
+// the standard library only (verify.go checks the webhooks' signatures): copy its folder into a
+// module of your own and it builds.
 //
 //	KPCHECKOUT_API_KEY=sk_test_… go run ./examples/shop
 package main

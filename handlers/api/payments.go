@@ -10,13 +10,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-func nullString(s string) *string {
-	if s == "" {
-		return nil
-	}
-	return &s
-}
-
 // GetPayment serves GET /v1/payments/{id}.
 func (a *Handler) GetPayment(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	p, refunds, err := a.payments.Payment(r.Context(), m, r.PathValue("id"))

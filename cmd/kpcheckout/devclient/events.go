@@ -75,21 +75,12 @@ func (c *Client) Events(ctx context.Context, q EventsQuery, out, errOut io.Write
 		return err
 	}
 	f := &follower{api: c, after: after, say: errOut}
-	for {
-		list, err := f.next(ctx)
-		if ctx.Err() != nil {
-			return nil // Ctrl-C
+	return f.each(ctx, func(e event) error {
+		if (q.Type == "" || e.Type == q.Type) && (q.Checkout == "" || e.Checkout == q.Checkout) {
+			show(e)
 		}
-		if err != nil {
-			return err
-		}
-		for _, e := range list {
-			f.after = e.ID
-			if (q.Type == "" || e.Type == q.Type) && (q.Checkout == "" || e.Checkout == q.Checkout) {
-				show(e)
-			}
-		}
-	}
+		return nil
+	})
 }
 
 // newestEvent is the id of the merchant's newest event, or "" when it has none: a follower
@@ -162,6 +153,27 @@ func (f *follower) next(ctx context.Context) ([]event, error) {
 			sleep(ctx, 2*time.Second) // the server did not wait (too many followers): not a busy loop
 		}
 		return page.Data, nil
+	}
+}
+
+// each calls fn with every event after f.after, oldest first, as they come, until ctx ends
+// (then it answers nil: Ctrl-C) or fn fails (then nil too: fn fails only when ctx ends). An
+// event counts as handled, and the follower moves past it, once fn returns.
+func (f *follower) each(ctx context.Context, fn func(event) error) error {
+	for {
+		list, err := f.next(ctx)
+		if ctx.Err() != nil {
+			return nil // Ctrl-C
+		}
+		if err != nil {
+			return err
+		}
+		for _, e := range list {
+			if fn(e) != nil {
+				return nil // Ctrl-C while fn waited
+			}
+			f.after = e.ID
+		}
 	}
 }
 

@@ -42,23 +42,12 @@ func (c *Client) Listen(ctx context.Context, fw Forward, out io.Writer) error {
 	fmt.Fprintf(out, "Ready: forwarding the new events of %s (%s, %s) at %s to %s\n", m.Name, m.ID, mode, c.base, fw.To)
 	fmt.Fprintf(out, "Your webhook signing secret for this session is %s (Ctrl-C stops)\n", f.secret)
 	follow := &follower{api: c, after: after, say: out}
-	for {
-		list, err := follow.next(ctx)
-		if ctx.Err() != nil {
-			return nil // Ctrl-C
+	return follow.each(ctx, func(e event) error {
+		if len(fw.Only) == 0 || slices.Contains(fw.Only, e.Type) {
+			return f.forward(ctx, e) // fails only when ctx ends, the receiver down
 		}
-		if err != nil {
-			return err
-		}
-		for _, e := range list {
-			if len(fw.Only) == 0 || slices.Contains(fw.Only, e.Type) {
-				if err := f.forward(ctx, e); err != nil {
-					return nil // Ctrl-C while the receiver was down
-				}
-			}
-			follow.after = e.ID
-		}
-	}
+		return nil
+	})
 }
 
 // forwarder POSTs events to a receiver as webhooks, signed with one secret.

@@ -42,12 +42,7 @@ func chargeObject(c *store.Charge) chargeJSON {
 
 // GetAgreement serves GET /v1/agreements/{id}.
 func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ag, err := a.payments.Agreement(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, agreementObject(ag))
-	return nil
+	return getByID(w, r, m, a.payments.Agreement, agreementObject)
 }
 
 // CreateCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
@@ -103,12 +98,7 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 
 // GetCharge serves GET /v1/charges/{id}.
 func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ch, err := a.payments.Charge(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, chargeObject(ch))
-	return nil
+	return getByID(w, r, m, a.payments.Charge, chargeObject)
 }
 
 // DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.

@@ -94,10 +94,5 @@ func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err err
 
 // GetRefund serves GET /v1/refunds/{id}.
 func (a *Handler) GetRefund(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ref, err := a.payments.Refund(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, refundObject(ref))
-	return nil
+	return getByID(w, r, m, a.payments.Refund, refundObject)
 }

@@ -7,11 +7,12 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestAPIKeysCreateAuthenticateRevoke(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	first, err := h.Merchants.APIKeys(h.Ctx, h.M)
 	if err != nil || len(first) != 1 {
 		t.Fatalf("a new merchant's keys: %d %v", len(first), err)
@@ -76,7 +77,7 @@ func TestAPIKeysCreateAuthenticateRevoke(t *testing.T) {
 }
 
 func TestCreateAPIKeyOncePerToken(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	ck, err := h.Merchants.CreateAPIKey(h.Ctx, h.M, accounts.APIKeyParams{Label: "a", Token: "form-token-1234567890"})
 	if err != nil || ck.Secret == "" {
 		t.Fatalf("first: %+v %v", ck, err)
@@ -97,7 +98,7 @@ func TestCreateAPIKeyOncePerToken(t *testing.T) {
 }
 
 func TestRotateKeyRevokesTheOthers(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	a, _ := h.Merchants.CreateAPIKey(h.Ctx, h.M, accounts.APIKeyParams{})
 	fresh, err := h.Merchants.RotateAPIKeys(h.Ctx, h.M)
 	if err != nil {

@@ -1,18 +1,18 @@
 package accounts_test
 
 import (
-	"database/sql"
 	"errors"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
 // signedIn makes a user of h's merchant and signs it in on svc; it answers the user, its
 // password and the session's token.
-func (h *harness) signedIn(svc *accounts.Users, email string) (*store.User, string, string) {
+func signedIn(h *apptest.Harness, svc *accounts.Users, email string) (*store.User, string, string) {
 	h.T.Helper()
 	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	if err != nil {
@@ -25,25 +25,10 @@ func (h *harness) signedIn(svc *accounts.Users, email string) (*store.User, stri
 	return cu.User, cu.Password, token
 }
 
-// sessionRows counts the rows of the sessions table.
-func (h *harness) sessionRows() int {
-	h.T.Helper()
-	db, err := sql.Open("sqlite", "file:"+h.Path+"?mode=ro")
-	if err != nil {
-		h.T.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(`SELECT COUNT(*) FROM sessions`).Scan(&n); err != nil {
-		h.T.Fatal(err)
-	}
-	return n
-}
-
 func TestSessionEndsOnEveryInstance(t *testing.T) {
-	h := newHarness(t)
-	other := h.anotherInstance()
-	u, _, token := h.signedIn(h.Users, "owner@cafe.example")
+	h := apptest.New(t)
+	other := anotherInstance(h)
+	u, _, token := signedIn(h, h.Users, "owner@cafe.example")
 	if got, err := other.SessionUser(h.Ctx, token); err != nil || got.ID != u.ID {
 		t.Fatalf("the session on the other instance: %v %v", got, err)
 	}
@@ -64,13 +49,13 @@ func TestSessionEndsOnEveryInstance(t *testing.T) {
 }
 
 func TestPasswordChangeEndsEverySessionOfTheUser(t *testing.T) {
-	h := newHarness(t)
-	u, password, first := h.signedIn(h.Users, "owner@cafe.example")
+	h := apptest.New(t)
+	u, password, first := signedIn(h, h.Users, "owner@cafe.example")
 	second, err := h.Users.StartSession(h.Ctx, u, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, _, someoneElse := h.signedIn(h.Users, "staff@cafe.example")
+	_, _, someoneElse := signedIn(h, h.Users, "staff@cafe.example")
 	changed, err := h.Users.ChangePassword(h.Ctx, u.ID, password, "a much longer secret 42")
 	if err != nil {
 		t.Fatal(err)
@@ -95,8 +80,8 @@ func TestPasswordChangeEndsEverySessionOfTheUser(t *testing.T) {
 }
 
 func TestSignInReplacesThisBrowsersSession(t *testing.T) {
-	h := newHarness(t)
-	u, _, earlier := h.signedIn(h.Users, "owner@cafe.example")
+	h := apptest.New(t)
+	u, _, earlier := signedIn(h, h.Users, "owner@cafe.example")
 	token, err := h.Users.StartSession(h.Ctx, u, earlier)
 	if err != nil || token == earlier {
 		t.Fatalf("a new session: %q %v", token, err)
@@ -104,15 +89,15 @@ func TestSignInReplacesThisBrowsersSession(t *testing.T) {
 	if _, err := h.Users.SessionUser(h.Ctx, earlier); !errors.Is(err, accounts.ErrSignedOut) {
 		t.Errorf("the replaced session: %v", err)
 	}
-	if n := h.sessionRows(); n != 1 {
+	if n := h.Number(`SELECT COUNT(*) FROM sessions`); n != 1 {
 		t.Errorf("%d sessions, want 1", n)
 	}
 }
 
 func TestReconcileDropsEndedSessions(t *testing.T) {
-	h := newHarness(t)
-	_, _, idle := h.signedIn(h.Users, "idle@cafe.example")
-	_, _, busy := h.signedIn(h.Users, "busy@cafe.example")
+	h := apptest.New(t)
+	_, _, idle := signedIn(h, h.Users, "idle@cafe.example")
+	_, _, busy := signedIn(h, h.Users, "busy@cafe.example")
 	for range 2 { // 58 minutes of a request every 29: the busy one lives, the idle one lapses
 		h.Clock.Add(29 * time.Minute)
 		if _, err := h.Users.SessionUser(h.Ctx, busy); err != nil {
@@ -120,7 +105,7 @@ func TestReconcileDropsEndedSessions(t *testing.T) {
 		}
 	}
 	h.Reconcile()
-	if n := h.sessionRows(); n != 1 {
+	if n := h.Number(`SELECT COUNT(*) FROM sessions`); n != 1 {
 		t.Errorf("%d sessions after the idle one lapsed, want 1", n)
 	}
 	if _, err := h.Users.SessionUser(h.Ctx, idle); !errors.Is(err, accounts.ErrSignedOut) {
@@ -128,7 +113,7 @@ func TestReconcileDropsEndedSessions(t *testing.T) {
 	}
 	h.Clock.Add(accounts.SessionLifetime)
 	h.Reconcile()
-	if n := h.sessionRows(); n != 0 {
+	if n := h.Number(`SELECT COUNT(*) FROM sessions`); n != 0 {
 		t.Errorf("%d sessions after 12 hours, want none", n)
 	}
 }

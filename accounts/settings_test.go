@@ -7,12 +7,13 @@ import (
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestUpdateMerchantSettings(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	m, err := h.Merchants.UpdateSettings(h.Ctx, h.M, accounts.SettingsParams{Name: "  새 카페  ", MinAmount: 500, MaxAmount: 30000,
 		EmbedOrigins: []string{"https://Shop.example"}})
 	if err != nil {

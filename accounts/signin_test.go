@@ -12,12 +12,12 @@ import (
 )
 
 func TestSignInLocksAfterFiveFailuresOnEveryInstance(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other := h.anotherInstance()
+	other := anotherInstance(h)
 	// Twenty wrong guesses sent together, half to each instance: five are checked, the rest
 	// are refused unchecked.
 	var wg sync.WaitGroup
@@ -73,8 +73,8 @@ func TestSignInLocksAfterFiveFailuresOnEveryInstance(t *testing.T) {
 }
 
 func TestSharedSecretIsMadeOnceForEveryInstance(t *testing.T) {
-	h := newHarness(t)
-	other := h.anotherInstance()
+	h := apptest.New(t)
+	other := anotherInstance(h)
 	var wg sync.WaitGroup
 	secrets := make([][]byte, 10)
 	for i := range secrets {
@@ -100,13 +100,13 @@ func TestSharedSecretIsMadeOnceForEveryInstance(t *testing.T) {
 
 // anotherInstance is the users of a second instance over h's database: what another
 // kpcheckout process sees.
-func (h *harness) anotherInstance() *accounts.Users {
+func anotherInstance(h *apptest.Harness) *accounts.Users {
 	h.T.Helper()
 	return h.Another(apptest.Options{}).Users
 }
 
 func TestSignInWaitsGrowPerAccountInsteadOfLockingTheOwnerOut(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	const email = "owner@cafe.example"
 	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	if err != nil {
@@ -157,7 +157,7 @@ func TestSignInWaitsGrowPerAccountInsteadOfLockingTheOwnerOut(t *testing.T) {
 }
 
 func TestSignInCountsAnIPv6ClientByItsSlash64(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	try := func(i int, addr string) error {
 		_, err := h.Users.SignIn(h.Ctx, fmt.Sprintf("user%d@cafe.example", i), "wrong password!", addr)
 		return err

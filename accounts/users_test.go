@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
 func TestCreateAndAuthenticateUser(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "Owner@Cafe.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func errCode(err error) string {
 }
 
 func TestChangePassword(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +109,7 @@ func TestChangePassword(t *testing.T) {
 }
 
 func TestUserRolesKeepAnOwner(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	add := func(email, role string) *store.User {
 		t.Helper()
 		cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email, Role: role})
@@ -192,7 +193,7 @@ func TestUserRolesKeepAnOwner(t *testing.T) {
 }
 
 func TestOneEmailAtSeveralMerchants(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	const email = "owner@example.com"
 	merchants := []*store.Merchant{h.M}
 	for _, name := range []string{"빵집", "꽃집", "서점", "문구점", "꽃집 2호점"} {
@@ -252,7 +253,7 @@ func TestOneEmailAtSeveralMerchants(t *testing.T) {
 }
 
 func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	const email, shared = "owner@example.com", "one password for two shops"
 	add := func(name, password string) *store.User {
 		t.Helper()
@@ -304,7 +305,7 @@ func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
 }
 
 func TestAccountsPerEmailStayBoundedUnderParallelAdds(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	var merchants []string
 	for i := range accounts.MaxAccountsPerEmail + 3 {
 		cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "상점 " + strconv.Itoa(i)})

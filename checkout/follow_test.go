@@ -33,7 +33,7 @@ func TestMain(m *testing.M) {
 // twoInstances is two services over one PostgreSQL database, as two kpcheckout processes are,
 // asking one sandbox as they would ask one KakaoPay, on one clock that only moves when told: a
 // snapshot never expires by itself, so only an announcement or a resync wakes a waiter.
-func twoInstances(t *testing.T) (url string, a, b *harness) {
+func twoInstances(t *testing.T) (url string, a, b *apptest.Harness) {
 	t.Helper()
 	ctx := context.Background()
 	url = pg.Database(t)
@@ -47,13 +47,13 @@ func twoInstances(t *testing.T) (url string, a, b *harness) {
 	srv.Config.Handler = sb
 	srv.Start()
 	t.Cleanup(srv.Close)
-	instance := func() *harness {
+	instance := func() *apptest.Harness {
 		db, err := postgres.Open(ctx, url)
 		if err != nil {
 			t.Fatal(err)
 		}
 		t.Cleanup(func() { db.Close() })
-		return &harness{apptest.Attach(t, db, sb, sbURL, clock, apptest.Options{})}
+		return apptest.Attach(t, db, sb, sbURL, clock, apptest.Options{})
 	}
 	a, b = instance(), instance()
 	cm, err := b.Merchants.Create(ctx, accounts.MerchantParams{Name: "테스트 카페"})
@@ -65,7 +65,7 @@ func twoInstances(t *testing.T) (url string, a, b *harness) {
 }
 
 // follow runs h's FollowChanges until the test ends, and returns once it hears the others.
-func follow(t *testing.T, h *harness) {
+func follow(t *testing.T, h *apptest.Harness) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -83,7 +83,7 @@ type polled struct {
 
 // longPoll long-polls id on h from its current state, as the status endpoint does, until the
 // checkout's status is want; the answer comes on the channel.
-func longPoll(h *harness, id, want string) <-chan polled {
+func longPoll(h *apptest.Harness, id, want string) <-chan polled {
 	out := make(chan polled, 1)
 	st, err := h.Checkouts.Snapshot(h.Ctx, id)
 	go func() {
@@ -132,7 +132,7 @@ func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 
 // On SQLite, one host's database, there is nobody else to hear: FollowChanges returns at once.
 func TestFollowChangesReturnsOnSQLite(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	done := make(chan struct{})
 	go func() { defer close(done); h.Checkouts.FollowChanges(t.Context()) }()
 	select {

@@ -24,7 +24,7 @@ func LinkUsedUpError() *domain.Error {
 // it had: it counts the link's paid checkouts, and with claims also its other checkouts whose
 // approval is being confirmed. Read through r: a transaction's when the answer must hold until
 // it commits.
-func linkFull(ctx context.Context, r store.Reader, c *store.Checkout, claims bool) (bool, error) {
+func linkFull(ctx context.Context, r store.LinkReader, c *store.Checkout, claims bool) (bool, error) {
 	if c.LinkID == "" {
 		return false, nil
 	}

@@ -38,7 +38,7 @@ func TestLinkStateAt(t *testing.T) {
 
 // link makes a payment link of 11,000 won: one-time unless reusable, at most maxUses paid
 // checkouts when maxUses > 0.
-func (h *harness) link(reusable bool, maxUses int) *store.Link {
+func link(h *apptest.Harness, reusable bool, maxUses int) *store.Link {
 	h.T.Helper()
 	l, err := h.Links.Create(h.Ctx, h.M, links.LinkParams{Amount: 11000, Description: "원두 200g",
 		SuccessURL: "https://shop.example/thanks", FailureURL: "https://shop.example/cart", Reusable: &reusable, MaxUses: maxUses})
@@ -49,7 +49,7 @@ func (h *harness) link(reusable bool, maxUses int) *store.Link {
 }
 
 // visit opens a checkout from a link, as a shopper pressing its pay button does.
-func (h *harness) visit(l *store.Link) *store.Checkout {
+func visit(h *apptest.Harness, l *store.Link) *store.Checkout {
 	h.T.Helper()
 	c, err := h.Links.Visit(h.Ctx, l.Slug)
 	if err != nil {
@@ -66,11 +66,11 @@ type shopperAtWallet struct {
 	token string
 }
 
-func (h *harness) shoppersAtWallet(l *store.Link, n int) []shopperAtWallet {
+func shoppersAtWallet(h *apptest.Harness, l *store.Link, n int) []shopperAtWallet {
 	h.T.Helper()
 	var list []shopperAtWallet
 	for range n {
-		c := h.visit(l)
+		c := visit(h, l)
 		a := h.Start(c.ID)
 		list = append(list, shopperAtWallet{c, a, h.ApproveInWallet(a)})
 	}
@@ -80,7 +80,7 @@ func (h *harness) shoppersAtWallet(l *store.Link, n int) []shopperAtWallet {
 // wantRefusedForLink checks that a shopper who lost a link's last use was never charged: the
 // attempt ended failed with LINK_USED_UP and its event, the checkout has no payment, and
 // KakaoPay never approved the tid.
-func (h *harness) wantRefusedForLink(s shopperAtWallet) {
+func wantRefusedForLink(h *apptest.Harness, s shopperAtWallet) {
 	h.T.Helper()
 	st := h.State(s.c.ID)
 	a := st.Latest()
@@ -108,9 +108,9 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
-			l := h.link(tc.reusable, tc.maxUses)
-			shoppers := h.shoppersAtWallet(l, 3)
+			h := apptest.New(t)
+			l := link(h, tc.reusable, tc.maxUses)
+			shoppers := shoppersAtWallet(h, l, 3)
 			for i, s := range shoppers {
 				out, err := h.ReturnApprove(s.c, s.a, s.token)
 				if err != nil {
@@ -125,7 +125,7 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 				if out.Attempt.Status != string(checkout.AttemptFailed) || out.Attempt.FailureCode != checkout.CodeLinkUsedUp || out.Pending {
 					t.Errorf("shopper %d: attempt %s %s, want failed %s", i, out.Attempt.Status, out.Attempt.FailureCode, checkout.CodeLinkUsedUp)
 				}
-				h.wantRefusedForLink(s)
+				wantRefusedForLink(h, s)
 			}
 			if n := h.Calls("approve"); n != tc.want {
 				t.Errorf("%d approve calls reached KakaoPay, want %d", n, tc.want)
@@ -146,9 +146,9 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 
 func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	l := h.link(false, 0)
-	shoppers := h.shoppersAtWallet(l, 4)
+	h := apptest.New(t)
+	l := link(h, false, 0)
+	shoppers := shoppersAtWallet(h, l, 4)
 	outs := make([]*checkout.Outcome, len(shoppers))
 	errs := make([]error, len(shoppers))
 	var wg sync.WaitGroup
@@ -173,7 +173,7 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 			paid++
 			continue
 		}
-		h.wantRefusedForLink(s)
+		wantRefusedForLink(h, s)
 	}
 	if paid != 1 {
 		t.Errorf("%d shoppers paid a one-time link", paid)
@@ -188,10 +188,10 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 // is not the checkout's payment: it is recorded as a stray approval and canceled at KakaoPay.
 func TestLinkPaidPastItsCapIsCanceledAtKakaoPay(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	l := h.link(false, 0)
-	late := h.shoppersAtWallet(l, 1)[0]
-	h.Pay(h.visit(l))
+	h := apptest.New(t)
+	l := link(h, false, 0)
+	late := shoppersAtWallet(h, l, 1)[0]
+	h.Pay(visit(h, l))
 	err := h.DB.Transact(h.Ctx, func(tx store.Tx) error {
 		a, err := tx.Attempt(h.Ctx, late.a.ID)
 		if err != nil {

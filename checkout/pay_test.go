@@ -12,7 +12,7 @@ import (
 
 func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
@@ -58,7 +58,7 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 
 func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(6666) // the sandbox refuses 6,666 won at ready
 	_, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
 	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
@@ -73,7 +73,7 @@ func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
 
 func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a, started, err := h.Checkouts.StartAttempt(h.Ctx, h.M, c.ID, checkout.DeviceMobile, nil)
 	if err != nil || !started || a.Device != checkout.DeviceMobile || a.Status != string(checkout.AttemptReady) {

@@ -29,7 +29,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 
 // wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
 // event, however often the reconciler ran.
-func wantSettledPaid(t *testing.T, h *harness, c *store.Checkout) {
+func wantSettledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
 	t.Helper()
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusPaid) || st.Payment == nil || st.Payment.Amount != c.Amount || st.Latest().Status != string(checkout.AttemptApproved) {
@@ -45,7 +45,7 @@ func wantSettledPaid(t *testing.T, h *harness, c *store.Checkout) {
 
 func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -74,7 +74,7 @@ func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 	t.Parallel()
 	// Amount 5555: the sandbox answers approve only after a delay longer than our timeout.
-	h := newHarnessWith(t, apptest.Options{ApproveDelay: 1500 * time.Millisecond, ApproveTimeout: 300 * time.Millisecond})
+	h := apptest.NewWith(t, apptest.Options{ApproveDelay: 1500 * time.Millisecond, ApproveTimeout: 300 * time.Millisecond})
 	c := h.Create(5555)
 	a := h.Start(c.ID)
 	out, err := h.ReturnApprove(c, a, h.ApproveInWallet(a))
@@ -90,7 +90,7 @@ func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 
 func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.CreateWith(checkout.CreateParams{Amount: 9900, Mode: checkout.ModeSubscription, Reference: "SUB-LOST"})
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -116,7 +116,7 @@ func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 
 func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -141,7 +141,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -170,7 +170,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 
 func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	quit, idle := h.Create(0), h.Create(0)
 	h.Wallet(h.Start(quit.ID), "cancel") // the shopper quits, but the return never reaches us
 	h.Start(idle.ID)
@@ -198,7 +198,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 // the attempt live and "in the wallet", the wrong password fails it, and nothing is approved.
 func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	walletBase := a.MobileURL[:strings.LastIndex(a.MobileURL, "/")]
@@ -257,7 +257,7 @@ func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
 // once it lapses, the reconciler (of any instance) approves with the kept pg_token, once.
 func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -290,12 +290,12 @@ func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
 // slowHarness is a service whose approve gives up after 300 ms, over a sandbox that takes an
 // hour to approve amount 5555 unless the test finishes its approvals (FinishApprovals): KakaoPay
 // works on the approval while the order API still says AUTH_PASSWORD.
-func slowHarness(t *testing.T) *harness {
-	return newHarnessWith(t, apptest.Options{ApproveDelay: time.Hour, ApproveTimeout: 300 * time.Millisecond})
+func slowHarness(t *testing.T) *apptest.Harness {
+	return apptest.NewWith(t, apptest.Options{ApproveDelay: time.Hour, ApproveTimeout: 300 * time.Millisecond})
 }
 
 // approvals counts the tids of attempts that KakaoPay approved (and did not cancel since).
-func (h *harness) approvals(attempts ...*store.Attempt) int {
+func approvals(h *apptest.Harness, attempts ...*store.Attempt) int {
 	h.T.Helper()
 	n := 0
 	for _, a := range attempts {
@@ -337,7 +337,7 @@ func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
 	h.Clock.Add(time.Minute)
 	h.Reconcile()
 	h.Reconcile()
-	if n := h.approvals(first, second); n != 1 {
+	if n := approvals(h, first, second); n != 1 {
 		t.Errorf("KakaoPay approved %d payments for one checkout", n)
 	}
 	wantSettledPaid(t, h, c)
@@ -424,7 +424,7 @@ func TestApprovalAfterTheGraceIsCanceledAtKakaoPay(t *testing.T) {
 // cancels it at KakaoPay once and tells the merchant; the checkout's payment stays as it was.
 func TestSecondApprovalOfAPaidCheckoutIsCanceledAtKakaoPay(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	phone, desk := h.Start(c.ID), mustPay(t, h, c.ID, checkout.DeviceDesktop)
 	deskToken := h.ApproveInWallet(desk)
@@ -459,7 +459,7 @@ func TestSecondApprovalOfAPaidCheckoutIsCanceledAtKakaoPay(t *testing.T) {
 	}
 }
 
-func mustPay(t *testing.T, h *harness, checkoutID, device string) *store.Attempt {
+func mustPay(t *testing.T, h *apptest.Harness, checkoutID, device string) *store.Attempt {
 	t.Helper()
 	a, err := h.Checkouts.Pay(h.Ctx, checkoutID, device)
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -48,7 +48,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	token := h.ApproveInWallet(a)
@@ -90,7 +90,7 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 
 func TestForgedPGTokenChangesNothing(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 
@@ -134,7 +134,7 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 
 func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(4444) // the sandbox's wallet cannot pay 4,444 won
 	a := h.Start(c.ID)
 	out, err := h.ReturnApprove(c, a, h.ApproveInWallet(a))
@@ -172,7 +172,7 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 	} {
 		t.Run(tc.action, func(t *testing.T) {
 			t.Parallel()
-			h := newHarness(t)
+			h := apptest.New(t)
 			c := h.Create(0)
 			a := h.Start(c.ID)
 			h.Wallet(a, tc.action)
@@ -200,7 +200,7 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 
 func TestReturnOfAnUnknownAttemptIsNotFound(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	h.Start(c.ID)
 	_, err := h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})

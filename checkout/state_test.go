@@ -18,7 +18,7 @@ import (
 
 func TestEventsRecordEachTransition(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	other := h.Create(0) // its events are not c's
 	// Events of one instant have no order among them: the clock moves between transitions.
@@ -104,7 +104,7 @@ func TestEventsRecordEachTransition(t *testing.T) {
 
 func TestOpenCheckoutExpires(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.CreateWith(checkout.CreateParams{Amount: 11000, ExpiresIn: checkout.MinExpiresIn})
 	a := h.Start(c.ID)
 	h.Clock.Add(checkout.MinExpiresIn*time.Second - time.Second)
@@ -136,7 +136,7 @@ func TestOpenCheckoutExpires(t *testing.T) {
 
 func TestExpireDueExpiresWhatNobodyReads(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	short := h.CreateWith(checkout.CreateParams{Amount: 11000, ExpiresIn: checkout.MinExpiresIn})
 	long := h.Create(0)
 	h.Clock.Add(checkout.MinExpiresIn * time.Second)
@@ -156,7 +156,7 @@ func TestExpireDueExpiresWhatNobodyReads(t *testing.T) {
 
 func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	a := h.Start(c.ID)
 	var wg sync.WaitGroup

@@ -144,7 +144,7 @@ func (s *Idempotency) Release(ctx context.Context, r *Reservation) error {
 // Bind binds a held key (nil: nothing to do) to the object tx creates or changes, as kind (a
 // Bound… constant). Another request that took the key over (this one was thought dead) wins:
 // tx fails, and this one does nothing.
-func Bind(ctx context.Context, tx store.Tx, r *Reservation, kind, objectID string) error {
+func Bind(ctx context.Context, tx store.IdempotencyWriter, r *Reservation, kind, objectID string) error {
 	if r == nil {
 		return nil
 	}

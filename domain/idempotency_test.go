@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -15,7 +16,7 @@ import (
 // it comes, and is never let to make a second one.
 func TestKeyBoundWithTheCheckoutItCreates(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	const hash = "sha256 of the request"
 	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || held == nil {
@@ -34,7 +35,7 @@ func TestKeyBoundWithTheCheckoutItCreates(t *testing.T) {
 // checkout.
 func TestKeyTakenOverLeavesTheSlowRequestNothing(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	const hash = "sha256 of the request"
 	slow, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || slow == nil {

@@ -70,7 +70,7 @@ func (l *Leases) Wait(ctx context.Context, name string, ttl, wait time.Duration,
 }
 
 // TakeIn takes the named lease inside tx, with the state change it guards.
-func (l *Leases) TakeIn(ctx context.Context, tx store.Tx, name string, ttl time.Duration) (bool, error) {
+func (l *Leases) TakeIn(ctx context.Context, tx store.LeaseWriter, name string, ttl time.Duration) (bool, error) {
 	now := l.clock.Now()
 	return tx.TakeLease(ctx, &store.Lease{Name: name, Holder: l.holder, ExpiresAt: now.Add(ttl)}, now)
 }

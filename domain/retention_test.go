@@ -1,7 +1,6 @@
 package domain_test
 
 import (
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -25,25 +24,25 @@ import (
 func TestRetentionBoundsTheDatabase(t *testing.T) {
 	t.Parallel()
 	const retain, round, perRound, rounds = 10 * 24 * time.Hour, 4 * 24 * time.Hour, 4, 7
-	h := newHarnessWith(t, apptest.Options{RetainEvents: retain})
-	deliver := h.webhookEndpoint()
+	h := apptest.NewWith(t, apptest.Options{RetainEvents: retain})
+	deliver := webhookEndpoint(h)
 	var first *store.Checkout
 	var sizes []retained
 	for i := range rounds {
 		for j := range perRound {
-			c := h.createKeyed(fmt.Sprintf("r%d-paid-%d", i, j))
+			c := createKeyed(h, fmt.Sprintf("r%d-paid-%d", i, j))
 			h.Pay(c)
 			if first == nil {
 				first = c
 			}
-			h.Start(h.createKeyed(fmt.Sprintf("r%d-left-%d", i, j)).ID) // abandoned on the wallet page
+			h.Start(createKeyed(h, fmt.Sprintf("r%d-left-%d", i, j)).ID) // abandoned on the wallet page
 		}
 		h.Clock.Add(2 * time.Hour) // the abandoned ones expire
 		h.Reconcile()
 		deliver()
 		h.Clock.Add(round - 2*time.Hour)
 		h.Reconcile() // the retention pass
-		sizes = append(sizes, h.retained())
+		sizes = append(sizes, measure(h))
 		t.Logf("after round %d: %+v", i, sizes[i])
 	}
 	// Round i is pruned in the pass after round i+2 (12 days old): two rounds are kept from then on.
@@ -82,7 +81,7 @@ func TestRetentionBoundsTheDatabase(t *testing.T) {
 // that refund and refunds nothing twice; once it is settled the key goes after 24 hours.
 func TestRetentionKeepsTheKeyOfAnUnsettledRefund(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	pay := h.Pay(h.Create(0))
 	const hash = "sha256 of the request"
 	refund := func() (*store.Refund, error) {
@@ -125,7 +124,7 @@ func TestRetentionKeepsTheKeyOfAnUnsettledRefund(t *testing.T) {
 // next sweeps; then no instance prunes again within the hour, and one does after it.
 func TestRetentionPassIsHourlyOnOneInstance(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, apptest.Options{RetainEvents: domain.MinRetainEvents})
+	h := apptest.NewWith(t, apptest.Options{RetainEvents: domain.MinRetainEvents})
 	domain.SetPruneBatches(h.Retention, 2, 2) // 4 rows of a table a pass
 	for range 5 {
 		h.Create(0) // one event each
@@ -133,7 +132,7 @@ func TestRetentionPassIsHourlyOnOneInstance(t *testing.T) {
 	h.Clock.Add(30 * time.Minute)
 	late := h.Create(0)
 	other := h.Another(apptest.Options{RetainEvents: domain.MinRetainEvents}).Retention
-	events := func() int { return h.countRows(`SELECT COUNT(*) FROM events`) }
+	events := func() int { return h.Number(`SELECT COUNT(*) FROM events`) }
 	h.Clock.Add(domain.MinRetainEvents - 29*time.Minute) // the first five are due, late is not
 	h.Reconcile()
 	if n := events(); n != 2 {
@@ -169,8 +168,8 @@ type retained struct {
 	usedPages                       int // the file's pages less its free ones
 }
 
-// retained measures the database.
-func (h *harness) retained() retained {
+// measure tells what the database retains.
+func measure(h *apptest.Harness) retained {
 	h.T.Helper()
 	const pruned = `('events', 'webhook_deliveries', 'webhook_attempts', 'idempotency_keys')`
 	const kept = `('checkouts', 'attempts', 'payments')`
@@ -178,32 +177,17 @@ func (h *harness) retained() retained {
 		return `SELECT COUNT(*) FROM dbstat WHERE name IN (SELECT name FROM sqlite_schema WHERE tbl_name IN ` + tables + `)`
 	}
 	return retained{
-		events: h.countRows(`SELECT COUNT(*) FROM events`), deliveries: h.countRows(`SELECT COUNT(*) FROM webhook_deliveries`),
-		tries: h.countRows(`SELECT COUNT(*) FROM webhook_attempts`), keys: h.countRows(`SELECT COUNT(*) FROM idempotency_keys`),
-		checkouts: h.countRows(`SELECT COUNT(*) FROM checkouts`), payments: h.countRows(`SELECT COUNT(*) FROM payments`),
-		prunedPages: h.countRows(pages(pruned)), keptPages: h.countRows(pages(kept)),
-		usedPages: h.countRows(`SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)`),
+		events: h.Number(`SELECT COUNT(*) FROM events`), deliveries: h.Number(`SELECT COUNT(*) FROM webhook_deliveries`),
+		tries: h.Number(`SELECT COUNT(*) FROM webhook_attempts`), keys: h.Number(`SELECT COUNT(*) FROM idempotency_keys`),
+		checkouts: h.Number(`SELECT COUNT(*) FROM checkouts`), payments: h.Number(`SELECT COUNT(*) FROM payments`),
+		prunedPages: h.Number(pages(pruned)), keptPages: h.Number(pages(kept)),
+		usedPages: h.Number(`SELECT (SELECT page_count FROM pragma_page_count) - (SELECT freelist_count FROM pragma_freelist_count)`),
 	}
-}
-
-// countRows runs a query answering one number on the SQLite file.
-func (h *harness) countRows(query string) int {
-	h.T.Helper()
-	db, err := sql.Open("sqlite", "file:"+h.Path+"?mode=ro")
-	if err != nil {
-		h.T.Fatal(err)
-	}
-	defer db.Close()
-	var n int
-	if err := db.QueryRow(query).Scan(&n); err != nil {
-		h.T.Fatal(err)
-	}
-	return n
 }
 
 // createKeyed makes an open checkout as the API does with an Idempotency-Key: reserved, bound
 // to the checkout, then completed with its answer.
-func (h *harness) createKeyed(key string) *store.Checkout {
+func createKeyed(h *apptest.Harness, key string) *store.Checkout {
 	h.T.Helper()
 	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, "sha256 of "+key, time.Second)
 	if err != nil || held == nil {
@@ -223,7 +207,7 @@ func (h *harness) createKeyed(key string) *store.Checkout {
 
 // webhookEndpoint adds an endpoint for every event, on a receiver that takes them all, and
 // returns what delivers every due delivery.
-func (h *harness) webhookEndpoint() (deliver func()) {
+func webhookEndpoint(h *apptest.Harness) (deliver func()) {
 	h.T.Helper()
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	h.T.Cleanup(srv.Close)
@@ -242,7 +226,7 @@ func (h *harness) webhookEndpoint() (deliver func()) {
 				break
 			}
 		}
-		if n := h.countRows(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`); n != 0 {
+		if n := h.Number(`SELECT COUNT(*) FROM webhook_deliveries WHERE status <> 'succeeded'`); n != 0 {
 			h.T.Fatalf("%d deliveries not delivered", n)
 		}
 	}

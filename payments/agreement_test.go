@@ -15,7 +15,7 @@ import (
 )
 
 // subscribe pays a subscription checkout of amount won and returns it with its agreement.
-func (h *harness) subscribe(amount int64) (*store.Checkout, *store.Agreement) {
+func subscribe(h *apptest.Harness, amount int64) (*store.Checkout, *store.Agreement) {
 	h.T.Helper()
 	c := h.CreateWith(checkout.CreateParams{Amount: amount, Mode: checkout.ModeSubscription, Reference: "SUB-1", Description: "월간 원두 구독"})
 	h.Pay(c)
@@ -28,8 +28,8 @@ func (h *harness) subscribe(amount int64) (*store.Checkout, *store.Agreement) {
 
 func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	c, ag := h.subscribe(9900)
+	h := apptest.New(t)
+	c, ag := subscribe(h, 9900)
 	if ag.Status != string(checkout.AgreementActive) || !strings.HasPrefix(ag.ID, "agr_") || ag.CheckoutID != c.ID || ag.CID != kakaopay.TestSubscriptionCID {
 		t.Fatalf("agreement %+v", ag)
 	}
@@ -56,8 +56,8 @@ func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
 
 func TestChargeWithoutTheShopper(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	c, ag := h.subscribe(9900)
+	h := apptest.New(t)
+	c, ag := subscribe(h, 9900)
 	approves := h.Calls("approve")
 	ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "SUB-1-2026-12"})
 	if err != nil || ch.Status != string(checkout.ChargeSucceeded) || ch.PaymentID == "" || ch.Amount != 9900 || !strings.HasPrefix(ch.ID, "ch_") {
@@ -118,8 +118,8 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 
 func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	c, ag := h.subscribe(9900)
+	h := apptest.New(t)
+	c, ag := subscribe(h, 9900)
 	got, err := h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
 	if err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Fatalf("deactivate: %v %+v", err, got)
@@ -163,8 +163,8 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 // expired deadline as an error; nothing is asked of KakaoPay again.
 func TestChargeWhoseCallTimesOutIsUnknown(t *testing.T) {
 	t.Parallel()
-	h := newHarnessWith(t, apptest.Options{ApproveTimeout: 300 * time.Millisecond})
-	c, ag := h.subscribe(9900)
+	h := apptest.NewWith(t, apptest.Options{ApproveTimeout: 300 * time.Millisecond})
+	c, ag := subscribe(h, 9900)
 	h.Faults.Set("subscription", "hang", 1)
 	ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "SUB-1-SLOW"})
 	if err != nil || ch.Status != string(checkout.ChargeUnknown) {

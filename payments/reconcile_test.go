@@ -13,7 +13,7 @@ import (
 
 func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	pay := h.Pay(c)
 	refundWithKey := func(key string, amount int64) (*store.Refund, error) {
@@ -97,8 +97,8 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	c, ag := h.subscribe(9900)
+	h := apptest.New(t)
+	c, ag := subscribe(h, 9900)
 	for _, kind := range []string{"drop", "fail", "cut"} {
 		before := h.Calls("subscription")
 		h.Faults.Set("subscription", kind, 1)
@@ -137,8 +137,8 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
-	c, ag := h.subscribe(9900)
+	h := apptest.New(t)
+	c, ag := subscribe(h, 9900)
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.
 	h.Faults.Set("manage/subscription/inactive", "drop", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
@@ -159,7 +159,7 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	}
 
 	// The reconciler finishes a deactivation nobody retries.
-	_, ag2 := h.subscribe(9900)
+	_, ag2 := subscribe(h, 9900)
 	h.Faults.Set("manage/subscription/inactive", "cut", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag2.ID, nil)

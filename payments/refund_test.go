@@ -49,7 +49,7 @@ func TestTaxFreeShare(t *testing.T) {
 
 func TestRefundsFullPartialAndRepeated(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	pay := h.Pay(c)
 
@@ -110,7 +110,7 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 
 func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	pay := h.Pay(h.Create(10000))
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
@@ -147,7 +147,7 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 
 func TestRefundWindowCloses(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	pay := h.Pay(h.Create(0))
 	h.Clock.Add(366 * 24 * time.Hour)
 	_, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000)})
@@ -159,7 +159,7 @@ func TestRefundWindowCloses(t *testing.T) {
 
 func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	c := h.Create(0)
 	pay := h.Pay(c)
 	// Someone refunds behind our back at KakaoPay: our view of what is left is now wrong, and
@@ -184,7 +184,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 
 func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	pay := h.Pay(h.Create(0))
 	const hash = "sha256 of the request" // the same request each time
 	held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "refund-1", hash, time.Second)
@@ -218,7 +218,7 @@ func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 
 func TestRefundTaxFreeShares(t *testing.T) {
 	t.Parallel()
-	h := newHarness(t)
+	h := apptest.New(t)
 	half := h.Pay(h.CreateWith(checkout.CreateParams{Amount: 10000, TaxFreeAmount: 5000}))
 	if r, err := h.Payments.CreateRefund(h.Ctx, h.M, half.ID, payments.RefundParams{Amount: apptest.Won(3000)}); err != nil || r.TaxFreeAmount != 1500 {
 		t.Errorf("3,000 of 10,000 with 5,000 tax-free: %v %+v", err, r)

@@ -1,6 +1,9 @@
 // Package store defines kpcheckout's persistent records and the interface a database backend
-// implements: store/sqlite (one process) and store/postgres (several instances), over the SQL
-// they share in store/sqlstore; store/storetest is the conformance suite both pass.
+// implements, Store: store/sqlite (one process) and store/postgres (several instances), over the
+// SQL they share in store/sqlstore; store/storetest is the conformance suite both pass. Its reads
+// (Reader) and a transaction's writes (Tx) are made of one interface per aggregate (checkouts,
+// payments, accounts, links, webhooks, Idempotency-Keys, leases), so that code using one
+// aggregate can say so.
 package store
 
 import (
@@ -53,12 +56,20 @@ type Broadcaster interface {
 	Listen(ctx context.Context, ready func(), changed func(checkoutID string)) error
 }
 
-// Reader holds the queries that read.
+// Reader holds the queries that read, one interface per aggregate; a service that reads one
+// aggregate only may ask for its part.
 type Reader interface {
-	Merchant(ctx context.Context, id string) (*Merchant, error)
-	MerchantByName(ctx context.Context, name string) (*Merchant, error)
-	// MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
-	MerchantIDsByName(ctx context.Context, name string) ([]string, error)
+	CheckoutReader
+	PaymentReader
+	AccountReader
+	LinkReader
+	WebhookReader
+	IdempotencyReader
+	LeaseReader
+}
+
+// CheckoutReader reads checkouts and their KakaoPay attempts.
+type CheckoutReader interface {
 	Checkout(ctx context.Context, id string) (*Checkout, error)
 	ListCheckouts(ctx context.Context, p ListCheckouts) ([]*Checkout, error)
 	// DueCheckouts lists open checkouts whose expires_at has come, oldest first, but for those an
@@ -66,6 +77,21 @@ type Reader interface {
 	DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Attempt(ctx context.Context, id string) (*Attempt, error)
 	AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*Attempt, error)
+	// LiveAttempts lists ready or authenticating attempts made before, oldest first.
+	LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*Attempt, error)
+	// StrayApprovals lists attempts whose approval must be canceled at KakaoPay (VoidStatus
+	// "pending"), oldest first.
+	StrayApprovals(ctx context.Context, limit int) ([]*Attempt, error)
+	// UnconfirmedApprovals lists attempts that ended failed with APPROVE_UNCONFIRMED (KakaoPay
+	// never said what came of their approve call) at or after since, oldest first.
+	UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*Attempt, error)
+	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
+	// days counted in loc, oldest first, a row for every day.
+	DailyTotals(ctx context.Context, merchantID string, from, to time.Time, loc *time.Location) ([]DayTotals, error)
+}
+
+// PaymentReader reads payments, refunds, agreements and their charges.
+type PaymentReader interface {
 	PaymentByCheckout(ctx context.Context, checkoutID string) (*Payment, error)
 	Payment(ctx context.Context, id string) (*Payment, error)
 	Refund(ctx context.Context, id string) (*Refund, error)
@@ -78,14 +104,6 @@ type Reader interface {
 	RefundsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*Refund, error)
 	// PendingRefunds lists refunds whose KakaoPay outcome is not known yet, oldest first.
 	PendingRefunds(ctx context.Context, limit int) ([]*Refund, error)
-	// LiveAttempts lists ready or authenticating attempts made before, oldest first.
-	LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*Attempt, error)
-	// StrayApprovals lists attempts whose approval must be canceled at KakaoPay (VoidStatus
-	// "pending"), oldest first.
-	StrayApprovals(ctx context.Context, limit int) ([]*Attempt, error)
-	// UnconfirmedApprovals lists attempts that ended failed with APPROVE_UNCONFIRMED (KakaoPay
-	// never said what came of their approve call) at or after since, oldest first.
-	UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*Attempt, error)
 	Agreement(ctx context.Context, id string) (*Agreement, error)
 	AgreementByCheckout(ctx context.Context, checkoutID string) (*Agreement, error)
 	// ListAgreements lists a merchant's agreements, newest first.
@@ -98,9 +116,35 @@ type Reader interface {
 	// DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
 	// before a time and is not confirmed yet, oldest first.
 	DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*Agreement, error)
-	Events(ctx context.Context, p ListEvents) ([]*Event, error)
-	Event(ctx context.Context, id string) (*Event, error)
-	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
+}
+
+// AccountReader reads merchants, their dashboard users, sessions, API keys and shared secrets.
+type AccountReader interface {
+	Merchant(ctx context.Context, id string) (*Merchant, error)
+	MerchantByName(ctx context.Context, name string) (*Merchant, error)
+	// MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
+	MerchantIDsByName(ctx context.Context, name string) ([]string, error)
+	APIKey(ctx context.Context, id string) (*APIKey, error)
+	// APIKeyByPrefix finds a key, revoked or not, by the first characters of its secret.
+	APIKeyByPrefix(ctx context.Context, prefix string) (*APIKey, error)
+	// APIKeys lists a merchant's keys, revoked ones too, newest first.
+	APIKeys(ctx context.Context, merchantID string) ([]*APIKey, error)
+	User(ctx context.Context, id string) (*User, error)
+	// Session reads a dashboard session by id, ended or not.
+	Session(ctx context.Context, id string) (*Session, error)
+	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
+	Secret(ctx context.Context, name string) ([]byte, error)
+	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
+	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
+	// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant,
+	// oldest first; none is no error.
+	UsersByEmail(ctx context.Context, email string) ([]*User, error)
+	// Users lists a merchant's dashboard users, oldest first.
+	Users(ctx context.Context, merchantID string) ([]*User, error)
+}
+
+// LinkReader reads payment links.
+type LinkReader interface {
 	Link(ctx context.Context, id string) (*Link, error)
 	LinkBySlug(ctx context.Context, slug string) (*Link, error)
 	// Links lists a merchant's links, newest first.
@@ -111,6 +155,12 @@ type Reader interface {
 	// or whose approval is being confirmed (a live attempt with a pg_token): what a link's cap
 	// is checked against before its next approval.
 	LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error)
+}
+
+// WebhookReader reads events, webhook endpoints and their deliveries.
+type WebhookReader interface {
+	Events(ctx context.Context, p ListEvents) ([]*Event, error)
+	Event(ctx context.Context, id string) (*Event, error)
 	WebhookEndpoint(ctx context.Context, id string) (*WebhookEndpoint, error)
 	// WebhookEndpoints lists a merchant's endpoints, oldest first.
 	WebhookEndpoints(ctx context.Context, merchantID string) ([]*WebhookEndpoint, error)
@@ -122,36 +172,59 @@ type Reader interface {
 	DeliveryAttempts(ctx context.Context, deliveryID string) ([]*DeliveryAttempt, error)
 	// LastDeliverySuccess is when an endpoint last took a delivery; zero when never.
 	LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error)
-	APIKey(ctx context.Context, id string) (*APIKey, error)
-	// APIKeyByPrefix finds a key, revoked or not, by the first characters of its secret.
-	APIKeyByPrefix(ctx context.Context, prefix string) (*APIKey, error)
-	// APIKeys lists a merchant's keys, revoked ones too, newest first.
-	APIKeys(ctx context.Context, merchantID string) ([]*APIKey, error)
-	User(ctx context.Context, id string) (*User, error)
-	// Session reads a dashboard session by id, ended or not.
-	Session(ctx context.Context, id string) (*Session, error)
-	// Secret reads a named secret the instances share (the session key); ErrNotFound when none.
-	Secret(ctx context.Context, name string) ([]byte, error)
-	// Lease reads a named lease, lapsed or not; ErrNotFound when nobody holds or held it.
-	Lease(ctx context.Context, name string) (*Lease, error)
-	// LoginFailures reads the failed sign-ins counted against key; zero when there are none.
-	LoginFailures(ctx context.Context, key string) (LoginFailures, error)
-	// UsersByEmail lists the users with an e-mail, whatever its case, at every merchant,
-	// oldest first; none is no error.
-	UsersByEmail(ctx context.Context, email string) ([]*User, error)
-	// Users lists a merchant's dashboard users, oldest first.
-	Users(ctx context.Context, merchantID string) ([]*User, error)
-	// DailyTotals are a merchant's numbers for each day from the day of from to the day of to,
-	// days counted in loc, oldest first, a row for every day.
-	DailyTotals(ctx context.Context, merchantID string, from, to time.Time, loc *time.Location) ([]DayTotals, error)
 }
 
-// Tx is one write transaction.
+// IdempotencyReader reads Idempotency-Key reservations.
+type IdempotencyReader interface {
+	IdempotencyKey(ctx context.Context, merchantID, key string) (*IdempotencyKey, error)
+}
+
+// LeaseReader reads leases, which let one instance do a piece of work.
+type LeaseReader interface {
+	// Lease reads a named lease, lapsed or not; ErrNotFound when nobody holds or held it.
+	Lease(ctx context.Context, name string) (*Lease, error)
+}
+
+// Tx is one write transaction: every read, and the writes of each aggregate.
 type Tx interface {
 	Reader
+	CheckoutWriter
+	PaymentWriter
+	AccountWriter
+	LinkWriter
+	WebhookWriter
+	IdempotencyWriter
+	LeaseWriter
+}
+
+// CheckoutWriter writes, in a transaction, checkouts and attempts.
+type CheckoutWriter interface {
 	// LockCheckout reads a checkout and holds it against concurrent writers until the
 	// transaction ends.
 	LockCheckout(ctx context.Context, id string) (*Checkout, error)
+	CreateCheckout(ctx context.Context, c *Checkout) error
+	UpdateCheckout(ctx context.Context, c *Checkout) error
+	CreateAttempt(ctx context.Context, a *Attempt) error
+	UpdateAttempt(ctx context.Context, a *Attempt) error
+}
+
+// PaymentWriter writes, in a transaction, payments, refunds, agreements and charges.
+type PaymentWriter interface {
+	CreatePayment(ctx context.Context, p *Payment) error
+	// LockPayment reads a payment and holds it against concurrent writers.
+	LockPayment(ctx context.Context, id string) (*Payment, error)
+	UpdatePayment(ctx context.Context, p *Payment) error
+	CreateRefund(ctx context.Context, r *Refund) error
+	UpdateRefund(ctx context.Context, r *Refund) error
+	CreateAgreement(ctx context.Context, a *Agreement) error
+	UpdateAgreement(ctx context.Context, a *Agreement) error
+	CreateCharge(ctx context.Context, c *Charge) error
+	UpdateCharge(ctx context.Context, c *Charge) error
+}
+
+// AccountWriter writes, in a transaction, merchants, users, sessions, API keys, secrets and
+// sign-in failures.
+type AccountWriter interface {
 	CreateMerchant(ctx context.Context, m *Merchant) error
 	// CreateSecret stores a named secret; ErrConflict when the name has one.
 	CreateSecret(ctx context.Context, name string, value []byte) error
@@ -195,20 +268,18 @@ type Tx interface {
 	TouchAPIKey(ctx context.Context, id string, at, notBefore time.Time) error
 	// UpdateMerchantSettings writes a merchant's display name and amount limits.
 	UpdateMerchantSettings(ctx context.Context, m *Merchant) error
-	CreateCheckout(ctx context.Context, c *Checkout) error
-	UpdateCheckout(ctx context.Context, c *Checkout) error
-	CreateAttempt(ctx context.Context, a *Attempt) error
-	UpdateAttempt(ctx context.Context, a *Attempt) error
-	CreatePayment(ctx context.Context, p *Payment) error
-	// LockPayment reads a payment and holds it against concurrent writers.
-	LockPayment(ctx context.Context, id string) (*Payment, error)
-	UpdatePayment(ctx context.Context, p *Payment) error
-	CreateRefund(ctx context.Context, r *Refund) error
-	UpdateRefund(ctx context.Context, r *Refund) error
-	CreateAgreement(ctx context.Context, a *Agreement) error
-	UpdateAgreement(ctx context.Context, a *Agreement) error
-	CreateCharge(ctx context.Context, c *Charge) error
-	UpdateCharge(ctx context.Context, c *Charge) error
+}
+
+// LinkWriter writes, in a transaction, payment links.
+type LinkWriter interface {
+	CreateLink(ctx context.Context, l *Link) error
+	// UpdateLink writes a link's active flag and updated_at.
+	UpdateLink(ctx context.Context, l *Link) error
+}
+
+// WebhookWriter writes, in a transaction, events (each with its outbox deliveries), webhook
+// endpoints and deliveries.
+type WebhookWriter interface {
 	// CreateEvent inserts an event and, in the same transaction, a pending delivery of it to
 	// each endpoint of its merchant whose enabled_events match its type (the outbox), disabled
 	// ones too: theirs wait until they are enabled again. A ping is delivered only where it is
@@ -228,13 +299,20 @@ type Tx interface {
 	ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error)
 	// RecordDeliveryAttempt stores a try and the delivery as it is after it.
 	RecordDeliveryAttempt(ctx context.Context, d *Delivery, a *DeliveryAttempt) error
-	CreateLink(ctx context.Context, l *Link) error
-	// UpdateLink writes a link's active flag and updated_at.
-	UpdateLink(ctx context.Context, l *Link) error
 	CreateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
 	UpdateWebhookEndpoint(ctx context.Context, e *WebhookEndpoint) error
 	// DeleteWebhookEndpoint removes an endpoint; its pending deliveries end failed.
 	DeleteWebhookEndpoint(ctx context.Context, id string) error
+	// PruneDeliveries deletes up to limit deliveries that ended (succeeded or failed) before
+	// before, oldest first, with their tries, and answers how many deliveries. Pending ones stay.
+	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
+	// PruneEvents deletes up to limit events created before before that no delivery names (a
+	// pending one, or one that ended since before), oldest first, and answers how many.
+	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// IdempotencyWriter writes, in a transaction, Idempotency-Key reservations.
+type IdempotencyWriter interface {
 	CreateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
 	// UpdateIdempotencyKey replaces a key's row (a reservation taking over an abandoned one).
 	UpdateIdempotencyKey(ctx context.Context, k *IdempotencyKey) error
@@ -247,6 +325,16 @@ type Tx interface {
 	// ReleaseIdempotencyKey forgets the reservation owner holds, unless it is bound to an
 	// object: a request that may have reached KakaoPay never frees its key.
 	ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error
+	// PruneIdempotencyKeys deletes up to limit Idempotency-Keys created before before, oldest
+	// first, and answers how many. A key bound to a money object whose outcome is still open
+	// stays, so that a retry with it never acts twice: a pending refund (ObjectType "refund"),
+	// a pending or unknown charge ("charge"), an agreement whose deactivation KakaoPay has not
+	// confirmed ("agreement"), a ready or authenticating attempt ("attempt").
+	PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error)
+}
+
+// LeaseWriter writes, in a transaction, leases.
+type LeaseWriter interface {
 	// TakeLease gives l.Name to l.Holder until l.ExpiresAt when nobody holds it, its lease
 	// lapsed by now, or l.Holder holds it already (which renews it); it reports whether
 	// l.Holder holds it now.
@@ -256,18 +344,6 @@ type Tx interface {
 	// DropLapsedLeases forgets the leases lapsed before before (left by instances that died)
 	// and answers how many.
 	DropLapsedLeases(ctx context.Context, before time.Time) (int, error)
-	// PruneIdempotencyKeys deletes up to limit Idempotency-Keys created before before, oldest
-	// first, and answers how many. A key bound to a money object whose outcome is still open
-	// stays, so that a retry with it never acts twice: a pending refund (ObjectType "refund"),
-	// a pending or unknown charge ("charge"), an agreement whose deactivation KakaoPay has not
-	// confirmed ("agreement"), a ready or authenticating attempt ("attempt").
-	PruneIdempotencyKeys(ctx context.Context, before time.Time, limit int) (int, error)
-	// PruneDeliveries deletes up to limit deliveries that ended (succeeded or failed) before
-	// before, oldest first, with their tries, and answers how many deliveries. Pending ones stay.
-	PruneDeliveries(ctx context.Context, before time.Time, limit int) (int, error)
-	// PruneEvents deletes up to limit events created before before that no delivery names (a
-	// pending one, or one that ended since before), oldest first, and answers how many.
-	PruneEvents(ctx context.Context, before time.Time, limit int) (int, error)
 }
 
 // ListCheckouts selects a merchant's checkouts, newest first.

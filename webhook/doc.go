@@ -7,7 +7,7 @@
 // secret of the endpoint (two during a rotation):
 //
 //	Kpcheckout-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>[,v1=<hex>…]
-//	webhook-id: <delivery id>
+//	webhook-id: <event id: the same on every retry, for deduplication>
 //	webhook-timestamp: <unix seconds>
 //	webhook-signature: v1,<base64 HMAC-SHA256>[ v1,<base64>…]
 //

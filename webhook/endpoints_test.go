@@ -13,7 +13,7 @@ import (
 )
 
 func TestEndpointDeliveriesAreTheEndpointsNewestFirst(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	url, all := "https://shop.example/hooks", []string{"*"}
 	ce, err := h.Endpoints.Create(h.Ctx, h.M, webhook.EndpointParams{URL: &url, EnabledEvents: all})
 	if err != nil {
@@ -61,7 +61,7 @@ func TestWebhooksMustBePublicHTTPSWithRealCredentials(t *testing.T) {
 	private := []string{"https://127.0.0.1/hooks", "https://localhost/hooks", "https://10.0.0.7/hooks", "https://[::1]/hooks",
 		"http://127.0.0.1:9/hooks", "https://100.64.0.1/hooks", "https://198.18.0.1/hooks", "https://[fec0::1]/hooks",
 		"https://[::ffff:10.0.0.1]/hooks", "https://[64:ff9b::a00:1]/hooks"}
-	h := newHarnessWith(t, apptest.Options{PublicWebhooks: true})
+	h := apptest.NewWith(t, apptest.Options{PublicWebhooks: true})
 	live, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "라이브 상점", Livemode: true})
 	if err != nil {
 		t.Fatal(err)
@@ -75,7 +75,7 @@ func TestWebhooksMustBePublicHTTPSWithRealCredentials(t *testing.T) {
 			}
 		}
 	}
-	sandbox := newHarness(t) // a sandbox server: private addresses are allowed
+	sandbox := apptest.New(t) // a sandbox server: private addresses are allowed
 	local := "http://127.0.0.1:9/hooks"
 	if _, err := sandbox.Endpoints.Create(sandbox.Ctx, sandbox.M, webhook.EndpointParams{URL: &local}); err != nil {
 		t.Errorf("a test merchant's endpoint on this computer, in sandbox mode: %v", err)
@@ -87,11 +87,11 @@ func TestWebhooksMustBePublicHTTPSWithRealCredentials(t *testing.T) {
 // a public address; with real credentials and --webhook-allow-private, http stays for loopback.
 func TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks(t *testing.T) {
 	t.Parallel()
-	create := func(h *harness, m *store.Merchant, u string) error {
+	create := func(h *apptest.Harness, m *store.Merchant, u string) error {
 		_, err := h.Endpoints.Create(h.Ctx, m, webhook.EndpointParams{URL: &u})
 		return err
 	}
-	sandbox := newHarnessWith(t, apptest.Options{Sandbox: true})
+	sandbox := apptest.NewWith(t, apptest.Options{Sandbox: true})
 	for _, u := range []string{"http://192.168.0.7:8000/hooks", "http://10.1.2.3/hooks", "http://shop:8000/hooks", "http://printer.local/hooks", "http://[fd00::7]/hooks", "http://localhost:4242/hooks"} {
 		if err := create(sandbox, sandbox.M, u); err != nil {
 			t.Errorf("sandbox mode, %s: %v", u, err)
@@ -109,7 +109,7 @@ func TestSandboxTakesPlainHTTPWebhooksOnPrivateNetworks(t *testing.T) {
 	if err := create(sandbox, live.Merchant, "http://192.168.0.7:8000/hooks"); err == nil {
 		t.Error("a live merchant got a plain http endpoint")
 	}
-	allowed := newHarness(t) // real credentials, --webhook-allow-private
+	allowed := apptest.New(t) // real credentials, --webhook-allow-private
 	if err := create(allowed, allowed.M, "http://192.168.0.7:8000/hooks"); err == nil {
 		t.Error("with real credentials, plain http on a private network was taken")
 	}

@@ -23,7 +23,7 @@ const (
 	standardSignature = "webhook-signature"
 )
 
-// Sign signs body, a delivery with the given id sent at t, with each of the
+// Sign signs body, a delivery of the event with the given id sent at t, with each of the
 // endpoint's live secrets, and returns the Kpcheckout-Signature header and
 // the three Standard Webhooks headers. t is kept to the second.
 func Sign(id string, t time.Time, body []byte, secrets ...string) (http.Header, error) {

@@ -126,7 +126,7 @@ func TestSignStandardWebhooksLibrary(t *testing.T) {
 	}
 }
 
-// The shell recipes of the package doc and the README compute the same v1 as
+// The shell recipes of the package doc and docs/webhooks.md compute the same v1 as
 // Sign, the body given in a file or in a variable.
 func TestSignOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {

@@ -195,6 +195,22 @@ func CheckInvariants(t *testing.T, path string) {
 	storetest.CheckInvariants(t, db)
 }
 
+// Number runs a query answering one number on the SQLite file: what only SQL shows (row
+// counts, pages).
+func (h *Harness) Number(query string) int {
+	h.T.Helper()
+	db, err := sql.Open("sqlite", "file:"+h.Path+"?mode=ro")
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.QueryRow(query).Scan(&n); err != nil {
+		h.T.Fatal(err)
+	}
+	return n
+}
+
 // Create makes an open checkout of amount won (11,000 in two items when amount is 0).
 func (h *Harness) Create(amount int64) *store.Checkout {
 	h.T.Helper()

@@ -1,6 +1,10 @@
 package main
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kpcheckout/kpcheckout/cmd/kpcheckout/devclient"
+)
 
 // apiCommands talk to a running server over its API, with --url and --api-key.
 func apiCommands() []command {
@@ -17,7 +21,7 @@ func apiCommands() []command {
 			run: listenCommand},
 		{name: "trigger", summary: "make an event happen in test mode, through the sandbox's wallet",
 			usage:    "EVENT [--url U] [--api-key K]",
-			about:    "EVENT is one of: " + joinLines(triggerable(), ", ", 100) + ".\nIt needs a test key and a server in sandbox mode.",
+			about:    "EVENT is one of: " + joinLines(devclient.Triggerable(), ", ", 100) + ".\nIt needs a test key and a server in sandbox mode.",
 			examples: []string{"kpcheckout trigger checkout.paid", "kpcheckout trigger refund.succeeded --url http://127.0.0.1:8080 --api-key sk_test_…"},
 			run:      triggerCommand},
 		{name: "events", summary: "print the merchant's newest events, or follow them as they come",

@@ -56,7 +56,7 @@ func backupCommand(ctx context.Context, args []string, getenv func(string) strin
 // pgBackupAdvice is what backup says with PostgreSQL, which has its own tools.
 const pgBackupAdvice = "kpcheckout backup copies a SQLite database; back PostgreSQL up with its own tools: " +
 	"pg_dump --format=custom for a copy of the database, or pg_basebackup with WAL archiving to restore to any moment " +
-	"(README: Backups)"
+	"(docs/operations.md: Backups)"
 
 func count(n int, noun string) string {
 	if n == 1 {

@@ -36,7 +36,7 @@ func (c *Config) validateBackups() error {
 		return nil
 	}
 	if backend, _, err := c.database(); err == nil && backend == backendPostgres {
-		return errors.New("--backup-dir (KPCHECKOUT_BACKUP_DIR) backs up a SQLite database; back PostgreSQL up with pg_dump or pg_basebackup (README: Backups)")
+		return errors.New("--backup-dir (KPCHECKOUT_BACKUP_DIR) backs up a SQLite database; back PostgreSQL up with pg_dump or pg_basebackup (docs/operations.md: Backups)")
 	}
 	if c.BackupEvery <= 0 {
 		return errors.New("--backup-every (KPCHECKOUT_BACKUP_EVERY) must be positive, e.g. 24h")

@@ -133,25 +133,24 @@ func TestEditDistance(t *testing.T) {
 	}
 }
 
-// TestReadmeDocumentsEveryCommand keeps README's Command line section true: every command, and
-// every flag of its own, is there.
-func TestReadmeDocumentsEveryCommand(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestDocsDocumentEveryCommand keeps docs/cli.md true: every command, and every flag of its own,
+// is there.
+func TestDocsDocumentEveryCommand(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/cli.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, section, _ := strings.Cut(string(readme), "## Command line\n")
-	section, _, _ = strings.Cut(section, "\n## ")
+	section := string(doc)
 	server := configFlagNames()
 	for _, cmd := range commands() {
 		if !strings.Contains(section, "kpcheckout "+cmd.name) {
-			t.Errorf("README's Command line section does not name kpcheckout %s", cmd.name)
+			t.Errorf("docs/cli.md does not name kpcheckout %s", cmd.name)
 		}
 		var out bytes.Buffer
 		run(context.Background(), append(strings.Fields(cmd.name), "--help"), env(nil), &out, io.Discard)
 		for _, f := range regexp.MustCompile(`(?m)^  (--[a-z-]+)`).FindAllStringSubmatch(out.String(), -1) {
 			if !server[strings.TrimPrefix(f[1], "--")] && !strings.Contains(section, f[1]) {
-				t.Errorf("README's Command line section does not name %s's flag %s", cmd.name, f[1])
+				t.Errorf("docs/cli.md does not name %s's flag %s", cmd.name, f[1])
 			}
 		}
 	}

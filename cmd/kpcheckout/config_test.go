@@ -89,18 +89,20 @@ func TestMetricsAllowedNetworks(t *testing.T) {
 	}
 }
 
-// TestReadmeListsEveryFlag keeps README's configuration table true: a row for every flag, with
-// its variable.
-func TestReadmeListsEveryFlag(t *testing.T) {
-	readme, err := os.ReadFile("../../README.md")
+// TestDocsListEveryFlag keeps the configuration table of docs/operations.md true: a row for every
+// flag, with its variable.
+func TestDocsListEveryFlag(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_, table, _ := strings.Cut(string(doc), "## Configuration\n")
+	table, _, _ = strings.Cut(table, "\n## ")
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	newConfig(fs, func(string) string { return "" })
 	fs.VisitAll(func(f *flag.Flag) {
-		if row := "| `" + envName(f.Name) + "` | `--" + f.Name + "` |"; !strings.Contains(string(readme), row) {
-			t.Errorf("README's configuration table has no row %s", row)
+		if row := "| `" + envName(f.Name) + "` | `--" + f.Name + "` |"; !strings.Contains(table, row) {
+			t.Errorf("docs/operations.md's configuration table has no row %s", row)
 		}
 	})
 }

@@ -169,9 +169,9 @@ func TestTLSSettings(t *testing.T) {
 }
 
 // TestSystemdUnit reads packaging/systemd/kpcheckout.service as systemd would and wants what
-// README says of it: serve started as it is, under a user of its own, the system read-only but
+// docs/operations.md says of it: serve started as it is, under a user of its own, the system read-only but
 // for the state directory, which holds every file serve writes, and ports 80 and 443 allowed.
-// Every variable it sets is one serve knows, and README shows the unit as it is.
+// Every variable it sets is one serve knows, and docs/operations.md shows the unit as it is.
 func TestSystemdUnit(t *testing.T) {
 	raw, err := os.ReadFile("../../packaging/systemd/kpcheckout.service")
 	if err != nil {
@@ -205,7 +205,7 @@ func TestSystemdUnit(t *testing.T) {
 		t.Fatalf("ExecStart=%v does not run serve", start)
 	}
 
-	// The unit's variables and the environment file README tells the operator to write.
+	// The unit's variables and the environment file docs/operations.md tells the operator to write.
 	known := map[string]bool{}
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	newConfig(fs, env(nil))
@@ -230,12 +230,12 @@ func TestSystemdUnit(t *testing.T) {
 	if cfg.Addr != ":443" || cfg.HTTPAddr != ":80" || cfg.BaseURL != "https://pay.example.kr" {
 		t.Errorf("serve listens on %s and %s for %s", cfg.Addr, cfg.HTTPAddr, cfg.BaseURL)
 	}
-	readme, err := os.ReadFile("../../README.md")
+	doc, err := os.ReadFile("../../docs/operations.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(string(readme), "```ini\n"+string(raw)+"```") {
-		t.Error("README does not show packaging/systemd/kpcheckout.service as it is")
+	if !strings.Contains(string(doc), "```ini\n"+string(raw)+"```") {
+		t.Error("docs/operations.md does not show packaging/systemd/kpcheckout.service as it is")
 	}
 }
 

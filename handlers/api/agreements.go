@@ -12,12 +12,7 @@ import (
 
 // GetAgreement serves GET /v1/agreements/{id}.
 func (a *Handler) GetAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ag, err := a.payments.Agreement(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
-	return nil
+	return getByID(w, r, m, a.payments.Agreement, objects.NewAgreement)
 }
 
 // CreateCharge serves POST /v1/agreements/{id}/charges {amount, reference}.
@@ -73,12 +68,7 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 
 // GetCharge serves GET /v1/charges/{id}.
 func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ch, err := a.payments.Charge(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, objects.NewCharge(ch))
-	return nil
+	return getByID(w, r, m, a.payments.Charge, objects.NewCharge)
 }
 
 // DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.

@@ -72,12 +72,7 @@ func (a *Handler) CreateCheckout(w http.ResponseWriter, r *http.Request, m *stor
 
 // GetCheckout serves GET /v1/checkouts/{id}.
 func (a *Handler) GetCheckout(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	st, err := a.checkouts.Checkout(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, a.checkoutObject(st))
-	return nil
+	return getByID(w, r, m, a.checkouts.Checkout, a.checkoutObject)
 }
 
 // ExpireCheckout serves POST /v1/checkouts/{id}/expire.

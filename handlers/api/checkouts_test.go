@@ -396,8 +396,8 @@ func BenchmarkCreateCheckout(b *testing.B) {
 // TestBytesPerCheckout measures what a checkout costs in the SQLite file, made as a merchant
 // makes it (POST /v1/checkouts with an Idempotency-Key) with a webhook endpoint taking its
 // events: paid by phone, or abandoned on the wallet page until it expires. It logs the figures
-// README's "Bounded growth" gives (go test ./handlers -run TestBytesPerCheckout -v) and fails
-// when a checkout grows far past them.
+// docs/operations.md's "Bounded growth" gives (go test ./handlers/api -run TestBytesPerCheckout -v)
+// and fails when a checkout grows far past them.
 func TestBytesPerCheckout(t *testing.T) {
 	const n = 50
 	// Every shopper here pays from one address: the per-address limit would refuse the 61st.
@@ -464,7 +464,7 @@ func TestBytesPerCheckout(t *testing.T) {
 	}
 	t.Logf("a pair (paid and abandoned): %d B vacuumed in the first 24 h, %d B once keys are pruned, %d B kept for ever",
 		(left.vacuumed-start.vacuumed)/n, (noKeys.vacuumed-start.vacuumed)/n, (kept.vacuumed-start.vacuumed)/n)
-	// About twice what README says (11 KB, 2.4 KB kept): a checkout that grows past it should say so there.
+	// About twice what docs/operations.md says (11 KB, 2.4 KB kept): a checkout that grows past it should say so there.
 	if pair := (left.used - start.used) / n; pair > 24000 {
 		t.Errorf("a paid and an abandoned checkout take %d B in use, more than 24 KB", pair)
 	}

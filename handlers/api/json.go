@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/web"
+	"github.com/kpcheckout/kpcheckout/store"
 )
 
 // jsonTime is t as JSON can write it: RFC 3339 has years 0 to 9999 only, so a stored time
@@ -27,6 +29,18 @@ func jsonTime(t time.Time) time.Time {
 		return last
 	}
 	return t
+}
+
+// getByID answers a GET of one of m's objects, named by the path's {id}: read finds it (or says
+// why not), object is its JSON.
+func getByID[T, J any](w http.ResponseWriter, r *http.Request, m *store.Merchant,
+	read func(context.Context, *store.Merchant, string) (T, error), object func(T) J) error {
+	v, err := read(r.Context(), m, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	web.WriteJSON(w, http.StatusOK, object(v))
+	return nil
 }
 
 // decode reads one JSON object from the body into v, strictly: unknown, repeated or

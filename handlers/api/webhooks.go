@@ -54,12 +54,7 @@ func (a *Handler) ListEndpoints(w http.ResponseWriter, r *http.Request, m *store
 
 // GetEndpoint serves GET /v1/webhook_endpoints/{id}.
 func (a *Handler) GetEndpoint(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
-	ep, err := a.endpoints.Endpoint(r.Context(), m, r.PathValue("id"))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, objects.NewEndpoint(ep, ""))
-	return nil
+	return getByID(w, r, m, a.endpoints.Endpoint, func(ep *store.WebhookEndpoint) objects.Endpoint { return objects.NewEndpoint(ep, "") })
 }
 
 // UpdateEndpoint serves POST /v1/webhook_endpoints/{id}.

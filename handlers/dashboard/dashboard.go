@@ -30,7 +30,8 @@ import (
 
 // Handler serves the merchant dashboard under /dashboard/: its users sign in with an e-mail
 // and password and see their own merchant's numbers and checkouts. Its exported methods are the
-// routes' handlers and their adapters (Public, SignedIn, Owner), which handlers.New registers.
+// routes' handlers and their adapters (Public, SignedIn, Owner), which handlers.New registers;
+// those of the webhook endpoints' and the payment links' pages are on Webhooks and Links.
 type Handler struct {
 	checkouts *checkout.Service
 	payments  *payments.Service
@@ -52,6 +53,19 @@ type Handler struct {
 	// so that it goes out now rather than at the deliverer's next tick.
 	deliveries web.Waker
 }
+
+// Webhooks serves the pages of a merchant's webhook endpoints and their deliveries, over the
+// dashboard's Handler.
+type Webhooks struct{ *Handler }
+
+// Webhooks are the handlers of the webhook endpoints' pages.
+func (h *Handler) Webhooks() *Webhooks { return &Webhooks{h} }
+
+// Links serves the pages of a merchant's payment links, over the dashboard's Handler.
+type Links struct{ *Handler }
+
+// Links are the handlers of the payment links' pages.
+func (h *Handler) Links() *Links { return &Links{h} }
 
 // Config is what the dashboard needs.
 type Config struct {

@@ -27,7 +27,7 @@ const dashLinksLimit = 100
 const dashLinkCheckouts = 10
 
 // ListLinks serves GET /dashboard/links: the merchant's payment links, newest first.
-func (h *Handler) ListLinks(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) ListLinks(w http.ResponseWriter, r *http.Request, u *User) error {
 	list, more, err := h.links.Links(r.Context(), u.Merchant, links.ListParams{Limit: dashLinksLimit})
 	if err != nil {
 		return err
@@ -61,7 +61,7 @@ func (h *Handler) linkRow(ctx context.Context, l *store.Link) (views.DashLinkRow
 }
 
 // ShowLink serves GET /dashboard/links/{linkID}: a link with its latest checkouts.
-func (h *Handler) ShowLink(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) ShowLink(w http.ResponseWriter, r *http.Request, u *User) error {
 	l, err := h.links.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
@@ -96,7 +96,7 @@ func (h *Handler) ShowLink(w http.ResponseWriter, r *http.Request, u *User) erro
 
 // ShowNewLinkPage serves GET /dashboard/links/new: the form that makes a link, with a fresh
 // one-time token.
-func (h *Handler) ShowNewLinkPage(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) ShowNewLinkPage(w http.ResponseWriter, r *http.Request, u *User) error {
 	h.renderLinkForm(w, r, u, http.StatusOK, views.DashLinkFormModel{Token: rand.Text(), Reusable: true, ItemQuantity: "1"})
 	return nil
 }
@@ -216,7 +216,7 @@ var errLinkFormResent = web.Conflict("link_form_resent", "this form was already 
 // CreateLink serves POST /dashboard/links. The form's one-time token is an Idempotency-Key, so
 // a double click or a resent form makes one link; refused input shows the form again, as typed,
 // with the message beside its field.
-func (h *Handler) CreateLink(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) CreateLink(w http.ResponseWriter, r *http.Request, u *User) error {
 	if err := r.ParseForm(); err != nil {
 		return web.UnreadableBody(err)
 	}
@@ -276,7 +276,7 @@ func (h *Handler) refuseLinkForm(w http.ResponseWriter, r *http.Request, u *User
 
 // ConfirmDeactivateLink serves GET /dashboard/links/{linkID}/deactivate: it asks before the link
 // stops; a link already stopped goes back to its page.
-func (h *Handler) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
 	l, err := h.links.Link(r.Context(), u.Merchant, r.PathValue("linkID"))
 	if err != nil {
 		return err
@@ -296,7 +296,7 @@ func (h *Handler) ConfirmDeactivateLink(w http.ResponseWriter, r *http.Request, 
 
 // DeactivateLink serves POST /dashboard/links/{linkID}/deactivate: the link's URL opens no more
 // checkouts (those opened stay payable). A second time changes nothing.
-func (h *Handler) DeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Links) DeactivateLink(w http.ResponseWriter, r *http.Request, u *User) error {
 	l, err := h.links.Deactivate(r.Context(), u.Merchant, r.PathValue("linkID"), nil)
 	if err != nil {
 		return err

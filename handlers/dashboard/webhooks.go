@@ -25,7 +25,7 @@ const endpointDeliveries = 50
 var webhookNotices = []string{"test", "redeliver", "enabled", "disabled", "deleted", "secret_gone"}
 
 // ListWebhooks serves GET /dashboard/webhooks: the merchant's endpoints and the form that adds one.
-func (h *Handler) ListWebhooks(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) ListWebhooks(w http.ResponseWriter, r *http.Request, u *User) error {
 	form := views.DashEndpointForm{Events: []string{"*"}, Token: rand.Text()}
 	return h.showWebhooks(w, r, u, http.StatusOK, form)
 }
@@ -48,7 +48,7 @@ func (h *Handler) showWebhooks(w http.ResponseWriter, r *http.Request, u *User, 
 
 // CreateWebhook serves POST /dashboard/webhooks: it adds an endpoint and shows its secret once.
 // Refused input shows the form again, with what was typed and why beside the field (400).
-func (h *Handler) CreateWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) CreateWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	if err := r.ParseForm(); err != nil {
 		return web.UnreadableBody(err)
 	}
@@ -105,7 +105,7 @@ func (h *Handler) showSecret(w http.ResponseWriter, r *http.Request, u *User, id
 
 // ShowWebhook serves GET /dashboard/webhooks/{endpointID}: one endpoint, its actions and its
 // latest deliveries.
-func (h *Handler) ShowWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) ShowWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	ep, err := h.endpoints.Endpoint(r.Context(), u.Merchant, id)
 	if err != nil {
@@ -138,7 +138,7 @@ func (h *Handler) ShowWebhook(w http.ResponseWriter, r *http.Request, u *User) e
 
 // SetWebhookDisabled serves POST /dashboard/webhooks/{endpointID}/enable and …/disable; sent
 // twice, the endpoint simply stays as asked.
-func (h *Handler) SetWebhookDisabled(disabled bool) dashHandler {
+func (h *Webhooks) SetWebhookDisabled(disabled bool) dashHandler {
 	return func(w http.ResponseWriter, r *http.Request, u *User) error {
 		id := r.PathValue("endpointID")
 		if _, err := h.endpoints.Update(r.Context(), u.Merchant, id, webhook.EndpointParams{Disabled: &disabled}); err != nil {
@@ -155,7 +155,7 @@ func (h *Handler) SetWebhookDisabled(disabled bool) dashHandler {
 
 // TestWebhook serves POST /dashboard/webhooks/{endpointID}/test: a ping to the endpoint, sent
 // once per form.
-func (h *Handler) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "test", id, "", func() (string, error) {
 		ev, err := h.endpoints.Ping(r.Context(), u.Merchant, id, nil)
@@ -175,7 +175,7 @@ func (h *Handler) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) e
 // RotateWebhookSecret serves POST /dashboard/webhooks/{endpointID}/rotate: a new secret, shown
 // once; the old one signs beside it for 24 hours. A resent form rotates once and shows the same
 // new secret.
-func (h *Handler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	sum, err := h.once(r, u.Merchant, "rotate", id, "", func() (string, error) {
 		ce, err := h.endpoints.RotateSecret(r.Context(), u.Merchant, id, nil)
@@ -192,7 +192,7 @@ func (h *Handler) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u 
 
 // RedeliverWebhook serves POST /dashboard/webhooks/{endpointID}/events/{eventID}/redeliver: the
 // event sent to this endpoint again, once per form.
-func (h *Handler) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id, eventID := r.PathValue("endpointID"), r.PathValue("eventID")
 	_, err := h.once(r, u.Merchant, "redeliver", id+"-"+eventID, "", func() (string, error) {
 		_, err := h.events.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
@@ -208,7 +208,7 @@ func (h *Handler) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *Us
 
 // ConfirmDeleteWebhook serves GET /dashboard/webhooks/{endpointID}/delete: the question before
 // an endpoint is deleted.
-func (h *Handler) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	ep, err := h.endpoints.Endpoint(r.Context(), u.Merchant, r.PathValue("endpointID"))
 	if err != nil {
 		return err
@@ -221,7 +221,7 @@ func (h *Handler) ConfirmDeleteWebhook(w http.ResponseWriter, r *http.Request, u
 
 // DeleteWebhook serves POST /dashboard/webhooks/{endpointID}/delete: the confirmed deletion; a
 // resent confirmation finds it done.
-func (h *Handler) DeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
+func (h *Webhooks) DeleteWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
 	_, err := h.once(r, u.Merchant, "delete", id, "", func() (string, error) {
 		return "", h.endpoints.Delete(r.Context(), u.Merchant, id)

@@ -452,26 +452,17 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	unchanged("staff")
 
 	// Another merchant's owner finds nothing of this merchant's.
-	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(stranger, cu.User.Email, cu.Password)
+	outsider, other := strangerOf(t, e)
 	for _, p := range pages[1:] {
-		if res, body := stranger.Get(p); res.StatusCode != http.StatusNotFound || strings.Contains(body, ep.URL) {
+		if res, body := outsider.Get(p); res.StatusCode != http.StatusNotFound || strings.Contains(body, ep.URL) {
 			t.Errorf("another merchant GET %s: %d", p, res.StatusCode)
 		}
 	}
-	if _, body := stranger.Get("/dashboard/webhooks"); strings.Contains(body, ep.URL) {
+	if _, body := outsider.Get("/dashboard/webhooks"); strings.Contains(body, ep.URL) {
 		t.Error("another merchant's list shows the endpoint")
 	}
 	for _, p := range forms[1:] {
-		if res, _ := handlerstest.Send(stranger, p, token); res.StatusCode != http.StatusNotFound {
+		if res, _ := handlerstest.Send(outsider, p, token); res.StatusCode != http.StatusNotFound {
 			t.Errorf("another merchant POST %s: %d", p, res.StatusCode)
 		}
 	}
@@ -479,7 +470,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	theirs := handlerstest.NewReceiver(t)
 	var their handlerstest.EndpointObject
 	e.APIAs(other.APIKey, "POST", "/v1/webhook_endpoints", `{"url":"`+theirs.URL()+`"}`, &their, nil)
-	if res, _ := handlerstest.Send(stranger, "/dashboard/webhooks/"+their.ID+"/events/"+ping.ID+"/redeliver", token); res.StatusCode != http.StatusNotFound {
+	if res, _ := handlerstest.Send(outsider, "/dashboard/webhooks/"+their.ID+"/events/"+ping.ID+"/redeliver", token); res.StatusCode != http.StatusNotFound {
 		t.Errorf("another merchant redelivering this merchant's event: %d", res.StatusCode)
 	}
 	unchanged("another merchant")

@@ -2,16 +2,43 @@ package sandbox
 
 import "context"
 
+// order is what ready and a subscription charge both ask for: whose order, of what, for how much.
+type order struct {
+	CID            string `json:"cid"`
+	PartnerOrderID string `json:"partner_order_id"`
+	PartnerUserID  string `json:"partner_user_id"`
+	ItemName       string `json:"item_name"`
+	ItemCode       string `json:"item_code"`
+	Quantity       int64  `json:"quantity"`
+	TotalAmount    int64  `json:"total_amount"`
+	TaxFreeAmount  *int64 `json:"tax_free_amount"`
+	VatAmount      *int64 `json:"vat_amount"`
+}
+
+// checkNames checks the order's partner ids and item.
+func (o *order) checkNames() error {
+	return checkAll(
+		checkText("partner_order_id", o.PartnerOrderID, 100),
+		checkText("partner_user_id", o.PartnerUserID, 100),
+		checkText("item_name", o.ItemName, 100),
+		checkOptional("item_code", o.ItemCode, 100),
+	)
+}
+
+// payment is the order's payment, its VAT the default one unless the order says; the caller
+// adds the rest.
+func (o *order) payment() *payment {
+	taxFree := *o.TaxFreeAmount
+	vat := defaultVat(o.TotalAmount, taxFree)
+	if o.VatAmount != nil {
+		vat = *o.VatAmount
+	}
+	return &payment{cid: o.CID, partnerOrderID: o.PartnerOrderID, partnerUserID: o.PartnerUserID, itemName: o.ItemName,
+		itemCode: o.ItemCode, quantity: o.Quantity, amount: amount{Total: o.TotalAmount, TaxFree: taxFree, Vat: vat}}
+}
+
 type readyRequest struct {
-	CID               string            `json:"cid"`
-	PartnerOrderID    string            `json:"partner_order_id"`
-	PartnerUserID     string            `json:"partner_user_id"`
-	ItemName          string            `json:"item_name"`
-	ItemCode          string            `json:"item_code"`
-	Quantity          int64             `json:"quantity"`
-	TotalAmount       int64             `json:"total_amount"`
-	TaxFreeAmount     *int64            `json:"tax_free_amount"`
-	VatAmount         *int64            `json:"vat_amount"`
+	order
 	ApprovalURL       string            `json:"approval_url"`
 	CancelURL         string            `json:"cancel_url"`
 	FailURL           string            `json:"fail_url"`
@@ -35,10 +62,7 @@ type readyResponse struct {
 func (r *readyRequest) validate(minTotal int64) error {
 	err := checkAll(
 		checkCID(r.CID),
-		checkText("partner_order_id", r.PartnerOrderID, 100),
-		checkText("partner_user_id", r.PartnerUserID, 100),
-		checkText("item_name", r.ItemName, 100),
-		checkOptional("item_code", r.ItemCode, 100),
+		r.checkNames(),
 		checkReturnURL("approval_url", r.ApprovalURL),
 		checkReturnURL("cancel_url", r.CancelURL),
 		checkReturnURL("fail_url", r.FailURL),
@@ -79,27 +103,11 @@ func (s *Sandbox) ready(_ context.Context, req *readyRequest) (any, error) {
 		e.extras = &extras{MethodResultCode: "MERCHANT_NOT_ALLOWED", MethodResultMessage: "가맹점 설정을 확인해 주세요."}
 		return nil, e
 	}
-	taxFree := *req.TaxFreeAmount
-	vat := defaultVat(req.TotalAmount, taxFree)
-	if req.VatAmount != nil {
-		vat = *req.VatAmount
-	}
-	p := &payment{
-		cid:            req.CID,
-		partnerOrderID: req.PartnerOrderID,
-		partnerUserID:  req.PartnerUserID,
-		itemName:       req.ItemName,
-		itemCode:       req.ItemCode,
-		quantity:       req.Quantity,
-		amount:         amount{Total: req.TotalAmount, TaxFree: taxFree, Vat: vat},
-		method:         chooseMethod(req.PaymentMethodType, req.TotalAmount),
-		methodFixed:    req.PaymentMethodType != "",
-		approvalURL:    req.ApprovalURL,
-		cancelURL:      req.CancelURL,
-		failURL:        req.FailURL,
-		status:         statusReady,
-		sidOnly:        s.sidOnly[req.CID] || (s.subCIDs[req.CID] && req.TotalAmount == 0),
-	}
+	p := req.payment()
+	p.method, p.methodFixed = chooseMethod(req.PaymentMethodType, req.TotalAmount), req.PaymentMethodType != ""
+	p.approvalURL, p.cancelURL, p.failURL = req.ApprovalURL, req.CancelURL, req.FailURL
+	p.status = statusReady
+	p.sidOnly = s.sidOnly[req.CID] || (s.subCIDs[req.CID] && req.TotalAmount == 0)
 	if req.InstallMonth != nil {
 		p.installMonth = *req.InstallMonth
 	}

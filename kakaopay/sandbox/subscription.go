@@ -3,27 +3,16 @@ package sandbox
 import "context"
 
 type subscriptionRequest struct {
-	CID            string `json:"cid"`
-	SID            string `json:"sid"`
-	PartnerOrderID string `json:"partner_order_id"`
-	PartnerUserID  string `json:"partner_user_id"`
-	ItemName       string `json:"item_name"`
-	ItemCode       string `json:"item_code"`
-	Quantity       int64  `json:"quantity"`
-	TotalAmount    int64  `json:"total_amount"`
-	TaxFreeAmount  *int64 `json:"tax_free_amount"`
-	VatAmount      *int64 `json:"vat_amount"`
-	Payload        string `json:"payload"`
+	order
+	SID     string `json:"sid"`
+	Payload string `json:"payload"`
 }
 
 func (r *subscriptionRequest) validate() error {
 	err := checkAll(
 		checkCID(r.CID),
 		checkText("sid", r.SID, 20),
-		checkText("partner_order_id", r.PartnerOrderID, 100),
-		checkText("partner_user_id", r.PartnerUserID, 100),
-		checkText("item_name", r.ItemName, 100),
-		checkOptional("item_code", r.ItemCode, 100),
+		r.checkNames(),
 		checkOptional("payload", r.Payload, 200),
 	)
 	if err != nil {
@@ -49,29 +38,11 @@ func (s *Sandbox) chargeSubscription(_ context.Context, req *subscriptionRequest
 	case req.TotalAmount == amountApproveFails:
 		return nil, approvalFailure()
 	}
-	taxFree := *req.TaxFreeAmount
-	vat := defaultVat(req.TotalAmount, taxFree)
-	if req.VatAmount != nil {
-		vat = *req.VatAmount
-	}
 	now := s.now()
-	p := &payment{
-		tid:            s.newTID(),
-		cid:            req.CID,
-		partnerOrderID: req.PartnerOrderID,
-		partnerUserID:  req.PartnerUserID,
-		itemName:       req.ItemName,
-		itemCode:       req.ItemCode,
-		quantity:       req.Quantity,
-		amount:         amount{Total: req.TotalAmount, TaxFree: taxFree, Vat: vat},
-		method:         sub.method,
-		status:         statusSuccess,
-		aid:            newID('A'),
-		sid:            sub.sid,
-		payload:        req.Payload,
-		createdAt:      now,
-		approvedAt:     now,
-	}
+	p := req.payment()
+	p.tid, p.aid, p.status = s.newTID(), newID('A'), statusSuccess
+	p.method, p.sid, p.payload = sub.method, sub.sid, req.Payload
+	p.createdAt, p.approvedAt = now, now
 	if p.method == methodCard {
 		p.card = newCardInfo(0)
 	}

@@ -12,7 +12,7 @@ const agreementColumns = `id, merchant_id, checkout_id, cid, sid, partner_user_i
 	deactivate_requested_at`
 
 // CreateAgreement inserts an agreement.
-func (t Tx) CreateAgreement(ctx context.Context, a *store.Agreement) error {
+func (t paymentWrites) CreateAgreement(ctx context.Context, a *store.Agreement) error {
 	t.touch(a.CheckoutID)
 	_, err := t.conn.Exec(ctx, `INSERT INTO agreements (`+agreementColumns+`) VALUES (`+placeholders(10)+`)`,
 		a.ID, a.MerchantID, a.CheckoutID, a.CID, a.SID, a.PartnerUserID, a.Status, ms(a.CreatedAt), ms(a.UpdatedAt),
@@ -21,7 +21,7 @@ func (t Tx) CreateAgreement(ctx context.Context, a *store.Agreement) error {
 }
 
 // UpdateAgreement writes an agreement's status and deactivation request.
-func (t Tx) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
+func (t paymentWrites) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
 	t.touch(a.CheckoutID)
 	return t.exec(ctx, "update agreement", `UPDATE agreements SET status = ?, deactivate_requested_at = ?, updated_at = ? WHERE id = ?`,
 		a.Status, msOrZero(a.DeactivateRequestedAt), ms(a.UpdatedAt), a.ID)
@@ -29,23 +29,23 @@ func (t Tx) UpdateAgreement(ctx context.Context, a *store.Agreement) error {
 
 // DeactivatingAgreements lists active agreements whose deactivation was asked of KakaoPay
 // before a time and never confirmed, oldest first.
-func (q Queries) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
+func (q paymentReads) DeactivatingAgreements(ctx context.Context, before time.Time, limit int) ([]*store.Agreement, error) {
 	return q.agreements(ctx, `WHERE status = 'active' AND deactivate_requested_at > 0 AND deactivate_requested_at <= ?
 		ORDER BY deactivate_requested_at LIMIT ?`, ms(before), limit)
 }
 
 // Agreement reads an agreement by id.
-func (q Queries) Agreement(ctx context.Context, id string) (*store.Agreement, error) {
-	return one(ctx, q, "agreement", scanAgreement, `SELECT `+agreementColumns+` FROM agreements WHERE id = ?`, id)
+func (q paymentReads) Agreement(ctx context.Context, id string) (*store.Agreement, error) {
+	return one(ctx, q.runner, "agreement", scanAgreement, `SELECT `+agreementColumns+` FROM agreements WHERE id = ?`, id)
 }
 
 // AgreementByCheckout reads the agreement a subscription checkout set up.
-func (q Queries) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
-	return one(ctx, q, "agreement", scanAgreement, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID)
+func (q paymentReads) AgreementByCheckout(ctx context.Context, checkoutID string) (*store.Agreement, error) {
+	return one(ctx, q.runner, "agreement", scanAgreement, `SELECT `+agreementColumns+` FROM agreements WHERE checkout_id = ?`, checkoutID)
 }
 
 // ListAgreements lists a merchant's agreements, newest first.
-func (q Queries) ListAgreements(ctx context.Context, p store.ListAgreements) ([]*store.Agreement, error) {
+func (q paymentReads) ListAgreements(ctx context.Context, p store.ListAgreements) ([]*store.Agreement, error) {
 	var w where
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Status != "", "status = ?", p.Status)
@@ -53,8 +53,8 @@ func (q Queries) ListAgreements(ctx context.Context, p store.ListAgreements) ([]
 	return q.agreements(ctx, `WHERE `+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, p.Limit)...)
 }
 
-func (q Queries) agreements(ctx context.Context, where string, args ...any) ([]*store.Agreement, error) {
-	return list(ctx, q, "agreements", scanAgreement, `SELECT `+agreementColumns+` FROM agreements `+where, args...)
+func (q paymentReads) agreements(ctx context.Context, where string, args ...any) ([]*store.Agreement, error) {
+	return list(ctx, q.runner, "agreements", scanAgreement, `SELECT `+agreementColumns+` FROM agreements `+where, args...)
 }
 
 func scanAgreement(s Row) (*store.Agreement, error) {
@@ -71,7 +71,7 @@ const chargeColumns = `id, agreement_id, merchant_id, amount, reference, status,
 	failure_message, created_at, updated_at`
 
 // CreateCharge inserts a charge.
-func (t Tx) CreateCharge(ctx context.Context, c *store.Charge) error {
+func (t paymentWrites) CreateCharge(ctx context.Context, c *store.Charge) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO charges (`+chargeColumns+`) VALUES (`+placeholders(11)+`)`,
 		c.ID, c.AgreementID, c.MerchantID, c.Amount, c.Reference, c.Status, nullable(c.PaymentID), c.FailureCode,
 		c.FailureMessage, ms(c.CreatedAt), ms(c.UpdatedAt))
@@ -79,23 +79,23 @@ func (t Tx) CreateCharge(ctx context.Context, c *store.Charge) error {
 }
 
 // UpdateCharge writes a charge's outcome.
-func (t Tx) UpdateCharge(ctx context.Context, c *store.Charge) error {
+func (t paymentWrites) UpdateCharge(ctx context.Context, c *store.Charge) error {
 	return t.exec(ctx, "update charge", `UPDATE charges SET status = ?, payment_id = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
 		c.Status, nullable(c.PaymentID), c.FailureCode, c.FailureMessage, ms(c.UpdatedAt), c.ID)
 }
 
 // Charge reads a charge by id.
-func (q Queries) Charge(ctx context.Context, id string) (*store.Charge, error) {
-	return one(ctx, q, "charge", scanCharge, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id)
+func (q paymentReads) Charge(ctx context.Context, id string) (*store.Charge, error) {
+	return one(ctx, q.runner, "charge", scanCharge, `SELECT `+chargeColumns+` FROM charges WHERE id = ?`, id)
 }
 
 // ChargeByPayment reads the charge a payment was made by.
-func (q Queries) ChargeByPayment(ctx context.Context, paymentID string) (*store.Charge, error) {
-	return one(ctx, q, "charge", scanCharge, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID)
+func (q paymentReads) ChargeByPayment(ctx context.Context, paymentID string) (*store.Charge, error) {
+	return one(ctx, q.runner, "charge", scanCharge, `SELECT `+chargeColumns+` FROM charges WHERE payment_id = ?`, paymentID)
 }
 
 // ListCharges lists a merchant's charges, newest first.
-func (q Queries) ListCharges(ctx context.Context, p store.ListCharges) ([]*store.Charge, error) {
+func (q paymentReads) ListCharges(ctx context.Context, p store.ListCharges) ([]*store.Charge, error) {
 	var w where
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Status != "", "status = ?", p.Status)
@@ -105,12 +105,12 @@ func (q Queries) ListCharges(ctx context.Context, p store.ListCharges) ([]*store
 }
 
 // PendingCharges lists charges still pending that were made before a time, oldest first.
-func (q Queries) PendingCharges(ctx context.Context, before time.Time, limit int) ([]*store.Charge, error) {
+func (q paymentReads) PendingCharges(ctx context.Context, before time.Time, limit int) ([]*store.Charge, error) {
 	return q.charges(ctx, `WHERE status = 'pending' AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
 }
 
-func (q Queries) charges(ctx context.Context, where string, args ...any) ([]*store.Charge, error) {
-	return list(ctx, q, "charges", scanCharge, `SELECT `+chargeColumns+` FROM charges `+where, args...)
+func (q paymentReads) charges(ctx context.Context, where string, args ...any) ([]*store.Charge, error) {
+	return list(ctx, q.runner, "charges", scanCharge, `SELECT `+chargeColumns+` FROM charges `+where, args...)
 }
 
 func scanCharge(s Row) (*store.Charge, error) {

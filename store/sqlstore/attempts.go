@@ -13,7 +13,7 @@ const attemptColumns = `id, checkout_id, tid, status, device, pc_url, mobile_url
 	returned_pg_token, sid, approve_sent_at, void_status`
 
 // CreateAttempt inserts an attempt.
-func (t Tx) CreateAttempt(ctx context.Context, a *store.Attempt) error {
+func (t checkoutWrites) CreateAttempt(ctx context.Context, a *store.Attempt) error {
 	t.touch(a.CheckoutID)
 	_, err := t.conn.Exec(ctx, `INSERT INTO attempts (`+attemptColumns+`) VALUES (`+placeholders(22)+`)`,
 		a.ID, a.CheckoutID, nullable(a.TID), a.Status, a.Device, a.PCURL, a.MobileURL, a.AppURL, a.AndroidAppScheme,
@@ -23,7 +23,7 @@ func (t Tx) CreateAttempt(ctx context.Context, a *store.Attempt) error {
 }
 
 // UpdateAttempt writes an attempt's mutable fields.
-func (t Tx) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
+func (t checkoutWrites) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
 	t.touch(a.CheckoutID)
 	return t.exec(ctx, "update attempt", `UPDATE attempts SET status = ?, pg_token = ?, aid = ?, method = ?,
 		failure_code = ?, failure_message = ?, updated_at = ?, returned_pg_token = ?, sid = ?, approve_sent_at = ?,
@@ -33,31 +33,31 @@ func (t Tx) UpdateAttempt(ctx context.Context, a *store.Attempt) error {
 }
 
 // Attempt reads an attempt by id.
-func (q Queries) Attempt(ctx context.Context, id string) (*store.Attempt, error) {
-	return one(ctx, q, "attempt", scanAttempt, `SELECT `+attemptColumns+` FROM attempts WHERE id = ?`, id)
+func (q checkoutReads) Attempt(ctx context.Context, id string) (*store.Attempt, error) {
+	return one(ctx, q.runner, "attempt", scanAttempt, `SELECT `+attemptColumns+` FROM attempts WHERE id = ?`, id)
 }
 
 // AttemptsByCheckout lists a checkout's attempts, oldest first.
-func (q Queries) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*store.Attempt, error) {
-	return list(ctx, q, "attempts", scanAttempt, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, `+
+func (q checkoutReads) AttemptsByCheckout(ctx context.Context, checkoutID string) ([]*store.Attempt, error) {
+	return list(ctx, q.runner, "attempts", scanAttempt, `SELECT `+attemptColumns+` FROM attempts WHERE checkout_id = ? ORDER BY created_at, `+
 		q.dialect.RowOrder, checkoutID)
 }
 
 // LiveAttempts lists ready or authenticating attempts made before a time, oldest first.
-func (q Queries) LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*store.Attempt, error) {
-	return list(ctx, q, "live attempts", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
+func (q checkoutReads) LiveAttempts(ctx context.Context, before time.Time, limit int) ([]*store.Attempt, error) {
+	return list(ctx, q.runner, "live attempts", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
 		WHERE status IN ('ready', 'authenticating') AND tid IS NOT NULL AND created_at <= ? ORDER BY created_at LIMIT ?`, ms(before), limit)
 }
 
 // StrayApprovals lists attempts whose approval is to be canceled at KakaoPay, oldest first.
-func (q Queries) StrayApprovals(ctx context.Context, limit int) ([]*store.Attempt, error) {
-	return list(ctx, q, "stray approvals", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
+func (q checkoutReads) StrayApprovals(ctx context.Context, limit int) ([]*store.Attempt, error) {
+	return list(ctx, q.runner, "stray approvals", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
 		WHERE void_status = 'pending' ORDER BY created_at LIMIT ?`, limit)
 }
 
 // UnconfirmedApprovals lists attempts that ended APPROVE_UNCONFIRMED at or after since, oldest first.
-func (q Queries) UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*store.Attempt, error) {
-	return list(ctx, q, "unconfirmed approvals", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
+func (q checkoutReads) UnconfirmedApprovals(ctx context.Context, since time.Time, limit int) ([]*store.Attempt, error) {
+	return list(ctx, q.runner, "unconfirmed approvals", scanAttempt, `SELECT `+attemptColumns+` FROM attempts
 		WHERE failure_code = 'APPROVE_UNCONFIRMED' AND status = 'failed' AND updated_at >= ? ORDER BY updated_at LIMIT ?`, ms(since), limit)
 }
 

@@ -13,7 +13,7 @@ const checkoutColumns = `id, merchant_id, mode, status, amount, tax_free_amount,
 	expires_at, created_at, updated_at, link_id`
 
 // CreateCheckout inserts a checkout.
-func (t Tx) CreateCheckout(ctx context.Context, c *store.Checkout) error {
+func (t checkoutWrites) CreateCheckout(ctx context.Context, c *store.Checkout) error {
 	items, meta := itemsAndMetaJSON(c.Items, c.Metadata)
 	_, err := t.conn.Exec(ctx, `INSERT INTO checkouts (`+checkoutColumns+`) VALUES (`+placeholders(20)+`)`,
 		c.ID, c.MerchantID, c.Mode, c.Status, c.Amount, c.TaxFreeAmount, c.Currency, c.Reference,
@@ -23,7 +23,7 @@ func (t Tx) CreateCheckout(ctx context.Context, c *store.Checkout) error {
 }
 
 // UpdateCheckout writes a checkout's status, expiry and updated_at.
-func (t Tx) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
+func (t checkoutWrites) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
 	t.touch(c.ID)
 	return t.exec(ctx, "update checkout", `UPDATE checkouts SET status = ?, expires_at = ?, updated_at = ? WHERE id = ?`,
 		c.Status, ms(c.ExpiresAt), ms(c.UpdatedAt), c.ID)
@@ -31,17 +31,17 @@ func (t Tx) UpdateCheckout(ctx context.Context, c *store.Checkout) error {
 
 // LockCheckout reads a checkout and holds it against concurrent writers until the transaction
 // ends.
-func (t Tx) LockCheckout(ctx context.Context, id string) (*store.Checkout, error) {
-	return one(ctx, t.Queries, "lock checkout", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`+t.dialect.ForUpdate, id)
+func (t checkoutWrites) LockCheckout(ctx context.Context, id string) (*store.Checkout, error) {
+	return one(ctx, t.runner, "lock checkout", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`+t.dialect.ForUpdate, id)
 }
 
 // Checkout reads a checkout by id.
-func (q Queries) Checkout(ctx context.Context, id string) (*store.Checkout, error) {
-	return one(ctx, q, "checkout", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`, id)
+func (q checkoutReads) Checkout(ctx context.Context, id string) (*store.Checkout, error) {
+	return one(ctx, q.runner, "checkout", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE id = ?`, id)
 }
 
 // ListCheckouts lists a merchant's checkouts, newest first.
-func (q Queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*store.Checkout, error) {
+func (q checkoutReads) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*store.Checkout, error) {
 	var w where
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Status != "", "status = ?", p.Status)
@@ -50,7 +50,7 @@ func (q Queries) ListCheckouts(ctx context.Context, p store.ListCheckouts) ([]*s
 	w.and(!p.CreatedFrom.IsZero(), "created_at >= ?", ms(p.CreatedFrom))
 	w.and(!p.CreatedBefore.IsZero(), "created_at < ?", ms(p.CreatedBefore))
 	w.after("checkouts", "id", p.StartingAfter, p.MerchantID)
-	return list(ctx, q, "list checkouts", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+w.String()+
+	return list(ctx, q.runner, "list checkouts", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+w.String()+
 		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, p.Limit)...)
 }
 
@@ -60,8 +60,8 @@ func likePrefix(s string) string {
 }
 
 // DueCheckouts lists open checkouts whose expiry has passed.
-func (q Queries) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return list(ctx, q, "due checkouts", scanString, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? -- held by an approval being confirmed: it does not expire yet
+func (q checkoutReads) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	return list(ctx, q.runner, "due checkouts", scanString, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? -- held by an approval being confirmed: it does not expire yet
 		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = checkouts.id AND a.pg_token IS NOT NULL
 			AND a.status IN ('ready', 'authenticating'))
 		ORDER BY expires_at LIMIT ?`, ms(now), limit)

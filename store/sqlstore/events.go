@@ -9,7 +9,7 @@ import (
 const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, created_at`
 
 // CreateEvent inserts an event and its deliveries (see store.Tx).
-func (t Tx) CreateEvent(ctx context.Context, e *store.Event) error {
+func (t webhookWrites) CreateEvent(ctx context.Context, e *store.Event) error {
 	t.touch(e.CheckoutID)
 	_, err := t.conn.Exec(ctx, `INSERT INTO events (`+eventColumns+`) VALUES (`+placeholders(7)+`)`,
 		e.ID, e.MerchantID, e.Type, e.CheckoutID, e.ObjectID, string(e.Data), ms(e.CreatedAt))
@@ -21,15 +21,15 @@ func (t Tx) CreateEvent(ctx context.Context, e *store.Event) error {
 }
 
 // Event reads one event.
-func (q Queries) Event(ctx context.Context, id string) (*store.Event, error) {
-	return one(ctx, q, "event", scanEvent, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id)
+func (q webhookReads) Event(ctx context.Context, id string) (*store.Event, error) {
+	return one(ctx, q.runner, "event", scanEvent, `SELECT `+eventColumns+` FROM events WHERE id = ?`, id)
 }
 
 // Events lists a merchant's events, newest first; events of one millisecond in the reverse of
 // the order they were written (Dialect.RowOrder), so a checkout's timeline reads as it happened.
 // Forward lists instead those after p.After in the order they were committed
 // (Dialect.CommitOrder), which a later commit never enters before an event already listed.
-func (q Queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, error) {
+func (q webhookReads) Events(ctx context.Context, p store.ListEvents) ([]*store.Event, error) {
 	var w where
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Type != "", "type = ?", p.Type)
@@ -39,11 +39,11 @@ func (q Queries) Events(ctx context.Context, p store.ListEvents) ([]*store.Event
 		w.and(d.Committed != "", d.Committed)
 		w.and(p.After != "", `(`+d.CommitOrder+`) > (SELECT `+d.CommitOrder+` FROM events WHERE id = ? AND merchant_id = ?)`,
 			p.After, p.MerchantID)
-		return list(ctx, q, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
+		return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
 			` ORDER BY `+d.CommitOrder+` LIMIT ?`, append(w.args, p.Limit)...)
 	}
 	w.after("events", q.dialect.RowOrder, p.StartingAfter, p.MerchantID)
-	return list(ctx, q, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
+	return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
 		` ORDER BY created_at DESC, `+q.dialect.RowOrder+` DESC LIMIT ?`, append(w.args, p.Limit)...)
 }
 

@@ -9,15 +9,15 @@ import (
 const idempotencyColumns = `merchant_id, key, request_hash, status_code, body, owner, object_type, object_id, created_at`
 
 // CreateIdempotencyKey remembers an answer or a reservation; a key already used is store.ErrConflict.
-func (t Tx) CreateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
+func (t idempotencyWrites) CreateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO idempotency_keys (`+idempotencyColumns+`) VALUES (`+placeholders(9)+`)`,
 		k.MerchantID, k.Key, k.RequestHash, k.StatusCode, nonNil(k.Body), k.Owner, k.ObjectType, k.ObjectID, ms(k.CreatedAt))
 	return t.wrap("create idempotency key", err)
 }
 
 // IdempotencyKey reads a remembered answer or reservation.
-func (q Queries) IdempotencyKey(ctx context.Context, merchantID, key string) (*store.IdempotencyKey, error) {
-	return one(ctx, q, "idempotency key", scanIdempotencyKey,
+func (q idempotencyReads) IdempotencyKey(ctx context.Context, merchantID, key string) (*store.IdempotencyKey, error) {
+	return one(ctx, q.runner, "idempotency key", scanIdempotencyKey,
 		`SELECT `+idempotencyColumns+` FROM idempotency_keys WHERE merchant_id = ? AND key = ?`, merchantID, key)
 }
 
@@ -32,7 +32,7 @@ func scanIdempotencyKey(s Row) (*store.IdempotencyKey, error) {
 }
 
 // UpdateIdempotencyKey replaces a key's row: a new reservation taking over an abandoned one.
-func (t Tx) UpdateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
+func (t idempotencyWrites) UpdateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
 	return t.exec(ctx, "update idempotency key", `UPDATE idempotency_keys SET request_hash = ?, status_code = ?, body = ?, owner = ?,
 		object_type = ?, object_id = ?, created_at = ? WHERE merchant_id = ? AND key = ?`,
 		k.RequestHash, k.StatusCode, nonNil(k.Body), k.Owner, k.ObjectType, k.ObjectID, ms(k.CreatedAt), k.MerchantID, k.Key)
@@ -40,21 +40,21 @@ func (t Tx) UpdateIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) e
 
 // BindIdempotencyKey binds the reservation k.Owner holds to k.ObjectType and k.ObjectID; a
 // reservation another request took over is store.ErrConflict.
-func (t Tx) BindIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
+func (t idempotencyWrites) BindIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
 	return t.wrap("bind idempotency key", guarded(t.conn.Exec(ctx, `UPDATE idempotency_keys SET object_type = ?, object_id = ?
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0 AND object_id = ''`,
 		k.ObjectType, k.ObjectID, k.MerchantID, k.Key, k.Owner)))
 }
 
 // CompleteIdempotencyKey stores the answer of the reservation k.Owner holds.
-func (t Tx) CompleteIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
+func (t idempotencyWrites) CompleteIdempotencyKey(ctx context.Context, k *store.IdempotencyKey) error {
 	return t.wrap("complete idempotency key", guarded(t.conn.Exec(ctx, `UPDATE idempotency_keys SET status_code = ?, body = ?
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0`,
 		k.StatusCode, nonNil(k.Body), k.MerchantID, k.Key, k.Owner)))
 }
 
 // ReleaseIdempotencyKey forgets the reservation owner holds, unless it is bound to an object.
-func (t Tx) ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error {
+func (t idempotencyWrites) ReleaseIdempotencyKey(ctx context.Context, merchantID, key, owner string) error {
 	_, err := t.conn.Exec(ctx, `DELETE FROM idempotency_keys
 		WHERE merchant_id = ? AND key = ? AND owner = ? AND status_code = 0 AND object_id = ''`, merchantID, key, owner)
 	return t.wrap("release idempotency key", err)

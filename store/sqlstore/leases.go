@@ -8,8 +8,8 @@ import (
 )
 
 // Lease reads a named lease.
-func (q Queries) Lease(ctx context.Context, name string) (*store.Lease, error) {
-	return one(ctx, q, "lease", func(s Row) (*store.Lease, error) {
+func (q leaseReads) Lease(ctx context.Context, name string) (*store.Lease, error) {
+	return one(ctx, q.runner, "lease", func(s Row) (*store.Lease, error) {
 		l := &store.Lease{Name: name}
 		var exp int64
 		err := s.Scan(&l.Holder, &exp)
@@ -21,7 +21,7 @@ func (q Queries) Lease(ctx context.Context, name string) (*store.Lease, error) {
 // TakeLease takes a lease that is free, lapsed or already l.Holder's (see store.Tx). In
 // PostgreSQL two instances taking one name at once: the transaction is SERIALIZABLE, so one of
 // them waits on the row and then finds it held, or loses the race and runs again.
-func (t Tx) TakeLease(ctx context.Context, l *store.Lease, now time.Time) (bool, error) {
+func (t leaseWrites) TakeLease(ctx context.Context, l *store.Lease, now time.Time) (bool, error) {
 	n, err := t.count(ctx, "take lease", `INSERT INTO leases (name, holder, expires_at) VALUES (?, ?, ?)
 		ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, expires_at = excluded.expires_at
 		WHERE leases.expires_at <= ? OR leases.holder = excluded.holder`, l.Name, l.Holder, ms(l.ExpiresAt), ms(now))
@@ -29,12 +29,12 @@ func (t Tx) TakeLease(ctx context.Context, l *store.Lease, now time.Time) (bool,
 }
 
 // ReleaseLease gives up holder's lease of name.
-func (t Tx) ReleaseLease(ctx context.Context, name, holder string) error {
+func (t leaseWrites) ReleaseLease(ctx context.Context, name, holder string) error {
 	_, err := t.conn.Exec(ctx, `DELETE FROM leases WHERE name = ? AND holder = ?`, name, holder)
 	return t.wrap("release lease", err)
 }
 
 // DropLapsedLeases forgets the leases lapsed before before.
-func (t Tx) DropLapsedLeases(ctx context.Context, before time.Time) (int, error) {
+func (t leaseWrites) DropLapsedLeases(ctx context.Context, before time.Time) (int, error) {
 	return t.count(ctx, "drop lapsed leases", `DELETE FROM leases WHERE expires_at < ?`, ms(before))
 }

@@ -14,7 +14,7 @@ const merchantColumns = `id, name, livemode, webhook_url, webhook_secret,
 
 // CreateMerchant inserts a merchant. The unused api_key_prefix column is NOT NULL UNIQUE, so it
 // gets the merchant's id, which no key starts with (see the api_keys migration).
-func (t Tx) CreateMerchant(ctx context.Context, m *store.Merchant) error {
+func (t accountWrites) CreateMerchant(ctx context.Context, m *store.Merchant) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO merchants (`+merchantColumns+`, api_key_prefix, api_key_hash) VALUES (`+placeholders(13)+`)`,
 		m.ID, m.Name, m.Livemode, m.WebhookURL, m.WebhookSecret,
 		m.CID, m.SubscriptionCID, m.MinAmount, m.MaxAmount, ms(m.CreatedAt), originsJSON(m.EmbedOrigins), m.ID, []byte{})
@@ -22,12 +22,12 @@ func (t Tx) CreateMerchant(ctx context.Context, m *store.Merchant) error {
 }
 
 // UpdateMerchantEmbedOrigins writes the origins allowed to frame a merchant's checkouts.
-func (t Tx) UpdateMerchantEmbedOrigins(ctx context.Context, m *store.Merchant) error {
+func (t accountWrites) UpdateMerchantEmbedOrigins(ctx context.Context, m *store.Merchant) error {
 	return t.exec(ctx, "update merchant", `UPDATE merchants SET embed_origins = ? WHERE id = ?`, originsJSON(m.EmbedOrigins), m.ID)
 }
 
 // UpdateMerchantSettings writes a merchant's display name and amount limits.
-func (t Tx) UpdateMerchantSettings(ctx context.Context, m *store.Merchant) error {
+func (t accountWrites) UpdateMerchantSettings(ctx context.Context, m *store.Merchant) error {
 	return t.exec(ctx, "update merchant settings", `UPDATE merchants SET name = ?, min_amount = ?, max_amount = ? WHERE id = ?`,
 		m.Name, m.MinAmount, m.MaxAmount, m.ID)
 }
@@ -41,18 +41,18 @@ func originsJSON(origins []string) string {
 }
 
 // Merchant reads a merchant by id.
-func (q Queries) Merchant(ctx context.Context, id string) (*store.Merchant, error) {
-	return one(ctx, q, "merchant", scanMerchant, `SELECT `+merchantColumns+` FROM merchants WHERE id = ?`, id)
+func (q accountReads) Merchant(ctx context.Context, id string) (*store.Merchant, error) {
+	return one(ctx, q.runner, "merchant", scanMerchant, `SELECT `+merchantColumns+` FROM merchants WHERE id = ?`, id)
 }
 
 // MerchantByName reads the oldest merchant with that display name.
-func (q Queries) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
-	return one(ctx, q, "merchant", scanMerchant, `SELECT `+merchantColumns+` FROM merchants WHERE name = ? ORDER BY created_at LIMIT 1`, name)
+func (q accountReads) MerchantByName(ctx context.Context, name string) (*store.Merchant, error) {
+	return one(ctx, q.runner, "merchant", scanMerchant, `SELECT `+merchantColumns+` FROM merchants WHERE name = ? ORDER BY created_at LIMIT 1`, name)
 }
 
 // MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
-func (q Queries) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
-	return list(ctx, q, "merchants by name", scanID, `SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id`, name)
+func (q accountReads) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
+	return list(ctx, q.runner, "merchants by name", scanID, `SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id`, name)
 }
 
 func scanID(s Row) (string, error) {

@@ -12,7 +12,7 @@ const paymentColumns = `id, checkout_id, attempt_id, agreement_id, merchant_id, 
 	refunded_amount, method, tid, aid, approved_at, created_at`
 
 // CreatePayment inserts a payment; a second payment for one checkout is store.ErrConflict.
-func (t Tx) CreatePayment(ctx context.Context, p *store.Payment) error {
+func (t paymentWrites) CreatePayment(ctx context.Context, p *store.Payment) error {
 	t.touch(p.CheckoutID)
 	_, err := t.conn.Exec(ctx, `INSERT INTO payments (`+paymentColumns+`) VALUES (`+placeholders(14)+`)`,
 		p.ID, nullable(p.CheckoutID), nullable(p.AttemptID), nullable(p.AgreementID), p.MerchantID, p.CID, p.Amount,
@@ -21,25 +21,25 @@ func (t Tx) CreatePayment(ctx context.Context, p *store.Payment) error {
 }
 
 // UpdatePayment writes a payment's refunded amount.
-func (t Tx) UpdatePayment(ctx context.Context, p *store.Payment) error {
+func (t paymentWrites) UpdatePayment(ctx context.Context, p *store.Payment) error {
 	t.touch(p.CheckoutID)
 	return t.exec(ctx, "update payment", `UPDATE payments SET refunded_amount = ? WHERE id = ?`, p.RefundedAmount, p.ID)
 }
 
 // LockPayment reads a payment and holds it against concurrent writers until the transaction
 // ends.
-func (t Tx) LockPayment(ctx context.Context, id string) (*store.Payment, error) {
-	return one(ctx, t.Queries, "lock payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`+t.dialect.ForUpdate, id)
+func (t paymentWrites) LockPayment(ctx context.Context, id string) (*store.Payment, error) {
+	return one(ctx, t.runner, "lock payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`+t.dialect.ForUpdate, id)
 }
 
 // Payment reads a payment by id.
-func (q Queries) Payment(ctx context.Context, id string) (*store.Payment, error) {
-	return one(ctx, q, "payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id)
+func (q paymentReads) Payment(ctx context.Context, id string) (*store.Payment, error) {
+	return one(ctx, q.runner, "payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE id = ?`, id)
 }
 
 // PaymentByCheckout reads the payment of a paid checkout.
-func (q Queries) PaymentByCheckout(ctx context.Context, checkoutID string) (*store.Payment, error) {
-	return one(ctx, q, "payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE checkout_id = ?`, checkoutID)
+func (q paymentReads) PaymentByCheckout(ctx context.Context, checkoutID string) (*store.Payment, error) {
+	return one(ctx, q.runner, "payment", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE checkout_id = ?`, checkoutID)
 }
 
 func scanPayment(s Row) (*store.Payment, error) {
@@ -60,7 +60,7 @@ const refundColumns = `id, payment_id, merchant_id, amount, tax_free_amount, rea
 	failure_message, created_at, updated_at`
 
 // CreateRefund inserts a refund.
-func (t Tx) CreateRefund(ctx context.Context, r *store.Refund) error {
+func (t paymentWrites) CreateRefund(ctx context.Context, r *store.Refund) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO refunds (`+refundColumns+`) VALUES (`+placeholders(11)+`)`,
 		r.ID, r.PaymentID, r.MerchantID, r.Amount, r.TaxFreeAmount, r.Reason, r.Status, r.FailureCode,
 		r.FailureMessage, ms(r.CreatedAt), ms(r.UpdatedAt))
@@ -68,36 +68,36 @@ func (t Tx) CreateRefund(ctx context.Context, r *store.Refund) error {
 }
 
 // UpdateRefund writes a refund's outcome.
-func (t Tx) UpdateRefund(ctx context.Context, r *store.Refund) error {
+func (t paymentWrites) UpdateRefund(ctx context.Context, r *store.Refund) error {
 	return t.exec(ctx, "update refund", `UPDATE refunds SET status = ?, failure_code = ?, failure_message = ?, updated_at = ? WHERE id = ?`,
 		r.Status, r.FailureCode, r.FailureMessage, ms(r.UpdatedAt), r.ID)
 }
 
 // Refund reads a refund by id.
-func (q Queries) Refund(ctx context.Context, id string) (*store.Refund, error) {
-	return one(ctx, q, "refund", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE id = ?`, id)
+func (q paymentReads) Refund(ctx context.Context, id string) (*store.Refund, error) {
+	return one(ctx, q.runner, "refund", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE id = ?`, id)
 }
 
 // RefundsByPayment lists a payment's refunds, oldest first.
-func (q Queries) RefundsByPayment(ctx context.Context, paymentID string) ([]*store.Refund, error) {
-	return list(ctx, q, "refunds", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE payment_id = ? ORDER BY created_at, `+
+func (q paymentReads) RefundsByPayment(ctx context.Context, paymentID string) ([]*store.Refund, error) {
+	return list(ctx, q.runner, "refunds", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE payment_id = ? ORDER BY created_at, `+
 		q.dialect.RowOrder, paymentID)
 }
 
 // PaymentsBetween lists a merchant's payments approved from from to before to, newest first.
-func (q Queries) PaymentsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Payment, error) {
-	return list(ctx, q, "payments between", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = ? AND approved_at >= ? AND approved_at < ? ORDER BY approved_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
+func (q paymentReads) PaymentsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Payment, error) {
+	return list(ctx, q.runner, "payments between", scanPayment, `SELECT `+paymentColumns+` FROM payments WHERE merchant_id = ? AND approved_at >= ? AND approved_at < ? ORDER BY approved_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
 }
 
 // RefundsBetween lists a merchant's succeeded refunds asked for from from to before to, newest
 // first.
-func (q Queries) RefundsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Refund, error) {
-	return list(ctx, q, "refunds between", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE merchant_id = ? AND status = 'succeeded' AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
+func (q paymentReads) RefundsBetween(ctx context.Context, merchantID string, from, to time.Time, limit int) ([]*store.Refund, error) {
+	return list(ctx, q.runner, "refunds between", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE merchant_id = ? AND status = 'succeeded' AND created_at >= ? AND created_at < ? ORDER BY created_at DESC, id DESC LIMIT ?`, merchantID, ms(from), ms(to), limit)
 }
 
 // PendingRefunds lists refunds whose outcome is unknown, oldest first.
-func (q Queries) PendingRefunds(ctx context.Context, limit int) ([]*store.Refund, error) {
-	return list(ctx, q, "refunds", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE status = 'pending' ORDER BY created_at, `+
+func (q paymentReads) PendingRefunds(ctx context.Context, limit int) ([]*store.Refund, error) {
+	return list(ctx, q.runner, "refunds", scanRefund, `SELECT `+refundColumns+` FROM refunds WHERE status = 'pending' ORDER BY created_at, `+
 		q.dialect.RowOrder+` LIMIT ?`, limit)
 }
 

@@ -9,8 +9,8 @@ import (
 )
 
 // Secret reads a named secret.
-func (q Queries) Secret(ctx context.Context, name string) ([]byte, error) {
-	return one(ctx, q, "secret", scanBytes, `SELECT value FROM secrets WHERE name = ?`, name)
+func (q accountReads) Secret(ctx context.Context, name string) ([]byte, error) {
+	return one(ctx, q.runner, "secret", scanBytes, `SELECT value FROM secrets WHERE name = ?`, name)
 }
 
 func scanBytes(s Row) ([]byte, error) {
@@ -20,14 +20,14 @@ func scanBytes(s Row) ([]byte, error) {
 }
 
 // CreateSecret stores a named secret; ErrConflict when the name has one.
-func (t Tx) CreateSecret(ctx context.Context, name string, value []byte) error {
+func (t accountWrites) CreateSecret(ctx context.Context, name string, value []byte) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)`, name, value, ms(time.Now()))
 	return t.wrap("create secret", err)
 }
 
 // LoginFailures reads the failed sign-ins counted against key; none is a zero count.
-func (q Queries) LoginFailures(ctx context.Context, key string) (store.LoginFailures, error) {
-	f, err := one(ctx, q, "login failures", scanLoginFailures, `SELECT count, last_at FROM login_failures WHERE key = ?`, key)
+func (q accountReads) LoginFailures(ctx context.Context, key string) (store.LoginFailures, error) {
+	f, err := one(ctx, q.runner, "login failures", scanLoginFailures, `SELECT count, last_at FROM login_failures WHERE key = ?`, key)
 	if errors.Is(err, store.ErrNotFound) {
 		return store.LoginFailures{}, nil
 	}
@@ -43,7 +43,7 @@ func scanLoginFailures(s Row) (store.LoginFailures, error) {
 }
 
 // PutLoginFailures sets the failed sign-ins counted against key; a zero count deletes the row.
-func (t Tx) PutLoginFailures(ctx context.Context, key string, f store.LoginFailures) error {
+func (t accountWrites) PutLoginFailures(ctx context.Context, key string, f store.LoginFailures) error {
 	if f.Count <= 0 {
 		_, err := t.conn.Exec(ctx, `DELETE FROM login_failures WHERE key = ?`, key)
 		return t.wrap("forget login failures", err)
@@ -54,6 +54,6 @@ func (t Tx) PutLoginFailures(ctx context.Context, key string, f store.LoginFailu
 }
 
 // ForgetLoginFailures deletes the counts whose last failure was before before.
-func (t Tx) ForgetLoginFailures(ctx context.Context, before time.Time) (int, error) {
+func (t accountWrites) ForgetLoginFailures(ctx context.Context, before time.Time) (int, error) {
 	return t.count(ctx, "forget login failures", `DELETE FROM login_failures WHERE last_at < ?`, ms(before))
 }

@@ -64,47 +64,95 @@ type Dialect struct {
 	ClaimDeliveries string
 }
 
-// Queries are the reads, over a Conn.
+// Queries are the reads, over a Conn: one part per aggregate of store.Reader, each in the files
+// of its tables.
 type Queries struct {
-	conn    Conn
-	dialect *Dialect
+	checkoutReads
+	paymentReads
+	accountReads
+	linkReads
+	webhookReads
+	idempotencyReads
+	leaseReads
 }
 
 var _ store.Reader = Queries{}
 
 // NewQueries reads through c in dialect d.
-func NewQueries(c Conn, d *Dialect) Queries { return Queries{conn: c, dialect: d} }
+func NewQueries(c Conn, d *Dialect) Queries {
+	r := runner{conn: c, dialect: d}
+	return Queries{checkoutReads{r}, paymentReads{r}, accountReads{r}, linkReads{r}, webhookReads{r},
+		idempotencyReads{r}, leaseReads{r}}
+}
 
-// Tx adds the writes of one transaction to its reads.
+// Tx adds the writes of one transaction to its reads, one part per aggregate of store.Tx.
 type Tx struct {
 	Queries
-	changed func(checkoutID string)
+	checkoutWrites
+	paymentWrites
+	accountWrites
+	linkWrites
+	webhookWrites
+	idempotencyWrites
+	leaseWrites
 }
 
 // NewTx writes through c, a transaction, in dialect d; changed (if not nil) is told of every
 // checkout whose state the transaction writes: the checkout, its attempts, payment, agreement
 // or events.
 func NewTx(c Conn, d *Dialect, changed func(checkoutID string)) Tx {
-	return Tx{Queries: NewQueries(c, d), changed: changed}
+	w := writer{runner: runner{conn: c, dialect: d}, changed: changed}
+	return Tx{NewQueries(c, d), checkoutWrites{w}, paymentWrites{w}, accountWrites{w}, linkWrites{w},
+		webhookWrites{w}, idempotencyWrites{w}, leaseWrites{w}}
+}
+
+// The reads and the writes of each aggregate.
+type (
+	checkoutReads     struct{ runner }
+	paymentReads      struct{ runner }
+	accountReads      struct{ runner }
+	linkReads         struct{ runner }
+	webhookReads      struct{ runner }
+	idempotencyReads  struct{ runner }
+	leaseReads        struct{ runner }
+	checkoutWrites    struct{ writer }
+	paymentWrites     struct{ writer }
+	accountWrites     struct{ writer }
+	linkWrites        struct{ writer }
+	webhookWrites     struct{ writer }
+	idempotencyWrites struct{ writer }
+	leaseWrites       struct{ writer }
+)
+
+// runner is a Conn in a Dialect: what every query runs through.
+type runner struct {
+	conn    Conn
+	dialect *Dialect
+}
+
+// writer runs the writes of a transaction and tells changed of the checkouts they touch.
+type writer struct {
+	runner
+	changed func(checkoutID string)
 }
 
 // touch tells changed that the transaction writes a checkout's state.
-func (t Tx) touch(checkoutID string) {
-	if t.changed != nil && checkoutID != "" {
-		t.changed(checkoutID)
+func (w writer) touch(checkoutID string) {
+	if w.changed != nil && checkoutID != "" {
+		w.changed(checkoutID)
 	}
 }
 
 // wrap names op in a driver's error; a missing row (oneRow) is store.ErrNotFound as it is.
-func (q Queries) wrap(op string, err error) error {
+func (r runner) wrap(op string, err error) error {
 	if err == nil || err == store.ErrNotFound {
 		return err
 	}
-	return q.conn.Wrap(op, err)
+	return r.conn.Wrap(op, err)
 }
 
 // one runs a query of one row and decodes it with scan.
-func one[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, error), query string, args ...any) (T, error) {
+func one[T any](ctx context.Context, q runner, op string, scan func(Row) (T, error), query string, args ...any) (T, error) {
 	v, err := scan(q.conn.QueryRow(ctx, query, args...))
 	if err != nil {
 		var zero T
@@ -114,7 +162,7 @@ func one[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, er
 }
 
 // list runs a query and decodes each row with scan.
-func list[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, q runner, op string, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.conn.Query(ctx, query, args...)
 	if err != nil {
 		return nil, q.wrap(op, err)
@@ -132,13 +180,13 @@ func list[T any](ctx context.Context, q Queries, op string, scan func(Row) (T, e
 }
 
 // count runs a statement and answers how many rows it changed.
-func (q Queries) count(ctx context.Context, op, query string, args ...any) (int, error) {
+func (q runner) count(ctx context.Context, op, query string, args ...any) (int, error) {
 	n, err := q.conn.Exec(ctx, query, args...)
 	return int(n), q.wrap(op, err)
 }
 
 // exec runs a statement that changes one row; none is store.ErrNotFound.
-func (q Queries) exec(ctx context.Context, op, query string, args ...any) error {
+func (q runner) exec(ctx context.Context, op, query string, args ...any) error {
 	return q.wrap(op, oneRow(q.conn.Exec(ctx, query, args...)))
 }
 

@@ -17,8 +17,8 @@ const DeliveryColumns = `seq, id, event_id, endpoint_id, merchant_id, checkout_i
 	locked_until, created_at, updated_at`
 
 // EnqueueDelivery adds one delivery and sets its Seq.
-func (t Tx) EnqueueDelivery(ctx context.Context, d *store.Delivery) error {
-	seq, err := one(ctx, t.Queries, "enqueue delivery", scanInt64, `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
+func (t webhookWrites) EnqueueDelivery(ctx context.Context, d *store.Delivery) error {
+	seq, err := one(ctx, t.runner, "enqueue delivery", scanInt64, `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
 		attempts, next_attempt_at, locked_until, created_at, updated_at) VALUES (`+placeholders(11)+`) RETURNING seq`,
 		d.ID, d.EventID, d.EndpointID, d.MerchantID, d.CheckoutID, d.Status, d.Attempts, ms(d.NextAttemptAt),
 		msOrZero(d.LockedUntil), ms(d.CreatedAt), ms(d.UpdatedAt))
@@ -36,8 +36,8 @@ func scanInt64(s Row) (int64, error) {
 }
 
 // ClaimDeliveries holds due deliveries for a worker (see store.Tx).
-func (t Tx) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*store.Delivery, error) {
-	return list(ctx, t.Queries, "claim deliveries", scanDelivery, t.dialect.ClaimDeliveries, ms(now.Add(lease)), ms(now), limit, perEndpoint)
+func (t webhookWrites) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit, perEndpoint int) ([]*store.Delivery, error) {
+	return list(ctx, t.runner, "claim deliveries", scanDelivery, t.dialect.ClaimDeliveries, ms(now.Add(lease)), ms(now), limit, perEndpoint)
 }
 
 // waitedTooLong picks the pending deliveries, held by no worker, to a disabled endpoint that
@@ -46,7 +46,7 @@ const waitedTooLong = `status = 'pending' AND created_at <= ?2 AND locked_until 
 	AND endpoint_id IN (SELECT id FROM webhook_endpoints WHERE disabled = TRUE)`
 
 // ExpireWaitingDeliveries fails what waited too long for a disabled endpoint (see store.Tx).
-func (t Tx) ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error) {
+func (t webhookWrites) ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor time.Duration) (int, error) {
 	_, err := t.conn.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, n, status_code, error, excerpt, latency_ms, at)
 		SELECT id, attempts + 1, 0, ?3, '', 0, ?1 FROM webhook_deliveries WHERE `+waitedTooLong,
 		ms(now), ms(now.Add(-retryFor)), store.ExpiredWhileDisabled)
@@ -58,7 +58,7 @@ func (t Tx) ExpireWaitingDeliveries(ctx context.Context, now time.Time, retryFor
 }
 
 // RecordDeliveryAttempt stores a try and the delivery after it.
-func (t Tx) RecordDeliveryAttempt(ctx context.Context, d *store.Delivery, a *store.DeliveryAttempt) error {
+func (t webhookWrites) RecordDeliveryAttempt(ctx context.Context, d *store.Delivery, a *store.DeliveryAttempt) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO webhook_attempts (delivery_id, n, status_code, error, excerpt, latency_ms, at)
 		VALUES (`+placeholders(7)+`)`, a.DeliveryID, a.N, a.StatusCode, a.Error, a.Excerpt, a.Latency.Milliseconds(), ms(a.At))
 	if err != nil {
@@ -69,13 +69,13 @@ func (t Tx) RecordDeliveryAttempt(ctx context.Context, d *store.Delivery, a *sto
 }
 
 // DeliveriesByEvent lists an event's deliveries.
-func (q Queries) DeliveriesByEvent(ctx context.Context, eventID string) ([]*store.Delivery, error) {
-	return list(ctx, q, "deliveries", scanDelivery, `SELECT `+DeliveryColumns+` FROM webhook_deliveries WHERE event_id = ? ORDER BY seq`, eventID)
+func (q webhookReads) DeliveriesByEvent(ctx context.Context, eventID string) ([]*store.Delivery, error) {
+	return list(ctx, q.runner, "deliveries", scanDelivery, `SELECT `+DeliveryColumns+` FROM webhook_deliveries WHERE event_id = ? ORDER BY seq`, eventID)
 }
 
 // DeliveriesByEndpoint lists an endpoint's latest deliveries, newest first.
-func (q Queries) DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*store.Delivery, error) {
-	return list(ctx, q, "deliveries of endpoint", scanDelivery,
+func (q webhookReads) DeliveriesByEndpoint(ctx context.Context, endpointID string, limit int) ([]*store.Delivery, error) {
+	return list(ctx, q.runner, "deliveries of endpoint", scanDelivery,
 		`SELECT `+DeliveryColumns+` FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY seq DESC LIMIT ?`, endpointID, limit)
 }
 
@@ -91,8 +91,8 @@ func scanDelivery(s Row) (*store.Delivery, error) {
 }
 
 // DeliveryAttempts lists a delivery's tries.
-func (q Queries) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*store.DeliveryAttempt, error) {
-	return list(ctx, q, "delivery attempts", scanDeliveryAttempt, `SELECT delivery_id, n, status_code, error, excerpt, latency_ms, at FROM webhook_attempts
+func (q webhookReads) DeliveryAttempts(ctx context.Context, deliveryID string) ([]*store.DeliveryAttempt, error) {
+	return list(ctx, q.runner, "delivery attempts", scanDeliveryAttempt, `SELECT delivery_id, n, status_code, error, excerpt, latency_ms, at FROM webhook_attempts
 		WHERE delivery_id = ? ORDER BY n`, deliveryID)
 }
 
@@ -107,14 +107,14 @@ func scanDeliveryAttempt(s Row) (*store.DeliveryAttempt, error) {
 }
 
 // LastDeliverySuccess is when an endpoint last took a delivery.
-func (q Queries) LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error) {
-	last, err := one(ctx, q, "last delivery success", scanInt64,
+func (q webhookReads) LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error) {
+	last, err := one(ctx, q.runner, "last delivery success", scanInt64,
 		`SELECT COALESCE(MAX(updated_at), 0) FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'succeeded'`, endpointID)
 	return fromMSOrZero(last), err
 }
 
 // CreateWebhookEndpoint inserts an endpoint.
-func (t Tx) CreateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
+func (t webhookWrites) CreateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
 	_, err := t.conn.Exec(ctx, `INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(11)+`)`,
 		e.ID, e.MerchantID, e.URL, e.Description, stringsJSON(e.EnabledEvents), e.Disabled, e.Secret, e.PreviousSecret,
 		msOrZero(e.PreviousSecretExpiresAt), ms(e.CreatedAt), ms(e.UpdatedAt))
@@ -122,7 +122,7 @@ func (t Tx) CreateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint)
 }
 
 // UpdateWebhookEndpoint replaces an endpoint's row.
-func (t Tx) UpdateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
+func (t webhookWrites) UpdateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint) error {
 	return t.exec(ctx, "update webhook endpoint", `UPDATE webhook_endpoints SET url = ?, description = ?, enabled_events = ?, disabled = ?,
 		secret = ?, previous_secret = ?, previous_secret_expires_at = ?, updated_at = ? WHERE id = ?`,
 		e.URL, e.Description, stringsJSON(e.EnabledEvents), e.Disabled, e.Secret, e.PreviousSecret, msOrZero(e.PreviousSecretExpiresAt),
@@ -130,7 +130,7 @@ func (t Tx) UpdateWebhookEndpoint(ctx context.Context, e *store.WebhookEndpoint)
 }
 
 // DeleteWebhookEndpoint removes an endpoint and fails its pending deliveries.
-func (t Tx) DeleteWebhookEndpoint(ctx context.Context, id string) error {
+func (t webhookWrites) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 	if err := t.exec(ctx, "delete webhook endpoint", `DELETE FROM webhook_endpoints WHERE id = ?`, id); err != nil {
 		return err
 	}
@@ -139,13 +139,13 @@ func (t Tx) DeleteWebhookEndpoint(ctx context.Context, id string) error {
 }
 
 // WebhookEndpoint reads one endpoint.
-func (q Queries) WebhookEndpoint(ctx context.Context, id string) (*store.WebhookEndpoint, error) {
-	return one(ctx, q, "webhook endpoint", scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = ?`, id)
+func (q webhookReads) WebhookEndpoint(ctx context.Context, id string) (*store.WebhookEndpoint, error) {
+	return one(ctx, q.runner, "webhook endpoint", scanEndpoint, `SELECT `+endpointColumns+` FROM webhook_endpoints WHERE id = ?`, id)
 }
 
 // WebhookEndpoints lists a merchant's endpoints.
-func (q Queries) WebhookEndpoints(ctx context.Context, merchantID string) ([]*store.WebhookEndpoint, error) {
-	return list(ctx, q, "webhook endpoints", scanEndpoint,
+func (q webhookReads) WebhookEndpoints(ctx context.Context, merchantID string) ([]*store.WebhookEndpoint, error) {
+	return list(ctx, q.runner, "webhook endpoints", scanEndpoint,
 		`SELECT `+endpointColumns+` FROM webhook_endpoints WHERE merchant_id = ? ORDER BY created_at, id`, merchantID)
 }
 

@@ -9,26 +9,27 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // testListAgreements lists one merchant's agreements newest first (one millisecond ordered by
 // id), by status and a page at a time; another merchant's agreement or cursor gives nothing.
 func testListAgreements(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	add := func(m *store.Merchant, id, status string, at time.Time) {
 		t.Helper()
-		c := newCheckout(t, s, m, "cs_"+id, at)
+		c := fixture.NewCheckout(t, s, m, "cs_"+id, at)
 		a := &store.Agreement{ID: id, MerchantID: m.ID, CheckoutID: c.ID, CID: m.SubscriptionCID, SID: "S" + id,
 			PartnerUserID: "u", Status: status, CreatedAt: at, UpdatedAt: at}
 		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateAgreement(ctx, a) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	add(m, "agr_a", "active", t0)
-	add(m, "agr_b", "inactive", t0.Add(time.Second))
-	add(m, "agr_c", "active", t0.Add(time.Second)) // the same millisecond as agr_b
-	add(other, "agr_x", "active", t0.Add(time.Hour))
+	add(m, "agr_a", "active", fixture.T0)
+	add(m, "agr_b", "inactive", fixture.T0.Add(time.Second))
+	add(m, "agr_c", "active", fixture.T0.Add(time.Second)) // the same millisecond as agr_b
+	add(other, "agr_x", "active", fixture.T0.Add(time.Hour))
 	agreementIDs := func(list []*store.Agreement) []string {
 		var out []string
 		for _, a := range list {
@@ -38,7 +39,7 @@ func testListAgreements(t *testing.T, s store.Store) {
 	}
 	list, err := s.ListAgreements(ctx, store.ListAgreements{MerchantID: m.ID, Limit: 2})
 	if err != nil || len(list) != 2 || list[0].ID != "agr_c" || list[1].ID != "agr_b" || list[1].Status != "inactive" ||
-		list[0].CheckoutID != "cs_agr_c" || !list[0].CreatedAt.Equal(t0.Add(time.Second)) {
+		list[0].CheckoutID != "cs_agr_c" || !list[0].CreatedAt.Equal(fixture.T0.Add(time.Second)) {
 		t.Fatalf("first page: %v %v", agreementIDs(list), err)
 	}
 	if list, _ = s.ListAgreements(ctx, store.ListAgreements{MerchantID: m.ID, Limit: 2, StartingAfter: "agr_b"}); len(list) != 1 || list[0].ID != "agr_a" {
@@ -63,7 +64,7 @@ func testAgreements(t *testing.T, s store.Store) {
 	moneyObjects(t, s)
 	a, err := s.Agreement(ctx, "agr_deactivating")
 	if err != nil || a.CheckoutID != "cs_agr_deactivating" || a.SID != "Sagr_deactivating" || a.PartnerUserID != "u" ||
-		a.Status != "active" || !a.DeactivateRequestedAt.Equal(t0) || !a.CreatedAt.Equal(t0) {
+		a.Status != "active" || !a.DeactivateRequestedAt.Equal(fixture.T0) || !a.CreatedAt.Equal(fixture.T0) {
 		t.Fatalf("by id: %+v %v", a, err)
 	}
 	if a, err := s.AgreementByCheckout(ctx, "cs_agr_on"); err != nil || a.ID != "agr_on" || !a.DeactivateRequestedAt.IsZero() {
@@ -75,18 +76,18 @@ func testAgreements(t *testing.T, s store.Store) {
 	if _, err := s.AgreementByCheckout(ctx, "cs_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a checkout with no agreement: %v", err)
 	}
-	agreementIDs := idsBy(t, func(a *store.Agreement) string { return a.ID })
+	agreementIDs := fixture.IDsBy(t, func(a *store.Agreement) string { return a.ID })
 	deactivating := func(before time.Time) []string { return agreementIDs(s.DeactivatingAgreements(ctx, before, 10)) }
-	if got := deactivating(t0.Add(-time.Millisecond)); len(got) != 0 {
+	if got := deactivating(fixture.T0.Add(-time.Millisecond)); len(got) != 0 {
 		t.Errorf("asked after before: %v", got)
 	}
-	if got := deactivating(t0); len(got) != 1 || got[0] != "agr_deactivating" {
-		t.Errorf("deactivating at t0: %v", got)
+	if got := deactivating(fixture.T0); len(got) != 1 || got[0] != "agr_deactivating" {
+		t.Errorf("deactivating at fixture.T0: %v", got)
 	}
 	// agr_on asked later; agr_deactivating confirmed inactive: it is settled.
 	err = s.Transact(ctx, func(tx store.Tx) error {
 		for id, change := range map[string]func(a *store.Agreement){
-			"agr_on":           func(a *store.Agreement) { a.DeactivateRequestedAt = t0.Add(time.Minute) },
+			"agr_on":           func(a *store.Agreement) { a.DeactivateRequestedAt = fixture.T0.Add(time.Minute) },
 			"agr_deactivating": func(a *store.Agreement) { a.Status = "inactive" },
 		} {
 			a, err := tx.Agreement(ctx, id)
@@ -94,7 +95,7 @@ func testAgreements(t *testing.T, s store.Store) {
 				return err
 			}
 			change(a)
-			a.UpdatedAt = t0.Add(time.Hour)
+			a.UpdatedAt = fixture.T0.Add(time.Hour)
 			if err := tx.UpdateAgreement(ctx, a); err != nil {
 				return err
 			}
@@ -104,10 +105,10 @@ func testAgreements(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := deactivating(t0.Add(time.Hour)); len(got) != 1 || got[0] != "agr_on" {
+	if got := deactivating(fixture.T0.Add(time.Hour)); len(got) != 1 || got[0] != "agr_on" {
 		t.Errorf("deactivating after the updates: %v", got)
 	}
-	if a, err := s.Agreement(ctx, "agr_deactivating"); err != nil || a.Status != "inactive" || !a.UpdatedAt.Equal(t0.Add(time.Hour)) {
+	if a, err := s.Agreement(ctx, "agr_deactivating"); err != nil || a.Status != "inactive" || !a.UpdatedAt.Equal(fixture.T0.Add(time.Hour)) {
 		t.Errorf("updated: %+v %v", a, err)
 	}
 	err = s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateAgreement(ctx, &store.Agreement{ID: "agr_nope"}) })
@@ -121,19 +122,19 @@ func testAgreements(t *testing.T, s store.Store) {
 // the pending ones.
 func testCharges(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := moneyObjects(t, s) // ch_pending, ch_unknown, ch_failed on agr_on, all at t0
-	other := merchant(t, s, "mer_2")
-	newCheckout(t, s, other, "cs_x", t0)
-	later := t0.Add(time.Second)
+	m := moneyObjects(t, s) // ch_pending, ch_unknown, ch_failed on agr_on, all at fixture.T0
+	other := fixture.Merchant(t, s, "mer_2")
+	fixture.NewCheckout(t, s, other, "cs_x", fixture.T0)
+	later := fixture.T0.Add(time.Second)
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAgreement(ctx, &store.Agreement{ID: "agr_x", MerchantID: other.ID, CheckoutID: "cs_x",
-			CID: other.SubscriptionCID, SID: "Sx", Status: "active", CreatedAt: t0, UpdatedAt: t0}); err != nil {
+			CID: other.SubscriptionCID, SID: "Sx", Status: "active", CreatedAt: fixture.T0, UpdatedAt: fixture.T0}); err != nil {
 			return err
 		}
 		for _, c := range []*store.Charge{
 			{ID: "ch_later", AgreementID: "agr_deactivating", MerchantID: m.ID, Amount: 7000, Reference: "R", Status: "pending",
 				CreatedAt: later, UpdatedAt: later},
-			{ID: "ch_other", AgreementID: "agr_x", MerchantID: other.ID, Amount: 100, Status: "pending", CreatedAt: t0, UpdatedAt: t0},
+			{ID: "ch_other", AgreementID: "agr_x", MerchantID: other.ID, Amount: 100, Status: "pending", CreatedAt: fixture.T0, UpdatedAt: fixture.T0},
 		} {
 			if err := tx.CreateCharge(ctx, c); err != nil {
 				return err
@@ -181,7 +182,7 @@ func testCharges(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("updating a missing charge: %v", err)
 	}
-	chargeIDs := idsBy(t, func(c *store.Charge) string { return c.ID })
+	chargeIDs := fixture.IDsBy(t, func(c *store.Charge) string { return c.ID })
 	list := func(p store.ListCharges) []string {
 		p.MerchantID, p.Limit = m.ID, cmp.Or(p.Limit, 10)
 		return chargeIDs(s.ListCharges(ctx, p))
@@ -204,9 +205,9 @@ func testCharges(t *testing.T, s store.Store) {
 	}
 	pending, err := s.PendingCharges(ctx, later, 10)
 	if err != nil || len(pending) != 2 || pending[0].ID != "ch_other" || pending[1].ID != "ch_later" {
-		t.Errorf("pending at t0+1s: %v %v", pending, err)
+		t.Errorf("pending at fixture.T0+1s: %v %v", pending, err)
 	}
-	if pending, err := s.PendingCharges(ctx, t0, 1); err != nil || len(pending) != 1 || pending[0].ID != "ch_other" {
-		t.Errorf("pending at t0, one: %v %v", pending, err)
+	if pending, err := s.PendingCharges(ctx, fixture.T0, 1); err != nil || len(pending) != 1 || pending[0].ID != "ch_other" {
+		t.Errorf("pending at fixture.T0, one: %v %v", pending, err)
 	}
 }

@@ -7,29 +7,30 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 func testAPIKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	create := func(k *store.APIKey) error {
 		return s.Transact(ctx, func(tx store.Tx) error { return tx.CreateAPIKey(ctx, k) })
 	}
 	key := func(id, merchantID, prefix string, at time.Time) *store.APIKey {
 		return &store.APIKey{ID: id, MerchantID: merchantID, Prefix: prefix, Hash: []byte{1, 2, 3}, Last4: "AB12", CreatedAt: at}
 	}
-	first := key("key_1", m.ID, "sk_test_AAAAAAAA", t0)
+	first := key("key_1", m.ID, "sk_test_AAAAAAAA", fixture.T0)
 	first.Label = "주문 서버"
-	second := key("key_2", m.ID, "sk_test_BBBBBBBB", t0.Add(time.Minute))
+	second := key("key_2", m.ID, "sk_test_BBBBBBBB", fixture.T0.Add(time.Minute))
 	second.CreateToken = "form-1"
-	for _, k := range []*store.APIKey{first, second, key("key_3", other.ID, "sk_test_CCCCCCCC", t0)} {
+	for _, k := range []*store.APIKey{first, second, key("key_3", other.ID, "sk_test_CCCCCCCC", fixture.T0)} {
 		if err := create(k); err != nil {
 			t.Fatal(err)
 		}
 	}
 	got, err := s.APIKeyByPrefix(ctx, "sk_test_AAAAAAAA")
 	if err != nil || got.ID != "key_1" || got.MerchantID != m.ID || string(got.Hash) != "\x01\x02\x03" || got.Last4 != "AB12" ||
-		got.Label != "주문 서버" || !got.CreatedAt.Equal(t0) || !got.LastUsedAt.IsZero() || !got.RevokedAt.IsZero() {
+		got.Label != "주문 서버" || !got.CreatedAt.Equal(fixture.T0) || !got.LastUsedAt.IsZero() || !got.RevokedAt.IsZero() {
 		t.Fatalf("by prefix: %+v %v", got, err)
 	}
 	if _, err := s.APIKeyByPrefix(ctx, "sk_test_nope"); !errors.Is(err, store.ErrNotFound) {
@@ -40,15 +41,15 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	}
 
 	// A prefix is unique across merchants; a form token only within one merchant.
-	if err := create(key("key_4", other.ID, "sk_test_AAAAAAAA", t0)); !errors.Is(err, store.ErrConflict) {
+	if err := create(key("key_4", other.ID, "sk_test_AAAAAAAA", fixture.T0)); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a second key with a taken prefix: %v", err)
 	}
-	again := key("key_5", m.ID, "sk_test_DDDDDDDD", t0)
+	again := key("key_5", m.ID, "sk_test_DDDDDDDD", fixture.T0)
 	again.CreateToken = "form-1"
 	if err := create(again); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a second key from one form: %v", err)
 	}
-	elsewhere := key("key_6", other.ID, "sk_test_EEEEEEEE", t0)
+	elsewhere := key("key_6", other.ID, "sk_test_EEEEEEEE", fixture.T0)
 	elsewhere.CreateToken = "form-1"
 	if err := create(elsewhere); err != nil {
 		t.Errorf("another merchant's form with the same token: %v", err)
@@ -66,7 +67,7 @@ func testAPIKeys(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	used := t0.Add(time.Hour)
+	used := fixture.T0.Add(time.Hour)
 	touch(used)
 	touch(used.Add(30 * time.Second))
 	if got, _ := s.APIKey(ctx, "key_1"); !got.LastUsedAt.Equal(used) {
@@ -81,7 +82,7 @@ func testAPIKeys(t *testing.T, s store.Store) {
 	revoke := func(id string, at time.Time) error {
 		return s.Transact(ctx, func(tx store.Tx) error { return tx.RevokeAPIKey(ctx, id, at) })
 	}
-	revoked := t0.Add(2 * time.Hour)
+	revoked := fixture.T0.Add(2 * time.Hour)
 	if err := revoke("key_1", revoked); err != nil {
 		t.Fatal(err)
 	}

@@ -9,22 +9,12 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // The cases here race transactions that read, decide and write, as the checkout service's do.
 // SQLite runs them one at a time; another backend must give the same outcomes, whatever its
 // isolation (PostgreSQL's runs them SERIALIZABLE and tries a loser again).
-
-// race runs fn(i) for i in [0, n) at once and returns their errors.
-func race(n int, fn func(i int) error) []error {
-	errs := make([]error, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Go(func() { errs[i] = fn(i) })
-	}
-	wg.Wait()
-	return errs
-}
 
 var errNotOpen = errors.New("checkout is not open")
 
@@ -32,10 +22,10 @@ var errNotOpen = errors.New("checkout is not open")
 // paid.
 func testDuplicateApprove(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	const n = 12
-	errs := race(n, func(i int) error {
+	errs := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
 			c, err := tx.LockCheckout(ctx, "cs_1")
 			if err != nil {
@@ -44,13 +34,13 @@ func testDuplicateApprove(t *testing.T, s store.Store) {
 			if c.Status != "open" {
 				return errNotOpen
 			}
-			a := attempt(fmt.Sprintf("att_%d", i), c.ID, fmt.Sprintf("T%d", i))
+			a := fixture.Attempt(fmt.Sprintf("att_%d", i), c.ID, fmt.Sprintf("T%d", i))
 			a.Status = "approved"
 			if err := tx.CreateAttempt(ctx, a); err != nil {
 				return err
 			}
 			p := &store.Payment{ID: fmt.Sprintf("pay_%d", i), CheckoutID: c.ID, AttemptID: a.ID, MerchantID: m.ID,
-				Amount: c.Amount, Method: "MONEY", ApprovedAt: t0, CreatedAt: t0}
+				Amount: c.Amount, Method: "MONEY", ApprovedAt: fixture.T0, CreatedAt: fixture.T0}
 			if err := tx.CreatePayment(ctx, p); err != nil {
 				return err
 			}
@@ -59,7 +49,7 @@ func testDuplicateApprove(t *testing.T, s store.Store) {
 				return err
 			}
 			return tx.CreateEvent(ctx, &store.Event{ID: fmt.Sprintf("evt_%d", i), MerchantID: m.ID, Type: "checkout.paid",
-				CheckoutID: c.ID, ObjectID: p.ID, Data: []byte("{}"), CreatedAt: t0})
+				CheckoutID: c.ID, ObjectID: p.ID, Data: []byte("{}"), CreatedAt: fixture.T0})
 		})
 	})
 	paid := 0
@@ -87,21 +77,21 @@ var errTooMuch = errors.New("more than is left")
 // one's outcome, settled twice at once, counts once.
 func testRacingRefunds(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
-		if err := tx.CreateAttempt(ctx, attempt("att_1", "cs_1", "T1")); err != nil {
+		if err := tx.CreateAttempt(ctx, fixture.Attempt("att_1", "cs_1", "T1")); err != nil {
 			return err
 		}
 		return tx.CreatePayment(ctx, &store.Payment{ID: "pay_1", CheckoutID: "cs_1", AttemptID: "att_1", MerchantID: m.ID,
-			Amount: 10000, Method: "MONEY", ApprovedAt: t0, CreatedAt: t0})
+			Amount: 10000, Method: "MONEY", ApprovedAt: fixture.T0, CreatedAt: fixture.T0})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const n, amount = 10, 1500
 	// Ask: what is left is the amount less every refund not failed.
-	asked := race(n, func(i int) error {
+	asked := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
 			p, err := tx.LockPayment(ctx, "pay_1")
 			if err != nil {
@@ -121,7 +111,7 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 				return errTooMuch
 			}
 			return tx.CreateRefund(ctx, &store.Refund{ID: fmt.Sprintf("re_%d", i), PaymentID: p.ID, MerchantID: m.ID,
-				Amount: amount, Status: "pending", CreatedAt: t0, UpdatedAt: t0})
+				Amount: amount, Status: "pending", CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
 		})
 	})
 	var made []string
@@ -138,7 +128,7 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 	}
 	// Settle: each refund twice at once, as two reconcilers would; the refund is read unlocked,
 	// as finishRefund reads it.
-	settled := race(2*len(made), func(i int) error {
+	settled := fixture.Race(2*len(made), func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
 			r, err := tx.Refund(ctx, made[i/2])
 			if err != nil || r.Status != "pending" {
@@ -148,7 +138,7 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 			if err != nil {
 				return err
 			}
-			r.Status, r.UpdatedAt = "succeeded", t0.Add(time.Minute)
+			r.Status, r.UpdatedAt = "succeeded", fixture.T0.Add(time.Minute)
 			if err := tx.UpdateRefund(ctx, r); err != nil {
 				return err
 			}
@@ -171,11 +161,11 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 // read its row; none fails. Several keys, so that the race is run more than once.
 func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	const keys, n = 8, 8
 	var mu sync.Mutex
 	holders := map[string][]string{} // key: the owners that created it
-	errs := race(keys*n, func(i int) error {
+	errs := fixture.Race(keys*n, func(i int) error {
 		key, owner := fmt.Sprintf("k%d", i%keys), fmt.Sprintf("req_%d", i)
 		var created bool
 		err := s.Transact(ctx, func(tx store.Tx) error {
@@ -183,7 +173,7 @@ func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
 			if created = errors.Is(err, store.ErrNotFound); !created {
 				return err
 			}
-			return tx.CreateIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: m.ID, Key: key, RequestHash: "h", Owner: owner, CreatedAt: t0})
+			return tx.CreateIdempotencyKey(ctx, &store.IdempotencyKey{MerchantID: m.ID, Key: key, RequestHash: "h", Owner: owner, CreatedAt: fixture.T0})
 		})
 		if err == nil && created {
 			mu.Lock()
@@ -210,10 +200,10 @@ func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
 // of a checkout's deliveries to an endpoint only the oldest pending one.
 func testConcurrentClaims(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateWebhookEndpoint(ctx, &store.WebhookEndpoint{ID: "we_1", MerchantID: m.ID, URL: "https://shop.example/hook",
-			EnabledEvents: []string{"*"}, Secret: "whsec_x", CreatedAt: t0, UpdatedAt: t0})
+			EnabledEvents: []string{"*"}, Secret: "whsec_x", CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
 		if err != nil {
 			return err
 		}
@@ -223,7 +213,7 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 				checkoutID = "cs_same" // three events of one checkout: the first goes alone
 			}
 			err := tx.CreateEvent(ctx, &store.Event{ID: fmt.Sprintf("evt_%02d", i), MerchantID: m.ID, Type: "checkout.created",
-				CheckoutID: checkoutID, ObjectID: checkoutID, Data: []byte("{}"), CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)})
+				CheckoutID: checkoutID, ObjectID: checkoutID, Data: []byte("{}"), CreatedAt: fixture.T0.Add(time.Duration(i) * time.Millisecond)})
 			if err != nil {
 				return err
 			}
@@ -233,10 +223,10 @@ func testConcurrentClaims(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := t0.Add(time.Minute)
+	now := fixture.T0.Add(time.Minute)
 	var mu sync.Mutex
 	claimed := map[string]int{}
-	errs := race(6, func(int) error {
+	errs := fixture.Race(6, func(int) error {
 		for {
 			var got []*store.Delivery
 			err := s.Transact(ctx, func(tx store.Tx) (err error) {
@@ -274,16 +264,16 @@ var errLastOwner = errors.New("the last owner")
 // LockUsers that another owner stays, never leave a merchant without one.
 func testRacingOwnerRemovals(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	const n = 4
 	for i := range n {
 		u := &store.User{ID: fmt.Sprintf("usr_%d", i), MerchantID: m.ID, Email: fmt.Sprintf("owner%d@shop.example", i),
-			PasswordHash: "$argon2id$x", Role: "owner", CreatedAt: t0, PasswordChangedAt: t0}
+			PasswordHash: "$argon2id$x", Role: "owner", CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
 		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
 			t.Fatal(err)
 		}
 	}
-	errs := race(n, func(i int) error {
+	errs := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
 			users, err := tx.LockUsers(ctx, m.ID)
 			if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // CheckDamagedRows writes, through exec (plain SQL on the database s is open on), JSON columns
@@ -14,12 +15,12 @@ import (
 func CheckDamagedRows(t *testing.T, s store.Store, exec func(query string) error) {
 	t.Helper()
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_items", t0)
-	newCheckout(t, s, m, "cs_meta", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_items", fixture.T0)
+	fixture.NewCheckout(t, s, m, "cs_meta", fixture.T0)
 	newLink(t, s, m, "lnk_1", 0)
-	addEndpoint(t, s, m, "we_1", false)
-	merchant(t, s, "mer_2")
+	fixture.AddEndpoint(t, s, m, "we_1", false)
+	fixture.Merchant(t, s, "mer_2")
 	for _, q := range []string{
 		`UPDATE checkouts SET items = '{"not":"a list"}' WHERE id = 'cs_items'`,
 		`UPDATE checkouts SET metadata = '[1, 2]' WHERE id = 'cs_meta'`,

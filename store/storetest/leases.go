@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // take takes a lease for holder until until, as of now.
@@ -30,23 +31,23 @@ func testLeases(t *testing.T, s store.Store) {
 	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no lease yet: %v", err)
 	}
-	if !take(t, s, "approve:att_1", "a", t0, t0.Add(time.Minute)) {
+	if !take(t, s, "approve:att_1", "a", fixture.T0, fixture.T0.Add(time.Minute)) {
 		t.Fatal("a free lease was not taken")
 	}
-	if l, err := s.Lease(ctx, "approve:att_1"); err != nil || l.Holder != "a" || !l.ExpiresAt.Equal(t0.Add(time.Minute)) {
+	if l, err := s.Lease(ctx, "approve:att_1"); err != nil || l.Holder != "a" || !l.ExpiresAt.Equal(fixture.T0.Add(time.Minute)) {
 		t.Errorf("lease: %+v %v", l, err)
 	}
-	if take(t, s, "approve:att_1", "b", t0.Add(59*time.Second), t0.Add(2*time.Minute)) {
+	if take(t, s, "approve:att_1", "b", fixture.T0.Add(59*time.Second), fixture.T0.Add(2*time.Minute)) {
 		t.Error("a held lease was taken by another")
 	}
-	if !take(t, s, "approve:att_1", "a", t0.Add(30*time.Second), t0.Add(90*time.Second)) {
+	if !take(t, s, "approve:att_1", "a", fixture.T0.Add(30*time.Second), fixture.T0.Add(90*time.Second)) {
 		t.Error("its holder could not renew a lease")
 	}
-	if !take(t, s, "other", "b", t0, t0.Add(time.Minute)) {
+	if !take(t, s, "other", "b", fixture.T0, fixture.T0.Add(time.Minute)) {
 		t.Error("a lease of another name was not taken")
 	}
 	// a dies: its lease lapses and b takes the work over.
-	if !take(t, s, "approve:att_1", "b", t0.Add(90*time.Second), t0.Add(3*time.Minute)) {
+	if !take(t, s, "approve:att_1", "b", fixture.T0.Add(90*time.Second), fixture.T0.Add(3*time.Minute)) {
 		t.Error("a lapsed lease was not taken over")
 	}
 	if l, _ := s.Lease(ctx, "approve:att_1"); l == nil || l.Holder != "b" {
@@ -66,11 +67,14 @@ func testLeases(t *testing.T, s store.Store) {
 	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("released: %v", err)
 	}
-	if !take(t, s, "approve:att_1", "c", t0.Add(91*time.Second), t0.Add(2*time.Minute)) {
+	if !take(t, s, "approve:att_1", "c", fixture.T0.Add(91*time.Second), fixture.T0.Add(2*time.Minute)) {
 		t.Error("a released lease was not taken")
 	}
 	var n int
-	err := s.Transact(ctx, func(tx store.Tx) (err error) { n, err = tx.DropLapsedLeases(ctx, t0.Add(90*time.Second)); return err })
+	err := s.Transact(ctx, func(tx store.Tx) (err error) {
+		n, err = tx.DropLapsedLeases(ctx, fixture.T0.Add(90*time.Second))
+		return err
+	})
 	if err != nil || n != 1 {
 		t.Errorf("dropped %d lapsed leases (%v), want 1", n, err)
 	}
@@ -85,7 +89,7 @@ func testLeases(t *testing.T, s store.Store) {
 // testRacingLeases: instances taking one free (or lapsed) lease at once, each in its own
 // transaction, leave it to exactly one of them.
 func testRacingLeases(t *testing.T, s store.Store) {
-	for round, now := range []time.Time{t0, t0.Add(2 * time.Minute)} { // free, then lapsed
+	for round, now := range []time.Time{fixture.T0, fixture.T0.Add(2 * time.Minute)} { // free, then lapsed
 		const n = 8
 		won := make([]bool, n)
 		var wg sync.WaitGroup

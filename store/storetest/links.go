@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // newLink stores a one-time link and n open checkouts opened from it (cs_0 … cs_<n-1>), each
@@ -18,18 +19,18 @@ func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 	ctx := context.Background()
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateLink(ctx, &store.Link{ID: id, Slug: "slug-" + id, MerchantID: m.ID, Amount: 11000, Active: true,
-			SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", CreatedAt: t0, UpdatedAt: t0})
+			SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
 		if err != nil {
 			return err
 		}
 		for i := range n {
 			c := &store.Checkout{ID: fmt.Sprintf("cs_%d", i), MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 11000,
 				Currency: "KRW", SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no",
-				ExpiresAt: t0.Add(time.Hour), CreatedAt: t0, UpdatedAt: t0, LinkID: id}
+				ExpiresAt: fixture.T0.Add(time.Hour), CreatedAt: fixture.T0, UpdatedAt: fixture.T0, LinkID: id}
 			if err := tx.CreateCheckout(ctx, c); err != nil {
 				return err
 			}
-			if err := tx.CreateAttempt(ctx, attempt(fmt.Sprintf("att_%d", i), c.ID, fmt.Sprintf("T%d", i))); err != nil {
+			if err := tx.CreateAttempt(ctx, fixture.Attempt(fmt.Sprintf("att_%d", i), c.ID, fmt.Sprintf("T%d", i))); err != nil {
 				return err
 			}
 		}
@@ -44,9 +45,9 @@ func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 // (a live attempt with a pg_token), but for the checkout asking.
 func testLinkUses(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	newLink(t, s, m, "lnk_1", 5)
-	newCheckout(t, s, m, "cs_other", t0) // not from the link
+	fixture.NewCheckout(t, s, m, "cs_other", fixture.T0) // not from the link
 	uses := func(except string) int {
 		t.Helper()
 		n, err := s.LinkUses(ctx, "lnk_1", except)
@@ -106,10 +107,10 @@ var errLinkUsedUp = errors.New("the link is used up")
 // transaction that counts the link's uses first: one claim commits, whatever the backend.
 func testRacingLinkClaims(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	const n = 8
 	newLink(t, s, m, "lnk_1", n)
-	errs := race(n, func(i int) error {
+	errs := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
 			checkoutID := fmt.Sprintf("cs_%d", i)
 			if _, err := tx.LockCheckout(ctx, checkoutID); err != nil {
@@ -148,15 +149,15 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 // merchant's links list newest first; UpdateLink writes its active flag.
 func testLinks(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
-	expires := t0.Add(24 * time.Hour)
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
+	expires := fixture.T0.Add(24 * time.Hour)
 	links := []*store.Link{
 		{ID: "lnk_a", Slug: "coffee", MerchantID: m.ID, Amount: 11000, Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 5500}},
 			Description: "커피", SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", Reusable: true, MaxUses: 5,
-			Active: true, ExpiresAt: expires, Metadata: map[string]string{"table": "7"}, CreatedAt: t0, UpdatedAt: t0},
-		{ID: "lnk_b", Slug: "tea", MerchantID: m.ID, Amount: 4000, Active: true, CreatedAt: t0, UpdatedAt: t0},
-		{ID: "lnk_c", Slug: "cake", MerchantID: m.ID, Amount: 6000, CreatedAt: t0.Add(time.Second), UpdatedAt: t0},
-		{ID: "lnk_x", Slug: "other", MerchantID: other.ID, Amount: 100, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0},
+			Active: true, ExpiresAt: expires, Metadata: map[string]string{"table": "7"}, CreatedAt: fixture.T0, UpdatedAt: fixture.T0},
+		{ID: "lnk_b", Slug: "tea", MerchantID: m.ID, Amount: 4000, Active: true, CreatedAt: fixture.T0, UpdatedAt: fixture.T0},
+		{ID: "lnk_c", Slug: "cake", MerchantID: m.ID, Amount: 6000, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0},
+		{ID: "lnk_x", Slug: "other", MerchantID: other.ID, Amount: 100, CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0},
 	}
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for _, l := range links {
@@ -173,7 +174,7 @@ func testLinks(t *testing.T, s store.Store) {
 	if err != nil || l.Slug != "coffee" || l.Amount != 11000 || len(l.Items) != 1 || l.Items[0] != links[0].Items[0] ||
 		l.Description != "커피" || l.SuccessURL != links[0].SuccessURL || l.FailureURL != links[0].FailureURL ||
 		!l.Reusable || l.MaxUses != 5 || !l.Active || !l.ExpiresAt.Equal(expires) || l.Metadata["table"] != "7" ||
-		!l.CreatedAt.Equal(t0) {
+		!l.CreatedAt.Equal(fixture.T0) {
 		t.Fatalf("by id: %+v %v", l, err)
 	}
 	if l, err := s.LinkBySlug(ctx, "tea"); err != nil || l.ID != "lnk_b" || l.Items != nil || !l.ExpiresAt.IsZero() || l.Reusable || len(l.Metadata) != 0 {
@@ -195,7 +196,7 @@ func testLinks(t *testing.T, s store.Store) {
 	if list, err := s.Links(ctx, "mer_none", 10); err != nil || len(list) != 0 {
 		t.Errorf("a merchant with no links: %v %v", list, err)
 	}
-	later := t0.Add(time.Minute)
+	later := fixture.T0.Add(time.Minute)
 	err = s.Transact(ctx, func(tx store.Tx) error {
 		l, err := tx.LinkBySlug(ctx, "coffee")
 		if err != nil {

@@ -8,43 +8,25 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
-
-// paid stores checkout cs_1 of m paid by attempt att_1, its payment pay_1 of 11,000 won.
-func paid(t *testing.T, s store.Store, m *store.Merchant) {
-	t.Helper()
-	ctx := context.Background()
-	newCheckout(t, s, m, "cs_1", t0)
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		a := attempt("att_1", "cs_1", "T1")
-		a.Status = "approved"
-		if err := tx.CreateAttempt(ctx, a); err != nil {
-			return err
-		}
-		return tx.CreatePayment(ctx, &store.Payment{ID: "pay_1", CheckoutID: "cs_1", AttemptID: "att_1", MerchantID: m.ID,
-			CID: m.CID, Amount: 11000, TaxFreeAmount: 1000, Method: "MONEY", TID: "T1", AID: "A1", ApprovedAt: t0, CreatedAt: t0})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
 
 // testRefunds: a payment reads back by id, locked or not, and keeps its refunded amount; a
 // payment's refunds list in the order they were made (one millisecond too), and the reconciler
 // finds the pending ones, oldest first.
 func testRefunds(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	paid(t, s, m)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.Paid(t, s, m)
 	p, err := s.Payment(ctx, "pay_1")
 	if err != nil || p.CheckoutID != "cs_1" || p.AttemptID != "att_1" || p.AgreementID != "" || p.CID != m.CID ||
-		p.TaxFreeAmount != 1000 || p.TID != "T1" || p.AID != "A1" || !p.ApprovedAt.Equal(t0) {
+		p.TaxFreeAmount != 1000 || p.TID != "T1" || p.AID != "A1" || !p.ApprovedAt.Equal(fixture.T0) {
 		t.Fatalf("by id: %+v %v", p, err)
 	}
 	if _, err := s.Payment(ctx, "pay_nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a missing payment: %v", err)
 	}
-	later := t0.Add(time.Second)
+	later := fixture.T0.Add(time.Second)
 	err = s.Transact(ctx, func(tx store.Tx) error {
 		p, err := tx.LockPayment(ctx, "pay_1")
 		if err != nil {
@@ -52,8 +34,8 @@ func testRefunds(t *testing.T, s store.Store) {
 		}
 		// Made in this order in one millisecond: re_b before re_a.
 		for _, r := range []*store.Refund{
-			{ID: "re_b", Amount: 1000, Reason: "일부 환불", Status: "succeeded", CreatedAt: t0, UpdatedAt: t0},
-			{ID: "re_a", Amount: 2000, Status: "pending", CreatedAt: t0, UpdatedAt: t0},
+			{ID: "re_b", Amount: 1000, Reason: "일부 환불", Status: "succeeded", CreatedAt: fixture.T0, UpdatedAt: fixture.T0},
+			{ID: "re_a", Amount: 2000, Status: "pending", CreatedAt: fixture.T0, UpdatedAt: fixture.T0},
 			{ID: "re_c", Amount: 3000, TaxFreeAmount: 500, Status: "pending", CreatedAt: later, UpdatedAt: later},
 		} {
 			r.PaymentID, r.MerchantID = p.ID, m.ID
@@ -78,7 +60,7 @@ func testRefunds(t *testing.T, s store.Store) {
 	if !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("updating a missing payment: %v", err)
 	}
-	refundIDs := idsBy(t, func(r *store.Refund) string { return r.ID })
+	refundIDs := fixture.IDsBy(t, func(r *store.Refund) string { return r.ID })
 	if got := refundIDs(s.RefundsByPayment(ctx, "pay_1")); !slices.Equal(got, []string{"re_b", "re_a", "re_c"}) {
 		t.Errorf("refunds of pay_1: %v", got)
 	}
@@ -101,7 +83,7 @@ func testRefunds(t *testing.T, s store.Store) {
 	}
 	r, err := s.Refund(ctx, "re_a")
 	if err != nil || r.Status != "failed" || r.FailureCode != "CANCEL_REFUSED" || r.FailureMessage != "거절" || !r.UpdatedAt.Equal(later) ||
-		!r.CreatedAt.Equal(t0) || r.Amount != 2000 || r.PaymentID != "pay_1" {
+		!r.CreatedAt.Equal(fixture.T0) || r.Amount != 2000 || r.PaymentID != "pay_1" {
 		t.Errorf("updated refund: %+v %v", r, err)
 	}
 	if r, err := s.Refund(ctx, "re_c"); err != nil || r.TaxFreeAmount != 500 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // prune runs one of the Prune… methods in its own transaction and answers how many it deleted.
@@ -41,11 +42,11 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 		{"attempt-live", "attempt", "att_live", true},
 		{"attempt-ended", "attempt", "att_ended", false},
 	}
-	cut := t0.Add(24 * time.Hour)
+	cut := fixture.T0.Add(24 * time.Hour)
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, k := range keys {
 			row := &store.IdempotencyKey{MerchantID: m.ID, Key: k.key, RequestHash: "h", Owner: "o", ObjectType: k.objectType,
-				ObjectID: k.objectID, CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+				ObjectID: k.objectID, CreatedAt: fixture.T0.Add(time.Duration(i) * time.Second)}
 			if k.key != "reservation" {
 				row.StatusCode, row.Body = 201, []byte(`{}`)
 			}
@@ -107,13 +108,13 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 	t.Helper()
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	for _, id := range []string{"agr_deactivating", "agr_inactive", "agr_on"} {
-		newCheckout(t, s, m, "cs_"+id, t0)
+		fixture.NewCheckout(t, s, m, "cs_"+id, fixture.T0)
 	}
 	err := s.Transact(ctx, func(tx store.Tx) error {
-		live, ended, paid := attempt("att_live", "cs_1", "T1"), attempt("att_ended", "cs_1", "T2"), attempt("att_paid", "cs_1", "T3")
+		live, ended, paid := fixture.Attempt("att_live", "cs_1", "T1"), fixture.Attempt("att_ended", "cs_1", "T2"), fixture.Attempt("att_paid", "cs_1", "T3")
 		ended.Status, paid.Status = "expired", "approved"
 		for _, a := range []*store.Attempt{live, ended, paid} {
 			if err := tx.CreateAttempt(ctx, a); err != nil {
@@ -121,20 +122,20 @@ func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 			}
 		}
 		if err := tx.CreatePayment(ctx, &store.Payment{ID: "pay_1", CheckoutID: "cs_1", AttemptID: "att_paid", MerchantID: m.ID,
-			Amount: 11000, Method: "MONEY", ApprovedAt: t0, CreatedAt: t0}); err != nil {
+			Amount: 11000, Method: "MONEY", ApprovedAt: fixture.T0, CreatedAt: fixture.T0}); err != nil {
 			return err
 		}
 		for id, status := range map[string]string{"re_pending": "pending", "re_done": "succeeded"} {
 			if err := tx.CreateRefund(ctx, &store.Refund{ID: id, PaymentID: "pay_1", MerchantID: m.ID, Amount: 1000, Status: status,
-				CreatedAt: t0, UpdatedAt: t0}); err != nil {
+				CreatedAt: fixture.T0, UpdatedAt: fixture.T0}); err != nil {
 				return err
 			}
 		}
 		for id, status := range map[string]string{"agr_deactivating": "active", "agr_inactive": "inactive", "agr_on": "active"} {
 			ag := &store.Agreement{ID: id, MerchantID: m.ID, CheckoutID: "cs_" + id, CID: m.SubscriptionCID, SID: "S" + id,
-				PartnerUserID: "u", Status: status, CreatedAt: t0, UpdatedAt: t0}
+				PartnerUserID: "u", Status: status, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
 			if id == "agr_deactivating" {
-				ag.DeactivateRequestedAt = t0
+				ag.DeactivateRequestedAt = fixture.T0
 			}
 			if err := tx.CreateAgreement(ctx, ag); err != nil {
 				return err
@@ -142,7 +143,7 @@ func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 		}
 		for id, status := range map[string]string{"ch_pending": "pending", "ch_unknown": "unknown", "ch_failed": "failed"} {
 			if err := tx.CreateCharge(ctx, &store.Charge{ID: id, AgreementID: "agr_on", MerchantID: m.ID, Amount: 5000,
-				Reference: id, Status: status, CreatedAt: t0, UpdatedAt: t0}); err != nil {
+				Reference: id, Status: status, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}); err != nil {
 				return err
 			}
 		}
@@ -158,8 +159,8 @@ func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 // first; pending ones stay. Events before the cut go once no delivery names them.
 func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	cut := t0.Add(24 * time.Hour)
+	m := fixture.Merchant(t, s, "mer_1")
+	cut := fixture.T0.Add(24 * time.Hour)
 	// Each event with a delivery that ends at its time (zero: still pending; none: no delivery).
 	events := []struct {
 		id    string
@@ -167,11 +168,11 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 		ended time.Time
 		none  bool
 	}{
-		{id: "evt_done", at: t0, ended: t0.Add(time.Minute)},
-		{id: "evt_failed", at: t0.Add(time.Second), ended: t0.Add(2 * time.Minute)},
-		{id: "evt_pending", at: t0.Add(2 * time.Second)},
-		{id: "evt_late", at: t0.Add(3 * time.Second), ended: cut.Add(time.Hour)},
-		{id: "evt_none", at: t0.Add(4 * time.Second), none: true},
+		{id: "evt_done", at: fixture.T0, ended: fixture.T0.Add(time.Minute)},
+		{id: "evt_failed", at: fixture.T0.Add(time.Second), ended: fixture.T0.Add(2 * time.Minute)},
+		{id: "evt_pending", at: fixture.T0.Add(2 * time.Second)},
+		{id: "evt_late", at: fixture.T0.Add(3 * time.Second), ended: cut.Add(time.Hour)},
+		{id: "evt_none", at: fixture.T0.Add(4 * time.Second), none: true},
 		{id: "evt_new", at: cut, none: true},
 	}
 	for _, e := range events {
@@ -236,7 +237,7 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 		if err != nil {
 			return err
 		}
-		return endDelivery(ctx, tx, list[0], t0.Add(time.Hour), true)
+		return endDelivery(ctx, tx, list[0], fixture.T0.Add(time.Hour), true)
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 func testSecrets(t *testing.T, s store.Store) {
@@ -39,10 +40,10 @@ func testLoginFailures(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	put("ip:127.0.0.1", store.LoginFailures{Count: 1, Last: t0})
-	put("ip:127.0.0.1", store.LoginFailures{Count: 2, Last: t0.Add(time.Minute)})
-	put("email:a@b.example", store.LoginFailures{Count: 1, Last: t0})
-	if f, err := s.LoginFailures(ctx, "ip:127.0.0.1"); err != nil || f.Count != 2 || !f.Last.Equal(t0.Add(time.Minute)) {
+	put("ip:127.0.0.1", store.LoginFailures{Count: 1, Last: fixture.T0})
+	put("ip:127.0.0.1", store.LoginFailures{Count: 2, Last: fixture.T0.Add(time.Minute)})
+	put("email:a@b.example", store.LoginFailures{Count: 1, Last: fixture.T0})
+	if f, err := s.LoginFailures(ctx, "ip:127.0.0.1"); err != nil || f.Count != 2 || !f.Last.Equal(fixture.T0.Add(time.Minute)) {
 		t.Errorf("after two: %+v %v", f, err)
 	}
 	put("ip:127.0.0.1", store.LoginFailures{})
@@ -52,10 +53,10 @@ func testLoginFailures(t *testing.T, s store.Store) {
 	if f, _ := s.LoginFailures(ctx, "email:a@b.example"); f.Count != 1 {
 		t.Errorf("another key: %+v", f)
 	}
-	put("ip:192.0.2.1", store.LoginFailures{Count: 3, Last: t0.Add(time.Hour)})
+	put("ip:192.0.2.1", store.LoginFailures{Count: 3, Last: fixture.T0.Add(time.Hour)})
 	var n int
 	err := s.Transact(ctx, func(tx store.Tx) (err error) {
-		n, err = tx.ForgetLoginFailures(ctx, t0.Add(time.Minute))
+		n, err = tx.ForgetLoginFailures(ctx, fixture.T0.Add(time.Minute))
 		return err
 	})
 	if err != nil || n != 1 {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 func testSessions(t *testing.T, s store.Store) {
@@ -22,12 +23,12 @@ func testSessions(t *testing.T, s store.Store) {
 	if _, err := s.Session(ctx, "sess_a"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no session yet: %v", err)
 	}
-	create("sess_a", "usr_1", t0)
+	create("sess_a", "usr_1", fixture.T0)
 	got, err := s.Session(ctx, "sess_a")
-	if err != nil || got.UserID != "usr_1" || !got.CreatedAt.Equal(t0) || !got.SeenAt.Equal(t0) || !got.ExpiresAt.Equal(t0.Add(12*time.Hour)) {
+	if err != nil || got.UserID != "usr_1" || !got.CreatedAt.Equal(fixture.T0) || !got.SeenAt.Equal(fixture.T0) || !got.ExpiresAt.Equal(fixture.T0.Add(12*time.Hour)) {
 		t.Fatalf("read back: %+v %v", got, err)
 	}
-	dup := &store.Session{ID: "sess_a", UserID: "usr_2", CreatedAt: t0, SeenAt: t0, ExpiresAt: t0}
+	dup := &store.Session{ID: "sess_a", UserID: "usr_2", CreatedAt: fixture.T0, SeenAt: fixture.T0, ExpiresAt: fixture.T0}
 	if err := tx(func(tx store.Tx) error { return tx.CreateSession(ctx, dup) }); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a taken id: %v", err)
 	}
@@ -39,15 +40,15 @@ func testSessions(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	touch(t0.Add(30 * time.Second))
-	if got, _ := s.Session(ctx, "sess_a"); !got.SeenAt.Equal(t0) {
+	touch(fixture.T0.Add(30 * time.Second))
+	if got, _ := s.Session(ctx, "sess_a"); !got.SeenAt.Equal(fixture.T0) {
 		t.Errorf("touched within the minute: seen %v", got.SeenAt)
 	}
-	touch(t0.Add(2 * time.Minute))
-	if got, _ := s.Session(ctx, "sess_a"); !got.SeenAt.Equal(t0.Add(2*time.Minute)) || !got.CreatedAt.Equal(t0) {
+	touch(fixture.T0.Add(2 * time.Minute))
+	if got, _ := s.Session(ctx, "sess_a"); !got.SeenAt.Equal(fixture.T0.Add(2*time.Minute)) || !got.CreatedAt.Equal(fixture.T0) {
 		t.Errorf("touched after two minutes: %+v", got)
 	}
-	if err := tx(func(tx store.Tx) error { return tx.TouchSession(ctx, "sess_none", t0, t0) }); err != nil {
+	if err := tx(func(tx store.Tx) error { return tx.TouchSession(ctx, "sess_none", fixture.T0, fixture.T0) }); err != nil {
 		t.Errorf("touching a session that is gone: %v", err)
 	}
 
@@ -59,10 +60,10 @@ func testSessionEnds(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
 	for _, se := range []*store.Session{
-		{ID: "sess_b", UserID: "usr_1", CreatedAt: t0, SeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)},
-		{ID: "sess_c", UserID: "usr_2", CreatedAt: t0, SeenAt: t0, ExpiresAt: t0.Add(12 * time.Hour)},
-		{ID: "sess_idle", UserID: "usr_2", CreatedAt: t0, SeenAt: t0.Add(-time.Hour), ExpiresAt: t0.Add(12 * time.Hour)},
-		{ID: "sess_old", UserID: "usr_3", CreatedAt: t0.Add(-12 * time.Hour), SeenAt: t0, ExpiresAt: t0},
+		{ID: "sess_b", UserID: "usr_1", CreatedAt: fixture.T0, SeenAt: fixture.T0, ExpiresAt: fixture.T0.Add(12 * time.Hour)},
+		{ID: "sess_c", UserID: "usr_2", CreatedAt: fixture.T0, SeenAt: fixture.T0, ExpiresAt: fixture.T0.Add(12 * time.Hour)},
+		{ID: "sess_idle", UserID: "usr_2", CreatedAt: fixture.T0, SeenAt: fixture.T0.Add(-time.Hour), ExpiresAt: fixture.T0.Add(12 * time.Hour)},
+		{ID: "sess_old", UserID: "usr_3", CreatedAt: fixture.T0.Add(-12 * time.Hour), SeenAt: fixture.T0, ExpiresAt: fixture.T0},
 	} {
 		if err := tx(func(tx store.Tx) error { return tx.CreateSession(ctx, se) }); err != nil {
 			t.Fatal(err)
@@ -82,7 +83,7 @@ func testSessionEnds(t *testing.T, s store.Store) {
 		t.Errorf("the user's sessions: %d %v, read after: %v", n, err, gone)
 	}
 	err = tx(func(tx store.Tx) (err error) {
-		n, err = tx.DropEndedSessions(ctx, t0, t0.Add(-30*time.Minute))
+		n, err = tx.DropEndedSessions(ctx, fixture.T0, fixture.T0.Add(-30*time.Minute))
 		return err
 	})
 	if err != nil || n != 2 {

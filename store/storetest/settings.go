@@ -7,14 +7,15 @@ import (
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // testMerchantSettings: a merchant's name and limits are written together, leave its key and
 // embed origins alone, and a missing merchant is not found.
 func testMerchantSettings(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	other := merchant(t, s, "mer_2")
+	m := fixture.Merchant(t, s, "mer_1")
+	other := fixture.Merchant(t, s, "mer_2")
 	m.EmbedOrigins = []string{"https://shop.example"}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantEmbedOrigins(ctx, m) }); err != nil {
 		t.Fatal(err)

@@ -1,16 +1,20 @@
-// Package storetest is the conformance suite every store.Store backend passes.
+// Package storetest is the conformance suite every store.Store backend passes; the cases about
+// events and webhooks are in store/storetest/webhooktest, which Run runs too.
 package storetest
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
+	"github.com/kpcheckout/kpcheckout/store/storetest/webhooktest"
 )
 
 // Run runs the suite against fresh stores made by open.
@@ -34,16 +38,12 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Sessions":               testSessions,
 		"APIKeys":                testAPIKeys,
 		"DailyTotals":            testDailyTotals,
-		"DeliveriesByEndpoint":   testDeliveriesByEndpoint,
 		"ListAgreements":         testListAgreements,
 		"MerchantSettings":       testMerchantSettings,
 		"DuplicateApprove":       testDuplicateApprove,
 		"RacingRefunds":          testRacingRefunds,
 		"ConcurrentIdempotency":  testConcurrentIdempotencyKeys,
 		"ConcurrentClaims":       testConcurrentClaims,
-		"ClaimPerEndpoint":       testClaimPerEndpoint,
-		"ConcurrentClaimsCap":    testConcurrentClaimsKeepTheCap,
-		"DisabledEndpointsQueue": testDisabledEndpointsKeepTheirDeliveries,
 		"RacingOwnerRemovals":    testRacingOwnerRemovals,
 		"Leases":                 testLeases,
 		"RacingLeases":           testRacingLeases,
@@ -52,8 +52,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"RacingLinkClaims":       testRacingLinkClaims,
 		"PruneIdempotencyKeys":   testPruneIdempotencyKeys,
 		"PruneDeliveriesEvents":  testPruneDeliveriesAndEvents,
-		"EventsForward":          testEventsForward,
-		"EventsForwardMissNone":  testEventsForwardMissNone,
 		"SearchCheckouts":        testSearchCheckouts,
 		"UpdateIdempotencyKey":   testUpdateIdempotencyKey,
 		"LiveAttempts":           testLiveAttempts,
@@ -61,45 +59,20 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		"Agreements":             testAgreements,
 		"Charges":                testCharges,
 		"Links":                  testLinks,
-		"WebhookEndpoints":       testWebhookEndpoints,
-		"Deliveries":             testDeliveries,
-		"Events":                 testEvents,
 		"TransactCanceled":       testTransactCanceled,
 		"Closed":                 testClosed,
 	}
+	maps.Copy(tests, webhooktest.Cases())
 	for name, fn := range tests {
 		t.Run(name, func(t *testing.T) { fn(t, open(t)) })
 	}
 }
 
-var t0 = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-
-func merchant(t *testing.T, s store.Store, id string) *store.Merchant {
-	t.Helper()
-	m := &store.Merchant{ID: id, Name: "상점 " + id, WebhookSecret: "whsec_x", CID: "TC0ONETIME", SubscriptionCID: "TCSUBSCRIP", MinAmount: 100, MaxAmount: 2000000, CreatedAt: t0}
-	if err := s.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateMerchant(context.Background(), m) }); err != nil {
-		t.Fatal(err)
-	}
-	return m
-}
-
-func newCheckout(t *testing.T, s store.Store, m *store.Merchant, id string, at time.Time) *store.Checkout {
-	t.Helper()
-	c := &store.Checkout{ID: id, MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 11000, Currency: "KRW",
-		Reference: "R-" + id, Items: []store.Item{{Name: "아메리카노 <b>", Quantity: 2, UnitPrice: 5500}},
-		SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", Metadata: map[string]string{"k": "v"},
-		ExpiresAt: at.Add(time.Hour), CreatedAt: at, UpdatedAt: at}
-	if err := s.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateCheckout(context.Background(), c) }); err != nil {
-		t.Fatal(err)
-	}
-	return c
-}
-
 func testMerchant(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	got, err := s.Merchant(ctx, m.ID)
-	if err != nil || got.Name != m.Name || got.CID != m.CID || got.MaxAmount != m.MaxAmount || !got.CreatedAt.Equal(t0) {
+	if err != nil || got.Name != m.Name || got.CID != m.CID || got.MaxAmount != m.MaxAmount || !got.CreatedAt.Equal(fixture.T0) {
 		t.Fatalf("by id: %+v %v", got, err)
 	}
 	if _, err := s.Merchant(ctx, "mer_nope"); !errors.Is(err, store.ErrNotFound) {
@@ -109,7 +82,7 @@ func testMerchant(t *testing.T, s store.Store) {
 		t.Errorf("by name: %+v %v", got, err)
 	}
 	twin := *m
-	twin.ID, twin.CreatedAt = "mer_twin", t0.Add(time.Second)
+	twin.ID, twin.CreatedAt = "mer_twin", fixture.T0.Add(time.Second)
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, &twin) }); err != nil {
 		t.Fatal(err)
 	}
@@ -123,8 +96,8 @@ func testMerchant(t *testing.T, s store.Store) {
 
 func testCheckout(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	c := newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	c := fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	got, err := s.Checkout(ctx, "cs_1")
 	if err != nil {
 		t.Fatal(err)
@@ -132,7 +105,7 @@ func testCheckout(t *testing.T, s store.Store) {
 	if got.Amount != 11000 || got.Items[0].Name != "아메리카노 <b>" || got.Metadata["k"] != "v" || !got.ExpiresAt.Equal(c.ExpiresAt) {
 		t.Errorf("round trip: %+v", got)
 	}
-	got.Status, got.UpdatedAt = "paid", t0.Add(time.Minute)
+	got.Status, got.UpdatedAt = "paid", fixture.T0.Add(time.Minute)
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCheckout(ctx, got) }); err != nil {
 		t.Fatal(err)
 	}
@@ -152,11 +125,11 @@ func testCheckout(t *testing.T, s store.Store) {
 
 func testList(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	for i, id := range []string{"cs_a", "cs_b", "cs_c"} {
-		newCheckout(t, s, m, id, t0.Add(time.Duration(i)*time.Second))
+		fixture.NewCheckout(t, s, m, id, fixture.T0.Add(time.Duration(i)*time.Second))
 	}
-	newCheckout(t, s, other, "cs_x", t0.Add(time.Hour))
+	fixture.NewCheckout(t, s, other, "cs_x", fixture.T0.Add(time.Hour))
 	list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 2})
 	if err != nil || len(list) != 2 || list[0].ID != "cs_c" || list[1].ID != "cs_b" {
 		t.Fatalf("first page: %v %v", ids(list), err)
@@ -170,28 +143,13 @@ func testList(t *testing.T, s store.Store) {
 		t.Errorf("another merchant's cursor gave %v", ids(list))
 	}
 	// Dates: from is inclusive, before is not.
-	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: t0.Add(time.Second), CreatedBefore: t0.Add(2 * time.Second)})
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: fixture.T0.Add(time.Second), CreatedBefore: fixture.T0.Add(2 * time.Second)})
 	if len(list) != 1 || list[0].ID != "cs_b" {
-		t.Errorf("created in [t0+1s, t0+2s): %v", ids(list))
+		t.Errorf("created in [fixture.T0+1s, fixture.T0+2s): %v", ids(list))
 	}
-	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: t0.Add(time.Second), StartingAfter: "cs_c"})
+	list, _ = s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: m.ID, Limit: 10, CreatedFrom: fixture.T0.Add(time.Second), StartingAfter: "cs_c"})
 	if len(list) != 1 || list[0].ID != "cs_b" {
-		t.Errorf("from t0+1s after cs_c: %v", ids(list))
-	}
-}
-
-// idsBy returns what names the records a read answers by id, failing t when the read failed.
-func idsBy[T any](t *testing.T, id func(T) string) func([]T, error) []string {
-	return func(list []T, err error) []string {
-		t.Helper()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out []string
-		for _, x := range list {
-			out = append(out, id(x))
-		}
-		return out
+		t.Errorf("from fixture.T0+1s after cs_c: %v", ids(list))
 	}
 }
 
@@ -203,22 +161,17 @@ func ids(list []*store.Checkout) []string {
 	return out
 }
 
-func attempt(id, checkoutID, tid string) *store.Attempt {
-	return &store.Attempt{ID: id, CheckoutID: checkoutID, TID: tid, Status: "ready", Device: "desktop",
-		MobileURL: "https://kakao.example/m", ExpiresAt: t0.Add(15 * time.Minute), CreatedAt: t0, UpdatedAt: t0}
-}
-
 func testAttemptToken(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
-		for _, a := range []*store.Attempt{attempt("att_1", "cs_1", "T1"), attempt("att_2", "cs_1", "T2"), attempt("att_3", "cs_1", "")} {
+		for _, a := range []*store.Attempt{fixture.Attempt("att_1", "cs_1", "T1"), fixture.Attempt("att_2", "cs_1", "T2"), fixture.Attempt("att_3", "cs_1", "")} {
 			if err := tx.CreateAttempt(ctx, a); err != nil {
 				return err
 			}
 		}
-		return tx.CreateAttempt(ctx, attempt("att_4", "cs_1", "")) // no tid twice: allowed
+		return tx.CreateAttempt(ctx, fixture.Attempt("att_4", "cs_1", "")) // no tid twice: allowed
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -247,15 +200,15 @@ func testAttemptToken(t *testing.T, s store.Store) {
 
 func testOnePayment(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	pay := func(id, attemptID string) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
-			if err := tx.CreateAttempt(ctx, attempt(attemptID, "cs_1", "T"+attemptID)); err != nil {
+			if err := tx.CreateAttempt(ctx, fixture.Attempt(attemptID, "cs_1", "T"+attemptID)); err != nil {
 				return err
 			}
 			return tx.CreatePayment(ctx, &store.Payment{ID: id, CheckoutID: "cs_1", AttemptID: attemptID, MerchantID: m.ID,
-				Amount: 11000, Method: "MONEY", ApprovedAt: t0, CreatedAt: t0})
+				Amount: 11000, Method: "MONEY", ApprovedAt: fixture.T0, CreatedAt: fixture.T0})
 		})
 	}
 	if err := pay("pay_1", "att_1"); err != nil {
@@ -275,15 +228,15 @@ func testOnePayment(t *testing.T, s store.Store) {
 
 func testRollback(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		c := &store.Checkout{ID: "cs_1", MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 100, Currency: "KRW",
-			ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0}
+			ExpiresAt: fixture.T0, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, &store.Event{ID: "evt_1", MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_1", ObjectID: "cs_1", Data: []byte("{}"), CreatedAt: t0}); err != nil {
+		if err := tx.CreateEvent(ctx, &store.Event{ID: "evt_1", MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_1", ObjectID: "cs_1", Data: []byte("{}"), CreatedAt: fixture.T0}); err != nil {
 			return err
 		}
 		return boom
@@ -300,7 +253,7 @@ func testRollback(t *testing.T, s store.Store) {
 	func() {
 		defer func() { recover() }()
 		s.Transact(ctx, func(tx store.Tx) error {
-			tx.CreateEvent(ctx, &store.Event{ID: "evt_2", MerchantID: m.ID, Type: "x", Data: []byte("{}"), CreatedAt: t0})
+			tx.CreateEvent(ctx, &store.Event{ID: "evt_2", MerchantID: m.ID, Type: "x", Data: []byte("{}"), CreatedAt: fixture.T0})
 			panic("boom")
 		})
 	}()
@@ -312,8 +265,8 @@ func testRollback(t *testing.T, s store.Store) {
 // testConcurrent makes many writers race on one counter: transactions must serialize.
 func testConcurrent(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var wg sync.WaitGroup
 	errs := make(chan error, 20)
 	for i := 0; i < 20; i++ {
@@ -338,15 +291,15 @@ func testConcurrent(t *testing.T, s store.Store) {
 		}
 	}
 	c, _ := s.Checkout(ctx, "cs_1")
-	if want := t0.Add(time.Hour + 20*time.Second); !c.ExpiresAt.Equal(want) {
+	if want := fixture.T0.Add(time.Hour + 20*time.Second); !c.ExpiresAt.Equal(want) {
 		t.Errorf("lost updates: expires_at %v, want %v", c.ExpiresAt, want)
 	}
 }
 
 func testIdempotency(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: t0}
+	m := fixture.Merchant(t, s, "mer_1")
+	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: fixture.T0}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); err != nil {
 		t.Fatal(err)
 	}
@@ -364,9 +317,9 @@ func testIdempotency(t *testing.T, s store.Store) {
 
 func testIdempotencyReservation(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
-	res := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h", Owner: "first", CreatedAt: t0}
+	res := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h", Owner: "first", CreatedAt: fixture.T0}
 	if err := tx(func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, res) }); err != nil {
 		t.Fatal(err)
 	}
@@ -396,7 +349,7 @@ func testIdempotencyReservation(t *testing.T, s store.Store) {
 	if got, _ := s.IdempotencyKey(ctx, m.ID, "k"); got.StatusCode != 201 {
 		t.Errorf("completed key %+v", got)
 	}
-	free := &store.IdempotencyKey{MerchantID: m.ID, Key: "free", RequestHash: "h", Owner: "o", CreatedAt: t0}
+	free := &store.IdempotencyKey{MerchantID: m.ID, Key: "free", RequestHash: "h", Owner: "o", CreatedAt: fixture.T0}
 	if err := tx(func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, free) }); err != nil {
 		t.Fatal(err)
 	}
@@ -410,15 +363,15 @@ func testIdempotencyReservation(t *testing.T, s store.Store) {
 
 func testDue(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)                  // expires t0+1h
-	newCheckout(t, s, m, "cs_2", t0.Add(time.Minute)) // expires t0+1h1m
-	due, err := s.DueCheckouts(ctx, t0.Add(time.Hour), 10)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)                  // expires fixture.T0+1h
+	fixture.NewCheckout(t, s, m, "cs_2", fixture.T0.Add(time.Minute)) // expires fixture.T0+1h1m
+	due, err := s.DueCheckouts(ctx, fixture.T0.Add(time.Hour), 10)
 	if err != nil || len(due) != 1 || due[0] != "cs_1" {
 		t.Errorf("due %v %v", due, err)
 	}
 	// An approval being confirmed holds its checkout past expires_at; an ended one does not.
-	held, ended := attempt("att_held", "cs_1", "T1"), attempt("att_ended", "cs_2", "T2")
+	held, ended := fixture.Attempt("att_held", "cs_1", "T1"), fixture.Attempt("att_ended", "cs_2", "T2")
 	held.PGToken, ended.PGToken, ended.Status = "tok1", "tok2", "failed"
 	err = s.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, held); err != nil {
@@ -429,7 +382,7 @@ func testDue(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if due, err := s.DueCheckouts(ctx, t0.Add(2*time.Hour), 10); err != nil || len(due) != 1 || due[0] != "cs_2" {
+	if due, err := s.DueCheckouts(ctx, fixture.T0.Add(2*time.Hour), 10); err != nil || len(due) != 1 || due[0] != "cs_2" {
 		t.Errorf("due with a held checkout %v %v", due, err)
 	}
 }
@@ -438,7 +391,7 @@ func testDue(t *testing.T, s store.Store) {
 // one's writes are all there or all gone, whatever the others did at the same time.
 func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	const n = 120
 	outcomes := make([]string, n)
@@ -455,12 +408,12 @@ func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 			id := fmt.Sprintf("cs_%03d", i)
 			err := s.Transact(ctx, func(tx store.Tx) error {
 				c := &store.Checkout{ID: id, MerchantID: m.ID, Mode: "payment", Status: "open", Amount: 100, Currency: "KRW",
-					ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0}
+					ExpiresAt: fixture.T0, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
 				if err := tx.CreateCheckout(ctx, c); err != nil {
 					return err
 				}
 				if err := tx.CreateEvent(ctx, &store.Event{ID: "evt_" + id, MerchantID: m.ID, Type: "checkout.created",
-					CheckoutID: id, ObjectID: id, Data: []byte("{}"), CreatedAt: t0}); err != nil {
+					CheckoutID: id, ObjectID: id, Data: []byte("{}"), CreatedAt: fixture.T0}); err != nil {
 					return err
 				}
 				switch i % 5 {
@@ -509,8 +462,8 @@ func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 // write commits in between; a View after the commit sees it.
 func testView(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	newCheckout(t, s, m, "cs_1", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var before, during string
 	err := s.View(ctx, func(r store.Reader) error {
 		c, err := r.Checkout(ctx, "cs_1")
@@ -555,14 +508,14 @@ func testView(t *testing.T, s store.Store) {
 // customer's whole e-mail, whatever its case; a status narrows the list.
 func testSearchCheckouts(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, c := range []*store.Checkout{
 			{ID: "cs_s1", Reference: "Order_100%", CustomerEmail: "Kim@Example.com", Status: "paid"},
 			{ID: "cs_s2", Reference: "order_1000", CustomerName: "이영희", Status: "open"},
 			{ID: "cs_s3", Reference: "order-9", Status: "open", Description: "선물", Locale: "en", TaxFreeAmount: 100},
 		} {
-			at := t0.Add(time.Duration(i) * time.Second)
+			at := fixture.T0.Add(time.Duration(i) * time.Second)
 			c.MerchantID, c.Mode, c.Amount, c.Currency, c.ExpiresAt, c.CreatedAt, c.UpdatedAt = m.ID, "payment", 1000, "KRW", at.Add(time.Hour), at, at
 			if err := tx.CreateCheckout(ctx, c); err != nil {
 				return err
@@ -600,12 +553,12 @@ func testSearchCheckouts(t *testing.T, s store.Store) {
 // testUpdateIdempotencyKey: a reservation taking over an abandoned one replaces the whole row.
 func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: t0}
+	m := fixture.Merchant(t, s, "mer_1")
+	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: fixture.T0}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
 		t.Fatal(err)
 	}
-	later := t0.Add(time.Hour)
+	later := fixture.T0.Add(time.Hour)
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h2", Owner: "second", CreatedAt: later}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); err != nil {
 		t.Fatal(err)
@@ -626,12 +579,12 @@ func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 func testTransactCanceled(t *testing.T, s store.Store) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	ran := false
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		ran = true
 		return tx.CreateCheckout(ctx, &store.Checkout{ID: "cs_1", MerchantID: m.ID, Mode: "payment", Status: "open",
-			Amount: 100, Currency: "KRW", ExpiresAt: t0, CreatedAt: t0, UpdatedAt: t0})
+			Amount: 100, Currency: "KRW", ExpiresAt: fixture.T0, CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
 	})
 	if !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("Transact with an ended context: %v (fn ran: %v)", err, ran)
@@ -644,7 +597,7 @@ func testTransactCanceled(t *testing.T, s store.Store) {
 // testClosed: once closed, a store runs no transaction and answers no read, with an error.
 func testClosed(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}

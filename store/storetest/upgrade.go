@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // OldSchema is the schema version FillOldSchema writes for: the first one, as kpcheckout's
@@ -129,7 +130,7 @@ func CheckUpgraded(t *testing.T, s store.Store) {
 		t.Errorf("idempotency key: %+v %v", k, err)
 	}
 	// The upgraded schema takes today's writes beside the old rows.
-	newCheckout(t, s, m, "cs_new", time.Now())
+	fixture.NewCheckout(t, s, m, "cs_new", time.Now())
 	if list, err := s.ListCheckouts(ctx, store.ListCheckouts{MerchantID: "mer_old", Limit: 10}); err != nil || len(list) != 3 {
 		t.Errorf("the merchant's checkouts: %d %v", len(list), err)
 	}

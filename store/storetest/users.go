@@ -7,13 +7,14 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 func testUsers(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
+	m := fixture.Merchant(t, s, "mer_1")
 	u := &store.User{ID: "usr_1", MerchantID: m.ID, Email: "Owner@Shop.example", PasswordHash: "$argon2id$x", Role: "owner",
-		CreatedAt: t0, PasswordChangedAt: t0}
+		CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
 	create := func(u *store.User) error {
 		return s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) })
 	}
@@ -24,7 +25,7 @@ func testUsers(t *testing.T, s store.Store) {
 	if err != nil || len(byEmail) != 1 {
 		t.Fatalf("by e-mail: %v %v", byEmail, err)
 	}
-	if got := byEmail[0]; got.ID != "usr_1" || got.Email != u.Email || got.Role != "owner" || !got.PasswordChangedAt.Equal(t0) {
+	if got := byEmail[0]; got.ID != "usr_1" || got.Email != u.Email || got.Role != "owner" || !got.PasswordChangedAt.Equal(fixture.T0) {
 		t.Fatalf("by e-mail: %+v", got)
 	}
 	if none, err := s.UsersByEmail(ctx, "nobody@shop.example"); err != nil || len(none) != 0 {
@@ -49,9 +50,9 @@ func testUsers(t *testing.T, s store.Store) {
 // merchant only, and UsersByEmail finds both, oldest first.
 func testUserElsewhere(t *testing.T, s store.Store, u *store.User) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_3")
+	m := fixture.Merchant(t, s, "mer_3")
 	twin := &store.User{ID: "usr_0", MerchantID: m.ID, Email: "OWNER@shop.example", PasswordHash: "$argon2id$t", Role: "staff",
-		CreatedAt: t0.Add(time.Second), PasswordChangedAt: t0.Add(time.Second)}
+		CreatedAt: fixture.T0.Add(time.Second), PasswordChangedAt: fixture.T0.Add(time.Second)}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, twin) }); err != nil {
 		t.Fatalf("the e-mail at another merchant: %v", err)
 	}
@@ -77,11 +78,11 @@ func testUserElsewhere(t *testing.T, s store.Store, u *store.User) {
 // testUserChanges lists, updates and removes users; another merchant's user is never listed.
 func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 	ctx := context.Background()
-	other := merchant(t, s, "mer_2")
+	other := fixture.Merchant(t, s, "mer_2")
 	staff := &store.User{ID: "usr_3", MerchantID: u.MerchantID, Email: "staff@shop.example", PasswordHash: "$argon2id$y", Role: "staff",
-		CreatedAt: t0.Add(time.Minute), PasswordChangedAt: t0.Add(time.Minute)}
+		CreatedAt: fixture.T0.Add(time.Minute), PasswordChangedAt: fixture.T0.Add(time.Minute)}
 	elsewhere := &store.User{ID: "usr_4", MerchantID: other.ID, Email: "owner@other.example", PasswordHash: "$argon2id$z", Role: "owner",
-		CreatedAt: t0, PasswordChangedAt: t0}
+		CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
 	for _, nu := range []*store.User{staff, elsewhere} {
 		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, nu) }); err != nil {
 			t.Fatal(err)
@@ -105,10 +106,10 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 		t.Fatal(err)
 	}
 
-	changedAt := t0.Add(time.Hour + 123*time.Millisecond)
+	changedAt := fixture.T0.Add(time.Hour + 123*time.Millisecond)
 	up := *staff
 	up.PasswordHash, up.PasswordChangedAt, up.Role = "$argon2id$new", changedAt, "owner"
-	up.Email, up.MerchantID, up.CreatedAt = "ignored@shop.example", other.ID, t0.Add(time.Hour) // not written
+	up.Email, up.MerchantID, up.CreatedAt = "ignored@shop.example", other.ID, fixture.T0.Add(time.Hour) // not written
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, &up) }); err != nil {
 		t.Fatal(err)
 	}
@@ -149,14 +150,14 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 func testDailyTotals(t *testing.T, s store.Store) {
 	ctx := context.Background()
 	kst := time.FixedZone("KST", 9*60*60)
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	before := time.Date(2026, 11, 30, 14, 59, 0, 0, time.UTC) // 23:59 on 11/30 in Korea
 	after := time.Date(2026, 11, 30, 15, 1, 0, 0, time.UTC)   // 00:01 on 12/1 in Korea
 	pay := func(m *store.Merchant, n string, at time.Time, amount, refunded int64) {
 		t.Helper()
-		c := newCheckout(t, s, m, "cs_"+n, at)
+		c := fixture.NewCheckout(t, s, m, "cs_"+n, at)
 		err := s.Transact(ctx, func(tx store.Tx) error {
-			if err := tx.CreateAttempt(ctx, attempt("att_"+n, c.ID, "T"+n)); err != nil {
+			if err := tx.CreateAttempt(ctx, fixture.Attempt("att_"+n, c.ID, "T"+n)); err != nil {
 				return err
 			}
 			p := &store.Payment{ID: "pay_" + n, CheckoutID: c.ID, AttemptID: "att_" + n, MerchantID: m.ID,
@@ -180,7 +181,7 @@ func testDailyTotals(t *testing.T, s store.Store) {
 	pay(m, "1", before, 1000, 0)
 	pay(m, "2", after, 2000, 500)
 	pay(m, "3", after.Add(time.Hour), 4000, 0)
-	newCheckout(t, s, m, "cs_open", after)
+	fixture.NewCheckout(t, s, m, "cs_open", after)
 	pay(other, "4", after, 8000, 100)
 
 	days, err := s.DailyTotals(ctx, m.ID, before.AddDate(0, 0, -1), after, kst)

@@ -1,4 +1,4 @@
-package storetest
+package webhooktest
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // addEvent commits one event of m.
@@ -32,11 +33,11 @@ func eventIDs(list []*store.Event) []string {
 // were committed, whatever their created_at, after a given one, of a type, a page at a time.
 func testEventsForward(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
-	addEvent(t, s, m, "evt_a", "checkout.created", t0.Add(2*time.Second))
-	addEvent(t, s, other, "evt_x", "checkout.created", t0)
-	addEvent(t, s, m, "evt_b", "checkout.paid", t0) // an earlier clock, committed later
-	addEvent(t, s, m, "evt_c", "checkout.created", t0.Add(time.Second))
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
+	addEvent(t, s, m, "evt_a", "checkout.created", fixture.T0.Add(2*time.Second))
+	addEvent(t, s, other, "evt_x", "checkout.created", fixture.T0)
+	addEvent(t, s, m, "evt_b", "checkout.paid", fixture.T0) // an earlier clock, committed later
+	addEvent(t, s, m, "evt_c", "checkout.created", fixture.T0.Add(time.Second))
 	for _, tc := range []struct {
 		p    store.ListEvents
 		want []string
@@ -61,12 +62,12 @@ func testEventsForward(t *testing.T, s store.Store) {
 // every transaction is done, each once.
 func testEventsForwardMissNone(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	addEvent(t, s, m, "evt_anchor", "checkout.created", t0)
+	m := fixture.Merchant(t, s, "mer_1")
+	addEvent(t, s, m, "evt_anchor", "checkout.created", fixture.T0)
 	wrote, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)
 	go func() {
 		firstDone <- s.Transact(ctx, func(tx store.Tx) error {
-			err := tx.CreateEvent(ctx, &store.Event{ID: "evt_first", MerchantID: m.ID, Type: "checkout.created", Data: []byte("{}"), CreatedAt: t0})
+			err := tx.CreateEvent(ctx, &store.Event{ID: "evt_first", MerchantID: m.ID, Type: "checkout.created", Data: []byte("{}"), CreatedAt: fixture.T0})
 			if err == nil {
 				close(wrote)
 				<-release
@@ -78,7 +79,7 @@ func testEventsForwardMissNone(t *testing.T, s store.Store) {
 	secondDone := make(chan error, 1)
 	go func() {
 		secondDone <- s.Transact(ctx, func(tx store.Tx) error {
-			return tx.CreateEvent(ctx, &store.Event{ID: "evt_second", MerchantID: m.ID, Type: "checkout.created", Data: []byte("{}"), CreatedAt: t0})
+			return tx.CreateEvent(ctx, &store.Event{ID: "evt_second", MerchantID: m.ID, Type: "checkout.created", Data: []byte("{}"), CreatedAt: fixture.T0})
 		})
 	}()
 	// Where several connections write (PostgreSQL, a Broadcaster), the second commits while the

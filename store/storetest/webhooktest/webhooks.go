@@ -1,4 +1,4 @@
-package storetest
+package webhooktest
 
 import (
 	"cmp"
@@ -11,15 +11,16 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
+	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
 // testDeliveriesByEndpoint lists one endpoint's deliveries, newest first, and none of another's.
 func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	endpoint := func(id string, m *store.Merchant, events ...string) {
 		e := &store.WebhookEndpoint{ID: id, MerchantID: m.ID, URL: "https://shop.example/" + id, EnabledEvents: events,
-			Secret: "whsec_" + id, CreatedAt: t0, UpdatedAt: t0}
+			Secret: "whsec_" + id, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
 		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
 			t.Fatal(err)
 		}
@@ -29,7 +30,7 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 	endpoint("we_other", other, "*")
 	for i, typ := range []string{"checkout.created", "checkout.paid", "checkout.expired"} {
 		ev := &store.Event{ID: "evt_" + typ, MerchantID: m.ID, Type: typ, CheckoutID: "cs_1", Data: []byte(`{}`),
-			CreatedAt: t0.Add(time.Duration(i) * time.Second)}
+			CreatedAt: fixture.T0.Add(time.Duration(i) * time.Second)}
 		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateEvent(ctx, ev) }); err != nil {
 			t.Fatal(err)
 		}
@@ -53,17 +54,6 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 		if list, err := s.DeliveriesByEndpoint(ctx, id, 10); err != nil || len(list) != 0 {
 			t.Errorf("%s: %v %v", id, events(list), err)
 		}
-	}
-}
-
-// addEndpoint adds an endpoint of m's for every event.
-func addEndpoint(t *testing.T, s store.Store, m *store.Merchant, id string, disabled bool) {
-	t.Helper()
-	ctx := context.Background()
-	e := &store.WebhookEndpoint{ID: id, MerchantID: m.ID, URL: "https://shop.example/" + id, EnabledEvents: []string{"*"},
-		Disabled: disabled, Secret: "whsec_" + id, CreatedAt: t0, UpdatedAt: t0}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
-		t.Fatal(err)
 	}
 }
 
@@ -112,12 +102,12 @@ func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) (
 // slot frees when a delivery is recorded or its claim runs out.
 func testClaimPerEndpoint(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
-	addEndpoint(t, s, m, "we_busy", false)
-	addEndpoint(t, s, other, "we_quiet", false)
-	addEvents(t, s, m, "evt_busy", t0, 10)
-	addEvents(t, s, other, "evt_quiet", t0.Add(time.Second), 2) // after all of we_busy's
-	now := t0.Add(time.Minute)
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
+	fixture.AddEndpoint(t, s, m, "we_busy", false)
+	fixture.AddEndpoint(t, s, other, "we_quiet", false)
+	addEvents(t, s, m, "evt_busy", fixture.T0, 10)
+	addEvents(t, s, other, "evt_quiet", fixture.T0.Add(time.Second), 2) // after all of we_busy's
+	now := fixture.T0.Add(time.Minute)
 	if _, by := claim(t, s, now, 2, 3); by["we_busy"] != 1 || by["we_quiet"] != 1 {
 		t.Errorf("two of twelve: %v, want one of each endpoint", by)
 	}
@@ -154,14 +144,14 @@ func testClaimPerEndpoint(t *testing.T, s store.Store) {
 // perEndpoint deliveries to an endpoint between them.
 func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	addEndpoint(t, s, m, "we_1", false)
-	addEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", t0, 20)
-	now := t0.Add(time.Minute)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.AddEndpoint(t, s, m, "we_1", false)
+	fixture.AddEndpoint(t, s, m, "we_2", false)
+	addEvents(t, s, m, "evt", fixture.T0, 20)
+	now := fixture.T0.Add(time.Minute)
 	var mu sync.Mutex
 	by := map[string]int{}
-	errs := race(6, func(int) error {
+	errs := fixture.Race(6, func(int) error {
 		var got []*store.Delivery
 		err := s.Transact(ctx, func(tx store.Tx) (err error) {
 			got, err = tx.ClaimDeliveries(ctx, now, time.Minute, 100, 3)
@@ -190,26 +180,26 @@ func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
 // the endpoint's waiting ones end failed.
 func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	addEndpoint(t, s, m, "we_off", true)
-	addEndpoint(t, s, m, "we_on", false)
-	addEvents(t, s, m, "evt", t0, 3)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.AddEndpoint(t, s, m, "we_off", true)
+	fixture.AddEndpoint(t, s, m, "we_on", false)
+	addEvents(t, s, m, "evt", fixture.T0, 3)
 	list, err := s.DeliveriesByEndpoint(ctx, "we_off", 10)
 	if err != nil || len(list) != 3 || list[0].Status != store.DeliveryPending {
 		t.Fatalf("queued for a disabled endpoint: %d %v", len(list), err)
 	}
-	ping := &store.Event{ID: "evt_ping", MerchantID: m.ID, Type: "ping", ObjectID: "we_off", Data: []byte(`{}`), CreatedAt: t0}
+	ping := &store.Event{ID: "evt_ping", MerchantID: m.ID, Type: "ping", ObjectID: "we_off", Data: []byte(`{}`), CreatedAt: fixture.T0}
 	err = s.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateEvent(ctx, ping); err != nil {
 			return err
 		}
 		return tx.EnqueueDelivery(ctx, &store.Delivery{ID: "whd_ping", EventID: ping.ID, EndpointID: "we_off", MerchantID: m.ID,
-			Status: store.DeliveryPending, NextAttemptAt: t0, CreatedAt: t0, UpdatedAt: t0})
+			Status: store.DeliveryPending, NextAttemptAt: fixture.T0, CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	got, _ := claim(t, s, t0.Add(time.Minute), 100, 10)
+	got, _ := claim(t, s, fixture.T0.Add(time.Minute), 100, 10)
 	var off []string
 	for _, d := range got {
 		if d.EndpointID == "we_off" {
@@ -230,11 +220,11 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 		}
 		return n
 	}
-	if n := expire(t0.Add(72*time.Hour - time.Millisecond)); n != 0 {
+	if n := expire(fixture.T0.Add(72*time.Hour - time.Millisecond)); n != 0 {
 		t.Errorf("%d expired within the retry window", n)
 	}
-	// evt_00 and evt_01 were made at or before t0+1ms; so was the ping, whose claim ran out.
-	if n := expire(t0.Add(72*time.Hour + time.Millisecond)); n != 3 {
+	// evt_00 and evt_01 were made at or before fixture.T0+1ms; so was the ping, whose claim ran out.
+	if n := expire(fixture.T0.Add(72*time.Hour + time.Millisecond)); n != 3 {
 		t.Errorf("%d expired, want 3", n)
 	}
 	list, err = s.DeliveriesByEndpoint(ctx, "we_off", 10)
@@ -275,14 +265,14 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 // removes it.
 func testWebhookEndpoints(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
-	addEndpoint(t, s, m, "we_b", false)
-	addEndpoint(t, s, m, "we_a", true) // the same millisecond: by id
-	addEndpoint(t, s, other, "we_x", false)
-	rotated := t0.Add(24 * time.Hour)
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
+	fixture.AddEndpoint(t, s, m, "we_b", false)
+	fixture.AddEndpoint(t, s, m, "we_a", true) // the same millisecond: by id
+	fixture.AddEndpoint(t, s, other, "we_x", false)
+	rotated := fixture.T0.Add(24 * time.Hour)
 	e := &store.WebhookEndpoint{ID: "we_c", MerchantID: m.ID, URL: "https://shop.example/hooks", Description: "주문 알림",
 		EnabledEvents: []string{"checkout.paid", "refund.succeeded"}, Secret: "whsec_new", PreviousSecret: "whsec_old",
-		PreviousSecretExpiresAt: rotated, CreatedAt: t0.Add(time.Second), UpdatedAt: t0.Add(time.Second)}
+		PreviousSecretExpiresAt: rotated, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0.Add(time.Second)}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
 		t.Fatal(err)
 	}
@@ -296,19 +286,19 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 		!slices.Equal(got.EnabledEvents, []string{"*"}) {
 		t.Errorf("we_a: %+v %v", got, err)
 	}
-	byID := idsBy(t, func(e *store.WebhookEndpoint) string { return e.ID })
+	byID := fixture.IDsBy(t, func(e *store.WebhookEndpoint) string { return e.ID })
 	endpointIDs := func(merchantID string) []string { return byID(s.WebhookEndpoints(ctx, merchantID)) }
 	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_b", "we_c"}) {
 		t.Errorf("mer_1's endpoints: %v", got)
 	}
 	e.URL, e.Description, e.EnabledEvents, e.Disabled = "https://shop.example/v2", "", []string{"*"}, true
-	e.PreviousSecret, e.PreviousSecretExpiresAt, e.UpdatedAt = "", time.Time{}, t0.Add(time.Minute)
+	e.PreviousSecret, e.PreviousSecretExpiresAt, e.UpdatedAt = "", time.Time{}, fixture.T0.Add(time.Minute)
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, e) }); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := s.WebhookEndpoint(ctx, "we_c"); err != nil || got.URL != e.URL || got.Description != "" || !got.Disabled ||
 		!slices.Equal(got.EnabledEvents, []string{"*"}) || got.PreviousSecret != "" || !got.PreviousSecretExpiresAt.IsZero() ||
-		!got.UpdatedAt.Equal(e.UpdatedAt) || !got.CreatedAt.Equal(t0.Add(time.Second)) {
+		!got.UpdatedAt.Equal(e.UpdatedAt) || !got.CreatedAt.Equal(fixture.T0.Add(time.Second)) {
 		t.Errorf("updated: %+v %v", got, err)
 	}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_b") }); err != nil {
@@ -332,22 +322,22 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 // its answer, and an endpoint's last success is the latest delivery it took.
 func testDeliveries(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m := merchant(t, s, "mer_1")
-	addEndpoint(t, s, m, "we_1", false)
-	addEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", t0, 2)
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.AddEndpoint(t, s, m, "we_1", false)
+	fixture.AddEndpoint(t, s, m, "we_2", false)
+	addEvents(t, s, m, "evt", fixture.T0, 2)
 	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.IsZero() {
 		t.Errorf("before any success: %v %v", last, err)
 	}
 	list, err := s.DeliveriesByEvent(ctx, "evt_00")
 	if err != nil || len(list) != 2 || list[0].EndpointID != "we_1" || list[1].EndpointID != "we_2" || list[0].Seq >= list[1].Seq ||
-		list[0].CheckoutID != "cs_evt_00" || list[0].MerchantID != m.ID || list[0].Attempts != 0 || !list[0].NextAttemptAt.Equal(t0) ||
-		!list[0].LockedUntil.IsZero() || !list[0].CreatedAt.Equal(t0) {
+		list[0].CheckoutID != "cs_evt_00" || list[0].MerchantID != m.ID || list[0].Attempts != 0 || !list[0].NextAttemptAt.Equal(fixture.T0) ||
+		!list[0].LockedUntil.IsZero() || !list[0].CreatedAt.Equal(fixture.T0) {
 		t.Fatalf("deliveries of evt_00: %+v %v", list, err)
 	}
 	// A redelivery is made after them, with its own seq.
 	again := &store.Delivery{ID: "whd_again", EventID: "evt_00", EndpointID: "we_1", MerchantID: m.ID, CheckoutID: "cs_evt_00",
-		Status: store.DeliveryPending, NextAttemptAt: t0.Add(time.Hour), LockedUntil: t0.Add(time.Hour), CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+		Status: store.DeliveryPending, NextAttemptAt: fixture.T0.Add(time.Hour), LockedUntil: fixture.T0.Add(time.Hour), CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0.Add(time.Hour)}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.EnqueueDelivery(ctx, again) }); err != nil {
 		t.Fatal(err)
 	}
@@ -367,18 +357,18 @@ func testDeliveries(t *testing.T, s store.Store) {
 		}
 	}
 	d := list[0]
-	record(d, store.DeliveryPending, 0, t0.Add(time.Second))
-	record(d, store.DeliverySucceeded, 200, t0.Add(2*time.Second))
+	record(d, store.DeliveryPending, 0, fixture.T0.Add(time.Second))
+	record(d, store.DeliverySucceeded, 200, fixture.T0.Add(2*time.Second))
 	tries, err := s.DeliveryAttempts(ctx, d.ID)
 	if err != nil || len(tries) != 2 || tries[0].N != 1 || tries[0].Error != "timeout" || tries[0].StatusCode != 0 ||
 		tries[1].N != 2 || tries[1].StatusCode != 200 || tries[1].Excerpt != "ok" || tries[1].Latency != 1500*time.Millisecond ||
-		!tries[1].At.Equal(t0.Add(2*time.Second)) {
+		!tries[1].At.Equal(fixture.T0.Add(2*time.Second)) {
 		t.Errorf("tries: %+v %v", tries, err)
 	}
 	if tries, err := s.DeliveryAttempts(ctx, "whd_nope"); err != nil || len(tries) != 0 {
 		t.Errorf("tries of no delivery: %v %v", tries, err)
 	}
-	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.Equal(t0.Add(2*time.Second)) {
+	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.Equal(fixture.T0.Add(2*time.Second)) {
 		t.Errorf("last success of we_1: %v %v", last, err)
 	}
 	if last, err := s.LastDeliverySuccess(ctx, "we_2"); err != nil || !last.IsZero() {
@@ -396,14 +386,14 @@ func testDeliveries(t *testing.T, s store.Store) {
 // they were written), by type, by checkout and a page at a time; one reads back by id.
 func testEvents(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	m, other := merchant(t, s, "mer_1"), merchant(t, s, "mer_2")
+	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, e := range []*store.Event{
-			{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: t0},
-			{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: t0},
-			{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: t0},
-			{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: t0.Add(time.Second)},
-			{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: t0.Add(time.Hour)},
+			{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+			{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+			{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: fixture.T0},
+			{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: fixture.T0.Add(time.Second)},
+			{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: fixture.T0.Add(time.Hour)},
 		} {
 			e.MerchantID = cmp.Or(e.MerchantID, m.ID)
 			e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
@@ -418,13 +408,13 @@ func testEvents(t *testing.T, s store.Store) {
 	}
 	e, err := s.Event(ctx, "evt_y")
 	if err != nil || e.MerchantID != m.ID || e.Type != "attempt.created" || e.CheckoutID != "cs_1" || e.ObjectID != "cs_1" ||
-		string(e.Data) != `{"n":1}` || !e.CreatedAt.Equal(t0) {
+		string(e.Data) != `{"n":1}` || !e.CreatedAt.Equal(fixture.T0) {
 		t.Fatalf("by id: %+v %v", e, err)
 	}
 	if _, err := s.Event(ctx, "evt_nope"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a missing event: %v", err)
 	}
-	eventIDs := idsBy(t, func(e *store.Event) string { return e.ID })
+	eventIDs := fixture.IDsBy(t, func(e *store.Event) string { return e.ID })
 	for name, tc := range map[string]struct {
 		p    store.ListEvents
 		want []string

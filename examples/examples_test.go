@@ -145,7 +145,7 @@ func runShop(t *testing.T, start func(e *handlerstest.Env, addr string) *exec.Cm
 	if !strings.Contains(page, "결제 완료") || strings.Contains(page, `http-equiv="refresh"`) {
 		t.Fatalf("after checkout.paid the order's page is:\n%s", page)
 	}
-	res, err = http.Post(shopURL+"/webhooks", "application/json", strings.NewReader(`{"id":"evt_forged","type":"checkout.paid","data":{}}`))
+	res, err = http.Post(shopURL+"/webhooks", "application/json", strings.NewReader(`{"id":"evt_forged","type":"checkout.paid","data":{"object":{}}}`))
 	if err != nil {
 		t.Fatal(err)
 	}

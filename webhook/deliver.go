@@ -306,18 +306,25 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 // Payload is the event object: the JSON body of a delivery, and the API's answer for an event
 // (GET /v1/events/{id} adds where it was delivered), so that a merchant parses both alike.
 type Payload struct {
-	ID        string          `json:"id"`
-	Object    string          `json:"object"` // "event"
-	Type      string          `json:"type"`
-	CreatedAt time.Time       `json:"created_at"`
-	Livemode  bool            `json:"livemode"`
-	Checkout  *string         `json:"checkout"` // the checkout it concerns; null for ping and webhook_endpoint.*
-	Data      json.RawMessage `json:"data"`
+	ID        string    `json:"id"`
+	Object    string    `json:"object"` // "event"
+	Type      string    `json:"type"`
+	CreatedAt time.Time `json:"created_at"`
+	Livemode  bool      `json:"livemode"`
+	Checkout  *string   `json:"checkout"` // the checkout it concerns; null for ping and webhook_endpoint.*
+	Data      EventData `json:"data"`
+}
+
+// EventData is an event's data: the object it concerns, as the API answers for it at the time
+// of the event. It wraps the object, as Stripe's events do, so that a field may join the object
+// beside it (the previous values, say) without moving the object.
+type EventData struct {
+	Object json.RawMessage `json:"object"`
 }
 
 // NewPayload is the event object of ev, an event of a merchant whose livemode is livemode.
 func NewPayload(ev *store.Event, livemode bool) Payload {
-	p := Payload{ID: ev.ID, Object: "event", Type: ev.Type, CreatedAt: ev.CreatedAt, Livemode: livemode, Data: ev.Data}
+	p := Payload{ID: ev.ID, Object: "event", Type: ev.Type, CreatedAt: ev.CreatedAt, Livemode: livemode, Data: EventData{Object: ev.Data}}
 	if ev.CheckoutID != "" {
 		p.Checkout = &ev.CheckoutID
 	}

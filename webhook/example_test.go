@@ -43,7 +43,7 @@ func Example() {
 	})
 
 	// What kpcheckout sends, then a forgery with the same headers.
-	body := []byte(`{"id":"evt_1","type":"checkout.paid","livemode":false,"data":{"amount":12000}}`)
+	body := []byte(`{"id":"evt_1","type":"checkout.paid","livemode":false,"data":{"object":{"amount":12000}}}`)
 	forged := bytes.Replace(body, []byte("12000"), []byte("120000"), 1)
 	header, err := webhook.Sign("evt_1", time.Now(), body, secret)
 	if err != nil {

@@ -13,7 +13,7 @@ const (
 )
 
 var (
-	testBody = []byte(`{"id":"evt_1","type":"checkout.paid","created_at":"2026-12-01T15:00:00Z","livemode":false,"data":{"amount":12000}}`)
+	testBody = []byte(`{"id":"evt_1","type":"checkout.paid","created_at":"2026-12-01T15:00:00Z","livemode":false,"data":{"object":{"amount":12000}}}`)
 	testNow  = time.Unix(1_700_000_000, 0)
 )
 

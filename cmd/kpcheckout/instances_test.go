@@ -358,12 +358,14 @@ func newReceiver(t *testing.T) *receiver {
 			http.Error(w, "bad signature", 400)
 			return
 		}
-		var p struct{ Data struct{ ID string } }
+		var p struct {
+			Data struct{ Object struct{ ID string } }
+		}
 		json.Unmarshal(body, &p)
 		id := req.Header.Get("webhook-id")
 		h.mu.Lock()
 		h.received[id]++
-		h.checkout[id] = p.Data.ID
+		h.checkout[id] = p.Data.Object.ID
 		h.held[req.RemoteAddr]++
 		h.mu.Unlock()
 		h.inFlight.Add(1)

@@ -234,8 +234,8 @@ func TestListenForwardsTriggeredEvents(t *testing.T) {
 		ID     string `json:"id"`
 		Status string `json:"status"`
 	}
-	if err := json.Unmarshal(d.event.Data, &paid); err != nil || paid.Status != "paid" || d.event.Livemode {
-		t.Errorf("checkout.paid carries %s (livemode %v)", d.event.Data, d.event.Livemode)
+	if err := json.Unmarshal(d.event.Data.Object, &paid); err != nil || paid.Status != "paid" || d.event.Livemode {
+		t.Errorf("checkout.paid carries %s (livemode %v)", d.event.Data.Object, d.event.Livemode)
 	}
 	if line := l.waitFor(d.event.ID); !strings.Contains(line, "checkout.paid") || !strings.Contains(line, "204 No Content") {
 		t.Errorf("listen printed %q for it", line)
@@ -270,8 +270,8 @@ func TestListenSurvivesRestartAndDownReceiver(t *testing.T) {
 	created := r.next("checkout.created", l.secret)
 	expired := r.next("checkout.expired", l.secret)
 	var c struct{ ID string }
-	json.Unmarshal(expired.event.Data, &c)
-	if !strings.Contains(string(created.event.Data), c.ID) {
+	json.Unmarshal(expired.event.Data.Object, &c)
+	if !strings.Contains(string(created.event.Data.Object), c.ID) {
 		t.Errorf("after the hookReceiver came back: %s then %s, want the same checkout's", created.event.ID, expired.event.ID)
 	}
 	l.waitFor(expired.event.ID)

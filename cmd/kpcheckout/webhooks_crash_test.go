@@ -39,12 +39,12 @@ func TestWebhooksSurviveASIGKILL(t *testing.T) {
 		}
 		var p struct {
 			ID, Type string
-			Data     struct{ ID string }
+			Data     struct{ Object struct{ ID string } }
 		}
 		json.Unmarshal(body, &p)
 		mu.Lock()
 		seen[p.ID]++
-		order[p.Data.ID] = append(order[p.Data.ID], p.Type)
+		order[p.Data.Object.ID] = append(order[p.Data.Object.ID], p.Type)
 		mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	}))

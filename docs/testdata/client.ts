@@ -24,20 +24,23 @@ const noFailureURL: CreateCheckout = { amount: 11000, success_url: "https://cafe
 const noAmount: CreateCheckout = { success_url: "https://cafe.example.kr/orders/1", failure_url: "https://cafe.example.kr/cart" };
 void [noSuccessURL, noFailureURL, noAmount];
 
-// A webhook's body is an Event: its type narrows data to the object it carries.
+// A webhook's body is an Event: its type narrows data.object to the object it carries.
 type Event = components["schemas"]["Event"];
 function orderOf(ev: Event): string | undefined {
   switch (ev.type) {
     case "checkout.paid": {
-      const paid: number = ev.data.payment?.amount ?? 0;
-      return `${ev.data.metadata["order_id"]} ${ev.data.items.length} ${ev.data.customer?.name} ${paid}`;
+      const c = ev.data.object;
+      const paid: number = c.payment?.amount ?? 0;
+      // @ts-expect-error the checkout is data.object, not data itself
+      void ev.data.metadata;
+      return `${c.metadata["order_id"]} ${c.items.length} ${c.customer?.name} ${paid}`;
     }
     case "refund.succeeded":
-      return `${ev.data.checkout} ${ev.data.payment} ${ev.data.amount}`;
+      return `${ev.data.object.checkout} ${ev.data.object.payment} ${ev.data.object.amount}`;
     case "attempt.voided":
-      return `${ev.data.checkout} ${ev.data.canceled_amount}`;
+      return `${ev.data.object.checkout} ${ev.data.object.canceled_amount}`;
     case "webhook_endpoint.disabled":
-      return ev.data.reason;
+      return ev.data.object.reason;
     case "ping": {
       // @ts-expect-error a ping concerns no checkout
       const none: string = ev.checkout;
@@ -48,7 +51,7 @@ function orderOf(ev: Event): string | undefined {
 }
 // The webhooks section has an entry per event type, typed alike.
 type PaidBody = NonNullable<webhooks["checkout.paid"]["post"]["requestBody"]>["content"]["application/json"];
-const paidBody = (b: PaidBody): Record<string, string> => b.data.metadata;
+const paidBody = (b: PaidBody): Record<string, string> => b.data.object.metadata;
 void [orderOf, paidBody];
 
 async function createCheckout(base: string, key: string, body: CreateCheckout): Promise<Checkout> {

@@ -171,11 +171,11 @@ app.post("/webhooks", express.raw({ type: "*/*", limit: "1mb" }), (req, res) => 
   res.status(204).end();
 });
 
-// apply moves an order on for a checkout event; its data is the checkout, whose reference is the
-// order id.
+// apply moves an order on for a checkout event; its data.object is the checkout, whose reference
+// is the order id.
 function apply(ev) {
   if (!ev.type.startsWith("checkout.")) return;
-  const c = ev.data;
+  const c = ev.data.object;
   const o = orders.get(c.reference);
   if (!o || o.checkoutID !== c.id) {
     console.log(`${ev.type} ${ev.id} is for no order of ours`);

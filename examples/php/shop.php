@@ -121,14 +121,14 @@ function verify_webhook(string $secret, string $body, string $id, string $timest
 }
 
 // apply moves an order on for a checkout event, once per event id (deliveries come at least
-// once); its data is the checkout, whose reference is the order id.
+// once); its data.object is the checkout, whose reference is the order id.
 function apply_event(array &$state, array $ev): void
 {
     if (isset($state['seen'][$ev['id']]) || !str_starts_with($ev['type'], 'checkout.')) {
         return;
     }
     $state['seen'][$ev['id']] = true;
-    $c = $ev['data'];
+    $c = $ev['data']['object'] ?? [];
     $orderID = $c['reference'] ?? '';
     if (!isset($state['orders'][$orderID]) || $state['orders'][$orderID]['checkout_id'] !== $c['id']) {
         error_log("{$ev['type']} {$ev['id']} is for no order of ours");

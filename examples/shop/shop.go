@@ -178,7 +178,7 @@ func (s *shop) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 	}
 	var c checkoutObject
 	if strings.HasPrefix(ev.Type, "checkout.") {
-		if err := json.Unmarshal(ev.Data, &c); err != nil {
+		if err := json.Unmarshal(ev.Data.Object, &c); err != nil {
 			http.Error(w, "bad JSON", http.StatusBadRequest)
 			return
 		}
@@ -189,12 +189,15 @@ func (s *shop) receiveWebhook(w http.ResponseWriter, r *http.Request) {
 
 // event is the part of kpcheckout's event object, a webhook's body, that the shop reads.
 type event struct {
-	ID   string          `json:"id"`
-	Type string          `json:"type"`
-	Data json.RawMessage `json:"data"`
+	ID   string `json:"id"`
+	Type string `json:"type"`
+	Data struct {
+		Object json.RawMessage `json:"object"` // the object the event concerns, as the API answers it
+	} `json:"data"`
 }
 
-// checkoutObject is the data of a checkout.* event: the checkout, whose reference is our order id.
+// checkoutObject is the data.object of a checkout.* event: the checkout, whose reference is our
+// order id.
 type checkoutObject struct {
 	ID        string `json:"id"`
 	Reference string `json:"reference"`

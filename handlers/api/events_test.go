@@ -17,11 +17,13 @@ func TestEventsFilterByType(t *testing.T) {
 	type eventList struct {
 		Object string `json:"object"`
 		Data   []struct {
-			ID       string          `json:"id"`
-			Object   string          `json:"object"`
-			Type     string          `json:"type"`
-			Checkout string          `json:"checkout"`
-			Data     json.RawMessage `json:"data"`
+			ID       string `json:"id"`
+			Object   string `json:"object"`
+			Type     string `json:"type"`
+			Checkout string `json:"checkout"`
+			Data     struct {
+				Object json.RawMessage `json:"object"`
+			} `json:"data"`
 		} `json:"data"`
 		HasMore bool `json:"has_more"`
 	}
@@ -65,11 +67,11 @@ func TestEventsFilterByType(t *testing.T) {
 				Amount int64  `json:"amount"`
 			} `json:"payment"`
 		}
-		if len(l.Data) != 1 || json.Unmarshal(l.Data[0].Data, &d) != nil {
+		if len(l.Data) != 1 || json.Unmarshal(l.Data[0].Data.Object, &d) != nil {
 			t.Fatalf("events %+v", l.Data)
 		}
 		if d.ID != paid.ID || d.Status != "paid" || d.Amount != 11000 || !strings.HasPrefix(d.Payment.ID, "pay_") || d.Payment.Amount != 11000 {
-			t.Errorf("checkout.paid data %s", l.Data[0].Data)
+			t.Errorf("checkout.paid data.object %s", l.Data[0].Data.Object)
 		}
 	})
 }

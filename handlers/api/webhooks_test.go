@@ -58,8 +58,8 @@ func TestShopperWhoClosesTheTabStillGetsTheOrderPaid(t *testing.T) {
 			Amount int64 `json:"amount"`
 		} `json:"payment"`
 	}
-	if err := json.Unmarshal(got[0].Data, &data); err != nil || data.ID != c.ID || data.Status != "paid" || data.Payment.Amount != 11000 {
-		t.Errorf("checkout.paid data %s: %v", got[0].Data, err)
+	if err := json.Unmarshal(got[0].Data.Object, &data); err != nil || data.ID != c.ID || data.Status != "paid" || data.Payment.Amount != 11000 {
+		t.Errorf("checkout.paid data.object %s: %v", got[0].Data.Object, err)
 	}
 	handlerstest.Deliver(t, e)
 	e.Clock.Add(time.Hour)
@@ -387,8 +387,10 @@ func TestWebhookBodyIsTheEventObject(t *testing.T) {
 	}
 }
 
-// TestWebhookDataIsTheWholeObject: an event's data is the API's object as it was when the event
-// happened, so that a merchant learns which order it was without calling back: checkout.created
+// TestWebhookDataIsTheWholeObject: an event's data.object (data holds it alone, as Stripe's
+// events do) is the API's object as it was when the event happened, and the body is GET
+// /v1/events/{id} but for its deliveries, so that a merchant learns which order it was without
+// calling back: checkout.created
 // and checkout.paid carry the whole checkout (items, customer, metadata, and the payment once
 // paid), a refund's events the refund with its payment and checkout, a charge's the charge, an
 // agreement's the agreement.
@@ -421,17 +423,31 @@ func TestWebhookDataIsTheWholeObject(t *testing.T) {
 	handlerstest.Deliver(t, e)
 	data := map[string]map[string]any{}
 	for _, body := range rc.Bodies() {
-		var ev struct {
-			Type string         `json:"type"`
-			Data map[string]any `json:"data"`
-		}
+		var ev map[string]any
 		if err := json.Unmarshal(body, &ev); err != nil {
 			t.Fatal(err)
 		}
-		if strings.HasPrefix(ev.Type, "checkout.") && ev.Data["id"] != id || strings.HasPrefix(ev.Type, "attempt.") && ev.Data["checkout"] != id {
+		// The body is GET /v1/events/{id}'s answer but for where it was delivered.
+		var read map[string]any
+		e.API("GET", "/v1/events/"+ev["id"].(string), "", &read)
+		if _, ok := read["deliveries"]; !ok {
+			t.Errorf("GET /v1/events/%s has no deliveries: %v", ev["id"], read)
+		}
+		delete(read, "deliveries")
+		if !reflect.DeepEqual(ev, read) {
+			t.Errorf("the delivered body\n%v\nis not GET /v1/events/%s minus deliveries\n%v", ev, ev["id"], read)
+		}
+		typ := ev["type"].(string)
+		d, _ := ev["data"].(map[string]any)
+		obj, _ := d["object"].(map[string]any)
+		if len(d) != 1 || obj == nil {
+			t.Errorf("%s's data %v: want only the object under data.object", typ, d)
+			continue
+		}
+		if strings.HasPrefix(typ, "checkout.") && obj["id"] != id || strings.HasPrefix(typ, "attempt.") && obj["checkout"] != id {
 			continue // the subscription's
 		}
-		data[ev.Type] = ev.Data
+		data[typ] = obj
 	}
 	for _, c := range []struct {
 		typ  string
@@ -441,13 +457,13 @@ func TestWebhookDataIsTheWholeObject(t *testing.T) {
 		{"agreement.activated", agreement}, {"charge.succeeded", charge},
 	} {
 		if !reflect.DeepEqual(data[c.typ], c.want) {
-			t.Errorf("%s's data\n%v\nis not the API's object\n%v", c.typ, data[c.typ], c.want)
+			t.Errorf("%s's data.object\n%v\nis not the API's object\n%v", c.typ, data[c.typ], c.want)
 		}
 	}
 	if r := data["refund.created"]; r["payment"] != pay || r["checkout"] != id || r["object"] != "refund" {
-		t.Errorf("refund.created's data %v: want its payment %s and checkout %s", r, pay, id)
+		t.Errorf("refund.created's data.object %v: want its payment %s and checkout %s", r, pay, id)
 	}
 	if a := data["attempt.created"]; a["object"] != "attempt" || a["checkout"] != id || a["status"] != "ready" {
-		t.Errorf("attempt.created's data %v: want the attempt of %s", a, id)
+		t.Errorf("attempt.created's data.object %v: want the attempt of %s", a, id)
 	}
 }

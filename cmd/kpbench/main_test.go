@@ -40,6 +40,25 @@ func TestBenchSmoke(t *testing.T) {
 	if strings.Contains(table, "failed") || strings.Contains(table, "woke)") {
 		t.Errorf("a scenario failed:\n%s", table)
 	}
+	// Both pages are read against a bare net/http server sending the same bytes, in the same run.
+	for _, page := range []string{"| desktop page", "| phone page"} {
+		if line := tableLine(table, page); !strings.Contains(line, "bare net/http HTML page") || !strings.Contains(line, "×") {
+			t.Errorf("the %s row has no bare page baseline and ratio: %q", page, line)
+		}
+	}
+	if line := tableLine(table, "| whole sandbox flows"); !strings.Contains(line, "≥ 800/s") {
+		t.Errorf("the flows row has no target: %q", line)
+	}
+}
+
+// tableLine is the line of table that starts with prefix, or "".
+func tableLine(table, prefix string) string {
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
 }
 
 // buildServer builds the kpcheckout binary into a temporary folder.

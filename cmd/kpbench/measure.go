@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"net/http"
@@ -60,15 +61,12 @@ func measure(ctx context.Context, o options) ([]row, error) {
 		{"desktop page with QR (`GET /c/{id}`, 64 clients)", uaDesktop, "desktop", "≥ 8,000/s, p99 ≤ 20 ms"},
 		{"phone page (`GET /c/{id}`, 64 clients)", uaPhone, "mobile", ""},
 	} {
-		id, _, err := s.payable(ctx, p.ua, p.device)
+		page, bare, err := s.pageAndBare(ctx, bareAddr, p.ua, p.device, o.duration)
 		if err != nil {
 			return nil, err
 		}
-		r := hammer(ctx, 64, o.duration, func(ctx context.Context) bool {
-			_, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", p.ua)
-			return ok
-		})
-		rows = append(rows, row{p.name, perSec(r) + ", p99 " + ms(r.p99), "", "", p.target})
+		rows = append(rows, row{p.name, perSec(page) + ", p99 " + ms(page.p99),
+			"bare net/http HTML page, same bytes: " + perSec(bare) + ", p99 " + ms(bare.p99), ratio(page.rate(), bare.rate()), p.target})
 	}
 
 	id, _, err := s.payable(ctx, uaDesktop, "desktop")
@@ -102,6 +100,35 @@ func measure(ctx context.Context, o options) ([]row, error) {
 	<-profiled
 	rows = append(rows, row{"whole sandbox flows (create, pay, approve in the wallet, return; 16 clients)", perSec(flows), "", "", "≥ 800/s"})
 	return rows, nil
+}
+
+// pageAndBare measures a checkout's page for a device with 64 clients, and right before it the
+// bare server sending the same bytes with as many clients of the same kind.
+func (s *shop) pageAndBare(ctx context.Context, bareAddr, ua, device string, d time.Duration) (page, bare result, err error) {
+	id, _, err := s.payable(ctx, ua, device)
+	if err != nil {
+		return page, bare, err
+	}
+	body, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", ua)
+	if !ok {
+		return page, bare, fmt.Errorf("the %s page of %s did not answer", device, id)
+	}
+	bareURL := "http://" + bareAddr + "/page/" + device
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPut, bareURL, bytes.NewReader(body))
+	if _, ok := do(s.c, req, 200); !ok {
+		return page, bare, fmt.Errorf("the bare server did not take the %s page", device)
+	}
+	bc := newClient(256)
+	defer bc.CloseIdleConnections()
+	bare = hammer(ctx, 64, d, func(ctx context.Context) bool {
+		_, ok := get(ctx, bc, bareURL, 200, "User-Agent", ua)
+		return ok
+	})
+	page = hammer(ctx, 64, d, func(ctx context.Context) bool {
+		_, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", ua)
+		return ok
+	})
+	return page, bare, nil
 }
 
 // statusClient keeps 64 connections for the status scenarios.

@@ -49,6 +49,21 @@ func TestBenchSmoke(t *testing.T) {
 	if line := tableLine(table, "| whole sandbox flows"); !strings.Contains(line, "≥ 800/s") {
 		t.Errorf("the flows row has no target: %q", line)
 	}
+
+	// A second run keeps the report's earlier runs, written below their heading.
+	report := filepath.Join(t.TempDir(), "bench.md")
+	if err := os.WriteFile(report, []byte("old table\n\n## Earlier runs\n\nrun 1: 5/s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := options{out: report, load: "1.00"}
+	if err := writeReport(o, nil, table); err != nil {
+		t.Fatal(err)
+	}
+	written, _ := os.ReadFile(report)
+	if !strings.Contains(string(written), table+"\n## Earlier runs\n\nrun 1: 5/s\n") || strings.Contains(string(written), "old table") ||
+		!strings.Contains(string(written), "load average (1 min) as the run began, other jobs included: 1.00") {
+		t.Errorf("the report after a second run:\n%s", written)
+	}
 }
 
 // tableLine is the line of table that starts with prefix, or "".

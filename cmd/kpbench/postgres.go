@@ -56,6 +56,21 @@ type instancesResult struct {
 	load                                  string  // the 1-minute load average as the run began
 	inserts                               float64 // the pgx insert loop, a second
 	create, desktop, phone, status, flows result
+	createXids, flowXids                  int64 // write transactions PostgreSQL began during create and flows
+}
+
+// nextXid is the id PostgreSQL's next write transaction takes: the difference of two readings is
+// how many write transactions began between them (read-only ones take none), with no delay,
+// unlike pg_stat_database's counters.
+func nextXid(ctx context.Context, url string) int64 {
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		return 0
+	}
+	defer conn.Close(ctx)
+	var x int64
+	conn.QueryRow(ctx, "SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint").Scan(&x)
+	return x
 }
 
 // measureInstances starts n servers on the database at databaseURL and runs the throughput
@@ -83,7 +98,9 @@ func measureInstances(ctx context.Context, o options, databaseURL string, n int)
 	if r.inserts, err = pgxInserts(ctx, databaseURL, 16, o.duration); err != nil {
 		return r, fmt.Errorf("the pgx insert loop: %w", err)
 	}
+	x0 := nextXid(ctx, databaseURL)
 	r.create = hammer(ctx, 16, o.duration, func(ctx context.Context) bool { _, ok := c.next().create(ctx); return ok })
+	r.createXids = nextXid(ctx, databaseURL) - x0
 	for _, p := range []struct {
 		ua, device string
 		into       *result
@@ -107,7 +124,9 @@ func measureInstances(ctx context.Context, o options, databaseURL string, n int)
 		return ok
 	})
 	// A whole flow stays on one instance: the built-in sandbox keeps its payments in memory.
+	x0 = nextXid(ctx, databaseURL)
 	r.flows = hammer(ctx, 16, o.duration, func(ctx context.Context) bool { return c.next().flow(ctx) })
+	r.flowXids = nextXid(ctx, databaseURL) - x0
 	return r, nil
 }
 
@@ -147,6 +166,17 @@ func renderPostgresTable(one, two instancesResult) string {
 	}
 	fmt.Fprintf(&b, "| create ÷ pgx insert loop (same run, same server: 16 clients, one checkout-sized `INSERT` per SERIALIZABLE transaction) | %s | %s |  | ≥ 0.5× |\n",
 		vsLoop(one), vsLoop(two))
+	xids := func(r instancesResult) string {
+		per := func(x int64, op result) string {
+			if op.n == 0 {
+				return "–"
+			}
+			return fmt.Sprintf("%.1f", float64(x)/float64(op.n))
+		}
+		return fmt.Sprintf("%s a create, %s a flow; %.0f/s during flows", per(r.createXids, r.create), per(r.flowXids, r.flows),
+			float64(r.flowXids)/r.flows.elapsed.Seconds())
+	}
+	fmt.Fprintf(&b, "| PostgreSQL write transactions (xids taken; each one that writes a checkout also `NOTIFY`s) | %s | %s |  |  |\n", xids(one), xids(two))
 	fmt.Fprintf(&b, "| load average (1 min) as the run began, other jobs included | %s | %s |  |  |\n", one.load, two.load)
 	return b.String()
 }
@@ -211,8 +241,10 @@ func writePostgresReport(o options, args []string, version, table string) error 
 		"  same database right before it\n", version, where)
 	b.WriteString("- servers: `kpcheckout serve` in sandbox mode on loopback, log level warn; requests alternate between the\n" +
 		"  instances, except that each whole flow stays on one, since the built-in sandbox keeps its payments in\n" +
-		"  memory; the load generator runs on the same machine\n\n")
+		"  memory; the load generator runs on the same machine\n")
+	b.WriteString("- what the figures mean for several instances and bigger shops: [scaling.md](scaling.md)\n\n")
 	b.WriteString(table)
+	b.WriteString(earlierRuns(o.out))
 	return os.WriteFile(o.out, []byte(b.String()), 0o644)
 }
 

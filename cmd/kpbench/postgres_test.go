@@ -20,8 +20,8 @@ func TestBenchPostgresSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := out.String()
-	if n := strings.Count(table, "\n| "); n != 8 {
-		t.Errorf("%d rows in the table, want 8:\n%s", n, table)
+	if n := strings.Count(table, "\n| "); n != 9 {
+		t.Errorf("%d rows in the table, want 9:\n%s", n, table)
 	}
 	// Create is read against a pgx insert loop on the same server in the same run.
 	if line := tableLine(table, "| create ÷ pgx insert loop"); strings.Count(line, "×") < 2 {

@@ -126,7 +126,7 @@ func TestRotateKeyRevokesTheOthers(t *testing.T) {
 // a key and its merchant never outlives a change made through this instance, and a change made
 // through another instance over the same database is seen within accounts.KeyCacheFor.
 func TestAuthenticateSeesChangesAtOnceHereAndWithinTheBoundElsewhere(t *testing.T) {
-	h := newHarness(t)
+	h := apptest.New(t)
 	ck, err := h.Merchants.CreateAPIKey(h.Ctx, h.M, accounts.APIKeyParams{})
 	if err != nil {
 		t.Fatal(err)

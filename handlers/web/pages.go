@@ -22,7 +22,7 @@ import (
 // error with a localized error page.
 type Pages struct {
 	bundle   *i18n.Bundle
-	locs     map[string]*views.Localizer // one per language, shared by every page: they remember
+	locs     map[string]*views.Localizer // one per language, shared by every page, so that what one translated is kept
 	assets   *static.Assets
 	sessions sessions.Store
 	testMode bool

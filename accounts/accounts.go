@@ -34,6 +34,7 @@ type Merchants struct {
 	clock    domain.Clock
 	webhooks webhook.URLRule
 	sandbox  bool
+	keys     keyCache
 }
 
 // NewMerchants returns the merchants kept in cfg.Store.

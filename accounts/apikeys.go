@@ -122,6 +122,7 @@ func (s *Merchants) RevokeAPIKey(ctx context.Context, m *store.Merchant, id stri
 		k, err = tx.APIKey(ctx, id)
 		return err
 	})
+	s.keys.forget() // whether or not it committed: the next call reads afresh
 	if err != nil {
 		return nil, wrapf("revoke api key", err)
 	}
@@ -144,6 +145,7 @@ func (s *Merchants) RotateAPIKeys(ctx context.Context, m *store.Merchant) (strin
 		}
 		return tx.CreateAPIKey(ctx, k)
 	})
+	s.keys.forget()
 	if err != nil {
 		return "", wrapf("rotate key", err)
 	}
@@ -151,29 +153,45 @@ func (s *Merchants) RotateAPIKeys(ctx context.Context, m *store.Merchant) (strin
 }
 
 // Authenticate finds the merchant an API key belongs to, comparing the key's hash in constant
-// time; a revoked key is refused. It records the key's use at most once a minute.
+// time; a revoked key is refused. It records the key's use at most once a minute. What it read
+// of a key and its merchant it reuses for up to KeyCacheFor.
 func (s *Merchants) Authenticate(ctx context.Context, secret string) (*store.Merchant, error) {
 	if len(secret) < keyPrefixLen+8 || len(secret) > 200 ||
 		!(strings.HasPrefix(secret, "sk_test_") || strings.HasPrefix(secret, "sk_live_")) {
 		return nil, ErrBadAPIKey
 	}
-	k, err := s.store.APIKeyByPrefix(ctx, secret[:keyPrefixLen])
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, ErrBadAPIKey
-	}
-	if err != nil {
-		return nil, wrapf("authenticate", err)
+	prefix := secret[:keyPrefixLen]
+	now := s.clock.Now()
+	k, m, version := s.keys.get(prefix, now)
+	if k == nil {
+		var err error
+		if k, m, err = s.readKey(ctx, prefix); err != nil {
+			return nil, err
+		}
+		s.keys.put(k, m, now, version)
 	}
 	sum := sha256.Sum256([]byte(secret))
 	if subtle.ConstantTimeCompare(sum[:], k.Hash) != 1 || !k.RevokedAt.IsZero() {
 		return nil, ErrBadAPIKey
 	}
-	m, err := s.store.Merchant(ctx, k.MerchantID)
-	if err != nil {
-		return nil, wrapf("authenticate", err)
-	}
 	s.touchKey(ctx, k)
 	return m, nil
+}
+
+// readKey reads the key with prefix and its merchant from the store.
+func (s *Merchants) readKey(ctx context.Context, prefix string) (*store.APIKey, *store.Merchant, error) {
+	k, err := s.store.APIKeyByPrefix(ctx, prefix)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil, ErrBadAPIKey
+	}
+	if err != nil {
+		return nil, nil, wrapf("authenticate", err)
+	}
+	m, err := s.store.Merchant(ctx, k.MerchantID)
+	if err != nil {
+		return nil, nil, wrapf("authenticate", err)
+	}
+	return k, m, nil
 }
 
 // touchKey records that k was used now, when its last recorded use is a minute old or more:
@@ -187,5 +205,7 @@ func (s *Merchants) touchKey(ctx context.Context, k *store.APIKey) {
 	err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.TouchAPIKey(ctx, k.ID, now, now.Add(-touchEvery)) })
 	if err != nil {
 		s.log.WarnContext(ctx, "recording an API key's use", "key", k.ID, "err", err)
+		return
 	}
+	s.keys.used(k.Prefix, now)
 }

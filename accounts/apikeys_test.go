@@ -121,3 +121,49 @@ func TestRotateKeyRevokesTheOthers(t *testing.T) {
 		t.Errorf("%d keys, %d active after rotation; want 3 and 1", len(keys), active)
 	}
 }
+
+// TestAuthenticateSeesChangesAtOnceHereAndWithinTheBoundElsewhere: what Authenticate remembers of
+// a key and its merchant never outlives a change made through this instance, and a change made
+// through another instance over the same database is seen within accounts.KeyCacheFor.
+func TestAuthenticateSeesChangesAtOnceHereAndWithinTheBoundElsewhere(t *testing.T) {
+	h := apptest.New(t)
+	ck, err := h.Merchants.CreateAPIKey(h.Ctx, h.M, accounts.APIKeyParams{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Merchants.Authenticate(h.Ctx, ck.Secret); err != nil {
+		t.Fatal(err)
+	}
+	// Settings changed here: the next call answers the new merchant.
+	if _, err := h.Merchants.UpdateSettings(h.Ctx, h.M, accounts.SettingsParams{Name: "새 이름", MinAmount: 100, MaxAmount: 50000}); err != nil {
+		t.Fatal(err)
+	}
+	if m, err := h.Merchants.Authenticate(h.Ctx, ck.Secret); err != nil || m.Name != "새 이름" || m.MinAmount != 100 {
+		t.Errorf("after a settings change here: %+v %v", m, err)
+	}
+
+	// Revoked through another instance: refused here once the bound has passed.
+	other := h.Another(apptest.Options{})
+	if _, err := other.Merchants.RevokeAPIKey(h.Ctx, h.M, ck.Key.ID); err != nil {
+		t.Fatal(err)
+	}
+	h.Clock.Add(accounts.KeyCacheFor)
+	if _, err := h.Merchants.Authenticate(h.Ctx, ck.Secret); !errors.Is(err, accounts.ErrBadAPIKey) {
+		t.Errorf("%v after another instance revoked the key: %v", accounts.KeyCacheFor, err)
+	}
+
+	// Rotated here: the old key is refused at once, though it was just used.
+	fresh, err := h.Merchants.RotateAPIKeys(h.Ctx, h.M)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Merchants.Authenticate(h.Ctx, fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Merchants.RotateAPIKeys(h.Ctx, h.M); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.Merchants.Authenticate(h.Ctx, fresh); !errors.Is(err, accounts.ErrBadAPIKey) {
+		t.Errorf("a key rotated away here: %v", err)
+	}
+}

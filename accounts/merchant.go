@@ -123,6 +123,7 @@ func (s *Merchants) SetEmbedOrigins(ctx context.Context, m *store.Merchant, orig
 		}
 		return domain.Bind(ctx, tx, key, domain.BoundMerchantUpdate, m.ID)
 	})
+	s.keys.forget() // Authenticate answers the merchant as saved
 	if err != nil {
 		return nil, wrapf("embed origins", err)
 	}

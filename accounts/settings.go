@@ -43,7 +43,9 @@ func (s *Merchants) UpdateSettings(ctx context.Context, m *store.Merchant, p Set
 		return nil, err
 	}
 	saved.Name, saved.MinAmount, saved.MaxAmount = name, p.MinAmount, p.MaxAmount
-	if err := s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantSettings(ctx, saved) }); err != nil {
+	err = s.store.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantSettings(ctx, saved) })
+	s.keys.forget() // Authenticate answers the merchant as saved
+	if err != nil {
 		return nil, wrapf("merchant settings", err)
 	}
 	return saved, nil

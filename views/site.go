@@ -6,16 +6,20 @@ import (
 	"context"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/nicksnyder/go-i18n/v2/i18n"
 	"golang.org/x/text/language"
 )
 
-// Localizer translates message ids for one language.
+// Localizer translates message ids for one language. It is safe for concurrent use, and meant to
+// be shared: it remembers the messages it translated without template data (a page asks for
+// dozens, and each go-i18n look-up allocates).
 type Localizer struct {
-	Lang string // "ko" or "en"
-	l    *i18n.Localizer
+	Lang  string // "ko" or "en"
+	l     *i18n.Localizer
+	plain sync.Map // message id → its text, for messages asked without data
 }
 
 // NewLocalizer returns a Localizer for lang over bundle.
@@ -25,9 +29,17 @@ func NewLocalizer(bundle *i18n.Bundle, lang string) *Localizer {
 
 // T translates id with optional template data; an unknown id comes back as itself.
 func (l *Localizer) T(id string, data map[string]any) string {
+	if data == nil {
+		if s, ok := l.plain.Load(id); ok {
+			return s.(string)
+		}
+	}
 	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
 	if err != nil {
 		return id
+	}
+	if data == nil {
+		l.plain.Store(id, s)
 	}
 	return s
 }

@@ -16,9 +16,19 @@ type result struct {
 	failed   int64
 	elapsed  time.Duration
 	p50, p99 time.Duration
+	cpu      time.Duration // the measured server's CPU time over the run, when known
 }
 
 func (r result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
+
+// hammerOn is hammer that also reads how much CPU the server process p spent: on a machine
+// other jobs share, CPU per operation moves less than operations a second.
+func hammerOn(ctx context.Context, p *process, workers int, d time.Duration, op func(ctx context.Context) bool) result {
+	before := p.cpu()
+	r := hammer(ctx, workers, d, op)
+	r.cpu = p.cpu() - before
+	return r
+}
 
 // hammer runs op from workers goroutines for d and measures it; op reports success.
 func hammer(ctx context.Context, workers int, d time.Duration, op func(ctx context.Context) bool) result {

@@ -40,6 +40,7 @@ type options struct {
 	out       string
 	bare      string
 	pprof     string
+	load      string // the 1-minute load average as the run began
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -63,6 +64,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	if *short {
 		o.duration, o.waiters, o.approvals = time.Second, 200, 20
 	}
+	o.load = loadAverage()
 	if o.db == "postgres" {
 		return runPostgres(ctx, o, args, stdout)
 	}

@@ -40,6 +40,40 @@ func TestBenchSmoke(t *testing.T) {
 	if strings.Contains(table, "failed") || strings.Contains(table, "woke)") {
 		t.Errorf("a scenario failed:\n%s", table)
 	}
+	// Both pages are read against a bare net/http server sending the same bytes, in the same run.
+	for _, page := range []string{"| desktop page", "| phone page"} {
+		if line := tableLine(table, page); !strings.Contains(line, "bare net/http HTML page") || !strings.Contains(line, "×") {
+			t.Errorf("the %s row has no bare page baseline and ratio: %q", page, line)
+		}
+	}
+	if line := tableLine(table, "| whole sandbox flows"); !strings.Contains(line, "≥ 800/s") {
+		t.Errorf("the flows row has no target: %q", line)
+	}
+
+	// A second run keeps the report's earlier runs, written below their heading.
+	report := filepath.Join(t.TempDir(), "bench.md")
+	if err := os.WriteFile(report, []byte("old table\n\n## Earlier runs\n\nrun 1: 5/s\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := options{out: report, load: "1.00"}
+	if err := writeReport(o, nil, table); err != nil {
+		t.Fatal(err)
+	}
+	written, _ := os.ReadFile(report)
+	if !strings.Contains(string(written), table+"\n## Earlier runs\n\nrun 1: 5/s\n") || strings.Contains(string(written), "old table") ||
+		!strings.Contains(string(written), "load average (1 min) as the run began, other jobs included: 1.00") {
+		t.Errorf("the report after a second run:\n%s", written)
+	}
+}
+
+// tableLine is the line of table that starts with prefix, or "".
+func tableLine(table, prefix string) string {
+	for _, line := range strings.Split(table, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
 }
 
 // buildServer builds the kpcheckout binary into a temporary folder.

@@ -20,8 +20,15 @@ func TestBenchPostgresSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := out.String()
-	if n := strings.Count(table, "\n| "); n != 7 {
-		t.Errorf("%d rows in the table, want 7:\n%s", n, table)
+	if n := strings.Count(table, "\n| "); n != 9 {
+		t.Errorf("%d rows in the table, want 9:\n%s", n, table)
+	}
+	// Create is read against a pgx insert loop on the same server in the same run.
+	if line := tableLine(table, "| create ÷ pgx insert loop"); strings.Count(line, "×") < 2 {
+		t.Errorf("no create ratio to the pgx insert loop for one and two instances: %q", line)
+	}
+	if line := tableLine(table, "| whole sandbox flows"); !strings.Contains(line, "≥ 800/s") {
+		t.Errorf("the flows row has no target: %q", line)
 	}
 	// A request that failed is counted and said; a 300 ms window on a busy machine may end
 	// before one whole flow does, so a rate of 0/s alone is no failure.

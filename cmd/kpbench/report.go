@@ -28,9 +28,29 @@ func writeReport(o options, args []string, table string) error {
 	fmt.Fprintf(&b, "- command: `make bench` (`go run ./cmd/kpbench %s`)\n", strings.Join(args, " "))
 	fmt.Fprintf(&b, "- machine: %s, %d cores, %s, %s\n", cpuModel(), runtime.NumCPU(), runtime.Version(), time.Now().UTC().Format("2006-01-02"))
 	b.WriteString("- server: `kpcheckout serve` in sandbox mode on loopback, SQLite in WAL mode with `synchronous=NORMAL`, log level warn;\n" +
-		"  the load generator runs on the same machine and takes its share of the 2 cores\n\n")
+		"  the load generator runs on the same machine and takes its share of the 2 cores\n")
+	fmt.Fprintf(&b, "- load average (1 min) as the run began, other jobs included: %s; µs CPU each is the server process's\n"+
+		"  CPU time over the scenario divided by the operations, which other jobs on the machine disturb less than rates\n", o.load)
+	b.WriteString("- what the figures mean for several instances and bigger shops: [scaling.md](scaling.md)\n\n")
 	b.WriteString(table)
+	b.WriteString(earlierRuns(o.out))
 	return os.WriteFile(o.out, []byte(b.String()), 0o644)
+}
+
+// earlierRunsHeading starts the part of the report a new run keeps: notes and tables of earlier
+// runs, written by hand.
+const earlierRunsHeading = "\n## Earlier runs"
+
+// earlierRuns is what the report at path holds from earlierRunsHeading on, or "".
+func earlierRuns(path string) string {
+	old, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	if i := strings.Index(string(old), earlierRunsHeading); i >= 0 {
+		return string(old[i:])
+	}
+	return ""
 }
 
 func cpuModel() string {
@@ -49,6 +69,14 @@ func perSec(r result) string {
 		s += fmt.Sprintf(" (%d failed)", r.failed)
 	}
 	return s
+}
+
+// cpuEach is the server's CPU time per operation, when it was measured.
+func cpuEach(r result) string {
+	if r.cpu == 0 || r.n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(", %.0f µs CPU each", float64(r.cpu)/float64(r.n)/float64(time.Microsecond))
 }
 
 func ratio(a, b float64) string {

@@ -15,6 +15,13 @@ import (
 // maxBody bounds every request body.
 const maxBody = 64 << 10
 
+// The baseline security headers' values, canonical keys set directly.
+var (
+	nosniff    = []string{"nosniff"}
+	noReferrer = []string{"no-referrer"}
+	deny       = []string{"DENY"}
+)
+
 // Middleware adds, around every request: a request id (X-Request-Id, also passed to
 // KakaoPay), one JSON log line and its metrics, panic recovery, a body limit and baseline security headers.
 func Middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
@@ -22,15 +29,15 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
 		if !validRequestID(id) {
-			b := make([]byte, 12)
-			rand.Read(b)
-			id = "req_" + hex.EncodeToString(b)
+			id = newRequestID()
 		}
 		h := w.Header()
-		h.Set("X-Request-Id", id)
-		h.Set("X-Content-Type-Options", "nosniff")
-		h.Set("Referrer-Policy", "no-referrer")
-		h.Set("X-Frame-Options", "DENY")
+		h["X-Request-Id"] = []string{id}
+		// Shared values, not a slice per request: handlers replace or delete them (Set, Del),
+		// never write into them.
+		h["X-Content-Type-Options"] = nosniff
+		h["Referrer-Policy"] = noReferrer
+		h["X-Frame-Options"] = deny
 		r = r.WithContext(kakaopay.WithRequestID(r.Context(), id))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
@@ -43,11 +50,23 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 			}
 			d := time.Since(start)
 			m.observe(r, rec.status, d)
-			log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-				"status", rec.status, "duration_ms", d.Milliseconds())
+			if log.Enabled(r.Context(), slog.LevelInfo) { // its attributes cost allocations even when dropped
+				log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"status", rec.status, "duration_ms", d.Milliseconds())
+			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// newRequestID is "req_" and 24 random hex digits, made with one allocation.
+func newRequestID() string {
+	var raw [12]byte
+	rand.Read(raw[:])
+	var b [4 + 2*len(raw)]byte
+	copy(b[:], "req_")
+	hex.Encode(b[4:], raw[:])
+	return string(b[:])
 }
 
 func validRequestID(id string) bool {

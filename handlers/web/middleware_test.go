@@ -1,11 +1,15 @@
 package web_test
 
 import (
+	"io"
+	"log/slog"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
+	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
 func TestSecurityHeaders(t *testing.T) {
@@ -78,4 +82,16 @@ func TestSecurityHeaders(t *testing.T) {
 			}
 		}
 	})
+}
+
+// BenchmarkMiddleware measures what the middleware adds to a request that does nothing, with
+// the log at warn as a server under load runs it.
+func BenchmarkMiddleware(b *testing.B) {
+	log := slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	h := web.Middleware(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {}), log, web.NewMetrics())
+	req := httptest.NewRequest("GET", "/c/cs_x/status", nil)
+	b.ReportAllocs()
+	for b.Loop() {
+		h.ServeHTTP(httptest.NewRecorder(), req)
+	}
 }

@@ -22,6 +22,7 @@ import (
 // error with a localized error page.
 type Pages struct {
 	bundle   *i18n.Bundle
+	locs     map[string]*views.Localizer // one per language, shared by every page, so that what one translated is kept
 	assets   *static.Assets
 	sessions sessions.Store
 	testMode bool
@@ -32,7 +33,8 @@ type Pages struct {
 // assets', and whose language is remembered in the sessions' shopper cookie; testMode marks
 // every page "TEST MODE" (sandbox KakaoPay).
 func NewPages(bundle *i18n.Bundle, assets *static.Assets, sessions sessions.Store, testMode bool, log *slog.Logger) *Pages {
-	return &Pages{bundle: bundle, assets: assets, sessions: sessions, testMode: testMode, log: log}
+	locs := map[string]*views.Localizer{"ko": views.NewLocalizer(bundle, "ko"), "en": views.NewLocalizer(bundle, "en")}
+	return &Pages{bundle: bundle, locs: locs, assets: assets, sessions: sessions, testMode: testMode, log: log}
 }
 
 // sessionName is the cookie holding the pages' language (the dashboard's too) and the attempts
@@ -103,7 +105,11 @@ func (p *Pages) Lang(w http.ResponseWriter, r *http.Request, checkoutLocale stri
 
 // Context puts the localizer and site settings in the request's context.
 func (p *Pages) Context(r *http.Request, lang string) context.Context {
-	return views.WithRequest(r.Context(), views.NewLocalizer(p.bundle, lang), views.Site{
+	loc, ok := p.locs[lang]
+	if !ok {
+		loc = views.NewLocalizer(p.bundle, lang)
+	}
+	return views.WithRequest(r.Context(), loc, views.Site{
 		TestMode: p.testMode, CSSURL: p.assets.URL("checkout.css"), JSURL: p.assets.URL("checkout.js"),
 	})
 }

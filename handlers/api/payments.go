@@ -75,21 +75,7 @@ func (a *Handler) CreateRefund(w http.ResponseWriter, r *http.Request, m *store.
 	}
 	ref, err := a.payments.CreateRefund(r.Context(), m, r.PathValue("id"),
 		payments.RefundParams{Amount: req.Amount, Reason: req.Reason, Key: idempotencyKey(r)})
-	return a.answerRefund(w, ref, err)
-}
-
-// answerRefund answers a refund request: 201 when KakaoPay refunded, 202 while its outcome is
-// settled from the order API, or the error.
-func (a *Handler) answerRefund(w http.ResponseWriter, ref *store.Refund, err error) error {
-	if err != nil {
-		return err
-	}
-	status := http.StatusCreated
-	if checkout.RefundOpen(ref) {
-		status = http.StatusAccepted // KakaoPay's answer was lost; the reconciler settles it
-	}
-	web.WriteJSON(w, status, refundObject(ref))
-	return nil
+	return answerMade(w, ref, err, checkout.RefundOpen, refundObject)
 }
 
 // GetRefund serves GET /v1/refunds/{id}.

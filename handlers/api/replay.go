@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -17,17 +18,13 @@ func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.M
 	switch k.ObjectType {
 	case domain.BoundRefund:
 		ref, err := a.payments.RefundOutcome(ctx, id)
-		return a.answerRefund(w, ref, err)
+		return answerMade(w, ref, err, checkout.RefundOpen, refundObject)
 	case domain.BoundCharge:
 		ch, err := a.payments.ChargeOutcome(ctx, id)
-		return a.answerCharge(w, ch, err)
+		return answerMade(w, ch, err, checkout.ChargeOpen, chargeObject)
 	case domain.BoundDeactivation:
 		ag, err := a.payments.DeactivationOutcome(ctx, id)
-		if err != nil {
-			return err
-		}
-		web.WriteJSON(w, http.StatusOK, agreementObject(ag))
-		return nil
+		return answer(w, ag, err, agreementObject)
 	case domain.BoundCheckout, domain.BoundExpiry:
 		return a.replayCheckout(w, r, m, id, k.ObjectType == domain.BoundCheckout)
 	case domain.BoundAttempt:

@@ -28,12 +28,12 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
-// event, however often the reconciler ran.
+// event, however often the shopper's returns or the reconciler came.
 func wantSettledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
 	t.Helper()
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusPaid) || st.Payment == nil || st.Payment.Amount != c.Amount || st.Latest().Status != string(checkout.AttemptApproved) {
-		t.Fatalf("after reconciling: checkout %s, attempt %s, payment %+v", st.Checkout.Status, st.Latest().Status, st.Payment)
+		t.Fatalf("want paid: checkout %s, attempt %s, payment %+v", st.Checkout.Status, st.Latest().Status, st.Payment)
 	}
 	if n := h.Calls("approve"); n != 1 {
 		t.Errorf("%d approve calls, want 1", n)

@@ -35,12 +35,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	if err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.State.Payment.ID != p.ID {
 		t.Fatalf("repeated return: %v %+v", err, again)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls, want 1", n)
-	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events", n)
-	}
+	wantSettledPaid(t, h, c)
 	// A paid checkout takes no new attempt.
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
 	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
@@ -74,18 +69,7 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 			t.Errorf("return %d saw checkout %s, attempt %s, pending %v", i, out.State.Checkout.Status, out.Attempt.Status, out.Pending)
 		}
 	}
-	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
-		t.Errorf("checkout %s after the returns", st.Checkout.Status)
-	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
-	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events, want 1", n)
-	}
-	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
-		t.Errorf("payment %+v", p)
-	}
+	wantSettledPaid(t, h, c)
 }
 
 func TestForgedPGTokenChangesNothing(t *testing.T) {

@@ -116,6 +116,17 @@ func (b *Browser) PayOn(id string) string {
 	return html
 }
 
+// PhoneOn returns a new phone that pressed pay on each of the checkouts ids: the sandbox wallet
+// holds an attempt for each.
+func (e *Env) PhoneOn(ids ...string) *Browser {
+	e.t.Helper()
+	phone := e.Browser(UAIPhone)
+	for _, id := range ids {
+		phone.PayOn(id)
+	}
+	return phone
+}
+
 // OpenLink presses the pay button of the payment link page at url and returns the answer
 // (not followed) and its page.
 func (b *Browser) OpenLink(url string, hdr map[string]string) (*http.Response, string) {

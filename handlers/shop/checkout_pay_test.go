@@ -145,8 +145,7 @@ func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Fatalf("checkout %s", got.Status)

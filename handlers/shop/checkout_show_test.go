@@ -230,8 +230,7 @@ func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
 		}
 		// The phone's hand-off page has no test wallet: it is the wallet's device.
 		c2 := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c2.ID)
+		phone := e.PhoneOn(c2.ID)
 		if _, html := phone.Get(c2.URL); handlerstest.Page(t, html).Find(`[data-testid="test-wallet"]`).Length() != 0 {
 			t.Error("the hand-off page offers the test wallet")
 		}
@@ -317,8 +316,7 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 
 	// A phone showing a QR code for another phone gets no PC page.
 	c2 := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c2.ID)
+	phone := e.PhoneOn(c2.ID)
 	_, html = phone.Post("/c/"+c2.ID+"/pay", "device=desktop")
 	if doc := handlerstest.Page(t, html); doc.Find(`[data-testid="qr"]`).Length() != 1 || doc.Find(`[data-testid="pc-pay"]`).Length() != 0 {
 		t.Errorf("the phone's QR view: qr %d, pc-pay %d, want the QR code only", doc.Find(`[data-testid="qr"]`).Length(), doc.Find(`[data-testid="pc-pay"]`).Length())

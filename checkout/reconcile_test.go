@@ -35,12 +35,7 @@ func wantSettledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
 	if st.Checkout.Status != string(checkout.StatusPaid) || st.Payment == nil || st.Payment.Amount != c.Amount || st.Latest().Status != string(checkout.AttemptApproved) {
 		t.Fatalf("want paid: checkout %s, attempt %s, payment %+v", st.Checkout.Status, st.Latest().Status, st.Payment)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls, want 1", n)
-	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events, want 1", n)
-	}
+	h.CheckOnce(c.ID, "approve", "checkout.paid")
 }
 
 func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {

@@ -131,12 +131,7 @@ func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
 	if st := out.State; st.Checkout.Status != string(checkout.StatusOpen) || st.Payment != nil {
 		t.Fatalf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls", n)
-	}
-	if n := h.Count(c.ID, "attempt.failed"); n != 1 {
-		t.Errorf("%d attempt.failed events", n)
-	}
+	h.CheckOnce(c.ID, "approve", "attempt.failed")
 	// The shopper can try again: a fresh attempt.
 	next := h.Start(c.ID)
 	if next.ID == a.ID || next.Status != string(checkout.AttemptReady) || next.TID == a.TID {

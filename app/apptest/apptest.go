@@ -355,6 +355,18 @@ func (h *Harness) Reconcile() {
 // Calls is how many requests a KakaoPay endpoint (approve, cancel, order, …) received.
 func (h *Harness) Calls(endpoint string) int { return h.Sandbox.Calls(endpoint) }
 
+// CheckOnce fails the test unless KakaoPay's endpoint was called once and the checkout has one
+// event of type typ, however often the code under test was asked or retried.
+func (h *Harness) CheckOnce(checkoutID, endpoint, typ string) {
+	h.T.Helper()
+	if n := h.Calls(endpoint); n != 1 {
+		h.T.Errorf("%d %s calls at KakaoPay, want 1", n, endpoint)
+	}
+	if n := h.Count(checkoutID, typ); n != 1 {
+		h.T.Errorf("%d %s events, want 1", n, typ)
+	}
+}
+
 // TID is what KakaoPay knows of a tid.
 func (h *Harness) TID(tid string) sandbox.PaymentInfo {
 	h.T.Helper()

@@ -80,8 +80,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
-	defer s.charging.Lock(agreementID)()
-	release, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -225,8 +224,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
-	defer s.charging.Lock(agreementID)()
-	release, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -270,8 +268,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 // answer was stored: the agreement once it ended, after finishing the deactivation with
 // KakaoPay when it is still under way.
 func (s *Service) DeactivationOutcome(ctx context.Context, id string) (*store.Agreement, error) {
-	defer s.charging.Lock(id)()
-	release, err := s.leases.Wait(ctx, agreementLease(id), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -365,6 +362,22 @@ func (s *Service) recordDeactivation(ctx context.Context, agreementID string, en
 // KakaoPay at a time, on any instance: a deactivation never races a charge, and a sid is asked
 // to end once.
 func agreementLease(agreementID string) string { return "agreement:" + agreementID }
+
+// holdAgreement holds an agreement, in this process and across instances, until release is
+// called: its charges and its deactivation go one at a time. One held elsewhere for longer
+// than a lease is refused as agreement_busy.
+func (s *Service) holdAgreement(ctx context.Context, agreementID string) (release func(), err error) {
+	unlock := s.charging.Lock(agreementID)
+	free, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() {
+		free()
+		unlock()
+	}, nil
+}
 
 // agreementLeaseTTL outlasts the KakaoPay calls of a charge or a deactivation (up to three, in
 // one approveT budget).

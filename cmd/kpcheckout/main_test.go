@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -31,11 +30,8 @@ func noRedirects() *http.Client {
 var pg pgtest.Server
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pg.Run(m)
 	removeBinary()
-	if err := pg.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-	}
 	os.Exit(code)
 }
 

@@ -12,9 +12,7 @@ import (
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
-	c := h.Create(0)
-	a := h.Start(c.ID)
-	token := h.ApproveInWallet(a)
+	c, a, token := h.ApprovedInWallet(0)
 	out, err := h.ReturnApprove(c, a, token)
 	if err != nil {
 		t.Fatal(err)
@@ -44,9 +42,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
-	c := h.Create(0)
-	a := h.Start(c.ID)
-	token := h.ApproveInWallet(a)
+	c, a, token := h.ApprovedInWallet(0)
 	var wg sync.WaitGroup
 	outs := make([]*checkout.Outcome, 20)
 	errs := make([]error, len(outs))

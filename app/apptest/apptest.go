@@ -279,6 +279,15 @@ func (h *Harness) ApproveInWallet(a *store.Attempt) string {
 	return token
 }
 
+// ApprovedInWallet creates a checkout of amount won (11000 when 0), starts a phone attempt and
+// approves it in the sandbox wallet: the shopper is on the way back with the pg_token returned.
+func (h *Harness) ApprovedInWallet(amount int64) (*store.Checkout, *store.Attempt, string) {
+	h.T.Helper()
+	c := h.Create(amount)
+	a := h.Start(c.ID)
+	return c, a, h.ApproveInWallet(a)
+}
+
 // ReturnApprove is the shopper's return to our approval URL, as the return handler hands it on.
 func (h *Harness) ReturnApprove(c *store.Checkout, a *store.Attempt, token string) (*checkout.Outcome, error) {
 	return h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: a.ID, Kind: "approve", PGToken: token})

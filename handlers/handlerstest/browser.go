@@ -120,11 +120,23 @@ func (b *Browser) PayOn(id string) string {
 // holds an attempt for each.
 func (e *Env) PhoneOn(ids ...string) *Browser {
 	e.t.Helper()
-	phone := e.Browser(UAIPhone)
+	return e.payingOn(UAIPhone, ids)
+}
+
+// DesktopOn returns a new desktop browser that pressed pay on each of the checkouts ids: each
+// shows its QR code.
+func (e *Env) DesktopOn(ids ...string) *Browser {
+	e.t.Helper()
+	return e.payingOn(UADesktop, ids)
+}
+
+func (e *Env) payingOn(ua string, ids []string) *Browser {
+	e.t.Helper()
+	b := e.Browser(ua)
 	for _, id := range ids {
-		phone.PayOn(id)
+		b.PayOn(id)
 	}
-	return phone
+	return b
 }
 
 // OpenLink presses the pay button of the payment link page at url and returns the answer

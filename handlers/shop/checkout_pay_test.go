@@ -176,8 +176,7 @@ func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	res, html := desktop.Get(c.URL)
 	csp := res.Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' "+e.Shop.URL) || !strings.Contains(csp, "frame-ancestors 'none'") {

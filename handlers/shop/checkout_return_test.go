@@ -87,8 +87,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 func TestFailShowsReasonAndRetryPays(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
 	_, html := desktop.Get(c.URL)

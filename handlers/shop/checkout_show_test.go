@@ -143,8 +143,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 func TestAttemptExpires(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	mobileURL := e.AttemptMobileURL(c.ID)
 	e.Clock.Add(16 * time.Minute)
 	_, html := desktop.Get(c.URL)
@@ -204,8 +203,7 @@ func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
 		c := e.CreateCheckout("")
-		desktop := e.Browser(handlerstest.UADesktop)
-		desktop.PayOn(c.ID)
+		desktop := e.DesktopOn(c.ID)
 		_, html := desktop.Get(c.URL)
 		doc := handlerstest.Page(t, html)
 		link := doc.Find(`[data-testid="test-wallet"]`)
@@ -265,8 +263,7 @@ func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
 func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	pcURL := e.LatestAttempt(c.ID).PCURL
 	_, html := desktop.Get(c.URL)
 	doc := handlerstest.Page(t, html)

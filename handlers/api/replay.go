@@ -50,12 +50,7 @@ func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *stor
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/v1/checkouts/"+id)
-		status = http.StatusCreated
-	}
-	web.WriteJSON(w, status, a.checkoutObject(st))
+	web.WriteJSON(w, replayStatus(w, created, "/v1/checkouts/"+id), a.checkoutObject(st))
 	return nil
 }
 
@@ -85,12 +80,7 @@ func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/v1/links/"+id)
-		status = http.StatusCreated
-	}
-	return a.answerLink(w, r, l, status)
+	return a.answerLink(w, r, l, replayStatus(w, created, "/v1/links/"+id))
 }
 
 // replayEndpoint answers an endpoint the key created (201, with its secret), changed (200) or
@@ -110,4 +100,14 @@ func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 	}
 	web.WriteJSON(w, status, endpointObject(ep, secret))
 	return nil
+}
+
+// replayStatus is the status a replayed request first answered: 201 with the Location of what it
+// created, or 200 for a change.
+func replayStatus(w http.ResponseWriter, created bool, location string) int {
+	if !created {
+		return http.StatusOK
+	}
+	w.Header().Set("Location", location)
+	return http.StatusCreated
 }

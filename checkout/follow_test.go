@@ -2,7 +2,6 @@ package checkout_test
 
 import (
 	"context"
-	"fmt"
 	"net/http/httptest"
 	"os"
 	"testing"
@@ -22,13 +21,7 @@ import (
 // pg is the PostgreSQL server of this test binary, started by the first test that needs it.
 var pg pgtest.Server
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := pg.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 
 // twoInstances is two services over one PostgreSQL database, as two kpcheckout processes are,
 // asking one sandbox as they would ask one KakaoPay, on one clock that only moves when told: a

@@ -53,17 +53,11 @@ func (s *Service) reconcileAttempt(ctx context.Context, a *store.Attempt, now ti
 	if s.watched(a.CheckoutID) && !Confirming(a) && now.Before(a.ExpiresAt) {
 		return nil // its watcher asks KakaoPay already
 	}
-	st, err := s.read(ctx, a.CheckoutID)
+	st, order, err := s.lookUpOrder(ctx, a)
 	if err != nil {
 		return err
 	}
-	// The reconciler's look-ups share the watchers' rate: KakaoPay sees one bound in all.
-	if err := s.watch.limiter.Wait(ctx); err != nil {
-		return err
-	}
-	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
-	if err != nil {
-		s.log.WarnContext(ctx, "reconcile: kakaopay order failed", "attempt", a.ID, "err", err)
+	if order == nil {
 		if inFlight(a) && !now.Before(s.confirmBy(a)) {
 			// Approve was called and KakaoPay cannot tell us what came of it, long after the
 			// tid died: end it, so that the checkout reaches a final status.
@@ -174,4 +168,23 @@ func (s *Service) takeOverClaim(ctx context.Context, st *State, a *store.Attempt
 		s.log.WarnContext(ctx, "reconcile: approving a taken-over claim", "attempt", a.ID, "err", err)
 	}
 	return nil
+}
+
+// lookUpOrder reads a's checkout and asks KakaoPay for a's order at the watchers' rate (KakaoPay
+// sees one bound in all). A failed look-up is logged and answers a nil order: the caller tries
+// again on its next pass.
+func (s *Service) lookUpOrder(ctx context.Context, a *store.Attempt) (*State, *kakaopay.OrderResponse, error) {
+	st, err := s.read(ctx, a.CheckoutID)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := s.watch.limiter.Wait(ctx); err != nil {
+		return nil, nil, err
+	}
+	order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
+	if err != nil {
+		s.log.WarnContext(ctx, "reconcile: kakaopay order failed", "attempt", a.ID, "err", err)
+		return st, nil, nil
+	}
+	return st, order, nil
 }

@@ -12,9 +12,7 @@ import (
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
-	c := h.Create(0)
-	a := h.Start(c.ID)
-	token := h.ApproveInWallet(a)
+	c, a, token := h.ApprovedInWallet(0)
 	out, err := h.ReturnApprove(c, a, token)
 	if err != nil {
 		t.Fatal(err)
@@ -35,12 +33,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	if err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.State.Payment.ID != p.ID {
 		t.Fatalf("repeated return: %v %+v", err, again)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls, want 1", n)
-	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events", n)
-	}
+	wantSettledPaid(t, h, c)
 	// A paid checkout takes no new attempt.
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
 	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
@@ -49,9 +42,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
-	c := h.Create(0)
-	a := h.Start(c.ID)
-	token := h.ApproveInWallet(a)
+	c, a, token := h.ApprovedInWallet(0)
 	var wg sync.WaitGroup
 	outs := make([]*checkout.Outcome, 20)
 	errs := make([]error, len(outs))
@@ -74,18 +65,7 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 			t.Errorf("return %d saw checkout %s, attempt %s, pending %v", i, out.State.Checkout.Status, out.Attempt.Status, out.Pending)
 		}
 	}
-	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
-		t.Errorf("checkout %s after the returns", st.Checkout.Status)
-	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
-	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 1 {
-		t.Errorf("%d checkout.paid events, want 1", n)
-	}
-	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
-		t.Errorf("payment %+v", p)
-	}
+	wantSettledPaid(t, h, c)
 }
 
 func TestForgedPGTokenChangesNothing(t *testing.T) {
@@ -147,12 +127,7 @@ func TestApproveRefusedByKakaoPayLeavesTheCheckoutPayable(t *testing.T) {
 	if st := out.State; st.Checkout.Status != string(checkout.StatusOpen) || st.Payment != nil {
 		t.Fatalf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls", n)
-	}
-	if n := h.Count(c.ID, "attempt.failed"); n != 1 {
-		t.Errorf("%d attempt.failed events", n)
-	}
+	h.CheckOnce(c.ID, "approve", "attempt.failed")
 	// The shopper can try again: a fresh attempt.
 	next := h.Start(c.ID)
 	if next.ID == a.ID || next.Status != string(checkout.AttemptReady) || next.TID == a.TID {

@@ -185,16 +185,11 @@ func (s *Service) reconcileUnconfirmed(ctx context.Context, now time.Time) error
 		if !s.polls.allow("unconfirmed:"+a.ID, now, voidEvery) {
 			continue
 		}
-		st, err := s.read(ctx, a.CheckoutID)
+		_, order, err := s.lookUpOrder(ctx, a)
 		if err != nil {
 			return err
 		}
-		if err := s.watch.limiter.Wait(ctx); err != nil {
-			return err
-		}
-		order, err := s.kakao.Order(ctx, kakaopay.OrderRequest{CID: cidOf(st), TID: a.TID})
-		if err != nil {
-			s.log.WarnContext(ctx, "reconcile: kakaopay order failed", "attempt", a.ID, "err", err)
+		if order == nil {
 			continue
 		}
 		if orderMoveOf(order.Status).paid {

@@ -29,8 +29,14 @@ func signInToDashboard(tb *tab, e *handlerstest.Env, email, role string) {
 	tb.navigate(e.URL + "/dashboard")
 	tb.waitURL(e.URL+"/dashboard/login", actionTimeout)
 	tb.axe("the dashboard's sign-in form")
+	submitSignIn(tb, email, cu.Password)
+}
+
+// submitSignIn fills in and sends the sign-in form the tab shows, and waits for the dashboard.
+func submitSignIn(tb *tab, email, password string) {
+	tb.t.Helper()
 	tb.typeInto("#email", email)
-	tb.typeInto("#password", cu.Password)
+	tb.typeInto("#password", password)
 	if st := tb.pressAndLoad(sel("login-submit")); st != 200 {
 		tb.fail("signing in: %d", st)
 	}
@@ -110,26 +116,7 @@ func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
 	paid := e.CreateCheckout("")
 	e.PayByPhone(paid.ID)
 	open := e.AmountCheckout("5000")
-	sub, agreement := e.Subscribe("9900")
-	var obj struct{ ID string }
-	e.API("POST", "/v1/agreements/"+agreement+"/charges", `{"amount":9900,"reference":"SUB-2"}`, &obj)
-	charge := obj.ID
-	e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &obj)
-	link := obj.ID
-	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
-	endpoint := obj.ID
-	staff, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: accounts.RoleStaff})
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := e.Merchants.APIKeys(context.Background(), m)
-	if err != nil || len(keys) == 0 {
-		t.Fatalf("keys: %v", err)
-	}
+	o := makeDashboardObjects(t, e)
 
 	c := newChrome(t)
 	desk := c.newTab("owner", desktopDevice, tabOptions{})
@@ -139,26 +126,26 @@ func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
 		{"/dashboard/checkouts/" + paid.ID, "a paid checkout", ""},
 		{"/dashboard/checkouts/" + open.ID, "an open checkout", ""},
 		{"/dashboard/checkouts/" + open.ID + "/expire", "the expiry's confirmation", ""},
-		{"/dashboard/checkouts/" + sub, "a subscription checkout with its agreement", ""},
+		{"/dashboard/checkouts/" + o.sub, "a subscription checkout with its agreement", ""},
 		{"/dashboard/agreements", "the agreements", ""},
-		{"/dashboard/agreements/" + agreement + "/deactivate", "the agreement's deactivation", ""},
-		{"/dashboard/charges/" + charge, "a charge", ""},
+		{"/dashboard/agreements/" + o.agreement + "/deactivate", "the agreement's deactivation", ""},
+		{"/dashboard/charges/" + o.charge, "a charge", ""},
 		{"/dashboard/links", "the links", "dashboard-links.png"},
 		{"/dashboard/links/new", "the new link form", ""},
-		{"/dashboard/links/" + link, "a link", ""},
-		{"/dashboard/links/" + link + "/deactivate", "the link's deactivation", ""},
+		{"/dashboard/links/" + o.link, "a link", ""},
+		{"/dashboard/links/" + o.link + "/deactivate", "the link's deactivation", ""},
 		{"/dashboard/webhooks", "the webhook endpoints", "dashboard-webhooks.png"},
-		{"/dashboard/webhooks/" + endpoint, "an endpoint with its deliveries", ""},
-		{"/dashboard/webhooks/" + endpoint + "/delete", "the endpoint's deletion", ""},
+		{"/dashboard/webhooks/" + o.endpoint, "an endpoint with its deliveries", ""},
+		{"/dashboard/webhooks/" + o.endpoint + "/delete", "the endpoint's deletion", ""},
 		{"/dashboard/keys", "the API keys", ""},
-		{"/dashboard/keys/" + keys[0].ID + "/revoke", "the key's revocation", ""},
+		{"/dashboard/keys/" + o.keyID + "/revoke", "the key's revocation", ""},
 		{"/dashboard/users", "the users", ""},
-		{"/dashboard/users/" + staff.User.ID + "/remove", "the user's removal", ""},
+		{"/dashboard/users/" + o.staffID + "/remove", "the user's removal", ""},
 		{"/dashboard/account", "the account", ""},
 		{"/dashboard/settings", "the settings", ""},
 		{"/dashboard/settings?lang=en", "the settings in English", ""},
 		{"/dashboard/webhooks?lang=en", "the webhook endpoints in English", ""},
-		{"/dashboard/checkouts/" + sub + "?lang=en", "a subscription checkout in English", ""},
+		{"/dashboard/checkouts/" + o.sub + "?lang=en", "a subscription checkout in English", ""},
 	}
 	for _, p := range pages {
 		desk.navigate(e.URL + p.path)
@@ -191,10 +178,7 @@ func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
 	// Staff: no owners' menu, and an owner's page says why it is refused.
 	st := c.newTab("staff", desktopDevice, tabOptions{})
 	st.navigate(e.URL + "/dashboard/login")
-	st.typeInto("#email", staff.User.Email)
-	st.typeInto("#password", staff.Password)
-	st.pressAndLoad(sel("login-submit"))
-	st.waitVisible(sel("today-paid-count"))
+	submitSignIn(st, o.staffEmail, o.staffPassword)
 	if st.has(sel("nav-keys")) || st.has(sel("nav-settings")) {
 		t.Error("staff see the owners' menu")
 	}
@@ -202,4 +186,43 @@ func TestBrowserDashboardEveryPagePassesAxe(t *testing.T) {
 	st.navigate(e.URL + "/dashboard/settings")
 	st.waitVisible(sel("error-body"))
 	st.axe("a staff user's refusal")
+}
+
+// dashboardObjects are one of each object a dashboard page shows, beside the checkouts.
+type dashboardObjects struct {
+	sub, agreement, charge             string // a subscription checkout, its agreement and a charge on it
+	link, linkURL, endpoint            string
+	staffID, staffEmail, staffPassword string // a staff user
+	keyID                              string // the merchant's first API key
+}
+
+// makeDashboardObjects makes, for e's merchant, a subscription with a charge on its agreement, a
+// payment link, a webhook endpoint and a staff user, and finds the merchant's API key.
+func makeDashboardObjects(t *testing.T, e *handlerstest.Env) dashboardObjects {
+	t.Helper()
+	var o dashboardObjects
+	o.sub, o.agreement = e.Subscribe("9900")
+	var obj struct{ ID, URL string }
+	e.API("POST", "/v1/agreements/"+o.agreement+"/charges", `{"amount":9900,"reference":"SUB-2"}`, &obj)
+	o.charge = obj.ID
+	e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &obj)
+	o.link, o.linkURL = obj.ID, obj.URL
+	e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
+	o.endpoint = obj.ID
+	ctx := context.Background()
+	staff, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: accounts.RoleStaff})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := e.Merchants.APIKeys(ctx, m)
+	if err != nil || len(keys) == 0 {
+		t.Fatalf("keys: %v", err)
+	}
+	o.staffID, o.staffEmail, o.staffPassword = staff.User.ID, staff.User.Email, staff.Password
+	o.keyID = keys[0].ID
+	return o
 }

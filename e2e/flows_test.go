@@ -89,6 +89,22 @@ func walletPress(tb *tab, e *handlerstest.Env, button string) {
 	}
 }
 
+// startPaying opens the checkout page at url and presses its pay button.
+func (tb *tab) startPaying(url string) {
+	tb.t.Helper()
+	tb.navigate(url)
+	tb.pressAndLoad(sel("pay-button"))
+}
+
+// scanAndPress scans desk's QR code (its screenshot named shot) with phone and presses button
+// in the sandbox wallet it opens.
+func scanAndPress(desk, phone *tab, e *handlerstest.Env, shot, button string) {
+	desk.t.Helper()
+	scanned, _ := desk.scanQR(shot)
+	phone.navigate(scanned)
+	walletPress(phone, e, button)
+}
+
 // checkPaid checks through the API that the checkout is paid, once.
 func checkPaid(t *testing.T, e *handlerstest.Env, id string) {
 	t.Helper()
@@ -299,8 +315,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 	// KakaoPay's link opens nothing this time: the fallback shows, without store links.
 	c2 := e.CreateCheckout("")
 	stuck := ch.newTab("kakaotalk-stuck", kakaoTalkDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
-	stuck.navigate(c2.URL)
-	stuck.pressAndLoad(sel("pay-button"))
+	stuck.startPaying(c2.URL)
 	stuck.waitVisible(sel("fallback"))
 	if stuck.has(sel("app-store")) || stuck.has(sel("play-store")) {
 		t.Error("inside KakaoTalk the fallback advises installing KakaoTalk")
@@ -324,8 +339,7 @@ func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	phone := ch.newTab("android-without-kakaotalk", androidDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
-	phone.navigate(c.URL)
-	phone.pressAndLoad(sel("pay-button"))
+	phone.startPaying(c.URL)
 	start := time.Now()
 	phone.waitVisible(sel("fallback"))
 	t.Logf("the fallback showed %v after the hand-off page loaded", time.Since(start).Round(time.Millisecond))
@@ -366,8 +380,7 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
-	phone.navigate(c.URL)
-	phone.pressAndLoad(sel("pay-button"))
+	phone.startPaying(c.URL)
 	walletPress(phone, e, "cancel")
 	phone.waitText(`[data-outcome="canceled"]`, "결제하지 않았어요.")
 	if got := phone.text(sel("pay-button")); got != "다시 결제하기" {
@@ -394,8 +407,7 @@ func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
-	desk.navigate(c.URL)
-	desk.pressAndLoad(sel("pay-button"))
+	desk.startPaying(c.URL)
 	desk.waitVisible(sel("qr"))
 	scanned, _ := desk.scanQR("qr")
 	if got := desk.text(sel("leave")); got != "결제하지 않고 돌아가기" {
@@ -440,8 +452,7 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	c := e.AmountCheckout("4444") // the sandbox refuses it at approve: insufficient balance
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
-	desk.navigate(c.URL)
-	desk.pressAndLoad(sel("pay-button"))
+	desk.startPaying(c.URL)
 	scanned, _ := desk.scanQR("qr")
 	phone := ch.newTab("phone", iPhoneDevice, tabOptions{})
 	phone.navigate(scanned)
@@ -459,11 +470,8 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 
 	// Once more with a wallet that fails by hand, then pays.
 	c2 := e.CreateCheckout("")
-	desk.navigate(c2.URL)
-	desk.pressAndLoad(sel("pay-button"))
-	scanned, _ = desk.scanQR("qr-2")
-	phone.navigate(scanned)
-	walletPress(phone, e, "fail")
+	desk.startPaying(c2.URL)
+	scanAndPress(desk, phone, e, "qr-2", "fail")
 	desk.waitVisible(`[data-outcome="failed"]`)
 	desk.pressAndLoad(sel("pay-button"))
 	retry, _ := desk.scanQR("qr-retry")
@@ -533,9 +541,7 @@ func TestBrowserEnglish(t *testing.T) {
 	desk.waitText(`[role="status"] `+sel("status-text"), "Waiting for you to scan the QR code")
 
 	phone := ch.newTab("phone", iPhoneDevice, tabOptions{lang: "en-US,en"})
-	scanned, _ := desk.scanQR("qr")
-	phone.navigate(scanned)
-	walletPress(phone, e, "cancel")
+	scanAndPress(desk, phone, e, "qr", "cancel")
 	desk.waitText(`[data-outcome="canceled"]`, "You did not pay. No money was taken.")
 	if got := desk.text(sel("pay-button")); got != "Try again" {
 		t.Errorf("retry button %q", got)
@@ -546,7 +552,7 @@ func TestBrowserEnglish(t *testing.T) {
 	// Try again from the keyboard, and approve in the wallet from the keyboard too.
 	desk.keyboardTo(sel("pay-button"))
 	desk.enterAndLoad()
-	scanned, _ = desk.scanQR("qr-retry")
+	scanned, _ := desk.scanQR("qr-retry")
 	phone.navigate(scanned)
 	phone.waitVisible(sel("wallet-approve"))
 	phone.keyboardTo(sel("wallet-approve"))
@@ -567,8 +573,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop-nojs", desktopDevice, tabOptions{noJS: true})
-	desk.navigate(c.URL)
-	desk.pressAndLoad(sel("pay-button"))
+	desk.startPaying(c.URL)
 	scanned, _ := desk.scanQR("qr")
 	if want := e.AttemptMobileURL(c.ID); scanned != want {
 		t.Fatalf("QR %q, want %q", scanned, want)
@@ -597,8 +602,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	// A phone: the hand-off is a plain link.
 	c2 := e.CreateCheckout("")
 	phone2 := ch.newTab("android-nojs", androidDevice, tabOptions{noJS: true})
-	phone2.navigate(c2.URL)
-	phone2.pressAndLoad(sel("pay-button"))
+	phone2.startPaying(c2.URL)
 	phone2.waitVisible(sel("open-kakaotalk"))
 	if !phone2.has(sel("refresh")) {
 		t.Error("the hand-off page has no refresh link")
@@ -631,8 +635,7 @@ func TestBrowserSmallPhoneAndDarkMode(t *testing.T) {
 		if !dark {
 			// A QR code on a 320×568 screen (the page asked for the computer's view) fits too.
 			c2 := e.CreateCheckout("")
-			small.navigate(c2.URL + "?device=desktop")
-			small.pressAndLoad(sel("pay-button"))
+			small.startPaying(c2.URL + "?device=desktop")
 			small.waitVisible(sel("qr"))
 			checkAboveFold(small, sel("qr"))
 			small.screenshot("qr")
@@ -740,8 +743,7 @@ func TestBrowserEveryStateInBothLanguages(t *testing.T) {
 			pay := func(amount string) handlerstest.CheckoutObject {
 				t.Helper()
 				c := e.AmountCheckout(amount)
-				desk.navigate(c.URL)
-				desk.pressAndLoad(sel("pay-button"))
+				desk.startPaying(c.URL)
 				scanned, _ := desk.scanQR(lang + "-" + amount)
 				phone.navigate(scanned)
 				phone.waitVisible(sel("wallet-approve"))
@@ -790,15 +792,13 @@ func TestBrowserEveryStateInBothLanguages(t *testing.T) {
 			shot(desk, "expired")
 
 			inApp := ch.newTab("kakaotalk", kakaoTalkDevice, tabOptions{lang: accept, headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
-			inApp.navigate(e.CreateCheckout("").URL)
-			inApp.pressAndLoad(sel("pay-button"))
+			inApp.startPaying(e.CreateCheckout("").URL)
 			inApp.waitVisible(sel("fallback"))
 			checkView(inApp)
 			shot(inApp, "in-app-fallback")
 
 			noJS := ch.newTab("android-nojs", androidDevice, tabOptions{lang: accept, noJS: true, headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
-			noJS.navigate(e.CreateCheckout("").URL)
-			noJS.pressAndLoad(sel("pay-button"))
+			noJS.startPaying(e.CreateCheckout("").URL)
 			noJS.waitVisible(sel("fallback-noscript"))
 			if !noJS.has(sel("refresh")) || !noJS.has(sel("pay-qr")) {
 				t.Error("without JavaScript the phone page has no refresh link or no QR way")
@@ -821,8 +821,7 @@ func TestBrowserTestWalletPaysWithoutAPhone(t *testing.T) {
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
 	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
-	desk.navigate(c.URL)
-	desk.pressAndLoad(sel("pay-button"))
+	desk.startPaying(c.URL)
 	desk.waitVisible(sel("test-wallet"))
 	if got := desk.text(sel("test-unreachable")); !strings.Contains(got, "휴대폰에서 열 수 없어요") {
 		t.Errorf("the loopback note says %q", got)

@@ -665,26 +665,22 @@ func (tb *tab) scanQR(name string) (text string, screenshot []byte) {
 
 // readQR finds and decodes the one QR code in an image, or says why it cannot.
 func readQR(t *testing.T, img image.Image) (string, error) {
-	t.Helper()
-	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_TRY_HARDER: true})
-	if err != nil {
-		return "", err
-	}
-	return res.GetText(), nil
+	return decodeQR(t, img, gozxing.DecodeHintType_TRY_HARDER)
 }
 
 // readPureQR decodes an image that is a QR code and its quiet zone only.
 func readPureQR(t *testing.T, img image.Image) (string, error) {
+	return decodeQR(t, img, gozxing.DecodeHintType_PURE_BARCODE)
+}
+
+// decodeQR decodes the QR code in img with hint set, or says why it cannot.
+func decodeQR(t *testing.T, img image.Image, hint gozxing.DecodeHintType) (string, error) {
 	t.Helper()
 	bmp, err := gozxing.NewBinaryBitmapFromImage(img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{gozxing.DecodeHintType_PURE_BARCODE: true})
+	res, err := qrcode.NewQRCodeReader().Decode(bmp, map[gozxing.DecodeHintType]any{hint: true})
 	if err != nil {
 		return "", err
 	}

@@ -120,8 +120,7 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 			ws.fits(phone, "subscription checkout")
 
 			// Hand-off: KakaoTalk does not open, the fallback shows; then the QR way.
-			phone.navigate(c.URL)
-			phone.pressAndLoad(sel("pay-button"))
+			phone.startPaying(c.URL)
 			phone.waitVisible(sel("open-kakaotalk"))
 			ws.fits(phone, "handoff")
 			phone.waitVisible(sel("fallback"))
@@ -182,13 +181,11 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 			// Inside KakaoTalk, and without JavaScript.
 			talk := ch.newTab("kakaotalk", shopperDevice{name: "kakaotalk", ua: kakaoTalkDevice.ua, platform: "iPhone", width: dev.width, height: dev.height, scale: 2, mobile: true},
 				tabOptions{headers: absent})
-			talk.navigate(e.CreateCheckout("").URL)
-			talk.pressAndLoad(sel("pay-button"))
+			talk.startPaying(e.CreateCheckout("").URL)
 			talk.waitVisible(sel("fallback"))
 			ws.fits(talk, "kakaotalk fallback")
 			noJS := ch.newTab("nojs", dev, tabOptions{noJS: true, headers: absent})
-			noJS.navigate(e.CreateCheckout("").URL)
-			noJS.pressAndLoad(sel("pay-button"))
+			noJS.startPaying(e.CreateCheckout("").URL)
 			noJS.waitVisible(sel("fallback-noscript"))
 			ws.fits(noJS, "no javascript handoff")
 
@@ -242,29 +239,9 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 			failed := e.AmountCheckout("4444")
 			e.Browser(handlerstest.UAIPhone).PayOn(failed.ID)
 			e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(failed.ID), "approve")
-			sub, agreement := e.Subscribe("9900")
-			var obj struct{ ID string }
-			e.API("POST", "/v1/agreements/"+agreement+"/charges", `{"amount":9900,"reference":"SUB-2"}`, &obj)
-			charge := obj.ID
-			var linkObj struct{ ID, URL string }
-			e.API("POST", "/v1/links", `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &linkObj)
-			link := linkObj.ID
-			e.Browser(handlerstest.UAIPhone).PayLink(linkObj.URL) // a checkout opened from the link
-			e.API("POST", "/v1/webhook_endpoints", `{"url":"`+e.Shop.URL+`/hooks"}`, &obj)
-			endpoint := obj.ID
-			e.API("POST", "/v1/webhook_endpoints/"+endpoint+"/test", "", nil)
-			staff, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: e.MerchantID, Email: "staff@cafe.example", Role: accounts.RoleStaff})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
-			if err != nil {
-				t.Fatal(err)
-			}
-			keys, err := e.Merchants.APIKeys(context.Background(), m)
-			if err != nil || len(keys) == 0 {
-				t.Fatalf("keys: %v", err)
-			}
+			o := makeDashboardObjects(t, e)
+			e.Browser(handlerstest.UAIPhone).PayLink(o.linkURL) // a checkout opened from the link
+			e.API("POST", "/v1/webhook_endpoints/"+o.endpoint+"/test", "", nil)
 
 			ch := newChrome(t)
 			phone := ch.newTab("owner", dev, tabOptions{})
@@ -279,26 +256,26 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 				{"/dashboard/checkouts/" + open.ID, "open checkout"},
 				{"/dashboard/checkouts/" + failed.ID, "checkout with a failed try"},
 				{"/dashboard/checkouts/" + open.ID + "/expire", "expire confirmation"},
-				{"/dashboard/checkouts/" + sub, "subscription checkout"},
+				{"/dashboard/checkouts/" + o.sub, "subscription checkout"},
 				{"/dashboard/agreements", "agreements"},
-				{"/dashboard/agreements/" + agreement + "/deactivate", "deactivate confirmation"},
-				{"/dashboard/charges/" + charge, "charge"},
+				{"/dashboard/agreements/" + o.agreement + "/deactivate", "deactivate confirmation"},
+				{"/dashboard/charges/" + o.charge, "charge"},
 				{"/dashboard/links", "links"},
 				{"/dashboard/links/new", "new link form"},
-				{"/dashboard/links/" + link, "link"},
-				{"/dashboard/links/" + link + "/deactivate", "link deactivate confirmation"},
+				{"/dashboard/links/" + o.link, "link"},
+				{"/dashboard/links/" + o.link + "/deactivate", "link deactivate confirmation"},
 				{"/dashboard/webhooks", "webhooks"},
-				{"/dashboard/webhooks/" + endpoint, "endpoint"},
-				{"/dashboard/webhooks/" + endpoint + "/delete", "endpoint delete confirmation"},
+				{"/dashboard/webhooks/" + o.endpoint, "endpoint"},
+				{"/dashboard/webhooks/" + o.endpoint + "/delete", "endpoint delete confirmation"},
 				{"/dashboard/keys", "keys"},
-				{"/dashboard/keys/" + keys[0].ID + "/revoke", "key revoke confirmation"},
+				{"/dashboard/keys/" + o.keyID + "/revoke", "key revoke confirmation"},
 				{"/dashboard/users", "users"},
-				{"/dashboard/users/" + staff.User.ID + "/remove", "user remove confirmation"},
+				{"/dashboard/users/" + o.staffID + "/remove", "user remove confirmation"},
 				{"/dashboard/account", "account"},
 				{"/dashboard/settings", "settings"},
 				{"/dashboard/checkouts?lang=en", "checkouts in English"},
 				{"/dashboard/checkouts/" + paid.ID, "paid checkout in English"},
-				{"/dashboard/webhooks/" + endpoint, "endpoint in English"},
+				{"/dashboard/webhooks/" + o.endpoint, "endpoint in English"},
 				{"/dashboard?lang=ko", "home again in Korean"},
 			}
 			for _, p := range pages {
@@ -335,10 +312,7 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 
 			st := ch.newTab("staff", dev, tabOptions{})
 			st.navigate(e.URL + "/dashboard/login")
-			st.typeInto("#email", staff.User.Email)
-			st.typeInto("#password", staff.Password)
-			st.pressAndLoad(sel("login-submit"))
-			st.waitVisible(sel("today-paid-count"))
+			submitSignIn(st, o.staffEmail, o.staffPassword)
 			st.expectErrorPage(http.StatusForbidden)
 			st.navigate(e.URL + "/dashboard/settings")
 			st.waitVisible(sel("error-body"))

@@ -21,14 +21,7 @@ func (s *Service) Agreement(ctx context.Context, m *store.Merchant, id string) (
 
 // AgreementOf reads the agreement a subscription checkout set up, or nil.
 func (s *Service) AgreementOf(ctx context.Context, checkoutID string) (*store.Agreement, error) {
-	a, err := s.store.AgreementByCheckout(ctx, checkoutID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrapf("agreement", err)
-	}
-	return a, nil
+	return optional(ctx, "agreement", checkoutID, s.store.AgreementByCheckout)
 }
 
 // Agreements returns a page of a merchant's agreements, newest first, and whether more follow.
@@ -37,14 +30,10 @@ func (s *Service) Agreements(ctx context.Context, m *store.Merchant, p store.Lis
 		return nil, false, domain.Invalid("status", "status_invalid", "status must be active or inactive")
 	}
 	p.MerchantID = m.ID
-	list, more, err := domain.Page(p.Limit, func(limit int) ([]*store.Agreement, error) {
+	return page("list agreements", p.Limit, func(limit int) ([]*store.Agreement, error) {
 		p.Limit = limit
 		return s.store.ListAgreements(ctx, p)
 	})
-	if err != nil {
-		return nil, false, wrapf("list agreements", err)
-	}
-	return list, more, nil
 }
 
 // Charge reads one of a merchant's charges.
@@ -54,14 +43,7 @@ func (s *Service) Charge(ctx context.Context, m *store.Merchant, id string) (*st
 
 // ChargeOf reads the charge a payment was made by, or nil.
 func (s *Service) ChargeOf(ctx context.Context, paymentID string) (*store.Charge, error) {
-	c, err := s.store.ChargeByPayment(ctx, paymentID)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, wrapf("charge", err)
-	}
-	return c, nil
+	return optional(ctx, "charge", paymentID, s.store.ChargeByPayment)
 }
 
 // ChargeParams is a charge on an agreement.
@@ -98,8 +80,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
-	defer s.charging.Lock(agreementID)()
-	release, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -184,14 +165,10 @@ func (s *Service) Charges(ctx context.Context, m *store.Merchant, p store.ListCh
 		return nil, false, domain.Invalid("status", "status_invalid", "status must be pending, succeeded, failed or unknown")
 	}
 	p.MerchantID = m.ID
-	list, more, err := domain.Page(p.Limit, func(limit int) ([]*store.Charge, error) {
+	return page("list charges", p.Limit, func(limit int) ([]*store.Charge, error) {
 		p.Limit = limit
 		return s.store.ListCharges(ctx, p)
 	})
-	if err != nil {
-		return nil, false, wrapf("list charges", err)
-	}
-	return list, more, nil
 }
 
 // finishCharge records, once, a pending (or unknown) charge's outcome with its payment (on
@@ -247,8 +224,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
 		return nil, err
 	}
-	defer s.charging.Lock(agreementID)()
-	release, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -292,8 +268,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 // answer was stored: the agreement once it ended, after finishing the deactivation with
 // KakaoPay when it is still under way.
 func (s *Service) DeactivationOutcome(ctx context.Context, id string) (*store.Agreement, error) {
-	defer s.charging.Lock(id)()
-	release, err := s.leases.Wait(ctx, agreementLease(id), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	release, err := s.holdAgreement(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -387,6 +362,22 @@ func (s *Service) recordDeactivation(ctx context.Context, agreementID string, en
 // KakaoPay at a time, on any instance: a deactivation never races a charge, and a sid is asked
 // to end once.
 func agreementLease(agreementID string) string { return "agreement:" + agreementID }
+
+// holdAgreement holds an agreement, in this process and across instances, until release is
+// called: its charges and its deactivation go one at a time. One held elsewhere for longer
+// than a lease is refused as agreement_busy.
+func (s *Service) holdAgreement(ctx context.Context, agreementID string) (release func(), err error) {
+	unlock := s.charging.Lock(agreementID)
+	free, err := s.leases.Wait(ctx, agreementLease(agreementID), s.agreementLeaseTTL(), s.agreementLeaseTTL(), "agreement_busy")
+	if err != nil {
+		unlock()
+		return nil, err
+	}
+	return func() {
+		free()
+		unlock()
+	}, nil
+}
 
 // agreementLeaseTTL outlasts the KakaoPay calls of a charge or a deactivation (up to three, in
 // one approveT budget).

@@ -141,12 +141,7 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 	}
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
 	apptest.WantError(t, err, domain.KindConflict, "agreement_inactive", "")
-	if n := h.Calls("inactive"); n != 1 {
-		t.Errorf("%d inactive calls after deactivating twice", n)
-	}
-	if n := h.Count(c.ID, "agreement.deactivated"); n != 1 {
-		t.Errorf("%d agreement.deactivated events", n)
-	}
+	h.CheckOnce(c.ID, "inactive", "agreement.deactivated")
 
 	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
 	if err != nil {
@@ -170,10 +165,5 @@ func TestChargeWhoseCallTimesOutIsUnknown(t *testing.T) {
 	if err != nil || ch.Status != string(checkout.ChargeUnknown) {
 		t.Fatalf("a charge whose answer timed out: %v %+v", err, ch)
 	}
-	if n := h.Count(c.ID, "charge.unknown"); n != 1 {
-		t.Errorf("%d charge.unknown events", n)
-	}
-	if n := h.Calls("subscription"); n != 1 {
-		t.Errorf("%d subscription calls", n)
-	}
+	h.CheckOnce(c.ID, "subscription", "charge.unknown")
 }

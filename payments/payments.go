@@ -110,3 +110,25 @@ func refused(id, message string) *domain.Error {
 }
 
 func wrapf(op string, err error) error { return fmt.Errorf("payments: %s: %w", op, err) }
+
+// optional reads what read finds by key, or nil where there is none (a checkout with no
+// agreement, a payment made by no charge).
+func optional[T any](ctx context.Context, what, key string, read func(context.Context, string) (*T, error)) (*T, error) {
+	v, err := read(ctx, key)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, wrapf(what, err)
+	}
+	return v, nil
+}
+
+// page reads one page of a list and whether more follow.
+func page[T any](op string, limit int, read func(limit int) ([]T, error)) ([]T, bool, error) {
+	list, more, err := domain.Page(limit, read)
+	if err != nil {
+		return nil, false, wrapf(op, err)
+	}
+	return list, more, nil
+}

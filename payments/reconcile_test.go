@@ -151,12 +151,7 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	}
 	h.Clock.Add(time.Minute)
 	h.Reconcile()
-	if n := h.Calls("inactive"); n != 1 {
-		t.Errorf("%d inactive calls at KakaoPay, want 1", n)
-	}
-	if n := h.Count(c.ID, "agreement.deactivated"); n != 1 {
-		t.Errorf("%d agreement.deactivated events", n)
-	}
+	h.CheckOnce(c.ID, "inactive", "agreement.deactivated")
 
 	// The reconciler finishes a deactivation nobody retries.
 	_, ag2 := subscribe(h, 9900)

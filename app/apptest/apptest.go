@@ -279,6 +279,15 @@ func (h *Harness) ApproveInWallet(a *store.Attempt) string {
 	return token
 }
 
+// ApprovedInWallet creates a checkout of amount won (11000 when 0), starts a phone attempt and
+// approves it in the sandbox wallet: the shopper is on the way back with the pg_token returned.
+func (h *Harness) ApprovedInWallet(amount int64) (*store.Checkout, *store.Attempt, string) {
+	h.T.Helper()
+	c := h.Create(amount)
+	a := h.Start(c.ID)
+	return c, a, h.ApproveInWallet(a)
+}
+
 // ReturnApprove is the shopper's return to our approval URL, as the return handler hands it on.
 func (h *Harness) ReturnApprove(c *store.Checkout, a *store.Attempt, token string) (*checkout.Outcome, error) {
 	return h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: a.ID, Kind: "approve", PGToken: token})
@@ -354,6 +363,18 @@ func (h *Harness) Reconcile() {
 
 // Calls is how many requests a KakaoPay endpoint (approve, cancel, order, …) received.
 func (h *Harness) Calls(endpoint string) int { return h.Sandbox.Calls(endpoint) }
+
+// CheckOnce fails the test unless KakaoPay's endpoint was called once and the checkout has one
+// event of type typ, however often the code under test was asked or retried.
+func (h *Harness) CheckOnce(checkoutID, endpoint, typ string) {
+	h.T.Helper()
+	if n := h.Calls(endpoint); n != 1 {
+		h.T.Errorf("%d %s calls at KakaoPay, want 1", n, endpoint)
+	}
+	if n := h.Count(checkoutID, typ); n != 1 {
+		h.T.Errorf("%d %s events, want 1", n, typ)
+	}
+}
 
 // TID is what KakaoPay knows of a tid.
 func (h *Harness) TID(tid string) sandbox.PaymentInfo {

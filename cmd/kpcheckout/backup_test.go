@@ -82,7 +82,7 @@ func payInSandbox(t *testing.T, addr, checkoutID string) {
 	if m == nil {
 		t.Fatal("no wallet link on the page")
 	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := noRedirects()
 	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
 	req.Header.Set("X-Sandbox-Auto", "approve")
 	if res, err = noRedirect.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {

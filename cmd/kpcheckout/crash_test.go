@@ -148,6 +148,32 @@ func (r *crashRig) killedAt(point string) {
 	}
 }
 
+// crashDuring restarts the server to die at fault, makes the call that reaches it (with the
+// Idempotency-Key key unless it is ""), checks that the server died there, and starts it
+// again without faults.
+func (r *crashRig) crashDuring(fault, key, method, path, body string) {
+	r.t.Helper()
+	r.stop()
+	r.start(fault)
+	if code := r.apiAt(r.addr, key, method, path, body, nil); code != 0 {
+		r.t.Fatalf("%s %s answered %d; the server should have died at %s", method, path, code, fault)
+	}
+	r.killedAt(fault)
+	r.start("")
+}
+
+// checkOnce checks that KakaoPay's endpoint was called once and the checkout has one event of
+// type typ, whatever the crash and the retries did.
+func (r *crashRig) checkOnce(checkoutID, endpoint, typ string) {
+	r.t.Helper()
+	if n := r.sb.Calls(endpoint); n != 1 {
+		r.t.Errorf("%d %s calls at KakaoPay, want 1", n, endpoint)
+	}
+	if n := r.eventCount(checkoutID, typ); n != 1 {
+		r.t.Errorf("%d %s events, want 1", n, typ)
+	}
+}
+
 func (r *crashRig) stop() {
 	if r.proc != nil {
 		r.proc.Process.Signal(syscall.SIGTERM)
@@ -163,18 +189,7 @@ func (r *crashRig) stop() {
 // api calls the merchant API; a connection the server drops answers 0.
 func (r *crashRig) api(method, path, body string, out any) int {
 	r.t.Helper()
-	req, _ := http.NewRequest(method, "http://"+r.addr+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+r.key)
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return 0
-	}
-	defer res.Body.Close()
-	if out != nil {
-		json.NewDecoder(res.Body).Decode(out)
-	}
-	return res.StatusCode
+	return callAPI(r.addr, r.key, "", method, path, body, out)
 }
 
 // eventCount counts a checkout's events of one type.
@@ -204,7 +219,7 @@ var walletLink = regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="open-kakaot
 // approval URL KakaoPay sends the phone back to.
 func (r *crashRig) approveInWallet(checkoutID string) string {
 	r.t.Helper()
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := noRedirects()
 	phone := &http.Client{Transport: phoneUA{}}
 	res, err := phone.PostForm("http://"+r.addr+"/c/"+checkoutID+"/pay", map[string][]string{"device": {"mobile"}})
 	if err != nil || res.StatusCode != 200 {
@@ -268,7 +283,7 @@ func TestCrashAfterKakaoPayApprovedPaysOnce(t *testing.T) {
 		t.Errorf("%d approve calls at KakaoPay", n)
 	}
 	// The shopper's return, retried after the restart, lands on the success page: no second payment.
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := noRedirects()
 	res, err := noRedirect.Get(approveURL)
 	if err != nil || res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "http://127.0.0.1/ok") {
 		t.Errorf("retried return: %v %v", err, res)
@@ -278,28 +293,8 @@ func TestCrashAfterKakaoPayApprovedPaysOnce(t *testing.T) {
 func TestCrashInTheMiddleOfARefundRefundsOnce(t *testing.T) {
 	r := newCrashRig(t)
 	r.start("")
-	var c crashCheckout
-	r.api("POST", "/v1/checkouts", `{"amount":11000,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c)
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	if res, err := noRedirect.Get(r.approveInWallet(c.ID)); err != nil {
-		t.Fatal(err)
-	} else {
-		res.Body.Close()
-	}
-	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
-	if c.Payment == nil {
-		t.Fatalf("not paid: %+v", c)
-	}
-	pay := c.Payment.ID
-	r.stop()
-
-	r.start("refund.after_cancel")
-	if code := r.api("POST", "/v1/payments/"+pay+"/refunds", `{"amount":4000}`, nil); code != 0 {
-		t.Fatalf("the refund answered %d; the server should have died", code)
-	}
-	r.killedAt("refund.after_cancel")
-
-	r.start("")
+	checkoutID, pay := r.pay(11000)
+	r.crashDuring("refund.after_cancel", "", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":4000}`)
 	var p struct {
 		RefundedAmount int64 `json:"refunded_amount"`
 		Refunds        []struct {
@@ -313,12 +308,7 @@ func TestCrashInTheMiddleOfARefundRefundsOnce(t *testing.T) {
 	if p.RefundedAmount != 4000 {
 		t.Errorf("refunded %d, want 4000", p.RefundedAmount)
 	}
-	if n := r.eventCount(c.ID, "refund.succeeded"); n != 1 {
-		t.Errorf("%d refund.succeeded events", n)
-	}
-	if n := r.sb.Calls("cancel"); n != 1 {
-		t.Errorf("%d cancel calls at KakaoPay", n)
-	}
+	r.checkOnce(checkoutID, "cancel", "refund.succeeded")
 	// What is left can still be refunded, and only that.
 	if code := r.api("POST", "/v1/payments/"+pay+"/refunds", `{"amount":8000}`, nil); code != 400 {
 		t.Errorf("refund above what is left after the crash: %d", code)

@@ -51,7 +51,7 @@ func TestAClientWithItsOwnDevKeyRunsAgainstServe(t *testing.T) {
 			// The shopper approves in the wallet, which sends the browser to approval_url with a pg_token.
 			req, _ := http.NewRequest("GET", mobile, nil)
 			req.Header.Set("X-Sandbox-Auto", "approve")
-			noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+			noRedirect := noRedirects()
 			res, err := noRedirect.Do(req)
 			if err != nil {
 				t.Fatal(err)

@@ -190,7 +190,7 @@ func (f *fleet) pay(from, to int) (string, error) {
 		return "", err
 	}
 	phone := &http.Client{Transport: phoneUA{}}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := noRedirects()
 	var approveURL string
 	err = f.retry("pay", func() error {
 		res, err := phone.PostForm("http://"+f.addr(from)+"/c/"+c.ID+"/pay", map[string][]string{"device": {"mobile"}})

@@ -6,7 +6,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"maps"
 	"net"
@@ -22,15 +21,17 @@ import (
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
+// noRedirects returns a client that hands back a redirect instead of following it.
+func noRedirects() *http.Client {
+	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+}
+
 // pg is the PostgreSQL server of this test binary, started by the first test that needs it.
 var pg pgtest.Server
 
 func TestMain(m *testing.M) {
-	code := m.Run()
+	code := pg.Run(m)
 	removeBinary()
-	if err := pg.Stop(); err != nil {
-		fmt.Fprintln(os.Stderr, "pgtest:", err)
-	}
 	os.Exit(code)
 }
 
@@ -216,7 +217,7 @@ func TestServeOnPostgres(t *testing.T) {
 	if m == nil {
 		t.Fatalf("no wallet link on the page")
 	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	noRedirect := noRedirects()
 	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
 	req.Header.Set("X-Sandbox-Auto", "approve")
 	res, err = noRedirect.Do(req)

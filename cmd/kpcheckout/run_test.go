@@ -11,9 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/kpcheckout/kpcheckout/accounts"
-	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
 func TestCheckoutCreatePrintsItsURL(t *testing.T) {
@@ -162,15 +159,7 @@ func TestUserCreate(t *testing.T) {
 	if err != nil || strings.Contains(out.String(), "password") || !strings.Contains(out.String(), `"role": "staff"`) {
 		t.Fatalf("--password-stdin: %v, printed %s", err, out.String())
 	}
-	db, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	users, err := accounts.NewUsers(accounts.Config{Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
+	users := usersIn(t, dbPath)
 	for email, password := range map[string]string{"owner@shop.example": u.Password, "STAFF@shop.example": "a long enough secret"} {
 		if _, err := users.Authenticate(ctx, email, password); err != nil {
 			t.Errorf("%s cannot sign in: %v", email, err)

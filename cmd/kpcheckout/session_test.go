@@ -19,33 +19,9 @@ import (
 func TestDashboardSessionOutlivesARestart(t *testing.T) {
 	dbURL := "sqlite:" + filepath.Join(t.TempDir(), "s.db")
 	first := startServeOn(t, dbURL)
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"user", "create", "--merchant", demoMerchantName, "--email", "owner@cafe.example"},
-		env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var u struct{ ID, Password string }
-	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
-		t.Fatal(err)
-	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.PostForm("http://"+first.addr+"/dashboard/login", url.Values{"email": {"owner@cafe.example"}, "password": {u.Password}})
-	if err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in: %v %v", err, res)
-	}
-	res.Body.Close()
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "kpcheckout_dash" {
-			cookie = c
-		}
-	}
-	if cookie == nil {
-		t.Fatal("no dashboard cookie")
-	}
+	userID, cookie := signInAsNewOwner(t, dbURL, demoMerchantName, first.addr)
 	raw, _ := base64.URLEncoding.DecodeString(cookie.Value)
-	if strings.Contains(string(raw), u.ID) || strings.Contains(cookie.Value, u.ID) {
+	if strings.Contains(string(raw), userID) || strings.Contains(cookie.Value, userID) {
 		t.Errorf("the cookie shows the user's id: %s", raw)
 	}
 	if err := first.stop(); err != nil {
@@ -55,7 +31,7 @@ func TestDashboardSessionOutlivesARestart(t *testing.T) {
 	second := startServeOn(t, dbURL)
 	req, _ := http.NewRequest("GET", "http://"+second.addr+"/dashboard", nil)
 	req.AddCookie(&http.Cookie{Name: cookie.Name, Value: cookie.Value})
-	res, err = noRedirect.Do(req)
+	res, err := noRedirects().Do(req)
 	if err != nil || res.StatusCode != http.StatusOK {
 		t.Fatalf("the dashboard after a restart: %v %v", err, res)
 	}
@@ -72,31 +48,8 @@ func TestDashboardSessionOutlivesARestart(t *testing.T) {
 func TestDashboardSessionEndsOnEveryInstance(t *testing.T) {
 	t.Parallel()
 	f := newFleet(t, 2)
-	var out bytes.Buffer
-	err := run(context.Background(), []string{"user", "create", "--merchant", "여러 인스턴스 상점", "--email", "owner@cafe.example"},
-		env(map[string]string{"KPCHECKOUT_DATABASE_URL": f.dbURL}), &out, io.Discard)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var u struct{ Password string }
-	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
-		t.Fatal(err)
-	}
-	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
-	res, err := noRedirect.PostForm("http://"+f.insts[0].addr+"/dashboard/login", url.Values{"email": {"owner@cafe.example"}, "password": {u.Password}})
-	if err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign in on instance 0: %v %v", err, res)
-	}
-	res.Body.Close()
-	var cookie *http.Cookie
-	for _, c := range res.Cookies() {
-		if c.Name == "kpcheckout_dash" {
-			cookie = c
-		}
-	}
-	if cookie == nil {
-		t.Fatal("no dashboard cookie")
-	}
+	_, cookie := signInAsNewOwner(t, f.dbURL, "여러 인스턴스 상점", f.insts[0].addr)
+	noRedirect := noRedirects()
 	send := func(i int, method, path string) *http.Response {
 		t.Helper()
 		req, _ := http.NewRequest(method, "http://"+f.insts[i].addr+path, nil)
@@ -121,4 +74,32 @@ func TestDashboardSessionEndsOnEveryInstance(t *testing.T) {
 			t.Errorf("the cookie on instance %d after signing out on instance 1: %d to %q", i, res.StatusCode, res.Header.Get("Location"))
 		}
 	}
+}
+
+// signInAsNewOwner creates an owner of merchant with `kpcheckout user create` on the database at
+// dbURL, signs in as them on the server at addr, and returns the user's id and dashboard cookie.
+func signInAsNewOwner(t *testing.T, dbURL, merchant, addr string) (string, *http.Cookie) {
+	t.Helper()
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"user", "create", "--merchant", merchant, "--email", "owner@cafe.example"},
+		env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var u struct{ ID, Password string }
+	if err := json.Unmarshal(out.Bytes(), &u); err != nil {
+		t.Fatal(err)
+	}
+	res, err := noRedirects().PostForm("http://"+addr+"/dashboard/login", url.Values{"email": {"owner@cafe.example"}, "password": {u.Password}})
+	if err != nil || res.StatusCode != http.StatusSeeOther {
+		t.Fatalf("sign in on %s: %v %v", addr, err, res)
+	}
+	res.Body.Close()
+	for _, c := range res.Cookies() {
+		if c.Name == "kpcheckout_dash" {
+			return u.ID, c
+		}
+	}
+	t.Fatal("no dashboard cookie")
+	return "", nil
 }

@@ -57,15 +57,7 @@ func TestUserListAndPassword(t *testing.T) {
 	if err != nil || strings.Contains(out, "password") {
 		t.Fatalf("password --password-stdin: %v %s", err, out)
 	}
-	db, err := sqlite.Open(ctx, dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	users, err := accounts.NewUsers(accounts.Config{Store: db})
-	if err != nil {
-		t.Fatal(err)
-	}
+	users := usersIn(t, dbPath)
 	for email, password := range map[string]string{"staff@shop.example": reset["password"], "owner@shop.example": "another long secret"} {
 		if _, err := users.Authenticate(ctx, email, password); err != nil {
 			t.Errorf("%s cannot sign in with the new password: %v", email, err)
@@ -129,4 +121,20 @@ func TestUserPasswordNamesTheMerchantOfAnEmailAtSeveral(t *testing.T) {
 	if _, err := do("", "password", "--email", "nobody@example.com", "--merchant", "빵집"); err == nil {
 		t.Error("an e-mail the merchant does not have was accepted")
 	}
+}
+
+// usersIn opens the SQLite database at dbPath beside the command, as the server would, and
+// returns its dashboard users; the database is closed when the test ends.
+func usersIn(t *testing.T, dbPath string) *accounts.Users {
+	t.Helper()
+	db, err := sqlite.Open(context.Background(), dbPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	users, err := accounts.NewUsers(accounts.Config{Store: db})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return users
 }

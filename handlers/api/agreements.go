@@ -29,21 +29,7 @@ func (a *Handler) CreateCharge(w http.ResponseWriter, r *http.Request, m *store.
 	}
 	ch, err := a.payments.CreateCharge(r.Context(), m, r.PathValue("id"),
 		payments.ChargeParams{Amount: *req.Amount, Reference: req.Reference, Key: idempotencyKey(r)})
-	return a.answerCharge(w, ch, err)
-}
-
-// answerCharge answers a charge request: 201 when KakaoPay charged, 202 while its outcome is
-// not known (pending, or unknown: KakaoPay's answer was lost), or the error.
-func (a *Handler) answerCharge(w http.ResponseWriter, ch *store.Charge, err error) error {
-	if err != nil {
-		return err
-	}
-	status := http.StatusCreated
-	if checkout.ChargeOpen(ch) {
-		status = http.StatusAccepted
-	}
-	web.WriteJSON(w, status, objects.NewCharge(ch))
-	return nil
+	return answerMade(w, ch, err, checkout.ChargeOpen, objects.NewCharge)
 }
 
 // ListCharges serves GET /v1/charges?status=&agreement=&limit=&starting_after=.
@@ -58,11 +44,7 @@ func (a *Handler) ListCharges(w http.ResponseWriter, r *http.Request, m *store.M
 	if err != nil {
 		return err
 	}
-	data := make([]objects.Charge, 0, len(list))
-	for _, c := range list {
-		data = append(data, objects.NewCharge(c))
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	writeList(w, list, more, objects.NewCharge)
 	return nil
 }
 
@@ -74,9 +56,5 @@ func (a *Handler) GetCharge(w http.ResponseWriter, r *http.Request, m *store.Mer
 // DeactivateAgreement serves POST /v1/agreements/{id}/deactivate.
 func (a *Handler) DeactivateAgreement(w http.ResponseWriter, r *http.Request, m *store.Merchant) error {
 	ag, err := a.payments.Deactivate(r.Context(), m, r.PathValue("id"), idempotencyKey(r))
-	if err != nil {
-		return err
-	}
-	web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
-	return nil
+	return answer(w, ag, err, objects.NewAgreement)
 }

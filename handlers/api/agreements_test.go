@@ -112,8 +112,7 @@ func TestSubscriptionSettledByTheReconcilerKeepsItsAgreement(t *testing.T) {
 	// Amount 5555: KakaoPay answers approve only after our timeout; the order API tells the rest.
 	e := handlerstest.NewWith(t, handlerstest.Options{ApproveDelay: 1500 * time.Millisecond, HTTPTimeout: 300 * time.Millisecond})
 	c := e.CreateCheckout(`{"amount":5555,"mode":"subscription","reference":"SUB-5555","success_url":"` + e.Shop.URL + `/ok","failure_url":"` + e.Shop.URL + `/no"}`)
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	deadline := time.Now().Add(5 * time.Second)
 	for info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID)); info.Status != "SUCCESS_PAYMENT"; info, _ = e.Sandbox.Payment(e.AttemptTID(c.ID)) {

@@ -106,11 +106,7 @@ func (a *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store
 	if err != nil {
 		return err
 	}
-	data := make([]objects.Checkout, 0, len(list))
-	for _, st := range list {
-		data = append(data, a.checkoutObject(st))
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	writeList(w, list, more, a.checkoutObject)
 	return nil
 }
 

@@ -36,11 +36,40 @@ func jsonTime(t time.Time) time.Time {
 func getByID[T, J any](w http.ResponseWriter, r *http.Request, m *store.Merchant,
 	read func(context.Context, *store.Merchant, string) (T, error), object func(T) J) error {
 	v, err := read(r.Context(), m, r.PathValue("id"))
+	return answer(w, v, err, object)
+}
+
+// answer answers 200 with v's JSON, or the error that came instead of v.
+func answer[T, J any](w http.ResponseWriter, v T, err error, object func(T) J) error {
 	if err != nil {
 		return err
 	}
 	web.WriteJSON(w, http.StatusOK, object(v))
 	return nil
+}
+
+// answerMade answers a request that made v at KakaoPay (a refund, a charge): 201 when KakaoPay
+// did it, 202 while open says its outcome is not known yet (KakaoPay's answer was lost and the
+// reconciler settles it), or the error.
+func answerMade[T, J any](w http.ResponseWriter, v T, err error, open func(T) bool, object func(T) J) error {
+	if err != nil {
+		return err
+	}
+	status := http.StatusCreated
+	if open(v) {
+		status = http.StatusAccepted
+	}
+	web.WriteJSON(w, status, object(v))
+	return nil
+}
+
+// writeList answers a page of objects as the API's list object.
+func writeList[T, J any](w http.ResponseWriter, list []T, more bool, object func(T) J) {
+	data := make([]J, 0, len(list))
+	for _, v := range list {
+		data = append(data, object(v))
+	}
+	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
 }
 
 // decode reads one JSON object from the body into v, strictly: unknown, repeated or

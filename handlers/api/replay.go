@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/objects"
@@ -21,14 +22,10 @@ func (a *Handler) answerBound(w http.ResponseWriter, r *http.Request, m *store.M
 		return a.answerRefund(w, r, m, ref, err)
 	case domain.BoundCharge:
 		ch, err := a.payments.ChargeOutcome(ctx, id)
-		return a.answerCharge(w, ch, err)
+		return answerMade(w, ch, err, checkout.ChargeOpen, objects.NewCharge)
 	case domain.BoundDeactivation:
 		ag, err := a.payments.DeactivationOutcome(ctx, id)
-		if err != nil {
-			return err
-		}
-		web.WriteJSON(w, http.StatusOK, objects.NewAgreement(ag))
-		return nil
+		return answer(w, ag, err, objects.NewAgreement)
 	case domain.BoundCheckout, domain.BoundExpiry:
 		return a.replayCheckout(w, r, m, id, k.ObjectType == domain.BoundCheckout)
 	case domain.BoundAttempt:
@@ -54,12 +51,7 @@ func (a *Handler) replayCheckout(w http.ResponseWriter, r *http.Request, m *stor
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/v1/checkouts/"+id)
-		status = http.StatusCreated
-	}
-	web.WriteJSON(w, status, a.checkoutObject(st))
+	web.WriteJSON(w, replayStatus(w, created, "/v1/checkouts/"+id), a.checkoutObject(st))
 	return nil
 }
 
@@ -89,12 +81,7 @@ func (a *Handler) replayLink(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	status := http.StatusOK
-	if created {
-		w.Header().Set("Location", "/v1/links/"+id)
-		status = http.StatusCreated
-	}
-	return a.answerLink(w, r, l, status)
+	return a.answerLink(w, r, l, replayStatus(w, created, "/v1/links/"+id))
 }
 
 // replayEndpoint answers an endpoint the key created (201, with its secret), changed (200) or
@@ -114,4 +101,14 @@ func (a *Handler) replayEndpoint(w http.ResponseWriter, r *http.Request, m *stor
 	}
 	web.WriteJSON(w, status, objects.NewEndpoint(ep, secret))
 	return nil
+}
+
+// replayStatus is the status a replayed request first answered: 201 with the Location of what it
+// created, or 200 for a change.
+func replayStatus(w http.ResponseWriter, created bool, location string) int {
+	if !created {
+		return http.StatusOK
+	}
+	w.Header().Set("Location", location)
+	return http.StatusCreated
 }

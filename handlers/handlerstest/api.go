@@ -203,6 +203,18 @@ func (e *Env) Events(checkoutID string) []string {
 	return types
 }
 
+// CheckPaidOnce fails the test unless checkout id has exactly one payment and one checkout.paid
+// event, whatever ran twice on the way (callbacks, retries, the reconciler).
+func (e *Env) CheckPaidOnce(id string) {
+	e.t.Helper()
+	if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", id); n != 1 {
+		e.t.Errorf("checkout %s has %d payments, want 1", id, n)
+	}
+	if ev := e.Events(id); Count(ev, "checkout.paid") != 1 {
+		e.t.Errorf("checkout %s events %v, want one checkout.paid", id, ev)
+	}
+}
+
 // Count counts the times s is in list.
 func Count(list []string, s string) int {
 	n := 0

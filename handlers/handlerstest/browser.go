@@ -116,6 +116,29 @@ func (b *Browser) PayOn(id string) string {
 	return html
 }
 
+// PhoneOn returns a new phone that pressed pay on each of the checkouts ids: the sandbox wallet
+// holds an attempt for each.
+func (e *Env) PhoneOn(ids ...string) *Browser {
+	e.t.Helper()
+	return e.payingOn(UAIPhone, ids)
+}
+
+// DesktopOn returns a new desktop browser that pressed pay on each of the checkouts ids: each
+// shows its QR code.
+func (e *Env) DesktopOn(ids ...string) *Browser {
+	e.t.Helper()
+	return e.payingOn(UADesktop, ids)
+}
+
+func (e *Env) payingOn(ua string, ids []string) *Browser {
+	e.t.Helper()
+	b := e.Browser(ua)
+	for _, id := range ids {
+		b.PayOn(id)
+	}
+	return b
+}
+
 // OpenLink presses the pay button of the payment link page at url and returns the answer
 // (not followed) and its page.
 func (b *Browser) OpenLink(url string, hdr map[string]string) (*http.Response, string) {

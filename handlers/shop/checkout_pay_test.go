@@ -145,8 +145,7 @@ func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
 		t.Fatalf("checkout %s", got.Status)
@@ -177,8 +176,7 @@ func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	res, html := desktop.Get(c.URL)
 	csp := res.Header.Get("Content-Security-Policy")
 	if !strings.Contains(csp, "form-action 'self' "+e.Shop.URL) || !strings.Contains(csp, "frame-ancestors 'none'") {

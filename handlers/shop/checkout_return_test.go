@@ -26,8 +26,7 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.kind, func(t *testing.T) {
 			c := e.CreateCheckout("")
-			phone := e.Browser(handlerstest.UAIPhone)
-			phone.PayOn(c.ID)
+			phone := e.PhoneOn(c.ID)
 			res, _ := phone.Do(phone.NoRedirect(), "GET", e.AttemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": tc.kind})
 			ret, err := res.Location()
 			if err != nil || !strings.HasPrefix(ret.String(), e.URL+"/c/"+c.ID+"/return/"+tc.kind+"?") {
@@ -57,8 +56,7 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 func TestCancelThenRetryPays(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "cancel")
 	doc := handlerstest.Page(t, html)
 	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="canceled"]`).Length() != 1 {
@@ -89,8 +87,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 func TestFailShowsReasonAndRetryPays(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
 	_, html := desktop.Get(c.URL)
@@ -111,8 +108,7 @@ func TestFailShowsReasonAndRetryPays(t *testing.T) {
 func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.AmountCheckout("4444")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	doc := handlerstest.Page(t, html)
 	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="failed"]`).Length() != 1 {
@@ -131,8 +127,7 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	res, _ := phone.Do(phone.NoRedirect(), "GET", e.AttemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": "approve"})
 	approveURL := res.Header.Get("Location")
 	if !strings.Contains(approveURL, "pg_token=") {
@@ -169,8 +164,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("forged before the wallet approved", func(t *testing.T) {
 		e := handlerstest.New(t)
 		c := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c.ID)
+		phone := e.PhoneOn(c.ID)
 		a := e.LatestAttempt(c.ID)
 		forged := e.URL + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
 		res, html := phone.Do(phone.NoRedirect(), "GET", forged, nil, nil)
@@ -196,8 +190,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("forged after the wallet approved", func(t *testing.T) {
 		e := handlerstest.New(t)
 		c := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c.ID)
+		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
 		handlerstest.CheckErrorPage(t, res, html, 0, "")
@@ -211,19 +204,13 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		if loc, _ := res.Location(); res.StatusCode != http.StatusSeeOther || loc == nil || !strings.HasPrefix(loc.String(), e.Shop.URL+"/thanks") {
 			t.Fatalf("the real approval answered %d %v", res.StatusCode, loc)
 		}
-		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
-			t.Errorf("%d payments", n)
-		}
-		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.paid") != 1 {
-			t.Errorf("events %v", ev)
-		}
+		e.CheckPaidOnce(c.ID)
 	})
 
 	t.Run("real token replayed after success", func(t *testing.T) {
 		e := handlerstest.New(t)
 		c := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c.ID)
+		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		want := e.Shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
 		for i, b := range []*handlerstest.Browser{phone, phone, e.Browser(handlerstest.UAIPhone)} {
@@ -239,20 +226,13 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 		if n := e.Sandbox.Calls("approve"); n != 1 {
 			t.Errorf("%d approve calls, want 1", n)
 		}
-		if n := e.CountRows("SELECT COUNT(*) FROM payments WHERE checkout_id = ?", c.ID); n != 1 {
-			t.Errorf("%d payments", n)
-		}
-		if ev := e.Events(c.ID); handlerstest.Count(ev, "checkout.paid") != 1 {
-			t.Errorf("events %v", ev)
-		}
+		e.CheckPaidOnce(c.ID)
 	})
 
 	t.Run("another checkout's token", func(t *testing.T) {
 		e := handlerstest.New(t)
 		a, b := e.CreateCheckout(""), e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(a.ID)
-		phone.PayOn(b.ID)
+		phone := e.PhoneOn(a.ID, b.ID)
 		realA, realB := handlerstest.SandboxApprovalURL(t, phone, a.ID), handlerstest.SandboxApprovalURL(t, phone, b.ID)
 		ub, _ := url.Parse(realB)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realA, "pg_token", ub.Query().Get("pg_token")), nil, nil)
@@ -281,8 +261,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("missing token", func(t *testing.T) {
 		e := handlerstest.New(t)
 		c := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c.ID)
+		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
 		handlerstest.CheckErrorPage(t, res, html, http.StatusBadRequest, "결제 승인 요청을 확인하지 못했어요")
@@ -297,9 +276,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("another checkout's attempt", func(t *testing.T) {
 		e := handlerstest.New(t)
 		a, b := e.CreateCheckout(""), e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(a.ID)
-		phone.PayOn(b.ID)
+		phone := e.PhoneOn(a.ID, b.ID)
 		realB := handlerstest.SandboxApprovalURL(t, phone, b.ID)
 		// B's approval URL (B's attempt and token) on A's path.
 		forged := strings.Replace(realB, "/c/"+b.ID+"/", "/c/"+a.ID+"/", 1)
@@ -315,8 +292,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	// Amount 5555: KakaoPay answers approve only after a delay longer than our timeout.
 	e := handlerstest.NewWith(t, handlerstest.Options{ApproveDelay: 1500 * time.Millisecond, HTTPTimeout: 300 * time.Millisecond})
 	c := e.AmountCheckout("5555")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
 		t.Fatalf("after a timed-out approve the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
@@ -352,8 +328,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	f.Set("order", "fail", -1)
 	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
@@ -381,8 +356,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	f := kakaopaytest.NewFaults()
 	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	phone := e.PhoneOn(c.ID)
 	f.Set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	f.Set("order", "fail", -1) // and KakaoPay's order API stays down
@@ -406,9 +380,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 	e := handlerstest.New(t)
 	quit := e.CreateCheckout("")
 	idle := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(quit.ID)
-	phone.PayOn(idle.ID)
+	phone := e.PhoneOn(quit.ID, idle.ID)
 	// The shopper quits in the wallet, but KakaoPay's return never reaches us.
 	_, html := phone.Get(e.AttemptMobileURL(quit.ID))
 	action, _ := handlerstest.Page(t, html).Find(`[data-testid="wallet-cancel"]`).Closest("form").Attr("action")

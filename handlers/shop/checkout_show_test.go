@@ -143,8 +143,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 func TestAttemptExpires(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	mobileURL := e.AttemptMobileURL(c.ID)
 	e.Clock.Add(16 * time.Minute)
 	_, html := desktop.Get(c.URL)
@@ -204,8 +203,7 @@ func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
 		c := e.CreateCheckout("")
-		desktop := e.Browser(handlerstest.UADesktop)
-		desktop.PayOn(c.ID)
+		desktop := e.DesktopOn(c.ID)
 		_, html := desktop.Get(c.URL)
 		doc := handlerstest.Page(t, html)
 		link := doc.Find(`[data-testid="test-wallet"]`)
@@ -230,8 +228,7 @@ func TestTestModeQRViewOffersTheTestWallet(t *testing.T) {
 		}
 		// The phone's hand-off page has no test wallet: it is the wallet's device.
 		c2 := e.CreateCheckout("")
-		phone := e.Browser(handlerstest.UAIPhone)
-		phone.PayOn(c2.ID)
+		phone := e.PhoneOn(c2.ID)
 		if _, html := phone.Get(c2.URL); handlerstest.Page(t, html).Find(`[data-testid="test-wallet"]`).Length() != 0 {
 			t.Error("the hand-off page offers the test wallet")
 		}
@@ -266,8 +263,7 @@ func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
 func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	pcURL := e.LatestAttempt(c.ID).PCURL
 	_, html := desktop.Get(c.URL)
 	doc := handlerstest.Page(t, html)
@@ -317,8 +313,7 @@ func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
 
 	// A phone showing a QR code for another phone gets no PC page.
 	c2 := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c2.ID)
+	phone := e.PhoneOn(c2.ID)
 	_, html = phone.Post("/c/"+c2.ID+"/pay", "device=desktop")
 	if doc := handlerstest.Page(t, html); doc.Find(`[data-testid="qr"]`).Length() != 1 || doc.Find(`[data-testid="pc-pay"]`).Length() != 0 {
 		t.Errorf("the phone's QR view: qr %d, pc-pay %d, want the QR code only", doc.Find(`[data-testid="qr"]`).Length(), doc.Find(`[data-testid="pc-pay"]`).Length())

@@ -118,8 +118,7 @@ func TestDesktopPaysByQRWithPhone(t *testing.T) {
 func TestStatusFollowsWalletProgress(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	desktop := e.Browser(handlerstest.UADesktop)
-	desktop.PayOn(c.ID)
+	desktop := e.DesktopOn(c.ID)
 	st := e.Status(c.ID, "")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.Get(e.AttemptMobileURL(c.ID)) // the phone scanned the QR code and opened the wallet

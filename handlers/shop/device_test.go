@@ -10,21 +10,19 @@ import (
 func TestDeviceOverride(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	b := e.Browser(handlerstest.UADesktop)
-	_, html := b.Get(c.URL + "?device=mobile")
-	if d := handlerstest.Page(t, html).Find(`input[name="device"]`).AttrOr("value", ""); d != "mobile" {
-		t.Errorf("?device=mobile gives %q", d)
-	}
-	b = e.Browser(handlerstest.UAIPhone)
-	_, html = b.Get(c.URL + "?device=desktop")
-	if d := handlerstest.Page(t, html).Find(`input[name="device"]`).AttrOr("value", ""); d != "desktop" {
-		t.Errorf("?device=desktop gives %q", d)
-	}
-	b = e.Browser("Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0")
-	b.Header.Set("Sec-CH-UA-Mobile", "?1")
-	_, html = b.Get(c.URL)
-	if d := handlerstest.Page(t, html).Find(`input[name="device"]`).AttrOr("value", ""); d != "mobile" {
-		t.Errorf("Sec-CH-UA-Mobile ?1 gives %q", d)
+	for _, tc := range []struct{ name, ua, query, chMobile, want string }{
+		{"?device=mobile", handlerstest.UADesktop, "?device=mobile", "", "mobile"},
+		{"?device=desktop", handlerstest.UAIPhone, "?device=desktop", "", "desktop"},
+		{"Sec-CH-UA-Mobile ?1", "Mozilla/5.0 (X11; Linux x86_64) Chrome/126.0", "", "?1", "mobile"},
+	} {
+		b := e.Browser(tc.ua)
+		if tc.chMobile != "" {
+			b.Header.Set("Sec-CH-UA-Mobile", tc.chMobile)
+		}
+		_, html := b.Get(c.URL + tc.query)
+		if d := handlerstest.Page(t, html).Find(`input[name="device"]`).AttrOr("value", ""); d != tc.want {
+			t.Errorf("%s gives %q, want %q", tc.name, d, tc.want)
+		}
 	}
 }
 

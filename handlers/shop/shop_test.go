@@ -69,8 +69,7 @@ func TestCheckoutURLTemplatesAndLocale(t *testing.T) {
 func TestShopperBadInput(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
-	phone := e.Browser(handlerstest.UAIPhone)
-	phone.PayOn(c.ID)
+	e.PhoneOn(c.ID)
 	a := e.LatestAttempt(c.ID)
 	ret := "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID)
 	cases := []struct {

@@ -43,13 +43,7 @@ func (s *Sandbox) showPC(w http.ResponseWriter, r *http.Request) {
 	if s.autoAct(w, r) {
 		return
 	}
-	s.mu.Lock()
-	p, perr := s.walletPayment(r.PathValue("tid"))
-	var snapshot payment
-	if perr == nil {
-		snapshot = *p
-	}
-	s.mu.Unlock()
+	snapshot, perr := s.openWallet(r.PathValue("tid"), nil)
 	if perr != nil {
 		s.renderError(w, r, perr.status, perr.msgID)
 		return
@@ -69,20 +63,31 @@ func (s *Sandbox) showPhone(page string) http.HandlerFunc {
 		if s.autoAct(w, r) {
 			return
 		}
-		s.mu.Lock()
-		p, perr := s.walletPayment(r.PathValue("tid"))
-		var snapshot payment
-		if perr == nil {
+		snapshot, perr := s.openWallet(r.PathValue("tid"), func(p *payment) *pageError {
 			p.advance(statusOpen)
-			snapshot = *p
-		}
-		s.mu.Unlock()
+			return nil
+		})
 		if perr != nil {
 			s.renderError(w, r, perr.status, perr.msgID)
 			return
 		}
 		s.renderPhone(w, r, &snapshot, page)
 	}
+}
+
+// openWallet finds tid's payment for a wallet page or form, moves it as the page or form does (when
+// move is not nil; move may refuse), and returns a copy to render once the sandbox is unlocked.
+func (s *Sandbox) openWallet(tid string, move func(*payment) *pageError) (payment, *pageError) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p, perr := s.walletPayment(tid)
+	if perr == nil && move != nil {
+		perr = move(p)
+	}
+	if perr != nil {
+		return payment{}, perr
+	}
+	return *p, nil
 }
 
 // autoAct handles X-Sandbox-Auto: the wallet acts at once instead of showing the page. It reports
@@ -161,12 +166,7 @@ func (s *Sandbox) walletStep(action string) http.HandlerFunc {
 			page = pageApp
 		}
 		tid := r.PathValue("tid")
-		s.mu.Lock()
-		p, perr := s.walletPayment(tid)
-		if perr == nil {
-			perr = s.step(p, action, r.PostForm.Get("method"))
-		}
-		s.mu.Unlock()
+		_, perr := s.openWallet(tid, func(p *payment) *pageError { return s.step(p, action, r.PostForm.Get("method")) })
 		if perr != nil {
 			s.renderError(w, r, perr.status, perr.msgID)
 			return
@@ -205,17 +205,13 @@ func (s *Sandbox) sendTMS(w http.ResponseWriter, r *http.Request) {
 	}
 	valid := validPhone(r.PostForm.Get("phone"))
 	tid := r.PathValue("tid")
-	s.mu.Lock()
-	p, perr := s.walletPayment(tid)
-	var snapshot payment
-	if perr == nil {
+	snapshot, perr := s.openWallet(tid, func(p *payment) *pageError {
 		if valid {
 			p.advance(statusSendTMS)
 			s.log.Info("sandbox: wallet", "tid", p.tid, "action", walletTMS, "status", p.status)
 		}
-		snapshot = *p
-	}
-	s.mu.Unlock()
+		return nil
+	})
 	switch {
 	case perr != nil:
 		s.renderError(w, r, perr.status, perr.msgID)

@@ -17,29 +17,21 @@ import (
 // A database written by the first schema, with a record of each kind in it, is migrated to the
 // newest when opened, and every record reads back through the store.
 func TestUpgradeFromTheFirstSchema(t *testing.T) {
-	ctx := context.Background()
 	url := pg.EmptyDatabase(t)
-	if err := postgres.MigrateTo(ctx, url, storetest.OldSchema); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.FillOldSchema(t, true, func(q string, args ...any) error {
-		_, err := conn.Exec(ctx, q, args...)
-		return err
-	})
-	conn.Close(ctx)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	storetest.CheckUpgraded(t, db)
+	storetest.CheckUpgradeFromOldSchema(t,
+		func(ctx context.Context) error { return postgres.MigrateTo(ctx, url, storetest.OldSchema) },
+		func(ctx context.Context) {
+			conn, err := pgx.Connect(ctx, url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close(ctx)
+			storetest.FillOldSchema(t, true, func(q string, args ...any) error {
+				_, err := conn.Exec(ctx, q, args...)
+				return err
+			})
+		},
+		func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, url) })
 }
 
 // A database that a newer kpcheckout migrated further than this one knows is refused, with both

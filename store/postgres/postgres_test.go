@@ -20,13 +20,7 @@ import (
 // pg is the PostgreSQL server of this test binary, started by the first test that needs it.
 var pg pgtest.Server
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if err := pg.Stop(); err != nil {
-		os.Stderr.WriteString("pgtest: " + err.Error() + "\n")
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 
 func open(t *testing.T) *postgres.DB {
 	t.Helper()

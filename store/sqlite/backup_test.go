@@ -19,15 +19,10 @@ import (
 // says why a place cannot hold it.
 func TestBackup(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	src := filepath.Join(dir, "kp.db")
-	db, err := sqlite.Open(ctx, src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, src := openTemp(t)
+	dir := filepath.Dir(src)
 	now := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
-	err = db.Transact(ctx, func(tx store.Tx) error {
+	err := db.Transact(ctx, func(tx store.Tx) error {
 		if err := tx.CreateMerchant(ctx, &store.Merchant{ID: "mer_1", Name: "카페", CreatedAt: now}); err != nil {
 			return err
 		}

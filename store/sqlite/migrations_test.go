@@ -19,29 +19,21 @@ import (
 // A database written by the first schema, with a record of each kind in it, is migrated to the
 // newest when opened, and every record reads back through the store.
 func TestUpgradeFromTheFirstSchema(t *testing.T) {
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
-	if err := sqlite.MigrateTo(ctx, path, storetest.OldSchema); err != nil {
-		t.Fatal(err)
-	}
-	raw, err := sql.Open("sqlite", "file:"+path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	storetest.FillOldSchema(t, false, func(q string, args ...any) error {
-		_, err := raw.ExecContext(ctx, q, args...)
-		return err
-	})
-	raw.Close()
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if err := db.Ping(ctx); err != nil {
-		t.Fatal(err)
-	}
-	storetest.CheckUpgraded(t, db)
+	storetest.CheckUpgradeFromOldSchema(t,
+		func(ctx context.Context) error { return sqlite.MigrateTo(ctx, path, storetest.OldSchema) },
+		func(ctx context.Context) {
+			raw, err := sql.Open("sqlite", "file:"+path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer raw.Close()
+			storetest.FillOldSchema(t, false, func(q string, args ...any) error {
+				_, err := raw.ExecContext(ctx, q, args...)
+				return err
+			})
+		},
+		func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) })
 }
 
 // A database that a newer kpcheckout migrated further than this one knows is refused, with both

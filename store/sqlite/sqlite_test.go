@@ -18,13 +18,22 @@ import (
 
 func TestConformance(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store {
-		db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kp.db"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
+		db, _ := openTemp(t)
 		return db
 	})
+}
+
+// openTemp opens a new database in the test's temporary folder, closed when the test ends, and
+// says where it is.
+func openTemp(tb testing.TB) (*sqlite.DB, string) {
+	tb.Helper()
+	path := filepath.Join(tb.TempDir(), "kp.db")
+	db, err := sqlite.Open(context.Background(), path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { db.Close() })
+	return db, path
 }
 
 func TestReopenKeepsDataAndSchema(t *testing.T) {
@@ -167,11 +176,7 @@ func TestBusyIsUnavailable(t *testing.T) {
 // BenchmarkMoved is what telling a deleted or replaced file costs each commit (a stat),
 // against BenchmarkCommit, one small write transaction.
 func BenchmarkMoved(b *testing.B) {
-	db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "kp.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTemp(b)
 	for b.Loop() {
 		if err := db.Moved(); err != nil {
 			b.Fatal(err)
@@ -181,11 +186,7 @@ func BenchmarkMoved(b *testing.B) {
 
 func BenchmarkCommit(b *testing.B) {
 	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "kp.db"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
+	db, _ := openTemp(b)
 	i := 0
 	for b.Loop() {
 		i++
@@ -198,12 +199,7 @@ func BenchmarkCommit(b *testing.B) {
 // A row whose JSON columns no kpcheckout wrote reads as an error naming it.
 func TestDamagedRows(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kp.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTemp(t)
 	raw, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)")
 	if err != nil {
 		t.Fatal(err)

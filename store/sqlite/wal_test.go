@@ -4,31 +4,20 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/store"
-	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
 
 // Group commit must leave SQLite's automatic checkpoints working: the WAL stays bounded under a
 // stream of concurrent writes. (Checkpointing beside the writer with PASSIVE let it reach 171 MB.)
 func TestWALStaysBounded(t *testing.T) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kp.db")
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
+	db, path := openTemp(t)
 	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
-	if err := db.Transact(ctx, func(tx store.Tx) error {
-		return tx.CreateMerchant(ctx, &store.Merchant{ID: "mer_1", Name: "m", CreatedAt: at})
-	}); err != nil {
-		t.Fatal(err)
-	}
+	mustDo(t, createMerchant(ctx, db, "mer_1"))
 	var wg sync.WaitGroup
 	for w := range 8 {
 		wg.Add(1)

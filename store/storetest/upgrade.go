@@ -82,6 +82,27 @@ func FillOldSchema(t *testing.T, dollar bool, exec func(query string, args ...an
 	}
 }
 
+// CheckUpgradeFromOldSchema is a backend's upgrade test: migrate writes a database at schema
+// OldSchema, fill writes one of each record into it (through FillOldSchema), and open opens it as
+// kpcheckout does, migrating it to the newest schema; every record must then read back.
+func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error, fill func(context.Context), open func(context.Context) (store.Store, error)) {
+	t.Helper()
+	ctx := context.Background()
+	if err := migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	fill(ctx)
+	s, err := open(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	CheckUpgraded(t, s)
+}
+
 // CheckUpgraded reads every record FillOldSchema wrote through s, a store opened over that
 // database (and so migrated to the newest schema), and writes a new checkout beside them.
 func CheckUpgraded(t *testing.T, s store.Store) {

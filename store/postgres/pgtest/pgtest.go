@@ -4,11 +4,7 @@
 //
 //	var pg pgtest.Server
 //
-//	func TestMain(m *testing.M) {
-//		code := m.Run()
-//		pg.Stop()
-//		os.Exit(code)
-//	}
+//	func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 //
 //	func TestSomething(t *testing.T) {
 //		db, err := postgres.Open(ctx, pg.Database(t))
@@ -131,6 +127,16 @@ func (s *Server) urlOf(name string) string {
 		return u.String()
 	}
 	return s.url + " dbname=" + name // a key=value connection string, where the last dbname counts
+}
+
+// Run runs a test binary's tests, then stops the server (a failure to stop is told on stderr,
+// and does not fail the tests), and returns the tests' exit code for os.Exit.
+func (s *Server) Run(m *testing.M) int {
+	code := m.Run()
+	if err := s.Stop(); err != nil {
+		fmt.Fprintln(os.Stderr, "pgtest:", err)
+	}
+	return code
 }
 
 // Stop drops the template and stops a private server, removing its files.

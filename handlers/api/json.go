@@ -154,12 +154,13 @@ func unknownField(body []byte, t reflect.Type, path string) string {
 			keys = append(keys, k)
 		}
 		slices.Sort(keys)
+		fields := jsonFields(t) // once per object, not once per key: this runs on every API call
 		for _, k := range keys {
 			child := k
 			if path != "" {
 				child = path + "." + k
 			}
-			f, ok := jsonField(t, k)
+			f, ok := fields.find(k)
 			if !ok {
 				return child
 			}
@@ -181,8 +182,17 @@ func unknownField(body []byte, t reflect.Type, path string) string {
 	return ""
 }
 
-// jsonField finds the field of struct type t that encoding/json fills from key.
-func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
+// namedFields are the fields encoding/json fills in a struct type, each by its JSON name.
+type namedFields []namedField
+
+type namedField struct {
+	name  string
+	field reflect.StructField
+}
+
+// jsonFields lists the fields of struct type t that encoding/json fills, with their names.
+func jsonFields(t reflect.Type) namedFields {
+	var out namedFields
 	for _, f := range reflect.VisibleFields(t) {
 		if !f.IsExported() || f.Anonymous {
 			continue
@@ -194,8 +204,17 @@ func jsonField(t reflect.Type, key string) (reflect.StructField, bool) {
 		if name == "" {
 			name = f.Name
 		}
-		if strings.EqualFold(name, key) {
-			return f, true
+		out = append(out, namedField{name, f})
+	}
+	return out
+}
+
+// find is the field encoding/json fills from key: names match case-insensitively, as it
+// matches them.
+func (fs namedFields) find(key string) (reflect.StructField, bool) {
+	for _, f := range fs {
+		if strings.EqualFold(f.name, key) {
+			return f.field, true
 		}
 	}
 	return reflect.StructField{}, false

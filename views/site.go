@@ -20,6 +20,7 @@ type Localizer struct {
 	Lang  string // "ko" or "en"
 	l     *i18n.Localizer
 	plain sync.Map // message id → its text, for messages asked without data
+	parse messageParser
 }
 
 // NewLocalizer returns a Localizer for lang over bundle.
@@ -34,7 +35,7 @@ func (l *Localizer) T(id string, data map[string]any) string {
 			return s.(string)
 		}
 	}
-	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data})
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, TemplateData: data, TemplateParser: &l.parse})
 	if err != nil {
 		return id
 	}
@@ -46,7 +47,7 @@ func (l *Localizer) T(id string, data map[string]any) string {
 
 // N translates id in the plural form for count (data may use it too).
 func (l *Localizer) N(id string, count int, data map[string]any) string {
-	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data})
+	s, err := l.l.Localize(&i18n.LocalizeConfig{MessageID: id, PluralCount: count, TemplateData: data, TemplateParser: &l.parse})
 	if err != nil {
 		return id
 	}

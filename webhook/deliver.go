@@ -17,6 +17,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/objects"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -453,7 +454,7 @@ func (d *Deliverer) disableIfDead(ctx context.Context, endpointID string) error 
 		}
 		data := objects.JSON(objects.EndpointDisabled{Endpoint: objects.NewEndpoint(ep, ""), Reason: "no delivery succeeded for " + d.retryFor.String()})
 		d.log.WarnContext(ctx, "webhook endpoint disabled", "endpoint", ep.ID, "url", ep.URL)
-		return tx.CreateEvent(ctx, &store.Event{ID: "evt_" + rand.Text(), MerchantID: ep.MerchantID, Type: "webhook_endpoint.disabled",
+		return tx.CreateEvent(ctx, &store.Event{ID: domain.NewID("evt"), MerchantID: ep.MerchantID, Type: "webhook_endpoint.disabled",
 			ObjectID: ep.ID, Data: data, CreatedAt: now})
 	})
 }

@@ -34,8 +34,12 @@ func TestBenchSmoke(t *testing.T) {
 		t.Fatal(err)
 	}
 	table := out.String()
-	if n := strings.Count(table, "\n| "); n != 10 {
-		t.Errorf("%d rows in the table, want 10:\n%s", n, table)
+	if n := strings.Count(table, "\n| "); n != 11 {
+		t.Errorf("%d rows in the table, want 11:\n%s", n, table)
+	}
+	// The waits' live heap is read from both processes, so that their RSS can be read against it.
+	if line := tableLine(table, "| live heap"); !strings.Contains(line, "bare: ") || !strings.Contains(line, "×") {
+		t.Errorf("no live heap of both servers: %s", line)
 	}
 	if strings.Contains(table, "failed") || strings.Contains(table, "woke)") {
 		t.Errorf("a scenario failed:\n%s", table)

@@ -88,6 +88,7 @@ func measure(ctx context.Context, o options) ([]row, error) {
 	rows = append(rows,
 		row{fmt.Sprintf("RSS while %d long-polls wait (start → end of 5 s idle)", o.waiters), mb(w.rss1) + " → " + mb(w.rss2),
 			"bare long-poll server: " + mb(bw.rss1) + " → " + mb(bw.rss2), ratio(float64(w.rss2), float64(bw.rss2)), "≤ 1.25×, flat"},
+		row{"live heap right after a collection, the same waits", mb(w.live), "bare: " + mb(bw.live), ratio(float64(w.live), float64(bw.live)), ""},
 		row{fmt.Sprintf("CPU while %d long-polls wait and nothing happens", o.waiters), fmt.Sprintf("%.3f cores", w.cores),
 			fmt.Sprintf("bare: %.3f cores", bw.cores), "", "≤ 0.1 core"},
 		row{fmt.Sprintf("approve return → its waiting poll answers (%d phones, 200/s)", o.approvals), "p50 " + ms(w.p50) + ", p99 " + ms(w.p99) + w.note,
@@ -138,6 +139,7 @@ var statusClient = newClient(64)
 type shop struct {
 	base, key string
 	c         *http.Client
+	pprof     string // the server's profiles' address, for its heap
 }
 
 // startServer starts kpcheckout in sandbox mode on the database at databaseURL. Its demo
@@ -152,23 +154,28 @@ func startServer(ctx context.Context, o options, databaseURL string) (*process, 
 	// Every shopper of the load comes from loopback: the per-address limits must not hold them.
 	args := []string{"serve", "--max-waiting", strconv.Itoa(o.waiters * 2), "--max-waiting-per-ip", strconv.Itoa(o.waiters * 2),
 		"--payment-starts-per-minute", "1000000000", "--link-checkouts-per-minute", "1000000000"}
-	if o.pprof != "" {
-		args = append(args, "--pprof-addr", o.pprof)
+	// The profiles' listener is always on: the long-poll scenario reads the live heap from it.
+	pprof := o.pprof
+	if pprof == "" {
+		if pprof, err = freeAddr(); err != nil {
+			return nil, nil, err
+		}
 	}
+	args = append(args, "--pprof-addr", pprof)
 	p, key, err := startProcess(ctx, "test API key:", env, o.server, args...)
 	if err != nil {
 		return nil, nil, err
 	}
-	if o.pprof != "" {
+	{
 		// The profiles' listener starts beside the server's: the first profile must not miss it.
 		for i := 0; i < 100; i++ {
-			if _, ok := get(ctx, newClient(1), "http://"+o.pprof+"/debug/pprof/", 200); ok {
+			if _, ok := get(ctx, newClient(1), "http://"+pprof+"/debug/pprof/", 200); ok {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 	}
-	return p, &shop{base: "http://" + addr, key: key, c: newClient(256)}, nil
+	return p, &shop{base: "http://" + addr, key: key, c: newClient(256), pprof: pprof}, nil
 }
 
 // create makes an 11,000-won checkout and returns its id.
@@ -244,6 +251,7 @@ func (s *shop) flow(ctx context.Context) bool {
 // waitResult is what the long-poll scenario measured.
 type waitResult struct {
 	rss1, rss2 int64
+	live       int64 // the heap's bytes in use right after a collection
 	cores      float64
 	p50, p99   time.Duration
 	orders     float64
@@ -313,6 +321,7 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	r.rss1 = srv.rss()
 	r.cores = srv.cores(5 * time.Second)
 	r.rss2 = srv.rss()
+	r.live = liveHeap(ctx, s.pprof)
 	if o.pprof != "" {
 		// Metrics first: the heap profile runs a GC (gc=1), so that it shows the live heap only.
 		saveProfile(ctx, s.base+"/metrics", "metrics-waiting.txt")
@@ -382,6 +391,23 @@ func saveProfile(ctx context.Context, url, file string) {
 	}
 }
 
+// liveHeap has the process whose profiles listen on addr collect its garbage, and returns the
+// heap's bytes in use then (runtime.MemStats.HeapAlloc), or 0. With the resident set it tells
+// what is held from what the collector lets the heap grow to between collections.
+func liveHeap(ctx context.Context, addr string) int64 {
+	body, ok := get(ctx, newClient(1), "http://"+addr+"/debug/pprof/heap?gc=1&debug=1", 200)
+	if !ok {
+		return 0
+	}
+	for _, line := range strings.Split(string(body), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# HeapAlloc = "); ok {
+			n, _ := strconv.ParseInt(strings.TrimSpace(rest), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
 // metric reads one sample of the server's /metrics, or 0.
 func (s *shop) metric(ctx context.Context, name string) float64 {
 	body, ok := get(ctx, s.c, s.base+"/metrics", 200)
@@ -434,6 +460,7 @@ func bareWaiters(ctx context.Context, bare *process, addr string, o options) wai
 	r.rss1 = bare.rss()
 	r.cores = bare.cores(5 * time.Second)
 	r.rss2 = bare.rss()
+	r.live = liveHeap(ctx, addr)
 	if o.pprof != "" {
 		saveProfile(ctx, "http://"+addr+"/debug/pprof/heap?gc=1", "heap-waiting-bare.pprof")
 		saveProfile(ctx, "http://"+addr+"/debug/pprof/heap?debug=1", "memstats-waiting-bare.txt")

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 
 	"github.com/a-h/templ"
 	"github.com/gorilla/sessions"
@@ -27,6 +28,7 @@ type Pages struct {
 	sessions sessions.Store
 	testMode bool
 	log      *slog.Logger
+	buffers  sync.Pool // *bytes.Buffer: a page is rendered into one before it is sent
 }
 
 // NewPages returns the pages of a site whose messages are bundle's, whose CSS and JS are
@@ -34,7 +36,8 @@ type Pages struct {
 // every page "TEST MODE" (sandbox KakaoPay).
 func NewPages(bundle *i18n.Bundle, assets *static.Assets, sessions sessions.Store, testMode bool, log *slog.Logger) *Pages {
 	locs := map[string]*views.Localizer{"ko": views.NewLocalizer(bundle, "ko"), "en": views.NewLocalizer(bundle, "en")}
-	return &Pages{bundle: bundle, locs: locs, assets: assets, sessions: sessions, testMode: testMode, log: log}
+	return &Pages{bundle: bundle, locs: locs, assets: assets, sessions: sessions, testMode: testMode, log: log,
+		buffers: sync.Pool{New: func() any { return new(bytes.Buffer) }}}
 }
 
 // sessionName is the cookie holding the pages' language (the dashboard's too) and the attempts
@@ -116,10 +119,11 @@ func (p *Pages) Context(r *http.Request, lang string) context.Context {
 
 // Render writes a page into a buffer first, so that a template error never sends half a page.
 func (p *Pages) Render(w http.ResponseWriter, r *http.Request, ctx context.Context, status int, c templ.Component) {
-	var buf bytes.Buffer
+	buf := p.buffers.Get().(*bytes.Buffer)
+	defer p.putBuffer(buf)
 	// Not on the request's cancellation: a body cut at the read deadline cancels it while the
 	// client still waits for its answer, and templ refuses to render on a canceled context.
-	if err := c.Render(context.WithoutCancel(ctx), &buf); err != nil {
+	if err := c.Render(context.WithoutCancel(ctx), buf); err != nil {
 		p.log.ErrorContext(ctx, "rendering page", "path", r.URL.Path, "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 		return
@@ -134,6 +138,19 @@ func (p *Pages) Render(w http.ResponseWriter, r *http.Request, ctx context.Conte
 	hd.Set("Accept-CH", "Sec-CH-UA-Mobile")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
+}
+
+// maxPooledBuffer is the largest page buffer kept for the next page: pages are 10 to 30 kB, and
+// a rare larger one (a long dashboard list) is left to the garbage collector.
+const maxPooledBuffer = 256 << 10
+
+// putBuffer keeps buf for the next page.
+func (p *Pages) putBuffer(buf *bytes.Buffer) {
+	if buf.Cap() > maxPooledBuffer {
+		return
+	}
+	buf.Reset()
+	p.buffers.Put(buf)
 }
 
 // Lead adds to an error page the way on from where the request was: the shopper's pages lead

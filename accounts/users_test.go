@@ -159,17 +159,14 @@ func TestUserRolesKeepAnOwner(t *testing.T) {
 		t.Errorf("%d owners after the race, want 1", owners)
 	}
 
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := h.Merchant("다른 상점")
 	for name, fn := range map[string]func() error{
-		"read": func() error { _, err := h.Users.User(h.Ctx, other.Merchant, owner.ID); return err },
+		"read": func() error { _, err := h.Users.User(h.Ctx, other, owner.ID); return err },
 		"role": func() error {
-			_, err := h.Users.SetRole(h.Ctx, other.Merchant, staff.ID, accounts.RoleOwner)
+			_, err := h.Users.SetRole(h.Ctx, other, staff.ID, accounts.RoleOwner)
 			return err
 		},
-		"remove": func() error { return h.Users.Remove(h.Ctx, other.Merchant, staff.ID) },
+		"remove": func() error { return h.Users.Remove(h.Ctx, other, staff.ID) },
 	} {
 		var ce *domain.Error
 		if err := fn(); !errors.As(err, &ce) || ce.Kind != domain.KindNotFound {
@@ -197,11 +194,7 @@ func TestOneEmailAtSeveralMerchants(t *testing.T) {
 	const email = "owner@example.com"
 	merchants := []*store.Merchant{h.M}
 	for _, name := range []string{"빵집", "꽃집", "서점", "문구점", "꽃집 2호점"} {
-		cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		merchants = append(merchants, cm.Merchant)
+		merchants = append(merchants, h.Merchant(name))
 	}
 	cafe, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	if err != nil {
@@ -259,11 +252,7 @@ func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
 		t.Helper()
 		m := h.M
 		if name != "" {
-			cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m = cm.Merchant
+			m = h.Merchant(name)
 		}
 		cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: m.ID, Email: email, Password: password})
 		if err != nil {
@@ -308,11 +297,7 @@ func TestAccountsPerEmailStayBoundedUnderParallelAdds(t *testing.T) {
 	h := apptest.New(t)
 	var merchants []string
 	for i := range accounts.MaxAccountsPerEmail + 3 {
-		cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "상점 " + strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		merchants = append(merchants, cm.Merchant.ID)
+		merchants = append(merchants, h.Merchant("상점 "+strconv.Itoa(i)).ID)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(merchants))

@@ -77,9 +77,7 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 	// Before the shopper approved in the wallet: KakaoPay is not asked to approve.
 	_, err := h.ReturnApprove(c, a, "forgedtoken000000000")
 	apptest.WantError(t, err, domain.KindConflict, "not_approved", "")
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls for a token the wallet never gave", n)
-	}
+	h.WantCalls("approve", 0) // for a token the wallet never gave
 	_, err = h.ReturnApprove(c, a, "")
 	apptest.WantError(t, err, domain.KindInvalid, "pg_token_missing", "pg_token")
 
@@ -91,9 +89,7 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 	if st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().Status == string(checkout.AttemptFailed) || st.Payment != nil {
 		t.Fatalf("after a forged token: checkout %s, attempt %s", st.Checkout.Status, st.Latest().Status)
 	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 0 {
-		t.Errorf("%d checkout.paid events after a forged token", n)
-	}
+	h.WantEvents(c.ID, "checkout.paid", 0) // after a forged token
 
 	// The shopper's own token still pays, once.
 	out, err := h.ReturnApprove(c, a, token)
@@ -104,9 +100,7 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 	approves := h.Calls("approve")
 	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
 	apptest.WantError(t, err, domain.KindConflict, "pg_token_mismatch", "")
-	if n := h.Calls("approve"); n != approves {
-		t.Errorf("%d approve calls after the forged return, want %d", n, approves)
-	}
+	h.WantCalls("approve", approves) // after the forged return
 	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
 		t.Errorf("payment %+v", p)
 	}
@@ -158,17 +152,13 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 			if checkout.StatusOf(out.Attempt) != tc.status || out.Attempt.FailureCode != tc.code || out.State.Checkout.Status != string(checkout.StatusOpen) {
 				t.Fatalf("attempt %s %s, checkout %s", out.Attempt.Status, out.Attempt.FailureCode, out.State.Checkout.Status)
 			}
-			if n := h.Count(c.ID, "attempt."+string(tc.status)); n != 1 {
-				t.Errorf("%d attempt.%s events", n, tc.status)
-			}
+			h.WantEvents(c.ID, "attempt."+string(tc.status), 1)
 			// The checkout is still payable, and pays.
 			p := h.Pay(c)
 			if p.Amount != 11000 || p.AttemptID == a.ID {
 				t.Errorf("payment %+v", p)
 			}
-			if n := h.Calls("approve"); n != 1 {
-				t.Errorf("%d approve calls", n)
-			}
+			h.WantCalls("approve", 1)
 		})
 	}
 }

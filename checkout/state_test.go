@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
@@ -126,9 +125,7 @@ func TestOpenCheckoutExpires(t *testing.T) {
 	// The shopper approves in the wallet afterwards: refused, and no money moves.
 	_, err = h.ReturnApprove(c, a, h.ApproveInWallet(a))
 	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls for an expired checkout", n)
-	}
+	h.WantCalls("approve", 0) // for an expired checkout
 	if h.Count(c.ID, "checkout.expired") != 1 {
 		t.Errorf("events %v", h.EventTypes(c.ID))
 	}
@@ -192,10 +189,7 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	h.Pay(paid)
 	_, err := h.Checkouts.Expire(h.Ctx, h.M, paid.ID, nil)
 	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Checkouts.Expire(h.Ctx, other.Merchant, h.Create(0).ID, nil)
+	other := h.Merchant("다른 상점")
+	_, err = h.Checkouts.Expire(h.Ctx, other, h.Create(0).ID, nil)
 	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
 }

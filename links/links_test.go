@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
@@ -91,13 +90,10 @@ func TestLinksAreTheMerchantsOwnNewestFirst(t *testing.T) {
 	if err != nil || more || len(all) != 3 {
 		t.Fatalf("all: %d more %v %v", len(all), more, err)
 	}
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Links.Link(h.Ctx, other.Merchant, made[0].ID)
+	other := h.Merchant("다른 상점")
+	_, err = h.Links.Link(h.Ctx, other, made[0].ID)
 	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	if _, err := h.Links.Deactivate(h.Ctx, other.Merchant, made[0].ID, nil); err == nil {
+	if _, err := h.Links.Deactivate(h.Ctx, other, made[0].ID, nil); err == nil {
 		t.Error("another merchant deactivated the link")
 	}
 }

@@ -50,9 +50,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	if again, err := refundWithKey("refund-1", 1000); err != nil || again.ID != r.ID || again.Status != string(checkout.RefundSucceeded) {
 		t.Errorf("retry once settled: %v %+v", err, again)
 	}
-	if n := h.Count(c.ID, "refund.succeeded"); n != 1 {
-		t.Errorf("%d refund.succeeded events", n)
-	}
+	h.WantEvents(c.ID, "refund.succeeded", 1)
 
 	// KakaoPay answered 500 without acting: settled as not made; the same key answers that
 	// outcome, a new key refunds.
@@ -87,12 +85,8 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	if info := h.TID(pay.TID); p.RefundedAmount != 4000 || info.CanceledAmount != 4000 {
 		t.Errorf("refunded %d here and %d at KakaoPay, want 4000", p.RefundedAmount, info.CanceledAmount)
 	}
-	if n := h.Calls("cancel"); n != 4 {
-		t.Errorf("%d cancel calls reached KakaoPay, want 4 (one per refund KakaoPay made)", n)
-	}
-	if n := h.Count(c.ID, "refund.failed"); n != 1 {
-		t.Errorf("%d refund.failed events", n)
-	}
+	h.WantCalls("cancel", 4) // one per refund KakaoPay made
+	h.WantEvents(c.ID, "refund.failed", 1)
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
@@ -130,9 +124,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 	if err != nil || len(unknown) != 3 {
 		t.Fatalf("unknown charges: %v %d", err, len(unknown))
 	}
-	if n := h.Count(c.ID, "charge.unknown"); n != 3 {
-		t.Errorf("%d charge.unknown events", n)
-	}
+	h.WantEvents(c.ID, "charge.unknown", 3)
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
@@ -164,7 +156,5 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	if got, err := h.Payments.Agreement(h.Ctx, h.M, ag2.ID); err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Errorf("after reconciling: %v %+v", err, got)
 	}
-	if n := h.Calls("inactive"); n != 2 {
-		t.Errorf("%d inactive calls reached KakaoPay, want 2 (one per agreement)", n)
-	}
+	h.WantCalls("inactive", 2) // one per agreement
 }

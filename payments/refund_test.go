@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
@@ -86,25 +85,18 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 	if info := h.TID(pay.TID); info.CanceledAmount != 11000 || info.Status != "CANCEL_PAYMENT" {
 		t.Errorf("KakaoPay recorded %+v", info)
 	}
-	if n := h.Calls("cancel"); n != 3 {
-		t.Errorf("%d cancel calls for 3 refunds (refused ones never reach KakaoPay)", n)
-	}
-	if n := h.Count(c.ID, "refund.succeeded"); n != 3 {
-		t.Errorf("%d refund.succeeded events", n)
-	}
+	h.WantCalls("cancel", 3) // for 3 refunds (refused ones never reach KakaoPay)
+	h.WantEvents(c.ID, "refund.succeeded", 3)
 	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
 		t.Errorf("a refunded checkout is %s", st.Checkout.Status)
 	}
 
 	_, _, err = h.Payments.Payment(h.Ctx, h.M, "pay_nope")
 	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Payments.CreateRefund(h.Ctx, other.Merchant, pay.ID, payments.RefundParams{Amount: apptest.Won(1)})
+	other := h.Merchant("다른 상점")
+	_, err = h.Payments.CreateRefund(h.Ctx, other, pay.ID, payments.RefundParams{Amount: apptest.Won(1)})
 	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	_, err = h.Payments.Refund(h.Ctx, other.Merchant, r1.ID)
+	_, err = h.Payments.Refund(h.Ctx, other, r1.ID)
 	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
 }
 
@@ -140,9 +132,7 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	if info := h.TID(pay.TID); p.RefundedAmount != 9000 || info.CanceledAmount != 9000 {
 		t.Fatalf("refunded %d here and %d at KakaoPay, want 9000", p.RefundedAmount, info.CanceledAmount)
 	}
-	if n := h.Calls("cancel"); n != 6 {
-		t.Errorf("%d cancel calls, want 6", n)
-	}
+	h.WantCalls("cancel", 6)
 }
 
 func TestRefundWindowCloses(t *testing.T) {
@@ -152,9 +142,7 @@ func TestRefundWindowCloses(t *testing.T) {
 	h.Clock.Add(366 * 24 * time.Hour)
 	_, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000)})
 	apptest.WantError(t, err, domain.KindConflict, "refund_window_closed", "")
-	if n := h.Calls("cancel"); n != 0 {
-		t.Errorf("%d cancel calls", n)
-	}
+	h.WantCalls("cancel", 0)
 }
 
 func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
@@ -177,9 +165,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 		t.Fatalf("after a refused refund: payment %+v, refunds %+v", p, refunds)
 	}
 	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", refunds[0].ID) // the refund that failed
-	if n := h.Count(c.ID, "refund.failed"); n != 1 {
-		t.Errorf("%d refund.failed events", n)
-	}
+	h.WantEvents(c.ID, "refund.failed", 1)
 }
 
 func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {

@@ -78,6 +78,16 @@ func NewWith(t *testing.T, o Options) *Harness {
 	return h
 }
 
+// Merchant makes another test-mode merchant, named name.
+func (h *Harness) Merchant(name string) *store.Merchant {
+	h.T.Helper()
+	cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return cm.Merchant
+}
+
 // Attach returns the services over db, as one more kpcheckout process over a shared database
 // runs them, calling the sandbox sb at sandboxURL, on clock. Its M is unset: a merchant made
 // through one instance is every instance's.
@@ -364,16 +374,28 @@ func (h *Harness) Reconcile() {
 // Calls is how many requests a KakaoPay endpoint (approve, cancel, order, …) received.
 func (h *Harness) Calls(endpoint string) int { return h.Sandbox.Calls(endpoint) }
 
+// WantCalls fails the test unless KakaoPay's endpoint received n requests.
+func (h *Harness) WantCalls(endpoint string, n int) {
+	h.T.Helper()
+	if got := h.Calls(endpoint); got != n {
+		h.T.Errorf("%d %s calls at KakaoPay, want %d", got, endpoint, n)
+	}
+}
+
+// WantEvents fails the test unless the checkout has n events of type typ.
+func (h *Harness) WantEvents(checkoutID, typ string, n int) {
+	h.T.Helper()
+	if got := h.Count(checkoutID, typ); got != n {
+		h.T.Errorf("%d %s events, want %d: %v", got, typ, n, h.EventTypes(checkoutID))
+	}
+}
+
 // CheckOnce fails the test unless KakaoPay's endpoint was called once and the checkout has one
 // event of type typ, however often the code under test was asked or retried.
 func (h *Harness) CheckOnce(checkoutID, endpoint, typ string) {
 	h.T.Helper()
-	if n := h.Calls(endpoint); n != 1 {
-		h.T.Errorf("%d %s calls at KakaoPay, want 1", n, endpoint)
-	}
-	if n := h.Count(checkoutID, typ); n != 1 {
-		h.T.Errorf("%d %s events, want 1", n, typ)
-	}
+	h.WantCalls(endpoint, 1)
+	h.WantEvents(checkoutID, typ, 1)
 }
 
 // TID is what KakaoPay knows of a tid.

@@ -76,8 +76,8 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		a.ExpiresAt = c.ExpiresAt
 	}
 	res, err := s.kakao.Ready(ctx, kakaopay.ReadyRequest{
-		CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
-		ItemName: s.itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
+		Purchase: kakaopay.Purchase{CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
+			ItemName: s.itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount},
 		ApprovalURL: s.returnURL(c.ID, a.ID, "approve"), CancelURL: s.returnURL(c.ID, a.ID, "cancel"), FailURL: s.returnURL(c.ID, a.ID, "fail"),
 	})
 	if err != nil {

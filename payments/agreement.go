@@ -125,10 +125,10 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 	rctx := context.WithoutCancel(ctx)
 	cctx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
-	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{
-		CID: ag.CID, SID: ag.SID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: domain.Truncate(name, 100),
+	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{SID: ag.SID, Purchase: kakaopay.Purchase{
+		CID: ag.CID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: domain.Truncate(name, 100),
 		Quantity: 1, TotalAmount: p.Amount, TaxFreeAmount: 0,
-	})
+	}})
 	switch {
 	case err == nil:
 		domain.Fault("charge.after_kakaopay")

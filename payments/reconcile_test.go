@@ -97,11 +97,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 		before := h.Calls("subscription")
 		h.Faults.Set("subscription", kind, 1)
 		key := "charge-" + kind
-		held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, key, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "M-" + kind, Key: held})
+		ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "M-" + kind, Key: h.Hold(key, key)})
 		if err != nil || ch.Status != string(checkout.ChargeUnknown) || ch.PaymentID != "" {
 			t.Fatalf("%s: charge %v %+v", kind, err, ch)
 		}

@@ -173,11 +173,7 @@ func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 	h := apptest.New(t)
 	pay := h.Pay(h.Create(0))
 	const hash = "sha256 of the request" // the same request each time
-	held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "refund-1", hash, time.Second)
-	if err != nil || held == nil || prev != nil {
-		t.Fatalf("first reservation: %v %+v %+v", err, held, prev)
-	}
-	r, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000), Key: held})
+	r, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000), Key: h.Hold("refund-1", hash)})
 	if err != nil || r.Status != string(checkout.RefundSucceeded) {
 		t.Fatalf("refund: %v %+v", err, r)
 	}

@@ -255,6 +255,17 @@ func (h *Harness) Start(checkoutID string) *store.Attempt {
 	return a
 }
 
+// Hold reserves an Idempotency-Key of h's merchant for a request of hash, as a request new to
+// the key does, and fails the test unless that request now holds it.
+func (h *Harness) Hold(key, hash string) *domain.Reservation {
+	h.T.Helper()
+	held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, hash, time.Second)
+	if err != nil || held == nil || prev != nil {
+		h.T.Fatalf("reserving %s: %v, held %+v, bound to %+v", key, err, held, prev)
+	}
+	return held
+}
+
 // Wallet plays the shopper in the sandbox wallet of an attempt: it opens the wallet with
 // X-Sandbox-Auto set to action (approve, cancel or fail) and returns where KakaoPay sends the
 // browser back to (one of our return URLs).

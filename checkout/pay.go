@@ -174,26 +174,25 @@ func quantity(c *store.Checkout) int {
 // attempt whose approval is being confirmed cannot be left: its money may already have moved.
 func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) {
 	now := s.clock.Now()
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
+	_, err := s.update(ctx, checkoutID, func(tx store.Tx) (bool, error) {
 		st, err := txState(ctx, tx, checkoutID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if slices.ContainsFunc(st.Attempts, Confirming) {
-			return domain.Conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
+			return false, domain.Conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
 		}
+		changed := false
 		for _, a := range st.Attempts {
 			if !Live(a) {
 				continue
 			}
 			if err := s.moveAttemptIn(ctx, tx, st.Checkout, a, AttemptCanceled, codeShopperCanceled, "", now); err != nil {
-				return err
+				return false, err
 			}
 			changed = true
 		}
-		return nil
+		return changed, nil
 	})
 	var e *domain.Error
 	if errors.As(err, &e) {
@@ -201,9 +200,6 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 	}
 	if err != nil {
 		return nil, wrapf("leave", err)
-	}
-	if changed {
-		s.changed(checkoutID)
 	}
 	return s.read(ctx, checkoutID)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -132,7 +131,7 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 			// A refused shopper who tries again is refused before KakaoPay is asked.
 			ready := h.Calls("ready")
 			_, err := h.Checkouts.Pay(h.Ctx, shoppers[2].c.ID, checkout.DeviceMobile)
-			apptest.WantError(t, err, domain.KindConflict, "link_used_up", "")
+			apptest.WantConflict(t, err, "link_used_up")
 			if h.Calls("ready") != ready {
 				t.Error("a used-up link's checkout called KakaoPay's ready")
 			}

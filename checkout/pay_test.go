@@ -6,7 +6,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestPayStartsOneAttemptPerDevice(t *testing.T) {
@@ -44,9 +43,9 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 		t.Errorf("%d attempts", len(st.Attempts))
 	}
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, "watch")
-	apptest.WantError(t, err, domain.KindInvalid, "device_invalid", "device")
+	apptest.WantInvalid(t, err, "device_invalid", "device")
 	_, err = h.Checkouts.Pay(h.Ctx, "cs_nope", checkout.DeviceMobile)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }
 
 func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
@@ -54,7 +53,7 @@ func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
 	h := apptest.New(t)
 	c := h.Create(6666) // the sandbox refuses 6,666 won at ready
 	_, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusOpen) || len(st.Attempts) != 1 || st.Latest().Status != string(checkout.AttemptFailed) || st.Latest().FailureCode == "" {
 		t.Fatalf("checkout %s, attempts %+v", st.Checkout.Status, st.Attempts)
@@ -77,11 +76,11 @@ func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
 	h.WantCalls("ready", 1)
 	other := h.Merchant("다른 가게")
 	_, _, err = h.Checkouts.StartAttempt(h.Ctx, other, c.ID, checkout.DeviceDesktop, nil)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	if _, err := h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = h.Checkouts.StartAttempt(h.Ctx, h.M, c.ID, checkout.DeviceDesktop, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	h.WantCalls("ready", 1) // after the refusals
 }

@@ -9,23 +9,10 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
-
-// waitFor polls cond in real time, for what the sandbox does on its own (a delayed approve).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never happened", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
 
 // wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
 // event, however often the shopper's returns or the reconciler came.
@@ -73,7 +60,7 @@ func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 	if err != nil || !out.Pending || out.State.Checkout.Status != string(checkout.StatusOpen) {
 		t.Fatalf("a timed-out approve: %v %+v", err, out)
 	}
-	waitFor(t, "the sandbox approving", func() bool { return h.TID(a.TID).Status == "SUCCESS_PAYMENT" })
+	checkout.WaitFor(t, "the sandbox approving", func() bool { return h.TID(a.TID).Status == "SUCCESS_PAYMENT" })
 	h.Clock.Add(6 * time.Second)
 	h.Reconcile()
 	h.Reconcile()
@@ -139,7 +126,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	h.Clock.Add(16 * time.Minute)
 	h.Reconcile()
 	_, err := h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "payment_in_progress", "")
+	apptest.WantConflict(t, err, "payment_in_progress")
 	h.Clock.Add(time.Hour)
 	h.Reconcile()
 	st := h.State(c.ID)
@@ -313,7 +300,7 @@ func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
 			h.Sandbox.FinishApprovals()
 		}
 	} else {
-		apptest.WantError(t, err, domain.KindConflict, "payment_in_progress", "")
+		apptest.WantConflict(t, err, "payment_in_progress")
 	}
 	h.Sandbox.FinishApprovals() // KakaoPay finishes the slow approvals
 	h.Clock.Add(time.Minute)

@@ -6,7 +6,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
@@ -36,7 +35,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	wantSettledPaid(t, h, c)
 	// A paid checkout takes no new attempt.
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
+	apptest.WantConflict(t, err, "checkout_paid")
 }
 
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
@@ -76,15 +75,15 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 
 	// Before the shopper approved in the wallet: KakaoPay is not asked to approve.
 	_, err := h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "not_approved", "")
+	apptest.WantConflict(t, err, "not_approved")
 	h.WantCalls("approve", 0) // for a token the wallet never gave
 	_, err = h.ReturnApprove(c, a, "")
-	apptest.WantError(t, err, domain.KindInvalid, "pg_token_missing", "pg_token")
+	apptest.WantInvalid(t, err, "pg_token_missing", "pg_token")
 
 	// After the shopper approved: KakaoPay refuses the forged token and the attempt stays payable.
 	token := h.ApproveInWallet(a)
 	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "pg_token_invalid", "")
+	apptest.WantConflict(t, err, "pg_token_invalid")
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().Status == string(checkout.AttemptFailed) || st.Payment != nil {
 		t.Fatalf("after a forged token: checkout %s, attempt %s", st.Checkout.Status, st.Latest().Status)
@@ -99,7 +98,7 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 	// A forged token against the paid checkout is refused without asking KakaoPay.
 	approves := h.Calls("approve")
 	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "pg_token_mismatch", "")
+	apptest.WantConflict(t, err, "pg_token_mismatch")
 	h.WantCalls("approve", approves) // after the forged return
 	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
 		t.Errorf("payment %+v", p)
@@ -169,7 +168,7 @@ func TestReturnOfAnUnknownAttemptIsNotFound(t *testing.T) {
 	c := h.Create(0)
 	h.Start(c.ID)
 	_, err := h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	_, err = h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: "cs_nope", AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }

@@ -10,7 +10,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -119,12 +118,12 @@ func TestOpenCheckoutExpires(t *testing.T) {
 		t.Errorf("events %v", h.EventTypes(c.ID))
 	}
 	_, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceMobile)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	_, err = h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	// The shopper approves in the wallet afterwards: refused, and no money moves.
 	_, err = h.ReturnApprove(c, a, h.ApproveInWallet(a))
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	h.WantCalls("approve", 0) // for an expired checkout
 	if h.Count(c.ID, "checkout.expired") != 1 {
 		t.Errorf("events %v", h.EventTypes(c.ID))
@@ -172,7 +171,7 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 			ok++
 			continue
 		}
-		apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+		apptest.WantConflict(t, err, "checkout_expired")
 	}
 	if ok != 1 {
 		t.Errorf("%d expires succeeded, want 1 (%v)", ok, errs)
@@ -188,8 +187,8 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	paid := h.Create(0)
 	h.Pay(paid)
 	_, err := h.Checkouts.Expire(h.Ctx, h.M, paid.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
+	apptest.WantConflict(t, err, "checkout_paid")
 	other := h.Merchant("다른 상점")
 	_, err = h.Checkouts.Expire(h.Ctx, other, h.Create(0).ID, nil)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -86,7 +85,7 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 	if lerr != nil || len(failed) != 1 || failed[0].PaymentID != "" {
 		t.Fatalf("failed charges: %v %+v", lerr, failed)
 	}
-	e := apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", failed[0].ID)
+	e := apptest.WantUpstream(t, err, "kakaopay_refused", failed[0].ID)
 	if !strings.Contains(e.Message, "잔액") {
 		t.Errorf("the refusal does not say why: %q", e.Message)
 	}
@@ -95,11 +94,11 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 		code   string
 	}{{0, "amount_invalid"}, {50, "amount_too_small"}, {2_000_001, "amount_too_large"}} {
 		_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: tc.amount})
-		apptest.WantError(t, err, domain.KindInvalid, tc.code, "amount")
+		apptest.WantInvalid(t, err, tc.code, "amount")
 	}
 	h.WantCalls("subscription", 2) // invalid charges never reach KakaoPay
 	_, _, err = h.Payments.Charges(h.Ctx, h.M, store.ListCharges{Status: "lost"})
-	apptest.WantError(t, err, domain.KindInvalid, "status_invalid", "status")
+	apptest.WantInvalid(t, err, "status_invalid", "status")
 	for typ, n := range map[string]int{"charge.created": 2, "charge.succeeded": 1, "charge.failed": 1} {
 		if got := h.Count(c.ID, typ); got != n {
 			t.Errorf("%d %s events, want %d", got, typ, n)
@@ -124,17 +123,17 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
 	}
 	_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindConflict, "agreement_inactive", "")
+	apptest.WantConflict(t, err, "agreement_inactive")
 	h.WantCalls("subscription", 0) // on an inactive agreement
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "agreement_inactive", "")
+	apptest.WantConflict(t, err, "agreement_inactive")
 	h.CheckOnce(c.ID, "inactive", "agreement.deactivated")
 
 	other := h.Merchant("다른 상점")
 	_, err = h.Payments.Agreement(h.Ctx, other, ag.ID)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	_, err = h.Payments.CreateCharge(h.Ctx, other, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }
 
 // TestChargeWhoseCallTimesOutIsUnknown: KakaoPay charges, and its answer does not come before

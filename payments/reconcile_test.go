@@ -6,7 +6,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -62,7 +61,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	h.Clock.Add(31 * time.Second)
 	h.Reconcile()
 	_, err = refundWithKey("refund-2", 2000)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", r2.ID)
+	apptest.WantUpstream(t, err, "kakaopay_refused", r2.ID)
 	if r3, err := refundWithKey("refund-3", 2000); err != nil || r3.Status != string(checkout.RefundSucceeded) {
 		t.Errorf("new refund: %v %+v", err, r3)
 	}
@@ -131,9 +130,9 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	h.Faults.Set("manage/subscription/inactive", "drop", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
 	_, err := h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindConflict, "agreement_deactivating", "")
+	apptest.WantConflict(t, err, "agreement_deactivating")
 	if got, err := h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil); err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Fatalf("retried deactivate: %v %+v", err, got)
 	}
@@ -146,7 +145,7 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	h.Faults.Set("manage/subscription/inactive", "cut", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag2.ID, nil)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	h.Clock.Add(time.Minute)
 	h.Reconcile()
 	if got, err := h.Payments.Agreement(h.Ctx, h.M, ag2.ID); err != nil || got.Status != string(checkout.AgreementInactive) {

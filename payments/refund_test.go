@@ -60,20 +60,20 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 		t.Fatalf("second partial refund: %v %+v", err, r)
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(4000)})
-	apptest.WantError(t, err, domain.KindInvalid, "amount_exceeds_remaining", "amount")
+	apptest.WantInvalid(t, err, "amount_exceeds_remaining", "amount")
 	for _, bad := range []int64{0, -5} {
 		_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(bad)})
-		apptest.WantError(t, err, domain.KindInvalid, "amount_invalid", "amount")
+		apptest.WantInvalid(t, err, "amount_invalid", "amount")
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1), Reason: strings.Repeat("가", 201)})
-	apptest.WantError(t, err, domain.KindInvalid, "string_too_long", "reason")
+	apptest.WantInvalid(t, err, "string_too_long", "reason")
 
 	rest, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{}) // all that is left
 	if err != nil || rest.Amount != 3000 || rest.Status != string(checkout.RefundSucceeded) {
 		t.Fatalf("refund the rest: %v %+v", err, rest)
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{})
-	apptest.WantError(t, err, domain.KindConflict, "payment_refunded", "")
+	apptest.WantConflict(t, err, "payment_refunded")
 
 	p, refunds := h.Payment(pay.ID)
 	if p.Amount != 11000 || p.RefundedAmount != 11000 || len(refunds) != 3 {
@@ -92,12 +92,12 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 	}
 
 	_, _, err = h.Payments.Payment(h.Ctx, h.M, "pay_nope")
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	other := h.Merchant("다른 상점")
 	_, err = h.Payments.CreateRefund(h.Ctx, other, pay.ID, payments.RefundParams{Amount: apptest.Won(1)})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	_, err = h.Payments.Refund(h.Ctx, other, r1.ID)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }
 
 func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
@@ -141,7 +141,7 @@ func TestRefundWindowCloses(t *testing.T) {
 	pay := h.Pay(h.Create(0))
 	h.Clock.Add(366 * 24 * time.Hour)
 	_, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000)})
-	apptest.WantError(t, err, domain.KindConflict, "refund_window_closed", "")
+	apptest.WantConflict(t, err, "refund_window_closed")
 	h.WantCalls("cancel", 0)
 }
 
@@ -164,7 +164,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 	if p.RefundedAmount != 0 || len(refunds) != 1 || refunds[0].Status != string(checkout.RefundFailed) || refunds[0].FailureCode == "" {
 		t.Fatalf("after a refused refund: payment %+v, refunds %+v", p, refunds)
 	}
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", refunds[0].ID) // the refund that failed
+	apptest.WantUpstream(t, err, "kakaopay_refused", refunds[0].ID) // the refund that failed
 	h.WantEvents(c.ID, "refund.failed", 1)
 }
 

@@ -124,24 +124,30 @@ func (h *Harness) services(o Options) {
 	h.T.Cleanup(h.Checkouts.Notifier().Close)
 }
 
-// open opens a copy of a freshly migrated database in the test's folder.
+// open opens h's database, whose invariants are checked when the test ends.
 func (h *Harness) open() {
-	t := h.T
-	h.Path = filepath.Join(t.TempDir(), "kpcheckout.db")
+	h.DB, h.Path = OpenDB(h.T)
+	h.T.Cleanup(func() { CheckInvariants(h.T, h.Path) }) // runs before the database closes
+}
+
+// OpenDB opens a copy of a freshly migrated SQLite database in the test's folder, closed when
+// the test ends, and answers it with its file's path.
+func OpenDB(t *testing.T) (*sqlite.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kpcheckout.db")
 	schema, err := migrated()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.Path, schema, 0o600); err != nil {
+	if err := os.WriteFile(path, schema, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(h.Ctx, h.Path)
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h.DB = db
-	t.Cleanup(func() { CheckInvariants(t, h.Path) }) // runs before the database closes
+	return db, path
 }
 
 // startSandbox starts the sandbox peer and the client the services call it with.
@@ -419,8 +425,32 @@ func (h *Harness) TID(tid string) sandbox.PaymentInfo {
 	return info
 }
 
-// WantError fails t unless err is a *domain.Error of that kind, code and param.
-func WantError(t *testing.T, err error, kind domain.Kind, code, param string) *domain.Error {
+// WantConflict fails t unless err is a conflict (domain.Conflict) of that code.
+func WantConflict(t *testing.T, err error, code string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindConflict, code, "")
+}
+
+// WantInvalid fails t unless err is an invalid request (domain.Invalid) of that code and param.
+func WantInvalid(t *testing.T, err error, code, param string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindInvalid, code, param)
+}
+
+// WantNotFound fails t unless err says the id names nothing of the merchant's (resource_missing).
+func WantNotFound(t *testing.T, err error) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindNotFound, "resource_missing", "id")
+}
+
+// WantUpstream fails t unless err is KakaoPay's failure (domain.Upstream) of that code and param.
+func WantUpstream(t *testing.T, err error, code, param string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindUpstream, code, param)
+}
+
+// wantError fails t unless err is a *domain.Error of that kind, code and param.
+func wantError(t *testing.T, err error, kind domain.Kind, code, param string) *domain.Error {
 	t.Helper()
 	var e *domain.Error
 	if !errors.As(err, &e) {

@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -194,12 +193,8 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 		}
 		return changed, nil
 	})
-	var e *domain.Error
-	if errors.As(err, &e) {
-		return nil, e
-	}
 	if err != nil {
-		return nil, wrapf("leave", err)
+		return nil, failed("leave", err)
 	}
 	return s.read(ctx, checkoutID)
 }

@@ -326,12 +326,8 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 	if errors.Is(err, store.ErrConflict) {
 		return domain.Conflict("pg_token_used", "this pg_token was already used")
 	}
-	var e *domain.Error
-	if errors.As(err, &e) {
-		return e
-	}
 	if err != nil && !errors.Is(err, errClaimed) {
-		return wrapf("claim", err)
+		return failed("claim", err)
 	}
 	if err == nil {
 		s.changed(checkoutID) // the page says "confirming" now, or why it ended

@@ -212,11 +212,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key 
 		return domain.Bind(ctx, tx, key, domain.BoundExpiry, id)
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("expire", err)
+		return nil, failed("expire", err)
 	}
 	s.changed(id)
 	return s.read(ctx, id)

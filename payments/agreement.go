@@ -2,7 +2,6 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -109,11 +108,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 		return tx.CreateEvent(ctx, domain.NewEvent(m.ID, "charge.created", ag.CheckoutID, ch.ID, chargeData(ch), now))
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("charge", err)
+		return nil, failed("charge", err)
 	}
 	name := p.Reference
 	if name == "" {
@@ -248,11 +243,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 		return domain.Bind(ctx, tx, key, domain.BoundDeactivation, ag.ID)
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("deactivate", err)
+		return nil, failed("deactivate", err)
 	}
 	if err := s.deactivateAt(ctx, ag, asked); err != nil {
 		return nil, err

@@ -14,6 +14,15 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
+// wantReconciledPaid runs the reconciler twice, as the server's sweeps do (the second pass
+// changes nothing), and checks that the checkout ended paid, once.
+func wantReconciledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
+	t.Helper()
+	h.Reconcile()
+	h.Reconcile()
+	wantSettledPaid(t, h, c)
+}
+
 // wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
 // event, however often the shopper's returns or the reconciler came.
 func wantSettledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
@@ -41,9 +50,7 @@ func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 		t.Fatalf("KakaoPay has %s", info.Status)
 	}
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile() // the second pass changes nothing
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 	// The shopper's reload after settlement answers the payment without asking KakaoPay again.
 	if again, err := h.ReturnApprove(c, a, token); err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.Pending {
 		t.Errorf("return after settlement: %v %+v", err, again)
@@ -62,9 +69,7 @@ func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 	}
 	checkout.WaitFor(t, "the sandbox approving", func() bool { return h.TID(a.TID).Status == "SUCCESS_PAYMENT" })
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
@@ -78,9 +83,7 @@ func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 	ag := h.State(c.ID).Agreement
 	if ag == nil || ag.Status != string(checkout.AgreementActive) || ag.SID != h.TID(a.TID).SID {
 		t.Fatalf("agreement %+v", ag)
@@ -109,9 +112,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 		t.Fatalf("paid before KakaoPay confirmed: %s", st.Checkout.Status)
 	}
 	h.Faults.Clear("order")
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
@@ -247,9 +248,7 @@ func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
 		t.Fatalf("%d approve calls while the claimer's lease holds", n)
 	}
 	h.Clock.Add(20 * time.Second) // past the lease: 20 s approve timeout + 5 s
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 // slowHarness is a service whose approve gives up after 300 ms, over a sandbox that takes an

@@ -149,12 +149,10 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, s := range shoppers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			outs[i], errs[i] = h.ReturnApprove(s.c, s.a, s.token)
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()

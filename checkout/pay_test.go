@@ -15,16 +15,14 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
 	for i := range ids { // a double (or tenfold) click
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			a, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceMobile)
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			ids[i] = a.ID
-		}()
+		})
 	}
 	wg.Wait()
 	for _, id := range ids {

@@ -46,11 +46,9 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	outs := make([]*checkout.Outcome, 20)
 	errs := make([]error, len(outs))
 	for i := range outs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			outs[i], errs[i] = h.ReturnApprove(c, a, token)
-		}()
+		})
 	}
 	wg.Wait()
 	for i, out := range outs {

@@ -158,11 +158,9 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, errs[i] = h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-		}()
+		})
 	}
 	wg.Wait()
 	ok := 0

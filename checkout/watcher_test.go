@@ -131,8 +131,7 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 	st = waitingCheckout(t, s, m)
 	var wg sync.WaitGroup
 	for range 10 {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.Wait(cctx, st.Checkout.ID, st.Key(), 20*time.Second) }()
+		wg.Go(func() { s.Wait(cctx, st.Checkout.ID, st.Key(), 20*time.Second) })
 	}
 	WaitFor(t, "10 pages waiting", func() bool { return s.notifier.Waiting() == 10 })
 	cancel()
@@ -165,8 +164,7 @@ func TestWatchersShareOneOrderRate(t *testing.T) {
 	start := time.Now()
 	for range 30 {
 		st := waitingCheckout(t, s, m)
-		wg.Add(1)
-		go func() { defer wg.Done(); s.Wait(ctx, st.Checkout.ID, st.Key(), 30*time.Second) }()
+		wg.Go(func() { s.Wait(ctx, st.Checkout.ID, st.Key(), 30*time.Second) })
 	}
 	WaitFor(t, "30 watchers", func() bool { return s.Watchers() == 30 })
 	time.Sleep(4 * time.Second) // the first looks come 2 s in

@@ -107,11 +107,9 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, errs[i] = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1500)})
-		}()
+		})
 	}
 	wg.Wait()
 	ok := 0

@@ -133,6 +133,15 @@ func optional[T any](ctx context.Context, what, key string, read func(context.Co
 	return v, nil
 }
 
+// filtered reads one page of a list filtered by status when status is set, which parse must know
+// (want words the statuses it knows, for the refusal), and whether more follow.
+func filtered[S ~string, T any](op, status string, parse func(string) (S, bool), want string, limit int, read func(limit int) ([]T, error)) ([]T, bool, error) {
+	if _, ok := parse(status); status != "" && !ok {
+		return nil, false, domain.Invalid("status", "status_invalid", "status must be %s", want)
+	}
+	return page(op, limit, read)
+}
+
 // page reads one page of a list and whether more follow.
 func page[T any](op string, limit int, read func(limit int) ([]T, error)) ([]T, bool, error) {
 	list, more, err := domain.Page(limit, read)

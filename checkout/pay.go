@@ -89,14 +89,11 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		return nil, false, s.readyFailed(ctx, c, a, err)
 	}
 	data := attemptData(a)
-	err = s.store.Transact(ctx, func(tx store.Tx) error {
+	err = domain.TransactBound(ctx, s.store, key, domain.BoundAttempt, a.ID, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
-			return err
-		}
-		return domain.Bind(ctx, tx, key, domain.BoundAttempt, a.ID)
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
 	})
 	if err != nil {
 		return nil, false, wrapf("pay", err)

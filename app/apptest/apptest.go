@@ -201,7 +201,7 @@ var migrated = sync.OnceValues(func() ([]byte, error) {
 })
 
 // CheckInvariants runs the store's money invariants on the SQLite file at path.
-func CheckInvariants(t *testing.T, path string) {
+func CheckInvariants(t testing.TB, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {

@@ -4,6 +4,7 @@
 package accounts
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -69,3 +70,12 @@ func logger(cfg Config) *slog.Logger {
 }
 
 func wrapf(op string, err error) error { return fmt.Errorf("accounts: %s: %w", op, err) }
+
+// all reads every record of merchant m that read lists; what names them in an error.
+func all[T any](ctx context.Context, what string, m *store.Merchant, read func(context.Context, string) ([]*T, error)) ([]*T, error) {
+	list, err := read(ctx, m.ID)
+	if err != nil {
+		return nil, wrapf(what, err)
+	}
+	return list, nil
+}

@@ -93,11 +93,7 @@ func (s *Merchants) CreateAPIKey(ctx context.Context, m *store.Merchant, nk APIK
 
 // APIKeys lists a merchant's API keys, revoked ones too, newest first.
 func (s *Merchants) APIKeys(ctx context.Context, m *store.Merchant) ([]*store.APIKey, error) {
-	keys, err := s.store.APIKeys(ctx, m.ID)
-	if err != nil {
-		return nil, wrapf("api keys", err)
-	}
-	return keys, nil
+	return all(ctx, "api keys", m, s.store.APIKeys)
 }
 
 // APIKey finds one of a merchant's API keys; another merchant's is not found.

@@ -14,10 +14,7 @@ import (
 // password and the session's token.
 func signedIn(h *apptest.Harness, svc *accounts.Users, email string) (*store.User, string, string) {
 	h.T.Helper()
-	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
-	if err != nil {
-		h.T.Fatal(err)
-	}
+	cu := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	token, err := svc.StartSession(h.Ctx, cu.User, "")
 	if err != nil {
 		h.T.Fatal(err)

@@ -13,10 +13,7 @@ import (
 
 func TestSignInLocksAfterFiveFailuresOnEveryInstance(t *testing.T) {
 	h := apptest.New(t)
-	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cu := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
 	other := anotherInstance(h)
 	// Twenty wrong guesses sent together, half to each instance: five are checked, the rest
 	// are refused unchecked.
@@ -108,10 +105,7 @@ func anotherInstance(h *apptest.Harness) *accounts.Users {
 func TestSignInWaitsGrowPerAccountInsteadOfLockingTheOwnerOut(t *testing.T) {
 	h := apptest.New(t)
 	const email = "owner@cafe.example"
-	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cu := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	// The attacker guesses from a new address each time, so that no address is locked.
 	n := 0
 	guess := func() error {

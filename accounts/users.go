@@ -185,11 +185,7 @@ func checkNewPassword(param, password string) error {
 
 // Users lists m's dashboard users, oldest first.
 func (s *Users) Users(ctx context.Context, m *store.Merchant) ([]*store.User, error) {
-	list, err := s.store.Users(ctx, m.ID)
-	if err != nil {
-		return nil, wrapf("users", err)
-	}
-	return list, nil
+	return all(ctx, "users", m, s.store.Users)
 }
 
 // User reads one of m's users; another merchant's user is not found.

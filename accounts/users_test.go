@@ -16,10 +16,7 @@ import (
 
 func TestCreateAndAuthenticateUser(t *testing.T) {
 	h := apptest.New(t)
-	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "Owner@Cafe.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cu := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: "Owner@Cafe.example"})
 	if cu.User.Role != accounts.RoleOwner || len(cu.Password) < 20 || !strings.HasPrefix(cu.User.PasswordHash, "$argon2id$v=19$m=19456,t=2,p=1$") {
 		t.Fatalf("created %+v with password %q", cu.User, cu.Password)
 	}
@@ -52,6 +49,16 @@ func TestCreateAndAuthenticateUser(t *testing.T) {
 	}
 }
 
+// addUser creates a dashboard user from p, failing the test if it cannot.
+func addUser(h *apptest.Harness, p accounts.UserParams) *accounts.CreatedUser {
+	h.T.Helper()
+	cu, err := h.Users.Create(h.Ctx, p)
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return cu
+}
+
 // errCode is the code of a *domain.Error, or "" for any other error.
 func errCode(err error) string {
 	var ce *domain.Error
@@ -63,10 +70,7 @@ func errCode(err error) string {
 
 func TestChangePassword(t *testing.T) {
 	h := apptest.New(t)
-	cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cu := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: "owner@cafe.example"})
 	id, old := cu.User.ID, cu.Password
 	if _, err := h.Users.ChangePassword(h.Ctx, id, old+"x", "a new long password"); errCode(err) != "wrong_password" {
 		t.Errorf("wrong current password: %v", err)
@@ -112,11 +116,7 @@ func TestUserRolesKeepAnOwner(t *testing.T) {
 	h := apptest.New(t)
 	add := func(email, role string) *store.User {
 		t.Helper()
-		cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email, Role: role})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return cu.User
+		return addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: email, Role: role}).User
 	}
 	owner, staff := add("owner@cafe.example", accounts.RoleOwner), add("staff@cafe.example", accounts.RoleStaff)
 	if _, err := h.Users.SetRole(h.Ctx, h.M, owner.ID, accounts.RoleStaff); errCode(err) != "last_owner" {
@@ -159,17 +159,14 @@ func TestUserRolesKeepAnOwner(t *testing.T) {
 		t.Errorf("%d owners after the race, want 1", owners)
 	}
 
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := h.Merchant("다른 상점")
 	for name, fn := range map[string]func() error{
-		"read": func() error { _, err := h.Users.User(h.Ctx, other.Merchant, owner.ID); return err },
+		"read": func() error { _, err := h.Users.User(h.Ctx, other, owner.ID); return err },
 		"role": func() error {
-			_, err := h.Users.SetRole(h.Ctx, other.Merchant, staff.ID, accounts.RoleOwner)
+			_, err := h.Users.SetRole(h.Ctx, other, staff.ID, accounts.RoleOwner)
 			return err
 		},
-		"remove": func() error { return h.Users.Remove(h.Ctx, other.Merchant, staff.ID) },
+		"remove": func() error { return h.Users.Remove(h.Ctx, other, staff.ID) },
 	} {
 		var ce *domain.Error
 		if err := fn(); !errors.As(err, &ce) || ce.Kind != domain.KindNotFound {
@@ -197,16 +194,9 @@ func TestOneEmailAtSeveralMerchants(t *testing.T) {
 	const email = "owner@example.com"
 	merchants := []*store.Merchant{h.M}
 	for _, name := range []string{"빵집", "꽃집", "서점", "문구점", "꽃집 2호점"} {
-		cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
-		if err != nil {
-			t.Fatal(err)
-		}
-		merchants = append(merchants, cm.Merchant)
+		merchants = append(merchants, h.Merchant(name))
 	}
-	cafe, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: h.M.ID, Email: email})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cafe := addUser(h, accounts.UserParams{MerchantID: h.M.ID, Email: email})
 	// Another merchant adds the address as it would any: nothing says the café has it.
 	bakery, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: merchants[1].ID, Email: "Owner@Example.com", Role: accounts.RoleStaff})
 	if err != nil || bakery.User.MerchantID != merchants[1].ID || bakery.User.ID == cafe.User.ID {
@@ -259,16 +249,9 @@ func TestSignInOffersTheMerchantsOfASharedPassword(t *testing.T) {
 		t.Helper()
 		m := h.M
 		if name != "" {
-			cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
-			if err != nil {
-				t.Fatal(err)
-			}
-			m = cm.Merchant
+			m = h.Merchant(name)
 		}
-		cu, err := h.Users.Create(h.Ctx, accounts.UserParams{MerchantID: m.ID, Email: email, Password: password})
-		if err != nil {
-			t.Fatal(err)
-		}
+		cu := addUser(h, accounts.UserParams{MerchantID: m.ID, Email: email, Password: password})
 		h.Clock.Add(time.Second) // the choices list the oldest account first
 		return cu.User
 	}
@@ -308,11 +291,7 @@ func TestAccountsPerEmailStayBoundedUnderParallelAdds(t *testing.T) {
 	h := apptest.New(t)
 	var merchants []string
 	for i := range accounts.MaxAccountsPerEmail + 3 {
-		cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "상점 " + strconv.Itoa(i)})
-		if err != nil {
-			t.Fatal(err)
-		}
-		merchants = append(merchants, cm.Merchant.ID)
+		merchants = append(merchants, h.Merchant("상점 "+strconv.Itoa(i)).ID)
 	}
 	var wg sync.WaitGroup
 	errs := make([]error, len(merchants))

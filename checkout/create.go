@@ -57,14 +57,11 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p CreateParams)
 		CreatedAt: now, UpdatedAt: now, LinkID: p.LinkID,
 	}
 	data := s.checkoutData(c, m, nil, "")
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
+	err := domain.TransactBound(ctx, s.store, p.Key, domain.BoundCheckout, c.ID, func(tx store.Tx) error {
 		if err := tx.CreateCheckout(ctx, c); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, domain.NewEvent(m.ID, "checkout.created", c.ID, c.ID, data, now)); err != nil {
-			return err
-		}
-		return domain.Bind(ctx, tx, p.Key, domain.BoundCheckout, c.ID)
+		return tx.CreateEvent(ctx, domain.NewEvent(m.ID, "checkout.created", c.ID, c.ID, data, now))
 	})
 	if err != nil {
 		return nil, wrapf("create", err)

@@ -64,7 +64,7 @@ func follow(t *testing.T, h *apptest.Harness) {
 	done := make(chan struct{})
 	go func() { defer close(done); h.Checkouts.FollowChanges(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	waitFor(t, "listening", func() bool { return checkout.Following(h.Checkouts) })
+	checkout.WaitFor(t, "listening", func() bool { return checkout.Following(h.Checkouts) })
 }
 
 // polled is what a long-poll answered, and when.
@@ -97,7 +97,7 @@ func TestFollowChangesWakesAnotherInstancesWaiters(t *testing.T) {
 	at := a.Start(c.ID)
 	token := b.ApproveInWallet(at)
 	woken := longPoll(a, c.ID, string(checkout.StatusPaid))
-	waitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
+	checkout.WaitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
 	time.Sleep(20 * time.Millisecond) // subscribed, past the waiter's second read
 
 	start := time.Now()
@@ -142,7 +142,7 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 	follow(t, a)
 	c := b.Create(0)
 	woken := longPoll(a, c.ID, string(checkout.StatusExpired))
-	waitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
+	checkout.WaitFor(t, "a waiting long-poll", func() bool { return a.Checkouts.Notifier().Waiting() == 1 })
 
 	// The database is altered from another one on the server: not its own connections' business.
 	ctx := context.Background()
@@ -165,7 +165,7 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 		WHERE datname = $1 AND query LIKE 'LISTEN%'`, name).Scan(&killed); err != nil || killed != 1 {
 		t.Fatalf("killed %d listeners: %v", killed, err)
 	}
-	waitFor(t, "the listener's end", func() bool { return !checkout.Following(a.Checkouts) })
+	checkout.WaitFor(t, "the listener's end", func() bool { return !checkout.Following(a.Checkouts) })
 
 	if _, err := b.Checkouts.Expire(ctx, b.M, c.ID, nil); err != nil {
 		t.Fatal(err)
@@ -177,7 +177,7 @@ func TestFollowChangesReconnectLosesNoWakeUp(t *testing.T) {
 	}
 	exec(t, admin, `ALTER DATABASE `+name+` ALLOW_CONNECTIONS true`)
 	back := time.Now()
-	waitFor(t, "listening again", func() bool { return checkout.Following(a.Checkouts) })
+	checkout.WaitFor(t, "listening again", func() bool { return checkout.Following(a.Checkouts) })
 	listening := time.Now()
 	select {
 	case p := <-woken:

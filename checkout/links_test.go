@@ -7,7 +7,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/links"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -87,9 +86,7 @@ func wantRefusedForLink(h *apptest.Harness, s shopperAtWallet) {
 	if a.ID != s.a.ID || a.Status != string(checkout.AttemptFailed) || a.FailureCode != checkout.CodeLinkUsedUp || st.Payment != nil {
 		h.T.Errorf("checkout %s: %s, attempt %s %s, payment %v", s.c.ID, st.Checkout.Status, a.Status, a.FailureCode, st.Payment)
 	}
-	if n := h.Count(s.c.ID, "attempt.failed"); n != 1 {
-		h.T.Errorf("checkout %s: %d attempt.failed events", s.c.ID, n)
-	}
+	h.WantEvents(s.c.ID, "attempt.failed", 1)
 	if info := h.TID(s.a.TID); info.Status == "SUCCESS_PAYMENT" {
 		h.T.Errorf("KakaoPay approved the refused shopper's tid %s", s.a.TID)
 	}
@@ -127,16 +124,14 @@ func TestLinkCapHoldsWhenMoreShoppersApproveThanItAllows(t *testing.T) {
 				}
 				wantRefusedForLink(h, s)
 			}
-			if n := h.Calls("approve"); n != tc.want {
-				t.Errorf("%d approve calls reached KakaoPay, want %d", n, tc.want)
-			}
+			h.WantCalls("approve", tc.want)
 			if n, err := h.Links.PaidCount(h.Ctx, l); err != nil || n != tc.want {
 				t.Errorf("paid count %d %v, want %d", n, err, tc.want)
 			}
 			// A refused shopper who tries again is refused before KakaoPay is asked.
 			ready := h.Calls("ready")
 			_, err := h.Checkouts.Pay(h.Ctx, shoppers[2].c.ID, checkout.DeviceMobile)
-			apptest.WantError(t, err, domain.KindConflict, "link_used_up", "")
+			apptest.WantConflict(t, err, "link_used_up")
 			if h.Calls("ready") != ready {
 				t.Error("a used-up link's checkout called KakaoPay's ready")
 			}
@@ -154,12 +149,10 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	start := make(chan struct{})
 	for i, s := range shoppers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			<-start
 			outs[i], errs[i] = h.ReturnApprove(s.c, s.a, s.token)
-		}()
+		})
 	}
 	close(start)
 	wg.Wait()
@@ -178,9 +171,7 @@ func TestRacingApprovalsOfAOneTimeLinkPayOnce(t *testing.T) {
 	if paid != 1 {
 		t.Errorf("%d shoppers paid a one-time link", paid)
 	}
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls reached KakaoPay, want 1", n)
-	}
+	h.WantCalls("approve", 1)
 }
 
 // TestLinkPaidPastItsCapIsCanceledAtKakaoPay: an approval of a link's checkout that KakaoPay made
@@ -213,9 +204,7 @@ func TestLinkPaidPastItsCapIsCanceledAtKakaoPay(t *testing.T) {
 		t.Errorf("the late checkout: %s, payment %v, void %q", st.Checkout.Status, st.Payment, st.Latest().VoidStatus)
 	}
 	for _, typ := range []string{"attempt.approved_after_link_used_up", "attempt.voided"} {
-		if n := h.Count(late.c.ID, typ); n != 1 {
-			t.Errorf("%d %s events", n, typ)
-		}
+		h.WantEvents(late.c.ID, typ, 1)
 	}
 	if info := h.TID(late.a.TID); info.Status != "CANCEL_PAYMENT" {
 		t.Errorf("the late tid at KakaoPay: %s", info.Status)

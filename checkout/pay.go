@@ -2,7 +2,6 @@ package checkout
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"slices"
@@ -76,8 +75,8 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		a.ExpiresAt = c.ExpiresAt
 	}
 	res, err := s.kakao.Ready(ctx, kakaopay.ReadyRequest{
-		CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
-		ItemName: s.itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount,
+		Purchase: kakaopay.Purchase{CID: cidOf(st), PartnerOrderID: c.ID, PartnerUserID: c.ID,
+			ItemName: s.itemName(c), Quantity: quantity(c), TotalAmount: c.Amount, TaxFreeAmount: c.TaxFreeAmount},
 		ApprovalURL: s.returnURL(c.ID, a.ID, "approve"), CancelURL: s.returnURL(c.ID, a.ID, "cancel"), FailURL: s.returnURL(c.ID, a.ID, "fail"),
 	})
 	if err != nil {
@@ -90,14 +89,11 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		return nil, false, s.readyFailed(ctx, c, a, err)
 	}
 	data := attemptData(a)
-	err = s.store.Transact(ctx, func(tx store.Tx) error {
+	err = domain.TransactBound(ctx, s.store, key, domain.BoundAttempt, a.ID, func(tx store.Tx) error {
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
-			return err
-		}
-		return domain.Bind(ctx, tx, key, domain.BoundAttempt, a.ID)
+		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
 	})
 	if err != nil {
 		return nil, false, wrapf("pay", err)
@@ -174,36 +170,28 @@ func quantity(c *store.Checkout) int {
 // attempt whose approval is being confirmed cannot be left: its money may already have moved.
 func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) {
 	now := s.clock.Now()
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
+	_, err := s.update(ctx, checkoutID, func(tx store.Tx) (bool, error) {
 		st, err := txState(ctx, tx, checkoutID)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if slices.ContainsFunc(st.Attempts, Confirming) {
-			return domain.Conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
+			return false, domain.Conflict("payment_in_progress", "the payment is being confirmed and cannot be canceled")
 		}
+		changed := false
 		for _, a := range st.Attempts {
 			if !Live(a) {
 				continue
 			}
 			if err := s.moveAttemptIn(ctx, tx, st.Checkout, a, AttemptCanceled, codeShopperCanceled, "", now); err != nil {
-				return err
+				return false, err
 			}
 			changed = true
 		}
-		return nil
+		return changed, nil
 	})
-	var e *domain.Error
-	if errors.As(err, &e) {
-		return nil, e
-	}
 	if err != nil {
-		return nil, wrapf("leave", err)
-	}
-	if changed {
-		s.changed(checkoutID)
+		return nil, failed("leave", err)
 	}
 	return s.read(ctx, checkoutID)
 }

@@ -4,10 +4,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestPayStartsOneAttemptPerDevice(t *testing.T) {
@@ -17,16 +15,14 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 	var wg sync.WaitGroup
 	ids := make([]string, 10)
 	for i := range ids { // a double (or tenfold) click
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			a, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceMobile)
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			ids[i] = a.ID
-		}()
+		})
 	}
 	wg.Wait()
 	for _, id := range ids {
@@ -34,26 +30,20 @@ func TestPayStartsOneAttemptPerDevice(t *testing.T) {
 			t.Fatalf("one click made attempts %v", ids)
 		}
 	}
-	if n := h.Calls("ready"); n != 1 {
-		t.Errorf("%d ready calls, want 1", n)
-	}
+	h.WantCalls("ready", 1)
 	desk, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
 	if err != nil || desk.ID == ids[0] || desk.Device != checkout.DeviceDesktop || desk.PCURL == "" || desk.Status != string(checkout.AttemptReady) {
 		t.Fatalf("desktop attempt: %v %+v", err, desk)
 	}
-	if n := h.Calls("ready"); n != 2 {
-		t.Errorf("%d ready calls, want 2", n)
-	}
-	if n := h.Count(c.ID, "attempt.created"); n != 2 {
-		t.Errorf("%d attempt.created events", n)
-	}
+	h.WantCalls("ready", 2)
+	h.WantEvents(c.ID, "attempt.created", 2)
 	if st := h.State(c.ID); len(st.Attempts) != 2 || st.Latest().ID != desk.ID {
 		t.Errorf("%d attempts", len(st.Attempts))
 	}
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, "watch")
-	apptest.WantError(t, err, domain.KindInvalid, "device_invalid", "device")
+	apptest.WantInvalid(t, err, "device_invalid", "device")
 	_, err = h.Checkouts.Pay(h.Ctx, "cs_nope", checkout.DeviceMobile)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }
 
 func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
@@ -61,14 +51,12 @@ func TestPayRefusedAtReadyRecordsAFailedAttempt(t *testing.T) {
 	h := apptest.New(t)
 	c := h.Create(6666) // the sandbox refuses 6,666 won at ready
 	_, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusOpen) || len(st.Attempts) != 1 || st.Latest().Status != string(checkout.AttemptFailed) || st.Latest().FailureCode == "" {
 		t.Fatalf("checkout %s, attempts %+v", st.Checkout.Status, st.Attempts)
 	}
-	if n := h.Count(c.ID, "attempt.failed"); n != 1 {
-		t.Errorf("%d attempt.failed events", n)
-	}
+	h.WantEvents(c.ID, "attempt.failed", 1)
 }
 
 func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
@@ -83,21 +71,14 @@ func TestStartAttemptIsPayForTheMerchantsOwnCheckout(t *testing.T) {
 	if err != nil || started || again.ID != a.ID {
 		t.Fatalf("second start: %v started %v %s, want the live %s", err, started, again.ID, a.ID)
 	}
-	if n := h.Calls("ready"); n != 1 {
-		t.Errorf("%d ready calls, want 1", n)
-	}
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 가게"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _, err = h.Checkouts.StartAttempt(h.Ctx, other.Merchant, c.ID, checkout.DeviceDesktop, nil)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	h.WantCalls("ready", 1)
+	other := h.Merchant("다른 가게")
+	_, _, err = h.Checkouts.StartAttempt(h.Ctx, other, c.ID, checkout.DeviceDesktop, nil)
+	apptest.WantNotFound(t, err)
 	if _, err := h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil); err != nil {
 		t.Fatal(err)
 	}
 	_, _, err = h.Checkouts.StartAttempt(h.Ctx, h.M, c.ID, checkout.DeviceDesktop, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
-	if n := h.Calls("ready"); n != 1 {
-		t.Errorf("%d ready calls after the refusals, want 1", n)
-	}
+	apptest.WantConflict(t, err, "checkout_expired")
+	h.WantCalls("ready", 1) // after the refusals
 }

@@ -109,26 +109,12 @@ func (s *Service) confirmBy(a *store.Attempt) time.Time { return s.tidEnd(a).Add
 // sent its call since is not overruled), and expires its checkout if due. The reconciler still
 // looks it up for a while: a late approval is canceled at KakaoPay.
 func (s *Service) unconfirmed(ctx context.Context, seen *store.Attempt) error {
-	now := s.clock.Now()
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
-		a, err := tx.Attempt(ctx, seen.ID)
-		if err != nil || !Live(a) || a.PGToken != seen.PGToken || !a.ApproveSentAt.Equal(seen.ApproveSentAt) {
-			return err
-		}
-		c, err := tx.LockCheckout(ctx, a.CheckoutID)
-		if err != nil {
-			return err
-		}
-		changed = true
-		return s.moveAttemptIn(ctx, tx, c, a, AttemptFailed, codeApproveUnconfirmed, "KakaoPay could not confirm the payment", now)
-	})
+	unchanged := func(a *store.Attempt) bool {
+		return Live(a) && a.PGToken == seen.PGToken && a.ApproveSentAt.Equal(seen.ApproveSentAt)
+	}
+	err := s.moveAttemptIf(ctx, seen.CheckoutID, seen.ID, unchanged, AttemptFailed, codeApproveUnconfirmed, "KakaoPay could not confirm the payment")
 	if err != nil {
 		return wrapf("unconfirmed", err)
-	}
-	if changed {
-		s.changed(seen.CheckoutID)
 	}
 	_, err = s.State(ctx, seen.CheckoutID) // expires what is due
 	return err

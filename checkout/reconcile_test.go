@@ -9,22 +9,18 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
 
-// waitFor polls cond in real time, for what the sandbox does on its own (a delayed approve).
-func waitFor(t *testing.T, what string, cond func() bool) {
+// wantReconciledPaid runs the reconciler twice, as the server's sweeps do (the second pass
+// changes nothing), and checks that the checkout ended paid, once.
+func wantReconciledPaid(t *testing.T, h *apptest.Harness, c *store.Checkout) {
 	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never happened", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	h.Reconcile()
+	h.Reconcile()
+	wantSettledPaid(t, h, c)
 }
 
 // wantSettledPaid checks that a checkout ended paid by one approve call and one checkout.paid
@@ -54,9 +50,7 @@ func TestApproveWhoseAnswerIsLostIsSettledOnce(t *testing.T) {
 		t.Fatalf("KakaoPay has %s", info.Status)
 	}
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile() // the second pass changes nothing
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 	// The shopper's reload after settlement answers the payment without asking KakaoPay again.
 	if again, err := h.ReturnApprove(c, a, token); err != nil || again.State.Checkout.Status != string(checkout.StatusPaid) || again.Pending {
 		t.Errorf("return after settlement: %v %+v", err, again)
@@ -73,11 +67,9 @@ func TestApproveTimeoutIsSettledOnce(t *testing.T) {
 	if err != nil || !out.Pending || out.State.Checkout.Status != string(checkout.StatusOpen) {
 		t.Fatalf("a timed-out approve: %v %+v", err, out)
 	}
-	waitFor(t, "the sandbox approving", func() bool { return h.TID(a.TID).Status == "SUCCESS_PAYMENT" })
+	checkout.WaitFor(t, "the sandbox approving", func() bool { return h.TID(a.TID).Status == "SUCCESS_PAYMENT" })
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
@@ -91,16 +83,12 @@ func TestLostSubscriptionApprovalKeepsItsAgreement(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.Clock.Add(6 * time.Second)
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 	ag := h.State(c.ID).Agreement
 	if ag == nil || ag.Status != string(checkout.AgreementActive) || ag.SID != h.TID(a.TID).SID {
 		t.Fatalf("agreement %+v", ag)
 	}
-	if n := h.Count(c.ID, "agreement.activated"); n != 1 {
-		t.Errorf("%d agreement.activated events", n)
-	}
+	h.WantEvents(c.ID, "agreement.activated", 1)
 	if ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 5000}); err != nil || ch.Status != string(checkout.ChargeSucceeded) {
 		t.Errorf("charging the agreement: %v %+v", err, ch)
 	}
@@ -124,9 +112,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 		t.Fatalf("paid before KakaoPay confirmed: %s", st.Checkout.Status)
 	}
 	h.Faults.Clear("order")
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
@@ -141,7 +127,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	h.Clock.Add(16 * time.Minute)
 	h.Reconcile()
 	_, err := h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "payment_in_progress", "")
+	apptest.WantConflict(t, err, "payment_in_progress")
 	h.Clock.Add(time.Hour)
 	h.Reconcile()
 	st := h.State(c.ID)
@@ -151,9 +137,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 	if st.Checkout.Status != string(checkout.StatusExpired) || st.Payment != nil {
 		t.Errorf("checkout %s, want expired", st.Checkout.Status)
 	}
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls reached KakaoPay", n)
-	}
+	h.WantCalls("approve", 0)
 }
 
 func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
@@ -223,9 +207,7 @@ func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
 	if got := st.Latest(); !checkout.WalletOpened(got) || !checkout.Live(got) || !st.Open() {
 		t.Fatalf("in the wallet the attempt is %s, the checkout %s", got.Status, st.Checkout.Status)
 	}
-	if n := h.Count(c.ID, "attempt.authenticating"); n != 1 {
-		t.Errorf("%d attempt.authenticating events for one stay in the wallet", n)
-	}
+	h.WantEvents(c.ID, "attempt.authenticating", 1) // for one stay in the wallet
 	step(http.MethodPost, "/wrong-password", url.Values{}, "FAIL_AUTH_PASSWORD")
 	st = h.State(c.ID)
 	if got := st.Latest(); checkout.StatusOf(got) != checkout.AttemptFailed || got.FailureCode != "FAIL_AUTH_PASSWORD" || !st.Open() {
@@ -234,9 +216,7 @@ func TestReconcilerFollowsEveryWalletStep(t *testing.T) {
 	if _, err := h.ReturnApprove(c, a, "forged-token"); err == nil {
 		t.Error("an approve return for the failed attempt was accepted")
 	}
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls reached KakaoPay", n)
-	}
+	h.WantCalls("approve", 0)
 	h.Pay(c) // the checkout is still payable with a new attempt
 }
 
@@ -268,9 +248,7 @@ func TestClaimOfADeadInstanceIsApprovedByAnother(t *testing.T) {
 		t.Fatalf("%d approve calls while the claimer's lease holds", n)
 	}
 	h.Clock.Add(20 * time.Second) // past the lease: 20 s approve timeout + 5 s
-	h.Reconcile()
-	h.Reconcile()
-	wantSettledPaid(t, h, c)
+	wantReconciledPaid(t, h, c)
 }
 
 // slowHarness is a service whose approve gives up after 300 ms, over a sandbox that takes an
@@ -281,6 +259,15 @@ func slowHarness(t *testing.T) *apptest.Harness {
 }
 
 // approvals counts the tids of attempts that KakaoPay approved (and did not cancel since).
+// slowApprove has the shopper approve attempt a in the wallet and return while KakaoPay still
+// works on the approval: the return answers that the payment is pending.
+func slowApprove(h *apptest.Harness, c *store.Checkout, a *store.Attempt) {
+	h.T.Helper()
+	if out, err := h.ReturnApprove(c, a, h.ApproveInWallet(a)); err != nil || !out.Pending {
+		h.T.Fatalf("a slow approve: %v %+v", err, out)
+	}
+}
+
 func approvals(h *apptest.Harness, attempts ...*store.Attempt) int {
 	h.T.Helper()
 	n := 0
@@ -301,15 +288,10 @@ func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
 	h := slowHarness(t)
 	c := h.Create(5555)
 	first := h.Start(c.ID)
-	out, err := h.ReturnApprove(c, first, h.ApproveInWallet(first))
-	if err != nil || !out.Pending {
-		t.Fatalf("a slow approve: %v %+v", err, out)
-	}
+	slowApprove(h, c, first)
 	h.Clock.Add(time.Minute) // our call gave up long ago, and its lease lapsed
 	h.Reconcile()
-	if n := h.Calls("approve"); n != 1 {
-		t.Errorf("%d approve calls for one tid while KakaoPay works on the first", n)
-	}
+	h.WantCalls("approve", 1) // for one tid while KakaoPay works on the first
 	var second *store.Attempt
 	if a, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop); err == nil { // the shopper tries again
 		second = a
@@ -317,7 +299,7 @@ func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
 			h.Sandbox.FinishApprovals()
 		}
 	} else {
-		apptest.WantError(t, err, domain.KindConflict, "payment_in_progress", "")
+		apptest.WantConflict(t, err, "payment_in_progress")
 	}
 	h.Sandbox.FinishApprovals() // KakaoPay finishes the slow approvals
 	h.Clock.Add(time.Minute)
@@ -327,9 +309,7 @@ func TestSlowApproveThenASecondAttemptApprovesOnce(t *testing.T) {
 		t.Errorf("KakaoPay approved %d payments for one checkout", n)
 	}
 	wantSettledPaid(t, h, c)
-	if n := h.Count(c.ID, "attempt.approved_after_paid"); n != 0 {
-		t.Errorf("%d attempt.approved_after_paid events", n)
-	}
+	h.WantEvents(c.ID, "attempt.approved_after_paid", 0)
 }
 
 // TestSlowApproveAtExpiryEndsPaid: a slow approve made 15 s before the checkout's expiry holds
@@ -339,10 +319,7 @@ func TestSlowApproveAtExpiryEndsPaid(t *testing.T) {
 	h := slowHarness(t)
 	c := h.CreateWith(checkout.CreateParams{Amount: 5555, ExpiresIn: checkout.MinExpiresIn})
 	h.Clock.Add(c.ExpiresAt.Sub(h.Clock.Now()) - 15*time.Second)
-	a := h.Start(c.ID)
-	if out, err := h.ReturnApprove(c, a, h.ApproveInWallet(a)); err != nil || !out.Pending {
-		t.Fatalf("a slow approve: %v %+v", err, out)
-	}
+	slowApprove(h, c, h.Start(c.ID))
 	h.Clock.Add(time.Minute) // past expires_at; KakaoPay still works on the approval
 	for range 2 {
 		h.Reconcile()
@@ -357,9 +334,7 @@ func TestSlowApproveAtExpiryEndsPaid(t *testing.T) {
 	h.Clock.Add(time.Minute)
 	h.Reconcile()
 	wantSettledPaid(t, h, c)
-	if n := h.Count(c.ID, "checkout.expired"); n != 0 {
-		t.Errorf("%d checkout.expired events for a paid checkout", n)
-	}
+	h.WantEvents(c.ID, "checkout.expired", 0) // for a paid checkout
 }
 
 // TestApprovalAfterTheGraceIsCanceledAtKakaoPay: KakaoPay's order API says AUTH_PASSWORD for
@@ -391,13 +366,9 @@ func TestApprovalAfterTheGraceIsCanceledAtKakaoPay(t *testing.T) {
 	if info := h.TID(a.TID); info.Status != "CANCEL_PAYMENT" || info.CanceledAmount != 5555 {
 		t.Errorf("KakaoPay has %s, %d won canceled", info.Status, info.CanceledAmount)
 	}
-	if n := h.Calls("cancel"); n != 1 {
-		t.Errorf("%d cancel calls", n)
-	}
+	h.WantCalls("cancel", 1)
 	for _, typ := range []string{"attempt.approved_after_expiry", "attempt.voided"} {
-		if n := h.Count(c.ID, typ); n != 1 {
-			t.Errorf("%d %s events: %v", n, typ, h.EventTypes(c.ID))
-		}
+		h.WantEvents(c.ID, typ, 1)
 	}
 	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusExpired) || st.Payment != nil {
 		t.Errorf("checkout %s, payment %+v", st.Checkout.Status, st.Payment)
@@ -431,13 +402,9 @@ func TestSecondApprovalOfAPaidCheckoutIsCanceledAtKakaoPay(t *testing.T) {
 	if info := h.TID(phone.TID); info.Status != "SUCCESS_PAYMENT" {
 		t.Errorf("the paid tid is %s", info.Status)
 	}
-	if n := h.Calls("cancel"); n != 1 {
-		t.Errorf("%d cancel calls", n)
-	}
+	h.WantCalls("cancel", 1)
 	for _, typ := range []string{"attempt.approved_after_paid", "attempt.voided"} {
-		if n := h.Count(c.ID, typ); n != 1 {
-			t.Errorf("%d %s events: %v", n, typ, h.EventTypes(c.ID))
-		}
+		h.WantEvents(c.ID, typ, 1)
 	}
 	if p, refunds := h.Payment(pay.ID); p.RefundedAmount != 0 || len(refunds) != 0 || p.AttemptID != phone.ID {
 		t.Errorf("the checkout's payment changed: %+v %v", p, refunds)

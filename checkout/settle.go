@@ -326,12 +326,8 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 	if errors.Is(err, store.ErrConflict) {
 		return domain.Conflict("pg_token_used", "this pg_token was already used")
 	}
-	var e *domain.Error
-	if errors.As(err, &e) {
-		return e
-	}
 	if err != nil && !errors.Is(err, errClaimed) {
-		return wrapf("claim", err)
+		return failed("claim", err)
 	}
 	if err == nil {
 		s.changed(checkoutID) // the page says "confirming" now, or why it ended
@@ -531,31 +527,29 @@ func (s *Service) paid(ctx context.Context, checkoutID, attemptID string, ap app
 // moveLive moves a live attempt to status (authenticating, failed or canceled) with its event;
 // an attempt that is no longer live, or already there, stays as it is.
 func (s *Service) moveLive(ctx context.Context, checkoutID, attemptID string, status AttemptStatus, code, message string) error {
+	due := func(a *store.Attempt) bool { return needsMove(a, status) }
+	if err := s.moveAttemptIf(ctx, checkoutID, attemptID, due, status, code, message); err != nil {
+		return wrapf("move attempt", err)
+	}
+	return nil
+}
+
+// moveAttemptIf moves an attempt of the checkout to status with its event when due says the
+// attempt, as its transaction reads it, is still to be moved; otherwise it stays as it is.
+func (s *Service) moveAttemptIf(ctx context.Context, checkoutID, attemptID string, due func(*store.Attempt) bool, status AttemptStatus, code, message string) error {
 	now := s.clock.Now()
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
+	_, err := s.update(ctx, checkoutID, func(tx store.Tx) (bool, error) {
 		a, err := tx.Attempt(ctx, attemptID)
-		if err != nil {
-			return err
-		}
-		if !needsMove(a, status) || a.CheckoutID != checkoutID {
-			return nil
+		if err != nil || a.CheckoutID != checkoutID || !due(a) {
+			return false, err
 		}
 		c, err := tx.LockCheckout(ctx, checkoutID)
 		if err != nil {
-			return err
+			return false, err
 		}
-		changed = true
-		return s.moveAttemptIn(ctx, tx, c, a, status, code, message, now)
+		return true, s.moveAttemptIn(ctx, tx, c, a, status, code, message, now)
 	})
-	if err != nil {
-		return wrapf("move attempt", err)
-	}
-	if changed {
-		s.changed(checkoutID)
-	}
-	return nil
+	return err
 }
 
 // moveAttemptIn moves a live attempt to status inside tx, with its failure code and message and

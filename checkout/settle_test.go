@@ -6,7 +6,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 )
 
 func TestApproveReturnPaysTheCheckout(t *testing.T) {
@@ -36,7 +35,7 @@ func TestApproveReturnPaysTheCheckout(t *testing.T) {
 	wantSettledPaid(t, h, c)
 	// A paid checkout takes no new attempt.
 	_, err = h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceDesktop)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
+	apptest.WantConflict(t, err, "checkout_paid")
 }
 
 func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
@@ -47,11 +46,9 @@ func TestConcurrentApproveReturnsPayOnce(t *testing.T) {
 	outs := make([]*checkout.Outcome, 20)
 	errs := make([]error, len(outs))
 	for i := range outs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			outs[i], errs[i] = h.ReturnApprove(c, a, token)
-		}()
+		})
 	}
 	wg.Wait()
 	for i, out := range outs {
@@ -76,24 +73,20 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 
 	// Before the shopper approved in the wallet: KakaoPay is not asked to approve.
 	_, err := h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "not_approved", "")
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls for a token the wallet never gave", n)
-	}
+	apptest.WantConflict(t, err, "not_approved")
+	h.WantCalls("approve", 0) // for a token the wallet never gave
 	_, err = h.ReturnApprove(c, a, "")
-	apptest.WantError(t, err, domain.KindInvalid, "pg_token_missing", "pg_token")
+	apptest.WantInvalid(t, err, "pg_token_missing", "pg_token")
 
 	// After the shopper approved: KakaoPay refuses the forged token and the attempt stays payable.
 	token := h.ApproveInWallet(a)
 	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "pg_token_invalid", "")
+	apptest.WantConflict(t, err, "pg_token_invalid")
 	st := h.State(c.ID)
 	if st.Checkout.Status != string(checkout.StatusOpen) || st.Latest().Status == string(checkout.AttemptFailed) || st.Payment != nil {
 		t.Fatalf("after a forged token: checkout %s, attempt %s", st.Checkout.Status, st.Latest().Status)
 	}
-	if n := h.Count(c.ID, "checkout.paid"); n != 0 {
-		t.Errorf("%d checkout.paid events after a forged token", n)
-	}
+	h.WantEvents(c.ID, "checkout.paid", 0) // after a forged token
 
 	// The shopper's own token still pays, once.
 	out, err := h.ReturnApprove(c, a, token)
@@ -103,10 +96,8 @@ func TestForgedPGTokenChangesNothing(t *testing.T) {
 	// A forged token against the paid checkout is refused without asking KakaoPay.
 	approves := h.Calls("approve")
 	_, err = h.ReturnApprove(c, a, "forgedtoken000000000")
-	apptest.WantError(t, err, domain.KindConflict, "pg_token_mismatch", "")
-	if n := h.Calls("approve"); n != approves {
-		t.Errorf("%d approve calls after the forged return, want %d", n, approves)
-	}
+	apptest.WantConflict(t, err, "pg_token_mismatch")
+	h.WantCalls("approve", approves) // after the forged return
 	if p := h.State(c.ID).Payment; p == nil || p.Amount != 11000 {
 		t.Errorf("payment %+v", p)
 	}
@@ -158,17 +149,13 @@ func TestWalletCancelAndFailEndTheAttemptOnly(t *testing.T) {
 			if checkout.StatusOf(out.Attempt) != tc.status || out.Attempt.FailureCode != tc.code || out.State.Checkout.Status != string(checkout.StatusOpen) {
 				t.Fatalf("attempt %s %s, checkout %s", out.Attempt.Status, out.Attempt.FailureCode, out.State.Checkout.Status)
 			}
-			if n := h.Count(c.ID, "attempt."+string(tc.status)); n != 1 {
-				t.Errorf("%d attempt.%s events", n, tc.status)
-			}
+			h.WantEvents(c.ID, "attempt."+string(tc.status), 1)
 			// The checkout is still payable, and pays.
 			p := h.Pay(c)
 			if p.Amount != 11000 || p.AttemptID == a.ID {
 				t.Errorf("payment %+v", p)
 			}
-			if n := h.Calls("approve"); n != 1 {
-				t.Errorf("%d approve calls", n)
-			}
+			h.WantCalls("approve", 1)
 		})
 	}
 }
@@ -179,7 +166,7 @@ func TestReturnOfAnUnknownAttemptIsNotFound(t *testing.T) {
 	c := h.Create(0)
 	h.Start(c.ID)
 	_, err := h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: c.ID, AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 	_, err = h.Checkouts.HandleReturn(h.Ctx, checkout.Return{CheckoutID: "cs_nope", AttemptID: "att_nope", Kind: "approve", PGToken: "x"})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }

@@ -100,6 +100,25 @@ func readState(ctx context.Context, r store.Reader, id string) (*State, error) {
 	return st, nil
 }
 
+// update runs fn in one transaction and, once it committed, reports whether fn changed checkout
+// id's state, and if so wakes its waiters (changed). Should the transaction run fn again, its
+// last answer counts.
+func (s *Service) update(ctx context.Context, id string, fn func(tx store.Tx) (changed bool, err error)) (bool, error) {
+	changed := false
+	err := s.store.Transact(ctx, func(tx store.Tx) error {
+		var err error
+		changed, err = fn(tx)
+		return err
+	})
+	if err != nil {
+		return false, err
+	}
+	if changed {
+		s.changed(id)
+	}
+	return changed, nil
+}
+
 // expireDue expires, in one transaction, the checkout if its time has come and each unclaimed
 // attempt past its own expiry.
 func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
@@ -108,20 +127,15 @@ func (s *Service) expireDue(ctx context.Context, st *State) (bool, error) {
 	if !due && !slices.ContainsFunc(st.Attempts, func(a *store.Attempt) bool { return expiring(a, false, now) }) {
 		return false, nil
 	}
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
+	changed, err := s.update(ctx, st.Checkout.ID, func(tx store.Tx) (bool, error) {
 		cur, err := txState(ctx, tx, st.Checkout.ID)
 		if err != nil {
-			return err
+			return false, err
 		}
-		changed, err = s.expireIn(ctx, tx, cur, now, false)
-		return err
+		return s.expireIn(ctx, tx, cur, now, false)
 	})
 	if err != nil {
 		return false, wrapf("expire", err)
-	}
-	if changed {
-		s.changed(st.Checkout.ID)
 	}
 	return changed, nil
 }
@@ -198,11 +212,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key 
 		return domain.Bind(ctx, tx, key, domain.BoundExpiry, id)
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("expire", err)
+		return nil, failed("expire", err)
 	}
 	s.changed(id)
 	return s.read(ctx, id)

@@ -8,10 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -120,15 +118,13 @@ func TestOpenCheckoutExpires(t *testing.T) {
 		t.Errorf("events %v", h.EventTypes(c.ID))
 	}
 	_, err := h.Checkouts.Pay(h.Ctx, c.ID, checkout.DeviceMobile)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	_, err = h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+	apptest.WantConflict(t, err, "checkout_expired")
 	// The shopper approves in the wallet afterwards: refused, and no money moves.
 	_, err = h.ReturnApprove(c, a, h.ApproveInWallet(a))
-	apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
-	if n := h.Calls("approve"); n != 0 {
-		t.Errorf("%d approve calls for an expired checkout", n)
-	}
+	apptest.WantConflict(t, err, "checkout_expired")
+	h.WantCalls("approve", 0) // for an expired checkout
 	if h.Count(c.ID, "checkout.expired") != 1 {
 		t.Errorf("events %v", h.EventTypes(c.ID))
 	}
@@ -162,11 +158,9 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 6)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, errs[i] = h.Checkouts.Expire(h.Ctx, h.M, c.ID, nil)
-		}()
+		})
 	}
 	wg.Wait()
 	ok := 0
@@ -175,7 +169,7 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 			ok++
 			continue
 		}
-		apptest.WantError(t, err, domain.KindConflict, "checkout_expired", "")
+		apptest.WantConflict(t, err, "checkout_expired")
 	}
 	if ok != 1 {
 		t.Errorf("%d expires succeeded, want 1 (%v)", ok, errs)
@@ -191,11 +185,8 @@ func TestMerchantExpiresAnOpenCheckoutOnce(t *testing.T) {
 	paid := h.Create(0)
 	h.Pay(paid)
 	_, err := h.Checkouts.Expire(h.Ctx, h.M, paid.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "checkout_paid", "")
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Checkouts.Expire(h.Ctx, other.Merchant, h.Create(0).ID, nil)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantConflict(t, err, "checkout_paid")
+	other := h.Merchant("다른 상점")
+	_, err = h.Checkouts.Expire(h.Ctx, other, h.Create(0).ID, nil)
+	apptest.WantNotFound(t, err)
 }

@@ -109,13 +109,14 @@ var (
 	}
 )
 
-// transition moves *status to to, or answers an error when the table does not allow it: a bug,
-// never a shopper's doing, so the transaction it happens in rolls back.
-func transition[S ~string](m machine[S], status *string, to S) error {
+// transition moves *status to to and sets *updated to now, or answers an error when the table
+// does not allow the move: a bug, never a shopper's doing, so the transaction it happens in rolls
+// back.
+func transition[S ~string](m machine[S], status *string, to S, updated *time.Time, now time.Time) error {
 	if from := S(*status); !slices.Contains(m[from], to) {
 		return fmt.Errorf("checkout: no transition from %q to %q", from, to)
 	}
-	*status = string(to)
+	*status, *updated = string(to), now
 	return nil
 }
 
@@ -134,56 +135,32 @@ func (m machine[S]) known(s S) bool {
 
 // moveCheckout moves a checkout to status at now.
 func moveCheckout(c *store.Checkout, to CheckoutStatus, now time.Time) error {
-	if err := transition(checkoutMoves, &c.Status, to); err != nil {
-		return err
-	}
-	c.UpdatedAt = now
-	return nil
+	return transition(checkoutMoves, &c.Status, to, &c.UpdatedAt, now)
 }
 
 // moveAttempt moves an attempt to status at now.
 func moveAttempt(a *store.Attempt, to AttemptStatus, now time.Time) error {
-	if err := transition(attemptMoves, &a.Status, to); err != nil {
-		return err
-	}
-	a.UpdatedAt = now
-	return nil
+	return transition(attemptMoves, &a.Status, to, &a.UpdatedAt, now)
 }
 
 // MoveRefund moves a refund to status at now: a pending refund's outcome.
 func MoveRefund(r *store.Refund, to RefundStatus, now time.Time) error {
-	if err := transition(refundMoves, &r.Status, to); err != nil {
-		return err
-	}
-	r.UpdatedAt = now
-	return nil
+	return transition(refundMoves, &r.Status, to, &r.UpdatedAt, now)
 }
 
 // MoveAgreement moves an agreement to status at now.
 func MoveAgreement(a *store.Agreement, to AgreementStatus, now time.Time) error {
-	if err := transition(agreementMoves, &a.Status, to); err != nil {
-		return err
-	}
-	a.UpdatedAt = now
-	return nil
+	return transition(agreementMoves, &a.Status, to, &a.UpdatedAt, now)
 }
 
 // MoveCharge moves a charge to status at now.
 func MoveCharge(c *store.Charge, to ChargeStatus, now time.Time) error {
-	if err := transition(chargeMoves, &c.Status, to); err != nil {
-		return err
-	}
-	c.UpdatedAt = now
-	return nil
+	return transition(chargeMoves, &c.Status, to, &c.UpdatedAt, now)
 }
 
 // moveVoid moves an attempt's cancel at KakaoPay to status at now.
 func moveVoid(a *store.Attempt, to VoidStatus, now time.Time) error {
-	if err := transition(voidMoves, &a.VoidStatus, to); err != nil {
-		return err
-	}
-	a.UpdatedAt = now
-	return nil
+	return transition(voidMoves, &a.VoidStatus, to, &a.UpdatedAt, now)
 }
 
 // ParseCheckoutStatus reads a checkout status, as a list filter gives it.

@@ -129,28 +129,22 @@ func (s *Service) void(ctx context.Context, a *store.Attempt) error {
 // recordVoid records, once, that a stray approval was canceled at KakaoPay.
 func (s *Service) recordVoid(ctx context.Context, c *store.Checkout, attemptID string, canceled int64) error {
 	now := s.clock.Now()
-	changed := false
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		changed = false
+	_, err := s.update(ctx, c.ID, func(tx store.Tx) (bool, error) {
 		a, err := tx.Attempt(ctx, attemptID)
 		if err != nil || !Voiding(a) {
-			return err
+			return false, err
 		}
 		if err := moveVoid(a, VoidDone, now); err != nil {
-			return err
+			return false, err
 		}
 		if err := tx.UpdateAttempt(ctx, a); err != nil {
-			return err
+			return false, err
 		}
-		changed = true
 		data := objects.JSON(objects.Void{Attempt: objects.NewAttempt(a), CanceledAmount: canceled})
-		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
+		return true, tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.voided", c.ID, a.ID, data, now))
 	})
 	if err != nil {
 		return wrapf("record void", err)
-	}
-	if changed {
-		s.changed(c.ID)
 	}
 	return nil
 }

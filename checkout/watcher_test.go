@@ -88,17 +88,6 @@ func waitingCheckout(t *testing.T, s *Service, m *store.Merchant) *State {
 	return st
 }
 
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(5 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never happened", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 	s, m, _ := newTestService(t, 50)
 	ctx := context.Background()
@@ -117,7 +106,7 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 			keys <- got.Key()
 		}()
 	}
-	eventually(t, "50 pages waiting", func() bool { return s.notifier.Waiting() == pages })
+	WaitFor(t, "50 pages waiting", func() bool { return s.notifier.Waiting() == pages })
 	if n := s.Watchers(); n != 1 {
 		t.Errorf("%d watchers for one checkout", n)
 	}
@@ -133,7 +122,7 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("waking 50 pages took %v", d)
 	}
-	eventually(t, "everything freed", func() bool {
+	WaitFor(t, "everything freed", func() bool {
 		return s.notifier.keys() == 0 && s.Watchers() == 0 && s.notifier.Waiting() == 0
 	})
 
@@ -142,13 +131,12 @@ func TestWaitersShareOneWatcherAndLeaveNothingBehind(t *testing.T) {
 	st = waitingCheckout(t, s, m)
 	var wg sync.WaitGroup
 	for range 10 {
-		wg.Add(1)
-		go func() { defer wg.Done(); s.Wait(cctx, st.Checkout.ID, st.Key(), 20*time.Second) }()
+		wg.Go(func() { s.Wait(cctx, st.Checkout.ID, st.Key(), 20*time.Second) })
 	}
-	eventually(t, "10 pages waiting", func() bool { return s.notifier.Waiting() == 10 })
+	WaitFor(t, "10 pages waiting", func() bool { return s.notifier.Waiting() == 10 })
 	cancel()
 	wg.Wait()
-	eventually(t, "everything freed", func() bool { return s.notifier.keys() == 0 && s.Watchers() == 0 })
+	WaitFor(t, "everything freed", func() bool { return s.notifier.keys() == 0 && s.Watchers() == 0 })
 }
 
 func TestUnknownCheckoutsAllocateNothing(t *testing.T) {
@@ -176,10 +164,9 @@ func TestWatchersShareOneOrderRate(t *testing.T) {
 	start := time.Now()
 	for range 30 {
 		st := waitingCheckout(t, s, m)
-		wg.Add(1)
-		go func() { defer wg.Done(); s.Wait(ctx, st.Checkout.ID, st.Key(), 30*time.Second) }()
+		wg.Go(func() { s.Wait(ctx, st.Checkout.ID, st.Key(), 30*time.Second) })
 	}
-	eventually(t, "30 watchers", func() bool { return s.Watchers() == 30 })
+	WaitFor(t, "30 watchers", func() bool { return s.Watchers() == 30 })
 	time.Sleep(4 * time.Second) // the first looks come 2 s in
 	got := ck.orders.Load()
 	elapsed := time.Since(start) // more than 4 s on a busy machine
@@ -190,7 +177,7 @@ func TestWatchersShareOneOrderRate(t *testing.T) {
 	if limit := int64(5*(elapsed.Seconds()-2)) + 3; got < 1 || got > limit {
 		t.Errorf("%d order look-ups by 30 watchers in %v at 5 a second (at most %d)", got, elapsed.Round(time.Millisecond), limit)
 	}
-	eventually(t, "watchers stopped", func() bool { return s.Watchers() == 0 })
+	WaitFor(t, "watchers stopped", func() bool { return s.Watchers() == 0 })
 }
 
 func TestSnapshotsOfCheckoutsNobodyPollsAreForgotten(t *testing.T) {
@@ -209,5 +196,5 @@ func TestSnapshotsOfCheckoutsNobodyPollsAreForgotten(t *testing.T) {
 	if n := snapshots(); n == 0 {
 		t.Fatal("no snapshot was cached")
 	}
-	eventually(t, "the cache emptied once nobody polled", func() bool { return snapshots() == 0 })
+	WaitFor(t, "the cache emptied once nobody polled", func() bool { return snapshots() == 0 })
 }

@@ -141,6 +141,18 @@ func (s *Idempotency) Release(ctx context.Context, r *Reservation) error {
 	return nil
 }
 
+// TransactBound runs fn in one transaction of st and binds key (nil: none) to the object fn
+// writes, objectID as kind (Bind), in the same transaction: the object and its key commit
+// together.
+func TransactBound(ctx context.Context, st store.Store, key *Reservation, kind, objectID string, fn func(tx store.Tx) error) error {
+	return st.Transact(ctx, func(tx store.Tx) error {
+		if err := fn(tx); err != nil {
+			return err
+		}
+		return Bind(ctx, tx, key, kind, objectID)
+	})
+}
+
 // Bind binds a held key (nil: nothing to do) to the object tx creates or changes, as kind (a
 // Bound… constant). Another request that took the key over (this one was thought dead) wins:
 // tx fails, and this one does nothing.

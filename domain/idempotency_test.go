@@ -18,11 +18,7 @@ func TestKeyBoundWithTheCheckoutItCreates(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
 	const hash = "sha256 of the request"
-	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
-	if err != nil || held == nil {
-		t.Fatalf("reservation: %v %+v", err, held)
-	}
-	c := h.CreateWith(checkout.CreateParams{Amount: 5000, Key: held})
+	c := h.CreateWith(checkout.CreateParams{Amount: 5000, Key: h.Hold("create-1", hash)})
 	h.Clock.Add(time.Hour) // long past the window after which an abandoned reservation is taken over
 	again, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || again != nil || prev == nil || prev.ObjectType != domain.BoundCheckout || prev.ObjectID != c.ID {
@@ -37,10 +33,7 @@ func TestKeyTakenOverLeavesTheSlowRequestNothing(t *testing.T) {
 	t.Parallel()
 	h := apptest.New(t)
 	const hash = "sha256 of the request"
-	slow, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
-	if err != nil || slow == nil {
-		t.Fatalf("first reservation: %v %+v", err, slow)
-	}
+	slow := h.Hold("create-1", hash)
 	h.Clock.Add(2 * time.Minute)
 	retry, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "create-1", hash, time.Second)
 	if err != nil || retry == nil || prev != nil {

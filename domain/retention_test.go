@@ -189,10 +189,7 @@ func measure(h *apptest.Harness) retained {
 // to the checkout, then completed with its answer.
 func createKeyed(h *apptest.Harness, key string) *store.Checkout {
 	h.T.Helper()
-	held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, "sha256 of "+key, time.Second)
-	if err != nil || held == nil {
-		h.T.Fatalf("reserving %s: %v", key, err)
-	}
+	held := h.Hold(key, "sha256 of "+key)
 	c := h.CreateWith(checkout.CreateParams{Amount: 11000, Reference: key, Key: held,
 		Items: []store.Item{{Name: "아메리카노", Quantity: 2, UnitPrice: 4500}, {Name: "크루아상", Quantity: 1, UnitPrice: 2000}}})
 	body, err := json.Marshal(c)

@@ -107,8 +107,8 @@ func TestCallsRoundTrip(t *testing.T) {
 			path: "/online/v1/payment/ready",
 			call: func(ctx context.Context, c *kakaopay.Client) (any, error) {
 				return c.Ready(ctx, kakaopay.ReadyRequest{
-					CID: kakaopay.TestCID, PartnerOrderID: "cs_123", PartnerUserID: "mer_1",
-					ItemName: "초코파이", Quantity: 1, TotalAmount: 2200, TaxFreeAmount: 0,
+					Purchase: kakaopay.Purchase{CID: kakaopay.TestCID, PartnerOrderID: "cs_123", PartnerUserID: "mer_1",
+						ItemName: "초코파이", Quantity: 1, TotalAmount: 2200, TaxFreeAmount: 0},
 					ApprovalURL:  "https://pay.example/c/cs_123/return/approve",
 					CancelURL:    "https://pay.example/c/cs_123/return/cancel",
 					FailURL:      "https://pay.example/c/cs_123/return/fail",
@@ -144,8 +144,8 @@ func TestCallsRoundTrip(t *testing.T) {
 			path: "/online/v1/payment/ready",
 			call: func(ctx context.Context, c *kakaopay.Client) (any, error) {
 				return c.Ready(ctx, kakaopay.ReadyRequest{
-					CID: kakaopay.TestCID, PartnerOrderID: "o", PartnerUserID: "u", ItemName: "i", ItemCode: "SKU1",
-					Quantity: 2, TotalAmount: 1000, TaxFreeAmount: 1000, VATAmount: new(int64(0)),
+					Purchase: kakaopay.Purchase{CID: kakaopay.TestCID, PartnerOrderID: "o", PartnerUserID: "u", ItemName: "i", ItemCode: "SKU1",
+						Quantity: 2, TotalAmount: 1000, TaxFreeAmount: 1000, VATAmount: new(int64(0))},
 					ApprovalURL: "a", CancelURL: "c", FailURL: "f", PaymentMethodType: kakaopay.MethodMoney,
 					AvailableCards: []string{"SHINHAN"},
 				})
@@ -266,10 +266,10 @@ func TestCallsRoundTrip(t *testing.T) {
 			name: "subscription",
 			path: "/online/v1/payment/subscription",
 			call: func(ctx context.Context, c *kakaopay.Client) (any, error) {
-				return c.Subscription(ctx, kakaopay.SubscriptionRequest{
-					CID: kakaopay.TestSubscriptionCID, SID: "S1234567890123456789", PartnerOrderID: "ch_1",
+				return c.Subscription(ctx, kakaopay.SubscriptionRequest{SID: "S1234567890123456789", Purchase: kakaopay.Purchase{
+					CID: kakaopay.TestSubscriptionCID, PartnerOrderID: "ch_1",
 					PartnerUserID: "agr_1", ItemName: "월 구독", Quantity: 1, TotalAmount: 9900, TaxFreeAmount: 0,
-				})
+				}})
 			},
 			wantBody: `{"cid":"TCSUBSCRIP","sid":"S1234567890123456789","partner_order_id":"ch_1","partner_user_id":"agr_1",
 				"item_name":"월 구독","quantity":1,"total_amount":9900,"tax_free_amount":0}`,

@@ -48,19 +48,25 @@ const (
 	SubscriptionInactive SubscriptionState = "INACTIVE"
 )
 
-// ReadyRequest is the body of Ready. Amounts are whole won. Pointer fields are
-// optional where zero is a meaningful value (VATAmount 0, InstallMonth 0 = paid
-// in full); nil leaves KakaoPay's default (new(int64(0)) sets an explicit zero).
+// Purchase is what Ready and Subscription both send: whose order, of what, for how much.
+// Amounts are whole won.
+type Purchase struct {
+	CID            string `json:"cid"`
+	PartnerOrderID string `json:"partner_order_id"`
+	PartnerUserID  string `json:"partner_user_id"`
+	ItemName       string `json:"item_name"`
+	ItemCode       string `json:"item_code,omitempty"`
+	Quantity       int    `json:"quantity"`
+	TotalAmount    int64  `json:"total_amount"`
+	TaxFreeAmount  int64  `json:"tax_free_amount"`
+	VATAmount      *int64 `json:"vat_amount,omitempty"` // nil: (total − tax_free)/11, rounded
+}
+
+// ReadyRequest is the body of Ready. Pointer fields are optional where zero is a
+// meaningful value (VATAmount 0, InstallMonth 0 = paid in full); nil leaves
+// KakaoPay's default (new(int64(0)) sets an explicit zero).
 type ReadyRequest struct {
-	CID               string            `json:"cid"`
-	PartnerOrderID    string            `json:"partner_order_id"`
-	PartnerUserID     string            `json:"partner_user_id"`
-	ItemName          string            `json:"item_name"`
-	ItemCode          string            `json:"item_code,omitempty"`
-	Quantity          int               `json:"quantity"`
-	TotalAmount       int64             `json:"total_amount"`
-	TaxFreeAmount     int64             `json:"tax_free_amount"`
-	VATAmount         *int64            `json:"vat_amount,omitempty"` // nil: (total − tax_free)/11, rounded
+	Purchase
 	ApprovalURL       string            `json:"approval_url"`
 	CancelURL         string            `json:"cancel_url"`
 	FailURL           string            `json:"fail_url"`
@@ -231,17 +237,9 @@ type OrderResponse struct {
 
 // SubscriptionRequest is the body of Subscription (a charge on an sid).
 type SubscriptionRequest struct {
-	CID            string `json:"cid"`
-	SID            string `json:"sid"`
-	PartnerOrderID string `json:"partner_order_id"`
-	PartnerUserID  string `json:"partner_user_id"`
-	ItemName       string `json:"item_name"`
-	ItemCode       string `json:"item_code,omitempty"`
-	Quantity       int    `json:"quantity"`
-	TotalAmount    int64  `json:"total_amount"`
-	TaxFreeAmount  int64  `json:"tax_free_amount"`
-	VATAmount      *int64 `json:"vat_amount,omitempty"`
-	Payload        string `json:"payload,omitempty"`
+	Purchase
+	SID     string `json:"sid"`
+	Payload string `json:"payload,omitempty"`
 }
 
 // SIDRequest is the body of SubscriptionStatus and Inactive.

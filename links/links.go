@@ -67,12 +67,7 @@ func (s *Service) Create(ctx context.Context, m *store.Merchant, p LinkParams) (
 		Items: cp.Items, Description: cp.Description, SuccessURL: cp.SuccessURL, FailureURL: cp.FailureURL,
 		Reusable: p.Reusable == nil || *p.Reusable, MaxUses: p.MaxUses, Active: true, ExpiresAt: p.ExpiresAt.UTC(),
 		Metadata: cp.Metadata, CreatedAt: now, UpdatedAt: now}
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		if err := tx.CreateLink(ctx, l); err != nil {
-			return err
-		}
-		return domain.Bind(ctx, tx, p.Key, domain.BoundLink, l.ID)
-	})
+	err := domain.TransactBound(ctx, s.store, p.Key, domain.BoundLink, l.ID, func(tx store.Tx) error { return tx.CreateLink(ctx, l) })
 	if err != nil {
 		return nil, wrapf("create link", err)
 	}

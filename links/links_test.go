@@ -4,7 +4,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
@@ -51,7 +50,7 @@ func TestVisitOpensACheckoutUntilTheLinkIsUsedUp(t *testing.T) {
 		t.Fatalf("paid once: %d %v, state %s", paid, err, h.Links.State(l, paid))
 	}
 	_, err = h.Links.Visit(h.Ctx, l.Slug)
-	apptest.WantError(t, err, domain.KindConflict, "link_used_up", "")
+	apptest.WantConflict(t, err, "link_used_up")
 }
 
 func TestOpenRefusesDeactivatedAndExpiredLinks(t *testing.T) {
@@ -62,7 +61,7 @@ func TestOpenRefusesDeactivatedAndExpiredLinks(t *testing.T) {
 	}
 	h.Clock.Add(time.Hour)
 	_, _, err := h.Links.Open(h.Ctx, l.Slug)
-	apptest.WantError(t, err, domain.KindConflict, "link_expired", "")
+	apptest.WantConflict(t, err, "link_expired")
 
 	l = oneTime(h, links.LinkParams{})
 	for range 2 { // deactivating again changes nothing
@@ -71,9 +70,9 @@ func TestOpenRefusesDeactivatedAndExpiredLinks(t *testing.T) {
 		}
 	}
 	_, _, err = h.Links.Open(h.Ctx, l.Slug)
-	apptest.WantError(t, err, domain.KindConflict, "link_inactive", "")
+	apptest.WantConflict(t, err, "link_inactive")
 	_, _, err = h.Links.Open(h.Ctx, "no-such-slug")
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
 }
 
 func TestLinksAreTheMerchantsOwnNewestFirst(t *testing.T) {
@@ -91,13 +90,10 @@ func TestLinksAreTheMerchantsOwnNewestFirst(t *testing.T) {
 	if err != nil || more || len(all) != 3 {
 		t.Fatalf("all: %d more %v %v", len(all), more, err)
 	}
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Links.Link(h.Ctx, other.Merchant, made[0].ID)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	if _, err := h.Links.Deactivate(h.Ctx, other.Merchant, made[0].ID, nil); err == nil {
+	other := h.Merchant("다른 상점")
+	_, err = h.Links.Link(h.Ctx, other, made[0].ID)
+	apptest.WantNotFound(t, err)
+	if _, err := h.Links.Deactivate(h.Ctx, other, made[0].ID, nil); err == nil {
 		t.Error("another merchant deactivated the link")
 	}
 }
@@ -116,6 +112,6 @@ func TestCreateHoldsALinkToTheCheckoutRules(t *testing.T) {
 	} {
 		c.p.SuccessURL, c.p.FailureURL = "https://shop.example/thanks", "https://shop.example/cart"
 		_, err := h.Links.Create(h.Ctx, h.M, c.p)
-		apptest.WantError(t, err, domain.KindInvalid, c.code, c.param)
+		apptest.WantInvalid(t, err, c.code, c.param)
 	}
 }

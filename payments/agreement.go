@@ -2,7 +2,6 @@ package payments
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,11 +25,8 @@ func (s *Service) AgreementOf(ctx context.Context, checkoutID string) (*store.Ag
 
 // Agreements returns a page of a merchant's agreements, newest first, and whether more follow.
 func (s *Service) Agreements(ctx context.Context, m *store.Merchant, p store.ListAgreements) ([]*store.Agreement, bool, error) {
-	if _, ok := checkout.ParseAgreementStatus(p.Status); p.Status != "" && !ok {
-		return nil, false, domain.Invalid("status", "status_invalid", "status must be active or inactive")
-	}
 	p.MerchantID = m.ID
-	return page("list agreements", p.Limit, func(limit int) ([]*store.Agreement, error) {
+	return filtered("list agreements", p.Status, checkout.ParseAgreementStatus, "active or inactive", p.Limit, func(limit int) ([]*store.Agreement, error) {
 		p.Limit = limit
 		return s.store.ListAgreements(ctx, p)
 	})
@@ -77,10 +73,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 	if err := CheckCharge(m, p); err != nil {
 		return nil, err
 	}
-	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
-		return nil, err
-	}
-	release, err := s.holdAgreement(ctx, agreementID)
+	release, err := s.holdOwnAgreement(ctx, m, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -91,11 +84,8 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 		Status: string(checkout.ChargePending), CreatedAt: now, UpdatedAt: now}
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		var err error
-		if ag, err = tx.Agreement(ctx, agreementID); err != nil {
+		if ag, err = liveAgreement(ctx, tx, agreementID, "this agreement is inactive and cannot be charged"); err != nil {
 			return err
-		}
-		if checkout.AgreementEnded(ag) {
-			return domain.Conflict("agreement_inactive", "this agreement is inactive and cannot be charged")
 		}
 		if checkout.Deactivating(ag) {
 			return domain.Conflict("agreement_deactivating", "this agreement is being deactivated and cannot be charged")
@@ -109,11 +99,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 		return tx.CreateEvent(ctx, domain.NewEvent(m.ID, "charge.created", ag.CheckoutID, ch.ID, chargeData(ch), now))
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("charge", err)
+		return nil, failed("charge", err)
 	}
 	name := p.Reference
 	if name == "" {
@@ -125,10 +111,10 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 	rctx := context.WithoutCancel(ctx)
 	cctx, cancel := context.WithTimeout(rctx, s.approveT)
 	defer cancel()
-	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{
-		CID: ag.CID, SID: ag.SID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: domain.Truncate(name, 100),
+	res, err := s.kakao.Subscription(cctx, kakaopay.SubscriptionRequest{SID: ag.SID, Purchase: kakaopay.Purchase{
+		CID: ag.CID, PartnerOrderID: ch.ID, PartnerUserID: ag.PartnerUserID, ItemName: domain.Truncate(name, 100),
 		Quantity: 1, TotalAmount: p.Amount, TaxFreeAmount: 0,
-	})
+	}})
 	switch {
 	case err == nil:
 		domain.Fault("charge.after_kakaopay")
@@ -161,11 +147,8 @@ func (s *Service) ChargeOutcome(ctx context.Context, id string) (*store.Charge, 
 // Charges returns a page of a merchant's charges, newest first, of one status or agreement
 // when p says so, and whether more follow.
 func (s *Service) Charges(ctx context.Context, m *store.Merchant, p store.ListCharges) ([]*store.Charge, bool, error) {
-	if _, ok := checkout.ParseChargeStatus(p.Status); p.Status != "" && !ok {
-		return nil, false, domain.Invalid("status", "status_invalid", "status must be pending, succeeded, failed or unknown")
-	}
 	p.MerchantID = m.ID
-	return page("list charges", p.Limit, func(limit int) ([]*store.Charge, error) {
+	return filtered("list charges", p.Status, checkout.ParseChargeStatus, "pending, succeeded, failed or unknown", p.Limit, func(limit int) ([]*store.Charge, error) {
 		p.Limit = limit
 		return s.store.ListCharges(ctx, p)
 	})
@@ -221,10 +204,7 @@ func (s *Service) finishCharge(ctx context.Context, chargeID string, res *kakaop
 // The request's Idempotency-Key (key, may be nil) is bound to the agreement before KakaoPay is
 // asked, so a retry after a crash finishes this deactivation instead of waiting on the key.
 func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID string, key *domain.Reservation) (*store.Agreement, error) {
-	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
-		return nil, err
-	}
-	release, err := s.holdAgreement(ctx, agreementID)
+	release, err := s.holdOwnAgreement(ctx, m, agreementID)
 	if err != nil {
 		return nil, err
 	}
@@ -233,11 +213,8 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 	asked := false // an earlier request asked KakaoPay already: its answer may have been lost
 	err = s.store.Transact(ctx, func(tx store.Tx) error {
 		var err error
-		if ag, err = tx.Agreement(ctx, agreementID); err != nil {
+		if ag, err = liveAgreement(ctx, tx, agreementID, "this agreement is already inactive"); err != nil {
 			return err
-		}
-		if checkout.AgreementEnded(ag) {
-			return domain.Conflict("agreement_inactive", "this agreement is already inactive")
 		}
 		if asked = checkout.Deactivating(ag); !asked {
 			ag.DeactivateRequestedAt, ag.UpdatedAt = s.clock.Now(), s.clock.Now()
@@ -248,11 +225,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 		return domain.Bind(ctx, tx, key, domain.BoundDeactivation, ag.ID)
 	})
 	if err != nil {
-		var e *domain.Error
-		if errors.As(err, &e) {
-			return nil, e
-		}
-		return nil, wrapf("deactivate", err)
+		return nil, failed("deactivate", err)
 	}
 	if err := s.deactivateAt(ctx, ag, asked); err != nil {
 		return nil, err
@@ -377,6 +350,28 @@ func (s *Service) holdAgreement(ctx context.Context, agreementID string) (releas
 		free()
 		unlock()
 	}, nil
+}
+
+// holdOwnAgreement holds one of m's agreements as holdAgreement does; another merchant's is not
+// found.
+func (s *Service) holdOwnAgreement(ctx context.Context, m *store.Merchant, agreementID string) (release func(), err error) {
+	if _, err := s.Agreement(ctx, m, agreementID); err != nil {
+		return nil, err
+	}
+	return s.holdAgreement(ctx, agreementID)
+}
+
+// liveAgreement reads an agreement in tx and refuses one that ended (agreement_inactive), saying
+// why it cannot be used.
+func liveAgreement(ctx context.Context, tx store.Tx, agreementID, why string) (*store.Agreement, error) {
+	ag, err := tx.Agreement(ctx, agreementID)
+	if err != nil {
+		return nil, err
+	}
+	if checkout.AgreementEnded(ag) {
+		return nil, domain.Conflict("agreement_inactive", "%s", why)
+	}
+	return ag, nil
 }
 
 // agreementLeaseTTL outlasts the KakaoPay calls of a charge or a deactivation (up to three, in

@@ -5,10 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
@@ -43,9 +41,7 @@ func TestFirstSubscriptionPaymentCreatesAnAgreement(t *testing.T) {
 	if got, err := h.Payments.AgreementOf(h.Ctx, c.ID); err != nil || got == nil || got.ID != ag.ID {
 		t.Errorf("AgreementOf: %v %+v", err, got)
 	}
-	if n := h.Count(c.ID, "agreement.activated"); n != 1 {
-		t.Errorf("%d agreement.activated events", n)
-	}
+	h.WantEvents(c.ID, "agreement.activated", 1)
 	// A one-time payment sets up no agreement.
 	one := h.Create(0)
 	h.Pay(one)
@@ -63,12 +59,8 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 	if err != nil || ch.Status != string(checkout.ChargeSucceeded) || ch.PaymentID == "" || ch.Amount != 9900 || !strings.HasPrefix(ch.ID, "ch_") {
 		t.Fatalf("charge: %v %+v", err, ch)
 	}
-	if n := h.Calls("subscription"); n != 1 {
-		t.Errorf("%d subscription calls, want 1", n)
-	}
-	if n := h.Calls("approve"); n != approves {
-		t.Errorf("a charge called approve: %d calls, was %d", n, approves)
-	}
+	h.WantCalls("subscription", 1)
+	h.WantCalls("approve", approves) // a charge never calls approve
 	p, _ := h.Payment(ch.PaymentID)
 	if p.AgreementID != ag.ID || p.CheckoutID != "" || p.Amount != 9900 {
 		t.Errorf("charge payment %+v", p)
@@ -93,7 +85,7 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 	if lerr != nil || len(failed) != 1 || failed[0].PaymentID != "" {
 		t.Fatalf("failed charges: %v %+v", lerr, failed)
 	}
-	e := apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", failed[0].ID)
+	e := apptest.WantUpstream(t, err, "kakaopay_refused", failed[0].ID)
 	if !strings.Contains(e.Message, "잔액") {
 		t.Errorf("the refusal does not say why: %q", e.Message)
 	}
@@ -102,13 +94,11 @@ func TestChargeWithoutTheShopper(t *testing.T) {
 		code   string
 	}{{0, "amount_invalid"}, {50, "amount_too_small"}, {2_000_001, "amount_too_large"}} {
 		_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: tc.amount})
-		apptest.WantError(t, err, domain.KindInvalid, tc.code, "amount")
+		apptest.WantInvalid(t, err, tc.code, "amount")
 	}
-	if n := h.Calls("subscription"); n != 2 {
-		t.Errorf("%d subscription calls, want 2 (invalid charges never reach KakaoPay)", n)
-	}
+	h.WantCalls("subscription", 2) // invalid charges never reach KakaoPay
 	_, _, err = h.Payments.Charges(h.Ctx, h.M, store.ListCharges{Status: "lost"})
-	apptest.WantError(t, err, domain.KindInvalid, "status_invalid", "status")
+	apptest.WantInvalid(t, err, "status_invalid", "status")
 	for typ, n := range map[string]int{"charge.created": 2, "charge.succeeded": 1, "charge.failed": 1} {
 		if got := h.Count(c.ID, typ); got != n {
 			t.Errorf("%d %s events, want %d", got, typ, n)
@@ -124,9 +114,7 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 	if err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Fatalf("deactivate: %v %+v", err, got)
 	}
-	if n := h.Calls("inactive"); n != 1 {
-		t.Errorf("%d inactive calls", n)
-	}
+	h.WantCalls("inactive", 1)
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: h.SandboxURL, SecretKey: "test-secret"})
 	if err != nil {
 		t.Fatal(err)
@@ -135,22 +123,17 @@ func TestDeactivatedAgreementCannotBeCharged(t *testing.T) {
 		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
 	}
 	_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindConflict, "agreement_inactive", "")
-	if n := h.Calls("subscription"); n != 0 {
-		t.Errorf("%d subscription calls on an inactive agreement", n)
-	}
+	apptest.WantConflict(t, err, "agreement_inactive")
+	h.WantCalls("subscription", 0) // on an inactive agreement
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
-	apptest.WantError(t, err, domain.KindConflict, "agreement_inactive", "")
+	apptest.WantConflict(t, err, "agreement_inactive")
 	h.CheckOnce(c.ID, "inactive", "agreement.deactivated")
 
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Payments.Agreement(h.Ctx, other.Merchant, ag.ID)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	_, err = h.Payments.CreateCharge(h.Ctx, other.Merchant, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	other := h.Merchant("다른 상점")
+	_, err = h.Payments.Agreement(h.Ctx, other, ag.ID)
+	apptest.WantNotFound(t, err)
+	_, err = h.Payments.CreateCharge(h.Ctx, other, ag.ID, payments.ChargeParams{Amount: 9900})
+	apptest.WantNotFound(t, err)
 }
 
 // TestChargeWhoseCallTimesOutIsUnknown: KakaoPay charges, and its answer does not come before

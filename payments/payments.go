@@ -111,6 +111,15 @@ func refused(id, message string) *domain.Error {
 
 func wrapf(op string, err error) error { return fmt.Errorf("payments: %s: %w", op, err) }
 
+// failed answers the error of a failed transaction for op: the *domain.Error in it, which is what
+// the caller is told, as it is; any other error wrapped.
+func failed(op string, err error) error {
+	if e, ok := errors.AsType[*domain.Error](err); ok {
+		return e
+	}
+	return wrapf(op, err)
+}
+
 // optional reads what read finds by key, or nil where there is none (a checkout with no
 // agreement, a payment made by no charge).
 func optional[T any](ctx context.Context, what, key string, read func(context.Context, string) (*T, error)) (*T, error) {
@@ -122,6 +131,15 @@ func optional[T any](ctx context.Context, what, key string, read func(context.Co
 		return nil, wrapf(what, err)
 	}
 	return v, nil
+}
+
+// filtered reads one page of a list filtered by status when status is set, which parse must know
+// (want words the statuses it knows, for the refusal), and whether more follow.
+func filtered[S ~string, T any](op, status string, parse func(string) (S, bool), want string, limit int, read func(limit int) ([]T, error)) ([]T, bool, error) {
+	if _, ok := parse(status); status != "" && !ok {
+		return nil, false, domain.Invalid("status", "status_invalid", "status must be %s", want)
+	}
+	return page(op, limit, read)
 }
 
 // page reads one page of a list and whether more follow.

@@ -6,7 +6,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
-	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/payments"
 	"github.com/kpcheckout/kpcheckout/store"
 )
@@ -50,9 +49,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	if again, err := refundWithKey("refund-1", 1000); err != nil || again.ID != r.ID || again.Status != string(checkout.RefundSucceeded) {
 		t.Errorf("retry once settled: %v %+v", err, again)
 	}
-	if n := h.Count(c.ID, "refund.succeeded"); n != 1 {
-		t.Errorf("%d refund.succeeded events", n)
-	}
+	h.WantEvents(c.ID, "refund.succeeded", 1)
 
 	// KakaoPay answered 500 without acting: settled as not made; the same key answers that
 	// outcome, a new key refunds.
@@ -64,7 +61,7 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	h.Clock.Add(31 * time.Second)
 	h.Reconcile()
 	_, err = refundWithKey("refund-2", 2000)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", r2.ID)
+	apptest.WantUpstream(t, err, "kakaopay_refused", r2.ID)
 	if r3, err := refundWithKey("refund-3", 2000); err != nil || r3.Status != string(checkout.RefundSucceeded) {
 		t.Errorf("new refund: %v %+v", err, r3)
 	}
@@ -87,12 +84,8 @@ func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
 	if info := h.TID(pay.TID); p.RefundedAmount != 4000 || info.CanceledAmount != 4000 {
 		t.Errorf("refunded %d here and %d at KakaoPay, want 4000", p.RefundedAmount, info.CanceledAmount)
 	}
-	if n := h.Calls("cancel"); n != 4 {
-		t.Errorf("%d cancel calls reached KakaoPay, want 4 (one per refund KakaoPay made)", n)
-	}
-	if n := h.Count(c.ID, "refund.failed"); n != 1 {
-		t.Errorf("%d refund.failed events", n)
-	}
+	h.WantCalls("cancel", 4) // one per refund KakaoPay made
+	h.WantEvents(c.ID, "refund.failed", 1)
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
@@ -103,11 +96,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 		before := h.Calls("subscription")
 		h.Faults.Set("subscription", kind, 1)
 		key := "charge-" + kind
-		held, _, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, key, time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "M-" + kind, Key: held})
+		ch, err := h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900, Reference: "M-" + kind, Key: h.Hold(key, key)})
 		if err != nil || ch.Status != string(checkout.ChargeUnknown) || ch.PaymentID != "" {
 			t.Fatalf("%s: charge %v %+v", kind, err, ch)
 		}
@@ -130,9 +119,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 	if err != nil || len(unknown) != 3 {
 		t.Fatalf("unknown charges: %v %d", err, len(unknown))
 	}
-	if n := h.Count(c.ID, "charge.unknown"); n != 3 {
-		t.Errorf("%d charge.unknown events", n)
-	}
+	h.WantEvents(c.ID, "charge.unknown", 3)
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
@@ -143,9 +130,9 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	h.Faults.Set("manage/subscription/inactive", "drop", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
 	_, err := h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	_, err = h.Payments.CreateCharge(h.Ctx, h.M, ag.ID, payments.ChargeParams{Amount: 9900})
-	apptest.WantError(t, err, domain.KindConflict, "agreement_deactivating", "")
+	apptest.WantConflict(t, err, "agreement_deactivating")
 	if got, err := h.Payments.Deactivate(h.Ctx, h.M, ag.ID, nil); err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Fatalf("retried deactivate: %v %+v", err, got)
 	}
@@ -158,13 +145,11 @@ func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
 	h.Faults.Set("manage/subscription/inactive", "cut", 1)
 	h.Faults.Set("manage/subscription/status", "fail", 1)
 	_, err = h.Payments.Deactivate(h.Ctx, h.M, ag2.ID, nil)
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_unavailable", "")
+	apptest.WantUpstream(t, err, "kakaopay_unavailable", "")
 	h.Clock.Add(time.Minute)
 	h.Reconcile()
 	if got, err := h.Payments.Agreement(h.Ctx, h.M, ag2.ID); err != nil || got.Status != string(checkout.AgreementInactive) {
 		t.Errorf("after reconciling: %v %+v", err, got)
 	}
-	if n := h.Calls("inactive"); n != 2 {
-		t.Errorf("%d inactive calls reached KakaoPay, want 2 (one per agreement)", n)
-	}
+	h.WantCalls("inactive", 2) // one per agreement
 }

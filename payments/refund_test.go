@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/domain"
@@ -61,20 +60,20 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 		t.Fatalf("second partial refund: %v %+v", err, r)
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(4000)})
-	apptest.WantError(t, err, domain.KindInvalid, "amount_exceeds_remaining", "amount")
+	apptest.WantInvalid(t, err, "amount_exceeds_remaining", "amount")
 	for _, bad := range []int64{0, -5} {
 		_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(bad)})
-		apptest.WantError(t, err, domain.KindInvalid, "amount_invalid", "amount")
+		apptest.WantInvalid(t, err, "amount_invalid", "amount")
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1), Reason: strings.Repeat("가", 201)})
-	apptest.WantError(t, err, domain.KindInvalid, "string_too_long", "reason")
+	apptest.WantInvalid(t, err, "string_too_long", "reason")
 
 	rest, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{}) // all that is left
 	if err != nil || rest.Amount != 3000 || rest.Status != string(checkout.RefundSucceeded) {
 		t.Fatalf("refund the rest: %v %+v", err, rest)
 	}
 	_, err = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{})
-	apptest.WantError(t, err, domain.KindConflict, "payment_refunded", "")
+	apptest.WantConflict(t, err, "payment_refunded")
 
 	p, refunds := h.Payment(pay.ID)
 	if p.Amount != 11000 || p.RefundedAmount != 11000 || len(refunds) != 3 {
@@ -86,26 +85,19 @@ func TestRefundsFullPartialAndRepeated(t *testing.T) {
 	if info := h.TID(pay.TID); info.CanceledAmount != 11000 || info.Status != "CANCEL_PAYMENT" {
 		t.Errorf("KakaoPay recorded %+v", info)
 	}
-	if n := h.Calls("cancel"); n != 3 {
-		t.Errorf("%d cancel calls for 3 refunds (refused ones never reach KakaoPay)", n)
-	}
-	if n := h.Count(c.ID, "refund.succeeded"); n != 3 {
-		t.Errorf("%d refund.succeeded events", n)
-	}
+	h.WantCalls("cancel", 3) // for 3 refunds (refused ones never reach KakaoPay)
+	h.WantEvents(c.ID, "refund.succeeded", 3)
 	if st := h.State(c.ID); st.Checkout.Status != string(checkout.StatusPaid) {
 		t.Errorf("a refunded checkout is %s", st.Checkout.Status)
 	}
 
 	_, _, err = h.Payments.Payment(h.Ctx, h.M, "pay_nope")
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	other, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = h.Payments.CreateRefund(h.Ctx, other.Merchant, pay.ID, payments.RefundParams{Amount: apptest.Won(1)})
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
-	_, err = h.Payments.Refund(h.Ctx, other.Merchant, r1.ID)
-	apptest.WantError(t, err, domain.KindNotFound, "resource_missing", "id")
+	apptest.WantNotFound(t, err)
+	other := h.Merchant("다른 상점")
+	_, err = h.Payments.CreateRefund(h.Ctx, other, pay.ID, payments.RefundParams{Amount: apptest.Won(1)})
+	apptest.WantNotFound(t, err)
+	_, err = h.Payments.Refund(h.Ctx, other, r1.ID)
+	apptest.WantNotFound(t, err)
 }
 
 func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
@@ -115,11 +107,9 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 10)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			_, errs[i] = h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1500)})
-		}()
+		})
 	}
 	wg.Wait()
 	ok := 0
@@ -140,9 +130,7 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	if info := h.TID(pay.TID); p.RefundedAmount != 9000 || info.CanceledAmount != 9000 {
 		t.Fatalf("refunded %d here and %d at KakaoPay, want 9000", p.RefundedAmount, info.CanceledAmount)
 	}
-	if n := h.Calls("cancel"); n != 6 {
-		t.Errorf("%d cancel calls, want 6", n)
-	}
+	h.WantCalls("cancel", 6)
 }
 
 func TestRefundWindowCloses(t *testing.T) {
@@ -151,10 +139,8 @@ func TestRefundWindowCloses(t *testing.T) {
 	pay := h.Pay(h.Create(0))
 	h.Clock.Add(366 * 24 * time.Hour)
 	_, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000)})
-	apptest.WantError(t, err, domain.KindConflict, "refund_window_closed", "")
-	if n := h.Calls("cancel"); n != 0 {
-		t.Errorf("%d cancel calls", n)
-	}
+	apptest.WantConflict(t, err, "refund_window_closed")
+	h.WantCalls("cancel", 0)
 }
 
 func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
@@ -176,10 +162,8 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 	if p.RefundedAmount != 0 || len(refunds) != 1 || refunds[0].Status != string(checkout.RefundFailed) || refunds[0].FailureCode == "" {
 		t.Fatalf("after a refused refund: payment %+v, refunds %+v", p, refunds)
 	}
-	apptest.WantError(t, err, domain.KindUpstream, "kakaopay_refused", refunds[0].ID) // the refund that failed
-	if n := h.Count(c.ID, "refund.failed"); n != 1 {
-		t.Errorf("%d refund.failed events", n)
-	}
+	apptest.WantUpstream(t, err, "kakaopay_refused", refunds[0].ID) // the refund that failed
+	h.WantEvents(c.ID, "refund.failed", 1)
 }
 
 func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
@@ -187,11 +171,7 @@ func TestRefundIdempotencyKeyRefundsOnce(t *testing.T) {
 	h := apptest.New(t)
 	pay := h.Pay(h.Create(0))
 	const hash = "sha256 of the request" // the same request each time
-	held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, "refund-1", hash, time.Second)
-	if err != nil || held == nil || prev != nil {
-		t.Fatalf("first reservation: %v %+v %+v", err, held, prev)
-	}
-	r, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000), Key: held})
+	r, err := h.Payments.CreateRefund(h.Ctx, h.M, pay.ID, payments.RefundParams{Amount: apptest.Won(1000), Key: h.Hold("refund-1", hash)})
 	if err != nil || r.Status != string(checkout.RefundSucceeded) {
 		t.Fatalf("refund: %v %+v", err, r)
 	}

@@ -294,11 +294,9 @@ func (d *Deliverer) DeliverDue(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	errs := make([]error, len(claimed))
 	for i, dl := range claimed {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			errs[i] = d.deliver(context.WithoutCancel(ctx), dl)
-		}()
+		})
 	}
 	wg.Wait()
 	return len(claimed), errors.Join(errs...)

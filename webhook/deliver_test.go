@@ -7,13 +7,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/store"
-	"github.com/kpcheckout/kpcheckout/store/sqlite"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
@@ -71,7 +70,7 @@ func TestPublic(t *testing.T) {
 // (the sandbox, or --webhook-allow-private), no merchant's delivery reaches one: a test
 // merchant's neither, on a server with real KakaoPay credentials.
 func TestPrivateAddressesAreRefusedForEveryMerchant(t *testing.T) {
-	db := openStore(t)
+	db, _ := apptest.OpenDB(t)
 	url, ids := arrivals(t)
 	addEndpoint(t, db, "mer_test", "we_1", url) // a test merchant (Livemode false)
 	addEvent(t, db, "mer_test", "evt_1", "cs_1", time.Now())
@@ -107,17 +106,6 @@ func TestBackoffGrowsWithJitterAndStops(t *testing.T) {
 		}
 		prev = b
 	}
-}
-
-// openStore is a real SQLite store in the test's directory.
-func openStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "kp.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 // addEndpoint gives merchant id (made when new) an endpoint at url for every event.
@@ -195,7 +183,7 @@ func receive(t *testing.T, ids <-chan string, n int) []string {
 func TestHangingEndpointHoldsOnlyItsOwnLane(t *testing.T) {
 	for name, sameMerchant := range map[string]bool{"another merchant's": false, "the same merchant's": true} {
 		t.Run(name, func(t *testing.T) {
-			db := openStore(t)
+			db, _ := apptest.OpenDB(t)
 			release := make(chan struct{})
 			hanging := make(chan string, 256)
 			hang := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -237,7 +225,7 @@ func TestHangingEndpointHoldsOnlyItsOwnLane(t *testing.T) {
 // TestDisabledEndpointGetsWhatWaitedOnceEnabled: the events of a checkout created while its
 // endpoint is disabled wait for it and arrive, in order, once it is enabled again.
 func TestDisabledEndpointGetsWhatWaitedOnceEnabled(t *testing.T) {
-	db := openStore(t)
+	db, _ := apptest.OpenDB(t)
 	url, got := arrivals(t)
 	ep := addEndpoint(t, db, "mer_1", "we_1", url)
 	setDisabled(t, db, ep, true)
@@ -280,7 +268,7 @@ func deliverAll(t *testing.T, d *webhook.Deliverer) {
 // still waits, and arrives when the endpoint is enabled.
 func TestWhatWaitedTooLongForADisabledEndpointEndsFailed(t *testing.T) {
 	ctx := context.Background()
-	db := openStore(t)
+	db, _ := apptest.OpenDB(t)
 	url, got := arrivals(t)
 	ep := addEndpoint(t, db, "mer_1", "we_1", url)
 	setDisabled(t, db, ep, true)
@@ -308,7 +296,7 @@ func TestWhatWaitedTooLongForADisabledEndpointEndsFailed(t *testing.T) {
 // when the POST under way has been answered and recorded.
 func TestRunEndsAfterThePOSTsUnderWay(t *testing.T) {
 	ctx := context.Background()
-	db := openStore(t)
+	db, _ := apptest.OpenDB(t)
 	arrived, release := make(chan struct{}), make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		close(arrived)

@@ -72,11 +72,8 @@ func (s *Endpoints) Create(ctx context.Context, m *store.Merchant, p EndpointPar
 	if err := s.applyEndpoint(ctx, m, ep, p); err != nil {
 		return nil, err
 	}
-	err := s.store.Transact(ctx, func(tx store.Tx) error {
-		if err := tx.CreateWebhookEndpoint(ctx, ep); err != nil {
-			return err
-		}
-		return domain.Bind(ctx, tx, p.Key, domain.BoundEndpoint, ep.ID)
+	err := domain.TransactBound(ctx, s.store, p.Key, domain.BoundEndpoint, ep.ID, func(tx store.Tx) error {
+		return tx.CreateWebhookEndpoint(ctx, ep)
 	})
 	if err != nil {
 		return nil, wrapf("create webhook endpoint", err)

@@ -78,6 +78,16 @@ func NewWith(t *testing.T, o Options) *Harness {
 	return h
 }
 
+// Merchant makes another test-mode merchant, named name.
+func (h *Harness) Merchant(name string) *store.Merchant {
+	h.T.Helper()
+	cm, err := h.Merchants.Create(h.Ctx, accounts.MerchantParams{Name: name})
+	if err != nil {
+		h.T.Fatal(err)
+	}
+	return cm.Merchant
+}
+
 // Attach returns the services over db, as one more kpcheckout process over a shared database
 // runs them, calling the sandbox sb at sandboxURL, on clock. Its M is unset: a merchant made
 // through one instance is every instance's.
@@ -114,24 +124,30 @@ func (h *Harness) services(o Options) {
 	h.T.Cleanup(h.Checkouts.Notifier().Close)
 }
 
-// open opens a copy of a freshly migrated database in the test's folder.
+// open opens h's database, whose invariants are checked when the test ends.
 func (h *Harness) open() {
-	t := h.T
-	h.Path = filepath.Join(t.TempDir(), "kpcheckout.db")
+	h.DB, h.Path = OpenDB(h.T)
+	h.T.Cleanup(func() { CheckInvariants(h.T, h.Path) }) // runs before the database closes
+}
+
+// OpenDB opens a copy of a freshly migrated SQLite database in the test's folder, closed when
+// the test ends, and answers it with its file's path.
+func OpenDB(t *testing.T) (*sqlite.DB, string) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kpcheckout.db")
 	schema, err := migrated()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(h.Path, schema, 0o600); err != nil {
+	if err := os.WriteFile(path, schema, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(h.Ctx, h.Path)
+	db, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	h.DB = db
-	t.Cleanup(func() { CheckInvariants(t, h.Path) }) // runs before the database closes
+	return db, path
 }
 
 // startSandbox starts the sandbox peer and the client the services call it with.
@@ -185,7 +201,7 @@ var migrated = sync.OnceValues(func() ([]byte, error) {
 })
 
 // CheckInvariants runs the store's money invariants on the SQLite file at path.
-func CheckInvariants(t *testing.T, path string) {
+func CheckInvariants(t testing.TB, path string) {
 	t.Helper()
 	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
 	if err != nil {
@@ -243,6 +259,17 @@ func (h *Harness) Start(checkoutID string) *store.Attempt {
 		h.T.Fatal(err)
 	}
 	return a
+}
+
+// Hold reserves an Idempotency-Key of h's merchant for a request of hash, as a request new to
+// the key does, and fails the test unless that request now holds it.
+func (h *Harness) Hold(key, hash string) *domain.Reservation {
+	h.T.Helper()
+	held, prev, err := h.Idempotency.Reserve(h.Ctx, h.M.ID, key, hash, time.Second)
+	if err != nil || held == nil || prev != nil {
+		h.T.Fatalf("reserving %s: %v, held %+v, bound to %+v", key, err, held, prev)
+	}
+	return held
 }
 
 // Wallet plays the shopper in the sandbox wallet of an attempt: it opens the wallet with
@@ -364,16 +391,28 @@ func (h *Harness) Reconcile() {
 // Calls is how many requests a KakaoPay endpoint (approve, cancel, order, …) received.
 func (h *Harness) Calls(endpoint string) int { return h.Sandbox.Calls(endpoint) }
 
+// WantCalls fails the test unless KakaoPay's endpoint received n requests.
+func (h *Harness) WantCalls(endpoint string, n int) {
+	h.T.Helper()
+	if got := h.Calls(endpoint); got != n {
+		h.T.Errorf("%d %s calls at KakaoPay, want %d", got, endpoint, n)
+	}
+}
+
+// WantEvents fails the test unless the checkout has n events of type typ.
+func (h *Harness) WantEvents(checkoutID, typ string, n int) {
+	h.T.Helper()
+	if got := h.Count(checkoutID, typ); got != n {
+		h.T.Errorf("%d %s events, want %d: %v", got, typ, n, h.EventTypes(checkoutID))
+	}
+}
+
 // CheckOnce fails the test unless KakaoPay's endpoint was called once and the checkout has one
 // event of type typ, however often the code under test was asked or retried.
 func (h *Harness) CheckOnce(checkoutID, endpoint, typ string) {
 	h.T.Helper()
-	if n := h.Calls(endpoint); n != 1 {
-		h.T.Errorf("%d %s calls at KakaoPay, want 1", n, endpoint)
-	}
-	if n := h.Count(checkoutID, typ); n != 1 {
-		h.T.Errorf("%d %s events, want 1", n, typ)
-	}
+	h.WantCalls(endpoint, 1)
+	h.WantEvents(checkoutID, typ, 1)
 }
 
 // TID is what KakaoPay knows of a tid.
@@ -386,8 +425,32 @@ func (h *Harness) TID(tid string) sandbox.PaymentInfo {
 	return info
 }
 
-// WantError fails t unless err is a *domain.Error of that kind, code and param.
-func WantError(t *testing.T, err error, kind domain.Kind, code, param string) *domain.Error {
+// WantConflict fails t unless err is a conflict (domain.Conflict) of that code.
+func WantConflict(t *testing.T, err error, code string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindConflict, code, "")
+}
+
+// WantInvalid fails t unless err is an invalid request (domain.Invalid) of that code and param.
+func WantInvalid(t *testing.T, err error, code, param string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindInvalid, code, param)
+}
+
+// WantNotFound fails t unless err says the id names nothing of the merchant's (resource_missing).
+func WantNotFound(t *testing.T, err error) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindNotFound, "resource_missing", "id")
+}
+
+// WantUpstream fails t unless err is KakaoPay's failure (domain.Upstream) of that code and param.
+func WantUpstream(t *testing.T, err error, code, param string) *domain.Error {
+	t.Helper()
+	return wantError(t, err, domain.KindUpstream, code, param)
+}
+
+// wantError fails t unless err is a *domain.Error of that kind, code and param.
+func wantError(t *testing.T, err error, kind domain.Kind, code, param string) *domain.Error {
 	t.Helper()
 	var e *domain.Error
 	if !errors.As(err, &e) {

@@ -15,8 +15,12 @@ import (
 // maxBody bounds a request body; KakaoPay's largest request is far smaller.
 const maxBody = 64 << 10
 
+// validator is a request that checks its own fields, before the endpoint serves it.
+type validator interface{ validate() error }
+
 // handle adapts one API endpoint: it counts the call, checks the secret key, decodes the JSON body
-// into a fresh Req (unknown fields ignored) and writes serve's answer or KakaoPay's error body.
+// into a fresh Req (unknown fields ignored), validates it when Req is a validator, and writes
+// serve's answer or KakaoPay's error body.
 func handle[Req any](s *Sandbox, name string, serve func(context.Context, *Req) (any, error)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
@@ -27,6 +31,9 @@ func handle[Req any](s *Sandbox, name string, serve func(context.Context, *Req) 
 		err := s.authorize(r)
 		if err == nil {
 			err = decode(w, r, &req)
+		}
+		if v, ok := any(&req).(validator); ok && err == nil {
+			err = v.validate()
 		}
 		var res any
 		if err == nil {
@@ -46,6 +53,16 @@ func handle[Req any](s *Sandbox, name string, serve func(context.Context, *Req) 
 		}
 		writeJSON(w, http.StatusOK, res)
 	})
+}
+
+// locked serves an endpoint that reads or changes the sandbox's payments and sids holding s.mu
+// throughout.
+func locked[Req any](s *Sandbox, serve func(context.Context, *Req) (any, error)) func(context.Context, *Req) (any, error) {
+	return func(ctx context.Context, req *Req) (any, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return serve(ctx, req)
+	}
 }
 
 // authorize checks "Authorization: SECRET_KEY {key}". DEV_SECRET_KEY, which many public clients send

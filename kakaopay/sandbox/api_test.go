@@ -21,7 +21,7 @@ func jsonBody(t *testing.T, v any) io.Reader {
 }
 
 func TestAuthorization(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	body, _ := json.Marshal(newReady(1000))
 	for name, auth := range map[string]string{
 		"missing":       "",
@@ -40,7 +40,7 @@ func TestAuthorization(t *testing.T) {
 }
 
 func TestStrictKeyTakesEitherScheme(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	body, _ := json.Marshal(newReady(1000))
 	for _, auth := range []string{"SECRET_KEY " + testKey, "DEV_SECRET_KEY " + testKey, "secret_key " + testKey, "Dev_Secret_Key " + testKey} {
 		if status, res := e.postRaw("ready", "application/json", auth, body); status != http.StatusOK {
@@ -73,7 +73,7 @@ func TestAnyKeyWhenNoSecretKey(t *testing.T) {
 }
 
 func TestBadRequests(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	valid := func(edit func(m map[string]any)) []byte {
 		b, _ := json.Marshal(newReady(1000))
 		var m map[string]any

@@ -47,9 +47,6 @@ func (r *approveRequest) validate() error {
 
 // approve settles a tid the shopper approved in the wallet.
 func (s *Sandbox) approve(ctx context.Context, req *approveRequest) (any, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
 	s.mu.Lock()
 	p, err := s.startApproval(req)
 	if err != nil {

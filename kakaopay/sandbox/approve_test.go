@@ -14,7 +14,7 @@ import (
 )
 
 func TestReadyWalletApprove(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(11000)
 	req.Unknown = "ignored"
 	res := e.ready(req)
@@ -99,7 +99,7 @@ func TestReadyWalletApprove(t *testing.T) {
 }
 
 func TestApproveRefusals(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(10000)
 
 	t.Run("before the wallet approved", func(t *testing.T) {
@@ -160,7 +160,7 @@ func TestApproveRefusals(t *testing.T) {
 }
 
 func TestTIDExpires(t *testing.T) {
-	e := newEnv(t, sandbox.Options{TIDTTL: 10 * time.Minute})
+	e := newEnvWith(t, sandbox.Options{TIDTTL: 10 * time.Minute})
 	req := newReady(10000)
 	approved := e.ready(req)
 	token := e.approveInWallet(approved)
@@ -184,7 +184,7 @@ func TestTIDExpires(t *testing.T) {
 }
 
 func TestApproveFailsFor4444(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(4444)
 	res := e.ready(req)
 	status, ans := e.post("approve", approveFor(req, res.str("tid"), e.approveInWallet(res)))
@@ -198,7 +198,7 @@ func TestApproveFailsFor4444(t *testing.T) {
 }
 
 func TestReadyRefusedFor6666(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	status, ans := e.post("ready", newReady(6666))
 	wantError(t, status, ans, http.StatusBadRequest, -799)
 	if e.sb.Calls("ready") != 1 {
@@ -207,7 +207,7 @@ func TestReadyRefusedFor6666(t *testing.T) {
 }
 
 func TestApproveHangsFor5555(t *testing.T) {
-	e := newEnv(t, sandbox.Options{ApproveDelay: 300 * time.Millisecond})
+	e := newEnvWith(t, sandbox.Options{ApproveDelay: 300 * time.Millisecond})
 	req := newReady(5555)
 
 	t.Run("the client gives up, the payment completes", func(t *testing.T) {
@@ -247,7 +247,7 @@ func TestApproveHangsFor5555(t *testing.T) {
 }
 
 func TestCardWhenAmountEndsIn7(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	ans := e.pay(newReady(10007))
 	if ans.str("payment_method_type") != "CARD" || ans.str("card_info.install_month") != "00" ||
 		ans.str("card_info.bin") == "" || ans.str("card_info.approved_id") == "" || ans.str("card_info.issuer_corp") == "" {
@@ -260,7 +260,7 @@ func TestCardWhenAmountEndsIn7(t *testing.T) {
 }
 
 func TestConcurrentApprovesSucceedOnce(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(10000)
 	res := e.ready(req)
 	body := approveFor(req, res.str("tid"), e.approveInWallet(res))

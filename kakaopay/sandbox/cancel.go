@@ -54,13 +54,8 @@ func (r *cancelRequest) validate() error {
 	return nil
 }
 
-// cancel refunds all or part of what is left of an approved tid.
+// cancel refunds all or part of what is left of an approved tid; the caller holds s.mu.
 func (s *Sandbox) cancel(_ context.Context, req *cancelRequest) (any, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.lookup(req.CID, req.TID)
 	if err != nil {
 		return nil, err

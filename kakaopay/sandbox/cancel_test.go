@@ -3,12 +3,10 @@ package sandbox_test
 import (
 	"net/http"
 	"testing"
-
-	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 )
 
 func TestCancelPartialThenFull(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	tid := e.pay(newReady(10000)).str("tid")
 	cancel := func(amount int) (int, obj) {
 		return e.post("cancel", cancelReq{CID: oneTimeCID, TID: tid, CancelAmount: amount})
@@ -53,7 +51,7 @@ func TestCancelPartialThenFull(t *testing.T) {
 }
 
 func TestCancelAvailableAmountGuard(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	tid := e.pay(newReady(10000)).str("tid")
 	status, res := e.post("cancel", cancelReq{CID: oneTimeCID, TID: tid, CancelAmount: 1000, CancelAvailableAmount: ptr(9000)})
 	wantError(t, status, res, http.StatusBadRequest, -781)
@@ -64,7 +62,7 @@ func TestCancelAvailableAmountGuard(t *testing.T) {
 }
 
 func TestCancelRefusals(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	ready := e.ready(newReady(10000))
 	status, res := e.post("cancel", cancelReq{CID: oneTimeCID, TID: ready.str("tid"), CancelAmount: 1000})
 	wantError(t, status, res, http.StatusBadRequest, -781)

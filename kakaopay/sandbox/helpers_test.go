@@ -113,7 +113,12 @@ type env struct {
 	client *http.Client // does not follow redirects
 }
 
-func newEnv(t *testing.T, opts sandbox.Options) *env {
+// newEnv starts a sandbox with the default options.
+func newEnv(t *testing.T) *env { return newEnvWith(t, sandbox.Options{}) }
+
+// newEnvWith starts a sandbox with opts, on a test clock, its secret key testKey and its return
+// host shop.example unless opts say otherwise.
+func newEnvWith(t *testing.T, opts sandbox.Options) *env {
 	t.Helper()
 	srv := httptest.NewUnstartedServer(nil)
 	opts.BaseURL = "http://" + srv.Listener.Addr().String()
@@ -206,6 +211,14 @@ func newReady(amount int) readyReq {
 }
 
 // ready starts a payment and returns its answer.
+// openWallet readies req and opens its wallet on a phone, returning ready's answer and the tid.
+func (e *env) openWallet(req readyReq) (obj, string) {
+	e.t.Helper()
+	res := e.ready(req)
+	e.page(http.MethodGet, res.str("next_redirect_mobile_url"), nil)
+	return res, res.str("tid")
+}
+
 func (e *env) ready(req readyReq) obj {
 	e.t.Helper()
 	status, res := e.post("ready", req)

@@ -28,6 +28,10 @@ type orderResponse struct {
 	SID                   string            `json:"sid,omitempty"`
 }
 
+func (r *orderRequest) validate() error {
+	return checkAll(checkCID(r.CID), checkText("tid", r.TID, 20))
+}
+
 type actionDetail struct {
 	AID               string `json:"aid"`
 	ApprovedAt        string `json:"approved_at"`
@@ -40,13 +44,9 @@ type actionDetail struct {
 }
 
 // order answers a tid's status. A tid that expired before approval keeps its last status (READY,
-// OPEN_PAYMENT, …), as KakaoPay keeps it; only approve and the wallet refuse it.
+// OPEN_PAYMENT, …), as KakaoPay keeps it; only approve and the wallet refuse it. The caller holds
+// s.mu.
 func (s *Sandbox) order(_ context.Context, req *orderRequest) (any, error) {
-	if err := checkAll(checkCID(req.CID), checkText("tid", req.TID, 20)); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	p, err := s.lookup(req.CID, req.TID)
 	if err != nil {
 		return nil, err

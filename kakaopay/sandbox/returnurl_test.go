@@ -11,7 +11,7 @@ import (
 )
 
 func TestReadyRefusesForeignReturnURLs(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	for name, edit := range map[string]func(*readyReq){
 		"approval_url": func(r *readyReq) { r.ApprovalURL = "https://evil.example" },
 		"cancel_url":   func(r *readyReq) { r.CancelURL = "https://evil.example/c/cs_1/return/cancel" },

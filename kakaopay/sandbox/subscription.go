@@ -22,13 +22,8 @@ func (r *subscriptionRequest) validate() error {
 }
 
 // chargeSubscription charges an active sid with no shopper present; the answer is approve's, with a
-// new tid that cancel and order accept.
+// new tid that cancel and order accept. The caller holds s.mu.
 func (s *Sandbox) chargeSubscription(_ context.Context, req *subscriptionRequest) (any, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	sub, err := s.activeSubscription(req.CID, req.SID)
 	switch {
 	case err != nil:

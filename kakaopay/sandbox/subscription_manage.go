@@ -24,13 +24,8 @@ func (k *subscriptionKey) validate() error {
 	return checkAll(checkCID(k.CID), checkText("sid", k.SID, 20))
 }
 
-// subscriptionStatus answers whether an sid can still be charged.
+// subscriptionStatus answers whether an sid can still be charged; the caller holds s.mu.
 func (s *Sandbox) subscriptionStatus(_ context.Context, req *subscriptionKey) (any, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	sub, err := s.lookupSubscription(req.CID, req.SID)
 	if err != nil {
 		return nil, err
@@ -38,13 +33,8 @@ func (s *Sandbox) subscriptionStatus(_ context.Context, req *subscriptionKey) (a
 	return subscriptionAnswer(sub), nil
 }
 
-// inactivateSubscription ends an active sid; an sid that is already inactive is refused.
+// inactivateSubscription ends an active sid (an inactive one is refused); the caller holds s.mu.
 func (s *Sandbox) inactivateSubscription(_ context.Context, req *subscriptionKey) (any, error) {
-	if err := req.validate(); err != nil {
-		return nil, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	sub, err := s.activeSubscription(req.CID, req.SID)
 	if err != nil {
 		return nil, err

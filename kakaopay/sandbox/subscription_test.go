@@ -8,7 +8,7 @@ import (
 )
 
 func TestSubscription(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	first := newReady(9900)
 	first.CID = subCID
 	ans := e.pay(first)
@@ -70,7 +70,7 @@ func TestSubscription(t *testing.T) {
 
 func TestSIDOnlyCIDIssuesAnSID(t *testing.T) {
 	const sidOnlyCID = "TCSIDONLY0"
-	e := newEnv(t, sandbox.Options{SIDOnlyCIDs: []string{sidOnlyCID}})
+	e := newEnvWith(t, sandbox.Options{SIDOnlyCIDs: []string{sidOnlyCID}})
 	zero := newReady(0)
 	status, res := e.post("ready", zero)
 	wantError(t, status, res, http.StatusBadRequest, -2) // a one-time CID must charge something
@@ -83,7 +83,7 @@ func TestSIDOnlyCIDIssuesAnSID(t *testing.T) {
 // TestSubscriptionReadyForZeroIssuesOnlyAnSID: as KakaoPay allows, a subscription CID's first
 // ready for 0 won approves to an sid and no charge (ISSUED_SID); the charges come later.
 func TestSubscriptionReadyForZeroIssuesOnlyAnSID(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(0)
 	req.CID = "TCSUBSCRIP"
 	checkIssuedSID(t, e, req)

@@ -12,12 +12,10 @@ import (
 
 	"github.com/makiuchi-d/gozxing"
 	"github.com/makiuchi-d/gozxing/qrcode"
-
-	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 )
 
 func TestWalletPage(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	res := e.ready(newReady(11000))
 	r, body := e.page(http.MethodGet, res.str("next_redirect_mobile_url"), nil)
 	if r.StatusCode != http.StatusOK || !strings.HasPrefix(r.Header.Get("Content-Type"), "text/html") {
@@ -60,7 +58,7 @@ func TestWalletPage(t *testing.T) {
 }
 
 func TestWalletAppPage(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	res := e.ready(newReady(11000))
 	r, body := e.page(http.MethodGet, res.str("next_redirect_app_url")+"?kpayTid="+res.str("tid"), nil)
 	if r.StatusCode != http.StatusOK || !strings.Contains(body, `<input type="hidden" name="page" value="aInfo">`) ||
@@ -77,7 +75,7 @@ func TestWalletAppPage(t *testing.T) {
 }
 
 func TestWalletPCPage(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	res := e.ready(newReady(11000))
 	tid := res.str("tid")
 	pc := res.str("next_redirect_pc_url") + "?kpayTid=" + tid // as KakaoPay's toolkit links it
@@ -168,11 +166,9 @@ func decodeQRImage(t *testing.T, body string) string {
 }
 
 func TestWalletSteps(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(11000)
-	res := e.ready(req)
-	tid := res.str("tid")
-	e.page(http.MethodGet, res.str("next_redirect_mobile_url"), nil)
+	res, tid := e.openWallet(req)
 
 	r, _ := e.form(walletAction(res, "method"), url.Values{"page": {"mInfo"}, "method": {"CARD"}})
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != res.str("next_redirect_mobile_url") {
@@ -226,11 +222,9 @@ func TestWalletSteps(t *testing.T) {
 }
 
 func TestWalletWrongPassword(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(11000)
-	res := e.ready(req)
-	tid := res.str("tid")
-	e.page(http.MethodGet, res.str("next_redirect_mobile_url"), nil)
+	res, tid := e.openWallet(req)
 	r, _ := e.page(http.MethodPost, walletAction(res, "wrong-password"), nil)
 	if r.StatusCode != http.StatusSeeOther || r.Header.Get("Location") != req.FailURL {
 		t.Fatalf("wrong password: %d %q", r.StatusCode, r.Header.Get("Location"))
@@ -255,7 +249,7 @@ func TestWalletWrongPassword(t *testing.T) {
 }
 
 func TestWalletEscapesItemName(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	req := newReady(1000)
 	req.ItemName = `<script>alert("x")</script> & 커피`
 	res := e.ready(req)
@@ -266,7 +260,7 @@ func TestWalletEscapesItemName(t *testing.T) {
 }
 
 func TestWalletUnknownTID(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	for _, u := range []string{"/wallet/T0000000000000000000/mInfo", "/wallet/%3Cb%3E/info", "/wallet/t0/aInfo"} {
 		r, body := e.page(http.MethodGet, e.srv.URL+u, nil)
 		if r.StatusCode != http.StatusNotFound || !strings.Contains(body, `lang="ko"`) ||
@@ -281,7 +275,7 @@ func TestWalletUnknownTID(t *testing.T) {
 }
 
 func TestWalletButtons(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	for _, c := range []struct{ action, status, location string }{
 		{"cancel", "QUIT_PAYMENT", "https://shop.example/c/cs_1/return/cancel"},
 		{"fail", "FAIL_PAYMENT", "https://shop.example/c/cs_1/return/fail"},
@@ -307,7 +301,7 @@ func TestWalletButtons(t *testing.T) {
 }
 
 func TestSandboxAutoHeader(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	for _, c := range []struct{ auto, status, prefix string }{
 		{"approve", "AUTH_PASSWORD", approvalURL + "&pg_token="},
 		{"cancel", "QUIT_PAYMENT", "https://shop.example/c/cs_1/return/cancel"},
@@ -353,7 +347,7 @@ func TestSandboxAutoHeader(t *testing.T) {
 }
 
 func TestApprovalRedirectKeepsTheURL(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	for raw, want := range map[string]*regexp.Regexp{
 		"https://shop.example/return":        regexp.MustCompile(`^https://shop\.example/return\?pg_token=[0-9a-z]{20}$`),
 		"https://shop.example/return?#top":   regexp.MustCompile(`^https://shop\.example/return\?pg_token=[0-9a-z]{20}#top$`),
@@ -370,7 +364,7 @@ func TestApprovalRedirectKeepsTheURL(t *testing.T) {
 }
 
 func TestWalletWithoutKakaoTalkOpensNothing(t *testing.T) {
-	e := newEnv(t, sandbox.Options{})
+	e := newEnv(t)
 	res := e.ready(newReady(11000))
 	r, body := e.page(http.MethodGet, res.str("next_redirect_mobile_url"), http.Header{"X-Sandbox-KakaoTalk": {"absent"}})
 	if r.StatusCode != http.StatusNoContent || body != "" {

@@ -1,8 +1,8 @@
 // Package sqlstore is the SQL that store/sqlite and store/postgres share: the queries of every
 // table, written once with ? placeholders, the row decoding, the JSON columns and the times
 // kept as Unix milliseconds. A backend adapts its driver to Conn (PostgreSQL's rebinds ? to
-// $n) and says in a Dialect the few things its SQL says its own way; its transactions,
-// connections, migrations and error codes stay in its own package.
+// $n) and says in a Dialect the few things its SQL says its own way, in a Schema those of its
+// migrations; its transactions, connections, migrating and error codes stay in its own package.
 package sqlstore
 
 import (

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -15,7 +14,7 @@ import (
 // testListAgreements lists one merchant's agreements newest first (one millisecond ordered by
 // id), by status and a page at a time; another merchant's agreement or cursor gives nothing.
 func testListAgreements(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	add := func(m *store.Merchant, id, status string, at time.Time) {
 		t.Helper()
@@ -60,7 +59,7 @@ func testListAgreements(t *testing.T, s store.Store) {
 // deactivation was asked, and the reconciler finds the active ones whose deactivation KakaoPay
 // has not confirmed.
 func testAgreements(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	moneyObjects(t, s)
 	a, err := s.Agreement(ctx, "agr_deactivating")
 	if err != nil || a.CheckoutID != "cs_agr_deactivating" || a.SID != "Sagr_deactivating" || a.PartnerUserID != "u" ||
@@ -121,7 +120,7 @@ func testAgreements(t *testing.T, s store.Store) {
 // charges list newest first, by status, by agreement and a page at a time; the reconciler finds
 // the pending ones.
 func testCharges(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := moneyObjects(t, s) // ch_pending, ch_unknown, ch_failed on agr_on, all at fixture.T0
 	other := fixture.Merchant(t, s, "mer_2")
 	fixture.NewCheckout(t, s, other, "cs_x", fixture.T0)

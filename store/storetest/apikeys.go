@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 )
 
 func testAPIKeys(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	create := func(k *store.APIKey) error {
 		return s.Transact(ctx, func(tx store.Tx) error { return tx.CreateAPIKey(ctx, k) })

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -14,7 +13,7 @@ import (
 // addAttempts stores attempts in one transaction.
 func addAttempts(t *testing.T, s store.Store, list ...*store.Attempt) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for _, a := range list {
 			if err := tx.CreateAttempt(ctx, a); err != nil {
@@ -31,7 +30,7 @@ func addAttempts(t *testing.T, s store.Store, list ...*store.Attempt) {
 // testApprovalsToSettle: an attempt keeps when its approve was sent and its void status, and the
 // reconciler finds the approvals to cancel at KakaoPay and the ones KakaoPay never confirmed.
 func testApprovalsToSettle(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	sent := fixture.T0.Add(time.Minute)
@@ -90,7 +89,7 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 // testLiveAttempts: the reconciler asks KakaoPay about the attempts still ready or
 // authenticating (those with a tid: a ready call answered) made at or before a time, oldest first.
 func testLiveAttempts(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	rows := []*store.Attempt{

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,7 +20,7 @@ var errNotOpen = errors.New("checkout is not open")
 // testDuplicateApprove: many approvals of one checkout at once; one pays it, the others find it
 // paid.
 func testDuplicateApprove(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	const n = 12
@@ -76,7 +75,7 @@ var errTooMuch = errors.New("more than is left")
 // testRacingRefunds: refunds asked at once never add up to more than the payment, and each
 // one's outcome, settled twice at once, counts once.
 func testRacingRefunds(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -160,7 +159,7 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 // the key and creating it when absent, as ReserveIdempotencyKey does: one holds it, the others
 // read its row; none fails. Several keys, so that the race is run more than once.
 func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const keys, n = 8, 8
 	var mu sync.Mutex
@@ -199,7 +198,7 @@ func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
 // testConcurrentClaims: workers claiming the outbox at once claim each due delivery once, and
 // of a checkout's deliveries to an endpoint only the oldest pending one.
 func testConcurrentClaims(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateWebhookEndpoint(ctx, &store.WebhookEndpoint{ID: "we_1", MerchantID: m.ID, URL: "https://shop.example/hook",
@@ -263,7 +262,7 @@ var errLastOwner = errors.New("the last owner")
 // testRacingOwnerRemovals: owners removed or made staff at once, each after checking on
 // LockUsers that another owner stays, never leave a merchant without one.
 func testRacingOwnerRemovals(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const n = 4
 	for i := range n {

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -16,8 +15,8 @@ import (
 func take(t *testing.T, s store.Store, name, holder string, now, until time.Time) bool {
 	t.Helper()
 	var ok bool
-	err := s.Transact(context.Background(), func(tx store.Tx) (err error) {
-		ok, err = tx.TakeLease(context.Background(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
+	err := s.Transact(t.Context(), func(tx store.Tx) (err error) {
+		ok, err = tx.TakeLease(t.Context(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
 		return err
 	})
 	if err != nil {
@@ -27,7 +26,7 @@ func take(t *testing.T, s store.Store, name, holder string, now, until time.Time
 }
 
 func testLeases(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no lease yet: %v", err)
 	}

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -16,7 +15,7 @@ import (
 // with a ready attempt (att_0 …).
 func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateLink(ctx, &store.Link{ID: id, Slug: "slug-" + id, MerchantID: m.ID, Amount: 11000, Active: true,
 			SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
@@ -44,7 +43,7 @@ func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 // testLinkUses: a link's uses are its paid checkouts and those whose approval is being confirmed
 // (a live attempt with a pg_token), but for the checkout asking.
 func testLinkUses(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	newLink(t, s, m, "lnk_1", 5)
 	fixture.NewCheckout(t, s, m, "cs_other", fixture.T0) // not from the link
@@ -106,7 +105,7 @@ var errLinkUsedUp = errors.New("the link is used up")
 // testRacingLinkClaims: shoppers of one one-time link claim their approvals at once, each in a
 // transaction that counts the link's uses first: one claim commits, whatever the backend.
 func testRacingLinkClaims(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const n = 8
 	newLink(t, s, m, "lnk_1", n)
@@ -148,7 +147,7 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 // testLinks: a link reads back by id and by slug with its items, metadata and expiry; a
 // merchant's links list newest first; UpdateLink writes its active flag.
 func testLinks(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	expires := fixture.T0.Add(24 * time.Hour)
 	links := []*store.Link{

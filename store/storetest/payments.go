@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -15,7 +14,7 @@ import (
 // payment's refunds list in the order they were made (one millisecond too), and the reconciler
 // finds the pending ones, oldest first.
 func testRefunds(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.Paid(t, s, m)
 	p, err := s.Payment(ctx, "pay_1")

@@ -14,7 +14,7 @@ import (
 func prune(t *testing.T, s store.Store, fn func(tx store.Tx) (int, error)) int {
 	t.Helper()
 	var n int
-	if err := s.Transact(context.Background(), func(tx store.Tx) (err error) { n, err = fn(tx); return err }); err != nil {
+	if err := s.Transact(t.Context(), func(tx store.Tx) (err error) { n, err = fn(tx); return err }); err != nil {
 		t.Fatal(err)
 	}
 	return n
@@ -23,7 +23,7 @@ func prune(t *testing.T, s store.Store, fn func(tx store.Tx) (int, error)) int {
 // testPruneIdempotencyKeys: keys older than the cut go, oldest first and limit at a time, but
 // for those bound to a money object whose outcome is still open; those go once it is settled.
 func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := moneyObjects(t, s)
 	keys := []struct {
 		key, objectType, objectID string
@@ -107,7 +107,7 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 // ch_pending, ch_unknown and ch_failed.
 func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	for _, id := range []string{"agr_deactivating", "agr_inactive", "agr_on"} {
@@ -158,7 +158,7 @@ func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 // testPruneDeliveriesAndEvents: deliveries that ended before the cut go with their tries, oldest
 // first; pending ones stay. Events before the cut go once no delivery names them.
 func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	cut := fixture.T0.Add(24 * time.Hour)
 	// Each event with a delivery that ends at its time (zero: still pending; none: no delivery).

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 )
 
 func testSecrets(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := s.Secret(ctx, "session"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no secret yet: %v", err)
 	}
@@ -30,7 +29,7 @@ func testSecrets(t *testing.T, s store.Store) {
 }
 
 func testLoginFailures(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	if f, err := s.LoginFailures(ctx, "ip:127.0.0.1"); err != nil || f.Count != 0 {
 		t.Fatalf("none yet: %+v %v", f, err)
 	}

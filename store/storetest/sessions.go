@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 )
 
 func testSessions(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
 	create := func(id, userID string, at time.Time) {
 		t.Helper()
@@ -57,7 +56,7 @@ func testSessions(t *testing.T, s store.Store) {
 
 // testSessionEnds deletes one session, a user's sessions, and ended ones.
 func testSessionEnds(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
 	for _, se := range []*store.Session{
 		{ID: "sess_b", UserID: "usr_1", CreatedAt: fixture.T0, SeenAt: fixture.T0, ExpiresAt: fixture.T0.Add(12 * time.Hour)},

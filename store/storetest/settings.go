@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"slices"
 	"testing"
@@ -13,7 +12,7 @@ import (
 // testMerchantSettings: a merchant's name and limits are written together, leave its key and
 // embed origins alone, and a missing merchant is not found.
 func testMerchantSettings(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	other := fixture.Merchant(t, s, "mer_2")
 	m.EmbedOrigins = []string{"https://shop.example"}

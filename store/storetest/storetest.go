@@ -69,7 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 func testMerchant(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	got, err := s.Merchant(ctx, m.ID)
 	if err != nil || got.Name != m.Name || got.CID != m.CID || got.MaxAmount != m.MaxAmount || !got.CreatedAt.Equal(fixture.T0) {
@@ -95,7 +95,7 @@ func testMerchant(t *testing.T, s store.Store) {
 }
 
 func testCheckout(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	c := fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	got, err := s.Checkout(ctx, "cs_1")
@@ -124,7 +124,7 @@ func testCheckout(t *testing.T, s store.Store) {
 }
 
 func testList(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	for i, id := range []string{"cs_a", "cs_b", "cs_c"} {
 		fixture.NewCheckout(t, s, m, id, fixture.T0.Add(time.Duration(i)*time.Second))
@@ -162,7 +162,7 @@ func ids(list []*store.Checkout) []string {
 }
 
 func testAttemptToken(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -199,7 +199,7 @@ func testAttemptToken(t *testing.T, s store.Store) {
 }
 
 func testOnePayment(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	pay := func(id, attemptID string) error {
@@ -227,7 +227,7 @@ func testOnePayment(t *testing.T, s store.Store) {
 }
 
 func testRollback(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -264,7 +264,7 @@ func testRollback(t *testing.T, s store.Store) {
 
 // testConcurrent makes many writers race on one counter: transactions must serialize.
 func testConcurrent(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var wg sync.WaitGroup
@@ -297,7 +297,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 }
 
 func testIdempotency(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: fixture.T0}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); err != nil {
@@ -316,7 +316,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 }
 
 func testIdempotencyReservation(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
 	res := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h", Owner: "first", CreatedAt: fixture.T0}
@@ -362,7 +362,7 @@ func testIdempotencyReservation(t *testing.T, s store.Store) {
 }
 
 func testDue(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)                  // expires fixture.T0+1h
 	fixture.NewCheckout(t, s, m, "cs_2", fixture.T0.Add(time.Minute)) // expires fixture.T0+1h1m
@@ -390,7 +390,7 @@ func testDue(t *testing.T, s store.Store) {
 // testConcurrentAllOrNothing races transactions that commit, fail or panic after writing: each
 // one's writes are all there or all gone, whatever the others did at the same time.
 func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	const n = 120
@@ -461,7 +461,7 @@ func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 // testView: reads inside one View see the database as it was at the first of them, though a
 // write commits in between; a View after the commit sees it.
 func testView(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var before, during string
@@ -507,7 +507,7 @@ func testView(t *testing.T, s store.Store) {
 // (whatever the case of ASCII letters; % and _ are letters like any other), or by its
 // customer's whole e-mail, whatever its case; a status narrows the list.
 func testSearchCheckouts(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, c := range []*store.Checkout{
@@ -552,7 +552,7 @@ func testSearchCheckouts(t *testing.T, s store.Store) {
 
 // testUpdateIdempotencyKey: a reservation taking over an abandoned one replaces the whole row.
 func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: fixture.T0}
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
@@ -577,7 +577,7 @@ func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 // testTransactCanceled: a Transact whose context has ended runs nothing, commits nothing and
 // says why.
 func testTransactCanceled(t *testing.T, s store.Store) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	m := fixture.Merchant(t, s, "mer_1")
 	ran := false
@@ -589,14 +589,14 @@ func testTransactCanceled(t *testing.T, s store.Store) {
 	if !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("Transact with an ended context: %v (fn ran: %v)", err, ran)
 	}
-	if _, err := s.Checkout(context.Background(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Checkout(t.Context(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("after a canceled Transact: %v", err)
 	}
 }
 
 // testClosed: once closed, a store runs no transaction and answers no read, with an error.
 func testClosed(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

@@ -87,7 +87,7 @@ func FillOldSchema(t *testing.T, dollar bool, exec func(query string, args ...an
 // kpcheckout does, migrating it to the newest schema; every record must then read back.
 func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error, fill func(context.Context), open func(context.Context) (store.Store, error)) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	if err := migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error
 // database (and so migrated to the newest schema), and writes a new checkout beside them.
 func CheckUpgraded(t *testing.T, s store.Store) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	at := func(offset int64) time.Time { return time.UnixMilli(oldMS + offset) }
 	m, err := s.Merchant(ctx, "mer_old")
 	if err != nil || m.Name != "오래된 상점" || m.WebhookSecret != "whsec_old" || m.Livemode || m.MaxAmount != 2000000 ||
@@ -162,7 +162,7 @@ func CheckUpgraded(t *testing.T, s store.Store) {
 // oldMS), that the migration moved the key there unchanged, so that it keeps working.
 func CheckMovedMerchantKey(t *testing.T, s store.Store) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	k, err := s.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
 	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
 		k.CreatedAt.UnixMilli() != oldMS || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -11,7 +10,7 @@ import (
 )
 
 func testUsers(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	u := &store.User{ID: "usr_1", MerchantID: m.ID, Email: "Owner@Shop.example", PasswordHash: "$argon2id$x", Role: "owner",
 		CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
@@ -49,7 +48,7 @@ func testUsers(t *testing.T, s store.Store) {
 // testUserElsewhere gives u's e-mail to a user of another merchant: an e-mail is unique per
 // merchant only, and UsersByEmail finds both, oldest first.
 func testUserElsewhere(t *testing.T, s store.Store, u *store.User) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_3")
 	twin := &store.User{ID: "usr_0", MerchantID: m.ID, Email: "OWNER@shop.example", PasswordHash: "$argon2id$t", Role: "staff",
 		CreatedAt: fixture.T0.Add(time.Second), PasswordChangedAt: fixture.T0.Add(time.Second)}
@@ -77,7 +76,7 @@ func testUserElsewhere(t *testing.T, s store.Store, u *store.User) {
 
 // testUserChanges lists, updates and removes users; another merchant's user is never listed.
 func testUserChanges(t *testing.T, s store.Store, u *store.User) {
-	ctx := context.Background()
+	ctx := t.Context()
 	other := fixture.Merchant(t, s, "mer_2")
 	staff := &store.User{ID: "usr_3", MerchantID: u.MerchantID, Email: "staff@shop.example", PasswordHash: "$argon2id$y", Role: "staff",
 		CreatedAt: fixture.T0.Add(time.Minute), PasswordChangedAt: fixture.T0.Add(time.Minute)}
@@ -148,7 +147,7 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 
 // testDailyTotals puts money on both sides of a Korean midnight (15:00 UTC).
 func testDailyTotals(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	kst := time.FixedZone("KST", 9*60*60)
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	before := time.Date(2026, 11, 30, 14, 59, 0, 0, time.UTC) // 23:59 on 11/30 in Korea

@@ -2,7 +2,6 @@ package webhooktest
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,7 +15,7 @@ import (
 
 // testDeliveriesByEndpoint lists one endpoint's deliveries, newest first, and none of another's.
 func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	endpoint := func(id string, m *store.Merchant, events ...string) {
 		e := &store.WebhookEndpoint{ID: id, MerchantID: m.ID, URL: "https://shop.example/" + id, EnabledEvents: events,
@@ -61,7 +60,7 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 // named prefix_00, prefix_01, …, the first at from and one a millisecond after the other.
 func addEvents(t *testing.T, s store.Store, m *store.Merchant, prefix string, from time.Time, n int) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i := range n {
 			id := fmt.Sprintf("%s_%02d", prefix, i)
@@ -81,7 +80,7 @@ func addEvents(t *testing.T, s store.Store, m *store.Merchant, prefix string, fr
 // claim claims in a transaction of its own and counts what it got by endpoint.
 func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) ([]*store.Delivery, map[string]int) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	var got []*store.Delivery
 	err := s.Transact(ctx, func(tx store.Tx) (err error) {
 		got, err = tx.ClaimDeliveries(ctx, now, time.Minute, limit, perEndpoint)
@@ -101,7 +100,7 @@ func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) (
 // those any worker holds already, and the first of each endpoint before the second of any; a
 // slot frees when a delivery is recorded or its claim runs out.
 func testClaimPerEndpoint(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	fixture.AddEndpoint(t, s, m, "we_busy", false)
 	fixture.AddEndpoint(t, s, other, "we_quiet", false)
@@ -143,7 +142,7 @@ func testClaimPerEndpoint(t *testing.T, s store.Store) {
 // testConcurrentClaimsKeepTheCap: workers (instances) claiming at once still hold at most
 // perEndpoint deliveries to an endpoint between them.
 func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.AddEndpoint(t, s, m, "we_1", false)
 	fixture.AddEndpoint(t, s, m, "we_2", false)
@@ -179,7 +178,7 @@ func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
 // then it ends failed, with a try that says why. An enabled endpoint's are not touched. Deleted,
 // the endpoint's waiting ones end failed.
 func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.AddEndpoint(t, s, m, "we_off", true)
 	fixture.AddEndpoint(t, s, m, "we_on", false)
@@ -264,7 +263,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 // previous secret; a merchant's list oldest first; an update replaces the row and a deletion
 // removes it.
 func testWebhookEndpoints(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	fixture.AddEndpoint(t, s, m, "we_b", false)
 	fixture.AddEndpoint(t, s, m, "we_a", true) // the same millisecond: by id
@@ -321,7 +320,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 // testDeliveries: an event's deliveries list in the order they were made, a try is kept with
 // its answer, and an endpoint's last success is the latest delivery it took.
 func testDeliveries(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.AddEndpoint(t, s, m, "we_1", false)
 	fixture.AddEndpoint(t, s, m, "we_2", false)
@@ -385,7 +384,7 @@ func testDeliveries(t *testing.T, s store.Store) {
 // testEvents: a merchant's events list newest first (one millisecond in the reverse of the order
 // they were written), by type, by checkout and a page at a time; one reads back by id.
 func testEvents(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, e := range []*store.Event{

@@ -133,11 +133,7 @@ func testAPIKeys(t *testing.T, s store.Store) {
 }
 
 func apiKeyIDs(list []*store.APIKey) []string {
-	var out []string
-	for _, k := range list {
-		out = append(out, k.ID)
-	}
-	return out
+	return fixture.IDs(list, func(k *store.APIKey) string { return k.ID })
 }
 
 func testUsers(t *testing.T, s store.Store) {

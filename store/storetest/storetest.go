@@ -154,11 +154,7 @@ func testList(t *testing.T, s store.Store) {
 }
 
 func ids(list []*store.Checkout) []string {
-	var out []string
-	for _, c := range list {
-		out = append(out, c.ID)
-	}
-	return out
+	return fixture.IDs(list, func(c *store.Checkout) string { return c.ID })
 }
 
 func testAttemptToken(t *testing.T, s store.Store) {

@@ -21,11 +21,7 @@ func addEvent(t *testing.T, s store.Store, m *store.Merchant, id, typ string, at
 }
 
 func eventIDs(list []*store.Event) []string {
-	ids := make([]string, len(list))
-	for i, e := range list {
-		ids[i] = e.ID
-	}
-	return ids
+	return fixture.IDs(list, func(e *store.Event) string { return e.ID })
 }
 
 // testEventsForward: listed forward, a merchant's events come oldest first in the order they

@@ -77,6 +77,17 @@ func addEvents(t *testing.T, s store.Store, m *store.Merchant, prefix string, fr
 	}
 }
 
+// queued stores merchant mer_1 with two endpoints for every event, we_1 and we_2, and n events
+// (evt_00, …, from T0) queued to both.
+func queued(t *testing.T, s store.Store, n int) *store.Merchant {
+	t.Helper()
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.AddEndpoint(t, s, m, "we_1", false)
+	fixture.AddEndpoint(t, s, m, "we_2", false)
+	addEvents(t, s, m, "evt", fixture.T0, n)
+	return m
+}
+
 // claim claims in a transaction of its own and counts what it got by endpoint.
 func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) ([]*store.Delivery, map[string]int) {
 	t.Helper()
@@ -143,10 +154,7 @@ func testClaimPerEndpoint(t *testing.T, s store.Store) {
 // perEndpoint deliveries to an endpoint between them.
 func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	m := fixture.Merchant(t, s, "mer_1")
-	fixture.AddEndpoint(t, s, m, "we_1", false)
-	fixture.AddEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", fixture.T0, 20)
+	queued(t, s, 20)
 	now := fixture.T0.Add(time.Minute)
 	var mu sync.Mutex
 	by := map[string]int{}
@@ -321,10 +329,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 // its answer, and an endpoint's last success is the latest delivery it took.
 func testDeliveries(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	m := fixture.Merchant(t, s, "mer_1")
-	fixture.AddEndpoint(t, s, m, "we_1", false)
-	fixture.AddEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", fixture.T0, 2)
+	m := queued(t, s, 2)
 	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.IsZero() {
 		t.Errorf("before any success: %v %v", last, err)
 	}

@@ -42,9 +42,8 @@ func (q webhookReads) Events(ctx context.Context, p store.ListEvents) ([]*store.
 		return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
 			` ORDER BY `+d.CommitOrder+` LIMIT ?`, append(w.args, p.Limit)...)
 	}
-	w.after("events", q.dialect.RowOrder, p.StartingAfter, p.MerchantID)
-	return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
-		` ORDER BY created_at DESC, `+q.dialect.RowOrder+` DESC LIMIT ?`, append(w.args, p.Limit)...)
+	query, args := w.newestFirst("events", q.dialect.RowOrder, p.StartingAfter, p.MerchantID, p.Limit)
+	return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events `+query, args...)
 }
 
 func scanEvent(s Row) (*store.Event, error) {

@@ -161,6 +161,13 @@ func one[T any](ctx context.Context, q runner, op string, scan func(Row) (T, err
 	return v, nil
 }
 
+// scanValue decodes a row of one column.
+func scanValue[T any](s Row) (T, error) {
+	var v T
+	err := s.Scan(&v)
+	return v, err
+}
+
 // list runs a query and decodes each row with scan.
 func list[T any](ctx context.Context, q runner, op string, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.conn.Query(ctx, query, args...)
@@ -236,11 +243,13 @@ func (w *where) and(when bool, cond string, args ...any) {
 	}
 }
 
-// after keeps, of a merchant's rows of table listed newest first, those past the row cursor
-// (none: all), ordered by created_at and then by the column order.
-func (w *where) after(table, order, cursor, merchantID string) {
+// newestFirst ends the query of a page of a merchant's rows of table, newest first (by
+// created_at, then by the column order), and answers it with its arguments: the conditions, and
+// of the rows they keep the first limit past the row cursor (none: from the newest).
+func (w *where) newestFirst(table, order, cursor, merchantID string, limit int) (string, []any) {
 	w.and(cursor != "", `(created_at, `+order+`) < (SELECT created_at, `+order+` FROM `+table+` WHERE id = ? AND merchant_id = ?)`,
 		cursor, merchantID)
+	return `WHERE ` + w.String() + ` ORDER BY created_at DESC, ` + order + ` DESC LIMIT ?`, append(w.args, limit)
 }
 
 // String is the conditions joined by AND.

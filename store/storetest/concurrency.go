@@ -51,16 +51,7 @@ func testDuplicateApprove(t *testing.T, s store.Store) {
 				CheckoutID: c.ID, ObjectID: p.ID, Data: []byte("{}"), CreatedAt: fixture.T0})
 		})
 	})
-	paid := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			paid++
-		case !errors.Is(err, errNotOpen):
-			t.Errorf("approval %d: %v, want it to find the checkout paid", i, err)
-		}
-	}
-	if paid != 1 {
+	if paid := fixture.Won(t, errs, errNotOpen, "approval"); paid != 1 {
 		t.Errorf("%d approvals paid the checkout", paid)
 	}
 	attempts, _ := s.AttemptsByCheckout(ctx, "cs_1")
@@ -299,15 +290,7 @@ func testRacingOwnerRemovals(t *testing.T, s store.Store) {
 			return tx.UpdateUser(ctx, &staff)
 		})
 	})
-	done := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			done++
-		case !errors.Is(err, errLastOwner):
-			t.Errorf("removal %d: %v", i, err)
-		}
-	}
+	done := fixture.Won(t, errs, errLastOwner, "removal")
 	users, err := s.Users(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)

@@ -127,16 +127,7 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 			return tx.UpdateAttempt(ctx, a)
 		})
 	})
-	claimed := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			claimed++
-		case !errors.Is(err, errLinkUsedUp):
-			t.Errorf("claim %d: %v", i, err)
-		}
-	}
-	if claimed != 1 {
+	if claimed := fixture.Won(t, errs, errLinkUsedUp, "claim"); claimed != 1 {
 		t.Errorf("%d claims of a one-time link committed", claimed)
 	}
 	if n, err := s.LinkUses(ctx, "lnk_1", ""); err != nil || n != 1 {

@@ -105,17 +105,11 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 	ctx := context.Background()
 	url := pg.EmptyDatabase(t)
 	const before = 7 // the schema up to the secrets and login failures
-	if err := postgres.MigrateTo(ctx, url, before); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, `INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
+	err := postgres.MigrateTo(ctx, url, before, func(exec func(query string, args ...any) error) error {
+		return exec(`INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
 		webhook_secret, cid, subscription_cid, min_amount, max_amount, created_at) VALUES
 		('mer_old', '오래된 상점', 'sk_test_OLDOLDOL', '\x0102', false, '', 'whsec_x', 'TC0ONETIME', 'TCSUBSCRIP', 100, 2000000, 1764147600000)`)
-	conn.Close(ctx)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"context"
-	"strconv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,30 +68,25 @@ var oldRows = []struct {
 const oldMS = int64(1764147600000)
 
 // FillOldSchema writes one of each record into a database at schema version OldSchema through
-// exec; dollar numbers the arguments $1, $2… (PostgreSQL) instead of ? (SQLite).
-func FillOldSchema(t *testing.T, dollar bool, exec func(query string, args ...any) error) {
-	t.Helper()
+// exec, which takes ? placeholders.
+func FillOldSchema(exec func(query string, args ...any) error) error {
 	for _, r := range oldRows {
-		q := r.query
-		for n := 1; dollar && strings.Contains(q, "?"); n++ {
-			q = strings.Replace(q, "?", "$"+strconv.Itoa(n), 1)
-		}
-		if err := exec(q, r.args...); err != nil {
-			t.Fatalf("%v: %s", err, q)
+		if err := exec(r.query, r.args...); err != nil {
+			return fmt.Errorf("%w: %s", err, r.query)
 		}
 	}
+	return nil
 }
 
-// CheckUpgradeFromOldSchema is a backend's upgrade test: migrate writes a database at schema
-// OldSchema, fill writes one of each record into it (through FillOldSchema), and open opens it as
+// CheckUpgradeFromOldSchema is a backend's upgrade test: old writes a database at schema
+// OldSchema with one of each record in it (through FillOldSchema), and open opens it as
 // kpcheckout does, migrating it to the newest schema; every record must then read back.
-func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error, fill func(context.Context), open func(context.Context) (store.Store, error)) {
+func CheckUpgradeFromOldSchema(t *testing.T, old func(context.Context) error, open func(context.Context) (store.Store, error)) {
 	t.Helper()
 	ctx := t.Context()
-	if err := migrate(ctx); err != nil {
+	if err := old(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fill(ctx)
 	s, err := open(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -101,6 +96,23 @@ func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error
 		t.Fatal(err)
 	}
 	CheckUpgraded(t, s)
+}
+
+// CheckNewerRefused opens through open a database that a newer kpcheckout migrated one step past
+// known, the last version this one knows: it must be refused, saying both versions and what to
+// do.
+func CheckNewerRefused(t *testing.T, known int, open func(context.Context) (store.Store, error)) {
+	t.Helper()
+	s, err := open(t.Context())
+	if err == nil {
+		s.Close()
+		t.Fatal("a database newer than this kpcheckout was opened")
+	}
+	for _, want := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "newer kpcheckout"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
+	}
 }
 
 // CheckUpgraded reads every record FillOldSchema wrote through s, a store opened over that

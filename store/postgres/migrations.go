@@ -73,17 +73,9 @@ func migrate(ctx context.Context, pool *pgxpool.Pool) ([]store.Migration, error)
 	if _, err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
-	var applied []store.Migration
-	for _, m := range todo {
-		done, err := migrateOne(ctx, conn.Conn(), m.Version, migrations[m.Version-1])
-		if err != nil {
-			return applied, fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
-		}
-		if done {
-			applied = append(applied, m)
-		}
-	}
-	return applied, nil
+	return store.ApplyMigrations(todo, func(m store.Migration) (bool, error) {
+		return migrateOne(ctx, conn.Conn(), m.Version, migrations[m.Version-1])
+	})
 }
 
 // pending lists the steps the database has not applied; store.NewerSchemaError when it has

@@ -54,18 +54,10 @@ func migrate(ctx context.Context, db *sql.DB) ([]store.Migration, error) {
 	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return nil, fmt.Errorf("store: migrate: %w", err)
 	}
-	var applied []store.Migration
-	for _, m := range todo {
+	return store.ApplyMigrations(todo, func(m store.Migration) (bool, error) {
 		// Another process may have applied it meanwhile: migrateOne looks again in its transaction.
-		done, err := migrateOne(ctx, db, m.Version, migrations[m.Version-1])
-		if err != nil {
-			return applied, fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
-		}
-		if done {
-			applied = append(applied, m)
-		}
-	}
-	return applied, nil
+		return migrateOne(ctx, db, m.Version, migrations[m.Version-1])
+	})
 }
 
 // pending lists the steps the database has not applied; store.NewerSchemaError when it has

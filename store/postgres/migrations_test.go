@@ -5,8 +5,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/storetest"
@@ -28,16 +26,8 @@ func TestUpgradeFromTheFirstSchema(t *testing.T) {
 func TestOpenRefusesANewerDatabase(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Database(t)
-	running, err := postgres.Open(ctx, url) // this kpcheckout, running when a newer one migrates
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer running.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	running := openURL(t, url) // this kpcheckout, running when a newer one migrates
+	conn := connect(t, url)
 	var known int
 	if err := conn.QueryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&known); err != nil {
 		t.Fatal(err)

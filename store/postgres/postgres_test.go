@@ -22,14 +22,33 @@ var pg pgtest.Server
 
 func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 
+// open opens a store over a new database, closed when the test ends.
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), pg.Database(t))
+	return openURL(t, pg.Database(t))
+}
+
+// openURL opens a store over the database at url, closed when the test ends.
+func openURL(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// connect opens a plain connection to the database at url, for what the store does not do,
+// closed when the test ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func TestConformance(t *testing.T) {
@@ -61,11 +80,7 @@ func TestOpenTogetherMigratesOnce(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, url)
 	var rows, versions int
 	if err := conn.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
 		t.Fatal(err)
@@ -198,15 +213,6 @@ func createMerchant(ctx context.Context, db store.Store, id string) error {
 func TestDamagedRows(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Database(t)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	db, conn := openURL(t, url), connect(t, url)
 	storetest.CheckDamagedRows(t, db, func(q string) error { _, err := conn.Exec(ctx, q); return err })
 }

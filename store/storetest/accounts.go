@@ -20,13 +20,9 @@ func testMerchantSettings(t *testing.T, s store.Store) {
 	m := fixture.Merchant(t, s, "mer_1")
 	other := fixture.Merchant(t, s, "mer_2")
 	m.EmbedOrigins = []string{"https://shop.example"}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantEmbedOrigins(ctx, m) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateMerchantEmbedOrigins, m)
 	m.Name, m.MinAmount, m.MaxAmount = "새 이름 카페", 1000, 50000
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateMerchantSettings(ctx, m) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateMerchantSettings, m)
 	got, err := s.Merchant(ctx, m.ID)
 	if err != nil || got.Name != "새 이름 카페" || got.MinAmount != 1000 || got.MaxAmount != 50000 ||
 		got.CID != m.CID || !slices.Equal(got.EmbedOrigins, m.EmbedOrigins) {
@@ -210,9 +206,7 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 	elsewhere := &store.User{ID: "usr_4", MerchantID: other.ID, Email: "owner@other.example", PasswordHash: "$argon2id$z", Role: "owner",
 		CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
 	for _, nu := range []*store.User{staff, elsewhere} {
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, nu) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateUser, nu)
 	}
 	list, err := s.Users(ctx, u.MerchantID)
 	if err != nil || len(list) != 2 || list[0].ID != u.ID || list[1].ID != staff.ID || list[1].Role != "staff" {
@@ -236,9 +230,7 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 	up := *staff
 	up.PasswordHash, up.PasswordChangedAt, up.Role = "$argon2id$new", changedAt, "owner"
 	up.Email, up.MerchantID, up.CreatedAt = "ignored@shop.example", other.ID, fixture.T0.Add(time.Hour) // not written
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateUser(ctx, &up) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateUser, &up)
 	got, err := s.User(ctx, staff.ID)
 	if err != nil || got.PasswordHash != "$argon2id$new" || !got.PasswordChangedAt.Equal(changedAt) || got.Role != "owner" ||
 		got.Email != staff.Email || got.MerchantID != staff.MerchantID || !got.CreatedAt.Equal(staff.CreatedAt) {
@@ -249,9 +241,7 @@ func testUserChanges(t *testing.T, s store.Store, u *store.User) {
 		t.Errorf("updating a missing user: %v", err)
 	}
 
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteUser(ctx, staff.ID) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.DeleteUser, staff.ID)
 	if _, err := s.User(ctx, staff.ID); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a removed user: %v", err)
 	}

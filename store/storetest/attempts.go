@@ -10,23 +10,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
-// addAttempts stores attempts in one transaction.
-func addAttempts(t *testing.T, s store.Store, list ...*store.Attempt) {
-	t.Helper()
-	ctx := t.Context()
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for _, a := range list {
-			if err := tx.CreateAttempt(ctx, a); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-}
-
 // testApprovalsToSettle: an attempt keeps when its approve was sent and its void status, and the
 // reconciler finds the approvals to cancel at KakaoPay and the ones KakaoPay never confirmed.
 func testApprovalsToSettle(t *testing.T, s store.Store) {
@@ -43,7 +26,7 @@ func testApprovalsToSettle(t *testing.T, s store.Store) {
 	rows[2].Status, rows[2].FailureCode, rows[2].ApproveSentAt, rows[2].UpdatedAt = "failed", "APPROVE_UNCONFIRMED", sent, fixture.T0.Add(time.Hour)
 	rows[3].Status, rows[3].FailureCode, rows[3].ApproveSentAt = "failed", "INSUFFICIENT_BALANCE", sent
 	rows[4].PGToken, rows[4].ApproveSentAt = "tok", sent
-	addAttempts(t, s, rows...)
+	fixture.Write(t, s, store.Tx.CreateAttempt, rows...)
 	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.Equal(sent) || a.VoidStatus != "" {
 		t.Errorf("sent attempt: %v %+v", err, a)
 	}
@@ -100,7 +83,7 @@ func testLiveAttempts(t *testing.T, s store.Store) {
 	rows[1].Status = "authenticating"
 	rows[3].Status = "failed"
 	rows[4].CreatedAt = fixture.T0.Add(time.Hour)
-	addAttempts(t, s, rows...)
+	fixture.Write(t, s, store.Tx.CreateAttempt, rows...)
 	attemptIDs := fixture.IDsBy(t, func(a *store.Attempt) string { return a.ID })
 	live := func(before time.Time, limit int) []string { return attemptIDs(s.LiveAttempts(ctx, before, limit)) }
 	if got := live(fixture.T0.Add(time.Minute), 10); !slices.Equal(got, []string{"att_auth", "att_ready"}) {

@@ -259,9 +259,7 @@ func testRacingOwnerRemovals(t *testing.T, s store.Store) {
 	for i := range n {
 		u := &store.User{ID: fmt.Sprintf("usr_%d", i), MerchantID: m.ID, Email: fmt.Sprintf("owner%d@shop.example", i),
 			PasswordHash: "$argon2id$x", Role: "owner", CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateUser, u)
 	}
 	errs := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {

@@ -149,17 +149,7 @@ func testLinks(t *testing.T, s store.Store) {
 		{ID: "lnk_c", Slug: "cake", MerchantID: m.ID, Amount: 6000, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0},
 		{ID: "lnk_x", Slug: "other", MerchantID: other.ID, Amount: 100, CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0},
 	}
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for _, l := range links {
-			if err := tx.CreateLink(ctx, l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateLink, links...)
 	l, err := s.Link(ctx, "lnk_a")
 	if err != nil || l.Slug != "coffee" || l.Amount != 11000 || len(l.Items) != 1 || l.Items[0] != links[0].Items[0] ||
 		l.Description != "커피" || l.SuccessURL != links[0].SuccessURL || l.FailureURL != links[0].FailureURL ||

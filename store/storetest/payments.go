@@ -183,9 +183,7 @@ func testListAgreements(t *testing.T, s store.Store) {
 		c := fixture.NewCheckout(t, s, m, "cs_"+id, at)
 		a := &store.Agreement{ID: id, MerchantID: m.ID, CheckoutID: c.ID, CID: m.SubscriptionCID, SID: "S" + id,
 			PartnerUserID: "u", Status: status, CreatedAt: at, UpdatedAt: at}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateAgreement(ctx, a) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateAgreement, a)
 	}
 	add(m, "agr_a", "active", fixture.T0)
 	add(m, "agr_b", "inactive", fixture.T0.Add(time.Second))

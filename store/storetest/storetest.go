@@ -83,9 +83,7 @@ func testMerchant(t *testing.T, s store.Store) {
 	}
 	twin := *m
 	twin.ID, twin.CreatedAt = "mer_twin", fixture.T0.Add(time.Second)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, &twin) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateMerchant, &twin)
 	if ids, err := s.MerchantIDsByName(ctx, m.Name); err != nil || !slices.Equal(ids, []string{m.ID, "mer_twin"}) {
 		t.Errorf("ids by name: %v %v", ids, err)
 	}
@@ -106,9 +104,7 @@ func testCheckout(t *testing.T, s store.Store) {
 		t.Errorf("round trip: %+v", got)
 	}
 	got.Status, got.UpdatedAt = "paid", fixture.T0.Add(time.Minute)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCheckout(ctx, got) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateCheckout, got)
 	if again, _ := s.Checkout(ctx, "cs_1"); again.Status != "paid" {
 		t.Errorf("status %q after update", again.Status)
 	}
@@ -296,9 +292,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: fixture.T0}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateIdempotencyKey, k)
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a key saved twice: %v", err)
 	}
@@ -551,14 +545,10 @@ func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: fixture.T0}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateIdempotencyKey, old)
 	later := fixture.T0.Add(time.Hour)
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h2", Owner: "second", CreatedAt: later}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateIdempotencyKey, k)
 	got, err := s.IdempotencyKey(ctx, m.ID, "k")
 	if err != nil || got.RequestHash != "h2" || got.Owner != "second" || got.ObjectType != "" || got.ObjectID != "" ||
 		got.StatusCode != 0 || len(got.Body) != 0 || !got.CreatedAt.Equal(later) {

@@ -12,12 +12,7 @@ import (
 // addEvent commits one event of m.
 func addEvent(t *testing.T, s store.Store, m *store.Merchant, id, typ string, at time.Time) {
 	t.Helper()
-	err := s.Transact(t.Context(), func(tx store.Tx) error {
-		return tx.CreateEvent(t.Context(), &store.Event{ID: id, MerchantID: m.ID, Type: typ, Data: []byte("{}"), CreatedAt: at})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateEvent, &store.Event{ID: id, MerchantID: m.ID, Type: typ, Data: []byte("{}"), CreatedAt: at})
 }
 
 func eventIDs(list []*store.Event) []string {

@@ -20,9 +20,7 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 	endpoint := func(id string, m *store.Merchant, events ...string) {
 		e := &store.WebhookEndpoint{ID: id, MerchantID: m.ID, URL: "https://shop.example/" + id, EnabledEvents: events,
 			Secret: "whsec_" + id, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateWebhookEndpoint, e)
 	}
 	endpoint("we_all", m, "*")
 	endpoint("we_paid", m, "checkout.paid")
@@ -30,9 +28,7 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 	for i, typ := range []string{"checkout.created", "checkout.paid", "checkout.expired"} {
 		ev := &store.Event{ID: "evt_" + typ, MerchantID: m.ID, Type: typ, CheckoutID: "cs_1", Data: []byte(`{}`),
 			CreatedAt: fixture.T0.Add(time.Duration(i) * time.Second)}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateEvent(ctx, ev) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateEvent, ev)
 	}
 	events := func(list []*store.Delivery) []string {
 		var out []string
@@ -60,21 +56,13 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 // named prefix_00, prefix_01, …, the first at from and one a millisecond after the other.
 func addEvents(t *testing.T, s store.Store, m *store.Merchant, prefix string, from time.Time, n int) {
 	t.Helper()
-	ctx := t.Context()
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for i := range n {
-			id := fmt.Sprintf("%s_%02d", prefix, i)
-			ev := &store.Event{ID: id, MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_" + id, ObjectID: "cs_" + id, Data: []byte(`{}`),
-				CreatedAt: from.Add(time.Duration(i) * time.Millisecond)}
-			if err := tx.CreateEvent(ctx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	events := make([]*store.Event, n)
+	for i := range n {
+		id := fmt.Sprintf("%s_%02d", prefix, i)
+		events[i] = &store.Event{ID: id, MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_" + id, ObjectID: "cs_" + id, Data: []byte(`{}`),
+			CreatedAt: from.Add(time.Duration(i) * time.Millisecond)}
 	}
+	fixture.Write(t, s, store.Tx.CreateEvent, events...)
 }
 
 // queued stores merchant mer_1 with two endpoints for every event, we_1 and we_2, and n events
@@ -253,9 +241,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 	if on, err := s.DeliveriesByEndpoint(ctx, "we_on", 10); err != nil || len(on) != 3 || on[2].Status != store.DeliveryPending {
 		t.Errorf("an enabled endpoint's: %d %v", len(on), err)
 	}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_off") }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.DeleteWebhookEndpoint, "we_off")
 	list, err = s.DeliveriesByEndpoint(ctx, "we_off", 10)
 	if err != nil || len(list) != 4 {
 		t.Fatalf("after deleting the endpoint: %d %v", len(list), err)
@@ -280,9 +266,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	e := &store.WebhookEndpoint{ID: "we_c", MerchantID: m.ID, URL: "https://shop.example/hooks", Description: "주문 알림",
 		EnabledEvents: []string{"checkout.paid", "refund.succeeded"}, Secret: "whsec_new", PreviousSecret: "whsec_old",
 		PreviousSecretExpiresAt: rotated, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0.Add(time.Second)}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateWebhookEndpoint, e)
 	got, err := s.WebhookEndpoint(ctx, "we_c")
 	if err != nil || got.MerchantID != m.ID || got.URL != e.URL || got.Description != e.Description ||
 		!slices.Equal(got.EnabledEvents, e.EnabledEvents) || got.Disabled || got.Secret != "whsec_new" ||
@@ -300,17 +284,13 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	}
 	e.URL, e.Description, e.EnabledEvents, e.Disabled = "https://shop.example/v2", "", []string{"*"}, true
 	e.PreviousSecret, e.PreviousSecretExpiresAt, e.UpdatedAt = "", time.Time{}, fixture.T0.Add(time.Minute)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, e) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateWebhookEndpoint, e)
 	if got, err := s.WebhookEndpoint(ctx, "we_c"); err != nil || got.URL != e.URL || got.Description != "" || !got.Disabled ||
 		!slices.Equal(got.EnabledEvents, []string{"*"}) || got.PreviousSecret != "" || !got.PreviousSecretExpiresAt.IsZero() ||
 		!got.UpdatedAt.Equal(e.UpdatedAt) || !got.CreatedAt.Equal(fixture.T0.Add(time.Second)) {
 		t.Errorf("updated: %+v %v", got, err)
 	}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_b") }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.DeleteWebhookEndpoint, "we_b")
 	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_c"}) {
 		t.Errorf("after deleting we_b: %v", got)
 	}
@@ -342,9 +322,7 @@ func testDeliveries(t *testing.T, s store.Store) {
 	// A redelivery is made after them, with its own seq.
 	again := &store.Delivery{ID: "whd_again", EventID: "evt_00", EndpointID: "we_1", MerchantID: m.ID, CheckoutID: "cs_evt_00",
 		Status: store.DeliveryPending, NextAttemptAt: fixture.T0.Add(time.Hour), LockedUntil: fixture.T0.Add(time.Hour), CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0.Add(time.Hour)}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.EnqueueDelivery(ctx, again) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.EnqueueDelivery, again)
 	if list, err := s.DeliveriesByEvent(ctx, "evt_00"); err != nil || len(list) != 3 || list[2].ID != "whd_again" ||
 		list[2].Seq != again.Seq || list[2].Seq <= list[1].Seq || !list[2].LockedUntil.Equal(again.LockedUntil) {
 		t.Errorf("after a redelivery (seq %d): %+v %v", again.Seq, list, err)
@@ -391,25 +369,18 @@ func testDeliveries(t *testing.T, s store.Store) {
 func testEvents(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for i, e := range []*store.Event{
-			{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
-			{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
-			{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: fixture.T0},
-			{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: fixture.T0.Add(time.Second)},
-			{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: fixture.T0.Add(time.Hour)},
-		} {
-			e.MerchantID = cmp.Or(e.MerchantID, m.ID)
-			e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
-			if err := tx.CreateEvent(ctx, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	events := []*store.Event{
+		{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+		{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+		{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: fixture.T0},
+		{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: fixture.T0.Add(time.Second)},
+		{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: fixture.T0.Add(time.Hour)},
 	}
+	for i, e := range events {
+		e.MerchantID = cmp.Or(e.MerchantID, m.ID)
+		e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
+	}
+	fixture.Write(t, s, store.Tx.CreateEvent, events...)
 	e, err := s.Event(ctx, "evt_y")
 	if err != nil || e.MerchantID != m.ID || e.Type != "attempt.created" || e.CheckoutID != "cs_1" || e.ObjectID != "cs_1" ||
 		string(e.Data) != `{"n":1}` || !e.CreatedAt.Equal(fixture.T0) {

@@ -3,7 +3,6 @@ package storetest
 import (
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -85,29 +84,19 @@ func testLeases(t *testing.T, s store.Store) {
 	}
 }
 
+var errLeaseHeld = errors.New("the lease is held")
+
 // testRacingLeases: instances taking one free (or lapsed) lease at once, each in its own
 // transaction, leave it to exactly one of them.
 func testRacingLeases(t *testing.T, s store.Store) {
 	for round, now := range []time.Time{fixture.T0, fixture.T0.Add(2 * time.Minute)} { // free, then lapsed
-		const n = 8
-		won := make([]bool, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				won[i] = take(t, s, "reconcile:att_1", fmt.Sprintf("inst-%d-%d", round, i), now, now.Add(time.Minute))
-			})
-		}
-		close(start)
-		wg.Wait()
-		winners := 0
-		for _, w := range won {
-			if w {
-				winners++
+		errs := fixture.Race(8, func(i int) error {
+			if !take(t, s, "reconcile:att_1", fmt.Sprintf("inst-%d-%d", round, i), now, now.Add(time.Minute)) {
+				return errLeaseHeld
 			}
-		}
-		if winners != 1 {
+			return nil
+		})
+		if winners := fixture.Won(t, errs, errLeaseHeld, "instance"); winners != 1 {
 			t.Errorf("round %d: %d instances took one lease", round, winners)
 		}
 	}

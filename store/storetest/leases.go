@@ -13,15 +13,9 @@ import (
 // take takes a lease for holder until until, as of now.
 func take(t *testing.T, s store.Store, name, holder string, now, until time.Time) bool {
 	t.Helper()
-	var ok bool
-	err := s.Transact(t.Context(), func(tx store.Tx) (err error) {
-		ok, err = tx.TakeLease(t.Context(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
-		return err
+	return fixture.Commit(t, s, func(tx store.Tx) (bool, error) {
+		return tx.TakeLease(t.Context(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ok
 }
 
 func testLeases(t *testing.T, s store.Store) {

@@ -79,15 +79,9 @@ func queued(t *testing.T, s store.Store, n int) *store.Merchant {
 // claim claims in a transaction of its own and counts what it got by endpoint.
 func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) ([]*store.Delivery, map[string]int) {
 	t.Helper()
-	ctx := t.Context()
-	var got []*store.Delivery
-	err := s.Transact(ctx, func(tx store.Tx) (err error) {
-		got, err = tx.ClaimDeliveries(ctx, now, time.Minute, limit, perEndpoint)
-		return err
+	got := fixture.Commit(t, s, func(tx store.Tx) ([]*store.Delivery, error) {
+		return tx.ClaimDeliveries(t.Context(), now, time.Minute, limit, perEndpoint)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	by := map[string]int{}
 	for _, d := range got {
 		by[d.EndpointID]++
@@ -205,15 +199,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 		t.Errorf("claimed of the disabled endpoint: %v (of %d), want only the ping", off, len(got))
 	}
 	expire := func(now time.Time) int {
-		var n int
-		err := s.Transact(ctx, func(tx store.Tx) (err error) {
-			n, err = tx.ExpireWaitingDeliveries(ctx, now, 72*time.Hour)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return fixture.Commit(t, s, func(tx store.Tx) (int, error) { return tx.ExpireWaitingDeliveries(ctx, now, 72*time.Hour) })
 	}
 	if n := expire(fixture.T0.Add(72*time.Hour - time.Millisecond)); n != 0 {
 		t.Errorf("%d expired within the retry window", n)

@@ -50,3 +50,11 @@ func TestOpenRefusesANewerDatabase(t *testing.T) {
 		t.Errorf("schema_migrations after the refusal: %d rows up to %d (%v)", rows, max, err)
 	}
 }
+
+// Pending lists what a database lacks without changing it; Open applies it and says so once.
+func TestPendingAndMigrated(t *testing.T) {
+	url := pg.EmptyDatabase(t)
+	storetest.CheckPendingAndMigrated(t, postgres.Migrations(),
+		func(ctx context.Context) ([]store.Migration, error) { return postgres.Pending(ctx, url) },
+		func(ctx context.Context) (storetest.Migrator, error) { return postgres.Open(ctx, url) })
+}

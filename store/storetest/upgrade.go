@@ -98,6 +98,37 @@ func CheckUpgradeFromOldSchema(t *testing.T, old func(context.Context) error, op
 	CheckUpgraded(t, s)
 }
 
+// Migrator is a store that tells which migration steps opening it applied.
+type Migrator interface {
+	store.Store
+	Migrated() []store.Migration
+}
+
+// CheckPendingAndMigrated is a backend's test of its migration steps, known, over a database
+// with no schema: pending lists them all; the first open applies them and says so, after which
+// pending lists none and another open applies none.
+func CheckPendingAndMigrated(t *testing.T, known []store.Migration, pending func(context.Context) ([]store.Migration, error), open func(context.Context) (Migrator, error)) {
+	t.Helper()
+	ctx := t.Context()
+	if todo, err := pending(ctx); err != nil || len(todo) != len(known) {
+		t.Fatalf("pending of a database with no schema: %d %v", len(todo), err)
+	}
+	for i, want := range []int{len(known), 0} {
+		db, err := open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := db.Migrated()
+		db.Close()
+		if len(got) != want || want > 0 && got[0] != known[0] {
+			t.Errorf("open %d applied %d steps, want %d", i+1, len(got), want)
+		}
+		if todo, err := pending(ctx); err != nil || len(todo) != 0 {
+			t.Errorf("pending after open %d: %v %v", i+1, todo, err)
+		}
+	}
+}
+
 // CheckNewerRefused opens through open a database that a newer kpcheckout migrated one step past
 // known, the last version this one knows: it must be refused, saying both versions and what to
 // do.

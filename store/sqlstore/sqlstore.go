@@ -49,9 +49,8 @@ type Dialect struct {
 	// ForUpdate ends a SELECT whose rows the transaction locks until it ends; empty in SQLite,
 	// whose write transaction holds the database's one write lock from its start.
 	ForUpdate string
-	// EnqueueMatching inserts the outbox rows of an event (CreateEvent): a pending delivery to
-	// each endpoint of its merchant whose enabled_events hold its type or "*", disabled ones
-	// too, its id "whd_" and 24 random hex digits. Its arguments: the event id, its type.
+	// EnqueueMatching inserts the outbox rows of an event (CreateEvent), as EnqueueMatching
+	// writes it in the dialect's words.
 	EnqueueMatching string
 	// CommitOrder orders a merchant's events as they were committed, for followers: SQLite's
 	// rowid (one connection writes); PostgreSQL's writing transaction id, then seq.

@@ -70,6 +70,23 @@ func PendingMigrations(known []Migration, have map[int]bool) ([]Migration, error
 	return todo, nil
 }
 
+// ApplyMigrations applies the steps of todo in order through one, which applies a step in its
+// own transaction unless the database has it already and tells which, and answers the steps it
+// applied; the first error stops it, naming its step.
+func ApplyMigrations(todo []Migration, one func(m Migration) (applied bool, err error)) ([]Migration, error) {
+	var applied []Migration
+	for _, m := range todo {
+		done, err := one(m)
+		if err != nil {
+			return applied, fmt.Errorf("store: migration %d (%s): %w", m.Version, m.Name, err)
+		}
+		if done {
+			applied = append(applied, m)
+		}
+	}
+	return applied, nil
+}
+
 // SchemaCurrent tells whether a database whose newest applied step is have fits a kpcheckout
 // that knows the steps up to known: a NewerSchemaError when a newer kpcheckout migrated it
 // further, an error when it lacks steps.

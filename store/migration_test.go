@@ -47,3 +47,28 @@ func TestSchemaCurrent(t *testing.T) {
 		t.Errorf("older: %v", err)
 	}
 }
+
+func TestApplyMigrations(t *testing.T) {
+	todo := store.Migrations([]string{"-- a", "-- b", "-- c", "-- d"})
+	var ran []int
+	applied, err := store.ApplyMigrations(todo, func(m store.Migration) (bool, error) {
+		ran = append(ran, m.Version)
+		switch m.Version {
+		case 2: // another process applied it meanwhile
+			return false, nil
+		case 4:
+			return false, errors.New("syntax error")
+		}
+		return true, nil
+	})
+	if len(ran) != 4 || len(applied) != 2 || applied[0].Version != 1 || applied[1].Version != 3 {
+		t.Errorf("ran %v, applied %v", ran, applied)
+	}
+	if err == nil || !strings.Contains(err.Error(), "migration 4 (d): syntax error") {
+		t.Errorf("the failed step: %v", err)
+	}
+	applied, err = store.ApplyMigrations(todo[:1], func(store.Migration) (bool, error) { return true, nil })
+	if err != nil || len(applied) != 1 {
+		t.Errorf("one step: %v %v", applied, err)
+	}
+}

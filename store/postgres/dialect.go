@@ -4,25 +4,16 @@ import "github.com/kpcheckout/kpcheckout/store/sqlstore"
 
 // dialect is what PostgreSQL says its own way in the shared queries.
 var dialect = sqlstore.Dialect{
-	RowOrder:        "seq",
-	Like:            "ILIKE",
-	ForUpdate:       " FOR UPDATE",
-	CommitOrder:     "xid, seq",
-	Committed:       "xid < pg_snapshot_xmin(pg_current_snapshot())",
-	EnqueueMatching: enqueueMatching,
+	RowOrder:    "seq",
+	Like:        "ILIKE",
+	ForUpdate:   " FOR UPDATE",
+	CommitOrder: "xid, seq",
+	Committed:   "xid < pg_snapshot_xmin(pg_current_snapshot())",
+	// A delivery's id is 24 hex digits, as SQLite makes them.
+	EnqueueMatching: sqlstore.EnqueueMatching("substr(md5(gen_random_uuid()::text), 1, 24)",
+		"jsonb_array_elements_text(ep.enabled_events::jsonb) AS t(value)"),
 	ClaimDeliveries: claimDeliveries,
 }
-
-// enqueueMatching is the outbox (see sqlstore.Dialect). A delivery's id is 24 hex digits, as
-// SQLite makes them.
-const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
-		attempts, next_attempt_at, locked_until, created_at, updated_at)
-	SELECT 'whd_' || substr(md5(gen_random_uuid()::text), 1, 24), ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
-		0, ev.created_at, 0, ev.created_at, ev.created_at
-	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
-	WHERE ev.id = $1 AND ev.type <> 'ping'
-		AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(ep.enabled_events::jsonb) AS t(value) WHERE t.value IN ('*', $2))
-	ORDER BY ep.created_at, ep.id`
 
 // claimDeliveries takes due deliveries, at most $4 to an endpoint counting those already held
 // by any worker ($2 is now). Each endpoint is a lane: its next due deliveries in order

@@ -15,8 +15,9 @@ func Raise(ctx context.Context, tx store.Tx, code string) error {
 	return t.c.Wrap("raise", err)
 }
 
-// MigrateTo brings the empty database at url to schema version n, as an older kpcheckout left it.
-func MigrateTo(ctx context.Context, url string, n int) error {
+// MigrateTo brings the empty database at url to schema version n, as an older kpcheckout left it,
+// and writes into it through fill (if not nil), whose exec takes ? placeholders.
+func MigrateTo(ctx context.Context, url string, n int, fill func(exec func(query string, args ...any) error) error) error {
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
 		return err
@@ -30,5 +31,11 @@ func MigrateTo(ctx context.Context, url string, n int) error {
 			return err
 		}
 	}
-	return nil
+	if fill == nil {
+		return nil
+	}
+	return fill(func(query string, args ...any) error {
+		_, err := conn.Exec(ctx, rebind(query), args...)
+		return err
+	})
 }

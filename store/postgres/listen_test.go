@@ -88,13 +88,3 @@ func TestListenHearsOtherInstancesCommits(t *testing.T) {
 	case <-time.After(300 * time.Millisecond):
 	}
 }
-
-func openURL(t *testing.T, url string) *postgres.DB {
-	t.Helper()
-	db, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}

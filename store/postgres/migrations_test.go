@@ -3,11 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"testing"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
@@ -19,17 +15,8 @@ import (
 func TestUpgradeFromTheFirstSchema(t *testing.T) {
 	url := pg.EmptyDatabase(t)
 	storetest.CheckUpgradeFromOldSchema(t,
-		func(ctx context.Context) error { return postgres.MigrateTo(ctx, url, storetest.OldSchema) },
-		func(ctx context.Context) {
-			conn, err := pgx.Connect(ctx, url)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer conn.Close(ctx)
-			storetest.FillOldSchema(t, true, func(q string, args ...any) error {
-				_, err := conn.Exec(ctx, q, args...)
-				return err
-			})
+		func(ctx context.Context) error {
+			return postgres.MigrateTo(ctx, url, storetest.OldSchema, storetest.FillOldSchema)
 		},
 		func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, url) })
 }
@@ -39,16 +26,8 @@ func TestUpgradeFromTheFirstSchema(t *testing.T) {
 func TestOpenRefusesANewerDatabase(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Database(t)
-	running, err := postgres.Open(ctx, url) // this kpcheckout, running when a newer one migrates
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer running.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	running := openURL(t, url) // this kpcheckout, running when a newer one migrates
+	conn := connect(t, url)
 	var known int
 	if err := conn.QueryRow(ctx, `SELECT MAX(version) FROM schema_migrations`).Scan(&known); err != nil {
 		t.Fatal(err)
@@ -65,18 +44,17 @@ func TestOpenRefusesANewerDatabase(t *testing.T) {
 	if err := running.Ping(ctx); !errors.As(err, new(*store.NewerSchemaError)) {
 		t.Errorf("Ping of the running store: %v, want a NewerSchemaError", err)
 	}
-	db, err := postgres.Open(ctx, url)
-	if err == nil {
-		db.Close()
-		t.Fatal("a database newer than this kpcheckout was opened")
-	}
-	for _, want := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "newer kpcheckout"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the refusal %q does not say %q", err, want)
-		}
-	}
+	storetest.CheckNewerRefused(t, known, func(ctx context.Context) (store.Store, error) { return postgres.Open(ctx, url) })
 	var rows, max int
 	if err := conn.QueryRow(ctx, `SELECT COUNT(*), MAX(version) FROM schema_migrations`).Scan(&rows, &max); err != nil || rows != known+1 || max != known+1 {
 		t.Errorf("schema_migrations after the refusal: %d rows up to %d (%v)", rows, max, err)
 	}
+}
+
+// Pending lists what a database lacks without changing it; Open applies it and says so once.
+func TestPendingAndMigrated(t *testing.T) {
+	url := pg.EmptyDatabase(t)
+	storetest.CheckPendingAndMigrated(t, postgres.Migrations(),
+		func(ctx context.Context) ([]store.Migration, error) { return postgres.Pending(ctx, url) },
+		func(ctx context.Context) (storetest.Migrator, error) { return postgres.Open(ctx, url) })
 }

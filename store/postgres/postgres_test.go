@@ -22,14 +22,33 @@ var pg pgtest.Server
 
 func TestMain(m *testing.M) { os.Exit(pg.Run(m)) }
 
+// open opens a store over a new database, closed when the test ends.
 func open(t *testing.T) *postgres.DB {
 	t.Helper()
-	db, err := postgres.Open(context.Background(), pg.Database(t))
+	return openURL(t, pg.Database(t))
+}
+
+// openURL opens a store over the database at url, closed when the test ends.
+func openURL(t *testing.T, url string) *postgres.DB {
+	t.Helper()
+	db, err := postgres.Open(context.Background(), url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
 	return db
+}
+
+// connect opens a plain connection to the database at url, for what the store does not do,
+// closed when the test ends.
+func connect(t *testing.T, url string) *pgx.Conn {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(context.Background()) })
+	return conn
 }
 
 func TestConformance(t *testing.T) {
@@ -61,11 +80,7 @@ func TestOpenTogetherMigratesOnce(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	conn := connect(t, url)
 	var rows, versions int
 	if err := conn.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT version) FROM schema_migrations`).Scan(&rows, &versions); err != nil {
 		t.Fatal(err)
@@ -105,17 +120,11 @@ func TestMigrationMovesTheMerchantKey(t *testing.T) {
 	ctx := context.Background()
 	url := pg.EmptyDatabase(t)
 	const before = 7 // the schema up to the secrets and login failures
-	if err := postgres.MigrateTo(ctx, url, before); err != nil {
-		t.Fatal(err)
-	}
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = conn.Exec(ctx, `INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
+	err := postgres.MigrateTo(ctx, url, before, func(exec func(query string, args ...any) error) error {
+		return exec(`INSERT INTO merchants (id, name, api_key_prefix, api_key_hash, livemode, webhook_url,
 		webhook_secret, cid, subscription_cid, min_amount, max_amount, created_at) VALUES
 		('mer_old', '오래된 상점', 'sk_test_OLDOLDOL', '\x0102', false, '', 'whsec_x', 'TC0ONETIME', 'TCSUBSCRIP', 100, 2000000, 1764147600000)`)
-	conn.Close(ctx)
+	})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -204,15 +213,6 @@ func createMerchant(ctx context.Context, db store.Store, id string) error {
 func TestDamagedRows(t *testing.T) {
 	ctx := context.Background()
 	url := pg.Database(t)
-	db, err := postgres.Open(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	conn, err := pgx.Connect(ctx, url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
+	db, conn := openURL(t, url), connect(t, url)
 	storetest.CheckDamagedRows(t, db, func(q string) error { _, err := conn.Exec(ctx, q); return err })
 }

@@ -72,36 +72,3 @@ func TestBackup(t *testing.T) {
 		}
 	}
 }
-
-// Pending lists what a database lacks without creating or changing it; Open applies it and
-// says so once.
-func TestPendingAndMigrated(t *testing.T) {
-	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "kp.db")
-	all := sqlite.Migrations()
-	if todo, err := sqlite.Pending(ctx, path); err != nil || len(todo) != len(all) {
-		t.Fatalf("pending of no database: %d %v", len(todo), err)
-	}
-	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("Pending made a file: %v", err)
-	}
-	db, err := sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got := db.Migrated(); len(got) != len(all) || got[0] != all[0] {
-		t.Errorf("the first Open applied %d steps, want %d", len(got), len(all))
-	}
-	db.Close()
-	if todo, err := sqlite.Pending(ctx, path); err != nil || len(todo) != 0 {
-		t.Errorf("pending of a current database: %v %v", todo, err)
-	}
-	db, err = sqlite.Open(ctx, path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	if got := db.Migrated(); len(got) != 0 {
-		t.Errorf("reopening applied %v", got)
-	}
-}

@@ -7,19 +7,9 @@ var dialect = sqlstore.Dialect{
 	RowOrder:        "rowid",
 	Like:            "LIKE",
 	CommitOrder:     "rowid",
-	EnqueueMatching: enqueueMatching,
+	EnqueueMatching: sqlstore.EnqueueMatching("lower(hex(randomblob(12)))", "json_each(ep.enabled_events)"),
 	ClaimDeliveries: claimDeliveries,
 }
-
-// enqueueMatching is the outbox (see sqlstore.Dialect).
-const enqueueMatching = `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
-		attempts, next_attempt_at, locked_until, created_at, updated_at)
-	SELECT 'whd_' || lower(hex(randomblob(12))), ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
-		0, ev.created_at, 0, ev.created_at, ev.created_at
-	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
-	WHERE ev.id = ? AND ev.type <> 'ping'
-		AND EXISTS (SELECT 1 FROM json_each(ep.enabled_events) WHERE value IN ('*', ?))
-	ORDER BY ep.created_at, ep.id`
 
 // claimDeliveries takes due deliveries, at most ?4 to an endpoint counting those already held
 // by any worker (?2 is now). Each endpoint is a lane: its next due deliveries in order

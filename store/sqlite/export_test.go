@@ -11,8 +11,9 @@ var Wrap = wrap
 // Moved is db.moved, for its benchmark.
 func (db *DB) Moved() error { return db.moved() }
 
-// MigrateTo brings a new database at path to schema version n, as an older kpcheckout left it.
-func MigrateTo(ctx context.Context, path string, n int) error {
+// MigrateTo brings a new database at path to schema version n, as an older kpcheckout left it,
+// and writes into it through fill (if not nil), whose exec takes ? placeholders.
+func MigrateTo(ctx context.Context, path string, n int, fill func(exec func(query string, args ...any) error) error) error {
 	raw, err := sql.Open("sqlite", "file:"+path)
 	if err != nil {
 		return err
@@ -26,5 +27,11 @@ func MigrateTo(ctx context.Context, path string, n int) error {
 			return err
 		}
 	}
-	return nil
+	if fill == nil {
+		return nil
+	}
+	return fill(func(query string, args ...any) error {
+		_, err := raw.ExecContext(ctx, query, args...)
+		return err
+	})
 }

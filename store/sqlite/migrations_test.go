@@ -5,10 +5,9 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/kpcheckout/kpcheckout/store"
@@ -21,17 +20,8 @@ import (
 func TestUpgradeFromTheFirstSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "old.db")
 	storetest.CheckUpgradeFromOldSchema(t,
-		func(ctx context.Context) error { return sqlite.MigrateTo(ctx, path, storetest.OldSchema) },
-		func(ctx context.Context) {
-			raw, err := sql.Open("sqlite", "file:"+path)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer raw.Close()
-			storetest.FillOldSchema(t, false, func(q string, args ...any) error {
-				_, err := raw.ExecContext(ctx, q, args...)
-				return err
-			})
+		func(ctx context.Context) error {
+			return sqlite.MigrateTo(ctx, path, storetest.OldSchema, storetest.FillOldSchema)
 		},
 		func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) })
 }
@@ -70,17 +60,23 @@ func TestOpenRefusesANewerDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := sqlite.Open(ctx, path)
-	if err == nil {
-		db.Close()
-		t.Fatal("a database newer than this kpcheckout was opened")
-	}
-	for _, want := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "newer kpcheckout"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("the refusal %q does not say %q", err, want)
-		}
-	}
+	storetest.CheckNewerRefused(t, known, func(ctx context.Context) (store.Store, error) { return sqlite.Open(ctx, path) })
 	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(before, after) {
 		t.Errorf("the refused database changed (%v)", err)
 	}
+}
+
+// Pending lists what a database lacks without creating or changing it; Open applies it and
+// says so once.
+func TestPendingAndMigrated(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "kp.db")
+	if todo, err := sqlite.Pending(t.Context(), path); err != nil || len(todo) != len(sqlite.Migrations()) {
+		t.Fatalf("pending of no database: %d %v", len(todo), err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("Pending made a file: %v", err)
+	}
+	storetest.CheckPendingAndMigrated(t, sqlite.Migrations(),
+		func(ctx context.Context) ([]store.Migration, error) { return sqlite.Pending(ctx, path) },
+		func(ctx context.Context) (storetest.Migrator, error) { return sqlite.Open(ctx, path) })
 }

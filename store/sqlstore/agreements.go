@@ -49,8 +49,8 @@ func (q paymentReads) ListAgreements(ctx context.Context, p store.ListAgreements
 	var w where
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Status != "", "status = ?", p.Status)
-	w.after("agreements", "id", p.StartingAfter, p.MerchantID)
-	return q.agreements(ctx, `WHERE `+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, p.Limit)...)
+	query, args := w.newestFirst("agreements", "id", p.StartingAfter, p.MerchantID, p.Limit)
+	return q.agreements(ctx, query, args...)
 }
 
 func (q paymentReads) agreements(ctx context.Context, where string, args ...any) ([]*store.Agreement, error) {
@@ -100,8 +100,8 @@ func (q paymentReads) ListCharges(ctx context.Context, p store.ListCharges) ([]*
 	w.and(true, "merchant_id = ?", p.MerchantID)
 	w.and(p.Status != "", "status = ?", p.Status)
 	w.and(p.AgreementID != "", "agreement_id = ?", p.AgreementID)
-	w.after("charges", "id", p.StartingAfter, p.MerchantID)
-	return q.charges(ctx, `WHERE `+w.String()+` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, p.Limit)...)
+	query, args := w.newestFirst("charges", "id", p.StartingAfter, p.MerchantID, p.Limit)
+	return q.charges(ctx, query, args...)
 }
 
 // PendingCharges lists charges still pending that were made before a time, oldest first.

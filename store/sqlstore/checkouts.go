@@ -49,9 +49,8 @@ func (q checkoutReads) ListCheckouts(ctx context.Context, p store.ListCheckouts)
 		p.Search, likePrefix(p.Search), p.Search)
 	w.and(!p.CreatedFrom.IsZero(), "created_at >= ?", ms(p.CreatedFrom))
 	w.and(!p.CreatedBefore.IsZero(), "created_at < ?", ms(p.CreatedBefore))
-	w.after("checkouts", "id", p.StartingAfter, p.MerchantID)
-	return list(ctx, q.runner, "list checkouts", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts WHERE `+w.String()+
-		` ORDER BY created_at DESC, id DESC LIMIT ?`, append(w.args, p.Limit)...)
+	query, args := w.newestFirst("checkouts", "id", p.StartingAfter, p.MerchantID, p.Limit)
+	return list(ctx, q.runner, "list checkouts", scanCheckout, `SELECT `+checkoutColumns+` FROM checkouts `+query, args...)
 }
 
 // likePrefix is a LIKE pattern for values that start with s, its wildcards escaped.
@@ -61,16 +60,10 @@ func likePrefix(s string) string {
 
 // DueCheckouts lists open checkouts whose expiry has passed.
 func (q checkoutReads) DueCheckouts(ctx context.Context, now time.Time, limit int) ([]string, error) {
-	return list(ctx, q.runner, "due checkouts", scanString, `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? -- held by an approval being confirmed: it does not expire yet
+	return list(ctx, q.runner, "due checkouts", scanValue[string], `SELECT id FROM checkouts WHERE status = 'open' AND expires_at <= ? -- held by an approval being confirmed: it does not expire yet
 		AND NOT EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = checkouts.id AND a.pg_token IS NOT NULL
 			AND a.status IN ('ready', 'authenticating'))
 		ORDER BY expires_at LIMIT ?`, ms(now), limit)
-}
-
-func scanString(s Row) (string, error) {
-	var v string
-	err := s.Scan(&v)
-	return v, err
 }
 
 func scanCheckout(s Row) (*store.Checkout, error) {

@@ -8,6 +8,22 @@ import (
 
 const eventColumns = `id, merchant_id, type, checkout_id, object_id, data, created_at`
 
+// EnqueueMatching is the statement that inserts the outbox rows of an event: a pending delivery
+// to each endpoint of its merchant whose enabled_events hold its type or "*", disabled ones too,
+// its id "whd_" and randomHex24 (24 random hex digits). enabledEvents is the rows, in a column
+// named value, of the JSON array of strings in an endpoint ep's enabled_events. Its arguments:
+// the event id, its type.
+func EnqueueMatching(randomHex24, enabledEvents string) string {
+	return `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
+		attempts, next_attempt_at, locked_until, created_at, updated_at)
+	SELECT 'whd_' || ` + randomHex24 + `, ev.id, ep.id, ev.merchant_id, ev.checkout_id, 'pending',
+		0, ev.created_at, 0, ev.created_at, ev.created_at
+	FROM events ev JOIN webhook_endpoints ep ON ep.merchant_id = ev.merchant_id
+	WHERE ev.id = ? AND ev.type <> 'ping'
+		AND EXISTS (SELECT 1 FROM ` + enabledEvents + ` WHERE value IN ('*', ?))
+	ORDER BY ep.created_at, ep.id`
+}
+
 // CreateEvent inserts an event and its deliveries (see store.Tx).
 func (t webhookWrites) CreateEvent(ctx context.Context, e *store.Event) error {
 	t.touch(e.CheckoutID)
@@ -42,9 +58,8 @@ func (q webhookReads) Events(ctx context.Context, p store.ListEvents) ([]*store.
 		return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
 			` ORDER BY `+d.CommitOrder+` LIMIT ?`, append(w.args, p.Limit)...)
 	}
-	w.after("events", q.dialect.RowOrder, p.StartingAfter, p.MerchantID)
-	return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events WHERE `+w.String()+
-		` ORDER BY created_at DESC, `+q.dialect.RowOrder+` DESC LIMIT ?`, append(w.args, p.Limit)...)
+	query, args := w.newestFirst("events", q.dialect.RowOrder, p.StartingAfter, p.MerchantID, p.Limit)
+	return list(ctx, q.runner, "events", scanEvent, `SELECT `+eventColumns+` FROM events `+query, args...)
 }
 
 func scanEvent(s Row) (*store.Event, error) {

@@ -41,21 +41,15 @@ func (q linkReads) Links(ctx context.Context, merchantID string, limit int) ([]*
 
 // LinkPaidCount counts a link's paid checkouts.
 func (q linkReads) LinkPaidCount(ctx context.Context, linkID string) (int, error) {
-	return one(ctx, q.runner, "link paid count", scanInt, `SELECT COUNT(*) FROM checkouts WHERE link_id = ? AND status = 'paid'`, linkID)
+	return one(ctx, q.runner, "link paid count", scanValue[int], `SELECT COUNT(*) FROM checkouts WHERE link_id = ? AND status = 'paid'`, linkID)
 }
 
 // LinkUses counts a link's checkouts, but for one, that are paid or whose approval is being
 // confirmed.
 func (q linkReads) LinkUses(ctx context.Context, linkID, exceptCheckoutID string) (int, error) {
-	return one(ctx, q.runner, "link uses", scanInt, `SELECT COUNT(*) FROM checkouts c WHERE c.link_id = ? AND c.id <> ? AND (c.status = 'paid'
+	return one(ctx, q.runner, "link uses", scanValue[int], `SELECT COUNT(*) FROM checkouts c WHERE c.link_id = ? AND c.id <> ? AND (c.status = 'paid'
 		OR (c.status = 'open' AND EXISTS (SELECT 1 FROM attempts a WHERE a.checkout_id = c.id AND a.pg_token IS NOT NULL
 			AND a.status IN ('ready', 'authenticating'))))`, linkID, exceptCheckoutID)
-}
-
-func scanInt(s Row) (int, error) {
-	var n int
-	err := s.Scan(&n)
-	return n, err
 }
 
 func scanLink(s Row) (*store.Link, error) {

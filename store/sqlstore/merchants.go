@@ -52,13 +52,7 @@ func (q accountReads) MerchantByName(ctx context.Context, name string) (*store.M
 
 // MerchantIDsByName lists the ids of the merchants with that display name, oldest first.
 func (q accountReads) MerchantIDsByName(ctx context.Context, name string) ([]string, error) {
-	return list(ctx, q.runner, "merchants by name", scanID, `SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id`, name)
-}
-
-func scanID(s Row) (string, error) {
-	var id string
-	err := s.Scan(&id)
-	return id, err
+	return list(ctx, q.runner, "merchants by name", scanValue[string], `SELECT id FROM merchants WHERE name = ? ORDER BY created_at, id`, name)
 }
 
 func scanMerchant(s Row) (*store.Merchant, error) {

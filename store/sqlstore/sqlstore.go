@@ -1,8 +1,8 @@
 // Package sqlstore is the SQL that store/sqlite and store/postgres share: the queries of every
 // table, written once with ? placeholders, the row decoding, the JSON columns and the times
 // kept as Unix milliseconds. A backend adapts its driver to Conn (PostgreSQL's rebinds ? to
-// $n) and says in a Dialect the few things its SQL says its own way; its transactions,
-// connections, migrations and error codes stay in its own package.
+// $n) and says in a Dialect the few things its SQL says its own way, in a Schema those of its
+// migrations; its transactions, connections, migrating and error codes stay in its own package.
 package sqlstore
 
 import (
@@ -49,9 +49,8 @@ type Dialect struct {
 	// ForUpdate ends a SELECT whose rows the transaction locks until it ends; empty in SQLite,
 	// whose write transaction holds the database's one write lock from its start.
 	ForUpdate string
-	// EnqueueMatching inserts the outbox rows of an event (CreateEvent): a pending delivery to
-	// each endpoint of its merchant whose enabled_events hold its type or "*", disabled ones
-	// too, its id "whd_" and 24 random hex digits. Its arguments: the event id, its type.
+	// EnqueueMatching inserts the outbox rows of an event (CreateEvent), as EnqueueMatching
+	// writes it in the dialect's words.
 	EnqueueMatching string
 	// CommitOrder orders a merchant's events as they were committed, for followers: SQLite's
 	// rowid (one connection writes); PostgreSQL's writing transaction id, then seq.
@@ -161,6 +160,13 @@ func one[T any](ctx context.Context, q runner, op string, scan func(Row) (T, err
 	return v, nil
 }
 
+// scanValue decodes a row of one column.
+func scanValue[T any](s Row) (T, error) {
+	var v T
+	err := s.Scan(&v)
+	return v, err
+}
+
 // list runs a query and decodes each row with scan.
 func list[T any](ctx context.Context, q runner, op string, scan func(Row) (T, error), query string, args ...any) ([]T, error) {
 	rows, err := q.conn.Query(ctx, query, args...)
@@ -236,11 +242,13 @@ func (w *where) and(when bool, cond string, args ...any) {
 	}
 }
 
-// after keeps, of a merchant's rows of table listed newest first, those past the row cursor
-// (none: all), ordered by created_at and then by the column order.
-func (w *where) after(table, order, cursor, merchantID string) {
+// newestFirst ends the query of a page of a merchant's rows of table, newest first (by
+// created_at, then by the column order), and answers it with its arguments: the conditions, and
+// of the rows they keep the first limit past the row cursor (none: from the newest).
+func (w *where) newestFirst(table, order, cursor, merchantID string, limit int) (string, []any) {
 	w.and(cursor != "", `(created_at, `+order+`) < (SELECT created_at, `+order+` FROM `+table+` WHERE id = ? AND merchant_id = ?)`,
 		cursor, merchantID)
+	return `WHERE ` + w.String() + ` ORDER BY created_at DESC, ` + order + ` DESC LIMIT ?`, append(w.args, limit)
 }
 
 // String is the conditions joined by AND.

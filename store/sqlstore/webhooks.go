@@ -18,7 +18,7 @@ const DeliveryColumns = `seq, id, event_id, endpoint_id, merchant_id, checkout_i
 
 // EnqueueDelivery adds one delivery and sets its Seq.
 func (t webhookWrites) EnqueueDelivery(ctx context.Context, d *store.Delivery) error {
-	seq, err := one(ctx, t.runner, "enqueue delivery", scanInt64, `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
+	seq, err := one(ctx, t.runner, "enqueue delivery", scanValue[int64], `INSERT INTO webhook_deliveries (id, event_id, endpoint_id, merchant_id, checkout_id, status,
 		attempts, next_attempt_at, locked_until, created_at, updated_at) VALUES (`+placeholders(11)+`) RETURNING seq`,
 		d.ID, d.EventID, d.EndpointID, d.MerchantID, d.CheckoutID, d.Status, d.Attempts, ms(d.NextAttemptAt),
 		msOrZero(d.LockedUntil), ms(d.CreatedAt), ms(d.UpdatedAt))
@@ -27,12 +27,6 @@ func (t webhookWrites) EnqueueDelivery(ctx context.Context, d *store.Delivery) e
 	}
 	d.Seq = seq
 	return nil
-}
-
-func scanInt64(s Row) (int64, error) {
-	var n int64
-	err := s.Scan(&n)
-	return n, err
 }
 
 // ClaimDeliveries holds due deliveries for a worker (see store.Tx).
@@ -108,7 +102,7 @@ func scanDeliveryAttempt(s Row) (*store.DeliveryAttempt, error) {
 
 // LastDeliverySuccess is when an endpoint last took a delivery.
 func (q webhookReads) LastDeliverySuccess(ctx context.Context, endpointID string) (time.Time, error) {
-	last, err := one(ctx, q.runner, "last delivery success", scanInt64,
+	last, err := one(ctx, q.runner, "last delivery success", scanValue[int64],
 		`SELECT COALESCE(MAX(updated_at), 0) FROM webhook_deliveries WHERE endpoint_id = ? AND status = 'succeeded'`, endpointID)
 	return fromMSOrZero(last), err
 }

@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"sync"
@@ -21,7 +20,7 @@ var errNotOpen = errors.New("checkout is not open")
 // testDuplicateApprove: many approvals of one checkout at once; one pays it, the others find it
 // paid.
 func testDuplicateApprove(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	const n = 12
@@ -52,16 +51,7 @@ func testDuplicateApprove(t *testing.T, s store.Store) {
 				CheckoutID: c.ID, ObjectID: p.ID, Data: []byte("{}"), CreatedAt: fixture.T0})
 		})
 	})
-	paid := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			paid++
-		case !errors.Is(err, errNotOpen):
-			t.Errorf("approval %d: %v, want it to find the checkout paid", i, err)
-		}
-	}
-	if paid != 1 {
+	if paid := fixture.Won(t, errs, errNotOpen, "approval"); paid != 1 {
 		t.Errorf("%d approvals paid the checkout", paid)
 	}
 	attempts, _ := s.AttemptsByCheckout(ctx, "cs_1")
@@ -76,7 +66,7 @@ var errTooMuch = errors.New("more than is left")
 // testRacingRefunds: refunds asked at once never add up to more than the payment, and each
 // one's outcome, settled twice at once, counts once.
 func testRacingRefunds(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -160,7 +150,7 @@ func testRacingRefunds(t *testing.T, s store.Store) {
 // the key and creating it when absent, as ReserveIdempotencyKey does: one holds it, the others
 // read its row; none fails. Several keys, so that the race is run more than once.
 func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const keys, n = 8, 8
 	var mu sync.Mutex
@@ -199,7 +189,7 @@ func testConcurrentIdempotencyKeys(t *testing.T, s store.Store) {
 // testConcurrentClaims: workers claiming the outbox at once claim each due delivery once, and
 // of a checkout's deliveries to an endpoint only the oldest pending one.
 func testConcurrentClaims(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateWebhookEndpoint(ctx, &store.WebhookEndpoint{ID: "we_1", MerchantID: m.ID, URL: "https://shop.example/hook",
@@ -263,15 +253,13 @@ var errLastOwner = errors.New("the last owner")
 // testRacingOwnerRemovals: owners removed or made staff at once, each after checking on
 // LockUsers that another owner stays, never leave a merchant without one.
 func testRacingOwnerRemovals(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const n = 4
 	for i := range n {
 		u := &store.User{ID: fmt.Sprintf("usr_%d", i), MerchantID: m.ID, Email: fmt.Sprintf("owner%d@shop.example", i),
 			PasswordHash: "$argon2id$x", Role: "owner", CreatedAt: fixture.T0, PasswordChangedAt: fixture.T0}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateUser(ctx, u) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateUser, u)
 	}
 	errs := fixture.Race(n, func(i int) error {
 		return s.Transact(ctx, func(tx store.Tx) error {
@@ -300,15 +288,7 @@ func testRacingOwnerRemovals(t *testing.T, s store.Store) {
 			return tx.UpdateUser(ctx, &staff)
 		})
 	})
-	done := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			done++
-		case !errors.Is(err, errLastOwner):
-			t.Errorf("removal %d: %v", i, err)
-		}
-	}
+	done := fixture.Won(t, errs, errLastOwner, "removal")
 	users, err := s.Users(ctx, m.ID)
 	if err != nil {
 		t.Fatal(err)

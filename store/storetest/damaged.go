@@ -1,7 +1,6 @@
 package storetest
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -14,7 +13,7 @@ import (
 // never a half-read record, never a panic.
 func CheckDamagedRows(t *testing.T, s store.Store, exec func(query string) error) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_items", fixture.T0)
 	fixture.NewCheckout(t, s, m, "cs_meta", fixture.T0)

@@ -1,10 +1,8 @@
 package storetest
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,19 +13,13 @@ import (
 // take takes a lease for holder until until, as of now.
 func take(t *testing.T, s store.Store, name, holder string, now, until time.Time) bool {
 	t.Helper()
-	var ok bool
-	err := s.Transact(context.Background(), func(tx store.Tx) (err error) {
-		ok, err = tx.TakeLease(context.Background(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
-		return err
+	return fixture.Commit(t, s, func(tx store.Tx) (bool, error) {
+		return tx.TakeLease(t.Context(), &store.Lease{Name: name, Holder: holder, ExpiresAt: until}, now)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ok
 }
 
 func testLeases(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	if _, err := s.Lease(ctx, "approve:att_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("no lease yet: %v", err)
 	}
@@ -86,29 +78,19 @@ func testLeases(t *testing.T, s store.Store) {
 	}
 }
 
+var errLeaseHeld = errors.New("the lease is held")
+
 // testRacingLeases: instances taking one free (or lapsed) lease at once, each in its own
 // transaction, leave it to exactly one of them.
 func testRacingLeases(t *testing.T, s store.Store) {
 	for round, now := range []time.Time{fixture.T0, fixture.T0.Add(2 * time.Minute)} { // free, then lapsed
-		const n = 8
-		won := make([]bool, n)
-		var wg sync.WaitGroup
-		start := make(chan struct{})
-		for i := range n {
-			wg.Go(func() {
-				<-start
-				won[i] = take(t, s, "reconcile:att_1", fmt.Sprintf("inst-%d-%d", round, i), now, now.Add(time.Minute))
-			})
-		}
-		close(start)
-		wg.Wait()
-		winners := 0
-		for _, w := range won {
-			if w {
-				winners++
+		errs := fixture.Race(8, func(i int) error {
+			if !take(t, s, "reconcile:att_1", fmt.Sprintf("inst-%d-%d", round, i), now, now.Add(time.Minute)) {
+				return errLeaseHeld
 			}
-		}
-		if winners != 1 {
+			return nil
+		})
+		if winners := fixture.Won(t, errs, errLeaseHeld, "instance"); winners != 1 {
 			t.Errorf("round %d: %d instances took one lease", round, winners)
 		}
 	}

@@ -2,7 +2,6 @@ package storetest
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -16,7 +15,7 @@ import (
 // with a ready attempt (att_0 …).
 func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		err := tx.CreateLink(ctx, &store.Link{ID: id, Slug: "slug-" + id, MerchantID: m.ID, Amount: 11000, Active: true,
 			SuccessURL: "https://shop.example/ok", FailureURL: "https://shop.example/no", CreatedAt: fixture.T0, UpdatedAt: fixture.T0})
@@ -44,7 +43,7 @@ func newLink(t *testing.T, s store.Store, m *store.Merchant, id string, n int) {
 // testLinkUses: a link's uses are its paid checkouts and those whose approval is being confirmed
 // (a live attempt with a pg_token), but for the checkout asking.
 func testLinkUses(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	newLink(t, s, m, "lnk_1", 5)
 	fixture.NewCheckout(t, s, m, "cs_other", fixture.T0) // not from the link
@@ -106,7 +105,7 @@ var errLinkUsedUp = errors.New("the link is used up")
 // testRacingLinkClaims: shoppers of one one-time link claim their approvals at once, each in a
 // transaction that counts the link's uses first: one claim commits, whatever the backend.
 func testRacingLinkClaims(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	const n = 8
 	newLink(t, s, m, "lnk_1", n)
@@ -128,16 +127,7 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 			return tx.UpdateAttempt(ctx, a)
 		})
 	})
-	claimed := 0
-	for i, err := range errs {
-		switch {
-		case err == nil:
-			claimed++
-		case !errors.Is(err, errLinkUsedUp):
-			t.Errorf("claim %d: %v", i, err)
-		}
-	}
-	if claimed != 1 {
+	if claimed := fixture.Won(t, errs, errLinkUsedUp, "claim"); claimed != 1 {
 		t.Errorf("%d claims of a one-time link committed", claimed)
 	}
 	if n, err := s.LinkUses(ctx, "lnk_1", ""); err != nil || n != 1 {
@@ -148,7 +138,7 @@ func testRacingLinkClaims(t *testing.T, s store.Store) {
 // testLinks: a link reads back by id and by slug with its items, metadata and expiry; a
 // merchant's links list newest first; UpdateLink writes its active flag.
 func testLinks(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	expires := fixture.T0.Add(24 * time.Hour)
 	links := []*store.Link{
@@ -159,17 +149,7 @@ func testLinks(t *testing.T, s store.Store) {
 		{ID: "lnk_c", Slug: "cake", MerchantID: m.ID, Amount: 6000, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0},
 		{ID: "lnk_x", Slug: "other", MerchantID: other.ID, Amount: 100, CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0},
 	}
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for _, l := range links {
-			if err := tx.CreateLink(ctx, l); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateLink, links...)
 	l, err := s.Link(ctx, "lnk_a")
 	if err != nil || l.Slug != "coffee" || l.Amount != 11000 || len(l.Items) != 1 || l.Items[0] != links[0].Items[0] ||
 		l.Description != "커피" || l.SuccessURL != links[0].SuccessURL || l.FailureURL != links[0].FailureURL ||

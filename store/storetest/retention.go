@@ -10,20 +10,10 @@ import (
 	"github.com/kpcheckout/kpcheckout/store/storetest/internal/fixture"
 )
 
-// prune runs one of the Prune… methods in its own transaction and answers how many it deleted.
-func prune(t *testing.T, s store.Store, fn func(tx store.Tx) (int, error)) int {
-	t.Helper()
-	var n int
-	if err := s.Transact(context.Background(), func(tx store.Tx) (err error) { n, err = fn(tx); return err }); err != nil {
-		t.Fatal(err)
-	}
-	return n
-}
-
 // testPruneIdempotencyKeys: keys older than the cut go, oldest first and limit at a time, but
 // for those bound to a money object whose outcome is still open; those go once it is settled.
 func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := moneyObjects(t, s)
 	keys := []struct {
 		key, objectType, objectID string
@@ -43,6 +33,10 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 		{"attempt-ended", "attempt", "att_ended", false},
 	}
 	cut := fixture.T0.Add(24 * time.Hour)
+	// Each prune runs in a transaction of its own and answers how many it deleted.
+	prune := func(limit int) int {
+		return fixture.Commit(t, s, func(tx store.Tx) (int, error) { return tx.PruneIdempotencyKeys(ctx, cut, limit) })
+	}
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, k := range keys {
 			row := &store.IdempotencyKey{MerchantID: m.ID, Key: k.key, RequestHash: "h", Owner: "o", ObjectType: k.objectType,
@@ -67,13 +61,13 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 		}
 		return err == nil
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneIdempotencyKeys(ctx, cut, 3) }); n != 3 {
+	if n := prune(3); n != 3 {
 		t.Fatalf("pruned %d keys, want the limit of 3", n)
 	}
 	if exists("answered") || exists("checkout") || !exists("refund-done") {
 		t.Error("the oldest keys were not the first to go")
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneIdempotencyKeys(ctx, cut, 100) }); n != 4 {
+	if n := prune(100); n != 4 {
 		t.Errorf("pruned %d more keys, want 4", n)
 	}
 	for _, k := range keys {
@@ -96,7 +90,7 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneIdempotencyKeys(ctx, cut, 100) }); n != 1 || exists("refund-pending") {
+	if n := prune(100); n != 1 || exists("refund-pending") {
 		t.Errorf("pruned %d keys once the refund settled, want its key", n)
 	}
 }
@@ -107,7 +101,7 @@ func testPruneIdempotencyKeys(t *testing.T, s store.Store) {
 // ch_pending, ch_unknown and ch_failed.
 func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	for _, id := range []string{"agr_deactivating", "agr_inactive", "agr_on"} {
@@ -158,9 +152,16 @@ func moneyObjects(t *testing.T, s store.Store) *store.Merchant {
 // testPruneDeliveriesAndEvents: deliveries that ended before the cut go with their tries, oldest
 // first; pending ones stay. Events before the cut go once no delivery names them.
 func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	cut := fixture.T0.Add(24 * time.Hour)
+	// Each prune runs in a transaction of its own and answers how many it deleted.
+	pruneEvents := func(limit int) int {
+		return fixture.Commit(t, s, func(tx store.Tx) (int, error) { return tx.PruneEvents(ctx, cut, limit) })
+	}
+	pruneDeliveries := func(limit int) int {
+		return fixture.Commit(t, s, func(tx store.Tx) (int, error) { return tx.PruneDeliveries(ctx, cut, limit) })
+	}
 	// Each event with a delivery that ends at its time (zero: still pending; none: no delivery).
 	events := []struct {
 		id    string
@@ -192,10 +193,10 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 			t.Fatal(err)
 		}
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneEvents(ctx, cut, 100) }); n != 1 {
+	if n := pruneEvents(100); n != 1 {
 		t.Errorf("pruned %d events while their deliveries are kept, want evt_none only", n)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneDeliveries(ctx, cut, 1) }); n != 1 {
+	if n := pruneDeliveries(1); n != 1 {
 		t.Fatalf("pruned %d deliveries, want the limit of 1", n)
 	}
 	if list, err := s.DeliveriesByEvent(ctx, "evt_done"); err != nil || len(list) != 0 {
@@ -204,7 +205,7 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 	if tries, err := s.DeliveryAttempts(ctx, "whd_evt_done"); err != nil || len(tries) != 0 {
 		t.Errorf("a pruned delivery left %d tries (%v)", len(tries), err)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneDeliveries(ctx, cut, 100) }); n != 1 {
+	if n := pruneDeliveries(100); n != 1 {
 		t.Errorf("pruned %d more deliveries, want the failed one", n)
 	}
 	for _, id := range []string{"evt_pending", "evt_late"} {
@@ -215,13 +216,13 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 	if tries, err := s.DeliveryAttempts(ctx, "whd_evt_late"); err != nil || len(tries) != 2 {
 		t.Errorf("a kept delivery has %d tries (%v)", len(tries), err)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneEvents(ctx, cut, 1) }); n != 1 {
+	if n := pruneEvents(1); n != 1 {
 		t.Fatalf("pruned %d events, want the limit of 1", n)
 	}
 	if _, err := s.Event(ctx, "evt_done"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("the oldest event is kept: %v", err)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneEvents(ctx, cut, 100) }); n != 1 {
+	if n := pruneEvents(100); n != 1 {
 		t.Errorf("pruned %d more events, want evt_failed", n)
 	}
 	for _, e := range events {
@@ -242,10 +243,10 @@ func testPruneDeliveriesAndEvents(t *testing.T, s store.Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneDeliveries(ctx, cut, 100) }); n != 1 {
+	if n := pruneDeliveries(100); n != 1 {
 		t.Errorf("pruned %d deliveries once the pending one ended, want 1", n)
 	}
-	if n := prune(t, s, func(tx store.Tx) (int, error) { return tx.PruneEvents(ctx, cut, 100) }); n != 1 {
+	if n := pruneEvents(100); n != 1 {
 		t.Errorf("pruned %d events once its delivery went, want 1", n)
 	}
 }

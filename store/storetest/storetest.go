@@ -69,7 +69,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 }
 
 func testMerchant(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	got, err := s.Merchant(ctx, m.ID)
 	if err != nil || got.Name != m.Name || got.CID != m.CID || got.MaxAmount != m.MaxAmount || !got.CreatedAt.Equal(fixture.T0) {
@@ -83,9 +83,7 @@ func testMerchant(t *testing.T, s store.Store) {
 	}
 	twin := *m
 	twin.ID, twin.CreatedAt = "mer_twin", fixture.T0.Add(time.Second)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateMerchant(ctx, &twin) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateMerchant, &twin)
 	if ids, err := s.MerchantIDsByName(ctx, m.Name); err != nil || !slices.Equal(ids, []string{m.ID, "mer_twin"}) {
 		t.Errorf("ids by name: %v %v", ids, err)
 	}
@@ -95,7 +93,7 @@ func testMerchant(t *testing.T, s store.Store) {
 }
 
 func testCheckout(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	c := fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	got, err := s.Checkout(ctx, "cs_1")
@@ -106,9 +104,7 @@ func testCheckout(t *testing.T, s store.Store) {
 		t.Errorf("round trip: %+v", got)
 	}
 	got.Status, got.UpdatedAt = "paid", fixture.T0.Add(time.Minute)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateCheckout(ctx, got) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateCheckout, got)
 	if again, _ := s.Checkout(ctx, "cs_1"); again.Status != "paid" {
 		t.Errorf("status %q after update", again.Status)
 	}
@@ -124,7 +120,7 @@ func testCheckout(t *testing.T, s store.Store) {
 }
 
 func testList(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	for i, id := range []string{"cs_a", "cs_b", "cs_c"} {
 		fixture.NewCheckout(t, s, m, id, fixture.T0.Add(time.Duration(i)*time.Second))
@@ -154,15 +150,11 @@ func testList(t *testing.T, s store.Store) {
 }
 
 func ids(list []*store.Checkout) []string {
-	var out []string
-	for _, c := range list {
-		out = append(out, c.ID)
-	}
-	return out
+	return fixture.IDs(list, func(c *store.Checkout) string { return c.ID })
 }
 
 func testAttemptToken(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -198,8 +190,102 @@ func testAttemptToken(t *testing.T, s store.Store) {
 	}
 }
 
+// testApprovalsToSettle: an attempt keeps when its approve was sent and its void status, and the
+// reconciler finds the approvals to cancel at KakaoPay and the ones KakaoPay never confirmed.
+func testApprovalsToSettle(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
+	sent := fixture.T0.Add(time.Minute)
+	rows := []*store.Attempt{
+		fixture.Attempt("att_stray", "cs_1", "T1"), fixture.Attempt("att_voided", "cs_1", "T2"),
+		fixture.Attempt("att_unconfirmed", "cs_1", "T3"), fixture.Attempt("att_failed", "cs_1", "T4"), fixture.Attempt("att_sent", "cs_1", "T5"),
+	}
+	rows[0].Status, rows[0].VoidStatus = "approved", "pending"
+	rows[1].Status, rows[1].VoidStatus = "approved", "voided"
+	rows[2].Status, rows[2].FailureCode, rows[2].ApproveSentAt, rows[2].UpdatedAt = "failed", "APPROVE_UNCONFIRMED", sent, fixture.T0.Add(time.Hour)
+	rows[3].Status, rows[3].FailureCode, rows[3].ApproveSentAt = "failed", "INSUFFICIENT_BALANCE", sent
+	rows[4].PGToken, rows[4].ApproveSentAt = "tok", sent
+	fixture.Write(t, s, store.Tx.CreateAttempt, rows...)
+	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.Equal(sent) || a.VoidStatus != "" {
+		t.Errorf("sent attempt: %v %+v", err, a)
+	}
+	if a, err := s.Attempt(ctx, "att_stray"); err != nil || !a.ApproveSentAt.IsZero() || a.VoidStatus != "pending" {
+		t.Errorf("stray attempt: %v %+v", err, a)
+	}
+	if list, err := s.StrayApprovals(ctx, 10); err != nil || len(list) != 1 || list[0].ID != "att_stray" {
+		t.Errorf("stray approvals: %v %+v", err, list)
+	}
+	if list, err := s.UnconfirmedApprovals(ctx, fixture.T0, 10); err != nil || len(list) != 1 || list[0].ID != "att_unconfirmed" {
+		t.Errorf("unconfirmed approvals: %v %+v", err, list)
+	}
+	if list, err := s.UnconfirmedApprovals(ctx, fixture.T0.Add(2*time.Hour), 10); err != nil || len(list) != 0 {
+		t.Errorf("unconfirmed approvals ended before since: %v %+v", err, list)
+	}
+	// Voiding one, and clearing a sent time when a refused claim is released, are written.
+	err := s.Transact(ctx, func(tx store.Tx) error {
+		a, err := tx.Attempt(ctx, "att_stray")
+		if err != nil {
+			return err
+		}
+		a.VoidStatus = "voided"
+		if err := tx.UpdateAttempt(ctx, a); err != nil {
+			return err
+		}
+		if a, err = tx.Attempt(ctx, "att_sent"); err != nil {
+			return err
+		}
+		a.PGToken, a.ApproveSentAt = "", time.Time{}
+		return tx.UpdateAttempt(ctx, a)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if list, err := s.StrayApprovals(ctx, 10); err != nil || len(list) != 0 {
+		t.Errorf("stray approvals after voiding: %v %+v", err, list)
+	}
+	if a, err := s.Attempt(ctx, "att_sent"); err != nil || !a.ApproveSentAt.IsZero() || a.PGToken != "" {
+		t.Errorf("released attempt: %v %+v", err, a)
+	}
+}
+
+// testLiveAttempts: the reconciler asks KakaoPay about the attempts still ready or
+// authenticating (those with a tid: a ready call answered) made at or before a time, oldest first.
+func testLiveAttempts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
+	rows := []*store.Attempt{
+		fixture.Attempt("att_ready", "cs_1", "T1"), fixture.Attempt("att_auth", "cs_1", "T2"), fixture.Attempt("att_no_tid", "cs_1", ""),
+		fixture.Attempt("att_failed", "cs_1", "T3"), fixture.Attempt("att_later", "cs_1", "T4"),
+	}
+	rows[0].CreatedAt = fixture.T0.Add(time.Second)
+	rows[1].Status = "authenticating"
+	rows[3].Status = "failed"
+	rows[4].CreatedAt = fixture.T0.Add(time.Hour)
+	fixture.Write(t, s, store.Tx.CreateAttempt, rows...)
+	attemptIDs := fixture.IDsBy(t, func(a *store.Attempt) string { return a.ID })
+	live := func(before time.Time, limit int) []string { return attemptIDs(s.LiveAttempts(ctx, before, limit)) }
+	if got := live(fixture.T0.Add(time.Minute), 10); !slices.Equal(got, []string{"att_auth", "att_ready"}) {
+		t.Errorf("live at fixture.T0+1m: %v", got)
+	}
+	if got := live(fixture.T0.Add(time.Hour), 1); !slices.Equal(got, []string{"att_auth"}) {
+		t.Errorf("live at fixture.T0+1h, one: %v", got)
+	}
+	if got := live(fixture.T0.Add(time.Hour), 10); !slices.Equal(got, []string{"att_auth", "att_ready", "att_later"}) {
+		t.Errorf("live at fixture.T0+1h: %v", got)
+	}
+	if _, err := s.Attempt(ctx, "att_nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a missing attempt: %v", err)
+	}
+	err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateAttempt(ctx, &store.Attempt{ID: "att_nope"}) })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("updating a missing attempt: %v", err)
+	}
+}
+
 func testOnePayment(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	pay := func(id, attemptID string) error {
@@ -227,7 +313,7 @@ func testOnePayment(t *testing.T, s store.Store) {
 }
 
 func testRollback(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	err := s.Transact(ctx, func(tx store.Tx) error {
@@ -264,7 +350,7 @@ func testRollback(t *testing.T, s store.Store) {
 
 // testConcurrent makes many writers race on one counter: transactions must serialize.
 func testConcurrent(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var wg sync.WaitGroup
@@ -297,12 +383,10 @@ func testConcurrent(t *testing.T, s store.Store) {
 }
 
 func testIdempotency(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k1", RequestHash: "h", StatusCode: 201, Body: []byte(`{"id":"cs_1"}`), CreatedAt: fixture.T0}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateIdempotencyKey, k)
 	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, k) }); !errors.Is(err, store.ErrConflict) {
 		t.Errorf("a key saved twice: %v", err)
 	}
@@ -316,7 +400,7 @@ func testIdempotency(t *testing.T, s store.Store) {
 }
 
 func testIdempotencyReservation(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	tx := func(fn func(tx store.Tx) error) error { return s.Transact(ctx, fn) }
 	res := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h", Owner: "first", CreatedAt: fixture.T0}
@@ -362,7 +446,7 @@ func testIdempotencyReservation(t *testing.T, s store.Store) {
 }
 
 func testDue(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)                  // expires fixture.T0+1h
 	fixture.NewCheckout(t, s, m, "cs_2", fixture.T0.Add(time.Minute)) // expires fixture.T0+1h1m
@@ -390,7 +474,7 @@ func testDue(t *testing.T, s store.Store) {
 // testConcurrentAllOrNothing races transactions that commit, fail or panic after writing: each
 // one's writes are all there or all gone, whatever the others did at the same time.
 func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	boom := errors.New("boom")
 	const n = 120
@@ -461,7 +545,7 @@ func testConcurrentAllOrNothing(t *testing.T, s store.Store) {
 // testView: reads inside one View see the database as it was at the first of them, though a
 // write commits in between; a View after the commit sees it.
 func testView(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.NewCheckout(t, s, m, "cs_1", fixture.T0)
 	var before, during string
@@ -507,7 +591,7 @@ func testView(t *testing.T, s store.Store) {
 // (whatever the case of ASCII letters; % and _ are letters like any other), or by its
 // customer's whole e-mail, whatever its case; a status narrows the list.
 func testSearchCheckouts(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	err := s.Transact(ctx, func(tx store.Tx) error {
 		for i, c := range []*store.Checkout{
@@ -552,17 +636,13 @@ func testSearchCheckouts(t *testing.T, s store.Store) {
 
 // testUpdateIdempotencyKey: a reservation taking over an abandoned one replaces the whole row.
 func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	old := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h1", Owner: "first", ObjectType: "refund", ObjectID: "re_1", CreatedAt: fixture.T0}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateIdempotencyKey(ctx, old) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateIdempotencyKey, old)
 	later := fixture.T0.Add(time.Hour)
 	k := &store.IdempotencyKey{MerchantID: m.ID, Key: "k", RequestHash: "h2", Owner: "second", CreatedAt: later}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateIdempotencyKey(ctx, k) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateIdempotencyKey, k)
 	got, err := s.IdempotencyKey(ctx, m.ID, "k")
 	if err != nil || got.RequestHash != "h2" || got.Owner != "second" || got.ObjectType != "" || got.ObjectID != "" ||
 		got.StatusCode != 0 || len(got.Body) != 0 || !got.CreatedAt.Equal(later) {
@@ -577,7 +657,7 @@ func testUpdateIdempotencyKey(t *testing.T, s store.Store) {
 // testTransactCanceled: a Transact whose context has ended runs nothing, commits nothing and
 // says why.
 func testTransactCanceled(t *testing.T, s store.Store) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	m := fixture.Merchant(t, s, "mer_1")
 	ran := false
@@ -589,14 +669,14 @@ func testTransactCanceled(t *testing.T, s store.Store) {
 	if !errors.Is(err, context.Canceled) || ran {
 		t.Errorf("Transact with an ended context: %v (fn ran: %v)", err, ran)
 	}
-	if _, err := s.Checkout(context.Background(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := s.Checkout(t.Context(), "cs_1"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("after a canceled Transact: %v", err)
 	}
 }
 
 // testClosed: once closed, a store runs no transaction and answers no read, with an error.
 func testClosed(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	if err := s.Close(); err != nil {
 		t.Fatal(err)

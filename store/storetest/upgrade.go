@@ -2,7 +2,7 @@ package storetest
 
 import (
 	"context"
-	"strconv"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -68,30 +68,25 @@ var oldRows = []struct {
 const oldMS = int64(1764147600000)
 
 // FillOldSchema writes one of each record into a database at schema version OldSchema through
-// exec; dollar numbers the arguments $1, $2… (PostgreSQL) instead of ? (SQLite).
-func FillOldSchema(t *testing.T, dollar bool, exec func(query string, args ...any) error) {
-	t.Helper()
+// exec, which takes ? placeholders.
+func FillOldSchema(exec func(query string, args ...any) error) error {
 	for _, r := range oldRows {
-		q := r.query
-		for n := 1; dollar && strings.Contains(q, "?"); n++ {
-			q = strings.Replace(q, "?", "$"+strconv.Itoa(n), 1)
-		}
-		if err := exec(q, r.args...); err != nil {
-			t.Fatalf("%v: %s", err, q)
+		if err := exec(r.query, r.args...); err != nil {
+			return fmt.Errorf("%w: %s", err, r.query)
 		}
 	}
+	return nil
 }
 
-// CheckUpgradeFromOldSchema is a backend's upgrade test: migrate writes a database at schema
-// OldSchema, fill writes one of each record into it (through FillOldSchema), and open opens it as
+// CheckUpgradeFromOldSchema is a backend's upgrade test: old writes a database at schema
+// OldSchema with one of each record in it (through FillOldSchema), and open opens it as
 // kpcheckout does, migrating it to the newest schema; every record must then read back.
-func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error, fill func(context.Context), open func(context.Context) (store.Store, error)) {
+func CheckUpgradeFromOldSchema(t *testing.T, old func(context.Context) error, open func(context.Context) (store.Store, error)) {
 	t.Helper()
-	ctx := context.Background()
-	if err := migrate(ctx); err != nil {
+	ctx := t.Context()
+	if err := old(ctx); err != nil {
 		t.Fatal(err)
 	}
-	fill(ctx)
 	s, err := open(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -103,11 +98,59 @@ func CheckUpgradeFromOldSchema(t *testing.T, migrate func(context.Context) error
 	CheckUpgraded(t, s)
 }
 
+// Migrator is a store that tells which migration steps opening it applied.
+type Migrator interface {
+	store.Store
+	Migrated() []store.Migration
+}
+
+// CheckPendingAndMigrated is a backend's test of its migration steps, known, over a database
+// with no schema: pending lists them all; the first open applies them and says so, after which
+// pending lists none and another open applies none.
+func CheckPendingAndMigrated(t *testing.T, known []store.Migration, pending func(context.Context) ([]store.Migration, error), open func(context.Context) (Migrator, error)) {
+	t.Helper()
+	ctx := t.Context()
+	if todo, err := pending(ctx); err != nil || len(todo) != len(known) {
+		t.Fatalf("pending of a database with no schema: %d %v", len(todo), err)
+	}
+	for i, want := range []int{len(known), 0} {
+		db, err := open(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := db.Migrated()
+		db.Close()
+		if len(got) != want || want > 0 && got[0] != known[0] {
+			t.Errorf("open %d applied %d steps, want %d", i+1, len(got), want)
+		}
+		if todo, err := pending(ctx); err != nil || len(todo) != 0 {
+			t.Errorf("pending after open %d: %v %v", i+1, todo, err)
+		}
+	}
+}
+
+// CheckNewerRefused opens through open a database that a newer kpcheckout migrated one step past
+// known, the last version this one knows: it must be refused, saying both versions and what to
+// do.
+func CheckNewerRefused(t *testing.T, known int, open func(context.Context) (store.Store, error)) {
+	t.Helper()
+	s, err := open(t.Context())
+	if err == nil {
+		s.Close()
+		t.Fatal("a database newer than this kpcheckout was opened")
+	}
+	for _, want := range []string{fmt.Sprintf("version %d", known+1), fmt.Sprintf("up to %d", known), "newer kpcheckout"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the refusal %q does not say %q", err, want)
+		}
+	}
+}
+
 // CheckUpgraded reads every record FillOldSchema wrote through s, a store opened over that
 // database (and so migrated to the newest schema), and writes a new checkout beside them.
 func CheckUpgraded(t *testing.T, s store.Store) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	at := func(offset int64) time.Time { return time.UnixMilli(oldMS + offset) }
 	m, err := s.Merchant(ctx, "mer_old")
 	if err != nil || m.Name != "오래된 상점" || m.WebhookSecret != "whsec_old" || m.Livemode || m.MaxAmount != 2000000 ||
@@ -162,7 +205,7 @@ func CheckUpgraded(t *testing.T, s store.Store) {
 // oldMS), that the migration moved the key there unchanged, so that it keeps working.
 func CheckMovedMerchantKey(t *testing.T, s store.Store) {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	k, err := s.APIKeyByPrefix(ctx, "sk_test_OLDOLDOL")
 	if err != nil || k.MerchantID != "mer_old" || string(k.Hash) != "\x01\x02" || k.Last4 != "" || k.Label != "" ||
 		k.CreatedAt.UnixMilli() != oldMS || !k.LastUsedAt.IsZero() || !k.RevokedAt.IsZero() || len(k.ID) != len("key_")+26 {

@@ -1,7 +1,6 @@
 package webhooktest
 
 import (
-	"context"
 	"slices"
 	"testing"
 	"time"
@@ -13,26 +12,17 @@ import (
 // addEvent commits one event of m.
 func addEvent(t *testing.T, s store.Store, m *store.Merchant, id, typ string, at time.Time) {
 	t.Helper()
-	err := s.Transact(context.Background(), func(tx store.Tx) error {
-		return tx.CreateEvent(context.Background(), &store.Event{ID: id, MerchantID: m.ID, Type: typ, Data: []byte("{}"), CreatedAt: at})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateEvent, &store.Event{ID: id, MerchantID: m.ID, Type: typ, Data: []byte("{}"), CreatedAt: at})
 }
 
 func eventIDs(list []*store.Event) []string {
-	ids := make([]string, len(list))
-	for i, e := range list {
-		ids[i] = e.ID
-	}
-	return ids
+	return fixture.IDs(list, func(e *store.Event) string { return e.ID })
 }
 
 // testEventsForward: listed forward, a merchant's events come oldest first in the order they
 // were committed, whatever their created_at, after a given one, of a type, a page at a time.
 func testEventsForward(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	addEvent(t, s, m, "evt_a", "checkout.created", fixture.T0.Add(2*time.Second))
 	addEvent(t, s, other, "evt_x", "checkout.created", fixture.T0)
@@ -61,7 +51,7 @@ func testEventsForward(t *testing.T, s store.Store) {
 // event first is still open, and another that wrote one after it has committed, gets both once
 // every transaction is done, each once.
 func testEventsForwardMissNone(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	addEvent(t, s, m, "evt_anchor", "checkout.created", fixture.T0)
 	wrote, release, firstDone := make(chan struct{}), make(chan struct{}), make(chan error, 1)

@@ -2,7 +2,6 @@ package webhooktest
 
 import (
 	"cmp"
-	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -16,14 +15,12 @@ import (
 
 // testDeliveriesByEndpoint lists one endpoint's deliveries, newest first, and none of another's.
 func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	endpoint := func(id string, m *store.Merchant, events ...string) {
 		e := &store.WebhookEndpoint{ID: id, MerchantID: m.ID, URL: "https://shop.example/" + id, EnabledEvents: events,
 			Secret: "whsec_" + id, CreatedAt: fixture.T0, UpdatedAt: fixture.T0}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateWebhookEndpoint, e)
 	}
 	endpoint("we_all", m, "*")
 	endpoint("we_paid", m, "checkout.paid")
@@ -31,9 +28,7 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 	for i, typ := range []string{"checkout.created", "checkout.paid", "checkout.expired"} {
 		ev := &store.Event{ID: "evt_" + typ, MerchantID: m.ID, Type: typ, CheckoutID: "cs_1", Data: []byte(`{}`),
 			CreatedAt: fixture.T0.Add(time.Duration(i) * time.Second)}
-		if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateEvent(ctx, ev) }); err != nil {
-			t.Fatal(err)
-		}
+		fixture.Write(t, s, store.Tx.CreateEvent, ev)
 	}
 	events := func(list []*store.Delivery) []string {
 		var out []string
@@ -61,35 +56,32 @@ func testDeliveriesByEndpoint(t *testing.T, s store.Store) {
 // named prefix_00, prefix_01, …, the first at from and one a millisecond after the other.
 func addEvents(t *testing.T, s store.Store, m *store.Merchant, prefix string, from time.Time, n int) {
 	t.Helper()
-	ctx := context.Background()
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for i := range n {
-			id := fmt.Sprintf("%s_%02d", prefix, i)
-			ev := &store.Event{ID: id, MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_" + id, ObjectID: "cs_" + id, Data: []byte(`{}`),
-				CreatedAt: from.Add(time.Duration(i) * time.Millisecond)}
-			if err := tx.CreateEvent(ctx, ev); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	events := make([]*store.Event, n)
+	for i := range n {
+		id := fmt.Sprintf("%s_%02d", prefix, i)
+		events[i] = &store.Event{ID: id, MerchantID: m.ID, Type: "checkout.created", CheckoutID: "cs_" + id, ObjectID: "cs_" + id, Data: []byte(`{}`),
+			CreatedAt: from.Add(time.Duration(i) * time.Millisecond)}
 	}
+	fixture.Write(t, s, store.Tx.CreateEvent, events...)
+}
+
+// queued stores merchant mer_1 with two endpoints for every event, we_1 and we_2, and n events
+// (evt_00, …, from T0) queued to both.
+func queued(t *testing.T, s store.Store, n int) *store.Merchant {
+	t.Helper()
+	m := fixture.Merchant(t, s, "mer_1")
+	fixture.AddEndpoint(t, s, m, "we_1", false)
+	fixture.AddEndpoint(t, s, m, "we_2", false)
+	addEvents(t, s, m, "evt", fixture.T0, n)
+	return m
 }
 
 // claim claims in a transaction of its own and counts what it got by endpoint.
 func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) ([]*store.Delivery, map[string]int) {
 	t.Helper()
-	ctx := context.Background()
-	var got []*store.Delivery
-	err := s.Transact(ctx, func(tx store.Tx) (err error) {
-		got, err = tx.ClaimDeliveries(ctx, now, time.Minute, limit, perEndpoint)
-		return err
+	got := fixture.Commit(t, s, func(tx store.Tx) ([]*store.Delivery, error) {
+		return tx.ClaimDeliveries(t.Context(), now, time.Minute, limit, perEndpoint)
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	by := map[string]int{}
 	for _, d := range got {
 		by[d.EndpointID]++
@@ -101,7 +93,7 @@ func claim(t *testing.T, s store.Store, now time.Time, limit, perEndpoint int) (
 // those any worker holds already, and the first of each endpoint before the second of any; a
 // slot frees when a delivery is recorded or its claim runs out.
 func testClaimPerEndpoint(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	fixture.AddEndpoint(t, s, m, "we_busy", false)
 	fixture.AddEndpoint(t, s, other, "we_quiet", false)
@@ -143,11 +135,8 @@ func testClaimPerEndpoint(t *testing.T, s store.Store) {
 // testConcurrentClaimsKeepTheCap: workers (instances) claiming at once still hold at most
 // perEndpoint deliveries to an endpoint between them.
 func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	m := fixture.Merchant(t, s, "mer_1")
-	fixture.AddEndpoint(t, s, m, "we_1", false)
-	fixture.AddEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", fixture.T0, 20)
+	ctx := t.Context()
+	queued(t, s, 20)
 	now := fixture.T0.Add(time.Minute)
 	var mu sync.Mutex
 	by := map[string]int{}
@@ -179,7 +168,7 @@ func testConcurrentClaimsKeepTheCap(t *testing.T, s store.Store) {
 // then it ends failed, with a try that says why. An enabled endpoint's are not touched. Deleted,
 // the endpoint's waiting ones end failed.
 func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m := fixture.Merchant(t, s, "mer_1")
 	fixture.AddEndpoint(t, s, m, "we_off", true)
 	fixture.AddEndpoint(t, s, m, "we_on", false)
@@ -210,15 +199,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 		t.Errorf("claimed of the disabled endpoint: %v (of %d), want only the ping", off, len(got))
 	}
 	expire := func(now time.Time) int {
-		var n int
-		err := s.Transact(ctx, func(tx store.Tx) (err error) {
-			n, err = tx.ExpireWaitingDeliveries(ctx, now, 72*time.Hour)
-			return err
-		})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return n
+		return fixture.Commit(t, s, func(tx store.Tx) (int, error) { return tx.ExpireWaitingDeliveries(ctx, now, 72*time.Hour) })
 	}
 	if n := expire(fixture.T0.Add(72*time.Hour - time.Millisecond)); n != 0 {
 		t.Errorf("%d expired within the retry window", n)
@@ -246,9 +227,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 	if on, err := s.DeliveriesByEndpoint(ctx, "we_on", 10); err != nil || len(on) != 3 || on[2].Status != store.DeliveryPending {
 		t.Errorf("an enabled endpoint's: %d %v", len(on), err)
 	}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_off") }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.DeleteWebhookEndpoint, "we_off")
 	list, err = s.DeliveriesByEndpoint(ctx, "we_off", 10)
 	if err != nil || len(list) != 4 {
 		t.Fatalf("after deleting the endpoint: %d %v", len(list), err)
@@ -264,7 +243,7 @@ func testDisabledEndpointsKeepTheirDeliveries(t *testing.T, s store.Store) {
 // previous secret; a merchant's list oldest first; an update replaces the row and a deletion
 // removes it.
 func testWebhookEndpoints(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
 	fixture.AddEndpoint(t, s, m, "we_b", false)
 	fixture.AddEndpoint(t, s, m, "we_a", true) // the same millisecond: by id
@@ -273,9 +252,7 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	e := &store.WebhookEndpoint{ID: "we_c", MerchantID: m.ID, URL: "https://shop.example/hooks", Description: "주문 알림",
 		EnabledEvents: []string{"checkout.paid", "refund.succeeded"}, Secret: "whsec_new", PreviousSecret: "whsec_old",
 		PreviousSecretExpiresAt: rotated, CreatedAt: fixture.T0.Add(time.Second), UpdatedAt: fixture.T0.Add(time.Second)}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.CreateWebhookEndpoint(ctx, e) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.CreateWebhookEndpoint, e)
 	got, err := s.WebhookEndpoint(ctx, "we_c")
 	if err != nil || got.MerchantID != m.ID || got.URL != e.URL || got.Description != e.Description ||
 		!slices.Equal(got.EnabledEvents, e.EnabledEvents) || got.Disabled || got.Secret != "whsec_new" ||
@@ -293,17 +270,13 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 	}
 	e.URL, e.Description, e.EnabledEvents, e.Disabled = "https://shop.example/v2", "", []string{"*"}, true
 	e.PreviousSecret, e.PreviousSecretExpiresAt, e.UpdatedAt = "", time.Time{}, fixture.T0.Add(time.Minute)
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.UpdateWebhookEndpoint(ctx, e) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.UpdateWebhookEndpoint, e)
 	if got, err := s.WebhookEndpoint(ctx, "we_c"); err != nil || got.URL != e.URL || got.Description != "" || !got.Disabled ||
 		!slices.Equal(got.EnabledEvents, []string{"*"}) || got.PreviousSecret != "" || !got.PreviousSecretExpiresAt.IsZero() ||
 		!got.UpdatedAt.Equal(e.UpdatedAt) || !got.CreatedAt.Equal(fixture.T0.Add(time.Second)) {
 		t.Errorf("updated: %+v %v", got, err)
 	}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.DeleteWebhookEndpoint(ctx, "we_b") }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.DeleteWebhookEndpoint, "we_b")
 	if got := endpointIDs(m.ID); !slices.Equal(got, []string{"we_a", "we_c"}) {
 		t.Errorf("after deleting we_b: %v", got)
 	}
@@ -321,11 +294,8 @@ func testWebhookEndpoints(t *testing.T, s store.Store) {
 // testDeliveries: an event's deliveries list in the order they were made, a try is kept with
 // its answer, and an endpoint's last success is the latest delivery it took.
 func testDeliveries(t *testing.T, s store.Store) {
-	ctx := context.Background()
-	m := fixture.Merchant(t, s, "mer_1")
-	fixture.AddEndpoint(t, s, m, "we_1", false)
-	fixture.AddEndpoint(t, s, m, "we_2", false)
-	addEvents(t, s, m, "evt", fixture.T0, 2)
+	ctx := t.Context()
+	m := queued(t, s, 2)
 	if last, err := s.LastDeliverySuccess(ctx, "we_1"); err != nil || !last.IsZero() {
 		t.Errorf("before any success: %v %v", last, err)
 	}
@@ -338,9 +308,7 @@ func testDeliveries(t *testing.T, s store.Store) {
 	// A redelivery is made after them, with its own seq.
 	again := &store.Delivery{ID: "whd_again", EventID: "evt_00", EndpointID: "we_1", MerchantID: m.ID, CheckoutID: "cs_evt_00",
 		Status: store.DeliveryPending, NextAttemptAt: fixture.T0.Add(time.Hour), LockedUntil: fixture.T0.Add(time.Hour), CreatedAt: fixture.T0.Add(time.Hour), UpdatedAt: fixture.T0.Add(time.Hour)}
-	if err := s.Transact(ctx, func(tx store.Tx) error { return tx.EnqueueDelivery(ctx, again) }); err != nil {
-		t.Fatal(err)
-	}
+	fixture.Write(t, s, store.Tx.EnqueueDelivery, again)
 	if list, err := s.DeliveriesByEvent(ctx, "evt_00"); err != nil || len(list) != 3 || list[2].ID != "whd_again" ||
 		list[2].Seq != again.Seq || list[2].Seq <= list[1].Seq || !list[2].LockedUntil.Equal(again.LockedUntil) {
 		t.Errorf("after a redelivery (seq %d): %+v %v", again.Seq, list, err)
@@ -385,27 +353,20 @@ func testDeliveries(t *testing.T, s store.Store) {
 // testEvents: a merchant's events list newest first (one millisecond in the reverse of the order
 // they were written), by type, by checkout and a page at a time; one reads back by id.
 func testEvents(t *testing.T, s store.Store) {
-	ctx := context.Background()
+	ctx := t.Context()
 	m, other := fixture.Merchant(t, s, "mer_1"), fixture.Merchant(t, s, "mer_2")
-	err := s.Transact(ctx, func(tx store.Tx) error {
-		for i, e := range []*store.Event{
-			{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
-			{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
-			{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: fixture.T0},
-			{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: fixture.T0.Add(time.Second)},
-			{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: fixture.T0.Add(time.Hour)},
-		} {
-			e.MerchantID = cmp.Or(e.MerchantID, m.ID)
-			e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
-			if err := tx.CreateEvent(ctx, e); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		t.Fatal(err)
+	events := []*store.Event{
+		{ID: "evt_z", Type: "checkout.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+		{ID: "evt_y", Type: "attempt.created", CheckoutID: "cs_1", CreatedAt: fixture.T0},
+		{ID: "evt_x", Type: "checkout.created", CheckoutID: "cs_2", CreatedAt: fixture.T0},
+		{ID: "evt_w", Type: "checkout.paid", CheckoutID: "cs_1", CreatedAt: fixture.T0.Add(time.Second)},
+		{ID: "evt_o", Type: "checkout.created", CheckoutID: "cs_o", MerchantID: other.ID, CreatedAt: fixture.T0.Add(time.Hour)},
 	}
+	for i, e := range events {
+		e.MerchantID = cmp.Or(e.MerchantID, m.ID)
+		e.ObjectID, e.Data = e.CheckoutID, []byte(fmt.Sprintf(`{"n":%d}`, i))
+	}
+	fixture.Write(t, s, store.Tx.CreateEvent, events...)
 	e, err := s.Event(ctx, "evt_y")
 	if err != nil || e.MerchantID != m.ID || e.Type != "attempt.created" || e.CheckoutID != "cs_1" || e.ObjectID != "cs_1" ||
 		string(e.Data) != `{"n":1}` || !e.CreatedAt.Equal(fixture.T0) {

@@ -36,11 +36,17 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 	}
 	defer s.starting.Lock(checkoutID)()
 	// Held over KakaoPay's ready call, whose client times out within approveT.
-	release, err := s.leases.Wait(ctx, "start:"+checkoutID, s.approveT+domain.LeaseMargin, s.approveT+domain.LeaseMargin, "payment_starting")
+	lease := "start:" + checkoutID
+	release, err := s.leases.Wait(ctx, lease, s.approveT+domain.LeaseMargin, s.approveT+domain.LeaseMargin, "payment_starting")
 	if err != nil {
 		return nil, false, err
 	}
-	defer release()
+	recorded := false // the attempt's record gave the lease up
+	defer func() {
+		if !recorded {
+			release()
+		}
+	}()
 	var st *State
 	if m != nil {
 		st, err = s.Checkout(ctx, m, checkoutID)
@@ -93,11 +99,15 @@ func (s *Service) start(ctx context.Context, m *store.Merchant, checkoutID, devi
 		if err := tx.CreateAttempt(ctx, a); err != nil {
 			return err
 		}
-		return tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now))
+		if err := tx.CreateEvent(ctx, domain.NewEvent(c.MerchantID, "attempt.created", c.ID, a.ID, data, now)); err != nil {
+			return err
+		}
+		return s.leases.ReleaseIn(ctx, tx, lease)
 	})
 	if err != nil {
 		return nil, false, wrapf("pay", err)
 	}
+	recorded = true
 	s.changed(c.ID)
 	return a, true, nil
 }

@@ -2,7 +2,6 @@ package views
 
 import (
 	"bytes"
-	"context"
 	"strings"
 	"testing"
 
@@ -19,7 +18,7 @@ func render(t *testing.T, lang string, c templ.Component) *goquery.Document {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ctx := WithRequest(context.Background(), NewLocalizer(bundle, lang), Site{})
+	ctx := WithRequest(t.Context(), NewLocalizer(bundle, lang), Site{})
 	var buf bytes.Buffer
 	if err := c.Render(ctx, &buf); err != nil {
 		t.Fatal(err)

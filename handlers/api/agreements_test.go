@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -92,7 +91,7 @@ func TestRecurringAgreement(t *testing.T) {
 	}
 	kp, _ := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret"})
 	info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID))
-	st, err := kp.SubscriptionStatus(context.Background(), kakaopay.SIDRequest{CID: kakaopay.TestSubscriptionCID, SID: info.SID})
+	st, err := kp.SubscriptionStatus(t.Context(), kakaopay.SIDRequest{CID: kakaopay.TestSubscriptionCID, SID: info.SID})
 	if err != nil || st.Status != kakaopay.SubscriptionInactive {
 		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
 	}
@@ -102,7 +101,7 @@ func TestRecurringAgreement(t *testing.T) {
 			t.Errorf("%d %s events, want %d (%v)", handlerstest.Count(ev, typ), typ, n, ev)
 		}
 	}
-	other, _ := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
+	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
 	if res := e.APIAs(other.APIKey, "GET", "/v1/agreements/"+agr, "", nil, nil); res.StatusCode != 404 {
 		t.Errorf("another merchant reads the agreement: %d", res.StatusCode)
 	}

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -22,8 +21,7 @@ import (
 )
 
 func TestAPIKeysRefused(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	cases := []struct{ name, auth string }{
 		{"missing", ""},
 		{"empty bearer", "Bearer "},
@@ -62,10 +60,7 @@ func TestAPIKeysRefused(t *testing.T) {
 
 func TestOtherMerchantSeesNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
 	mine := e.CreateCheckout("")
 	var theirs handlerstest.CheckoutObject
 	if res := e.APIAs(other.APIKey, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), &theirs, nil); res.StatusCode != http.StatusCreated {
@@ -196,8 +191,7 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("same key, other endpoint", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		hdr := map[string]string{"Idempotency-Key": "k2"}
 		handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
 		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
@@ -209,10 +203,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("keys are per merchant", func(t *testing.T) {
 		e := handlerstest.New(t)
-		other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
 		hdr := map[string]string{"Idempotency-Key": "shared"}
 		body := e.ValidCheckoutBody(nil)
 		var a, b handlerstest.CheckoutObject

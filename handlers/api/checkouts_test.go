@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -305,8 +304,7 @@ func TestExpireOpenCheckout(t *testing.T) {
 		attempt bool // a shopper has started paying
 	}{{"no attempt", false}, {"live attempt", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := handlerstest.New(t)
-			c := e.CreateCheckout("")
+			e, c := handlerstest.NewCheckout(t)
 			phone := e.Browser(handlerstest.UAIPhone)
 			if tc.attempt {
 				phone.PayOn(c.ID)
@@ -341,8 +339,7 @@ func TestExpireOpenCheckout(t *testing.T) {
 }
 
 func TestConcurrentExpireExpiresOnce(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	var wg sync.WaitGroup
 	codes := make([]int, 6)
 	for i := range codes {
@@ -407,7 +404,7 @@ func TestBytesPerCheckout(t *testing.T) {
 	}
 	deliver := func() {
 		for {
-			if sent, err := e.Deliverer.DeliverDue(context.Background()); err != nil || sent == 0 {
+			if sent, err := e.Deliverer.DeliverDue(t.Context()); err != nil || sent == 0 {
 				break
 			}
 		}
@@ -432,7 +429,7 @@ func TestBytesPerCheckout(t *testing.T) {
 		e.Browser(handlerstest.UAIPhone).PayOn(create(fmt.Sprintf("left-%d", i))) // the shopper leaves the wallet page
 	}
 	e.Clock.Add(2 * time.Hour)
-	if _, err := e.Checkouts.ExpireDue(context.Background()); err != nil {
+	if _, err := e.Checkouts.ExpireDue(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	e.Reconcile()

@@ -96,8 +96,7 @@ func TestDashboardExpireCheckout(t *testing.T) {
 func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
 	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
-	c := e.CreateCheckout("")
-	e.PayByPhone(c.ID)
+	c, _ := e.PaidCheckout()
 	_, body := owner.Get("/dashboard/checkouts/" + c.ID)
 	if handlerstest.Page(t, body).Find(`[data-testid=expire-link]`).Length() != 0 {
 		t.Error("a paid checkout's page offers to expire it")

@@ -14,11 +14,8 @@ import (
 
 func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	c, pay := e.PaidCheckout()
+	b := handlerstest.SignedInOwner(t, e)
 
 	_, body := b.Get("/dashboard/checkouts/" + c.ID)
 	action, ok := handlerstest.Page(t, body).Find(`[data-testid=refund-form]`).Attr("action")
@@ -66,11 +63,11 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+			handlerstest.Send(b, confirm, values)
 		}()
 	}
 	wg.Wait()
-	res, _ = b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	res, _ = handlerstest.Send(b, confirm, values)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+c.ID {
 		t.Errorf("a resent confirmation: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -114,11 +111,8 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardLanguageSwitchOnAFormsAnswerGoesToAPage(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	_, pay := e.PaidCheckout()
+	b := handlerstest.SignedInOwner(t, e)
 	res, body := b.Post("/dashboard/payments/"+pay+"/refund/confirm", url.Values{"amount": {"1000"}}.Encode())
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("confirmation: %d", res.StatusCode)

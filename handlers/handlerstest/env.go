@@ -126,6 +126,14 @@ func (e *Env) open(ctx context.Context, t testing.TB, o Options) database {
 // New starts kpcheckout with the default options.
 func New(t testing.TB) *Env { return NewWith(t, Options{}) }
 
+// NewCheckout starts kpcheckout with the default options and makes its default 11,000-won
+// checkout (Env.CreateCheckout): where most tests begin.
+func NewCheckout(t testing.TB) (*Env, CheckoutObject) {
+	t.Helper()
+	e := New(t)
+	return e, e.CreateCheckout("")
+}
+
 // NewWith starts kpcheckout with options o; everything stops when the test ends.
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()

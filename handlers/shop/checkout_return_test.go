@@ -1,7 +1,6 @@
 package shop_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,8 +53,7 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 }
 
 func TestCancelThenRetryPays(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
 	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "cancel")
 	doc := handlerstest.Page(t, html)
@@ -85,8 +83,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 }
 
 func TestFailShowsReasonAndRetryPays(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
@@ -125,8 +122,7 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 }
 
 func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
 	res, _ := phone.Do(phone.NoRedirect(), "GET", e.AttemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": "approve"})
 	approveURL := res.Header.Get("Location")
@@ -162,8 +158,7 @@ func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
 
 func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("forged before the wallet approved", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		a := e.LatestAttempt(c.ID)
 		forged := e.URL + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
@@ -188,8 +183,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("forged after the wallet approved", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
@@ -208,8 +202,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("real token replayed after success", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		want := e.Shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
@@ -259,8 +252,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("missing token", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
@@ -309,7 +301,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	}
 	e.Clock.Add(6 * time.Second)
 	for range 2 { // twice: the second pass changes nothing
-		if err := e.Services.Reconcile(context.Background()); err != nil {
+		if err := e.Services.Reconcile(t.Context()); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -377,8 +369,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 }
 
 func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
-	e := handlerstest.New(t)
-	quit := e.CreateCheckout("")
+	e, quit := handlerstest.NewCheckout(t)
 	idle := e.CreateCheckout("")
 	phone := e.PhoneOn(quit.ID, idle.ID)
 	// The shopper quits in the wallet, but KakaoPay's return never reaches us.
@@ -388,7 +379,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Fatalf("wallet cancel: %d", res.StatusCode)
 	}
 	e.Clock.Add(6 * time.Second)
-	if err := e.Services.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(quit.ID); a.Status != "canceled" {
@@ -398,7 +389,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Errorf("idle attempt is %q before its tid dies", a.Status)
 	}
 	e.Clock.Add(15 * time.Minute)
-	if err := e.Services.Reconcile(context.Background()); err != nil {
+	if err := e.Services.Reconcile(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	if a := e.LatestAttempt(idle.ID); a.Status != "expired" {

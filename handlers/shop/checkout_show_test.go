@@ -1,7 +1,6 @@
 package shop_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,10 +17,7 @@ import (
 func TestPagesEscapeMerchantInput(t *testing.T) {
 	const script, img = `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`
 	e := handlerstest.New(t)
-	evil, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: img + script})
-	if err != nil {
-		t.Fatal(err)
-	}
+	evil := e.NewMerchant(accounts.MerchantParams{Name: img + script})
 	cases := []struct {
 		name, key string
 		change    map[string]any
@@ -141,8 +137,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 }
 
 func TestAttemptExpires(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	mobileURL := e.AttemptMobileURL(c.ID)
 	e.Clock.Add(16 * time.Minute)
@@ -261,8 +256,7 @@ func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
 }
 
 func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	pcURL := e.LatestAttempt(c.ID).PCURL
 	_, html := desktop.Get(c.URL)

@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -73,9 +72,8 @@ type textSweep struct {
 
 func newTextSweep(t *testing.T, e *handlerstest.Env) *textSweep {
 	t.Helper()
-	ctx := context.Background()
-	paid := e.CreateCheckout("")
-	paymentID := e.PayByPhone(paid.ID)
+	ctx := t.Context()
+	paid, paymentID := e.PaidCheckout()
 	_, refund, _ := e.Refund(paymentID, `{"amount":1000}`)
 	ids := handlerstest.ScopeIDs(t, e)
 	ids["checkoutID"], ids["paymentID"], ids["kind"] = paid.ID, paymentID, "approve"

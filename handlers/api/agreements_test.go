@@ -9,7 +9,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRecurringAgreement(t *testing.T) {
@@ -144,8 +143,7 @@ func TestSubscriptionSettledByTheReconcilerKeepsItsAgreement(t *testing.T) {
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	checkoutID, agr := e.Subscribe("9900")
 	for _, kind := range []string{"drop", "fail", "cut"} {
 		before := e.Sandbox.Calls("subscription")
@@ -184,8 +182,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	checkoutID, agr := e.Subscribe("9900")
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.
 	f.Set("manage/subscription/inactive", "drop", 1)

@@ -9,7 +9,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRefundsFullPartialAndRepeated(t *testing.T) {
@@ -168,8 +167,7 @@ func TestTaxFreeShareLeavesTheLastWonRefundable(t *testing.T) {
 }
 
 func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c, pay := e.PaidCheckout()
 	f.Set("cancel", "drop", 1)
 	var r handlerstest.RefundObject

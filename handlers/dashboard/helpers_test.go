@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -47,4 +48,40 @@ func refusedField(t *testing.T, b *handlerstest.Browser, path string, form url.V
 		t.Errorf("%v: the field %s is not marked refused", what, field)
 	}
 	return doc
+}
+
+// form is the form around the element whose data-testid is id: its action and its fields.
+func form(t *testing.T, html, id string) (string, url.Values) {
+	t.Helper()
+	f := handlerstest.Page(t, html).Find(`[data-testid="` + id + `"]`).Closest("form")
+	action, ok := f.Attr("action")
+	if !ok {
+		t.Fatalf("no form around %s: %.500s", id, html)
+	}
+	values := url.Values{}
+	f.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
+	return action, values
+}
+
+// sent is the answer to one send of a form: the response and its page.
+type sent struct {
+	res  *http.Response
+	body string
+}
+
+// sendTimes sends the same form n times at once, as a double (or triple) click does, and
+// returns the answers.
+func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values) []sent {
+	answers := make([]sent, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			res, body := handlerstest.Send(b, action, values, nil)
+			answers[i] = sent{res, body}
+		}()
+	}
+	wg.Wait()
+	return answers
 }

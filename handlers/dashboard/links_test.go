@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -42,12 +41,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	form.Del("reusable") // one-time
 	form.Set("expires_on", e.Clock.Now().Add(48*time.Hour).In(time.FixedZone("KST", 9*3600)).Format(time.DateOnly))
 	// A double click: the same form sent three times at once, and once more, makes one link.
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() { defer wg.Done(); handlerstest.Send(b, "/dashboard/links", form, nil) }()
-	}
-	wg.Wait()
+	sendTimes(b, 3, "/dashboard/links", form)
 	res, _ := handlerstest.Send(b, "/dashboard/links", form, nil)
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 1 {
 		t.Fatalf("%d links after four sends of one form, want 1", n)

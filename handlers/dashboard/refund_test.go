@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -52,21 +51,10 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	if n := e.Sandbox.Calls("cancel"); n != 0 {
 		t.Fatalf("the confirmation step refunded (%d cancel calls)", n)
 	}
-	form := doc.Find(`[data-testid=refund-confirm-button]`).Closest("form")
-	confirm, _ := form.Attr("action")
-	values := url.Values{}
-	form.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
+	confirm, values := form(t, body, "refund-confirm-button")
 
 	// A double click: the same confirmation sent three times at once refunds once.
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			handlerstest.Send(b, confirm, values)
-		}()
-	}
-	wg.Wait()
+	sendTimes(b, 3, confirm, values)
 	res, _ = handlerstest.Send(b, confirm, values)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+c.ID {
 		t.Errorf("a resent confirmation: %d to %q", res.StatusCode, res.Header.Get("Location"))

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -70,24 +69,14 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 
 	// A double click: the same form sent three times at once, then once more, adds one endpoint
 	// and every answer shows the same secret.
-	var mu sync.Mutex
 	secrets := map[string]int{}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, body := handlerstest.Send(b, action, values)
-			doc := handlerstest.Page(t, body)
-			if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
-				t.Errorf("adding: %d %s", res.StatusCode, body)
-			}
-			mu.Lock()
-			secrets[doc.Find(`[data-testid=secret]`).AttrOr("value", "")]++
-			mu.Unlock()
-		}()
+	for _, a := range sendTimes(b, 4, action, values) {
+		doc := handlerstest.Page(t, a.body)
+		if a.res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
+			t.Errorf("adding: %d %s", a.res.StatusCode, a.body)
+		}
+		secrets[doc.Find(`[data-testid=secret]`).AttrOr("value", "")]++
 	}
-	wg.Wait()
 	if n := endpointCount(t, e); n != 1 {
 		t.Fatalf("%d endpoints after a resent form, want 1", n)
 	}

@@ -134,6 +134,14 @@ func NewCheckout(t testing.TB) (*Env, CheckoutObject) {
 	return e, e.CreateCheckout("")
 }
 
+// NewFaulty starts kpcheckout with faults between its KakaoPay client and the sandbox, none
+// set yet: the test sets them when KakaoPay is to fail.
+func NewFaulty(t testing.TB) (*Env, *kakaopaytest.Faults) {
+	t.Helper()
+	f := kakaopaytest.NewFaults()
+	return NewWith(t, Options{Faults: f}), f
+}
+
 // NewWith starts kpcheckout with options o; everything stops when the test ends.
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()

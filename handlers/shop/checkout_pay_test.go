@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
@@ -170,8 +169,7 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 }
 
 func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	desktop := e.DesktopOn(c.ID)
 	res, html := desktop.Get(c.URL)

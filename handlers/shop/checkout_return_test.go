@@ -8,9 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
+
+// backOnCheckout presses button in the sandbox wallet for checkout id's latest attempt as phone
+// and wants the phone back on the checkout's page, showing the element sel; the element whose
+// data-testid is says tells a failure what the page says instead. It returns the page.
+func backOnCheckout(t *testing.T, phone *handlerstest.Browser, id, button, sel, says string) *goquery.Document {
+	t.Helper()
+	res, html := phone.WalletAct(phone.Env.AttemptMobileURL(id), button)
+	doc := handlerstest.Page(t, html)
+	if res.Request.URL.Path != "/c/"+id || doc.Find(sel).Length() != 1 {
+		t.Fatalf("after %s in the wallet the phone sees %s, not %s: %q", button, res.Request.URL, sel, handlerstest.TextOf(doc, says))
+	}
+	return doc
+}
 
 func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 	e := handlerstest.New(t)
@@ -55,11 +69,7 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 func TestCancelThenRetryPays(t *testing.T) {
 	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "cancel")
-	doc := handlerstest.Page(t, html)
-	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="canceled"]`).Length() != 1 {
-		t.Fatalf("after cancel: %s outcome=%q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
-	}
+	doc := backOnCheckout(t, phone, c.ID, "cancel", `[data-outcome="canceled"]`, "outcome")
 	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제하지 않았어요") {
 		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
@@ -73,7 +83,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 		t.Errorf("events %v", ev)
 	}
 	phone.PayOn(c.ID)
-	res, _ = phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
+	res, _ := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if !strings.HasPrefix(res.Request.URL.String(), e.Shop.URL+"/thanks") {
 		t.Fatalf("retry ended at %s", res.Request.URL)
 	}
@@ -106,11 +116,7 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.AmountCheckout("4444")
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	doc := handlerstest.Page(t, html)
-	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="failed"]`).Length() != 1 {
-		t.Fatalf("after 4444: %s %q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
-	}
+	doc := backOnCheckout(t, phone, c.ID, "approve", `[data-outcome="failed"]`, "outcome")
 	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "잔액이 부족해요") {
 		t.Errorf("reason %q", handlerstest.TextOf(doc, "outcome"))
 	}
@@ -285,10 +291,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{ApproveDelay: 1500 * time.Millisecond, HTTPTimeout: 300 * time.Millisecond})
 	c := e.AmountCheckout("5555")
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
-		t.Fatalf("after a timed-out approve the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
-	}
+	backOnCheckout(t, phone, c.ID, "approve", `[data-view="confirming"]`, "status-text") // a timed-out approve
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID)); info.Status == "SUCCESS_PAYMENT" {
@@ -317,15 +320,11 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 }
 
 func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	phone := e.PhoneOn(c.ID)
 	f.Set("order", "fail", -1)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
-		t.Fatalf("while KakaoPay cannot be asked the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
-	}
+	backOnCheckout(t, phone, c.ID, "approve", `[data-view="confirming"]`, "status-text") // while KakaoPay cannot be asked
 	e.Clock.Add(6 * time.Second)
 	e.Reconcile()
 	if st := e.Status(c.ID, ""); st.Status != "open" {
@@ -345,8 +344,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	phone := e.PhoneOn(c.ID)
 	f.Set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that

@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
 )
@@ -100,7 +99,7 @@ func TestRecurringAgreement(t *testing.T) {
 			t.Errorf("%d %s events, want %d (%v)", handlerstest.Count(ev, typ), typ, n, ev)
 		}
 	}
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	if res := e.APIAs(other.APIKey, "GET", "/v1/agreements/"+agr, "", nil, nil); res.StatusCode != 404 {
 		t.Errorf("another merchant reads the agreement: %d", res.StatusCode)
 	}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
@@ -60,7 +59,7 @@ func TestAPIKeysRefused(t *testing.T) {
 
 func TestOtherMerchantSeesNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	mine := e.CreateCheckout("")
 	var theirs handlerstest.CheckoutObject
 	if res := e.APIAs(other.APIKey, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), &theirs, nil); res.StatusCode != http.StatusCreated {
@@ -203,7 +202,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("keys are per merchant", func(t *testing.T) {
 		e := handlerstest.New(t)
-		other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+		other := e.OtherMerchant()
 		hdr := map[string]string{"Idempotency-Key": "shared"}
 		body := e.ValidCheckoutBody(nil)
 		var a, b handlerstest.CheckoutObject
@@ -240,24 +239,18 @@ func TestIdempotencyKey(t *testing.T) {
 		e := handlerstest.New(t)
 		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "concurrent-1"}
-		var wg sync.WaitGroup
 		ids := make([]string, 10)
 		codes := make([]int, 10)
-		for i := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
-				if err != nil {
-					t.Errorf("request %d: %v", i, err)
-					return
-				}
-				var c handlerstest.CheckoutObject
-				json.Unmarshal(data, &c)
-				ids[i], codes[i] = c.ID, res.StatusCode
-			}()
-		}
-		wg.Wait()
+		handlerstest.AtOnce(len(ids), func(i int) {
+			res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			var c handlerstest.CheckoutObject
+			json.Unmarshal(data, &c)
+			ids[i], codes[i] = c.ID, res.StatusCode
+		})
 		for i := range ids {
 			if codes[i] != http.StatusCreated || ids[i] != ids[0] || ids[i] == "" {
 				t.Errorf("request %d: %d %q, want 201 %q", i, codes[i], ids[i], ids[0])

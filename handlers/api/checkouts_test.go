@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -340,24 +339,18 @@ func TestExpireOpenCheckout(t *testing.T) {
 
 func TestConcurrentExpireExpiresOnce(t *testing.T) {
 	e, c := handlerstest.NewCheckout(t)
-	var wg sync.WaitGroup
 	codes := make([]int, 6)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			codes[i] = res.StatusCode
-			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
-				t.Errorf("expire %d: %d %s", i, res.StatusCode, data)
-			}
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		codes[i] = res.StatusCode
+		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
+			t.Errorf("expire %d: %d %s", i, res.StatusCode, data)
+		}
+	})
 	ok := 0
 	for _, code := range codes {
 		if code == http.StatusOK {

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -77,7 +76,7 @@ func TestEventsFollowAfter(t *testing.T) {
 func TestEventsFollowRefusals(t *testing.T) {
 	e := handlerstest.New(t)
 	e.CreateCheckout("")
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	mine := e.CreateCheckout("")
 	var ours eventPage
 	e.API("GET", "/v1/events?checkout="+mine.ID, "", &ours)

@@ -142,10 +142,7 @@ func TestStoredEmbedOriginsAreCheckedAgain(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
 		ctx := t.Context()
-		m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		m := e.Merchant()
 		store := func(origins ...string) {
 			t.Helper()
 			m.EmbedOrigins = origins

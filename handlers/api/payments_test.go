@@ -3,7 +3,6 @@ package api_test
 import (
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -63,16 +62,10 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.AmountCheckout("10000")
 	pay := e.PayByPhone(c.ID)
-	var wg sync.WaitGroup
 	codes := make([]int, 10)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], _, _ = e.Refund(pay, `{"amount":1500}`)
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		codes[i], _, _ = e.Refund(pay, `{"amount":1500}`)
+	})
 	ok, refused := 0, 0
 	for _, code := range codes {
 		switch {

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -26,7 +25,7 @@ func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
 // strangerOf is stranger, with the other merchant.
 func strangerOf(t *testing.T, e *handlerstest.Env) (*handlerstest.Browser, *accounts.CreatedMerchant) {
 	t.Helper()
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	return handlerstest.SignedInTo(t, e, other, "owner@other.example"), other
 }
 
@@ -73,15 +72,9 @@ type sent struct {
 // returns the answers.
 func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values) []sent {
 	answers := make([]sent, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, body := handlerstest.Send(b, action, values, nil)
-			answers[i] = sent{res, body}
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(n, func(i int) {
+		res, body := handlerstest.Send(b, action, values, nil)
+		answers[i] = sent{res, body}
+	})
 	return answers
 }

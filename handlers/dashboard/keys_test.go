@@ -172,7 +172,7 @@ func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 func TestDashboardKeysRefused(t *testing.T) {
 	e := handlerstest.New(t)
 	staffEmail, staffPW := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	keys, err := e.Merchants.APIKeys(t.Context(), other.Merchant)
 	if err != nil || len(keys) != 1 {
 		t.Fatal(keys, err)

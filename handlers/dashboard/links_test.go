@@ -64,10 +64,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	_, body = b.Get(loc)
 	doc = handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
-	m, err := e.Merchants.Merchant(t.Context(), e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := e.Merchant()
 	l, err := e.Links.Link(t.Context(), m, linkID)
 	if err != nil {
 		t.Fatalf("the link %q: %v", linkID, err)
@@ -257,10 +254,7 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	e := handlerstest.New(t)
 	ctx := t.Context()
-	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := e.Merchant()
 	l, err := e.Links.Create(ctx, m, links.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)

@@ -5,7 +5,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -165,19 +164,15 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 	e := handlerstest.New(t)
 	email, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
 	codes := make(chan int, 20)
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Go(func() {
-			res, _, err := handlerstest.APIRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
-				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			codes <- res.StatusCode
-		})
-	}
-	wg.Wait()
+	handlerstest.AtOnce(20, func(i int) {
+		res, _, err := handlerstest.APIRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		codes <- res.StatusCode
+	})
 	close(codes)
 	checked := 0
 	for c := range codes {

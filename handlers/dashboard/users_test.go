@@ -301,7 +301,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	ctx := t.Context()
-	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	theirs, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)

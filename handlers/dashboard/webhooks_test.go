@@ -10,7 +10,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/store"
 )
 
 // formOf reads the form around the element whose data-testid is testid: its action and the
@@ -380,7 +379,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	ctx := t.Context()
 	rc := handlerstest.NewReceiver(t)
 	ep := rc.Endpoint(e, "*")
-	ping, err := e.Endpoints.Ping(ctx, mustMerchant(t, e), ep.ID, nil)
+	ping, err := e.Endpoints.Ping(ctx, e.Merchant(), ep.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -460,14 +459,4 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	}
 	handlerstest.Deliver(t, e)
 	unchanged("refused forms")
-}
-
-// mustMerchant reads e's merchant.
-func mustMerchant(t *testing.T, e *handlerstest.Env) *store.Merchant {
-	t.Helper()
-	m, err := e.Merchants.Merchant(t.Context(), e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

@@ -70,6 +70,13 @@ func signedInAt(t *testing.T, e *Env, merchantID, email, role string) *Browser {
 	return b
 }
 
+// OtherMerchant creates another merchant, 다른 상점, beside e's own: the one that must find none of
+// e's merchant's things.
+func (e *Env) OtherMerchant() *accounts.CreatedMerchant {
+	e.t.Helper()
+	return e.NewMerchant(accounts.MerchantParams{Name: "다른 상점"})
+}
+
 // NewMerchant creates another merchant beside e's own, with its first API key.
 func (e *Env) NewMerchant(p accounts.MerchantParams) *accounts.CreatedMerchant {
 	e.t.Helper()

@@ -232,6 +232,16 @@ func NewWith(t testing.TB, o Options) *Env {
 	return e
 }
 
+// Merchant reads e's merchant as it is now.
+func (e *Env) Merchant() *store.Merchant {
+	e.t.Helper()
+	m, err := e.Merchants.Merchant(e.t.Context(), e.MerchantID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
+}
+
 // DBPath is where the app's SQLite file is.
 func (e *Env) DBPath() string { return e.dbPath }
 

@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -135,17 +134,11 @@ func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
 	if !strings.Contains(approveURL, "pg_token=") {
 		t.Fatalf("sandbox answered %d %q", res.StatusCode, approveURL)
 	}
-	var wg sync.WaitGroup
 	codes := make([]int, 20)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, _ := phone.Do(phone.NoRedirect(), "GET", approveURL, nil, nil)
-			codes[i] = r.StatusCode
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		r, _ := phone.Do(phone.NoRedirect(), "GET", approveURL, nil, nil)
+		codes[i] = r.StatusCode
+	})
 	for i, code := range codes {
 		if code != http.StatusSeeOther {
 			t.Errorf("callback %d answered %d", i, code)

@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -112,19 +111,13 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 		}
 	}
 	// Many shoppers' and merchants' reads at once expire it once.
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
-			res, _, err := handlerstest.APIRaw(e, e.Key, "GET", path, "", nil)
-			if err != nil || res.StatusCode != http.StatusOK {
-				t.Errorf("GET %s: %v %v", path, res, err)
-			}
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(8, func(i int) {
+		path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
+		res, _, err := handlerstest.APIRaw(e, e.Key, "GET", path, "", nil)
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %v %v", path, res, err)
+		}
+	})
 	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "expired" {
 		t.Errorf("API status %q", got.Status)
 	}

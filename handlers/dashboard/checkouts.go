@@ -82,12 +82,9 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	after := q.Get("starting_after")
-	if after != "" {
-		if _, err := h.checkouts.Checkout(r.Context(), m, after); err != nil {
-			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
-		}
+	after, err := web.StartingAfter(r, m, "checkouts", h.checkouts.Checkout)
+	if err != nil {
+		return err
 	}
 	f.StartingAfter, f.Limit = after, dashPageSize
 	list, more, err := h.checkouts.Checkouts(r.Context(), m, f)

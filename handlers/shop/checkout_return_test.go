@@ -297,9 +297,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	}
 	e.Clock.Add(6 * time.Second)
 	for range 2 { // twice: the second pass changes nothing
-		if err := e.Services.Reconcile(t.Context()); err != nil {
-			t.Fatal(err)
-		}
+		e.Reconcile()
 	}
 	if st := e.Status(c.ID, ""); st.Status != "paid" {
 		t.Fatalf("after reconciling: %+v", st)
@@ -370,9 +368,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Fatalf("wallet cancel: %d", res.StatusCode)
 	}
 	e.Clock.Add(6 * time.Second)
-	if err := e.Services.Reconcile(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	e.Reconcile()
 	if a := e.LatestAttempt(quit.ID); a.Status != "canceled" {
 		t.Errorf("quit attempt is %q", a.Status)
 	}
@@ -380,9 +376,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Errorf("idle attempt is %q before its tid dies", a.Status)
 	}
 	e.Clock.Add(15 * time.Minute)
-	if err := e.Services.Reconcile(t.Context()); err != nil {
-		t.Fatal(err)
-	}
+	e.Reconcile()
 	if a := e.LatestAttempt(idle.ID); a.Status != "expired" {
 		t.Errorf("idle attempt is %q after 15 minutes", a.Status)
 	}

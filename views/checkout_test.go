@@ -1,35 +1,11 @@
 package views
 
 import (
-	"bytes"
-	"context"
 	"strings"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
-	"github.com/a-h/templ"
-
-	"github.com/kpcheckout/kpcheckout/locales"
 )
-
-// render renders c in lang and parses it.
-func render(t *testing.T, lang string, c templ.Component) *goquery.Document {
-	t.Helper()
-	bundle, err := locales.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx := WithRequest(context.Background(), NewLocalizer(bundle, lang), Site{})
-	var buf bytes.Buffer
-	if err := c.Render(ctx, &buf); err != nil {
-		t.Fatal(err)
-	}
-	doc, err := goquery.NewDocumentFromReader(&buf)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return doc
-}
 
 // text is the whitespace-folded text of what sel selects.
 func text(doc *goquery.Document, sel string) string {

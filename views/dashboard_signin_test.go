@@ -1,18 +1,11 @@
 package views
 
 import (
-	"context"
 	"testing"
 	"time"
-
-	"github.com/kpcheckout/kpcheckout/locales"
 )
 
 func TestWaitTextRoundsUp(t *testing.T) {
-	bundle, err := locales.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		lang string
 		wait time.Duration
@@ -22,7 +15,7 @@ func TestWaitTextRoundsUp(t *testing.T) {
 		{"en", 59 * time.Second, "59 seconds"}, {"en", time.Minute, "1 minute"},
 		{"en", 14*time.Minute + time.Second, "15 minutes"}, {"ko", 15 * time.Minute, "15분"}, {"ko", 8 * time.Second, "8초"},
 	} {
-		ctx := WithRequest(context.Background(), NewLocalizer(bundle, tc.lang), Site{})
+		ctx := WithRequest(t.Context(), localizer(t, tc.lang), Site{})
 		if got := waitText(ctx, tc.wait); got != tc.want {
 			t.Errorf("%s %s: %q, want %q", tc.lang, tc.wait, got, tc.want)
 		}

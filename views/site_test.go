@@ -2,8 +2,6 @@ package views
 
 import (
 	"testing"
-
-	"github.com/kpcheckout/kpcheckout/locales"
 )
 
 func TestWon(t *testing.T) {
@@ -22,10 +20,6 @@ func TestWon(t *testing.T) {
 }
 
 func TestPluralForms(t *testing.T) {
-	bundle, err := locales.Bundle()
-	if err != nil {
-		t.Fatal(err)
-	}
 	for _, tc := range []struct {
 		lang  string
 		count int
@@ -34,7 +28,7 @@ func TestPluralForms(t *testing.T) {
 		{"en", 1, "1 minute left to pay"}, {"en", 3, "3 minutes left to pay"},
 		{"ko", 1, "결제 시간이 1분 남았어요"}, {"ko", 3, "결제 시간이 3분 남았어요"},
 	} {
-		l := NewLocalizer(bundle, tc.lang)
+		l := localizer(t, tc.lang)
 		if got := l.N("checkout.minutes_left", tc.count, map[string]any{"Minutes": tc.count}); got != tc.want {
 			t.Errorf("%s %d: %q, want %q", tc.lang, tc.count, got, tc.want)
 		}

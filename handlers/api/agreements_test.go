@@ -1,16 +1,13 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRecurringAgreement(t *testing.T) {
@@ -92,7 +89,7 @@ func TestRecurringAgreement(t *testing.T) {
 	}
 	kp, _ := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret"})
 	info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID))
-	st, err := kp.SubscriptionStatus(context.Background(), kakaopay.SIDRequest{CID: kakaopay.TestSubscriptionCID, SID: info.SID})
+	st, err := kp.SubscriptionStatus(t.Context(), kakaopay.SIDRequest{CID: kakaopay.TestSubscriptionCID, SID: info.SID})
 	if err != nil || st.Status != kakaopay.SubscriptionInactive {
 		t.Errorf("KakaoPay still has the agreement: %+v %v", st, err)
 	}
@@ -102,7 +99,7 @@ func TestRecurringAgreement(t *testing.T) {
 			t.Errorf("%d %s events, want %d (%v)", handlerstest.Count(ev, typ), typ, n, ev)
 		}
 	}
-	other, _ := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
+	other := e.OtherMerchant()
 	if res := e.APIAs(other.APIKey, "GET", "/v1/agreements/"+agr, "", nil, nil); res.StatusCode != 404 {
 		t.Errorf("another merchant reads the agreement: %d", res.StatusCode)
 	}
@@ -145,8 +142,7 @@ func TestSubscriptionSettledByTheReconcilerKeepsItsAgreement(t *testing.T) {
 }
 
 func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	checkoutID, agr := e.Subscribe("9900")
 	for _, kind := range []string{"drop", "fail", "cut"} {
 		before := e.Sandbox.Calls("subscription")
@@ -185,8 +181,7 @@ func TestChargeWhoseAnswerIsLostIsUnknownAndNeverRepeated(t *testing.T) {
 }
 
 func TestDeactivateWhoseAnswerIsLost(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	checkoutID, agr := e.Subscribe("9900")
 	// KakaoPay ends the sid, then both its answer and the status look-up are lost.
 	f.Set("manage/subscription/inactive", "drop", 1)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +12,6 @@ import (
 
 	"github.com/gorilla/sessions"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/locales"
@@ -22,8 +20,7 @@ import (
 )
 
 func TestAPIKeysRefused(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	cases := []struct{ name, auth string }{
 		{"missing", ""},
 		{"empty bearer", "Bearer "},
@@ -62,10 +59,7 @@ func TestAPIKeysRefused(t *testing.T) {
 
 func TestOtherMerchantSeesNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.OtherMerchant()
 	mine := e.CreateCheckout("")
 	var theirs handlerstest.CheckoutObject
 	if res := e.APIAs(other.APIKey, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), &theirs, nil); res.StatusCode != http.StatusCreated {
@@ -196,8 +190,7 @@ func TestIdempotencyKey(t *testing.T) {
 	})
 
 	t.Run("same key, other endpoint", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		hdr := map[string]string{"Idempotency-Key": "k2"}
 		handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts", e.ValidCheckoutBody(nil), hdr)
 		res, data := handlerstest.APIMust(t, e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", hdr)
@@ -209,10 +202,7 @@ func TestIdempotencyKey(t *testing.T) {
 
 	t.Run("keys are per merchant", func(t *testing.T) {
 		e := handlerstest.New(t)
-		other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-		if err != nil {
-			t.Fatal(err)
-		}
+		other := e.OtherMerchant()
 		hdr := map[string]string{"Idempotency-Key": "shared"}
 		body := e.ValidCheckoutBody(nil)
 		var a, b handlerstest.CheckoutObject
@@ -249,24 +239,18 @@ func TestIdempotencyKey(t *testing.T) {
 		e := handlerstest.New(t)
 		body := e.ValidCheckoutBody(nil)
 		hdr := map[string]string{"Idempotency-Key": "concurrent-1"}
-		var wg sync.WaitGroup
 		ids := make([]string, 10)
 		codes := make([]int, 10)
-		for i := range ids {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
-				if err != nil {
-					t.Errorf("request %d: %v", i, err)
-					return
-				}
-				var c handlerstest.CheckoutObject
-				json.Unmarshal(data, &c)
-				ids[i], codes[i] = c.ID, res.StatusCode
-			}()
-		}
-		wg.Wait()
+		handlerstest.AtOnce(len(ids), func(i int) {
+			res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts", body, hdr)
+			if err != nil {
+				t.Errorf("request %d: %v", i, err)
+				return
+			}
+			var c handlerstest.CheckoutObject
+			json.Unmarshal(data, &c)
+			ids[i], codes[i] = c.ID, res.StatusCode
+		})
 		for i := range ids {
 			if codes[i] != http.StatusCreated || ids[i] != ids[0] || ids[i] == "" {
 				t.Errorf("request %d: %d %q, want 201 %q", i, codes[i], ids[i], ids[0])

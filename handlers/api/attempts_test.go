@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -60,8 +59,7 @@ func qrText(t *testing.T, dataURI string) string {
 }
 
 func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	a := startAttempt(t, e, c.ID, "desktop", http.StatusCreated)
 	stored := e.LatestAttempt(c.ID)
 	if a.ID != stored.ID || a.Object != "attempt" || a.Checkout != c.ID || a.Status != "ready" || a.Device != "desktop" {
@@ -103,8 +101,7 @@ func TestHeadlessDesktopAttemptPaysByQR(t *testing.T) {
 }
 
 func TestHeadlessDesktopAttemptSendsAComputerBackToTheShop(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	a := startAttempt(t, e, c.ID, "desktop", http.StatusCreated)
 	// KakaoPay's PC page, opened by the merchant's page, returns the computer itself to
 	// approval_url once the phone approved: it has no session of ours and is no phone.
@@ -119,8 +116,7 @@ func TestHeadlessDesktopAttemptSendsAComputerBackToTheShop(t *testing.T) {
 }
 
 func TestHeadlessAppAttemptIsTheMobileOne(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	a := startAttempt(t, e, c.ID, "app", http.StatusCreated)
 	if a.Device != checkout.DeviceMobile || a.Status != "ready" {
 		t.Errorf("an app attempt is %q %q, want a ready mobile one", a.Device, a.Status)
@@ -143,8 +139,7 @@ func TestHeadlessAppAttemptIsTheMobileOne(t *testing.T) {
 }
 
 func TestHeadlessAttemptIdempotencyKey(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	path, body := "/v1/checkouts/"+c.ID+"/attempts", `{"device":"desktop"}`
 	key := map[string]string{"Idempotency-Key": "attempt-1"}
 	res, first := handlerstest.APIMust(t, e, e.Key, "POST", path, body, key)
@@ -172,12 +167,8 @@ func TestHeadlessAttemptIdempotencyKey(t *testing.T) {
 }
 
 func TestHeadlessAttemptRefusals(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 가게"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e, c := handlerstest.NewCheckout(t)
+	other := e.NewMerchant(accounts.MerchantParams{Name: "다른 가게"})
 	expired := e.CreateCheckout("")
 	if res := e.API("POST", "/v1/checkouts/"+expired.ID+"/expire", "", nil); res.StatusCode != http.StatusOK {
 		t.Fatalf("expire: %d", res.StatusCode)

@@ -96,11 +96,9 @@ func (a *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, m *store
 	if _, ok := checkout.ParseCheckoutStatus(status); status != "" && !ok {
 		return web.Invalid("parameter_invalid", "status must be open, paid, expired or canceled", "status")
 	}
-	after := q.Get("starting_after")
-	if after != "" {
-		if _, err := a.checkouts.Checkout(r.Context(), m, after); err != nil {
-			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
-		}
+	after, err := web.StartingAfter(r, m, "checkouts", a.checkouts.Checkout)
+	if err != nil {
+		return err
 	}
 	list, more, err := a.checkouts.Checkouts(r.Context(), m, store.ListCheckouts{Status: status, StartingAfter: after, Limit: limit})
 	if err != nil {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -11,7 +10,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -305,8 +303,7 @@ func TestExpireOpenCheckout(t *testing.T) {
 		attempt bool // a shopper has started paying
 	}{{"no attempt", false}, {"live attempt", true}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := handlerstest.New(t)
-			c := e.CreateCheckout("")
+			e, c := handlerstest.NewCheckout(t)
 			phone := e.Browser(handlerstest.UAIPhone)
 			if tc.attempt {
 				phone.PayOn(c.ID)
@@ -341,26 +338,19 @@ func TestExpireOpenCheckout(t *testing.T) {
 }
 
 func TestConcurrentExpireExpiresOnce(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	var wg sync.WaitGroup
+	e, c := handlerstest.NewCheckout(t)
 	codes := make([]int, 6)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			codes[i] = res.StatusCode
-			if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
-				t.Errorf("expire %d: %d %s", i, res.StatusCode, data)
-			}
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		res, data, err := handlerstest.APIRaw(e, e.Key, "POST", "/v1/checkouts/"+c.ID+"/expire", "", nil)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		codes[i] = res.StatusCode
+		if res.StatusCode != http.StatusOK && res.StatusCode != http.StatusConflict {
+			t.Errorf("expire %d: %d %s", i, res.StatusCode, data)
+		}
+	})
 	ok := 0
 	for _, code := range codes {
 		if code == http.StatusOK {
@@ -407,7 +397,7 @@ func TestBytesPerCheckout(t *testing.T) {
 	}
 	deliver := func() {
 		for {
-			if sent, err := e.Deliverer.DeliverDue(context.Background()); err != nil || sent == 0 {
+			if sent, err := e.Deliverer.DeliverDue(t.Context()); err != nil || sent == 0 {
 				break
 			}
 		}
@@ -432,7 +422,7 @@ func TestBytesPerCheckout(t *testing.T) {
 		e.Browser(handlerstest.UAIPhone).PayOn(create(fmt.Sprintf("left-%d", i))) // the shopper leaves the wallet page
 	}
 	e.Clock.Add(2 * time.Hour)
-	if _, err := e.Checkouts.ExpireDue(context.Background()); err != nil {
+	if _, err := e.Checkouts.ExpireDue(t.Context()); err != nil {
 		t.Fatal(err)
 	}
 	e.Reconcile()

@@ -28,10 +28,11 @@ func (a *Handler) ListEvents(w http.ResponseWriter, r *http.Request, m *store.Me
 	if err != nil {
 		return err
 	}
-	data := make([]webhook.Payload, 0, len(list))
-	for _, e := range list {
-		data = append(data, webhook.NewPayload(e, m.Livemode))
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	writeList(w, list, more, eventPayload(m))
 	return nil
+}
+
+// eventPayload turns m's events into the API's event object, the body of their webhooks.
+func eventPayload(m *store.Merchant) func(*store.Event) webhook.Payload {
+	return func(e *store.Event) webhook.Payload { return webhook.NewPayload(e, m.Livemode) }
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/store"
-	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
 // eventPoll is how often a waiting GET /v1/events?after=…&wait=N looks for new events. Events
@@ -55,11 +54,7 @@ func (a *Handler) followEvents(w http.ResponseWriter, r *http.Request, m *store.
 	if err != nil {
 		return err
 	}
-	data := make([]webhook.Payload, 0, len(list))
-	for _, e := range list {
-		data = append(data, webhook.NewPayload(e, m.Livemode))
-	}
-	web.WriteJSON(w, http.StatusOK, map[string]any{"object": "list", "data": data, "has_more": more})
+	writeList(w, list, more, eventPayload(m))
 	return nil
 }
 

@@ -1,13 +1,11 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"slices"
 	"testing"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -32,8 +30,7 @@ func (p eventPage) ids() []string {
 // TestEventsFollowAfter: GET /v1/events?after= lists the events after one, oldest first, and with
 // wait answers as soon as a new one comes.
 func TestEventsFollowAfter(t *testing.T) {
-	e := handlerstest.New(t)
-	first := e.CreateCheckout("")
+	e, first := handlerstest.NewCheckout(t)
 	e.API("POST", "/v1/checkouts/"+first.ID+"/expire", "", nil)
 	var newest, all eventPage
 	e.API("GET", "/v1/events", "", &newest)
@@ -79,10 +76,7 @@ func TestEventsFollowAfter(t *testing.T) {
 func TestEventsFollowRefusals(t *testing.T) {
 	e := handlerstest.New(t)
 	e.CreateCheckout("")
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.OtherMerchant()
 	mine := e.CreateCheckout("")
 	var ours eventPage
 	e.API("GET", "/v1/events?checkout="+mine.ID, "", &ours)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 	"time"
@@ -74,7 +73,7 @@ func TestLinkExpiryIsBounded(t *testing.T) {
 	far := &store.Link{ID: "lnk_far", Slug: "farfuturelink0000", MerchantID: e.MerchantID, Amount: 5000, Description: "먼 미래",
 		SuccessURL: e.Shop.URL, FailureURL: e.Shop.URL, Reusable: true, Active: true,
 		ExpiresAt: time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC), CreatedAt: now, UpdatedAt: now}
-	if err := e.DB.Transact(context.Background(), func(tx store.Tx) error { return tx.CreateLink(context.Background(), far) }); err != nil {
+	if err := e.DB.Transact(t.Context(), func(tx store.Tx) error { return tx.CreateLink(t.Context(), far) }); err != nil {
 		t.Fatal(err)
 	}
 	var stored struct {

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -16,8 +15,7 @@ type merchantObject struct {
 }
 
 func TestEmbedOriginsDecideWhoMayFrameACheckout(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	frameAncestors := func(query string) (string, string) {
 		t.Helper()
 		res, _ := e.Browser(handlerstest.UADesktop).Get(c.URL + query)
@@ -143,11 +141,8 @@ func TestEmbedOriginsOverHTTPOnlyInSandboxMode(t *testing.T) {
 func TestStoredEmbedOriginsAreCheckedAgain(t *testing.T) {
 	for _, live := range []bool{false, true} {
 		e := handlerstest.NewWith(t, handlerstest.Options{Live: live})
-		ctx := context.Background()
-		m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-		if err != nil {
-			t.Fatal(err)
-		}
+		ctx := t.Context()
+		m := e.Merchant()
 		store := func(origins ...string) {
 			t.Helper()
 			m.EmbedOrigins = origins

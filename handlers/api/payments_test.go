@@ -1,22 +1,18 @@
 package api_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestRefundsFullPartialAndRepeated(t *testing.T) {
 	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
+	c, pay := e.PaidCheckout()
 
 	code, r1, _ := e.Refund(pay, `{"amount":3000,"reason":"한 잔 취소"}`)
 	if code != http.StatusCreated || r1.Status != "succeeded" || r1.Amount != 3000 || !strings.HasPrefix(r1.ID, "re_") {
@@ -66,16 +62,10 @@ func TestConcurrentRefundsNeverExceedThePayment(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.AmountCheckout("10000")
 	pay := e.PayByPhone(c.ID)
-	var wg sync.WaitGroup
 	codes := make([]int, 10)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			codes[i], _, _ = e.Refund(pay, `{"amount":1500}`)
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		codes[i], _, _ = e.Refund(pay, `{"amount":1500}`)
+	})
 	ok, refused := 0, 0
 	for _, code := range codes {
 		switch {
@@ -110,12 +100,11 @@ func TestRefundWindowCloses(t *testing.T) {
 
 func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
+	c, pay := e.PaidCheckout()
 	// Someone refunds behind our back at KakaoPay: our view of what is left is now wrong, and
 	// KakaoPay's consistency guard refuses our next refund.
 	kp, _ := kakaopay.New(kakaopay.Options{BaseURL: e.SandboxURL, SecretKey: "test-secret"})
-	if _, err := kp.Cancel(context.Background(), kakaopay.CancelRequest{CID: kakaopay.TestCID, TID: e.AttemptTID(c.ID), CancelAmount: 1000}); err != nil {
+	if _, err := kp.Cancel(t.Context(), kakaopay.CancelRequest{CID: kakaopay.TestCID, TID: e.AttemptTID(c.ID), CancelAmount: 1000}); err != nil {
 		t.Fatal(err)
 	}
 	code, _, ae := e.Refund(pay, `{"amount":2000}`)
@@ -134,8 +123,7 @@ func TestRefundRefusedByKakaoPayChangesNothing(t *testing.T) {
 
 func TestRefundIdempotencyKey(t *testing.T) {
 	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
+	c, pay := e.PaidCheckout()
 	hdr := map[string]string{"Idempotency-Key": "refund-1"}
 	var a, b handlerstest.RefundObject
 	e.APIAs(e.Key, "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &a, hdr)
@@ -172,10 +160,8 @@ func TestTaxFreeShareLeavesTheLastWonRefundable(t *testing.T) {
 }
 
 func TestRefundWhoseAnswerIsLostIsSettledOnceAndRetriesAnswerIt(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
+	e, f := handlerstest.NewFaulty(t)
+	c, pay := e.PaidCheckout()
 	f.Set("cancel", "drop", 1)
 	var r handlerstest.RefundObject
 	res := e.APIIdempotent("refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &r)

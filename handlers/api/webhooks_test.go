@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
@@ -263,10 +261,7 @@ func TestWebhookEndpointsAPI(t *testing.T) {
 			t.Errorf("%s: %d %+v, want 400 on %s", body, res.StatusCode, ae, param)
 		}
 	}
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.OtherMerchant()
 	for _, path := range []string{"/v1/webhook_endpoints/" + ep.ID, "/v1/events/" + ping.ID} {
 		if res := e.APIAs(other.APIKey, "GET", path, "", nil, nil); res.StatusCode != 404 {
 			t.Errorf("another merchant reads %s: %d", path, res.StatusCode)

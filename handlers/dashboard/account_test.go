@@ -14,11 +14,7 @@ import (
 // accountPost sends the password form without following the redirect.
 func accountPost(b *handlerstest.Browser, current, next, again string, hdr map[string]string) (*http.Response, string) {
 	form := url.Values{"current_password": {current}, "new_password": {next}, "new_password_again": {again}}
-	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	for k, v := range hdr {
-		h[k] = v
-	}
-	return b.Do(b.NoRedirect(), http.MethodPost, "/dashboard/account/password", strings.NewReader(form.Encode()), h)
+	return handlerstest.Send(b, "/dashboard/account/password", form, hdr)
 }
 
 // dashSignedIn tells whether b's session still opens the dashboard.
@@ -153,7 +149,7 @@ func TestDashboardPasswordChangeEndsCopiesOfThisSession(t *testing.T) {
 	if dashSignedIn(copied) {
 		t.Error("a copy of this browser's cookie is still signed in after the change")
 	}
-	res, _ := copied.Do(copied.NoRedirect(), http.MethodPost, "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	res, _ := handlerstest.Send(copied, "/dashboard/keys", form)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" {
 		t.Errorf("the copy creating a key: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}

@@ -4,49 +4,16 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
-
-	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
-
-// form is the form around the element whose data-testid is id: its action and its fields.
-func form(t *testing.T, html, id string) (string, url.Values) {
-	t.Helper()
-	f := handlerstest.Page(t, html).Find(`[data-testid="` + id + `"]`).Closest("form")
-	action, ok := f.Attr("action")
-	if !ok {
-		t.Fatalf("no form around %s: %.500s", id, html)
-	}
-	values := url.Values{}
-	f.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
-	return action, values
-}
-
-// sendTimes sends the same form n times at once, as a double (or triple) click does.
-func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values) []int {
-	codes := make([]int, n)
-	var wg sync.WaitGroup
-	for i := range n {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, _ := handlerstest.Send(b, action, values, nil)
-			codes[i] = res.StatusCode
-		}()
-	}
-	wg.Wait()
-	return codes
-}
 
 func TestDashboardExpireCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	owner := handlerstest.SignedInOwner(t, e)
 	c := e.CreateCheckout("")
 	page := "/dashboard/checkouts/" + c.ID
 
@@ -95,9 +62,8 @@ func TestDashboardExpireCheckout(t *testing.T) {
 
 func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
-	c := e.CreateCheckout("")
-	e.PayByPhone(c.ID)
+	owner := handlerstest.SignedInOwner(t, e)
+	c, _ := e.PaidCheckout()
 	_, body := owner.Get("/dashboard/checkouts/" + c.ID)
 	if handlerstest.Page(t, body).Find(`[data-testid=expire-link]`).Length() != 0 {
 		t.Error("a paid checkout's page offers to expire it")
@@ -115,9 +81,8 @@ func TestDashboardExpireRefusesAPaidCheckout(t *testing.T) {
 }
 
 func TestDashboardExpireRefusedWhileTheShopperIsConfirming(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	e, f := handlerstest.NewFaulty(t)
+	owner := handlerstest.SignedInOwner(t, e)
 	c := e.CreateCheckout("")
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.PayOn(c.ID)
@@ -184,7 +149,7 @@ func TestDashboardStaffCannotExpireChargeOrDeactivate(t *testing.T) {
 
 func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	owner := handlerstest.SignedInOwner(t, e)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -228,9 +193,9 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 
 	// A triple click: the same confirmation sent three times at once charges once; a resent
 	// form afterwards shows the checkout.
-	for i, code := range sendTimes(owner, 3, confirm, values) {
-		if code != http.StatusSeeOther {
-			t.Errorf("send %d of the triple click: %d, want the checkout's page", i+1, code)
+	for i, a := range sendTimes(owner, 3, confirm, values) {
+		if a.res.StatusCode != http.StatusSeeOther {
+			t.Errorf("send %d of the triple click: %d, want the checkout's page", i+1, a.res.StatusCode)
 		}
 	}
 	res, _ = handlerstest.Send(owner, confirm, values, nil)
@@ -266,7 +231,7 @@ func TestDashboardChargeIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	owner := handlerstest.SignedInOwner(t, e)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"4444"}}.Encode()) // the sandbox declines 4444
 	confirm, values := form(t, body, "charge-confirm-button")
@@ -288,7 +253,7 @@ func TestDashboardChargeRefusedByKakaoPayShowsWhy(t *testing.T) {
 
 func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	owner := handlerstest.SignedInOwner(t, e)
 	checkoutID, agr := e.Subscribe("9900")
 	page := "/dashboard/checkouts/" + checkoutID
 
@@ -312,9 +277,9 @@ func TestDashboardDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 		t.Errorf("no confirmation token: %d", res.StatusCode)
 	}
 	// A double click, then the same form again, then a second confirmation: one deactivation.
-	for i, code := range sendTimes(owner, 2, confirm, values) {
-		if code != http.StatusSeeOther {
-			t.Errorf("send %d of the double click: %d, want the checkout's page", i+1, code)
+	for i, a := range sendTimes(owner, 2, confirm, values) {
+		if a.res.StatusCode != http.StatusSeeOther {
+			t.Errorf("send %d of the double click: %d, want the checkout's page", i+1, a.res.StatusCode)
 		}
 	}
 	_, again := owner.Get(href) // an inactive agreement's confirmation shows the checkout
@@ -377,9 +342,8 @@ func TestDashboardAnotherMerchantsAgreementIsNotFound(t *testing.T) {
 }
 
 func TestDashboardChargeWithALostAnswerSaysToCheckKakaoPay(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	e, f := handlerstest.NewFaulty(t)
+	owner := handlerstest.SignedInOwner(t, e)
 	checkoutID, agr := e.Subscribe("9900")
 	_, body := owner.Post("/dashboard/agreements/"+agr+"/charge/confirm", url.Values{"amount": {"9900"}}.Encode())
 	confirm, values := form(t, body, "charge-confirm-button")

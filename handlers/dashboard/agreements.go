@@ -19,11 +19,10 @@ var agreementStatuses = checkout.AgreementStatuses()
 func (h *Handler) ListAgreements(w http.ResponseWriter, r *http.Request, u *User) error {
 	m := u.Merchant
 	q := r.URL.Query()
-	status, after := q.Get("status"), q.Get("starting_after")
-	if after != "" {
-		if _, err := h.payments.Agreement(r.Context(), m, after); err != nil {
-			return web.Invalid("parameter_invalid", "starting_after is not one of your agreements", "starting_after")
-		}
+	status := q.Get("status")
+	after, err := web.StartingAfter(r, m, "agreements", h.payments.Agreement)
+	if err != nil {
+		return err
 	}
 	list, more, err := h.payments.Agreements(r.Context(), m, store.ListAgreements{Status: status, StartingAfter: after, Limit: dashPageSize})
 	if err != nil {

@@ -69,7 +69,7 @@ func TestDashboardAgreementsList(t *testing.T) {
 
 func TestDashboardAgreementsPages(t *testing.T) {
 	e := handlerstest.New(t)
-	owner := handlerstest.SignedIn(t, e, "owner@cafe.example", accounts.RoleOwner)
+	owner := handlerstest.SignedInOwner(t, e)
 	var want []string // newest first
 	for range 51 {
 		e.Clock.Add(time.Second)

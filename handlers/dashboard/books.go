@@ -1,7 +1,6 @@
 package dashboard
 
 import (
-	"encoding/csv"
 	"net/http"
 	"strconv"
 	"strings"
@@ -36,13 +35,7 @@ func (h *Handler) ExportMoney(w http.ResponseWriter, r *http.Request, u *User) e
 	if err != nil {
 		return err
 	}
-	ctx, _ := h.pageContext(w, r)
-	l := views.L(ctx)
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="payments.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
+	cw, l := h.startCSV(w, r, "payments.csv")
 	header := []string{}
 	for _, id := range []string{"kind", "payment", "tid", "method", "amount", "refunded", "status", "reference", "customer", "items", "at"} {
 		header = append(header, l.T("dash.money.csv."+id, nil))

@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"strings"
 	"testing"
@@ -9,21 +8,25 @@ import (
 
 	"github.com/PuerkitoBio/goquery"
 
-	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/domain"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
-func TestDashboardCheckoutPage(t *testing.T) {
-	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
+// refundedCheckout makes the default 11,000-won checkout, pays it and refunds 3,000 won of it
+// ("한 잔 취소"): it returns the checkout and its payment's id.
+func refundedCheckout(t *testing.T, e *handlerstest.Env) (handlerstest.CheckoutObject, string) {
+	t.Helper()
+	c, pay := e.PaidCheckout()
 	if code, _, _ := e.Refund(pay, `{"amount":3000,"reason":"한 잔 취소"}`); code != 201 {
 		t.Fatalf("refund: %d", code)
 	}
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	return c, pay
+}
+
+func TestDashboardCheckoutPage(t *testing.T) {
+	e := handlerstest.New(t)
+	c, _ := refundedCheckout(t, e)
+	b := handlerstest.SignedInOwner(t, e)
 
 	_, body := b.Get("/dashboard/checkouts")
 	href, _ := handlerstest.Page(t, body).Find(`[data-testid=checkout-row] a`).First().Attr("href")
@@ -59,17 +62,7 @@ func TestDashboardCheckoutPage(t *testing.T) {
 		t.Errorf("the first event says %q", strings.Join(strings.Fields(first), " "))
 	}
 
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Users.Create(context.Background(), accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	stranger := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(stranger, cu.User.Email, cu.Password)
-	if res, body := stranger.Get("/dashboard/checkouts/" + c.ID); res.StatusCode != http.StatusNotFound || strings.Contains(body, "테스트 카페") {
+	if res, body := stranger(t, e).Get("/dashboard/checkouts/" + c.ID); res.StatusCode != http.StatusNotFound || strings.Contains(body, "테스트 카페") {
 		t.Errorf("another merchant's user opened the checkout: %d", res.StatusCode)
 	}
 }
@@ -79,12 +72,7 @@ func TestDashboardCheckoutPage(t *testing.T) {
 // timeline is shorter (here empty), and its old events are gone from /v1/events.
 func TestOldCheckoutReadsOnceItsEventsArePruned(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	if code, _, _ := e.Refund(pay, `{"amount":3000,"reason":"한 잔 취소"}`); code != 201 {
-		t.Fatalf("refund: %d", code)
-	}
+	c, pay := refundedCheckout(t, e)
 	var events struct {
 		Data []struct {
 			ID string `json:"id"`
@@ -111,8 +99,7 @@ func TestOldCheckoutReadsOnceItsEventsArePruned(t *testing.T) {
 	if res := e.API("GET", "/v1/payments/"+pay, "", &p); res.StatusCode != 200 || p.RefundedAmount != 3000 || len(p.Refunds) != 1 {
 		t.Errorf("the payment through the API: %d %+v", res.StatusCode, p)
 	}
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	res, body := b.Get("/dashboard/checkouts/" + c.ID)
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != 200 || handlerstest.TextOf(doc, "checkout-status") != "결제 완료" || handlerstest.TextOf(doc, "payment-refunded") != "3,000원" {

@@ -82,12 +82,9 @@ func (h *Handler) ListCheckouts(w http.ResponseWriter, r *http.Request, u *User)
 	if err != nil {
 		return err
 	}
-	q := r.URL.Query()
-	after := q.Get("starting_after")
-	if after != "" {
-		if _, err := h.checkouts.Checkout(r.Context(), m, after); err != nil {
-			return web.Invalid("parameter_invalid", "starting_after is not one of your checkouts", "starting_after")
-		}
+	after, err := web.StartingAfter(r, m, "checkouts", h.checkouts.Checkout)
+	if err != nil {
+		return err
 	}
 	f.StartingAfter, f.Limit = after, dashPageSize
 	list, more, err := h.checkouts.Checkouts(r.Context(), m, f)
@@ -147,13 +144,7 @@ func (h *Handler) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *Use
 	if err != nil {
 		return err
 	}
-	ctx, _ := h.pageContext(w, r)
-	l := views.L(ctx)
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="checkouts.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	w.Write([]byte("\ufeff"))
-	cw := csv.NewWriter(w)
+	cw, l := h.startCSV(w, r, "checkouts.csv")
 	cw.Write([]string{l.T("dash.csv.id", nil), l.T("dash.csv.reference", nil), l.T("dash.csv.status", nil), l.T("dash.csv.amount", nil),
 		l.T("dash.csv.refunded", nil), l.T("dash.csv.customer_email", nil), l.T("dash.csv.created_at", nil), l.T("dash.csv.paid_at", nil)})
 	after, n := "", 0
@@ -181,6 +172,17 @@ func (h *Handler) ExportCheckouts(w http.ResponseWriter, r *http.Request, u *Use
 	}
 	cw.Flush()
 	return cw.Error()
+}
+
+// startCSV answers a download of the CSV file name, in UTF-8 with a BOM (so that Excel reads
+// Korean), and returns its writer and the localizer of its headings.
+func (h *Handler) startCSV(w http.ResponseWriter, r *http.Request, name string) (*csv.Writer, *views.Localizer) {
+	ctx, _ := h.pageContext(w, r)
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write([]byte("\ufeff"))
+	return csv.NewWriter(w), views.L(ctx)
 }
 
 // cellSafe keeps a spreadsheet from reading a merchant's or shopper's text as a formula.

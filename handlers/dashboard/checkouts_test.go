@@ -14,16 +14,13 @@ import (
 
 func TestDashboardCheckoutsList(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	paid := e.CreateCheckout("")
-	e.PayByPhone(paid.ID)
+	paid, _ := e.PaidCheckout()
 	var ids []string
 	for range 51 {
 		e.Clock.Add(time.Second) // one after another, newest last
 		ids = append(ids, e.AmountCheckout("1000").ID)
 	}
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 
 	res, body := b.Get("/dashboard/checkouts")
 	doc := handlerstest.Page(t, body)
@@ -61,8 +58,7 @@ func TestDashboardCheckoutsList(t *testing.T) {
 
 func TestDashboardShowsOnlyItsMerchant(t *testing.T) {
 	e := handlerstest.New(t)
-	mine := e.CreateCheckout("")
-	e.PayByPhone(mine.ID)
+	mine, _ := e.PaidCheckout()
 	b := stranger(t, e)
 
 	_, body := b.Get("/dashboard/checkouts")
@@ -140,9 +136,7 @@ func TestDashboardCheckoutsByDate(t *testing.T) {
 	e.Clock.Add(48 * time.Hour)
 	newer := e.AmountCheckout("2000")
 	newerDay := e.Clock.Now().In(seoul).Format(time.DateOnly)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 
 	listed := func(query string) []string {
 		t.Helper()

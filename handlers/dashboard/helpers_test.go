@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -26,23 +25,8 @@ func stranger(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
 // strangerOf is stranger, with the other merchant.
 func strangerOf(t *testing.T, e *handlerstest.Env) (*handlerstest.Browser, *accounts.CreatedMerchant) {
 	t.Helper()
-	ctx := context.Background()
-	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "owner@other.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, cu.User.Email, cu.Password)
-	return b, other
-}
-
-// sendDashForm posts values to path as b without following the redirect.
-func sendDashForm(b *handlerstest.Browser, path string, values url.Values, hdr map[string]string) (*http.Response, string) {
-	return b.Do(b.NoRedirect(), http.MethodPost, path, strings.NewReader(values.Encode()), hdr)
+	other := e.OtherMerchant()
+	return handlerstest.SignedInTo(t, e, other, "owner@other.example"), other
 }
 
 // refusedField posts form to path and wants it refused for field, as what changed it says: a
@@ -50,7 +34,7 @@ func sendDashForm(b *handlerstest.Browser, path string, values url.Values, hdr m
 // when the form was not refused.
 func refusedField(t *testing.T, b *handlerstest.Browser, path string, form url.Values, what any, field, says string) *goquery.Document {
 	t.Helper()
-	res, body := sendDashForm(b, path, form, nil)
+	res, body := handlerstest.Send(b, path, form, nil)
 	doc := handlerstest.Page(t, body)
 	if res.StatusCode != http.StatusBadRequest {
 		t.Errorf("%v: %d, want 400", what, res.StatusCode)
@@ -63,4 +47,34 @@ func refusedField(t *testing.T, b *handlerstest.Browser, path string, form url.V
 		t.Errorf("%v: the field %s is not marked refused", what, field)
 	}
 	return doc
+}
+
+// form is the form around the element whose data-testid is id: its action and its fields.
+func form(t *testing.T, html, id string) (string, url.Values) {
+	t.Helper()
+	f := handlerstest.Page(t, html).Find(`[data-testid="` + id + `"]`).Closest("form")
+	action, ok := f.Attr("action")
+	if !ok {
+		t.Fatalf("no form around %s: %.500s", id, html)
+	}
+	values := url.Values{}
+	f.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
+	return action, values
+}
+
+// sent is the answer to one send of a form: the response and its page.
+type sent struct {
+	res  *http.Response
+	body string
+}
+
+// sendTimes sends the same form n times at once, as a double (or triple) click does, and
+// returns the answers.
+func sendTimes(b *handlerstest.Browser, n int, action string, values url.Values) []sent {
+	answers := make([]sent, n)
+	handlerstest.AtOnce(n, func(i int) {
+		res, body := handlerstest.Send(b, action, values, nil)
+		answers[i] = sent{res, body}
+	})
+	return answers
 }

@@ -12,7 +12,6 @@ import (
 
 func TestDashboardHomeNumbers(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
 	paid := e.CreateCheckout("") // 11,000 won
 	e.CreateCheckout("")         // opened, never paid
 	pay := e.PayByPhone(paid.ID)
@@ -20,8 +19,7 @@ func TestDashboardHomeNumbers(t *testing.T) {
 		t.Fatalf("refund: %d", code)
 	}
 
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	res, body := b.Get("/dashboard")
 	doc := handlerstest.Page(t, body)
 	for id, want := range map[string]string{

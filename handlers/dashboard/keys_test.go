@@ -1,11 +1,9 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -37,9 +35,7 @@ const formType = "application/x-www-form-urlencoded"
 
 func TestDashboardKeysCreateUseAndRevoke(t *testing.T) {
 	e := handlerstest.New(t)
-	email, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, pw)
+	b := handlerstest.SignedInOwner(t, e)
 
 	rows, form := keysPage(t, b)
 	if len(rows) != 1 {
@@ -58,7 +54,7 @@ func TestDashboardKeysCreateUseAndRevoke(t *testing.T) {
 
 	// Created: the whole key is in the POST's own answer, once, never cached or redirected to.
 	form.Set("label", "주문 서버")
-	res, body := b.Do(b.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	res, body := handlerstest.Send(b, "/dashboard/keys", form)
 	doc := handlerstest.Page(t, body)
 	secret := doc.Find(`[data-testid=new-key]`).AttrOr("value", "")
 	if res.StatusCode != http.StatusOK || !strings.HasPrefix(secret, "sk_test_") || res.Header.Get("Location") != "" {
@@ -145,19 +141,13 @@ func TestDashboardKeysCreateUseAndRevoke(t *testing.T) {
 
 func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 	e := handlerstest.New(t)
-	email, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, pw)
+	b := handlerstest.SignedInOwner(t, e)
 	_, form := keysPage(t, b)
 	form.Set("label", "배치 작업")
 
-	var mu sync.Mutex
 	var secrets, already int
-	send := func() {
-		res, body := b.Do(b.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	count := func(res *http.Response, body string) {
 		doc := handlerstest.Page(t, body)
-		mu.Lock()
-		defer mu.Unlock()
 		switch {
 		case res.StatusCode != http.StatusOK:
 			t.Errorf("a resent form: %d", res.StatusCode)
@@ -167,13 +157,10 @@ func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 			already++
 		}
 	}
-	var wg sync.WaitGroup
-	for range 3 { // a double click, and one more
-		wg.Add(1)
-		go func() { defer wg.Done(); send() }()
+	for _, a := range sendTimes(b, 3, "/dashboard/keys", form) { // a double click, and one more
+		count(a.res, a.body)
 	}
-	wg.Wait()
-	send() // and the page sent again later
+	count(handlerstest.Send(b, "/dashboard/keys", form)) // and the page sent again later
 	if secrets != 1 || already != 3 {
 		t.Errorf("%d answers showed a key and %d said it was made; want 1 and 3", secrets, already)
 	}
@@ -184,20 +171,15 @@ func TestDashboardKeyFormResentMakesOneKey(t *testing.T) {
 
 func TestDashboardKeysRefused(t *testing.T) {
 	e := handlerstest.New(t)
-	ownerEmail, ownerPW := handlerstest.DashUser(t, e, "owner@cafe.example")
 	staffEmail, staffPW := handlerstest.DashUserAs(t, e, "staff@cafe.example", accounts.RoleStaff)
-	other, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	keys, err := e.Merchants.APIKeys(context.Background(), other.Merchant)
+	other := e.OtherMerchant()
+	keys, err := e.Merchants.APIKeys(t.Context(), other.Merchant)
 	if err != nil || len(keys) != 1 {
 		t.Fatal(keys, err)
 	}
 	theirs := keys[0].ID
 
-	owner := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(owner, ownerEmail, ownerPW)
+	owner := handlerstest.SignedInOwner(t, e)
 	rows, form := keysPage(t, owner)
 	var mine string
 	for id := range rows {

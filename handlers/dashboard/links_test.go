@@ -1,11 +1,9 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -31,9 +29,7 @@ func newLinkForm(t *testing.T, b *handlerstest.Browser) url.Values {
 
 func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 
 	_, body := b.Get("/dashboard/links")
 	doc := handlerstest.Page(t, body)
@@ -45,13 +41,8 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	form.Del("reusable") // one-time
 	form.Set("expires_on", e.Clock.Now().Add(48*time.Hour).In(time.FixedZone("KST", 9*3600)).Format(time.DateOnly))
 	// A double click: the same form sent three times at once, and once more, makes one link.
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() { defer wg.Done(); sendDashForm(b, "/dashboard/links", form, nil) }()
-	}
-	wg.Wait()
-	res, _ := sendDashForm(b, "/dashboard/links", form, nil)
+	sendTimes(b, 3, "/dashboard/links", form)
+	res, _ := handlerstest.Send(b, "/dashboard/links", form, nil)
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 1 {
 		t.Fatalf("%d links after four sends of one form, want 1", n)
 	}
@@ -65,7 +56,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 		changed[k] = v
 	}
 	changed.Set("amount", "16000")
-	if res, body := sendDashForm(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
+	if res, body := handlerstest.Send(b, "/dashboard/links", changed, nil); res.StatusCode != http.StatusConflict ||
 		!strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), "error-body"), "이미 보낸 양식이에요") {
 		t.Errorf("the same token with another amount: %d", res.StatusCode)
 	}
@@ -73,11 +64,8 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 	_, body = b.Get(loc)
 	doc = handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
-	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	l, err := e.Links.Link(context.Background(), m, linkID)
+	m := e.Merchant()
+	l, err := e.Links.Link(t.Context(), m, linkID)
 	if err != nil {
 		t.Fatalf("the link %q: %v", linkID, err)
 	}
@@ -132,9 +120,7 @@ func TestDashboardLinkIsCreatedOnceListedAndCopied(t *testing.T) {
 
 func TestDashboardLinkFromAnItem(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	form := newLinkForm(t, b)
 	form.Del("amount")
 	form.Set("reusable", "1")
@@ -153,9 +139,7 @@ func TestDashboardLinkFromAnItem(t *testing.T) {
 
 func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	for _, c := range []struct {
 		change map[string]string
 		field  string
@@ -208,15 +192,15 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 	// A form refused once, corrected and sent again with its token, makes its link.
 	form := newLinkForm(t, b)
 	form.Set("amount", "abc")
-	sendDashForm(b, "/dashboard/links", form, nil)
+	handlerstest.Send(b, "/dashboard/links", form, nil)
 	form.Set("amount", "12000")
-	if res, _ := sendDashForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the corrected form: %d", res.StatusCode)
 	}
 	// Without its token the form does nothing.
 	form = newLinkForm(t, b)
 	form.Del("token")
-	if res, _ := sendDashForm(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusBadRequest {
+	if res, _ := handlerstest.Send(b, "/dashboard/links", form, nil); res.StatusCode != http.StatusBadRequest {
 		t.Errorf("no token: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 1 {
@@ -226,9 +210,7 @@ func TestDashboardLinkFormRefusesBadInput(t *testing.T) {
 
 func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	res, body := b.Post("/dashboard/links", newLinkForm(t, b).Encode())
 	doc := handlerstest.Page(t, body)
 	linkID := handlerstest.TextOf(doc, "link-id")
@@ -244,14 +226,14 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 	}
 	action := doc.Find(`[data-testid=deactivate-confirm-button]`).Closest("form").AttrOr("action", "")
 	// From another site, nothing happens.
-	if res, _ := sendDashForm(b, action, url.Values{}, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := handlerstest.Send(b, action, url.Values{}, crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site deactivation: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links WHERE active"); n != 1 {
 		t.Fatal("a cross-site post deactivated the link")
 	}
 	for range 2 {
-		if res, _ := sendDashForm(b, action, url.Values{}, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/links/"+linkID {
+		if res, _ := handlerstest.Send(b, action, url.Values{}, nil); res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/links/"+linkID {
 			t.Errorf("deactivate: %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
 	}
@@ -271,11 +253,8 @@ func TestDashboardLinkDeactivateIsConfirmedAndHarmlessTwice(t *testing.T) {
 
 func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	e := handlerstest.New(t)
-	ctx := context.Background()
-	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	m := e.Merchant()
 	l, err := e.Links.Create(ctx, m, links.LinkParams{Amount: 5000, Description: "쿠키", SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
@@ -306,17 +285,12 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 	}
 
 	// Another merchant's link is not found, and not listed.
-	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "옆 가게"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	other := e.NewMerchant(accounts.MerchantParams{Name: "옆 가게"})
 	theirs, err := e.Links.Create(ctx, other.Merchant, links.LinkParams{Amount: 7000, SuccessURL: e.Shop.URL + "/ok", FailureURL: e.Shop.URL + "/no"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	owner, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
-	ob := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(ob, owner, pw)
+	ob := handlerstest.SignedInOwner(t, e)
 	for _, c := range []struct{ method, path string }{
 		{"GET", "/dashboard/links/" + theirs.ID}, {"GET", "/dashboard/links/" + theirs.ID + "/deactivate"},
 		{"POST", "/dashboard/links/" + theirs.ID + "/deactivate"}, {"GET", "/dashboard/links/lnk_nope"},
@@ -333,7 +307,7 @@ func TestDashboardLinksStaffSeeOwnersManage(t *testing.T) {
 
 	// A create form from another site is refused before anything is made.
 	form := newLinkForm(t, ob)
-	if res, _ := sendDashForm(ob, "/dashboard/links", form, crossSite); res.StatusCode != http.StatusForbidden {
+	if res, _ := handlerstest.Send(ob, "/dashboard/links", form, crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site create: %d", res.StatusCode)
 	}
 	if n := e.CountRows("SELECT COUNT(*) FROM links"); n != 2 {

@@ -1,12 +1,10 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -166,19 +164,15 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 	e := handlerstest.New(t)
 	email, _ := handlerstest.DashUser(t, e, "owner@cafe.example")
 	codes := make(chan int, 20)
-	var wg sync.WaitGroup
-	for i := range 20 {
-		wg.Go(func() {
-			res, _, err := handlerstest.APIRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
-				map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
-			if err != nil {
-				t.Error(err)
-				return
-			}
-			codes <- res.StatusCode
-		})
-	}
-	wg.Wait()
+	handlerstest.AtOnce(20, func(i int) {
+		res, _, err := handlerstest.APIRaw(e, "", "POST", "/dashboard/login", "email="+email+"&password=guess-"+strconv.Itoa(i),
+			map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		codes <- res.StatusCode
+	})
 	close(codes)
 	checked := 0
 	for c := range codes {
@@ -198,9 +192,7 @@ func TestDashboardLockoutHoldsForParallelGuesses(t *testing.T) {
 // create an API key.
 func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	_, form := keysPage(t, b)
 	copied := b.Copy()
 	if !dashSignedIn(copied) {
@@ -215,7 +207,7 @@ func TestDashboardSignOutEndsEveryCopy(t *testing.T) {
 		t.Errorf("the copy after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
 	form.Set("label", "복사한 쿠키")
-	res, body := copied.Do(copied.NoRedirect(), "POST", "/dashboard/keys", strings.NewReader(form.Encode()), map[string]string{"Content-Type": formType})
+	res, body := handlerstest.Send(copied, "/dashboard/keys", form)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/login" || strings.Contains(body, "sk_test_") {
 		t.Errorf("the copy creating a key after signing out: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -237,12 +229,9 @@ func shopOf(t *testing.T, b *handlerstest.Browser, email, password string) strin
 
 func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 	e := handlerstest.New(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	email, cafePassword := handlerstest.DashUser(t, e, "owner@example.com")
-	bakery, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "빵집"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	bakery := e.NewMerchant(accounts.MerchantParams{Name: "빵집"})
 	baker, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: bakery.Merchant.ID, Email: "baker@bakery.example"})
 	if err != nil {
 		t.Fatal(err)
@@ -254,13 +243,13 @@ func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 		t.Fatalf("the baker signed in to %q", shop)
 	}
 	add := url.Values{"email": {email}, "role": {"owner"}}
-	res, body := usersPost(b, "/dashboard/users", add, nil)
+	res, body := handlerstest.Send(b, "/dashboard/users", add, nil)
 	bakeryPassword := handlerstest.Page(t, body).Find(`[data-testid=new-password]`).AttrOr("value", "")
 	if res.StatusCode != http.StatusOK || len(bakeryPassword) < 20 || strings.Contains(body, "테스트 카페") {
 		t.Fatalf("adding an address the café has: %d, password %q\n%s", res.StatusCode, bakeryPassword, body)
 	}
 	// At the bakery itself the address is now taken, as before.
-	res, body = usersPost(b, "/dashboard/users", add, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users", add, nil)
 	if res.StatusCode != http.StatusBadRequest || !strings.Contains(body, "이미 등록된 이메일") {
 		t.Errorf("adding it twice at the bakery: %d", res.StatusCode)
 	}
@@ -277,16 +266,13 @@ func TestDashboardOneEmailAtTwoShops(t *testing.T) {
 
 func TestDashboardSignInChoosesTheShop(t *testing.T) {
 	e := handlerstest.New(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	const email, shared = "owner@example.com", "one password for two shops"
 	add := func(name, password string) {
 		t.Helper()
 		id := e.MerchantID
 		if name != "" {
-			m, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: name})
-			if err != nil {
-				t.Fatal(err)
-			}
+			m := e.NewMerchant(accounts.MerchantParams{Name: name})
 			id = m.Merchant.ID
 		}
 		if _, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: id, Email: email, Password: password}); err != nil {

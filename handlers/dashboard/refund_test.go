@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
@@ -14,11 +13,8 @@ import (
 
 func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	c, pay := e.PaidCheckout()
+	b := handlerstest.SignedInOwner(t, e)
 
 	_, body := b.Get("/dashboard/checkouts/" + c.ID)
 	action, ok := handlerstest.Page(t, body).Find(`[data-testid=refund-form]`).Attr("action")
@@ -55,22 +51,11 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 	if n := e.Sandbox.Calls("cancel"); n != 0 {
 		t.Fatalf("the confirmation step refunded (%d cancel calls)", n)
 	}
-	form := doc.Find(`[data-testid=refund-confirm-button]`).Closest("form")
-	confirm, _ := form.Attr("action")
-	values := url.Values{}
-	form.Find("input").Each(func(_ int, s *goquery.Selection) { values.Set(s.AttrOr("name", ""), s.AttrOr("value", "")) })
+	confirm, values := form(t, body, "refund-confirm-button")
 
 	// A double click: the same confirmation sent three times at once refunds once.
-	var wg sync.WaitGroup
-	for range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
-		}()
-	}
-	wg.Wait()
-	res, _ = b.Do(b.NoRedirect(), "POST", confirm, strings.NewReader(values.Encode()), map[string]string{"Content-Type": "application/x-www-form-urlencoded"})
+	sendTimes(b, 3, confirm, values)
+	res, _ = handlerstest.Send(b, confirm, values)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/checkouts/"+c.ID {
 		t.Errorf("a resent confirmation: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -114,11 +99,8 @@ func TestDashboardRefundIsConfirmedAndHappensOnce(t *testing.T) {
 
 func TestDashboardLanguageSwitchOnAFormsAnswerGoesToAPage(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	c := e.CreateCheckout("")
-	pay := e.PayByPhone(c.ID)
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	_, pay := e.PaidCheckout()
+	b := handlerstest.SignedInOwner(t, e)
 	res, body := b.Post("/dashboard/payments/"+pay+"/refund/confirm", url.Values{"amount": {"1000"}}.Encode())
 	if res.StatusCode != http.StatusOK {
 		t.Fatalf("confirmation: %d", res.StatusCode)

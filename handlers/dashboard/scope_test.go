@@ -16,8 +16,7 @@ import (
 // new route is covered when it is added.
 func TestEveryDashboardURLHidesAnotherMerchantsData(t *testing.T) {
 	e := handlerstest.New(t)
-	paid := e.CreateCheckout("")
-	paymentID := e.PayByPhone(paid.ID)
+	paid, paymentID := e.PaidCheckout()
 	ids := map[string]string{"checkoutID": paid.ID, "paymentID": paymentID}
 	for name, id := range handlerstest.ScopeIDs(t, e) {
 		ids[name] = id

@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"slices"
@@ -20,9 +19,7 @@ func settingsForm() url.Values {
 
 func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 
 	res, body := b.Get("/dashboard/settings")
 	doc := handlerstest.Page(t, body)
@@ -32,7 +29,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 		t.Fatalf("the settings page: %d name %q", res.StatusCode, doc.Find(`#name`).AttrOr("value", ""))
 	}
 
-	res, _ = sendDashForm(b, "/dashboard/settings", settingsForm(), nil)
+	res, _ = handlerstest.Send(b, "/dashboard/settings", settingsForm(), nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/settings?saved=1" {
 		t.Fatalf("save: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -45,7 +42,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 			doc.Find(`#min_amount`).AttrOr("value", ""), doc.Find(`#max_amount`).AttrOr("value", ""), doc.Find(`#embed_origins`).Text())
 	}
 	// Sending the same form again is harmless.
-	if res, _ := sendDashForm(b, "/dashboard/settings", settingsForm(), nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(b, "/dashboard/settings", settingsForm(), nil); res.StatusCode != http.StatusSeeOther {
 		t.Errorf("the same form again: %d", res.StatusCode)
 	}
 
@@ -71,9 +68,7 @@ func TestDashboardSettingsSaveAndTheAPIObeys(t *testing.T) {
 
 func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(b, email, password)
+	b := handlerstest.SignedInOwner(t, e)
 	many := strings.Repeat("https://a.example\n", 5) + "https://b.example\nhttps://c.example\nhttps://d.example\nhttps://e.example\nhttps://f.example\nhttps://g.example"
 	for _, c := range []struct {
 		change map[string]string
@@ -106,7 +101,7 @@ func TestDashboardSettingsRefusesBadInput(t *testing.T) {
 			t.Errorf("%v: the maximum came back as %q", c.change, got)
 		}
 	}
-	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
+	m, err := e.Merchants.Merchant(t.Context(), e.MerchantID)
 	if err != nil || m.Name != "테스트 카페" || m.MinAmount != accounts.DefaultMinAmount || m.MaxAmount != accounts.DefaultMaxAmount || len(m.EmbedOrigins) != 0 {
 		t.Errorf("refused forms changed the merchant: %+v %v", m, err)
 	}
@@ -122,16 +117,14 @@ func TestDashboardSettingsAreForOwnersOnly(t *testing.T) {
 	}
 	res, body := b.Get("/dashboard/settings")
 	handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
-	res, body = sendDashForm(b, "/dashboard/settings", settingsForm(), nil)
+	res, body = handlerstest.Send(b, "/dashboard/settings", settingsForm(), nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자")
 
-	owner, pw := handlerstest.DashUser(t, e, "owner@cafe.example")
-	ob := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(ob, owner, pw)
-	if res, _ := sendDashForm(ob, "/dashboard/settings", settingsForm(), crossSite); res.StatusCode != http.StatusForbidden {
+	ob := handlerstest.SignedInOwner(t, e)
+	if res, _ := handlerstest.Send(ob, "/dashboard/settings", settingsForm(), crossSite); res.StatusCode != http.StatusForbidden {
 		t.Errorf("a cross-site save: %d", res.StatusCode)
 	}
-	if m, _ := e.Merchants.Merchant(context.Background(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != accounts.DefaultMaxAmount {
+	if m, _ := e.Merchants.Merchant(t.Context(), e.MerchantID); m.Name != "테스트 카페" || m.MaxAmount != accounts.DefaultMaxAmount {
 		t.Errorf("a refused save changed the merchant: %+v", m)
 	}
 	// Signed out, the page sends the browser to sign in.

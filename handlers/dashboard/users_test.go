@@ -1,7 +1,6 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,15 +11,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
-
-// usersPost sends a form of the users page without following the redirect.
-func usersPost(b *handlerstest.Browser, path string, form url.Values, hdr map[string]string) (*http.Response, string) {
-	h := map[string]string{"Content-Type": "application/x-www-form-urlencoded"}
-	for k, v := range hdr {
-		h[k] = v
-	}
-	return b.Do(b.NoRedirect(), http.MethodPost, path, strings.NewReader(form.Encode()), h)
-}
 
 // userRows maps the e-mails on the users page to the role each one's form has selected.
 func userRows(t *testing.T, b *handlerstest.Browser) map[string]string {
@@ -39,7 +29,7 @@ func userRows(t *testing.T, b *handlerstest.Browser) map[string]string {
 // userID is the id of the user with this e-mail.
 func userID(t *testing.T, e *handlerstest.Env, email string) string {
 	t.Helper()
-	users, err := e.DB.UsersByEmail(context.Background(), email)
+	users, err := e.DB.UsersByEmail(t.Context(), email)
 	if err != nil || len(users) != 1 {
 		t.Fatalf("user %s: %v %v", email, users, err)
 	}
@@ -67,7 +57,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 
 	// Add: the generated password is shown once, in the page and never in a URL.
 	add := url.Values{"email": {"staff@cafe.example"}, "role": {"staff"}}
-	res, body = usersPost(b, "/dashboard/users", add, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users", add, nil)
 	doc = handlerstest.Page(t, body)
 	shown := doc.Find(`[data-testid=new-password]`).AttrOr("value", "")
 	if res.StatusCode != http.StatusOK || len(shown) < 20 || !strings.Contains(handlerstest.TextOf(doc, "added-user"), "staff@cafe.example 님을 직원으로") {
@@ -89,7 +79,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 
 	// The same form sent again, or the e-mail in another case: no second user, "already exists".
 	for _, again := range []string{"staff@cafe.example", "STAFF@cafe.example"} {
-		res, body = usersPost(b, "/dashboard/users", url.Values{"email": {again}, "role": {"owner"}}, nil)
+		res, body = handlerstest.Send(b, "/dashboard/users", url.Values{"email": {again}, "role": {"owner"}}, nil)
 		doc = handlerstest.Page(t, body)
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(handlerstest.TextOf(doc, "email-error"), "이미 등록된 이메일") {
 			t.Errorf("adding %s again: %d %q", again, res.StatusCode, handlerstest.TextOf(doc, "email-error"))
@@ -107,7 +97,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		{url.Values{"email": {"new@cafe.example"}, "role": {"admin"}}, "role-error", "관리자와 직원 중에서"},
 		{url.Values{"email": {"new@cafe.example"}}, "role-error", "관리자와 직원 중에서"},
 	} {
-		res, body := usersPost(b, "/dashboard/users", c.form, nil)
+		res, body := handlerstest.Send(b, "/dashboard/users", c.form, nil)
 		if res.StatusCode != http.StatusBadRequest || !strings.Contains(handlerstest.TextOf(handlerstest.Page(t, body), c.field), c.text) {
 			t.Errorf("%v: %d %q", c.form, res.StatusCode, handlerstest.TextOf(handlerstest.Page(t, body), c.field))
 		}
@@ -122,7 +112,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	// Role: made an owner, then staff again; sending it twice changes nothing more.
 	staffID := userID(t, e, "staff@cafe.example")
 	for range 2 {
-		res, _ = usersPost(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"owner"}}, nil)
+		res, _ = handlerstest.Send(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"owner"}}, nil)
 		if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/users?done=role" {
 			t.Fatalf("role: %d to %q", res.StatusCode, res.Header.Get("Location"))
 		}
@@ -137,11 +127,11 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	if res, _ := staff.Get("/dashboard/users"); res.StatusCode != http.StatusOK {
 		t.Errorf("the promoted user on the users page: %d", res.StatusCode)
 	}
-	usersPost(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"staff"}}, nil)
+	handlerstest.Send(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"staff"}}, nil)
 	if res, _ := staff.Get("/dashboard/users"); res.StatusCode != http.StatusForbidden {
 		t.Errorf("the demoted user on the users page: %d", res.StatusCode)
 	}
-	if res, body := usersPost(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"admin"}}, nil); res.StatusCode != http.StatusBadRequest ||
+	if res, body := handlerstest.Send(b, "/dashboard/users/"+staffID+"/role", url.Values{"role": {"admin"}}, nil); res.StatusCode != http.StatusBadRequest ||
 		!strings.Contains(body, "관리자와 직원 중에서") {
 		t.Errorf("an unknown role: %d", res.StatusCode)
 	}
@@ -157,7 +147,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 		t.Fatal("the confirmation step removed the user")
 	}
 	action := doc.Find(`[data-testid=remove-confirm-button]`).Closest("form").AttrOr("action", "")
-	res, _ = usersPost(b, action, nil, nil)
+	res, _ = handlerstest.Send(b, action, nil, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard/users?done=removed" {
 		t.Fatalf("remove: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -170,7 +160,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 	if res, _ := handlerstest.SignIn(e.Browser(handlerstest.UADesktop), "staff@cafe.example", shown); res.StatusCode != http.StatusUnauthorized {
 		t.Errorf("the removed user signs in: %d", res.StatusCode)
 	}
-	res, body = usersPost(b, action, nil, nil)
+	res, body = handlerstest.Send(b, action, nil, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "이미 삭제했을 수 있으니")
 	if !dashSignedIn(b) {
 		t.Error("the owner was signed out")
@@ -182,9 +172,7 @@ func TestDashboardUsersAddChangeAndRemove(t *testing.T) {
 // once the user is removed, both are sent to the sign-in form.
 func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
 	e := handlerstest.New(t)
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	admin := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(admin, email, password)
+	admin := handlerstest.SignedInOwner(t, e)
 	second, secondPassword := handlerstest.DashUser(t, e, "second@cafe.example")
 	b := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(b, second, secondPassword)
@@ -193,14 +181,14 @@ func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
 	keys := func() int { return e.CountRows("SELECT COUNT(*) FROM api_keys WHERE merchant_id = ?", e.MerchantID) }
 	secondID := userID(t, e, second)
 
-	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/role", url.Values{"role": {"staff"}}, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(admin, "/dashboard/users/"+secondID+"/role", url.Values{"role": {"staff"}}, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("demote: %d", res.StatusCode)
 	}
 	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
 		if res, _ := c.Do(c.NoRedirect(), http.MethodGet, "/dashboard/keys", nil, nil); res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s on the keys page after the demotion: %d", name, res.StatusCode)
 		}
-		if res, _ := usersPost(c, "/dashboard/keys", form, nil); res.StatusCode != http.StatusForbidden {
+		if res, _ := handlerstest.Send(c, "/dashboard/keys", form, nil); res.StatusCode != http.StatusForbidden {
 			t.Errorf("%s creating a key after the demotion: %d", name, res.StatusCode)
 		}
 		if !dashSignedIn(c) {
@@ -211,7 +199,7 @@ func TestDashboardRoleChangeAndRemovalReachEveryCopy(t *testing.T) {
 		t.Errorf("%d keys, want the merchant's first only", n)
 	}
 
-	if res, _ := usersPost(admin, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusSeeOther {
+	if res, _ := handlerstest.Send(admin, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("remove: %d", res.StatusCode)
 	}
 	for name, c := range map[string]*handlerstest.Browser{"the browser": b, "the copy": copied} {
@@ -230,7 +218,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	self := userID(t, e, email)
 
 	// The only owner can neither become staff nor remove themselves.
-	res, body := usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, map[string]string{"Referer": e.URL + "/dashboard/users"})
+	res, body := handlerstest.Send(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, map[string]string{"Referer": e.URL + "/dashboard/users"})
 	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는 직원으로 바꾸거나 삭제할 수 없어요")
 	if back := handlerstest.Page(t, body).Find(`a[href="/dashboard/users"]`).Length(); back == 0 {
 		t.Error("the refusal does not lead back to the users page")
@@ -239,7 +227,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	if res.StatusCode != http.StatusOK || handlerstest.Page(t, body).Find(`[data-testid=remove-self]`).Length() != 1 {
 		t.Errorf("removing oneself is not said: %d", res.StatusCode)
 	}
-	res, body = usersPost(b, "/dashboard/users/"+self+"/remove", nil, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users/"+self+"/remove", nil, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusConflict, "마지막 관리자는")
 	if rows := userRows(t, b); rows[email] != "owner" || !dashSignedIn(b) {
 		t.Fatalf("after the refusals: %v", rows)
@@ -247,7 +235,7 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 
 	// With a second owner, the first may step down to staff: it leaves the users page.
 	second, secondPassword := handlerstest.DashUser(t, e, "second@cafe.example")
-	res, _ = usersPost(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, nil)
+	res, _ = handlerstest.Send(b, "/dashboard/users/"+self+"/role", url.Values{"role": {"staff"}}, nil)
 	if res.StatusCode != http.StatusSeeOther || res.Header.Get("Location") != "/dashboard" {
 		t.Fatalf("stepping down: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -259,11 +247,11 @@ func TestDashboardUsersKeepAnOwner(t *testing.T) {
 	o2 := e.Browser(handlerstest.UADesktop)
 	handlerstest.SignIn(o2, second, secondPassword)
 	secondID := userID(t, e, second)
-	if res, _ := usersPost(o2, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusConflict {
+	if res, _ := handlerstest.Send(o2, "/dashboard/users/"+secondID+"/remove", nil, nil); res.StatusCode != http.StatusConflict {
 		t.Errorf("the last owner removed themselves: %d", res.StatusCode)
 	}
-	usersPost(o2, "/dashboard/users/"+self+"/role", url.Values{"role": {"owner"}}, nil)
-	res, _ = usersPost(o2, "/dashboard/users/"+secondID+"/remove", nil, nil)
+	handlerstest.Send(o2, "/dashboard/users/"+self+"/role", url.Values{"role": {"owner"}}, nil)
+	res, _ = handlerstest.Send(o2, "/dashboard/users/"+secondID+"/remove", nil, nil)
 	if res.StatusCode != http.StatusSeeOther || !strings.HasPrefix(res.Header.Get("Location"), "/dashboard/login") {
 		t.Fatalf("removing oneself: %d to %q", res.StatusCode, res.Header.Get("Location"))
 	}
@@ -297,7 +285,7 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 		if c.method == "GET" {
 			res, body = b.Get(c.path)
 		} else {
-			res, body = usersPost(b, c.path, c.form, nil)
+			res, body = handlerstest.Send(b, c.path, c.form, nil)
 		}
 		handlerstest.CheckErrorPage(t, res, body, http.StatusForbidden, "관리자만 쓸 수 있어요")
 	}
@@ -312,11 +300,8 @@ func TestDashboardUsersAreForOwners(t *testing.T) {
 func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	e := handlerstest.New(t)
 	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	ctx := context.Background()
-	other, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "다른 상점"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx := t.Context()
+	other := e.OtherMerchant()
 	theirs, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: other.Merchant.ID, Email: "staff@other.example", Role: accounts.RoleStaff})
 	if err != nil {
 		t.Fatal(err)
@@ -329,9 +314,9 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	}
 	res, body := b.Get("/dashboard/users/" + id + "/remove")
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
-	res, body = usersPost(b, "/dashboard/users/"+id+"/role", url.Values{"role": {"owner"}}, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users/"+id+"/role", url.Values{"role": {"owner"}}, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
-	res, body = usersPost(b, "/dashboard/users/"+id+"/remove", nil, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users/"+id+"/remove", nil, nil)
 	handlerstest.CheckErrorPage(t, res, body, http.StatusNotFound, "")
 	if u, err := e.Users.User(ctx, other.Merchant, id); err != nil || u.Role != accounts.RoleStaff {
 		t.Errorf("the other merchant's user: %+v %v", u, err)
@@ -339,7 +324,7 @@ func TestDashboardUsersOfAnotherMerchantAreNotFound(t *testing.T) {
 	// An e-mail of another merchant's user is added here as any other is, an account of this
 	// merchant's with its own password: the answer says nothing of the other merchant, whose
 	// user is unchanged.
-	res, body = usersPost(b, "/dashboard/users", url.Values{"email": {"staff@other.example"}, "role": {"staff"}}, nil)
+	res, body = handlerstest.Send(b, "/dashboard/users", url.Values{"email": {"staff@other.example"}, "role": {"staff"}}, nil)
 	if res.StatusCode != http.StatusOK || strings.Contains(body, "다른 상점") || strings.Contains(body, id) {
 		t.Errorf("another merchant's e-mail: %d", res.StatusCode)
 	}
@@ -364,7 +349,7 @@ func TestDashboardUsersRefuseCrossSitePosts(t *testing.T) {
 		"/dashboard/users/" + staffID + "/role":   {"role": {"owner"}},
 		"/dashboard/users/" + staffID + "/remove": nil,
 	} {
-		if res, _ := usersPost(b, path, form, cross); res.StatusCode != http.StatusForbidden {
+		if res, _ := handlerstest.Send(b, path, form, cross); res.StatusCode != http.StatusForbidden {
 			t.Errorf("cross-site %s: %d", path, res.StatusCode)
 		}
 	}

@@ -157,19 +157,10 @@ func (h *Webhooks) SetWebhookDisabled(disabled bool) dashHandler {
 // once per form.
 func (h *Webhooks) TestWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id := r.PathValue("endpointID")
-	_, err := h.once(r, u.Merchant, "test", id, "", func() (string, error) {
-		ev, err := h.endpoints.Ping(r.Context(), u.Merchant, id, nil)
-		if err != nil {
-			return "", err
-		}
-		return ev.ID, nil
-	})
-	if err != nil {
+	return h.deliverOnce(w, r, u, id, id, "test", func() error {
+		_, err := h.endpoints.Ping(r.Context(), u.Merchant, id, nil)
 		return err
-	}
-	h.deliveries.Wake()
-	http.Redirect(w, r, "/dashboard/webhooks/"+id+"?done=test", http.StatusSeeOther)
-	return nil
+	})
 }
 
 // RotateWebhookSecret serves POST /dashboard/webhooks/{endpointID}/rotate: a new secret, shown
@@ -194,15 +185,21 @@ func (h *Webhooks) RotateWebhookSecret(w http.ResponseWriter, r *http.Request, u
 // event sent to this endpoint again, once per form.
 func (h *Webhooks) RedeliverWebhook(w http.ResponseWriter, r *http.Request, u *User) error {
 	id, eventID := r.PathValue("endpointID"), r.PathValue("eventID")
-	_, err := h.once(r, u.Merchant, "redeliver", id+"-"+eventID, "", func() (string, error) {
+	return h.deliverOnce(w, r, u, id, id+"-"+eventID, "redeliver", func() error {
 		_, err := h.events.Redeliver(r.Context(), u.Merchant, eventID, id, nil)
-		return "", err
+		return err
 	})
-	if err != nil {
+}
+
+// deliverOnce does action, a form's that queues a delivery to endpoint id (a test event, a
+// redelivery), once per form (see once; target is what it acts on), wakes the deliverer so that
+// it goes out now, and shows the endpoint's page saying it was done.
+func (h *Webhooks) deliverOnce(w http.ResponseWriter, r *http.Request, u *User, id, target, action string, queue func() error) error {
+	if _, err := h.once(r, u.Merchant, action, target, "", func() (string, error) { return "", queue() }); err != nil {
 		return err
 	}
 	h.deliveries.Wake()
-	http.Redirect(w, r, "/dashboard/webhooks/"+id+"?done=redeliver", http.StatusSeeOther)
+	http.Redirect(w, r, "/dashboard/webhooks/"+id+"?done="+action, http.StatusSeeOther)
 	return nil
 }
 

@@ -1,30 +1,16 @@
 package dashboard_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/PuerkitoBio/goquery"
 
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/store"
 )
-
-// webhookOwner signs in an owner of e's merchant.
-func webhookOwner(t *testing.T, e *handlerstest.Env) *handlerstest.Browser {
-	t.Helper()
-	email, password := handlerstest.DashUser(t, e, "owner@cafe.example")
-	b := e.Browser(handlerstest.UADesktop)
-	if res, _ := handlerstest.SignIn(b, email, password); res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("sign-in: %d", res.StatusCode)
-	}
-	return b
-}
 
 // formOf reads the form around the element whose data-testid is testid: its action and the
 // values its hidden and text inputs hold.
@@ -63,7 +49,7 @@ func noRawMessageIDs(t *testing.T, page, body string) {
 
 func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 	e := handlerstest.New(t)
-	b := webhookOwner(t, e)
+	b := handlerstest.SignedInOwner(t, e)
 	rc := handlerstest.NewReceiver(t)
 
 	res, body := b.Get("/dashboard/webhooks")
@@ -82,24 +68,14 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 
 	// A double click: the same form sent three times at once, then once more, adds one endpoint
 	// and every answer shows the same secret.
-	var mu sync.Mutex
 	secrets := map[string]int{}
-	var wg sync.WaitGroup
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			res, body := handlerstest.Send(b, action, values)
-			doc := handlerstest.Page(t, body)
-			if res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
-				t.Errorf("adding: %d %s", res.StatusCode, body)
-			}
-			mu.Lock()
-			secrets[doc.Find(`[data-testid=secret]`).AttrOr("value", "")]++
-			mu.Unlock()
-		}()
+	for _, a := range sendTimes(b, 4, action, values) {
+		doc := handlerstest.Page(t, a.body)
+		if a.res.StatusCode != 200 || !strings.Contains(handlerstest.TextOf(doc, "secret-once"), "한 번만") {
+			t.Errorf("adding: %d %s", a.res.StatusCode, a.body)
+		}
+		secrets[doc.Find(`[data-testid=secret]`).AttrOr("value", "")]++
 	}
-	wg.Wait()
 	if n := endpointCount(t, e); n != 1 {
 		t.Fatalf("%d endpoints after a resent form, want 1", n)
 	}
@@ -140,7 +116,7 @@ func TestDashboardWebhookAddShowsTheSecretOnce(t *testing.T) {
 
 func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 	e := handlerstest.New(t)
-	b := webhookOwner(t, e)
+	b := handlerstest.SignedInOwner(t, e)
 	_, body := b.Get("/dashboard/webhooks")
 	action, values := formOf(t, handlerstest.Page(t, body), "endpoint-form")
 
@@ -212,17 +188,8 @@ func TestDashboardWebhookAddRefusesBadInputBesideTheField(t *testing.T) {
 	}
 
 	// A live merchant's endpoint must be https, even on this computer; in English too.
-	ctx := context.Background()
-	live, err := e.Merchants.Create(ctx, accounts.MerchantParams{Name: "Live Cafe", Livemode: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cu, err := e.Users.Create(ctx, accounts.UserParams{MerchantID: live.Merchant.ID, Email: "owner@live.example"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lb := e.Browser(handlerstest.UADesktop)
-	handlerstest.SignIn(lb, cu.User.Email, cu.Password)
+	live := e.NewMerchant(accounts.MerchantParams{Name: "Live Cafe", Livemode: true})
+	lb := handlerstest.SignedInTo(t, e, live, "owner@live.example")
 	_, body = lb.Get("/dashboard/webhooks?lang=en")
 	action, values = formOf(t, handlerstest.Page(t, body), "endpoint-form")
 	values.Set("url", "http://127.0.0.1:9/hooks")
@@ -246,7 +213,7 @@ func endpointPage(t *testing.T, b *handlerstest.Browser, id string) *goquery.Doc
 
 func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 	e := handlerstest.New(t)
-	b := webhookOwner(t, e)
+	b := handlerstest.SignedInOwner(t, e)
 	rc := handlerstest.NewReceiver(t)
 	ep := rc.Endpoint(e, "*")
 
@@ -409,10 +376,10 @@ func TestDashboardWebhookTestRedeliverRotateDisableDelete(t *testing.T) {
 
 func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	e := handlerstest.New(t)
-	ctx := context.Background()
+	ctx := t.Context()
 	rc := handlerstest.NewReceiver(t)
 	ep := rc.Endpoint(e, "*")
-	ping, err := e.Endpoints.Ping(ctx, mustMerchant(t, e), ep.ID, nil)
+	ping, err := e.Endpoints.Ping(ctx, e.Merchant(), ep.ID, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -476,7 +443,7 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	unchanged("another merchant")
 
 	// The owner's forms sent from another site, or without their token, do nothing.
-	owner := webhookOwner(t, e)
+	owner := handlerstest.SignedInOwner(t, e)
 	for _, p := range forms {
 		if res, _ := handlerstest.Send(owner, p, token, crossSite); res.StatusCode != http.StatusForbidden {
 			t.Errorf("cross-site POST %s: %d", p, res.StatusCode)
@@ -492,14 +459,4 @@ func TestDashboardWebhooksAreOwnersAndTheirMerchantsOnly(t *testing.T) {
 	}
 	handlerstest.Deliver(t, e)
 	unchanged("refused forms")
-}
-
-// mustMerchant reads e's merchant.
-func mustMerchant(t *testing.T, e *handlerstest.Env) *store.Merchant {
-	t.Helper()
-	m, err := e.Merchants.Merchant(context.Background(), e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return m
 }

@@ -262,6 +262,14 @@ func (e *Env) PayByPhone(id string) string {
 	return c.Payment.ID
 }
 
+// PaidCheckout makes the default 11,000-won checkout and pays it by phone: it returns the
+// checkout as created and its payment's id.
+func (e *Env) PaidCheckout() (CheckoutObject, string) {
+	e.t.Helper()
+	c := e.CreateCheckout("")
+	return c, e.PayByPhone(c.ID)
+}
+
 // Refund asks for a refund of the payment and returns the answer's status and its body read
 // both as a refund and as an error.
 func (e *Env) Refund(paymentID, body string) (int, RefundObject, APIError) {

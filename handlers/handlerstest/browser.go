@@ -6,6 +6,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,6 +183,16 @@ func (b *Browser) WalletAct(walletURL, button string) (*http.Response, string) {
 		b.Env.t.Fatalf("no %s button on the wallet page", button)
 	}
 	return b.Post(action, "")
+}
+
+// AtOnce calls do(i) for each i from 0 to n-1, each in its own goroutine, all at once, and
+// returns when every call has: a double click, a resent form, racing callbacks.
+func AtOnce(n int, do func(i int)) {
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { do(i) })
+	}
+	wg.Wait()
 }
 
 // Page parses HTML.

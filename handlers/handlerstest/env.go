@@ -126,6 +126,22 @@ func (e *Env) open(ctx context.Context, t testing.TB, o Options) database {
 // New starts kpcheckout with the default options.
 func New(t testing.TB) *Env { return NewWith(t, Options{}) }
 
+// NewCheckout starts kpcheckout with the default options and makes its default 11,000-won
+// checkout (Env.CreateCheckout): where most tests begin.
+func NewCheckout(t testing.TB) (*Env, CheckoutObject) {
+	t.Helper()
+	e := New(t)
+	return e, e.CreateCheckout("")
+}
+
+// NewFaulty starts kpcheckout with faults between its KakaoPay client and the sandbox, none
+// set yet: the test sets them when KakaoPay is to fail.
+func NewFaulty(t testing.TB) (*Env, *kakaopaytest.Faults) {
+	t.Helper()
+	f := kakaopaytest.NewFaults()
+	return NewWith(t, Options{Faults: f}), f
+}
+
 // NewWith starts kpcheckout with options o; everything stops when the test ends.
 func NewWith(t testing.TB, o Options) *Env {
 	t.Helper()
@@ -214,6 +230,16 @@ func NewWith(t testing.TB, o Options) *Env {
 	}
 	e.Key, e.MerchantID = cm.APIKey, cm.Merchant.ID
 	return e
+}
+
+// Merchant reads e's merchant as it is now.
+func (e *Env) Merchant() *store.Merchant {
+	e.t.Helper()
+	m, err := e.Merchants.Merchant(e.t.Context(), e.MerchantID)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return m
 }
 
 // DBPath is where the app's SQLite file is.

@@ -1,7 +1,6 @@
 package handlerstest
 
 import (
-	"context"
 	"go/ast"
 	"go/parser"
 	"go/token"
@@ -58,7 +57,7 @@ func RoutePatterns(t *testing.T, prefix string) []string {
 // the route's parameter.
 func ScopeIDs(t *testing.T, e *Env) map[string]string {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	ids := map[string]string{}
 	_, ids["agreementID"] = e.Subscribe("9900")
 	var obj struct{ ID string }
@@ -72,10 +71,7 @@ func ScopeIDs(t *testing.T, e *Env) map[string]string {
 		ids["eventID"] = events.Data[0].ID
 	}
 	ids["linkID"] = CreateLink(t, e, `{"amount":5000,"description":"원두 200g","success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`).ID
-	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := e.Merchant()
 	keys, err := e.Merchants.APIKeys(ctx, m)
 	if err != nil || len(keys) == 0 {
 		t.Fatalf("keys: %v", err)

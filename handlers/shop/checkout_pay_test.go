@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
 
 func TestDoubleClickPayMakesOneAttempt(t *testing.T) {
@@ -73,8 +72,7 @@ func TestReadyRefusedShowsError(t *testing.T) {
 }
 
 func TestCrossOriginPayRefused(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	cases := []struct {
 		name string
 		hdr  map[string]string
@@ -101,8 +99,7 @@ func TestCrossOriginPayRefused(t *testing.T) {
 }
 
 func TestExpiredCheckoutCannotBePaid(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	var obj handlerstest.CheckoutObject
 	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", &obj); res.StatusCode != http.StatusOK || obj.Status != "expired" {
 		t.Fatalf("expire: %d %+v", res.StatusCode, obj)
@@ -143,8 +140,7 @@ func TestExpiredCheckoutCannotBePaid(t *testing.T) {
 }
 
 func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "paid" {
@@ -173,8 +169,7 @@ func TestPaidCheckoutRefusesPayAndExpire(t *testing.T) {
 }
 
 func TestLeaveEndsThePaymentAndGoesBackToTheShop(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	desktop := e.DesktopOn(c.ID)
 	res, html := desktop.Get(c.URL)

@@ -10,8 +10,7 @@ import (
 )
 
 func TestQRCodeImage(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.Browser(handlerstest.UADesktop)
 	qr := "/c/" + c.ID + "/qr.png"
 	res, html := desktop.Do(desktop.NoRedirect(), "GET", qr, nil, nil)

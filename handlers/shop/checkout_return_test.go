@@ -1,17 +1,29 @@
 package shop_test
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/PuerkitoBio/goquery"
+
 	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
-	"github.com/kpcheckout/kpcheckout/kakaopay/kakaopaytest"
 )
+
+// backOnCheckout presses button in the sandbox wallet for checkout id's latest attempt as phone
+// and wants the phone back on the checkout's page, showing the element sel; the element whose
+// data-testid is says tells a failure what the page says instead. It returns the page.
+func backOnCheckout(t *testing.T, phone *handlerstest.Browser, id, button, sel, says string) *goquery.Document {
+	t.Helper()
+	res, html := phone.WalletAct(phone.Env.AttemptMobileURL(id), button)
+	doc := handlerstest.Page(t, html)
+	if res.Request.URL.Path != "/c/"+id || doc.Find(sel).Length() != 1 {
+		t.Fatalf("after %s in the wallet the phone sees %s, not %s: %q", button, res.Request.URL, sel, handlerstest.TextOf(doc, says))
+	}
+	return doc
+}
 
 func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 	e := handlerstest.New(t)
@@ -54,14 +66,9 @@ func TestReturnRedirectsOnlyToCheckoutOrShop(t *testing.T) {
 }
 
 func TestCancelThenRetryPays(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "cancel")
-	doc := handlerstest.Page(t, html)
-	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="canceled"]`).Length() != 1 {
-		t.Fatalf("after cancel: %s outcome=%q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
-	}
+	doc := backOnCheckout(t, phone, c.ID, "cancel", `[data-outcome="canceled"]`, "outcome")
 	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "결제하지 않았어요") {
 		t.Errorf("outcome text %q", handlerstest.TextOf(doc, "outcome"))
 	}
@@ -75,7 +82,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 		t.Errorf("events %v", ev)
 	}
 	phone.PayOn(c.ID)
-	res, _ = phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
+	res, _ := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
 	if !strings.HasPrefix(res.Request.URL.String(), e.Shop.URL+"/thanks") {
 		t.Fatalf("retry ended at %s", res.Request.URL)
 	}
@@ -85,8 +92,7 @@ func TestCancelThenRetryPays(t *testing.T) {
 }
 
 func TestFailShowsReasonAndRetryPays(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	phone := e.Browser(handlerstest.UAIPhone)
 	phone.WalletAct(e.AttemptMobileURL(c.ID), "fail")
@@ -109,11 +115,7 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 	e := handlerstest.New(t)
 	c := e.AmountCheckout("4444")
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	doc := handlerstest.Page(t, html)
-	if res.Request.URL.Path != "/c/"+c.ID || doc.Find(`[data-outcome="failed"]`).Length() != 1 {
-		t.Fatalf("after 4444: %s %q", res.Request.URL, handlerstest.TextOf(doc, "outcome"))
-	}
+	doc := backOnCheckout(t, phone, c.ID, "approve", `[data-outcome="failed"]`, "outcome")
 	if !strings.Contains(handlerstest.TextOf(doc, "outcome"), "잔액이 부족해요") {
 		t.Errorf("reason %q", handlerstest.TextOf(doc, "outcome"))
 	}
@@ -125,25 +127,18 @@ func TestInsufficientBalanceFailsAtApprove(t *testing.T) {
 }
 
 func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	phone := e.PhoneOn(c.ID)
 	res, _ := phone.Do(phone.NoRedirect(), "GET", e.AttemptMobileURL(c.ID), nil, map[string]string{"X-Sandbox-Auto": "approve"})
 	approveURL := res.Header.Get("Location")
 	if !strings.Contains(approveURL, "pg_token=") {
 		t.Fatalf("sandbox answered %d %q", res.StatusCode, approveURL)
 	}
-	var wg sync.WaitGroup
 	codes := make([]int, 20)
-	for i := range codes {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			r, _ := phone.Do(phone.NoRedirect(), "GET", approveURL, nil, nil)
-			codes[i] = r.StatusCode
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(len(codes), func(i int) {
+		r, _ := phone.Do(phone.NoRedirect(), "GET", approveURL, nil, nil)
+		codes[i] = r.StatusCode
+	})
 	for i, code := range codes {
 		if code != http.StatusSeeOther {
 			t.Errorf("callback %d answered %d", i, code)
@@ -162,8 +157,7 @@ func TestConcurrentApproveCallbacksPayOnce(t *testing.T) {
 
 func TestPGTokenCannotBeForged(t *testing.T) {
 	t.Run("forged before the wallet approved", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		a := e.LatestAttempt(c.ID)
 		forged := e.URL + "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID) + "&pg_token=forgedforgedforged01"
@@ -188,8 +182,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("forged after the wallet approved", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", "forgedforgedforged01"), nil, nil)
@@ -208,8 +201,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("real token replayed after success", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		want := e.Shop.URL + "/thanks?checkout_id=" + c.ID + "&order=ORDER-1"
@@ -259,8 +251,7 @@ func TestPGTokenCannotBeForged(t *testing.T) {
 	})
 
 	t.Run("missing token", func(t *testing.T) {
-		e := handlerstest.New(t)
-		c := e.CreateCheckout("")
+		e, c := handlerstest.NewCheckout(t)
 		phone := e.PhoneOn(c.ID)
 		realURL := handlerstest.SandboxApprovalURL(t, phone, c.ID)
 		res, html := phone.Do(phone.NoRedirect(), "GET", setQueryParam(t, realURL, "pg_token", ""), nil, nil)
@@ -293,10 +284,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	e := handlerstest.NewWith(t, handlerstest.Options{ApproveDelay: 1500 * time.Millisecond, HTTPTimeout: 300 * time.Millisecond})
 	c := e.AmountCheckout("5555")
 	phone := e.PhoneOn(c.ID)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
-		t.Fatalf("after a timed-out approve the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
-	}
+	backOnCheckout(t, phone, c.ID, "approve", `[data-view="confirming"]`, "status-text") // a timed-out approve
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		if info, _ := e.Sandbox.Payment(e.AttemptTID(c.ID)); info.Status == "SUCCESS_PAYMENT" {
@@ -309,9 +297,7 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 	}
 	e.Clock.Add(6 * time.Second)
 	for range 2 { // twice: the second pass changes nothing
-		if err := e.Services.Reconcile(context.Background()); err != nil {
-			t.Fatal(err)
-		}
+		e.Reconcile()
 	}
 	if st := e.Status(c.ID, ""); st.Status != "paid" {
 		t.Fatalf("after reconciling: %+v", st)
@@ -325,15 +311,11 @@ func TestReconcilerSettlesApproveTimeout(t *testing.T) {
 }
 
 func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	phone := e.PhoneOn(c.ID)
 	f.Set("order", "fail", -1)
-	res, html := phone.WalletAct(e.AttemptMobileURL(c.ID), "approve")
-	if res.Request.URL.Path != "/c/"+c.ID || handlerstest.Page(t, html).Find(`[data-view="confirming"]`).Length() != 1 {
-		t.Fatalf("while KakaoPay cannot be asked the phone sees %s %q", res.Request.URL, handlerstest.TextOf(handlerstest.Page(t, html), "status-text"))
-	}
+	backOnCheckout(t, phone, c.ID, "approve", `[data-view="confirming"]`, "status-text") // while KakaoPay cannot be asked
 	e.Clock.Add(6 * time.Second)
 	e.Reconcile()
 	if st := e.Status(c.ID, ""); st.Status != "open" {
@@ -353,8 +335,7 @@ func TestApproveReturnWhileTheOrderAPIIsDown(t *testing.T) {
 }
 
 func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
-	f := kakaopaytest.NewFaults()
-	e := handlerstest.NewWith(t, handlerstest.Options{Faults: f})
+	e, f := handlerstest.NewFaulty(t)
 	c := e.CreateCheckout("")
 	phone := e.PhoneOn(c.ID)
 	f.Set("approve", "cut", 1) // our approve never reaches KakaoPay; we cannot know that
@@ -377,8 +358,7 @@ func TestUnconfirmableApprovalEndsAfterTheGrace(t *testing.T) {
 }
 
 func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
-	e := handlerstest.New(t)
-	quit := e.CreateCheckout("")
+	e, quit := handlerstest.NewCheckout(t)
 	idle := e.CreateCheckout("")
 	phone := e.PhoneOn(quit.ID, idle.ID)
 	// The shopper quits in the wallet, but KakaoPay's return never reaches us.
@@ -388,9 +368,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Fatalf("wallet cancel: %d", res.StatusCode)
 	}
 	e.Clock.Add(6 * time.Second)
-	if err := e.Services.Reconcile(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.Reconcile()
 	if a := e.LatestAttempt(quit.ID); a.Status != "canceled" {
 		t.Errorf("quit attempt is %q", a.Status)
 	}
@@ -398,9 +376,7 @@ func TestReconcilerEndsAbandonedAttempts(t *testing.T) {
 		t.Errorf("idle attempt is %q before its tid dies", a.Status)
 	}
 	e.Clock.Add(15 * time.Minute)
-	if err := e.Services.Reconcile(context.Background()); err != nil {
-		t.Fatal(err)
-	}
+	e.Reconcile()
 	if a := e.LatestAttempt(idle.ID); a.Status != "expired" {
 		t.Errorf("idle attempt is %q after 15 minutes", a.Status)
 	}

@@ -1,13 +1,11 @@
 package shop_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -18,10 +16,7 @@ import (
 func TestPagesEscapeMerchantInput(t *testing.T) {
 	const script, img = `<script>alert(1)</script>`, `"><img src=x onerror=alert(1)>`
 	e := handlerstest.New(t)
-	evil, err := e.Merchants.Create(context.Background(), accounts.MerchantParams{Name: img + script})
-	if err != nil {
-		t.Fatal(err)
-	}
+	evil := e.NewMerchant(accounts.MerchantParams{Name: img + script})
 	cases := []struct {
 		name, key string
 		change    map[string]any
@@ -116,19 +111,13 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 		}
 	}
 	// Many shoppers' and merchants' reads at once expire it once.
-	var wg sync.WaitGroup
-	for i := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
-			res, _, err := handlerstest.APIRaw(e, e.Key, "GET", path, "", nil)
-			if err != nil || res.StatusCode != http.StatusOK {
-				t.Errorf("GET %s: %v %v", path, res, err)
-			}
-		}()
-	}
-	wg.Wait()
+	handlerstest.AtOnce(8, func(i int) {
+		path := []string{"/c/" + c.ID, "/c/" + c.ID + "/status", "/v1/checkouts/" + c.ID, "/v1/checkouts?status=open"}[i%4]
+		res, _, err := handlerstest.APIRaw(e, e.Key, "GET", path, "", nil)
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Errorf("GET %s: %v %v", path, res, err)
+		}
+	})
 	if got := handlerstest.GetCheckout(t, e, c.ID); got.Status != "expired" {
 		t.Errorf("API status %q", got.Status)
 	}
@@ -141,8 +130,7 @@ func TestCheckoutExpiresByTime(t *testing.T) {
 }
 
 func TestAttemptExpires(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	mobileURL := e.AttemptMobileURL(c.ID)
 	e.Clock.Add(16 * time.Minute)
@@ -261,8 +249,7 @@ func TestTestModePageListsTheSandboxOutcomes(t *testing.T) {
 }
 
 func TestDesktopQRViewOffersKakaoPaysPCPage(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	pcURL := e.LatestAttempt(c.ID).PCURL
 	_, html := desktop.Get(c.URL)

@@ -14,8 +14,7 @@ import (
 )
 
 func TestDesktopPaysByQRWithPhone(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.Browser(handlerstest.UADesktop)
 
 	res, html := desktop.Get(c.URL)
@@ -116,8 +115,7 @@ func TestDesktopPaysByQRWithPhone(t *testing.T) {
 }
 
 func TestStatusFollowsWalletProgress(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	desktop := e.DesktopOn(c.ID)
 	st := e.Status(c.ID, "")
 	phone := e.Browser(handlerstest.UAIPhone)
@@ -133,8 +131,7 @@ func TestStatusFollowsWalletProgress(t *testing.T) {
 }
 
 func TestLongPollAnswersAfterWait(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	start := time.Now()
 	st := e.Status(c.ID, "?wait=1")
 	if d := time.Since(start); d < 900*time.Millisecond || d > 5*time.Second || st.Status != "open" {
@@ -178,8 +175,7 @@ func BenchmarkStatus(b *testing.B) {
 }
 
 func TestStatusWaitBeyondRangeIsClamped(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	known := e.Status(c.ID, "").State
 	woke := make(chan handlerstest.StatusObject, 2)
 	// 18446744074 s overflowed to a 0.29 s wait once it was multiplied into a time.Duration; a

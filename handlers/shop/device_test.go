@@ -8,8 +8,7 @@ import (
 )
 
 func TestDeviceOverride(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	for _, tc := range []struct{ name, ua, query, chMobile, want string }{
 		{"?device=mobile", handlerstest.UADesktop, "?device=mobile", "", "mobile"},
 		{"?device=desktop", handlerstest.UAIPhone, "?device=desktop", "", "desktop"},
@@ -29,8 +28,7 @@ func TestDeviceOverride(t *testing.T) {
 func TestPhonePaysInBrowser(t *testing.T) {
 	for _, tc := range []struct{ name, ua string }{{"iphone", handlerstest.UAIPhone}, {"android", handlerstest.UAAndroid}} {
 		t.Run(tc.name, func(t *testing.T) {
-			e := handlerstest.New(t)
-			c := e.CreateCheckout("")
+			e, c := handlerstest.NewCheckout(t)
 			phone := e.Browser(tc.ua)
 			doc := handlerstest.Page(t, phone.PayOn(c.ID))
 			if v := doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "handoff" {
@@ -57,8 +55,7 @@ func TestPhonePaysInBrowser(t *testing.T) {
 }
 
 func TestKakaoTalkInAppBrowser(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	talk := e.Browser(handlerstest.UAKakaoTalk)
 	doc := handlerstest.Page(t, talk.PayOn(c.ID))
 	if v := doc.Find(`[data-testid="checkout"]`).AttrOr("data-view", ""); v != "handoff" {

@@ -11,8 +11,7 @@ import (
 )
 
 func TestEnglishPage(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	b := e.Browser(handlerstest.UADesktop)
 	_, html := b.Get(c.URL + "?lang=en")
 	doc := handlerstest.Page(t, html)
@@ -67,8 +66,7 @@ func TestCheckoutURLTemplatesAndLocale(t *testing.T) {
 }
 
 func TestShopperBadInput(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	e.PhoneOn(c.ID)
 	a := e.LatestAttempt(c.ID)
 	ret := "/c/" + c.ID + "/return/approve?attempt=" + url.QueryEscape(a.ID)

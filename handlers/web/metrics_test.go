@@ -13,8 +13,7 @@ import (
 
 func TestMetrics(t *testing.T) {
 	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	e.PayByPhone(c.ID)
+	c, _ := e.PaidCheckout()
 	e.Browser(handlerstest.UADesktop).Get(c.URL)
 	res, err := http.Get(e.URL + "/metrics")
 	if err != nil {

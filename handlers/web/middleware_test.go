@@ -13,8 +13,7 @@ import (
 )
 
 func TestSecurityHeaders(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
+	e, c := handlerstest.NewCheckout(t)
 	_, html := e.Browser(handlerstest.UADesktop).Get(c.URL)
 	css := handlerstest.Page(t, html).Find(`link[rel="stylesheet"]`).AttrOr("href", "")
 	cases := []struct {

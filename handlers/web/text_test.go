@@ -1,7 +1,6 @@
 package web_test
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -73,16 +72,12 @@ type textSweep struct {
 
 func newTextSweep(t *testing.T, e *handlerstest.Env) *textSweep {
 	t.Helper()
-	ctx := context.Background()
-	paid := e.CreateCheckout("")
-	paymentID := e.PayByPhone(paid.ID)
+	ctx := t.Context()
+	paid, paymentID := e.PaidCheckout()
 	_, refund, _ := e.Refund(paymentID, `{"amount":1000}`)
 	ids := handlerstest.ScopeIDs(t, e)
 	ids["checkoutID"], ids["paymentID"], ids["kind"] = paid.ID, paymentID, "approve"
-	m, err := e.Merchants.Merchant(ctx, e.MerchantID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	m := e.Merchant()
 	// A key of its own for the revoke form: the API's key keeps working through the sweep.
 	ck, err := e.Merchants.CreateAPIKey(ctx, m, accounts.APIKeyParams{Label: "sweep"})
 	if err != nil {

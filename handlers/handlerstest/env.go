@@ -18,6 +18,7 @@ import (
 
 	"github.com/kpcheckout/kpcheckout/accounts"
 	"github.com/kpcheckout/kpcheckout/app"
+	"github.com/kpcheckout/kpcheckout/app/apptest"
 	"github.com/kpcheckout/kpcheckout/handlers"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 	"github.com/kpcheckout/kpcheckout/kakaopay"
@@ -28,7 +29,6 @@ import (
 	"github.com/kpcheckout/kpcheckout/store"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
-	"github.com/kpcheckout/kpcheckout/store/storetest"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
 
@@ -118,7 +118,7 @@ func (e *Env) open(ctx context.Context, t testing.TB, o Options) database {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
-	t.Cleanup(func() { checkInvariants(t, e.dbPath) }) // runs before the database closes
+	t.Cleanup(func() { apptest.CheckInvariants(t, e.dbPath) }) // runs before the database closes
 	e.DB = db
 	return db
 }
@@ -261,15 +261,4 @@ func (e *Env) CountRows(query string, args ...any) int {
 		e.t.Fatal(err)
 	}
 	return n
-}
-
-// checkInvariants runs the store's invariant checks on the SQLite file at path.
-func checkInvariants(t testing.TB, path string) {
-	t.Helper()
-	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	storetest.CheckInvariants(t, db)
 }

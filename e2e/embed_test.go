@@ -130,6 +130,5 @@ func TestBrowserEmbeddedCheckoutOnAPhoneHandsOverAtTheTop(t *testing.T) {
 	phone.waitURL(e.SandboxURL+"/wallet/", 10*time.Second)
 	phone.waitVisible(sel("wallet-approve"))
 	phone.pressAndLoad(sel("wallet-approve"))
-	checkAtSuccess(phone, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(phone, e, c.ID)
 }

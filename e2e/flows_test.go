@@ -128,13 +128,28 @@ func checkAtSuccess(tb *tab, e *handlerstest.Env, id string) {
 	}
 }
 
-// TestBrowserDesktopPaysWithPhone is the desktop flow: pay by keyboard, read the QR code off the
-// screen, scan it with a phone, approve there, and watch the desktop go on to the shop by itself.
-func TestBrowserDesktopPaysWithPhone(t *testing.T) {
+// checkPaidAt is how a flow that pays ends: tb landed on success_url (checkAtSuccess) and the
+// API shows the checkout paid (checkPaid).
+func checkPaidAt(tb *tab, e *handlerstest.Env, id string) {
+	tb.t.Helper()
+	checkAtSuccess(tb, e, id)
+	checkPaid(tb.t, e, id)
+}
+
+// newFlow starts what most of the shopper's flows start with: the app and its sandbox KakaoPay,
+// a checkout of 11,000 won, Chromium, and the shopper's tab (newTab's name, dev and o).
+func newFlow(t *testing.T, name string, dev shopperDevice, o tabOptions) (*handlerstest.Env, handlerstest.CheckoutObject, *chrome, *tab) {
+	t.Helper()
 	e := handlerstest.New(t)
 	c := e.CreateCheckout("")
 	ch := newChrome(t)
-	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	return e, c, ch, ch.newTab(name, dev, o)
+}
+
+// TestBrowserDesktopPaysWithPhone is the desktop flow: pay by keyboard, read the QR code off the
+// screen, scan it with a phone, approve there, and watch the desktop go on to the shop by itself.
+func TestBrowserDesktopPaysWithPhone(t *testing.T) {
+	e, c, ch, desk := newFlow(t, "desktop", desktopDevice, tabOptions{})
 
 	desk.navigate(c.URL)
 	desk.waitVisible(sel("pay-button"))
@@ -219,8 +234,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 
 	desk.waitURL(e.Shop.URL+"/thanks", 3*time.Second-time.Since(start))
 	t.Logf("the desktop reached success_url %v after the phone approved", time.Since(start).Round(time.Millisecond))
-	checkAtSuccess(desk, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(desk, e, c.ID)
 	phone.axe("the phone's return-to-your-computer page")
 
 	// Back on the checkout page, the desktop shows it paid.
@@ -245,10 +259,7 @@ func TestBrowserDesktopPaysWithPhone(t *testing.T) {
 func TestBrowserPhonePays(t *testing.T) {
 	for _, dev := range []shopperDevice{iPhoneDevice, androidDevice} {
 		t.Run(dev.name, func(t *testing.T) {
-			e := handlerstest.New(t)
-			c := e.CreateCheckout("")
-			ch := newChrome(t)
-			phone := ch.newTab(dev.name, dev, tabOptions{})
+			e, c, _, phone := newFlow(t, dev.name, dev, tabOptions{})
 			phone.navigate(c.URL)
 			phone.waitVisible(sel("pay-button"))
 			if d := eval[string](phone, `document.querySelector('input[name="device"]').value`); d != "mobile" {
@@ -266,8 +277,7 @@ func TestBrowserPhonePays(t *testing.T) {
 			phone.pressAndLoad(sel("pay-button"))
 			// The page hands over to KakaoTalk by itself: the sandbox's wallet opens.
 			walletPress(phone, e, "approve")
-			checkAtSuccess(phone, e, c.ID)
-			checkPaid(t, e, c.ID)
+			checkPaidAt(phone, e, c.ID)
 			phone.screenshot("success")
 			phone.navigate(c.URL)
 			phone.waitVisible(sel("paid"))
@@ -306,8 +316,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 	}
 	talk.pressAndLoad(sel("pay-button"))
 	walletPress(talk, e, "approve")
-	checkAtSuccess(talk, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(talk, e, c.ID)
 	if after := pages(); after != before {
 		t.Errorf("the flow opened %d new windows", after-before)
 	}
@@ -335,10 +344,7 @@ func TestBrowserKakaoTalkInApp(t *testing.T) {
 // TestBrowserPhoneWithoutKakaoTalk: KakaoTalk does not open on a plain phone browser, so the page
 // offers the app store and a QR code; the QR code, scanned by another phone, pays.
 func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	phone := ch.newTab("android-without-kakaotalk", androidDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
+	e, c, ch, phone := newFlow(t, "android-without-kakaotalk", androidDevice, tabOptions{headers: map[string]string{"X-Sandbox-KakaoTalk": "absent"}})
 	phone.startPaying(c.URL)
 	start := time.Now()
 	phone.waitVisible(sel("fallback"))
@@ -369,17 +375,13 @@ func TestBrowserPhoneWithoutKakaoTalk(t *testing.T) {
 	other.navigate(scanned)
 	walletPress(other, e, "approve")
 	other.waitVisible(sel("phone-done"))
-	checkAtSuccess(phone, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(phone, e, c.ID)
 }
 
 // TestBrowserCancelThenRetryPays: the shopper cancels in the wallet, the page says so in Korean
 // and offers to try again, which pays.
 func TestBrowserCancelThenRetryPays(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	phone := ch.newTab("iphone", iPhoneDevice, tabOptions{})
+	e, c, _, phone := newFlow(t, "iphone", iPhoneDevice, tabOptions{})
 	phone.startPaying(c.URL)
 	walletPress(phone, e, "cancel")
 	phone.waitText(`[data-outcome="canceled"]`, "결제하지 않았어요.")
@@ -395,18 +397,14 @@ func TestBrowserCancelThenRetryPays(t *testing.T) {
 
 	phone.pressAndLoad(sel("pay-button"))
 	walletPress(phone, e, "approve")
-	checkAtSuccess(phone, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(phone, e, c.ID)
 }
 
 // TestBrowserLeaveGoesBackToTheShop: on the QR view the shopper presses "결제하지 않고 돌아가기":
 // the page goes back to the shop, the payment request ends, and the old QR code, approved in the
 // wallet afterwards, pays nothing.
 func TestBrowserLeaveGoesBackToTheShop(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	e, c, ch, desk := newFlow(t, "desktop", desktopDevice, tabOptions{})
 	desk.startPaying(c.URL)
 	desk.waitVisible(sel("qr"))
 	scanned, _ := desk.scanQR("qr")
@@ -481,8 +479,7 @@ func TestBrowserFailThenRetryPays(t *testing.T) {
 	phone.navigate(retry)
 	walletPress(phone, e, "approve")
 	phone.waitVisible(sel("phone-done"))
-	checkAtSuccess(desk, e, c2.ID)
-	checkPaid(t, e, c2.ID)
+	checkPaidAt(desk, e, c2.ID)
 }
 
 // TestBrowserExpiry: a checkout that runs out of time says so, and the countdown is announced.
@@ -520,10 +517,7 @@ func TestBrowserExpiry(t *testing.T) {
 // TestBrowserEnglish: the page in English, the shopper cancels on the phone, the desktop says so
 // in English by itself, and trying again pays.
 func TestBrowserEnglish(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	e, c, ch, desk := newFlow(t, "desktop", desktopDevice, tabOptions{})
 	desk.navigate(c.URL + "?lang=en")
 	desk.waitVisible(sel("pay-button"))
 	checkLang(desk, "en")
@@ -562,17 +556,13 @@ func TestBrowserEnglish(t *testing.T) {
 	if got := phone.text(sel("phone-done")); !strings.Contains(got, "moves on by itself") {
 		t.Errorf("phone says %q", got)
 	}
-	checkAtSuccess(desk, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(desk, e, c.ID)
 }
 
 // TestBrowserWithoutJavaScript: with JavaScript off the shopper still pays and learns the result,
 // on a computer (QR code, then the refresh link) and on a phone (plain links and forms).
 func TestBrowserWithoutJavaScript(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	desk := ch.newTab("desktop-nojs", desktopDevice, tabOptions{noJS: true})
+	e, c, ch, desk := newFlow(t, "desktop-nojs", desktopDevice, tabOptions{noJS: true})
 	desk.startPaying(c.URL)
 	scanned, _ := desk.scanQR("qr")
 	if want := e.AttemptMobileURL(c.ID); scanned != want {
@@ -596,8 +586,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	desk.waitVisible(sel("paid"))
 	desk.screenshot("paid")
 	desk.pressAndLoad(sel("continue"))
-	checkAtSuccess(desk, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(desk, e, c.ID)
 
 	// A phone: the hand-off is a plain link.
 	c2 := e.CreateCheckout("")
@@ -610,8 +599,7 @@ func TestBrowserWithoutJavaScript(t *testing.T) {
 	phone2.screenshot("handoff")
 	phone2.pressAndLoad(sel("open-kakaotalk"))
 	walletPress(phone2, e, "approve")
-	checkAtSuccess(phone2, e, c2.ID)
-	checkPaid(t, e, c2.ID)
+	checkPaidAt(phone2, e, c2.ID)
 
 	// JavaScript was really off: no tab ever asked for the live status.
 	for _, tb := range []*tab{desk, phone, phone2} {
@@ -817,10 +805,7 @@ func TestBrowserEveryStateInBothLanguages(t *testing.T) {
 // TestBrowserTestWalletPaysWithoutAPhone: on one computer, in test mode, the QR view's "테스트 지갑
 // 열기" opens the wallet in a new tab; approving there sends the checkout page on to the shop.
 func TestBrowserTestWalletPaysWithoutAPhone(t *testing.T) {
-	e := handlerstest.New(t)
-	c := e.CreateCheckout("")
-	ch := newChrome(t)
-	desk := ch.newTab("desktop", desktopDevice, tabOptions{})
+	e, c, _, desk := newFlow(t, "desktop", desktopDevice, tabOptions{})
 	desk.startPaying(c.URL)
 	desk.waitVisible(sel("test-wallet"))
 	if got := desk.text(sel("test-unreachable")); !strings.Contains(got, "휴대폰에서 열 수 없어요") {
@@ -838,8 +823,7 @@ func TestBrowserTestWalletPaysWithoutAPhone(t *testing.T) {
 	wallet.pressAndLoad(sel("wallet-approve"))
 	// The wallet's tab is this browser's: it goes on to the shop, and so does the checkout's tab.
 	checkAtSuccess(wallet, e, c.ID)
-	checkAtSuccess(desk, e, c.ID)
-	checkPaid(t, e, c.ID)
+	checkPaidAt(desk, e, c.ID)
 
 	// The banner's link explains test mode.
 	desk.navigate(c.URL)

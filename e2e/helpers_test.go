@@ -84,7 +84,7 @@ func newChrome(t *testing.T) *chrome {
 		chromedp.Flag("force-color-profile", "srgb"),
 	}
 	// This test's screenshots from an earlier run would mislead.
-	old, _ := filepath.Glob(filepath.Join(repoRoot(t), "test-output", "screenshots", unsafeName.ReplaceAllString(t.Name(), "_")+"-*.png"))
+	old, _ := filepath.Glob(filepath.Join(handlerstest.RepoRoot(t), "test-output", "screenshots", unsafeName.ReplaceAllString(t.Name(), "_")+"-*.png"))
 	for _, f := range old {
 		os.Remove(f)
 	}
@@ -573,7 +573,7 @@ func (tb *tab) screenshot(name string) []byte {
 var unsafeName = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
 
 func (tb *tab) save(name string, png []byte) {
-	dir := filepath.Join(repoRoot(tb.t), "test-output", "screenshots")
+	dir := filepath.Join(handlerstest.RepoRoot(tb.t), "test-output", "screenshots")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		tb.t.Errorf("screenshots: %v", err)
 		return
@@ -590,7 +590,7 @@ func updateDocs(t *testing.T, file string, png []byte) {
 	if os.Getenv("KPCHECKOUT_UPDATE_DOCS") != "1" {
 		return
 	}
-	dir := filepath.Join(repoRoot(t), "docs")
+	dir := filepath.Join(handlerstest.RepoRoot(t), "docs")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -603,28 +603,12 @@ func updateDocs(t *testing.T, file string, png []byte) {
 // writeOutput writes a file under test-output/.
 func writeOutput(t *testing.T, file, content string) {
 	t.Helper()
-	dir := filepath.Join(repoRoot(t), "test-output")
+	dir := filepath.Join(handlerstest.RepoRoot(t), "test-output")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// repoRoot is the module's directory (the tests run in e2e/).
-func repoRoot(t testing.TB) string {
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for d := dir; ; d = filepath.Dir(d) {
-		if _, err := os.Stat(filepath.Join(d, "go.mod")); err == nil {
-			return d
-		}
-		if filepath.Dir(d) == d {
-			t.Fatalf("no go.mod above %s", dir)
-		}
 	}
 }
 
@@ -745,7 +729,7 @@ func (tb *tab) axe(page string) {
 	tb.t.Helper()
 	axeOnce.Do(func() {
 		var b []byte
-		b, axeErr = os.ReadFile(filepath.Join(repoRoot(tb.t), "node_modules", "axe-core", "axe.min.js"))
+		b, axeErr = os.ReadFile(filepath.Join(handlerstest.RepoRoot(tb.t), "node_modules", "axe-core", "axe.min.js"))
 		axeSource = string(b)
 	})
 	if axeErr != nil {

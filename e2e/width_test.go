@@ -82,6 +82,14 @@ func (ws *widths) fits(tb *tab, what string) {
 	}
 }
 
+// visit opens u on tb, waits for selector to show and checks that the page fits.
+func (ws *widths) visit(tb *tab, u, selector, what string) {
+	tb.t.Helper()
+	tb.navigate(u)
+	tb.waitVisible(selector)
+	ws.fits(tb, what)
+}
+
 // write saves the measures under test-output/.
 func (ws *widths) write(t *testing.T, file string) {
 	t.Helper()
@@ -108,9 +116,7 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 			// The pay view, with its order open; a long order; a subscription.
 			c := e.CreateCheckout("")
 			phone := ch.newTab("phone", dev, tabOptions{headers: absent})
-			phone.navigate(c.URL)
-			phone.waitVisible(sel("pay-button"))
-			ws.fits(phone, "checkout")
+			ws.visit(phone, c.URL, sel("pay-button"), "checkout")
 			long := e.CreateCheckout(e.ValidCheckoutBody(map[string]any{"amount": 1234000, "tax_free_amount": 34000, "reference": "ORDER-2026-12-07-000123",
 				"items": []map[string]any{{"name": "에티오피아 예가체프 원두 1kg (홀빈, 로스팅 당일 발송)", "quantity": 2, "unit_price": 600000}, {"name": "드립 필터", "quantity": 17, "unit_price": 2000}}}))
 			phone.navigate(long.URL)
@@ -131,23 +137,17 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 
 			// Another phone scans it: the wallet, and the page hears of the scan.
 			other := ch.newTab("other-phone", dev, tabOptions{})
-			other.navigate(e.AttemptMobileURL(c.ID))
-			other.waitVisible(sel("wallet-approve"))
-			ws.fits(other, "sandbox wallet")
+			ws.visit(other, e.AttemptMobileURL(c.ID), sel("wallet-approve"), "sandbox wallet")
 			phone.waitFor("the page to hear of the scan", `(document.querySelector("[data-testid=steps] li:nth-child(2)")||{getAttribute:function(){}}).getAttribute("aria-current")==="step"`, 10*time.Second)
 			ws.fits(phone, "qr after the scan")
 			other.pressAndLoad(sel("wallet-approve"))
 			other.waitVisible(sel("phone-done"))
 			ws.fits(other, "phone done")
 			phone.waitURL(e.Shop.URL+"/thanks", 10*time.Second)
-			phone.navigate(c.URL)
-			phone.waitVisible(sel("paid"))
-			ws.fits(phone, "paid")
+			ws.visit(phone, c.URL, sel("paid"), "paid")
 			e.Browser(handlerstest.UAIPhone).PayOn(subOpen.ID)
 			e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(subOpen.ID), "approve")
-			phone.navigate(subOpen.URL)
-			phone.waitVisible(sel("paid"))
-			ws.fits(phone, "subscription paid")
+			ws.visit(phone, subOpen.URL, sel("paid"), "subscription paid")
 
 			// Each outcome of the wallet, back on the page.
 			for _, tc := range []struct{ amount, button, name string }{
@@ -158,25 +158,19 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 				oc := e.AmountCheckout(tc.amount)
 				e.Browser(handlerstest.UAIPhone).PayOn(oc.ID)
 				e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(oc.ID), tc.button)
-				phone.navigate(oc.URL)
-				phone.waitVisible(sel("outcome"))
-				ws.fits(phone, tc.name)
+				ws.visit(phone, oc.URL, sel("outcome"), tc.name)
 			}
 
 			// Confirming: KakaoPay's answer to the approval is late.
 			slow := e.AmountCheckout("5555")
 			e.Browser(handlerstest.UAIPhone).PayOn(slow.ID)
 			e.Browser(handlerstest.UAIPhone).WalletAct(e.AttemptMobileURL(slow.ID), "approve")
-			phone.navigate(slow.URL)
-			phone.waitVisible(`[data-view="confirming"]`)
-			ws.fits(phone, "confirming")
+			ws.visit(phone, slow.URL, `[data-view="confirming"]`, "confirming")
 
 			// Expired by the merchant.
 			exp := e.AmountCheckout("12000")
 			e.API("POST", "/v1/checkouts/"+exp.ID+"/expire", "", nil)
-			phone.navigate(exp.URL)
-			phone.waitVisible(sel("expired"))
-			ws.fits(phone, "expired")
+			ws.visit(phone, exp.URL, sel("expired"), "expired")
 
 			// Inside KakaoTalk, and without JavaScript.
 			talk := ch.newTab("kakaotalk", shopperDevice{name: "kakaotalk", ua: kakaoTalkDevice.ua, platform: "iPhone", width: dev.width, height: dev.height, scale: 2, mobile: true},
@@ -193,33 +187,19 @@ func TestBrowserShopperPagesFitNarrowPhones(t *testing.T) {
 			var link struct{ ID, URL string }
 			e.API("POST", "/v1/links", `{"amount":39000,"items":[{"name":"핸드드립 원두 200g","quantity":1,"unit_price":15000},{"name":"머그컵","quantity":2,"unit_price":12000}],`+
 				`"success_url":"`+e.Shop.URL+`/thanks","failure_url":"`+e.Shop.URL+`/cart"}`, &link)
-			phone.navigate(link.URL)
-			phone.waitVisible(sel("link-pay"))
-			ws.fits(phone, "payment link")
-			phone.navigate(link.URL + "/poster")
-			phone.waitVisible(sel("poster"))
-			ws.fits(phone, "poster")
+			ws.visit(phone, link.URL, sel("link-pay"), "payment link")
+			ws.visit(phone, link.URL+"/poster", sel("poster"), "poster")
 			e.API("POST", "/v1/links/"+link.ID+"/deactivate", "", nil)
 			phone.expectErrorPage(http.StatusGone)
-			phone.navigate(link.URL)
-			phone.waitVisible(sel("link-unavailable"))
-			ws.fits(phone, "closed link")
-			phone.navigate(e.URL + "/test-mode")
-			phone.waitVisible(sel("test-mode-page"))
-			ws.fits(phone, "test-mode page")
+			ws.visit(phone, link.URL, sel("link-unavailable"), "closed link")
+			ws.visit(phone, e.URL+"/test-mode", sel("test-mode-page"), "test-mode page")
 			phone.expectErrorPage(http.StatusNotFound)
-			phone.navigate(e.URL + "/c/cs_doesnotexist")
-			phone.waitVisible(sel("error"))
-			ws.fits(phone, "not found")
+			ws.visit(phone, e.URL+"/c/cs_doesnotexist", sel("error"), "not found")
 
 			// English words are longer.
 			en := ch.newTab("english", dev, tabOptions{lang: "en-US,en"})
-			en.navigate(e.CreateCheckout("").URL)
-			en.waitVisible(sel("pay-button"))
-			ws.fits(en, "checkout in English")
-			en.navigate(c.URL)
-			en.waitVisible(sel("paid"))
-			ws.fits(en, "paid in English")
+			ws.visit(en, e.CreateCheckout("").URL, sel("pay-button"), "checkout in English")
+			ws.visit(en, c.URL, sel("paid"), "paid in English")
 		})
 	}
 	ws.write(t, "widths-shopper.txt")
@@ -279,9 +259,7 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 				{"/dashboard?lang=ko", "home again in Korean"},
 			}
 			for _, p := range pages {
-				phone.navigate(e.URL + p.path)
-				phone.waitVisible("main h1")
-				ws.fits(phone, p.what)
+				ws.visit(phone, e.URL+p.path, "main h1", p.what)
 				if p.what == "checkouts" && dev.width == 390 { // the list as a phone shows it: cards
 					phone.do("scroll to the list", chromedp.Evaluate[chromedp.Void](`document.querySelector('[data-testid="checkouts"]').scrollIntoView();void 0`))
 					updateDocs(t, "dashboard-phone.png", phone.screenshot("checkouts-cards"))
@@ -289,34 +267,24 @@ func TestBrowserDashboardPagesFitNarrowPhones(t *testing.T) {
 			}
 
 			// What the forms answer with: a refund's confirmation, a key, a secret, a password.
-			phone.navigate(e.URL + "/dashboard/checkouts/" + paid.ID)
-			phone.typeInto(`[data-testid="refund-form"] [name="amount"]`, "3000")
-			phone.pressAndLoad(`[data-testid="refund-form"] button[type="submit"]`)
-			phone.waitVisible(sel("refund-confirm"))
-			ws.fits(phone, "refund confirmation")
-			phone.navigate(e.URL + "/dashboard/keys")
-			phone.typeInto("#key-label", "주문 서버")
-			phone.pressAndLoad(sel("key-create"))
-			phone.waitVisible(sel("created-masked"))
-			ws.fits(phone, "new key")
-			phone.navigate(e.URL + "/dashboard/webhooks")
-			phone.typeInto("#endpoint-url", e.Shop.URL+"/orders/hook")
-			phone.pressAndLoad(sel("endpoint-add"))
-			phone.waitVisible("main h1")
-			ws.fits(phone, "new endpoint secret")
-			phone.navigate(e.URL + "/dashboard/users")
-			phone.typeInto("#email", "new@cafe.example")
-			phone.pressAndLoad(sel("add-user"))
-			phone.waitVisible(sel("user-added"))
-			ws.fits(phone, "new user password")
+			for _, f := range []struct{ path, field, value, submit, shows, what string }{
+				{"/dashboard/checkouts/" + paid.ID, `[data-testid="refund-form"] [name="amount"]`, "3000", `[data-testid="refund-form"] button[type="submit"]`, sel("refund-confirm"), "refund confirmation"},
+				{"/dashboard/keys", "#key-label", "주문 서버", sel("key-create"), sel("created-masked"), "new key"},
+				{"/dashboard/webhooks", "#endpoint-url", e.Shop.URL + "/orders/hook", sel("endpoint-add"), "main h1", "new endpoint secret"},
+				{"/dashboard/users", "#email", "new@cafe.example", sel("add-user"), sel("user-added"), "new user password"},
+			} {
+				phone.navigate(e.URL + f.path)
+				phone.typeInto(f.field, f.value)
+				phone.pressAndLoad(f.submit)
+				phone.waitVisible(f.shows)
+				ws.fits(phone, f.what)
+			}
 
 			st := ch.newTab("staff", dev, tabOptions{})
 			st.navigate(e.URL + "/dashboard/login")
 			submitSignIn(st, o.staffEmail, o.staffPassword)
 			st.expectErrorPage(http.StatusForbidden)
-			st.navigate(e.URL + "/dashboard/settings")
-			st.waitVisible(sel("error-body"))
-			ws.fits(st, "refusal")
+			ws.visit(st, e.URL+"/dashboard/settings", sel("error-body"), "refusal")
 		})
 	}
 	ws.write(t, "widths-dashboard.txt")

@@ -16,7 +16,7 @@ func TestCheckoutPayAndEvents(t *testing.T) {
 	srv := startServe(t)
 	vars := env(map[string]string{"KPCHECKOUT_URL": "http://" + srv.addr, "KPCHECKOUT_API_KEY": srv.key})
 	id := srv.checkoutURL[strings.LastIndex(srv.checkoutURL, "/")+1:]
-	ctx := context.Background()
+	ctx := t.Context()
 	do := func(args ...string) (string, error) {
 		var out bytes.Buffer
 		err := run(ctx, args, vars, &out, io.Discard)
@@ -95,7 +95,7 @@ func TestAPICommandsRefuse(t *testing.T) {
 		{[]string{"events", "--url", "http://127.0.0.1:1", "--api-key", srv.key}, "no answer from kpcheckout at http://127.0.0.1:1"},
 		{[]string{"events", "--url", u, "--api-key", srv.key, "--limit", "0"}, "--limit"},
 	} {
-		err := run(context.Background(), tc.args, env(nil), io.Discard, io.Discard)
+		err := run(t.Context(), tc.args, env(nil), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want it to say %s", tc.args, err, tc.want)
 		}

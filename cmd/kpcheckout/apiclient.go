@@ -20,18 +20,20 @@ type apiTarget struct {
 	envKey string
 }
 
-// apiFlags defines --url and --api-key on fs, their defaults from KPCHECKOUT_URL and
-// KPCHECKOUT_API_KEY; client checks them once fs is parsed.
-func apiFlags(fs *flag.FlagSet, getenv func(string) string) *apiTarget {
+// apiFlags is the flag set of the API command name (newFlagSet, printing on c's stdout) with
+// --url and --api-key, their defaults from KPCHECKOUT_URL and KPCHECKOUT_API_KEY; the target's
+// client checks them once the set is parsed.
+func apiFlags(name string, c *cli) (*flag.FlagSet, *apiTarget) {
+	fs := newFlagSet(name, c.stdout)
 	t := &apiTarget{}
-	base := getenv("KPCHECKOUT_URL")
+	base := c.getenv("KPCHECKOUT_URL")
 	if base == "" {
 		base = defaultURL
 	}
 	fs.StringVar(&t.base, "url", base, "the kpcheckout server (KPCHECKOUT_URL)")
 	fs.StringVar(&t.key, "api-key", "", "the merchant's API key, sk_test_… (default: KPCHECKOUT_API_KEY)")
-	t.envKey = getenv("KPCHECKOUT_API_KEY") // not the flag's default: help would show it
-	return t
+	t.envKey = c.getenv("KPCHECKOUT_API_KEY") // not the flag's default: help would show it
+	return fs, t
 }
 
 // client checks the flags (a key is needed) and makes the client that calls the server.

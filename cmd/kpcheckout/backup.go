@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -16,8 +15,7 @@ const backupUsage = "usage: kpcheckout backup [--force] FILE"
 // backupCommand serves `kpcheckout backup [--force] FILE`: a consistent copy of the SQLite
 // database, written while a server may be running and writing, and what it holds.
 func backupCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	flags := flag.NewFlagSet("backup", flag.ContinueOnError)
-	flags.SetOutput(stdout)
+	flags := newFlagSet("backup", stdout)
 	force := flags.Bool("force", false, "replace FILE when it exists")
 	cfg := newConfig(flags, getenv)
 	if err := parseFlags(flags, args); err != nil {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -71,25 +70,8 @@ func apiCall(t *testing.T, addr, key, method, path, body string, out any) int {
 // payInSandbox pays a checkout through the server's built-in sandbox, as a phone would.
 func payInSandbox(t *testing.T, addr, checkoutID string) {
 	t.Helper()
-	phone := &http.Client{Transport: phoneUA{}}
-	res, err := phone.PostForm("http://"+addr+"/c/"+checkoutID+"/pay", map[string][]string{"device": {"mobile"}})
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("pay: %v %v", err, res)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := walletLink.FindSubmatch(body)
-	if m == nil {
-		t.Fatal("no wallet link on the page")
-	}
-	noRedirect := noRedirects()
-	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
-	req.Header.Set("X-Sandbox-Auto", "approve")
-	if res, err = noRedirect.Do(req); err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("wallet: %v %v", err, res)
-	}
-	res.Body.Close()
-	if res, err = noRedirect.Get(res.Header.Get("Location")); err != nil || res.StatusCode != http.StatusSeeOther {
+	res, err := noRedirects().Get(approveInWallet(t, addr, checkoutID))
+	if err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("approval return: %v %v", err, res)
 	}
 	res.Body.Close()
@@ -222,12 +204,10 @@ func paidMerchantLine(banner string) string {
 func TestBackupRefusals(t *testing.T) {
 	dir := t.TempDir()
 	src := "sqlite:" + filepath.Join(dir, "live.db")
-	if err := run(context.Background(), []string{"merchant", "create", "--name", "상점"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": src}), io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	cliMerchant(t, "상점", src)
 	backup := func(args ...string) (string, error) {
 		var out bytes.Buffer
-		err := run(context.Background(), append([]string{"backup"}, args...), env(map[string]string{"KPCHECKOUT_DATABASE_URL": src}), &out, io.Discard)
+		err := run(t.Context(), append([]string{"backup"}, args...), env(map[string]string{"KPCHECKOUT_DATABASE_URL": src}), &out, io.Discard)
 		return out.String(), err
 	}
 	exists := filepath.Join(dir, "exists.db")
@@ -254,7 +234,7 @@ func TestBackupRefusals(t *testing.T) {
 	if out, err := backup(exists, "--force"); err != nil || !strings.Contains(out, "wrote "+exists) {
 		t.Errorf("backup --force over a file: %v %q", err, out)
 	}
-	err := run(context.Background(), []string{"backup", filepath.Join(dir, "b.db")},
+	err := run(t.Context(), []string{"backup", filepath.Join(dir, "b.db")},
 		env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(dir, "none.db")}), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "no database at") {
 		t.Errorf("backup of no database: %v", err)
@@ -262,7 +242,7 @@ func TestBackupRefusals(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "none.db")); err == nil {
 		t.Error("backup of no database made one")
 	}
-	err = run(context.Background(), []string{"backup", filepath.Join(dir, "pg.db")},
+	err = run(t.Context(), []string{"backup", filepath.Join(dir, "pg.db")},
 		env(map[string]string{"KPCHECKOUT_DATABASE_URL": "postgres://kp@127.0.0.1:1/kp"}), io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "pg_dump") {
 		t.Errorf("backup of PostgreSQL: %v", err)

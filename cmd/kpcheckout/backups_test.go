@@ -11,15 +11,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // liveDatabase is a SQLite database with a merchant in it.
 func liveDatabase(t *testing.T) string {
 	t.Helper()
 	src := filepath.Join(t.TempDir(), "live.db")
-	if err := run(context.Background(), []string{"merchant", "create", "--name", "상점"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + src}), io.Discard, io.Discard); err != nil {
-		t.Fatal(err)
-	}
+	cliMerchant(t, "상점", "sqlite:"+src)
 	return src
 }
 
@@ -66,7 +66,7 @@ func TestScheduledBackupsKeepTheNewest(t *testing.T) {
 		t.Errorf("with no backup, the first is due at %v, want now (%v)", due, now)
 	}
 	for i := range 3 {
-		if err := b.once(context.Background()); err != nil {
+		if err := b.once(t.Context()); err != nil {
 			t.Fatalf("backup %d: %v", i, err)
 		}
 		if i == 0 {
@@ -94,7 +94,7 @@ func TestScheduledBackupFailureIsRetried(t *testing.T) {
 	if err := os.WriteFile(dir, []byte("in the way"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncBuffer{}
+	logs := &handlerstest.LogBuffer{}
 	b := &backupSchedule{src: liveDatabase(t), dir: dir, every: 20 * time.Millisecond, keep: 3,
 		log: slog.New(slog.NewJSONHandler(logs, nil)), now: time.Now}
 	ctx, cancel := context.WithCancel(context.Background())

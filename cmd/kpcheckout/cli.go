@@ -44,8 +44,7 @@ func commands() []command {
 		{name: "help", summary: "this list, or a command's help", usage: "[COMMAND]",
 			examples: []string{"kpcheckout help listen"}, run: helpCommand},
 		{name: "version", summary: "print the version", run: func(_ context.Context, c *cli, args []string) error {
-			fs := flag.NewFlagSet("version", flag.ContinueOnError)
-			fs.SetOutput(c.stdout)
+			fs := newFlagSet("version", c.stdout)
 			if err := parseFlags(fs, args); err != nil {
 				return err
 			}
@@ -228,6 +227,14 @@ func mustLookup(name string) command {
 
 func isHelpFlag(arg string) bool {
 	return arg == "-h" || arg == "--help" || arg == "-help" || arg == "--h"
+}
+
+// newFlagSet is the flag set of the command name (parseFlags finds the command by it), which
+// prints its help on out.
+func newFlagSet(name string, out io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(out)
+	return fs
 }
 
 // parseFlags parses a command's flags (fs is named as the command) for people: --help prints the

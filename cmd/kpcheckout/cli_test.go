@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -17,7 +16,7 @@ import (
 func TestHelpListsTheCommands(t *testing.T) {
 	for _, args := range [][]string{nil, {"help"}, {"--help"}, {"-h"}} {
 		var out bytes.Buffer
-		if err := run(context.Background(), args, env(nil), &out, io.Discard); err != nil {
+		if err := run(t.Context(), args, env(nil), &out, io.Discard); err != nil {
 			t.Errorf("%v: %v", args, err)
 			continue
 		}
@@ -35,7 +34,7 @@ func TestEachCommandHelpShowsItsOwnFlags(t *testing.T) {
 	for _, cmd := range commands() {
 		for _, args := range [][]string{append(strings.Fields(cmd.name), "--help"), append([]string{"help"}, strings.Fields(cmd.name)...)} {
 			var out bytes.Buffer
-			if err := run(context.Background(), args, env(nil), &out, io.Discard); err != nil {
+			if err := run(t.Context(), args, env(nil), &out, io.Discard); err != nil {
 				t.Errorf("%v: %v", args, err)
 				continue
 			}
@@ -54,12 +53,12 @@ func TestEachCommandHelpShowsItsOwnFlags(t *testing.T) {
 		}
 	}
 	var out bytes.Buffer
-	run(context.Background(), []string{"webhook", "list", "--help"}, env(nil), &out, io.Discard)
+	run(t.Context(), []string{"webhook", "list", "--help"}, env(nil), &out, io.Discard)
 	if strings.Contains(out.String(), "--url") || strings.Contains(out.String(), "--disabled") || !strings.Contains(out.String(), "--merchant") {
 		t.Errorf("webhook list --help shows another command's flags:\n%s", out.String())
 	}
 	out.Reset()
-	run(context.Background(), []string{"serve", "--help"}, env(nil), &out, io.Discard)
+	run(t.Context(), []string{"serve", "--help"}, env(nil), &out, io.Discard)
 	if !strings.Contains(out.String(), "--tls-domain") || !strings.Contains(out.String(), "KPCHECKOUT_TLS_DOMAIN") {
 		t.Errorf("serve --help lacks the server flags:\n%s", out.String())
 	}
@@ -86,7 +85,7 @@ func TestMistypesGetASuggestion(t *testing.T) {
 		{[]string{"merchant"}, "create, update"},
 		{[]string{"frobnicate"}, "kpcheckout help"},
 	} {
-		err := run(context.Background(), tc.args, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), io.Discard, io.Discard)
+		err := run(t.Context(), tc.args, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want it to say %s", tc.args, err, tc.want)
 		}
@@ -97,7 +96,7 @@ func TestMistypesGetASuggestion(t *testing.T) {
 // picked silently.
 func TestAnAmbiguousMerchantNameIsRefused(t *testing.T) {
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + filepath.Join(t.TempDir(), "a.db")})
-	ctx := context.Background()
+	ctx := t.Context()
 	var ids []string
 	var note bytes.Buffer
 	for range 2 {
@@ -147,7 +146,7 @@ func TestDocsDocumentEveryCommand(t *testing.T) {
 			t.Errorf("docs/cli.md does not name kpcheckout %s", cmd.name)
 		}
 		var out bytes.Buffer
-		run(context.Background(), append(strings.Fields(cmd.name), "--help"), env(nil), &out, io.Discard)
+		run(t.Context(), append(strings.Fields(cmd.name), "--help"), env(nil), &out, io.Discard)
 		for _, f := range regexp.MustCompile(`(?m)^  (--[a-z-]+)`).FindAllStringSubmatch(out.String(), -1) {
 			if !server[strings.TrimPrefix(f[1], "--")] && !strings.Contains(section, f[1]) {
 				t.Errorf("docs/cli.md does not name %s's flag %s", cmd.name, f[1])

@@ -81,8 +81,7 @@ func (c *Config) Sandbox() bool { return c.KakaoPaySecretKey == "" }
 
 // parseConfig reads the environment, then flags that override it.
 func parseConfig(name string, args []string, getenv func(string) string, stdout io.Writer) (*Config, []string, error) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stdout) // for --help
+	fs := newFlagSet(name, stdout)
 	c := newConfig(fs, getenv)
 	if err := parseFlags(fs, args); err != nil {
 		return nil, nil, err

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"database/sql"
 	"encoding/json"
 	"io"
 	"net"
@@ -16,8 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/app/apptest"
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
-	"github.com/kpcheckout/kpcheckout/store/storetest"
 )
 
 // crashRig runs the real kpcheckout binary, built with the test-only fault points, against a
@@ -33,7 +33,7 @@ type crashRig struct {
 	key    string
 	proc   *exec.Cmd
 	exited chan error
-	stderr *syncBuffer // written by the server process while the test reads it
+	stderr *handlerstest.LogBuffer // written by the server process while the test reads it
 }
 
 func newCrashRig(t *testing.T) *crashRig {
@@ -53,24 +53,11 @@ func newCrashRig(t *testing.T) *crashRig {
 	sbSrv.Start()
 	t.Cleanup(sbSrv.Close)
 	r.proxy = newFaultProxy(t, r.sbURL)
-	out, err := exec.Command(r.bin, "merchant", "create", "--name", "충돌 시험 상점", "--database-url", "sqlite:"+r.db).Output()
-	if err != nil {
-		t.Fatalf("merchant create: %v", err)
-	}
-	var m map[string]string
-	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatal(err)
-	}
-	r.key = m["api_key"]
+	r.key = cliMerchant(t, "충돌 시험 상점", "sqlite:"+r.db)
 	r.addr = freeAddr(t)
 	t.Cleanup(func() {
 		r.stop()
-		db, err := sql.Open("sqlite", "file:"+r.db+"?mode=ro")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer db.Close()
-		storetest.CheckInvariants(t, db)
+		apptest.CheckInvariants(t, r.db)
 	})
 	return r
 }
@@ -81,7 +68,7 @@ func (r *crashRig) start(fault string) {
 	r.proc = exec.Command(r.bin, r.serveArgs()...)
 	r.proc.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+r.addr, "KPCHECKOUT_DATABASE_URL=sqlite:"+r.db,
 		"KPCHECKOUT_KAKAOPAY_SECRET_KEY=crash-secret", "KPCHECKOUT_WEBHOOK_ALLOW_PRIVATE=true", "KPCHECKOUT_KAKAOPAY_API_BASE="+r.kakaoBase(), "KPCHECKOUT_FAULT="+fault)
-	r.stderr = &syncBuffer{}
+	r.stderr = &handlerstest.LogBuffer{}
 	r.proc.Stderr = r.stderr
 	if err := r.proc.Start(); err != nil {
 		r.t.Fatal(err)
@@ -215,27 +202,26 @@ func (r *crashRig) waitFor(what string, cond func() bool) {
 
 var walletLink = regexp.MustCompile(`href="([^"]+)"[^>]*data-testid="open-kakaotalk"`)
 
-// approveInWallet starts a phone attempt and approves it in the sandbox wallet; it returns the
-// approval URL KakaoPay sends the phone back to.
-func (r *crashRig) approveInWallet(checkoutID string) string {
-	r.t.Helper()
-	noRedirect := noRedirects()
+// approveInWallet starts a phone attempt on the server at addr and approves it in the sandbox
+// wallet; it returns the approval URL KakaoPay sends the phone back to.
+func approveInWallet(t *testing.T, addr, checkoutID string) string {
+	t.Helper()
 	phone := &http.Client{Transport: phoneUA{}}
-	res, err := phone.PostForm("http://"+r.addr+"/c/"+checkoutID+"/pay", map[string][]string{"device": {"mobile"}})
+	res, err := phone.PostForm("http://"+addr+"/c/"+checkoutID+"/pay", map[string][]string{"device": {"mobile"}})
 	if err != nil || res.StatusCode != 200 {
-		r.t.Fatalf("pay: %v %v", err, res)
+		t.Fatalf("pay: %v %v", err, res)
 	}
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	m := walletLink.FindSubmatch(body)
 	if m == nil {
-		r.t.Fatalf("no wallet link on the page")
+		t.Fatal("no wallet link on the page")
 	}
 	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
 	req.Header.Set("X-Sandbox-Auto", "approve")
-	res, err = noRedirect.Do(req)
+	res, err = noRedirects().Do(req)
 	if err != nil || res.StatusCode != http.StatusSeeOther {
-		r.t.Fatalf("wallet: %v %v", err, res)
+		t.Fatalf("wallet: %v %v", err, res)
 	}
 	res.Body.Close()
 	return res.Header.Get("Location")
@@ -245,7 +231,7 @@ func (r *crashRig) approveInWallet(checkoutID string) string {
 // at approve.after_kakaopay, which dies there; it returns the approval URL.
 func (r *crashRig) returnAndDie(checkoutID string) string {
 	r.t.Helper()
-	approveURL := r.approveInWallet(checkoutID)
+	approveURL := approveInWallet(r.t, r.addr, checkoutID)
 	if res, err := http.Get(approveURL); err == nil {
 		res.Body.Close()
 		r.t.Fatalf("the approval return answered %d; the server should have died", res.StatusCode)

@@ -3,10 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/kpcheckout/kpcheckout/cmd/kpcheckout/devclient"
 )
@@ -14,9 +10,7 @@ import (
 // eventsCommand serves `kpcheckout events [--follow]`: the newest events, or with --follow those
 // and every new one as it comes.
 func eventsCommand(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("events", flag.ContinueOnError)
-	fs.SetOutput(c.stdout)
-	flags := apiFlags(fs, c.getenv)
+	fs, flags := apiFlags("events", c)
 	var q devclient.EventsQuery
 	fs.BoolVar(&q.Follow, "follow", false, "go on printing new events as they come, until Ctrl-C")
 	fs.IntVar(&q.Limit, "limit", 10, "how many of the newest events to print first (1 to 100)")
@@ -34,22 +28,4 @@ func eventsCommand(ctx context.Context, c *cli, args []string) error {
 		return errors.New("--limit must be from 1 to 100")
 	}
 	return api.Events(ctx, q, c.stdout, c.stderr)
-}
-
-// eventList reads --events: comma-separated event types, each a known one.
-func eventList(v string, known []string) ([]string, error) {
-	var list []string
-	for t := range strings.SplitSeq(v, ",") {
-		if t = strings.TrimSpace(t); t == "" {
-			continue
-		}
-		if !slices.Contains(known, t) {
-			if s := suggest(t, known); s != "" {
-				return nil, fmt.Errorf("--events: no event type %q; did you mean %q?", t, s)
-			}
-			return nil, fmt.Errorf("--events: no event type %q (kpcheckout help listen lists them)", t)
-		}
-		list = append(list, t)
-	}
-	return list, nil
 }

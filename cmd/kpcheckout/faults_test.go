@@ -65,7 +65,7 @@ func (r *crashRig) subscribe() (string, string) {
 	if code := r.api("POST", "/v1/checkouts", `{"amount":9900,"mode":"subscription","success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, &c); code != 201 {
 		r.t.Fatalf("create: %d", code)
 	}
-	r.returnTo(r.approveInWallet(c.ID))
+	r.returnTo(approveInWallet(r.t, r.addr, c.ID))
 	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
 	if c.Agreement == nil {
 		r.t.Fatalf("no agreement: %+v", c)
@@ -78,7 +78,7 @@ func (r *crashRig) pay(amount int) (string, string) {
 	r.t.Helper()
 	var c crashCheckout
 	r.api("POST", "/v1/checkouts", fmt.Sprintf(`{"amount":%d,"success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`, amount), &c)
-	r.returnTo(r.approveInWallet(c.ID))
+	r.returnTo(approveInWallet(r.t, r.addr, c.ID))
 	r.api("GET", "/v1/checkouts/"+c.ID, "", &c)
 	if c.Payment == nil {
 		r.t.Fatalf("not paid: %+v", c)
@@ -96,6 +96,16 @@ func (r *crashRig) returnTo(url string) {
 	res.Body.Close()
 }
 
+// waitStatus waits until the object at path (a refund, a charge) has the status want.
+func (r *crashRig) waitStatus(what, path, want string) {
+	r.t.Helper()
+	r.waitFor(what, func() bool {
+		var got moneyObj
+		r.api("GET", path, "", &got)
+		return got.Status == want
+	})
+}
+
 type moneyObj struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
@@ -111,11 +121,7 @@ func TestCrashDuringAChargeThenRetryWithTheSameKey(t *testing.T) {
 	if code := r.apiAt(r.addr, "charge-dec", "POST", "/v1/agreements/"+agr+"/charges", body, &ch); code != http.StatusAccepted || !strings.HasPrefix(ch.ID, "ch_") {
 		t.Fatalf("retry after the crash: %d %+v", code, ch)
 	}
-	r.waitFor("the charge held as unknown", func() bool {
-		var got moneyObj
-		r.api("GET", "/v1/charges/"+ch.ID, "", &got)
-		return got.Status == "unknown"
-	})
+	r.waitStatus("the charge held as unknown", "/v1/charges/"+ch.ID, "unknown")
 	var again moneyObj
 	if code := r.apiAt(r.addr, "charge-dec", "POST", "/v1/agreements/"+agr+"/charges", body, &again); code != http.StatusAccepted || again.ID != ch.ID || again.Status != "unknown" {
 		t.Errorf("second retry: %d %+v", code, again)
@@ -139,11 +145,7 @@ func TestCrashDuringARefundThenRetryWithTheSameKey(t *testing.T) {
 	if code := r.apiAt(r.addr, "refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &ref); code/100 != 2 || !strings.HasPrefix(ref.ID, "re_") {
 		t.Fatalf("retry after the crash: %d %+v", code, ref)
 	}
-	r.waitFor("the refund settled", func() bool {
-		var got moneyObj
-		r.api("GET", "/v1/refunds/"+ref.ID, "", &got)
-		return got.Status == "succeeded"
-	})
+	r.waitStatus("the refund settled", "/v1/refunds/"+ref.ID, "succeeded")
 	var again moneyObj
 	if code := r.apiAt(r.addr, "refund-1", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":1000}`, &again); code != 201 || again.ID != ref.ID {
 		t.Errorf("retry once settled: %d %+v", code, again)
@@ -210,10 +212,7 @@ func TestLostAnswersThroughAFlakyNetwork(t *testing.T) {
 	if code := r.apiAt(r.addr, "r-drop", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":2000}`, &again); code/100 != 2 || again.ID != ref.ID {
 		t.Errorf("retry: %d %+v", code, again)
 	}
-	r.waitFor("the dropped refund settled", func() bool {
-		r.api("GET", "/v1/refunds/"+ref.ID, "", &again)
-		return again.Status == "succeeded"
-	})
+	r.waitStatus("the dropped refund settled", "/v1/refunds/"+ref.ID, "succeeded")
 
 	// KakaoPay charges, then a proxy answers 500 in its place.
 	r.proxy.set("subscription", fault{kind: faultFail500After}, 1)
@@ -239,10 +238,7 @@ func TestLostAnswersThroughAFlakyNetwork(t *testing.T) {
 	if code := r.apiAt(r.addr, "r-slow", "POST", "/v1/payments/"+pay+"/refunds", `{"amount":3000}`, &ref); code != http.StatusAccepted {
 		t.Fatalf("slow refund: %d %+v", code, ref)
 	}
-	r.waitFor("the slow refund settled", func() bool {
-		r.api("GET", "/v1/refunds/"+ref.ID, "", &again)
-		return again.Status == "succeeded"
-	})
+	r.waitStatus("the slow refund settled", "/v1/refunds/"+ref.ID, "succeeded")
 
 	var p struct {
 		RefundedAmount int64 `json:"refunded_amount"`

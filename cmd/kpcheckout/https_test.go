@@ -34,6 +34,8 @@ import (
 	"github.com/letsencrypt/pebble/v2/va"
 	"github.com/letsencrypt/pebble/v2/wfe"
 	"github.com/miekg/dns"
+
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 )
 
 // TestServeHTTPS runs the built binary as an operator runs it on one box: with --tls-domain it
@@ -42,10 +44,7 @@ import (
 // when the files change. Either way plain HTTP redirects to HTTPS, HSTS is on and the dashboard's
 // cookie is Secure, and SIGTERM stops both listeners.
 func TestServeHTTPS(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "kpcheckout")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	bin := binary(t)
 	t.Run("ACME", func(t *testing.T) { testServeACME(t, bin) })
 	t.Run("own certificate", func(t *testing.T) { testServeOwnCertificate(t, bin) })
 }
@@ -328,14 +327,14 @@ func checkSecureCookie(t *testing.T, bin string, c *http.Client, base, dbFile st
 type httpsServe struct {
 	proc   *exec.Cmd
 	exited chan error
-	logs   *syncBuffer
+	logs   *handlerstest.LogBuffer
 	logged chan struct{} // a token after each line logged
 }
 
 // startHTTPS runs bin serve with the environment variables vars added.
 func startHTTPS(t *testing.T, bin string, vars ...string) *httpsServe {
 	t.Helper()
-	s := &httpsServe{proc: exec.Command(bin, "serve"), exited: make(chan error, 1), logs: &syncBuffer{}, logged: make(chan struct{}, 1)}
+	s := &httpsServe{proc: exec.Command(bin, "serve"), exited: make(chan error, 1), logs: &handlerstest.LogBuffer{}, logged: make(chan struct{}, 1)}
 	s.proc.Env = append(os.Environ(), vars...)
 	stderr, err := s.proc.StderrPipe()
 	if err != nil {
@@ -405,7 +404,7 @@ type pebble struct {
 	directory string         // the ACME directory URL
 	serverCA  string         // a PEM file with the certificate of the ACME server's own HTTPS
 	roots     *x509.CertPool // the root of the certificates it issues
-	log       *syncBuffer
+	log       *handlerstest.LogBuffer
 }
 
 // startPebble runs Pebble's CA, VA and web front end, validating HTTP-01 on httpPort and
@@ -413,7 +412,7 @@ type pebble struct {
 func startPebble(t *testing.T, httpPort, tlsPort int, resolver string) *pebble {
 	t.Setenv("PEBBLE_VA_NOSLEEP", "1")      // validate at once, not after up to 15 s
 	t.Setenv("PEBBLE_WFE_NONCEREJECT", "0") // no random badNonce answers
-	p := &pebble{log: &syncBuffer{}}
+	p := &pebble{log: &handlerstest.LogBuffer{}}
 	logger := log.New(p.log, "pebble ", log.LstdFlags)
 	store := db.NewMemoryStore()
 	authority := ca.New(logger, store, "", "ecdsa", 0, 1, map[string]ca.Profile{"default": {Description: "kpcheckout's tests"}})

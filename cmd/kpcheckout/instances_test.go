@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"encoding/json"
@@ -13,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,6 +22,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/kakaopay/sandbox"
 	"github.com/kpcheckout/kpcheckout/webhook"
 )
@@ -55,16 +54,12 @@ type instance struct {
 	proc   *exec.Cmd
 	exited chan error
 	dead   atomic.Bool
-	stderr *syncBuffer
+	stderr *handlerstest.LogBuffer
 }
 
 func newFleet(t *testing.T, n int) *fleet {
 	t.Helper()
-	dir := t.TempDir()
-	f := &fleet{t: t, bin: filepath.Join(dir, "kpcheckout"), dbURL: pg.Database(t)}
-	if out, err := exec.Command("go", "build", "-o", f.bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
-	}
+	f := &fleet{t: t, bin: binary(t), dbURL: pg.Database(t)}
 	var err error
 	if f.db, err = pgxpool.New(context.Background(), f.dbURL); err != nil {
 		t.Fatal(err)
@@ -78,15 +73,7 @@ func newFleet(t *testing.T, n int) *fleet {
 	sbSrv.Config.Handler = f.sb
 	sbSrv.Start()
 	t.Cleanup(sbSrv.Close)
-	out, err := exec.Command(f.bin, "merchant", "create", "--name", "여러 인스턴스 상점", "--database-url", f.dbURL).Output()
-	if err != nil {
-		t.Fatalf("merchant create: %v", err)
-	}
-	var m map[string]string
-	if err := json.Unmarshal(out, &m); err != nil {
-		t.Fatal(err)
-	}
-	f.key = m["api_key"]
+	f.key = cliMerchant(t, "여러 인스턴스 상점", f.dbURL)
 	for range n {
 		f.start()
 	}
@@ -103,7 +90,7 @@ func newFleet(t *testing.T, n int) *fleet {
 // that time out soon, so that what a dead instance left is taken over within seconds.
 func (f *fleet) start() {
 	f.t.Helper()
-	in := &instance{addr: freeAddr(f.t), stderr: &syncBuffer{}, exited: make(chan error, 1)}
+	in := &instance{addr: freeAddr(f.t), stderr: &handlerstest.LogBuffer{}, exited: make(chan error, 1)}
 	// Its shoppers all come from 127.0.0.1: the per-address limit of payments must not hold them.
 	in.proc = exec.Command(f.bin, "serve", "--expiry-sweep", "200ms", "--settle-after", "3s", "--kakaopay-timeout", "2s",
 		"--webhook-timeout", "3s", "--payment-starts-per-minute", "100000")
@@ -326,7 +313,7 @@ func (f *fleet) checkOnce(ids []string) {
 		f.t.Errorf("%d approve calls at KakaoPay, want %d", n, len(ids))
 	}
 	var events, payments int
-	f.db.QueryRow(context.Background(), `SELECT (SELECT COUNT(*) FROM events WHERE type = 'checkout.paid'), (SELECT COUNT(*) FROM payments)`).Scan(&events, &payments)
+	f.db.QueryRow(f.t.Context(), `SELECT (SELECT COUNT(*) FROM events WHERE type = 'checkout.paid'), (SELECT COUNT(*) FROM payments)`).Scan(&events, &payments)
 	if events != len(ids) || payments != len(ids) {
 		f.t.Errorf("%d checkout.paid events and %d payments, want %d", events, payments, len(ids))
 	}
@@ -436,24 +423,6 @@ func (h *receiver) ackedCount() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return len(h.acked)
-}
-
-// syncBuffer is a bytes.Buffer that a process writes while a test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // TestTwoInstancesPayAndNotifyOnce pays 200 checkouts across two instances on one PostgreSQL

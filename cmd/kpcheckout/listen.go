@@ -2,9 +2,10 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/kpcheckout/kpcheckout/cmd/kpcheckout/devclient"
@@ -15,9 +16,7 @@ import (
 // secret for this session, then forwards each new event of the key's merchant to URL, signed
 // with it as webhooks are, one line per event with the receiver's answer.
 func listenCommand(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("listen", flag.ContinueOnError)
-	fs.SetOutput(c.stdout)
-	flags := apiFlags(fs, c.getenv)
+	fs, flags := apiFlags("listen", c)
 	var fw devclient.Forward
 	fs.StringVar(&fw.To, "forward-to", "", "where each event is POSTed, e.g. http://localhost:4242/hooks (required)")
 	events := fs.String("events", "", "only these event types, comma-separated (default: all)")
@@ -37,4 +36,22 @@ func listenCommand(ctx context.Context, c *cli, args []string) error {
 		return err
 	}
 	return api.Listen(ctx, fw, c.stdout)
+}
+
+// eventList reads --events: comma-separated event types, each a known one.
+func eventList(v string, known []string) ([]string, error) {
+	var list []string
+	for t := range strings.SplitSeq(v, ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if !slices.Contains(known, t) {
+			if s := suggest(t, known); s != "" {
+				return nil, fmt.Errorf("--events: no event type %q; did you mean %q?", t, s)
+			}
+			return nil, fmt.Errorf("--events: no event type %q (kpcheckout help listen lists them)", t)
+		}
+		list = append(list, t)
+	}
+	return list, nil
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"bytes"
-	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
@@ -187,12 +186,13 @@ func (l *listening) waitFor(want string) string {
 	}
 }
 
-// cliMerchant makes a merchant on the database at databaseURL with `kpcheckout merchant create`
-// and answers its key, which stays the same across restarts (the demo merchant's does not).
-func cliMerchant(t *testing.T, databaseURL string) string {
+// cliMerchant makes a merchant named name on the database at databaseURL with `kpcheckout
+// merchant create` and answers its key, which stays the same across restarts (the demo
+// merchant's does not).
+func cliMerchant(t *testing.T, name, databaseURL string) string {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"merchant", "create", "--name", "리슨 상점"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": databaseURL}), &out, io.Discard)
+	err := run(t.Context(), []string{"merchant", "create", "--name", name}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": databaseURL}), &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -215,18 +215,35 @@ func trigger(t *testing.T, u, key, event string) string {
 	return string(out)
 }
 
+// listenRig is `kpcheckout listen` at work: a server on a new SQLite database with a merchant made
+// by cliMerchant, a hookReceiver, and listen forwarding the merchant's events to it.
+type listenRig struct {
+	db, key, url string
+	srv          *serving
+	r            *hookReceiver
+	l            *listening
+}
+
+// newListenRig starts a listenRig; flags are listen's beside --url, --api-key and --forward-to.
+func newListenRig(t *testing.T, flags ...string) *listenRig {
+	t.Helper()
+	x := &listenRig{db: "sqlite:" + filepath.Join(t.TempDir(), "l.db")}
+	x.key = cliMerchant(t, "리슨 상점", x.db)
+	x.srv = startServeOn(t, x.db)
+	x.url = "http://" + x.srv.addr
+	x.r = newHookReceiver(t)
+	x.l = startListen(t, append([]string{"--url", x.url, "--api-key", x.key, "--forward-to", x.r.url()}, flags...)...)
+	return x
+}
+
 // TestListenForwardsTriggeredEvents: `kpcheckout listen` against a real server forwards the
 // checkout.paid that `kpcheckout trigger checkout.paid` makes, signed with the secret it printed,
 // and says what the hookReceiver answered.
 func TestListenForwardsTriggeredEvents(t *testing.T) {
-	db := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
-	key := cliMerchant(t, db)
-	srv := startServeOn(t, db)
-	u := "http://" + srv.addr
-	r := newHookReceiver(t)
-	l := startListen(t, "--url", u, "--api-key", key, "--forward-to", r.url())
+	x := newListenRig(t)
+	r, l := x.r, x.l
 
-	if out := trigger(t, u, key, "checkout.paid"); !strings.Contains(out, "Triggered checkout.paid") {
+	if out := trigger(t, x.url, x.key, "checkout.paid"); !strings.Contains(out, "Triggered checkout.paid") {
 		t.Errorf("trigger printed %q", out)
 	}
 	d := r.next("checkout.paid", l.secret)
@@ -246,25 +263,21 @@ func TestListenForwardsTriggeredEvents(t *testing.T) {
 // (events made after it are forwarded) and a hookReceiver that does not answer (it says so, and the
 // event reaches the hookReceiver once it answers again).
 func TestListenSurvivesRestartAndDownReceiver(t *testing.T) {
-	db := "sqlite:" + filepath.Join(t.TempDir(), "l.db")
-	key := cliMerchant(t, db)
-	srv := startServeOn(t, db)
-	u := "http://" + srv.addr
-	r := newHookReceiver(t)
-	l := startListen(t, "--url", u, "--api-key", key, "--forward-to", r.url(), "--events", "checkout.expired,checkout.created")
+	x := newListenRig(t, "--events", "checkout.expired,checkout.created")
+	r, l := x.r, x.l
 
-	if err := srv.stop(); err != nil {
+	if err := x.srv.stop(); err != nil {
 		t.Fatal(err)
 	}
 	l.waitFor("no answer from kpcheckout")
-	startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": db, "KPCHECKOUT_ADDR": srv.addr})
-	trigger(t, u, key, "checkout.expired")
+	startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": x.db, "KPCHECKOUT_ADDR": x.srv.addr})
+	trigger(t, x.url, x.key, "checkout.expired")
 	l.waitFor("answers again")
 	d := r.next("checkout.expired", l.secret)
 	l.waitFor(d.event.ID)
 
 	r.down()
-	trigger(t, u, key, "checkout.expired")
+	trigger(t, x.url, x.key, "checkout.expired")
 	l.waitFor("does not answer")
 	r.up()
 	created := r.next("checkout.created", l.secret)

@@ -8,7 +8,6 @@ import (
 	"errors"
 	"io"
 	"maps"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -38,7 +37,7 @@ func TestMain(m *testing.M) {
 func TestMerchantCreatePrintsKeyOnce(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "k.db")
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"merchant", "create", "--name", "내 상점", "--webhook-url", "https://shop.example/hooks"},
+	err := run(t.Context(), []string{"merchant", "create", "--name", "내 상점", "--webhook-url", "https://shop.example/hooks"},
 		env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, &errb)
 	if err != nil {
 		t.Fatalf("%v: %s", err, errb.String())
@@ -50,11 +49,11 @@ func TestMerchantCreatePrintsKeyOnce(t *testing.T) {
 	if !strings.HasPrefix(got["id"], "mer_") || !strings.HasPrefix(got["api_key"], "sk_test_") || !strings.HasPrefix(got["webhook_secret"], "whsec_") {
 		t.Fatalf("merchant create printed %v", got)
 	}
-	err = run(context.Background(), []string{"merchant", "create"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, &errb)
+	err = run(t.Context(), []string{"merchant", "create"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "name") {
 		t.Errorf("no name: %v", err)
 	}
-	err = run(context.Background(), []string{"merchant", "create", "--name", "x", "--cid", "short"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, &errb)
+	err = run(t.Context(), []string{"merchant", "create", "--name", "x", "--cid", "short"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, &errb)
 	if err == nil {
 		t.Error("a 5-character CID was accepted")
 	}
@@ -62,21 +61,21 @@ func TestMerchantCreatePrintsKeyOnce(t *testing.T) {
 
 func TestCommands(t *testing.T) {
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"version"}, env(nil), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "kpcheckout ") {
+	if err := run(t.Context(), []string{"version"}, env(nil), &out, io.Discard); err != nil || !strings.HasPrefix(out.String(), "kpcheckout ") {
 		t.Errorf("version: %v %q", err, out.String())
 	}
-	if err := run(context.Background(), []string{"bogus"}, env(nil), &out, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"bogus"}, env(nil), &out, io.Discard); err == nil {
 		t.Error("an unknown command was accepted")
 	}
-	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": "mysql://x"}), &out, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": "mysql://x"}), &out, io.Discard); err == nil {
 		t.Error("mysql was accepted")
 	}
 	db := "sqlite:" + filepath.Join(t.TempDir(), "m.db")
 	out.Reset()
-	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": db}), &out, io.Discard); err != nil {
 		t.Errorf("migrate: %v", err)
 	}
-	if err := run(context.Background(), []string{"serve"}, env(map[string]string{"KPCHECKOUT_BASE_URL": "ftp://x"}), &out, io.Discard); err == nil {
+	if err := run(t.Context(), []string{"serve"}, env(map[string]string{"KPCHECKOUT_BASE_URL": "ftp://x"}), &out, io.Discard); err == nil {
 		t.Error("a bad base URL was accepted")
 	}
 }
@@ -107,12 +106,7 @@ func startServeEnv(t *testing.T, vars map[string]string) *serving {
 	t.Helper()
 	addr := vars["KPCHECKOUT_ADDR"] // a restart's: the same address
 	if addr == "" {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr = ln.Addr().String()
-		ln.Close()
+		addr = freeAddr(t)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()
@@ -197,7 +191,7 @@ func TestServeSandbox(t *testing.T) {
 func TestServeOnPostgres(t *testing.T) {
 	dbURL := pg.EmptyDatabase(t)
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate"}, env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	a := startServeOn(t, dbURL)
@@ -206,32 +200,14 @@ func TestServeOnPostgres(t *testing.T) {
 	b := startServeEnv(t, map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL, "KPCHECKOUT_KAKAOPAY_API_BASE": "http://" + a.addr + "/sandbox"})
 	id := a.checkoutURL[strings.LastIndex(a.checkoutURL, "/")+1:]
 
-	phone := &http.Client{Transport: phoneUA{}}
-	res, err := phone.PostForm("http://"+a.addr+"/c/"+id+"/pay", map[string][]string{"device": {"mobile"}})
-	if err != nil || res.StatusCode != 200 {
-		t.Fatalf("pay on a: %v %v", err, res)
-	}
-	body, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	m := walletLink.FindSubmatch(body)
-	if m == nil {
-		t.Fatalf("no wallet link on the page")
-	}
-	noRedirect := noRedirects()
-	req, _ := http.NewRequest("GET", strings.ReplaceAll(string(m[1]), "&amp;", "&"), nil)
-	req.Header.Set("X-Sandbox-Auto", "approve")
-	res, err = noRedirect.Do(req)
+	approveURL := strings.Replace(approveInWallet(t, a.addr, id), a.addr, b.addr, 1)
+	res, err := noRedirects().Get(approveURL)
 	if err != nil || res.StatusCode != http.StatusSeeOther {
-		t.Fatalf("wallet: %v %v", err, res)
-	}
-	res.Body.Close()
-	approveURL := strings.Replace(res.Header.Get("Location"), a.addr, b.addr, 1)
-	if res, err = noRedirect.Get(approveURL); err != nil || res.StatusCode != http.StatusSeeOther {
 		t.Fatalf("the approval return on b: %v %v", err, res)
 	}
 	res.Body.Close()
 
-	req, _ = http.NewRequest("GET", "http://"+a.addr+"/v1/checkouts/"+id, nil)
+	req, _ := http.NewRequest("GET", "http://"+a.addr+"/v1/checkouts/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+b.key)
 	res, err = http.DefaultClient.Do(req)
 	if err != nil || res.StatusCode != 200 {

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +14,7 @@ import (
 // migrateCommand serves `kpcheckout migrate [--dry-run]`: it brings the schema up to date and
 // lists the steps it applied, or with --dry-run the steps it would apply, changing nothing.
 func migrateCommand(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("migrate", stdout)
 	dryRun := fs.Bool("dry-run", false, "list the steps the database lacks, changing nothing")
 	cfg := newConfig(fs, getenv)
 	if err := parseFlags(fs, args); err != nil {

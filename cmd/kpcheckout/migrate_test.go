@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"database/sql"
 	"fmt"
 	"io"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/kpcheckout/kpcheckout/handlers/handlerstest"
 	"github.com/kpcheckout/kpcheckout/store/postgres"
 	"github.com/kpcheckout/kpcheckout/store/sqlite"
 )
@@ -27,7 +27,7 @@ func TestMigrateSaysWhatItApplied(t *testing.T) {
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + path})
 	steps := sqlite.Migrations()
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"migrate", "--dry-run"}, vars, &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate", "--dry-run"}, vars, &out, io.Discard); err != nil {
 		t.Fatalf("migrate --dry-run: %v", err)
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("%d steps to apply", len(steps))) || !strings.Contains(out.String(), "  4  payment links\n") {
@@ -37,7 +37,7 @@ func TestMigrateSaysWhatItApplied(t *testing.T) {
 		t.Error("migrate --dry-run made the database file")
 	}
 	out.Reset()
-	if err := run(context.Background(), []string{"migrate"}, vars, &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate"}, vars, &out, io.Discard); err != nil {
 		t.Fatalf("migrate: %v", err)
 	}
 	if !strings.Contains(out.String(), fmt.Sprintf("applied %d steps", len(steps))) || !strings.Contains(out.String(), "  4  payment links\n") ||
@@ -46,7 +46,7 @@ func TestMigrateSaysWhatItApplied(t *testing.T) {
 	}
 	for _, args := range [][]string{{"migrate"}, {"migrate", "--dry-run"}} {
 		out.Reset()
-		if err := run(context.Background(), args, vars, &out, io.Discard); err != nil {
+		if err := run(t.Context(), args, vars, &out, io.Discard); err != nil {
 			t.Fatalf("%v: %v", args, err)
 		}
 		if want := fmt.Sprintf("nothing to apply: the database has all %d steps", len(steps)); !strings.Contains(out.String(), want) {
@@ -64,7 +64,7 @@ func TestOlderBinaryRefusesANewerDatabase(t *testing.T) {
 	known := len(sqlite.Migrations())
 	path := filepath.Join(t.TempDir(), "new.db")
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + path, "KPCHECKOUT_ADDR": freeAddr(t)})
-	if err := run(context.Background(), []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"migrate"}, vars, io.Discard, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	raw, err := sql.Open("sqlite", "file:"+path)
@@ -76,12 +76,12 @@ func TestOlderBinaryRefusesANewerDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	pgURL := pg.Database(t)
-	conn, err := pgx.Connect(context.Background(), pgURL)
+	conn, err := pgx.Connect(t.Context(), pgURL)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(context.Background(), `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, known+1); err != nil {
+	defer conn.Close(t.Context())
+	if _, err := conn.Exec(t.Context(), `INSERT INTO schema_migrations (version, applied_at) VALUES ($1, 0)`, known+1); err != nil {
 		t.Fatal(err)
 	}
 	pgVars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": pgURL, "KPCHECKOUT_ADDR": freeAddr(t)})
@@ -90,7 +90,7 @@ func TestOlderBinaryRefusesANewerDatabase(t *testing.T) {
 	for _, args := range [][]string{{"serve"}, {"migrate"}, {"migrate", "--dry-run"}, {"merchant", "create", "--name", "새 상점"},
 		{"checkout", "create", "--amount", "1000"}, {"user", "list", "--merchant", "새 상점"}} {
 		for name, vars := range map[string]func(string) string{"SQLite": vars, "PostgreSQL": pgVars} {
-			err := run(context.Background(), args, vars, io.Discard, io.Discard)
+			err := run(t.Context(), args, vars, io.Discard, io.Discard)
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Errorf("%s: %v: %v, want %q", name, args, err, want)
 			}
@@ -100,7 +100,7 @@ func TestOlderBinaryRefusesANewerDatabase(t *testing.T) {
 	if err := raw.QueryRow(`SELECT COUNT(*) FROM merchants`).Scan(&merchants); err != nil || merchants != 0 {
 		t.Errorf("SQLite: %d merchants after the refusals (%v)", merchants, err)
 	}
-	if err := conn.QueryRow(context.Background(), `SELECT COUNT(*) FROM merchants`).Scan(&merchants); err != nil || merchants != 0 {
+	if err := conn.QueryRow(t.Context(), `SELECT COUNT(*) FROM merchants`).Scan(&merchants); err != nil || merchants != 0 {
 		t.Errorf("PostgreSQL: %d merchants after the refusals (%v)", merchants, err)
 	}
 }
@@ -113,7 +113,7 @@ const migrateLock = 0x6b70636865636b6f
 // once: one applies every step and says so, the other waits for it and finds nothing to do.
 func TestTwoInstancesMigrateOnce(t *testing.T) {
 	t.Parallel()
-	ctx := context.Background()
+	ctx := t.Context()
 	bin := binary(t)
 	dbURL := pg.EmptyDatabase(t)
 	conn, err := pgx.Connect(ctx, dbURL)
@@ -128,11 +128,11 @@ func TestTwoInstancesMigrateOnce(t *testing.T) {
 	type proc struct {
 		addr   string
 		cmd    *exec.Cmd
-		stderr *syncBuffer
+		stderr *handlerstest.LogBuffer
 	}
 	var procs []*proc
 	for range 2 {
-		p := &proc{addr: freeAddr(t), stderr: &syncBuffer{}}
+		p := &proc{addr: freeAddr(t), stderr: &handlerstest.LogBuffer{}}
 		p.cmd = exec.Command(bin, "serve")
 		p.cmd.Env = append(os.Environ(), "KPCHECKOUT_ADDR="+p.addr, "KPCHECKOUT_DATABASE_URL="+dbURL,
 			"KPCHECKOUT_KAKAOPAY_SECRET_KEY=unused", "KPCHECKOUT_KAKAOPAY_API_BASE=http://127.0.0.1:1")

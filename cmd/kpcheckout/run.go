@@ -76,8 +76,7 @@ func openStore(ctx context.Context, cfg *Config) (store.Store, error) {
 
 // createMerchant serves `kpcheckout merchant create`, printing {"id","api_key","webhook_secret"}.
 func createMerchant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("merchant create", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("merchant create", stdout)
 	name := fs.String("name", "", "the merchant's display name, shown to shoppers (required)")
 	webhook := fs.String("webhook-url", "", "where events are POSTed")
 	cid := fs.String("cid", kakaopay.TestCID, "KakaoPay CID for one-time payments")
@@ -104,16 +103,13 @@ func createMerchant(ctx context.Context, args []string, getenv func(string) stri
 		fmt.Fprintf(stderr, "note: %s named %q too (%s): --merchant needs this one's id, %s\n",
 			others, cm.Merchant.Name, strings.Join(twins, ", "), cm.Merchant.ID)
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]string{"id": cm.Merchant.ID, "api_key": cm.APIKey, "webhook_secret": cm.WebhookSecret})
+	return printJSON(stdout, map[string]string{"id": cm.Merchant.ID, "api_key": cm.APIKey, "webhook_secret": cm.WebhookSecret})
 }
 
 // updateMerchant serves `kpcheckout merchant update`: the origins whose pages may frame the
 // merchant's checkouts (an empty --embed-origins lets none).
 func updateMerchant(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("merchant update", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("merchant update", stdout)
 	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
 	var origins *[]string
 	fs.Func("embed-origins", "comma-separated origins (https://shop.example) whose pages may frame the merchant's checkouts", func(v string) error {
@@ -136,16 +132,13 @@ func updateMerchant(ctx context.Context, args []string, getenv func(string) stri
 			return cliError(err)
 		}
 	}
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(map[string]any{"id": m.ID, "name": m.Name, "embed_origins": m.EmbedOrigins})
+	return printJSON(stdout, map[string]any{"id": m.ID, "name": m.Name, "embed_origins": m.EmbedOrigins})
 }
 
 // createCheckout serves `kpcheckout checkout create`: a checkout for the demo merchant (or the one
 // named), printed as its URL, so that a first try needs no API call.
 func createCheckout(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("checkout create", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("checkout create", stdout)
 	amount := fs.Int64("amount", 0, "the amount in won (default: what the items add up to)")
 	var items []store.Item
 	fs.Func("item", `an order line "name:quantity:unit_price", e.g. "아메리카노:2:4500" (repeatable)`, func(v string) error {
@@ -209,8 +202,7 @@ func parseItem(v string) (store.Item, error) {
 // webhookCommand serves `kpcheckout webhook create|list|update|delete`, printing JSON as the API
 // answers it (the secret only when created).
 func webhookCommand(ctx context.Context, verb string, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("webhook "+verb, flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("webhook "+verb, stdout)
 	merchant := fs.String("merchant", demoMerchantName, "the merchant's name or id")
 	var p webhook.EndpointParams
 	if verb == "create" || verb == "update" {
@@ -228,8 +220,6 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 		return err
 	}
 	defer done()
-	enc := json.NewEncoder(stdout)
-	enc.SetIndent("", "  ")
 	var out any
 	switch verb {
 	case "create":
@@ -261,7 +251,7 @@ func webhookCommand(ctx context.Context, verb string, args []string, getenv func
 	if err != nil {
 		return cliError(err)
 	}
-	return enc.Encode(out)
+	return printJSON(stdout, out)
 }
 
 // endpointFlags defines the flags that set an endpoint's fields; --disabled only for update.
@@ -344,6 +334,13 @@ func findMerchant(ctx context.Context, svc *app.Services, nameOrID string) (*sto
 		return nil, fmt.Errorf("%d merchants are named %q: give the id of the one you mean (--merchant %s)", len(ids), nameOrID, strings.Join(ids, ", "))
 	}
 	return svc.Merchants.Merchant(ctx, ids[0])
+}
+
+// printJSON writes a command's answer as indented JSON.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }
 
 // cliError words a refusal of the domain for the command line: "param: message".

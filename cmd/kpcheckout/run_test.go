@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,7 +16,7 @@ func TestCheckoutCreatePrintsItsURL(t *testing.T) {
 	srv := startServe(t) // makes the demo merchant
 	vars := env(map[string]string{"KPCHECKOUT_ADDR": srv.addr, "KPCHECKOUT_DATABASE_URL": srv.databaseURL})
 	var out, errb bytes.Buffer
-	err := run(context.Background(), []string{"checkout", "create", "--item", "아메리카노:2:4500", "--item", "크루아상:1:2000"}, vars, &out, &errb)
+	err := run(t.Context(), []string{"checkout", "create", "--item", "아메리카노:2:4500", "--item", "크루아상:1:2000"}, vars, &out, &errb)
 	if err != nil {
 		t.Fatalf("%v: %s", err, errb.String())
 	}
@@ -36,7 +35,7 @@ func TestCheckoutCreatePrintsItsURL(t *testing.T) {
 	}
 
 	out.Reset()
-	if err := run(context.Background(), []string{"checkout", "create", "--amount", "5000", "--mode", "subscription"}, vars, &out, &errb); err != nil || !strings.Contains(out.String(), "/c/cs_") {
+	if err := run(t.Context(), []string{"checkout", "create", "--amount", "5000", "--mode", "subscription"}, vars, &out, &errb); err != nil || !strings.Contains(out.String(), "/c/cs_") {
 		t.Errorf("a subscription checkout: %v %q", err, out.String())
 	}
 	for _, tc := range []struct {
@@ -49,7 +48,7 @@ func TestCheckoutCreatePrintsItsURL(t *testing.T) {
 		{[]string{"checkout", "create", "--amount", "11000", "--mode", "weekly"}, "mode"},
 		{[]string{"checkout"}, "kpcheckout checkout needs one of: create"},
 	} {
-		err := run(context.Background(), tc.args, vars, io.Discard, io.Discard)
+		err := run(t.Context(), tc.args, vars, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%v: %v, want it to say %q", tc.args, err, tc.want)
 		}
@@ -74,7 +73,7 @@ func TestWebhookCommands(t *testing.T) {
 	db := "sqlite:" + filepath.Join(t.TempDir(), "w.db")
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": db})
 	var out bytes.Buffer
-	if err := run(context.Background(), []string{"merchant", "create", "--name", "웹훅 상점", "--webhook-url", "http://127.0.0.1:9/hooks"}, vars, &out, io.Discard); err != nil {
+	if err := run(t.Context(), []string{"merchant", "create", "--name", "웹훅 상점", "--webhook-url", "http://127.0.0.1:9/hooks"}, vars, &out, io.Discard); err != nil {
 		t.Fatal(err)
 	}
 	var created struct {
@@ -87,7 +86,7 @@ func TestWebhookCommands(t *testing.T) {
 	do := func(args ...string) (map[string]any, []map[string]any, error) {
 		t.Helper()
 		out.Reset()
-		err := run(context.Background(), append([]string{"webhook"}, args...), vars, &out, io.Discard)
+		err := run(t.Context(), append([]string{"webhook"}, args...), vars, &out, io.Discard)
 		var one map[string]any
 		var many []map[string]any
 		if json.Unmarshal(out.Bytes(), &one) != nil {
@@ -127,7 +126,7 @@ func TestWebhookCommands(t *testing.T) {
 func TestUserCreate(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "u.db")
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
-	ctx := context.Background()
+	ctx := t.Context()
 	var out bytes.Buffer
 	if err := run(ctx, []string{"merchant", "create", "--name", "사용자 상점"}, vars, &out, io.Discard); err != nil {
 		t.Fatal(err)

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"io"
 	"net"
 	"net/http"
@@ -57,7 +56,7 @@ func TestServeRefusesToStartInWords(t *testing.T) {
 			for k, v := range tc.vars {
 				vars[k] = v
 			}
-			err := run(context.Background(), []string{"serve"}, env(vars), io.Discard, io.Discard)
+			err := run(t.Context(), []string{"serve"}, env(vars), io.Discard, io.Discard)
 			if err == nil {
 				t.Fatal("serve started")
 			}

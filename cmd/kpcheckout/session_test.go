@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/base64"
 	"encoding/json"
 	"io"
@@ -81,7 +80,7 @@ func TestDashboardSessionEndsOnEveryInstance(t *testing.T) {
 func signInAsNewOwner(t *testing.T, dbURL, merchant, addr string) (string, *http.Cookie) {
 	t.Helper()
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"user", "create", "--merchant", merchant, "--email", "owner@cafe.example"},
+	err := run(t.Context(), []string{"user", "create", "--merchant", merchant, "--email", "owner@cafe.example"},
 		env(map[string]string{"KPCHECKOUT_DATABASE_URL": dbURL}), &out, io.Discard)
 	if err != nil {
 		t.Fatal(err)

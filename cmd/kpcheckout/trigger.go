@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,9 +14,7 @@ import (
 // triggerCommand serves `kpcheckout trigger EVENT`: it makes the event happen in test mode,
 // through the API and the sandbox's wallet, as a shopper and a merchant would.
 func triggerCommand(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("trigger", flag.ContinueOnError)
-	fs.SetOutput(c.stdout)
-	flags := apiFlags(fs, c.getenv)
+	fs, flags := apiFlags("trigger", c)
 	event, args := leadingArg(args)
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -52,9 +49,7 @@ func triggerCommand(ctx context.Context, c *cli, args []string) error {
 // checkoutPayCommand serves `kpcheckout checkout pay ID --approve|--cancel|--fail`: the
 // sandbox's wallet acts on a test checkout as a shopper would.
 func checkoutPayCommand(ctx context.Context, c *cli, args []string) error {
-	fs := flag.NewFlagSet("checkout pay", flag.ContinueOnError)
-	fs.SetOutput(c.stdout)
-	flags := apiFlags(fs, c.getenv)
+	fs, flags := apiFlags("checkout pay", c)
 	approve := fs.Bool("approve", false, "the shopper approves: the checkout is paid")
 	cancel := fs.Bool("cancel", false, "the shopper closes the wallet: the attempt ends canceled, the checkout stays open")
 	fail := fs.Bool("fail", false, "the wallet fails: the attempt ends failed, the checkout stays open")

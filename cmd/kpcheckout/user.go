@@ -3,9 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -22,21 +20,16 @@ func userCommand(ctx context.Context, args []string, getenv func(string) string,
 // createUser serves `kpcheckout user create`: a dashboard user of a merchant (its name or id),
 // printed as JSON with its password, generated unless --password-stdin reads one from stdin.
 func createUser(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("user create", stdout)
 	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
 	email := fs.String("email", "", "the user's e-mail, used to sign in (required)")
 	role := fs.String("role", accounts.RoleOwner, "owner or staff")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
-	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	svc, m, done, err := offlineMerchant(ctx, fs, newConfig(fs, getenv), args, merchant)
 	if err != nil {
 		return err
 	}
 	defer done()
-	m, err := findMerchant(ctx, svc, *merchant)
-	if err != nil {
-		return err
-	}
 	nu := accounts.UserParams{MerchantID: m.ID, Email: *email, Role: *role}
 	if *fromStdin {
 		if nu.Password, err = readPassword(stdin); err != nil {
@@ -51,24 +44,19 @@ func createUser(ctx context.Context, args []string, getenv func(string) string, 
 	if !*fromStdin {
 		out["password"] = cu.Password
 	}
-	return writeUserJSON(stdout, out)
+	return printJSON(stdout, out)
 }
 
 // listUsers serves `kpcheckout user list`: a merchant's dashboard users as a JSON array, oldest
 // first.
 func listUsers(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("user list", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("user list", stdout)
 	merchant := fs.String("merchant", "", "the merchant's name or id (required)")
-	svc, done, err := offline(ctx, fs, newConfig(fs, getenv), args)
+	svc, m, done, err := offlineMerchant(ctx, fs, newConfig(fs, getenv), args, merchant)
 	if err != nil {
 		return err
 	}
 	defer done()
-	m, err := findMerchant(ctx, svc, *merchant)
-	if err != nil {
-		return err
-	}
 	list, err := svc.Users.Users(ctx, m)
 	if err != nil {
 		return err
@@ -78,15 +66,14 @@ func listUsers(ctx context.Context, args []string, getenv func(string) string, s
 		out = append(out, map[string]string{"id": u.ID, "email": u.Email, "role": u.Role,
 			"created_at": u.CreatedAt.Format(time.RFC3339), "password_changed_at": u.PasswordChangedAt.Format(time.RFC3339)})
 	}
-	return writeUserJSON(stdout, out)
+	return printJSON(stdout, out)
 }
 
 // resetPassword serves `kpcheckout user password`: a new password for the user with the e-mail
 // (at the merchant --merchant names, which an e-mail at several merchants needs), generated and
 // printed unless --password-stdin reads one; the user's sessions end.
 func resetPassword(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
-	fs := flag.NewFlagSet("user password", flag.ContinueOnError)
-	fs.SetOutput(stdout)
+	fs := newFlagSet("user password", stdout)
 	email := fs.String("email", "", "the user's e-mail (required)")
 	merchant := fs.String("merchant", "", "the user's merchant, its name or id (needed when the e-mail is a user at several)")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from the first line of stdin instead of generating one")
@@ -117,7 +104,7 @@ func resetPassword(ctx context.Context, args []string, getenv func(string) strin
 	if !*fromStdin {
 		out["password"] = cu.Password
 	}
-	return writeUserJSON(stdout, out)
+	return printJSON(stdout, out)
 }
 
 // readPassword reads a password from the first line of stdin.
@@ -131,11 +118,4 @@ func readPassword(stdin io.Reader) (string, error) {
 		return "", errors.New("--password-stdin: stdin holds no password")
 	}
 	return password, nil
-}
-
-// writeUserJSON writes a user command's answer as indented JSON.
-func writeUserJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }

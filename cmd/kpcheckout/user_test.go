@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"io"
 	"path/filepath"
@@ -16,7 +15,7 @@ import (
 func TestUserListAndPassword(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "u.db")
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
-	ctx := context.Background()
+	ctx := t.Context()
 	do := func(stdin string, args ...string) (string, error) {
 		var out bytes.Buffer
 		err := userCommand(ctx, args, vars, strings.NewReader(stdin), &out, io.Discard)
@@ -90,7 +89,7 @@ func TestUserListAndPassword(t *testing.T) {
 func TestUserPasswordNamesTheMerchantOfAnEmailAtSeveral(t *testing.T) {
 	dbPath := filepath.Join(t.TempDir(), "u.db")
 	vars := env(map[string]string{"KPCHECKOUT_DATABASE_URL": "sqlite:" + dbPath})
-	ctx := context.Background()
+	ctx := t.Context()
 	do := func(stdin string, args ...string) (map[string]string, error) {
 		var out bytes.Buffer
 		err := userCommand(ctx, args, vars, strings.NewReader(stdin), &out, io.Discard)
@@ -127,7 +126,7 @@ func TestUserPasswordNamesTheMerchantOfAnEmailAtSeveral(t *testing.T) {
 // returns its dashboard users; the database is closed when the test ends.
 func usersIn(t *testing.T, dbPath string) *accounts.Users {
 	t.Helper()
-	db, err := sqlite.Open(context.Background(), dbPath)
+	db, err := sqlite.Open(t.Context(), dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}

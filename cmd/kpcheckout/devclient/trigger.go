@@ -52,7 +52,7 @@ type recipe func(ctx context.Context, api *Client) (string, error)
 
 // recipes are the events trigger makes, each with the way it makes it.
 func recipes() map[string]recipe {
-	paid := func(mode string) func(ctx context.Context, api *Client) (*checkoutObject, error) {
+	paid := func(mode string) payer {
 		return func(ctx context.Context, api *Client) (*checkoutObject, error) {
 			c, err := createTestCheckout(ctx, api, mode)
 			if err != nil {
@@ -139,6 +139,12 @@ type checkoutObject struct {
 		Amount int64  `json:"amount"`
 		Method string `json:"method"`
 	} `json:"payment"`
+}
+
+// madeObject is the part of the refund or charge object a recipe makes that it tells.
+type madeObject struct {
+	ID     string `json:"id"`
+	Status string `json:"status"`
 }
 
 // attemptObject is the part of an attempt object trigger and pay read.
@@ -241,14 +247,14 @@ func walletEnds(action string) recipe {
 	}
 }
 
+// payer pays a new test checkout (a recipe's first step) and answers it.
+type payer func(ctx context.Context, api *Client) (*checkoutObject, error)
+
 // refund is the recipe of a partial refund of a paid checkout.
-func refund(pay func(context.Context, *Client) (*checkoutObject, error)) recipe {
+func refund(pay payer) recipe {
 	return func(ctx context.Context, api *Client) (string, error) {
 		c, err := pay(ctx, api)
-		var r struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
+		var r madeObject
 		if err == nil {
 			err = api.call(ctx, http.MethodPost, "/v1/payments/"+c.Payment.ID+"/refunds", map[string]any{"amount": 4500, "reason": "kpcheckout trigger"}, &r)
 		}
@@ -259,13 +265,10 @@ func refund(pay func(context.Context, *Client) (*checkoutObject, error)) recipe 
 }
 
 // charge is the recipe of a charge of amount on a new agreement.
-func charge(subscribe func(context.Context, *Client) (*checkoutObject, error), amount int64) recipe {
+func charge(subscribe payer, amount int64) recipe {
 	return func(ctx context.Context, api *Client) (string, error) {
 		c, err := subscribe(ctx, api)
-		var ch struct {
-			ID     string `json:"id"`
-			Status string `json:"status"`
-		}
+		var ch madeObject
 		if err == nil {
 			err = api.call(ctx, http.MethodPost, "/v1/agreements/"+*c.Agreement+"/charges",
 				map[string]any{"amount": amount, "reference": "TRIGGER-CHARGE-" + time.Now().Format("150405.000")}, &ch)

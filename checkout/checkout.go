@@ -134,12 +134,3 @@ func New(cfg Config) (*Service, error) {
 func (s *Service) Notifier() *Notifier { return s.notifier }
 
 func wrapf(op string, err error) error { return fmt.Errorf("checkout: %s: %w", op, err) }
-
-// failed answers the error of a failed transaction for op: the *domain.Error in it, which is what
-// the caller is told, as it is; any other error wrapped.
-func failed(op string, err error) error {
-	if e, ok := errors.AsType[*domain.Error](err); ok {
-		return e
-	}
-	return wrapf(op, err)
-}

@@ -201,7 +201,7 @@ func (s *Service) Leave(ctx context.Context, checkoutID string) (*State, error) 
 		return changed, nil
 	})
 	if err != nil {
-		return nil, failed("leave", err)
+		return nil, domain.Failed("checkout", "leave", err)
 	}
 	return s.read(ctx, checkoutID)
 }

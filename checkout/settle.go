@@ -327,7 +327,7 @@ func (s *Service) claim(ctx context.Context, checkoutID, attemptID, token string
 		return domain.Conflict("pg_token_used", "this pg_token was already used")
 	}
 	if err != nil && !errors.Is(err, errClaimed) {
-		return failed("claim", err)
+		return domain.Failed("checkout", "claim", err)
 	}
 	if err == nil {
 		s.changed(checkoutID) // the page says "confirming" now, or why it ended

@@ -212,7 +212,7 @@ func (s *Service) Expire(ctx context.Context, m *store.Merchant, id string, key 
 		return domain.Bind(ctx, tx, key, domain.BoundExpiry, id)
 	})
 	if err != nil {
-		return nil, failed("expire", err)
+		return nil, domain.Failed("checkout", "expire", err)
 	}
 	s.changed(id)
 	return s.read(ctx, id)

@@ -1,6 +1,9 @@
 package domain
 
-import "fmt"
+import (
+	"errors"
+	"fmt"
+)
 
 // Kind says what went wrong, so that the HTTP layer can pick a status (handlers/web.AsError).
 type Kind int
@@ -32,6 +35,15 @@ func (e *Error) Error() string {
 
 // Unwrap is the cause.
 func (e *Error) Unwrap() error { return e.Err }
+
+// Failed answers the error of pkg's failed operation op: the *Error in it as it is, since that is
+// what the caller is to be told; any other error wrapped as "pkg: op: …".
+func Failed(pkg, op string, err error) error {
+	if e, ok := errors.AsType[*Error](err); ok {
+		return e
+	}
+	return fmt.Errorf("%s: %s: %w", pkg, op, err)
+}
 
 // Invalid refuses a request's field param (or the request, when param is empty) with code.
 func Invalid(param, code, format string, args ...any) *Error {

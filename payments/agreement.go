@@ -99,7 +99,7 @@ func (s *Service) CreateCharge(ctx context.Context, m *store.Merchant, agreement
 		return tx.CreateEvent(ctx, domain.NewEvent(m.ID, "charge.created", ag.CheckoutID, ch.ID, chargeData(ch), now))
 	})
 	if err != nil {
-		return nil, failed("charge", err)
+		return nil, domain.Failed("payments", "charge", err)
 	}
 	name := p.Reference
 	if name == "" {
@@ -225,7 +225,7 @@ func (s *Service) Deactivate(ctx context.Context, m *store.Merchant, agreementID
 		return domain.Bind(ctx, tx, key, domain.BoundDeactivation, ag.ID)
 	})
 	if err != nil {
-		return nil, failed("deactivate", err)
+		return nil, domain.Failed("payments", "deactivate", err)
 	}
 	if err := s.deactivateAt(ctx, ag, asked); err != nil {
 		return nil, err

@@ -111,15 +111,6 @@ func refused(id, message string) *domain.Error {
 
 func wrapf(op string, err error) error { return fmt.Errorf("payments: %s: %w", op, err) }
 
-// failed answers the error of a failed transaction for op: the *domain.Error in it, which is what
-// the caller is told, as it is; any other error wrapped.
-func failed(op string, err error) error {
-	if e, ok := errors.AsType[*domain.Error](err); ok {
-		return e
-	}
-	return wrapf(op, err)
-}
-
 // optional reads what read finds by key, or nil where there is none (a checkout with no
 // agreement, a payment made by no charge).
 func optional[T any](ctx context.Context, what, key string, read func(context.Context, string) (*T, error)) (*T, error) {

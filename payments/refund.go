@@ -172,14 +172,11 @@ func (s *Service) tryReserveRefund(ctx context.Context, paymentID string, p Refu
 		}
 		return tx.CreateEvent(ctx, domain.NewEvent(pay.MerchantID, "refund.created", pay.CheckoutID, r.ID, refundData(r, pay), now))
 	})
-	var e *domain.Error
 	switch {
-	case errors.As(err, &e):
-		return nil, nil, e
 	case errors.Is(err, errRefundBusy):
 		return nil, nil, err
 	case err != nil:
-		return nil, nil, wrapf("refund", err)
+		return nil, nil, domain.Failed("payments", "refund", err)
 	}
 	return r, pay, nil
 }

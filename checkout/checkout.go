@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -96,6 +97,7 @@ type Service struct {
 	following    atomic.Bool // FollowChanges hears the other instances now
 	polls        *throttle
 	starting     domain.Stripes // Pay per checkout (with the start lease)
+	parked       sync.WaitGroup // the parked waits not answered yet (park.go)
 }
 
 // New returns a Service.

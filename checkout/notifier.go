@@ -12,7 +12,7 @@ import (
 // instance makes on a shared database reaches this one's waiters through the store's
 // announcements (see follow.go), and else through the checkout's watcher, which re-reads a
 // watched checkout's state (see watcher.go). A waiter costs a channel, shared by every waiter of
-// the same checkout, and nothing else.
+// the same checkout, or a function to call (a parked long-poll, see park.go), and nothing else.
 type Notifier struct {
 	mu      sync.Mutex
 	topics  map[string]*topic
@@ -23,9 +23,13 @@ type Notifier struct {
 
 // topic is the channel the waiters of one checkout share until its next change.
 type topic struct {
-	ch chan struct{}
-	n  int // subscriptions not cancelled yet
+	ch    chan struct{}
+	n     int     // subscriptions not cancelled yet
+	calls []*call // those of SubscribeFunc among them
 }
+
+// call is one SubscribeFunc's function.
+type call struct{ fn func() }
 
 // NewNotifier returns an empty Notifier.
 func NewNotifier() *Notifier {
@@ -55,19 +59,66 @@ func (n *Notifier) Subscribe(key string) (<-chan struct{}, func()) {
 	}
 }
 
+// SubscribeFunc calls fn once, at the next Notify(key) or at Close, in the goroutine that
+// notifies, unless the returned cancel comes first; never when Close came before it (see
+// Closed). fn must not block. Every exit path must call cancel, as Subscribe's.
+func (n *Notifier) SubscribeFunc(key string, fn func()) (cancel func()) {
+	c := &call{fn: fn}
+	n.mu.Lock()
+	t, ok := n.topics[key]
+	if !ok {
+		t = &topic{ch: make(chan struct{})}
+		n.topics[key] = t
+	}
+	t.n++
+	t.calls = append(t.calls, c)
+	n.mu.Unlock()
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			n.mu.Lock()
+			defer n.mu.Unlock()
+			t.calls = slices.DeleteFunc(t.calls, func(o *call) bool { return o == c })
+			if t.n--; t.n == 0 && n.topics[key] == t {
+				delete(n.topics, key)
+			}
+		})
+	}
+}
+
 // Notify wakes everyone subscribed to key.
 func (n *Notifier) Notify(key string) {
 	n.mu.Lock()
 	t, ok := n.topics[key]
 	delete(n.topics, key)
+	var calls []*call
+	if ok {
+		calls, t.calls = t.calls, nil
+	}
 	n.mu.Unlock()
 	if ok {
 		close(t.ch)
+		for _, c := range calls {
+			c.fn()
+		}
 	}
 }
 
 // Close wakes every waiter for good, for a graceful shutdown.
-func (n *Notifier) Close() { n.once.Do(func() { close(n.closed) }) }
+func (n *Notifier) Close() {
+	n.once.Do(func() {
+		n.mu.Lock()
+		close(n.closed)
+		var calls []*call
+		for _, t := range n.topics {
+			calls, t.calls = append(calls, t.calls...), nil
+		}
+		n.mu.Unlock()
+		for _, c := range calls {
+			c.fn()
+		}
+	})
+}
 
 // Closed is closed once Close was called.
 func (n *Notifier) Closed() <-chan struct{} { return n.closed }

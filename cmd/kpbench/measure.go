@@ -319,7 +319,9 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 	var r waitResult
 	orders0 := s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`)
 	r.rss1 = srv.rss()
+	profiled := profileCPU(ctx, options{pprof: o.pprof, duration: 5 * time.Second}, "cpu-waiting.pprof")
 	r.cores = srv.cores(5 * time.Second)
+	<-profiled
 	r.rss2 = srv.rss()
 	r.live = liveHeap(ctx, s.pprof)
 	if o.pprof != "" {

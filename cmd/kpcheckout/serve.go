@@ -132,6 +132,10 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 	if err := fr.shutdown(sctx, srv); err != nil {
 		return fmt.Errorf("shutdown: %w", err)
 	}
+	// Parked long-polls are not net/http's to wait for: they are answered before the store closes.
+	if err := svc.Checkouts.WaitParked(sctx); err != nil {
+		return fmt.Errorf("shutdown: answering the waiting long-polls: %w", err)
+	}
 	for range fr.servers() {
 		if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
 			return err

@@ -217,7 +217,14 @@ func NewWith(t testing.TB, o Options) *Env {
 	srv.Config.ReadTimeout = o.ReadTimeout
 	srv.Start()
 	e.Client = &http.Client{Transport: newOpenAPICheck(t, e.URL, http.DefaultTransport)}
-	t.Cleanup(func() { e.Checkouts.Notifier().Close(); srv.Close() })
+	t.Cleanup(func() {
+		e.Checkouts.Notifier().Close()
+		srv.Close()
+		// Parked long-polls are answered before the database closes, as the server's shutdown does.
+		if err := e.Checkouts.WaitParked(context.Background()); err != nil {
+			t.Error(err)
+		}
+	})
 
 	e.Shop = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "merchant site: "+r.URL.String())

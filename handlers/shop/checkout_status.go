@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/kpcheckout/kpcheckout/checkout"
 	"github.com/kpcheckout/kpcheckout/handlers/web"
 )
 
@@ -45,17 +46,36 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 		known = st.Key()
 	}
 	if wait > 0 {
-		if release := h.waits.Acquire(h.proxies.Client(r)); release != nil {
-			defer release()
-		} else {
+		release := h.waits.Acquire(h.proxies.Client(r))
+		if release == nil {
 			// Too many waiting polls: answer now, and ask the page to come back a little later.
 			w.Header().Set("Retry-After", "5")
 			wait = 0
+		} else if p, ok := h.parking.Park(w, r); ok {
+			// The wait holds no goroutine, no buffers, not the request: see web.Parked.
+			p.OnLeave(h.checkouts.Park(p.Context(), id, known, wait, func(st *checkout.State, err error) {
+				release()
+				if p.Left() {
+					p.Close()
+					return
+				}
+				p.Answer(func(w http.ResponseWriter, r *http.Request) { h.writeStatus(w, r, st, err) })
+			}))
+			return nil
+		} else {
+			defer release()
 		}
 	}
 	st, err := h.checkouts.Wait(r.Context(), id, known, wait)
+	h.writeStatus(w, r, st, err)
+	return nil
+}
+
+// writeStatus answers the status (or err) that a poll found.
+func (h *Handler) writeStatus(w http.ResponseWriter, r *http.Request, st *checkout.State, err error) {
 	if err != nil {
-		return err
+		web.WriteError(w, r, h.log, err)
+		return
 	}
 	out := statusJSON{ID: st.Checkout.ID, Status: st.Checkout.Status, ExpiresAt: st.Checkout.ExpiresAt.Format(time.RFC3339), State: st.Key()}
 	if a := st.Latest(); a != nil {
@@ -71,5 +91,4 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	web.WriteJSON(w, http.StatusOK, out)
-	return nil
 }

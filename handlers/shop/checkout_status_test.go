@@ -1,11 +1,16 @@
 package shop_test
 
 import (
+	"bufio"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -253,5 +258,127 @@ func TestClientThatLeftIsNotAServerError(t *testing.T) {
 	}
 	if !strings.Contains(string(body), `kpcheckout_http_requests_total{route="GET /c/{id}/status",status="499"} 1`) {
 		t.Error("the status request is not counted as 499")
+	}
+}
+
+// A waiting long-poll holds its socket and no goroutine: its connection is taken from net/http
+// and answered at the change with the headers every answer has, then closed. Its request is
+// logged and counted when it is answered.
+func TestWaitingLongPollsHoldNoGoroutine(t *testing.T) {
+	var log handlerstest.LogBuffer
+	e := handlerstest.NewWith(t, handlerstest.Options{Logger: log.Logger()})
+	c := e.CreateCheckout("")
+	known := e.Status(c.ID, "").State
+	const polls = 60
+	before := runtime.NumGoroutine()
+	conns := make([]net.Conn, polls)
+	for i := range conns {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		fmt.Fprintf(conn, "GET /c/%s/status?wait=20&known=%s HTTP/1.1\r\nHost: shop\r\n\r\n", c.ID, url.QueryEscape(known))
+		conns[i] = conn
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for e.Checkouts.Notifier().Waiting() < polls {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d polls waiting", e.Checkouts.Notifier().Waiting(), polls)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := runtime.NumGoroutine() - before; n > polls/3 {
+		t.Errorf("%d waiting polls hold %d more goroutines", polls, n)
+	}
+	if res := e.API("POST", "/v1/checkouts/"+c.ID+"/expire", "", nil); res.StatusCode != 200 {
+		t.Fatalf("expire: %d", res.StatusCode)
+	}
+	for _, conn := range conns {
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st handlerstest.StatusObject
+		err = json.NewDecoder(res.Body).Decode(&st)
+		rest, _ := io.ReadAll(res.Body)
+		if err != nil || res.StatusCode != 200 || st.Status != "expired" || st.RedirectURL == nil || len(rest) != 0 {
+			t.Errorf("a waiting poll answered %d %+v %q (%v)", res.StatusCode, st, rest, err)
+		}
+		for k, want := range map[string]string{"Content-Type": "application/json", "Cache-Control": "no-store",
+			"X-Content-Type-Options": "nosniff"} {
+			if got := res.Header.Get(k); got != want {
+				t.Errorf("%s: %q, want %q", k, got, want)
+			}
+		}
+		if res.Header.Get("X-Request-Id") == "" || res.Header.Get("Date") == "" || !res.Close {
+			t.Errorf("no request id, date or Connection: close: %v", res.Header)
+		}
+		if n, err := conn.Read(make([]byte, 1)); n != 0 || err == nil {
+			t.Errorf("the connection stays open after the answer: %d, %v", n, err)
+		}
+	}
+	if n := strings.Count(log.String(), `"path":"/c/`+c.ID+`/status","status":200`); n < polls {
+		t.Errorf("%d of %d answered polls logged:\n%s", n, polls, log.String())
+	}
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), "kpcheckout_status_waiting 0") {
+		t.Error("polls still counted as waiting")
+	}
+}
+
+// A client that closes its waiting poll's connection is noticed within seconds, though no
+// goroutine reads it: its place under the per-client cap is free again, and its request counts
+// as 499.
+func TestLeftLongPollFreesItsPlace(t *testing.T) {
+	e := handlerstest.NewWith(t, handlerstest.Options{WaitsPerIP: 4})
+	c := e.CreateCheckout("")
+	known := e.Status(c.ID, "").State
+	dial := func() net.Conn {
+		conn, err := net.Dial("tcp", strings.TrimPrefix(e.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		fmt.Fprintf(conn, "GET /c/%s/status?wait=30&known=%s HTTP/1.1\r\nHost: shop\r\n\r\n", c.ID, url.QueryEscape(known))
+		return conn
+	}
+	waiting := func(n int64) {
+		t.Helper()
+		deadline := time.Now().Add(15 * time.Second)
+		for e.Checkouts.Notifier().Waiting() != n {
+			if time.Now().After(deadline) {
+				t.Fatalf("%d polls waiting, want %d", e.Checkouts.Notifier().Waiting(), n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+	var conns []net.Conn
+	for range 4 {
+		conns = append(conns, dial())
+	}
+	waiting(4)
+	for _, conn := range conns[:3] {
+		conn.Close()
+	}
+	waiting(1)
+	for range 3 { // their places are free: these wait too, rather than answer at once
+		dial()
+	}
+	waiting(4)
+	res, err := http.Get(e.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if !strings.Contains(string(body), `kpcheckout_http_requests_total{route="GET /c/{id}/status",status="499"} 3`) {
+		t.Error("the polls that left are not counted as 499")
 	}
 }

@@ -34,7 +34,8 @@ type Handler struct {
 	baseURL   string
 	testMode  bool
 	waits     *web.WaitLimit
-	proxies   web.Proxies // whose X-Forwarded-For names the client
+	parking   *web.Parking // the status long-polls that wait
+	proxies   web.Proxies  // whose X-Forwarded-For names the client
 	// linkCheckouts and paymentStarts limit, per client address, the checkouts opened from links
 	// and the payments started (KakaoPay ready calls) from the pages.
 	linkCheckouts *addrRate
@@ -75,7 +76,7 @@ func New(cfg Config) *Handler {
 		now = time.Now
 	}
 	return &Handler{checkouts: cfg.Services.Checkouts, links: cfg.Services.Links, merchants: cfg.Services.Merchants, pages: cfg.Pages, baseURL: cfg.BaseURL, testMode: cfg.TestMode,
-		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), proxies: cfg.Proxies,
+		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), parking: web.NewParking(), proxies: cfg.Proxies,
 		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
 		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
 		qr:            cfg.QR, log: cfg.Logger}

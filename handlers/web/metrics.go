@@ -87,8 +87,7 @@ func (m *Metrics) Handler(allowed []netip.Prefix, proxies Proxies, hidden http.H
 }
 
 // observe counts a request once it is answered; route is the pattern it matched.
-func (m *Metrics) observe(r *http.Request, status int, d time.Duration) {
-	route := r.Pattern
+func (m *Metrics) observe(route string, status int, d time.Duration) {
 	if route == "" {
 		route = "unmatched"
 	}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
@@ -40,23 +41,40 @@ func Middleware(next http.Handler, log *slog.Logger, m *Metrics) http.Handler {
 		h["X-Frame-Options"] = deny
 		r = r.WithContext(kakaopay.WithRequestID(r.Context(), id))
 		r.Body = http.MaxBytesReader(w, r.Body, maxBody)
-		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK, start: start, id: id, log: log, m: m}
 		defer func() {
 			if p := recover(); p != nil {
 				log.ErrorContext(r.Context(), "panic", "request_id", id, "panic", p, "stack", string(debug.Stack()))
-				if !rec.wrote { // the API's error object, as every other failure answers
+				if !rec.wrote && !rec.detached { // the API's error object, as every other failure answers
 					WriteError(rec, r, slog.New(slog.DiscardHandler), fmt.Errorf("panic: %v", p))
 				}
 			}
-			d := time.Since(start)
-			m.observe(r, rec.status, d)
-			if log.Enabled(r.Context(), slog.LevelInfo) { // its attributes cost allocations even when dropped
-				log.InfoContext(r.Context(), "request", "request_id", id, "method", r.Method, "path", r.URL.Path,
-					"status", rec.status, "duration_ms", d.Milliseconds())
+			if !rec.detached {
+				rec.record(r.Context(), r.Pattern, r.Method, r.URL.Path, rec.status)
 			}
 		}()
 		next.ServeHTTP(rec, r)
 	})
+}
+
+// record observes the request's metrics and logs its line.
+func (s *statusRecorder) record(ctx context.Context, route, method, path string, status int) {
+	d := time.Since(s.start)
+	s.m.observe(route, status, d)
+	if s.log.Enabled(ctx, slog.LevelInfo) { // its attributes cost allocations even when dropped
+		s.log.InfoContext(ctx, "request", "request_id", s.id, "method", method, "path", path,
+			"status", status, "duration_ms", d.Milliseconds())
+	}
+}
+
+// detach leaves the request's metrics and log line to the returned function, for a parked
+// request (Park) that is answered after its handler returned.
+func (s *statusRecorder) detach(r *http.Request) func(status int) {
+	s.detached = true
+	// A copy without the ResponseWriter, which would keep net/http's response and its buffers.
+	rec := &statusRecorder{start: s.start, id: s.id, log: s.log, m: s.m}
+	ctx, route, method, path := r.Context(), r.Pattern, r.Method, r.URL.Path
+	return func(status int) { rec.record(ctx, route, method, path, status) }
 }
 
 // newRequestID is "req_" and 24 random hex digits, made with one allocation.
@@ -84,8 +102,14 @@ func validRequestID(id string) bool {
 // statusRecorder remembers the status written, for the log line.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
-	wrote  bool
+	status   int
+	wrote    bool
+	detached bool // parked: recorded when answered
+
+	start time.Time
+	id    string
+	log   *slog.Logger
+	m     *Metrics
 }
 
 func (s *statusRecorder) WriteHeader(code int) {

@@ -53,7 +53,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.IntVar(&o.approvals, "approvals", 300, "waiting checkouts approved by phones, 200 a second")
 	fs.StringVar(&o.out, "out", "", "also write the table, with the command and the machine, to this Markdown file")
 	short := fs.Bool("short", false, "a smoke run of a few seconds: 1 s scenarios, 200 waiters, 20 approvals")
-	fs.StringVar(&o.pprof, "pprof", "", "run the server with --pprof-addr on this address and save its heap and goroutine profiles while the long-polls wait")
+	fs.StringVar(&o.pprof, "pprof", "", "run the server with --pprof-addr on this address and save its CPU profiles (create, pages, waits, flows) and its heap and goroutine profiles while the long-polls wait")
 	fs.StringVar(&o.bare, "bare", "", "internal: serve the bare baseline on this address")
 	if err := fs.Parse(args); err != nil {
 		return err

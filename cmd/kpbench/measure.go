@@ -61,7 +61,7 @@ func measure(ctx context.Context, o options) ([]row, error) {
 		{"desktop page with QR (`GET /c/{id}`, 64 clients)", uaDesktop, "desktop", "≥ 8,000/s, p99 ≤ 20 ms"},
 		{"phone page (`GET /c/{id}`, 64 clients)", uaPhone, "mobile", ""},
 	} {
-		page, bare, err := s.pageAndBare(ctx, srv, bare, bareAddr, p.ua, p.device, o.duration)
+		page, bare, err := s.pageAndBare(ctx, srv, bare, bareAddr, p.ua, p.device, o)
 		if err != nil {
 			return nil, err
 		}
@@ -105,7 +105,8 @@ func measure(ctx context.Context, o options) ([]row, error) {
 
 // pageAndBare measures a checkout's page for a device with 64 clients, and right before it the
 // bare server sending the same bytes with as many clients of the same kind.
-func (s *shop) pageAndBare(ctx context.Context, srv, bareSrv *process, bareAddr, ua, device string, d time.Duration) (page, bare result, err error) {
+func (s *shop) pageAndBare(ctx context.Context, srv, bareSrv *process, bareAddr, ua, device string, o options) (page, bare result, err error) {
+	d := o.duration
 	id, _, err := s.payable(ctx, ua, device)
 	if err != nil {
 		return page, bare, err
@@ -125,10 +126,12 @@ func (s *shop) pageAndBare(ctx context.Context, srv, bareSrv *process, bareAddr,
 		_, ok := get(ctx, bc, bareURL, 200, "User-Agent", ua)
 		return ok
 	})
+	profiled := profileCPU(ctx, o, "cpu-page-"+device+".pprof")
 	page = hammerOn(ctx, srv, 64, d, func(ctx context.Context) bool {
 		_, ok := get(ctx, s.c, s.base+"/c/"+id, 200, "User-Agent", ua)
 		return ok
 	})
+	<-profiled
 	return page, bare, nil
 }
 
@@ -317,12 +320,14 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 		return waitResult{}, err
 	}
 	var r waitResult
-	orders0 := s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`)
+	orders0, ordersFrom := s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`), time.Now()
 	r.rss1 = srv.rss()
 	profiled := profileCPU(ctx, options{pprof: o.pprof, duration: 5 * time.Second}, "cpu-waiting.pprof")
 	r.cores = srv.cores(5 * time.Second)
 	<-profiled
 	r.rss2 = srv.rss()
+	// Per second of the time between the two readings, which is more than the 5 s measured.
+	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / time.Since(ordersFrom).Seconds()
 	r.live = liveHeap(ctx, s.pprof)
 	if o.pprof != "" {
 		// Metrics first: the heap profile runs a GC (gc=1), so that it shows the live heap only.
@@ -331,7 +336,6 @@ func (s *shop) waiters(ctx context.Context, srv *process, o options) (waitResult
 		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/heap?debug=1", "memstats-waiting.txt")
 		saveProfile(ctx, "http://"+o.pprof+"/debug/pprof/goroutine", "goroutine-waiting.pprof")
 	}
-	r.orders = (s.metric(ctx, `kpcheckout_kakaopay_calls_total{endpoint="order",outcome="ok"}`) - orders0) / 5
 
 	sent := make([]time.Time, o.approvals)
 	tick := time.NewTicker(time.Second / 200)

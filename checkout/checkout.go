@@ -98,6 +98,7 @@ type Service struct {
 	polls        *throttle
 	starting     domain.Stripes // Pay per checkout (with the start lease)
 	parked       sync.WaitGroup // the parked waits not answered yet (park.go)
+	arrivals     arrivals       // and those whose first look is to come
 }
 
 // New returns a Service.

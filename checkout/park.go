@@ -9,24 +9,77 @@ import (
 // Park waits as Wait does, for a caller that holds no goroutine while it waits (a long-poll whose
 // connection the handler took from net/http): answer is called once, from whichever goroutine
 // ends the wait, with what Wait would have answered. A parked wait costs a subscription and a
-// timer. The client's leaving is not seen while it waits: its answer goes out at the change or
-// at wait's end, as a waiting poll's would, and finds the connection closed.
+// timer.
 //
-// The first look happens before Park returns; when the state already differs from known, answer
-// is called before that too. ctx should not end with the request (context.WithoutCancel).
+// Park returns at once: the first look at the state is queued for a few workers (as many as
+// the store has readers), so that a crowd of polls arriving together waits in that queue at a
+// few hundred bytes each rather than each in a goroutine with its request. ctx should not end
+// with the request (context.WithoutCancel).
 //
 // stop ends the wait early, for a client that left: answer is called with context.Canceled,
 // unless it was called already.
 func (s *Service) Park(ctx context.Context, id, known string, wait time.Duration, answer func(*State, error)) (stop func()) {
-	if st, err := s.Snapshot(ctx, id); err != nil || st.Key() != known || wait <= 0 {
-		answer(st, err)
-		return func() {}
-	}
 	s.parked.Add(1)
-	s.notifier.waiting.Add(1)
-	p := &parking{s: s, ctx: ctx, id: id, known: known, until: time.Now().Add(wait), answer: answer, unwatch: s.watchCheckout(id)}
-	p.arm()
+	p := &parking{s: s, ctx: ctx, id: id, known: known, until: time.Now().Add(wait), answer: answer}
+	s.arrivals.mu.Lock()
+	s.arrivals.queue = append(s.arrivals.queue, p)
+	more := s.arrivals.workers < firstLookers
+	if more {
+		s.arrivals.workers++
+	}
+	s.arrivals.mu.Unlock()
+	if more {
+		go s.firstLooks()
+	}
 	return p.stop
+}
+
+// firstLookers bounds the first looks of parked waits under way at once: the SQLite store's
+// readers.
+const firstLookers = 8
+
+// arrivals are the parked waits whose first look is still to come.
+type arrivals struct {
+	mu      sync.Mutex
+	queue   []*parking
+	workers int
+}
+
+// firstLooks takes the first looks in turn until none is left.
+func (s *Service) firstLooks() {
+	for {
+		s.arrivals.mu.Lock()
+		if len(s.arrivals.queue) == 0 {
+			s.arrivals.workers--
+			s.arrivals.mu.Unlock()
+			return
+		}
+		p := s.arrivals.queue[0]
+		s.arrivals.queue[0] = nil
+		s.arrivals.queue = s.arrivals.queue[1:]
+		s.arrivals.mu.Unlock()
+		p.first()
+	}
+}
+
+// first answers at once when the state differs from known already (or the wait is none, or the
+// client left meanwhile); else the wait begins.
+func (p *parking) first() {
+	p.mu.Lock()
+	stopped := p.stopped
+	p.mu.Unlock()
+	st, err := (*State)(nil), error(context.Canceled)
+	if !stopped {
+		st, err = p.s.Snapshot(p.ctx, p.id)
+	}
+	if err != nil || st.Key() != p.known || !time.Now().Before(p.until) {
+		defer p.s.parked.Done()
+		p.answer(st, err)
+		return
+	}
+	p.s.notifier.waiting.Add(1)
+	p.unwatch = p.s.watchCheckout(p.id)
+	p.arm()
 }
 
 // WaitParked waits until every parked wait has been answered, as a graceful shutdown must before

@@ -40,7 +40,13 @@ type options struct {
 	out       string
 	bare      string
 	pprof     string
-	load      string // the 1-minute load average as the run began
+	// settle is how long both servers hold their waits before their memory and CPU are
+	// measured: 10,000 polls arriving within a second or two are a burst that a real crowd of
+	// shoppers, arriving over minutes, does not make, and the collector gives the burst's memory
+	// back to the system over the following seconds. The RSS as the last one arrived is reported
+	// beside.
+	settle time.Duration
+	load   string // the 1-minute load average as the run began
 }
 
 func run(ctx context.Context, args []string, stdout io.Writer) error {
@@ -51,6 +57,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	fs.DurationVar(&o.duration, "duration", 5*time.Second, "how long each throughput scenario runs")
 	fs.IntVar(&o.waiters, "waiters", 10000, "status long-polls held open at once")
 	fs.IntVar(&o.approvals, "approvals", 300, "waiting checkouts approved by phones, 200 a second")
+	fs.DurationVar(&o.settle, "settle", 10*time.Second, "how long both servers hold their waits before their memory and CPU are measured")
 	fs.StringVar(&o.out, "out", "", "also write the table, with the command and the machine, to this Markdown file")
 	short := fs.Bool("short", false, "a smoke run of a few seconds: 1 s scenarios, 200 waiters, 20 approvals")
 	fs.StringVar(&o.pprof, "pprof", "", "run the server with --pprof-addr on this address and save its CPU profiles (create, pages, waits, flows) and its heap and goroutine profiles while the long-polls wait")
@@ -62,7 +69,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		return serveBare(ctx, o.bare, stdout)
 	}
 	if *short {
-		o.duration, o.waiters, o.approvals = time.Second, 200, 20
+		o.duration, o.waiters, o.approvals, o.settle = time.Second, 200, 20, time.Second
 	}
 	o.load = loadAverage()
 	if o.db == "postgres" {

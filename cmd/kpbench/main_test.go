@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 func TestBenchSmoke(t *testing.T) {
 	bin := buildServer(t)
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"-server", bin, "-duration", "300ms", "-waiters", "50", "-approvals", "10",
+	err := run(context.Background(), []string{"-server", bin, "-duration", "300ms", "-waiters", "50", "-approvals", "10", "-settle", "200ms",
 		"-out", filepath.Join(t.TempDir(), "bench.md")}, &out)
 	if err != nil {
 		t.Fatal(err)

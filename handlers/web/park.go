@@ -41,9 +41,10 @@ type Parking struct {
 	sweeping bool
 }
 
-// NewParking returns an empty Parking that looks for clients that left every 2 seconds.
+// NewParking returns an empty Parking that looks for clients that left every 5 seconds: for
+// 10,000 parked requests a look costs 10,000 system calls.
 func NewParking() *Parking {
-	return &Parking{every: 2 * time.Second, parked: make(map[*Parked]struct{})}
+	return &Parking{every: 5 * time.Second, parked: make(map[*Parked]struct{})}
 }
 
 // Park takes the connection of r from net/http, with the headers set on w so far, or reports

@@ -54,6 +54,24 @@ func (l *Localizer) N(id string, count int, data map[string]any) string {
 	return s
 }
 
+// Nf translates id in the plural form for count with data that is the same at every call (a
+// format the page's script fills in), remembered as T remembers plain messages.
+func (l *Localizer) Nf(id string, count int, data map[string]any) string {
+	key := pluralKey{id, count}
+	if s, ok := l.plain.Load(key); ok {
+		return s.(string)
+	}
+	s := l.N(id, count, data)
+	l.plain.Store(key, s)
+	return s
+}
+
+// pluralKey is where Nf remembers a message's plural form.
+type pluralKey struct {
+	id    string
+	count int
+}
+
 // DateTime writes a moment in Korea's time, as the language writes it: "2026년 12월 1일 15:04"
 // or "Dec 1, 2026, 15:04 KST".
 func (l *Localizer) DateTime(t time.Time) string {
@@ -135,6 +153,12 @@ func T(ctx context.Context, id string) string { return L(ctx).T(id, nil) }
 
 // Td translates id with template data.
 func Td(ctx context.Context, id string, data map[string]any) string { return L(ctx).T(id, data) }
+
+// Tf translates id in the plural form for count, with template data that is the same at every
+// call (see Localizer.Nf).
+func Tf(ctx context.Context, id string, count int, data map[string]any) string {
+	return L(ctx).Nf(id, count, data)
+}
 
 // Tn translates id in the plural form for count, with template data.
 func Tn(ctx context.Context, id string, count int, data map[string]any) string {

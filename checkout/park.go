@@ -6,10 +6,31 @@ import (
 	"time"
 )
 
+// Reserve counts a parked wait about to begin, before the caller takes its connection from
+// net/http: from then on the server's shutdown, which no longer sees the connection, waits for
+// it (WaitParked). The Reservation's Park or Cancel must follow.
+func (s *Service) Reserve() *Reservation {
+	s.parked.Add(1)
+	return &Reservation{s: s}
+}
+
+// Reservation is a parked wait counted before it begins (Reserve).
+type Reservation struct {
+	s    *Service
+	used bool
+}
+
+// Cancel gives the reservation back, when the wait could not be parked.
+func (r *Reservation) Cancel() {
+	if !r.used {
+		r.used = true
+		r.s.parked.Done()
+	}
+}
+
 // Park waits as Wait does, for a caller that holds no goroutine while it waits (a long-poll whose
-// connection the handler took from net/http): answer is called once, from whichever goroutine
-// ends the wait, with what Wait would have answered. A parked wait costs a subscription and a
-// timer.
+// connection the handler took from net/http): answer is called once, from a goroutine of its
+// own, with what Wait would have answered. A parked wait costs a subscription and a timer.
 //
 // Park returns at once: the first look at the state is queued for a few workers (as many as
 // the store has readers), so that a crowd of polls arriving together waits in that queue at a
@@ -18,8 +39,12 @@ import (
 //
 // stop ends the wait early, for a client that left: answer is called with context.Canceled,
 // unless it was called already.
-func (s *Service) Park(ctx context.Context, id, known string, wait time.Duration, answer func(*State, error)) (stop func()) {
-	s.parked.Add(1)
+func (r *Reservation) Park(ctx context.Context, id, known string, wait time.Duration, answer func(*State, error)) (stop func()) {
+	if r.used {
+		panic("checkout: a Reservation parks one wait")
+	}
+	r.used = true
+	s := r.s
 	p := &parking{s: s, ctx: ctx, id: id, known: known, until: time.Now().Add(wait), answer: answer}
 	s.arrivals.mu.Lock()
 	s.arrivals.queue = append(s.arrivals.queue, p)
@@ -73,8 +98,11 @@ func (p *parking) first() {
 		st, err = p.s.Snapshot(p.ctx, p.id)
 	}
 	if err != nil || st.Key() != p.known || !time.Now().Before(p.until) {
-		defer p.s.parked.Done()
-		p.answer(st, err)
+		// Not on the worker: an answer's write may wait on a client that does not read.
+		go func() {
+			defer p.s.parked.Done()
+			p.answer(st, err)
+		}()
 		return
 	}
 	p.s.notifier.waiting.Add(1)
@@ -172,7 +200,7 @@ func (p *parking) arm() {
 	}
 	if err != nil || st.Key() != p.known || closed {
 		if r.end() { // else a wake came first, and looks again
-			p.finish(st, err)
+			go p.finish(st, err) // not on a first-look worker: the answer's write may wait
 		}
 		return
 	}

@@ -51,16 +51,7 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 			// Too many waiting polls: answer now, and ask the page to come back a little later.
 			w.Header().Set("Retry-After", "5")
 			wait = 0
-		} else if p, ok := h.parking.Park(w, r); ok {
-			// The wait holds no goroutine, no buffers, not the request: see web.Parked.
-			p.OnLeave(h.checkouts.Park(p.Context(), id, known, wait, func(st *checkout.State, err error) {
-				release()
-				if p.Left() {
-					p.Close()
-					return
-				}
-				p.Answer(func(w http.ResponseWriter, r *http.Request) { h.writeStatus(w, r, st, err) })
-			}))
+		} else if parked := h.park(w, r, id, known, wait, release); parked {
 			return nil
 		} else {
 			defer release()
@@ -69,6 +60,31 @@ func (h *Handler) ShowStatus(w http.ResponseWriter, r *http.Request) error {
 	st, err := h.checkouts.Wait(r.Context(), id, known, wait)
 	h.writeStatus(w, r, st, err)
 	return nil
+}
+
+// park parks the poll (see web.Parked): its wait holds no goroutine, no buffers and not the
+// request. It reports false when the connection cannot be parked (HTTP/2, HEAD), and the caller
+// waits as usual.
+func (h *Handler) park(w http.ResponseWriter, r *http.Request, id, known string, wait time.Duration, release func()) bool {
+	if r.Method != http.MethodGet {
+		return false
+	}
+	// Counted before the connection leaves net/http, whose shutdown stops seeing it then.
+	res := h.checkouts.Reserve()
+	p, ok := h.parking.Park(w, r)
+	if !ok {
+		res.Cancel()
+		return false
+	}
+	p.OnLeave(res.Park(p.Context(), id, known, wait, func(st *checkout.State, err error) {
+		release()
+		if p.Left() {
+			p.Close()
+			return
+		}
+		p.Answer(func(w http.ResponseWriter, r *http.Request) { h.writeStatus(w, r, st, err) })
+	}))
+	return true
 }
 
 // writeStatus answers the status (or err) that a poll found.

@@ -76,7 +76,7 @@ func New(cfg Config) *Handler {
 		now = time.Now
 	}
 	return &Handler{checkouts: cfg.Services.Checkouts, links: cfg.Services.Links, merchants: cfg.Services.Merchants, pages: cfg.Pages, baseURL: cfg.BaseURL, testMode: cfg.TestMode,
-		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), parking: web.NewParking(), proxies: cfg.Proxies,
+		waits: web.NewWaitLimit(cfg.MaxWaiting, cfg.MaxWaitingPerIP), parking: web.NewParking(cfg.Logger), proxies: cfg.Proxies,
 		linkCheckouts: newAddrRate(cmp.Or(cfg.LinkCheckoutsPerMinute, 30), now),
 		paymentStarts: newAddrRate(cmp.Or(cfg.PaymentStartsPerMinute, 60), now),
 		qr:            cfg.QR, log: cfg.Logger}

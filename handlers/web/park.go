@@ -3,9 +3,12 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -35,6 +38,7 @@ type Parked struct {
 // are still there, which nothing else would notice while no goroutine reads their sockets.
 type Parking struct {
 	every time.Duration
+	log   *slog.Logger
 
 	mu       sync.Mutex
 	parked   map[*Parked]struct{}
@@ -42,9 +46,12 @@ type Parking struct {
 }
 
 // NewParking returns an empty Parking that looks for clients that left every 5 seconds: for
-// 10,000 parked requests a look costs 10,000 system calls.
-func NewParking() *Parking {
-	return &Parking{every: 5 * time.Second, parked: make(map[*Parked]struct{})}
+// 10,000 parked requests a look costs 10,000 system calls. log gets the panics of answers.
+func NewParking(log *slog.Logger) *Parking {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Parking{every: 5 * time.Second, log: log, parked: make(map[*Parked]struct{})}
 }
 
 // Park takes the connection of r from net/http, with the headers set on w so far, or reports
@@ -165,9 +172,8 @@ func (p *Parked) Answer(write func(w http.ResponseWriter, r *http.Request)) {
 	if !p.end() {
 		return
 	}
-	m := &memResponse{header: p.header, status: http.StatusOK}
 	r := (&http.Request{Method: http.MethodGet, URL: &url.URL{Path: p.path}, Header: http.Header{}, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1}).WithContext(p.ctx)
-	write(m, r)
+	m := p.render(write, r)
 	h := m.header
 	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
 	h.Set("Content-Length", strconv.Itoa(m.body.Len()))
@@ -180,8 +186,34 @@ func (p *Parked) Answer(write func(w http.ResponseWriter, r *http.Request)) {
 	out.Write(m.body.Bytes())
 	p.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	p.conn.Write(out.Bytes()) // a client that left is told nothing; its socket closes below
-	p.conn.Close()
+	p.closeAfterWrite()
 	p.finish(m.status)
+}
+
+// render runs write into memory; a panic there is answered as the middleware answers one, a
+// 500, since the middleware's recover is not on this goroutine.
+func (p *Parked) render(write func(w http.ResponseWriter, r *http.Request), r *http.Request) (m *memResponse) {
+	m = &memResponse{header: p.header.Clone(), status: http.StatusOK}
+	defer func() {
+		if v := recover(); v != nil {
+			p.lot.log.ErrorContext(p.ctx, "panic", "path", p.path, "panic", v, "stack", string(debug.Stack()))
+			m = &memResponse{header: p.header, status: http.StatusOK}
+			WriteError(m, r, slog.New(slog.DiscardHandler), fmt.Errorf("panic: %v", v))
+		}
+	}()
+	write(m, r)
+	return m
+}
+
+// closeAfterWrite ends the connection as net/http does after a response it closes: the write
+// side first, the socket half a second later, so that a request the client pipelined behind
+// this one, unread, does not make the kernel reset the connection before the answer is read.
+func (p *Parked) closeAfterWrite() {
+	if cw, ok := p.conn.(interface{ CloseWrite() error }); ok && cw.CloseWrite() == nil {
+		time.AfterFunc(500*time.Millisecond, func() { p.conn.Close() })
+		return
+	}
+	p.conn.Close()
 }
 
 // memResponse is a ResponseWriter into memory, for a parked answer.

@@ -2,6 +2,7 @@ package checkout
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 )
@@ -65,10 +66,17 @@ const firstLookers = 8
 
 // arrivals are the parked waits whose first look is still to come.
 type arrivals struct {
-	mu      sync.Mutex
-	queue   []*parking
-	workers int
+	mu         sync.Mutex
+	queue      []*parking
+	workers    int
+	looked     int       // first looks since the last crowd was collected
+	last       time.Time // the latest first look
+	collecting bool      // collectAfterCrowd is scheduled
 }
+
+// crowd is how many polls arriving close together make a crowd, whose requests leave garbage
+// enough to collect once it has arrived (collectAfterCrowd).
+const crowd = 1000
 
 // firstLooks takes the first looks in turn until none is left.
 func (s *Service) firstLooks() {
@@ -76,15 +84,39 @@ func (s *Service) firstLooks() {
 		s.arrivals.mu.Lock()
 		if len(s.arrivals.queue) == 0 {
 			s.arrivals.workers--
+			if s.arrivals.looked >= crowd && !s.arrivals.collecting {
+				s.arrivals.collecting = true
+				time.AfterFunc(time.Second, s.collectAfterCrowd)
+			}
 			s.arrivals.mu.Unlock()
 			return
 		}
 		p := s.arrivals.queue[0]
 		s.arrivals.queue[0] = nil
 		s.arrivals.queue = s.arrivals.queue[1:]
+		s.arrivals.looked++
+		s.arrivals.last = time.Now()
 		s.arrivals.mu.Unlock()
 		p.first()
 	}
+}
+
+// collectAfterCrowd runs a collection once a crowd of polls has arrived and a second has passed
+// without another. While thousands of requests are read at once, their buffers and stacks are
+// live, and the collector sets the heap's next goal at twice that; once they are parked the
+// memory is garbage, but the heap keeps its pages until it grows back to that goal, which an idle
+// server takes minutes to do. Collecting now lets the runtime give them back within seconds
+// (10,000 polls arriving together: 164–209 MB of RSS 15 s later without it).
+func (s *Service) collectAfterCrowd() {
+	s.arrivals.mu.Lock()
+	if len(s.arrivals.queue) > 0 || time.Since(s.arrivals.last) < time.Second {
+		time.AfterFunc(time.Second, s.collectAfterCrowd) // still arriving
+		s.arrivals.mu.Unlock()
+		return
+	}
+	s.arrivals.looked, s.arrivals.collecting = 0, false
+	s.arrivals.mu.Unlock()
+	runtime.GC()
 }
 
 // first answers at once when the state differs from known already (or the wait is none, or the

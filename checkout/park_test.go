@@ -130,3 +130,25 @@ func TestStoppedParkedWaitIsAnsweredOnceAndFreed(t *testing.T) {
 		t.Errorf("left behind: %d keys, %d watchers, %d waiting", s.notifier.keys(), s.Watchers(), s.notifier.Waiting())
 	}
 }
+
+// Once a crowd of polls has arrived, the garbage their requests left is collected: the next
+// collection does not wait for the heap to grow back to twice the crowd's size.
+func TestCrowdOfParkedWaitsIsFollowedByACollection(t *testing.T) {
+	s, m, _ := newTestService(t, 50)
+	st := waitingCheckout(t, s, m)
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range crowd {
+		park(s, st.Checkout.ID, st.Key(), time.Minute)
+	}
+	WaitFor(t, "the crowd parked", func() bool { return s.notifier.Waiting() == crowd })
+	WaitFor(t, "a collection after the crowd", func() bool {
+		var now runtime.MemStats
+		runtime.ReadMemStats(&now)
+		return now.NumForcedGC > before.NumForcedGC
+	})
+	s.notifier.Close()
+	if err := s.WaitParked(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}

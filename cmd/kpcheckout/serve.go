@@ -64,8 +64,13 @@ func serve(ctx context.Context, cfg *Config, stdout io.Writer, log *slog.Logger)
 		sb = s
 	}
 	metrics := web.NewMetrics()
+	// Every KakaoPay call under way keeps its connection for the next one: Go's default keeps 2
+	// idle per host, so 16 shoppers paying at once dialled (and, with KakaoPay, shook hands
+	// again) for nearly every call.
+	kpTransport := http.DefaultTransport.(*http.Transport).Clone()
+	kpTransport.MaxIdleConnsPerHost = 64
 	kp, err := kakaopay.New(kakaopay.Options{BaseURL: cfg.KakaoPayAPIBase, SecretKey: secret, Logger: log,
-		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout}, Observe: metrics.ObserveKakaoPay})
+		HTTPClient: &http.Client{Timeout: cfg.KakaoPayTimeout, Transport: kpTransport}, Observe: metrics.ObserveKakaoPay})
 	if err != nil {
 		return err
 	}

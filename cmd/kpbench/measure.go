@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -184,22 +185,33 @@ func startServer(ctx context.Context, o options, databaseURL string) (*process, 
 
 // create makes an 11,000-won checkout and returns its id.
 func (s *shop) create(ctx context.Context) (string, bool) {
+	id, err := s.createChecked(ctx)
+	return id, err == nil
+}
+
+// createChecked creates a checkout, or says what the server answered instead.
+func (s *shop) createChecked(ctx context.Context) (string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/v1/checkouts", strings.NewReader(
 		`{"amount":11000,"reference":"BENCH","success_url":"http://127.0.0.1/ok","failure_url":"http://127.0.0.1/no"}`))
 	if err != nil {
-		return "", false
+		return "", err
 	}
 	req.Header.Set("Authorization", "Bearer "+s.key)
 	req.Header.Set("Content-Type", "application/json")
-	body, ok := do(s.c, req, http.StatusCreated)
-	if !ok {
-		return "", false
+	res, err := s.c.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		return "", err
 	}
 	m := checkoutID.FindSubmatch(body)
-	if m == nil {
-		return "", false
+	if res.StatusCode != http.StatusCreated || m == nil {
+		return "", fmt.Errorf("%d %.300s", res.StatusCode, body)
 	}
-	return string(m[1]), true
+	return string(m[1]), nil
 }
 
 var (
@@ -211,9 +223,9 @@ var (
 // payable makes a checkout with a live attempt for a device; for a phone it also returns the
 // wallet URL KakaoTalk would open.
 func (s *shop) payable(ctx context.Context, ua, device string) (id, wallet string, err error) {
-	id, ok := s.create(ctx)
-	if !ok {
-		return "", "", fmt.Errorf("creating a checkout failed")
+	id, err = s.createChecked(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("creating a checkout failed: %w", err)
 	}
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, s.base+"/c/"+id+"/pay", strings.NewReader(url.Values{"device": {device}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")

@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -235,4 +236,25 @@ func (m *memResponse) WriteHeader(code int) {
 func (m *memResponse) Write(b []byte) (int, error) {
 	m.wrote = true
 	return m.body.Write(b)
+}
+
+// peerClosed reports whether the client of conn left, by a look at its socket that does not wait
+// (fdClosed, per system). A connection without a socket to look at counts as still there.
+func peerClosed(conn net.Conn) bool {
+	if tc, ok := conn.(interface{ NetConn() net.Conn }); ok { // TLS: the socket beneath
+		conn = tc.NetConn()
+	}
+	sc, ok := conn.(syscall.Conn)
+	if !ok {
+		return false
+	}
+	rc, err := sc.SyscallConn()
+	if err != nil {
+		return true // closed already
+	}
+	closed := false
+	if err := rc.Control(func(fd uintptr) { closed = fdClosed(fd) }); err != nil {
+		return true
+	}
+	return closed
 }

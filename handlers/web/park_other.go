@@ -2,8 +2,6 @@
 
 package web
 
-import "net"
-
-// peerClosed cannot tell without reading here: a client that left is seen when its answer is
+// fdClosed cannot tell without reading here: a client that left is seen when its answer is
 // written.
-func peerClosed(net.Conn) bool { return false }
+func fdClosed(uintptr) bool { return false }

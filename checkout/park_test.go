@@ -152,3 +152,19 @@ func TestCrowdOfParkedWaitsIsFollowedByACollection(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// A parked wait wakes when the state changes by itself, at its attempt's expiry, with nobody
+// notifying: its timer is set to the state's next deadline, not only to the wait's end.
+func TestParkedWaitWakesAtTheAttemptsExpiry(t *testing.T) {
+	s, m, _ := newTestService(t, 50)
+	s.ttl = 1500 * time.Millisecond
+	st := waitingCheckout(t, s, m)
+	select {
+	case a := <-park(s, st.Checkout.ID, st.Key(), 30*time.Second):
+		if a.err != nil || a.key == st.Key() {
+			t.Errorf("at the attempt's expiry the wait was answered %+v", a)
+		}
+	case <-time.After(20 * time.Second): // the wait's own end is at 30 s
+		t.Fatal("the wait did not wake at the attempt's expiry")
+	}
+}

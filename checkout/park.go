@@ -119,24 +119,9 @@ func (s *Service) collectAfterCrowd() {
 	runtime.GC()
 }
 
-// first answers at once when the state differs from known already (or the wait is none, or the
-// client left meanwhile); else the wait begins.
+// first begins the wait; its first round answers at once when the state has moved from known
+// already, or the client left meanwhile.
 func (p *parking) first() {
-	p.mu.Lock()
-	stopped := p.stopped
-	p.mu.Unlock()
-	st, err := (*State)(nil), error(context.Canceled)
-	if !stopped {
-		st, err = p.s.Snapshot(p.ctx, p.id)
-	}
-	if err != nil || st.Key() != p.known || !time.Now().Before(p.until) {
-		// Not on the worker: an answer's write may wait on a client that does not read.
-		go func() {
-			defer p.s.parked.Done()
-			p.answer(st, err)
-		}()
-		return
-	}
 	p.s.notifier.waiting.Add(1)
 	p.unwatch = p.s.watchCheckout(p.id)
 	p.arm()
@@ -236,13 +221,10 @@ func (p *parking) arm() {
 		}
 		return
 	}
-	d := time.Until(p.until)
-	if due := st.nextDeadline(); !due.IsZero() {
-		d = min(d, max(due.Sub(p.s.clock.Now()), 0)+10*time.Millisecond)
-	}
+	d := st.changesIn(p.s.clock.Now(), max(time.Until(p.until), 0))
 	r.mu.Lock()
 	if !r.fired {
-		r.timer = time.AfterFunc(max(d, 0), func() { p.wake(r) })
+		r.timer = time.AfterFunc(d, func() { p.wake(r) })
 	}
 	r.mu.Unlock()
 }
@@ -260,15 +242,13 @@ func (p *parking) wake(r *round) {
 func (p *parking) look() {
 	select {
 	case <-p.s.notifier.Closed():
-		p.finish(p.s.Snapshot(p.ctx, p.id))
-		return
 	default:
+		if time.Now().Before(p.until) {
+			p.arm()
+			return
+		}
 	}
-	if !time.Now().Before(p.until) {
-		p.finish(p.s.Snapshot(p.ctx, p.id))
-		return
-	}
-	p.arm()
+	p.finish(p.s.Snapshot(p.ctx, p.id))
 }
 
 // finish answers, and frees what the wait held.

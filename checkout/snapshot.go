@@ -141,6 +141,15 @@ func (s *Service) changed(id string) {
 	s.notifier.Notify(id)
 }
 
+// changesIn is how long from now until the state changes by itself (its next deadline, and a
+// little after, so that a look then finds it passed), or limit when that is sooner or never.
+func (st *State) changesIn(now time.Time, limit time.Duration) time.Duration {
+	if d := st.nextDeadline(); !d.IsZero() {
+		return min(limit, max(d.Sub(now), 0)+10*time.Millisecond)
+	}
+	return limit
+}
+
 // nextDeadline is when the state changes by itself (the checkout or a live attempt expires),
 // or zero. A checkout whose approval is being confirmed does not expire by itself: KakaoPay's
 // answer changes it, and wakes its waiters.

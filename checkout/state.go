@@ -268,10 +268,7 @@ func (s *Service) Wait(ctx context.Context, id, known string, wait time.Duration
 			cancel()
 			return st, err
 		}
-		due := time.NewTimer(time.Hour) // the state changes by itself then: an expiry
-		if d := st.nextDeadline(); !d.IsZero() {
-			due.Reset(max(d.Sub(s.clock.Now()), 0) + 10*time.Millisecond)
-		}
+		due := time.NewTimer(st.changesIn(s.clock.Now(), time.Hour)) // by itself: an expiry
 		// A waiter holds a channel and timers, not the state: 10,000 waiters would otherwise keep
 		// 10,000 states alive after the snapshot cache has let them go.
 		st = nil

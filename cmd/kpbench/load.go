@@ -98,14 +98,20 @@ func get(ctx context.Context, c *http.Client, url string, want int, hdr ...strin
 }
 
 func do(c *http.Client, req *http.Request, want int) ([]byte, bool) {
+	body, status, err := doStatus(c, req)
+	return body, err == nil && status == want
+}
+
+// doStatus sends req and returns the body (a redirect's Location) and the status.
+func doStatus(c *http.Client, req *http.Request) ([]byte, int, error) {
 	res, err := c.Do(req)
 	if err != nil {
-		return nil, false
+		return nil, 0, err
 	}
 	defer res.Body.Close()
 	body, err := io.ReadAll(res.Body)
 	if res.StatusCode == http.StatusSeeOther {
 		body = []byte(res.Header.Get("Location"))
 	}
-	return body, err == nil && res.StatusCode == want
+	return body, res.StatusCode, err
 }

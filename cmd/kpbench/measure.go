@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"os"
@@ -198,18 +197,13 @@ func (s *shop) createChecked(ctx context.Context) (string, error) {
 	}
 	req.Header.Set("Authorization", "Bearer "+s.key)
 	req.Header.Set("Content-Type", "application/json")
-	res, err := s.c.Do(req)
-	if err != nil {
-		return "", err
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
+	body, status, err := doStatus(s.c, req)
 	if err != nil {
 		return "", err
 	}
 	m := checkoutID.FindSubmatch(body)
-	if res.StatusCode != http.StatusCreated || m == nil {
-		return "", fmt.Errorf("%d %.300s", res.StatusCode, body)
+	if status != http.StatusCreated || m == nil {
+		return "", fmt.Errorf("%d %.300s", status, body)
 	}
 	return string(m[1]), nil
 }

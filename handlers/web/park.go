@@ -167,8 +167,9 @@ func (p *Parked) end() bool {
 // Context is the request's context, without its end: the request has ended for net/http.
 func (p *Parked) Context() context.Context { return p.ctx }
 
-// Answer has write answer into memory as a handler would, with the request's method, path and
-// context, and sends that on the parked connection, which it then closes.
+// Answer has write answer into memory as a handler would, given a GET of the request's path with
+// its context (only GETs are parked), and sends that on the parked connection, which it then
+// closes.
 func (p *Parked) Answer(write func(w http.ResponseWriter, r *http.Request)) {
 	if !p.end() {
 		return
